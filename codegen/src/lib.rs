@@ -1,0 +1,121 @@
+//! hl7-codegen: HL7 v2 profile definitions (`spec/`) → checked model → Rust.
+//!
+//! Three stages, each its own module: [`spec`] mirrors the JSON, [`model`] checks it and
+//! resolves references (reporting every problem at once, with file and JSON pointer), and
+//! `emit` spells the model out as tokens. `build.rs` files and the `hl7-codegen` command are
+//! thin shells over [`Config`].
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() {
+//!     hl7_codegen::Config::new("../spec").runtime_path("::hl7_runtime").build().unwrap();
+//! }
+//! ```
+
+pub mod error;
+pub mod model;
+pub mod names;
+pub mod spec;
+
+mod emit;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use error::{SpecError, SpecErrors};
+
+/// What to generate and where from.
+#[derive(Debug, Clone)]
+pub struct Config {
+    spec_dir: PathBuf,
+    runtime_path: String,
+    profiles: Option<Vec<String>>,
+    out_dir: Option<PathBuf>,
+}
+
+/// Why a build failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    #[error("{0}")]
+    Spec(#[from] SpecErrors),
+    #[error("runtime path `{0}` is not a Rust path")]
+    RuntimePath(String),
+    #[error("OUT_DIR is not set: call Config::out_dir or run from a build script")]
+    NoOutDir,
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+impl Config {
+    /// Reads the spec folder `spec_dir` (the one holding `hl7v2.5.1/` and `telerad/`).
+    pub fn new(spec_dir: impl AsRef<Path>) -> Self {
+        Config { spec_dir: spec_dir.as_ref().to_path_buf(), runtime_path: "::hl7_runtime".to_owned(), profiles: None, out_dir: None }
+    }
+
+    /// The path generated code uses for the runtime crate (default `::hl7_runtime`).
+    pub fn runtime_path(mut self, path: impl Into<String>) -> Self {
+        self.runtime_path = path.into();
+        self
+    }
+
+    /// Only these profiles (by id, e.g. `flux1_orm_o01_nw`); default: every profile of the spec.
+    pub fn profiles<I: IntoIterator<Item = S>, S: Into<String>>(mut self, ids: I) -> Self {
+        self.profiles = Some(ids.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Where [`Config::build`] writes (default: `OUT_DIR`).
+    pub fn out_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.out_dir = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// The checked model, for tools that want to look at the spec rather than emit code.
+    pub fn model(&self) -> Result<model::Model, SpecErrors> {
+        model::load(&self.spec_dir, self.profiles.as_deref())
+    }
+
+    /// Every generated file by name, formatted. Pure: reads the spec, writes nothing.
+    pub fn generate(&self) -> Result<BTreeMap<String, String>, BuildError> {
+        Ok(self.generate_with_files()?.0)
+    }
+
+    fn generate_with_files(&self) -> Result<(BTreeMap<String, String>, Vec<String>), BuildError> {
+        let model = self.model()?;
+        let rt: syn::Path = syn::parse_str(&self.runtime_path).map_err(|_| BuildError::RuntimePath(self.runtime_path.clone()))?;
+        let rt = quote::quote! { #rt };
+        let files = emit::Emit { model: &model, rt }.files();
+        Ok((files, model.files.clone()))
+    }
+
+    /// Generates into the output folder, rewriting only files whose content changed, and tells
+    /// cargo to rerun when one of the spec files actually read changes.
+    pub fn build(&self) -> Result<(), BuildError> {
+        let in_build_script = self.out_dir.is_none();
+        let out = match &self.out_dir {
+            Some(d) => d.clone(),
+            None => std::env::var_os("OUT_DIR").map(PathBuf::from).ok_or(BuildError::NoOutDir)?,
+        };
+        let result = self.generate_with_files();
+        // Even a failing spec must be watched, or fixing it would not trigger a rebuild.
+        let read = match &result {
+            Ok((_, read)) => read.clone(),
+            Err(_) => self.model().map(|m| m.files).unwrap_or_default(),
+        };
+        if in_build_script {
+            for f in &read {
+                println!("cargo:rerun-if-changed={}", self.spec_dir.join(f).display());
+            }
+        }
+        let (files, _) = result?;
+        std::fs::create_dir_all(&out).map_err(|source| BuildError::Write { path: out.clone(), source })?;
+        for (name, text) in files {
+            let path = out.join(name);
+            if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                std::fs::write(&path, text).map_err(|source| BuildError::Write { path, source })?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -6,3 +6,17 @@
 
 pub mod meta;
 pub mod structure;
+pub mod typed;
+pub mod json;
+pub mod path;
+pub mod select;
+
+pub mod charset;
+pub mod er7;
+pub mod error;
+pub mod escape;
+pub mod owned;
+
+pub use charset::Charset;
+pub use er7::{Component, Delimiters, Field, Message, ParseOptions, Repetition, Segment, Subcomponent};
+pub use error::{Location, ParseError, ParseErrorKind};

@@ -1,0 +1,254 @@
+//! Static definitions of segments, datatypes, message structures and profiles.
+//!
+//! The code generator emits these as `static` items; one hand-written engine (structure
+//! placement, generic access, JSON, and later validation) reads them. Generated typed code only
+//! wraps the engine, so a definition change never needs new engine code.
+
+/// HL7 usage of an element. `RE` is the guide's "(Requis si connu)".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub enum Usage {
+    /// Required.
+    R,
+    /// Required if known (may be empty when the sender does not know the value).
+    RE,
+    /// Optional.
+    O,
+    /// Conditional: the usage depends on a predicate of the profile.
+    C,
+    /// Not supported: must not be sent.
+    X,
+    /// Backward compatible (kept only for older versions).
+    B,
+}
+
+impl Usage {
+    /// The code as the guide and HL7 write it.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Usage::R => "R",
+            Usage::RE => "RE",
+            Usage::O => "O",
+            Usage::C => "C",
+            Usage::X => "X",
+            Usage::B => "B",
+        }
+    }
+}
+
+/// Upper bound of a cardinality; `UNBOUNDED` is HL7's `*`.
+pub const UNBOUNDED: u32 = u32::MAX;
+
+/// A datatype: primitives have no components.
+#[derive(Debug)]
+pub struct DataTypeDef {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub components: &'static [ComponentDef],
+}
+
+impl DataTypeDef {
+    pub const fn is_primitive(&self) -> bool {
+        self.components.is_empty()
+    }
+}
+
+/// A component (or subcomponent) of a composite datatype.
+#[derive(Debug)]
+pub struct ComponentDef {
+    pub pos: u16,
+    pub name: &'static str,
+    /// The accessor name generated code uses, also the JSON key.
+    pub ident: &'static str,
+    pub datatype: &'static DataTypeDef,
+    pub usage: Usage,
+    pub len: Option<u32>,
+    pub table: Option<&'static str>,
+}
+
+/// A field of a segment.
+#[derive(Debug)]
+pub struct FieldDef {
+    pub pos: u16,
+    pub name: &'static str,
+    /// The accessor name generated code uses, also the JSON key.
+    pub ident: &'static str,
+    /// `None` for OBX-5 ("varies"): its datatype is OBX-2's value.
+    pub datatype: Option<&'static DataTypeDef>,
+    pub usage: Usage,
+    pub min: u32,
+    pub max: u32,
+    pub len: Option<u32>,
+    pub table: Option<&'static str>,
+}
+
+/// A segment of base HL7 v2.5.1 (or one an application declares).
+#[derive(Debug)]
+pub struct SegmentDef {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub fields: &'static [FieldDef],
+}
+
+impl SegmentDef {
+    /// The field at an HL7 position (1-based).
+    pub fn field(&self, pos: usize) -> Option<&'static FieldDef> {
+        pos.checked_sub(1).and_then(|i| self.fields.get(i))
+    }
+}
+
+/// One element of a message structure.
+#[derive(Debug)]
+pub enum Node {
+    Segment(SegmentNode),
+    Group(&'static GroupDef),
+}
+
+impl Node {
+    pub const fn usage(&self) -> Usage {
+        match self {
+            Node::Segment(s) => s.usage,
+            Node::Group(g) => g.usage,
+        }
+    }
+    pub const fn min(&self) -> u32 {
+        match self {
+            Node::Segment(s) => s.min,
+            Node::Group(g) => g.min,
+        }
+    }
+    pub const fn max(&self) -> u32 {
+        match self {
+            Node::Segment(s) => s.max,
+            Node::Group(g) => g.max,
+        }
+    }
+    /// The name HL7 paths use: the segment id or the group name.
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Node::Segment(s) => s.def.id,
+            Node::Group(g) => g.name,
+        }
+    }
+}
+
+/// A segment's place in a structure.
+#[derive(Debug)]
+pub struct SegmentNode {
+    pub def: &'static SegmentDef,
+    pub usage: Usage,
+    pub min: u32,
+    pub max: u32,
+    pub src: &'static str,
+}
+
+/// A group (or, with `choice`, a choice between its children).
+#[derive(Debug)]
+pub struct GroupDef {
+    pub name: &'static str,
+    pub usage: Usage,
+    pub min: u32,
+    pub max: u32,
+    pub choice: bool,
+    pub children: &'static [Node],
+    /// Segment ids that can open an instance of this group: computed by the code generator
+    /// so that placement does not walk the tree for every segment.
+    pub first: &'static [&'static str],
+    pub slices: &'static [&'static SliceDef],
+    pub src: &'static str,
+}
+
+/// A constraint the guide puts on one element (field, component or subcomponent).
+#[derive(Debug)]
+pub struct ElementConstraint {
+    /// `SEG-f`, `SEG-f.c` or `SEG-f.c.s`.
+    pub path: &'static str,
+    pub field: u16,
+    pub component: Option<u16>,
+    pub subcomponent: Option<u16>,
+    pub usage: Option<Usage>,
+    pub min: Option<u32>,
+    pub max: Option<u32>,
+    pub fixed: Option<&'static str>,
+    pub values: &'static [&'static str],
+    pub datatype: Option<&'static str>,
+    pub table: Option<&'static str>,
+    pub value_set: Option<ValueSetRef>,
+    pub len: Option<u32>,
+    pub src: &'static str,
+}
+
+/// A CI-SIS value set named by the guide.
+#[derive(Debug, Clone, Copy)]
+pub struct ValueSetRef {
+    pub name: &'static str,
+    pub oid: Option<&'static str>,
+}
+
+/// Constraints on every occurrence of a segment (in a message or in a slice).
+#[derive(Debug)]
+pub struct SegmentConstraints {
+    pub segment: &'static str,
+    /// When set, only the occurrences directly in this group (`ORDER/ORDER_DETAIL`).
+    pub group: Option<&'static str>,
+    pub usage: Option<Usage>,
+    pub min: Option<u32>,
+    pub max: Option<u32>,
+    pub elements: &'static [ElementConstraint],
+    pub src: &'static str,
+}
+
+/// How a slice is told apart from the other instances of its group.
+#[derive(Debug)]
+pub enum Discriminator {
+    /// The element must have this value (e.g. OBX-3.1 = MODALITE_IMAGERIE).
+    Value { path: &'static str, field: u16, component: Option<u16>, value: &'static str },
+    /// OBX-4 must be `<n>.<m>` with this `m` (the guide's `n.1`, `n.2` ...).
+    SubIdSuffix { path: &'static str, field: u16, suffix: u32 },
+}
+
+/// A named kind of group instance (the guide's OBSERVATION kinds).
+#[derive(Debug)]
+pub struct SliceDef {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub usage: Usage,
+    pub min: u32,
+    pub max: u32,
+    pub discriminator: &'static [Discriminator],
+    pub segments: &'static [SegmentConstraints],
+    /// OBX-5's datatype in this slice, when the guide fixes OBX-2.
+    pub value_type: Option<&'static DataTypeDef>,
+    pub src: &'static str,
+}
+
+/// A message profile of the guide.
+#[derive(Debug)]
+pub struct MessageDef {
+    pub profile: &'static str,
+    pub title: &'static str,
+    pub code: &'static str,
+    pub event: Option<&'static str>,
+    pub structure: &'static str,
+    pub root: &'static GroupDef,
+    pub segments: &'static [SegmentConstraints],
+}
+
+/// Every definition a generated crate knows, for lookups by name.
+#[derive(Debug)]
+pub struct Registry {
+    pub segments: &'static [&'static SegmentDef],
+    pub datatypes: &'static [&'static DataTypeDef],
+    pub profiles: &'static [&'static MessageDef],
+}
+
+impl Registry {
+    pub fn segment(&self, id: &str) -> Option<&'static SegmentDef> {
+        self.segments.iter().copied().find(|s| s.id == id)
+    }
+    pub fn datatype(&self, id: &str) -> Option<&'static DataTypeDef> {
+        self.datatypes.iter().copied().find(|d| d.id == id)
+    }
+    pub fn profile(&self, id: &str) -> Option<&'static MessageDef> {
+        self.profiles.iter().copied().find(|p| p.profile == id)
+    }
+}

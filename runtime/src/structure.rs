@@ -1,0 +1,194 @@
+//! Placing the segments of a message into the groups of its structure.
+//!
+//! Placement is the one thing every typed view depends on, so it lives here once, driven by
+//! the static [`GroupDef`] tree. It never fails: a segment that fits nowhere (a Z segment, a
+//! segment out of order, a second PID) is kept in place as [`Item::Unexpected`] in the innermost
+//! open group, so nothing is dropped and validation can report it.
+//!
+//! The rule: a segment goes to the innermost open group that can still take it at or after the
+//! group's current position; otherwise the nearest enclosing group that can, which closes the
+//! inner ones (so a second OBX after an NTE opens a new OBSERVATION rather than being glued to
+//! the previous one, and a new ORC opens a new ORDER). A group "can take" a segment when one of
+//! its children from the cursor on is that segment with room left, or is a group whose `first`
+//! set contains it.
+
+use crate::meta::{GroupDef, Node};
+
+/// One placed element of a group instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    /// The message's segment number `segment` (0-based), as child `slot` of the group.
+    Segment { slot: u16, segment: usize },
+    /// An instance of the group that is child `slot` of the enclosing group.
+    Group { slot: u16, group: GroupInstance },
+    /// A segment the structure has no place for here, kept where it stood.
+    Unexpected { segment: usize },
+}
+
+/// One occurrence of a group in a message.
+#[derive(Debug, Clone)]
+pub struct GroupInstance {
+    pub def: &'static GroupDef,
+    pub items: Vec<Item>,
+}
+
+/// Two instances are equal when they are of the same definition (by identity: definitions are
+/// statics) and hold the same items.
+impl PartialEq for GroupInstance {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.def, other.def) && self.items == other.items
+    }
+}
+
+impl Eq for GroupInstance {}
+
+impl GroupInstance {
+    /// Segment numbers placed at child `slot`, in message order.
+    pub fn segments_at(&self, slot: u16) -> impl Iterator<Item = usize> + '_ {
+        self.items.iter().filter_map(move |it| match it {
+            Item::Segment { slot: s, segment } if *s == slot => Some(*segment),
+            _ => None,
+        })
+    }
+
+    /// Instances of the group at child `slot`, in message order.
+    pub fn groups_at(&self, slot: u16) -> impl Iterator<Item = &GroupInstance> + '_ {
+        self.items.iter().filter_map(move |it| match it {
+            Item::Group { slot: s, group } if *s == slot => Some(group),
+            _ => None,
+        })
+    }
+
+    /// Segments kept in this instance without a place in the structure.
+    pub fn unexpected(&self) -> impl Iterator<Item = usize> + '_ {
+        self.items.iter().filter_map(|it| match it {
+            Item::Unexpected { segment } => Some(*segment),
+            _ => None,
+        })
+    }
+
+    /// The first segment number of this instance (placed or not), for locations.
+    pub fn first_segment(&self) -> Option<usize> {
+        self.items.iter().find_map(|it| match it {
+            Item::Segment { segment, .. } | Item::Unexpected { segment } => Some(*segment),
+            Item::Group { group, .. } => group.first_segment(),
+        })
+    }
+
+    /// Every segment number in this instance, in message order.
+    pub fn all_segments(&self, out: &mut Vec<usize>) {
+        for it in &self.items {
+            match it {
+                Item::Segment { segment, .. } | Item::Unexpected { segment } => out.push(*segment),
+                Item::Group { group, .. } => group.all_segments(out),
+            }
+        }
+    }
+}
+
+struct Frame {
+    def: &'static GroupDef,
+    cursor: usize,
+    /// Occurrences per child slot in this instance.
+    counts: Vec<u32>,
+    items: Vec<Item>,
+}
+
+impl Frame {
+    fn new(def: &'static GroupDef) -> Self {
+        Frame { def, cursor: 0, counts: vec![0; def.children.len()], items: Vec::new() }
+    }
+
+    /// The child slot that can take `id` from the cursor on, if any.
+    fn accepts(&self, id: &str) -> Option<usize> {
+        if self.def.choice && self.counts.iter().any(|&c| c > 0) {
+            // A choice holds one alternative; a second one belongs to a new instance.
+            return None;
+        }
+        let mut i = self.cursor;
+        while let Some(child) = self.def.children.get(i) {
+            let count = self.counts.get(i).copied().unwrap_or(0);
+            let room = count < child.max();
+            let matches = match child {
+                Node::Segment(s) => s.def.id == id,
+                Node::Group(g) => g.first.contains(&id),
+            };
+            if matches && room {
+                return Some(i);
+            }
+            i += 1;
+        }
+        None
+    }
+}
+
+/// Places segments (given by their ids, in message order) into `root`'s structure.
+pub fn place<'i>(root: &'static GroupDef, ids: impl IntoIterator<Item = &'i str>) -> GroupInstance {
+    let mut stack = vec![Frame::new(root)];
+    for (segment, id) in ids.into_iter().enumerate() {
+        let found = stack.iter().enumerate().rev().find_map(|(d, f)| f.accepts(id).map(|s| (d, s)));
+        match found {
+            Some((depth, slot)) => {
+                while stack.len() > depth + 1 {
+                    close_top(&mut stack);
+                }
+                descend(&mut stack, slot, id, segment);
+            }
+            None => {
+                if let Some(top) = stack.last_mut() {
+                    top.items.push(Item::Unexpected { segment });
+                }
+            }
+        }
+    }
+    while stack.len() > 1 {
+        close_top(&mut stack);
+    }
+    let root_frame = stack.pop().unwrap_or_else(|| Frame::new(root));
+    GroupInstance { def: root_frame.def, items: root_frame.items }
+}
+
+/// Places segment `segment` at `slot` of the top frame, opening nested groups down to the
+/// segment child that starts with `id`.
+fn descend(stack: &mut Vec<Frame>, mut slot: usize, id: &str, segment: usize) {
+    loop {
+        let Some(top) = stack.last_mut() else { return };
+        top.cursor = slot;
+        if let Some(c) = top.counts.get_mut(slot) {
+            *c += 1;
+        }
+        match top.def.children.get(slot) {
+            Some(Node::Segment(_)) => {
+                top.items.push(Item::Segment { slot: slot as u16, segment });
+                return;
+            }
+            Some(Node::Group(g)) => {
+                let frame = Frame::new(g);
+                let next = frame.accepts(id);
+                stack.push(frame);
+                match next {
+                    Some(s) => slot = s,
+                    None => {
+                        // `first` promised a place; keep the segment rather than lose it.
+                        if let Some(top) = stack.last_mut() {
+                            top.items.push(Item::Unexpected { segment });
+                        }
+                        return;
+                    }
+                }
+            }
+            None => return,
+        }
+    }
+}
+
+fn close_top(stack: &mut Vec<Frame>) {
+    if let Some(done) = stack.pop() {
+        if let Some(parent) = stack.last_mut() {
+            parent.items.push(Item::Group {
+                slot: parent.cursor as u16,
+                group: GroupInstance { def: done.def, items: done.items },
+            });
+        }
+    }
+}

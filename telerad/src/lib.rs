@@ -1,0 +1,21 @@
+//! Typed messages of the CI-SIS teleradiology guide (HL7 v2.5.1), generated at build time from
+//! `spec/` by hl7-codegen, over the hl7-runtime engine.
+//!
+//! ```
+//! let bytes = b"MSH|^~\\&|RIS|CHU_X|SI-TLR|PLAT-TLR|202310030830||ORM^O01^ORM_O01|12345|P|2.5.1|||||FRA|8859/15|||1.0^CISIS_TLR_HL7_V2\r";
+//! let msg = telerad::flux1_orm_o01_nw::Message::parse(bytes).unwrap();
+//! assert_eq!(msg.msh().unwrap().message_control_id().unwrap().text(), "12345");
+//! ```
+//!
+//! Module per profile: `flux1_orm_o01_nw` (flow 1, ORM^O01 NW), `flux2_orm_o01_ca` (flow 2,
+//! ORM^O01 CA), `flux3_oru_r01` (flow 3, ORU^R01 OK/OC), `flux4_omi_o23` (flow 4, OMI^O23 SR),
+//! `ack`. [`AnyMessage`] picks the profile from the header.
+
+mod generated {
+    include!(concat!(env!("OUT_DIR"), "/mod.rs"));
+}
+
+pub use generated::*;
+pub use hl7_runtime as runtime;
+
+pub mod cli;

@@ -1,0 +1,382 @@
+//! One module per profile: static structure (`DEF`), group and slice views, the message type.
+
+use std::collections::BTreeSet;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::{card, opt_str, opt_u16, opt_u32, Emit};
+use crate::model::{Discriminator, ElementConstraint, Group, Node, Profile, SegmentConstraints, Slice, UNBOUNDED};
+use crate::names;
+
+/// Rust names for the groups and slices of one profile, unique within its module.
+struct Names {
+    /// (group path, type name), in traversal order.
+    groups: Vec<(String, String)>,
+    slices: Vec<(String, String)>,
+}
+
+impl Names {
+    fn of(profile: &Profile) -> Names {
+        let mut groups = Vec::new();
+        let mut slices = Vec::new();
+        fn walk(g: &Group, groups: &mut Vec<(String, String)>, slices: &mut Vec<(String, String)>) {
+            for c in &g.children {
+                if let Node::Group(inner) = c {
+                    groups.push((inner.path.clone(), inner.rust.clone()));
+                    for s in &inner.slices {
+                        slices.push((s.name.clone(), s.rust.clone()));
+                    }
+                    walk(inner, groups, slices);
+                }
+            }
+        }
+        walk(&profile.root, &mut groups, &mut slices);
+        let mut all: Vec<String> = groups.iter().chain(slices.iter()).map(|(_, n)| n.clone()).collect();
+        names::dedupe(&mut all, &["Message"]);
+        let (g, s) = all.split_at(groups.len());
+        for (x, n) in groups.iter_mut().zip(g) {
+            x.1 = n.clone();
+        }
+        for (x, n) in slices.iter_mut().zip(s) {
+            x.1 = n.clone();
+        }
+        Names { groups, slices }
+    }
+    fn group(&self, path: &str) -> proc_macro2::Ident {
+        let n = self.groups.iter().find(|(p, _)| p == path).map(|(_, n)| n.as_str()).unwrap_or("Unnamed");
+        format_ident!("{}", n)
+    }
+    fn slice(&self, name: &str) -> proc_macro2::Ident {
+        let n = self.slices.iter().find(|(p, _)| p == name).map(|(_, n)| n.as_str()).unwrap_or("Unnamed");
+        format_ident!("{}", n)
+    }
+}
+
+fn group_static(path: &str) -> proc_macro2::Ident {
+    if path.is_empty() {
+        format_ident!("G_ROOT")
+    } else {
+        format_ident!("G_{}", path.replace('/', "__"))
+    }
+}
+
+fn slice_static(name: &str) -> proc_macro2::Ident {
+    format_ident!("SLICE_{}", name.to_uppercase())
+}
+
+impl Emit<'_> {
+    pub(super) fn profile(&self, p: &Profile) -> TokenStream {
+        let rt = &self.rt;
+        let names = Names::of(p);
+        let mut statics = Vec::new();
+        self.group_statics(p, &p.root, &mut statics);
+        let mut views = Vec::new();
+        self.group_views(p, &names, &p.root, &mut views);
+        let (pid, title, code, structure) = (&p.id, &p.title, &p.code, &p.structure);
+        let event = opt_str(p.event.as_deref());
+        let segs = p.segments.iter().map(|s| self.segment_constraints(s));
+        let root_accessors = self.accessors(p, &names, &p.root, quote! { self.0.root() }, quote! { '_ });
+        let doc = format!(" {title} · {code}^{}^{structure} · spec/{}", p.event.as_deref().unwrap_or("*"), p.file);
+        quote! {
+            #(#statics)*
+            /// The profile's definition, read by the generic engine (placement, paths, JSON).
+            pub static DEF: #rt::meta::MessageDef = #rt::meta::MessageDef {
+                profile: #pid, title: #title, code: #code, event: #event, structure: #structure,
+                root: &G_ROOT, segments: &[#(#segs),*],
+            };
+            #[doc = #doc]
+            #[derive(Clone, Debug)]
+            pub struct Message<'a>(pub #rt::typed::Placed<'a>);
+            impl<'a> Message<'a> {
+                /// Parses strictly (syntax only: missing or misplaced elements are findings of
+                /// validation, not parse errors).
+                pub fn parse(bytes: &'a [u8]) -> ::core::result::Result<Self, #rt::ParseError> {
+                    Self::parse_with(bytes, &#rt::ParseOptions::default())
+                }
+                pub fn parse_with(bytes: &'a [u8], options: &#rt::ParseOptions) -> ::core::result::Result<Self, #rt::ParseError> {
+                    ::core::result::Result::Ok(Self::from_message(#rt::Message::parse_with(bytes, options)?))
+                }
+                /// Places an already parsed message into this profile's structure.
+                pub fn from_message(message: #rt::Message<'a>) -> Self {
+                    Message(#rt::typed::Placed::new(message, &DEF))
+                }
+                /// The generic ER7 view.
+                pub fn er7(&self) -> &#rt::Message<'a> { &self.0.message }
+                /// The message re-encoded from the placed structure (byte-identical when unmodified).
+                pub fn encode(&self) -> ::std::vec::Vec<u8> { self.0.encode() }
+                /// Segments kept at the message level without a place in the structure.
+                pub fn unexpected(&self) -> impl ::core::iter::Iterator<Item = #rt::Segment<'_>> + '_ { self.0.root().unexpected() }
+                #root_accessors
+            }
+            #(#views)*
+        }
+    }
+
+    fn group_statics(&self, p: &Profile, g: &Group, out: &mut Vec<TokenStream>) {
+        let rt = &self.rt;
+        for c in &g.children {
+            if let Node::Group(inner) = c {
+                self.group_statics(p, inner, out);
+            }
+        }
+        let st = group_static(&g.path);
+        let name = &g.name;
+        let usage = self.usage(g.usage);
+        let (min, max, choice) = (g.min, g.max, g.choice);
+        let src = format!("{} · spec/{}#{}", g.src, p.file, g.pointer);
+        let children = g.children.iter().map(|c| match c {
+            Node::Segment(s) => {
+                let def = format_ident!("SEG_{}", s.id);
+                let usage = self.usage(s.usage);
+                let (min, max) = (s.min, s.max);
+                let src = format!("{} · spec/{}#{}", s.src, p.file, s.pointer);
+                quote! {
+                    #rt::meta::Node::Segment(#rt::meta::SegmentNode {
+                        def: &super::segments::#def, usage: #usage, min: #min, max: #max, src: #src,
+                    })
+                }
+            }
+            Node::Group(inner) => {
+                let st = group_static(&inner.path);
+                quote! { #rt::meta::Node::Group(&#st) }
+            }
+        });
+        let first = &g.first;
+        let slices = g.slices.iter().map(|s| {
+            let st = slice_static(&s.name);
+            out.push(self.slice_static(p, s));
+            quote! { &#st }
+        });
+        let slices: Vec<TokenStream> = slices.collect();
+        out.push(quote! {
+            static #st: #rt::meta::GroupDef = #rt::meta::GroupDef {
+                name: #name, usage: #usage, min: #min, max: #max, choice: #choice,
+                children: &[#(#children),*],
+                first: &[#(#first),*],
+                slices: &[#(#slices),*],
+                src: #src,
+            };
+        });
+    }
+
+    fn slice_static(&self, p: &Profile, s: &Slice) -> TokenStream {
+        let rt = &self.rt;
+        let st = slice_static(&s.name);
+        let (name, title) = (&s.name, &s.title);
+        let usage = self.usage(s.usage);
+        let (min, max) = (s.min, s.max);
+        let disc = s.discriminator.iter().map(|d| match d {
+            Discriminator::Value { path, value } => {
+                let (t, f) = (&path.text, path.field);
+                let c = opt_u16(path.component);
+                quote! { #rt::meta::Discriminator::Value { path: #t, field: #f, component: #c, value: #value } }
+            }
+            Discriminator::SubIdSuffix { path, suffix } => {
+                let (t, f) = (&path.text, path.field);
+                quote! { #rt::meta::Discriminator::SubIdSuffix { path: #t, field: #f, suffix: #suffix } }
+            }
+        });
+        let segs = s.segments.iter().map(|c| self.segment_constraints(c));
+        let vt = match &s.value_type {
+            Some(v) => {
+                let d = format_ident!("DT_{}", v);
+                quote! { ::core::option::Option::Some(&super::datatypes::#d) }
+            }
+            None => quote! { ::core::option::Option::None },
+        };
+        let src = format!("{} · spec/{}#{}", s.src, p.file, s.pointer);
+        quote! {
+            /// A slice of the guide: see `DEF`.
+            pub static #st: #rt::meta::SliceDef = #rt::meta::SliceDef {
+                name: #name, title: #title, usage: #usage, min: #min, max: #max,
+                discriminator: &[#(#disc),*], segments: &[#(#segs),*], value_type: #vt, src: #src,
+            };
+        }
+    }
+
+    fn segment_constraints(&self, s: &SegmentConstraints) -> TokenStream {
+        let rt = &self.rt;
+        let seg = &s.segment;
+        let group = opt_str(s.group.as_deref());
+        let usage = match s.usage {
+            Some(u) => {
+                let u = self.usage(u);
+                quote! { ::core::option::Option::Some(#u) }
+            }
+            None => quote! { ::core::option::Option::None },
+        };
+        let (min, max) = (opt_u32(s.min), opt_u32(s.max));
+        let src = &s.src;
+        let elems = s.elements.iter().map(|e| self.element_constraint(e));
+        quote! {
+            #rt::meta::SegmentConstraints {
+                segment: #seg, group: #group, usage: #usage, min: #min, max: #max, elements: &[#(#elems),*], src: #src,
+            }
+        }
+    }
+
+    fn element_constraint(&self, e: &ElementConstraint) -> TokenStream {
+        let rt = &self.rt;
+        let path = &e.path.text;
+        let field = e.path.field;
+        let component = opt_u16(e.path.component);
+        let sub = opt_u16(e.path.subcomponent);
+        let usage = match e.usage {
+            Some(u) => {
+                let u = self.usage(u);
+                quote! { ::core::option::Option::Some(#u) }
+            }
+            None => quote! { ::core::option::Option::None },
+        };
+        let (min, max, len) = (opt_u32(e.min), opt_u32(e.max), opt_u32(e.len));
+        let fixed = opt_str(e.fixed.as_deref());
+        let values = &e.values;
+        let datatype = opt_str(e.datatype.as_deref());
+        let table = opt_str(e.table.as_deref());
+        let value_set = match &e.value_set {
+            Some((name, oid)) => {
+                let oid = opt_str(oid.as_deref());
+                quote! { ::core::option::Option::Some(#rt::meta::ValueSetRef { name: #name, oid: #oid }) }
+            }
+            None => quote! { ::core::option::Option::None },
+        };
+        let src = &e.src;
+        quote! {
+            #rt::meta::ElementConstraint {
+                path: #path, field: #field, component: #component, subcomponent: #sub,
+                usage: #usage, min: #min, max: #max, fixed: #fixed, values: &[#(#values),*],
+                datatype: #datatype, table: #table, value_set: #value_set, len: #len, src: #src,
+            }
+        }
+    }
+
+    fn group_views(&self, p: &Profile, names: &Names, g: &Group, out: &mut Vec<TokenStream>) {
+        let rt = &self.rt;
+        for c in &g.children {
+            let Node::Group(inner) = c else { continue };
+            let ty = names.group(&inner.path);
+            let accessors = self.accessors(p, names, inner, quote! { self.0 }, quote! { 'm });
+            let doc = format!(" {} · {} · {} · spec/{}#{}", inner.path, inner.usage.code(), card(inner.min, inner.max), p.file, inner.pointer);
+            out.push(quote! {
+                #[doc = #doc]
+                #[derive(Clone, Copy, Debug)]
+                pub struct #ty<'m>(pub #rt::typed::GroupView<'m>);
+                impl<'m> #ty<'m> {
+                    /// Segments kept in this group without a place in the structure.
+                    pub fn unexpected(&self) -> impl ::core::iter::Iterator<Item = #rt::Segment<'m>> + 'm { self.0.unexpected() }
+                    #accessors
+                }
+            });
+            for s in &inner.slices {
+                out.push(self.slice_view(p, names, inner, s));
+            }
+            self.group_views(p, names, inner, out);
+        }
+    }
+
+    fn slice_view(&self, p: &Profile, names: &Names, g: &Group, s: &Slice) -> TokenStream {
+        let rt = &self.rt;
+        let ty = names.slice(&s.name);
+        let gty = names.group(&g.path);
+        let st = slice_static(&s.name);
+        let value = s.value_type.as_ref().map(|v| {
+            let vty = format_ident!("{}", self.model.datatypes.get(v).map(|d| d.rust.as_str()).unwrap_or("St"));
+            let doc = format!(" OBX-5 read as {v}, the datatype this slice fixes in OBX-2.");
+            quote! {
+                #[doc = #doc]
+                pub fn value(&self) -> ::core::option::Option<super::datatypes::#vty<'m>> {
+                    self.0 .0.first_segment_with_id("OBX").and_then(|obx| #rt::typed::single(obx.field(5)))
+                }
+            }
+        });
+        let doc = format!(" Slice `{}` of {} ({}) · {} · {} · {} · spec/{}#{}", s.name, g.path, s.title, s.usage.code(), card(s.min, s.max), s.src, p.file, s.pointer);
+        quote! {
+            #[doc = #doc]
+            #[derive(Clone, Copy, Debug)]
+            pub struct #ty<'m>(pub #gty<'m>);
+            impl<'m> #ty<'m> {
+                /// The slice's definition.
+                pub const DEF: &'static #rt::meta::SliceDef = &#st;
+                /// The group instance this slice is.
+                pub fn group(&self) -> #gty<'m> { self.0 }
+                #value
+            }
+            impl<'m> ::core::ops::Deref for #ty<'m> {
+                type Target = #gty<'m>;
+                fn deref(&self) -> &Self::Target { &self.0 }
+            }
+        }
+    }
+
+    /// Accessors for the children of `g`: the usage/cardinality → Rust type contract.
+    fn accessors(&self, p: &Profile, names: &Names, g: &Group, view: TokenStream, lt: TokenStream) -> TokenStream {
+        let rt = &self.rt;
+        let mut out = Vec::new();
+        let mut taken: BTreeSet<String> = BTreeSet::new();
+        for (slot, c) in g.children.iter().enumerate() {
+            let slot = slot as u16;
+            let repeated = c.max() > 1 || c.max() == UNBOUNDED;
+            match c {
+                Node::Segment(s) => {
+                    let seg = self.model.segments.get(&s.id);
+                    let sty = format_ident!("{}", seg.map(|x| x.rust.as_str()).unwrap_or("Msh"));
+                    let path = if g.path.is_empty() { s.id.clone() } else { format!("{}/{}", g.path, s.id) };
+                    let doc = format!(" {path} · {} · {} · {} · spec/{}#{}", s.usage.code(), card(s.min, s.max), s.src, p.file, s.pointer);
+                    let (m, body, ret) = if repeated {
+                        let m = names::plural(&s.ident);
+                        (m, quote! { #view.segments(#slot) }, quote! { impl ::core::iter::Iterator<Item = super::segments::#sty<#lt>> + #lt })
+                    } else if s.min > 0 {
+                        (s.ident.clone(), quote! { #view.required_segment(#slot, #path) }, quote! { ::core::result::Result<super::segments::#sty<#lt>, #rt::typed::Missing> })
+                    } else {
+                        (s.ident.clone(), quote! { #view.segment(#slot) }, quote! { ::core::option::Option<super::segments::#sty<#lt>> })
+                    };
+                    let m = unique(&mut taken, m);
+                    out.push(quote! { #[doc = #doc] pub fn #m(&self) -> #ret { #body } });
+                }
+                Node::Group(inner) => {
+                    let gty = names.group(&inner.path);
+                    let path = inner.path.clone();
+                    let doc = format!(" {path} · {} · {} · spec/{}#{}", inner.usage.code(), card(inner.min, inner.max), p.file, inner.pointer);
+                    let (m, body, ret) = if repeated {
+                        (names::plural(&inner.ident), quote! { #view.groups(#slot).map(#gty) }, quote! { impl ::core::iter::Iterator<Item = #gty<#lt>> + #lt })
+                    } else if inner.min > 0 {
+                        (inner.ident.clone(), quote! { #view.required_group(#slot, #path).map(#gty) }, quote! { ::core::result::Result<#gty<#lt>, #rt::typed::Missing> })
+                    } else {
+                        (inner.ident.clone(), quote! { #view.group(#slot).map(#gty) }, quote! { ::core::option::Option<#gty<#lt>> })
+                    };
+                    let m = unique(&mut taken, m);
+                    out.push(quote! { #[doc = #doc] pub fn #m(&self) -> #ret { #body } });
+                    for s in &inner.slices {
+                        let sty = names.slice(&s.name);
+                        let st = slice_static(&s.name);
+                        let spath = format!("{path}[{}]", s.name);
+                        let doc = format!(" {} ({}) · {} · {} · {} · spec/{}#{}", spath, s.title, s.usage.code(), card(s.min, s.max), s.src, p.file, s.pointer);
+                        let slice_repeated = s.max > 1;
+                        let (m, body, ret) = if slice_repeated {
+                            (names::plural(&s.name), quote! { #view.slice(#slot, &#st).map(#gty).map(#sty) }, quote! { impl ::core::iter::Iterator<Item = #sty<#lt>> + #lt })
+                        } else if s.min > 0 {
+                            (s.name.clone(), quote! { #view.required_slice(#slot, &#st, #spath).map(#gty).map(#sty) }, quote! { ::core::result::Result<#sty<#lt>, #rt::typed::Missing> })
+                        } else {
+                            (s.name.clone(), quote! { #view.slice(#slot, &#st).next().map(#gty).map(#sty) }, quote! { ::core::option::Option<#sty<#lt>> })
+                        };
+                        let m = unique(&mut taken, names::snake(&m));
+                        out.push(quote! { #[doc = #doc] pub fn #m(&self) -> #ret { #body } });
+                    }
+                }
+            }
+        }
+        quote! { #(#out)* }
+    }
+}
+
+fn unique(taken: &mut BTreeSet<String>, name: String) -> proc_macro2::Ident {
+    let mut n = name.clone();
+    let mut k = 2;
+    while taken.contains(&n) {
+        n = format!("{name}_{k}");
+        k += 1;
+    }
+    taken.insert(n.clone());
+    format_ident!("{}", n)
+}

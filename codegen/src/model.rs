@@ -1,0 +1,920 @@
+//! Stage 2: the checked model. References are resolved, usage is folded into min/max, names
+//! are chosen, and every problem of the spec is collected (never the first one only).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use crate::error::{token, SpecErrors};
+use crate::names;
+use crate::spec::*;
+
+pub const UNBOUNDED: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Usage {
+    R,
+    RE,
+    O,
+    C,
+    X,
+    B,
+}
+
+impl Usage {
+    fn parse(s: &str) -> Option<Usage> {
+        Some(match s {
+            "R" => Usage::R,
+            "RE" => Usage::RE,
+            "O" => Usage::O,
+            "C" => Usage::C,
+            "X" => Usage::X,
+            "B" => Usage::B,
+            _ => return None,
+        })
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Usage::R => "R",
+            Usage::RE => "RE",
+            Usage::O => "O",
+            Usage::C => "C",
+            Usage::X => "X",
+            Usage::B => "B",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Model {
+    pub version: String,
+    pub datatypes: BTreeMap<String, DataType>,
+    pub segments: BTreeMap<String, Segment>,
+    pub tables: BTreeMap<String, Table>,
+    pub profiles: Vec<Profile>,
+    /// Every spec file read, relative to the spec folder, for rerun-if-changed and headers.
+    pub files: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct DataType {
+    pub id: String,
+    pub name: String,
+    pub rust: String,
+    pub components: Vec<Component>,
+}
+
+#[derive(Debug)]
+pub struct Component {
+    pub pos: u16,
+    pub name: String,
+    pub ident: String,
+    pub datatype: String,
+    pub usage: Usage,
+    pub len: Option<u32>,
+    pub table: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Segment {
+    pub id: String,
+    pub name: String,
+    pub rust: String,
+    pub fields: Vec<Field>,
+}
+
+#[derive(Debug)]
+pub struct Field {
+    pub pos: u16,
+    pub name: String,
+    pub ident: String,
+    /// `None` for "varies" (OBX-5).
+    pub datatype: Option<String>,
+    pub usage: Usage,
+    pub min: u32,
+    pub max: u32,
+    pub len: Option<u32>,
+    pub table: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Table {
+    pub id: String,
+    pub name: String,
+    pub values: Vec<(String, String)>,
+}
+
+#[derive(Debug)]
+pub struct Profile {
+    pub id: String,
+    pub title: String,
+    pub code: String,
+    pub event: Option<String>,
+    pub structure: String,
+    /// The file the profile's tables came from, for provenance lines.
+    pub file: String,
+    pub root: Group,
+    pub segments: Vec<SegmentConstraints>,
+}
+
+#[derive(Debug)]
+pub struct Group {
+    pub name: String,
+    /// `ORDER/ORDER_DETAIL`; empty for the message root.
+    pub path: String,
+    pub rust: String,
+    pub ident: String,
+    pub usage: Usage,
+    pub min: u32,
+    pub max: u32,
+    pub choice: bool,
+    pub children: Vec<Node>,
+    pub first: Vec<String>,
+    pub slices: Vec<Slice>,
+    pub src: String,
+    pub pointer: String,
+}
+
+#[derive(Debug)]
+pub enum Node {
+    Segment(SegmentRef),
+    Group(Group),
+}
+
+impl Node {
+    pub fn min(&self) -> u32 {
+        match self {
+            Node::Segment(s) => s.min,
+            Node::Group(g) => g.min,
+        }
+    }
+    pub fn max(&self) -> u32 {
+        match self {
+            Node::Segment(s) => s.max,
+            Node::Group(g) => g.max,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct SegmentRef {
+    pub id: String,
+    pub ident: String,
+    pub usage: Usage,
+    pub min: u32,
+    pub max: u32,
+    pub src: String,
+    pub pointer: String,
+}
+
+#[derive(Debug)]
+pub struct Slice {
+    pub name: String,
+    pub rust: String,
+    pub title: String,
+    pub usage: Usage,
+    pub min: u32,
+    pub max: u32,
+    pub discriminator: Vec<Discriminator>,
+    pub segments: Vec<SegmentConstraints>,
+    pub value_type: Option<String>,
+    pub src: String,
+    pub pointer: String,
+}
+
+#[derive(Debug)]
+pub enum Discriminator {
+    Value { path: ElementPath, value: String },
+    SubIdSuffix { path: ElementPath, suffix: u32 },
+}
+
+#[derive(Debug)]
+pub struct SegmentConstraints {
+    pub segment: String,
+    pub group: Option<String>,
+    pub usage: Option<Usage>,
+    pub min: Option<u32>,
+    pub max: Option<u32>,
+    pub elements: Vec<ElementConstraint>,
+    pub src: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElementPath {
+    pub text: String,
+    pub segment: String,
+    pub field: u16,
+    pub component: Option<u16>,
+    pub subcomponent: Option<u16>,
+}
+
+#[derive(Debug)]
+pub struct ElementConstraint {
+    pub path: ElementPath,
+    pub usage: Option<Usage>,
+    pub min: Option<u32>,
+    pub max: Option<u32>,
+    pub fixed: Option<String>,
+    pub values: Vec<String>,
+    pub datatype: Option<String>,
+    pub table: Option<String>,
+    pub value_set: Option<(String, Option<String>)>,
+    pub len: Option<u32>,
+    pub src: String,
+}
+
+/// Reads and checks the whole spec folder.
+pub fn load(spec_dir: &Path, profiles_wanted: Option<&[String]>) -> Result<Model, SpecErrors> {
+    let mut cx = Cx { dir: spec_dir.to_path_buf(), errors: SpecErrors::default(), files: Vec::new() };
+    let segments_file: Option<SegmentsFile> = cx.read("hl7v2.5.1/segments.json");
+    let datatypes_file: Option<DatatypesFile> = cx.read("hl7v2.5.1/datatypes.json");
+    let tables_file: Option<TablesFile> = cx.read("hl7v2.5.1/tables.json");
+    let code_tables: Option<TablesFile> = cx.read("telerad/code_tables.tables.json");
+
+    let mut model = Model {
+        version: segments_file.as_ref().map(|s| s.version.clone()).unwrap_or_default(),
+        datatypes: BTreeMap::new(),
+        segments: BTreeMap::new(),
+        tables: BTreeMap::new(),
+        profiles: Vec::new(),
+        files: Vec::new(),
+    };
+    if let Some(f) = datatypes_file {
+        cx.datatypes(f, &mut model);
+    }
+    if let Some(f) = segments_file {
+        cx.segments(f, &mut model);
+    }
+    for f in [tables_file, code_tables].into_iter().flatten() {
+        for (id, t) in f.tables {
+            let values = t.values.into_iter().map(|v| (v.code, v.description.unwrap_or_default())).collect();
+            model.tables.insert(id.clone(), Table { id, name: t.name, values });
+        }
+    }
+
+    let common: Option<ProfileTablesFile> = cx.read("telerad/common.tables.json");
+    let common_hand: Option<ProfileHandFile> = cx.read_optional("telerad/common.hand.json");
+    let mut ids = cx.profile_ids();
+    if let Some(wanted) = profiles_wanted {
+        for w in wanted {
+            if !ids.contains(w) {
+                cx.errors.push("telerad", "", format!("profile `{w}` was asked for but spec/telerad has no {w}.tables.json"));
+            }
+        }
+        ids.retain(|id| wanted.contains(id));
+    }
+    for id in ids {
+        let file = format!("telerad/{id}.tables.json");
+        let Some(tables) = cx.read::<ProfileTablesFile>(&file) else { continue };
+        let hand_file = format!("telerad/{id}.hand.json");
+        let hand = cx.read_optional::<ProfileHandFile>(&hand_file);
+        if let Some(p) = cx.profile(&file, tables, hand.map(|h| (hand_file, h)), common.as_ref(), common_hand.as_ref(), &model) {
+            model.profiles.push(p);
+        }
+    }
+    model.files = cx.files.clone();
+    model.files.sort();
+    cx.errors.into_result(model)
+}
+
+struct Cx {
+    dir: PathBuf,
+    errors: SpecErrors,
+    files: Vec<String>,
+}
+
+impl Cx {
+    fn read<T: serde::de::DeserializeOwned>(&mut self, rel: &str) -> Option<T> {
+        let path = self.dir.join(rel);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                self.files.push(rel.to_owned());
+                self.parse(rel, &text)
+            }
+            Err(e) => {
+                self.errors.push(rel, "", format!("cannot read {}: {e}", path.display()));
+                None
+            }
+        }
+    }
+
+    fn read_optional<T: serde::de::DeserializeOwned>(&mut self, rel: &str) -> Option<T> {
+        if self.dir.join(rel).exists() {
+            self.read(rel)
+        } else {
+            None
+        }
+    }
+
+    fn parse<T: serde::de::DeserializeOwned>(&mut self, rel: &str, text: &str) -> Option<T> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        match serde_path_to_error::deserialize(de) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let pointer = path_to_pointer(e.path());
+                let inner = e.into_inner();
+                self.errors.push(rel, pointer, format!("{inner}"));
+                None
+            }
+        }
+    }
+
+    fn profile_ids(&mut self) -> Vec<String> {
+        let dir = self.dir.join("telerad");
+        let mut ids = Vec::new();
+        match std::fs::read_dir(&dir) {
+            Ok(rd) => {
+                for entry in rd.flatten() {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    if let Some(id) = name.strip_suffix(".tables.json") {
+                        if id != "common" && id != "code_tables" {
+                            ids.push(id.to_owned());
+                        }
+                    }
+                }
+            }
+            Err(e) => self.errors.push("telerad", "", format!("cannot list {}: {e}", dir.display())),
+        }
+        ids.sort();
+        ids
+    }
+
+    fn usage(&mut self, file: &str, pointer: &str, s: &str) -> Usage {
+        Usage::parse(s).unwrap_or_else(|| {
+            self.errors.push(file, pointer, format!("unknown usage `{s}`; expected R, RE, O, C, X or B"));
+            Usage::O
+        })
+    }
+
+    fn max(&mut self, file: &str, pointer: &str, m: &MaxSpec) -> u32 {
+        match m {
+            MaxSpec::Bounded(n) => *n,
+            MaxSpec::Text(t) if t == "*" => UNBOUNDED,
+            MaxSpec::Text(t) => match t.parse() {
+                Ok(n) => n,
+                Err(_) => {
+                    self.errors.push(file, pointer, format!("max must be a number or \"*\", not `{t}`"));
+                    UNBOUNDED
+                }
+            },
+        }
+    }
+
+    fn datatypes(&mut self, f: DatatypesFile, model: &mut Model) {
+        let file = "hl7v2.5.1/datatypes.json";
+        let known: BTreeSet<String> = f.datatypes.keys().filter(|k| *k != "varies").cloned().collect();
+        for (id, d) in f.datatypes {
+            // "varies" marks OBX-5 in segments.json; it is no datatype of its own.
+            if id == "varies" {
+                continue;
+            }
+            let base = format!("/datatypes/{}", token(&id));
+            if d.primitive && !d.components.is_empty() {
+                self.errors.push(file, &base, "a primitive datatype has no components");
+            }
+            let mut comps = Vec::new();
+            for (i, c) in d.components.iter().enumerate() {
+                let p = format!("{base}/components/{i}");
+                if c.pos as usize != i + 1 {
+                    self.errors.push(file, format!("{p}/pos"), format!("component {} is at index {i}: positions must run 1, 2, 3… without gaps", c.pos));
+                }
+                if !known.contains(&c.datatype) {
+                    self.errors.push(file, format!("{p}/datatype"), format!("unknown datatype `{}`", c.datatype));
+                }
+                let usage = match &c.usage {
+                    Some(u) => self.usage(file, &format!("{p}/usage"), u),
+                    None => Usage::O,
+                };
+                comps.push(Component {
+                    pos: c.pos as u16,
+                    name: c.name.clone(),
+                    ident: names::snake(&c.name),
+                    datatype: c.datatype.clone(),
+                    usage,
+                    len: c.len,
+                    table: c.table.clone(),
+                });
+            }
+            let mut idents: Vec<String> = comps.iter().map(|c| c.ident.clone()).collect();
+            names::dedupe(&mut idents, &["part"]);
+            for (c, n) in comps.iter_mut().zip(idents) {
+                c.ident = n;
+            }
+            let rust = names::camel(&id);
+            model.datatypes.insert(id.clone(), DataType { id, name: d.name, rust, components: comps });
+        }
+    }
+
+    fn segments(&mut self, f: SegmentsFile, model: &mut Model) {
+        let file = "hl7v2.5.1/segments.json";
+        for (id, s) in f.segments {
+            let base = format!("/segments/{}", token(&id));
+            if !valid_segment_id(&id) {
+                self.errors.push(file, &base, format!("segment id `{id}` must be 3 uppercase letters or digits, starting with a letter"));
+            }
+            let mut fields = Vec::new();
+            for (i, fl) in s.fields.iter().enumerate() {
+                let p = format!("{base}/fields/{i}");
+                if fl.pos as usize != i + 1 {
+                    self.errors.push(file, format!("{p}/pos"), format!("field {} is at index {i}: positions must run 1, 2, 3… without gaps", fl.pos));
+                }
+                let datatype = if fl.datatype == "varies" {
+                    None
+                } else {
+                    if !model.datatypes.contains_key(&fl.datatype) {
+                        self.errors.push(file, format!("{p}/datatype"), format!("unknown datatype `{}`", fl.datatype));
+                    }
+                    Some(fl.datatype.clone())
+                };
+                let usage = self.usage(file, &format!("{p}/usage"), &fl.usage);
+                let max = self.max(file, &format!("{p}/max"), &fl.max);
+                if max < fl.min {
+                    self.errors.push(file, format!("{p}/max"), format!("max {max} is below min {}", fl.min));
+                }
+                fields.push(Field {
+                    pos: fl.pos as u16,
+                    name: fl.name.clone(),
+                    ident: names::snake(&fl.name),
+                    datatype,
+                    usage,
+                    min: fl.min,
+                    max,
+                    len: fl.len,
+                    table: fl.table.clone(),
+                });
+            }
+            // Positional aliases (`pid_3`) are always generated too, so they are reserved.
+            let positional: Vec<String> = (1..=fields.len()).map(|i| format!("{}_{i}", id.to_lowercase())).collect();
+            let mut reserved: Vec<&str> = positional.iter().map(String::as_str).collect();
+            reserved.extend(["segment", "raw", "location", "field"]);
+            let mut idents: Vec<String> = fields.iter().map(|f| f.ident.clone()).collect();
+            names::dedupe(&mut idents, &reserved);
+            for (f, n) in fields.iter_mut().zip(idents) {
+                f.ident = n;
+            }
+            let rust = names::camel(&id);
+            model.segments.insert(id.clone(), Segment { id, name: s.name, rust, fields });
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn profile(
+        &mut self,
+        file: &str,
+        t: ProfileTablesFile,
+        hand: Option<(String, ProfileHandFile)>,
+        common: Option<&ProfileTablesFile>,
+        common_hand: Option<&ProfileHandFile>,
+        model: &Model,
+    ) -> Option<Profile> {
+        let expected = file.trim_start_matches("telerad/").trim_end_matches(".tables.json");
+        if t.profile != expected {
+            self.errors.push(file, "/profile", format!("profile `{}` does not match its file name (`{expected}`)", t.profile));
+        }
+        let Some(message) = &t.message else {
+            self.errors.push(file, "", "a profile needs `message` (code, event, structure)");
+            return None;
+        };
+        let mut root = Group {
+            name: message.structure.clone(),
+            path: String::new(),
+            rust: "Message".to_owned(),
+            ident: String::new(),
+            usage: Usage::R,
+            min: 1,
+            max: 1,
+            choice: false,
+            children: Vec::new(),
+            first: Vec::new(),
+            slices: Vec::new(),
+            src: format!("st-profils.md"),
+            pointer: "/structure".to_owned(),
+        };
+        root.children = self.children(file, "/structure", "", &t.structure, model);
+        if root.children.is_empty() {
+            self.errors.push(file, "/structure", "the structure is empty");
+        }
+        compute_first(&mut root);
+
+        // Segment constraints: included files first, then the profile's, then hand overrides.
+        let mut segments: Vec<SegmentConstraints> = Vec::new();
+        for inc in &t.includes {
+            match (inc.as_str(), common) {
+                ("common", Some(c)) => {
+                    for (i, s) in c.segments.iter().enumerate() {
+                        let sc = self.segment_constraints("telerad/common.tables.json", &format!("/segments/{i}"), s, model);
+                        segments.push(sc);
+                    }
+                    if let Some(h) = common_hand {
+                        self.overrides("telerad/common.hand.json", &h.overrides, &mut segments, model);
+                    }
+                }
+                (other, _) => self.errors.push(file, "/includes", format!("unknown include `{other}`; only `common` exists")),
+            }
+        }
+        for (i, s) in t.segments.iter().enumerate() {
+            let sc = self.segment_constraints(file, &format!("/segments/{i}"), s, model);
+            segments.push(sc);
+        }
+        if let Some((hf, h)) = &hand {
+            if h.profile != t.profile {
+                self.errors.push(hf, "/profile", format!("profile `{}` does not match `{}`", h.profile, t.profile));
+            }
+            self.overrides(hf, &h.overrides, &mut segments, model);
+        }
+
+        for (i, sl) in t.slices.iter().enumerate() {
+            let p = format!("/slices/{i}");
+            let slice = self.slice(file, &p, sl, model);
+            match find_group_mut(&mut root, &sl.group) {
+                Some(g) => g.slices.push(slice),
+                None => self.errors.push(file, format!("{p}/group"), format!("no group `{}` in this profile's structure", sl.group)),
+            }
+        }
+        let mut slice_names: Vec<String> = Vec::new();
+        collect_slice_names(&root, &mut slice_names);
+        let mut seen = BTreeSet::new();
+        for n in slice_names {
+            if !seen.insert(n.clone()) {
+                self.errors.push(file, "/slices", format!("slice name `{n}` is used twice"));
+            }
+        }
+
+        Some(Profile {
+            id: t.profile.clone(),
+            title: t.title.clone().unwrap_or_else(|| t.profile.clone()),
+            code: message.code.clone(),
+            event: message.event.clone(),
+            structure: message.structure.clone(),
+            file: file.to_owned(),
+            root,
+            segments,
+        })
+    }
+
+    fn children(&mut self, file: &str, pointer: &str, parent_path: &str, elems: &[ElementSpec], model: &Model) -> Vec<Node> {
+        let mut out = Vec::new();
+        for (i, e) in elems.iter().enumerate() {
+            let p = format!("{pointer}/{i}");
+            let kinds = [e.segment.is_some(), e.group.is_some(), e.choice.is_some()].iter().filter(|b| **b).count();
+            if kinds != 1 {
+                self.errors.push(file, &p, "an element has exactly one of `segment`, `group`, `choice`");
+                continue;
+            }
+            let mut usage = self.usage(file, &format!("{p}/usage"), &e.usage);
+            let mut max = self.max(file, &format!("{p}/max"), &e.max);
+            let mut min = e.min;
+            if max < min {
+                self.errors.push(file, format!("{p}/max"), format!("max {max} is below min {min}"));
+            }
+            // Usage folded into cardinality: R needs one, X allows none, O/RE need none.
+            match usage {
+                Usage::R => min = min.max(1),
+                Usage::X => {
+                    min = 0;
+                    max = 0;
+                }
+                Usage::O | Usage::RE | Usage::C | Usage::B => {
+                    if min > 0 {
+                        self.errors.push(file, format!("{p}/min"), format!("usage {} with min {min}: a non-required element cannot have a minimum", usage.code()));
+                    }
+                }
+            }
+            if max == 0 && usage != Usage::X {
+                usage = Usage::X;
+            }
+            let src = e.src.clone().unwrap_or_default();
+            if let Some(seg) = &e.segment {
+                if !model.segments.contains_key(seg) {
+                    self.errors.push(file, format!("{p}/segment"), format!("unknown segment `{seg}`"));
+                }
+                out.push(Node::Segment(SegmentRef {
+                    id: seg.clone(),
+                    ident: names::snake(seg),
+                    usage,
+                    min,
+                    max,
+                    src,
+                    pointer: p,
+                }));
+            } else {
+                let (name, kids, key, choice) = match (&e.group, &e.choice) {
+                    (Some(g), _) => (g.clone(), &e.children, "children", false),
+                    (_, Some(c)) => (c.clone(), &e.alternatives, "alternatives", true),
+                    _ => continue,
+                };
+                let path = if parent_path.is_empty() { name.clone() } else { format!("{parent_path}/{name}") };
+                let children = self.children(file, &format!("{p}/{key}"), &path, kids, model);
+                if children.is_empty() {
+                    self.errors.push(file, format!("{p}/{key}"), format!("group `{name}` is empty"));
+                }
+                out.push(Node::Group(Group {
+                    rust: names::camel(&name),
+                    ident: names::snake(&name),
+                    name,
+                    path,
+                    usage,
+                    min,
+                    max,
+                    choice,
+                    children,
+                    first: Vec::new(),
+                    slices: Vec::new(),
+                    src,
+                    pointer: p,
+                }));
+            }
+        }
+        // Accessor names must be unique within a group (a segment may appear twice).
+        let mut idents: Vec<String> = out
+            .iter()
+            .map(|n| match n {
+                Node::Segment(s) => s.ident.clone(),
+                Node::Group(g) => g.ident.clone(),
+            })
+            .collect();
+        names::dedupe(&mut idents, &["message", "instance", "unexpected"]);
+        for (n, id) in out.iter_mut().zip(idents) {
+            match n {
+                Node::Segment(s) => s.ident = id,
+                Node::Group(g) => g.ident = id,
+            }
+        }
+        out
+    }
+
+    fn segment_constraints(&mut self, file: &str, pointer: &str, s: &SegmentConstraintSpec, model: &Model) -> SegmentConstraints {
+        if !model.segments.contains_key(&s.segment) {
+            self.errors.push(file, format!("{pointer}/segment"), format!("unknown segment `{}`", s.segment));
+        }
+        let usage = s.usage.as_ref().map(|u| self.usage(file, &format!("{pointer}/usage"), u));
+        let max = s.max.as_ref().map(|m| self.max(file, &format!("{pointer}/max"), m));
+        let mut elements = Vec::new();
+        for (i, e) in s.elements.iter().enumerate() {
+            let p = format!("{pointer}/elements/{i}");
+            if let Some(c) = self.element(file, &p, e, Some(&s.segment), model) {
+                elements.push(c);
+            }
+        }
+        SegmentConstraints {
+            segment: s.segment.clone(),
+            group: s.group.clone(),
+            usage,
+            min: s.min,
+            max,
+            elements,
+            src: s.src.clone().unwrap_or_default(),
+        }
+    }
+
+    fn overrides(&mut self, file: &str, list: &[ElementConstraintSpec], segments: &mut Vec<SegmentConstraints>, model: &Model) {
+        for (i, e) in list.iter().enumerate() {
+            let p = format!("/overrides/{i}");
+            let Some(c) = self.element(file, &p, e, None, model) else { continue };
+            let seg = c.path.segment.clone();
+            match segments.iter_mut().rev().find(|s| s.segment == seg) {
+                Some(s) => s.elements.push(c),
+                None => segments.push(SegmentConstraints {
+                    segment: seg,
+                    group: None,
+                    usage: None,
+                    min: None,
+                    max: None,
+                    elements: vec![c],
+                    src: e.src.clone().unwrap_or_default(),
+                }),
+            }
+        }
+    }
+
+    fn element(&mut self, file: &str, p: &str, e: &ElementConstraintSpec, segment: Option<&str>, model: &Model) -> Option<ElementConstraint> {
+        let path = match self.path(file, &format!("{p}/path"), &e.path, model) {
+            Some(path) => path,
+            None => return None,
+        };
+        if let Some(seg) = segment {
+            if path.segment != seg {
+                self.errors.push(file, format!("{p}/path"), format!("`{}` is not an element of {seg}", e.path));
+            }
+        }
+        let usage = e.usage.as_ref().map(|u| self.usage(file, &format!("{p}/usage"), u));
+        let max = e.max.as_ref().map(|m| self.max(file, &format!("{p}/max"), m));
+        if let Some(dt) = &e.datatype {
+            if !model.datatypes.contains_key(dt) {
+                self.errors.push(file, format!("{p}/datatype"), format!("unknown datatype `{dt}`"));
+            }
+        }
+        if let Some(t) = &e.table {
+            if !model.tables.contains_key(t) {
+                self.errors.push(file, format!("{p}/table"), format!("unknown table `{t}` (neither in hl7v2.5.1/tables.json nor in telerad/code_tables.tables.json)"));
+            }
+        }
+        Some(ElementConstraint {
+            path,
+            usage,
+            min: e.min,
+            max,
+            fixed: e.fixed.clone(),
+            values: e.values.clone(),
+            datatype: e.datatype.clone(),
+            table: e.table.clone(),
+            value_set: e.value_set.as_ref().map(|v| (v.name.clone(), v.oid.clone())),
+            len: e.len,
+            src: e.src.clone().unwrap_or_default(),
+        })
+    }
+
+    /// Parses and resolves `SEG-f[.c[.s]]` against the base definitions.
+    fn path(&mut self, file: &str, pointer: &str, text: &str, model: &Model) -> Option<ElementPath> {
+        let Some(path) = parse_path(text) else {
+            self.errors.push(file, pointer, format!("`{text}` is not an element path (SEG-f, SEG-f.c or SEG-f.c.s)"));
+            return None;
+        };
+        let Some(seg) = model.segments.get(&path.segment) else {
+            self.errors.push(file, pointer, format!("unknown segment `{}` in `{text}`", path.segment));
+            return None;
+        };
+        let Some(field) = seg.fields.get(path.field as usize - 1) else {
+            self.errors.push(file, pointer, format!("{} has {} fields; `{text}` names field {}", seg.id, seg.fields.len(), path.field));
+            return None;
+        };
+        if let Some(c) = path.component {
+            // OBX-5's components depend on OBX-2: they are checked against the slice's datatype.
+            if let Some(dt) = field.datatype.as_ref().and_then(|d| model.datatypes.get(d)) {
+                match dt.components.get(c as usize - 1) {
+                    None => {
+                        self.errors.push(file, pointer, format!("{}-{} is {} with {} components; `{text}` names component {c}", seg.id, path.field, dt.id, dt.components.len()));
+                        return None;
+                    }
+                    Some(comp) => {
+                        if let Some(s) = path.subcomponent {
+                            let sub = model.datatypes.get(&comp.datatype);
+                            let n = sub.map(|d| d.components.len()).unwrap_or(0);
+                            if s as usize > n {
+                                self.errors.push(file, pointer, format!("{}-{}.{c} is {} with {n} subcomponents; `{text}` names subcomponent {s}", seg.id, path.field, comp.datatype));
+                                return None;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Some(path)
+    }
+
+    fn slice(&mut self, file: &str, p: &str, s: &SliceSpec, model: &Model) -> Slice {
+        let usage = self.usage(file, &format!("{p}/usage"), &s.usage);
+        let max = self.max(file, &format!("{p}/max"), &s.max);
+        let mut min = s.min;
+        if usage == Usage::R {
+            min = min.max(1);
+        }
+        let mut discriminator = Vec::new();
+        for (i, d) in s.discriminator.iter().enumerate() {
+            let dp = format!("{p}/discriminator/{i}");
+            let Some(path) = self.path(file, &format!("{dp}/path"), &d.path, model) else { continue };
+            match (&d.value, &d.pattern) {
+                (Some(v), None) => discriminator.push(Discriminator::Value { path, value: v.clone() }),
+                (None, Some(pat)) => match pat.strip_prefix("n.").and_then(|m| m.parse::<u32>().ok()) {
+                    Some(suffix) => discriminator.push(Discriminator::SubIdSuffix { path, suffix }),
+                    None => self.errors.push(file, format!("{dp}/pattern"), format!("pattern `{pat}` is not of the form n.<number>")),
+                },
+                _ => self.errors.push(file, &dp, "a discriminator has exactly one of `value`, `pattern`"),
+            }
+        }
+        if discriminator.is_empty() {
+            self.errors.push(file, format!("{p}/discriminator"), "a slice needs a discriminator");
+        }
+        let mut segments = Vec::new();
+        let mut value_type = None;
+        for (i, sc) in s.segments.iter().enumerate() {
+            let c = self.segment_constraints(file, &format!("{p}/segments/{i}"), sc, model);
+            for e in &c.elements {
+                if e.path.segment == "OBX" && e.path.field == 2 && e.path.component.is_none() {
+                    if let Some(v) = &e.fixed {
+                        if model.datatypes.contains_key(v) {
+                            value_type = Some(v.clone());
+                        } else {
+                            self.errors.push(file, format!("{p}/segments/{i}"), format!("OBX-2 is fixed to `{v}`, which is no datatype"));
+                        }
+                    }
+                }
+            }
+            segments.push(c);
+        }
+        Slice {
+            rust: names::camel(&s.name),
+            name: s.name.clone(),
+            title: s.title.clone().unwrap_or_else(|| s.name.clone()),
+            usage,
+            min,
+            max,
+            discriminator,
+            segments,
+            value_type,
+            src: s.src.clone().unwrap_or_default(),
+            pointer: p.to_owned(),
+        }
+    }
+}
+
+fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment as S;
+    let mut out = String::new();
+    for seg in path.iter() {
+        out.push('/');
+        match seg {
+            S::Seq { index } => out.push_str(&index.to_string()),
+            S::Map { key } => out.push_str(&token(key)),
+            S::Enum { variant } => out.push_str(&token(variant)),
+            S::Unknown => out.push('?'),
+        }
+    }
+    out
+}
+
+pub fn valid_segment_id(id: &str) -> bool {
+    let b = id.as_bytes();
+    b.len() == 3 && b[0].is_ascii_uppercase() && b.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+/// `PID-3`, `ORC-12.9.2` → parts; `None` when malformed.
+pub fn parse_path(text: &str) -> Option<ElementPath> {
+    let (seg, rest) = text.split_once('-')?;
+    if !valid_segment_id(seg) {
+        return None;
+    }
+    let mut nums = rest.split('.').map(|n| n.parse::<u16>().ok().filter(|v| *v > 0));
+    let field = nums.next()??;
+    let component = match nums.next() {
+        Some(c) => Some(c?),
+        None => None,
+    };
+    let subcomponent = match nums.next() {
+        Some(s) => Some(s?),
+        None => None,
+    };
+    if nums.next().is_some() {
+        return None;
+    }
+    Some(ElementPath { text: text.to_owned(), segment: seg.to_owned(), field, component, subcomponent })
+}
+
+/// The segment ids that can open each group: its children's, up to the first required one.
+fn compute_first(g: &mut Group) {
+    for c in &mut g.children {
+        if let Node::Group(inner) = c {
+            compute_first(inner);
+        }
+    }
+    let mut first = Vec::new();
+    for c in &g.children {
+        match c {
+            Node::Segment(s) => first.push(s.id.clone()),
+            Node::Group(inner) => first.extend(inner.first.iter().cloned()),
+        }
+        if c.min() > 0 && !g.choice {
+            break;
+        }
+    }
+    first.sort();
+    first.dedup();
+    g.first = first;
+}
+
+fn find_group_mut<'g>(g: &'g mut Group, path: &str) -> Option<&'g mut Group> {
+    if g.path == path {
+        return Some(g);
+    }
+    for c in &mut g.children {
+        if let Node::Group(inner) = c {
+            if path == inner.path || path.starts_with(&format!("{}/", inner.path)) {
+                return find_group_mut(inner, path);
+            }
+        }
+    }
+    None
+}
+
+fn collect_slice_names(g: &Group, out: &mut Vec<String>) {
+    out.extend(g.slices.iter().map(|s| s.name.clone()));
+    for c in &g.children {
+        if let Node::Group(inner) = c {
+            collect_slice_names(inner, out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        let p = parse_path("ORC-12.9.2").unwrap();
+        assert_eq!((p.segment.as_str(), p.field, p.component, p.subcomponent), ("ORC", 12, Some(9), Some(2)));
+        assert!(parse_path("ORC-0").is_none());
+        assert!(parse_path("orc-1").is_none());
+        assert!(parse_path("ORC-1.2.3.4").is_none());
+        assert!(parse_path("ORC1").is_none());
+    }
+}

@@ -1,0 +1,240 @@
+//! Stage 1: serde types mirroring the JSON of `spec/`, and nothing else.
+//!
+//! No checks here beyond JSON shape: every semantic problem is found by the model pass, which
+//! reports all of them at once with file and JSON pointer.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// `"max": 3` or `"max": "*"`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum MaxSpec {
+    Bounded(u32),
+    Text(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentsFile {
+    pub version: String,
+    pub segments: BTreeMap<String, SegmentSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentSpec {
+    pub name: String,
+    pub fields: Vec<FieldSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    pub pos: u32,
+    pub name: String,
+    pub datatype: String,
+    pub usage: String,
+    pub min: u32,
+    pub max: MaxSpec,
+    #[serde(default)]
+    pub len: Option<u32>,
+    #[serde(default)]
+    pub table: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatatypesFile {
+    pub datatypes: BTreeMap<String, DatatypeSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatatypeSpec {
+    pub name: String,
+    #[serde(default)]
+    pub primitive: bool,
+    #[serde(default)]
+    pub components: Vec<ComponentSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentSpec {
+    pub pos: u32,
+    pub name: String,
+    pub datatype: String,
+    #[serde(default)]
+    pub usage: Option<String>,
+    #[serde(default)]
+    pub len: Option<u32>,
+    #[serde(default)]
+    pub table: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TablesFile {
+    pub tables: BTreeMap<String, TableSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TableSpec {
+    pub name: String,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub src: Option<String>,
+    #[serde(default)]
+    pub values: Vec<TableValueSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TableValueSpec {
+    pub code: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub src: Option<String>,
+}
+
+/// An element of a structure: exactly one of `segment`, `group`, `choice` is set (checked by
+/// the model, so that a mistake is reported with its pointer rather than as a serde mismatch).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElementSpec {
+    #[serde(default)]
+    pub segment: Option<String>,
+    #[serde(default)]
+    pub group: Option<String>,
+    #[serde(default)]
+    pub choice: Option<String>,
+    pub usage: String,
+    pub min: u32,
+    pub max: MaxSpec,
+    #[serde(default)]
+    pub src: Option<String>,
+    #[serde(default)]
+    pub children: Vec<ElementSpec>,
+    #[serde(default)]
+    pub alternatives: Vec<ElementSpec>,
+    /// Free text the guide gives for the row (its "Meaning" column); kept for docs.
+    #[serde(default)]
+    pub meaning: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MessageIdSpec {
+    pub code: String,
+    #[serde(default)]
+    pub event: Option<String>,
+    pub structure: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProfileTablesFile {
+    pub profile: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub message: Option<MessageIdSpec>,
+    #[serde(default)]
+    pub includes: Vec<String>,
+    #[serde(default)]
+    pub structure: Vec<ElementSpec>,
+    #[serde(default)]
+    pub segments: Vec<SegmentConstraintSpec>,
+    #[serde(default)]
+    pub slices: Vec<SliceSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SegmentConstraintSpec {
+    pub segment: String,
+    /// Limits the constraints to the occurrences directly in this group (`ORDER/ORDER_DETAIL`).
+    #[serde(default)]
+    pub group: Option<String>,
+    #[serde(default)]
+    pub usage: Option<String>,
+    #[serde(default)]
+    pub min: Option<u32>,
+    #[serde(default)]
+    pub max: Option<MaxSpec>,
+    #[serde(default)]
+    pub src: Option<String>,
+    #[serde(default)]
+    pub elements: Vec<ElementConstraintSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ValueSetSpec {
+    pub name: String,
+    #[serde(default)]
+    pub oid: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ElementConstraintSpec {
+    pub path: String,
+    #[serde(default)]
+    pub src: Option<String>,
+    #[serde(default)]
+    pub usage: Option<String>,
+    #[serde(default)]
+    pub min: Option<u32>,
+    #[serde(default)]
+    pub max: Option<MaxSpec>,
+    #[serde(default)]
+    pub fixed: Option<String>,
+    #[serde(default)]
+    pub values: Vec<String>,
+    #[serde(default)]
+    pub datatype: Option<String>,
+    #[serde(default)]
+    pub table: Option<String>,
+    #[serde(default)]
+    pub value_set: Option<ValueSetSpec>,
+    #[serde(default)]
+    pub len: Option<u32>,
+    /// Anything else the extractor records for a row (descriptions, notes) is kept as data.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DiscriminatorSpec {
+    pub path: String,
+    #[serde(default)]
+    pub value: Option<String>,
+    #[serde(default)]
+    pub pattern: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SliceSpec {
+    pub group: String,
+    pub name: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    pub usage: String,
+    pub min: u32,
+    pub max: MaxSpec,
+    #[serde(default)]
+    pub src: Option<String>,
+    #[serde(default)]
+    pub discriminator: Vec<DiscriminatorSpec>,
+    #[serde(default)]
+    pub segments: Vec<SegmentConstraintSpec>,
+}
+
+/// The hand-kept part of a profile. Only `overrides` changes the typed API; the rest is
+/// carried to the validation engine of a later issue and checked for well-formed paths.
+#[derive(Debug, Default, Deserialize)]
+pub struct ProfileHandFile {
+    pub profile: String,
+    #[serde(default)]
+    pub overrides: Vec<ElementConstraintSpec>,
+    #[serde(flatten)]
+    pub rest: BTreeMap<String, serde_json::Value>,
+}

@@ -1,0 +1,233 @@
+//! Character sets declared by MSH-18.
+//!
+//! Only the sets the teleradiology guide allows are implemented. Latin-1 is done by hand
+//! because encoding_rs maps the "ISO-8859-1" label to windows-1252 (as the WHATWG spec
+//! demands for the web), which would turn bytes 0x80–0x9F into curly quotes and the euro
+//! sign; HL7 8859/1 means the real ISO set where every byte is its own code point.
+//! Encoding never substitutes a character: a replaced letter in a patient name is a
+//! patient-safety problem, so an unrepresentable character is an error naming it.
+
+use std::borrow::Cow;
+use std::fmt;
+
+pub use crate::error::CharsetError;
+
+/// A character set of HL7 v2 MSH-18 supported by this toolkit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize)]
+pub enum Charset {
+    /// US-ASCII, the HL7 default when MSH-18 is empty.
+    #[default]
+    Ascii,
+    /// ISO-8859-1 ("8859/1"), byte = code point.
+    Latin1,
+    /// ISO-8859-15 ("8859/15"), Latin-1 with €, Š, š, Ž, ž, Œ, œ, Ÿ.
+    Latin9,
+    /// UTF-8 ("UNICODE UTF-8").
+    Utf8,
+}
+
+impl fmt::Display for Charset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// Bytes of ISO-8859-15 that differ from ISO-8859-1, with their characters.
+const LATIN9_DIFF: [(u8, char); 8] = [
+    (0xA4, '€'),
+    (0xA6, 'Š'),
+    (0xA8, 'š'),
+    (0xB4, 'Ž'),
+    (0xB8, 'ž'),
+    (0xBC, 'Œ'),
+    (0xBD, 'œ'),
+    (0xBE, 'Ÿ'),
+];
+
+impl Charset {
+    /// Reads an MSH-18 value (the caller passes the first component of the first
+    /// repetition; surrounding blanks are ignored). Labels are matched without regard
+    /// to ASCII case because senders are inconsistent about it.
+    pub fn from_msh18(value: &[u8]) -> Result<Charset, CharsetError> {
+        let v = value.trim_ascii();
+        if v.is_empty() || v.eq_ignore_ascii_case(b"ASCII") {
+            Ok(Charset::Ascii)
+        } else if v == b"8859/1" {
+            Ok(Charset::Latin1)
+        } else if v == b"8859/15" {
+            Ok(Charset::Latin9)
+        } else if v.eq_ignore_ascii_case(b"UNICODE UTF-8") {
+            Ok(Charset::Utf8)
+        } else {
+            Err(unsupported(v))
+        }
+    }
+
+    /// The MSH-18 label, as it must be written in a message.
+    pub const fn label(&self) -> &'static str {
+        match self {
+            Charset::Ascii => "ASCII",
+            Charset::Latin1 => "8859/1",
+            Charset::Latin9 => "8859/15",
+            Charset::Utf8 => "UNICODE UTF-8",
+        }
+    }
+
+    /// Decodes bytes of this set; borrows when no conversion is needed (UTF-8, pure ASCII).
+    pub fn decode<'b>(&self, bytes: &'b [u8]) -> Result<Cow<'b, str>, CharsetError> {
+        if let Some(offset) = self.first_invalid(bytes) {
+            return Err(invalid_byte(bytes, offset, *self));
+        }
+        Ok(self.decode_lossy(bytes))
+    }
+
+    /// Encodes text to this set; borrows when the bytes are unchanged (UTF-8, pure ASCII).
+    pub fn encode<'s>(&self, text: &'s str) -> Result<Cow<'s, [u8]>, CharsetError> {
+        if *self == Charset::Utf8 || text.is_ascii() {
+            return Ok(Cow::Borrowed(text.as_bytes()));
+        }
+        match self {
+            Charset::Latin9 => encode_latin9(text).map(Cow::Owned),
+            _ => {
+                let mut out = Vec::with_capacity(text.len());
+                for (index, ch) in text.chars().enumerate() {
+                    if !self.encode_char(ch, &mut out) {
+                        return Err(unrepresentable(ch, index, *self));
+                    }
+                }
+                Ok(Cow::Owned(out))
+            }
+        }
+    }
+
+    /// Offset of the first byte that is invalid in this set.
+    pub(crate) fn first_invalid(&self, bytes: &[u8]) -> Option<usize> {
+        match self {
+            Charset::Ascii => {
+                if bytes.is_ascii() {
+                    None
+                } else {
+                    bytes.iter().position(|b| !b.is_ascii())
+                }
+            }
+            Charset::Utf8 => std::str::from_utf8(bytes).err().map(|e| e.valid_up_to()),
+            Charset::Latin1 | Charset::Latin9 => None,
+        }
+    }
+
+    /// Decodes without failing, for text already validated by the parser or accepted in
+    /// lenient mode: invalid UTF-8 becomes U+FFFD and non-ASCII bytes in an ASCII message
+    /// are read as Latin-1 (the most common mislabeling).
+    pub(crate) fn decode_lossy<'b>(&self, bytes: &'b [u8]) -> Cow<'b, str> {
+        match self {
+            Charset::Utf8 => String::from_utf8_lossy(bytes),
+            _ if bytes.is_ascii() => match std::str::from_utf8(bytes) {
+                Ok(s) => Cow::Borrowed(s),
+                Err(_) => Cow::Owned(latin1_to_string(bytes)),
+            },
+            Charset::Latin9 => encoding_rs::ISO_8859_15.decode_without_bom_handling(bytes).0,
+            Charset::Ascii | Charset::Latin1 => Cow::Owned(latin1_to_string(bytes)),
+        }
+    }
+
+    /// Owned variant of [`Charset::decode_lossy`] that reuses the buffer for UTF-8.
+    pub(crate) fn decode_lossy_owned(&self, bytes: Vec<u8>) -> String {
+        match self {
+            Charset::Utf8 => match String::from_utf8(bytes) {
+                Ok(s) => s,
+                Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            },
+            _ => self.decode_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// Appends the bytes of one character; false when the set cannot represent it.
+    pub(crate) fn encode_char(&self, ch: char, out: &mut Vec<u8>) -> bool {
+        let code = u32::from(ch);
+        if code < 0x80 {
+            out.push(code as u8);
+            return true;
+        }
+        match self {
+            Charset::Ascii => false,
+            Charset::Utf8 => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                true
+            }
+            Charset::Latin1 => match u8::try_from(code) {
+                Ok(b) => {
+                    out.push(b);
+                    true
+                }
+                Err(_) => false,
+            },
+            Charset::Latin9 => {
+                if let Some((b, _)) = LATIN9_DIFF.iter().find(|(_, c)| *c == ch) {
+                    out.push(*b);
+                    return true;
+                }
+                match u8::try_from(code) {
+                    Ok(b) if !LATIN9_DIFF.iter().any(|(d, _)| *d == b) => {
+                        out.push(b);
+                        true
+                    }
+                    _ => false,
+                }
+            }
+        }
+    }
+}
+
+fn latin1_to_string(bytes: &[u8]) -> String {
+    bytes.iter().map(|&b| char::from(b)).collect()
+}
+
+fn encode_latin9(text: &str) -> Result<Vec<u8>, CharsetError> {
+    use encoding_rs::EncoderResult;
+    let mut encoder = encoding_rs::ISO_8859_15.new_encoder();
+    // A single-byte set never writes more bytes than the UTF-8 input has.
+    let mut out = vec![0u8; text.len()];
+    let (result, read, written) = encoder.encode_from_utf8_without_replacement(text, &mut out, true);
+    match result {
+        EncoderResult::InputEmpty => {
+            out.truncate(written);
+            Ok(out)
+        }
+        EncoderResult::Unmappable(ch) => {
+            // `read` counts the unmappable character as consumed.
+            let before = read.saturating_sub(ch.len_utf8());
+            let index = text.get(..before).map_or(0, |s| s.chars().count());
+            Err(unrepresentable(ch, index, Charset::Latin9))
+        }
+        EncoderResult::OutputFull => {
+            // Cannot happen for a single-byte set; fall back to the table rather than panic.
+            let mut out = Vec::with_capacity(text.len());
+            for (index, ch) in text.chars().enumerate() {
+                if !Charset::Latin9.encode_char(ch, &mut out) {
+                    return Err(unrepresentable(ch, index, Charset::Latin9));
+                }
+            }
+            Ok(out)
+        }
+    }
+}
+
+#[cold]
+fn unsupported(v: &[u8]) -> CharsetError {
+    CharsetError::Unsupported { label: String::from_utf8_lossy(v).into_owned() }
+}
+
+#[cold]
+pub(crate) fn unrepresentable(ch: char, index: usize, charset: Charset) -> CharsetError {
+    CharsetError::Unrepresentable { ch, index, charset: charset.label() }
+}
+
+#[cold]
+fn invalid_byte(bytes: &[u8], offset: usize, charset: Charset) -> CharsetError {
+    CharsetError::InvalidByte {
+        byte: bytes.get(offset).copied().unwrap_or(0),
+        offset,
+        charset: charset.label(),
+    }
+}

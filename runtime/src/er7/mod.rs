@@ -1,0 +1,662 @@
+//! ER7 ("pipe and hat") parsing over borrowed bytes.
+//!
+//! # Design
+//!
+//! [`Message::parse`] makes one pass over the input: `memchr` finds segment terminators
+//! and field separators, and the positions of the field separators of all segments go
+//! into one flat `Vec<u32>` (each segment remembers its range in it). Field access is
+//! therefore O(1), while repetitions, components and subcomponents are found on access
+//! by scanning the field, which is short; nothing is copied or allocated per field.
+//! In the same pass the parser checks what must hold for decoding to be infallible later
+//! (control characters, character-set validity, escape sequences), so strict-mode errors
+//! come out of `parse` with their full location and `text()` never fails.
+//!
+//! Views ([`Segment`], [`Field`], [`Repetition`], [`Component`], [`Subcomponent`]) are
+//! `Copy` and borrow from the [`Message`], which owns the field index; their text borrows
+//! the input whenever no unescaping or character conversion is needed.
+//!
+//! # Paths
+//!
+//! [`Message::get`] reads a value by HL7 path over the flat message (no group structure):
+//!
+//! ```ebnf
+//! path         = segment-id , [ "[" , number , "]" ] ,      (* occurrence, default 1 *)
+//!                "-" , number ,                             (* field *)
+//!                [ "[" , number , "]" ] ,                   (* repetition, default 1 *)
+//!                [ "." , number , [ "." , number ] ] ;      (* component, subcomponent *)
+//! segment-id   = upper , 2 * ( upper | digit ) ;
+//! number       = nonzero-digit , { digit } ;
+//! ```
+//!
+//! Examples: `PID-3[1].4.2`, `OBX[3]-5`, `MSH-9.1`. Without a repetition or component the
+//! whole field is returned (all repetitions, separators included, escapes decoded).
+
+mod path;
+mod views;
+
+pub use views::{Component, Field, Repetition, Segment, Subcomponent};
+
+use std::borrow::Cow;
+
+use memchr::{memchr, memchr2, memchr_iter};
+
+use crate::charset::Charset;
+use crate::error::{Location, ParseError, ParseErrorKind, PathError};
+use crate::escape;
+use views::{Ctx, Loc, Parts};
+
+/// The delimiters declared by MSH-1 and MSH-2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct Delimiters {
+    /// MSH-1, usually `|`.
+    pub field: u8,
+    /// Usually `^`.
+    pub component: u8,
+    /// Usually `~`.
+    pub repetition: u8,
+    /// Usually `\`; `None` means the message cannot contain escape sequences.
+    pub escape: Option<u8>,
+    /// Usually `&`; `None` means components have no subcomponents.
+    pub subcomponent: Option<u8>,
+}
+
+impl Default for Delimiters {
+    fn default() -> Self {
+        Delimiters::STANDARD
+    }
+}
+
+impl Delimiters {
+    /// `|^~\&`, used by virtually every HL7 v2 sender.
+    pub const STANDARD: Delimiters = Delimiters {
+        field: b'|',
+        component: b'^',
+        repetition: b'~',
+        escape: Some(b'\\'),
+        subcomponent: Some(b'&'),
+    };
+
+    /// Checks that these delimiters can round-trip through any supported character set:
+    /// printable ASCII, not alphanumeric (they would clash with data), all distinct, and a
+    /// subcomponent separator only with an escape character (MSH-2 is positional).
+    pub fn validate(&self) -> Result<(), &'static str> {
+        let mut all = vec![self.field, self.component, self.repetition];
+        all.extend(self.escape);
+        all.extend(self.subcomponent);
+        if self.subcomponent.is_some() && self.escape.is_none() {
+            return Err("a subcomponent separator requires an escape character (MSH-2 is positional)");
+        }
+        check_delimiter_bytes(&all)
+    }
+
+    /// MSH-2 as written: component, repetition, escape, subcomponent.
+    pub fn encoding_characters(&self) -> Vec<u8> {
+        let mut out = vec![self.component, self.repetition];
+        out.extend(self.escape);
+        out.extend(self.subcomponent);
+        out
+    }
+
+    /// True for the bytes that split elements (not the escape character).
+    #[inline]
+    pub(crate) fn is_separator(&self, b: u8) -> bool {
+        b == self.field
+            || b == self.component
+            || b == self.repetition
+            || Some(b) == self.subcomponent
+    }
+}
+
+fn check_delimiter_bytes(all: &[u8]) -> Result<(), &'static str> {
+    for (i, &b) in all.iter().enumerate() {
+        if !b.is_ascii_graphic() {
+            return Err("delimiters must be printable ASCII characters");
+        }
+        if b.is_ascii_alphanumeric() {
+            return Err("delimiters must not be letters or digits");
+        }
+        if all.get(..i).is_some_and(|before| before.contains(&b)) {
+            return Err("delimiters must be distinct");
+        }
+    }
+    Ok(())
+}
+
+/// Tolerances for real-world input. The default is strict, since strictness is what
+/// lets a receiver reject a broken message instead of misreading it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ParseOptions {
+    /// Accept LF and CRLF as segment terminators and skip empty lines.
+    pub lenient_terminators: bool,
+    /// Read an unknown MSH-18 as Latin-1 and skip the character-set validity check
+    /// (invalid bytes are then decoded lossily).
+    pub lenient_charset: bool,
+    /// Keep malformed escape sequences raw instead of failing.
+    pub lenient_escapes: bool,
+}
+
+impl ParseOptions {
+    /// Every tolerance on.
+    pub const fn lenient() -> Self {
+        ParseOptions { lenient_terminators: true, lenient_charset: true, lenient_escapes: true }
+    }
+}
+
+/// One segment in the index.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SegEntry {
+    pub start: u32,
+    pub end: u32,
+    pub sep_start: u32,
+    pub sep_end: u32,
+    pub id: [u8; 3],
+}
+
+/// A parsed message borrowing its input.
+#[derive(Clone, Debug)]
+pub struct Message<'a> {
+    bytes: &'a [u8],
+    delimiters: Delimiters,
+    charset: Charset,
+    segs: Vec<SegEntry>,
+    seps: Vec<u32>,
+}
+
+impl<'a> Message<'a> {
+    /// Parses in strict mode.
+    pub fn parse(bytes: &'a [u8]) -> Result<Message<'a>, ParseError> {
+        Self::parse_with(bytes, &ParseOptions::default())
+    }
+
+    /// Parses with the given tolerances.
+    pub fn parse_with(bytes: &'a [u8], options: &ParseOptions) -> Result<Message<'a>, ParseError> {
+        if bytes.is_empty() {
+            return Err(ParseError::new(ParseErrorKind::Empty, Location::segment(0, None, 0)));
+        }
+        if u32::try_from(bytes.len()).is_err() {
+            return Err(ParseError::new(
+                ParseErrorKind::TooLarge { len: bytes.len() },
+                Location::segment(0, None, 0),
+            ));
+        }
+        let delimiters = read_header(bytes)?;
+        let mut parser = Parser {
+            msg: Message {
+                bytes,
+                delimiters,
+                charset: Charset::Ascii,
+                segs: Vec::with_capacity(16),
+                seps: Vec::with_capacity(bytes.len() / 8 + 8),
+            },
+            options: *options,
+        };
+        parser.run()?;
+        Ok(parser.msg)
+    }
+
+    /// The input, unchanged.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// Delimiters read from MSH-1/MSH-2.
+    pub fn delimiters(&self) -> Delimiters {
+        self.delimiters
+    }
+
+    /// Character set read from MSH-18.
+    pub fn charset(&self) -> Charset {
+        self.charset
+    }
+
+    /// Number of segments (skipped empty lines excluded).
+    pub fn segment_count(&self) -> usize {
+        self.segs.len()
+    }
+
+    /// The segment at a 0-based index.
+    pub fn segment(&self, index: usize) -> Option<Segment<'a>> {
+        let entry = *self.segs.get(index)?;
+        Some(self.view(index, entry))
+    }
+
+    /// All segments in order.
+    pub fn segments(&self) -> impl Iterator<Item = Segment<'a>> + '_ {
+        self.segs.iter().enumerate().map(move |(i, e)| self.view(i, *e))
+    }
+
+    /// Segments with a given id, in order.
+    pub fn segments_by_id<'m>(&'m self, id: &'m str) -> impl Iterator<Item = Segment<'a>> + 'm {
+        self.segs
+            .iter()
+            .enumerate()
+            .filter(move |(_, e)| e.id.as_slice() == id.as_bytes())
+            .map(move |(i, e)| self.view(i, *e))
+    }
+
+    /// Re-encodes the message. A parsed message is immutable, so this is its input byte
+    /// for byte — terminators, skipped empty lines and a missing final CR included.
+    pub fn encode(&self) -> Vec<u8> {
+        self.bytes.to_vec()
+    }
+
+    /// Appends the encoded message to `out`.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.bytes);
+    }
+
+    /// Reads a value by path (grammar in the module docs). `Ok(None)` when the segment
+    /// occurrence or field does not exist, or a repetition/component/subcomponent lies
+    /// past the last separator of its container.
+    pub fn get(&self, path: &str) -> Result<Option<Cow<'a, str>>, PathError> {
+        let p = path::parse(path)?;
+        let Some((index, entry)) = self
+            .segs
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.id == p.segment)
+            .nth(p.occurrence - 1)
+        else {
+            return Ok(None);
+        };
+        let seg = self.view(index, *entry);
+        if p.field > seg.field_count() {
+            return Ok(None);
+        }
+        let Some((start, end, opaque)) = field_bounds(self, entry, p.field) else {
+            return Ok(None);
+        };
+        let Some(raw) = self.bytes.get(start..end) else {
+            return Ok(None);
+        };
+        let ctx = Ctx { delimiters: self.delimiters, charset: self.charset, opaque };
+        if p.repetition.is_none() && p.component.is_none() {
+            return Ok(Some(ctx.text(raw)));
+        }
+        let Some(rep) = nth(raw, ctx.rep_sep(), p.repetition.unwrap_or(1)) else {
+            return Ok(None);
+        };
+        let Some(comp_n) = p.component else {
+            return Ok(Some(ctx.text(rep)));
+        };
+        let Some(comp) = nth(rep, ctx.comp_sep(), comp_n) else {
+            return Ok(None);
+        };
+        let Some(sub_n) = p.subcomponent else {
+            return Ok(Some(ctx.text(comp)));
+        };
+        Ok(nth(comp, ctx.sub_sep(), sub_n).map(|sub| ctx.text(sub)))
+    }
+
+    fn view(&self, index: usize, e: SegEntry) -> Segment<'a> {
+        let bytes = self.bytes;
+        let raw = bytes.get(e.start as usize..e.end as usize).unwrap_or(&[]);
+        let own_end = self.segs.get(index + 1).map_or(bytes.len(), |next| next.start as usize);
+        let own = bytes.get(e.start as usize..own_end).unwrap_or(raw);
+        Segment::new(
+            raw,
+            own,
+            e.start,
+            index,
+            e.id,
+            e.sep_end.saturating_sub(e.sep_start) as usize,
+            Ctx { delimiters: self.delimiters, charset: self.charset, opaque: false },
+        )
+    }
+}
+
+/// The `n`th (1-based) part of `raw` split on `sep`; an empty `raw` has one empty part.
+fn nth(raw: &[u8], sep: Option<u8>, n: usize) -> Option<&[u8]> {
+    Parts::new(raw, sep).nth(n.checked_sub(1)?).map(|(_, part)| part)
+}
+
+/// Absolute bounds of field `n` of a segment, and whether it is opaque (MSH-1, MSH-2:
+/// they hold the delimiters themselves and must never be split or unescaped).
+pub(crate) fn field_bounds(msg: &Message<'_>, e: &SegEntry, n: usize) -> Option<(usize, usize, bool)> {
+    let seps = msg.seps.get(e.sep_start as usize..e.sep_end as usize)?;
+    bounds_in(seps, e.start as usize, e.end as usize, e.id == *b"MSH", n)
+}
+
+pub(crate) fn bounds_in(
+    seps: &[u32],
+    seg_start: usize,
+    seg_end: usize,
+    is_msh: bool,
+    n: usize,
+) -> Option<(usize, usize, bool)> {
+    if n == 0 {
+        return None;
+    }
+    if is_msh && n == 1 {
+        let s = seg_start + 3;
+        return (s < seg_end).then_some((s, s + 1, true));
+    }
+    let sep_index = if is_msh { n - 2 } else { n - 1 };
+    let start = *seps.get(sep_index)? as usize + 1;
+    let end = seps.get(sep_index + 1).map_or(seg_end, |&s| s as usize);
+    Some((start, end.max(start), is_msh && n == 2))
+}
+
+/// Validates MSH-1/MSH-2 before anything else: every later step depends on them.
+fn read_header(bytes: &[u8]) -> Result<Delimiters, ParseError> {
+    let msh_loc = |byte| Location::segment(0, Some(*b"MSH"), byte);
+    if bytes.get(..3) != Some(b"MSH".as_slice()) {
+        let id_len = bytes.iter().position(|b| !b.is_ascii_alphanumeric()).unwrap_or(bytes.len());
+        let head = bytes.get(..3).unwrap_or(bytes);
+        let next_ok = bytes.get(3).is_none_or(|b| b.is_ascii_punctuation() || *b == b'\r' || *b == b'\n');
+        if id_len == 3 && is_segment_id(head) && next_ok {
+            let id = [head[0], head[1], head[2]];
+            return Err(ParseError::new(
+                ParseErrorKind::MissingMsh { found: String::from_utf8_lossy(head).into_owned() },
+                Location::segment(0, Some(id), 0),
+            ));
+        }
+        return Err(ParseError::new(ParseErrorKind::NotHl7, Location::segment(0, None, 0)));
+    }
+    let truncated = || ParseError::new(ParseErrorKind::TruncatedHeader, msh_loc(0));
+    let field = match bytes.get(3) {
+        None | Some(b'\r') | Some(b'\n') => return Err(truncated()),
+        Some(&b) => b,
+    };
+    let rest = bytes.get(4..).unwrap_or(&[]);
+    let enc_len = rest.iter().position(|&b| b == field || b == b'\r' || b == b'\n');
+    let enc = rest.get(..enc_len.unwrap_or(rest.len())).unwrap_or(&[]);
+    if enc.len() < 3 && enc_len.is_none() {
+        return Err(truncated());
+    }
+    let invalid = |reason, field_no: u16, byte| {
+        let mut loc = msh_loc(byte);
+        loc.field = Some(field_no);
+        ParseError::new(ParseErrorKind::InvalidDelimiters { reason }, loc)
+    };
+    if let Err(reason) = check_delimiter_bytes(&[field]) {
+        return Err(invalid(reason, 1, 3));
+    }
+    if !(3..=5).contains(&enc.len()) {
+        return Err(invalid("MSH-2 must hold 3 to 5 encoding characters", 2, 4));
+    }
+    let mut all = vec![field];
+    all.extend_from_slice(enc);
+    if let Err(reason) = check_delimiter_bytes(&all) {
+        return Err(invalid(reason, 2, 4));
+    }
+    let at = |i: usize| enc.get(i).copied();
+    match (at(0), at(1)) {
+        (Some(component), Some(repetition)) => Ok(Delimiters {
+            field,
+            component,
+            repetition,
+            escape: at(2),
+            subcomponent: at(3),
+        }),
+        _ => Err(truncated()),
+    }
+}
+
+/// 3 characters, uppercase letters or digits, the first a letter (ZDS, NK1, IN1…).
+pub(crate) fn is_segment_id(id: &[u8]) -> bool {
+    match id {
+        [a, b, c] => {
+            a.is_ascii_uppercase()
+                && [b, c].iter().all(|x| x.is_ascii_uppercase() || x.is_ascii_digit())
+        }
+        _ => false,
+    }
+}
+
+struct Parser<'a> {
+    msg: Message<'a>,
+    options: ParseOptions,
+}
+
+impl<'a> Parser<'a> {
+    fn run(&mut self) -> Result<(), ParseError> {
+        let bytes = self.msg.bytes;
+        let len = bytes.len();
+        let mut start = 0usize;
+        while start < len {
+            let rest = bytes.get(start..).unwrap_or(&[]);
+            let (end, term_len) = match memchr2(b'\r', b'\n', rest) {
+                None => (len, 0),
+                Some(off) => {
+                    let e = start + off;
+                    let lf_at = if bytes.get(e) == Some(&b'\n') {
+                        Some(e)
+                    } else if bytes.get(e + 1) == Some(&b'\n') {
+                        Some(e + 1)
+                    } else {
+                        None
+                    };
+                    match lf_at {
+                        Some(at) if !self.options.lenient_terminators => {
+                            return Err(self.segment_error(
+                                ParseErrorKind::UnexpectedLineFeed,
+                                bytes.get(start..e).unwrap_or(&[]),
+                                at,
+                            ));
+                        }
+                        Some(at) => (e, at + 1 - e),
+                        None => (e, 1),
+                    }
+                }
+            };
+            if end == start {
+                if !self.options.lenient_terminators {
+                    return Err(ParseError::new(
+                        ParseErrorKind::EmptySegment,
+                        Location::segment(self.msg.segs.len(), None, start),
+                    ));
+                }
+            } else {
+                self.segment(start, end)?;
+            }
+            start = end + term_len;
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn segment_error(&self, kind: ParseErrorKind, raw: &[u8], byte: usize) -> ParseError {
+        let id = match raw.get(..3) {
+            Some(id @ [a, b, c]) if is_segment_id(id) => Some([*a, *b, *c]),
+            _ => None,
+        };
+        ParseError::new(kind, Location::segment(self.msg.segs.len(), id, byte))
+    }
+
+    fn segment(&mut self, start: usize, end: usize) -> Result<(), ParseError> {
+        let bytes = self.msg.bytes;
+        let raw = bytes.get(start..end).unwrap_or(&[]);
+        let field_sep = self.msg.delimiters.field;
+        let index = self.msg.segs.len();
+        let id_len = memchr(field_sep, raw).unwrap_or(raw.len());
+        let id = match raw.get(..id_len) {
+            Some(id @ [a, b, c]) if is_segment_id(id) => [*a, *b, *c],
+            _ => {
+                let shown = raw.get(..id_len.min(16)).unwrap_or(&[]);
+                return Err(ParseError::new(
+                    ParseErrorKind::InvalidSegmentId { id: String::from_utf8_lossy(shown).into_owned() },
+                    Location::segment(index, None, start),
+                ));
+            }
+        };
+        let is_msh = id == *b"MSH";
+        if is_msh && index > 0 {
+            return Err(ParseError::new(ParseErrorKind::DuplicateMsh, Location::segment(index, Some(id), start)));
+        }
+        let sep_start = self.msg.seps.len();
+        // Offsets fit in u32: parse_with rejected larger inputs.
+        self.msg.seps.extend(memchr_iter(field_sep, raw).map(|off| (start + off) as u32));
+        let entry = SegEntry {
+            start: start as u32,
+            end: end as u32,
+            sep_start: sep_start as u32,
+            sep_end: self.msg.seps.len() as u32,
+            id,
+        };
+        self.msg.segs.push(entry);
+        if index == 0 {
+            self.read_charset(&entry)?;
+        }
+        if let Some(off) = first_control(raw) {
+            let byte = raw.get(off).copied().unwrap_or(0);
+            return Err(self.located(ParseErrorKind::ControlCharacter { byte }, index, start + off));
+        }
+        if !self.options.lenient_charset {
+            if let Some(off) = self.msg.charset.first_invalid(raw) {
+                let byte = raw.get(off).copied().unwrap_or(0);
+                let kind = ParseErrorKind::InvalidEncoding { charset: self.msg.charset.label(), byte };
+                return Err(self.located(kind, index, start + off));
+            }
+        }
+        if !self.options.lenient_escapes {
+            self.check_escapes(&entry, index, raw)?;
+        }
+        Ok(())
+    }
+
+    fn read_charset(&mut self, entry: &SegEntry) -> Result<(), ParseError> {
+        let Some((s, e, _)) = field_bounds(&self.msg, entry, 18) else {
+            return Ok(());
+        };
+        let raw = self.msg.bytes.get(s..e).unwrap_or(&[]);
+        let d = self.msg.delimiters;
+        let first = nth(raw, Some(d.repetition), 1).unwrap_or(&[]);
+        let first = nth(first, Some(d.component), 1).unwrap_or(&[]);
+        match Charset::from_msh18(first) {
+            Ok(cs) => self.msg.charset = cs,
+            Err(_) if self.options.lenient_charset => self.msg.charset = Charset::Latin1,
+            Err(_) => {
+                let value = String::from_utf8_lossy(first.trim_ascii()).into_owned();
+                return Err(self.located(ParseErrorKind::UnsupportedCharset { value }, 0, s));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_escapes(&self, entry: &SegEntry, index: usize, raw: &[u8]) -> Result<(), ParseError> {
+        let d = self.msg.delimiters;
+        let Some(esc) = d.escape else {
+            return Ok(());
+        };
+        // MSH-1 and MSH-2 hold the escape character itself.
+        let mut i = if entry.id == *b"MSH" {
+            field_bounds(&self.msg, entry, 2).map_or(raw.len(), |(_, e, _)| e - entry.start as usize)
+        } else {
+            0
+        };
+        while let Some(off) = raw.get(i..).and_then(|rest| memchr(esc, rest)) {
+            let p = i + off;
+            match escape::parse_escape(raw, p, &d, self.msg.charset) {
+                Ok((_, end)) => i = end,
+                Err(m) => {
+                    let sequence = String::from_utf8_lossy(raw.get(p..m.end).unwrap_or(&[])).into_owned();
+                    let kind = ParseErrorKind::InvalidEscape { sequence, reason: m.reason };
+                    return Err(self.located(kind, index, entry.start as usize + p));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds an error located down to the subcomponent containing `byte`.
+    #[cold]
+    #[inline(never)]
+    fn located(&self, kind: ParseErrorKind, index: usize, byte: usize) -> ParseError {
+        ParseError::new(kind, locate(&self.msg, index, byte))
+    }
+}
+
+/// Location of an absolute byte inside segment `index`.
+pub(crate) fn locate(msg: &Message<'_>, index: usize, byte: usize) -> Location {
+    let Some(e) = msg.segs.get(index) else {
+        return Location::segment(index, None, byte);
+    };
+    let mut loc = Location::segment(index, Some(e.id), byte);
+    let (start, end) = (e.start as usize, e.end as usize);
+    if byte >= end {
+        return loc;
+    }
+    let is_msh = e.id == *b"MSH";
+    if is_msh && byte == start + 3 {
+        loc.field = Some(1);
+        return loc;
+    }
+    let seps = msg.seps.get(e.sep_start as usize..e.sep_end as usize).unwrap_or(&[]);
+    let k = seps.partition_point(|&s| (s as usize) < byte);
+    if k == 0 {
+        return loc;
+    }
+    let field_no = k + usize::from(is_msh);
+    loc.field = Some(u16::try_from(field_no).unwrap_or(u16::MAX));
+    let Some((fs, fe, opaque)) = bounds_in(seps, start, end, is_msh, field_no) else {
+        return loc;
+    };
+    if opaque {
+        return loc;
+    }
+    let raw = msg.bytes.get(fs..fe).unwrap_or(&[]);
+    let d = msg.delimiters;
+    let rel = byte.saturating_sub(fs);
+    let (rep, rep_off, rep_raw) = containing(raw, Some(d.repetition), rel);
+    loc.repetition = rep;
+    let rel = rel - rep_off;
+    let (comp, comp_off, comp_raw) = containing(rep_raw, Some(d.component), rel);
+    loc.component = comp;
+    let (sub, _, _) = containing(comp_raw, d.subcomponent, rel - comp_off);
+    if comp.is_some() || sub.is_some() {
+        loc.component = Some(comp.unwrap_or(1));
+    }
+    loc.subcomponent = sub;
+    loc
+}
+
+/// The part of `raw` containing `rel`: its number (only when there are several parts),
+/// offset and bytes.
+fn containing(raw: &[u8], sep: Option<u8>, rel: usize) -> (Option<u16>, usize, &[u8]) {
+    let several = sep.is_some_and(|s| memchr(s, raw).is_some());
+    for (i, (off, part)) in Parts::new(raw, sep).enumerate() {
+        if rel <= off + part.len() {
+            let n = several.then(|| u16::try_from(i + 1).unwrap_or(u16::MAX));
+            return (n, off, part);
+        }
+    }
+    (None, 0, raw)
+}
+
+/// Offset of the first C0 control other than TAB (CR/LF never reach here). Checks eight
+/// bytes at a time since this runs over every byte of every message.
+fn first_control(raw: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let is_bad = |b: u8| b < 0x20 && b != b'\t';
+    let mut chunks = raw.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        if let Ok(arr) = <[u8; 8]>::try_from(chunk) {
+            let x = u64::from_le_bytes(arr);
+            // Non-zero iff some byte is below 0x20.
+            if x.wrapping_sub(ONES * 0x20) & !x & HIGHS != 0 {
+                if let Some(i) = chunk.iter().position(|&b| is_bad(b)) {
+                    return Some(base + i);
+                }
+            }
+        }
+        base += 8;
+    }
+    chunks.remainder().iter().position(|&b| is_bad(b)).map(|i| base + i)
+}
+
+impl Loc {
+    pub(crate) fn field(seg_index: usize, seg_id: [u8; 3], field: usize, byte: usize) -> Loc {
+        Loc {
+            seg_index: u32::try_from(seg_index).unwrap_or(u32::MAX),
+            seg_id,
+            field: u16::try_from(field).unwrap_or(u16::MAX),
+            rep: 0,
+            comp: 0,
+            sub: 0,
+            byte: u32::try_from(byte).unwrap_or(u32::MAX),
+        }
+    }
+}

@@ -1,0 +1,489 @@
+//! Copyable views over a parsed message.
+//!
+//! Views carry the raw slice, the delimiters and character set needed to decode it, and
+//! a compact location, so that any value handed to application code can say where it
+//! came from without a reference back to the message.
+
+use std::borrow::Cow;
+
+use memchr::{memchr, memchr_iter};
+
+use crate::charset::Charset;
+use crate::er7::Delimiters;
+use crate::error::Location;
+use crate::escape;
+
+/// Decoding context shared by all views.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Ctx {
+    pub delimiters: Delimiters,
+    pub charset: Charset,
+    /// MSH-1/MSH-2: never split, never unescaped.
+    pub opaque: bool,
+}
+
+impl Ctx {
+    pub fn rep_sep(&self) -> Option<u8> {
+        (!self.opaque).then_some(self.delimiters.repetition)
+    }
+    pub fn comp_sep(&self) -> Option<u8> {
+        (!self.opaque).then_some(self.delimiters.component)
+    }
+    pub fn sub_sep(&self) -> Option<u8> {
+        if self.opaque {
+            None
+        } else {
+            self.delimiters.subcomponent
+        }
+    }
+    pub fn text<'a>(&self, raw: &'a [u8]) -> Cow<'a, str> {
+        if self.opaque {
+            self.charset.decode_lossy(raw)
+        } else {
+            escape::decode(raw, &self.delimiters, self.charset)
+        }
+    }
+}
+
+/// Compact location; 0 means "not applicable" for the 1-based positions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Loc {
+    pub seg_index: u32,
+    pub seg_id: [u8; 3],
+    pub field: u16,
+    pub rep: u16,
+    pub comp: u16,
+    pub sub: u16,
+    pub byte: u32,
+}
+
+impl Loc {
+    fn to_location(self) -> Location {
+        let opt = |n: u16| (n != 0).then_some(n);
+        Location {
+            segment_index: self.seg_index as usize,
+            segment_id: Some(self.seg_id),
+            field: opt(self.field),
+            repetition: opt(self.rep),
+            component: opt(self.comp),
+            subcomponent: opt(self.sub),
+            byte: self.byte as usize,
+        }
+    }
+
+    fn child(self, level: Level, n: usize, offset: usize) -> Loc {
+        let n = u16::try_from(n).unwrap_or(u16::MAX);
+        let byte = self.byte.saturating_add(u32::try_from(offset).unwrap_or(u32::MAX));
+        let mut loc = Loc { byte, ..self };
+        match level {
+            Level::Rep => loc.rep = n,
+            Level::Comp => loc.comp = n,
+            Level::Sub => loc.sub = n,
+        }
+        loc
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Level {
+    Rep,
+    Comp,
+    Sub,
+}
+
+/// Splits a slice on an optional separator, yielding `(offset, part)`. Like
+/// `slice::split`, an empty input yields one empty part.
+#[derive(Clone, Debug)]
+pub(crate) struct Parts<'a> {
+    raw: &'a [u8],
+    sep: Option<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl<'a> Parts<'a> {
+    pub fn new(raw: &'a [u8], sep: Option<u8>) -> Self {
+        Parts { raw, sep, pos: 0, done: false }
+    }
+    /// Yields nothing for an empty input: an empty element has no children.
+    fn children(raw: &'a [u8], sep: Option<u8>) -> Self {
+        Parts { raw, sep, pos: 0, done: raw.is_empty() }
+    }
+}
+
+impl<'a> Iterator for Parts<'a> {
+    type Item = (usize, &'a [u8]);
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let rest = self.raw.get(self.pos..)?;
+        let start = self.pos;
+        match self.sep.and_then(|s| memchr(s, rest)) {
+            Some(off) => {
+                self.pos += off + 1;
+                Some((start, rest.get(..off)?))
+            }
+            None => {
+                self.done = true;
+                Some((start, rest))
+            }
+        }
+    }
+}
+
+fn count(raw: &[u8], sep: Option<u8>) -> usize {
+    if raw.is_empty() {
+        0
+    } else {
+        1 + sep.map_or(0, |s| memchr_iter(s, raw).count())
+    }
+}
+
+fn nth_child(raw: &[u8], sep: Option<u8>, n: usize) -> Option<(usize, &[u8])> {
+    Parts::children(raw, sep).nth(n.checked_sub(1)?)
+}
+
+const NULL: &[u8] = b"\"\"";
+
+/// One segment.
+///
+/// A segment view borrows only the input (not the message's field index), so it can
+/// outlive any borrow of the [`Message`](crate::er7::Message) it came from; fields are
+/// therefore located by scanning the segment, which `memchr` makes cheap. Use
+/// [`Segment::fields`] to walk all fields in one linear pass.
+#[derive(Clone, Copy, Debug)]
+pub struct Segment<'a> {
+    raw: &'a [u8],
+    /// `raw` plus its terminator and any skipped empty lines after it.
+    own: &'a [u8],
+    start: u32,
+    index: usize,
+    id: [u8; 3],
+    field_count: usize,
+    ctx: Ctx,
+}
+
+impl<'a> Segment<'a> {
+    pub(crate) fn new(
+        raw: &'a [u8],
+        own: &'a [u8],
+        start: u32,
+        index: usize,
+        id: [u8; 3],
+        separators: usize,
+        ctx: Ctx,
+    ) -> Self {
+        let field_count = separators + usize::from(id == *b"MSH");
+        Segment { raw, own, start, index, id, field_count, ctx }
+    }
+
+    /// The 3-character segment id.
+    pub fn id(&self) -> &'a str {
+        std::str::from_utf8(self.raw.get(..3).unwrap_or(&[])).unwrap_or("")
+    }
+
+    /// 0-based position in the message.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// Offset of the segment's first byte in the input.
+    pub fn byte_offset(&self) -> usize {
+        self.start as usize
+    }
+
+    /// The segment's bytes without its terminator.
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// Appends the segment's own bytes as they were in the input: content, terminator
+    /// (CR, or LF/CRLF in lenient mode, or none for a final segment without CR) and any
+    /// empty lines skipped after it, so writing all segments in order reproduces the input.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.own);
+    }
+
+    fn is_msh(&self) -> bool {
+        self.id == *b"MSH"
+    }
+
+    /// Number of fields as HL7 counts them: for MSH, MSH-1 and MSH-2 are included.
+    pub fn field_count(&self) -> usize {
+        self.field_count
+    }
+
+    /// Field `n` (1-based HL7 numbering). A field past the end (or 0) is an empty field,
+    /// since "absent" and "empty" mean the same in ER7.
+    pub fn field(&self, n: usize) -> Field<'a> {
+        let (fs, fe, opaque) = self.bounds(n).unwrap_or((self.raw.len(), self.raw.len(), false));
+        self.make_field(n, fs, fe, opaque)
+    }
+
+    fn make_field(&self, n: usize, fs: usize, fe: usize, opaque: bool) -> Field<'a> {
+        Field {
+            raw: self.raw.get(fs..fe).unwrap_or(&[]),
+            ctx: Ctx { opaque, ..self.ctx },
+            loc: Loc::field(self.index, self.id, n, self.start as usize + fs),
+        }
+    }
+
+    /// Bounds of field `n` relative to the segment start.
+    fn bounds(&self, n: usize) -> Option<(usize, usize, bool)> {
+        if n == 0 || n > self.field_count {
+            return None;
+        }
+        let sep = self.ctx.delimiters.field;
+        if self.is_msh() && n == 1 {
+            return Some((3, 4, true));
+        }
+        let k = if self.is_msh() { n - 2 } else { n - 1 };
+        let start = memchr_iter(sep, self.raw).nth(k)? + 1;
+        let end = self.raw.get(start..).and_then(|rest| memchr(sep, rest)).map_or(self.raw.len(), |e| start + e);
+        Some((start, end, self.is_msh() && n == 2))
+    }
+
+    /// Fields 1 to `field_count()`, in one pass over the segment.
+    pub fn fields(&self) -> impl Iterator<Item = Field<'a>> + 'a {
+        let seg = *self;
+        let is_msh = seg.is_msh();
+        let first = if is_msh { 2 } else { 1 };
+        let msh1 = is_msh.then(|| seg.make_field(1, 3, 4, true));
+        // After "XXX|" come the fields (for MSH, MSH-2 first), one per separator-delimited part.
+        let body = if seg.field_count >= first { seg.raw.get(4..).unwrap_or(&[]) } else { &[] };
+        let parts = if seg.field_count >= first {
+            Parts::new(body, Some(seg.ctx.delimiters.field))
+        } else {
+            Parts::children(body, None)
+        };
+        msh1.into_iter().chain(parts.enumerate().map(move |(i, (off, part))| {
+            let (fs, n) = (4 + off, first + i);
+            seg.make_field(n, fs, fs + part.len(), is_msh && n == 2)
+        }))
+    }
+
+    /// Where the segment starts.
+    pub fn location(&self) -> Location {
+        Location::segment(self.index, Some(self.id), self.start as usize)
+    }
+
+    /// Delimiters of the message.
+    pub fn delimiters(&self) -> Delimiters {
+        self.ctx.delimiters
+    }
+
+    /// Character set of the message.
+    pub fn charset(&self) -> Charset {
+        self.ctx.charset
+    }
+}
+
+/// One field: all its repetitions.
+#[derive(Clone, Copy, Debug)]
+pub struct Field<'a> {
+    raw: &'a [u8],
+    ctx: Ctx,
+    loc: Loc,
+}
+
+impl<'a> Field<'a> {
+    /// The field's bytes as in the message (escapes not decoded).
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// True when the field is empty or absent.
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// True for the explicit HL7 null `""` (the receiver must delete the value).
+    pub fn is_null(&self) -> bool {
+        self.raw == NULL
+    }
+
+    /// Number of repetitions; 0 for an empty field.
+    pub fn repetition_count(&self) -> usize {
+        count(self.raw, self.ctx.rep_sep())
+    }
+
+    /// The repetitions in order.
+    pub fn repetitions(&self) -> impl Iterator<Item = Repetition<'a>> + 'a {
+        let (ctx, loc) = (self.ctx, self.loc);
+        Parts::children(self.raw, ctx.rep_sep())
+            .enumerate()
+            .map(move |(i, (off, raw))| Repetition { raw, ctx, loc: loc.child(Level::Rep, i + 1, off) })
+    }
+
+    /// Repetition `i` (1-based), `None` when absent.
+    pub fn repetition(&self, i: usize) -> Option<Repetition<'a>> {
+        let (off, raw) = nth_child(self.raw, self.ctx.rep_sep(), i)?;
+        Some(Repetition { raw, ctx: self.ctx, loc: self.loc.child(Level::Rep, i, off) })
+    }
+
+    /// Component `n` of the first repetition (empty when absent).
+    pub fn component(&self, n: usize) -> Component<'a> {
+        self.first().component(n)
+    }
+
+    /// The first repetition, empty when the field is empty.
+    pub fn first(&self) -> Repetition<'a> {
+        let raw = Parts::new(self.raw, self.ctx.rep_sep()).next().map_or(self.raw, |(_, r)| r);
+        Repetition { raw, ctx: self.ctx, loc: self.loc.child(Level::Rep, 1, 0) }
+    }
+
+    /// Decoded text of the whole field (separators between repetitions and components
+    /// are kept as they are; use the component accessors for structured values).
+    pub fn text(&self) -> Cow<'a, str> {
+        self.ctx.text(self.raw)
+    }
+
+    /// Where the field starts.
+    pub fn location(&self) -> Location {
+        self.loc.to_location()
+    }
+}
+
+/// One repetition of a field.
+#[derive(Clone, Copy, Debug)]
+pub struct Repetition<'a> {
+    raw: &'a [u8],
+    ctx: Ctx,
+    loc: Loc,
+}
+
+impl<'a> Repetition<'a> {
+    /// Raw bytes.
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// True for the explicit HL7 null `""`.
+    pub fn is_null(&self) -> bool {
+        self.raw == NULL
+    }
+
+    /// Number of components; 0 when empty.
+    pub fn component_count(&self) -> usize {
+        count(self.raw, self.ctx.comp_sep())
+    }
+
+    /// The components in order.
+    pub fn components(&self) -> impl Iterator<Item = Component<'a>> + 'a {
+        let (ctx, loc) = (self.ctx, self.loc);
+        Parts::children(self.raw, ctx.comp_sep())
+            .enumerate()
+            .map(move |(i, (off, raw))| Component { raw, ctx, loc: loc.child(Level::Comp, i + 1, off) })
+    }
+
+    /// Component `n` (1-based); empty when absent.
+    pub fn component(&self, n: usize) -> Component<'a> {
+        let (off, raw) = nth_child(self.raw, self.ctx.comp_sep(), n).unwrap_or((self.raw.len(), &[]));
+        Component { raw, ctx: self.ctx, loc: self.loc.child(Level::Comp, n, off) }
+    }
+
+    /// Decoded text.
+    pub fn text(&self) -> Cow<'a, str> {
+        self.ctx.text(self.raw)
+    }
+
+    /// Where it starts.
+    pub fn location(&self) -> Location {
+        self.loc.to_location()
+    }
+}
+
+/// One component.
+#[derive(Clone, Copy, Debug)]
+pub struct Component<'a> {
+    raw: &'a [u8],
+    ctx: Ctx,
+    loc: Loc,
+}
+
+impl<'a> Component<'a> {
+    /// Raw bytes.
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// True for the explicit HL7 null `""`.
+    pub fn is_null(&self) -> bool {
+        self.raw == NULL
+    }
+
+    /// Number of subcomponents; 0 when empty.
+    pub fn subcomponent_count(&self) -> usize {
+        count(self.raw, self.ctx.sub_sep())
+    }
+
+    /// The subcomponents in order.
+    pub fn subcomponents(&self) -> impl Iterator<Item = Subcomponent<'a>> + 'a {
+        let (ctx, loc) = (self.ctx, self.loc);
+        Parts::children(self.raw, ctx.sub_sep())
+            .enumerate()
+            .map(move |(i, (off, raw))| Subcomponent { raw, ctx, loc: loc.child(Level::Sub, i + 1, off) })
+    }
+
+    /// Subcomponent `n` (1-based); empty when absent.
+    pub fn subcomponent(&self, n: usize) -> Subcomponent<'a> {
+        let (off, raw) = nth_child(self.raw, self.ctx.sub_sep(), n).unwrap_or((self.raw.len(), &[]));
+        Subcomponent { raw, ctx: self.ctx, loc: self.loc.child(Level::Sub, n, off) }
+    }
+
+    /// Decoded text.
+    pub fn text(&self) -> Cow<'a, str> {
+        self.ctx.text(self.raw)
+    }
+
+    /// Where it starts.
+    pub fn location(&self) -> Location {
+        self.loc.to_location()
+    }
+}
+
+/// One subcomponent.
+#[derive(Clone, Copy, Debug)]
+pub struct Subcomponent<'a> {
+    raw: &'a [u8],
+    ctx: Ctx,
+    loc: Loc,
+}
+
+impl<'a> Subcomponent<'a> {
+    /// Raw bytes.
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// True for the explicit HL7 null `""`.
+    pub fn is_null(&self) -> bool {
+        self.raw == NULL
+    }
+
+    /// Decoded text.
+    pub fn text(&self) -> Cow<'a, str> {
+        self.ctx.text(self.raw)
+    }
+
+    /// Where it starts.
+    pub fn location(&self) -> Location {
+        self.loc.to_location()
+    }
+}

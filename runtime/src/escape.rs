@@ -1,0 +1,269 @@
+//! HL7 escape sequences (v2.5.1 chapter 2.7).
+//!
+//! The parser validates every escape sequence once, during `Message::parse`, so that
+//! strict-mode errors carry a full location and decoding on access can be infallible.
+//! Decoding works on bytes *before* character-set conversion because `\Xhh\` denotes
+//! bytes in the message's character set, not code points.
+//!
+//! Formatting commands (`\.br\`, `\H\`, `\Cxxyy\`…) are kept verbatim in decoded text:
+//! they describe presentation, and a consumer that renders formatted text (FT) needs
+//! them, while dropping them would lose information on re-encoding. [`encode_text`]
+//! recognises them and writes them back untouched, so decode → encode is the identity
+//! on them. The price is that a literal `\H\` written as `\E\H\E\` decodes to the same
+//! text as the command; HL7 offers no way to distinguish the two once decoded.
+//!
+//! A malformed sequence is kept raw when decoding (lenient mode): the escape character
+//! is emitted as-is and scanning resumes right after it, which makes UNC paths such as
+//! `\\server\share` come out unchanged.
+
+use std::borrow::Cow;
+
+use memchr::memchr;
+
+use crate::charset::{self, Charset};
+use crate::er7::Delimiters;
+use crate::error::EncodeError;
+
+/// What a well-formed escape sequence stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Escape {
+    /// `\F\ \S\ \T\ \R\ \E\`: one delimiter byte.
+    Delimiter(u8),
+    /// `\Xhh…\`: bytes given in hex between index 2 and the closing escape.
+    Hex,
+    /// A formatting command, kept verbatim.
+    Format,
+}
+
+/// A malformed escape sequence: `end` is where its text stops (for error messages).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Malformed {
+    pub end: usize,
+    pub reason: &'static str,
+}
+
+/// Parses the sequence whose escape character is at `p`; returns its meaning and the
+/// index just past its closing escape character.
+///
+/// The closing character is searched only up to the next delimiter, CR or LF: an escape
+/// sequence never spans elements, and stopping there keeps a stray `\` from swallowing
+/// the rest of the segment.
+pub(crate) fn parse_escape(
+    bytes: &[u8],
+    p: usize,
+    d: &Delimiters,
+    charset: Charset,
+) -> Result<(Escape, usize), Malformed> {
+    let Some(esc) = d.escape else {
+        return Err(Malformed { end: p.saturating_add(1), reason: "no escape character defined" });
+    };
+    let start = p + 1;
+    let rest = bytes.get(start..).unwrap_or(&[]);
+    let mut close = None;
+    for (i, &b) in rest.iter().enumerate() {
+        if b == esc {
+            close = Some(start + i);
+            break;
+        }
+        if d.is_separator(b) || b == b'\r' || b == b'\n' {
+            return Err(Malformed { end: start + i, reason: "unterminated escape sequence" });
+        }
+    }
+    let Some(q) = close else {
+        return Err(Malformed { end: bytes.len(), reason: "unterminated escape sequence" });
+    };
+    let end = q + 1;
+    let content = bytes.get(start..q).unwrap_or(&[]);
+    let bad = |reason| Err(Malformed { end, reason });
+    let kind = match content {
+        [] => return bad("empty escape sequence"),
+        [b'F'] => Escape::Delimiter(d.field),
+        [b'S'] => Escape::Delimiter(d.component),
+        [b'R'] => Escape::Delimiter(d.repetition),
+        [b'E'] => Escape::Delimiter(esc),
+        [b'T'] => match d.subcomponent {
+            Some(s) => Escape::Delimiter(s),
+            None => return bad("\\T\\ used but no subcomponent separator is defined"),
+        },
+        [b'H'] | [b'N'] => Escape::Format,
+        [b'X', hex @ ..] => {
+            if hex.is_empty() {
+                return bad("empty hexadecimal escape");
+            }
+            if hex.len() % 2 != 0 {
+                return bad("odd number of hexadecimal digits");
+            }
+            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                return bad("non-hexadecimal digit");
+            }
+            let decoded = decode_hex(hex);
+            if charset.first_invalid(&decoded).is_some() {
+                return bad("hexadecimal bytes are not valid in the message character set");
+            }
+            Escape::Hex
+        }
+        [b'C', rest @ ..] if rest.len() == 4 && rest.iter().all(u8::is_ascii_hexdigit) => Escape::Format,
+        [b'M', rest @ ..]
+            if (rest.len() == 4 || rest.len() == 6) && rest.iter().all(u8::is_ascii_hexdigit) =>
+        {
+            Escape::Format
+        }
+        [b'Z', rest @ ..] if !rest.is_empty() && rest.iter().all(u8::is_ascii_graphic) => Escape::Format,
+        [b'.', cmd @ ..] if is_formatting_command(cmd) => Escape::Format,
+        _ => return bad("unknown escape sequence"),
+    };
+    Ok((kind, end))
+}
+
+/// `.br .ce .fi .nf`, `.sp[n] .sk[n]`, `.in±n .ti±n`; a blank before the number is
+/// tolerated because the standard prints the commands as `.sp <number>`.
+fn is_formatting_command(cmd: &[u8]) -> bool {
+    let (name, arg) = (cmd.get(..2).unwrap_or(cmd), cmd.get(2..).unwrap_or(&[]));
+    let arg = arg.strip_prefix(b" ").unwrap_or(arg);
+    let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+    let signed = |s: &[u8]| {
+        let s = s.strip_prefix(b"+").or_else(|| s.strip_prefix(b"-")).unwrap_or(s);
+        digits(s)
+    };
+    match name {
+        b"br" | b"ce" | b"fi" | b"nf" => cmd.len() == 2,
+        b"sp" | b"sk" => cmd.len() == 2 || digits(arg),
+        b"in" | b"ti" => signed(arg),
+        _ => false,
+    }
+}
+
+fn hex_value(b: u8) -> u8 {
+    match b {
+        b'0'..=b'9' => b - b'0',
+        b'a'..=b'f' => b - b'a' + 10,
+        b'A'..=b'F' => b - b'A' + 10,
+        _ => 0,
+    }
+}
+
+fn decode_hex(hex: &[u8]) -> Vec<u8> {
+    hex.chunks_exact(2).map(|pair| match pair {
+        [hi, lo] => hex_value(*hi) << 4 | hex_value(*lo),
+        _ => 0,
+    }).collect()
+}
+
+/// Replaces escape sequences by the bytes they stand for; malformed ones stay raw.
+pub(crate) fn unescape(raw: &[u8], d: &Delimiters, charset: Charset) -> Vec<u8> {
+    let Some(esc) = d.escape else {
+        return raw.to_vec();
+    };
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while let Some(off) = raw.get(i..).and_then(|rest| memchr(esc, rest)) {
+        let p = i + off;
+        out.extend_from_slice(raw.get(i..p).unwrap_or(&[]));
+        match parse_escape(raw, p, d, charset) {
+            Ok((Escape::Delimiter(b), end)) => {
+                out.push(b);
+                i = end;
+            }
+            Ok((Escape::Hex, end)) => {
+                out.extend(decode_hex(raw.get(p + 2..end - 1).unwrap_or(&[])));
+                i = end;
+            }
+            Ok((Escape::Format, end)) => {
+                out.extend_from_slice(raw.get(p..end).unwrap_or(&[]));
+                i = end;
+            }
+            Err(_) => {
+                out.push(esc);
+                i = p + 1;
+            }
+        }
+    }
+    out.extend_from_slice(raw.get(i..).unwrap_or(&[]));
+    out
+}
+
+/// Decodes an element's raw bytes to text: escapes first, then the character set.
+/// Borrows when there is nothing to convert.
+pub fn decode<'a>(raw: &'a [u8], d: &Delimiters, charset: Charset) -> Cow<'a, str> {
+    match d.escape {
+        Some(esc) if memchr(esc, raw).is_some() => {
+            Cow::Owned(charset.decode_lossy_owned(unescape(raw, d, charset)))
+        }
+        _ => charset.decode_lossy(raw),
+    }
+}
+
+/// Encodes text for one element: delimiters become `\F\ \S\ \T\ \R\ \E\`, control
+/// characters (CR, LF…) become `\Xhh\` so they cannot break the segment structure,
+/// formatting commands are written back verbatim, and everything else is converted to
+/// the character set — an unrepresentable character is an error, never a substitute.
+pub fn encode_text(text: &str, d: &Delimiters, charset: Charset) -> Result<Vec<u8>, EncodeError> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(text.len() + 8);
+    let mut i = 0;
+    let mut char_index = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b >= 0x80 {
+            let ch = text.get(i..).and_then(|s| s.chars().next()).unwrap_or('\u{FFFD}');
+            if !charset.encode_char(ch, &mut out) {
+                return Err(charset::unrepresentable(ch, char_index, charset).into());
+            }
+            i += ch.len_utf8();
+            char_index += 1;
+            continue;
+        }
+        if Some(b) == d.escape {
+            if let Ok((Escape::Format, end)) = parse_escape(bytes, i, d, charset) {
+                // Formatting commands are pure ASCII, so bytes and chars count alike.
+                out.extend_from_slice(bytes.get(i..end).unwrap_or(&[]));
+                char_index += end - i;
+                i = end;
+                continue;
+            }
+        }
+        let letter = if b == d.field {
+            Some(b'F')
+        } else if b == d.component {
+            Some(b'S')
+        } else if b == d.repetition {
+            Some(b'R')
+        } else if Some(b) == d.subcomponent {
+            Some(b'T')
+        } else if Some(b) == d.escape {
+            Some(b'E')
+        } else {
+            None
+        };
+        if let Some(letter) = letter {
+            let esc = d.escape.ok_or(EncodeError::Unescapable { ch: char::from(b), index: char_index })?;
+            out.extend_from_slice(&[esc, letter, esc]);
+            i += 1;
+            char_index += 1;
+            continue;
+        }
+        if b < 0x20 && b != b'\t' {
+            let esc = d.escape.ok_or(EncodeError::Unescapable { ch: char::from(b), index: char_index })?;
+            out.push(esc);
+            out.push(b'X');
+            while let Some(&c) = bytes.get(i) {
+                if c >= 0x20 || c == b'\t' {
+                    break;
+                }
+                out.extend_from_slice(&hex_pair(c));
+                i += 1;
+                char_index += 1;
+            }
+            out.push(esc);
+            continue;
+        }
+        out.push(b);
+        i += 1;
+        char_index += 1;
+    }
+    Ok(out)
+}
+
+fn hex_pair(b: u8) -> [u8; 2] {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    [HEX[usize::from(b >> 4)], HEX[usize::from(b & 0x0F)]]
+}

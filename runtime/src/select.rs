@@ -1,0 +1,51 @@
+//! Choosing the profile of an incoming message from the definitions alone.
+//!
+//! A profile matches when MSH-9.1 is its message code, MSH-9.2 its event (when the profile
+//! fixes one), and, when the profile fixes ORC-1 (NW, CA, OK/OC, SR), the first ORC's ORC-1 is
+//! one of the allowed codes. This is what tells flow 1 from flow 2 (both ORM^O01).
+
+use crate::er7::Message;
+use crate::meta::{MessageDef, Registry};
+
+/// No profile of the registry fits the message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no profile for MSH-9 `{message_type}`{}", order_control.as_ref().map(|c| format!(" with ORC-1 `{c}`")).unwrap_or_default())]
+pub struct NoProfile {
+    pub message_type: String,
+    pub order_control: Option<String>,
+}
+
+/// The allowed ORC-1 codes of a profile, empty when the profile does not constrain ORC-1.
+pub fn order_controls(def: &MessageDef) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for s in def.segments.iter().filter(|s| s.segment == "ORC") {
+        for e in s.elements.iter().filter(|e| e.field == 1 && e.component.is_none()) {
+            out.extend(e.fixed);
+            out.extend(e.values.iter().copied());
+        }
+    }
+    out
+}
+
+pub fn profile(message: &Message<'_>, registry: &Registry) -> Result<&'static MessageDef, NoProfile> {
+    let msh9 = message.segment(0).map(|s| s.field(9));
+    let code = msh9.map(|f| f.component(1).text().into_owned()).unwrap_or_default();
+    let event = msh9.map(|f| f.component(2).text().into_owned()).unwrap_or_default();
+    let orc1 = message.segments().find(|s| s.id() == "ORC").map(|s| s.field(1).text().trim().to_owned());
+    registry
+        .profiles
+        .iter()
+        .copied()
+        .find(|p| {
+            p.code == code.trim()
+                && p.event.is_none_or(|e| e == event.trim())
+                && {
+                    let allowed = order_controls(p);
+                    allowed.is_empty() || orc1.as_deref().is_some_and(|c| allowed.contains(&c))
+                }
+        })
+        .ok_or_else(|| NoProfile {
+            message_type: msh9.map(|f| f.text().into_owned()).unwrap_or_default(),
+            order_control: orc1,
+        })
+}

@@ -1,0 +1,368 @@
+//! The small vocabulary generated typed views are written in.
+//!
+//! Generated code stays thin: a typed segment is a [`Segment`] plus accessors that call
+//! [`single`], [`required`] or [`Reps::new`]; a typed datatype is a [`Part`]; a typed group is a
+//! [`GroupView`]. The mapping from usage and cardinality to these types is the API contract
+//! documented in `spec/README.md`.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use crate::er7::{Component, Field, Message, Repetition, Segment, Subcomponent};
+use crate::error::Location;
+use crate::meta::{DataTypeDef, Discriminator, GroupDef, MessageDef, SegmentDef, SliceDef};
+use crate::structure::{place, GroupInstance};
+
+/// A value at any of the three ER7 levels below a field repetition. A composite datatype
+/// reads its components one level down; at the subcomponent level there is no level left, so
+/// component 1 is the subcomponent itself and the others are absent (HL7's truncation rule).
+#[derive(Clone, Copy, Debug)]
+pub enum Part<'a> {
+    Repetition(Repetition<'a>),
+    Component(Component<'a>),
+    Subcomponent(Subcomponent<'a>),
+}
+
+impl<'a> Part<'a> {
+    /// The `n`th (1-based) child, or `None` when it is absent or empty.
+    pub fn child(&self, n: usize) -> Option<Part<'a>> {
+        let p = match self {
+            Part::Repetition(r) => Part::Component(r.component(n)),
+            Part::Component(c) => Part::Subcomponent(c.subcomponent(n)),
+            Part::Subcomponent(s) => {
+                if n == 1 {
+                    Part::Subcomponent(*s)
+                } else {
+                    return None;
+                }
+            }
+        };
+        if p.raw().is_empty() {
+            None
+        } else {
+            Some(p)
+        }
+    }
+
+    /// Typed access to the `n`th child.
+    pub fn get<T: FromPart<'a>>(&self, n: usize) -> Option<T> {
+        self.child(n).map(T::from_part)
+    }
+
+    /// The raw ER7 bytes, escapes undecoded.
+    pub fn raw(&self) -> &'a [u8] {
+        match self {
+            Part::Repetition(r) => r.raw(),
+            Part::Component(c) => c.raw(),
+            Part::Subcomponent(s) => s.raw(),
+        }
+    }
+
+    /// The decoded text (escapes and character set applied; formatting commands kept).
+    pub fn text(&self) -> Cow<'a, str> {
+        match self {
+            Part::Repetition(r) => r.text(),
+            Part::Component(c) => c.text(),
+            Part::Subcomponent(s) => s.text(),
+        }
+    }
+
+    pub fn location(&self) -> Location {
+        match self {
+            Part::Repetition(r) => r.location(),
+            Part::Component(c) => c.location(),
+            Part::Subcomponent(s) => s.location(),
+        }
+    }
+
+    /// How many children this part has (trailing empty ones included).
+    pub fn child_count(&self) -> usize {
+        match self {
+            Part::Repetition(r) => r.component_count(),
+            Part::Component(c) => c.subcomponent_count(),
+            Part::Subcomponent(_) => 1,
+        }
+    }
+
+    pub fn is_leaf(&self) -> bool {
+        self.child_count() <= 1
+    }
+}
+
+/// A typed datatype view built from a [`Part`].
+pub trait FromPart<'a>: Sized {
+    /// The datatype's definition, `None` for values whose type is only known at run time.
+    const DEF: Option<&'static DataTypeDef>;
+    fn from_part(part: Part<'a>) -> Self;
+    fn part(&self) -> Part<'a>;
+}
+
+/// A primitive value (ST, ID, IS, NM, DTM, FT, TX …).
+#[derive(Clone, Copy, Debug)]
+pub struct Primitive<'a>(pub Part<'a>);
+
+impl<'a> Primitive<'a> {
+    pub fn text(&self) -> Cow<'a, str> {
+        self.0.text()
+    }
+    pub fn raw(&self) -> &'a [u8] {
+        self.0.raw()
+    }
+    pub fn location(&self) -> Location {
+        self.0.location()
+    }
+}
+
+impl fmt::Display for Primitive<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text())
+    }
+}
+
+impl<'a> FromPart<'a> for Primitive<'a> {
+    const DEF: Option<&'static DataTypeDef> = None;
+    fn from_part(part: Part<'a>) -> Self {
+        Primitive(part)
+    }
+    fn part(&self) -> Part<'a> {
+        self.0
+    }
+}
+
+/// OBX-5: its datatype is OBX-2's value. Read it as the type the slice (or OBX-2) says.
+#[derive(Clone, Copy, Debug)]
+pub struct Varies<'a>(pub Part<'a>);
+
+impl<'a> Varies<'a> {
+    pub fn as_<T: FromPart<'a>>(&self) -> T {
+        T::from_part(self.0)
+    }
+    pub fn text(&self) -> Cow<'a, str> {
+        self.0.text()
+    }
+    pub fn raw(&self) -> &'a [u8] {
+        self.0.raw()
+    }
+}
+
+impl<'a> FromPart<'a> for Varies<'a> {
+    const DEF: Option<&'static DataTypeDef> = None;
+    fn from_part(part: Part<'a>) -> Self {
+        Varies(part)
+    }
+    fn part(&self) -> Part<'a> {
+        self.0
+    }
+}
+
+/// A required element that the message does not carry. Parsing is strict on syntax only, so
+/// absence is reported when the element is read (and by validation), not by the parser.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path} is required but absent{}", location.as_ref().map(|l| format!(" (at {l})")).unwrap_or_default())]
+pub struct Missing {
+    /// The element in HL7 terms: `PID-5`, `ORDER/ORC`.
+    pub path: String,
+    /// Where it should have been, when the message has anything near it.
+    pub location: Option<Location>,
+}
+
+/// The first repetition of a non-repeating field, `None` when the field is empty.
+pub fn single<'a, T: FromPart<'a>>(field: Field<'a>) -> Option<T> {
+    if field.is_empty() {
+        return None;
+    }
+    field.repetition(1).map(|r| T::from_part(Part::Repetition(r)))
+}
+
+/// The first repetition of a required field, or where it should have been.
+pub fn required<'a, T: FromPart<'a>>(field: Field<'a>, path: &'static str) -> Result<T, Missing> {
+    single(field).ok_or_else(|| Missing { path: path.to_owned(), location: Some(field.location()) })
+}
+
+/// The repetitions of a repeating field, each as `T` (empty repetitions included, so that
+/// positions match `PID-3[n]`).
+pub struct Reps<'a, T> {
+    field: Field<'a>,
+    next: usize,
+    count: usize,
+    _t: PhantomData<T>,
+}
+
+impl<'a, T: FromPart<'a>> Reps<'a, T> {
+    pub fn new(field: Field<'a>) -> Self {
+        let count = if field.is_empty() { 0 } else { field.repetition_count() };
+        Reps { field, next: 1, count, _t: PhantomData }
+    }
+    /// Repetition `i` (1-based, as in `PID-3[i]`).
+    pub fn get(&self, i: usize) -> Option<T> {
+        if i == 0 || i > self.count {
+            return None;
+        }
+        self.field.repetition(i).map(|r| T::from_part(Part::Repetition(r)))
+    }
+    pub fn field(&self) -> Field<'a> {
+        self.field
+    }
+}
+
+impl<'a, T: FromPart<'a>> Iterator for Reps<'a, T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        if self.next > self.count {
+            return None;
+        }
+        let r = self.get(self.next);
+        self.next += 1;
+        r
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = (self.count + 1).saturating_sub(self.next);
+        (n, Some(n))
+    }
+}
+
+impl<'a, T: FromPart<'a>> ExactSizeIterator for Reps<'a, T> {}
+
+/// A typed segment view.
+pub trait SegmentType<'a>: Sized {
+    const DEF: &'static SegmentDef;
+    fn from_segment(segment: Segment<'a>) -> Self;
+    fn segment(&self) -> Segment<'a>;
+}
+
+/// A message placed into a profile's structure: what every generated message type holds.
+///
+/// Views into it (segments, groups, values) borrow it: they carry the message's delimiter
+/// index, so they live as long as the `Placed`, not only as long as the input bytes.
+#[derive(Debug, Clone)]
+pub struct Placed<'a> {
+    pub message: Message<'a>,
+    pub tree: GroupInstance,
+    pub def: &'static MessageDef,
+}
+
+impl<'a> Placed<'a> {
+    pub fn new(message: Message<'a>, def: &'static MessageDef) -> Self {
+        let tree = place(def.root, message.segments().map(|s| s.id()));
+        Placed { message, tree, def }
+    }
+
+    pub fn root(&self) -> GroupView<'_> {
+        GroupView { message: &self.message, instance: &self.tree }
+    }
+
+    /// The message re-encoded from the placed tree: each segment in tree order with the
+    /// bytes up to the next segment (its own terminator, and any empty lines a lenient parse
+    /// skipped), so an unmodified message comes out byte for byte.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut order = Vec::new();
+        self.tree.all_segments(&mut order);
+        let bytes = self.message.bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        for i in order {
+            let Some(seg) = self.message.segment(i) else { continue };
+            let start = seg.byte_offset();
+            let end = self.message.segment(i + 1).map_or(bytes.len(), |next| next.byte_offset());
+            out.extend_from_slice(bytes.get(start..end).unwrap_or(seg.raw()));
+        }
+        out
+    }
+}
+
+/// One group instance of a placed message; generated group types wrap it.
+#[derive(Clone, Copy, Debug)]
+pub struct GroupView<'m> {
+    pub message: &'m Message<'m>,
+    pub instance: &'m GroupInstance,
+}
+
+impl<'m> GroupView<'m> {
+    pub fn def(&self) -> &'static GroupDef {
+        self.instance.def
+    }
+
+    pub fn segment<T: SegmentType<'m> + 'm>(&self, slot: u16) -> Option<T> {
+        self.segments::<T>(slot).next()
+    }
+
+    pub fn required_segment<T: SegmentType<'m> + 'm>(&self, slot: u16, path: &'static str) -> Result<T, Missing> {
+        self.segment(slot).ok_or_else(|| self.missing(path))
+    }
+
+    pub fn segments<T: SegmentType<'m> + 'm>(&self, slot: u16) -> impl Iterator<Item = T> + 'm {
+        let message = self.message;
+        self.instance.segments_at(slot).filter_map(move |i| message.segment(i)).map(T::from_segment)
+    }
+
+    pub fn group(&self, slot: u16) -> Option<GroupView<'m>> {
+        self.groups(slot).next()
+    }
+
+    pub fn required_group(&self, slot: u16, path: &'static str) -> Result<GroupView<'m>, Missing> {
+        self.group(slot).ok_or_else(|| self.missing(path))
+    }
+
+    pub fn groups(&self, slot: u16) -> impl Iterator<Item = GroupView<'m>> + 'm {
+        let message = self.message;
+        self.instance.groups_at(slot).map(move |instance| GroupView { message, instance })
+    }
+
+    /// Instances of the group at `slot` that belong to `slice`.
+    pub fn slice(&self, slot: u16, slice: &'static SliceDef) -> impl Iterator<Item = GroupView<'m>> + 'm {
+        self.groups(slot).filter(move |g| g.is_slice(slice))
+    }
+
+    /// The first instance of `slice` at `slot`, or where it should have been.
+    pub fn required_slice(&self, slot: u16, slice: &'static SliceDef, path: &'static str) -> Result<GroupView<'m>, Missing> {
+        self.slice(slot, slice).next().ok_or_else(|| self.missing(path))
+    }
+
+    /// Whether this instance matches every discriminator of `slice`.
+    pub fn is_slice(&self, slice: &SliceDef) -> bool {
+        slice.discriminator.iter().all(|d| self.discriminates(d))
+    }
+
+    fn discriminates(&self, d: &Discriminator) -> bool {
+        let (path, field, component) = match d {
+            Discriminator::Value { path, field, component, .. } => (*path, *field, *component),
+            Discriminator::SubIdSuffix { path, field, .. } => (*path, *field, None),
+        };
+        let id = path.get(..3).unwrap_or("");
+        let Some(seg) = self.first_segment_with_id(id) else { return false };
+        let f = seg.field(field as usize);
+        let text = match component {
+            Some(c) => f.component(c as usize).text(),
+            None => f.text(),
+        };
+        match d {
+            Discriminator::Value { value, .. } => text.trim() == *value,
+            Discriminator::SubIdSuffix { suffix, .. } => text
+                .trim()
+                .split_once('.')
+                .and_then(|(n, m)| Some((n.parse::<u32>().ok()?, m.parse::<u32>().ok()?)))
+                .is_some_and(|(_, m)| m == *suffix),
+        }
+    }
+
+    /// The first segment of this instance with this id (for slice values such as OBX-5).
+    pub fn first_segment_with_id(&self, id: &str) -> Option<Segment<'m>> {
+        let mut all = Vec::new();
+        self.instance.all_segments(&mut all);
+        let message = self.message;
+        all.into_iter().filter_map(|i| message.segment(i)).find(|s| s.id() == id)
+    }
+
+    /// Segments kept here without a place in the structure (Z segments, misplaced ones).
+    pub fn unexpected(&self) -> impl Iterator<Item = Segment<'m>> + 'm {
+        let message = self.message;
+        self.instance.unexpected().filter_map(move |i| message.segment(i))
+    }
+
+    /// The error for an absent required child, located at this instance's first segment.
+    pub fn missing(&self, path: &'static str) -> Missing {
+        let at = self.instance.first_segment().unwrap_or(0);
+        let location = self.message.segment(at).map(|s| s.location());
+        Missing { path: path.to_owned(), location }
+    }
+}
