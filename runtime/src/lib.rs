@@ -20,3 +20,4 @@ pub mod owned;
 pub use charset::Charset;
 pub use er7::{Component, Delimiters, Field, Message, ParseOptions, Repetition, Segment, Subcomponent};
 pub use error::{Location, ParseError, ParseErrorKind};
+pub mod build;

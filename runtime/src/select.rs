@@ -2,7 +2,8 @@
 //!
 //! A profile matches when MSH-9.1 is its message code, MSH-9.2 its event (when the profile
 //! fixes one), and, when the profile fixes ORC-1 (NW, CA, OK/OC, SR), the first ORC's ORC-1 is
-//! one of the allowed codes. This is what tells flow 1 from flow 2 (both ORM^O01).
+//! one of the allowed codes. This is what tells flow 1 from flow 2 (both ORM^O01). Profiles
+//! are tried in registry order (by id), so a header-only ORM is read as flow 1.
 
 use crate::er7::Message;
 use crate::meta::{MessageDef, Registry};
@@ -40,8 +41,11 @@ pub fn profile(message: &Message<'_>, registry: &Registry) -> Result<&'static Me
             p.code == code.trim()
                 && p.event.is_none_or(|e| e == event.trim())
                 && {
+                    // Without any ORC (a header-only message) ORC-1 cannot decide: the first
+                    // profile of the message type is taken, and validation reports the
+                    // missing ORDER.
                     let allowed = order_controls(p);
-                    allowed.is_empty() || orc1.as_deref().is_some_and(|c| allowed.contains(&c))
+                    allowed.is_empty() || orc1.as_deref().is_none_or(|c| allowed.contains(&c))
                 }
         })
         .ok_or_else(|| NoProfile {

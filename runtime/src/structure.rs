@@ -192,3 +192,89 @@ fn close_top(stack: &mut Vec<Frame>) {
         }
     }
 }
+
+/// A structural problem of a placed message: what validation (its own issue) reports first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StructureFinding {
+    /// Where, as a group path with occurrences and the element (`ORDER[1]/ORC`, `ZTL[1]`).
+    pub path: String,
+    pub problem: StructureProblem,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StructureProblem {
+    /// Fewer occurrences than the cardinality's minimum (a missing required element).
+    TooFew { min: u32, found: u32 },
+    /// More occurrences than the cardinality's maximum.
+    TooMany { max: u32, found: u32 },
+    /// A segment the structure has no place for here (index in the message).
+    Unexpected { segment: usize },
+}
+
+impl std::fmt::Display for StructureFinding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.problem {
+            StructureProblem::TooFew { min, found } => write!(f, "{}: {found} found, at least {min} required", self.path),
+            StructureProblem::TooMany { max, found } => write!(f, "{}: {found} found, at most {max} allowed", self.path),
+            StructureProblem::Unexpected { segment } => {
+                write!(f, "{}: segment {} has no place in the structure here", self.path, segment + 1)
+            }
+        }
+    }
+}
+
+/// Checks cardinalities of segments, groups and slices, and reports unexpected segments.
+/// `ids` are the segment ids of the message, for naming unexpected segments.
+pub fn check(tree: &GroupInstance, ids: &[&str], slice_of: &dyn Fn(&GroupInstance, &crate::meta::SliceDef) -> bool) -> Vec<StructureFinding> {
+    let mut out = Vec::new();
+    check_group(tree, "", ids, slice_of, &mut out);
+    out
+}
+
+fn check_group(
+    inst: &GroupInstance,
+    prefix: &str,
+    ids: &[&str],
+    slice_of: &dyn Fn(&GroupInstance, &crate::meta::SliceDef) -> bool,
+    out: &mut Vec<StructureFinding>,
+) {
+    let mut seen_unexpected: std::collections::BTreeMap<&str, u32> = std::collections::BTreeMap::new();
+    for it in &inst.items {
+        if let Item::Unexpected { segment } = it {
+            let id = ids.get(*segment).copied().unwrap_or("???");
+            let n = seen_unexpected.entry(id).or_insert(0);
+            *n += 1;
+            out.push(StructureFinding { path: format!("{prefix}{id}[{n}]"), problem: StructureProblem::Unexpected { segment: *segment } });
+        }
+    }
+    for (slot, child) in inst.def.children.iter().enumerate() {
+        let slot = slot as u16;
+        let found = match child {
+            Node::Segment(_) => inst.segments_at(slot).count() as u32,
+            Node::Group(_) => inst.groups_at(slot).count() as u32,
+        };
+        let path = format!("{prefix}{}", child.name());
+        if found < child.min() {
+            out.push(StructureFinding { path: path.clone(), problem: StructureProblem::TooFew { min: child.min(), found } });
+        }
+        if found > child.max() {
+            out.push(StructureFinding { path: path.clone(), problem: StructureProblem::TooMany { max: child.max(), found } });
+        }
+        if let Node::Group(g) = child {
+            for slice in g.slices {
+                let n = inst.groups_at(slot).filter(|gi| slice_of(gi, slice)).count() as u32;
+                let spath = format!("{path}[{}]", slice.name);
+                if n < slice.min {
+                    out.push(StructureFinding { path: spath.clone(), problem: StructureProblem::TooFew { min: slice.min, found: n } });
+                }
+                if n > slice.max {
+                    out.push(StructureFinding { path: spath, problem: StructureProblem::TooMany { max: slice.max, found: n } });
+                }
+            }
+            for (i, gi) in inst.groups_at(slot).enumerate() {
+                check_group(gi, &format!("{path}[{}]/", i + 1), ids, slice_of, out);
+            }
+        }
+    }
+}

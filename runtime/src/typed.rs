@@ -252,6 +252,13 @@ impl<'a> Placed<'a> {
         GroupView { message: &self.message, instance: &self.tree }
     }
 
+    /// Cardinality of every segment, group and slice, and segments without a place.
+    pub fn check_structure(&self) -> Vec<crate::structure::StructureFinding> {
+        let ids: Vec<&str> = self.message.segments().map(|s| s.id()).collect();
+        let message = &self.message;
+        crate::structure::check(&self.tree, &ids, &|instance, slice| GroupView { message, instance }.is_slice(slice))
+    }
+
     /// The message re-encoded from the placed tree: each segment in tree order with the
     /// bytes up to the next segment (its own terminator, and any empty lines a lenient parse
     /// skipped), so an unmodified message comes out byte for byte.

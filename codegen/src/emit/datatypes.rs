@@ -56,8 +56,10 @@ impl Emit<'_> {
             }
         });
         let doc = format!(" {id} · {name}");
+        let value = self.datatype_value(d);
         quote! {
             #def
+            #value
             #[doc = #doc]
             #[derive(Clone, Copy, Debug)]
             pub struct #ty<'a>(pub #rt::typed::Part<'a>);

@@ -1,5 +1,6 @@
 //! Stage 3: tokens. Every decision was taken by the model; here we only spell it out.
 
+mod builders;
 mod datatypes;
 mod profiles;
 mod segments;

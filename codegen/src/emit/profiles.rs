@@ -77,6 +77,7 @@ impl Emit<'_> {
         let event = opt_str(p.event.as_deref());
         let segs = p.segments.iter().map(|s| self.segment_constraints(s));
         let root_accessors = self.accessors(p, &names, &p.root, quote! { self.0.root() }, quote! { '_ });
+        let builders = self.profile_builders(p, &|path| names.group(path).to_string());
         let doc = format!(" {title} · {code}^{}^{structure} · spec/{}", p.event.as_deref().unwrap_or("*"), p.file);
         quote! {
             #(#statics)*
@@ -110,6 +111,7 @@ impl Emit<'_> {
                 #root_accessors
             }
             #(#views)*
+            #builders
         }
     }
 

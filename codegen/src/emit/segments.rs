@@ -88,7 +88,9 @@ impl Emit<'_> {
         });
         let def_doc = format!(" {id} · {name} · hl7v2.5.1/segments.json#/segments/{id}");
         let doc = format!(" {id} · {name}");
+        let builder = self.segment_builder(s);
         quote! {
+            #builder
             #[doc = #def_doc]
             pub static #st: #rt::meta::SegmentDef = #rt::meta::SegmentDef {
                 id: #id, name: #name, fields: &[#(#fields),*],

@@ -12,8 +12,10 @@
 //! come out of `parse` with their full location and `text()` never fails.
 //!
 //! Views ([`Segment`], [`Field`], [`Repetition`], [`Component`], [`Subcomponent`]) are
-//! `Copy` and borrow from the [`Message`], which owns the field index; their text borrows
-//! the input whenever no unescaping or character conversion is needed.
+//! `Copy` and borrow only the input, not the [`Message`], so they (and their text) live as
+//! long as the input bytes. A [`Segment`] view carries a copy of its first field-separator
+//! offsets taken from the index, which keeps `field(n)` O(1) for ordinary segments. Text
+//! borrows the input whenever no unescaping or character conversion is needed.
 //!
 //! # Paths
 //!
@@ -299,7 +301,7 @@ impl<'a> Message<'a> {
             e.start,
             index,
             e.id,
-            e.sep_end.saturating_sub(e.sep_start) as usize,
+            self.seps.get(e.sep_start as usize..e.sep_end as usize).unwrap_or(&[]),
             Ctx { delimiters: self.delimiters, charset: self.charset, opaque: false },
         )
     }
@@ -344,12 +346,13 @@ fn read_header(bytes: &[u8]) -> Result<Delimiters, ParseError> {
         let id_len = bytes.iter().position(|b| !b.is_ascii_alphanumeric()).unwrap_or(bytes.len());
         let head = bytes.get(..3).unwrap_or(bytes);
         let next_ok = bytes.get(3).is_none_or(|b| b.is_ascii_punctuation() || *b == b'\r' || *b == b'\n');
-        if id_len == 3 && is_segment_id(head) && next_ok {
-            let id = [head[0], head[1], head[2]];
-            return Err(ParseError::new(
-                ParseErrorKind::MissingMsh { found: String::from_utf8_lossy(head).into_owned() },
-                Location::segment(0, Some(id), 0),
-            ));
+        if let (3, [a, b, c], true) = (id_len, head, next_ok) {
+            if is_segment_id(head) {
+                return Err(ParseError::new(
+                    ParseErrorKind::MissingMsh { found: String::from_utf8_lossy(head).into_owned() },
+                    Location::segment(0, Some([*a, *b, *c]), 0),
+                ));
+            }
         }
         return Err(ParseError::new(ParseErrorKind::NotHl7, Location::segment(0, None, 0)));
     }

@@ -36,7 +36,7 @@ impl Cursor<'_> {
         PathError::Syntax { path: self.path.to_owned(), position: self.pos, reason }
     }
 
-    fn expect(&mut self, b: u8, reason: &'static str) -> Result<(), PathError> {
+    fn require(&mut self, b: u8, reason: &'static str) -> Result<(), PathError> {
         if self.eat(b) { Ok(()) } else { Err(self.error(reason)) }
     }
 
@@ -66,7 +66,7 @@ impl Cursor<'_> {
             return Ok(None);
         }
         let n = self.number()?;
-        self.expect(b']', "expected ']'")?;
+        self.require(b']', "expected ']'")?;
         Ok(Some(n))
     }
 }
@@ -79,7 +79,7 @@ pub(crate) fn parse(path: &str) -> Result<PathSpec, PathError> {
     };
     c.pos = 3;
     let occurrence = c.bracketed()?.unwrap_or(1);
-    c.expect(b'-', "expected '-' and a field number")?;
+    c.require(b'-', "expected '-' and a field number")?;
     let field = c.number()?;
     let repetition = c.bracketed()?;
     let mut component = None;

@@ -146,15 +146,22 @@ fn nth_child(raw: &[u8], sep: Option<u8>, n: usize) -> Option<(usize, &[u8])> {
 
 const NULL: &[u8] = b"\"\"";
 
+/// How many field-separator offsets a [`Segment`] view carries inline: enough for
+/// the whole of most segments, small enough to keep the view cheap to copy.
+const CACHED_SEPS: usize = 48;
+
 /// One segment.
 ///
-/// A segment view borrows only the input (not the message's field index), so it can
-/// outlive any borrow of the [`Message`](crate::er7::Message) it came from; fields are
-/// therefore located by scanning the segment, which `memchr` makes cheap. Use
-/// [`Segment::fields`] to walk all fields in one linear pass.
+/// A segment view borrows only the input, not the message's field index, so it can
+/// outlive any borrow of the [`Message`](crate::er7::Message) it came from. To keep
+/// `field(n)` O(1) anyway, the view carries a copy of the first separator offsets of
+/// its segment; fields beyond them are found by scanning the rest with `memchr`.
 #[derive(Clone, Copy, Debug)]
 pub struct Segment<'a> {
     raw: &'a [u8],
+    /// Offsets (relative to the segment start) of the first `cached` field separators.
+    seps: [u16; CACHED_SEPS],
+    cached: u8,
     /// `raw` plus its terminator and any skipped empty lines after it.
     own: &'a [u8],
     start: u32,
@@ -165,17 +172,40 @@ pub struct Segment<'a> {
 }
 
 impl<'a> Segment<'a> {
+    /// `separators` are the absolute offsets of the segment's field separators.
     pub(crate) fn new(
         raw: &'a [u8],
         own: &'a [u8],
         start: u32,
         index: usize,
         id: [u8; 3],
-        separators: usize,
+        separators: &[u32],
         ctx: Ctx,
     ) -> Self {
-        let field_count = separators + usize::from(id == *b"MSH");
-        Segment { raw, own, start, index, id, field_count, ctx }
+        let field_count = separators.len() + usize::from(id == *b"MSH");
+        let mut seps = [0u16; CACHED_SEPS];
+        let mut cached = 0u8;
+        for (slot, &abs) in seps.iter_mut().zip(separators) {
+            // Offsets past 64 KiB are not cached; such fields are found by scanning.
+            let Ok(rel) = u16::try_from(abs.saturating_sub(start)) else { break };
+            *slot = rel;
+            cached += 1;
+        }
+        Segment { raw, seps, cached, own, start, index, id, field_count, ctx }
+    }
+
+    /// Offset of separator `k` (0-based) relative to the segment start.
+    fn sep(&self, k: usize) -> Option<usize> {
+        let cached = usize::from(self.cached);
+        if k < cached {
+            return self.seps.get(k).map(|&s| usize::from(s));
+        }
+        let sep = self.ctx.delimiters.field;
+        let (from, skip) = match cached.checked_sub(1) {
+            Some(last) => (usize::from(*self.seps.get(last)?) + 1, k - cached),
+            None => (0, k),
+        };
+        memchr_iter(sep, self.raw.get(from..)?).nth(skip).map(|off| from + off)
     }
 
     /// The 3-character segment id.
@@ -234,13 +264,16 @@ impl<'a> Segment<'a> {
         if n == 0 || n > self.field_count {
             return None;
         }
-        let sep = self.ctx.delimiters.field;
         if self.is_msh() && n == 1 {
             return Some((3, 4, true));
         }
         let k = if self.is_msh() { n - 2 } else { n - 1 };
-        let start = memchr_iter(sep, self.raw).nth(k)? + 1;
-        let end = self.raw.get(start..).and_then(|rest| memchr(sep, rest)).map_or(self.raw.len(), |e| start + e);
+        let start = self.sep(k)? + 1;
+        let next = if k + 1 < usize::from(self.cached) { self.sep(k + 1) } else { None };
+        let end = next.unwrap_or_else(|| {
+            let sep = self.ctx.delimiters.field;
+            self.raw.get(start..).and_then(|rest| memchr(sep, rest)).map_or(self.raw.len(), |e| start + e)
+        });
         Some((start, end, self.is_msh() && n == 2))
     }
 

@@ -1,0 +1,266 @@
+//! Owned values and builders: `CxValue`, `PidBuilder`, `OrderBuilder`, `MessageBuilder`.
+//!
+//! A builder's `new` takes exactly the required elements (base-required fields of a segment,
+//! required children of a group), so a message cannot be built without them; everything else
+//! is a public field. Writing goes through `hl7_runtime::build`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::Emit;
+use crate::model::{DataType, Group, Node, Profile, Segment, Usage, UNBOUNDED};
+use crate::names;
+
+impl Emit<'_> {
+    /// The owned value type of a composite datatype.
+    pub(super) fn datatype_value(&self, d: &DataType) -> TokenStream {
+        let rt = &self.rt;
+        let ty = format_ident!("{}Value", d.rust);
+        let fields = d.components.iter().map(|c| {
+            let f = format_ident!("{}", c.ident);
+            let t = self.value_type(&c.datatype);
+            let doc = format!(" {}.{} · {} · {}", d.id, c.pos, c.datatype, c.name);
+            quote! { #[doc = #doc] pub #f: ::core::option::Option<#t> }
+        });
+        let parts = d.components.iter().map(|c| {
+            let f = format_ident!("{}", c.ident);
+            quote! { v.#f.map(::core::convert::Into::into) }
+        });
+        let doc = format!(" {} · {} (owned, for building messages)", d.id, d.name);
+        // A text sets the first component when that component is primitive: `TsValue::from("20260106")`.
+        let from_text = d.components.first().filter(|c| self.model.datatypes.get(&c.datatype).is_none_or(|x| x.components.is_empty())).map(|c| {
+            let f = format_ident!("{}", c.ident);
+            let doc = format!(" A {} whose {}.1 ({}) is this text.", d.id, d.id, c.name);
+            quote! {
+                impl ::core::convert::From<&str> for #ty {
+                    #[doc = #doc]
+                    fn from(text: &str) -> Self {
+                        #ty { #f: ::core::option::Option::Some(::std::string::String::from(text)), ..::core::default::Default::default() }
+                    }
+                }
+            }
+        });
+        quote! {
+            #from_text
+            #[doc = #doc]
+            #[derive(Clone, Debug, Default, PartialEq, Eq)]
+            pub struct #ty { #(#fields,)* }
+            impl ::core::convert::From<#ty> for #rt::build::Value {
+                fn from(v: #ty) -> Self { #rt::build::Value::Composite(::std::vec![#(#parts),*]) }
+            }
+        }
+    }
+
+    /// The owned Rust type of a datatype: `String` for primitives, `XxValue` for composites.
+    fn value_type(&self, dt: &str) -> TokenStream {
+        match self.model.datatypes.get(dt) {
+            Some(d) if !d.components.is_empty() => {
+                let t = format_ident!("{}Value", d.rust);
+                quote! { super::datatypes::#t }
+            }
+            _ => quote! { ::std::string::String },
+        }
+    }
+
+    fn field_value_type(&self, dt: Option<&str>) -> TokenStream {
+        let rt = &self.rt;
+        match dt {
+            Some(dt) => self.value_type(dt),
+            None => quote! { #rt::build::Value },
+        }
+    }
+
+    /// The builder of a segment.
+    pub(super) fn segment_builder(&self, s: &Segment) -> TokenStream {
+        let rt = &self.rt;
+        let ty = format_ident!("{}Builder", s.rust);
+        let id = &s.id;
+        // MSH-1 and MSH-2 are the delimiters: the message writes them.
+        let fields: Vec<_> = s.fields.iter().filter(|f| !(s.id == "MSH" && f.pos <= 2)).collect();
+        let required: Vec<_> = fields.iter().filter(|f| f.usage == Usage::R).collect();
+        let decls = fields.iter().map(|f| {
+            let name = format_ident!("{}", f.ident);
+            let t = self.field_value_type(f.datatype.as_deref());
+            let doc = format!(" {}-{} · {} · {} · {}", s.id, f.pos, f.datatype.as_deref().unwrap_or("varies"), f.usage.code(), f.name);
+            if f.max > 1 || f.max == UNBOUNDED {
+                quote! { #[doc = #doc] pub #name: ::std::vec::Vec<#t> }
+            } else {
+                quote! { #[doc = #doc] pub #name: ::core::option::Option<#t> }
+            }
+        });
+        let params = required.iter().map(|f| {
+            let name = format_ident!("{}", f.ident);
+            let t = self.field_value_type(f.datatype.as_deref());
+            quote! { #name: impl ::core::convert::Into<#t> }
+        });
+        let inits = fields.iter().map(|f| {
+            let name = format_ident!("{}", f.ident);
+            let repeated = f.max > 1 || f.max == UNBOUNDED;
+            match (f.usage == Usage::R, repeated) {
+                (true, true) => quote! { #name: ::std::vec![#name.into()] },
+                (true, false) => quote! { #name: ::core::option::Option::Some(#name.into()) },
+                (false, true) => quote! { #name: ::std::vec::Vec::new() },
+                (false, false) => quote! { #name: ::core::option::Option::None },
+            }
+        });
+        let writes = fields.iter().map(|f| {
+            let name = format_ident!("{}", f.ident);
+            let pos = f.pos as usize;
+            if f.max > 1 || f.max == UNBOUNDED {
+                quote! {
+                    for (i, v) in self.#name.iter().enumerate() {
+                        #rt::build::set(&mut seg, #pos, i + 1, &v.clone().into());
+                    }
+                }
+            } else {
+                quote! {
+                    if let ::core::option::Option::Some(v) = &self.#name {
+                        #rt::build::set(&mut seg, #pos, 1, &v.clone().into());
+                    }
+                }
+            }
+        });
+        let req_doc = if required.is_empty() {
+            " A segment with no field set (the base standard requires none).".to_owned()
+        } else {
+            format!(
+                " The fields the base standard requires: {}.",
+                required.iter().map(|f| format!("{}-{}", s.id, f.pos)).collect::<Vec<_>>().join(", ")
+            )
+        };
+        let doc = format!(" {} · {} (builder)", s.id, s.name);
+        quote! {
+            #[doc = #doc]
+            #[derive(Clone, Debug, PartialEq, Eq)]
+            pub struct #ty { #(#decls,)* }
+            impl #ty {
+                #[doc = #req_doc]
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(#(#params),*) -> Self { #ty { #(#inits,)* } }
+                /// The segment in the owned model.
+                pub fn to_segment(&self) -> #rt::owned::SegmentBuf {
+                    let mut seg = #rt::owned::SegmentBuf::new(#id);
+                    #(#writes)*
+                    seg
+                }
+            }
+        }
+    }
+
+    /// Builders for the groups of a profile and for the message itself.
+    pub(super) fn profile_builders(&self, p: &Profile, group_names: &dyn Fn(&str) -> String) -> TokenStream {
+        let mut out = Vec::new();
+        self.group_builder(&p.root, group_names, &mut out);
+        quote! { #(#out)* }
+    }
+
+    fn group_builder(&self, g: &Group, group_names: &dyn Fn(&str) -> String, out: &mut Vec<TokenStream>) {
+        let rt = &self.rt;
+        for c in &g.children {
+            if let Node::Group(inner) = c {
+                self.group_builder(inner, group_names, out);
+            }
+        }
+        let is_root = g.path.is_empty();
+        let ty = if is_root { format_ident!("MessageBuilder") } else { format_ident!("{}Builder", group_names(&g.path)) };
+        let mut decls = Vec::new();
+        let mut params = Vec::new();
+        let mut inits = Vec::new();
+        let mut writes = Vec::new();
+        let mut taken = std::collections::BTreeSet::new();
+        for c in &g.children {
+            if c.max() == 0 {
+                continue;
+            }
+            let (ident, t, path) = match c {
+                Node::Segment(s) => {
+                    let seg = self.model.segments.get(&s.id);
+                    let t = format_ident!("{}Builder", seg.map(|x| x.rust.as_str()).unwrap_or("Msh"));
+                    (s.ident.clone(), quote! { super::segments::#t }, s.id.clone())
+                }
+                Node::Group(inner) => {
+                    let t = format_ident!("{}Builder", group_names(&inner.path));
+                    (inner.ident.clone(), quote! { #t }, inner.path.clone())
+                }
+            };
+            let repeated = c.max() > 1 || c.max() == UNBOUNDED;
+            let name = if repeated { names::plural(&ident) } else { ident };
+            let mut n = name.clone();
+            let mut k = 2;
+            while taken.contains(&n) {
+                n = format!("{name}_{k}");
+                k += 1;
+            }
+            taken.insert(n.clone());
+            let f = format_ident!("{}", n);
+            let doc = format!(" {path} · {}", crate::emit::card(c.min(), c.max()));
+            let required = c.min() > 0;
+            let emit_one = match c {
+                Node::Segment(_) => quote! { segments.push(v.to_segment()); },
+                Node::Group(_) => quote! { v.write(segments); },
+            };
+            match (required, repeated) {
+                (true, true) => {
+                    decls.push(quote! { #[doc = #doc] pub #f: ::std::vec::Vec<#t> });
+                    params.push(quote! { #f: #t });
+                    inits.push(quote! { #f: ::std::vec![#f] });
+                    writes.push(quote! { for v in &self.#f { #emit_one } });
+                }
+                (true, false) => {
+                    decls.push(quote! { #[doc = #doc] pub #f: #t });
+                    params.push(quote! { #f: #t });
+                    inits.push(quote! { #f });
+                    writes.push(quote! { { let v = &self.#f; #emit_one } });
+                }
+                (false, true) => {
+                    decls.push(quote! { #[doc = #doc] pub #f: ::std::vec::Vec<#t> });
+                    inits.push(quote! { #f: ::std::vec::Vec::new() });
+                    writes.push(quote! { for v in &self.#f { #emit_one } });
+                }
+                (false, false) => {
+                    decls.push(quote! { #[doc = #doc] pub #f: ::core::option::Option<#t> });
+                    inits.push(quote! { #f: ::core::option::Option::None });
+                    writes.push(quote! { if let ::core::option::Option::Some(v) = &self.#f { #emit_one } });
+                }
+            }
+        }
+        let doc = if is_root {
+            " Builds a message of this profile; `new` takes every required segment and group.".to_owned()
+        } else {
+            format!(" Builds one {} group; `new` takes its required children.", g.path)
+        };
+        let finish = if is_root {
+            quote! {
+                /// The segments in structure order.
+                pub fn to_segments(&self) -> ::std::vec::Vec<#rt::owned::SegmentBuf> {
+                    let mut segments = ::std::vec::Vec::new();
+                    self.write(&mut segments);
+                    segments
+                }
+                /// The owned message (character set from MSH-18, delimiters `|^~\&`).
+                pub fn to_buf(&self) -> ::core::result::Result<#rt::owned::MessageBuf, #rt::build::BuildError> {
+                    #rt::build::message(self.to_segments())
+                }
+                /// ER7 bytes, CR after every segment; text escaped and converted to MSH-18's
+                /// character set (a character it cannot represent is an error).
+                pub fn encode(&self) -> ::core::result::Result<::std::vec::Vec<u8>, #rt::build::BuildError> {
+                    #rt::build::encode(self.to_segments())
+                }
+            }
+        } else {
+            quote! {}
+        };
+        out.push(quote! {
+            #[doc = #doc]
+            #[derive(Clone, Debug, PartialEq, Eq)]
+            pub struct #ty { #(#decls,)* }
+            impl #ty {
+                #[allow(clippy::too_many_arguments)]
+                pub fn new(#(#params),*) -> Self { #ty { #(#inits,)* } }
+                /// Appends this element's segments in structure order.
+                pub fn write(&self, segments: &mut ::std::vec::Vec<#rt::owned::SegmentBuf>) { #(#writes)* }
+                #finish
+            }
+        });
+    }
+}
