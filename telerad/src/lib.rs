@@ -19,3 +19,8 @@ pub use generated::*;
 pub use hl7_runtime as runtime;
 
 pub mod cli;
+
+/// The README's Rust examples are compiled as doctests, so the README cannot drift from the API.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
