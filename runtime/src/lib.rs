@@ -21,3 +21,18 @@ pub use charset::Charset;
 pub use er7::{Component, Delimiters, Field, Message, ParseOptions, Repetition, Segment, Subcomponent};
 pub use error::{Location, ParseError, ParseErrorKind};
 pub mod build;
+
+/// What generated code needs and users should not name. Not covered by semver.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+
+    /// Serialises a placed message as the JSON shape of [`crate::json`].
+    pub fn serialize_placed<S: serde::Serializer>(
+        placed: &crate::typed::Placed<'_>,
+        registry: &crate::meta::Registry,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(&crate::json::message(placed, registry), serializer)
+    }
+}

@@ -62,8 +62,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Json(input) => {
             let bytes = read(&input)?;
             let msg = typed(&bytes, &input)?;
-            let value = hl7_runtime::json::message(msg.placed(), &crate::REGISTRY);
-            let text = serde_json::to_string_pretty(&value).map_err(|e| Failure::Usage(format!("cannot write JSON: {e}")))?;
+            let text = serde_json::to_string_pretty(&msg).map_err(|e| Failure::Usage(format!("cannot write JSON: {e}")))?;
             writeln!(out, "{text}").map_err(io_failure)
         }
         Command::Fmt(input) => {

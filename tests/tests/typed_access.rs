@@ -182,3 +182,17 @@ fn missing_required_elements_are_reported_where_read() {
     let findings: Vec<String> = msg.0.check_structure().iter().map(|f| f.to_string()).collect();
     assert_eq!(findings, ["PATIENT: 0 found, at least 1 required", "ORDER: 0 found, at least 1 required"]);
 }
+
+#[test]
+fn typed_messages_serialise_with_serde() {
+    let bytes = fixture("flux3_ok_ed.hl7");
+    let msg = telerad::flux3_oru_r01::Message::parse(&bytes).unwrap();
+    let v = serde_json::to_value(&msg).unwrap();
+    assert_eq!(v["profile"], "flux3_oru_r01");
+    let obs = &v["PATIENT_RESULT"]["ORDER_OBSERVATION"][0]["OBSERVATION"][0];
+    assert_eq!(obs["slice"], "protocol_encapsulated");
+    // OBX-5 is read with OBX-2's datatype (ED): its components are named.
+    assert_eq!(obs["OBX"]["observation_value"][0]["encoding"], "Base64");
+    let any = telerad::AnyMessage::from_message(hl7_runtime::Message::parse(&bytes).unwrap()).unwrap();
+    assert_eq!(serde_json::to_value(&any).unwrap(), v);
+}

@@ -82,11 +82,19 @@ impl Emit<'_> {
                         _ => ::core::option::Option::None,
                     }
                 }
+                /// The profile this message was placed into.
+                pub fn profile(&self) -> &'static #rt::meta::MessageDef { self.placed().def }
                 /// The placed message, for generic access, JSON and encoding.
                 pub fn placed(&self) -> &#rt::typed::Placed<'a> {
                     match self {
                         #(Self::#variants(m) => &m.0,)*
                     }
+                }
+            }
+            /// The JSON shape of `hl7_runtime::json` (the one `telerad json` prints).
+            impl #rt::__private::serde::Serialize for AnyMessage<'_> {
+                fn serialize<S: #rt::__private::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                    #rt::__private::serialize_placed(self.placed(), &REGISTRY, serializer)
                 }
             }
             /// HL7 v2.5.1 datatypes: definitions and typed views.

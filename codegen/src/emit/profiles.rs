@@ -110,6 +110,12 @@ impl Emit<'_> {
                 pub fn unexpected(&self) -> impl ::core::iter::Iterator<Item = #rt::Segment<'_>> + '_ { self.0.root().unexpected() }
                 #root_accessors
             }
+            /// The JSON shape of `hl7_runtime::json` (the one `telerad json` prints).
+            impl #rt::__private::serde::Serialize for Message<'_> {
+                fn serialize<S: #rt::__private::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                    #rt::__private::serialize_placed(&self.0, &super::REGISTRY, serializer)
+                }
+            }
             #(#views)*
             #builders
         }

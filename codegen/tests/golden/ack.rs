@@ -517,6 +517,15 @@ impl<'a> Message<'a> {
         self.0.root().segments(3u16)
     }
 }
+/// The JSON shape of `hl7_runtime::json` (the one `telerad json` prints).
+impl ::hl7_runtime::__private::serde::Serialize for Message<'_> {
+    fn serialize<S: ::hl7_runtime::__private::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        ::hl7_runtime::__private::serialize_placed(&self.0, &super::REGISTRY, serializer)
+    }
+}
 /// Builds a message of this profile; `new` takes every required segment and group.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MessageBuilder {

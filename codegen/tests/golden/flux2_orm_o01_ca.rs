@@ -1389,6 +1389,15 @@ impl<'a> Message<'a> {
         self.0.root().groups(3u16).map(Order)
     }
 }
+/// The JSON shape of `hl7_runtime::json` (the one `telerad json` prints).
+impl ::hl7_runtime::__private::serde::Serialize for Message<'_> {
+    fn serialize<S: ::hl7_runtime::__private::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        ::hl7_runtime::__private::serialize_placed(&self.0, &super::REGISTRY, serializer)
+    }
+}
 /// PATIENT · R · 1..1 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2
 #[derive(Clone, Copy, Debug)]
 pub struct Patient<'m>(pub ::hl7_runtime::typed::GroupView<'m>);

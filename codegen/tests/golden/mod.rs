@@ -56,6 +56,10 @@ impl<'a> AnyMessage<'a> {
             _ => ::core::option::Option::None,
         }
     }
+    /// The profile this message was placed into.
+    pub fn profile(&self) -> &'static ::hl7_runtime::meta::MessageDef {
+        self.placed().def
+    }
     /// The placed message, for generic access, JSON and encoding.
     pub fn placed(&self) -> &::hl7_runtime::typed::Placed<'a> {
         match self {
@@ -65,6 +69,15 @@ impl<'a> AnyMessage<'a> {
             Self::Flux3OruR01(m) => &m.0,
             Self::Flux4OmiO23(m) => &m.0,
         }
+    }
+}
+/// The JSON shape of `hl7_runtime::json` (the one `telerad json` prints).
+impl ::hl7_runtime::__private::serde::Serialize for AnyMessage<'_> {
+    fn serialize<S: ::hl7_runtime::__private::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::core::result::Result<S::Ok, S::Error> {
+        ::hl7_runtime::__private::serialize_placed(self.placed(), &REGISTRY, serializer)
     }
 }
 /// HL7 v2.5.1 datatypes: definitions and typed views.
