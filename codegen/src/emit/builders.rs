@@ -8,7 +8,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::Emit;
-use crate::model::{DataType, Group, Node, Profile, Segment, Usage, UNBOUNDED};
+use crate::model::{DataType, Group, Node, Profile, Segment, Usage};
 use crate::names;
 
 impl Emit<'_> {
@@ -82,7 +82,7 @@ impl Emit<'_> {
             let name = format_ident!("{}", f.ident);
             let t = self.field_value_type(f.datatype.as_deref());
             let doc = format!(" {}-{} · {} · {} · {}", s.id, f.pos, f.datatype.as_deref().unwrap_or("varies"), f.usage.code(), f.name);
-            if f.max > 1 || f.max == UNBOUNDED {
+            if f.max > 1 {
                 quote! { #[doc = #doc] pub #name: ::std::vec::Vec<#t> }
             } else {
                 quote! { #[doc = #doc] pub #name: ::core::option::Option<#t> }
@@ -95,7 +95,7 @@ impl Emit<'_> {
         });
         let inits = fields.iter().map(|f| {
             let name = format_ident!("{}", f.ident);
-            let repeated = f.max > 1 || f.max == UNBOUNDED;
+            let repeated = f.max > 1;
             match (f.usage == Usage::R, repeated) {
                 (true, true) => quote! { #name: ::std::vec![#name.into()] },
                 (true, false) => quote! { #name: ::core::option::Option::Some(#name.into()) },
@@ -106,7 +106,7 @@ impl Emit<'_> {
         let writes = fields.iter().map(|f| {
             let name = format_ident!("{}", f.ident);
             let pos = f.pos as usize;
-            if f.max > 1 || f.max == UNBOUNDED {
+            if f.max > 1 {
                 quote! {
                     for (i, v) in self.#name.iter().enumerate() {
                         #rt::build::set(&mut seg, #pos, i + 1, &v.clone().into());
@@ -183,16 +183,8 @@ impl Emit<'_> {
                     (inner.ident.clone(), quote! { #t }, inner.path.clone())
                 }
             };
-            let repeated = c.max() > 1 || c.max() == UNBOUNDED;
-            let name = if repeated { names::plural(&ident) } else { ident };
-            let mut n = name.clone();
-            let mut k = 2;
-            while taken.contains(&n) {
-                n = format!("{name}_{k}");
-                k += 1;
-            }
-            taken.insert(n.clone());
-            let f = format_ident!("{}", n);
+            let repeated = c.max() > 1;
+            let f = super::unique(&mut taken, if repeated { names::plural(&ident) } else { ident });
             let doc = format!(" {path} · {}", crate::emit::card(c.min(), c.max()));
             let required = c.min() > 0;
             let emit_one = match c {

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{card, opt_str, opt_u16, opt_u32, Emit};
-use crate::model::{Discriminator, ElementConstraint, Group, Node, Profile, SegmentConstraints, Slice, UNBOUNDED};
+use super::{card, opt_str, opt_u16, opt_u32, unique, Emit};
+use crate::model::{Discriminator, ElementConstraint, Group, Node, Profile, SegmentConstraints, Slice};
 use crate::names;
 
 /// Rust names for the groups and slices of one profile, unique within its module.
@@ -324,7 +324,7 @@ impl Emit<'_> {
         let mut taken: BTreeSet<String> = BTreeSet::new();
         for (slot, c) in g.children.iter().enumerate() {
             let slot = slot as u16;
-            let repeated = c.max() > 1 || c.max() == UNBOUNDED;
+            let repeated = c.max() > 1;
             match c {
                 Node::Segment(s) => {
                     let seg = self.model.segments.get(&s.id);
@@ -376,15 +376,4 @@ impl Emit<'_> {
         }
         quote! { #(#out)* }
     }
-}
-
-fn unique(taken: &mut BTreeSet<String>, name: String) -> proc_macro2::Ident {
-    let mut n = name.clone();
-    let mut k = 2;
-    while taken.contains(&n) {
-        n = format!("{name}_{k}");
-        k += 1;
-    }
-    taken.insert(n.clone());
-    format_ident!("{}", n)
 }

@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::{card, opt_str, opt_u32, Emit};
-use crate::model::{Field, Segment, Usage, UNBOUNDED};
+use crate::model::{Field, Segment, Usage};
 
 impl Emit<'_> {
     pub(super) fn segments(&self) -> TokenStream {
@@ -23,7 +23,7 @@ impl Emit<'_> {
             }
             None => quote! { #rt::typed::Varies<'a> },
         };
-        if f.max > 1 || f.max == UNBOUNDED {
+        if f.max > 1 {
             (quote! { #rt::typed::Reps<'a, #ty> }, FieldShape::Repeated)
         } else if f.usage == Usage::R {
             (quote! { ::core::result::Result<#ty, #rt::typed::Missing> }, FieldShape::Required)
