@@ -265,7 +265,7 @@ impl Emit<'_> {
             let Node::Group(inner) = c else { continue };
             let ty = names.group(&inner.path);
             let accessors = self.accessors(p, names, inner, quote! { self.0 }, quote! { 'm });
-            let doc = format!(" {} · {} · {} · spec/{}#{}", inner.path, inner.usage.code(), card(inner.min, inner.max), p.file, inner.pointer);
+            let doc = format!(" {} · {} · {} · {} · spec/{}#{}", inner.path, inner.usage.code(), card(inner.min, inner.max), inner.src, p.file, inner.pointer);
             out.push(quote! {
                 #[doc = #doc]
                 #[derive(Clone, Copy, Debug)]
@@ -345,7 +345,7 @@ impl Emit<'_> {
                 Node::Group(inner) => {
                     let gty = names.group(&inner.path);
                     let path = inner.path.clone();
-                    let doc = format!(" {path} · {} · {} · spec/{}#{}", inner.usage.code(), card(inner.min, inner.max), p.file, inner.pointer);
+                    let doc = format!(" {path} · {} · {} · {} · spec/{}#{}", inner.usage.code(), card(inner.min, inner.max), inner.src, p.file, inner.pointer);
                     let (m, body, ret) = if repeated {
                         (names::plural(&inner.ident), quote! { #view.groups(#slot).map(#gty) }, quote! { impl ::core::iter::Iterator<Item = #gty<#lt>> + #lt })
                     } else if inner.min > 0 {

@@ -1378,13 +1378,13 @@ impl<'a> Message<'a> {
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'_>> + '_ {
         self.0.root().segments(1u16)
     }
-    /// PATIENT · R · 1..1 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2
+    /// PATIENT · R · 1..1 · st-profils.md#t2.r4 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2
     pub fn patient(
         &self,
     ) -> ::core::result::Result<Patient<'_>, ::hl7_runtime::typed::Missing> {
         self.0.root().required_group(2u16, "PATIENT").map(Patient)
     }
-    /// ORDER · R · 1..* · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3
+    /// ORDER · R · 1..* · st-profils.md#t2.r20 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3
     pub fn orders(&self) -> impl ::core::iter::Iterator<Item = Order<'_>> + '_ {
         self.0.root().groups(3u16).map(Order)
     }
@@ -1398,7 +1398,7 @@ impl ::hl7_runtime::__private::serde::Serialize for Message<'_> {
         ::hl7_runtime::__private::serialize_placed(&self.0, &super::REGISTRY, serializer)
     }
 }
-/// PATIENT · R · 1..1 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2
+/// PATIENT · R · 1..1 · st-profils.md#t2.r4 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2
 #[derive(Clone, Copy, Debug)]
 pub struct Patient<'m>(pub ::hl7_runtime::typed::GroupView<'m>);
 impl<'m> Patient<'m> {
@@ -1427,13 +1427,13 @@ impl<'m> Patient<'m> {
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
         self.0.segments(2u16)
     }
-    /// PATIENT/PATIENT_VISIT · R · 1..1 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/3
+    /// PATIENT/PATIENT_VISIT · R · 1..1 · st-profils.md#t2.r8 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/3
     pub fn patient_visit(
         &self,
     ) -> ::core::result::Result<PatientVisit<'m>, ::hl7_runtime::typed::Missing> {
         self.0.required_group(3u16, "PATIENT/PATIENT_VISIT").map(PatientVisit)
     }
-    /// PATIENT/INSURANCE · O · 0..* · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/4
+    /// PATIENT/INSURANCE · O · 0..* · st-profils.md#t2.r12 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/4
     pub fn insurances(&self) -> impl ::core::iter::Iterator<Item = Insurance<'m>> + 'm {
         self.0.groups(4u16).map(Insurance)
     }
@@ -1448,7 +1448,7 @@ impl<'m> Patient<'m> {
         self.0.segments(6u16)
     }
 }
-/// PATIENT/PATIENT_VISIT · R · 1..1 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/3
+/// PATIENT/PATIENT_VISIT · R · 1..1 · st-profils.md#t2.r8 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/3
 #[derive(Clone, Copy, Debug)]
 pub struct PatientVisit<'m>(pub ::hl7_runtime::typed::GroupView<'m>);
 impl<'m> PatientVisit<'m> {
@@ -1472,7 +1472,7 @@ impl<'m> PatientVisit<'m> {
         self.0.segment(1u16)
     }
 }
-/// PATIENT/INSURANCE · O · 0..* · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/4
+/// PATIENT/INSURANCE · O · 0..* · st-profils.md#t2.r12 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/4
 #[derive(Clone, Copy, Debug)]
 pub struct Insurance<'m>(pub ::hl7_runtime::typed::GroupView<'m>);
 impl<'m> Insurance<'m> {
@@ -1500,7 +1500,7 @@ impl<'m> Insurance<'m> {
         self.0.segment(2u16)
     }
 }
-/// ORDER · R · 1..* · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3
+/// ORDER · R · 1..* · st-profils.md#t2.r20 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3
 #[derive(Clone, Copy, Debug)]
 pub struct Order<'m>(pub ::hl7_runtime::typed::GroupView<'m>);
 impl<'m> Order<'m> {
@@ -1519,7 +1519,7 @@ impl<'m> Order<'m> {
     > {
         self.0.required_segment(0u16, "ORDER/ORC")
     }
-    /// ORDER/ORDER_DETAIL · R · 1..1 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1
+    /// ORDER/ORDER_DETAIL · R · 1..1 · st-profils.md#t2.r22 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1
     pub fn order_detail(
         &self,
     ) -> ::core::result::Result<OrderDetail<'m>, ::hl7_runtime::typed::Missing> {
@@ -1542,7 +1542,7 @@ impl<'m> Order<'m> {
         self.0.segment(4u16)
     }
 }
-/// ORDER/ORDER_DETAIL · R · 1..1 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1
+/// ORDER/ORDER_DETAIL · R · 1..1 · st-profils.md#t2.r22 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1
 #[derive(Clone, Copy, Debug)]
 pub struct OrderDetail<'m>(pub ::hl7_runtime::typed::GroupView<'m>);
 impl<'m> OrderDetail<'m> {
@@ -1597,14 +1597,14 @@ impl<'m> OrderDetail<'m> {
     ) -> impl ::core::iter::Iterator<Item = super::segments::Dg1<'m>> + 'm {
         self.0.segments(8u16)
     }
-    /// ORDER/ORDER_DETAIL/OBSERVATION · O · 0..* · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/9
+    /// ORDER/ORDER_DETAIL/OBSERVATION · O · 0..* · st-profils.md#t2.r32 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/9
     pub fn observations(
         &self,
     ) -> impl ::core::iter::Iterator<Item = Observation<'m>> + 'm {
         self.0.groups(9u16).map(Observation)
     }
 }
-/// ORDER/ORDER_DETAIL/OBSERVATION · O · 0..* · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/9
+/// ORDER/ORDER_DETAIL/OBSERVATION · O · 0..* · st-profils.md#t2.r32 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/9
 #[derive(Clone, Copy, Debug)]
 pub struct Observation<'m>(pub ::hl7_runtime::typed::GroupView<'m>);
 impl<'m> Observation<'m> {

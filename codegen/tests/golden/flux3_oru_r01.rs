@@ -1681,7 +1681,7 @@ impl<'a> Message<'a> {
     ) -> impl ::core::iter::Iterator<Item = super::segments::Sft<'_>> + '_ {
         self.0.root().segments(1u16)
     }
-    /// PATIENT_RESULT · R · 1..1 · spec/telerad/flux3_oru_r01.tables.json#/structure/2
+    /// PATIENT_RESULT · R · 1..1 · st-profils.md#t3.r4 · spec/telerad/flux3_oru_r01.tables.json#/structure/2
     pub fn patient_result(
         &self,
     ) -> ::core::result::Result<PatientResult<'_>, ::hl7_runtime::typed::Missing> {
@@ -1701,7 +1701,7 @@ impl ::hl7_runtime::__private::serde::Serialize for Message<'_> {
         ::hl7_runtime::__private::serialize_placed(&self.0, &super::REGISTRY, serializer)
     }
 }
-/// PATIENT_RESULT · R · 1..1 · spec/telerad/flux3_oru_r01.tables.json#/structure/2
+/// PATIENT_RESULT · R · 1..1 · st-profils.md#t3.r4 · spec/telerad/flux3_oru_r01.tables.json#/structure/2
 #[derive(Clone, Copy, Debug)]
 pub struct PatientResult<'m>(pub ::hl7_runtime::typed::GroupView<'m>);
 impl<'m> PatientResult<'m> {
@@ -1711,20 +1711,20 @@ impl<'m> PatientResult<'m> {
     ) -> impl ::core::iter::Iterator<Item = ::hl7_runtime::Segment<'m>> + 'm {
         self.0.unexpected()
     }
-    /// PATIENT_RESULT/PATIENT · R · 1..1 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0
+    /// PATIENT_RESULT/PATIENT · R · 1..1 · st-profils.md#t3.r5 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0
     pub fn patient(
         &self,
     ) -> ::core::result::Result<Patient<'m>, ::hl7_runtime::typed::Missing> {
         self.0.required_group(0u16, "PATIENT_RESULT/PATIENT").map(Patient)
     }
-    /// PATIENT_RESULT/ORDER_OBSERVATION · R · 1..* · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1
+    /// PATIENT_RESULT/ORDER_OBSERVATION · R · 1..* · st-profils.md#t3.r15 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1
     pub fn order_observations(
         &self,
     ) -> impl ::core::iter::Iterator<Item = OrderObservation<'m>> + 'm {
         self.0.groups(1u16).map(OrderObservation)
     }
 }
-/// PATIENT_RESULT/PATIENT · R · 1..1 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0
+/// PATIENT_RESULT/PATIENT · R · 1..1 · st-profils.md#t3.r5 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0
 #[derive(Clone, Copy, Debug)]
 pub struct Patient<'m>(pub ::hl7_runtime::typed::GroupView<'m>);
 impl<'m> Patient<'m> {
@@ -1759,12 +1759,12 @@ impl<'m> Patient<'m> {
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nk1<'m>> + 'm {
         self.0.segments(3u16)
     }
-    /// PATIENT_RESULT/PATIENT/VISIT · O · 0..1 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/4
+    /// PATIENT_RESULT/PATIENT/VISIT · O · 0..1 · st-profils.md#t3.r10 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/4
     pub fn visit(&self) -> ::core::option::Option<Visit<'m>> {
         self.0.group(4u16).map(Visit)
     }
 }
-/// PATIENT_RESULT/PATIENT/VISIT · O · 0..1 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/4
+/// PATIENT_RESULT/PATIENT/VISIT · O · 0..1 · st-profils.md#t3.r10 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/4
 #[derive(Clone, Copy, Debug)]
 pub struct Visit<'m>(pub ::hl7_runtime::typed::GroupView<'m>);
 impl<'m> Visit<'m> {
@@ -1788,7 +1788,7 @@ impl<'m> Visit<'m> {
         self.0.segment(1u16)
     }
 }
-/// PATIENT_RESULT/ORDER_OBSERVATION · R · 1..* · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1
+/// PATIENT_RESULT/ORDER_OBSERVATION · R · 1..* · st-profils.md#t3.r15 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1
 #[derive(Clone, Copy, Debug)]
 pub struct OrderObservation<'m>(pub ::hl7_runtime::typed::GroupView<'m>);
 impl<'m> OrderObservation<'m> {
@@ -1822,7 +1822,7 @@ impl<'m> OrderObservation<'m> {
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
         self.0.segments(2u16)
     }
-    /// PATIENT_RESULT/ORDER_OBSERVATION/TIMING_QTY · O · 0..* · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/3
+    /// PATIENT_RESULT/ORDER_OBSERVATION/TIMING_QTY · O · 0..* · st-profils.md#t3.r19 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/3
     pub fn timing_qtys(&self) -> impl ::core::iter::Iterator<Item = TimingQty<'m>> + 'm {
         self.0.groups(3u16).map(TimingQty)
     }
@@ -1830,7 +1830,7 @@ impl<'m> OrderObservation<'m> {
     pub fn ctd(&self) -> ::core::option::Option<super::segments::Ctd<'m>> {
         self.0.segment(4u16)
     }
-    /// PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION · C · 0..* · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/5
+    /// PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION · C · 0..* · st-profils.md#t3.r24 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/5
     pub fn observations(
         &self,
     ) -> impl ::core::iter::Iterator<Item = Observation<'m>> + 'm {
@@ -1863,12 +1863,12 @@ impl<'m> OrderObservation<'m> {
     ) -> impl ::core::iter::Iterator<Item = super::segments::Cti<'m>> + 'm {
         self.0.segments(7u16)
     }
-    /// PATIENT_RESULT/ORDER_OBSERVATION/SPECIMEN · O · 0..* · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/8
+    /// PATIENT_RESULT/ORDER_OBSERVATION/SPECIMEN · O · 0..* · st-profils.md#t3.r30 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/8
     pub fn specimens(&self) -> impl ::core::iter::Iterator<Item = Specimen<'m>> + 'm {
         self.0.groups(8u16).map(Specimen)
     }
 }
-/// PATIENT_RESULT/ORDER_OBSERVATION/TIMING_QTY · O · 0..* · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/3
+/// PATIENT_RESULT/ORDER_OBSERVATION/TIMING_QTY · O · 0..* · st-profils.md#t3.r19 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/3
 #[derive(Clone, Copy, Debug)]
 pub struct TimingQty<'m>(pub ::hl7_runtime::typed::GroupView<'m>);
 impl<'m> TimingQty<'m> {
@@ -1894,7 +1894,7 @@ impl<'m> TimingQty<'m> {
         self.0.segments(1u16)
     }
 }
-/// PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION · C · 0..* · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/5
+/// PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION · C · 0..* · st-profils.md#t3.r24 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/5
 #[derive(Clone, Copy, Debug)]
 pub struct Observation<'m>(pub ::hl7_runtime::typed::GroupView<'m>);
 impl<'m> Observation<'m> {
@@ -1968,7 +1968,7 @@ impl<'m> ::core::ops::Deref for ProtocolEncapsulated<'m> {
         &self.0
     }
 }
-/// PATIENT_RESULT/ORDER_OBSERVATION/SPECIMEN · O · 0..* · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/8
+/// PATIENT_RESULT/ORDER_OBSERVATION/SPECIMEN · O · 0..* · st-profils.md#t3.r30 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/8
 #[derive(Clone, Copy, Debug)]
 pub struct Specimen<'m>(pub ::hl7_runtime::typed::GroupView<'m>);
 impl<'m> Specimen<'m> {

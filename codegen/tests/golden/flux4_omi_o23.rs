@@ -3318,13 +3318,13 @@ impl<'a> Message<'a> {
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'_>> + '_ {
         self.0.root().segments(2u16)
     }
-    /// PATIENT · R · 1..1 · spec/telerad/flux4_omi_o23.tables.json#/structure/3
+    /// PATIENT · R · 1..1 · st-profils.md#t4.r5 · spec/telerad/flux4_omi_o23.tables.json#/structure/3
     pub fn patient(
         &self,
     ) -> ::core::result::Result<Patient<'_>, ::hl7_runtime::typed::Missing> {
         self.0.root().required_group(3u16, "PATIENT").map(Patient)
     }
-    /// ORDER · R · 1..* · spec/telerad/flux4_omi_o23.tables.json#/structure/4
+    /// ORDER · R · 1..* · st-profils.md#t4.r21 · spec/telerad/flux4_omi_o23.tables.json#/structure/4
     pub fn orders(&self) -> impl ::core::iter::Iterator<Item = Order<'_>> + '_ {
         self.0.root().groups(4u16).map(Order)
     }
@@ -3338,7 +3338,7 @@ impl ::hl7_runtime::__private::serde::Serialize for Message<'_> {
         ::hl7_runtime::__private::serialize_placed(&self.0, &super::REGISTRY, serializer)
     }
 }
-/// PATIENT · R · 1..1 · spec/telerad/flux4_omi_o23.tables.json#/structure/3
+/// PATIENT · R · 1..1 · st-profils.md#t4.r5 · spec/telerad/flux4_omi_o23.tables.json#/structure/3
 #[derive(Clone, Copy, Debug)]
 pub struct Patient<'m>(pub ::hl7_runtime::typed::GroupView<'m>);
 impl<'m> Patient<'m> {
@@ -3367,13 +3367,13 @@ impl<'m> Patient<'m> {
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
         self.0.segments(2u16)
     }
-    /// PATIENT/PATIENT_VISIT · R · 1..1 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/3
+    /// PATIENT/PATIENT_VISIT · R · 1..1 · st-profils.md#t4.r9 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/3
     pub fn patient_visit(
         &self,
     ) -> ::core::result::Result<PatientVisit<'m>, ::hl7_runtime::typed::Missing> {
         self.0.required_group(3u16, "PATIENT/PATIENT_VISIT").map(PatientVisit)
     }
-    /// PATIENT/INSURANCE · O · 0..* · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/4
+    /// PATIENT/INSURANCE · O · 0..* · st-profils.md#t4.r13 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/4
     pub fn insurances(&self) -> impl ::core::iter::Iterator<Item = Insurance<'m>> + 'm {
         self.0.groups(4u16).map(Insurance)
     }
@@ -3388,7 +3388,7 @@ impl<'m> Patient<'m> {
         self.0.segments(6u16)
     }
 }
-/// PATIENT/PATIENT_VISIT · R · 1..1 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/3
+/// PATIENT/PATIENT_VISIT · R · 1..1 · st-profils.md#t4.r9 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/3
 #[derive(Clone, Copy, Debug)]
 pub struct PatientVisit<'m>(pub ::hl7_runtime::typed::GroupView<'m>);
 impl<'m> PatientVisit<'m> {
@@ -3412,7 +3412,7 @@ impl<'m> PatientVisit<'m> {
         self.0.segment(1u16)
     }
 }
-/// PATIENT/INSURANCE · O · 0..* · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/4
+/// PATIENT/INSURANCE · O · 0..* · st-profils.md#t4.r13 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/4
 #[derive(Clone, Copy, Debug)]
 pub struct Insurance<'m>(pub ::hl7_runtime::typed::GroupView<'m>);
 impl<'m> Insurance<'m> {
@@ -3440,7 +3440,7 @@ impl<'m> Insurance<'m> {
         self.0.segment(2u16)
     }
 }
-/// ORDER · R · 1..* · spec/telerad/flux4_omi_o23.tables.json#/structure/4
+/// ORDER · R · 1..* · st-profils.md#t4.r21 · spec/telerad/flux4_omi_o23.tables.json#/structure/4
 #[derive(Clone, Copy, Debug)]
 pub struct Order<'m>(pub ::hl7_runtime::typed::GroupView<'m>);
 impl<'m> Order<'m> {
@@ -3459,7 +3459,7 @@ impl<'m> Order<'m> {
     > {
         self.0.required_segment(0u16, "ORDER/ORC")
     }
-    /// ORDER/TIMING · R · 1..* · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/1
+    /// ORDER/TIMING · R · 1..* · st-profils.md#t4.r23 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/1
     pub fn timings(&self) -> impl ::core::iter::Iterator<Item = Timing<'m>> + 'm {
         self.0.groups(1u16).map(Timing)
     }
@@ -3488,7 +3488,7 @@ impl<'m> Order<'m> {
     ) -> impl ::core::iter::Iterator<Item = super::segments::Dg1<'m>> + 'm {
         self.0.segments(5u16)
     }
-    /// ORDER/OBSERVATION · R · 1..* · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/6
+    /// ORDER/OBSERVATION · R · 1..* · st-profils.md#t4.r31 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/6
     pub fn observations(
         &self,
     ) -> impl ::core::iter::Iterator<Item = Observation<'m>> + 'm {
@@ -3590,7 +3590,7 @@ impl<'m> Order<'m> {
         self.0.required_segment(7u16, "ORDER/IPC")
     }
 }
-/// ORDER/TIMING · R · 1..* · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/1
+/// ORDER/TIMING · R · 1..* · st-profils.md#t4.r23 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/1
 #[derive(Clone, Copy, Debug)]
 pub struct Timing<'m>(pub ::hl7_runtime::typed::GroupView<'m>);
 impl<'m> Timing<'m> {
@@ -3616,7 +3616,7 @@ impl<'m> Timing<'m> {
         self.0.segments(1u16)
     }
 }
-/// ORDER/OBSERVATION · R · 1..* · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/6
+/// ORDER/OBSERVATION · R · 1..* · st-profils.md#t4.r31 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/6
 #[derive(Clone, Copy, Debug)]
 pub struct Observation<'m>(pub ::hl7_runtime::typed::GroupView<'m>);
 impl<'m> Observation<'m> {
