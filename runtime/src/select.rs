@@ -32,7 +32,7 @@ pub fn profile(message: &Message<'_>, registry: &Registry) -> Result<&'static Me
     let msh9 = message.segment(0).map(|s| s.field(9));
     let code = msh9.map(|f| f.component(1).text().into_owned()).unwrap_or_default();
     let event = msh9.map(|f| f.component(2).text().into_owned()).unwrap_or_default();
-    let orc1 = message.segments().find(|s| s.id() == "ORC").map(|s| s.field(1).text().trim().to_owned());
+    let orc1 = message.segments_by_id("ORC").next().map(|s| s.field(1).text().trim().to_owned());
     registry
         .profiles
         .iter()

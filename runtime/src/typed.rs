@@ -244,7 +244,7 @@ pub struct Placed<'a> {
 
 impl<'a> Placed<'a> {
     pub fn new(message: Message<'a>, def: &'static MessageDef) -> Self {
-        let tree = place(def.root, message.segments().map(|s| s.id()));
+        let tree = place(def.root, message.segment_ids());
         Placed { message, tree, def }
     }
 
@@ -254,7 +254,7 @@ impl<'a> Placed<'a> {
 
     /// Cardinality of every segment, group and slice, and segments without a place.
     pub fn check_structure(&self) -> Vec<crate::structure::StructureFinding> {
-        let ids: Vec<&str> = self.message.segments().map(|s| s.id()).collect();
+        let ids: Vec<&str> = self.message.segment_ids().collect();
         let message = &self.message;
         crate::structure::check(&self.tree, &ids, &|instance, slice| GroupView { message, instance }.is_slice(slice))
     }

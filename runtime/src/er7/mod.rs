@@ -227,6 +227,12 @@ impl<'a> Message<'a> {
         self.segs.iter().enumerate().map(move |(i, e)| self.view(i, *e))
     }
 
+    /// The segment ids in order, without building segment views (what structure placement
+    /// needs, on the hot path of every typed parse).
+    pub fn segment_ids(&self) -> impl Iterator<Item = &str> + '_ {
+        self.segs.iter().map(|e| std::str::from_utf8(&e.id).unwrap_or(""))
+    }
+
     /// Segments with a given id, in order.
     pub fn segments_by_id<'m>(&'m self, id: &'m str) -> impl Iterator<Item = Segment<'a>> + 'm {
         self.segs
