@@ -6,10 +6,8 @@
 //! thin shells over [`Config`].
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     hl7_codegen::Config::new("../spec").runtime_path("::hl7_runtime").build().unwrap();
-//! }
+//! // in build.rs, inside `fn main`:
+//! hl7_codegen::Config::new("../spec").runtime_path("::hl7_runtime").build().unwrap();
 //! ```
 
 pub mod error;

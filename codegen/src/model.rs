@@ -486,10 +486,12 @@ impl Cx {
             children: Vec::new(),
             first: Vec::new(),
             slices: Vec::new(),
-            src: format!("st-profils.md"),
+            src: String::new(),
             pointer: "/structure".to_owned(),
         };
         root.children = self.children(file, "/structure", "", &t.structure, model);
+        // The message is the structure table itself: its header row (`…#tN.r1`).
+        root.src = t.structure.first().and_then(|e| e.src.as_deref()).and_then(|s| s.split_once(".r")).map(|(table, _)| format!("{table}.r1")).unwrap_or_default();
         if root.children.is_empty() {
             self.errors.push(file, "/structure", "the structure is empty");
         }
@@ -687,10 +689,7 @@ impl Cx {
     }
 
     fn element(&mut self, file: &str, p: &str, e: &ElementConstraintSpec, segment: Option<&str>, model: &Model) -> Option<ElementConstraint> {
-        let path = match self.path(file, &format!("{p}/path"), &e.path, model) {
-            Some(path) => path,
-            None => return None,
-        };
+        let path = self.path(file, &format!("{p}/path"), &e.path, model)?;
         if let Some(seg) = segment {
             if path.segment != seg {
                 self.errors.push(file, format!("{p}/path"), format!("`{}` is not an element of {seg}", e.path));

@@ -40,8 +40,8 @@ impl From<String> for Value {
 }
 
 /// Writes `value` as repetition `rep` (1-based) of field `field` of `seg`.
-pub fn set(seg: &mut SegmentBuf, field: usize, rep: usize, value: &Value) {
-    match value {
+pub fn set(seg: &mut SegmentBuf, field: usize, rep: usize, value: impl Into<Value>) {
+    match &value.into() {
         Value::Text(t) => {
             seg.set_component(field, rep, 1, t);
         }

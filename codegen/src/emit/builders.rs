@@ -109,13 +109,13 @@ impl Emit<'_> {
             if f.max > 1 {
                 quote! {
                     for (i, v) in self.#name.iter().enumerate() {
-                        #rt::build::set(&mut seg, #pos, i + 1, &v.clone().into());
+                        #rt::build::set(&mut seg, #pos, i + 1, v.clone());
                     }
                 }
             } else {
                 quote! {
                     if let ::core::option::Option::Some(v) = &self.#name {
-                        #rt::build::set(&mut seg, #pos, 1, &v.clone().into());
+                        #rt::build::set(&mut seg, #pos, 1, v.clone());
                     }
                 }
             }
@@ -128,6 +128,13 @@ impl Emit<'_> {
                 required.iter().map(|f| format!("{}-{}", s.id, f.pos)).collect::<Vec<_>>().join(", ")
             )
         };
+        let default = required.is_empty().then(|| {
+            quote! {
+                impl ::core::default::Default for #ty {
+                    fn default() -> Self { Self::new() }
+                }
+            }
+        });
         let doc = format!(" {} · {} (builder)", s.id, s.name);
         quote! {
             #[doc = #doc]
@@ -144,6 +151,7 @@ impl Emit<'_> {
                     seg
                 }
             }
+            #default
         }
     }
 

@@ -277,7 +277,7 @@ static G_ROOT: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::GroupDef {
     ],
     first: &["MSH"],
     slices: &[],
-    src: "st-profils.md · spec/telerad/flux2_orm_o01_ca.tables.json#/structure",
+    src: "st-profils.md#t2.r1 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure",
 };
 /// The profile's definition, read by the generic engine (placement, paths, JSON).
 pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDef {

@@ -2297,7 +2297,7 @@ static G_ROOT: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::GroupDef {
     ],
     first: &["MSH"],
     slices: &[],
-    src: "st-profils.md · spec/telerad/flux4_omi_o23.tables.json#/structure",
+    src: "st-profils.md#t4.r1 · spec/telerad/flux4_omi_o23.tables.json#/structure",
 };
 /// The profile's definition, read by the generic engine (placement, paths, JSON).
 pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDef {

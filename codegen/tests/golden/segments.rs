@@ -42,23 +42,23 @@ impl Al1Builder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("AL1");
         if let ::core::option::Option::Some(v) = &self.set_id_al1 {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.allergen_type_code {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.allergen_code_mnemonic_description
         {
-            ::hl7_runtime::build::set(&mut seg, 3usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.allergy_severity_code {
-            ::hl7_runtime::build::set(&mut seg, 4usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, 1, v.clone());
         }
         for (i, v) in self.allergy_reaction_code.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.identification_date {
-            ::hl7_runtime::build::set(&mut seg, 6usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, 1, v.clone());
         }
         seg
     }
@@ -269,18 +269,23 @@ impl BlgBuilder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("BLG");
         if let ::core::option::Option::Some(v) = &self.when_to_charge {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.charge_type {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.account_id {
-            ::hl7_runtime::build::set(&mut seg, 3usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.charge_type_reason {
-            ::hl7_runtime::build::set(&mut seg, 4usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, 1, v.clone());
         }
         seg
+    }
+}
+impl ::core::default::Default for BlgBuilder {
+    fn default() -> Self {
+        Self::new()
     }
 }
 /// BLG · Billing · hl7v2.5.1/segments.json#/segments/BLG
@@ -432,25 +437,25 @@ impl CtdBuilder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("CTD");
         for (i, v) in self.contact_role.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 1usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, i + 1, v.clone());
         }
         for (i, v) in self.contact_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 2usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, i + 1, v.clone());
         }
         for (i, v) in self.contact_address.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.contact_location {
-            ::hl7_runtime::build::set(&mut seg, 4usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, 1, v.clone());
         }
         for (i, v) in self.contact_communication_information.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.preferred_method_of_contact {
-            ::hl7_runtime::build::set(&mut seg, 6usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, 1, v.clone());
         }
         for (i, v) in self.contact_identifiers.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 7usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, i + 1, v.clone());
         }
         seg
     }
@@ -665,13 +670,13 @@ impl CtiBuilder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("CTI");
         if let ::core::option::Option::Some(v) = &self.sponsor_study_id {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.study_phase_identifier {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.study_scheduled_time_point {
-            ::hl7_runtime::build::set(&mut seg, 3usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, 1, v.clone());
         }
         seg
     }
@@ -859,67 +864,67 @@ impl Dg1Builder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("DG1");
         if let ::core::option::Option::Some(v) = &self.set_id_dg1 {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.diagnosis_coding_method {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.diagnosis_code_dg1 {
-            ::hl7_runtime::build::set(&mut seg, 3usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.diagnosis_description {
-            ::hl7_runtime::build::set(&mut seg, 4usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.diagnosis_date_time {
-            ::hl7_runtime::build::set(&mut seg, 5usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.diagnosis_type {
-            ::hl7_runtime::build::set(&mut seg, 6usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.major_diagnostic_category {
-            ::hl7_runtime::build::set(&mut seg, 7usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.diagnostic_related_group {
-            ::hl7_runtime::build::set(&mut seg, 8usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 8usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.drg_approval_indicator {
-            ::hl7_runtime::build::set(&mut seg, 9usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 9usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.drg_grouper_review_code {
-            ::hl7_runtime::build::set(&mut seg, 10usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 10usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.outlier_type {
-            ::hl7_runtime::build::set(&mut seg, 11usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 11usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.outlier_days {
-            ::hl7_runtime::build::set(&mut seg, 12usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 12usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.outlier_cost {
-            ::hl7_runtime::build::set(&mut seg, 13usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 13usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.grouper_version_and_type {
-            ::hl7_runtime::build::set(&mut seg, 14usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 14usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.diagnosis_priority {
-            ::hl7_runtime::build::set(&mut seg, 15usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 15usize, 1, v.clone());
         }
         for (i, v) in self.diagnosing_clinician.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 16usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 16usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.diagnosis_classification {
-            ::hl7_runtime::build::set(&mut seg, 17usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 17usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.confidential_indicator {
-            ::hl7_runtime::build::set(&mut seg, 18usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 18usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.attestation_date_time {
-            ::hl7_runtime::build::set(&mut seg, 19usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 19usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.diagnosis_identifier {
-            ::hl7_runtime::build::set(&mut seg, 20usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 20usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.diagnosis_action_code {
-            ::hl7_runtime::build::set(&mut seg, 21usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 21usize, 1, v.clone());
         }
         seg
     }
@@ -1463,12 +1468,17 @@ impl DscBuilder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("DSC");
         if let ::core::option::Option::Some(v) = &self.continuation_pointer {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.continuation_style {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         seg
+    }
+}
+impl ::core::default::Default for DscBuilder {
+    fn default() -> Self {
+        Self::new()
     }
 }
 /// DSC · Continuation Pointer · hl7v2.5.1/segments.json#/segments/DSC
@@ -1596,40 +1606,40 @@ impl ErrBuilder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("ERR");
         for (i, v) in self.error_code_and_location.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 1usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, i + 1, v.clone());
         }
         for (i, v) in self.error_location.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 2usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.hl7_error_code {
-            ::hl7_runtime::build::set(&mut seg, 3usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.severity {
-            ::hl7_runtime::build::set(&mut seg, 4usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.application_error_code {
-            ::hl7_runtime::build::set(&mut seg, 5usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, 1, v.clone());
         }
         for (i, v) in self.application_error_parameter.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 6usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.diagnostic_information {
-            ::hl7_runtime::build::set(&mut seg, 7usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.user_message {
-            ::hl7_runtime::build::set(&mut seg, 8usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 8usize, 1, v.clone());
         }
         for (i, v) in self.inform_person_indicator.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 9usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 9usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.override_type {
-            ::hl7_runtime::build::set(&mut seg, 10usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 10usize, 1, v.clone());
         }
         for (i, v) in self.override_reason_code.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 11usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 11usize, i + 1, v.clone());
         }
         for (i, v) in self.help_desk_contact_point.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 12usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 12usize, i + 1, v.clone());
         }
         seg
     }
@@ -2063,99 +2073,99 @@ impl Ft1Builder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("FT1");
         if let ::core::option::Option::Some(v) = &self.set_id_ft1 {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.transaction_id {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.transaction_batch_id {
-            ::hl7_runtime::build::set(&mut seg, 3usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.transaction_date {
-            ::hl7_runtime::build::set(&mut seg, 4usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.transaction_posting_date {
-            ::hl7_runtime::build::set(&mut seg, 5usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.transaction_type {
-            ::hl7_runtime::build::set(&mut seg, 6usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.transaction_code {
-            ::hl7_runtime::build::set(&mut seg, 7usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.transaction_description {
-            ::hl7_runtime::build::set(&mut seg, 8usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 8usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.transaction_description_alt {
-            ::hl7_runtime::build::set(&mut seg, 9usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 9usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.transaction_quantity {
-            ::hl7_runtime::build::set(&mut seg, 10usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 10usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.transaction_amount_extended {
-            ::hl7_runtime::build::set(&mut seg, 11usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 11usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.transaction_amount_unit {
-            ::hl7_runtime::build::set(&mut seg, 12usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 12usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.department_code {
-            ::hl7_runtime::build::set(&mut seg, 13usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 13usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.insurance_plan_id {
-            ::hl7_runtime::build::set(&mut seg, 14usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 14usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.insurance_amount {
-            ::hl7_runtime::build::set(&mut seg, 15usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 15usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.assigned_patient_location {
-            ::hl7_runtime::build::set(&mut seg, 16usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 16usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.fee_schedule {
-            ::hl7_runtime::build::set(&mut seg, 17usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 17usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.patient_type {
-            ::hl7_runtime::build::set(&mut seg, 18usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 18usize, 1, v.clone());
         }
         for (i, v) in self.diagnosis_code_ft1.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 19usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 19usize, i + 1, v.clone());
         }
         for (i, v) in self.performed_by_code.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 20usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 20usize, i + 1, v.clone());
         }
         for (i, v) in self.ordered_by_code.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 21usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 21usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.unit_cost {
-            ::hl7_runtime::build::set(&mut seg, 22usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 22usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.filler_order_number {
-            ::hl7_runtime::build::set(&mut seg, 23usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 23usize, 1, v.clone());
         }
         for (i, v) in self.entered_by_code.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 24usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 24usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.procedure_code {
-            ::hl7_runtime::build::set(&mut seg, 25usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 25usize, 1, v.clone());
         }
         for (i, v) in self.procedure_code_modifier.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 26usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 26usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.advanced_beneficiary_notice_code {
-            ::hl7_runtime::build::set(&mut seg, 27usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 27usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self
             .medically_necessary_duplicate_procedure_reason
         {
-            ::hl7_runtime::build::set(&mut seg, 28usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 28usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.ndc_code {
-            ::hl7_runtime::build::set(&mut seg, 29usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 29usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.payment_reference_id {
-            ::hl7_runtime::build::set(&mut seg, 30usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 30usize, 1, v.clone());
         }
         for (i, v) in self.transaction_reference_key.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 31usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 31usize, i + 1, v.clone());
         }
         seg
     }
@@ -3097,176 +3107,176 @@ impl Gt1Builder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("GT1");
         if let ::core::option::Option::Some(v) = &self.set_id_gt1 {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         for (i, v) in self.guarantor_number.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 2usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, i + 1, v.clone());
         }
         for (i, v) in self.guarantor_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, v.clone());
         }
         for (i, v) in self.guarantor_spouse_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 4usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, i + 1, v.clone());
         }
         for (i, v) in self.guarantor_address.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, v.clone());
         }
         for (i, v) in self.guarantor_ph_num_home.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 6usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, i + 1, v.clone());
         }
         for (i, v) in self.guarantor_ph_num_business.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 7usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_date_time_of_birth {
-            ::hl7_runtime::build::set(&mut seg, 8usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 8usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_administrative_sex {
-            ::hl7_runtime::build::set(&mut seg, 9usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 9usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_type {
-            ::hl7_runtime::build::set(&mut seg, 10usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 10usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_relationship {
-            ::hl7_runtime::build::set(&mut seg, 11usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 11usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_ssn {
-            ::hl7_runtime::build::set(&mut seg, 12usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 12usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_date_begin {
-            ::hl7_runtime::build::set(&mut seg, 13usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 13usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_date_end {
-            ::hl7_runtime::build::set(&mut seg, 14usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 14usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_priority {
-            ::hl7_runtime::build::set(&mut seg, 15usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 15usize, 1, v.clone());
         }
         for (i, v) in self.guarantor_employer_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 16usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 16usize, i + 1, v.clone());
         }
         for (i, v) in self.guarantor_employer_address.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 17usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 17usize, i + 1, v.clone());
         }
         for (i, v) in self.guarantor_employer_phone_number.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 18usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 18usize, i + 1, v.clone());
         }
         for (i, v) in self.guarantor_employee_id_number.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 19usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 19usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_employment_status {
-            ::hl7_runtime::build::set(&mut seg, 20usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 20usize, 1, v.clone());
         }
         for (i, v) in self.guarantor_organization_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 21usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 21usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_billing_hold_flag {
-            ::hl7_runtime::build::set(&mut seg, 22usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 22usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_credit_rating_code {
-            ::hl7_runtime::build::set(&mut seg, 23usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 23usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_death_date_and_time {
-            ::hl7_runtime::build::set(&mut seg, 24usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 24usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_death_flag {
-            ::hl7_runtime::build::set(&mut seg, 25usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 25usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_charge_adjustment_code {
-            ::hl7_runtime::build::set(&mut seg, 26usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 26usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_household_annual_income
         {
-            ::hl7_runtime::build::set(&mut seg, 27usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 27usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_household_size {
-            ::hl7_runtime::build::set(&mut seg, 28usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 28usize, 1, v.clone());
         }
         for (i, v) in self.guarantor_employer_id_number.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 29usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 29usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_marital_status_code {
-            ::hl7_runtime::build::set(&mut seg, 30usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 30usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_hire_effective_date {
-            ::hl7_runtime::build::set(&mut seg, 31usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 31usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.employment_stop_date {
-            ::hl7_runtime::build::set(&mut seg, 32usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 32usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.living_dependency {
-            ::hl7_runtime::build::set(&mut seg, 33usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 33usize, 1, v.clone());
         }
         for (i, v) in self.ambulatory_status.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 34usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 34usize, i + 1, v.clone());
         }
         for (i, v) in self.citizenship.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 35usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 35usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.primary_language {
-            ::hl7_runtime::build::set(&mut seg, 36usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 36usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.living_arrangement {
-            ::hl7_runtime::build::set(&mut seg, 37usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 37usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.publicity_code {
-            ::hl7_runtime::build::set(&mut seg, 38usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 38usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.protection_indicator {
-            ::hl7_runtime::build::set(&mut seg, 39usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 39usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.student_indicator {
-            ::hl7_runtime::build::set(&mut seg, 40usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 40usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.religion {
-            ::hl7_runtime::build::set(&mut seg, 41usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 41usize, 1, v.clone());
         }
         for (i, v) in self.mothers_maiden_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 42usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 42usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.nationality {
-            ::hl7_runtime::build::set(&mut seg, 43usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 43usize, 1, v.clone());
         }
         for (i, v) in self.ethnic_group.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 44usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 44usize, i + 1, v.clone());
         }
         for (i, v) in self.contact_persons_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 45usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 45usize, i + 1, v.clone());
         }
         for (i, v) in self.contact_persons_telephone_number.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 46usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 46usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.contact_reason {
-            ::hl7_runtime::build::set(&mut seg, 47usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 47usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.contact_relationship {
-            ::hl7_runtime::build::set(&mut seg, 48usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 48usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.job_title {
-            ::hl7_runtime::build::set(&mut seg, 49usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 49usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.job_code_class {
-            ::hl7_runtime::build::set(&mut seg, 50usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 50usize, 1, v.clone());
         }
         for (i, v) in self.guarantor_employers_organization_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 51usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 51usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.handicap {
-            ::hl7_runtime::build::set(&mut seg, 52usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 52usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.job_status {
-            ::hl7_runtime::build::set(&mut seg, 53usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 53usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_financial_class {
-            ::hl7_runtime::build::set(&mut seg, 54usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 54usize, 1, v.clone());
         }
         for (i, v) in self.guarantor_race.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 55usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 55usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_birth_place {
-            ::hl7_runtime::build::set(&mut seg, 56usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 56usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.vip_indicator {
-            ::hl7_runtime::build::set(&mut seg, 57usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 57usize, 1, v.clone());
         }
         seg
     }
@@ -4767,163 +4777,163 @@ impl In1Builder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("IN1");
         if let ::core::option::Option::Some(v) = &self.set_id_in1 {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.insurance_plan_id {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         for (i, v) in self.insurance_company_id.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, v.clone());
         }
         for (i, v) in self.insurance_company_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 4usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, i + 1, v.clone());
         }
         for (i, v) in self.insurance_company_address.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, v.clone());
         }
         for (i, v) in self.insurance_co_contact_person.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 6usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, i + 1, v.clone());
         }
         for (i, v) in self.insurance_co_phone_number.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 7usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.group_number {
-            ::hl7_runtime::build::set(&mut seg, 8usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 8usize, 1, v.clone());
         }
         for (i, v) in self.group_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 9usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 9usize, i + 1, v.clone());
         }
         for (i, v) in self.insureds_group_emp_id.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 10usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 10usize, i + 1, v.clone());
         }
         for (i, v) in self.insureds_group_emp_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 11usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 11usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.plan_effective_date {
-            ::hl7_runtime::build::set(&mut seg, 12usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 12usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.plan_expiration_date {
-            ::hl7_runtime::build::set(&mut seg, 13usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 13usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.authorization_information {
-            ::hl7_runtime::build::set(&mut seg, 14usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 14usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.plan_type {
-            ::hl7_runtime::build::set(&mut seg, 15usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 15usize, 1, v.clone());
         }
         for (i, v) in self.name_of_insured.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 16usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 16usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.insureds_relationship_to_patient {
-            ::hl7_runtime::build::set(&mut seg, 17usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 17usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.insureds_date_of_birth {
-            ::hl7_runtime::build::set(&mut seg, 18usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 18usize, 1, v.clone());
         }
         for (i, v) in self.insureds_address.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 19usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 19usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.assignment_of_benefits {
-            ::hl7_runtime::build::set(&mut seg, 20usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 20usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.coordination_of_benefits {
-            ::hl7_runtime::build::set(&mut seg, 21usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 21usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.coord_of_ben_priority {
-            ::hl7_runtime::build::set(&mut seg, 22usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 22usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.notice_of_admission_flag {
-            ::hl7_runtime::build::set(&mut seg, 23usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 23usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.notice_of_admission_date {
-            ::hl7_runtime::build::set(&mut seg, 24usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 24usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.report_of_eligibility_flag {
-            ::hl7_runtime::build::set(&mut seg, 25usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 25usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.report_of_eligibility_date {
-            ::hl7_runtime::build::set(&mut seg, 26usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 26usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.release_information_code {
-            ::hl7_runtime::build::set(&mut seg, 27usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 27usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.pre_admit_cert {
-            ::hl7_runtime::build::set(&mut seg, 28usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 28usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.verification_date_time {
-            ::hl7_runtime::build::set(&mut seg, 29usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 29usize, 1, v.clone());
         }
         for (i, v) in self.verification_by.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 30usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 30usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.type_of_agreement_code {
-            ::hl7_runtime::build::set(&mut seg, 31usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 31usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.billing_status {
-            ::hl7_runtime::build::set(&mut seg, 32usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 32usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.lifetime_reserve_days {
-            ::hl7_runtime::build::set(&mut seg, 33usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 33usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.delay_before_l_r_day {
-            ::hl7_runtime::build::set(&mut seg, 34usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 34usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.company_plan_code {
-            ::hl7_runtime::build::set(&mut seg, 35usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 35usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.policy_number {
-            ::hl7_runtime::build::set(&mut seg, 36usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 36usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.policy_deductible {
-            ::hl7_runtime::build::set(&mut seg, 37usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 37usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.policy_limit_amount {
-            ::hl7_runtime::build::set(&mut seg, 38usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 38usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.policy_limit_days {
-            ::hl7_runtime::build::set(&mut seg, 39usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 39usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.room_rate_semi_private {
-            ::hl7_runtime::build::set(&mut seg, 40usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 40usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.room_rate_private {
-            ::hl7_runtime::build::set(&mut seg, 41usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 41usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.insureds_employment_status {
-            ::hl7_runtime::build::set(&mut seg, 42usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 42usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.insureds_administrative_sex {
-            ::hl7_runtime::build::set(&mut seg, 43usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 43usize, 1, v.clone());
         }
         for (i, v) in self.insureds_employers_address.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 44usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 44usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.verification_status {
-            ::hl7_runtime::build::set(&mut seg, 45usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 45usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.prior_insurance_plan_id {
-            ::hl7_runtime::build::set(&mut seg, 46usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 46usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.coverage_type {
-            ::hl7_runtime::build::set(&mut seg, 47usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 47usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.handicap {
-            ::hl7_runtime::build::set(&mut seg, 48usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 48usize, 1, v.clone());
         }
         for (i, v) in self.insureds_id_number.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 49usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 49usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.signature_code {
-            ::hl7_runtime::build::set(&mut seg, 50usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 50usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.signature_code_date {
-            ::hl7_runtime::build::set(&mut seg, 51usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 51usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.insured_s_birth_place {
-            ::hl7_runtime::build::set(&mut seg, 52usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 52usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.vip_indicator {
-            ::hl7_runtime::build::set(&mut seg, 53usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 53usize, 1, v.clone());
         }
         seg
     }
@@ -6409,228 +6419,233 @@ impl In2Builder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("IN2");
         for (i, v) in self.insureds_employee_id.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 1usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.insureds_social_security_number {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         for (i, v) in self.insureds_employers_name_and_id.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.employer_information_data {
-            ::hl7_runtime::build::set(&mut seg, 4usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, 1, v.clone());
         }
         for (i, v) in self.mail_claim_party.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.medicare_health_ins_card_number {
-            ::hl7_runtime::build::set(&mut seg, 6usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, 1, v.clone());
         }
         for (i, v) in self.medicaid_case_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 7usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.medicaid_case_number {
-            ::hl7_runtime::build::set(&mut seg, 8usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 8usize, 1, v.clone());
         }
         for (i, v) in self.military_sponsor_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 9usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 9usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.military_id_number {
-            ::hl7_runtime::build::set(&mut seg, 10usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 10usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.dependent_of_military_recipient {
-            ::hl7_runtime::build::set(&mut seg, 11usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 11usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.military_organization {
-            ::hl7_runtime::build::set(&mut seg, 12usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 12usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.military_station {
-            ::hl7_runtime::build::set(&mut seg, 13usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 13usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.military_service {
-            ::hl7_runtime::build::set(&mut seg, 14usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 14usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.military_rank_grade {
-            ::hl7_runtime::build::set(&mut seg, 15usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 15usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.military_status {
-            ::hl7_runtime::build::set(&mut seg, 16usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 16usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.military_retire_date {
-            ::hl7_runtime::build::set(&mut seg, 17usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 17usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.military_non_avail_cert_on_file {
-            ::hl7_runtime::build::set(&mut seg, 18usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 18usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.baby_coverage {
-            ::hl7_runtime::build::set(&mut seg, 19usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 19usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.combine_baby_bill {
-            ::hl7_runtime::build::set(&mut seg, 20usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 20usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.blood_deductible {
-            ::hl7_runtime::build::set(&mut seg, 21usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 21usize, 1, v.clone());
         }
         for (i, v) in self.special_coverage_approval_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 22usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 22usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.special_coverage_approval_title {
-            ::hl7_runtime::build::set(&mut seg, 23usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 23usize, 1, v.clone());
         }
         for (i, v) in self.non_covered_insurance_code.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 24usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 24usize, i + 1, v.clone());
         }
         for (i, v) in self.payor_id.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 25usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 25usize, i + 1, v.clone());
         }
         for (i, v) in self.payor_subscriber_id.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 26usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 26usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.eligibility_source {
-            ::hl7_runtime::build::set(&mut seg, 27usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 27usize, 1, v.clone());
         }
         for (i, v) in self.room_coverage_type_amount.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 28usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 28usize, i + 1, v.clone());
         }
         for (i, v) in self.policy_type_amount.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 29usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 29usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.daily_deductible {
-            ::hl7_runtime::build::set(&mut seg, 30usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 30usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.living_dependency {
-            ::hl7_runtime::build::set(&mut seg, 31usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 31usize, 1, v.clone());
         }
         for (i, v) in self.ambulatory_status.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 32usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 32usize, i + 1, v.clone());
         }
         for (i, v) in self.citizenship.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 33usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 33usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.primary_language {
-            ::hl7_runtime::build::set(&mut seg, 34usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 34usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.living_arrangement {
-            ::hl7_runtime::build::set(&mut seg, 35usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 35usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.publicity_code {
-            ::hl7_runtime::build::set(&mut seg, 36usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 36usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.protection_indicator {
-            ::hl7_runtime::build::set(&mut seg, 37usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 37usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.student_indicator {
-            ::hl7_runtime::build::set(&mut seg, 38usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 38usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.religion {
-            ::hl7_runtime::build::set(&mut seg, 39usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 39usize, 1, v.clone());
         }
         for (i, v) in self.mothers_maiden_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 40usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 40usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.nationality {
-            ::hl7_runtime::build::set(&mut seg, 41usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 41usize, 1, v.clone());
         }
         for (i, v) in self.ethnic_group.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 42usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 42usize, i + 1, v.clone());
         }
         for (i, v) in self.marital_status.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 43usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 43usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.insureds_employment_start_date {
-            ::hl7_runtime::build::set(&mut seg, 44usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 44usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.employment_stop_date {
-            ::hl7_runtime::build::set(&mut seg, 45usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 45usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.job_title {
-            ::hl7_runtime::build::set(&mut seg, 46usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 46usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.job_code_class {
-            ::hl7_runtime::build::set(&mut seg, 47usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 47usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.job_status {
-            ::hl7_runtime::build::set(&mut seg, 48usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 48usize, 1, v.clone());
         }
         for (i, v) in self.employer_contact_person_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 49usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 49usize, i + 1, v.clone());
         }
         for (i, v) in self.employer_contact_person_phone_number.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 50usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 50usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.employer_contact_reason {
-            ::hl7_runtime::build::set(&mut seg, 51usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 51usize, 1, v.clone());
         }
         for (i, v) in self.insureds_contact_persons_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 52usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 52usize, i + 1, v.clone());
         }
         for (i, v) in self.insureds_contact_person_phone_number.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 53usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 53usize, i + 1, v.clone());
         }
         for (i, v) in self.insureds_contact_person_reason.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 54usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 54usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self
             .relationship_to_the_patient_start_date
         {
-            ::hl7_runtime::build::set(&mut seg, 55usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 55usize, 1, v.clone());
         }
         for (i, v) in self.relationship_to_the_patient_stop_date.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 56usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 56usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.insurance_co_contact_reason {
-            ::hl7_runtime::build::set(&mut seg, 57usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 57usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.insurance_co_contact_phone_number
         {
-            ::hl7_runtime::build::set(&mut seg, 58usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 58usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.policy_scope {
-            ::hl7_runtime::build::set(&mut seg, 59usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 59usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.policy_source {
-            ::hl7_runtime::build::set(&mut seg, 60usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 60usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.patient_member_number {
-            ::hl7_runtime::build::set(&mut seg, 61usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 61usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.guarantors_relationship_to_insured
         {
-            ::hl7_runtime::build::set(&mut seg, 62usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 62usize, 1, v.clone());
         }
         for (i, v) in self.insureds_phone_number_home.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 63usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 63usize, i + 1, v.clone());
         }
         for (i, v) in self.insureds_employer_phone_number.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 64usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 64usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.military_handicapped_program {
-            ::hl7_runtime::build::set(&mut seg, 65usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 65usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.suspend_flag {
-            ::hl7_runtime::build::set(&mut seg, 66usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 66usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.copay_limit_flag {
-            ::hl7_runtime::build::set(&mut seg, 67usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 67usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.stoploss_limit_flag {
-            ::hl7_runtime::build::set(&mut seg, 68usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 68usize, 1, v.clone());
         }
         for (i, v) in self.insured_organization_name_and_id.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 69usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 69usize, i + 1, v.clone());
         }
         for (i, v) in self.insured_employer_organization_name_and_id.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 70usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 70usize, i + 1, v.clone());
         }
         for (i, v) in self.race.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 71usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 71usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self
             .cms_patient_s_relationship_to_insured
         {
-            ::hl7_runtime::build::set(&mut seg, 72usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 72usize, 1, v.clone());
         }
         seg
+    }
+}
+impl ::core::default::Default for In2Builder {
+    fn default() -> Self {
+        Self::new()
     }
 }
 /// IN2 · Insurance Additional Information · hl7v2.5.1/segments.json#/segments/IN2
@@ -8364,79 +8379,79 @@ impl In3Builder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("IN3");
         if let ::core::option::Option::Some(v) = &self.set_id_in3 {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.certification_number {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         for (i, v) in self.certified_by.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.certification_required {
-            ::hl7_runtime::build::set(&mut seg, 4usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.penalty {
-            ::hl7_runtime::build::set(&mut seg, 5usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.certification_date_time {
-            ::hl7_runtime::build::set(&mut seg, 6usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.certification_modify_date_time {
-            ::hl7_runtime::build::set(&mut seg, 7usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, 1, v.clone());
         }
         for (i, v) in self.operator.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 8usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 8usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.certification_begin_date {
-            ::hl7_runtime::build::set(&mut seg, 9usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 9usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.certification_end_date {
-            ::hl7_runtime::build::set(&mut seg, 10usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 10usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.days {
-            ::hl7_runtime::build::set(&mut seg, 11usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 11usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.non_concur_code_description {
-            ::hl7_runtime::build::set(&mut seg, 12usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 12usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.non_concur_effective_date_time {
-            ::hl7_runtime::build::set(&mut seg, 13usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 13usize, 1, v.clone());
         }
         for (i, v) in self.physician_reviewer.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 14usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 14usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.certification_contact {
-            ::hl7_runtime::build::set(&mut seg, 15usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 15usize, 1, v.clone());
         }
         for (i, v) in self.certification_contact_phone_number.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 16usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 16usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.appeal_reason {
-            ::hl7_runtime::build::set(&mut seg, 17usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 17usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.certification_agency {
-            ::hl7_runtime::build::set(&mut seg, 18usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 18usize, 1, v.clone());
         }
         for (i, v) in self.certification_agency_phone_number.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 19usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 19usize, i + 1, v.clone());
         }
         for (i, v) in self.pre_certification_requirement.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 20usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 20usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.case_manager {
-            ::hl7_runtime::build::set(&mut seg, 21usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 21usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.second_opinion_date {
-            ::hl7_runtime::build::set(&mut seg, 22usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 22usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.second_opinion_status {
-            ::hl7_runtime::build::set(&mut seg, 23usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 23usize, 1, v.clone());
         }
         for (i, v) in self.second_opinion_documentation_received.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 24usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 24usize, i + 1, v.clone());
         }
         for (i, v) in self.second_opinion_physician.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 25usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 25usize, i + 1, v.clone());
         }
         seg
     }
@@ -9094,31 +9109,31 @@ impl IpcBuilder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("IPC");
         if let ::core::option::Option::Some(v) = &self.accession_identifier {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.requested_procedure_id {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.study_instance_uid {
-            ::hl7_runtime::build::set(&mut seg, 3usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.scheduled_procedure_step_id {
-            ::hl7_runtime::build::set(&mut seg, 4usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.modality {
-            ::hl7_runtime::build::set(&mut seg, 5usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, 1, v.clone());
         }
         for (i, v) in self.protocol_code.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 6usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.scheduled_station_name {
-            ::hl7_runtime::build::set(&mut seg, 7usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, 1, v.clone());
         }
         for (i, v) in self.scheduled_procedure_step_location.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 8usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 8usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.scheduled_ae_title {
-            ::hl7_runtime::build::set(&mut seg, 9usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 9usize, 1, v.clone());
         }
         seg
     }
@@ -9423,22 +9438,22 @@ impl MsaBuilder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("MSA");
         if let ::core::option::Option::Some(v) = &self.acknowledgment_code {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.message_control_id {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.text_message {
-            ::hl7_runtime::build::set(&mut seg, 3usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.expected_sequence_number {
-            ::hl7_runtime::build::set(&mut seg, 4usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.delayed_acknowledgment_type {
-            ::hl7_runtime::build::set(&mut seg, 5usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.error_condition {
-            ::hl7_runtime::build::set(&mut seg, 6usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, 1, v.clone());
         }
         seg
     }
@@ -9700,63 +9715,63 @@ impl MshBuilder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("MSH");
         if let ::core::option::Option::Some(v) = &self.sending_application {
-            ::hl7_runtime::build::set(&mut seg, 3usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.sending_facility {
-            ::hl7_runtime::build::set(&mut seg, 4usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.receiving_application {
-            ::hl7_runtime::build::set(&mut seg, 5usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.receiving_facility {
-            ::hl7_runtime::build::set(&mut seg, 6usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.date_time_of_message {
-            ::hl7_runtime::build::set(&mut seg, 7usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.security {
-            ::hl7_runtime::build::set(&mut seg, 8usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 8usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.message_type {
-            ::hl7_runtime::build::set(&mut seg, 9usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 9usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.message_control_id {
-            ::hl7_runtime::build::set(&mut seg, 10usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 10usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.processing_id {
-            ::hl7_runtime::build::set(&mut seg, 11usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 11usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.version_id {
-            ::hl7_runtime::build::set(&mut seg, 12usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 12usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.sequence_number {
-            ::hl7_runtime::build::set(&mut seg, 13usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 13usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.continuation_pointer {
-            ::hl7_runtime::build::set(&mut seg, 14usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 14usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.accept_acknowledgment_type {
-            ::hl7_runtime::build::set(&mut seg, 15usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 15usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.application_acknowledgment_type {
-            ::hl7_runtime::build::set(&mut seg, 16usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 16usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.country_code {
-            ::hl7_runtime::build::set(&mut seg, 17usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 17usize, 1, v.clone());
         }
         for (i, v) in self.character_set.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 18usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 18usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.principal_language_of_message {
-            ::hl7_runtime::build::set(&mut seg, 19usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 19usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self
             .alternate_character_set_handling_scheme
         {
-            ::hl7_runtime::build::set(&mut seg, 20usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 20usize, 1, v.clone());
         }
         for (i, v) in self.message_profile_identifier.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 21usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 21usize, i + 1, v.clone());
         }
         seg
     }
@@ -10459,129 +10474,129 @@ impl Nk1Builder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("NK1");
         if let ::core::option::Option::Some(v) = &self.set_id_nk1 {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         for (i, v) in self.nk_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 2usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.relationship {
-            ::hl7_runtime::build::set(&mut seg, 3usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, 1, v.clone());
         }
         for (i, v) in self.address.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 4usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, i + 1, v.clone());
         }
         for (i, v) in self.phone_number.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, v.clone());
         }
         for (i, v) in self.business_phone_number.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 6usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.contact_role {
-            ::hl7_runtime::build::set(&mut seg, 7usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.start_date {
-            ::hl7_runtime::build::set(&mut seg, 8usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 8usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.end_date {
-            ::hl7_runtime::build::set(&mut seg, 9usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 9usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self
             .next_of_kin_associated_parties_job_title
         {
-            ::hl7_runtime::build::set(&mut seg, 10usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 10usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self
             .next_of_kin_associated_parties_job_code_class
         {
-            ::hl7_runtime::build::set(&mut seg, 11usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 11usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self
             .next_of_kin_associated_parties_employee_number
         {
-            ::hl7_runtime::build::set(&mut seg, 12usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 12usize, 1, v.clone());
         }
         for (i, v) in self.organization_name_nk1.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 13usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 13usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.marital_status {
-            ::hl7_runtime::build::set(&mut seg, 14usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 14usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.administrative_sex {
-            ::hl7_runtime::build::set(&mut seg, 15usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 15usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.date_time_of_birth {
-            ::hl7_runtime::build::set(&mut seg, 16usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 16usize, 1, v.clone());
         }
         for (i, v) in self.living_dependency.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 17usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 17usize, i + 1, v.clone());
         }
         for (i, v) in self.ambulatory_status.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 18usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 18usize, i + 1, v.clone());
         }
         for (i, v) in self.citizenship.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 19usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 19usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.primary_language {
-            ::hl7_runtime::build::set(&mut seg, 20usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 20usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.living_arrangement {
-            ::hl7_runtime::build::set(&mut seg, 21usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 21usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.publicity_code {
-            ::hl7_runtime::build::set(&mut seg, 22usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 22usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.protection_indicator {
-            ::hl7_runtime::build::set(&mut seg, 23usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 23usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.student_indicator {
-            ::hl7_runtime::build::set(&mut seg, 24usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 24usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.religion {
-            ::hl7_runtime::build::set(&mut seg, 25usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 25usize, 1, v.clone());
         }
         for (i, v) in self.mothers_maiden_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 26usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 26usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.nationality {
-            ::hl7_runtime::build::set(&mut seg, 27usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 27usize, 1, v.clone());
         }
         for (i, v) in self.ethnic_group.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 28usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 28usize, i + 1, v.clone());
         }
         for (i, v) in self.contact_reason.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 29usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 29usize, i + 1, v.clone());
         }
         for (i, v) in self.contact_persons_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 30usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 30usize, i + 1, v.clone());
         }
         for (i, v) in self.contact_persons_telephone_number.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 31usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 31usize, i + 1, v.clone());
         }
         for (i, v) in self.contact_persons_address.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 32usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 32usize, i + 1, v.clone());
         }
         for (i, v) in self.next_of_kin_associated_partys_identifiers.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 33usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 33usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.job_status {
-            ::hl7_runtime::build::set(&mut seg, 34usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 34usize, 1, v.clone());
         }
         for (i, v) in self.race.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 35usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 35usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.handicap {
-            ::hl7_runtime::build::set(&mut seg, 36usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 36usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self
             .contact_person_social_security_number
         {
-            ::hl7_runtime::build::set(&mut seg, 37usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 37usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.next_of_kin_birth_place {
-            ::hl7_runtime::build::set(&mut seg, 38usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 38usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.vip_indicator {
-            ::hl7_runtime::build::set(&mut seg, 39usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 39usize, 1, v.clone());
         }
         seg
     }
@@ -11511,18 +11526,23 @@ impl NteBuilder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("NTE");
         if let ::core::option::Option::Some(v) = &self.set_id_nte {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.source_of_comment {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         for (i, v) in self.comment.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.comment_type {
-            ::hl7_runtime::build::set(&mut seg, 4usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, 1, v.clone());
         }
         seg
+    }
+}
+impl ::core::default::Default for NteBuilder {
+    fn default() -> Self {
+        Self::new()
     }
 }
 /// NTE · Notes and Comments · hl7v2.5.1/segments.json#/segments/NTE
@@ -11819,161 +11839,161 @@ impl ObrBuilder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("OBR");
         if let ::core::option::Option::Some(v) = &self.set_id_obr {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.placer_order_number {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.filler_order_number {
-            ::hl7_runtime::build::set(&mut seg, 3usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.universal_service_identifier {
-            ::hl7_runtime::build::set(&mut seg, 4usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.priority_obr {
-            ::hl7_runtime::build::set(&mut seg, 5usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.requested_date_time {
-            ::hl7_runtime::build::set(&mut seg, 6usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.observation_date_time {
-            ::hl7_runtime::build::set(&mut seg, 7usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.observation_end_date_time {
-            ::hl7_runtime::build::set(&mut seg, 8usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 8usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.collection_volume {
-            ::hl7_runtime::build::set(&mut seg, 9usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 9usize, 1, v.clone());
         }
         for (i, v) in self.collector_identifier.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 10usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 10usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.specimen_action_code {
-            ::hl7_runtime::build::set(&mut seg, 11usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 11usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.danger_code {
-            ::hl7_runtime::build::set(&mut seg, 12usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 12usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.relevant_clinical_information {
-            ::hl7_runtime::build::set(&mut seg, 13usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 13usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.specimen_received_date_time {
-            ::hl7_runtime::build::set(&mut seg, 14usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 14usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.specimen_source {
-            ::hl7_runtime::build::set(&mut seg, 15usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 15usize, 1, v.clone());
         }
         for (i, v) in self.ordering_provider.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 16usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 16usize, i + 1, v.clone());
         }
         for (i, v) in self.order_callback_phone_number.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 17usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 17usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.placer_field_1 {
-            ::hl7_runtime::build::set(&mut seg, 18usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 18usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.placer_field_2 {
-            ::hl7_runtime::build::set(&mut seg, 19usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 19usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.filler_field_1 {
-            ::hl7_runtime::build::set(&mut seg, 20usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 20usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.filler_field_2 {
-            ::hl7_runtime::build::set(&mut seg, 21usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 21usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.results_rpt_status_chng_date_time
         {
-            ::hl7_runtime::build::set(&mut seg, 22usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 22usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.charge_to_practice {
-            ::hl7_runtime::build::set(&mut seg, 23usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 23usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.diagnostic_serv_sect_id {
-            ::hl7_runtime::build::set(&mut seg, 24usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 24usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.result_status {
-            ::hl7_runtime::build::set(&mut seg, 25usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 25usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.parent_result {
-            ::hl7_runtime::build::set(&mut seg, 26usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 26usize, 1, v.clone());
         }
         for (i, v) in self.quantity_timing.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 27usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 27usize, i + 1, v.clone());
         }
         for (i, v) in self.result_copies_to.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 28usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 28usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.parent_number {
-            ::hl7_runtime::build::set(&mut seg, 29usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 29usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.transportation_mode {
-            ::hl7_runtime::build::set(&mut seg, 30usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 30usize, 1, v.clone());
         }
         for (i, v) in self.reason_for_study.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 31usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 31usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.principal_result_interpreter {
-            ::hl7_runtime::build::set(&mut seg, 32usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 32usize, 1, v.clone());
         }
         for (i, v) in self.assistant_result_interpreter.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 33usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 33usize, i + 1, v.clone());
         }
         for (i, v) in self.technician.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 34usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 34usize, i + 1, v.clone());
         }
         for (i, v) in self.transcriptionist.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 35usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 35usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.scheduled_date_time {
-            ::hl7_runtime::build::set(&mut seg, 36usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 36usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.number_of_sample_containers {
-            ::hl7_runtime::build::set(&mut seg, 37usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 37usize, 1, v.clone());
         }
         for (i, v) in self.transport_logistics_of_collected_sample.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 38usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 38usize, i + 1, v.clone());
         }
         for (i, v) in self.collectors_comment.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 39usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 39usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self
             .transport_arrangement_responsibility
         {
-            ::hl7_runtime::build::set(&mut seg, 40usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 40usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.transport_arranged {
-            ::hl7_runtime::build::set(&mut seg, 41usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 41usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.escort_required {
-            ::hl7_runtime::build::set(&mut seg, 42usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 42usize, 1, v.clone());
         }
         for (i, v) in self.planned_patient_transport_comment.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 43usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 43usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.procedure_code {
-            ::hl7_runtime::build::set(&mut seg, 44usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 44usize, 1, v.clone());
         }
         for (i, v) in self.procedure_code_modifier.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 45usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 45usize, i + 1, v.clone());
         }
         for (i, v) in self.placer_supplemental_service_information.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 46usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 46usize, i + 1, v.clone());
         }
         for (i, v) in self.filler_supplemental_service_information.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 47usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 47usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self
             .medically_necessary_duplicate_procedure_reason
         {
-            ::hl7_runtime::build::set(&mut seg, 48usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 48usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.result_handling {
-            ::hl7_runtime::build::set(&mut seg, 49usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 49usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self
             .parent_universal_service_identifier
         {
-            ::hl7_runtime::build::set(&mut seg, 50usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 50usize, 1, v.clone());
         }
         seg
     }
@@ -13234,82 +13254,82 @@ impl ObxBuilder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("OBX");
         if let ::core::option::Option::Some(v) = &self.set_id_obx {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.value_type {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.observation_identifier {
-            ::hl7_runtime::build::set(&mut seg, 3usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.observation_sub_id {
-            ::hl7_runtime::build::set(&mut seg, 4usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, 1, v.clone());
         }
         for (i, v) in self.observation_value.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.units {
-            ::hl7_runtime::build::set(&mut seg, 6usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.references_range {
-            ::hl7_runtime::build::set(&mut seg, 7usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, 1, v.clone());
         }
         for (i, v) in self.abnormal_flags.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 8usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 8usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.probability {
-            ::hl7_runtime::build::set(&mut seg, 9usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 9usize, 1, v.clone());
         }
         for (i, v) in self.nature_of_abnormal_test.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 10usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 10usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.observation_result_status {
-            ::hl7_runtime::build::set(&mut seg, 11usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 11usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.effective_date_of_reference_range
         {
-            ::hl7_runtime::build::set(&mut seg, 12usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 12usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.user_defined_access_checks {
-            ::hl7_runtime::build::set(&mut seg, 13usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 13usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.date_time_of_the_observation {
-            ::hl7_runtime::build::set(&mut seg, 14usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 14usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.producers_id {
-            ::hl7_runtime::build::set(&mut seg, 15usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 15usize, 1, v.clone());
         }
         for (i, v) in self.responsible_observer.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 16usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 16usize, i + 1, v.clone());
         }
         for (i, v) in self.observation_method.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 17usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 17usize, i + 1, v.clone());
         }
         for (i, v) in self.equipment_instance_identifier.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 18usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 18usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.date_time_of_the_analysis {
-            ::hl7_runtime::build::set(&mut seg, 19usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 19usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.reserved_for_v2_6 {
-            ::hl7_runtime::build::set(&mut seg, 20usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 20usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.reserved_for_v2_6_2 {
-            ::hl7_runtime::build::set(&mut seg, 21usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 21usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.reserved_for_v2_6_3 {
-            ::hl7_runtime::build::set(&mut seg, 22usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 22usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.performing_organization_name {
-            ::hl7_runtime::build::set(&mut seg, 23usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 23usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.performing_organization_address {
-            ::hl7_runtime::build::set(&mut seg, 24usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 24usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self
             .performing_organization_medical_director
         {
-            ::hl7_runtime::build::set(&mut seg, 25usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 25usize, 1, v.clone());
         }
         seg
     }
@@ -13952,16 +13972,16 @@ impl OdsBuilder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("ODS");
         if let ::core::option::Option::Some(v) = &self.type_ {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         for (i, v) in self.service_period.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 2usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, i + 1, v.clone());
         }
         for (i, v) in self.diet_supplement_or_preference_code.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, v.clone());
         }
         for (i, v) in self.text_instruction.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 4usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, i + 1, v.clone());
         }
         seg
     }
@@ -14117,13 +14137,13 @@ impl OdtBuilder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("ODT");
         if let ::core::option::Option::Some(v) = &self.tray_type {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         for (i, v) in self.service_period.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 2usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.text_instruction {
-            ::hl7_runtime::build::set(&mut seg, 3usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, 1, v.clone());
         }
         seg
     }
@@ -14346,103 +14366,103 @@ impl OrcBuilder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("ORC");
         if let ::core::option::Option::Some(v) = &self.order_control {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.placer_order_number {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.filler_order_number {
-            ::hl7_runtime::build::set(&mut seg, 3usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.placer_group_number {
-            ::hl7_runtime::build::set(&mut seg, 4usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.order_status {
-            ::hl7_runtime::build::set(&mut seg, 5usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.response_flag {
-            ::hl7_runtime::build::set(&mut seg, 6usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, 1, v.clone());
         }
         for (i, v) in self.quantity_timing.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 7usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.parent_order {
-            ::hl7_runtime::build::set(&mut seg, 8usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 8usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.date_time_of_transaction {
-            ::hl7_runtime::build::set(&mut seg, 9usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 9usize, 1, v.clone());
         }
         for (i, v) in self.entered_by.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 10usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 10usize, i + 1, v.clone());
         }
         for (i, v) in self.verified_by.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 11usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 11usize, i + 1, v.clone());
         }
         for (i, v) in self.ordering_provider.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 12usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 12usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.enterers_location {
-            ::hl7_runtime::build::set(&mut seg, 13usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 13usize, 1, v.clone());
         }
         for (i, v) in self.call_back_phone_number.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 14usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 14usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.order_effective_date_time {
-            ::hl7_runtime::build::set(&mut seg, 15usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 15usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.order_control_code_reason {
-            ::hl7_runtime::build::set(&mut seg, 16usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 16usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.entering_organization {
-            ::hl7_runtime::build::set(&mut seg, 17usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 17usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.entering_device {
-            ::hl7_runtime::build::set(&mut seg, 18usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 18usize, 1, v.clone());
         }
         for (i, v) in self.action_by.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 19usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 19usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.advanced_beneficiary_notice_code {
-            ::hl7_runtime::build::set(&mut seg, 20usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 20usize, 1, v.clone());
         }
         for (i, v) in self.ordering_facility_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 21usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 21usize, i + 1, v.clone());
         }
         for (i, v) in self.ordering_facility_address.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 22usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 22usize, i + 1, v.clone());
         }
         for (i, v) in self.ordering_facility_phone_number.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 23usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 23usize, i + 1, v.clone());
         }
         for (i, v) in self.ordering_provider_address.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 24usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 24usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.order_status_modifier {
-            ::hl7_runtime::build::set(&mut seg, 25usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 25usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self
             .advanced_beneficiary_notice_override_reason
         {
-            ::hl7_runtime::build::set(&mut seg, 26usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 26usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self
             .fillers_expected_availability_date_time
         {
-            ::hl7_runtime::build::set(&mut seg, 27usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 27usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.confidentiality_code {
-            ::hl7_runtime::build::set(&mut seg, 28usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 28usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.order_type {
-            ::hl7_runtime::build::set(&mut seg, 29usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 29usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.enterer_authorization_mode {
-            ::hl7_runtime::build::set(&mut seg, 30usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 30usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self
             .parent_universal_service_identifier
         {
-            ::hl7_runtime::build::set(&mut seg, 31usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 31usize, 1, v.clone());
         }
         seg
     }
@@ -15265,77 +15285,82 @@ impl Pd1Builder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("PD1");
         for (i, v) in self.living_dependency.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 1usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.living_arrangement {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         for (i, v) in self.patient_primary_facility.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, v.clone());
         }
         for (i, v) in self
             .patient_primary_care_provider_name_and_id_no
             .iter()
             .enumerate()
         {
-            ::hl7_runtime::build::set(&mut seg, 4usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.student_indicator {
-            ::hl7_runtime::build::set(&mut seg, 5usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.handicap {
-            ::hl7_runtime::build::set(&mut seg, 6usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.living_will_code {
-            ::hl7_runtime::build::set(&mut seg, 7usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.organ_donor_code {
-            ::hl7_runtime::build::set(&mut seg, 8usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 8usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.separate_bill {
-            ::hl7_runtime::build::set(&mut seg, 9usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 9usize, 1, v.clone());
         }
         for (i, v) in self.duplicate_patient.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 10usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 10usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.publicity_code {
-            ::hl7_runtime::build::set(&mut seg, 11usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 11usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.protection_indicator {
-            ::hl7_runtime::build::set(&mut seg, 12usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 12usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self
             .protection_indicator_effective_date
         {
-            ::hl7_runtime::build::set(&mut seg, 13usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 13usize, 1, v.clone());
         }
         for (i, v) in self.place_of_worship.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 14usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 14usize, i + 1, v.clone());
         }
         for (i, v) in self.advance_directive_code.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 15usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 15usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.immunization_registry_status {
-            ::hl7_runtime::build::set(&mut seg, 16usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 16usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self
             .immunization_registry_status_effective_date
         {
-            ::hl7_runtime::build::set(&mut seg, 17usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 17usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.publicity_code_effective_date {
-            ::hl7_runtime::build::set(&mut seg, 18usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 18usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.military_branch {
-            ::hl7_runtime::build::set(&mut seg, 19usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 19usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.military_rank_grade {
-            ::hl7_runtime::build::set(&mut seg, 20usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 20usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.military_status {
-            ::hl7_runtime::build::set(&mut seg, 21usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 21usize, 1, v.clone());
         }
         seg
+    }
+}
+impl ::core::default::Default for Pd1Builder {
+    fn default() -> Self {
+        Self::new()
     }
 }
 /// PD1 · Patient Additional Demographic · hl7v2.5.1/segments.json#/segments/PD1
@@ -15967,121 +15992,121 @@ impl PidBuilder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("PID");
         if let ::core::option::Option::Some(v) = &self.set_id_pid {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.patient_id {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         for (i, v) in self.patient_identifier_list.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, v.clone());
         }
         for (i, v) in self.alternate_patient_id_pid.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 4usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, i + 1, v.clone());
         }
         for (i, v) in self.patient_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, v.clone());
         }
         for (i, v) in self.mothers_maiden_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 6usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.date_time_of_birth {
-            ::hl7_runtime::build::set(&mut seg, 7usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.administrative_sex {
-            ::hl7_runtime::build::set(&mut seg, 8usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 8usize, 1, v.clone());
         }
         for (i, v) in self.patient_alias.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 9usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 9usize, i + 1, v.clone());
         }
         for (i, v) in self.race.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 10usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 10usize, i + 1, v.clone());
         }
         for (i, v) in self.patient_address.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 11usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 11usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.county_code {
-            ::hl7_runtime::build::set(&mut seg, 12usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 12usize, 1, v.clone());
         }
         for (i, v) in self.phone_number_home.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 13usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 13usize, i + 1, v.clone());
         }
         for (i, v) in self.phone_number_business.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 14usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 14usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.primary_language {
-            ::hl7_runtime::build::set(&mut seg, 15usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 15usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.marital_status {
-            ::hl7_runtime::build::set(&mut seg, 16usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 16usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.religion {
-            ::hl7_runtime::build::set(&mut seg, 17usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 17usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.patient_account_number {
-            ::hl7_runtime::build::set(&mut seg, 18usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 18usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.ssn_number_patient {
-            ::hl7_runtime::build::set(&mut seg, 19usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 19usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.drivers_license_number_patient {
-            ::hl7_runtime::build::set(&mut seg, 20usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 20usize, 1, v.clone());
         }
         for (i, v) in self.mothers_identifier.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 21usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 21usize, i + 1, v.clone());
         }
         for (i, v) in self.ethnic_group.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 22usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 22usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.birth_place {
-            ::hl7_runtime::build::set(&mut seg, 23usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 23usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.multiple_birth_indicator {
-            ::hl7_runtime::build::set(&mut seg, 24usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 24usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.birth_order {
-            ::hl7_runtime::build::set(&mut seg, 25usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 25usize, 1, v.clone());
         }
         for (i, v) in self.citizenship.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 26usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 26usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.veterans_military_status {
-            ::hl7_runtime::build::set(&mut seg, 27usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 27usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.nationality {
-            ::hl7_runtime::build::set(&mut seg, 28usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 28usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.patient_death_date_and_time {
-            ::hl7_runtime::build::set(&mut seg, 29usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 29usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.patient_death_indicator {
-            ::hl7_runtime::build::set(&mut seg, 30usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 30usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.identity_unknown_indicator {
-            ::hl7_runtime::build::set(&mut seg, 31usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 31usize, 1, v.clone());
         }
         for (i, v) in self.identity_reliability_code.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 32usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 32usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.last_update_date_time {
-            ::hl7_runtime::build::set(&mut seg, 33usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 33usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.last_update_facility {
-            ::hl7_runtime::build::set(&mut seg, 34usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 34usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.species_code {
-            ::hl7_runtime::build::set(&mut seg, 35usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 35usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.breed_code {
-            ::hl7_runtime::build::set(&mut seg, 36usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 36usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.strain {
-            ::hl7_runtime::build::set(&mut seg, 37usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 37usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.production_class_code {
-            ::hl7_runtime::build::set(&mut seg, 38usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 38usize, 1, v.clone());
         }
         for (i, v) in self.tribal_citizenship.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 39usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 39usize, i + 1, v.clone());
         }
         seg
     }
@@ -17155,160 +17180,160 @@ impl Pv1Builder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("PV1");
         if let ::core::option::Option::Some(v) = &self.set_id_pv1 {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.patient_class {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.assigned_patient_location {
-            ::hl7_runtime::build::set(&mut seg, 3usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.admission_type {
-            ::hl7_runtime::build::set(&mut seg, 4usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.preadmit_number {
-            ::hl7_runtime::build::set(&mut seg, 5usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.prior_patient_location {
-            ::hl7_runtime::build::set(&mut seg, 6usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, 1, v.clone());
         }
         for (i, v) in self.attending_doctor.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 7usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, i + 1, v.clone());
         }
         for (i, v) in self.referring_doctor.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 8usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 8usize, i + 1, v.clone());
         }
         for (i, v) in self.consulting_doctor.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 9usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 9usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.hospital_service {
-            ::hl7_runtime::build::set(&mut seg, 10usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 10usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.temporary_location {
-            ::hl7_runtime::build::set(&mut seg, 11usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 11usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.preadmit_test_indicator {
-            ::hl7_runtime::build::set(&mut seg, 12usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 12usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.re_admission_indicator {
-            ::hl7_runtime::build::set(&mut seg, 13usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 13usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.admit_source {
-            ::hl7_runtime::build::set(&mut seg, 14usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 14usize, 1, v.clone());
         }
         for (i, v) in self.ambulatory_status.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 15usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 15usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.vip_indicator {
-            ::hl7_runtime::build::set(&mut seg, 16usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 16usize, 1, v.clone());
         }
         for (i, v) in self.admitting_doctor.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 17usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 17usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.patient_type {
-            ::hl7_runtime::build::set(&mut seg, 18usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 18usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.visit_number {
-            ::hl7_runtime::build::set(&mut seg, 19usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 19usize, 1, v.clone());
         }
         for (i, v) in self.financial_class.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 20usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 20usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.charge_price_indicator {
-            ::hl7_runtime::build::set(&mut seg, 21usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 21usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.courtesy_code {
-            ::hl7_runtime::build::set(&mut seg, 22usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 22usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.credit_rating {
-            ::hl7_runtime::build::set(&mut seg, 23usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 23usize, 1, v.clone());
         }
         for (i, v) in self.contract_code.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 24usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 24usize, i + 1, v.clone());
         }
         for (i, v) in self.contract_effective_date.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 25usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 25usize, i + 1, v.clone());
         }
         for (i, v) in self.contract_amount.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 26usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 26usize, i + 1, v.clone());
         }
         for (i, v) in self.contract_period.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 27usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 27usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.interest_code {
-            ::hl7_runtime::build::set(&mut seg, 28usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 28usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.transfer_to_bad_debt_code {
-            ::hl7_runtime::build::set(&mut seg, 29usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 29usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.transfer_to_bad_debt_date {
-            ::hl7_runtime::build::set(&mut seg, 30usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 30usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.bad_debt_agency_code {
-            ::hl7_runtime::build::set(&mut seg, 31usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 31usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.bad_debt_transfer_amount {
-            ::hl7_runtime::build::set(&mut seg, 32usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 32usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.bad_debt_recovery_amount {
-            ::hl7_runtime::build::set(&mut seg, 33usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 33usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.delete_account_indicator {
-            ::hl7_runtime::build::set(&mut seg, 34usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 34usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.delete_account_date {
-            ::hl7_runtime::build::set(&mut seg, 35usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 35usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.discharge_disposition {
-            ::hl7_runtime::build::set(&mut seg, 36usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 36usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.discharged_to_location {
-            ::hl7_runtime::build::set(&mut seg, 37usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 37usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.diet_type {
-            ::hl7_runtime::build::set(&mut seg, 38usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 38usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.servicing_facility {
-            ::hl7_runtime::build::set(&mut seg, 39usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 39usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.bed_status {
-            ::hl7_runtime::build::set(&mut seg, 40usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 40usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.account_status {
-            ::hl7_runtime::build::set(&mut seg, 41usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 41usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.pending_location {
-            ::hl7_runtime::build::set(&mut seg, 42usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 42usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.prior_temporary_location {
-            ::hl7_runtime::build::set(&mut seg, 43usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 43usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.admit_date_time {
-            ::hl7_runtime::build::set(&mut seg, 44usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 44usize, 1, v.clone());
         }
         for (i, v) in self.discharge_date_time.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 45usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 45usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.current_patient_balance {
-            ::hl7_runtime::build::set(&mut seg, 46usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 46usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.total_charges {
-            ::hl7_runtime::build::set(&mut seg, 47usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 47usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.total_adjustments {
-            ::hl7_runtime::build::set(&mut seg, 48usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 48usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.total_payments {
-            ::hl7_runtime::build::set(&mut seg, 49usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 49usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.alternate_visit_id {
-            ::hl7_runtime::build::set(&mut seg, 50usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 50usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.visit_indicator {
-            ::hl7_runtime::build::set(&mut seg, 51usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 51usize, 1, v.clone());
         }
         for (i, v) in self.other_healthcare_provider.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 52usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 52usize, i + 1, v.clone());
         }
         seg
     }
@@ -18676,159 +18701,164 @@ impl Pv2Builder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("PV2");
         if let ::core::option::Option::Some(v) = &self.prior_pending_location {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.accommodation_code {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.admit_reason {
-            ::hl7_runtime::build::set(&mut seg, 3usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.transfer_reason {
-            ::hl7_runtime::build::set(&mut seg, 4usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, 1, v.clone());
         }
         for (i, v) in self.patient_valuables.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.patient_valuables_location {
-            ::hl7_runtime::build::set(&mut seg, 6usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, 1, v.clone());
         }
         for (i, v) in self.visit_user_code.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 7usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.expected_admit_date_time {
-            ::hl7_runtime::build::set(&mut seg, 8usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 8usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.expected_discharge_date_time {
-            ::hl7_runtime::build::set(&mut seg, 9usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 9usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.estimated_length_of_inpatient_stay
         {
-            ::hl7_runtime::build::set(&mut seg, 10usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 10usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.actual_length_of_inpatient_stay {
-            ::hl7_runtime::build::set(&mut seg, 11usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 11usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.visit_description {
-            ::hl7_runtime::build::set(&mut seg, 12usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 12usize, 1, v.clone());
         }
         for (i, v) in self.referral_source_code.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 13usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 13usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.previous_service_date {
-            ::hl7_runtime::build::set(&mut seg, 14usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 14usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self
             .employment_illness_related_indicator
         {
-            ::hl7_runtime::build::set(&mut seg, 15usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 15usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.purge_status_code {
-            ::hl7_runtime::build::set(&mut seg, 16usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 16usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.purge_status_date {
-            ::hl7_runtime::build::set(&mut seg, 17usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 17usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.special_program_code {
-            ::hl7_runtime::build::set(&mut seg, 18usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 18usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.retention_indicator {
-            ::hl7_runtime::build::set(&mut seg, 19usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 19usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.expected_number_of_insurance_plans
         {
-            ::hl7_runtime::build::set(&mut seg, 20usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 20usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.visit_publicity_code {
-            ::hl7_runtime::build::set(&mut seg, 21usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 21usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.visit_protection_indicator {
-            ::hl7_runtime::build::set(&mut seg, 22usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 22usize, 1, v.clone());
         }
         for (i, v) in self.clinic_organization_name.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 23usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 23usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.patient_status_code {
-            ::hl7_runtime::build::set(&mut seg, 24usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 24usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.visit_priority_code {
-            ::hl7_runtime::build::set(&mut seg, 25usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 25usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.previous_treatment_date {
-            ::hl7_runtime::build::set(&mut seg, 26usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 26usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.expected_discharge_disposition {
-            ::hl7_runtime::build::set(&mut seg, 27usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 27usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.signature_on_file_date {
-            ::hl7_runtime::build::set(&mut seg, 28usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 28usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.first_similar_illness_date {
-            ::hl7_runtime::build::set(&mut seg, 29usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 29usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.patient_charge_adjustment_code {
-            ::hl7_runtime::build::set(&mut seg, 30usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 30usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.recurring_service_code {
-            ::hl7_runtime::build::set(&mut seg, 31usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 31usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.billing_media_code {
-            ::hl7_runtime::build::set(&mut seg, 32usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 32usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.expected_surgery_date_and_time {
-            ::hl7_runtime::build::set(&mut seg, 33usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 33usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.military_partnership_code {
-            ::hl7_runtime::build::set(&mut seg, 34usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 34usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.military_non_availability_code {
-            ::hl7_runtime::build::set(&mut seg, 35usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 35usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.newborn_baby_indicator {
-            ::hl7_runtime::build::set(&mut seg, 36usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 36usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.baby_detained_indicator {
-            ::hl7_runtime::build::set(&mut seg, 37usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 37usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.mode_of_arrival_code {
-            ::hl7_runtime::build::set(&mut seg, 38usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 38usize, 1, v.clone());
         }
         for (i, v) in self.recreational_drug_use_code.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 39usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 39usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.admission_level_of_care_code {
-            ::hl7_runtime::build::set(&mut seg, 40usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 40usize, 1, v.clone());
         }
         for (i, v) in self.precaution_code.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 41usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 41usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.patient_condition_code {
-            ::hl7_runtime::build::set(&mut seg, 42usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 42usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.living_will_code {
-            ::hl7_runtime::build::set(&mut seg, 43usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 43usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.organ_donor_code {
-            ::hl7_runtime::build::set(&mut seg, 44usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 44usize, 1, v.clone());
         }
         for (i, v) in self.advance_directive_code.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 45usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 45usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.patient_status_effective_date {
-            ::hl7_runtime::build::set(&mut seg, 46usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 46usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.expected_loa_return_date_time {
-            ::hl7_runtime::build::set(&mut seg, 47usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 47usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self
             .expected_pre_admission_testing_date_time
         {
-            ::hl7_runtime::build::set(&mut seg, 48usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 48usize, 1, v.clone());
         }
         for (i, v) in self.notify_clergy_code.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 49usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 49usize, i + 1, v.clone());
         }
         seg
+    }
+}
+impl ::core::default::Default for Pv2Builder {
+    fn default() -> Self {
+        Self::new()
     }
 }
 /// PV2 · Patient Visit - Additional Information · hl7v2.5.1/segments.json#/segments/PV2
@@ -20005,27 +20035,32 @@ impl Rq1Builder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("RQ1");
         if let ::core::option::Option::Some(v) = &self.anticipated_price {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.manufacturer_identifier {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.manufacturers_catalog {
-            ::hl7_runtime::build::set(&mut seg, 3usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.vendor_id {
-            ::hl7_runtime::build::set(&mut seg, 4usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.vendor_catalog {
-            ::hl7_runtime::build::set(&mut seg, 5usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.taxable {
-            ::hl7_runtime::build::set(&mut seg, 6usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.substitute_allowed {
-            ::hl7_runtime::build::set(&mut seg, 7usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, 1, v.clone());
         }
         seg
+    }
+}
+impl ::core::default::Default for Rq1Builder {
+    fn default() -> Self {
+        Self::new()
     }
 }
 /// RQ1 · Requisition Detail-1 · hl7v2.5.1/segments.json#/segments/RQ1
@@ -20251,36 +20286,41 @@ impl RqdBuilder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("RQD");
         if let ::core::option::Option::Some(v) = &self.requisition_line_number {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.item_code_internal {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.item_code_external {
-            ::hl7_runtime::build::set(&mut seg, 3usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.hospital_item_code {
-            ::hl7_runtime::build::set(&mut seg, 4usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.requisition_quantity {
-            ::hl7_runtime::build::set(&mut seg, 5usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.requisition_unit_of_measure {
-            ::hl7_runtime::build::set(&mut seg, 6usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.dept_cost_center {
-            ::hl7_runtime::build::set(&mut seg, 7usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.item_natural_account_code {
-            ::hl7_runtime::build::set(&mut seg, 8usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 8usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.deliver_to_id {
-            ::hl7_runtime::build::set(&mut seg, 9usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 9usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.date_needed {
-            ::hl7_runtime::build::set(&mut seg, 10usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 10usize, 1, v.clone());
         }
         seg
+    }
+}
+impl ::core::default::Default for RqdBuilder {
+    fn default() -> Self {
+        Self::new()
     }
 }
 /// RQD · Requisition Detail · hl7v2.5.1/segments.json#/segments/RQD
@@ -20639,93 +20679,98 @@ impl RxoBuilder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("RXO");
         if let ::core::option::Option::Some(v) = &self.requested_give_code {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.requested_give_amount_minimum {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.requested_give_amount_maximum {
-            ::hl7_runtime::build::set(&mut seg, 3usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.requested_give_units {
-            ::hl7_runtime::build::set(&mut seg, 4usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.requested_dosage_form {
-            ::hl7_runtime::build::set(&mut seg, 5usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, 1, v.clone());
         }
         for (i, v) in self.providers_pharmacy_treatment_instructions.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 6usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, i + 1, v.clone());
         }
         for (i, v) in self.providers_administration_instructions.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 7usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.deliver_to_location {
-            ::hl7_runtime::build::set(&mut seg, 8usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 8usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.allow_substitutions {
-            ::hl7_runtime::build::set(&mut seg, 9usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 9usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.requested_dispense_code {
-            ::hl7_runtime::build::set(&mut seg, 10usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 10usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.requested_dispense_amount {
-            ::hl7_runtime::build::set(&mut seg, 11usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 11usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.requested_dispense_units {
-            ::hl7_runtime::build::set(&mut seg, 12usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 12usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.number_of_refills {
-            ::hl7_runtime::build::set(&mut seg, 13usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 13usize, 1, v.clone());
         }
         for (i, v) in self.ordering_providers_dea_number.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 14usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 14usize, i + 1, v.clone());
         }
         for (i, v) in self.pharmacist_treatment_suppliers_verifier_id.iter().enumerate()
         {
-            ::hl7_runtime::build::set(&mut seg, 15usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 15usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.needs_human_review {
-            ::hl7_runtime::build::set(&mut seg, 16usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 16usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.requested_give_per {
-            ::hl7_runtime::build::set(&mut seg, 17usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 17usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.requested_give_strength {
-            ::hl7_runtime::build::set(&mut seg, 18usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 18usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.requested_give_strength_units {
-            ::hl7_runtime::build::set(&mut seg, 19usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 19usize, 1, v.clone());
         }
         for (i, v) in self.indication.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 20usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 20usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.requested_give_rate_amount {
-            ::hl7_runtime::build::set(&mut seg, 21usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 21usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.requested_give_rate_units {
-            ::hl7_runtime::build::set(&mut seg, 22usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 22usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.total_daily_dose {
-            ::hl7_runtime::build::set(&mut seg, 23usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 23usize, 1, v.clone());
         }
         for (i, v) in self.supplementary_code.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 24usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 24usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.requested_drug_strength_volume {
-            ::hl7_runtime::build::set(&mut seg, 25usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 25usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self
             .requested_drug_strength_volume_units
         {
-            ::hl7_runtime::build::set(&mut seg, 26usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 26usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.pharmacy_order_type {
-            ::hl7_runtime::build::set(&mut seg, 27usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 27usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.dispensing_interval {
-            ::hl7_runtime::build::set(&mut seg, 28usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 28usize, 1, v.clone());
         }
         seg
+    }
+}
+impl ::core::default::Default for RxoBuilder {
+    fn default() -> Self {
+        Self::new()
     }
 }
 /// RXO · Pharmacy/Treatment Order · hl7v2.5.1/segments.json#/segments/RXO
@@ -21443,24 +21488,24 @@ impl SftBuilder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("SFT");
         if let ::core::option::Option::Some(v) = &self.software_vendor_organization {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self
             .software_certified_version_or_release_number
         {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.software_product_name {
-            ::hl7_runtime::build::set(&mut seg, 3usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.software_binary_id {
-            ::hl7_runtime::build::set(&mut seg, 4usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.software_product_information {
-            ::hl7_runtime::build::set(&mut seg, 5usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.software_install_date {
-            ::hl7_runtime::build::set(&mut seg, 6usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, 1, v.clone());
         }
         seg
     }
@@ -21764,91 +21809,91 @@ impl SpmBuilder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("SPM");
         if let ::core::option::Option::Some(v) = &self.set_id_spm {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.specimen_id {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         for (i, v) in self.specimen_parent_i_ds.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.specimen_type {
-            ::hl7_runtime::build::set(&mut seg, 4usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, 1, v.clone());
         }
         for (i, v) in self.specimen_type_modifier.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, v.clone());
         }
         for (i, v) in self.specimen_additives.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 6usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.specimen_collection_method {
-            ::hl7_runtime::build::set(&mut seg, 7usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.specimen_source_site {
-            ::hl7_runtime::build::set(&mut seg, 8usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 8usize, 1, v.clone());
         }
         for (i, v) in self.specimen_source_site_modifier.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 9usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 9usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.specimen_collection_site {
-            ::hl7_runtime::build::set(&mut seg, 10usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 10usize, 1, v.clone());
         }
         for (i, v) in self.specimen_role.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 11usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 11usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.specimen_collection_amount {
-            ::hl7_runtime::build::set(&mut seg, 12usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 12usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.grouped_specimen_count {
-            ::hl7_runtime::build::set(&mut seg, 13usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 13usize, 1, v.clone());
         }
         for (i, v) in self.specimen_description.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 14usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 14usize, i + 1, v.clone());
         }
         for (i, v) in self.specimen_handling_code.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 15usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 15usize, i + 1, v.clone());
         }
         for (i, v) in self.specimen_risk_code.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 16usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 16usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.specimen_collection_date_time {
-            ::hl7_runtime::build::set(&mut seg, 17usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 17usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.specimen_received_date_time {
-            ::hl7_runtime::build::set(&mut seg, 18usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 18usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.specimen_expiration_date_time {
-            ::hl7_runtime::build::set(&mut seg, 19usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 19usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.specimen_availability {
-            ::hl7_runtime::build::set(&mut seg, 20usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 20usize, 1, v.clone());
         }
         for (i, v) in self.specimen_reject_reason.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 21usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 21usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.specimen_quality {
-            ::hl7_runtime::build::set(&mut seg, 22usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 22usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.specimen_appropriateness {
-            ::hl7_runtime::build::set(&mut seg, 23usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 23usize, 1, v.clone());
         }
         for (i, v) in self.specimen_condition.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 24usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 24usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.specimen_current_quantity {
-            ::hl7_runtime::build::set(&mut seg, 25usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 25usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.number_of_specimen_containers {
-            ::hl7_runtime::build::set(&mut seg, 26usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 26usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.container_type {
-            ::hl7_runtime::build::set(&mut seg, 27usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 27usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.container_condition {
-            ::hl7_runtime::build::set(&mut seg, 28usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 28usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.specimen_child_role {
-            ::hl7_runtime::build::set(&mut seg, 29usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 29usize, 1, v.clone());
         }
         seg
     }
@@ -22602,48 +22647,53 @@ impl Tq1Builder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("TQ1");
         if let ::core::option::Option::Some(v) = &self.set_id_tq1 {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.quantity {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         for (i, v) in self.repeat_pattern.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, v.clone());
         }
         for (i, v) in self.explicit_time.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 4usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, i + 1, v.clone());
         }
         for (i, v) in self.relative_time_and_units.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.service_duration {
-            ::hl7_runtime::build::set(&mut seg, 6usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.start_date_time {
-            ::hl7_runtime::build::set(&mut seg, 7usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.end_date_time {
-            ::hl7_runtime::build::set(&mut seg, 8usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 8usize, 1, v.clone());
         }
         for (i, v) in self.priority.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 9usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 9usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.condition_text {
-            ::hl7_runtime::build::set(&mut seg, 10usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 10usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.text_instruction {
-            ::hl7_runtime::build::set(&mut seg, 11usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 11usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.conjunction {
-            ::hl7_runtime::build::set(&mut seg, 12usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 12usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.occurrence_duration {
-            ::hl7_runtime::build::set(&mut seg, 13usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 13usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.total_occurrences {
-            ::hl7_runtime::build::set(&mut seg, 14usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 14usize, 1, v.clone());
         }
         seg
+    }
+}
+impl ::core::default::Default for Tq1Builder {
+    fn default() -> Self {
+        Self::new()
     }
 }
 /// TQ1 · Timing/Quantity · hl7v2.5.1/segments.json#/segments/TQ1
@@ -23024,40 +23074,45 @@ impl Tq2Builder {
     pub fn to_segment(&self) -> ::hl7_runtime::owned::SegmentBuf {
         let mut seg = ::hl7_runtime::owned::SegmentBuf::new("TQ2");
         if let ::core::option::Option::Some(v) = &self.set_id_tq2 {
-            ::hl7_runtime::build::set(&mut seg, 1usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 1usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.sequence_results_flag {
-            ::hl7_runtime::build::set(&mut seg, 2usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 2usize, 1, v.clone());
         }
         for (i, v) in self.related_placer_number.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 3usize, i + 1, v.clone());
         }
         for (i, v) in self.related_filler_number.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 4usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 4usize, i + 1, v.clone());
         }
         for (i, v) in self.related_placer_group_number.iter().enumerate() {
-            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 5usize, i + 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.sequence_condition_code {
-            ::hl7_runtime::build::set(&mut seg, 6usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 6usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.cyclic_entry_exit_indicator {
-            ::hl7_runtime::build::set(&mut seg, 7usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 7usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self.sequence_condition_time_interval {
-            ::hl7_runtime::build::set(&mut seg, 8usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 8usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self
             .cyclic_group_maximum_number_of_repeats
         {
-            ::hl7_runtime::build::set(&mut seg, 9usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 9usize, 1, v.clone());
         }
         if let ::core::option::Option::Some(v) = &self
             .special_service_request_relationship
         {
-            ::hl7_runtime::build::set(&mut seg, 10usize, 1, &v.clone().into());
+            ::hl7_runtime::build::set(&mut seg, 10usize, 1, v.clone());
         }
         seg
+    }
+}
+impl ::core::default::Default for Tq2Builder {
+    fn default() -> Self {
+        Self::new()
     }
 }
 /// TQ2 · Timing/Quantity Relationship · hl7v2.5.1/segments.json#/segments/TQ2
