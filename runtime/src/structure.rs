@@ -196,7 +196,8 @@ fn close_top(stack: &mut Vec<Frame>) {
 /// A structural problem of a placed message: what validation (its own issue) reports first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StructureFinding {
-    /// Where, as a group path with occurrences and the element (`ORDER[1]/ORC`, `ZTL[1]`).
+    /// Where, as a group path with occurrences and the element: `ORDER[1]/ORC`, `ZTL[1]`, and
+    /// `ORDER[1]/ORDER_DETAIL[1]/OBSERVATION:modality` for a slice of the guide.
     pub path: String,
     pub problem: StructureProblem,
 }
@@ -264,7 +265,7 @@ fn check_group(
         if let Node::Group(g) = child {
             for slice in g.slices {
                 let n = inst.groups_at(slot).filter(|gi| slice_of(gi, slice)).count() as u32;
-                let spath = format!("{path}[{}]", slice.name);
+                let spath = format!("{path}:{}", slice.name);
                 if n < slice.min {
                     out.push(StructureFinding { path: spath.clone(), problem: StructureProblem::TooFew { min: slice.min, found: n } });
                 }

@@ -358,7 +358,7 @@ impl Emit<'_> {
                     for s in &inner.slices {
                         let sty = names.slice(&s.name);
                         let st = slice_static(&s.name);
-                        let spath = format!("{path}[{}]", s.name);
+                        let spath = format!("{path}:{}", s.name);
                         let doc = format!(" {} ({}) · {} · {} · {} · spec/{}#{}", spath, s.title, s.usage.code(), card(s.min, s.max), s.src, p.file, s.pointer);
                         let slice_repeated = s.max > 1;
                         let (m, body, ret) = if slice_repeated {

@@ -3092,7 +3092,7 @@ impl<'m> OrderDetail<'m> {
     ) -> impl ::core::iter::Iterator<Item = Observation<'m>> + 'm {
         self.0.groups(9u16).map(Observation)
     }
-    /// ORDER/ORDER_DETAIL/OBSERVATION[modality] (Modalité d'imagerie) · R · 1..1 · st_flux1.md#t4.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/0
+    /// ORDER/ORDER_DETAIL/OBSERVATION:modality (Modalité d'imagerie) · R · 1..1 · st_flux1.md#t4.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/0
     pub fn modality(
         &self,
     ) -> ::core::result::Result<Modality<'m>, ::hl7_runtime::typed::Missing> {
@@ -3100,12 +3100,12 @@ impl<'m> OrderDetail<'m> {
             .required_slice(
                 9u16,
                 &SLICE_MODALITY,
-                "ORDER/ORDER_DETAIL/OBSERVATION[modality]",
+                "ORDER/ORDER_DETAIL/OBSERVATION:modality",
             )
             .map(Observation)
             .map(Modality)
     }
-    /// ORDER/ORDER_DETAIL/OBSERVATION[anatomical_region] (Localisation anatomique principale) · R · 1..1 · st_flux1.md#t6.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/1
+    /// ORDER/ORDER_DETAIL/OBSERVATION:anatomical_region (Localisation anatomique principale) · R · 1..1 · st_flux1.md#t6.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/1
     pub fn anatomical_region(
         &self,
     ) -> ::core::result::Result<AnatomicalRegion<'m>, ::hl7_runtime::typed::Missing> {
@@ -3113,12 +3113,12 @@ impl<'m> OrderDetail<'m> {
             .required_slice(
                 9u16,
                 &SLICE_ANATOMICAL_REGION,
-                "ORDER/ORDER_DETAIL/OBSERVATION[anatomical_region]",
+                "ORDER/ORDER_DETAIL/OBSERVATION:anatomical_region",
             )
             .map(Observation)
             .map(AnatomicalRegion)
     }
-    /// ORDER/ORDER_DETAIL/OBSERVATION[topographic_precision] (Précision topographique) · O · 0..1 · st_flux1.md#t7.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/2
+    /// ORDER/ORDER_DETAIL/OBSERVATION:topographic_precision (Précision topographique) · O · 0..1 · st_flux1.md#t7.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/2
     pub fn topographic_precision(
         &self,
     ) -> ::core::option::Option<TopographicPrecision<'m>> {
@@ -3128,19 +3128,19 @@ impl<'m> OrderDetail<'m> {
             .map(Observation)
             .map(TopographicPrecision)
     }
-    /// ORDER/ORDER_DETAIL/OBSERVATION[history] (Antécédents) · O · 0..1 · st_flux1.md#t8.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/3
+    /// ORDER/ORDER_DETAIL/OBSERVATION:history (Antécédents) · O · 0..1 · st_flux1.md#t8.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/3
     pub fn history(&self) -> ::core::option::Option<History<'m>> {
         self.0.slice(9u16, &SLICE_HISTORY).next().map(Observation).map(History)
     }
-    /// ORDER/ORDER_DETAIL/OBSERVATION[body_height] (Taille corporelle) · O · 0..1 · st_flux1.md#t9.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/4
+    /// ORDER/ORDER_DETAIL/OBSERVATION:body_height (Taille corporelle) · O · 0..1 · st_flux1.md#t9.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/4
     pub fn body_height(&self) -> ::core::option::Option<BodyHeight<'m>> {
         self.0.slice(9u16, &SLICE_BODY_HEIGHT).next().map(Observation).map(BodyHeight)
     }
-    /// ORDER/ORDER_DETAIL/OBSERVATION[body_weight] (Poids corporel) · O · 0..1 · st_flux1.md#t10.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/5
+    /// ORDER/ORDER_DETAIL/OBSERVATION:body_weight (Poids corporel) · O · 0..1 · st_flux1.md#t10.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/5
     pub fn body_weight(&self) -> ::core::option::Option<BodyWeight<'m>> {
         self.0.slice(9u16, &SLICE_BODY_WEIGHT).next().map(Observation).map(BodyWeight)
     }
-    /// ORDER/ORDER_DETAIL/OBSERVATION[pregnancy_status] (Statut grossesse) · O · 0..1 · st_flux1.md#t11.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/6
+    /// ORDER/ORDER_DETAIL/OBSERVATION:pregnancy_status (Statut grossesse) · O · 0..1 · st_flux1.md#t11.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/6
     pub fn pregnancy_status(&self) -> ::core::option::Option<PregnancyStatus<'m>> {
         self.0
             .slice(9u16, &SLICE_PREGNANCY_STATUS)

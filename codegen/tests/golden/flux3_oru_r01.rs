@@ -1836,13 +1836,13 @@ impl<'m> OrderObservation<'m> {
     ) -> impl ::core::iter::Iterator<Item = Observation<'m>> + 'm {
         self.0.groups(5u16).map(Observation)
     }
-    /// PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION[protocol_text] (Protocole d'imagerie en clair) · O · 0..* · st_flux3.md#t3.r1 · spec/telerad/flux3_oru_r01.tables.json#/slices/0
+    /// PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION:protocol_text (Protocole d'imagerie en clair) · O · 0..* · st_flux3.md#t3.r1 · spec/telerad/flux3_oru_r01.tables.json#/slices/0
     pub fn protocol_texts(
         &self,
     ) -> impl ::core::iter::Iterator<Item = ProtocolText<'m>> + 'm {
         self.0.slice(5u16, &SLICE_PROTOCOL_TEXT).map(Observation).map(ProtocolText)
     }
-    /// PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION[protocol_encapsulated] (Protocole d'imagerie encapsulé) · O · 0..* · st_flux3.md#t4.r1 · spec/telerad/flux3_oru_r01.tables.json#/slices/1
+    /// PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION:protocol_encapsulated (Protocole d'imagerie encapsulé) · O · 0..* · st_flux3.md#t4.r1 · spec/telerad/flux3_oru_r01.tables.json#/slices/1
     pub fn protocol_encapsulateds(
         &self,
     ) -> impl ::core::iter::Iterator<Item = ProtocolEncapsulated<'m>> + 'm {

@@ -3494,16 +3494,16 @@ impl<'m> Order<'m> {
     ) -> impl ::core::iter::Iterator<Item = Observation<'m>> + 'm {
         self.0.groups(6u16).map(Observation)
     }
-    /// ORDER/OBSERVATION[viewer_url] (Groupe OBSERVATION - URL de viewer DRIMbox) · R · 1..1 · st_flux4.md#t5.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/0
+    /// ORDER/OBSERVATION:viewer_url (Groupe OBSERVATION - URL de viewer DRIMbox) · R · 1..1 · st_flux4.md#t5.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/0
     pub fn viewer_url(
         &self,
     ) -> ::core::result::Result<ViewerUrl<'m>, ::hl7_runtime::typed::Missing> {
         self.0
-            .required_slice(6u16, &SLICE_VIEWER_URL, "ORDER/OBSERVATION[viewer_url]")
+            .required_slice(6u16, &SLICE_VIEWER_URL, "ORDER/OBSERVATION:viewer_url")
             .map(Observation)
             .map(ViewerUrl)
     }
-    /// ORDER/OBSERVATION[procedure_code] (Groupe OBSERVATION - Acte d'imagerie) · R · 1..1 · st_flux4.md#t6.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/1
+    /// ORDER/OBSERVATION:procedure_code (Groupe OBSERVATION - Acte d'imagerie) · R · 1..1 · st_flux4.md#t6.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/1
     pub fn procedure_code(
         &self,
     ) -> ::core::result::Result<ProcedureCode<'m>, ::hl7_runtime::typed::Missing> {
@@ -3511,12 +3511,12 @@ impl<'m> Order<'m> {
             .required_slice(
                 6u16,
                 &SLICE_PROCEDURE_CODE,
-                "ORDER/OBSERVATION[procedure_code]",
+                "ORDER/OBSERVATION:procedure_code",
             )
             .map(Observation)
             .map(ProcedureCode)
     }
-    /// ORDER/OBSERVATION[anatomical_region] (Groupe OBSERVATION - Localisation anatomique principale) · O · 0..1 · st_flux4.md#h:Groupes OBSERVATION - Localisation anatomique · spec/telerad/flux4_omi_o23.tables.json#/slices/2
+    /// ORDER/OBSERVATION:anatomical_region (Groupe OBSERVATION - Localisation anatomique principale) · O · 0..1 · st_flux4.md#h:Groupes OBSERVATION - Localisation anatomique · spec/telerad/flux4_omi_o23.tables.json#/slices/2
     pub fn anatomical_region(&self) -> ::core::option::Option<AnatomicalRegion<'m>> {
         self.0
             .slice(6u16, &SLICE_ANATOMICAL_REGION)
@@ -3524,7 +3524,7 @@ impl<'m> Order<'m> {
             .map(Observation)
             .map(AnatomicalRegion)
     }
-    /// ORDER/OBSERVATION[topographic_precision] (Groupe OBSERVATION - Précision topographique) · O · 0..1 · st_flux1.md#t7.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/3
+    /// ORDER/OBSERVATION:topographic_precision (Groupe OBSERVATION - Précision topographique) · O · 0..1 · st_flux1.md#t7.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/3
     pub fn topographic_precision(
         &self,
     ) -> ::core::option::Option<TopographicPrecision<'m>> {
@@ -3534,11 +3534,11 @@ impl<'m> Order<'m> {
             .map(Observation)
             .map(TopographicPrecision)
     }
-    /// ORDER/OBSERVATION[modality] (Groupe OBSERVATION - Modalité d'imagerie) · O · 0..1 · st_flux4.md#h:Groupe OBSERVATION - Modalité d'imagerie · spec/telerad/flux4_omi_o23.tables.json#/slices/4
+    /// ORDER/OBSERVATION:modality (Groupe OBSERVATION - Modalité d'imagerie) · O · 0..1 · st_flux4.md#h:Groupe OBSERVATION - Modalité d'imagerie · spec/telerad/flux4_omi_o23.tables.json#/slices/4
     pub fn modality(&self) -> ::core::option::Option<Modality<'m>> {
         self.0.slice(6u16, &SLICE_MODALITY).next().map(Observation).map(Modality)
     }
-    /// ORDER/OBSERVATION[administered_product_code] (Groupe OBSERVATION – Type de produit) · C · 0..* · st_flux4.md#t7.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/5
+    /// ORDER/OBSERVATION:administered_product_code (Groupe OBSERVATION – Type de produit) · C · 0..* · st_flux4.md#t7.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/5
     pub fn administered_product_codes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = AdministeredProductCode<'m>> + 'm {
@@ -3547,7 +3547,7 @@ impl<'m> Order<'m> {
             .map(Observation)
             .map(AdministeredProductCode)
     }
-    /// ORDER/OBSERVATION[administered_product_lot] (Groupe OBSERVATION – Numéro de lot) · C · 0..* · st_flux4.md#t8.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/6
+    /// ORDER/OBSERVATION:administered_product_lot (Groupe OBSERVATION – Numéro de lot) · C · 0..* · st_flux4.md#t8.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/6
     pub fn administered_product_lots(
         &self,
     ) -> impl ::core::iter::Iterator<Item = AdministeredProductLot<'m>> + 'm {
@@ -3556,7 +3556,7 @@ impl<'m> Order<'m> {
             .map(Observation)
             .map(AdministeredProductLot)
     }
-    /// ORDER/OBSERVATION[administered_product_quantity] (Groupe OBSERVATION – Quantité de produit administré) · O · 0..* · st_flux4.md#t9.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/7
+    /// ORDER/OBSERVATION:administered_product_quantity (Groupe OBSERVATION – Quantité de produit administré) · O · 0..* · st_flux4.md#t9.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/7
     pub fn administered_product_quantitys(
         &self,
     ) -> impl ::core::iter::Iterator<Item = AdministeredProductQuantity<'m>> + 'm {
@@ -3565,7 +3565,7 @@ impl<'m> Order<'m> {
             .map(Observation)
             .map(AdministeredProductQuantity)
     }
-    /// ORDER/OBSERVATION[device_identifier] (Groupe OBSERVATION – Identifiant de l’appareil d’imagerie) · O · 0..* · st_flux4.md#t10.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/8
+    /// ORDER/OBSERVATION:device_identifier (Groupe OBSERVATION – Identifiant de l’appareil d’imagerie) · O · 0..* · st_flux4.md#t10.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/8
     pub fn device_identifiers(
         &self,
     ) -> impl ::core::iter::Iterator<Item = DeviceIdentifier<'m>> + 'm {
@@ -3574,7 +3574,7 @@ impl<'m> Order<'m> {
             .map(Observation)
             .map(DeviceIdentifier)
     }
-    /// ORDER/OBSERVATION[device_model] (Groupe OBSERVATION – Modèle de l’appareil d’imagerie) · O · 0..* · st_flux4.md#t11.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/9
+    /// ORDER/OBSERVATION:device_model (Groupe OBSERVATION – Modèle de l’appareil d’imagerie) · O · 0..* · st_flux4.md#t11.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/9
     pub fn device_models(
         &self,
     ) -> impl ::core::iter::Iterator<Item = DeviceModel<'m>> + 'm {
