@@ -13,6 +13,7 @@
 pub mod error;
 pub mod model;
 pub mod names;
+mod naming;
 pub mod spec;
 
 mod emit;

@@ -121,8 +121,11 @@ pub struct Group {
     pub name: String,
     /// `ORDER/ORDER_DETAIL`; empty for the message root.
     pub path: String,
+    /// The view type's name, unique within the profile (set by `naming`).
     pub rust: String,
     pub ident: String,
+    /// The accessor on the parent group (plural when repeated), unique there (set by `naming`).
+    pub accessor: String,
     pub usage: Usage,
     pub min: u32,
     pub max: u32,
@@ -159,6 +162,8 @@ impl Node {
 pub struct SegmentRef {
     pub id: String,
     pub ident: String,
+    /// The accessor on the parent group (plural when repeated), unique there (set by `naming`).
+    pub accessor: String,
     pub usage: Usage,
     pub min: u32,
     pub max: u32,
@@ -169,7 +174,10 @@ pub struct SegmentRef {
 #[derive(Debug)]
 pub struct Slice {
     pub name: String,
+    /// The view type's name, unique within the profile (set by `naming`).
     pub rust: String,
+    /// The accessor on the group that holds the sliced group (set by `naming`).
+    pub accessor: String,
     pub title: String,
     pub usage: Usage,
     pub min: u32,
@@ -479,6 +487,7 @@ impl Cx {
             path: String::new(),
             rust: "Message".to_owned(),
             ident: String::new(),
+            accessor: String::new(),
             usage: Usage::R,
             min: 1,
             max: 1,
@@ -541,6 +550,7 @@ impl Cx {
             }
         }
 
+        crate::naming::profile(&mut root);
         Some(Profile {
             id: t.profile.clone(),
             title: t.title.clone().unwrap_or_else(|| t.profile.clone()),
@@ -592,6 +602,7 @@ impl Cx {
                 out.push(Node::Segment(SegmentRef {
                     id: seg.clone(),
                     ident: names::snake(seg),
+                    accessor: String::new(),
                     usage,
                     min,
                     max,
@@ -612,6 +623,7 @@ impl Cx {
                 out.push(Node::Group(Group {
                     rust: names::camel(&name),
                     ident: names::snake(&name),
+                    accessor: String::new(),
                     name,
                     path,
                     usage,
@@ -624,21 +636,6 @@ impl Cx {
                     src,
                     pointer: p,
                 }));
-            }
-        }
-        // Accessor names must be unique within a group (a segment may appear twice).
-        let mut idents: Vec<String> = out
-            .iter()
-            .map(|n| match n {
-                Node::Segment(s) => s.ident.clone(),
-                Node::Group(g) => g.ident.clone(),
-            })
-            .collect();
-        names::dedupe(&mut idents, &["message", "instance", "unexpected"]);
-        for (n, id) in out.iter_mut().zip(idents) {
-            match n {
-                Node::Segment(s) => s.ident = id,
-                Node::Group(g) => g.ident = id,
             }
         }
         out
@@ -802,6 +799,7 @@ impl Cx {
         }
         Slice {
             rust: names::camel(&s.name),
+            accessor: String::new(),
             name: s.name.clone(),
             title: s.title.clone().unwrap_or_else(|| s.name.clone()),
             usage,

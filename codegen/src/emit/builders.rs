@@ -9,7 +9,6 @@ use quote::{format_ident, quote};
 
 use super::Emit;
 use crate::model::{DataType, Group, Node, Profile, Segment, Usage};
-use crate::names;
 
 impl Emit<'_> {
     /// The owned value type of a composite datatype.
@@ -156,43 +155,43 @@ impl Emit<'_> {
     }
 
     /// Builders for the groups of a profile and for the message itself.
-    pub(super) fn profile_builders(&self, p: &Profile, group_names: &dyn Fn(&str) -> String) -> TokenStream {
+    pub(super) fn profile_builders(&self, p: &Profile) -> TokenStream {
         let mut out = Vec::new();
-        self.group_builder(&p.root, group_names, &mut out);
+        self.group_builder(&p.root, &mut out);
         quote! { #(#out)* }
     }
 
-    fn group_builder(&self, g: &Group, group_names: &dyn Fn(&str) -> String, out: &mut Vec<TokenStream>) {
+    fn group_builder(&self, g: &Group, out: &mut Vec<TokenStream>) {
         let rt = &self.rt;
         for c in &g.children {
             if let Node::Group(inner) = c {
-                self.group_builder(inner, group_names, out);
+                self.group_builder(inner, out);
             }
         }
         let is_root = g.path.is_empty();
-        let ty = if is_root { format_ident!("MessageBuilder") } else { format_ident!("{}Builder", group_names(&g.path)) };
+        let ty = format_ident!("{}Builder", g.rust);
         let mut decls = Vec::new();
         let mut params = Vec::new();
         let mut inits = Vec::new();
         let mut writes = Vec::new();
-        let mut taken = std::collections::BTreeSet::new();
         for c in &g.children {
             if c.max() == 0 {
                 continue;
             }
-            let (ident, t, path) = match c {
+            // Builder fields are named like the view's accessors.
+            let (accessor, t, path) = match c {
                 Node::Segment(s) => {
                     let seg = self.model.segments.get(&s.id);
                     let t = format_ident!("{}Builder", seg.map(|x| x.rust.as_str()).unwrap_or("Msh"));
-                    (s.ident.clone(), quote! { super::segments::#t }, s.id.clone())
+                    (&s.accessor, quote! { super::segments::#t }, s.id.clone())
                 }
                 Node::Group(inner) => {
-                    let t = format_ident!("{}Builder", group_names(&inner.path));
-                    (inner.ident.clone(), quote! { #t }, inner.path.clone())
+                    let t = format_ident!("{}Builder", inner.rust);
+                    (&inner.accessor, quote! { #t }, inner.path.clone())
                 }
             };
             let repeated = c.max() > 1;
-            let f = super::unique(&mut taken, if repeated { names::plural(&ident) } else { ident });
+            let f = format_ident!("{}", accessor);
             let doc = format!(" {path} · {}", crate::emit::card(c.min(), c.max()));
             let required = c.min() > 0;
             let emit_one = match c {

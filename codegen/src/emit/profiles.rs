@@ -1,57 +1,10 @@
 //! One module per profile: static structure (`DEF`), group and slice views, the message type.
 
-use std::collections::BTreeSet;
-
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{card, opt_str, opt_u16, opt_u32, unique, Emit};
+use super::{card, opt_str, opt_u16, opt_u32, Emit};
 use crate::model::{Discriminator, ElementConstraint, Group, Node, Profile, SegmentConstraints, Slice};
-use crate::names;
-
-/// Rust names for the groups and slices of one profile, unique within its module.
-struct Names {
-    /// (group path, type name), in traversal order.
-    groups: Vec<(String, String)>,
-    slices: Vec<(String, String)>,
-}
-
-impl Names {
-    fn of(profile: &Profile) -> Names {
-        let mut groups = Vec::new();
-        let mut slices = Vec::new();
-        fn walk(g: &Group, groups: &mut Vec<(String, String)>, slices: &mut Vec<(String, String)>) {
-            for c in &g.children {
-                if let Node::Group(inner) = c {
-                    groups.push((inner.path.clone(), inner.rust.clone()));
-                    for s in &inner.slices {
-                        slices.push((s.name.clone(), s.rust.clone()));
-                    }
-                    walk(inner, groups, slices);
-                }
-            }
-        }
-        walk(&profile.root, &mut groups, &mut slices);
-        let mut all: Vec<String> = groups.iter().chain(slices.iter()).map(|(_, n)| n.clone()).collect();
-        names::dedupe(&mut all, &["Message"]);
-        let (g, s) = all.split_at(groups.len());
-        for (x, n) in groups.iter_mut().zip(g) {
-            x.1 = n.clone();
-        }
-        for (x, n) in slices.iter_mut().zip(s) {
-            x.1 = n.clone();
-        }
-        Names { groups, slices }
-    }
-    fn group(&self, path: &str) -> proc_macro2::Ident {
-        let n = self.groups.iter().find(|(p, _)| p == path).map(|(_, n)| n.as_str()).unwrap_or("Unnamed");
-        format_ident!("{}", n)
-    }
-    fn slice(&self, name: &str) -> proc_macro2::Ident {
-        let n = self.slices.iter().find(|(p, _)| p == name).map(|(_, n)| n.as_str()).unwrap_or("Unnamed");
-        format_ident!("{}", n)
-    }
-}
 
 fn group_static(path: &str) -> proc_macro2::Ident {
     if path.is_empty() {
@@ -68,16 +21,15 @@ fn slice_static(name: &str) -> proc_macro2::Ident {
 impl Emit<'_> {
     pub(super) fn profile(&self, p: &Profile) -> TokenStream {
         let rt = &self.rt;
-        let names = Names::of(p);
         let mut statics = Vec::new();
         self.group_statics(p, &p.root, &mut statics);
         let mut views = Vec::new();
-        self.group_views(p, &names, &p.root, &mut views);
+        self.group_views(p, &p.root, &mut views);
         let (pid, title, code, structure) = (&p.id, &p.title, &p.code, &p.structure);
         let event = opt_str(p.event.as_deref());
         let segs = p.segments.iter().map(|s| self.segment_constraints(s));
-        let root_accessors = self.accessors(p, &names, &p.root, quote! { self.0.root() }, quote! { '_ });
-        let builders = self.profile_builders(p, &|path| names.group(path).to_string());
+        let root_accessors = self.accessors(p, &p.root, quote! { self.0.root() }, quote! { '_ });
+        let builders = self.profile_builders(p);
         let doc = format!(" {title} · {code}^{}^{structure} · spec/{}", p.event.as_deref().unwrap_or("*"), p.file);
         quote! {
             #(#statics)*
@@ -259,12 +211,12 @@ impl Emit<'_> {
         }
     }
 
-    fn group_views(&self, p: &Profile, names: &Names, g: &Group, out: &mut Vec<TokenStream>) {
+    fn group_views(&self, p: &Profile, g: &Group, out: &mut Vec<TokenStream>) {
         let rt = &self.rt;
         for c in &g.children {
             let Node::Group(inner) = c else { continue };
-            let ty = names.group(&inner.path);
-            let accessors = self.accessors(p, names, inner, quote! { self.0 }, quote! { 'm });
+            let ty = format_ident!("{}", inner.rust);
+            let accessors = self.accessors(p, inner, quote! { self.0 }, quote! { 'm });
             let doc = format!(" {} · {} · {} · {} · spec/{}#{}", inner.path, inner.usage.code(), card(inner.min, inner.max), inner.src, p.file, inner.pointer);
             out.push(quote! {
                 #[doc = #doc]
@@ -277,16 +229,16 @@ impl Emit<'_> {
                 }
             });
             for s in &inner.slices {
-                out.push(self.slice_view(p, names, inner, s));
+                out.push(self.slice_view(p, inner, s));
             }
-            self.group_views(p, names, inner, out);
+            self.group_views(p, inner, out);
         }
     }
 
-    fn slice_view(&self, p: &Profile, names: &Names, g: &Group, s: &Slice) -> TokenStream {
+    fn slice_view(&self, p: &Profile, g: &Group, s: &Slice) -> TokenStream {
         let rt = &self.rt;
-        let ty = names.slice(&s.name);
-        let gty = names.group(&g.path);
+        let ty = format_ident!("{}", s.rust);
+        let gty = format_ident!("{}", g.rust);
         let st = slice_static(&s.name);
         let value = s.value_type.as_ref().map(|v| {
             let vty = format_ident!("{}", self.model.datatypes.get(v).map(|d| d.rust.as_str()).unwrap_or("St"));
@@ -318,10 +270,9 @@ impl Emit<'_> {
     }
 
     /// Accessors for the children of `g`: the usage/cardinality → Rust type contract.
-    fn accessors(&self, p: &Profile, names: &Names, g: &Group, view: TokenStream, lt: TokenStream) -> TokenStream {
+    fn accessors(&self, p: &Profile, g: &Group, view: TokenStream, lt: TokenStream) -> TokenStream {
         let rt = &self.rt;
         let mut out = Vec::new();
-        let mut taken: BTreeSet<String> = BTreeSet::new();
         for (slot, c) in g.children.iter().enumerate() {
             let slot = slot as u16;
             let repeated = c.max() > 1;
@@ -331,44 +282,42 @@ impl Emit<'_> {
                     let sty = format_ident!("{}", seg.map(|x| x.rust.as_str()).unwrap_or("Msh"));
                     let path = if g.path.is_empty() { s.id.clone() } else { format!("{}/{}", g.path, s.id) };
                     let doc = format!(" {path} · {} · {} · {} · spec/{}#{}", s.usage.code(), card(s.min, s.max), s.src, p.file, s.pointer);
-                    let (m, body, ret) = if repeated {
-                        let m = names::plural(&s.ident);
-                        (m, quote! { #view.segments(#slot) }, quote! { impl ::core::iter::Iterator<Item = super::segments::#sty<#lt>> + #lt })
+                    let (body, ret) = if repeated {
+                        (quote! { #view.segments(#slot) }, quote! { impl ::core::iter::Iterator<Item = super::segments::#sty<#lt>> + #lt })
                     } else if s.min > 0 {
-                        (s.ident.clone(), quote! { #view.required_segment(#slot, #path) }, quote! { ::core::result::Result<super::segments::#sty<#lt>, #rt::typed::Missing> })
+                        (quote! { #view.required_segment(#slot, #path) }, quote! { ::core::result::Result<super::segments::#sty<#lt>, #rt::typed::Missing> })
                     } else {
-                        (s.ident.clone(), quote! { #view.segment(#slot) }, quote! { ::core::option::Option<super::segments::#sty<#lt>> })
+                        (quote! { #view.segment(#slot) }, quote! { ::core::option::Option<super::segments::#sty<#lt>> })
                     };
-                    let m = unique(&mut taken, m);
+                    let m = format_ident!("{}", s.accessor);
                     out.push(quote! { #[doc = #doc] pub fn #m(&self) -> #ret { #body } });
                 }
                 Node::Group(inner) => {
-                    let gty = names.group(&inner.path);
+                    let gty = format_ident!("{}", inner.rust);
                     let path = inner.path.clone();
                     let doc = format!(" {path} · {} · {} · {} · spec/{}#{}", inner.usage.code(), card(inner.min, inner.max), inner.src, p.file, inner.pointer);
-                    let (m, body, ret) = if repeated {
-                        (names::plural(&inner.ident), quote! { #view.groups(#slot).map(#gty) }, quote! { impl ::core::iter::Iterator<Item = #gty<#lt>> + #lt })
+                    let (body, ret) = if repeated {
+                        (quote! { #view.groups(#slot).map(#gty) }, quote! { impl ::core::iter::Iterator<Item = #gty<#lt>> + #lt })
                     } else if inner.min > 0 {
-                        (inner.ident.clone(), quote! { #view.required_group(#slot, #path).map(#gty) }, quote! { ::core::result::Result<#gty<#lt>, #rt::typed::Missing> })
+                        (quote! { #view.required_group(#slot, #path).map(#gty) }, quote! { ::core::result::Result<#gty<#lt>, #rt::typed::Missing> })
                     } else {
-                        (inner.ident.clone(), quote! { #view.group(#slot).map(#gty) }, quote! { ::core::option::Option<#gty<#lt>> })
+                        (quote! { #view.group(#slot).map(#gty) }, quote! { ::core::option::Option<#gty<#lt>> })
                     };
-                    let m = unique(&mut taken, m);
+                    let m = format_ident!("{}", inner.accessor);
                     out.push(quote! { #[doc = #doc] pub fn #m(&self) -> #ret { #body } });
                     for s in &inner.slices {
-                        let sty = names.slice(&s.name);
+                        let sty = format_ident!("{}", s.rust);
                         let st = slice_static(&s.name);
                         let spath = format!("{path}:{}", s.name);
                         let doc = format!(" {} ({}) · {} · {} · {} · spec/{}#{}", spath, s.title, s.usage.code(), card(s.min, s.max), s.src, p.file, s.pointer);
-                        let slice_repeated = s.max > 1;
-                        let (m, body, ret) = if slice_repeated {
-                            (names::plural(&s.name), quote! { #view.slice(#slot, &#st).map(#gty).map(#sty) }, quote! { impl ::core::iter::Iterator<Item = #sty<#lt>> + #lt })
+                        let (body, ret) = if s.max > 1 {
+                            (quote! { #view.slice(#slot, &#st).map(#gty).map(#sty) }, quote! { impl ::core::iter::Iterator<Item = #sty<#lt>> + #lt })
                         } else if s.min > 0 {
-                            (s.name.clone(), quote! { #view.required_slice(#slot, &#st, #spath).map(#gty).map(#sty) }, quote! { ::core::result::Result<#sty<#lt>, #rt::typed::Missing> })
+                            (quote! { #view.required_slice(#slot, &#st, #spath).map(#gty).map(#sty) }, quote! { ::core::result::Result<#sty<#lt>, #rt::typed::Missing> })
                         } else {
-                            (s.name.clone(), quote! { #view.slice(#slot, &#st).next().map(#gty).map(#sty) }, quote! { ::core::option::Option<#sty<#lt>> })
+                            (quote! { #view.slice(#slot, &#st).next().map(#gty).map(#sty) }, quote! { ::core::option::Option<#sty<#lt>> })
                         };
-                        let m = unique(&mut taken, names::snake(&m));
+                        let m = format_ident!("{}", s.accessor);
                         out.push(quote! { #[doc = #doc] pub fn #m(&self) -> #ret { #body } });
                     }
                 }
