@@ -1,6 +1,7 @@
 //! Shared fixtures for the workspace's tests: the project's own messages
 //! (`tests/fixtures/`) and the guide's examples (`../shared/ig/teleradiologie/examples/`).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The project's own fixture folder.
@@ -30,7 +31,13 @@ pub fn guide_examples_dir() -> Option<PathBuf> {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("CI=true but the guide's examples are missing at {}", dir.display());
     }
-    eprintln!("SKIPPED: the guide's examples are not at {} (../shared missing); this check did not run", dir.display());
+    // Written to the stderr handle itself, not through eprintln!, which the test harness
+    // captures and hides for passing tests: a skip must be seen.
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED: the guide's examples are not at {} (../shared missing); this check did not run",
+        dir.display()
+    );
     None
 }
 
