@@ -281,6 +281,7 @@ pub fn load(spec_dir: &Path, profiles_wanted: Option<&[String]>) -> Result<Model
     }
     model.files = cx.files.clone();
     model.files.sort();
+    model.files.dedup();
     cx.errors.into_result(model)
 }
 
@@ -474,6 +475,20 @@ impl Cx {
         common_hand: Option<&ProfileHandFile>,
         model: &Model,
     ) -> Option<Profile> {
+        let mut t = t;
+        // Hand choices on the structure and on slices are applied to the tables' spec before it
+        // is checked, so that the checks and the folding of usage see the final values.
+        let mut hand_slices: Vec<(String, String, SliceSpec)> = Vec::new();
+        if let Some((hf, h)) = &hand {
+            self.structure_overrides(hf, &h.structure_overrides, &mut t.structure);
+            self.slice_overrides(hf, &h.slice_overrides, &mut t.slices);
+            for (i, sl) in h.slices.iter().enumerate() {
+                let p = format!("/slices/{i}");
+                if let Some(resolved) = self.resolve_reuse(hf, &p, sl) {
+                    hand_slices.push((hf.clone(), p, resolved));
+                }
+            }
+        }
         let expected = file.trim_start_matches("telerad/").trim_end_matches(".tables.json");
         if t.profile != expected {
             self.errors.push(file, "/profile", format!("profile `{}` does not match its file name (`{expected}`)", t.profile));
@@ -533,12 +548,12 @@ impl Cx {
             self.overrides(hf, &h.overrides, &mut segments, model);
         }
 
-        for (i, sl) in t.slices.iter().enumerate() {
-            let p = format!("/slices/{i}");
-            let slice = self.slice(file, &p, sl, model);
+        let table_slices = t.slices.iter().enumerate().map(|(i, sl)| (file.to_owned(), format!("/slices/{i}"), sl.clone()));
+        for (f, p, sl) in table_slices.collect::<Vec<_>>().into_iter().chain(hand_slices) {
+            let slice = self.slice(&f, &p, &sl, model);
             match find_group_mut(&mut root, &sl.group) {
                 Some(g) => g.slices.push(slice),
-                None => self.errors.push(file, format!("{p}/group"), format!("no group `{}` in this profile's structure", sl.group)),
+                None => self.errors.push(&f, format!("{p}/group"), format!("no group `{}` in this profile's structure", sl.group)),
             }
         }
         let mut slice_names: Vec<String> = Vec::new();
@@ -561,6 +576,90 @@ impl Cx {
             root,
             segments,
         })
+    }
+
+    fn structure_overrides(&mut self, file: &str, list: &[StructureOverrideSpec], structure: &mut [ElementSpec]) {
+        for (i, o) in list.iter().enumerate() {
+            let p = format!("/structure_overrides/{i}");
+            let Some(e) = find_element_mut(structure, &o.path) else {
+                self.errors.push(file, format!("{p}/path"), format!("no segment or group `{}` in the structure", o.path));
+                continue;
+            };
+            if let Some(u) = &o.usage {
+                e.usage = u.clone();
+            }
+            if let Some(m) = o.min {
+                e.min = m;
+            }
+            if let Some(m) = &o.max {
+                e.max = m.clone();
+            }
+            if let Some(src) = &o.src {
+                e.src = Some(src.clone());
+            }
+        }
+    }
+
+    fn slice_overrides(&mut self, file: &str, list: &[SliceOverrideSpec], slices: &mut [SliceSpec]) {
+        for (i, o) in list.iter().enumerate() {
+            let Some(sl) = slices.iter_mut().find(|s| s.name == o.slice) else {
+                self.errors.push(file, format!("/slice_overrides/{i}/slice"), format!("no slice `{}` in the tables file", o.slice));
+                continue;
+            };
+            if let Some(u) = &o.usage {
+                sl.usage = u.clone();
+            }
+            if let Some(m) = o.min {
+                sl.min = m;
+            }
+            if let Some(m) = &o.max {
+                sl.max = m.clone();
+            }
+            if let Some(title) = &o.title {
+                sl.title = Some(title.clone());
+            }
+        }
+    }
+
+    /// A hand slice, with `reuse` resolved: the other profile's slice (from its tables file)
+    /// with this entry's identity and cardinality, and its `overrides` applied.
+    fn resolve_reuse(&mut self, file: &str, p: &str, sl: &SliceSpec) -> Option<SliceSpec> {
+        let Some(reuse) = &sl.reuse else { return Some(sl.clone()) };
+        let other_file = format!("telerad/{}.tables.json", reuse.profile);
+        if !self.dir.join(&other_file).is_file() {
+            self.errors.push(file, format!("{p}/reuse/profile"), format!("no profile `{}` to reuse a slice from", reuse.profile));
+            return None;
+        }
+        let other = self.read::<ProfileTablesFile>(&other_file)?;
+        let Some(base) = other.slices.into_iter().find(|s| s.name == reuse.slice) else {
+            self.errors.push(file, format!("{p}/reuse/slice"), format!("profile `{}` has no slice `{}`", reuse.profile, reuse.slice));
+            return None;
+        };
+        let mut out = base;
+        out.group = sl.group.clone();
+        out.name = sl.name.clone();
+        out.title = sl.title.clone().or(out.title);
+        out.usage = sl.usage.clone();
+        out.min = sl.min;
+        out.max = sl.max.clone();
+        out.src = sl.src.clone().or(out.src);
+        out.reuse = None;
+        for (i, o) in sl.overrides.iter().enumerate() {
+            let Some(seg) = parse_path(&o.path).map(|x| x.segment) else {
+                self.errors.push(file, format!("{p}/overrides/{i}/path"), format!("`{}` is not an element path", o.path));
+                continue;
+            };
+            let Some(sc) = out.segments.iter_mut().find(|s| s.segment == seg) else {
+                self.errors.push(file, format!("{p}/overrides/{i}/path"), format!("the reused slice constrains no {seg}"));
+                continue;
+            };
+            match sc.elements.iter_mut().find(|e| e.path == o.path) {
+                Some(e) => *e = o.clone(),
+                None => sc.elements.push(o.clone()),
+            }
+        }
+        out.overrides = Vec::new();
+        Some(out)
     }
 
     fn children(&mut self, file: &str, pointer: &str, parent_path: &str, elems: &[ElementSpec], model: &Model) -> Vec<Node> {
@@ -876,6 +975,23 @@ fn compute_first(g: &mut Group) {
     first.sort();
     first.dedup();
     g.first = first;
+}
+
+/// The structure element at a path of group names ending with a group or segment name.
+fn find_element_mut<'e>(elems: &'e mut [ElementSpec], path: &str) -> Option<&'e mut ElementSpec> {
+    let (head, rest) = match path.split_once('/') {
+        Some((h, r)) => (h, Some(r)),
+        None => (path, None),
+    };
+    let name_of = |e: &ElementSpec| e.segment.clone().or_else(|| e.group.clone()).or_else(|| e.choice.clone());
+    let e = elems.iter_mut().find(|e| name_of(e).as_deref() == Some(head))?;
+    match rest {
+        None => Some(e),
+        Some(r) => {
+            let kids = if e.choice.is_some() { &mut e.alternatives } else { &mut e.children };
+            find_element_mut(kids, r)
+        }
+    }
 }
 
 fn find_group_mut<'g>(g: &'g mut Group, path: &str) -> Option<&'g mut Group> {

@@ -101,7 +101,7 @@ pub struct TableValueSpec {
 
 /// An element of a structure: exactly one of `segment`, `group`, `choice` is set (checked by
 /// the model, so that a mistake is reported with its pointer rather than as a serde mismatch).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ElementSpec {
     #[serde(default)]
@@ -149,7 +149,7 @@ pub struct ProfileTablesFile {
     pub slices: Vec<SliceSpec>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct SegmentConstraintSpec {
     pub segment: String,
     /// Limits the constraints to the occurrences directly in this group (`ORDER/ORDER_DETAIL`).
@@ -202,7 +202,7 @@ pub struct ElementConstraintSpec {
     pub extra: BTreeMap<String, serde_json::Value>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct DiscriminatorSpec {
     pub path: String,
     #[serde(default)]
@@ -211,7 +211,7 @@ pub struct DiscriminatorSpec {
     pub pattern: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct SliceSpec {
     pub group: String,
     pub name: String,
@@ -226,6 +226,52 @@ pub struct SliceSpec {
     pub discriminator: Vec<DiscriminatorSpec>,
     #[serde(default)]
     pub segments: Vec<SegmentConstraintSpec>,
+    /// Hand files only: start from another profile's slice …
+    #[serde(default)]
+    pub reuse: Option<ReuseSpec>,
+    /// … and change these elements of its segment constraints.
+    #[serde(default)]
+    pub overrides: Vec<ElementConstraintSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReuseSpec {
+    pub profile: String,
+    pub slice: String,
+}
+
+/// A hand choice on a structure element (`ORDER/ORDER_DETAIL/OBSERVATION`, `ORDER/ORC`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct StructureOverrideSpec {
+    pub path: String,
+    #[serde(default)]
+    pub usage: Option<String>,
+    #[serde(default)]
+    pub min: Option<u32>,
+    #[serde(default)]
+    pub max: Option<MaxSpec>,
+    #[serde(default)]
+    pub src: Option<String>,
+    #[serde(default)]
+    pub erratum: Option<String>,
+}
+
+/// A hand choice on a slice of the tables file.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SliceOverrideSpec {
+    pub slice: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub usage: Option<String>,
+    #[serde(default)]
+    pub min: Option<u32>,
+    #[serde(default)]
+    pub max: Option<MaxSpec>,
+    #[serde(default)]
+    pub src: Option<String>,
+    #[serde(default)]
+    pub erratum: Option<String>,
 }
 
 /// The hand-kept part of a profile. Only `overrides` changes the typed API; the rest is
@@ -235,6 +281,12 @@ pub struct ProfileHandFile {
     pub profile: String,
     #[serde(default)]
     pub overrides: Vec<ElementConstraintSpec>,
+    #[serde(default)]
+    pub structure_overrides: Vec<StructureOverrideSpec>,
+    #[serde(default)]
+    pub slice_overrides: Vec<SliceOverrideSpec>,
+    #[serde(default)]
+    pub slices: Vec<SliceSpec>,
     #[serde(flatten)]
     pub rest: BTreeMap<String, serde_json::Value>,
 }
