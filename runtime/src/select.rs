@@ -17,22 +17,22 @@ pub struct NoProfile {
 }
 
 /// The allowed ORC-1 codes of a profile, empty when the profile does not constrain ORC-1.
-pub fn order_controls(def: &MessageDef) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    for s in def.segments.iter().filter(|s| s.segment == "ORC") {
-        for e in s.elements.iter().filter(|e| e.field == 1 && e.component.is_none()) {
-            out.extend(e.fixed);
-            out.extend(e.values.iter().copied());
-        }
-    }
-    out
+pub fn order_controls(def: &MessageDef) -> impl Iterator<Item = &'static str> {
+    def.segments
+        .iter()
+        .filter(|s| s.segment == "ORC")
+        .flat_map(|s| s.elements.iter())
+        .filter(|e| e.field == 1 && e.component.is_none())
+        .flat_map(|e| e.fixed.into_iter().chain(e.values.iter().copied()))
 }
 
+/// Runs on every typed parse, so it reads the header in place and allocates only to report.
 pub fn profile(message: &Message<'_>, registry: &Registry) -> Result<&'static MessageDef, NoProfile> {
     let msh9 = message.segment(0).map(|s| s.field(9));
-    let code = msh9.map(|f| f.component(1).text().into_owned()).unwrap_or_default();
-    let event = msh9.map(|f| f.component(2).text().into_owned()).unwrap_or_default();
-    let orc1 = message.segments_by_id("ORC").next().map(|s| s.field(1).text().trim().to_owned());
+    let code = msh9.map(|f| f.component(1).text()).unwrap_or_default();
+    let event = msh9.map(|f| f.component(2).text()).unwrap_or_default();
+    let orc1 = message.segments_by_id("ORC").next().map(|s| s.field(1).text());
+    let orc1 = orc1.as_deref().map(str::trim);
     registry
         .profiles
         .iter()
@@ -44,12 +44,12 @@ pub fn profile(message: &Message<'_>, registry: &Registry) -> Result<&'static Me
                     // Without any ORC (a header-only message) ORC-1 cannot decide: the first
                     // profile of the message type is taken, and validation reports the
                     // missing ORDER.
-                    let allowed = order_controls(p);
-                    allowed.is_empty() || orc1.as_deref().is_none_or(|c| allowed.contains(&c))
+                    let mut allowed = order_controls(p).peekable();
+                    allowed.peek().is_none() || orc1.is_none_or(|c| allowed.any(|a| a == c))
                 }
         })
         .ok_or_else(|| NoProfile {
             message_type: msh9.map(|f| f.text().into_owned()).unwrap_or_default(),
-            order_control: orc1,
+            order_control: orc1.map(str::to_owned),
         })
 }
