@@ -174,6 +174,8 @@ pub struct SegmentRef {
 #[derive(Debug)]
 pub struct Slice {
     pub name: String,
+    /// The spec file the slice is defined in (a tables file, or a hand file for hand slices).
+    pub file: String,
     /// The view type's name, unique within the profile (set by `naming`).
     pub rust: String,
     /// The accessor on the group that holds the sliced group (set by `naming`).
@@ -585,17 +587,14 @@ impl Cx {
                 self.errors.push(file, format!("{p}/path"), format!("no segment or group `{}` in the structure", o.path));
                 continue;
             };
-            if let Some(u) = &o.usage {
-                e.usage = u.clone();
+            if o.usage.is_some() {
+                e.usage = o.usage.clone();
             }
-            if let Some(m) = o.min {
-                e.min = m;
+            if o.min.is_some() {
+                e.min = o.min;
             }
-            if let Some(m) = &o.max {
-                e.max = m.clone();
-            }
-            if let Some(src) = &o.src {
-                e.src = Some(src.clone());
+            if o.max.is_some() {
+                e.max = o.max.clone();
             }
         }
     }
@@ -671,9 +670,17 @@ impl Cx {
                 self.errors.push(file, &p, "an element has exactly one of `segment`, `group`, `choice`");
                 continue;
             }
-            let mut usage = self.usage(file, &format!("{p}/usage"), &e.usage);
-            let mut max = self.max(file, &format!("{p}/max"), &e.max);
-            let mut min = e.min;
+            let (Some(usage), Some(max), Some(min)) = (&e.usage, &e.max, e.min) else {
+                let missing: Vec<&str> = [("usage", e.usage.is_none()), ("min", e.min.is_none()), ("max", e.max.is_none())]
+                    .into_iter()
+                    .filter_map(|(k, absent)| absent.then_some(k))
+                    .collect();
+                self.errors.push(file, &p, format!("no {} (the tables gave none readable): a hand `structure_overrides` entry must supply it", missing.join(", ")));
+                continue;
+            };
+            let mut usage = self.usage(file, &format!("{p}/usage"), usage);
+            let mut max = self.max(file, &format!("{p}/max"), max);
+            let mut min = min;
             if max < min {
                 self.errors.push(file, format!("{p}/max"), format!("max {max} is below min {min}"));
             }
@@ -770,7 +777,11 @@ impl Cx {
             let Some(c) = self.element(file, &p, e, None, model) else { continue };
             let seg = c.path.segment.clone();
             match segments.iter_mut().rev().find(|s| s.segment == seg) {
-                Some(s) => s.elements.push(c),
+                // The hand file wins: an element the tables constrain is replaced whole.
+                Some(s) => match s.elements.iter_mut().find(|e| e.path == c.path) {
+                    Some(e) => *e = c,
+                    None => s.elements.push(c),
+                },
                 None => segments.push(SegmentConstraints {
                     segment: seg,
                     group: None,
@@ -899,6 +910,7 @@ impl Cx {
         Slice {
             rust: names::camel(&s.name),
             accessor: String::new(),
+            file: file.to_owned(),
             name: s.name.clone(),
             title: s.title.clone().unwrap_or_else(|| s.name.clone()),
             usage,

@@ -110,9 +110,14 @@ pub struct ElementSpec {
     pub group: Option<String>,
     #[serde(default)]
     pub choice: Option<String>,
-    pub usage: String,
-    pub min: u32,
-    pub max: MaxSpec,
+    /// Absent when the extractor could not read the cell; a hand `structure_overrides` entry
+    /// must then supply it (the model reports it otherwise).
+    #[serde(default)]
+    pub usage: Option<String>,
+    #[serde(default)]
+    pub min: Option<u32>,
+    #[serde(default)]
+    pub max: Option<MaxSpec>,
     #[serde(default)]
     pub src: Option<String>,
     #[serde(default)]

@@ -24,6 +24,29 @@ enum Command {
         #[arg(long, default_value = "::hl7_runtime")]
         runtime_path: String,
     },
+    /// Read the guide's pages (IG/input/pagecontent) into the table-derived spec files.
+    Extract {
+        /// Root of a copy of the guide's repository (holds input/pagecontent/).
+        #[arg(long)]
+        ig: PathBuf,
+        /// The folder that receives telerad/*.tables.json (e.g. a copy of spec/).
+        #[arg(long)]
+        out: PathBuf,
+        /// Exit 1 when a cell could not be interpreted (it is always reported).
+        #[arg(long)]
+        strict: bool,
+    },
+    /// What changed between two spec folders, in HL7 terms and for the generated API.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Exit 3 when a change breaks the generated API.
+        #[arg(long)]
+        fail_on_breaking: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -38,5 +61,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Extract { ig, out, strict } => hl7_spec_tools::extract::run(&ig, &out, strict),
+        Command::Diff { old, new, json, fail_on_breaking } => hl7_spec_tools::diff::run(&old, &new, json, fail_on_breaking),
     }
 }

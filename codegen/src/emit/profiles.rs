@@ -105,7 +105,7 @@ impl Emit<'_> {
         let first = &g.first;
         let slices = g.slices.iter().map(|s| {
             let st = slice_static(&s.name);
-            out.push(self.slice_static(p, s));
+            out.push(self.slice_static(s));
             quote! { &#st }
         });
         let slices: Vec<TokenStream> = slices.collect();
@@ -120,7 +120,7 @@ impl Emit<'_> {
         });
     }
 
-    fn slice_static(&self, p: &Profile, s: &Slice) -> TokenStream {
+    fn slice_static(&self, s: &Slice) -> TokenStream {
         let rt = &self.rt;
         let st = slice_static(&s.name);
         let (name, title) = (&s.name, &s.title);
@@ -145,7 +145,7 @@ impl Emit<'_> {
             }
             None => quote! { ::core::option::Option::None },
         };
-        let src = format!("{} · spec/{}#{}", s.src, p.file, s.pointer);
+        let src = format!("{} · spec/{}#{}", s.src, s.file, s.pointer);
         quote! {
             /// A slice of the guide: see `DEF`.
             pub static #st: #rt::meta::SliceDef = #rt::meta::SliceDef {
@@ -229,13 +229,13 @@ impl Emit<'_> {
                 }
             });
             for s in &inner.slices {
-                out.push(self.slice_view(p, inner, s));
+                out.push(self.slice_view(inner, s));
             }
             self.group_views(p, inner, out);
         }
     }
 
-    fn slice_view(&self, p: &Profile, g: &Group, s: &Slice) -> TokenStream {
+    fn slice_view(&self, g: &Group, s: &Slice) -> TokenStream {
         let rt = &self.rt;
         let ty = format_ident!("{}", s.rust);
         let gty = format_ident!("{}", g.rust);
@@ -250,7 +250,7 @@ impl Emit<'_> {
                 }
             }
         });
-        let doc = format!(" Slice `{}` of {} ({}) · {} · {} · {} · spec/{}#{}", s.name, g.path, s.title, s.usage.code(), card(s.min, s.max), s.src, p.file, s.pointer);
+        let doc = format!(" Slice `{}` of {} ({}) · {} · {} · {} · spec/{}#{}", s.name, g.path, s.title, s.usage.code(), card(s.min, s.max), s.src, s.file, s.pointer);
         quote! {
             #[doc = #doc]
             #[derive(Clone, Copy, Debug)]
@@ -309,7 +309,7 @@ impl Emit<'_> {
                         let sty = format_ident!("{}", s.rust);
                         let st = slice_static(&s.name);
                         let spath = format!("{path}:{}", s.name);
-                        let doc = format!(" {} ({}) · {} · {} · {} · spec/{}#{}", spath, s.title, s.usage.code(), card(s.min, s.max), s.src, p.file, s.pointer);
+                        let doc = format!(" {} ({}) · {} · {} · {} · spec/{}#{}", spath, s.title, s.usage.code(), card(s.min, s.max), s.src, s.file, s.pointer);
                         let (body, ret) = if s.max > 1 {
                             (quote! { #view.slice(#slot, &#st).map(#gty).map(#sty) }, quote! { impl ::core::iter::Iterator<Item = #sty<#lt>> + #lt })
                         } else if s.min > 0 {

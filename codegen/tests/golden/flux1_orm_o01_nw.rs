@@ -1706,9 +1706,9 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
         ::hl7_runtime::meta::SegmentConstraints {
             segment: "MSH",
             group: ::core::option::Option::None,
-            usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-            min: ::core::option::Option::Some(1u32),
-            max: ::core::option::Option::Some(1u32),
+            usage: ::core::option::Option::None,
+            min: ::core::option::Option::None,
+            max: ::core::option::Option::None,
             elements: &[
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-1",
@@ -2004,9 +2004,9 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
         ::hl7_runtime::meta::SegmentConstraints {
             segment: "PID",
             group: ::core::option::Option::None,
-            usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-            min: ::core::option::Option::Some(1u32),
-            max: ::core::option::Option::Some(1u32),
+            usage: ::core::option::Option::None,
+            min: ::core::option::Option::None,
+            max: ::core::option::Option::None,
             elements: &[
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-3",
@@ -2078,9 +2078,9 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
         ::hl7_runtime::meta::SegmentConstraints {
             segment: "PV1",
             group: ::core::option::Option::None,
-            usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-            min: ::core::option::Option::Some(1u32),
-            max: ::core::option::Option::Some(1u32),
+            usage: ::core::option::Option::None,
+            min: ::core::option::Option::None,
+            max: ::core::option::Option::None,
             elements: &[
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PV1-2",

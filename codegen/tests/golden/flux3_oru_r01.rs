@@ -642,9 +642,9 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
         ::hl7_runtime::meta::SegmentConstraints {
             segment: "MSH",
             group: ::core::option::Option::None,
-            usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-            min: ::core::option::Option::Some(1u32),
-            max: ::core::option::Option::Some(1u32),
+            usage: ::core::option::Option::None,
+            min: ::core::option::Option::None,
+            max: ::core::option::Option::None,
             elements: &[
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-1",
@@ -940,9 +940,9 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
         ::hl7_runtime::meta::SegmentConstraints {
             segment: "PID",
             group: ::core::option::Option::None,
-            usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-            min: ::core::option::Option::Some(1u32),
-            max: ::core::option::Option::Some(1u32),
+            usage: ::core::option::Option::None,
+            min: ::core::option::Option::None,
+            max: ::core::option::Option::None,
             elements: &[
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-3",
@@ -1014,9 +1014,9 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
         ::hl7_runtime::meta::SegmentConstraints {
             segment: "PV1",
             group: ::core::option::Option::None,
-            usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-            min: ::core::option::Option::Some(1u32),
-            max: ::core::option::Option::Some(1u32),
+            usage: ::core::option::Option::None,
+            min: ::core::option::Option::None,
+            max: ::core::option::Option::None,
             elements: &[
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PV1-2",

@@ -534,6 +534,949 @@ pub static SLICE_PROCEDURE_CODE: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::
     src: "st_flux4.md#t6.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/1",
 };
 /// A slice of the guide: see `DEF`.
+pub static SLICE_ADMINISTERED_PRODUCT_CODE: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::meta::SliceDef {
+    name: "administered_product_code",
+    title: "Groupe OBSERVATION – Type de produit",
+    usage: ::hl7_runtime::meta::Usage::C,
+    min: 0u32,
+    max: 4294967295u32,
+    discriminator: &[
+        ::hl7_runtime::meta::Discriminator::Value {
+            path: "OBX-3.1",
+            field: 3u16,
+            component: ::core::option::Option::Some(1u16),
+            value: "PRODUIT_ADMINISTRE",
+        },
+        ::hl7_runtime::meta::Discriminator::SubIdSuffix {
+            path: "OBX-4",
+            field: 4u16,
+            suffix: 1u32,
+        },
+    ],
+    segments: &[
+        ::hl7_runtime::meta::SegmentConstraints {
+            segment: "OBX",
+            group: ::core::option::Option::None,
+            usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+            min: ::core::option::Option::Some(1u32),
+            max: ::core::option::Option::Some(1u32),
+            elements: &[
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-1",
+                    field: 1u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t7.r4",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-2",
+                    field: 2u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::Some("CE"),
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t7.r5",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-3",
+                    field: 3u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t7.r6",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-3.1",
+                    field: 3u16,
+                    component: ::core::option::Option::Some(1u16),
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::Some("PRODUIT_ADMINISTRE"),
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::Some("TLR_OBSERVATION"),
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t7.r7",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-3.2",
+                    field: 3u16,
+                    component: ::core::option::Option::Some(2u16),
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t7.r8",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-3.3",
+                    field: 3u16,
+                    component: ::core::option::Option::Some(3u16),
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t7.r9",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-4",
+                    field: 4u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t7.r10",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-5",
+                    field: 5u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::Some("CE"),
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t7.r11",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-5.1",
+                    field: 5u16,
+                    component: ::core::option::Option::Some(1u16),
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &["V09", "V10"],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t7.r12",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-5.3",
+                    field: 5u16,
+                    component: ::core::option::Option::Some(3u16),
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::Some("ATC"),
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t7.r13",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-11",
+                    field: 11u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::Some("F"),
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t7.r14",
+                },
+            ],
+            src: "st_flux4.md#t7.r3",
+        },
+    ],
+    value_type: ::core::option::Option::Some(&super::datatypes::DT_CE),
+    src: "st_flux4.md#t7.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/2",
+};
+/// A slice of the guide: see `DEF`.
+pub static SLICE_ADMINISTERED_PRODUCT_LOT: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::meta::SliceDef {
+    name: "administered_product_lot",
+    title: "Groupe OBSERVATION – Numéro de lot",
+    usage: ::hl7_runtime::meta::Usage::C,
+    min: 0u32,
+    max: 4294967295u32,
+    discriminator: &[
+        ::hl7_runtime::meta::Discriminator::Value {
+            path: "OBX-3.1",
+            field: 3u16,
+            component: ::core::option::Option::Some(1u16),
+            value: "PRODUIT_ADMINISTRE",
+        },
+        ::hl7_runtime::meta::Discriminator::SubIdSuffix {
+            path: "OBX-4",
+            field: 4u16,
+            suffix: 2u32,
+        },
+    ],
+    segments: &[
+        ::hl7_runtime::meta::SegmentConstraints {
+            segment: "OBX",
+            group: ::core::option::Option::None,
+            usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+            min: ::core::option::Option::Some(1u32),
+            max: ::core::option::Option::Some(1u32),
+            elements: &[
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-1",
+                    field: 1u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t8.r4",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-2",
+                    field: 2u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::Some("NM"),
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t8.r5",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-3",
+                    field: 3u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t8.r6",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-3.1",
+                    field: 3u16,
+                    component: ::core::option::Option::Some(1u16),
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::Some("PRODUIT_ADMINISTRE"),
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::Some("TLR_OBSERVATION"),
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t8.r7",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-3.2",
+                    field: 3u16,
+                    component: ::core::option::Option::Some(2u16),
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t8.r8",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-3.3",
+                    field: 3u16,
+                    component: ::core::option::Option::Some(3u16),
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t8.r9",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-4",
+                    field: 4u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t8.r10",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-5",
+                    field: 5u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::Some("NM"),
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t8.r11",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-11",
+                    field: 11u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::Some("F"),
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t8.r12",
+                },
+            ],
+            src: "st_flux4.md#t8.r3",
+        },
+    ],
+    value_type: ::core::option::Option::Some(&super::datatypes::DT_NM),
+    src: "st_flux4.md#t8.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/3",
+};
+/// A slice of the guide: see `DEF`.
+pub static SLICE_ADMINISTERED_PRODUCT_QUANTITY: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::meta::SliceDef {
+    name: "administered_product_quantity",
+    title: "Groupe OBSERVATION – Quantité de produit administré",
+    usage: ::hl7_runtime::meta::Usage::O,
+    min: 0u32,
+    max: 4294967295u32,
+    discriminator: &[
+        ::hl7_runtime::meta::Discriminator::Value {
+            path: "OBX-3.1",
+            field: 3u16,
+            component: ::core::option::Option::Some(1u16),
+            value: "PRODUIT_ADMINISTRE",
+        },
+        ::hl7_runtime::meta::Discriminator::SubIdSuffix {
+            path: "OBX-4",
+            field: 4u16,
+            suffix: 3u32,
+        },
+    ],
+    segments: &[
+        ::hl7_runtime::meta::SegmentConstraints {
+            segment: "OBX",
+            group: ::core::option::Option::None,
+            usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+            min: ::core::option::Option::Some(1u32),
+            max: ::core::option::Option::Some(1u32),
+            elements: &[
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-1",
+                    field: 1u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t9.r4",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-2",
+                    field: 2u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::Some("NM"),
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t9.r5",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-3",
+                    field: 3u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t9.r6",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-3.1",
+                    field: 3u16,
+                    component: ::core::option::Option::Some(1u16),
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::Some("PRODUIT_ADMINISTRE"),
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::Some("TLR_OBSERVATION"),
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t9.r7",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-3.2",
+                    field: 3u16,
+                    component: ::core::option::Option::Some(2u16),
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t9.r8",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-3.3",
+                    field: 3u16,
+                    component: ::core::option::Option::Some(3u16),
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t9.r9",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-4",
+                    field: 4u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t9.r10",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-5",
+                    field: 5u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::Some("NM"),
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t9.r11",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-6",
+                    field: 6u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t9.r12",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-11",
+                    field: 11u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::Some("F"),
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t9.r13",
+                },
+            ],
+            src: "st_flux4.md#t9.r3",
+        },
+    ],
+    value_type: ::core::option::Option::Some(&super::datatypes::DT_NM),
+    src: "st_flux4.md#t9.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/4",
+};
+/// A slice of the guide: see `DEF`.
+pub static SLICE_DEVICE_IDENTIFIER: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::meta::SliceDef {
+    name: "device_identifier",
+    title: "Groupe OBSERVATION – Identifiant de l’appareil d’imagerie",
+    usage: ::hl7_runtime::meta::Usage::O,
+    min: 0u32,
+    max: 4294967295u32,
+    discriminator: &[
+        ::hl7_runtime::meta::Discriminator::Value {
+            path: "OBX-3.1",
+            field: 3u16,
+            component: ::core::option::Option::Some(1u16),
+            value: "APPAREIL_IMAGERIE",
+        },
+        ::hl7_runtime::meta::Discriminator::SubIdSuffix {
+            path: "OBX-4",
+            field: 4u16,
+            suffix: 1u32,
+        },
+    ],
+    segments: &[
+        ::hl7_runtime::meta::SegmentConstraints {
+            segment: "OBX",
+            group: ::core::option::Option::None,
+            usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+            min: ::core::option::Option::Some(1u32),
+            max: ::core::option::Option::Some(1u32),
+            elements: &[
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-1",
+                    field: 1u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t10.r4",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-2",
+                    field: 2u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::Some("TX"),
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t10.r5",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-3",
+                    field: 3u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t10.r6",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-3.1",
+                    field: 3u16,
+                    component: ::core::option::Option::Some(1u16),
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::Some("APPAREIL_IMAGERIE"),
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::Some("TLR_OBSERVATION"),
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t10.r7",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-3.2",
+                    field: 3u16,
+                    component: ::core::option::Option::Some(2u16),
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t10.r8",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-3.3",
+                    field: 3u16,
+                    component: ::core::option::Option::Some(3u16),
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t10.r9",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-4",
+                    field: 4u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t10.r10",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-5",
+                    field: 5u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::Some("TX"),
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t10.r11",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-11",
+                    field: 11u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::Some("F"),
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t10.r12",
+                },
+            ],
+            src: "st_flux4.md#t10.r3",
+        },
+    ],
+    value_type: ::core::option::Option::Some(&super::datatypes::DT_TX),
+    src: "st_flux4.md#t10.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/5",
+};
+/// A slice of the guide: see `DEF`.
+pub static SLICE_DEVICE_MODEL: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::meta::SliceDef {
+    name: "device_model",
+    title: "Groupe OBSERVATION – Modèle de l’appareil d’imagerie",
+    usage: ::hl7_runtime::meta::Usage::O,
+    min: 0u32,
+    max: 4294967295u32,
+    discriminator: &[
+        ::hl7_runtime::meta::Discriminator::Value {
+            path: "OBX-3.1",
+            field: 3u16,
+            component: ::core::option::Option::Some(1u16),
+            value: "APPAREIL_IMAGERIE",
+        },
+        ::hl7_runtime::meta::Discriminator::SubIdSuffix {
+            path: "OBX-4",
+            field: 4u16,
+            suffix: 2u32,
+        },
+    ],
+    segments: &[
+        ::hl7_runtime::meta::SegmentConstraints {
+            segment: "OBX",
+            group: ::core::option::Option::None,
+            usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+            min: ::core::option::Option::Some(1u32),
+            max: ::core::option::Option::Some(1u32),
+            elements: &[
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-1",
+                    field: 1u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t11.r4",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-2",
+                    field: 2u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::Some("TX"),
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t11.r5",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-3",
+                    field: 3u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t11.r6",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-3.1",
+                    field: 3u16,
+                    component: ::core::option::Option::Some(1u16),
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::Some("APPAREIL_IMAGERIE"),
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::Some("TLR_OBSERVATION"),
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t11.r7",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-3.2",
+                    field: 3u16,
+                    component: ::core::option::Option::Some(2u16),
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t11.r8",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-3.3",
+                    field: 3u16,
+                    component: ::core::option::Option::Some(3u16),
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t11.r9",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-4",
+                    field: 4u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t11.r10",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-5",
+                    field: 5u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::None,
+                    values: &[],
+                    datatype: ::core::option::Option::Some("TX"),
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t11.r11",
+                },
+                ::hl7_runtime::meta::ElementConstraint {
+                    path: "OBX-11",
+                    field: 11u16,
+                    component: ::core::option::Option::None,
+                    subcomponent: ::core::option::Option::None,
+                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    fixed: ::core::option::Option::Some("F"),
+                    values: &[],
+                    datatype: ::core::option::Option::None,
+                    table: ::core::option::Option::None,
+                    value_set: ::core::option::Option::None,
+                    len: ::core::option::Option::None,
+                    src: "st_flux4.md#t11.r12",
+                },
+            ],
+            src: "st_flux4.md#t11.r3",
+        },
+    ],
+    value_type: ::core::option::Option::Some(&super::datatypes::DT_TX),
+    src: "st_flux4.md#t11.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/6",
+};
+/// A slice of the guide: see `DEF`.
 pub static SLICE_ANATOMICAL_REGION: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::meta::SliceDef {
     name: "anatomical_region",
     title: "Groupe OBSERVATION - Localisation anatomique principale",
@@ -745,7 +1688,7 @@ pub static SLICE_ANATOMICAL_REGION: ::hl7_runtime::meta::SliceDef = ::hl7_runtim
         },
     ],
     value_type: ::core::option::Option::Some(&super::datatypes::DT_CE),
-    src: "st_flux4.md#h:Groupes OBSERVATION - Localisation anatomique · spec/telerad/flux4_omi_o23.tables.json#/slices/2",
+    src: "st_flux4.md#h:Groupes OBSERVATION - Localisation anatomique · spec/telerad/flux4_omi_o23.hand.json#/slices/0",
 };
 /// A slice of the guide: see `DEF`.
 pub static SLICE_TOPOGRAPHIC_PRECISION: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::meta::SliceDef {
@@ -959,7 +1902,7 @@ pub static SLICE_TOPOGRAPHIC_PRECISION: ::hl7_runtime::meta::SliceDef = ::hl7_ru
         },
     ],
     value_type: ::core::option::Option::Some(&super::datatypes::DT_CE),
-    src: "st_flux1.md#t7.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/3",
+    src: "st_flux1.md#t7.r1 · spec/telerad/flux4_omi_o23.hand.json#/slices/1",
 };
 /// A slice of the guide: see `DEF`.
 pub static SLICE_MODALITY: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::meta::SliceDef {
@@ -1226,950 +2169,7 @@ pub static SLICE_MODALITY: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::meta::
         },
     ],
     value_type: ::core::option::Option::Some(&super::datatypes::DT_CE),
-    src: "st_flux4.md#h:Groupe OBSERVATION - Modalité d'imagerie · spec/telerad/flux4_omi_o23.tables.json#/slices/4",
-};
-/// A slice of the guide: see `DEF`.
-pub static SLICE_ADMINISTERED_PRODUCT_CODE: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::meta::SliceDef {
-    name: "administered_product_code",
-    title: "Groupe OBSERVATION – Type de produit",
-    usage: ::hl7_runtime::meta::Usage::C,
-    min: 0u32,
-    max: 4294967295u32,
-    discriminator: &[
-        ::hl7_runtime::meta::Discriminator::Value {
-            path: "OBX-3.1",
-            field: 3u16,
-            component: ::core::option::Option::Some(1u16),
-            value: "PRODUIT_ADMINISTRE",
-        },
-        ::hl7_runtime::meta::Discriminator::SubIdSuffix {
-            path: "OBX-4",
-            field: 4u16,
-            suffix: 1u32,
-        },
-    ],
-    segments: &[
-        ::hl7_runtime::meta::SegmentConstraints {
-            segment: "OBX",
-            group: ::core::option::Option::None,
-            usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-            min: ::core::option::Option::Some(1u32),
-            max: ::core::option::Option::Some(1u32),
-            elements: &[
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-1",
-                    field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t7.r4",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-2",
-                    field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::Some("CE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t7.r5",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-3",
-                    field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t7.r6",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-3.1",
-                    field: 3u16,
-                    component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::Some("PRODUIT_ADMINISTRE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t7.r7",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-3.2",
-                    field: 3u16,
-                    component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t7.r8",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-3.3",
-                    field: 3u16,
-                    component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t7.r9",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-4",
-                    field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t7.r10",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-5",
-                    field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::Some("CE"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t7.r11",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-5.1",
-                    field: 5u16,
-                    component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &["V09", "V10"],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t7.r12",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-5.3",
-                    field: 5u16,
-                    component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::Some("ATC"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t7.r13",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-11",
-                    field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::Some("F"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t7.r14",
-                },
-            ],
-            src: "st_flux4.md#t7.r3",
-        },
-    ],
-    value_type: ::core::option::Option::Some(&super::datatypes::DT_CE),
-    src: "st_flux4.md#t7.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/5",
-};
-/// A slice of the guide: see `DEF`.
-pub static SLICE_ADMINISTERED_PRODUCT_LOT: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::meta::SliceDef {
-    name: "administered_product_lot",
-    title: "Groupe OBSERVATION – Numéro de lot",
-    usage: ::hl7_runtime::meta::Usage::C,
-    min: 0u32,
-    max: 4294967295u32,
-    discriminator: &[
-        ::hl7_runtime::meta::Discriminator::Value {
-            path: "OBX-3.1",
-            field: 3u16,
-            component: ::core::option::Option::Some(1u16),
-            value: "PRODUIT_ADMINISTRE",
-        },
-        ::hl7_runtime::meta::Discriminator::SubIdSuffix {
-            path: "OBX-4",
-            field: 4u16,
-            suffix: 2u32,
-        },
-    ],
-    segments: &[
-        ::hl7_runtime::meta::SegmentConstraints {
-            segment: "OBX",
-            group: ::core::option::Option::None,
-            usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-            min: ::core::option::Option::Some(1u32),
-            max: ::core::option::Option::Some(1u32),
-            elements: &[
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-1",
-                    field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t8.r4",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-2",
-                    field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::Some("NM"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t8.r5",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-3",
-                    field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t8.r6",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-3.1",
-                    field: 3u16,
-                    component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::Some("PRODUIT_ADMINISTRE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t8.r7",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-3.2",
-                    field: 3u16,
-                    component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t8.r8",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-3.3",
-                    field: 3u16,
-                    component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t8.r9",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-4",
-                    field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t8.r10",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-5",
-                    field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::Some("NM"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t8.r11",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-11",
-                    field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::Some("F"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t8.r12",
-                },
-            ],
-            src: "st_flux4.md#t8.r3",
-        },
-    ],
-    value_type: ::core::option::Option::Some(&super::datatypes::DT_NM),
-    src: "st_flux4.md#t8.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/6",
-};
-/// A slice of the guide: see `DEF`.
-pub static SLICE_ADMINISTERED_PRODUCT_QUANTITY: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::meta::SliceDef {
-    name: "administered_product_quantity",
-    title: "Groupe OBSERVATION – Quantité de produit administré",
-    usage: ::hl7_runtime::meta::Usage::O,
-    min: 0u32,
-    max: 4294967295u32,
-    discriminator: &[
-        ::hl7_runtime::meta::Discriminator::Value {
-            path: "OBX-3.1",
-            field: 3u16,
-            component: ::core::option::Option::Some(1u16),
-            value: "PRODUIT_ADMINISTRE",
-        },
-        ::hl7_runtime::meta::Discriminator::SubIdSuffix {
-            path: "OBX-4",
-            field: 4u16,
-            suffix: 3u32,
-        },
-    ],
-    segments: &[
-        ::hl7_runtime::meta::SegmentConstraints {
-            segment: "OBX",
-            group: ::core::option::Option::None,
-            usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-            min: ::core::option::Option::Some(1u32),
-            max: ::core::option::Option::Some(1u32),
-            elements: &[
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-1",
-                    field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t9.r4",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-2",
-                    field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::Some("NM"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t9.r5",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-3",
-                    field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t9.r6",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-3.1",
-                    field: 3u16,
-                    component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::Some("PRODUIT_ADMINISTRE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t9.r7",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-3.2",
-                    field: 3u16,
-                    component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t9.r8",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-3.3",
-                    field: 3u16,
-                    component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t9.r9",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-4",
-                    field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t9.r10",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-5",
-                    field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::Some("NM"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t9.r11",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-6",
-                    field: 6u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t9.r12",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-11",
-                    field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::Some("F"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t9.r13",
-                },
-            ],
-            src: "st_flux4.md#t9.r3",
-        },
-    ],
-    value_type: ::core::option::Option::Some(&super::datatypes::DT_NM),
-    src: "st_flux4.md#t9.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/7",
-};
-/// A slice of the guide: see `DEF`.
-pub static SLICE_DEVICE_IDENTIFIER: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::meta::SliceDef {
-    name: "device_identifier",
-    title: "Groupe OBSERVATION – Identifiant de l’appareil d’imagerie",
-    usage: ::hl7_runtime::meta::Usage::O,
-    min: 0u32,
-    max: 4294967295u32,
-    discriminator: &[
-        ::hl7_runtime::meta::Discriminator::Value {
-            path: "OBX-3.1",
-            field: 3u16,
-            component: ::core::option::Option::Some(1u16),
-            value: "APPAREIL_IMAGERIE",
-        },
-        ::hl7_runtime::meta::Discriminator::SubIdSuffix {
-            path: "OBX-4",
-            field: 4u16,
-            suffix: 1u32,
-        },
-    ],
-    segments: &[
-        ::hl7_runtime::meta::SegmentConstraints {
-            segment: "OBX",
-            group: ::core::option::Option::None,
-            usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-            min: ::core::option::Option::Some(1u32),
-            max: ::core::option::Option::Some(1u32),
-            elements: &[
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-1",
-                    field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t10.r4",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-2",
-                    field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::Some("TX"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t10.r5",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-3",
-                    field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t10.r6",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-3.1",
-                    field: 3u16,
-                    component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::Some("APPAREIL_IMAGERIE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t10.r7",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-3.2",
-                    field: 3u16,
-                    component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t10.r8",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-3.3",
-                    field: 3u16,
-                    component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t10.r9",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-4",
-                    field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t10.r10",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-5",
-                    field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::Some("TX"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t10.r11",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-11",
-                    field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::Some("F"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t10.r12",
-                },
-            ],
-            src: "st_flux4.md#t10.r3",
-        },
-    ],
-    value_type: ::core::option::Option::Some(&super::datatypes::DT_TX),
-    src: "st_flux4.md#t10.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/8",
-};
-/// A slice of the guide: see `DEF`.
-pub static SLICE_DEVICE_MODEL: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::meta::SliceDef {
-    name: "device_model",
-    title: "Groupe OBSERVATION – Modèle de l’appareil d’imagerie",
-    usage: ::hl7_runtime::meta::Usage::O,
-    min: 0u32,
-    max: 4294967295u32,
-    discriminator: &[
-        ::hl7_runtime::meta::Discriminator::Value {
-            path: "OBX-3.1",
-            field: 3u16,
-            component: ::core::option::Option::Some(1u16),
-            value: "APPAREIL_IMAGERIE",
-        },
-        ::hl7_runtime::meta::Discriminator::SubIdSuffix {
-            path: "OBX-4",
-            field: 4u16,
-            suffix: 2u32,
-        },
-    ],
-    segments: &[
-        ::hl7_runtime::meta::SegmentConstraints {
-            segment: "OBX",
-            group: ::core::option::Option::None,
-            usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-            min: ::core::option::Option::Some(1u32),
-            max: ::core::option::Option::Some(1u32),
-            elements: &[
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-1",
-                    field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t11.r4",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-2",
-                    field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::Some("TX"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t11.r5",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-3",
-                    field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t11.r6",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-3.1",
-                    field: 3u16,
-                    component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::Some("APPAREIL_IMAGERIE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t11.r7",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-3.2",
-                    field: 3u16,
-                    component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t11.r8",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-3.3",
-                    field: 3u16,
-                    component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t11.r9",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-4",
-                    field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t11.r10",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-5",
-                    field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::Some("TX"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t11.r11",
-                },
-                ::hl7_runtime::meta::ElementConstraint {
-                    path: "OBX-11",
-                    field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::Some("F"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
-                    src: "st_flux4.md#t11.r12",
-                },
-            ],
-            src: "st_flux4.md#t11.r3",
-        },
-    ],
-    value_type: ::core::option::Option::Some(&super::datatypes::DT_TX),
-    src: "st_flux4.md#t11.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/9",
+    src: "st_flux4.md#h:Groupe OBSERVATION - Modalité d'imagerie · spec/telerad/flux4_omi_o23.hand.json#/slices/2",
 };
 static G_ORDER__OBSERVATION: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::GroupDef {
     name: "OBSERVATION",
@@ -2197,14 +2197,14 @@ static G_ORDER__OBSERVATION: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta
     slices: &[
         &SLICE_VIEWER_URL,
         &SLICE_PROCEDURE_CODE,
-        &SLICE_ANATOMICAL_REGION,
-        &SLICE_TOPOGRAPHIC_PRECISION,
-        &SLICE_MODALITY,
         &SLICE_ADMINISTERED_PRODUCT_CODE,
         &SLICE_ADMINISTERED_PRODUCT_LOT,
         &SLICE_ADMINISTERED_PRODUCT_QUANTITY,
         &SLICE_DEVICE_IDENTIFIER,
         &SLICE_DEVICE_MODEL,
+        &SLICE_ANATOMICAL_REGION,
+        &SLICE_TOPOGRAPHIC_PRECISION,
+        &SLICE_MODALITY,
     ],
     src: "st-profils.md#t4.r31 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/6",
 };
@@ -2311,9 +2311,9 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
         ::hl7_runtime::meta::SegmentConstraints {
             segment: "MSH",
             group: ::core::option::Option::None,
-            usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-            min: ::core::option::Option::Some(1u32),
-            max: ::core::option::Option::Some(1u32),
+            usage: ::core::option::Option::None,
+            min: ::core::option::Option::None,
+            max: ::core::option::Option::None,
             elements: &[
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-1",
@@ -2609,9 +2609,9 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
         ::hl7_runtime::meta::SegmentConstraints {
             segment: "PID",
             group: ::core::option::Option::None,
-            usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-            min: ::core::option::Option::Some(1u32),
-            max: ::core::option::Option::Some(1u32),
+            usage: ::core::option::Option::None,
+            min: ::core::option::Option::None,
+            max: ::core::option::Option::None,
             elements: &[
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-3",
@@ -2683,9 +2683,9 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
         ::hl7_runtime::meta::SegmentConstraints {
             segment: "PV1",
             group: ::core::option::Option::None,
-            usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-            min: ::core::option::Option::Some(1u32),
-            max: ::core::option::Option::Some(1u32),
+            usage: ::core::option::Option::None,
+            min: ::core::option::Option::None,
+            max: ::core::option::Option::None,
             elements: &[
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PV1-2",
@@ -3516,7 +3516,49 @@ impl<'m> Order<'m> {
             .map(Observation)
             .map(ProcedureCode)
     }
-    /// ORDER/OBSERVATION:anatomical_region (Groupe OBSERVATION - Localisation anatomique principale) · O · 0..1 · st_flux4.md#h:Groupes OBSERVATION - Localisation anatomique · spec/telerad/flux4_omi_o23.tables.json#/slices/2
+    /// ORDER/OBSERVATION:administered_product_code (Groupe OBSERVATION – Type de produit) · C · 0..* · st_flux4.md#t7.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/2
+    pub fn administered_product_codes(
+        &self,
+    ) -> impl ::core::iter::Iterator<Item = AdministeredProductCode<'m>> + 'm {
+        self.0
+            .slice(6u16, &SLICE_ADMINISTERED_PRODUCT_CODE)
+            .map(Observation)
+            .map(AdministeredProductCode)
+    }
+    /// ORDER/OBSERVATION:administered_product_lot (Groupe OBSERVATION – Numéro de lot) · C · 0..* · st_flux4.md#t8.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/3
+    pub fn administered_product_lots(
+        &self,
+    ) -> impl ::core::iter::Iterator<Item = AdministeredProductLot<'m>> + 'm {
+        self.0
+            .slice(6u16, &SLICE_ADMINISTERED_PRODUCT_LOT)
+            .map(Observation)
+            .map(AdministeredProductLot)
+    }
+    /// ORDER/OBSERVATION:administered_product_quantity (Groupe OBSERVATION – Quantité de produit administré) · O · 0..* · st_flux4.md#t9.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/4
+    pub fn administered_product_quantitys(
+        &self,
+    ) -> impl ::core::iter::Iterator<Item = AdministeredProductQuantity<'m>> + 'm {
+        self.0
+            .slice(6u16, &SLICE_ADMINISTERED_PRODUCT_QUANTITY)
+            .map(Observation)
+            .map(AdministeredProductQuantity)
+    }
+    /// ORDER/OBSERVATION:device_identifier (Groupe OBSERVATION – Identifiant de l’appareil d’imagerie) · O · 0..* · st_flux4.md#t10.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/5
+    pub fn device_identifiers(
+        &self,
+    ) -> impl ::core::iter::Iterator<Item = DeviceIdentifier<'m>> + 'm {
+        self.0
+            .slice(6u16, &SLICE_DEVICE_IDENTIFIER)
+            .map(Observation)
+            .map(DeviceIdentifier)
+    }
+    /// ORDER/OBSERVATION:device_model (Groupe OBSERVATION – Modèle de l’appareil d’imagerie) · O · 0..* · st_flux4.md#t11.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/6
+    pub fn device_models(
+        &self,
+    ) -> impl ::core::iter::Iterator<Item = DeviceModel<'m>> + 'm {
+        self.0.slice(6u16, &SLICE_DEVICE_MODEL).map(Observation).map(DeviceModel)
+    }
+    /// ORDER/OBSERVATION:anatomical_region (Groupe OBSERVATION - Localisation anatomique principale) · O · 0..1 · st_flux4.md#h:Groupes OBSERVATION - Localisation anatomique · spec/telerad/flux4_omi_o23.hand.json#/slices/0
     pub fn anatomical_region(&self) -> ::core::option::Option<AnatomicalRegion<'m>> {
         self.0
             .slice(6u16, &SLICE_ANATOMICAL_REGION)
@@ -3524,7 +3566,7 @@ impl<'m> Order<'m> {
             .map(Observation)
             .map(AnatomicalRegion)
     }
-    /// ORDER/OBSERVATION:topographic_precision (Groupe OBSERVATION - Précision topographique) · O · 0..1 · st_flux1.md#t7.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/3
+    /// ORDER/OBSERVATION:topographic_precision (Groupe OBSERVATION - Précision topographique) · O · 0..1 · st_flux1.md#t7.r1 · spec/telerad/flux4_omi_o23.hand.json#/slices/1
     pub fn topographic_precision(
         &self,
     ) -> ::core::option::Option<TopographicPrecision<'m>> {
@@ -3534,51 +3576,9 @@ impl<'m> Order<'m> {
             .map(Observation)
             .map(TopographicPrecision)
     }
-    /// ORDER/OBSERVATION:modality (Groupe OBSERVATION - Modalité d'imagerie) · O · 0..1 · st_flux4.md#h:Groupe OBSERVATION - Modalité d'imagerie · spec/telerad/flux4_omi_o23.tables.json#/slices/4
+    /// ORDER/OBSERVATION:modality (Groupe OBSERVATION - Modalité d'imagerie) · O · 0..1 · st_flux4.md#h:Groupe OBSERVATION - Modalité d'imagerie · spec/telerad/flux4_omi_o23.hand.json#/slices/2
     pub fn modality(&self) -> ::core::option::Option<Modality<'m>> {
         self.0.slice(6u16, &SLICE_MODALITY).next().map(Observation).map(Modality)
-    }
-    /// ORDER/OBSERVATION:administered_product_code (Groupe OBSERVATION – Type de produit) · C · 0..* · st_flux4.md#t7.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/5
-    pub fn administered_product_codes(
-        &self,
-    ) -> impl ::core::iter::Iterator<Item = AdministeredProductCode<'m>> + 'm {
-        self.0
-            .slice(6u16, &SLICE_ADMINISTERED_PRODUCT_CODE)
-            .map(Observation)
-            .map(AdministeredProductCode)
-    }
-    /// ORDER/OBSERVATION:administered_product_lot (Groupe OBSERVATION – Numéro de lot) · C · 0..* · st_flux4.md#t8.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/6
-    pub fn administered_product_lots(
-        &self,
-    ) -> impl ::core::iter::Iterator<Item = AdministeredProductLot<'m>> + 'm {
-        self.0
-            .slice(6u16, &SLICE_ADMINISTERED_PRODUCT_LOT)
-            .map(Observation)
-            .map(AdministeredProductLot)
-    }
-    /// ORDER/OBSERVATION:administered_product_quantity (Groupe OBSERVATION – Quantité de produit administré) · O · 0..* · st_flux4.md#t9.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/7
-    pub fn administered_product_quantitys(
-        &self,
-    ) -> impl ::core::iter::Iterator<Item = AdministeredProductQuantity<'m>> + 'm {
-        self.0
-            .slice(6u16, &SLICE_ADMINISTERED_PRODUCT_QUANTITY)
-            .map(Observation)
-            .map(AdministeredProductQuantity)
-    }
-    /// ORDER/OBSERVATION:device_identifier (Groupe OBSERVATION – Identifiant de l’appareil d’imagerie) · O · 0..* · st_flux4.md#t10.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/8
-    pub fn device_identifiers(
-        &self,
-    ) -> impl ::core::iter::Iterator<Item = DeviceIdentifier<'m>> + 'm {
-        self.0
-            .slice(6u16, &SLICE_DEVICE_IDENTIFIER)
-            .map(Observation)
-            .map(DeviceIdentifier)
-    }
-    /// ORDER/OBSERVATION:device_model (Groupe OBSERVATION – Modèle de l’appareil d’imagerie) · O · 0..* · st_flux4.md#t11.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/9
-    pub fn device_models(
-        &self,
-    ) -> impl ::core::iter::Iterator<Item = DeviceModel<'m>> + 'm {
-        self.0.slice(6u16, &SLICE_DEVICE_MODEL).map(Observation).map(DeviceModel)
     }
     /// ORDER/IPC · R · 1..1 · st-profils.md#t4.r35 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/7
     pub fn ipc(
@@ -3690,79 +3690,7 @@ impl<'m> ::core::ops::Deref for ProcedureCode<'m> {
         &self.0
     }
 }
-/// Slice `anatomical_region` of ORDER/OBSERVATION (Groupe OBSERVATION - Localisation anatomique principale) · O · 0..1 · st_flux4.md#h:Groupes OBSERVATION - Localisation anatomique · spec/telerad/flux4_omi_o23.tables.json#/slices/2
-#[derive(Clone, Copy, Debug)]
-pub struct AnatomicalRegion<'m>(pub Observation<'m>);
-impl<'m> AnatomicalRegion<'m> {
-    /// The slice's definition.
-    pub const DEF: &'static ::hl7_runtime::meta::SliceDef = &SLICE_ANATOMICAL_REGION;
-    /// The group instance this slice is.
-    pub fn group(&self) -> Observation<'m> {
-        self.0
-    }
-    /// OBX-5 read as CE, the datatype this slice fixes in OBX-2.
-    pub fn value(&self) -> ::core::option::Option<super::datatypes::Ce<'m>> {
-        self.0
-            .0
-            .first_segment_with_id("OBX")
-            .and_then(|obx| ::hl7_runtime::typed::single(obx.field(5)))
-    }
-}
-impl<'m> ::core::ops::Deref for AnatomicalRegion<'m> {
-    type Target = Observation<'m>;
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-/// Slice `topographic_precision` of ORDER/OBSERVATION (Groupe OBSERVATION - Précision topographique) · O · 0..1 · st_flux1.md#t7.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/3
-#[derive(Clone, Copy, Debug)]
-pub struct TopographicPrecision<'m>(pub Observation<'m>);
-impl<'m> TopographicPrecision<'m> {
-    /// The slice's definition.
-    pub const DEF: &'static ::hl7_runtime::meta::SliceDef = &SLICE_TOPOGRAPHIC_PRECISION;
-    /// The group instance this slice is.
-    pub fn group(&self) -> Observation<'m> {
-        self.0
-    }
-    /// OBX-5 read as CE, the datatype this slice fixes in OBX-2.
-    pub fn value(&self) -> ::core::option::Option<super::datatypes::Ce<'m>> {
-        self.0
-            .0
-            .first_segment_with_id("OBX")
-            .and_then(|obx| ::hl7_runtime::typed::single(obx.field(5)))
-    }
-}
-impl<'m> ::core::ops::Deref for TopographicPrecision<'m> {
-    type Target = Observation<'m>;
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-/// Slice `modality` of ORDER/OBSERVATION (Groupe OBSERVATION - Modalité d'imagerie) · O · 0..1 · st_flux4.md#h:Groupe OBSERVATION - Modalité d'imagerie · spec/telerad/flux4_omi_o23.tables.json#/slices/4
-#[derive(Clone, Copy, Debug)]
-pub struct Modality<'m>(pub Observation<'m>);
-impl<'m> Modality<'m> {
-    /// The slice's definition.
-    pub const DEF: &'static ::hl7_runtime::meta::SliceDef = &SLICE_MODALITY;
-    /// The group instance this slice is.
-    pub fn group(&self) -> Observation<'m> {
-        self.0
-    }
-    /// OBX-5 read as CE, the datatype this slice fixes in OBX-2.
-    pub fn value(&self) -> ::core::option::Option<super::datatypes::Ce<'m>> {
-        self.0
-            .0
-            .first_segment_with_id("OBX")
-            .and_then(|obx| ::hl7_runtime::typed::single(obx.field(5)))
-    }
-}
-impl<'m> ::core::ops::Deref for Modality<'m> {
-    type Target = Observation<'m>;
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-/// Slice `administered_product_code` of ORDER/OBSERVATION (Groupe OBSERVATION – Type de produit) · C · 0..* · st_flux4.md#t7.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/5
+/// Slice `administered_product_code` of ORDER/OBSERVATION (Groupe OBSERVATION – Type de produit) · C · 0..* · st_flux4.md#t7.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/2
 #[derive(Clone, Copy, Debug)]
 pub struct AdministeredProductCode<'m>(pub Observation<'m>);
 impl<'m> AdministeredProductCode<'m> {
@@ -3786,7 +3714,7 @@ impl<'m> ::core::ops::Deref for AdministeredProductCode<'m> {
         &self.0
     }
 }
-/// Slice `administered_product_lot` of ORDER/OBSERVATION (Groupe OBSERVATION – Numéro de lot) · C · 0..* · st_flux4.md#t8.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/6
+/// Slice `administered_product_lot` of ORDER/OBSERVATION (Groupe OBSERVATION – Numéro de lot) · C · 0..* · st_flux4.md#t8.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/3
 #[derive(Clone, Copy, Debug)]
 pub struct AdministeredProductLot<'m>(pub Observation<'m>);
 impl<'m> AdministeredProductLot<'m> {
@@ -3810,7 +3738,7 @@ impl<'m> ::core::ops::Deref for AdministeredProductLot<'m> {
         &self.0
     }
 }
-/// Slice `administered_product_quantity` of ORDER/OBSERVATION (Groupe OBSERVATION – Quantité de produit administré) · O · 0..* · st_flux4.md#t9.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/7
+/// Slice `administered_product_quantity` of ORDER/OBSERVATION (Groupe OBSERVATION – Quantité de produit administré) · O · 0..* · st_flux4.md#t9.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/4
 #[derive(Clone, Copy, Debug)]
 pub struct AdministeredProductQuantity<'m>(pub Observation<'m>);
 impl<'m> AdministeredProductQuantity<'m> {
@@ -3834,7 +3762,7 @@ impl<'m> ::core::ops::Deref for AdministeredProductQuantity<'m> {
         &self.0
     }
 }
-/// Slice `device_identifier` of ORDER/OBSERVATION (Groupe OBSERVATION – Identifiant de l’appareil d’imagerie) · O · 0..* · st_flux4.md#t10.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/8
+/// Slice `device_identifier` of ORDER/OBSERVATION (Groupe OBSERVATION – Identifiant de l’appareil d’imagerie) · O · 0..* · st_flux4.md#t10.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/5
 #[derive(Clone, Copy, Debug)]
 pub struct DeviceIdentifier<'m>(pub Observation<'m>);
 impl<'m> DeviceIdentifier<'m> {
@@ -3858,7 +3786,7 @@ impl<'m> ::core::ops::Deref for DeviceIdentifier<'m> {
         &self.0
     }
 }
-/// Slice `device_model` of ORDER/OBSERVATION (Groupe OBSERVATION – Modèle de l’appareil d’imagerie) · O · 0..* · st_flux4.md#t11.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/9
+/// Slice `device_model` of ORDER/OBSERVATION (Groupe OBSERVATION – Modèle de l’appareil d’imagerie) · O · 0..* · st_flux4.md#t11.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/6
 #[derive(Clone, Copy, Debug)]
 pub struct DeviceModel<'m>(pub Observation<'m>);
 impl<'m> DeviceModel<'m> {
@@ -3877,6 +3805,78 @@ impl<'m> DeviceModel<'m> {
     }
 }
 impl<'m> ::core::ops::Deref for DeviceModel<'m> {
+    type Target = Observation<'m>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+/// Slice `anatomical_region` of ORDER/OBSERVATION (Groupe OBSERVATION - Localisation anatomique principale) · O · 0..1 · st_flux4.md#h:Groupes OBSERVATION - Localisation anatomique · spec/telerad/flux4_omi_o23.hand.json#/slices/0
+#[derive(Clone, Copy, Debug)]
+pub struct AnatomicalRegion<'m>(pub Observation<'m>);
+impl<'m> AnatomicalRegion<'m> {
+    /// The slice's definition.
+    pub const DEF: &'static ::hl7_runtime::meta::SliceDef = &SLICE_ANATOMICAL_REGION;
+    /// The group instance this slice is.
+    pub fn group(&self) -> Observation<'m> {
+        self.0
+    }
+    /// OBX-5 read as CE, the datatype this slice fixes in OBX-2.
+    pub fn value(&self) -> ::core::option::Option<super::datatypes::Ce<'m>> {
+        self.0
+            .0
+            .first_segment_with_id("OBX")
+            .and_then(|obx| ::hl7_runtime::typed::single(obx.field(5)))
+    }
+}
+impl<'m> ::core::ops::Deref for AnatomicalRegion<'m> {
+    type Target = Observation<'m>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+/// Slice `topographic_precision` of ORDER/OBSERVATION (Groupe OBSERVATION - Précision topographique) · O · 0..1 · st_flux1.md#t7.r1 · spec/telerad/flux4_omi_o23.hand.json#/slices/1
+#[derive(Clone, Copy, Debug)]
+pub struct TopographicPrecision<'m>(pub Observation<'m>);
+impl<'m> TopographicPrecision<'m> {
+    /// The slice's definition.
+    pub const DEF: &'static ::hl7_runtime::meta::SliceDef = &SLICE_TOPOGRAPHIC_PRECISION;
+    /// The group instance this slice is.
+    pub fn group(&self) -> Observation<'m> {
+        self.0
+    }
+    /// OBX-5 read as CE, the datatype this slice fixes in OBX-2.
+    pub fn value(&self) -> ::core::option::Option<super::datatypes::Ce<'m>> {
+        self.0
+            .0
+            .first_segment_with_id("OBX")
+            .and_then(|obx| ::hl7_runtime::typed::single(obx.field(5)))
+    }
+}
+impl<'m> ::core::ops::Deref for TopographicPrecision<'m> {
+    type Target = Observation<'m>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+/// Slice `modality` of ORDER/OBSERVATION (Groupe OBSERVATION - Modalité d'imagerie) · O · 0..1 · st_flux4.md#h:Groupe OBSERVATION - Modalité d'imagerie · spec/telerad/flux4_omi_o23.hand.json#/slices/2
+#[derive(Clone, Copy, Debug)]
+pub struct Modality<'m>(pub Observation<'m>);
+impl<'m> Modality<'m> {
+    /// The slice's definition.
+    pub const DEF: &'static ::hl7_runtime::meta::SliceDef = &SLICE_MODALITY;
+    /// The group instance this slice is.
+    pub fn group(&self) -> Observation<'m> {
+        self.0
+    }
+    /// OBX-5 read as CE, the datatype this slice fixes in OBX-2.
+    pub fn value(&self) -> ::core::option::Option<super::datatypes::Ce<'m>> {
+        self.0
+            .0
+            .first_segment_with_id("OBX")
+            .and_then(|obx| ::hl7_runtime::typed::single(obx.field(5)))
+    }
+}
+impl<'m> ::core::ops::Deref for Modality<'m> {
     type Target = Observation<'m>;
     fn deref(&self) -> &Self::Target {
         &self.0
