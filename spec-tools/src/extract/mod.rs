@@ -5,6 +5,7 @@
 //! structure table make which profile, the profile's message, slice names) is in `PROFILES` and
 //! `slice_name`.
 
+mod base;
 pub mod code_tables;
 pub mod constraints;
 pub mod html;
@@ -347,13 +348,17 @@ fn to_text(v: &Value) -> String {
 /// The `extract` command: writes `<out>/telerad/*.tables.json`, prints every finding on stderr.
 /// Exit 0, or 1 when `strict` and something was reported, 2 on I/O errors.
 pub fn run(ig: &Path, out: &Path, strict: bool) -> ExitCode {
-    let (files, report) = match extract(ig) {
+    let (mut files, mut report) = match extract(ig) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("hl7-codegen extract: {e}");
             return ExitCode::from(2);
         }
     };
+    match base::Base::load(out) {
+        Some(b) => base::prune_files(&b, &mut files, &mut report),
+        None => eprintln!("hl7-codegen extract: no hl7v2.5.1/ in {}: element paths are not checked against base HL7", out.display()),
+    }
     let dir = out.join("telerad");
     if let Err(e) = std::fs::create_dir_all(&dir) {
         eprintln!("hl7-codegen extract: {}: {e}", dir.display());
