@@ -610,4 +610,24 @@ mod tests {
         assert_eq!(rows.elements[5]["datatype"], "CE");
         assert_eq!(r.lines(), vec!["st_flux1.md#t1.r10: '> > OBX-5.1': 2 '>' marker(s) for a path of depth 1"]);
     }
+
+    #[test]
+    fn field_table_with_message_types_codes_and_fixed_values() {
+        let src = "<table><tr><th>Champ</th><th>Contenu</th><th>Type donnée</th><th>Caractère optionnel/obligatoire</th></tr>\
+            <tr><td>MSH-9</td><td><p>Type du message</p><p>ORM^O01^ORM_O01</p><p>ORU^R01^ORU_R01</p></td><td>MSG</td><td>R</td></tr>\
+            <tr><td>MSH-11</td><td><p>Processing Id</p><p>P : en production</p><p>T : message de test</p></td><td>PT</td><td>R</td></tr>\
+            <tr><td>MSH-12</td><td><p>Version du standard</p><p>2.5.1</p></td><td>VID</td><td>R</td></tr>\
+            <tr><td>PID-18</td><td>N° de dossier administratif</td><td>CX</td><td>RE</td></tr></table>";
+        let page = parse_page("st-contraintes.md", src);
+        let mut r = Report::default();
+        let ft = field_table("st-contraintes.md", &page.tables[0], &mut r);
+        let (at, types) = ft.message_types.clone().expect("MSH-9 lists message types");
+        assert_eq!(at, "st-contraintes.md#t1.r2");
+        assert_eq!(types, vec!["ORM^O01^ORM_O01".to_string(), "ORU^R01^ORU_R01".into()]);
+        let by_path = |p: &str| ft.elements.iter().find(|e| e["path"] == p).cloned();
+        assert_eq!(by_path("MSH-11.1").map(|e| e["values"].clone()), Some(json!(["P", "T"])));
+        assert_eq!(by_path("MSH-12.1").map(|e| e["fixed"].clone()), Some(json!("2.5.1")));
+        assert_eq!(by_path("PID-18").map(|e| e["usage"].clone()), Some(json!("RE")));
+        assert!(r.is_empty(), "{:?}", r.lines());
+    }
 }
