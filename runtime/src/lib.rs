@@ -36,3 +36,4 @@ pub mod __private {
         serde::Serialize::serialize(&crate::json::message(placed, registry), serializer)
     }
 }
+pub mod validate;
