@@ -50,6 +50,7 @@ pub struct Model {
     pub datatypes: BTreeMap<String, DataType>,
     pub segments: BTreeMap<String, Segment>,
     pub tables: BTreeMap<String, Table>,
+    pub value_sets: BTreeMap<String, ValueSet>,
     pub profiles: Vec<Profile>,
     /// Every spec file read, relative to the spec folder, for rerun-if-changed and headers.
     pub files: Vec<String>,
@@ -103,6 +104,34 @@ pub struct Table {
     pub values: Vec<(String, String)>,
 }
 
+/// A CI-SIS value set; `available == false` when it is only named (not kept offline).
+#[derive(Debug)]
+pub struct ValueSet {
+    pub name: String,
+    pub oid: Option<String>,
+    pub available: bool,
+    /// (coding system as written in X.3, code)
+    pub codes: Vec<(String, String)>,
+    pub src: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleKind {
+    Predicate { path: String, when_true: Usage, when_false: Usage },
+    Conformance { warning: bool },
+}
+
+/// A predicate or conformance statement of a hand file.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub kind: RuleKind,
+    pub expression: String,
+    pub context: Option<String>,
+    pub description: String,
+    pub src: String,
+}
+
 #[derive(Debug)]
 pub struct Profile {
     pub id: String,
@@ -114,6 +143,7 @@ pub struct Profile {
     pub file: String,
     pub root: Group,
     pub segments: Vec<SegmentConstraints>,
+    pub rules: Vec<Rule>,
 }
 
 #[derive(Debug)]
@@ -245,6 +275,7 @@ pub fn load(spec_dir: &Path, profiles_wanted: Option<&[String]>) -> Result<Model
         datatypes: BTreeMap::new(),
         segments: BTreeMap::new(),
         tables: BTreeMap::new(),
+        value_sets: BTreeMap::new(),
         profiles: Vec::new(),
         files: Vec::new(),
     };
@@ -261,6 +292,17 @@ pub fn load(spec_dir: &Path, profiles_wanted: Option<&[String]>) -> Result<Model
         }
     }
 
+    if let Some(f) = cx.read_optional::<ValueSetsFile>("telerad/value_sets.json") {
+        for (name, v) in f.value_sets {
+            let codes = v.codes.into_iter().map(|c| (c.system, c.code)).collect();
+            let src = v.source.unwrap_or_default();
+            model.value_sets.insert(name.clone(), ValueSet { name, oid: v.oid, available: true, codes, src });
+        }
+        for (name, v) in f.not_available {
+            let src = v.why.unwrap_or_default();
+            model.value_sets.insert(name.clone(), ValueSet { name, oid: v.oid, available: false, codes: Vec::new(), src });
+        }
+    }
     let common: Option<ProfileTablesFile> = cx.read("telerad/common.tables.json");
     let common_hand: Option<ProfileHandFile> = cx.read_optional("telerad/common.hand.json");
     let mut ids = cx.profile_ids();
@@ -568,6 +610,21 @@ impl Cx {
         }
 
         crate::naming::profile(&mut root);
+        let mut rules = Vec::new();
+        if t.includes.iter().any(|i| i == "common") {
+            if let Some(h) = common_hand {
+                self.rules("telerad/common.hand.json", h, &mut rules);
+            }
+        }
+        if let Some((hf, h)) = &hand {
+            self.rules(hf, h, &mut rules);
+        }
+        let mut ids = BTreeSet::new();
+        for r in &rules {
+            if !ids.insert(r.id.clone()) {
+                self.errors.push(file, "", format!("rule id `{}` is used twice (with the common rules included)", r.id));
+            }
+        }
         Some(Profile {
             id: t.profile.clone(),
             title: t.title.clone().unwrap_or_else(|| t.profile.clone()),
@@ -577,7 +634,45 @@ impl Cx {
             file: file.to_owned(),
             root,
             segments,
+            rules,
         })
+    }
+
+    /// Predicates and conformance statements of a hand file. Expressions are carried as text:
+    /// the runtime parses them (its tests parse every one of the spec).
+    fn rules(&mut self, file: &str, h: &ProfileHandFile, out: &mut Vec<Rule>) {
+        for (i, p) in h.predicates.iter().enumerate() {
+            let ptr = format!("/predicates/{i}");
+            let when_true = self.usage(file, &format!("{ptr}/true_usage"), &p.true_usage);
+            let when_false = self.usage(file, &format!("{ptr}/false_usage"), &p.false_usage);
+            let id = p.id.clone().unwrap_or_else(|| format!("{}-PRED-{}", h.profile.to_uppercase(), p.path.replace('/', "-")));
+            out.push(Rule {
+                id,
+                kind: RuleKind::Predicate { path: p.path.clone(), when_true, when_false },
+                expression: p.condition.clone(),
+                context: p.context.clone(),
+                description: p.comment.clone().unwrap_or_default(),
+                src: p.src.clone().unwrap_or_default(),
+            });
+        }
+        for (i, c) in h.conformance.iter().enumerate() {
+            let warning = match c.severity.as_deref() {
+                None | Some("error") => false,
+                Some("warning") => true,
+                Some(other) => {
+                    self.errors.push(file, format!("/conformance/{i}/severity"), format!("severity `{other}`; expected error or warning"));
+                    false
+                }
+            };
+            out.push(Rule {
+                id: c.id.clone(),
+                kind: RuleKind::Conformance { warning },
+                expression: c.assertion.clone(),
+                context: c.context.clone(),
+                description: c.description.clone().unwrap_or_default(),
+                src: c.src.clone().unwrap_or_default(),
+            });
+        }
     }
 
     fn structure_overrides(&mut self, file: &str, list: &[StructureOverrideSpec], structure: &mut [ElementSpec]) {
@@ -807,6 +902,11 @@ impl Cx {
         if let Some(dt) = &e.datatype {
             if !model.datatypes.contains_key(dt) {
                 self.errors.push(file, format!("{p}/datatype"), format!("unknown datatype `{dt}`"));
+            }
+        }
+        if let Some(v) = &e.value_set {
+            if !model.value_sets.contains_key(&v.name) {
+                self.errors.push(file, format!("{p}/value_set/name"), format!("unknown value set `{}` (not in telerad/value_sets.json)", v.name));
             }
         }
         if let Some(t) = &e.table {

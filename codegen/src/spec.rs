@@ -292,6 +292,84 @@ pub struct ProfileHandFile {
     pub slice_overrides: Vec<SliceOverrideSpec>,
     #[serde(default)]
     pub slices: Vec<SliceSpec>,
+    #[serde(default)]
+    pub predicates: Vec<PredicateSpec>,
+    #[serde(default)]
+    pub conformance: Vec<ConformanceSpec>,
     #[serde(flatten)]
     pub rest: BTreeMap<String, serde_json::Value>,
+}
+
+/// `telerad/value_sets.json`: the CI-SIS value sets the guide binds (converted by
+/// `spec/tools/convert_value_sets.py`).
+#[derive(Debug, Deserialize)]
+pub struct ValueSetsFile {
+    #[serde(default)]
+    pub systems: BTreeMap<String, String>,
+    pub value_sets: BTreeMap<String, ValueSetFileEntry>,
+    #[serde(default)]
+    pub not_available: BTreeMap<String, UnavailableValueSet>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ValueSetFileEntry {
+    #[serde(default)]
+    pub oid: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+    pub codes: Vec<ValueSetCode>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ValueSetCode {
+    pub system: String,
+    pub code: String,
+    #[serde(default)]
+    pub display: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UnavailableValueSet {
+    #[serde(default)]
+    pub oid: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub why: Option<String>,
+}
+
+/// A predicate of a hand file (spec/HAND-FORMAT.md).
+#[derive(Debug, Clone, Deserialize)]
+pub struct PredicateSpec {
+    pub path: String,
+    pub condition: String,
+    pub true_usage: String,
+    pub false_usage: String,
+    #[serde(default)]
+    pub context: Option<String>,
+    #[serde(default)]
+    pub src: Option<String>,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// A conformance statement of a hand file.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConformanceSpec {
+    pub id: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub assertion: String,
+    #[serde(default)]
+    pub context: Option<String>,
+    #[serde(default)]
+    pub severity: Option<String>,
+    #[serde(default)]
+    pub src: Option<String>,
 }

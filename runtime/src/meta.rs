@@ -231,6 +231,50 @@ pub struct MessageDef {
     pub structure: &'static str,
     pub root: &'static GroupDef,
     pub segments: &'static [SegmentConstraints],
+    /// Predicates and conformance statements of the hand-kept file (the common ones included).
+    pub rules: &'static [RuleDef],
+}
+
+/// What a hand-kept rule does with its expression.
+#[derive(Debug, Clone, Copy)]
+pub enum RuleKind {
+    /// A conditional usage: `path` has `when_true` usage when the expression holds, else
+    /// `when_false`.
+    Predicate { path: &'static str, when_true: Usage, when_false: Usage },
+    /// A statement that must hold in every context occurrence; a failure has this severity.
+    Conformance { warning: bool },
+}
+
+/// A predicate or conformance statement, in the assertion language of spec/HAND-FORMAT.md.
+#[derive(Debug)]
+pub struct RuleDef {
+    pub id: &'static str,
+    pub kind: RuleKind,
+    pub expression: &'static str,
+    /// Group path, `slice:<name>`, `SEG-f[*]`, or `None` for the whole message.
+    pub context: Option<&'static str>,
+    pub description: &'static str,
+    pub src: &'static str,
+}
+
+/// A code table: HL7 (`0136`) or local to the guide (`TLR_OBSERVATION`).
+#[derive(Debug)]
+pub struct TableDef {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub codes: &'static [&'static str],
+}
+
+/// A CI-SIS value set: codes with the HL7 v2 coding-system name of each (X.3), or, when the
+/// value set is not available offline, no codes and `available == false`.
+#[derive(Debug)]
+pub struct ValueSetDef {
+    pub name: &'static str,
+    pub oid: Option<&'static str>,
+    pub available: bool,
+    /// (coding system as the guide writes it in X.3, code)
+    pub codes: &'static [(&'static str, &'static str)],
+    pub src: &'static str,
 }
 
 /// Every definition a generated crate knows, for lookups by name.
@@ -239,6 +283,8 @@ pub struct Registry {
     pub segments: &'static [&'static SegmentDef],
     pub datatypes: &'static [&'static DataTypeDef],
     pub profiles: &'static [&'static MessageDef],
+    pub tables: &'static [&'static TableDef],
+    pub value_sets: &'static [&'static ValueSetDef],
 }
 
 impl Registry {
@@ -250,5 +296,13 @@ impl Registry {
     }
     pub fn profile(&self, id: &str) -> Option<&'static MessageDef> {
         self.profiles.iter().copied().find(|p| p.profile == id)
+    }
+    /// A table by id, HL7 (`0136`, also found as `HL70136`) or local (`TLR_OBSERVATION`).
+    pub fn table(&self, id: &str) -> Option<&'static TableDef> {
+        let id = id.strip_prefix("HL7").filter(|n| n.len() == 4 && n.bytes().all(|b| b.is_ascii_digit())).unwrap_or(id);
+        self.tables.iter().copied().find(|t| t.id == id)
+    }
+    pub fn value_set(&self, name: &str) -> Option<&'static ValueSetDef> {
+        self.value_sets.iter().copied().find(|v| v.name == name)
     }
 }

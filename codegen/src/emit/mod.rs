@@ -4,6 +4,7 @@ mod builders;
 mod datatypes;
 mod profiles;
 mod segments;
+mod tables;
 
 use std::collections::BTreeMap;
 
@@ -25,6 +26,7 @@ impl Emit<'_> {
         let mut out = BTreeMap::new();
         out.insert("datatypes.rs".to_owned(), render("hl7v2.5.1/datatypes.json", self.datatypes()));
         out.insert("segments.rs".to_owned(), render("hl7v2.5.1/segments.json", self.segments()));
+        out.insert("tables.rs".to_owned(), render("hl7v2.5.1/tables.json", self.tables()));
         for p in &self.model.profiles {
             out.insert(format!("{}.rs", p.id), render(&p.file, self.profile(p)));
         }
@@ -101,12 +103,16 @@ impl Emit<'_> {
             pub mod datatypes { include!(concat!(env!("OUT_DIR"), "/datatypes.rs")); }
             /// HL7 v2.5.1 segments: definitions and typed views.
             pub mod segments { include!(concat!(env!("OUT_DIR"), "/segments.rs")); }
+            /// Code tables (HL7 and the guide's) and CI-SIS value sets.
+            pub mod tables { include!(concat!(env!("OUT_DIR"), "/tables.rs")); }
             #(#mods)*
             /// Every definition generated from the spec, for generic access and profile selection.
             pub static REGISTRY: #rt::meta::Registry = #rt::meta::Registry {
                 segments: &[#(#segs),*],
                 datatypes: &[#(#dts),*],
                 profiles: &[#(#defs),*],
+                tables: tables::TABLES,
+                value_sets: tables::VALUE_SETS,
             };
         }
     }

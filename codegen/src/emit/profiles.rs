@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::{card, opt_str, opt_u16, opt_u32, Emit};
-use crate::model::{Discriminator, ElementConstraint, Group, Node, Profile, SegmentConstraints, Slice};
+use crate::model::{Discriminator, ElementConstraint, Group, Node, Profile, Rule, RuleKind, SegmentConstraints, Slice};
 
 fn group_static(path: &str) -> proc_macro2::Ident {
     if path.is_empty() {
@@ -28,6 +28,7 @@ impl Emit<'_> {
         let (pid, title, code, structure) = (&p.id, &p.title, &p.code, &p.structure);
         let event = opt_str(p.event.as_deref());
         let segs = p.segments.iter().map(|s| self.segment_constraints(s));
+        let rules = p.rules.iter().map(|r| self.rule(r));
         let root_accessors = self.accessors(p, &p.root, quote! { self.0.root() }, quote! { '_ });
         let builders = self.profile_builders(p);
         let doc = format!(" {title} · {code}^{}^{structure} · spec/{}", p.event.as_deref().unwrap_or("*"), p.file);
@@ -36,7 +37,7 @@ impl Emit<'_> {
             /// The profile's definition, read by the generic engine (placement, paths, JSON).
             pub static DEF: #rt::meta::MessageDef = #rt::meta::MessageDef {
                 profile: #pid, title: #title, code: #code, event: #event, structure: #structure,
-                root: &G_ROOT, segments: &[#(#segs),*],
+                root: &G_ROOT, segments: &[#(#segs),*], rules: &[#(#rules),*],
             };
             #[doc = #doc]
             #[derive(Clone, Debug)]
@@ -152,6 +153,22 @@ impl Emit<'_> {
                 name: #name, title: #title, usage: #usage, min: #min, max: #max,
                 discriminator: &[#(#disc),*], segments: &[#(#segs),*], value_type: #vt, src: #src,
             };
+        }
+    }
+
+    fn rule(&self, r: &Rule) -> TokenStream {
+        let rt = &self.rt;
+        let kind = match &r.kind {
+            RuleKind::Predicate { path, when_true, when_false } => {
+                let (t, f) = (self.usage(*when_true), self.usage(*when_false));
+                quote! { #rt::meta::RuleKind::Predicate { path: #path, when_true: #t, when_false: #f } }
+            }
+            RuleKind::Conformance { warning } => quote! { #rt::meta::RuleKind::Conformance { warning: #warning } },
+        };
+        let (id, expression, description, src) = (&r.id, &r.expression, &r.description, &r.src);
+        let context = opt_str(r.context.as_deref());
+        quote! {
+            #rt::meta::RuleDef { id: #id, kind: #kind, expression: #expression, context: #context, description: #description, src: #src }
         }
     }
 

@@ -448,6 +448,100 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
             src: "acquittement.md#t4.r1",
         },
     ],
+    rules: &[
+        ::hl7_runtime::meta::RuleDef {
+            id: "ACK-PRED-ERR",
+            kind: ::hl7_runtime::meta::RuleKind::Predicate {
+                path: "ERR",
+                when_true: ::hl7_runtime::meta::Usage::R,
+                when_false: ::hl7_runtime::meta::Usage::O,
+            },
+            expression: "MSA-1 IN ('AE','AR')",
+            context: ::core::option::Option::None,
+            description: "",
+            src: "acquittement.md#h:Segment ERR (Error)",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "ACK-MSA1-AA-AE-AR",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "MSA-1 IN ('AA','AE','AR')",
+            context: ::core::option::Option::None,
+            description: "MSA-1 is AA, AE or AR (original-mode application acknowledgments only).",
+            src: "acquittement.md#t3.r2",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "ACK-MSH5-EQ-ORIG-MSH3",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "MSH-5 = original.MSH-3",
+            context: ::core::option::Option::None,
+            description: "The ACK's receiving application is the original message's sending application.",
+            src: "acquittement.md#t1.r3",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "ACK-MSH6-EQ-ORIG-MSH4",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "MSH-6 = original.MSH-4",
+            context: ::core::option::Option::None,
+            description: "The ACK's receiving facility is the original message's sending facility.",
+            src: "acquittement.md#t1.r4",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "ACK-MSH3-EQ-ORIG-MSH5",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "MSH-3 = original.MSH-5",
+            context: ::core::option::Option::None,
+            description: "The ACK's sending application is the original message's receiving application.",
+            src: "acquittement.md#t1.r5",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "ACK-MSH4-EQ-ORIG-MSH6",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "MSH-4 = original.MSH-6",
+            context: ::core::option::Option::None,
+            description: "The ACK's sending facility is the original message's receiving facility.",
+            src: "acquittement.md#t1.r6",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "ACK-MSH11-EQ-ORIG-MSH11",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "MSH-11 = original.MSH-11",
+            context: ::core::option::Option::None,
+            description: "The ACK's processing id is copied from the original message.",
+            src: "acquittement.md#t1.r7",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "ACK-MSA2-EQ-ORIG-MSH10",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "MSA-2 = original.MSH-10",
+            context: ::core::option::Option::None,
+            description: "MSA-2 recalls the message control id (MSH-10) of the acknowledged message.",
+            src: "acquittement.md#t3.r3",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "ACK-MSH92-EQ-ORIG-MSH92",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "MSH-9.2 = original.MSH-9.2",
+            context: ::core::option::Option::None,
+            description: "The ACK's trigger event is the event of the acknowledged message (O01, R01 or O23).",
+            src: "acquittement.md#t2.r9",
+        },
+    ],
 };
 /// Acquittement technique HL7 v2 (ACK) des flux 1 à 4 · ACK^*^ACK · spec/telerad/ack.tables.json
 #[derive(Clone, Debug)]

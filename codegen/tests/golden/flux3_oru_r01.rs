@@ -1628,6 +1628,162 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
             src: "st_flux3.md#t2.r1",
         },
     ],
+    rules: &[
+        ::hl7_runtime::meta::RuleDef {
+            id: "COMMON-PRED-PV1-19",
+            kind: ::hl7_runtime::meta::RuleKind::Predicate {
+                path: "PV1-19",
+                when_true: ::hl7_runtime::meta::Usage::R,
+                when_false: ::hl7_runtime::meta::Usage::RE,
+            },
+            expression: "PV1-2 IN ('E','I','O','R')",
+            context: ::core::option::Option::None,
+            description: "The guide says RE only for PV1-2 = 'N'; for the other values of table 0004 (B, C, P, U) it says nothing: RE is applied to every value outside E, I, O, R.",
+            src: "st-contraintes.md#t3.r3",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "C-PID3-INS-OID",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "PID-3.5 != 'INS' OR (PID-3.4.2 IN ('1.2.250.1.213.1.4.8','1.2.250.1.213.1.4.9','1.2.250.1.213.1.4.10','1.2.250.1.213.1.4.11') AND PID-3.4.3 = 'ISO')",
+            context: ::core::option::Option::Some("PID-3[*]"),
+            description: "A PID-3 repetition of identifier type INS carries an INS assigning-authority OID (INS-NIR 1.2.250.1.213.1.4.8, INS-NIA 1.2.250.1.213.1.4.9, INS-NIR test 1.2.250.1.213.1.4.10, INS-NIR demonstration 1.2.250.1.213.1.4.11) in CX-4.2, with CX-4.3 'ISO'.",
+            src: "PAM-FR-DT-1.8.2#page:8",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "C-PID3-INS-REQUIRES-VALI",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "NOT (ANY(PID-3.5) = 'INS') OR ANY(PID-32) = 'VALI'",
+            context: ::core::option::Option::None,
+            description: "The INS is sent in PID-3 only when the identity is qualified, i.e. PID-32 contains VALI.",
+            src: "PAM-FR-2.11.2#page:36",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "C-PID3-INS-WITH-KEY",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "PID-3.5 != 'INS' OR matches(PID-3.1, '[0-9]{5}(2A|2B|[0-9]{2})[0-9]{8}')",
+            context: ::core::option::Option::Some("PID-3[*]"),
+            description: "The INS (NIR or NIA) is sent with its 2-digit key: 15 characters (department may be 2A/2B).",
+            src: "PAM-FR-2.11.2#page:36",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "C-PID3-INS-NO-VALIDITY-DATES",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: true,
+            },
+            expression: "PID-3.5 != 'INS' OR (absent(PID-3.7) AND absent(PID-3.8))",
+            context: ::core::option::Option::Some("PID-3[*]"),
+            description: "Only the last INS is sent and its CX-7 / CX-8 (effective / expiration dates) are empty.",
+            src: "PAM-FR-2.11.2#page:36",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "C-PID5-LEGAL-NAME",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "ANY(PID-5.7) = 'L'",
+            context: ::core::option::Option::None,
+            description: "The birth (legal) name, name type L, is always sent in PID-5.",
+            src: "PAM-FR-2.11.2#page:37",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "C-PID5-NAME-TYPES",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "absent(PID-5.7) OR PID-5.7 IN ('L','D','S','U')",
+            context: ::core::option::Option::Some("PID-5[*]"),
+            description: "Only the name types L, D, S and U are used in France.",
+            src: "PAM-FR-2.11.2#page:37",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "C-PID5-INS-TRAITS",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "PID-5.7 != 'L' OR NOT (ANY(PID-3.5) = 'INS') OR (present(PID-5.1) AND present(PID-5.2))",
+            context: ::core::option::Option::Some("PID-5[*]"),
+            description: "When the INS is sent, the L name carries the birth name (XPN-1) and the first given name (XPN-2); XPN-3 carries the list of given names returned by INSi.",
+            src: "PAM-FR-DT-1.8.2#page:36",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "C-PID7-PID8-INS",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "NOT (ANY(PID-3.5) = 'INS') OR (present(PID-7) AND present(PID-8))",
+            context: ::core::option::Option::None,
+            description: "When the INS is sent and the identity is qualified, birth date (PID-7) and administrative sex (PID-8) are required.",
+            src: "PAM-FR-2.11.2#page:38",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "C-PID11-BDL-INS",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "NOT (ANY(PID-3.5) = 'INS' AND ANY(PID-32) = 'VALI') OR ANY(PID-11.7) = 'BDL'",
+            context: ::core::option::Option::None,
+            description: "When the INS is sent and the identity is qualified (PID-32 VALI), PID-11 carries the birthplace as an address of type BDL.",
+            src: "PAM-FR-DT-1.8.2#page:25",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "C-PID11-BDL-COG",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "PID-11.7 != 'BDL' OR present(PID-11.9)",
+            context: ::core::option::Option::Some("PID-11[*]"),
+            description: "A BDL address carries in XAD-9 the INSEE COG code of the birth commune (born in France) or of the birth country (born abroad).",
+            src: "PAM-FR-DT-1.8.2#page:25",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "FLUX3_ORU_R01-PRED-PATIENT_RESULT-ORDER_OBSERVATION-OBSERVATION",
+            kind: ::hl7_runtime::meta::RuleKind::Predicate {
+                path: "PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION",
+                when_true: ::hl7_runtime::meta::Usage::R,
+                when_false: ::hl7_runtime::meta::Usage::O,
+            },
+            expression: "ORC-1 = 'OK'",
+            context: ::core::option::Option::Some("PATIENT_RESULT/ORDER_OBSERVATION"),
+            description: "",
+            src: "st_flux3.md#h:Groupe OBSERVATION - Protocole d'imagerie",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "F3-ORC1-OK-OC",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "ORC-1 IN ('OK','OC')",
+            context: ::core::option::Option::Some("PATIENT_RESULT/ORDER_OBSERVATION"),
+            description: "ORC-1 carries the remote radiologist's decision: OK (accepted) or OC (refused).",
+            src: "st_flux3.md#t1.r4",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "F3-OBR2-EQ-ORC2",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "OBR-2 = ORC-2",
+            context: ::core::option::Option::Some("PATIENT_RESULT/ORDER_OBSERVATION"),
+            description: "OBR-2 is identical to ORC-2.",
+            src: "st_flux3.md#t2.r4",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "F3-OBR16-EQ-ORC12",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "OBR-16 = ORC-12",
+            context: ::core::option::Option::Some("PATIENT_RESULT/ORDER_OBSERVATION"),
+            description: "OBR-16 is identical to ORC-12.",
+            src: "st_flux3.md#t2.r9",
+        },
+    ],
 };
 /// Flux 3 - réponse à la demande d'examen d'imagerie · ORU^R01^ORU_R01 · spec/telerad/flux3_oru_r01.tables.json
 #[derive(Clone, Debug)]

@@ -88,6 +88,10 @@ pub mod datatypes {
 pub mod segments {
     include!(concat!(env!("OUT_DIR"), "/segments.rs"));
 }
+/// Code tables (HL7 and the guide's) and CI-SIS value sets.
+pub mod tables {
+    include!(concat!(env!("OUT_DIR"), "/tables.rs"));
+}
 /// Acquittement technique HL7 v2 (ACK) des flux 1 à 4 · ACK^*^ACK · spec/telerad/ack.tables.json
 pub mod ack {
     include!(concat!(env!("OUT_DIR"), "/ack.rs"));
@@ -218,4 +222,6 @@ pub static REGISTRY: ::hl7_runtime::meta::Registry = ::hl7_runtime::meta::Regist
         &flux3_oru_r01::DEF,
         &flux4_omi_o23::DEF,
     ],
+    tables: tables::TABLES,
+    value_sets: tables::VALUE_SETS,
 };
