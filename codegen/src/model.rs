@@ -285,7 +285,9 @@ pub fn load(spec_dir: &Path, profiles_wanted: Option<&[String]>) -> Result<Model
     if let Some(f) = segments_file {
         cx.segments(f, &mut model);
     }
-    for f in [tables_file, code_tables].into_iter().flatten() {
+    // National specialisations of HL7 user-defined tables (IHE France) replace the base ones.
+    let national: Option<TablesFile> = cx.read_optional("telerad/national_tables.json");
+    for f in [tables_file, code_tables, national].into_iter().flatten() {
         for (id, t) in f.tables {
             let values = t.values.into_iter().map(|v| (v.code, v.description.unwrap_or_default())).collect();
             model.tables.insert(id.clone(), Table { id, name: t.name, values });

@@ -37,3 +37,4 @@ pub mod __private {
     }
 }
 pub mod validate;
+pub mod ack;

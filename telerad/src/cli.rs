@@ -24,6 +24,55 @@ pub enum Command {
     Json(Input),
     /// Print the message re-encoded from the typed model (byte-identical when unmodified).
     Fmt(Input),
+    /// Validate messages against the guide's profiles: every finding, located in HL7 terms.
+    Validate(ValidateArgs),
+    /// Print the ACK the guide prescribes for a message (AA, AE with located ERR, or AR).
+    Ack(AckArgs),
+    /// List the profiles `--profile` accepts.
+    Profiles,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Message files (ER7); `-` reads standard input.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Use this profile instead of choosing it from MSH-9 and ORC-1.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// `json`: one JSON object per file, one per line.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Parse leniently (LF terminators, malformed escapes kept raw, unknown MSH-18 as Latin-1).
+    #[arg(long)]
+    pub lenient: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AckArgs {
+    #[command(flatten)]
+    pub input: Input,
+    /// This system's MSH-3 when the inbound MSH-5 is empty (or the message is unreadable).
+    #[arg(long, default_value = "TELERAD")]
+    pub application: String,
+    /// This system's MSH-4 when the inbound MSH-6 is empty.
+    #[arg(long, default_value = "TELERAD")]
+    pub facility: String,
+    /// MSH-7 of the ACK (default: now, UTC, YYYYMMDDHHMMSS).
+    #[arg(long, value_name = "DTM")]
+    pub now: Option<String>,
+    /// MSH-10 of the ACK (default: `ACK` followed by MSH-7).
+    #[arg(long, value_name = "ID")]
+    pub control_id: Option<String>,
+    /// Answer AR with this reason (the receiver cannot take the message now; it may be resent).
+    #[arg(long, value_name = "TEXT")]
+    pub reject: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -70,7 +119,145 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
             let msg = typed(&bytes, &input)?;
             out.write_all(&msg.placed().encode()).map_err(io_failure)
         }
+        Command::Validate(args) => validate(&args, out),
+        Command::Ack(args) => ack(&args, out),
+        Command::Profiles => {
+            for p in crate::REGISTRY.profiles {
+                let event = p.event.unwrap_or("*");
+                writeln!(out, "{}\t{}^{}^{}\t{}", p.profile, p.code, event, p.structure, p.title).map_err(io_failure)?;
+            }
+            Ok(())
+        }
     }
+}
+
+fn options(lenient: bool) -> ParseOptions {
+    if lenient {
+        ParseOptions::lenient()
+    } else {
+        ParseOptions::default()
+    }
+}
+
+/// Every file is checked whatever happens to the others; exit 2 (usage, I/O) wins over 1.
+fn validate(args: &ValidateArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    let mut usage: Option<String> = None;
+    let mut rejected = false;
+    for file in &args.files {
+        let input = Input { file: file.clone(), lenient: args.lenient, profile: args.profile.clone() };
+        let bytes = match read(&input) {
+            Ok(b) => b,
+            Err(Failure::Usage(m) | Failure::Rejected(m)) => {
+                eprintln!("telerad: {m}");
+                usage.get_or_insert(String::new());
+                continue;
+            }
+        };
+        let checked = match crate::check(&bytes, &options(args.lenient), args.profile.as_deref()) {
+            Ok(c) => c,
+            Err(e) => return Err(Failure::Usage(e.to_string())),
+        };
+        rejected |= !checked.is_valid();
+        let profile = checked.message.as_ref().map(|m| m.profile().profile);
+        match args.format {
+            Format::Json => {
+                let line = serde_json::json!({
+                    "file": file.display().to_string(),
+                    "profile": profile,
+                    "valid": checked.is_valid(),
+                    "findings": checked.findings.iter().map(finding_json).collect::<Vec<_>>(),
+                });
+                writeln!(out, "{line}").map_err(io_failure)?;
+            }
+            Format::Text => {
+                let errors = checked.findings.iter().filter(|f| f.severity == hl7_runtime::validate::Severity::Error).count();
+                let verdict = if checked.is_valid() { "valid".to_owned() } else { format!("invalid ({errors} error(s))") };
+                writeln!(out, "{}: {} [{}]", file.display(), verdict, profile.unwrap_or("no profile")).map_err(io_failure)?;
+                for f in &checked.findings {
+                    writeln!(out, "  {} {} {}: {} (rule {}, {})", severity(f.severity), f.code, f.location, f.message, f.rule, f.source).map_err(io_failure)?;
+                }
+            }
+        }
+    }
+    match (usage, rejected) {
+        (Some(m), _) => Err(Failure::Usage(m)),
+        (None, true) => Err(Failure::Rejected(String::new())),
+        (None, false) => Ok(()),
+    }
+}
+
+fn severity(s: hl7_runtime::validate::Severity) -> &'static str {
+    match s {
+        hl7_runtime::validate::Severity::Error => "error",
+        hl7_runtime::validate::Severity::Warning => "warning",
+        hl7_runtime::validate::Severity::Info => "info",
+    }
+}
+
+fn finding_json(f: &hl7_runtime::validate::Finding) -> serde_json::Value {
+    serde_json::json!({
+        "severity": severity(f.severity),
+        "code": f.code,
+        "location": {
+            "segment": f.location.segment,
+            "sequence": f.location.sequence,
+            "field": f.location.field,
+            "repetition": f.location.repetition,
+            "component": f.location.component,
+            "subcomponent": f.location.subcomponent,
+        },
+        "rule": f.rule,
+        "message": f.message,
+    })
+}
+
+/// Exit 0 whenever an ACK could be built, AE and AR included.
+fn ack(args: &AckArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    use hl7_runtime::ack::{build, AckOptions, Decision, Identity};
+    let bytes = read(&args.input)?;
+    let checked = crate::check(&bytes, &options(args.input.lenient), args.input.profile.as_deref()).map_err(|e| Failure::Usage(e.to_string()))?;
+    let now = args.now.clone().unwrap_or_else(utc_now);
+    let control_id = args.control_id.clone().unwrap_or_else(|| format!("ACK{now}"));
+    let clock = || now.clone();
+    let next_id = || control_id.clone();
+    let opts = AckOptions {
+        receiver: Identity { application: args.application.clone(), facility: args.facility.clone() },
+        clock: &clock,
+        next_id: &next_id,
+    };
+    let decision = match &args.reject {
+        Some(reason) => Decision::Reject { reason: reason.clone() },
+        None => Decision::Accept,
+    };
+    let inbound = checked.message.as_ref().map(|m| &m.placed().message);
+    // A message that parsed but fits no profile is still answered from its own header.
+    let parsed_alone;
+    let inbound = match inbound {
+        Some(m) => Some(m),
+        None => {
+            parsed_alone = hl7_runtime::Message::parse_with(&bytes, &options(args.input.lenient)).ok();
+            parsed_alone.as_ref()
+        }
+    };
+    let ack = build(inbound, &bytes, &checked.findings, decision, &opts).map_err(|e| Failure::Usage(format!("cannot build the ACK: {e}")))?;
+    out.write_all(&ack).map_err(io_failure)
+}
+
+/// Now, UTC, as an HL7 DTM to the second.
+fn utc_now() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}{month:02}{day:02}{:02}{:02}{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 fn io_failure(e: std::io::Error) -> Failure {

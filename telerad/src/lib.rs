@@ -18,7 +18,10 @@ mod generated {
 pub use generated::*;
 pub use hl7_runtime as runtime;
 
+pub mod check;
 pub mod cli;
+
+pub use check::{check, Checked};
 
 /// The README's Rust examples are compiled as doctests, so the README cannot drift from the API.
 #[doc = include_str!("../../README.md")]

@@ -10,7 +10,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             let (telerad::cli::Failure::Rejected(m) | telerad::cli::Failure::Usage(m)) = &f;
-            eprintln!("telerad: {m}");
+            if !m.is_empty() {
+                eprintln!("telerad: {m}");
+            }
             f.exit_code()
         }
     }

@@ -1,0 +1,202 @@
+//! Evaluation scopes: where a rule's paths are resolved, one scope per occurrence of its
+//! context (`spec/HAND-FORMAT.md`, "Contexts").
+
+use crate::er7::Message;
+use crate::meta::{GroupDef, Node, SliceDef};
+use crate::structure::{GroupInstance, Item};
+use crate::typed::{GroupView, Placed};
+
+use super::AssertionError;
+
+/// One evaluation occurrence of a rule.
+#[derive(Debug, Clone)]
+pub struct Scope<'m, 'a> {
+    pub placed: &'m Placed<'a>,
+    /// The context group occurrence (for a segment or `SEG-f[*]` context, the group that
+    /// holds the segment).
+    pub group: &'m GroupInstance,
+    /// The enclosing group occurrences of `group`, root first, `group` excluded: path
+    /// resolution falls back to the nearest of them that contains the segment.
+    pub ancestors: Vec<&'m GroupInstance>,
+    /// The context's own segment (message index) for segment and `SEG-f[*]` contexts: paths
+    /// into a segment with its id resolve to it, not to a sibling.
+    pub segment: Option<usize>,
+    /// `(segment index, field, 1-based repetition)` in a `SEG-f[*]` context: paths into that
+    /// field without an explicit index denote this repetition.
+    pub repetition: Option<(usize, u16, usize)>,
+    /// The message being acknowledged, for `original.` paths.
+    pub original: Option<&'m Message<'a>>,
+}
+
+impl<'m, 'a> Scope<'m, 'a> {
+    /// The whole message, once (a rule without context).
+    pub fn message(placed: &'m Placed<'a>) -> Self {
+        Scope { placed, group: &placed.tree, ancestors: Vec::new(), segment: None, repetition: None, original: None }
+    }
+
+    /// The same scope with the acknowledged message available to `original.` paths.
+    pub fn with_original(mut self, original: &'m Message<'a>) -> Self {
+        self.original = Some(original);
+        self
+    }
+}
+
+/// Visits every group occurrence in message order with its ancestors (root first).
+fn walk_groups<'t>(
+    inst: &'t GroupInstance,
+    chain: &mut Vec<&'t GroupInstance>,
+    f: &mut dyn FnMut(&'t GroupInstance, &[&'t GroupInstance]),
+) {
+    f(inst, chain);
+    chain.push(inst);
+    for it in &inst.items {
+        if let Item::Group { group, .. } = it {
+            walk_groups(group, chain, f);
+        }
+    }
+    chain.pop();
+}
+
+/// Visits every segment in message order with the group holding it and that group's
+/// ancestors.
+fn walk_segments<'t>(
+    inst: &'t GroupInstance,
+    chain: &mut Vec<&'t GroupInstance>,
+    f: &mut dyn FnMut(usize, &'t GroupInstance, &[&'t GroupInstance]),
+) {
+    for it in &inst.items {
+        match it {
+            Item::Segment { segment, .. } | Item::Unexpected { segment } => f(*segment, inst, chain),
+            Item::Group { group, .. } => {
+                chain.push(inst);
+                walk_segments(group, chain, f);
+                chain.pop();
+            }
+        }
+    }
+}
+
+/// The scope of one segment occurrence: the default context of a predicate (the segment's
+/// own occurrence). `None` when the message has no segment at that index.
+pub fn segment_scope<'m, 'a>(placed: &'m Placed<'a>, segment: usize) -> Option<Scope<'m, 'a>> {
+    let mut found = None;
+    walk_segments(&placed.tree, &mut Vec::new(), &mut |i, group, chain| {
+        if i == segment && found.is_none() {
+            found = Some((group, chain.to_vec()));
+        }
+    });
+    let (group, ancestors) = found?;
+    Some(Scope { placed, group, ancestors, segment: Some(segment), repetition: None, original: None })
+}
+
+/// Every `(group, slice)` of the structure with this slice name (a group definition reused
+/// at two places is listed once).
+fn find_slices(def: &'static GroupDef, name: &str, out: &mut Vec<(&'static GroupDef, &'static SliceDef)>) {
+    for s in def.slices {
+        if s.name == name && !out.iter().any(|(g, x)| std::ptr::eq(*g, def) && std::ptr::eq(*x, *s)) {
+            out.push((def, s));
+        }
+    }
+    for child in def.children {
+        if let Node::Group(g) = child {
+            find_slices(g, name, out);
+        }
+    }
+}
+
+/// Whether `names` is a group path of the structure under `def`.
+fn group_path_exists(def: &'static GroupDef, names: &[&str]) -> bool {
+    let Some((first, rest)) = names.split_first() else { return true };
+    def.children.iter().any(|c| match c {
+        Node::Group(g) => g.name == *first && group_path_exists(g, rest),
+        Node::Segment(_) => false,
+    })
+}
+
+/// `SEG-f[*]` → `(SEG, f)`.
+fn repetition_context(context: &str) -> Option<(&str, u16)> {
+    let body = context.strip_suffix("[*]")?;
+    let (seg, field) = body.split_once('-')?;
+    let ok_seg = seg.len() == 3
+        && seg.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
+        && seg.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if !ok_seg || field.starts_with('0') || !field.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let f = field.parse::<u16>().ok()?;
+    Some((seg, f))
+}
+
+/// The evaluation occurrences of a rule's `context` in a placed message, in message order.
+/// A known context with no occurrence gives an empty list (the rule holds vacuously); a
+/// context that names nothing in the message's structure is an error, since the rule could
+/// then never be checked.
+pub fn contexts<'m, 'a>(placed: &'m Placed<'a>, context: Option<&str>) -> Result<Vec<Scope<'m, 'a>>, AssertionError> {
+    let Some(context) = context else { return Ok(vec![Scope::message(placed)]) };
+    let root = placed.def.root;
+    let mut out = Vec::new();
+    let scope = |group, chain: &[&'m GroupInstance]| Scope {
+        placed,
+        group,
+        ancestors: chain.to_vec(),
+        segment: None,
+        repetition: None,
+        original: None,
+    };
+
+    if let Some(name) = context.strip_prefix("slice:") {
+        let mut slices = Vec::new();
+        find_slices(root, name, &mut slices);
+        if slices.is_empty() {
+            return Err(AssertionError::new(6, format!("no slice `{name}` in the structure of {}", placed.def.profile)));
+        }
+        let message = &placed.message;
+        walk_groups(&placed.tree, &mut Vec::new(), &mut |inst, chain| {
+            let view = GroupView { message, instance: inst };
+            if slices.iter().any(|(g, s)| std::ptr::eq(*g, inst.def) && view.is_slice(s)) {
+                out.push(scope(inst, chain));
+            }
+        });
+        return Ok(out);
+    }
+
+    if context.contains('-') {
+        let Some((seg, field)) = repetition_context(context) else {
+            return Err(AssertionError::new(0, format!("invalid context `{context}`: expected `SEG-f[*]`")));
+        };
+        let message = &placed.message;
+        walk_segments(&placed.tree, &mut Vec::new(), &mut |i, group, chain| {
+            let Some(s) = message.segment(i) else { return };
+            if s.id() != seg {
+                return;
+            }
+            let f = s.field(usize::from(field));
+            let reps = if f.is_empty() { 0 } else { f.repetition_count() };
+            for r in 1..=reps {
+                out.push(Scope {
+                    placed,
+                    group,
+                    ancestors: chain.to_vec(),
+                    segment: Some(i),
+                    repetition: Some((i, field, r)),
+                    original: None,
+                });
+            }
+        });
+        return Ok(out);
+    }
+
+    let names: Vec<&str> = context.split('/').collect();
+    if names.iter().any(|n| n.is_empty()) || !group_path_exists(root, &names) {
+        return Err(AssertionError::new(0, format!("no group path `{context}` in the structure of {}", placed.def.profile)));
+    }
+    walk_groups(&placed.tree, &mut Vec::new(), &mut |inst, chain| {
+        // The root is not named in a context path: compare the names below it.
+        let matches = chain.len() == names.len()
+            && chain.iter().skip(1).map(|g| g.def.name).chain(std::iter::once(inst.def.name)).eq(names.iter().copied());
+        if matches {
+            out.push(scope(inst, chain));
+        }
+    });
+    Ok(out)
+}

@@ -1,0 +1,417 @@
+//! The validation engine: one pass per rule family over a placed message, driven by the static
+//! definitions (structure, element constraints of the profile and its slices, base field
+//! definitions, tables, value sets, and the hand-kept rules). Every finding is returned, in a
+//! deterministic order.
+//!
+//! HL7 table 0357 codes used (ERR-3), a documented choice since the table is coarse:
+//! 100 for structure (missing, extra, unexpected or misplaced segments and groups), 101 for a
+//! required element that is absent, 102 for a value of the wrong form (datatype format,
+//! repetitions, length, an element present where usage is X), 103 for a value outside its fixed
+//! value, value list, table or value set, 200/201/202/203 for an unsupported message type,
+//! trigger event, processing id or version, and 207 for a failed conformance statement.
+
+use std::collections::BTreeMap;
+
+use super::finding::{code, Erl, Finding, Severity};
+use crate::er7::{Field, Segment};
+use crate::meta::{DataTypeDef, ElementConstraint, Registry, SegmentConstraints, Usage};
+use crate::structure::{GroupInstance, Item, StructureProblem};
+use crate::typed::{GroupView, Placed};
+
+/// Validates a placed message against its profile; findings sorted by severity, then location.
+pub fn validate(placed: &Placed<'_>, registry: &Registry) -> Vec<Finding> {
+    let mut v = Run { placed, registry, out: Vec::new(), sequences: sequences(placed) };
+    v.structure();
+    v.base_fields();
+    v.profile_constraints();
+    v.rules();
+    let mut out = v.out;
+    out.sort_by(|a, b| (a.severity, &a.location, &a.rule, &a.message).cmp(&(b.severity, &b.location, &b.rule, &b.message)));
+    out.dedup();
+    out
+}
+
+/// 1-based occurrence of each segment among the segments with its id (ERL's sequence).
+fn sequences(placed: &Placed<'_>) -> Vec<u32> {
+    let mut seen: BTreeMap<&str, u32> = BTreeMap::new();
+    placed
+        .message
+        .segment_ids()
+        .map(|id| {
+            let n = seen.entry(id).or_insert(0);
+            *n += 1;
+            *n
+        })
+        .collect()
+}
+
+struct Run<'p, 'a> {
+    placed: &'p Placed<'a>,
+    registry: &'p Registry,
+    out: Vec<Finding>,
+    sequences: Vec<u32>,
+}
+
+/// Where an element sits, for findings.
+#[derive(Clone, Copy)]
+struct At {
+    segment: usize,
+    field: Option<u16>,
+    repetition: Option<u16>,
+    component: Option<u16>,
+    subcomponent: Option<u16>,
+}
+
+impl At {
+    fn segment(segment: usize) -> At {
+        At { segment, field: None, repetition: None, component: None, subcomponent: None }
+    }
+}
+
+impl<'p, 'a> Run<'p, 'a> {
+    fn erl(&self, at: At) -> Erl {
+        let id = self.placed.message.segment(at.segment).map(|s| s.id().to_owned());
+        Erl {
+            segment: id,
+            sequence: self.sequences.get(at.segment).copied(),
+            field: at.field,
+            repetition: at.repetition,
+            component: at.component,
+            subcomponent: at.subcomponent,
+        }
+    }
+
+    fn push(&mut self, severity: Severity, code: u16, at: Option<At>, rule: &str, source: &str, message: String) {
+        let location = at.map(|a| self.erl(a)).unwrap_or_default();
+        self.out.push(Finding { severity, code, location, rule: rule.to_owned(), source: source.to_owned(), message });
+    }
+
+    // ---------------------------------------------------------------- structure
+
+    fn structure(&mut self) {
+        for f in self.placed.check_structure() {
+            let (at, message) = match &f.problem {
+                StructureProblem::Unexpected { segment } => {
+                    (Some(At::segment(*segment)), format!("{} has no place in the {} structure here", f.path, self.placed.def.structure))
+                }
+                StructureProblem::TooFew { min, found } => {
+                    (None, format!("{}: {found} found, at least {min} required", f.path))
+                }
+                StructureProblem::TooMany { max, found } => (None, format!("{}: {found} found, at most {max} allowed", f.path)),
+            };
+            // A Z segment is a local extension by agreement between the partners: reported,
+            // but it does not make the message invalid. Any other segment out of place does.
+            let z = matches!(f.problem, StructureProblem::Unexpected { segment } if self.placed.message.segment(segment).is_some_and(|s| s.id().starts_with('Z')));
+            let severity = if z { Severity::Warning } else { Severity::Error };
+            self.push(severity, code::SEGMENT_SEQUENCE, at, "structure", "st-profils.md", message);
+        }
+    }
+
+    // ---------------------------------------------------------------- base definitions
+
+    /// Base HL7 v2.5.1 field rules for every segment the registry defines: required fields,
+    /// repetitions, lengths (warnings, as the guide's own values exceed some), formats.
+    fn base_fields(&mut self) {
+        let message = &self.placed.message;
+        for (i, seg) in message.segments().enumerate() {
+            let Some(def) = self.registry.segment(seg.id()) else { continue };
+            for fd in def.fields {
+                let field = seg.field(fd.pos as usize);
+                let at = At { segment: i, field: Some(fd.pos), repetition: None, component: None, subcomponent: None };
+                let path = format!("{}-{}", def.id, fd.pos);
+                if field.is_empty() {
+                    if fd.usage == Usage::R && !(def.id == "MSH" && fd.pos <= 2) {
+                        self.push(Severity::Error, code::REQUIRED_FIELD_MISSING, Some(at), "base-usage", "hl7v2.5.1", format!("{path} ({}) is required by HL7 v2.5.1 but empty", fd.name));
+                    }
+                    continue;
+                }
+                if def.id == "MSH" && fd.pos <= 2 {
+                    continue;
+                }
+                let reps = field.repetition_count() as u32;
+                if reps > fd.max {
+                    self.push(Severity::Error, code::DATA_TYPE, Some(at), "base-repetitions", "hl7v2.5.1", format!("{path} has {reps} repetitions, at most {} allowed", fd.max));
+                }
+                for (r, rep) in field.repetitions().enumerate() {
+                    let at = At { repetition: (reps > 1).then_some(r as u16 + 1), ..at };
+                    if let (Some(len), raw) = (fd.len, rep.raw()) {
+                        let chars = rep.text().chars().count();
+                        if chars as u32 > len && !raw.is_empty() {
+                            self.push(Severity::Warning, code::DATA_TYPE, Some(at), "base-length", "hl7v2.5.1", format!("{path} is {chars} characters long, HL7 v2.5.1 gives {len}"));
+                        }
+                    }
+                    let dt = fd.datatype.or_else(|| self.varies_type(&seg));
+                    if let Some(dt) = dt {
+                        self.formats(crate::typed::Part::Repetition(rep), dt, at, &path);
+                    }
+                }
+            }
+        }
+    }
+
+    /// OBX-5's datatype, from OBX-2.
+    fn varies_type(&self, seg: &Segment<'_>) -> Option<&'static DataTypeDef> {
+        self.registry.datatype(seg.field(2).text().trim())
+    }
+
+    /// Checks primitive formats down the components of `dt`, and the French composite rules
+    /// (HD, CX, EI, XCN, XON) and ED's Base64 at the repetition level.
+    fn formats(&mut self, part: crate::typed::Part<'_>, dt: &'static DataTypeDef, at: At, path: &str) {
+        // IPC-3 is a DICOM Study Instance UID carried in EI-1 alone (the guide's IPC table and
+        // example): the French EI rules for identifiers with an assigning authority do not fit.
+        let french_rules = path != "IPC-3";
+        for p in super::composite::check(dt.id, part).into_iter().filter(|p| french_rules || p.rule == "ED-BASE64") {
+            let at = At { component: Some(p.component), subcomponent: p.subcomponent, ..at };
+            let source = if p.rule == "ED-BASE64" { "hl7v2.5.1" } else { "PAM-FR-DT-1.8.2" };
+            self.push(Severity::Error, code::DATA_TYPE, Some(at), p.rule, source, format!("{path} ({}): {}", dt.id, p.message));
+        }
+        if dt.is_primitive() {
+            let text = part.text();
+            if let Some(problem) = super::primitive_format(dt.id, &text) {
+                self.push(Severity::Error, code::DATA_TYPE, Some(at), "format", "hl7v2.5.1", format!("{path} ({}): {problem}", dt.id));
+            }
+            return;
+        }
+        for c in dt.components {
+            if let Some(child) = part.child(c.pos as usize) {
+                let at = match (at.component, at.subcomponent) {
+                    (None, _) => At { component: Some(c.pos), ..at },
+                    (Some(_), None) => At { subcomponent: Some(c.pos), ..at },
+                    _ => at,
+                };
+                let cpath = format!("{path}.{}", c.pos);
+                self.formats(child, c.datatype, at, &cpath);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- profile constraints
+
+    fn profile_constraints(&mut self) {
+        let def = self.placed.def;
+        for sc in def.segments {
+            let targets = self.segments_in_scope(sc);
+            for i in targets {
+                self.segment_constraints(i, sc, "profile");
+            }
+        }
+        // Slices: their constraints apply to the segments directly in each matching instance.
+        let mut slices = Vec::new();
+        collect_slices(&self.placed.tree, &mut slices);
+        for inst in slices {
+            let view = GroupView { message: &self.placed.message, instance: inst };
+            for slice in inst.def.slices.iter().filter(|s| view.is_slice(s)) {
+                for sc in slice.segments {
+                    let ids: Vec<usize> = inst
+                        .items
+                        .iter()
+                        .filter_map(|it| match it {
+                            Item::Segment { segment, .. } => Some(*segment),
+                            _ => None,
+                        })
+                        .filter(|i| self.placed.message.segment(*i).is_some_and(|s| s.id() == sc.segment))
+                        .collect();
+                    for i in ids {
+                        self.segment_constraints(i, sc, slice.name);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Segment numbers a message-level constraint applies to: every occurrence, or only those
+    /// directly in the named group.
+    fn segments_in_scope(&self, sc: &SegmentConstraints) -> Vec<usize> {
+        let message = &self.placed.message;
+        match sc.group {
+            None => message.segment_ids().enumerate().filter(|(_, id)| *id == sc.segment).map(|(i, _)| i).collect(),
+            Some(path) => {
+                let mut insts = Vec::new();
+                instances_at(&self.placed.tree, path, &mut insts);
+                insts
+                    .into_iter()
+                    .flat_map(|g| g.items.iter())
+                    .filter_map(|it| match it {
+                        Item::Segment { segment, .. } => Some(*segment),
+                        _ => None,
+                    })
+                    .filter(|i| message.segment(*i).is_some_and(|s| s.id() == sc.segment))
+                    .collect()
+            }
+        }
+    }
+
+    fn segment_constraints(&mut self, segment: usize, sc: &SegmentConstraints, scope: &str) {
+        let Some(seg) = self.placed.message.segment(segment) else { return };
+        for ec in sc.elements {
+            self.element(&seg, segment, ec, scope);
+        }
+    }
+
+    fn element(&mut self, seg: &Segment<'_>, segment: usize, ec: &ElementConstraint, scope: &str) {
+        let field = seg.field(ec.field as usize);
+        let rule_for = |what: &str| if scope == "profile" { what.to_owned() } else { format!("{what}:{scope}") };
+        let at = At { segment, field: Some(ec.field), repetition: None, component: ec.component, subcomponent: ec.subcomponent };
+        // A component's usage holds only when its field is present (HL7: usage of a component
+        // is relative to its parent).
+        if ec.component.is_some() && field.is_empty() {
+            return;
+        }
+        let values = element_values(&field, ec);
+        let present: Vec<&(u16, String)> = values.iter().filter(|(_, v)| !v.is_empty()).collect();
+        match ec.usage {
+            Some(Usage::R) if present.is_empty() => {
+                self.push(Severity::Error, code::REQUIRED_FIELD_MISSING, Some(at), &rule_for("usage"), ec.src, format!("{} is required by the guide but empty", ec.path));
+                return;
+            }
+            Some(Usage::X) if !present.is_empty() => {
+                self.push(Severity::Error, code::DATA_TYPE, Some(at), &rule_for("usage"), ec.src, format!("{} must not be sent (usage X)", ec.path));
+            }
+            _ => {}
+        }
+        for (rep, value) in present {
+            let at = At { repetition: (values.len() > 1).then_some(*rep), ..at };
+            let value = value.trim();
+            if let Some(fixed) = ec.fixed {
+                if value != fixed {
+                    let c = header_code(ec.path).unwrap_or(code::TABLE_VALUE_NOT_FOUND);
+                    self.push(Severity::Error, c, Some(at), &rule_for("fixed"), ec.src, format!("{} is '{value}', the guide fixes '{fixed}'", ec.path));
+                    continue;
+                }
+            }
+            if !ec.values.is_empty() && !ec.values.contains(&value) {
+                let c = header_code(ec.path).unwrap_or(code::TABLE_VALUE_NOT_FOUND);
+                self.push(Severity::Error, c, Some(at), &rule_for("values"), ec.src, format!("{} is '{value}', expected one of {}", ec.path, ec.values.join(", ")));
+                continue;
+            }
+            if let Some(t) = ec.table.and_then(|t| self.registry.table(t)) {
+                // A coded element (CE, CWE, ID of a composite) is checked on its code.
+                let code_value = self.code_of(seg, ec, *rep).unwrap_or_else(|| value.to_owned());
+                if !t.codes.is_empty() && !t.codes.iter().any(|c| table_code_matches(c, &code_value)) {
+                    self.push(Severity::Error, code::TABLE_VALUE_NOT_FOUND, Some(at), &rule_for("table"), ec.src, format!("{} '{code_value}' is not in table {} ({})", ec.path, t.id, t.name));
+                }
+            }
+            if let Some(vs) = ec.value_set {
+                self.value_set(seg, ec, *rep, value, vs.name, at, &rule_for("value-set"));
+            }
+        }
+    }
+
+    /// The first component of the constrained element when that element is a composite
+    /// (the code of a CE/CWE), `None` when it is primitive.
+    fn code_of(&self, seg: &Segment<'_>, ec: &ElementConstraint, rep: u16) -> Option<String> {
+        let fd = self.registry.segment(seg.id())?.field(ec.field as usize)?;
+        let mut dt = fd.datatype?;
+        for n in [ec.component, ec.subcomponent].into_iter().flatten() {
+            dt = dt.components.get(usize::from(n).checked_sub(1)?)?.datatype;
+        }
+        if dt.is_primitive() {
+            return None;
+        }
+        let r = seg.field(ec.field as usize).repetition(rep as usize)?;
+        let text = match (ec.component, ec.subcomponent) {
+            (None, _) => r.component(1).text(),
+            (Some(c), None) => r.component(c as usize).subcomponent(1).text(),
+            (Some(_), Some(_)) => return None,
+        };
+        Some(text.trim().to_owned())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn value_set(&mut self, seg: &Segment<'_>, ec: &ElementConstraint, rep: u16, code_value: &str, name: &str, at: At, rule: &str) {
+        let Some(vs) = self.registry.value_set(name) else { return };
+        if !vs.available {
+            self.push(Severity::Info, code::ACCEPTED, Some(at), rule, ec.src, format!("{} '{code_value}' was not checked against {name}: the value set is not available offline", ec.path));
+            return;
+        }
+        // The coding system is the third component of the coded value the code is the first of.
+        let system = match ec.component {
+            Some(1) => seg.field(ec.field as usize).repetition(rep as usize).map(|r| r.component(3).text().trim().to_owned()),
+            _ => None,
+        };
+        let ok = vs.codes.iter().any(|(s, c)| *c == code_value && system.as_deref().is_none_or(|sys| sys.is_empty() || sys == *s));
+        if !ok {
+            let sys = system.filter(|s| !s.is_empty()).map(|s| format!(" ({s})")).unwrap_or_default();
+            self.push(Severity::Error, code::TABLE_VALUE_NOT_FOUND, Some(at), rule, ec.src, format!("{} '{code_value}'{sys} is not in {name}", ec.path));
+        }
+    }
+
+    // ---------------------------------------------------------------- hand-kept rules
+
+    fn rules(&mut self) {
+        for rule in self.placed.def.rules {
+            let outcome = super::evaluate_rule(self.placed, rule);
+            for o in outcome {
+                let at = o.segment.map(|s| At { field: o.field, ..At::segment(s) });
+                self.push(o.severity, o.code, at, rule.id, rule.src, o.message);
+            }
+        }
+    }
+}
+
+/// Table codes written as patterns (`HL7nnnn` in table 0396: any HL7 table) match by shape.
+fn table_code_matches(code: &str, value: &str) -> bool {
+    match code.split_once("nnnn") {
+        Some((prefix, "")) => value.strip_prefix(prefix).is_some_and(|d| d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit())),
+        _ => code == value,
+    }
+}
+
+/// MSH-9, MSH-11 and MSH-12 mismatches are the unsupported-message conditions of table 0357.
+fn header_code(path: &str) -> Option<u16> {
+    match path {
+        "MSH-9.1" | "MSH-9" => Some(code::UNSUPPORTED_MESSAGE_TYPE),
+        "MSH-9.2" => Some(code::UNSUPPORTED_EVENT),
+        "MSH-11" | "MSH-11.1" => Some(code::UNSUPPORTED_PROCESSING_ID),
+        "MSH-12" | "MSH-12.1" => Some(code::UNSUPPORTED_VERSION),
+        _ => None,
+    }
+}
+
+/// The decoded value of the constrained element in each repetition of its field (1-based).
+fn element_values(field: &Field<'_>, ec: &ElementConstraint) -> Vec<(u16, String)> {
+    if field.is_empty() {
+        return vec![(1, String::new())];
+    }
+    field
+        .repetitions()
+        .enumerate()
+        .map(|(r, rep)| {
+            let text = match (ec.component, ec.subcomponent) {
+                (None, _) => rep.text().into_owned(),
+                (Some(c), None) => rep.component(c as usize).text().into_owned(),
+                (Some(c), Some(s)) => rep.component(c as usize).subcomponent(s as usize).text().into_owned(),
+            };
+            (r as u16 + 1, text)
+        })
+        .collect()
+}
+
+fn collect_slices<'t>(inst: &'t GroupInstance, out: &mut Vec<&'t GroupInstance>) {
+    for it in &inst.items {
+        if let Item::Group { group, .. } = it {
+            if !group.def.slices.is_empty() {
+                out.push(group);
+            }
+            collect_slices(group, out);
+        }
+    }
+}
+
+/// Instances of the group at `path` (group names from the root, `/`-separated).
+fn instances_at<'t>(inst: &'t GroupInstance, path: &str, out: &mut Vec<&'t GroupInstance>) {
+    let (head, rest) = match path.split_once('/') {
+        Some((h, r)) => (h, Some(r)),
+        None => (path, None),
+    };
+    for it in &inst.items {
+        if let Item::Group { group, .. } = it {
+            if group.def.name == head {
+                match rest {
+                    None => out.push(group),
+                    Some(r) => instances_at(group, r, out),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,581 @@
+//! Format checks for HL7 v2.5.1 primitive datatypes and the French datatype constraints.
+//!
+//! Every check is a pure function over the decoded text of one element (escapes already
+//! resolved), so the engine can call it wherever the static definitions say the datatype
+//! applies. Messages quote the offending value and say what is expected, because they end
+//! up in front of interface analysts, not Rust developers.
+//!
+//! Sources:
+//! - HL7 v2.5.1 chapter 2A (DT, DTM, TM, NM, SI, HD, EI);
+//! - "IHE ITI Appendix N.FR — Constraints on common HL7 v2.5 data types for ITI Integration
+//!   Profiles in France", release 1.8.2 (cited as "IHE France data types 1.8.2, page N");
+//! - "IHE PAM National Extension France" 2.11.2 (cited as "IHE PAM-FR 2.11.2, page N").
+
+mod composites;
+pub mod oids;
+
+pub use composites::{cx, ei, hd, xcn, xon, ComponentProblem, CxParts, EiParts, HdParts, XcnParts, XonParts};
+
+use std::fmt;
+
+/// Why a value does not match its datatype, phrased for the person fixing the interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormatError {
+    pub message: String,
+}
+
+impl FormatError {
+    fn new(message: impl Into<String>) -> Self {
+        FormatError { message: message.into() }
+    }
+}
+
+impl fmt::Display for FormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for FormatError {}
+
+/// Longest excerpt of the value echoed back; a multi-megabyte payload in an error message
+/// helps nobody and can flood logs.
+const QUOTE_LIMIT: usize = 60;
+
+/// The value as it should appear in a message: quoted, control characters escaped (so a stray
+/// CR is visible), and shortened on a character boundary when long.
+pub(crate) fn quote(s: &str) -> String {
+    match s.char_indices().nth(QUOTE_LIMIT) {
+        Some((cut, _)) => format!("{:?}… ({} characters)", &s[..cut], s.chars().count()),
+        None => format!("{s:?}"),
+    }
+}
+
+/// Names a character for a message; Debug form keeps control and invisible characters readable.
+fn describe_char(c: char) -> String {
+    if c == ' ' {
+        "a space".to_string()
+    } else {
+        format!("{c:?}")
+    }
+}
+
+/// The first character that is not an ASCII digit, with its 1-based character position.
+fn first_non_digit(s: &str) -> Option<(usize, char)> {
+    s.chars().enumerate().find(|(_, c)| !c.is_ascii_digit()).map(|(i, c)| (i + 1, c))
+}
+
+/// Value of an all-ASCII-digit byte slice; callers have already checked the digits and keep
+/// slices short (at most 4 bytes), so this cannot overflow.
+fn number(digits: &[u8]) -> u32 {
+    digits.iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
+}
+
+const MONTHS: [&str; 12] = [
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+];
+
+fn is_leap(year: u32) -> bool {
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
+}
+
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Calendar check of `YYYY[MM[DD]]` digits (length 4, 6 or 8, all digits).
+fn check_calendar(digits: &[u8], original: &str, what: &str) -> Result<(), FormatError> {
+    let year = number(&digits[..4]);
+    if digits.len() >= 6 {
+        let month = number(&digits[4..6]);
+        if !(1..=12).contains(&month) {
+            return Err(FormatError::new(format!(
+                "{} is not {what}: month {:02} does not exist (01 to 12)",
+                quote(original),
+                month
+            )));
+        }
+        if digits.len() >= 8 {
+            let day = number(&digits[6..8]);
+            let max = days_in_month(year, month);
+            let name = MONTHS[(month - 1) as usize];
+            if day == 0 {
+                return Err(FormatError::new(format!(
+                    "{} is not {what}: day 00 does not exist (days start at 01)",
+                    quote(original)
+                )));
+            }
+            if day > max {
+                let why = if month == 2 {
+                    let leap = if is_leap(year) { "a leap year" } else { "not a leap year" };
+                    format!("February {year} has {max} days ({year} is {leap})")
+                } else {
+                    format!("{name} has {max} days")
+                };
+                return Err(FormatError::new(format!("{} is not {what}: {why}", quote(original))));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Range checks of `HH[MM[SS]]` digits (length 2, 4 or 6, all digits).
+fn check_clock(digits: &[u8], original: &str, what: &str) -> Result<(), FormatError> {
+    let parts = [("hour", 23u32, "00 to 23"), ("minute", 59, "00 to 59"), ("second", 59, "00 to 59")];
+    for (i, (name, max, range)) in parts.iter().enumerate() {
+        let at = i * 2;
+        if digits.len() < at + 2 {
+            break;
+        }
+        let value = number(&digits[at..at + 2]);
+        if value > *max {
+            return Err(FormatError::new(format!(
+                "{} is not {what}: {name} {value:02} is out of range ({range})",
+                quote(original)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks `[.S[S[S[S]]]]`, given the text after the point. Fractions are only legal after
+/// seconds, which the caller has verified.
+fn check_fraction(fraction: &str, original: &str, what: &str) -> Result<(), FormatError> {
+    if fraction.is_empty() {
+        return Err(FormatError::new(format!(
+            "{} is not {what}: the decimal point must be followed by 1 to 4 digits of fractional seconds",
+            quote(original)
+        )));
+    }
+    if let Some((_, c)) = first_non_digit(fraction) {
+        return Err(FormatError::new(format!(
+            "{} is not {what}: fractional seconds must be digits, found {}",
+            quote(original),
+            describe_char(c)
+        )));
+    }
+    if fraction.len() > 4 {
+        return Err(FormatError::new(format!(
+            "{} is not {what}: at most 4 digits of fractional seconds are allowed, found {}",
+            quote(original),
+            fraction.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a `+ZZZZ`/`-ZZZZ` offset. Real offsets run from UTC−12:00 to UTC+14:00; anything
+/// outside is a typo (often a swapped sign or an hours/minutes mix-up) worth reporting.
+fn check_offset(sign: char, zone: &str, original: &str, what: &str) -> Result<(), FormatError> {
+    if zone.len() != 4 || first_non_digit(zone).is_some() {
+        return Err(FormatError::new(format!(
+            "{} is not {what}: the time zone offset after '{sign}' must be exactly 4 digits (HHMM), e.g. +0100",
+            quote(original)
+        )));
+    }
+    let bytes = zone.as_bytes();
+    let hours = number(&bytes[..2]);
+    let minutes = number(&bytes[2..]);
+    if minutes > 59 {
+        return Err(FormatError::new(format!(
+            "{} is not {what}: time zone minutes {minutes:02} are out of range (00 to 59)",
+            quote(original)
+        )));
+    }
+    let total = hours * 60 + minutes;
+    let (limit, bound) = if sign == '-' { (12 * 60, "-1200") } else { (14 * 60, "+1400") };
+    if total > limit {
+        return Err(FormatError::new(format!(
+            "{} is not {what}: time zone offset {sign}{zone} is beyond {bound} (offsets run from -1200 to +1400)",
+            quote(original)
+        )));
+    }
+    Ok(())
+}
+
+/// Rejects characters and sign counts that cannot appear in DTM/TM before splitting, so an
+/// ISO 8601 value such as `2025-01-01T12:00` is reported as such rather than as a bad offset.
+fn check_time_charset(s: &str, what: &str, shape: &str) -> Result<(), FormatError> {
+    if let Some((pos, c)) = s.chars().enumerate().find(|(_, c)| !(c.is_ascii_digit() || matches!(c, '.' | '+' | '-'))) {
+        let hint = if matches!(c, 'T' | ':' | ' ' | 'Z' | '/') { "; HL7 writes dates and times as digits without separators (ISO 8601 forms are not accepted)" } else { "" };
+        return Err(FormatError::new(format!(
+            "{} is not {what}: found {} at position {}; expected {shape}{hint}",
+            quote(s),
+            describe_char(c),
+            pos + 1
+        )));
+    }
+    if s.matches(['+', '-']).count() > 1 {
+        return Err(FormatError::new(format!(
+            "{} is not {what}: only one '+' or '-' is allowed, introducing the time zone offset; dates and times use no '-' separators ({shape})",
+            quote(s)
+        )));
+    }
+    Ok(())
+}
+
+/// Splits `value[+/-ZZZZ]` at the sign; the sign can only start the offset because neither
+/// the date nor the time part contains one.
+fn split_offset(s: &str) -> (&str, Option<(char, &str)>) {
+    match s.find(['+', '-']) {
+        Some(at) => {
+            let sign = if s.as_bytes()[at] == b'+' { '+' } else { '-' };
+            (&s[..at], Some((sign, &s[at + 1..])))
+        }
+        None => (s, None),
+    }
+}
+
+/// HL7 DT: `YYYY[MM[DD]]`, checked against the Gregorian calendar (leap years included).
+pub fn dt(s: &str) -> Result<(), FormatError> {
+    const WHAT: &str = "a date";
+    if s.is_empty() {
+        return Err(FormatError::new("an empty value is not a date: expected YYYY, YYYYMM or YYYYMMDD"));
+    }
+    if let Some((pos, c)) = first_non_digit(s) {
+        return Err(FormatError::new(format!(
+            "{} is not a date: found {} at position {pos}; a date is digits only (YYYY[MM[DD]]), without separators or time",
+            quote(s),
+            describe_char(c)
+        )));
+    }
+    if !matches!(s.len(), 4 | 6 | 8) {
+        return Err(FormatError::new(format!(
+            "{} is not a date: it has {} digits, expected 4 (YYYY), 6 (YYYYMM) or 8 (YYYYMMDD)",
+            quote(s),
+            s.len()
+        )));
+    }
+    check_calendar(s.as_bytes(), s, WHAT)
+}
+
+/// HL7 DTM: `YYYY[MM[DD[HH[MM[SS[.S[S[S[S]]]]]]]]][+/-ZZZZ]`; also the first component of TS.
+/// IHE France data types 1.8.2, page 17 (TS-1, with the ranges of each part).
+pub fn dtm(s: &str) -> Result<(), FormatError> {
+    const WHAT: &str = "a date/time (DTM)";
+    if s.is_empty() {
+        return Err(FormatError::new(
+            "an empty value is not a date/time (DTM): expected at least the year, YYYY[MM[DD[HH[MM[SS[.SSSS]]]]]][+/-ZZZZ]",
+        ));
+    }
+    check_time_charset(s, WHAT, "YYYY[MM[DD[HH[MM[SS[.S[S[S[S]]]]]]]]][+/-ZZZZ]")?;
+    let (main, offset) = split_offset(s);
+    let (clock, fraction) = match main.split_once('.') {
+        Some((c, f)) => (c, Some(f)),
+        None => (main, None),
+    };
+    if let Some((pos, c)) = first_non_digit(clock) {
+        return Err(FormatError::new(format!(
+            "{} is not {WHAT}: found {} at position {pos}; expected digits YYYY[MM[DD[HH[MM[SS]]]]] optionally followed by .S to .SSSS and +/-ZZZZ",
+            quote(s),
+            describe_char(c)
+        )));
+    }
+    if !matches!(clock.len(), 4 | 6 | 8 | 10 | 12 | 14) {
+        return Err(FormatError::new(format!(
+            "{} is not {WHAT}: the date/time part has {} digits, expected 4, 6, 8, 10, 12 or 14 (YYYY[MM[DD[HH[MM[SS]]]]])",
+            quote(s),
+            clock.len()
+        )));
+    }
+    let bytes = clock.as_bytes();
+    check_calendar(&bytes[..bytes.len().min(8)], s, WHAT)?;
+    if bytes.len() > 8 {
+        check_clock(&bytes[8..], s, WHAT)?;
+    }
+    if let Some(f) = fraction {
+        if clock.len() != 14 {
+            return Err(FormatError::new(format!(
+                "{} is not {WHAT}: fractional seconds are only allowed after the seconds (YYYYMMDDHHMMSS.S)",
+                quote(s)
+            )));
+        }
+        check_fraction(f, s, WHAT)?;
+    }
+    if let Some((sign, zone)) = offset {
+        check_offset(sign, zone, s, WHAT)?;
+    }
+    Ok(())
+}
+
+/// HL7 TM: `HH[MM[SS[.S[S[S[S]]]]]][+/-ZZZZ]`.
+pub fn tm(s: &str) -> Result<(), FormatError> {
+    const WHAT: &str = "a time (TM)";
+    if s.is_empty() {
+        return Err(FormatError::new("an empty value is not a time (TM): expected HH[MM[SS[.SSSS]]][+/-ZZZZ]"));
+    }
+    check_time_charset(s, WHAT, "HH[MM[SS[.S[S[S[S]]]]]][+/-ZZZZ]")?;
+    let (main, offset) = split_offset(s);
+    let (clock, fraction) = match main.split_once('.') {
+        Some((c, f)) => (c, Some(f)),
+        None => (main, None),
+    };
+    if let Some((pos, c)) = first_non_digit(clock) {
+        return Err(FormatError::new(format!(
+            "{} is not {WHAT}: found {} at position {pos}; expected digits HH[MM[SS]] without separators",
+            quote(s),
+            describe_char(c)
+        )));
+    }
+    if !matches!(clock.len(), 2 | 4 | 6) {
+        return Err(FormatError::new(format!(
+            "{} is not {WHAT}: the time part has {} digits, expected 2 (HH), 4 (HHMM) or 6 (HHMMSS)",
+            quote(s),
+            clock.len()
+        )));
+    }
+    check_clock(clock.as_bytes(), s, WHAT)?;
+    if let Some(f) = fraction {
+        if clock.len() != 6 {
+            return Err(FormatError::new(format!(
+                "{} is not {WHAT}: fractional seconds are only allowed after the seconds (HHMMSS.S)",
+                quote(s)
+            )));
+        }
+        check_fraction(f, s, WHAT)?;
+    }
+    if let Some((sign, zone)) = offset {
+        check_offset(sign, zone, s, WHAT)?;
+    }
+    Ok(())
+}
+
+/// HL7 NM: `[+|-]digits[.digits]` with at least one digit; no exponent, no spaces, no
+/// thousands separator.
+pub fn nm(s: &str) -> Result<(), FormatError> {
+    if s.is_empty() {
+        return Err(FormatError::new("an empty value is not a number (NM)"));
+    }
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let mut points = 0;
+    let mut digits = 0;
+    for (i, c) in body.chars().enumerate() {
+        // Positions are reported in the original text, which may start with a sign.
+        let pos = i + 1 + (s.len() - body.len());
+        match c {
+            '0'..='9' => digits += 1,
+            '.' => {
+                points += 1;
+                if points > 1 {
+                    return Err(FormatError::new(format!(
+                        "{} is not a number (NM): it has more than one decimal point",
+                        quote(s)
+                    )));
+                }
+            }
+            'e' | 'E' => {
+                return Err(FormatError::new(format!(
+                    "{} is not a number (NM): exponent notation ('{c}' at position {pos}) is not allowed; write the number out in full",
+                    quote(s)
+                )))
+            }
+            ',' => {
+                return Err(FormatError::new(format!(
+                    "{} is not a number (NM): found ',' at position {pos}; the decimal separator is '.' and thousands separators are not allowed",
+                    quote(s)
+                )))
+            }
+            '+' | '-' => {
+                return Err(FormatError::new(format!(
+                    "{} is not a number (NM): a sign is only allowed as the first character (found '{c}' at position {pos})",
+                    quote(s)
+                )))
+            }
+            other => {
+                return Err(FormatError::new(format!(
+                    "{} is not a number (NM): found {} at position {pos}; only an optional sign, digits and one '.' are allowed",
+                    quote(s),
+                    describe_char(other)
+                )))
+            }
+        }
+    }
+    if digits == 0 {
+        return Err(FormatError::new(format!("{} is not a number (NM): it has no digit", quote(s))));
+    }
+    Ok(())
+}
+
+/// HL7 SI (sequence ID): a non-negative integer, digits only.
+pub fn si(s: &str) -> Result<(), FormatError> {
+    if s.is_empty() {
+        return Err(FormatError::new("an empty value is not a sequence ID (SI): expected a non-negative integer"));
+    }
+    if let Some((pos, c)) = first_non_digit(s) {
+        let hint = if c == '-' { " (negative values are not allowed)" } else { "" };
+        return Err(FormatError::new(format!(
+            "{} is not a sequence ID (SI): found {} at position {pos}; expected digits only{hint}",
+            quote(s),
+            describe_char(c)
+        )));
+    }
+    Ok(())
+}
+
+/// ISO/ITU-T object identifier in dotted form (the syntax HD-2 must follow when HD-3 is ISO).
+/// Arcs are unbounded integers, so they are checked as text and never parsed into a fixed width.
+pub fn oid(s: &str) -> Result<(), FormatError> {
+    const WHAT: &str = "an OID";
+    if s.is_empty() {
+        return Err(FormatError::new("an empty value is not an OID: expected numbers separated by dots, e.g. 1.2.250.1"));
+    }
+    if let Some((pos, c)) = s.chars().enumerate().find(|(_, c)| !(c.is_ascii_digit() || *c == '.')) {
+        return Err(FormatError::new(format!(
+            "{} is not {WHAT}: found {} at position {}; an OID has only digits and dots",
+            quote(s),
+            describe_char(c),
+            pos + 1
+        )));
+    }
+    let arcs: Vec<&str> = s.split('.').collect();
+    if arcs.iter().any(|a| a.is_empty()) {
+        return Err(FormatError::new(format!(
+            "{} is not {WHAT}: it has an empty arc (leading, trailing or doubled dot)",
+            quote(s)
+        )));
+    }
+    if arcs.len() < 2 {
+        return Err(FormatError::new(format!("{} is not {WHAT}: an OID has at least two arcs (e.g. 1.2)", quote(s))));
+    }
+    if let Some(bad) = arcs.iter().find(|a| a.len() > 1 && a.starts_with('0')) {
+        return Err(FormatError::new(format!(
+            "{} is not {WHAT}: arc \"{bad}\" has a leading zero (only the arc 0 itself may start with 0)",
+            quote(s)
+        )));
+    }
+    if !matches!(arcs[0], "0" | "1" | "2") {
+        return Err(FormatError::new(format!(
+            "{} is not {WHAT}: the first arc must be 0 (ITU-T), 1 (ISO) or 2 (joint ISO/ITU-T), not {}",
+            quote(s),
+            arcs[0]
+        )));
+    }
+    // X.660: under roots 0 and 1 the second arc is limited to 0..39.
+    if arcs[0] != "2" && (arcs[1].len() > 2 || number(arcs[1].as_bytes()) > 39) {
+        return Err(FormatError::new(format!(
+            "{} is not {WHAT}: under first arc {} the second arc must be 0 to 39, not {}",
+            quote(s),
+            arcs[0],
+            arcs[1]
+        )));
+    }
+    Ok(())
+}
+
+/// The French NIR as carried in an INS or NH identifier: 13 characters plus the 2-digit key,
+/// key = 97 − (NIR mod 97), with Corsican departments 2A/2B counted as 19/18.
+///
+/// The key is what INS matching relies on, so the expected key is spelled out when it is wrong.
+/// IHE PAM-FR 2.11.2, page 36 ("véhiculer l'INS avec sa clé"); IHE France data types 1.8.2,
+/// page 8 (NIR/INS-NIR examples, "identifiant avec sa clé").
+///
+/// Only the NIR form is checked: neither text describes the NIA (provisional number) structure
+/// or its key, so INS-NIA values must not be passed here.
+pub fn nir(s: &str) -> Result<(), FormatError> {
+    const WHAT: &str = "a NIR with its key";
+    let count = s.chars().count();
+    if count != 15 {
+        return Err(FormatError::new(format!(
+            "{} is not {WHAT}: it has {count} characters, expected 15 (13-character NIR followed by the 2-digit key)",
+            quote(s)
+        )));
+    }
+    // 15 characters; any non-ASCII one is rejected below before byte slicing matters.
+    if let Some((pos, c)) = s.chars().enumerate().find(|&(i, c)| !(c.is_ascii_digit() || (matches!(i, 5 | 6) && c.is_ascii_alphabetic()))) {
+        return Err(FormatError::new(format!(
+            "{} is not {WHAT}: found {} at position {}; a NIR is digits only, except the Corsican departments 2A and 2B at positions 6-7",
+            quote(s),
+            describe_char(c),
+            pos + 1
+        )));
+    }
+    let body = &s[..13];
+    let department = &s[5..7];
+    let substituted = match department {
+        "2A" => Some("19"),
+        "2B" => Some("18"),
+        d if d.bytes().all(|b| b.is_ascii_digit()) => None,
+        d if d.eq_ignore_ascii_case("2a") || d.eq_ignore_ascii_case("2b") => {
+            return Err(FormatError::new(format!(
+                "{} is not {WHAT}: the Corsican department must be written in upper case (2A or 2B), not {d}",
+                quote(s)
+            )))
+        }
+        d => {
+            return Err(FormatError::new(format!(
+                "{} is not {WHAT}: department \"{d}\" at positions 6-7 is neither two digits nor 2A/2B",
+                quote(s)
+            )))
+        }
+    };
+    let numeric: String = match substituted {
+        Some(sub) => format!("{}{}{}", &body[..5], sub, &body[7..]),
+        None => body.to_string(),
+    };
+    // 13 ASCII digits always fit in a u64 (< 10^13).
+    let value = numeric.bytes().fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
+    let expected = 97 - value % 97;
+    let given = number(&s.as_bytes()[13..15]);
+    if u64::from(given) != expected {
+        return Err(FormatError::new(format!(
+            "{} is not {WHAT}: the key is {:02} but the NIR {body} gives key {expected:02} (97 − NIR mod 97{})",
+            quote(s),
+            given,
+            if substituted.is_some() { ", with 2A counted as 19 and 2B as 18" } else { "" }
+        )));
+    }
+    Ok(())
+}
+
+/// Strict standard Base64 (RFC 4648 alphabet with '+' and '/', '=' padding to a multiple of
+/// 4, canonical final bits). Returns the decoded length so callers can check sizes.
+pub fn base64(s: &str) -> Result<usize, FormatError> {
+    use base64::Engine as _;
+    const WHAT: &str = "valid Base64";
+    match base64::engine::general_purpose::STANDARD.decode(s.as_bytes()) {
+        Ok(bytes) => Ok(bytes.len()),
+        Err(e) => {
+            let why = match e {
+                base64::DecodeError::InvalidByte(offset, byte) => {
+                    let shown = char_at_byte(s, offset);
+                    if byte == b'=' {
+                        format!("padding '=' at position {} is misplaced; '=' may only end the text", offset + 1)
+                    } else {
+                        format!(
+                            "{shown} at position {} is not in the Base64 alphabet (A-Z, a-z, 0-9, '+', '/', '=' padding){}",
+                            offset + 1,
+                            if byte == b'-' || byte == b'_' { "; '-' and '_' belong to the URL-safe variant, not standard Base64" } else { "" }
+                        )
+                    }
+                }
+                base64::DecodeError::InvalidLength(len) => format!(
+                    "it has {len} characters, but standard Base64 comes in groups of 4 characters, the last group padded with '='"
+                ),
+                base64::DecodeError::InvalidLastSymbol(offset, _) => format!(
+                    "the last symbol at position {} carries bits that do not belong to the data (not canonical Base64)",
+                    offset + 1
+                ),
+                base64::DecodeError::InvalidPadding => {
+                    "the '=' padding is missing or wrong; standard Base64 pads with '=' to a multiple of 4 characters".to_string()
+                }
+            };
+            Err(FormatError::new(format!("{} is not {WHAT}: {why}", quote(s))))
+        }
+    }
+}
+
+/// Describes the character starting at (or containing) a byte offset reported by the decoder;
+/// the offset is a byte index, which may fall inside a multi-byte character.
+fn char_at_byte(s: &str, offset: usize) -> String {
+    let start = (0..=offset.min(s.len())).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0);
+    match s[start..].chars().next() {
+        Some(c) => describe_char(c),
+        None => "a character".to_string(),
+    }
+}

@@ -1,0 +1,134 @@
+//! The hand-kept rules (predicates and conformance statements of spec/HAND-FORMAT.md),
+//! evaluated with the assertion language in every occurrence of their context.
+
+use super::assertion::{self, Scope, Truth};
+use super::finding::{code, Severity};
+use crate::meta::{RuleDef, RuleKind, Usage};
+use crate::structure::{GroupInstance, Item};
+use crate::typed::Placed;
+
+/// What one rule reports in one context occurrence.
+pub(crate) struct Outcome {
+    pub severity: Severity,
+    pub code: u16,
+    pub segment: Option<usize>,
+    pub field: Option<u16>,
+    pub message: String,
+}
+
+pub(crate) fn evaluate(placed: &Placed<'_>, rule: &RuleDef) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    let expr = match assertion::parse(rule.expression) {
+        Ok(e) => e,
+        Err(e) => {
+            // A spec bug, not a message defect: say so rather than pass silently.
+            out.push(info(None, format!("rule {} was not evaluated: its expression does not parse ({e})", rule.id)));
+            return out;
+        }
+    };
+    let scopes = match assertion::contexts(placed, rule.context) {
+        Ok(s) => s,
+        Err(e) => {
+            out.push(info(None, format!("rule {} was not evaluated: its context does not resolve ({e})", rule.id)));
+            return out;
+        }
+    };
+    for scope in &scopes {
+        let at = scope.segment.or_else(|| scope.group.first_segment());
+        let truth = assertion::eval(&expr, scope);
+        match rule.kind {
+            RuleKind::Conformance { warning } => match truth {
+                Truth::True => {}
+                Truth::False => out.push(Outcome {
+                    severity: if warning { Severity::Warning } else { Severity::Error },
+                    code: code::APPLICATION_INTERNAL,
+                    segment: at,
+                    field: None,
+                    message: format!("{} does not hold: `{}`", describe(rule), rule.expression),
+                }),
+                Truth::Unknown => out.push(info(at, format!("{} was not evaluated: it reads the acknowledged message, which was not given", describe(rule)))),
+            },
+            RuleKind::Predicate { path, when_true, when_false } => {
+                let usage = match truth {
+                    Truth::True => when_true,
+                    Truth::False => when_false,
+                    Truth::Unknown => {
+                        out.push(info(at, format!("the condition of {path} was not evaluated: it reads the acknowledged message, which was not given")));
+                        continue;
+                    }
+                };
+                let present = match presence(path, scope) {
+                    Some(p) => p,
+                    None => {
+                        out.push(info(at, format!("the usage of {path} was not checked: the path does not resolve")));
+                        continue;
+                    }
+                };
+                let cond = if truth == Truth::True { "holds" } else { "does not hold" };
+                match (usage, present) {
+                    (Usage::R, false) => out.push(Outcome {
+                        severity: Severity::Error,
+                        code: code::REQUIRED_FIELD_MISSING,
+                        segment: at,
+                        field: None,
+                        message: format!("{path} is required when `{}` {cond}, and is absent", rule.expression),
+                    }),
+                    (Usage::X, true) => out.push(Outcome {
+                        severity: Severity::Error,
+                        code: code::DATA_TYPE,
+                        segment: at,
+                        field: None,
+                        message: format!("{path} must not be sent when `{}` {cond}", rule.expression),
+                    }),
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
+}
+
+fn describe(rule: &RuleDef) -> String {
+    if rule.description.is_empty() {
+        format!("rule {}", rule.id)
+    } else {
+        rule.description.trim_end_matches('.').to_owned()
+    }
+}
+
+fn info(segment: Option<usize>, message: String) -> Outcome {
+    Outcome { severity: Severity::Info, code: code::ACCEPTED, segment, field: None, message }
+}
+
+/// Whether the predicate's target is present in the scope: an element path (`PV1-19`), a
+/// segment id (`ERR`) or a group path (`PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION`,
+/// matched on its last name among the scope's descendants).
+fn presence(path: &str, scope: &Scope<'_, '_>) -> Option<bool> {
+    if path.contains('-') {
+        let expr = assertion::parse(&format!("present({path})")).ok()?;
+        return Some(assertion::eval(&expr, scope) == Truth::True);
+    }
+    let last = path.rsplit('/').next().unwrap_or(path);
+    let is_segment = last.len() == 3 && last.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    let mut found = false;
+    if is_segment {
+        let mut segs = Vec::new();
+        scope.group.all_segments(&mut segs);
+        found = segs.iter().any(|i| scope.placed.message.segment(*i).is_some_and(|s| s.id() == last));
+    } else {
+        any_group(scope.group, last, &mut found);
+    }
+    Some(found)
+}
+
+fn any_group(inst: &GroupInstance, name: &str, found: &mut bool) {
+    for it in &inst.items {
+        if let Item::Group { group, .. } = it {
+            if group.def.name == name {
+                *found = true;
+                return;
+            }
+            any_group(group, name, found);
+        }
+    }
+}
