@@ -200,6 +200,9 @@ pub struct StructureFinding {
     /// `ORDER[1]/ORDER_DETAIL[1]/OBSERVATION:modality` for a slice of the guide.
     pub path: String,
     pub problem: StructureProblem,
+    /// A segment to locate the finding at (message index): the unexpected segment itself, or
+    /// the first segment of the group instance the missing or extra element belongs to.
+    pub segment: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -246,7 +249,7 @@ fn check_group(
             let id = ids.get(*segment).copied().unwrap_or("???");
             let n = seen_unexpected.entry(id).or_insert(0);
             *n += 1;
-            out.push(StructureFinding { path: format!("{prefix}{id}[{n}]"), problem: StructureProblem::Unexpected { segment: *segment } });
+            out.push(StructureFinding { path: format!("{prefix}{id}[{n}]"), problem: StructureProblem::Unexpected { segment: *segment }, segment: Some(*segment) });
         }
     }
     for (slot, child) in inst.def.children.iter().enumerate() {
@@ -257,20 +260,20 @@ fn check_group(
         };
         let path = format!("{prefix}{}", child.name());
         if found < child.min() {
-            out.push(StructureFinding { path: path.clone(), problem: StructureProblem::TooFew { min: child.min(), found } });
+            out.push(StructureFinding { path: path.clone(), problem: StructureProblem::TooFew { min: child.min(), found }, segment: inst.first_segment() });
         }
         if found > child.max() {
-            out.push(StructureFinding { path: path.clone(), problem: StructureProblem::TooMany { max: child.max(), found } });
+            out.push(StructureFinding { path: path.clone(), problem: StructureProblem::TooMany { max: child.max(), found }, segment: inst.first_segment() });
         }
         if let Node::Group(g) = child {
             for slice in g.slices {
                 let n = inst.groups_at(slot).filter(|gi| slice_of(gi, slice)).count() as u32;
                 let spath = format!("{path}:{}", slice.name);
                 if n < slice.min {
-                    out.push(StructureFinding { path: spath.clone(), problem: StructureProblem::TooFew { min: slice.min, found: n } });
+                    out.push(StructureFinding { path: spath.clone(), problem: StructureProblem::TooFew { min: slice.min, found: n }, segment: inst.first_segment() });
                 }
                 if n > slice.max {
-                    out.push(StructureFinding { path: spath, problem: StructureProblem::TooMany { max: slice.max, found: n } });
+                    out.push(StructureFinding { path: spath, problem: StructureProblem::TooMany { max: slice.max, found: n }, segment: inst.first_segment() });
                 }
             }
             for (i, gi) in inst.groups_at(slot).enumerate() {

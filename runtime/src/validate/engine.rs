@@ -94,10 +94,8 @@ impl<'p, 'a> Run<'p, 'a> {
                 StructureProblem::Unexpected { segment } => {
                     (Some(At::segment(*segment)), format!("{} has no place in the {} structure here", f.path, self.placed.def.structure))
                 }
-                StructureProblem::TooFew { min, found } => {
-                    (None, format!("{}: {found} found, at least {min} required", f.path))
-                }
-                StructureProblem::TooMany { max, found } => (None, format!("{}: {found} found, at most {max} allowed", f.path)),
+                StructureProblem::TooFew { min, found } => (f.segment.map(At::segment), format!("{}: {found} found, at least {min} required", f.path)),
+                StructureProblem::TooMany { max, found } => (f.segment.map(At::segment), format!("{}: {found} found, at most {max} allowed", f.path)),
             };
             // A Z segment is a local extension by agreement between the partners: reported,
             // but it does not make the message invalid. Any other segment out of place does.
@@ -200,6 +198,14 @@ impl<'p, 'a> Run<'p, 'a> {
         collect_slices(&self.placed.tree, &mut slices);
         for inst in slices {
             let view = GroupView { message: &self.placed.message, instance: inst };
+            if !inst.def.slices.iter().any(|s| view.is_slice(s)) {
+                // The guide lists the kinds of this group; one it does not list is reported,
+                // as a warning: the guide does not say its slicing is closed.
+                let kinds: Vec<&str> = inst.def.slices.iter().map(|s| s.name).collect();
+                let at = inst.first_segment().map(At::segment);
+                let message = format!("this {} is none of the kinds the guide defines ({})", inst.def.name, kinds.join(", "));
+                self.push(Severity::Warning, code::SEGMENT_SEQUENCE, at, "slice", "st-profils.md", message);
+            }
             for slice in inst.def.slices.iter().filter(|s| view.is_slice(s)) {
                 for sc in slice.segments {
                     let ids: Vec<usize> = inst

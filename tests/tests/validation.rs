@@ -1,0 +1,199 @@
+//! Every rule family of the validator, each with a message that passes and one that fails it,
+//! asserting the finding's HL7 code (table 0357) and its ERR-2 location. The passing message is
+//! the fixture itself: every fixture of every flow validates with no error.
+
+use hl7_runtime::validate::{Finding, Severity};
+use hl7_runtime::ParseOptions;
+use telerad_tests::{all_fixtures, fixture};
+
+fn check(bytes: &[u8]) -> Vec<Finding> {
+    telerad::check(bytes, &ParseOptions::default(), None).expect("no usage error").findings
+}
+
+fn errors(bytes: &[u8]) -> Vec<Finding> {
+    check(bytes).into_iter().filter(|f| f.severity == Severity::Error).collect()
+}
+
+/// The fixture with the first occurrence of `from` replaced by `to` (which must exist).
+fn edited(name: &str, from: &str, to: &str) -> Vec<u8> {
+    let text = String::from_utf8(fixture(name)).expect("a UTF-8 fixture");
+    assert!(text.contains(from), "{name} has no `{from}`");
+    text.replacen(from, to, 1).into_bytes()
+}
+
+/// Asserts one finding with this code at this location (ERL display) whose rule starts with
+/// `rule`; returns it.
+#[track_caller]
+fn expect(findings: &[Finding], code: u16, location: &str, rule: &str) -> Finding {
+    findings
+        .iter()
+        .find(|f| f.code == code && f.location.to_string() == location && f.rule.starts_with(rule))
+        .cloned()
+        .unwrap_or_else(|| panic!("no finding {code} at {location} (rule {rule}) in:\n{}", findings.iter().map(|f| format!("  {f}\n")).collect::<String>()))
+}
+
+#[test]
+fn every_fixture_of_every_flow_validates_without_error() {
+    let mut flows = std::collections::BTreeSet::new();
+    for (name, bytes) in all_fixtures() {
+        let c = telerad::check(&bytes, &ParseOptions::default(), None).unwrap();
+        assert!(c.is_valid(), "{name}: {:?}", c.findings.iter().filter(|f| f.severity == Severity::Error).collect::<Vec<_>>());
+        flows.insert(c.message.expect("placed").profile().profile);
+    }
+    assert_eq!(flows.len(), 5, "fixtures of every profile: {flows:?}");
+}
+
+#[test]
+fn structure_missing_extra_and_unexpected_segments() {
+    // PV1 removed: PATIENT_VISIT is required in flow 1.
+    let text = String::from_utf8(fixture("flux1_nw_minimal.hl7")).unwrap();
+    let pv1_start = text.find("\rPV1|").unwrap();
+    let pv1_end = text[pv1_start + 1..].find('\r').unwrap() + pv1_start + 1;
+    let no_pv1 = format!("{}{}", &text[..pv1_start], &text[pv1_end..]);
+    let f = expect(&errors(no_pv1.as_bytes()), 100, "PID[1]", "structure");
+    assert!(f.message.contains("PATIENT[1]/PATIENT_VISIT: 0 found, at least 1 required"), "{}", f.message);
+    // A second PID after the ORDER: no place for it.
+    let extra = format!("{}PID|||1^^^X&1.2.3&ISO^PI||DOE^JOHN^^^^^L\r", text);
+    expect(&errors(extra.as_bytes()), 100, "PID[2]", "structure");
+    // A Z segment: a warning only.
+    let z = check(&fixture("flux1_nw_zsegment.hl7"));
+    let w = expect(&z, 100, "ZTL[1]", "structure");
+    assert_eq!(w.severity, Severity::Warning);
+}
+
+#[test]
+fn slice_cardinality() {
+    // The modality OBSERVATION (OBX-3.1 MODALITE_IMAGERIE) is required in flow 1.
+    let b = edited("flux1_nw_minimal.hl7", "MODALITE_IMAGERIE^", "AUTRE_CODE^");
+    let e = errors(&b);
+    let f = expect(&e, 100, "OBR[1]", "structure");
+    assert!(e.iter().any(|f| f.message.contains("OBSERVATION:modality: 0 found, at least 1 required")), "{f}");
+    // The OBSERVATION with the unknown code is none of the guide's kinds: a warning.
+    let w = expect(&check(&b), 100, "OBX[1]", "slice");
+    assert_eq!(w.severity, Severity::Warning);
+}
+
+#[test]
+fn base_required_fields_repetitions_lengths_and_formats() {
+    let pass = check(&fixture("flux2_ca.hl7"));
+    assert!(!pass.iter().any(|f| f.rule.starts_with("base-") && f.severity == Severity::Error));
+    // PID-5 is required by HL7 v2.5.1.
+    let text = String::from_utf8(fixture("flux2_ca.hl7")).unwrap();
+    let pid5 = text.split('\r').find(|s| s.starts_with("PID")).unwrap().split('|').nth(5).unwrap().to_owned();
+    let b = text.replacen(&format!("|{pid5}|"), "||", 1);
+    expect(&errors(b.as_bytes()), 101, "PID[1]-5", "base-usage");
+    // MSH-9 does not repeat.
+    let b = edited("flux2_ca.hl7", "ORM^O01^ORM_O01|", "ORM^O01^ORM_O01~ORM^O01^ORM_O01|");
+    expect(&errors(&b), 102, "MSH[1]-9", "base-repetitions");
+    // PID-7 (TS) must hold a real date: 31 February.
+    let b = edited("flux2_ca.hl7", "|19", "|19790231");
+    let e = errors(&b);
+    assert!(e.iter().any(|f| f.code == 102 && f.rule == "format" && f.location.segment.as_deref() == Some("PID")), "{e:?}");
+    // A length beyond HL7's is a warning, never an error.
+    let long = check(&edited("flux2_ca.hl7", "CMD-", "CMD-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+    let w = long.iter().find(|f| f.rule == "base-length").expect("a length warning");
+    assert_eq!(w.severity, Severity::Warning);
+}
+
+#[test]
+fn fixed_values_value_lists_and_header_codes() {
+    // MSH-12 2.5.1 (203 Unsupported version id).
+    let e = errors(&edited("flux1_nw_minimal.hl7", "|2.5.1|", "|2.3|"));
+    expect(&e, 203, "MSH[1]-12.1", "fixed");
+    // MSH-11 P/T/D (202 Unsupported processing id).
+    let e = errors(&edited("flux1_nw_minimal.hl7", "|P|2.5.1|", "|X|2.5.1|"));
+    expect(&e, 202, "MSH[1]-11.1", "values");
+    // MSH-17 FRA.
+    let e = errors(&edited("flux1_nw_minimal.hl7", "|FRA|", "|BEL|"));
+    expect(&e, 103, "MSH[1]-17", "fixed");
+    // OBX-11 fixed to O in flow-1 slices.
+    let text = String::from_utf8(fixture("flux1_nw_minimal.hl7")).unwrap();
+    let b = text.replacen("||||||O\r", "||||||F\r", 1);
+    expect(&errors(b.as_bytes()), 103, "OBX[1]-11", "fixed:modality");
+}
+
+#[test]
+fn local_and_hl7_tables() {
+    // OBR-4.1 from TLR_OBR_PROCEDURE: a fixed value of flow 1 and a table code.
+    let e = errors(&edited("flux1_nw_minimal.hl7", "TRANSMISSION_DEMANDE^", "DEMANDE_INCONNUE^"));
+    expect(&e, 103, "OBR[1]-4.1", "fixed");
+    // PID-32 from the French table 0445.
+    let e = errors(&edited("flux1_nw_minimal.hl7", "|VALI", "|VALX"));
+    expect(&e, 103, "PID[1]-32", "table");
+}
+
+#[test]
+fn value_sets_checked_offline_or_reported_as_not_checked() {
+    // The main anatomical region must come from JDV_RegionAnatomique-CISIS.
+    let e = errors(&edited("flux1_nw_minimal.hl7", "63337009^", "12345678^"));
+    let f = expect(&e, 103, "OBX[2]-5.1", "value-set:anatomical_region");
+    assert!(f.message.contains("JDV_RegionAnatomique-CISIS"));
+    // JDV_CodeDocumentImagerie-CISIS is not available offline: an info, never a silent pass.
+    let all = check(&fixture("flux4_sr.hl7"));
+    let info = expect(&all, 0, "IPC[1]-2.1", "value-set");
+    assert_eq!(info.severity, Severity::Info);
+    assert!(info.message.contains("not available offline"));
+}
+
+#[test]
+fn conformance_statements_and_predicates() {
+    // OBR-2 equals ORC-2 (conformance statement of flow 1).
+    let text = String::from_utf8(fixture("flux1_nw_minimal.hl7")).unwrap();
+    let obr = text.find("\rOBR||").unwrap();
+    let b = format!("{}\rOBR||AUTRE-NUMERO{}", &text[..obr], &text[obr + 6..].split_once('^').map(|(_, rest)| format!("^{rest}")).unwrap());
+    let e = errors(b.as_bytes());
+    assert!(e.iter().any(|f| f.code == 207 && f.location.to_string() == "ORC[1]" && f.rule.contains("OBR2")), "{e:?}");
+    // Flow 3: OBSERVATION required when ORC-1 = OK.
+    let ok = String::from_utf8(fixture("flux3_ok_ft.hl7")).unwrap();
+    let obx = ok.find("\rOBX|").unwrap();
+    let b = format!("{}\r", &ok[..obx]);
+    let e = errors(b.as_bytes());
+    assert!(e.iter().any(|f| f.code == 101 && f.message.contains("OBSERVATION is required")), "{e:?}");
+    // … and not when ORC-1 = OC.
+    assert!(errors(&fixture("flux3_oc_refusal.hl7")).is_empty());
+}
+
+#[test]
+fn french_datatype_rules_and_encapsulated_data() {
+    // An IDNPS professional must carry the ASIP-SANTE-PS authority (XCN-9).
+    let e = errors(&edited("flux1_nw_minimal.hl7", "&1.2.250.1.71.4.2.1&ISO^D^^^IDNPS", "&1.2.250.1.999&ISO^D^^^IDNPS"));
+    assert!(e.iter().any(|f| f.rule == "XCN-PS-AUTH" && f.location.segment.as_deref() == Some("ORC")), "{e:?}");
+    // The INS's NIR control key.
+    let text = String::from_utf8(fixture("flux1_nw_minimal.hl7")).unwrap();
+    let pid3 = text.split('\r').find(|s| s.starts_with("PID")).unwrap().split('|').nth(3).unwrap().to_owned();
+    let nir: String = pid3.chars().take(15).collect();
+    let mut wrong = nir.clone();
+    wrong.replace_range(13..15, if &nir[13..15] == "00" { "01" } else { "00" });
+    let e = errors(&edited("flux1_nw_minimal.hl7", &nir, &wrong));
+    assert!(e.iter().any(|f| f.rule == "CX-INS-NIR" && f.location.to_string().starts_with("PID[1]-3")), "{e:?}");
+    // ED data declared Base64 must decode.
+    let e = errors(&edited("flux3_ok_ed.hl7", "^Base64^", "^Base64^#"));
+    expect(&e, 102, "OBX[1]-5.5", "ED-BASE64");
+}
+
+#[test]
+fn unparsable_and_unsupported_messages() {
+    let c = telerad::check(b"MSH|^~\\&|A|B\rPID|||1\\XZZ\\\r", &ParseOptions::default(), None).unwrap();
+    assert!(!c.is_valid());
+    expect(&c.findings, 102, "PID-3", "parse");
+    let c = telerad::check(b"MSH|^~\\&|A|B|C|D|20260101||ADT^A01^ADT_A01|1|P|2.5.1\r", &ParseOptions::default(), None).unwrap();
+    expect(&c.findings, 200, "MSH[1]-9.1", "profile");
+    let c = telerad::check(b"MSH|^~\\&|A|B|C|D|20260101||ORM^O02^ORM_O01|1|P|2.5.1\r", &ParseOptions::default(), None).unwrap();
+    expect(&c.findings, 201, "MSH[1]-9.2", "profile");
+}
+
+#[test]
+fn findings_are_sorted_and_never_panic_on_parsable_input() {
+    let bytes = fixture("flux4_sr.hl7");
+    for i in (0..bytes.len()).step_by(5) {
+        for b in [b'|', b'^', b'&', b'X', b'0'] {
+            let mut m = bytes.clone();
+            m[i] = b;
+            let findings = check(&m);
+            let keys: Vec<_> = findings.iter().map(|f| (f.severity, f.location.clone())).collect();
+            let mut sorted = keys.clone();
+            sorted.sort();
+            assert_eq!(keys, sorted);
+        }
+    }
+}
