@@ -46,3 +46,38 @@ fn examples_get_the_profile_of_their_flow() {
         assert_eq!(profile, expected, "{name}");
     }
 }
+
+/// What the validator finds in each of the guide's examples (errors and warnings; infos are
+/// the rules it could not evaluate offline). Each entry is explained in spec/README.md,
+/// "Findings on the guide's own examples": a change here must change that list too.
+#[test]
+fn findings_on_the_guide_examples_are_the_documented_ones() {
+    use hl7_runtime::validate::Severity;
+    let expected: &[(&str, &[&str])] = &[
+        ("acquittement_exemple_ACK_AA.hl7", &[]),
+        ("acquittement_exemple_ACK_AE_version_inconnue.hl7", &[]),
+        ("acquittement_exemple_MSH_ORM_O01_flux1.hl7", &["error 207 MSH[1] C-PID5-LEGAL-NAME", "error 100 MSH[1] structure", "error 100 MSH[1] structure"]),
+        ("flux1_ORM_O01_NW_transmission_demande.hl7", &["warning 207 MSH[1] C-INS-TEST-OID-IN-PRODUCTION", "warning 102 OBR[1]-2 base-length", "warning 102 OBX[4]-8 base-length", "warning 102 ORC[1]-2 base-length", "warning 207 PID[1] C-PID3-INS-NO-VALIDITY-DATES"]),
+        ("flux2_ORM_O01_CA_annulation_demande.hl7", &["warning 207 MSH[1] C-INS-TEST-OID-IN-PRODUCTION", "warning 102 OBR[1]-2 base-length", "warning 102 ORC[1]-2 base-length", "warning 207 PID[1] C-PID3-INS-NO-VALIDITY-DATES"]),
+        ("flux3_ORU_R01_OK_reponse_demande.hl7", &["error 102 OBX[1]-5.5 ED-BASE64", "warning 207 MSH[1] C-INS-TEST-OID-IN-PRODUCTION", "warning 102 OBR[1]-2 base-length", "warning 102 ORC[1]-2 base-length", "warning 207 PID[1] C-PID3-INS-NO-VALIDITY-DATES"]),
+        ("flux4_OMI_O23_SR_complement_post_acte.hl7", &["warning 102 IPC[1]-2 base-length", "warning 102 IPC[1]-4 base-length", "warning 207 MSH[1] C-INS-TEST-OID-IN-PRODUCTION", "warning 102 OBR[1]-2 base-length", "warning 102 ORC[1]-2 base-length", "warning 207 PID[1] C-PID3-INS-NO-VALIDITY-DATES"]),
+        ("st-contraintes_exemple_MSH_ORM.hl7", &["error 207 MSH[1] C-PID5-LEGAL-NAME", "error 100 MSH[1] structure", "error 100 MSH[1] structure"]),
+        ("sub-id_exemple_OBX_produit_administre_fragment.hl7", &["error 100 OBX parse"]),
+    ];
+    let examples = guide_examples();
+    if examples.is_empty() {
+        return;
+    }
+    assert_eq!(examples.len(), expected.len());
+    for ((name, bytes), (want_name, want)) in examples.iter().zip(expected) {
+        assert_eq!(name, want_name);
+        let checked = telerad::check(bytes, &hl7_runtime::ParseOptions::default(), None).unwrap();
+        let got: Vec<String> = checked
+            .findings
+            .iter()
+            .filter(|f| f.severity != Severity::Info)
+            .map(|f| format!("{} {} {} {}", if f.severity == Severity::Error { "error" } else { "warning" }, f.code, f.location, f.rule))
+            .collect();
+        assert_eq!(got, *want, "{name}");
+    }
+}
