@@ -1742,6 +1742,16 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
             src: "PAM-FR-DT-1.8.2#page:25",
         },
         ::hl7_runtime::meta::RuleDef {
+            id: "C-INS-TEST-OID-IN-PRODUCTION",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: true,
+            },
+            expression: "NOT (MSH-11.1 = 'P' AND ANY(PID-3.4.2) IN ('1.2.250.1.213.1.4.10', '1.2.250.1.213.1.4.11'))",
+            context: ::core::option::Option::None,
+            description: "A production message (MSH-11 = P) does not carry an INS under the test or demonstration INS-NIR authority",
+            src: "PAM-FR-DT-1.8.2#page:8",
+        },
+        ::hl7_runtime::meta::RuleDef {
             id: "FLUX3_ORU_R01-PRED-PATIENT_RESULT-ORDER_OBSERVATION-OBSERVATION",
             kind: ::hl7_runtime::meta::RuleKind::Predicate {
                 path: "PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION",

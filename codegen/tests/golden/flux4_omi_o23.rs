@@ -3373,6 +3373,16 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
             src: "PAM-FR-DT-1.8.2#page:25",
         },
         ::hl7_runtime::meta::RuleDef {
+            id: "C-INS-TEST-OID-IN-PRODUCTION",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: true,
+            },
+            expression: "NOT (MSH-11.1 = 'P' AND ANY(PID-3.4.2) IN ('1.2.250.1.213.1.4.10', '1.2.250.1.213.1.4.11'))",
+            context: ::core::option::Option::None,
+            description: "A production message (MSH-11 = P) does not carry an INS under the test or demonstration INS-NIR authority",
+            src: "PAM-FR-DT-1.8.2#page:8",
+        },
+        ::hl7_runtime::meta::RuleDef {
             id: "F4-OBR2-EQ-ORC2",
             kind: ::hl7_runtime::meta::RuleKind::Conformance {
                 warning: false,
