@@ -197,3 +197,40 @@ fn findings_are_sorted_and_never_panic_on_parsable_input() {
         }
     }
 }
+
+#[test]
+fn sub_ids_of_obx_sharing_obx3() {
+    // Two REGION_ANATOMIQUE OBX: each needs OBX-4 n.m.
+    let text = String::from_utf8(fixture("flux4_sr.hl7")).unwrap();
+    let b = text.replacen("^TLR_OBSERVATION|1.2|", "^TLR_OBSERVATION||", 1);
+    assert_ne!(b, text);
+    let e = errors(b.as_bytes());
+    let f = expect(&e, 101, "OBX[4]-4", "SUBID-REQUIRED");
+    assert!(f.message.contains("share OBX-3 REGION_ANATOMIQUE"), "{}", f.message);
+    // An administered product's type (n.1) without its lot (n.2).
+    let lines: Vec<&str> = text.split('\r').collect();
+    let lot = lines.iter().position(|l| l.contains("PRODUIT_ADMINISTRE") && l.contains("|1.2|")).expect("a lot OBX");
+    let without_lot: Vec<&str> = lines.iter().enumerate().filter(|(i, _)| *i != lot).map(|(_, l)| *l).collect();
+    let e = errors(without_lot.join("\r").as_bytes());
+    let f = e.iter().find(|f| f.rule == "SUBID-FAMILY").unwrap_or_else(|| panic!("{e:?}"));
+    assert!(f.message.contains("PRODUIT_ADMINISTRE occurrence 1 has no OBX-4 1.2 (administered_product_lot)"), "{}", f.message);
+    assert_eq!(f.code, 101);
+}
+
+#[test]
+fn national_identity_rules_and_the_pv1_19_predicate() {
+    // PID-32 VALI with an INS needs the birthplace as a BDL address in PID-11.
+    let text = String::from_utf8(fixture("flux1_nw_minimal.hl7")).unwrap();
+    let pid = text.split('\r').find(|s| s.starts_with("PID")).unwrap();
+    let pid11 = pid.split('|').nth(11).unwrap();
+    assert!(pid11.contains("BDL"), "the fixture has a BDL address");
+    let without_bdl = text.replacen(pid11, pid11.split('~').next().unwrap(), 1);
+    let e = errors(without_bdl.as_bytes());
+    assert!(e.iter().any(|f| f.rule == "C-PID11-BDL-INS" && f.code == 207), "{e:?}");
+    // PV1-19 is required when PV1-2 is O (predicate of the common constraints).
+    let pv1 = text.split('\r').find(|s| s.starts_with("PV1")).unwrap();
+    let pv1_19 = pv1.split('|').nth(19).unwrap();
+    assert!(!pv1_19.is_empty());
+    let e = errors(text.replacen(pv1_19, "", 1).as_bytes());
+    assert!(e.iter().any(|f| f.code == 101 && f.message.starts_with("PV1-19 is required when")), "{e:?}");
+}

@@ -24,6 +24,7 @@ pub fn validate(placed: &Placed<'_>, registry: &Registry) -> Vec<Finding> {
     v.structure();
     v.base_fields();
     v.profile_constraints();
+    v.sub_ids();
     v.rules();
     let mut out = v.out;
     out.sort_by(|a, b| (a.severity, &a.location, &a.rule, &a.message).cmp(&(b.severity, &b.location, &b.rule, &b.message)));
@@ -342,6 +343,78 @@ impl<'p, 'a> Run<'p, 'a> {
         }
     }
 
+    // ---------------------------------------------------------------- OBX-4 sub-ids
+
+    /// The rules of sub-id.md, driven by the slices: OBX segments that share OBX-3 need an
+    /// OBX-4 `n.m`; and the members of an occurrence `n` whose slices are R or C (a type of
+    /// administered product and its lot; a main region for a topographic precision) come
+    /// together. sub-id.md says "in a message"; with several ORDER groups (flow 4) sub-ids
+    /// number the occurrences of one order, so the scope is the group holding the sliced
+    /// OBSERVATION groups (errata of spec/README.md).
+    fn sub_ids(&mut self) {
+        let mut scopes = Vec::new();
+        sliced_parents(&self.placed.tree, &mut scopes);
+        for (parent, slot) in scopes {
+            let Some(crate::meta::Node::Group(gdef)) = parent.def.children.get(slot as usize) else { continue };
+            // The first OBX of each OBSERVATION instance: (segment index, OBX-3.1, OBX-4).
+            let obxs: Vec<(usize, String, String)> = parent
+                .groups_at(slot)
+                .filter_map(|g| GroupView { message: &self.placed.message, instance: g }.first_segment_with_id("OBX"))
+                .map(|s| (s.index(), s.field(3).component(1).text().trim().to_owned(), s.field(4).text().trim().to_owned()))
+                .collect();
+            let mut by_code: BTreeMap<&str, Vec<&(usize, String, String)>> = BTreeMap::new();
+            for o in &obxs {
+                by_code.entry(o.1.as_str()).or_default().push(o);
+            }
+            for (code_value, members) in &by_code {
+                if members.len() > 1 {
+                    for (seg, _, sub) in members.iter().map(|m| (m.0, &m.1, &m.2)) {
+                        if parse_sub_id(sub).is_none() {
+                            let (c, what) = if sub.is_empty() { (code::REQUIRED_FIELD_MISSING, "is empty".to_owned()) } else { (code::DATA_TYPE, format!("is '{sub}', not n.m")) };
+                            let at = At { field: Some(4), ..At::segment(seg) };
+                            self.push(Severity::Error, c, Some(at), "SUBID-REQUIRED", "sub-id.md#h:Contraintes d’utilisation", format!("OBX-4 {what}: {} OBX segments share OBX-3 {code_value}, so each needs a sub-id n.m", members.len()));
+                        }
+                    }
+                }
+                self.sub_id_family(gdef, code_value, members);
+            }
+        }
+    }
+
+    fn sub_id_family(&mut self, gdef: &crate::meta::GroupDef, code_value: &str, members: &[&(usize, String, String)]) {
+        use crate::meta::Discriminator;
+        // The slices of this code told apart by OBX-4's `m`: (m, usage, name).
+        let family: Vec<(u32, Usage, &str)> = gdef
+            .slices
+            .iter()
+            .filter(|s| s.discriminator.iter().any(|d| matches!(d, Discriminator::Value { field: 3, component: Some(1), value, .. } if *value == code_value)))
+            .filter_map(|s| {
+                s.discriminator.iter().find_map(|d| match d {
+                    Discriminator::SubIdSuffix { suffix, .. } => Some((*suffix, s.usage, s.name)),
+                    _ => None,
+                })
+            })
+            .collect();
+        if family.len() < 2 {
+            return;
+        }
+        let mut occurrences: BTreeMap<u32, Vec<(u32, usize)>> = BTreeMap::new();
+        for (seg, _, sub) in members.iter().map(|m| (m.0, &m.1, &m.2)) {
+            if let Some((n, m)) = parse_sub_id(sub) {
+                occurrences.entry(n).or_default().push((m, seg));
+            }
+        }
+        for (n, present) in occurrences {
+            for (m, usage, name) in &family {
+                if matches!(usage, Usage::R | Usage::C) && !present.iter().any(|(pm, _)| pm == m) {
+                    let first = present.first().map(|(_, s)| *s);
+                    let at = first.map(|s| At { field: Some(4), ..At::segment(s) });
+                    self.push(Severity::Error, code::REQUIRED_FIELD_MISSING, at, "SUBID-FAMILY", "sub-id.md#h:Principe général", format!("{code_value} occurrence {n} has no OBX-4 {n}.{m} ({name}), which the guide requires with the other members of the occurrence"));
+                }
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- hand-kept rules
 
     fn rules(&mut self) {
@@ -391,6 +464,33 @@ fn element_values(field: &Field<'_>, ec: &ElementConstraint) -> Vec<(u16, String
             (r as u16 + 1, text)
         })
         .collect()
+}
+
+/// `n.m` with both positive integers.
+fn parse_sub_id(s: &str) -> Option<(u32, u32)> {
+    let (n, m) = s.split_once('.')?;
+    let ok = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit()) && !x.starts_with('0');
+    if ok(n) && ok(m) {
+        Some((n.parse().ok()?, m.parse().ok()?))
+    } else {
+        None
+    }
+}
+
+/// Group instances with a child group that has slices, with that child's slot.
+fn sliced_parents<'t>(inst: &'t GroupInstance, out: &mut Vec<(&'t GroupInstance, u16)>) {
+    for (slot, child) in inst.def.children.iter().enumerate() {
+        if let crate::meta::Node::Group(g) = child {
+            if !g.slices.is_empty() {
+                out.push((inst, slot as u16));
+            }
+        }
+    }
+    for it in &inst.items {
+        if let Item::Group { group, .. } = it {
+            sliced_parents(group, out);
+        }
+    }
 }
 
 fn collect_slices<'t>(inst: &'t GroupInstance, out: &mut Vec<&'t GroupInstance>) {
