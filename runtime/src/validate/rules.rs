@@ -44,7 +44,7 @@ pub(crate) fn evaluate(placed: &Placed<'_>, rule: &RuleDef) -> Vec<Outcome> {
                     code: code::APPLICATION_INTERNAL,
                     segment: at,
                     field: None,
-                    message: format!("{} does not hold: `{}`", describe(rule), rule.expression),
+                    message: format!("{} does not hold: `{}`{}", describe(rule), rule.expression, values_read(&expr, scope)),
                 }),
                 Truth::Unknown => out.push(info(at, format!("{} was not evaluated: it reads the acknowledged message, which was not given", describe(rule)))),
             },
@@ -130,5 +130,45 @@ fn any_group(inst: &GroupInstance, name: &str, found: &mut bool) {
             }
             any_group(group, name, found);
         }
+    }
+}
+
+/// The values the expression's paths read here, so a person sees why it failed:
+/// ` (OBR-2 'DEM-1', ORC-2 'DEM-2')`.
+fn values_read(expr: &assertion::Expr, scope: &Scope<'_, '_>) -> String {
+    let mut refs = Vec::new();
+    collect_refs(expr, &mut refs);
+    let mut seen = std::collections::BTreeSet::new();
+    let parts: Vec<String> = refs
+        .into_iter()
+        .filter(|r| !r.original && seen.insert(r.to_string()))
+        .take(6)
+        .map(|r| match assertion::value_of(scope, r) {
+            Some(v) => format!("{r} '{v}'"),
+            None => format!("{r} absent"),
+        })
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
+}
+
+fn collect_refs<'e>(expr: &'e assertion::Expr, out: &mut Vec<&'e assertion::Ref>) {
+    use assertion::{CountTarget, Expr, Rhs};
+    match expr {
+        Expr::Or(xs) | Expr::And(xs) => xs.iter().for_each(|x| collect_refs(x, out)),
+        Expr::Not(x) => collect_refs(x, out),
+        Expr::Present(r) | Expr::Absent(r) => out.push(r),
+        Expr::Matches(o, _) | Expr::In(o, _) => out.push(o.path()),
+        Expr::Compare { left, right, .. } => {
+            out.push(left.path());
+            if let Rhs::Operand(o) = right {
+                out.push(o.path());
+            }
+        }
+        Expr::Count { target: CountTarget::Ref(r), .. } => out.push(r),
+        Expr::Count { .. } => {}
     }
 }

@@ -223,6 +223,12 @@ fn values(scope: &Scope<'_, '_>, o: &Operand) -> Result<Values, Unknown> {
     Ok(repetition_indexes(scope, &seg, &field, r, any).into_iter().map(|i| element(&field, i, r, d)).collect())
 }
 
+/// The value a path reads in `scope` (decoded, as comparisons see it): `None` when absent or
+/// when it reads the acknowledged message and none was given. For messages that name values.
+pub fn value_of(scope: &Scope<'_, '_>, r: &Ref) -> Option<String> {
+    value(scope, r).ok().flatten()
+}
+
 fn value(scope: &Scope<'_, '_>, r: &Ref) -> Result<Option<String>, Unknown> {
     Ok(values(scope, &Operand::Ref(r.clone()))?.into_iter().next().flatten())
 }
