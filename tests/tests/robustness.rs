@@ -10,7 +10,15 @@ fn exercise(bytes: &[u8]) -> usize {
     let mut placed = 0;
     for options in [ParseOptions::default(), ParseOptions::lenient()] {
         let Ok(message) = Message::parse_with(bytes, &options) else { continue };
-        let _ = AnyMessage::from_message(message.clone());
+        // Validation and the ACK built from its findings never panic either (on the profile
+        // the message selects; every profile is exercised below for placement and paths).
+        let checked = telerad::check(bytes, &options, None).expect("no usage error");
+        let clock = || "20260101000000".to_owned();
+        let id = || "ACK1".to_owned();
+        let opts = hl7_runtime::ack::AckOptions { receiver: hl7_runtime::ack::Identity::default(), clock: &clock, next_id: &id };
+        let inbound = checked.message.as_ref().map(|m| &m.placed().message);
+        let ack = hl7_runtime::ack::build(inbound, bytes, &checked.findings, hl7_runtime::ack::Decision::Accept, &opts);
+        assert!(ack.is_ok_and(|a| a.ends_with(b"\r")));
         for def in REGISTRY.profiles {
             let any = AnyMessage::with_profile(message.clone(), def.profile).expect("every registered profile");
             let p = any.placed();

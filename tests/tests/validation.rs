@@ -234,3 +234,45 @@ fn national_identity_rules_and_the_pv1_19_predicate() {
     let e = errors(text.replacen(pv1_19, "", 1).as_bytes());
     assert!(e.iter().any(|f| f.code == 101 && f.message.starts_with("PV1-19 is required when")), "{e:?}");
 }
+
+/// An invalid message of each rule family gets AE, with one ERR per error finding whose ERR-2
+/// is that finding's location and whose ERR-3 is its code.
+#[test]
+fn invalid_messages_of_every_family_get_ae_with_located_err() {
+    let cases: Vec<Vec<u8>> = vec![
+        edited("flux1_nw_minimal.hl7", "|2.5.1|", "|2.3|"),
+        edited("flux1_nw_minimal.hl7", "MODALITE_IMAGERIE^", "AUTRE_CODE^"),
+        edited("flux1_nw_minimal.hl7", "|VALI", "|VALX"),
+        edited("flux1_nw_minimal.hl7", "63337009^", "12345678^"),
+        edited("flux2_ca.hl7", "ORM^O01^ORM_O01|", "ORM^O01^ORM_O01~ORM^O01^ORM_O01|"),
+        edited("flux3_ok_ed.hl7", "^Base64^", "^Base64^#"),
+        edited("flux1_nw_minimal.hl7", "&1.2.250.1.71.4.2.1&ISO^D^^^IDNPS", "&1.2.250.1.999&ISO^D^^^IDNPS"),
+    ];
+    let clock = || "20260106134419".to_owned();
+    let id = || "ACK1".to_owned();
+    let opts = hl7_runtime::ack::AckOptions { receiver: hl7_runtime::ack::Identity::default(), clock: &clock, next_id: &id };
+    for bytes in cases {
+        let checked = telerad::check(&bytes, &ParseOptions::default(), None).unwrap();
+        let errors: Vec<&Finding> = checked.findings.iter().filter(|f| f.severity == Severity::Error).collect();
+        assert!(!errors.is_empty());
+        let inbound = checked.message.as_ref().map(|m| &m.placed().message);
+        let ack = hl7_runtime::ack::build(inbound, &bytes, &checked.findings, hl7_runtime::ack::Decision::Accept, &opts).unwrap();
+        let text = String::from_utf8(ack).unwrap();
+        let segs: Vec<&str> = text.split_terminator('\r').collect();
+        assert!(segs[1].starts_with("MSA|AE|"), "{text}");
+        let errs: Vec<&str> = segs.iter().copied().filter(|s| s.starts_with("ERR|")).collect();
+        assert_eq!(errs.len(), errors.len(), "{text}");
+        for (err, f) in errs.iter().zip(&errors) {
+            let fields: Vec<&str> = err.split('|').collect();
+            let erl = &f.location;
+            let mut want = vec![erl.segment.clone().unwrap_or_default(), erl.sequence.map(|n| n.to_string()).unwrap_or_default()];
+            for p in [erl.field, erl.repetition, erl.component, erl.subcomponent] {
+                want.push(p.map(|n| n.to_string()).unwrap_or_default());
+            }
+            let want = want.join("^").trim_end_matches('^').to_owned();
+            assert_eq!(fields[2], want, "{err}");
+            assert!(fields[3].starts_with(&format!("{}^", f.code)), "{err}");
+            assert_eq!(fields[4], "E");
+        }
+    }
+}
