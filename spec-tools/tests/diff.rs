@@ -5,6 +5,9 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use hl7_spec_tools::diff::{diff, run, Change, Kind, Report};
+
+mod common;
+use common::copy_dir;
 use serde_json::{json, Value};
 
 /// spec/, or the folder in `HL7_DIFF_TEST_SPEC` (to check these tests against another revision
@@ -39,19 +42,6 @@ impl Copy {
 impl Drop for Copy {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
     }
 }
 

@@ -1,28 +1,12 @@
 //! The extractor against the guide: the current revision reproduces the committed tables files
 //! byte for byte; the two earlier revisions extract, with their unreadable cells reported.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+mod common;
+use common::{guide, repo};
+
+
 
 use hl7_spec_tools::extract;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The guide copy, or None (after a SKIPPED line the harness does not hide) when it is absent
-/// outside CI.
-fn guide(rel: &str) -> Option<PathBuf> {
-    let p = repo().join("../shared/ig/teleradiologie").join(rel);
-    if p.join("input/pagecontent").is_dir() {
-        return Some(p);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{} is missing in CI", p.display());
-    }
-    let _ = std::io::stderr().write_all(format!("SKIPPED: {} not found\n", p.display()).as_bytes());
-    None
-}
 
 #[test]
 fn current_revision_reproduces_committed_tables() {

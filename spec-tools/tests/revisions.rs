@@ -2,39 +2,12 @@
 //! extract and `diff` reports their field-level changes; an edited copy of the pages yields
 //! the matching spec change and a report that flags the breaking ones.
 
-use std::io::Write;
+mod common;
+use common::{copy_dir, guide, repo};
+
 use std::path::{Path, PathBuf};
 
 use hl7_spec_tools::{diff, extract};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn guide(rel: &str) -> Option<PathBuf> {
-    let p = repo().join("../shared/ig/teleradiologie").join(rel);
-    if p.join("input/pagecontent").is_dir() {
-        return Some(p);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{} is missing in CI", p.display());
-    }
-    let _ = std::io::stderr().write_all(format!("SKIPPED: {} not found\n", p.display()).as_bytes());
-    None
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let target = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            copy_dir(&path, &target);
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
-    }
-}
 
 fn temp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("hl7-revisions-{name}-{}", std::process::id()));
