@@ -31,6 +31,13 @@ pub struct UnknownProfile(pub String);
 /// Checks `bytes` against the guide: strict parse (or as `options` say), the profile chosen from
 /// MSH-9 and ORC-1 unless `profile` names one, then every rule of that profile.
 pub fn check<'a>(bytes: &'a [u8], options: &ParseOptions, profile: Option<&str>) -> Result<Checked<'a>, UnknownProfile> {
+    check_with(bytes, options, profile, None)
+}
+
+/// As [`check`], with the message an ACK acknowledges, so that the ACK profile's rules that read
+/// it (`original.MSH-10` …) are evaluated rather than reported as not evaluated. An original that
+/// does not parse is ignored (those rules stay not evaluated).
+pub fn check_with<'a>(bytes: &'a [u8], options: &ParseOptions, profile: Option<&str>, original: Option<&'a [u8]>) -> Result<Checked<'a>, UnknownProfile> {
     if let Some(p) = profile {
         if REGISTRY.profile(p).is_none() {
             return Err(UnknownProfile(p.to_owned()));
@@ -47,6 +54,7 @@ pub fn check<'a>(bytes: &'a [u8], options: &ParseOptions, profile: Option<&str>)
             Err(e) => return Ok(Checked { message: None, findings: vec![validate::no_profile_finding(&e, &REGISTRY)] }),
         },
     };
-    let findings = validate::validate(any.placed(), &REGISTRY);
+    let original = original.and_then(|o| Message::parse_with(o, options).ok());
+    let findings = validate::validate_with(any.placed(), &REGISTRY, original.as_ref());
     Ok(Checked { message: Some(any), findings })
 }

@@ -52,6 +52,10 @@ pub struct ValidateArgs {
     /// Parse leniently (LF terminators, malformed escapes kept raw, unknown MSH-18 as Latin-1).
     #[arg(long)]
     pub lenient: bool,
+    /// For ACK files: the message they acknowledge, so that the rules comparing the two
+    /// (MSH-3..6 swapped, MSA-2 = MSH-10 …) are evaluated.
+    #[arg(long, value_name = "FILE")]
+    pub original: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -143,6 +147,10 @@ fn options(lenient: bool) -> ParseOptions {
 fn validate(args: &ValidateArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let mut usage: Option<String> = None;
     let mut rejected = false;
+    let original = match &args.original {
+        Some(f) => Some(read(&Input { file: f.clone(), lenient: args.lenient, profile: None })?),
+        None => None,
+    };
     for file in &args.files {
         let input = Input { file: file.clone(), lenient: args.lenient, profile: args.profile.clone() };
         let bytes = match read(&input) {
@@ -153,7 +161,7 @@ fn validate(args: &ValidateArgs, out: &mut dyn Write) -> Result<(), Failure> {
                 continue;
             }
         };
-        let checked = match crate::check(&bytes, &options(args.lenient), args.profile.as_deref()) {
+        let checked = match crate::check_with(&bytes, &options(args.lenient), args.profile.as_deref(), original.as_deref()) {
             Ok(c) => c,
             Err(e) => return Err(Failure::Usage(e.to_string())),
         };

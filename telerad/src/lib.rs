@@ -21,7 +21,7 @@ pub use hl7_runtime as runtime;
 pub mod check;
 pub mod cli;
 
-pub use check::{check, Checked};
+pub use check::{check, check_with, Checked};
 
 /// The README's Rust examples are compiled as doctests, so the README cannot drift from the API.
 #[doc = include_str!("../../README.md")]

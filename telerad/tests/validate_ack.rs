@@ -115,3 +115,28 @@ fn profiles_lists_what_profile_accepts() {
     let ids: Vec<&str> = text.lines().map(|l| l.split('\t').next().unwrap()).collect();
     assert_eq!(ids, ["ack", "flux1_orm_o01_nw", "flux2_orm_o01_ca", "flux3_oru_r01", "flux4_omi_o23"]);
 }
+
+/// The ACK telerad builds conforms to the guide's ACK profile, including the rules that compare
+/// it with the message it acknowledges (`--original`).
+#[test]
+fn the_ack_validates_against_the_ack_profile_and_its_original() {
+    let original = fixture("flux3_ok_ft.hl7");
+    let out = telerad(&["ack", "--now", "20260106134419", "--control-id", "ACK2", &original]);
+    let ack = temp_file("ack.hl7", &out.stdout);
+    let out = telerad(&["validate", "--format", "json", "--original", &original, ack.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["profile"], "ack");
+    assert_eq!(v["valid"], true, "{v}");
+    let not_evaluated = v["findings"].as_array().unwrap().iter().filter(|f| f["message"].as_str().unwrap_or("").contains("not evaluated")).count();
+    assert_eq!(not_evaluated, 0, "with the original every ACK rule is evaluated: {v}");
+    // A wrong MSA-2 is caught by the rule that reads the original.
+    let wrong = String::from_utf8(std::fs::read(&ack).unwrap()).unwrap().replacen("MSA|AA|", "MSA|AA|X", 1);
+    let bad = temp_file("ack-bad.hl7", wrong.as_bytes());
+    let out = telerad(&["validate", "--format", "json", "--original", &original, bad.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    assert!(v["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "ACK-MSA2-EQ-ORIG-MSH10"), "{v}");
+    for p in [ack, bad] {
+        let _ = std::fs::remove_file(p);
+    }
+}

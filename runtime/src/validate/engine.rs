@@ -20,7 +20,13 @@ use crate::typed::{GroupView, Placed};
 
 /// Validates a placed message against its profile; findings sorted by severity, then location.
 pub fn validate(placed: &Placed<'_>, registry: &Registry) -> Vec<Finding> {
-    let mut v = Run { placed, registry, out: Vec::new(), sequences: sequences(placed) };
+    validate_with(placed, registry, None)
+}
+
+/// As [`validate`], with the acknowledged message for an ACK's `original.` rules (without it
+/// they are reported as not evaluated).
+pub fn validate_with<'a>(placed: &Placed<'a>, registry: &Registry, original: Option<&crate::er7::Message<'a>>) -> Vec<Finding> {
+    let mut v = Run { placed, registry, out: Vec::new(), sequences: sequences(placed), original };
     v.structure();
     v.base_fields();
     v.profile_constraints();
@@ -51,6 +57,7 @@ struct Run<'p, 'a> {
     registry: &'p Registry,
     out: Vec<Finding>,
     sequences: Vec<u32>,
+    original: Option<&'p crate::er7::Message<'a>>,
 }
 
 /// Where an element sits, for findings.
@@ -419,7 +426,7 @@ impl<'p, 'a> Run<'p, 'a> {
 
     fn rules(&mut self) {
         for rule in self.placed.def.rules {
-            let outcome = super::evaluate_rule(self.placed, rule);
+            let outcome = super::evaluate_rule(self.placed, rule, self.original);
             for o in outcome {
                 let at = o.segment.map(|s| At { field: o.field, ..At::segment(s) });
                 self.push(o.severity, o.code, at, rule.id, rule.src, o.message);

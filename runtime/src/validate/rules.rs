@@ -16,7 +16,7 @@ pub(crate) struct Outcome {
     pub message: String,
 }
 
-pub(crate) fn evaluate(placed: &Placed<'_>, rule: &RuleDef) -> Vec<Outcome> {
+pub(crate) fn evaluate<'a>(placed: &Placed<'a>, rule: &RuleDef, original: Option<&crate::er7::Message<'a>>) -> Vec<Outcome> {
     let mut out = Vec::new();
     let expr = match assertion::parse(rule.expression) {
         Ok(e) => e,
@@ -32,6 +32,10 @@ pub(crate) fn evaluate(placed: &Placed<'_>, rule: &RuleDef) -> Vec<Outcome> {
             out.push(info(None, format!("rule {} was not evaluated: its context does not resolve ({e})", rule.id)));
             return out;
         }
+    };
+    let scopes: Vec<Scope<'_, '_>> = match original {
+        Some(o) => scopes.into_iter().map(|s| s.with_original(o)).collect(),
+        None => scopes,
     };
     for scope in &scopes {
         let at = scope.segment.or_else(|| scope.group.first_segment());
