@@ -1,26 +1,34 @@
 //! hl7-runtime: the hand-written engine under the generated teleradiology types.
 //!
-//! ER7 layer (owned by the parser work): `charset`, `escape`, `error`, `er7`, `owned`.
-//! Structure layer: `meta` (static definitions that generated code emits), `structure`
-//! (placing segments into groups), `path` (generic access by HL7 path), `json`.
+//! - ER7: [`er7`] (zero-copy parsing, views, paths over the flat message), [`escape`],
+//!   [`charset`] (MSH-18), [`error`] (located errors), [`owned`] (the owned model that builders
+//!   and encoding use) and [`build`] (what generated builders call).
+//! - Structure: [`meta`] (the static definitions generated code emits), [`structure`]
+//!   (placing segments into groups, structure check), [`typed`] (what generated views are
+//!   written in), [`select`] (choosing the profile), [`path`] (generic access by group path),
+//!   [`json`].
+//! - Conformance: [`validate`] (every rule of a profile, findings in HL7 terms) and [`ack`]
+//!   (the acknowledgement built from them).
 
-pub mod meta;
-pub mod structure;
-pub mod typed;
-pub mod json;
-pub mod path;
-pub mod select;
-
+pub mod build;
 pub mod charset;
 pub mod er7;
 pub mod error;
 pub mod escape;
+pub mod json;
+pub mod meta;
 pub mod owned;
+pub mod path;
+pub mod select;
+pub mod structure;
+pub mod typed;
+
+pub mod ack;
+pub mod validate;
 
 pub use charset::Charset;
 pub use er7::{Component, Delimiters, Field, Message, ParseOptions, Repetition, Segment, Subcomponent};
 pub use error::{Location, ParseError, ParseErrorKind};
-pub mod build;
 
 /// What generated code needs and users should not name. Not covered by semver.
 #[doc(hidden)]
@@ -36,5 +44,3 @@ pub mod __private {
         serde::Serialize::serialize(&crate::json::message(placed, registry), serializer)
     }
 }
-pub mod validate;
-pub mod ack;
