@@ -1,0 +1,111 @@
+//! Heap allocations of a typed parse, counted by a global allocator (its own test binary, so
+//! that nothing else runs under this allocator).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+
+/// Every allocation of the process.
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// This thread's allocations: what [`count`] reads, so that tests running in parallel (and
+    /// the test harness) do not disturb each other's counts.
+    static THREAD_ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn counted() {
+    ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    // `try_with`: during thread teardown the slot may be gone; those allocations are not ours.
+    let _ = THREAD_ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the counter is the only
+// addition.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        counted();
+        System.alloc(layout)
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        counted();
+        System.alloc_zeroed(layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        counted();
+        System.realloc(ptr, layout, new_size)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations (reallocations included) made by `f`.
+fn count<T>(f: impl FnOnce() -> T) -> (usize, T) {
+    let before = THREAD_ALLOCATIONS.with(Cell::get);
+    let out = f();
+    (THREAD_ALLOCATIONS.with(Cell::get) - before, out)
+}
+
+#[test]
+fn typed_parse_of_a_flow_1_message_allocates_a_small_constant_per_segment() {
+    let bytes = benches::fixture("flux1_nw_full.hl7");
+    let segments = bytes.split(|&b| b == b'\r').filter(|s| !s.is_empty()).count();
+    // Warm up whatever is lazily initialised once per process.
+    drop(telerad::flux1_orm_o01_nw::Message::parse(&bytes).unwrap());
+    let (n, msg) = count(|| telerad::flux1_orm_o01_nw::Message::parse(&bytes).unwrap());
+    assert_eq!(msg.orders().count(), 1);
+    let (n_groups, _) = count(|| msg.0.tree.items.len());
+    assert_eq!(n_groups, 0);
+    assert!(ALLOCATIONS.load(Ordering::Relaxed) >= n);
+    println!("typed parse of flux1_nw_full.hl7 ({} bytes, {segments} segments): {n} heap allocations", bytes.len());
+    // A small constant per segment at most (the peers below make 10 to 100 times more).
+    assert!(n <= 3 * segments, "{n} allocations for {segments} segments");
+    assert_eq!(n, EXPECTED, "the count changed: update EXPECTED (and BENCHMARKS.md) if on purpose");
+}
+
+/// Measured on flux1_nw_full.hl7; see the test above.
+const EXPECTED: usize = 32;
+
+/// The peers' parse of the same bytes, for BENCHMARKS.md (printed; only checked to be more).
+#[test]
+fn peers_allocate_more() {
+    for name in ["flux1_nw_full.hl7", "flux3_ok_ft.hl7"] {
+        let bytes = benches::fixture(name);
+        let text = std::str::from_utf8(&bytes).unwrap();
+        drop(telerad::AnyMessage::from_message(hl7_runtime::Message::parse(&bytes).unwrap()));
+        drop(hl7_2::parse(text));
+        drop(rusthl7::message::Message::try_from(text.trim_end_matches('\r')));
+        let (ours, _) = count(|| telerad::AnyMessage::from_message(hl7_runtime::Message::parse(&bytes).unwrap()).unwrap());
+        let peers = [
+            ("er7", count(|| er7::parse(text).unwrap()).0),
+            ("hl7-2", count(|| hl7_2::parse(text).unwrap()).0),
+            ("hl7-parser", count(|| hl7_parser::Message::parse(text).unwrap()).0),
+            ("rust-hl7", count(|| rusthl7::message::Message::try_from(text.trim_end_matches('\r')).unwrap()).0),
+            ("hl7-v2", count(|| hl7_v2::Hl7Message::parse(&bytes).unwrap()).0),
+        ];
+        println!("{name}: ours (typed) {ours}");
+        for (label, n) in peers {
+            println!("{name}: {label} {n}");
+            assert!(n > ours, "{label}: {n} <= {ours}");
+        }
+    }
+}
+
+/// Other operations on the gate's message, for BENCHMARKS.md (printed, loosely bounded).
+#[test]
+fn other_operations() {
+    let bytes = benches::fixture(benches::ORU_FT);
+    let opts = hl7_runtime::ParseOptions::default();
+    drop(telerad::check(&bytes, &opts, None));
+    let (check, checked) = count(|| telerad::check(&bytes, &opts, None).unwrap());
+    assert!(checked.is_valid());
+    let (typed, _) = count(|| telerad::flux3_oru_r01::Message::parse(&bytes).unwrap());
+    println!("{}: typed parse {typed}, check (parse + profile + validation) {check} heap allocations", benches::ORU_FT);
+    assert!(check >= typed);
+}
