@@ -18,7 +18,7 @@ pub(crate) struct Outcome {
 
 pub(crate) fn evaluate<'a>(placed: &Placed<'a>, rule: &RuleDef, original: Option<&crate::er7::Message<'a>>) -> Vec<Outcome> {
     let mut out = Vec::new();
-    let expr = match assertion::parse(rule.expression) {
+    let expr = match parsed(rule.expression) {
         Ok(e) => e,
         Err(e) => {
             // A spec bug, not a message defect: say so rather than pass silently.
@@ -90,6 +90,19 @@ pub(crate) fn evaluate<'a>(placed: &Placed<'a>, rule: &RuleDef, original: Option
         }
     }
     out
+}
+
+/// Rule expressions are static text: each is parsed once per process, not once per message
+/// (parsing allocated more than evaluating on the guide's messages).
+fn parsed(text: &'static str) -> Result<std::sync::Arc<assertion::Expr>, assertion::AssertionError> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    type Cache = Mutex<HashMap<&'static str, Result<Arc<assertion::Expr>, assertion::AssertionError>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    // A poisoned lock only means another thread panicked while inserting: the map is intact.
+    let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
+    map.entry(text).or_insert_with(|| assertion::parse(text).map(Arc::new)).clone()
 }
 
 fn describe(rule: &RuleDef) -> String {
