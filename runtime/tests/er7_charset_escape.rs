@@ -198,3 +198,13 @@ fn encode_text_escapes_and_converts() {
         assert_eq!(decode(&enc, &d, Charset::Utf8), text, "{text:?} -> {:?}", String::from_utf8_lossy(&enc));
     }
 }
+
+/// With `/` as the repetition separator, `8859/15` in MSH-18 is written escaped: the label is
+/// read after unescaping (found by the owned-model round-trip property).
+#[test]
+fn msh18_label_is_unescaped_before_it_is_read() {
+    let bytes = b"MSH|^/\\&|A|B|C|D|20260101||ORM^O01^ORM_O01|1|P|2.5.1|||||FRA|8859\\R\\15\rPID|||1||D\xe9\r";
+    let m = hl7_runtime::Message::parse(bytes).expect("parses");
+    assert_eq!(m.charset(), hl7_runtime::Charset::Latin9);
+    assert_eq!(m.segment(1).unwrap().field(5).text(), "Dé");
+}

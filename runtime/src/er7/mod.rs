@@ -532,6 +532,16 @@ impl<'a> Parser<'a> {
         let d = self.msg.delimiters;
         let first = nth(raw, Some(d.repetition), 1).unwrap_or(&[]);
         let first = nth(first, Some(d.component), 1).unwrap_or(&[]);
+        // The label is ER7 text like any other: with `/` or `-` among the delimiters,
+        // `8859/15` arrives escaped (`8859\R\15`). The labels are ASCII, so unescaping in
+        // ASCII is exact for every label that can match.
+        let unescaped;
+        let first = if d.escape.is_some_and(|esc| first.contains(&esc)) {
+            unescaped = crate::escape::unescape(first, &d, Charset::Ascii);
+            unescaped.as_slice()
+        } else {
+            first
+        };
         match Charset::from_msh18(first) {
             Ok(cs) => self.msg.charset = cs,
             Err(_) if self.options.lenient_charset => self.msg.charset = Charset::Latin1,
