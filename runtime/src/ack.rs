@@ -90,7 +90,7 @@ use std::fmt::Write as _;
 use crate::charset::Charset;
 use crate::er7::{Delimiters, Field, Message, ParseOptions, Segment};
 use crate::error::EncodeError;
-use crate::owned::{CompBuf, FieldBuf, MessageBuf, RepBuf, SegmentBuf};
+use crate::owned::{FieldBuf, MessageBuf, SegmentBuf};
 use crate::validate::finding::code;
 use crate::validate::{Erl, Finding, Severity};
 
@@ -392,17 +392,7 @@ fn raw_header(raw: &[u8]) -> Option<Header> {
 
 /// A whole field as decoded text, every level kept, in the owned model's canonical form.
 fn field_buf(f: Field<'_>) -> FieldBuf {
-    let mut buf = FieldBuf {
-        reps: f
-            .repetitions()
-            .map(|r| RepBuf {
-                comps: r
-                    .components()
-                    .map(|c| CompBuf { subs: c.subcomponents().map(|s| s.text().into_owned()).collect() })
-                    .collect(),
-            })
-            .collect(),
-    };
+    let mut buf = crate::owned::field_buf(f);
     buf.normalize();
     buf
 }

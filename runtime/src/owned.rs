@@ -337,7 +337,9 @@ impl Message<'_> {
     }
 }
 
-fn field_buf(f: Field<'_>) -> FieldBuf {
+/// A parsed field as decoded text, every level kept (not yet in canonical form: see
+/// [`FieldBuf::normalize`]).
+pub(crate) fn field_buf(f: Field<'_>) -> FieldBuf {
     FieldBuf {
         reps: f
             .repetitions()
