@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use super::finding::{code, Erl, Finding, Severity};
-use crate::er7::{Field, Segment};
+use crate::er7::{Field, Repetition, Segment};
 use crate::meta::{DataTypeDef, ElementConstraint, Registry, SegmentConstraints, Usage};
 use crate::structure::{GroupInstance, Item, StructureProblem};
 use crate::typed::{GroupView, Placed};
@@ -272,7 +272,7 @@ impl<'p, 'a> Run<'p, 'a> {
             return;
         }
         let values = element_values(&field, ec);
-        let present: Vec<&(u16, String)> = values.iter().filter(|(_, v)| !v.is_empty()).collect();
+        let present: Vec<&Value<'_>> = values.iter().filter(|v| !v.text.is_empty()).collect();
         match ec.usage {
             Some(Usage::R) if present.is_empty() => {
                 self.push(Severity::Error, code::REQUIRED_FIELD_MISSING, Some(at), &rule_for("usage"), ec.src, format!("{} is required by the guide but empty", ec.path));
@@ -283,9 +283,9 @@ impl<'p, 'a> Run<'p, 'a> {
             }
             _ => {}
         }
-        for (rep, value) in present {
-            let at = At { repetition: (values.len() > 1).then_some(*rep), ..at };
-            let value = value.trim();
+        for v in present {
+            let at = At { repetition: (values.len() > 1).then_some(v.index), ..at };
+            let value = v.text.trim();
             if let Some(fixed) = ec.fixed {
                 if value != fixed {
                     let c = header_code(ec.path).unwrap_or(code::TABLE_VALUE_NOT_FOUND);
@@ -300,20 +300,20 @@ impl<'p, 'a> Run<'p, 'a> {
             }
             if let Some(t) = ec.table.and_then(|t| self.registry.table(t)) {
                 // A coded element (CE, CWE, ID of a composite) is checked on its code.
-                let code_value = self.code_of(seg, ec, *rep).unwrap_or_else(|| value.to_owned());
+                let code_value = v.repetition.and_then(|r| self.code_of(seg, ec, r)).unwrap_or_else(|| value.to_owned());
                 if !t.codes.is_empty() && !t.codes.iter().any(|c| table_code_matches(c, &code_value)) {
                     self.push(Severity::Error, code::TABLE_VALUE_NOT_FOUND, Some(at), &rule_for("table"), ec.src, format!("{} '{code_value}' is not in table {} ({})", ec.path, t.id, t.name));
                 }
             }
             if let Some(vs) = ec.value_set {
-                self.value_set(seg, ec, *rep, value, vs.name, at, &rule_for("value-set"));
+                self.value_set(ec, v.repetition, value, vs.name, at, &rule_for("value-set"));
             }
         }
     }
 
     /// The first component of the constrained element when that element is a composite
     /// (the code of a CE/CWE), `None` when it is primitive.
-    fn code_of(&self, seg: &Segment<'_>, ec: &ElementConstraint, rep: u16) -> Option<String> {
+    fn code_of(&self, seg: &Segment<'_>, ec: &ElementConstraint, r: Repetition<'_>) -> Option<String> {
         let fd = self.registry.segment(seg.id())?.field(ec.field as usize)?;
         let mut dt = fd.datatype?;
         for n in [ec.component, ec.subcomponent].into_iter().flatten() {
@@ -322,7 +322,6 @@ impl<'p, 'a> Run<'p, 'a> {
         if dt.is_primitive() {
             return None;
         }
-        let r = seg.field(ec.field as usize).repetition(rep as usize)?;
         let text = match (ec.component, ec.subcomponent) {
             (None, _) => r.component(1).text(),
             (Some(c), None) => r.component(c as usize).subcomponent(1).text(),
@@ -331,8 +330,7 @@ impl<'p, 'a> Run<'p, 'a> {
         Some(text.trim().to_owned())
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn value_set(&mut self, seg: &Segment<'_>, ec: &ElementConstraint, rep: u16, code_value: &str, name: &str, at: At, rule: &str) {
+    fn value_set(&mut self, ec: &ElementConstraint, rep: Option<Repetition<'_>>, code_value: &str, name: &str, at: At, rule: &str) {
         let Some(vs) = self.registry.value_set(name) else { return };
         if !vs.available {
             self.push(Severity::Info, code::ACCEPTED, Some(at), rule, ec.src, format!("{} '{code_value}' was not checked against {name}: the value set is not available offline", ec.path));
@@ -340,7 +338,7 @@ impl<'p, 'a> Run<'p, 'a> {
         }
         // The coding system is the third component of the coded value the code is the first of.
         let system = match ec.component {
-            Some(1) => seg.field(ec.field as usize).repetition(rep as usize).map(|r| r.component(3).text().trim().to_owned()),
+            Some(1) => rep.map(|r| r.component(3).text().trim().to_owned()),
             _ => None,
         };
         let ok = vs.codes.iter().any(|(s, c)| *c == code_value && system.as_deref().is_none_or(|sys| sys.is_empty() || sys == *s));
@@ -454,10 +452,21 @@ fn header_code(path: &str) -> Option<u16> {
     }
 }
 
-/// The decoded value of the constrained element in each repetition of its field (1-based).
-fn element_values(field: &Field<'_>, ec: &ElementConstraint) -> Vec<(u16, String)> {
+/// The constrained element in one repetition of its field.
+struct Value<'a> {
+    /// 1-based repetition number.
+    index: u16,
+    /// Decoded text, empty when absent.
+    text: String,
+    /// The repetition itself, kept so later checks read its other components without
+    /// scanning the field again (a field may repeat thousands of times).
+    repetition: Option<Repetition<'a>>,
+}
+
+/// The decoded value of the constrained element in each repetition of its field, in one pass.
+fn element_values<'a>(field: &Field<'a>, ec: &ElementConstraint) -> Vec<Value<'a>> {
     if field.is_empty() {
-        return vec![(1, String::new())];
+        return vec![Value { index: 1, text: String::new(), repetition: None }];
     }
     field
         .repetitions()
@@ -468,7 +477,7 @@ fn element_values(field: &Field<'_>, ec: &ElementConstraint) -> Vec<(u16, String
                 (Some(c), None) => rep.component(c as usize).text().into_owned(),
                 (Some(c), Some(s)) => rep.component(c as usize).subcomponent(s as usize).text().into_owned(),
             };
-            (r as u16 + 1, text)
+            Value { index: r as u16 + 1, text, repetition: Some(rep) }
         })
         .collect()
 }
