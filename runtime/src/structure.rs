@@ -75,6 +75,14 @@ impl GroupInstance {
         })
     }
 
+    /// The first segment number (in message order) for which `pred` holds, without collecting.
+    pub fn find_segment(&self, pred: &mut dyn FnMut(usize) -> bool) -> Option<usize> {
+        self.items.iter().find_map(|it| match it {
+            Item::Segment { segment, .. } | Item::Unexpected { segment } => pred(*segment).then_some(*segment),
+            Item::Group { group, .. } => group.find_segment(pred),
+        })
+    }
+
     /// Every segment number in this instance, in message order.
     pub fn all_segments(&self, out: &mut Vec<usize>) {
         for it in &self.items {

@@ -354,10 +354,10 @@ impl<'m> GroupView<'m> {
 
     /// The first segment of this instance with this id (for slice values such as OBX-5).
     pub fn first_segment_with_id(&self, id: &str) -> Option<Segment<'m>> {
-        let mut all = Vec::new();
-        self.instance.all_segments(&mut all);
         let message = self.message;
-        all.into_iter().filter_map(|i| message.segment(i)).find(|s| s.id() == id)
+        // Runs for every slice check: ids are compared in place, nothing is collected.
+        let found = self.instance.find_segment(&mut |i| message.segment_id(i) == Some(id))?;
+        message.segment(found)
     }
 
     /// Segments kept here without a place in the structure (Z segments, misplaced ones).

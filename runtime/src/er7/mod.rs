@@ -227,6 +227,11 @@ impl<'a> Message<'a> {
         self.segs.iter().enumerate().map(move |(i, e)| self.view(i, *e))
     }
 
+    /// The id of the segment at a 0-based index, without building its view.
+    pub fn segment_id(&self, index: usize) -> Option<&str> {
+        self.segs.get(index).and_then(|e| std::str::from_utf8(&e.id).ok())
+    }
+
     /// The segment ids in order, without building segment views (what structure placement
     /// needs, on the hot path of every typed parse).
     pub fn segment_ids(&self) -> impl Iterator<Item = &str> + '_ {
