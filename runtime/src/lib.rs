@@ -16,6 +16,7 @@ pub mod er7;
 pub mod error;
 pub mod escape;
 pub mod json;
+pub mod limits;
 pub mod meta;
 pub mod owned;
 pub mod path;
@@ -29,6 +30,7 @@ pub mod validate;
 pub use charset::Charset;
 pub use er7::{Component, Delimiters, Field, Message, ParseOptions, Repetition, Segment, Subcomponent};
 pub use error::{Location, ParseError, ParseErrorKind};
+pub use limits::Limits;
 
 /// What generated code needs and users should not name. Not covered by semver.
 #[doc(hidden)]
