@@ -247,7 +247,7 @@ pub struct ElementPath {
     pub subcomponent: Option<u16>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ElementConstraint {
     pub path: ElementPath,
     pub usage: Option<Usage>,

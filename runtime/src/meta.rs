@@ -87,6 +87,10 @@ pub struct SegmentDef {
     pub id: &'static str,
     pub name: &'static str,
     pub fields: &'static [FieldDef],
+    /// Constraints of the segment itself, checked wherever it appears: what a derived segment
+    /// declares beyond HL7's field table (fixed values, value lists, value sets). `None` for
+    /// the base segments, whose constraints belong to the profiles.
+    pub constraints: Option<&'static SegmentConstraints>,
 }
 
 impl SegmentDef {
@@ -131,6 +135,80 @@ impl Node {
     }
 }
 
+/// A structure element known by type (see `typed::StructureElement`): a segment, whose
+/// usage and cardinality are its place's, or a group, which carries its own.
+#[derive(Debug, Clone, Copy)]
+pub enum Element {
+    Segment(&'static SegmentDef),
+    Group(&'static GroupDef),
+}
+
+impl Element {
+    /// The name HL7 paths use: the segment id or the group name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Element::Segment(d) => d.id,
+            Element::Group(g) => g.name,
+        }
+    }
+
+    /// Whether a place declared with this cardinality fits the element: any place fits a
+    /// segment; a group must be declared with its own cardinality.
+    pub const fn agrees(self, min: u32, max: u32) -> bool {
+        match self {
+            Element::Segment(_) => true,
+            Element::Group(g) => g.min == min && g.max == max,
+        }
+    }
+}
+
+/// String equality in constant evaluation, for the checks derived code makes at compile
+/// time (a derived field's declared datatype against its Rust type's).
+pub const fn same_id(a: &str, b: &str) -> bool {
+    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (a.split_first(), b.split_first()) {
+            (Some((x, ra)), Some((y, rb))) if *x == *y => (a, b) = (ra, rb),
+            (None, None) => return true,
+            _ => return false,
+        }
+    }
+}
+
+/// A derived element's datatype, settled when the constant is evaluated (so a mistake is a
+/// compile error at the field): the definition its Rust type carries (a composite view), else
+/// the one the `datatype` attribute names (a primitive view, which all primitives share); when
+/// both are known they must agree.
+pub const fn derived_datatype(
+    of_type: Option<&'static DataTypeDef>,
+    declared: Option<&'static DataTypeDef>,
+    mismatch: &'static str,
+    undeclared: &'static str,
+) -> &'static DataTypeDef {
+    match (of_type, declared) {
+        (Some(t), Some(d)) => {
+            if !same_id(t.id, d.id) {
+                panic!("{}", mismatch)
+            }
+            t
+        }
+        (Some(t), None) => t,
+        (None, Some(d)) => d,
+        (None, None) => panic!("{}", undeclared),
+    }
+}
+
+impl Node {
+    /// The node for an element at a place with this usage and cardinality; a group keeps its
+    /// own (derived code checks that the two agree).
+    pub const fn of(element: Element, usage: Usage, min: u32, max: u32, src: &'static str) -> Node {
+        match element {
+            Element::Segment(def) => Node::Segment(SegmentNode { def, usage, min, max, src }),
+            Element::Group(g) => Node::Group(g),
+        }
+    }
+}
+
 /// A segment's place in a structure.
 #[derive(Debug)]
 pub struct SegmentNode {
@@ -155,6 +233,31 @@ pub struct GroupDef {
     pub first: &'static [&'static str],
     pub slices: &'static [&'static SliceDef],
     pub src: &'static str,
+}
+
+impl GroupDef {
+    /// Whether a segment with this id can open an instance of the group: one of its children
+    /// up to the first required one (any child of a choice). Read from `first` when the code
+    /// generator computed it; a derived group, whose children are only known as types when
+    /// the macro runs, leaves `first` empty and is walked instead.
+    pub fn opens(&self, id: &str) -> bool {
+        if !self.first.is_empty() {
+            return self.first.contains(&id);
+        }
+        for child in self.children {
+            let opens = match child {
+                Node::Segment(s) => s.def.id == id,
+                Node::Group(g) => g.opens(id),
+            };
+            if opens {
+                return true;
+            }
+            if child.min() > 0 && !self.choice {
+                return false;
+            }
+        }
+        false
+    }
 }
 
 /// A constraint the guide puts on one element (field, component or subcomponent).
@@ -233,6 +336,29 @@ pub struct MessageDef {
     pub segments: &'static [SegmentConstraints],
     /// Predicates and conformance statements of the hand-kept file (the common ones included).
     pub rules: &'static [RuleDef],
+    /// The profile this one extends (an application's variant of a flow of the guide): its
+    /// element constraints and rules apply too, after this profile's own.
+    pub extends: Option<&'static MessageDef>,
+}
+
+impl MessageDef {
+    /// This profile's segment constraints, then those of the profiles it extends.
+    pub fn constraints(&self) -> impl Iterator<Item = &'static SegmentConstraints> + '_ {
+        self.chain().flat_map(|d| d.segments.iter())
+    }
+
+    /// This profile's rules, then those of the profiles it extends.
+    pub fn all_rules(&self) -> impl Iterator<Item = &'static RuleDef> + '_ {
+        self.chain().flat_map(|d| d.rules.iter())
+    }
+
+    /// The profile itself, then each profile it extends.
+    fn chain(&self) -> impl Iterator<Item = &MessageDef> + '_ {
+        // `extends` chains are written by hand or by a derive, never cyclic by construction
+        // (a static cannot reference itself through `extends` without a cycle error at
+        // compile time); the bound is a guard all the same.
+        std::iter::successors(Some(self), |d| d.extends).take(16)
+    }
 }
 
 /// What a hand-kept rule does with its expression.
@@ -278,6 +404,11 @@ pub struct ValueSetDef {
 }
 
 /// Every definition a generated crate knows, for lookups by name.
+///
+/// An application extends the guide's registry with its own derived segments, datatypes and
+/// profiles ([`Registry::extend`]): lookups try the extension first, then its base, so a
+/// derived profile is chosen before the guide's profile of the same message type and a
+/// derived segment shadows a generated one of the same id.
 #[derive(Debug)]
 pub struct Registry {
     pub segments: &'static [&'static SegmentDef],
@@ -285,24 +416,45 @@ pub struct Registry {
     pub profiles: &'static [&'static MessageDef],
     pub tables: &'static [&'static TableDef],
     pub value_sets: &'static [&'static ValueSetDef],
+    /// The registry this one extends.
+    pub base: Option<&'static Registry>,
 }
 
 impl Registry {
+    /// A registry with these definitions in front of `base`'s (usable in a `static`).
+    pub const fn extend(
+        base: &'static Registry,
+        segments: &'static [&'static SegmentDef],
+        datatypes: &'static [&'static DataTypeDef],
+        profiles: &'static [&'static MessageDef],
+    ) -> Registry {
+        Registry { segments, datatypes, profiles, tables: &[], value_sets: &[], base: Some(base) }
+    }
+
+    /// This registry, then each registry it extends.
+    fn chain(&self) -> impl Iterator<Item = &Registry> + '_ {
+        std::iter::successors(Some(self), |r| r.base).take(16)
+    }
+
+    /// Every profile, the extension's first: the order profile selection tries them in.
+    pub fn all_profiles(&self) -> impl Iterator<Item = &'static MessageDef> + '_ {
+        self.chain().flat_map(|r| r.profiles.iter().copied())
+    }
     pub fn segment(&self, id: &str) -> Option<&'static SegmentDef> {
-        self.segments.iter().copied().find(|s| s.id == id)
+        self.chain().flat_map(|r| r.segments.iter().copied()).find(|s| s.id == id)
     }
     pub fn datatype(&self, id: &str) -> Option<&'static DataTypeDef> {
-        self.datatypes.iter().copied().find(|d| d.id == id)
+        self.chain().flat_map(|r| r.datatypes.iter().copied()).find(|d| d.id == id)
     }
     pub fn profile(&self, id: &str) -> Option<&'static MessageDef> {
-        self.profiles.iter().copied().find(|p| p.profile == id)
+        self.all_profiles().find(|p| p.profile == id)
     }
     /// A table by id, HL7 (`0136`, also found as `HL70136`) or local (`TLR_OBSERVATION`).
     pub fn table(&self, id: &str) -> Option<&'static TableDef> {
         let id = id.strip_prefix("HL7").filter(|n| n.len() == 4 && n.bytes().all(|b| b.is_ascii_digit())).unwrap_or(id);
-        self.tables.iter().copied().find(|t| t.id == id)
+        self.chain().flat_map(|r| r.tables.iter().copied()).find(|t| t.id == id)
     }
     pub fn value_set(&self, name: &str) -> Option<&'static ValueSetDef> {
-        self.value_sets.iter().copied().find(|v| v.name == name)
+        self.chain().flat_map(|r| r.value_sets.iter().copied()).find(|v| v.name == name)
     }
 }

@@ -3,7 +3,8 @@
 //! A profile matches when MSH-9.1 is its message code, MSH-9.2 its event (when the profile
 //! fixes one), and, when the profile fixes ORC-1 (NW, CA, OK/OC, SR), the first ORC's ORC-1 is
 //! one of the allowed codes. This is what tells flow 1 from flow 2 (both ORM^O01). Profiles
-//! are tried in registry order (by id), so a header-only ORM is read as flow 1.
+//! are tried in registry order (an extension's own profiles first, then the guide's by id), so
+//! a header-only ORM is read as flow 1.
 
 use crate::er7::Message;
 use crate::meta::{MessageDef, Registry};
@@ -17,9 +18,8 @@ pub struct NoProfile {
 }
 
 /// The allowed ORC-1 codes of a profile, empty when the profile does not constrain ORC-1.
-pub fn order_controls(def: &MessageDef) -> impl Iterator<Item = &'static str> {
-    def.segments
-        .iter()
+pub fn order_controls(def: &MessageDef) -> impl Iterator<Item = &'static str> + '_ {
+    def.constraints()
         .filter(|s| s.segment == "ORC")
         .flat_map(|s| s.elements.iter())
         .filter(|e| e.field == 1 && e.component.is_none())
@@ -34,9 +34,7 @@ pub fn profile(message: &Message<'_>, registry: &Registry) -> Result<&'static Me
     let orc1 = message.segments_by_id("ORC").next().map(|s| s.field(1).text());
     let orc1 = orc1.as_deref().map(str::trim);
     registry
-        .profiles
-        .iter()
-        .copied()
+        .all_profiles()
         .find(|p| {
             p.code == code.trim()
                 && p.event.is_none_or(|e| e == event.trim())

@@ -119,7 +119,7 @@ impl Frame {
             let room = count < child.max();
             let matches = match child {
                 Node::Segment(s) => s.def.id == id,
-                Node::Group(g) => g.first.contains(&id),
+                Node::Group(g) => g.opens(id),
             };
             if matches && room {
                 return Some(i);

@@ -90,12 +90,12 @@ impl<'a> Part<'a> {
     }
 }
 
-/// A typed datatype view built from a [`Part`].
+/// A typed datatype built from a [`Part`]: a generated view or a `#[derive(DataType)]` struct.
 pub trait FromPart<'a>: Sized {
-    /// The datatype's definition, `None` for values whose type is only known at run time.
+    /// The datatype's definition, `None` for values whose type is only known at run time
+    /// (primitives share one view type, OBX-5 varies).
     const DEF: Option<&'static DataTypeDef>;
     fn from_part(part: Part<'a>) -> Self;
-    fn part(&self) -> Part<'a>;
 }
 
 /// A primitive value (ST, ID, IS, NM, DTM, FT, TX …).
@@ -103,6 +103,10 @@ pub trait FromPart<'a>: Sized {
 pub struct Primitive<'a>(pub Part<'a>);
 
 impl<'a> Primitive<'a> {
+    /// The generic view: raw bytes, decoded text, location.
+    pub fn part(&self) -> Part<'a> {
+        self.0
+    }
     pub fn text(&self) -> Cow<'a, str> {
         self.0.text()
     }
@@ -125,9 +129,6 @@ impl<'a> FromPart<'a> for Primitive<'a> {
     fn from_part(part: Part<'a>) -> Self {
         Primitive(part)
     }
-    fn part(&self) -> Part<'a> {
-        self.0
-    }
 }
 
 /// OBX-5: its datatype is OBX-2's value. Read it as the type the slice (or OBX-2) says.
@@ -135,6 +136,10 @@ impl<'a> FromPart<'a> for Primitive<'a> {
 pub struct Varies<'a>(pub Part<'a>);
 
 impl<'a> Varies<'a> {
+    /// The generic view: raw bytes, decoded text, location.
+    pub fn part(&self) -> Part<'a> {
+        self.0
+    }
     pub fn as_<T: FromPart<'a>>(&self) -> T {
         T::from_part(self.0)
     }
@@ -151,9 +156,6 @@ impl<'a> FromPart<'a> for Varies<'a> {
     fn from_part(part: Part<'a>) -> Self {
         Varies(part)
     }
-    fn part(&self) -> Part<'a> {
-        self.0
-    }
 }
 
 /// A required element that the message does not carry. Parsing is strict on syntax only, so
@@ -161,8 +163,9 @@ impl<'a> FromPart<'a> for Varies<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path} is required but absent{}", location.as_ref().map(|l| format!(" (at {l})")).unwrap_or_default())]
 pub struct Missing {
-    /// The element in HL7 terms: `PID-5`, `ORDER/ORC`.
-    pub path: String,
+    /// The element in HL7 terms: `PID-5`, `ORDER/ORC`. Static, so that reading an absent
+    /// element never allocates.
+    pub path: &'static str,
     /// Where it should have been, when the message has anything near it.
     pub location: Option<Location>,
 }
@@ -177,7 +180,7 @@ pub fn single<'a, T: FromPart<'a>>(field: Field<'a>) -> Option<T> {
 
 /// The first repetition of a required field, or where it should have been.
 pub fn required<'a, T: FromPart<'a>>(field: Field<'a>, path: &'static str) -> Result<T, Missing> {
-    single(field).ok_or_else(|| Missing { path: path.to_owned(), location: Some(field.location()) })
+    single(field).ok_or_else(|| Missing { path, location: Some(field.location()) })
 }
 
 /// The repetitions of a repeating field, each as `T` (empty repetitions included, so that
@@ -187,6 +190,19 @@ pub struct Reps<'a, T> {
     next: usize,
     count: usize,
     _t: PhantomData<T>,
+}
+
+// By hand: `derive` would ask `T: Clone`/`T: Debug`, which a view type need not be.
+impl<T> Clone for Reps<'_, T> {
+    fn clone(&self) -> Self {
+        Reps { field: self.field, next: self.next, count: self.count, _t: PhantomData }
+    }
+}
+
+impl<T> fmt::Debug for Reps<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reps").field("field", &self.field).field("count", &self.count).field("next", &self.next).finish()
+    }
 }
 
 impl<'a, T: FromPart<'a>> Reps<'a, T> {
@@ -224,12 +240,37 @@ impl<'a, T: FromPart<'a>> Iterator for Reps<'a, T> {
 
 impl<'a, T: FromPart<'a>> ExactSizeIterator for Reps<'a, T> {}
 
-/// A typed segment view.
+/// A typed segment: a generated view or a `#[derive(Segment)]` struct.
 pub trait SegmentType<'a>: Sized {
     const DEF: &'static SegmentDef;
     fn from_segment(segment: Segment<'a>) -> Self;
-    fn segment(&self) -> Segment<'a>;
 }
+
+/// A typed group: a generated view or a `#[derive(Group)]` struct. `DEF` carries the group's
+/// own usage and cardinality, so a group type is the same group wherever it is used.
+pub trait GroupType<'m>: Sized {
+    const DEF: &'static GroupDef;
+    fn from_group(group: GroupView<'m>) -> Self;
+}
+
+/// A typed message: a generated message or a `#[derive(Message)]` struct.
+pub trait MessageType {
+    const DEF: &'static MessageDef;
+}
+
+/// A child of a group, segment or group alike: what lets a derived group or message list its
+/// children by type alone. Every segment and group type implements it (generated and derived
+/// alike, through the same expansion).
+pub trait StructureElement<'m>: Sized {
+    const ELEMENT: Element;
+    /// The first occurrence at `slot` of `group`.
+    fn first_at(group: GroupView<'m>, slot: u16) -> Option<Self>;
+    /// Every occurrence at `slot` of `group`.
+    fn all_at(group: GroupView<'m>, slot: u16) -> Vec<Self>;
+}
+
+pub use crate::meta::Element;
+
 
 /// A message placed into a profile's structure: what every generated message type holds.
 ///
@@ -370,6 +411,6 @@ impl<'m> GroupView<'m> {
     pub fn missing(&self, path: &'static str) -> Missing {
         let at = self.instance.first_segment().unwrap_or(0);
         let location = self.message.segment(at).map(|s| s.location());
-        Missing { path: path.to_owned(), location }
+        Missing { path, location }
     }
 }

@@ -172,7 +172,7 @@ fn parse_errors_carry_a_character_offset() {
 
 macro_rules! seg {
     ($name:ident, $id:literal) => {
-        static $name: SegmentDef = SegmentDef { id: $id, name: $id, fields: &[] };
+        static $name: SegmentDef = SegmentDef { id: $id, name: $id, fields: &[], constraints: None };
     };
 }
 seg!(MSH, "MSH");
@@ -240,6 +240,7 @@ static DEF: MessageDef = MessageDef {
     root: &ROOT,
     segments: &[],
     rules: &[],
+    extends: None,
 };
 
 fn join(segments: &[&str]) -> Vec<u8> {

@@ -6,7 +6,7 @@ use hl7_runtime::structure::{place, GroupInstance, Item};
 
 macro_rules! seg {
     ($name:ident, $id:literal) => {
-        static $name: SegmentDef = SegmentDef { id: $id, name: $id, fields: &[] };
+        static $name: SegmentDef = SegmentDef { id: $id, name: $id, fields: &[], constraints: None };
     };
 }
 seg!(MSH, "MSH");

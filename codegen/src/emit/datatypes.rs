@@ -3,7 +3,8 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{opt_str, opt_u32, Emit};
+use super::Emit;
+use crate::expand;
 use crate::model::DataType;
 
 impl Emit<'_> {
@@ -17,25 +18,27 @@ impl Emit<'_> {
         let st = format_ident!("DT_{}", d.id);
         let ty = format_ident!("{}", d.rust);
         let (id, name) = (&d.id, &d.name);
-        let comps = d.components.iter().map(|c| {
-            let (pos, cname, ident) = (c.pos, &c.name, &c.ident);
-            let cdt = format_ident!("DT_{}", c.datatype);
-            let usage = self.usage(c.usage);
-            let len = opt_u32(c.len);
-            let table = opt_str(c.table.as_deref());
-            quote! {
-                #rt::meta::ComponentDef {
-                    pos: #pos, name: #cname, ident: #ident, datatype: &#cdt,
-                    usage: #usage, len: #len, table: #table,
+        let comps: Vec<expand::Component> = d
+            .components
+            .iter()
+            .map(|c| {
+                let cdt = format_ident!("DT_{}", c.datatype);
+                expand::Component {
+                    pos: c.pos,
+                    name: &c.name,
+                    ident: &c.ident,
+                    datatype: quote! { &#cdt },
+                    usage: c.usage,
+                    len: c.len,
+                    table: c.table.as_deref(),
                 }
-            }
-        });
+            })
+            .collect();
+        let def = expand::datatype_def(rt, id, name, &comps);
         let def_doc = format!(" {id} · {name} · hl7v2.5.1/datatypes.json#/datatypes/{id}");
         let def = quote! {
             #[doc = #def_doc]
-            pub static #st: #rt::meta::DataTypeDef = #rt::meta::DataTypeDef {
-                id: #id, name: #name, components: &[#(#comps),*],
-            };
+            pub static #st: #rt::meta::DataTypeDef = #def;
         };
         if d.components.is_empty() {
             let doc = format!(" {id} · {name} (primitive)");
@@ -48,15 +51,16 @@ impl Emit<'_> {
         let accessors = d.components.iter().map(|c| {
             let m = format_ident!("{}", c.ident);
             let cty = format_ident!("{}", self.model.datatypes.get(&c.datatype).map(|x| x.rust.as_str()).unwrap_or("St"));
-            let pos = c.pos as usize;
-            let doc = format!(" {id}.{pos} · {} · {} · {}", c.datatype, c.usage.code(), c.name);
+            let doc = format!(" {id}.{} · {} · {} · {}", c.pos, c.datatype, c.usage.code(), c.name);
+            let body = expand::read_component(&quote! { self.0 }, c.pos);
             quote! {
                 #[doc = #doc]
-                pub fn #m(&self) -> ::core::option::Option<#cty<'a>> { self.0.get(#pos) }
+                pub fn #m(&self) -> ::core::option::Option<#cty<'a>> { #body }
             }
         });
         let doc = format!(" {id} · {name}");
         let value = self.datatype_value(d);
+        let from_part = expand::from_part_impl(rt, &ty, &quote! { 'a }, &quote! { &#st }, &quote! { #ty(part) });
         quote! {
             #def
             #value
@@ -68,11 +72,7 @@ impl Emit<'_> {
                 /// The generic view: raw bytes, decoded text of the whole value, location.
                 pub fn part(&self) -> #rt::typed::Part<'a> { self.0 }
             }
-            impl<'a> #rt::typed::FromPart<'a> for #ty<'a> {
-                const DEF: ::core::option::Option<&'static #rt::meta::DataTypeDef> = ::core::option::Option::Some(&#st);
-                fn from_part(part: #rt::typed::Part<'a>) -> Self { #ty(part) }
-                fn part(&self) -> #rt::typed::Part<'a> { self.0 }
-            }
+            #from_part
         }
     }
 }

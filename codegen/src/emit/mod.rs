@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::model::{Model, Usage, UNBOUNDED};
+use crate::model::{Model, Usage};
 
 /// Options the emitter needs from the [`crate::Config`].
 pub(crate) struct Emit<'m> {
@@ -113,45 +113,17 @@ impl Emit<'_> {
                 profiles: &[#(#defs),*],
                 tables: tables::TABLES,
                 value_sets: tables::VALUE_SETS,
+                base: ::core::option::Option::None,
             };
         }
     }
 
     fn usage(&self, u: Usage) -> TokenStream {
-        let rt = &self.rt;
-        let v = quote::format_ident!("{}", u.code());
-        quote! { #rt::meta::Usage::#v }
+        crate::expand::usage(&self.rt, u)
     }
 }
 
-pub(crate) fn opt_str(s: Option<&str>) -> TokenStream {
-    match s {
-        Some(s) => quote! { ::core::option::Option::Some(#s) },
-        None => quote! { ::core::option::Option::None },
-    }
-}
-
-pub(crate) fn opt_u32(n: Option<u32>) -> TokenStream {
-    match n {
-        Some(n) => quote! { ::core::option::Option::Some(#n) },
-        None => quote! { ::core::option::Option::None },
-    }
-}
-
-pub(crate) fn opt_u16(n: Option<u16>) -> TokenStream {
-    match n {
-        Some(n) => quote! { ::core::option::Option::Some(#n) },
-        None => quote! { ::core::option::Option::None },
-    }
-}
-
-pub(crate) fn card(min: u32, max: u32) -> String {
-    if max == UNBOUNDED {
-        format!("{min}..*")
-    } else {
-        format!("{min}..{max}")
-    }
-}
+pub(crate) use crate::expand::{card, opt_str, opt_u16, opt_u32};
 
 fn render(source: &str, tokens: TokenStream) -> String {
     let body = match syn::parse2::<syn::File>(tokens.clone()) {

@@ -4,6 +4,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::{card, opt_str, opt_u16, opt_u32, Emit};
+use crate::expand;
 use crate::model::{Discriminator, ElementConstraint, Group, Node, Profile, Rule, RuleKind, SegmentConstraints, Slice};
 
 fn group_static(path: &str) -> proc_macro2::Ident {
@@ -25,20 +26,30 @@ impl Emit<'_> {
         self.group_statics(p, &p.root, &mut statics);
         let mut views = Vec::new();
         self.group_views(p, &p.root, &mut views);
-        let (pid, title, code, structure) = (&p.id, &p.title, &p.code, &p.structure);
-        let event = opt_str(p.event.as_deref());
-        let segs = p.segments.iter().map(|s| self.segment_constraints(s));
-        let rules = p.rules.iter().map(|r| self.rule(r));
+        let (title, code, structure) = (&p.title, &p.code, &p.structure);
+        let segs: Vec<TokenStream> = p.segments.iter().map(|s| self.segment_constraints(s)).collect();
+        let rules: Vec<TokenStream> = p.rules.iter().map(|r| self.rule(r)).collect();
+        let def = expand::message_def(
+            rt,
+            &expand::Message {
+                profile: &p.id,
+                title,
+                code,
+                event: p.event.as_deref(),
+                structure,
+                root: quote! { &G_ROOT },
+                segments: &segs,
+                rules: &rules,
+                extends: quote! { ::core::option::Option::None },
+            },
+        );
         let root_accessors = self.accessors(p, &p.root, quote! { self.0.root() }, quote! { '_ });
         let builders = self.profile_builders(p);
         let doc = format!(" {title} · {code}^{}^{structure} · spec/{}", p.event.as_deref().unwrap_or("*"), p.file);
         quote! {
             #(#statics)*
             /// The profile's definition, read by the generic engine (placement, paths, JSON).
-            pub static DEF: #rt::meta::MessageDef = #rt::meta::MessageDef {
-                profile: #pid, title: #title, code: #code, event: #event, structure: #structure,
-                root: &G_ROOT, segments: &[#(#segs),*], rules: &[#(#rules),*],
-            };
+            pub static DEF: #rt::meta::MessageDef = #def;
             #[doc = #doc]
             #[derive(Clone, Debug)]
             pub struct Message<'a>(pub #rt::typed::Placed<'a>);
@@ -64,6 +75,9 @@ impl Emit<'_> {
                 #root_accessors
             }
             /// The JSON shape of `hl7_runtime::json` (the one `telerad json` prints).
+            impl #rt::typed::MessageType for Message<'_> {
+                const DEF: &'static #rt::meta::MessageDef = &DEF;
+            }
             impl #rt::__private::serde::Serialize for Message<'_> {
                 fn serialize<S: #rt::__private::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
                     #rt::__private::serialize_placed(&self.0, &super::REGISTRY, serializer)
@@ -82,43 +96,51 @@ impl Emit<'_> {
             }
         }
         let st = group_static(&g.path);
-        let name = &g.name;
-        let usage = self.usage(g.usage);
-        let (min, max, choice) = (g.min, g.max, g.choice);
         let src = format!("{} · spec/{}#{}", g.src, p.file, g.pointer);
-        let children = g.children.iter().map(|c| match c {
-            Node::Segment(s) => {
-                let def = format_ident!("SEG_{}", s.id);
-                let usage = self.usage(s.usage);
-                let (min, max) = (s.min, s.max);
-                let src = format!("{} · spec/{}#{}", s.src, p.file, s.pointer);
-                quote! {
-                    #rt::meta::Node::Segment(#rt::meta::SegmentNode {
-                        def: &super::segments::#def, usage: #usage, min: #min, max: #max, src: #src,
-                    })
+        let children: Vec<expand::Child> = g
+            .children
+            .iter()
+            .map(|c| match c {
+                Node::Segment(s) => {
+                    let def = format_ident!("SEG_{}", s.id);
+                    expand::Child::Segment {
+                        def: quote! { &super::segments::#def },
+                        usage: s.usage,
+                        min: s.min,
+                        max: s.max,
+                        src: format!("{} · spec/{}#{}", s.src, p.file, s.pointer),
+                    }
                 }
-            }
-            Node::Group(inner) => {
-                let st = group_static(&inner.path);
-                quote! { #rt::meta::Node::Group(&#st) }
-            }
-        });
-        let first = &g.first;
-        let slices = g.slices.iter().map(|s| {
-            let st = slice_static(&s.name);
-            out.push(self.slice_static(s));
-            quote! { &#st }
-        });
-        let slices: Vec<TokenStream> = slices.collect();
-        out.push(quote! {
-            static #st: #rt::meta::GroupDef = #rt::meta::GroupDef {
-                name: #name, usage: #usage, min: #min, max: #max, choice: #choice,
-                children: &[#(#children),*],
-                first: &[#(#first),*],
-                slices: &[#(#slices),*],
-                src: #src,
-            };
-        });
+                Node::Group(inner) => {
+                    let st = group_static(&inner.path);
+                    expand::Child::Group { def: quote! { &#st } }
+                }
+            })
+            .collect();
+        let slices: Vec<TokenStream> = g
+            .slices
+            .iter()
+            .map(|s| {
+                let st = slice_static(&s.name);
+                out.push(self.slice_static(s));
+                quote! { &#st }
+            })
+            .collect();
+        let def = expand::group_def(
+            rt,
+            &expand::Group {
+                name: &g.name,
+                usage: g.usage,
+                min: g.min,
+                max: g.max,
+                choice: g.choice,
+                children: &children,
+                first: &g.first,
+                slices: &slices,
+                src: &src,
+            },
+        );
+        out.push(quote! { static #st: #rt::meta::GroupDef = #def; });
     }
 
     fn slice_static(&self, s: &Slice) -> TokenStream {
@@ -157,19 +179,23 @@ impl Emit<'_> {
     }
 
     fn rule(&self, r: &Rule) -> TokenStream {
-        let rt = &self.rt;
-        let kind = match &r.kind {
-            RuleKind::Predicate { path, when_true, when_false } => {
-                let (t, f) = (self.usage(*when_true), self.usage(*when_false));
-                quote! { #rt::meta::RuleKind::Predicate { path: #path, when_true: #t, when_false: #f } }
-            }
-            RuleKind::Conformance { warning } => quote! { #rt::meta::RuleKind::Conformance { warning: #warning } },
+        let predicate = match &r.kind {
+            RuleKind::Predicate { path, when_true, when_false } => Some((path.as_str(), *when_true, *when_false)),
+            RuleKind::Conformance { .. } => None,
         };
-        let (id, expression, description, src) = (&r.id, &r.expression, &r.description, &r.src);
-        let context = opt_str(r.context.as_deref());
-        quote! {
-            #rt::meta::RuleDef { id: #id, kind: #kind, expression: #expression, context: #context, description: #description, src: #src }
-        }
+        let warning = matches!(r.kind, RuleKind::Conformance { warning: true });
+        expand::rule_def(
+            &self.rt,
+            &expand::Rule {
+                id: &r.id,
+                predicate,
+                warning,
+                expression: &r.expression,
+                context: r.context.as_deref(),
+                description: &r.description,
+                src: &r.src,
+            },
+        )
     }
 
     fn segment_constraints(&self, s: &SegmentConstraints) -> TokenStream {
@@ -194,38 +220,7 @@ impl Emit<'_> {
     }
 
     fn element_constraint(&self, e: &ElementConstraint) -> TokenStream {
-        let rt = &self.rt;
-        let path = &e.path.text;
-        let field = e.path.field;
-        let component = opt_u16(e.path.component);
-        let sub = opt_u16(e.path.subcomponent);
-        let usage = match e.usage {
-            Some(u) => {
-                let u = self.usage(u);
-                quote! { ::core::option::Option::Some(#u) }
-            }
-            None => quote! { ::core::option::Option::None },
-        };
-        let (min, max, len) = (opt_u32(e.min), opt_u32(e.max), opt_u32(e.len));
-        let fixed = opt_str(e.fixed.as_deref());
-        let values = &e.values;
-        let datatype = opt_str(e.datatype.as_deref());
-        let table = opt_str(e.table.as_deref());
-        let value_set = match &e.value_set {
-            Some((name, oid)) => {
-                let oid = opt_str(oid.as_deref());
-                quote! { ::core::option::Option::Some(#rt::meta::ValueSetRef { name: #name, oid: #oid }) }
-            }
-            None => quote! { ::core::option::Option::None },
-        };
-        let src = &e.src;
-        quote! {
-            #rt::meta::ElementConstraint {
-                path: #path, field: #field, component: #component, subcomponent: #sub,
-                usage: #usage, min: #min, max: #max, fixed: #fixed, values: &[#(#values),*],
-                datatype: #datatype, table: #table, value_set: #value_set, len: #len, src: #src,
-            }
-        }
+        expand::element_constraint(&self.rt, e)
     }
 
     fn group_views(&self, p: &Profile, g: &Group, out: &mut Vec<TokenStream>) {
@@ -234,6 +229,8 @@ impl Emit<'_> {
             let Node::Group(inner) = c else { continue };
             let ty = format_ident!("{}", inner.rust);
             let accessors = self.accessors(p, inner, quote! { self.0 }, quote! { 'm });
+            let st = group_static(&inner.path);
+            let impls = expand::group_impls(rt, &ty, &quote! { 'm }, &quote! { &#st }, &quote! { #ty(group) });
             let doc = format!(" {} · {} · {} · {} · spec/{}#{}", inner.path, inner.usage.code(), card(inner.min, inner.max), inner.src, p.file, inner.pointer);
             out.push(quote! {
                 #[doc = #doc]
@@ -244,6 +241,7 @@ impl Emit<'_> {
                     pub fn unexpected(&self) -> impl ::core::iter::Iterator<Item = #rt::Segment<'m>> + 'm { self.0.unexpected() }
                     #accessors
                 }
+                #impls
             });
             for s in &inner.slices {
                 out.push(self.slice_view(inner, s));
@@ -292,19 +290,19 @@ impl Emit<'_> {
         let mut out = Vec::new();
         for (slot, c) in g.children.iter().enumerate() {
             let slot = slot as u16;
-            let repeated = c.max() > 1;
             match c {
                 Node::Segment(s) => {
                     let seg = self.model.segments.get(&s.id);
                     let sty = format_ident!("{}", seg.map(|x| x.rust.as_str()).unwrap_or("Msh"));
                     let path = if g.path.is_empty() { s.id.clone() } else { format!("{}/{}", g.path, s.id) };
                     let doc = format!(" {path} · {} · {} · {} · spec/{}#{}", s.usage.code(), card(s.min, s.max), s.src, p.file, s.pointer);
-                    let (body, ret) = if repeated {
-                        (quote! { #view.segments(#slot) }, quote! { impl ::core::iter::Iterator<Item = super::segments::#sty<#lt>> + #lt })
-                    } else if s.min > 0 {
-                        (quote! { #view.required_segment(#slot, #path) }, quote! { ::core::result::Result<super::segments::#sty<#lt>, #rt::typed::Missing> })
-                    } else {
-                        (quote! { #view.segment(#slot) }, quote! { ::core::option::Option<super::segments::#sty<#lt>> })
+                    let shape = expand::Shape::of(s.usage, s.min, s.max);
+                    let ty = quote! { super::segments::#sty<#lt> };
+                    let body = expand::read_child(rt, &view, slot, shape, true, &ty, &path);
+                    let ret = match shape {
+                        expand::Shape::Repeated => quote! { impl ::core::iter::Iterator<Item = #ty> + #lt },
+                        expand::Shape::Required => quote! { ::core::result::Result<#ty, #rt::typed::Missing> },
+                        expand::Shape::Optional => quote! { ::core::option::Option<#ty> },
                     };
                     let m = format_ident!("{}", s.accessor);
                     out.push(quote! { #[doc = #doc] pub fn #m(&self) -> #ret { #body } });
@@ -313,12 +311,13 @@ impl Emit<'_> {
                     let gty = format_ident!("{}", inner.rust);
                     let path = inner.path.clone();
                     let doc = format!(" {path} · {} · {} · {} · spec/{}#{}", inner.usage.code(), card(inner.min, inner.max), inner.src, p.file, inner.pointer);
-                    let (body, ret) = if repeated {
-                        (quote! { #view.groups(#slot).map(#gty) }, quote! { impl ::core::iter::Iterator<Item = #gty<#lt>> + #lt })
-                    } else if inner.min > 0 {
-                        (quote! { #view.required_group(#slot, #path).map(#gty) }, quote! { ::core::result::Result<#gty<#lt>, #rt::typed::Missing> })
-                    } else {
-                        (quote! { #view.group(#slot).map(#gty) }, quote! { ::core::option::Option<#gty<#lt>> })
+                    let shape = expand::Shape::of(inner.usage, inner.min, inner.max);
+                    let ty = quote! { #gty<#lt> };
+                    let body = expand::read_child(rt, &view, slot, shape, false, &ty, &path);
+                    let ret = match shape {
+                        expand::Shape::Repeated => quote! { impl ::core::iter::Iterator<Item = #ty> + #lt },
+                        expand::Shape::Required => quote! { ::core::result::Result<#ty, #rt::typed::Missing> },
+                        expand::Shape::Optional => quote! { ::core::option::Option<#ty> },
                     };
                     let m = format_ident!("{}", inner.accessor);
                     out.push(quote! { #[doc = #doc] pub fn #m(&self) -> #ret { #body } });

@@ -3,8 +3,9 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{card, opt_str, opt_u32, Emit};
-use crate::model::{Field, Segment, Usage};
+use super::Emit;
+use crate::expand::{self, card, Shape};
+use crate::model::{Field, Segment};
 
 impl Emit<'_> {
     pub(super) fn segments(&self) -> TokenStream {
@@ -13,7 +14,7 @@ impl Emit<'_> {
     }
 
     /// The Rust type a field accessor returns: the contract of spec/README.md.
-    pub(super) fn field_type(&self, f: &Field) -> (TokenStream, FieldShape) {
+    pub(super) fn field_type(&self, f: &Field) -> (TokenStream, Shape) {
         let rt = &self.rt;
         let ty = match &f.datatype {
             Some(dt) => {
@@ -23,12 +24,29 @@ impl Emit<'_> {
             }
             None => quote! { #rt::typed::Varies<'a> },
         };
-        if f.max > 1 {
-            (quote! { #rt::typed::Reps<'a, #ty> }, FieldShape::Repeated)
-        } else if f.usage == Usage::R {
-            (quote! { ::core::result::Result<#ty, #rt::typed::Missing> }, FieldShape::Required)
-        } else {
-            (quote! { ::core::option::Option<#ty> }, FieldShape::Optional)
+        let shape = self.expand_field(f).shape();
+        (expand::field_type(rt, shape, &ty, &quote! { 'a }), shape)
+    }
+
+    /// The field as the shared expansion takes it.
+    fn expand_field<'f>(&self, f: &'f Field) -> expand::Field<'f> {
+        let datatype = match &f.datatype {
+            Some(d) => {
+                let d = format_ident!("DT_{}", d);
+                quote! { ::core::option::Option::Some(&super::datatypes::#d) }
+            }
+            None => quote! { ::core::option::Option::None },
+        };
+        expand::Field {
+            pos: f.pos,
+            name: &f.name,
+            ident: &f.ident,
+            datatype,
+            usage: f.usage,
+            min: f.min,
+            max: f.max,
+            len: f.len,
+            table: f.table.as_deref(),
         }
     }
 
@@ -37,37 +55,14 @@ impl Emit<'_> {
         let st = format_ident!("SEG_{}", s.id);
         let ty = format_ident!("{}", s.rust);
         let (id, name) = (&s.id, &s.name);
-        let fields = s.fields.iter().map(|f| {
-            let (pos, fname, ident) = (f.pos, &f.name, &f.ident);
-            let dt = match &f.datatype {
-                Some(d) => {
-                    let d = format_ident!("DT_{}", d);
-                    quote! { ::core::option::Option::Some(&super::datatypes::#d) }
-                }
-                None => quote! { ::core::option::Option::None },
-            };
-            let usage = self.usage(f.usage);
-            let (min, max) = (f.min, f.max);
-            let len = opt_u32(f.len);
-            let table = opt_str(f.table.as_deref());
-            quote! {
-                #rt::meta::FieldDef {
-                    pos: #pos, name: #fname, ident: #ident, datatype: #dt, usage: #usage,
-                    min: #min, max: #max, len: #len, table: #table,
-                }
-            }
-        });
+        let fields: Vec<expand::Field> = s.fields.iter().map(|f| self.expand_field(f)).collect();
+        let def = expand::segment_def(rt, id, name, &fields, &[]);
         let accessors = s.fields.iter().enumerate().map(|(i, f)| {
             let m = format_ident!("{}", f.ident);
             let alias = format_ident!("{}_{}", s.id.to_lowercase(), f.pos);
-            let pos = f.pos as usize;
             let path = format!("{}-{}", s.id, f.pos);
             let (ret, shape) = self.field_type(f);
-            let body = match shape {
-                FieldShape::Repeated => quote! { #rt::typed::Reps::new(self.0.field(#pos)) },
-                FieldShape::Required => quote! { #rt::typed::required(self.0.field(#pos), #path) },
-                FieldShape::Optional => quote! { #rt::typed::single(self.0.field(#pos)) },
-            };
+            let body = expand::read_field(rt, shape, &quote! { self.0 }, f.pos, &path);
             let doc = format!(
                 " {path} · {} · {} · {} · spec/hl7v2.5.1/segments.json#/segments/{}/fields/{i}",
                 f.datatype.as_deref().unwrap_or("varies"),
@@ -89,12 +84,11 @@ impl Emit<'_> {
         let def_doc = format!(" {id} · {name} · hl7v2.5.1/segments.json#/segments/{id}");
         let doc = format!(" {id} · {name}");
         let builder = self.segment_builder(s);
+        let impls = expand::segment_impls(rt, &ty, &quote! { 'a }, &quote! { &#st }, &quote! { #ty(segment) });
         quote! {
             #builder
             #[doc = #def_doc]
-            pub static #st: #rt::meta::SegmentDef = #rt::meta::SegmentDef {
-                id: #id, name: #name, fields: &[#(#fields),*],
-            };
+            pub static #st: #rt::meta::SegmentDef = #def;
             #[doc = #doc]
             #[derive(Clone, Copy, Debug)]
             pub struct #ty<'a>(pub #rt::Segment<'a>);
@@ -103,18 +97,7 @@ impl Emit<'_> {
                 /// The generic segment view (raw bytes, any field by position, location).
                 pub fn segment(&self) -> #rt::Segment<'a> { self.0 }
             }
-            impl<'a> #rt::typed::SegmentType<'a> for #ty<'a> {
-                const DEF: &'static #rt::meta::SegmentDef = &#st;
-                fn from_segment(segment: #rt::Segment<'a>) -> Self { #ty(segment) }
-                fn segment(&self) -> #rt::Segment<'a> { self.0 }
-            }
+            #impls
         }
     }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum FieldShape {
-    Required,
-    Optional,
-    Repeated,
 }

@@ -542,6 +542,7 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
             src: "acquittement.md#t2.r9",
         },
     ],
+    extends: ::core::option::Option::None,
 };
 /// Acquittement technique HL7 v2 (ACK) des flux 1 à 4 · ACK^*^ACK · spec/telerad/ack.tables.json
 #[derive(Clone, Debug)]
@@ -587,13 +588,13 @@ impl<'a> Message<'a> {
         super::segments::Msh<'_>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.root().required_segment(0u16, "MSH")
+        self.0.root().required_segment::<super::segments::Msh<'_>>(0u16, "MSH")
     }
     /// SFT · O · 0..* · st-profils.md#t5.r3 · spec/telerad/ack.tables.json#/structure/1
     pub fn sfts(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Sft<'_>> + '_ {
-        self.0.root().segments(1u16)
+        self.0.root().segments::<super::segments::Sft<'_>>(1u16)
     }
     /// MSA · R · 1..1 · st-profils.md#t5.r5 · spec/telerad/ack.tables.json#/structure/2
     pub fn msa(
@@ -602,16 +603,19 @@ impl<'a> Message<'a> {
         super::segments::Msa<'_>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.root().required_segment(2u16, "MSA")
+        self.0.root().required_segment::<super::segments::Msa<'_>>(2u16, "MSA")
     }
     /// ERR · C · 0..* · st-profils.md#t5.r6 · spec/telerad/ack.tables.json#/structure/3
     pub fn errs(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Err<'_>> + '_ {
-        self.0.root().segments(3u16)
+        self.0.root().segments::<super::segments::Err<'_>>(3u16)
     }
 }
 /// The JSON shape of `hl7_runtime::json` (the one `telerad json` prints).
+impl ::hl7_runtime::typed::MessageType for Message<'_> {
+    const DEF: &'static ::hl7_runtime::meta::MessageDef = &DEF;
+}
 impl ::hl7_runtime::__private::serde::Serialize for Message<'_> {
     fn serialize<S: ::hl7_runtime::__private::serde::Serializer>(
         &self,

@@ -174,9 +174,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Ad<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Ad(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// AUI · Authorization Information · hl7v2.5.1/datatypes.json#/datatypes/AUI
 pub static DT_AUI: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -272,9 +269,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Aui<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Aui(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// CCD · Charge Code and Date · hl7v2.5.1/datatypes.json#/datatypes/CCD
 pub static DT_CCD: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -353,9 +347,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Ccd<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Ccd(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// CE · Coded Element · hl7v2.5.1/datatypes.json#/datatypes/CE
@@ -498,9 +489,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Ce<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Ce(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// CF · Coded Element with Formatted Values · hl7v2.5.1/datatypes.json#/datatypes/CF
 pub static DT_CF: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -641,9 +629,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Cf<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Cf(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// CNE · Coded with No Exceptions · hl7v2.5.1/datatypes.json#/datatypes/CNE
@@ -835,9 +820,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Cne<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Cne(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// CNN · Composite ID Number and Name Simplified · hl7v2.5.1/datatypes.json#/datatypes/CNN
@@ -1069,9 +1051,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Cnn<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Cnn(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// CP · Composite Price · hl7v2.5.1/datatypes.json#/datatypes/CP
 pub static DT_CP: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -1204,9 +1183,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Cp<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Cp(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// CQ · Composite Quantity with Units · hl7v2.5.1/datatypes.json#/datatypes/CQ
 pub static DT_CQ: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -1283,9 +1259,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Cq<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Cq(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// CWE · Coded with Exceptions · hl7v2.5.1/datatypes.json#/datatypes/CWE
@@ -1477,9 +1450,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Cwe<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Cwe(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// CX · Extended Composite ID with Check Digit · hl7v2.5.1/datatypes.json#/datatypes/CX
@@ -1688,9 +1658,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Cx<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Cx(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// DDI · Daily Deductible Information · hl7v2.5.1/datatypes.json#/datatypes/DDI
 pub static DT_DDI: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -1784,9 +1751,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Ddi<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Ddi(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// DLD · Discharge Location and Date · hl7v2.5.1/datatypes.json#/datatypes/DLD
 pub static DT_DLD: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -1865,9 +1829,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Dld<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Dld(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// DLN · Driver_s License Number · hl7v2.5.1/datatypes.json#/datatypes/DLN
@@ -1964,9 +1925,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Dln<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Dln(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// DR · Date/Time Range · hl7v2.5.1/datatypes.json#/datatypes/DR
 pub static DT_DR: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -2034,9 +1992,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Dr<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Dr(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// DT · Date · hl7v2.5.1/datatypes.json#/datatypes/DT
@@ -2130,9 +2085,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Dtn<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Dtn(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// ED · Encapsulated Data · hl7v2.5.1/datatypes.json#/datatypes/ED
@@ -2250,9 +2202,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Ed<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Ed(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// EI · Entity Identifier · hl7v2.5.1/datatypes.json#/datatypes/EI
 pub static DT_EI: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -2364,9 +2313,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Ei<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Ei(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// EIP · Entity Identifier Pair · hl7v2.5.1/datatypes.json#/datatypes/EIP
 pub static DT_EIP: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -2434,9 +2380,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Eip<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Eip(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// ELD · Error Location and Description · hl7v2.5.1/datatypes.json#/datatypes/ELD
@@ -2546,9 +2489,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Eld<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Eld(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// ERL · Error Location · hl7v2.5.1/datatypes.json#/datatypes/ERL
@@ -2691,9 +2631,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Erl<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Erl(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// FC · Financial Class · hl7v2.5.1/datatypes.json#/datatypes/FC
 pub static DT_FC: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -2772,9 +2709,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Fc<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Fc(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// FN · Family Name · hl7v2.5.1/datatypes.json#/datatypes/FN
@@ -2903,9 +2837,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Fn<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Fn(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// FT · Formatted Text Data · hl7v2.5.1/datatypes.json#/datatypes/FT
 pub static DT_FT: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -3017,9 +2948,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Hd<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Hd(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// ICD · Insurance Certification Definition · hl7v2.5.1/datatypes.json#/datatypes/ICD
 pub static DT_ICD: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -3116,9 +3044,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Icd<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Icd(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// ID · Coded values for HL7 tables · hl7v2.5.1/datatypes.json#/datatypes/ID
@@ -3228,9 +3153,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Jcc<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Jcc(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// LA1 · Location with Address Variation 1 · hl7v2.5.1/datatypes.json#/datatypes/LA1
@@ -3423,9 +3345,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for La1<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         La1(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// MO · Money · hl7v2.5.1/datatypes.json#/datatypes/MO
 pub static DT_MO: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -3503,9 +3422,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Mo<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Mo(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// MOC · Money and Code · hl7v2.5.1/datatypes.json#/datatypes/MOC
 pub static DT_MOC: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -3573,9 +3489,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Moc<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Moc(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// MOP · Money or Percentage · hl7v2.5.1/datatypes.json#/datatypes/MOP
@@ -3672,9 +3585,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Mop<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Mop(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// MSG · Message Type · hl7v2.5.1/datatypes.json#/datatypes/MSG
 pub static DT_MSG: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -3769,9 +3679,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Msg<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Msg(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// NDL · Name with Date and Location · hl7v2.5.1/datatypes.json#/datatypes/NDL
@@ -3984,9 +3891,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Ndl<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Ndl(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// NM · Numeric · hl7v2.5.1/datatypes.json#/datatypes/NM
@@ -4235,9 +4139,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Osd<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Osd(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// PL · Person Location · hl7v2.5.1/datatypes.json#/datatypes/PL
 pub static DT_PL: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -4465,9 +4366,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Pl<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Pl(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// PLN · Practitioner License or Other ID Number · hl7v2.5.1/datatypes.json#/datatypes/PLN
 pub static DT_PLN: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -4579,9 +4477,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Pln<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Pln(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// PRL · Parent Result Link · hl7v2.5.1/datatypes.json#/datatypes/PRL
 pub static DT_PRL: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -4668,9 +4563,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Prl<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Prl(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// PT · Processing Type · hl7v2.5.1/datatypes.json#/datatypes/PT
 pub static DT_PT: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -4749,9 +4641,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Pt<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Pt(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// PTA · Policy Type and Amount · hl7v2.5.1/datatypes.json#/datatypes/PTA
@@ -4862,9 +4751,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Pta<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Pta(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// RI · Repeat Interval · hl7v2.5.1/datatypes.json#/datatypes/RI
 pub static DT_RI: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -4943,9 +4829,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Ri<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Ri(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// RMC · Room Coverage · hl7v2.5.1/datatypes.json#/datatypes/RMC
@@ -5056,9 +4939,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Rmc<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Rmc(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// RP · Reference Pointer · hl7v2.5.1/datatypes.json#/datatypes/RP
 pub static DT_RP: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -5167,9 +5047,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Rp<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Rp(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// RPT · Repeat Pattern · hl7v2.5.1/datatypes.json#/datatypes/RPT
@@ -5383,9 +5260,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Rpt<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Rpt(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// SAD · Street Address · hl7v2.5.1/datatypes.json#/datatypes/SAD
 pub static DT_SAD: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -5480,9 +5354,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Sad<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Sad(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// SI · Sequence ID · hl7v2.5.1/datatypes.json#/datatypes/SI
@@ -5600,9 +5471,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Sn<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Sn(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// SPS · Specimen Source · hl7v2.5.1/datatypes.json#/datatypes/SPS
@@ -5753,9 +5621,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Sps<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Sps(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// ST · String Data · hl7v2.5.1/datatypes.json#/datatypes/ST
@@ -6001,9 +5866,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Tq<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Tq(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// TS · Time Stamp · hl7v2.5.1/datatypes.json#/datatypes/TS
 pub static DT_TS: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -6080,9 +5942,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Ts<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Ts(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// TX · Text Data · hl7v2.5.1/datatypes.json#/datatypes/TX
@@ -6184,9 +6043,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Vid<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Vid(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// XAD · Extended Address · hl7v2.5.1/datatypes.json#/datatypes/XAD
@@ -6447,9 +6303,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Xad<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Xad(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// XCN · Extended Composite ID Number and Name for Persons · hl7v2.5.1/datatypes.json#/datatypes/XCN
@@ -6871,9 +6724,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Xcn<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Xcn(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// XON · Extended Composite Name and Identification Number for Organizations · hl7v2.5.1/datatypes.json#/datatypes/XON
 pub static DT_XON: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -7080,9 +6930,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Xon<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Xon(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }
 /// XPN · Extended Person Name · hl7v2.5.1/datatypes.json#/datatypes/XPN
@@ -7349,9 +7196,6 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Xpn<'a> {
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Xpn(part)
     }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
-    }
 }
 /// XTN · Extended Telecommunication Number · hl7v2.5.1/datatypes.json#/datatypes/XTN
 pub static DT_XTN: ::hl7_runtime::meta::DataTypeDef = ::hl7_runtime::meta::DataTypeDef {
@@ -7590,8 +7434,5 @@ impl<'a> ::hl7_runtime::typed::FromPart<'a> for Xtn<'a> {
     );
     fn from_part(part: ::hl7_runtime::typed::Part<'a>) -> Self {
         Xtn(part)
-    }
-    fn part(&self) -> ::hl7_runtime::typed::Part<'a> {
-        self.0
     }
 }

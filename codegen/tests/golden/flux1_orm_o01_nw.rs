@@ -2998,6 +2998,7 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
             src: "st-profils.md#t1.r22",
         },
     ],
+    extends: ::core::option::Option::None,
 };
 /// Flux 1 - transmission de la demande d'examen d'imagerie · ORM^O01^ORM_O01 · spec/telerad/flux1_orm_o01_nw.tables.json
 #[derive(Clone, Debug)]
@@ -3043,26 +3044,35 @@ impl<'a> Message<'a> {
         super::segments::Msh<'_>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.root().required_segment(0u16, "MSH")
+        self.0.root().required_segment::<super::segments::Msh<'_>>(0u16, "MSH")
     }
     /// NTE · O · 0..* · st-profils.md#t1.r3 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/1
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'_>> + '_ {
-        self.0.root().segments(1u16)
+        self.0.root().segments::<super::segments::Nte<'_>>(1u16)
     }
     /// PATIENT · R · 1..1 · st-profils.md#t1.r4 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2
     pub fn patient(
         &self,
     ) -> ::core::result::Result<Patient<'_>, ::hl7_runtime::typed::Missing> {
-        self.0.root().required_group(2u16, "PATIENT").map(Patient)
+        self.0
+            .root()
+            .required_group(2u16, "PATIENT")
+            .map(<Patient<'_> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// ORDER · R · 1..* · st-profils.md#t1.r20 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3
     pub fn orders(&self) -> impl ::core::iter::Iterator<Item = Order<'_>> + '_ {
-        self.0.root().groups(3u16).map(Order)
+        self.0
+            .root()
+            .groups(3u16)
+            .map(<Order<'_> as ::hl7_runtime::typed::GroupType>::from_group)
     }
 }
 /// The JSON shape of `hl7_runtime::json` (the one `telerad json` prints).
+impl ::hl7_runtime::typed::MessageType for Message<'_> {
+    const DEF: &'static ::hl7_runtime::meta::MessageDef = &DEF;
+}
 impl ::hl7_runtime::__private::serde::Serialize for Message<'_> {
     fn serialize<S: ::hl7_runtime::__private::serde::Serializer>(
         &self,
@@ -3088,37 +3098,67 @@ impl<'m> Patient<'m> {
         super::segments::Pid<'m>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.required_segment(0u16, "PATIENT/PID")
+        self.0.required_segment::<super::segments::Pid<'m>>(0u16, "PATIENT/PID")
     }
     /// PATIENT/PD1 · O · 0..1 · st-profils.md#t1.r6 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/1
     pub fn pd1(&self) -> ::core::option::Option<super::segments::Pd1<'m>> {
-        self.0.segment(1u16)
+        self.0.segment::<super::segments::Pd1<'m>>(1u16)
     }
     /// PATIENT/NTE · O · 0..* · st-profils.md#t1.r7 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/2
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
-        self.0.segments(2u16)
+        self.0.segments::<super::segments::Nte<'m>>(2u16)
     }
     /// PATIENT/PATIENT_VISIT · R · 1..1 · st-profils.md#t1.r8 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/3
     pub fn patient_visit(
         &self,
     ) -> ::core::result::Result<PatientVisit<'m>, ::hl7_runtime::typed::Missing> {
-        self.0.required_group(3u16, "PATIENT/PATIENT_VISIT").map(PatientVisit)
+        self.0
+            .required_group(3u16, "PATIENT/PATIENT_VISIT")
+            .map(<PatientVisit<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// PATIENT/INSURANCE · O · 0..* · st-profils.md#t1.r12 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/4
     pub fn insurances(&self) -> impl ::core::iter::Iterator<Item = Insurance<'m>> + 'm {
-        self.0.groups(4u16).map(Insurance)
+        self.0
+            .groups(4u16)
+            .map(<Insurance<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// PATIENT/GT1 · O · 0..1 · st-profils.md#t1.r17 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/5
     pub fn gt1(&self) -> ::core::option::Option<super::segments::Gt1<'m>> {
-        self.0.segment(5u16)
+        self.0.segment::<super::segments::Gt1<'m>>(5u16)
     }
     /// PATIENT/AL1 · O · 0..* · st-profils.md#t1.r18 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/6
     pub fn al1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Al1<'m>> + 'm {
-        self.0.segments(6u16)
+        self.0.segments::<super::segments::Al1<'m>>(6u16)
+    }
+}
+impl<'m> ::hl7_runtime::typed::GroupType<'m> for Patient<'m> {
+    const DEF: &'static ::hl7_runtime::meta::GroupDef = &G_PATIENT;
+    fn from_group(group: ::hl7_runtime::typed::GroupView<'m>) -> Self {
+        Patient(group)
+    }
+}
+impl<'m> ::hl7_runtime::typed::StructureElement<'m> for Patient<'m> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Group(
+        &G_PATIENT,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.group(slot).map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group
+            .groups(slot)
+            .map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+            .collect()
     }
 }
 /// PATIENT/PATIENT_VISIT · R · 1..1 · st-profils.md#t1.r8 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/3
@@ -3138,11 +3178,40 @@ impl<'m> PatientVisit<'m> {
         super::segments::Pv1<'m>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.required_segment(0u16, "PATIENT/PATIENT_VISIT/PV1")
+        self.0
+            .required_segment::<
+                super::segments::Pv1<'m>,
+            >(0u16, "PATIENT/PATIENT_VISIT/PV1")
     }
     /// PATIENT/PATIENT_VISIT/PV2 · O · 0..1 · st-profils.md#t1.r10 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/3/children/1
     pub fn pv2(&self) -> ::core::option::Option<super::segments::Pv2<'m>> {
-        self.0.segment(1u16)
+        self.0.segment::<super::segments::Pv2<'m>>(1u16)
+    }
+}
+impl<'m> ::hl7_runtime::typed::GroupType<'m> for PatientVisit<'m> {
+    const DEF: &'static ::hl7_runtime::meta::GroupDef = &G_PATIENT__PATIENT_VISIT;
+    fn from_group(group: ::hl7_runtime::typed::GroupView<'m>) -> Self {
+        PatientVisit(group)
+    }
+}
+impl<'m> ::hl7_runtime::typed::StructureElement<'m> for PatientVisit<'m> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Group(
+        &G_PATIENT__PATIENT_VISIT,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.group(slot).map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group
+            .groups(slot)
+            .map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+            .collect()
     }
 }
 /// PATIENT/INSURANCE · O · 0..* · st-profils.md#t1.r12 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/4
@@ -3162,15 +3231,42 @@ impl<'m> Insurance<'m> {
         super::segments::In1<'m>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.required_segment(0u16, "PATIENT/INSURANCE/IN1")
+        self.0
+            .required_segment::<super::segments::In1<'m>>(0u16, "PATIENT/INSURANCE/IN1")
     }
     /// PATIENT/INSURANCE/IN2 · O · 0..1 · st-profils.md#t1.r14 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/4/children/1
     pub fn in2(&self) -> ::core::option::Option<super::segments::In2<'m>> {
-        self.0.segment(1u16)
+        self.0.segment::<super::segments::In2<'m>>(1u16)
     }
     /// PATIENT/INSURANCE/IN3 · O · 0..1 · st-profils.md#t1.r15 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/4/children/2
     pub fn in3(&self) -> ::core::option::Option<super::segments::In3<'m>> {
-        self.0.segment(2u16)
+        self.0.segment::<super::segments::In3<'m>>(2u16)
+    }
+}
+impl<'m> ::hl7_runtime::typed::GroupType<'m> for Insurance<'m> {
+    const DEF: &'static ::hl7_runtime::meta::GroupDef = &G_PATIENT__INSURANCE;
+    fn from_group(group: ::hl7_runtime::typed::GroupView<'m>) -> Self {
+        Insurance(group)
+    }
+}
+impl<'m> ::hl7_runtime::typed::StructureElement<'m> for Insurance<'m> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Group(
+        &G_PATIENT__INSURANCE,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.group(slot).map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group
+            .groups(slot)
+            .map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+            .collect()
     }
 }
 /// ORDER · R · 1..* · st-profils.md#t1.r20 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3
@@ -3190,29 +3286,57 @@ impl<'m> Order<'m> {
         super::segments::Orc<'m>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.required_segment(0u16, "ORDER/ORC")
+        self.0.required_segment::<super::segments::Orc<'m>>(0u16, "ORDER/ORC")
     }
     /// ORDER/ORDER_DETAIL · R · 1..1 · st-profils.md#t1.r22 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1
     pub fn order_detail(
         &self,
     ) -> ::core::result::Result<OrderDetail<'m>, ::hl7_runtime::typed::Missing> {
-        self.0.required_group(1u16, "ORDER/ORDER_DETAIL").map(OrderDetail)
+        self.0
+            .required_group(1u16, "ORDER/ORDER_DETAIL")
+            .map(<OrderDetail<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// ORDER/FT1 · O · 0..* · st-profils.md#t1.r37 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/2
     pub fn ft1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Ft1<'m>> + 'm {
-        self.0.segments(2u16)
+        self.0.segments::<super::segments::Ft1<'m>>(2u16)
     }
     /// ORDER/CTI · O · 0..* · st-profils.md#t1.r38 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/3
     pub fn ctis(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Cti<'m>> + 'm {
-        self.0.segments(3u16)
+        self.0.segments::<super::segments::Cti<'m>>(3u16)
     }
     /// ORDER/BLG · O · 0..1 · st-profils.md#t1.r39 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/4
     pub fn blg(&self) -> ::core::option::Option<super::segments::Blg<'m>> {
-        self.0.segment(4u16)
+        self.0.segment::<super::segments::Blg<'m>>(4u16)
+    }
+}
+impl<'m> ::hl7_runtime::typed::GroupType<'m> for Order<'m> {
+    const DEF: &'static ::hl7_runtime::meta::GroupDef = &G_ORDER;
+    fn from_group(group: ::hl7_runtime::typed::GroupView<'m>) -> Self {
+        Order(group)
+    }
+}
+impl<'m> ::hl7_runtime::typed::StructureElement<'m> for Order<'m> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Group(
+        &G_ORDER,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.group(slot).map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group
+            .groups(slot)
+            .map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+            .collect()
     }
 }
 /// ORDER/ORDER_DETAIL · R · 1..1 · st-profils.md#t1.r22 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1
@@ -3232,49 +3356,52 @@ impl<'m> OrderDetail<'m> {
         super::segments::Obr<'m>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.required_segment(0u16, "ORDER/ORDER_DETAIL/OBR")
+        self.0
+            .required_segment::<super::segments::Obr<'m>>(0u16, "ORDER/ORDER_DETAIL/OBR")
     }
     /// ORDER/ORDER_DETAIL/RQD · O · 0..1 · st-profils.md#t1.r24 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/1
     pub fn rqd(&self) -> ::core::option::Option<super::segments::Rqd<'m>> {
-        self.0.segment(1u16)
+        self.0.segment::<super::segments::Rqd<'m>>(1u16)
     }
     /// ORDER/ORDER_DETAIL/RQ1 · O · 0..1 · st-profils.md#t1.r25 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/2
     pub fn rq1(&self) -> ::core::option::Option<super::segments::Rq1<'m>> {
-        self.0.segment(2u16)
+        self.0.segment::<super::segments::Rq1<'m>>(2u16)
     }
     /// ORDER/ORDER_DETAIL/RXO · O · 0..1 · st-profils.md#t1.r26 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/3
     pub fn rxo(&self) -> ::core::option::Option<super::segments::Rxo<'m>> {
-        self.0.segment(3u16)
+        self.0.segment::<super::segments::Rxo<'m>>(3u16)
     }
     /// ORDER/ORDER_DETAIL/ODS · O · 0..1 · st-profils.md#t1.r27 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/4
     pub fn ods(&self) -> ::core::option::Option<super::segments::Ods<'m>> {
-        self.0.segment(4u16)
+        self.0.segment::<super::segments::Ods<'m>>(4u16)
     }
     /// ORDER/ORDER_DETAIL/ODT · O · 0..1 · st-profils.md#t1.r28 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/5
     pub fn odt(&self) -> ::core::option::Option<super::segments::Odt<'m>> {
-        self.0.segment(5u16)
+        self.0.segment::<super::segments::Odt<'m>>(5u16)
     }
     /// ORDER/ORDER_DETAIL/NTE · O · 0..* · st-profils.md#t1.r29 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/6
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
-        self.0.segments(6u16)
+        self.0.segments::<super::segments::Nte<'m>>(6u16)
     }
     /// ORDER/ORDER_DETAIL/CTD · O · 0..1 · st-profils.md#t1.r30 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/7
     pub fn ctd(&self) -> ::core::option::Option<super::segments::Ctd<'m>> {
-        self.0.segment(7u16)
+        self.0.segment::<super::segments::Ctd<'m>>(7u16)
     }
     /// ORDER/ORDER_DETAIL/DG1 · O · 0..* · st-profils.md#t1.r31 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/8
     pub fn dg1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Dg1<'m>> + 'm {
-        self.0.segments(8u16)
+        self.0.segments::<super::segments::Dg1<'m>>(8u16)
     }
     /// ORDER/ORDER_DETAIL/OBSERVATION · R · 1..* · st-profils.md#t1.r32 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/9
     pub fn observations(
         &self,
     ) -> impl ::core::iter::Iterator<Item = Observation<'m>> + 'm {
-        self.0.groups(9u16).map(Observation)
+        self.0
+            .groups(9u16)
+            .map(<Observation<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// ORDER/ORDER_DETAIL/OBSERVATION:modality (Modalité d'imagerie) · R · 1..1 · st_flux1.md#t4.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/0
     pub fn modality(
@@ -3333,6 +3460,32 @@ impl<'m> OrderDetail<'m> {
             .map(PregnancyStatus)
     }
 }
+impl<'m> ::hl7_runtime::typed::GroupType<'m> for OrderDetail<'m> {
+    const DEF: &'static ::hl7_runtime::meta::GroupDef = &G_ORDER__ORDER_DETAIL;
+    fn from_group(group: ::hl7_runtime::typed::GroupView<'m>) -> Self {
+        OrderDetail(group)
+    }
+}
+impl<'m> ::hl7_runtime::typed::StructureElement<'m> for OrderDetail<'m> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Group(
+        &G_ORDER__ORDER_DETAIL,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.group(slot).map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group
+            .groups(slot)
+            .map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+            .collect()
+    }
+}
 /// ORDER/ORDER_DETAIL/OBSERVATION · R · 1..* · st-profils.md#t1.r32 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/9
 #[derive(Clone, Copy, Debug)]
 pub struct Observation<'m>(pub ::hl7_runtime::typed::GroupView<'m>);
@@ -3350,13 +3503,42 @@ impl<'m> Observation<'m> {
         super::segments::Obx<'m>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.required_segment(0u16, "ORDER/ORDER_DETAIL/OBSERVATION/OBX")
+        self.0
+            .required_segment::<
+                super::segments::Obx<'m>,
+            >(0u16, "ORDER/ORDER_DETAIL/OBSERVATION/OBX")
     }
     /// ORDER/ORDER_DETAIL/OBSERVATION/NTE · O · 0..* · st-profils.md#t1.r34 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/9/children/1
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
-        self.0.segments(1u16)
+        self.0.segments::<super::segments::Nte<'m>>(1u16)
+    }
+}
+impl<'m> ::hl7_runtime::typed::GroupType<'m> for Observation<'m> {
+    const DEF: &'static ::hl7_runtime::meta::GroupDef = &G_ORDER__ORDER_DETAIL__OBSERVATION;
+    fn from_group(group: ::hl7_runtime::typed::GroupView<'m>) -> Self {
+        Observation(group)
+    }
+}
+impl<'m> ::hl7_runtime::typed::StructureElement<'m> for Observation<'m> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Group(
+        &G_ORDER__ORDER_DETAIL__OBSERVATION,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.group(slot).map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group
+            .groups(slot)
+            .map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+            .collect()
     }
 }
 /// Slice `modality` of ORDER/ORDER_DETAIL/OBSERVATION (Modalité d'imagerie) · R · 1..1 · st_flux1.md#t4.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/0

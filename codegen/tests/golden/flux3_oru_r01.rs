@@ -1794,6 +1794,7 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
             src: "st_flux3.md#t2.r9",
         },
     ],
+    extends: ::core::option::Option::None,
 };
 /// Flux 3 - réponse à la demande d'examen d'imagerie · ORU^R01^ORU_R01 · spec/telerad/flux3_oru_r01.tables.json
 #[derive(Clone, Debug)]
@@ -1839,26 +1840,32 @@ impl<'a> Message<'a> {
         super::segments::Msh<'_>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.root().required_segment(0u16, "MSH")
+        self.0.root().required_segment::<super::segments::Msh<'_>>(0u16, "MSH")
     }
     /// SFT · O · 0..* · st-profils.md#t3.r3 · spec/telerad/flux3_oru_r01.tables.json#/structure/1
     pub fn sfts(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Sft<'_>> + '_ {
-        self.0.root().segments(1u16)
+        self.0.root().segments::<super::segments::Sft<'_>>(1u16)
     }
     /// PATIENT_RESULT · R · 1..1 · st-profils.md#t3.r4 · spec/telerad/flux3_oru_r01.tables.json#/structure/2
     pub fn patient_result(
         &self,
     ) -> ::core::result::Result<PatientResult<'_>, ::hl7_runtime::typed::Missing> {
-        self.0.root().required_group(2u16, "PATIENT_RESULT").map(PatientResult)
+        self.0
+            .root()
+            .required_group(2u16, "PATIENT_RESULT")
+            .map(<PatientResult<'_> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// DSC · O · 0..1 · st-profils.md#t3.r36 · spec/telerad/flux3_oru_r01.tables.json#/structure/3
     pub fn dsc(&self) -> ::core::option::Option<super::segments::Dsc<'_>> {
-        self.0.root().segment(3u16)
+        self.0.root().segment::<super::segments::Dsc<'_>>(3u16)
     }
 }
 /// The JSON shape of `hl7_runtime::json` (the one `telerad json` prints).
+impl ::hl7_runtime::typed::MessageType for Message<'_> {
+    const DEF: &'static ::hl7_runtime::meta::MessageDef = &DEF;
+}
 impl ::hl7_runtime::__private::serde::Serialize for Message<'_> {
     fn serialize<S: ::hl7_runtime::__private::serde::Serializer>(
         &self,
@@ -1881,13 +1888,43 @@ impl<'m> PatientResult<'m> {
     pub fn patient(
         &self,
     ) -> ::core::result::Result<Patient<'m>, ::hl7_runtime::typed::Missing> {
-        self.0.required_group(0u16, "PATIENT_RESULT/PATIENT").map(Patient)
+        self.0
+            .required_group(0u16, "PATIENT_RESULT/PATIENT")
+            .map(<Patient<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION · R · 1..* · st-profils.md#t3.r15 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1
     pub fn order_observations(
         &self,
     ) -> impl ::core::iter::Iterator<Item = OrderObservation<'m>> + 'm {
-        self.0.groups(1u16).map(OrderObservation)
+        self.0
+            .groups(1u16)
+            .map(<OrderObservation<'m> as ::hl7_runtime::typed::GroupType>::from_group)
+    }
+}
+impl<'m> ::hl7_runtime::typed::GroupType<'m> for PatientResult<'m> {
+    const DEF: &'static ::hl7_runtime::meta::GroupDef = &G_PATIENT_RESULT;
+    fn from_group(group: ::hl7_runtime::typed::GroupView<'m>) -> Self {
+        PatientResult(group)
+    }
+}
+impl<'m> ::hl7_runtime::typed::StructureElement<'m> for PatientResult<'m> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Group(
+        &G_PATIENT_RESULT,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.group(slot).map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group
+            .groups(slot)
+            .map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+            .collect()
     }
 }
 /// PATIENT_RESULT/PATIENT · R · 1..1 · st-profils.md#t3.r5 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0
@@ -1907,27 +1944,58 @@ impl<'m> Patient<'m> {
         super::segments::Pid<'m>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.required_segment(0u16, "PATIENT_RESULT/PATIENT/PID")
+        self.0
+            .required_segment::<
+                super::segments::Pid<'m>,
+            >(0u16, "PATIENT_RESULT/PATIENT/PID")
     }
     /// PATIENT_RESULT/PATIENT/PD1 · O · 0..1 · st-profils.md#t3.r7 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/1
     pub fn pd1(&self) -> ::core::option::Option<super::segments::Pd1<'m>> {
-        self.0.segment(1u16)
+        self.0.segment::<super::segments::Pd1<'m>>(1u16)
     }
     /// PATIENT_RESULT/PATIENT/NTE · O · 0..* · st-profils.md#t3.r8 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/2
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
-        self.0.segments(2u16)
+        self.0.segments::<super::segments::Nte<'m>>(2u16)
     }
     /// PATIENT_RESULT/PATIENT/NK1 · O · 0..* · st-profils.md#t3.r9 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/3
     pub fn nk1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nk1<'m>> + 'm {
-        self.0.segments(3u16)
+        self.0.segments::<super::segments::Nk1<'m>>(3u16)
     }
     /// PATIENT_RESULT/PATIENT/VISIT · O · 0..1 · st-profils.md#t3.r10 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/4
     pub fn visit(&self) -> ::core::option::Option<Visit<'m>> {
-        self.0.group(4u16).map(Visit)
+        self.0
+            .group(4u16)
+            .map(<Visit<'m> as ::hl7_runtime::typed::GroupType>::from_group)
+    }
+}
+impl<'m> ::hl7_runtime::typed::GroupType<'m> for Patient<'m> {
+    const DEF: &'static ::hl7_runtime::meta::GroupDef = &G_PATIENT_RESULT__PATIENT;
+    fn from_group(group: ::hl7_runtime::typed::GroupView<'m>) -> Self {
+        Patient(group)
+    }
+}
+impl<'m> ::hl7_runtime::typed::StructureElement<'m> for Patient<'m> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Group(
+        &G_PATIENT_RESULT__PATIENT,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.group(slot).map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group
+            .groups(slot)
+            .map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+            .collect()
     }
 }
 /// PATIENT_RESULT/PATIENT/VISIT · O · 0..1 · st-profils.md#t3.r10 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/4
@@ -1947,11 +2015,40 @@ impl<'m> Visit<'m> {
         super::segments::Pv1<'m>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.required_segment(0u16, "PATIENT_RESULT/PATIENT/VISIT/PV1")
+        self.0
+            .required_segment::<
+                super::segments::Pv1<'m>,
+            >(0u16, "PATIENT_RESULT/PATIENT/VISIT/PV1")
     }
     /// PATIENT_RESULT/PATIENT/VISIT/PV2 · O · 0..1 · st-profils.md#t3.r12 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/4/children/1
     pub fn pv2(&self) -> ::core::option::Option<super::segments::Pv2<'m>> {
-        self.0.segment(1u16)
+        self.0.segment::<super::segments::Pv2<'m>>(1u16)
+    }
+}
+impl<'m> ::hl7_runtime::typed::GroupType<'m> for Visit<'m> {
+    const DEF: &'static ::hl7_runtime::meta::GroupDef = &G_PATIENT_RESULT__PATIENT__VISIT;
+    fn from_group(group: ::hl7_runtime::typed::GroupView<'m>) -> Self {
+        Visit(group)
+    }
+}
+impl<'m> ::hl7_runtime::typed::StructureElement<'m> for Visit<'m> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Group(
+        &G_PATIENT_RESULT__PATIENT__VISIT,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.group(slot).map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group
+            .groups(slot)
+            .map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+            .collect()
     }
 }
 /// PATIENT_RESULT/ORDER_OBSERVATION · R · 1..* · st-profils.md#t3.r15 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1
@@ -1971,7 +2068,10 @@ impl<'m> OrderObservation<'m> {
         super::segments::Orc<'m>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.required_segment(0u16, "PATIENT_RESULT/ORDER_OBSERVATION/ORC")
+        self.0
+            .required_segment::<
+                super::segments::Orc<'m>,
+            >(0u16, "PATIENT_RESULT/ORDER_OBSERVATION/ORC")
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/OBR · R · 1..1 · st-profils.md#t3.r17 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/1
     pub fn obr(
@@ -1980,27 +2080,34 @@ impl<'m> OrderObservation<'m> {
         super::segments::Obr<'m>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.required_segment(1u16, "PATIENT_RESULT/ORDER_OBSERVATION/OBR")
+        self.0
+            .required_segment::<
+                super::segments::Obr<'m>,
+            >(1u16, "PATIENT_RESULT/ORDER_OBSERVATION/OBR")
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/NTE · O · 0..* · st-profils.md#t3.r18 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/2
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
-        self.0.segments(2u16)
+        self.0.segments::<super::segments::Nte<'m>>(2u16)
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/TIMING_QTY · O · 0..* · st-profils.md#t3.r19 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/3
     pub fn timing_qtys(&self) -> impl ::core::iter::Iterator<Item = TimingQty<'m>> + 'm {
-        self.0.groups(3u16).map(TimingQty)
+        self.0
+            .groups(3u16)
+            .map(<TimingQty<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/CTD · O · 0..1 · st-profils.md#t3.r23 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/4
     pub fn ctd(&self) -> ::core::option::Option<super::segments::Ctd<'m>> {
-        self.0.segment(4u16)
+        self.0.segment::<super::segments::Ctd<'m>>(4u16)
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION · C · 0..* · st-profils.md#t3.r24 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/5
     pub fn observations(
         &self,
     ) -> impl ::core::iter::Iterator<Item = Observation<'m>> + 'm {
-        self.0.groups(5u16).map(Observation)
+        self.0
+            .groups(5u16)
+            .map(<Observation<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION:protocol_text (Protocole d'imagerie en clair) · O · 0..* · st_flux3.md#t3.r1 · spec/telerad/flux3_oru_r01.tables.json#/slices/0
     pub fn protocol_texts(
@@ -2021,17 +2128,45 @@ impl<'m> OrderObservation<'m> {
     pub fn ft1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Ft1<'m>> + 'm {
-        self.0.segments(6u16)
+        self.0.segments::<super::segments::Ft1<'m>>(6u16)
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/CTI · O · 0..* · st-profils.md#t3.r29 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/7
     pub fn ctis(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Cti<'m>> + 'm {
-        self.0.segments(7u16)
+        self.0.segments::<super::segments::Cti<'m>>(7u16)
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/SPECIMEN · O · 0..* · st-profils.md#t3.r30 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/8
     pub fn specimens(&self) -> impl ::core::iter::Iterator<Item = Specimen<'m>> + 'm {
-        self.0.groups(8u16).map(Specimen)
+        self.0
+            .groups(8u16)
+            .map(<Specimen<'m> as ::hl7_runtime::typed::GroupType>::from_group)
+    }
+}
+impl<'m> ::hl7_runtime::typed::GroupType<'m> for OrderObservation<'m> {
+    const DEF: &'static ::hl7_runtime::meta::GroupDef = &G_PATIENT_RESULT__ORDER_OBSERVATION;
+    fn from_group(group: ::hl7_runtime::typed::GroupView<'m>) -> Self {
+        OrderObservation(group)
+    }
+}
+impl<'m> ::hl7_runtime::typed::StructureElement<'m> for OrderObservation<'m> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Group(
+        &G_PATIENT_RESULT__ORDER_OBSERVATION,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.group(slot).map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group
+            .groups(slot)
+            .map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+            .collect()
     }
 }
 /// PATIENT_RESULT/ORDER_OBSERVATION/TIMING_QTY · O · 0..* · st-profils.md#t3.r19 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/3
@@ -2051,13 +2186,42 @@ impl<'m> TimingQty<'m> {
         super::segments::Tq1<'m>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.required_segment(0u16, "PATIENT_RESULT/ORDER_OBSERVATION/TIMING_QTY/TQ1")
+        self.0
+            .required_segment::<
+                super::segments::Tq1<'m>,
+            >(0u16, "PATIENT_RESULT/ORDER_OBSERVATION/TIMING_QTY/TQ1")
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/TIMING_QTY/TQ2 · O · 0..* · st-profils.md#t3.r21 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/3/children/1
     pub fn tq2s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Tq2<'m>> + 'm {
-        self.0.segments(1u16)
+        self.0.segments::<super::segments::Tq2<'m>>(1u16)
+    }
+}
+impl<'m> ::hl7_runtime::typed::GroupType<'m> for TimingQty<'m> {
+    const DEF: &'static ::hl7_runtime::meta::GroupDef = &G_PATIENT_RESULT__ORDER_OBSERVATION__TIMING_QTY;
+    fn from_group(group: ::hl7_runtime::typed::GroupView<'m>) -> Self {
+        TimingQty(group)
+    }
+}
+impl<'m> ::hl7_runtime::typed::StructureElement<'m> for TimingQty<'m> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Group(
+        &G_PATIENT_RESULT__ORDER_OBSERVATION__TIMING_QTY,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.group(slot).map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group
+            .groups(slot)
+            .map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+            .collect()
     }
 }
 /// PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION · C · 0..* · st-profils.md#t3.r24 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/5
@@ -2077,13 +2241,42 @@ impl<'m> Observation<'m> {
         super::segments::Obx<'m>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.required_segment(0u16, "PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION/OBX")
+        self.0
+            .required_segment::<
+                super::segments::Obx<'m>,
+            >(0u16, "PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION/OBX")
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION/NTE · O · 0..* · st-profils.md#t3.r26 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/5/children/1
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
-        self.0.segments(1u16)
+        self.0.segments::<super::segments::Nte<'m>>(1u16)
+    }
+}
+impl<'m> ::hl7_runtime::typed::GroupType<'m> for Observation<'m> {
+    const DEF: &'static ::hl7_runtime::meta::GroupDef = &G_PATIENT_RESULT__ORDER_OBSERVATION__OBSERVATION;
+    fn from_group(group: ::hl7_runtime::typed::GroupView<'m>) -> Self {
+        Observation(group)
+    }
+}
+impl<'m> ::hl7_runtime::typed::StructureElement<'m> for Observation<'m> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Group(
+        &G_PATIENT_RESULT__ORDER_OBSERVATION__OBSERVATION,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.group(slot).map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group
+            .groups(slot)
+            .map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+            .collect()
     }
 }
 /// Slice `protocol_text` of PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION (Protocole d'imagerie en clair) · O · 0..* · st_flux3.md#t3.r1 · spec/telerad/flux3_oru_r01.tables.json#/slices/0
@@ -2151,13 +2344,42 @@ impl<'m> Specimen<'m> {
         super::segments::Spm<'m>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.required_segment(0u16, "PATIENT_RESULT/ORDER_OBSERVATION/SPECIMEN/SPM")
+        self.0
+            .required_segment::<
+                super::segments::Spm<'m>,
+            >(0u16, "PATIENT_RESULT/ORDER_OBSERVATION/SPECIMEN/SPM")
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/SPECIMEN/OBX · O · 0..* · st-profils.md#t3.r32 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/8/children/1
     pub fn obxes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Obx<'m>> + 'm {
-        self.0.segments(1u16)
+        self.0.segments::<super::segments::Obx<'m>>(1u16)
+    }
+}
+impl<'m> ::hl7_runtime::typed::GroupType<'m> for Specimen<'m> {
+    const DEF: &'static ::hl7_runtime::meta::GroupDef = &G_PATIENT_RESULT__ORDER_OBSERVATION__SPECIMEN;
+    fn from_group(group: ::hl7_runtime::typed::GroupView<'m>) -> Self {
+        Specimen(group)
+    }
+}
+impl<'m> ::hl7_runtime::typed::StructureElement<'m> for Specimen<'m> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Group(
+        &G_PATIENT_RESULT__ORDER_OBSERVATION__SPECIMEN,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.group(slot).map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group
+            .groups(slot)
+            .map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+            .collect()
     }
 }
 /// Builds one PATIENT_RESULT/PATIENT/VISIT group; `new` takes its required children.

@@ -3423,6 +3423,7 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
             src: "st_flux4.md#t2.r1",
         },
     ],
+    extends: ::core::option::Option::None,
 };
 /// Flux 4 - transmission d'un complément d'information post-acte · OMI^O23^OMI_O23 · spec/telerad/flux4_omi_o23.tables.json
 #[derive(Clone, Debug)]
@@ -3468,32 +3469,41 @@ impl<'a> Message<'a> {
         super::segments::Msh<'_>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.root().required_segment(0u16, "MSH")
+        self.0.root().required_segment::<super::segments::Msh<'_>>(0u16, "MSH")
     }
     /// SFT · O · 0..* · st-profils.md#t4.r3 · spec/telerad/flux4_omi_o23.tables.json#/structure/1
     pub fn sfts(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Sft<'_>> + '_ {
-        self.0.root().segments(1u16)
+        self.0.root().segments::<super::segments::Sft<'_>>(1u16)
     }
     /// NTE · O · 0..* · st-profils.md#t4.r4 · spec/telerad/flux4_omi_o23.tables.json#/structure/2
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'_>> + '_ {
-        self.0.root().segments(2u16)
+        self.0.root().segments::<super::segments::Nte<'_>>(2u16)
     }
     /// PATIENT · R · 1..1 · st-profils.md#t4.r5 · spec/telerad/flux4_omi_o23.tables.json#/structure/3
     pub fn patient(
         &self,
     ) -> ::core::result::Result<Patient<'_>, ::hl7_runtime::typed::Missing> {
-        self.0.root().required_group(3u16, "PATIENT").map(Patient)
+        self.0
+            .root()
+            .required_group(3u16, "PATIENT")
+            .map(<Patient<'_> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// ORDER · R · 1..* · st-profils.md#t4.r21 · spec/telerad/flux4_omi_o23.tables.json#/structure/4
     pub fn orders(&self) -> impl ::core::iter::Iterator<Item = Order<'_>> + '_ {
-        self.0.root().groups(4u16).map(Order)
+        self.0
+            .root()
+            .groups(4u16)
+            .map(<Order<'_> as ::hl7_runtime::typed::GroupType>::from_group)
     }
 }
 /// The JSON shape of `hl7_runtime::json` (the one `telerad json` prints).
+impl ::hl7_runtime::typed::MessageType for Message<'_> {
+    const DEF: &'static ::hl7_runtime::meta::MessageDef = &DEF;
+}
 impl ::hl7_runtime::__private::serde::Serialize for Message<'_> {
     fn serialize<S: ::hl7_runtime::__private::serde::Serializer>(
         &self,
@@ -3519,37 +3529,67 @@ impl<'m> Patient<'m> {
         super::segments::Pid<'m>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.required_segment(0u16, "PATIENT/PID")
+        self.0.required_segment::<super::segments::Pid<'m>>(0u16, "PATIENT/PID")
     }
     /// PATIENT/PD1 · O · 0..1 · st-profils.md#t4.r7 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/1
     pub fn pd1(&self) -> ::core::option::Option<super::segments::Pd1<'m>> {
-        self.0.segment(1u16)
+        self.0.segment::<super::segments::Pd1<'m>>(1u16)
     }
     /// PATIENT/NTE · O · 0..* · st-profils.md#t4.r8 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/2
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
-        self.0.segments(2u16)
+        self.0.segments::<super::segments::Nte<'m>>(2u16)
     }
     /// PATIENT/PATIENT_VISIT · R · 1..1 · st-profils.md#t4.r9 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/3
     pub fn patient_visit(
         &self,
     ) -> ::core::result::Result<PatientVisit<'m>, ::hl7_runtime::typed::Missing> {
-        self.0.required_group(3u16, "PATIENT/PATIENT_VISIT").map(PatientVisit)
+        self.0
+            .required_group(3u16, "PATIENT/PATIENT_VISIT")
+            .map(<PatientVisit<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// PATIENT/INSURANCE · O · 0..* · st-profils.md#t4.r13 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/4
     pub fn insurances(&self) -> impl ::core::iter::Iterator<Item = Insurance<'m>> + 'm {
-        self.0.groups(4u16).map(Insurance)
+        self.0
+            .groups(4u16)
+            .map(<Insurance<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// PATIENT/GT1 · O · 0..1 · st-profils.md#t4.r18 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/5
     pub fn gt1(&self) -> ::core::option::Option<super::segments::Gt1<'m>> {
-        self.0.segment(5u16)
+        self.0.segment::<super::segments::Gt1<'m>>(5u16)
     }
     /// PATIENT/AL1 · O · 0..* · st-profils.md#t4.r19 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/6
     pub fn al1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Al1<'m>> + 'm {
-        self.0.segments(6u16)
+        self.0.segments::<super::segments::Al1<'m>>(6u16)
+    }
+}
+impl<'m> ::hl7_runtime::typed::GroupType<'m> for Patient<'m> {
+    const DEF: &'static ::hl7_runtime::meta::GroupDef = &G_PATIENT;
+    fn from_group(group: ::hl7_runtime::typed::GroupView<'m>) -> Self {
+        Patient(group)
+    }
+}
+impl<'m> ::hl7_runtime::typed::StructureElement<'m> for Patient<'m> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Group(
+        &G_PATIENT,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.group(slot).map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group
+            .groups(slot)
+            .map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+            .collect()
     }
 }
 /// PATIENT/PATIENT_VISIT · R · 1..1 · st-profils.md#t4.r9 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/3
@@ -3569,11 +3609,40 @@ impl<'m> PatientVisit<'m> {
         super::segments::Pv1<'m>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.required_segment(0u16, "PATIENT/PATIENT_VISIT/PV1")
+        self.0
+            .required_segment::<
+                super::segments::Pv1<'m>,
+            >(0u16, "PATIENT/PATIENT_VISIT/PV1")
     }
     /// PATIENT/PATIENT_VISIT/PV2 · O · 0..1 · st-profils.md#t4.r11 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/3/children/1
     pub fn pv2(&self) -> ::core::option::Option<super::segments::Pv2<'m>> {
-        self.0.segment(1u16)
+        self.0.segment::<super::segments::Pv2<'m>>(1u16)
+    }
+}
+impl<'m> ::hl7_runtime::typed::GroupType<'m> for PatientVisit<'m> {
+    const DEF: &'static ::hl7_runtime::meta::GroupDef = &G_PATIENT__PATIENT_VISIT;
+    fn from_group(group: ::hl7_runtime::typed::GroupView<'m>) -> Self {
+        PatientVisit(group)
+    }
+}
+impl<'m> ::hl7_runtime::typed::StructureElement<'m> for PatientVisit<'m> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Group(
+        &G_PATIENT__PATIENT_VISIT,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.group(slot).map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group
+            .groups(slot)
+            .map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+            .collect()
     }
 }
 /// PATIENT/INSURANCE · O · 0..* · st-profils.md#t4.r13 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/4
@@ -3593,15 +3662,42 @@ impl<'m> Insurance<'m> {
         super::segments::In1<'m>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.required_segment(0u16, "PATIENT/INSURANCE/IN1")
+        self.0
+            .required_segment::<super::segments::In1<'m>>(0u16, "PATIENT/INSURANCE/IN1")
     }
     /// PATIENT/INSURANCE/IN2 · O · 0..1 · st-profils.md#t4.r15 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/4/children/1
     pub fn in2(&self) -> ::core::option::Option<super::segments::In2<'m>> {
-        self.0.segment(1u16)
+        self.0.segment::<super::segments::In2<'m>>(1u16)
     }
     /// PATIENT/INSURANCE/IN3 · O · 0..1 · st-profils.md#t4.r16 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/4/children/2
     pub fn in3(&self) -> ::core::option::Option<super::segments::In3<'m>> {
-        self.0.segment(2u16)
+        self.0.segment::<super::segments::In3<'m>>(2u16)
+    }
+}
+impl<'m> ::hl7_runtime::typed::GroupType<'m> for Insurance<'m> {
+    const DEF: &'static ::hl7_runtime::meta::GroupDef = &G_PATIENT__INSURANCE;
+    fn from_group(group: ::hl7_runtime::typed::GroupView<'m>) -> Self {
+        Insurance(group)
+    }
+}
+impl<'m> ::hl7_runtime::typed::StructureElement<'m> for Insurance<'m> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Group(
+        &G_PATIENT__INSURANCE,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.group(slot).map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group
+            .groups(slot)
+            .map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+            .collect()
     }
 }
 /// ORDER · R · 1..* · st-profils.md#t4.r21 · spec/telerad/flux4_omi_o23.tables.json#/structure/4
@@ -3621,11 +3717,13 @@ impl<'m> Order<'m> {
         super::segments::Orc<'m>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.required_segment(0u16, "ORDER/ORC")
+        self.0.required_segment::<super::segments::Orc<'m>>(0u16, "ORDER/ORC")
     }
     /// ORDER/TIMING · R · 1..* · st-profils.md#t4.r23 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/1
     pub fn timings(&self) -> impl ::core::iter::Iterator<Item = Timing<'m>> + 'm {
-        self.0.groups(1u16).map(Timing)
+        self.0
+            .groups(1u16)
+            .map(<Timing<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// ORDER/OBR · R · 1..1 · st-profils.md#t4.r27 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/2
     pub fn obr(
@@ -3634,29 +3732,31 @@ impl<'m> Order<'m> {
         super::segments::Obr<'m>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.required_segment(2u16, "ORDER/OBR")
+        self.0.required_segment::<super::segments::Obr<'m>>(2u16, "ORDER/OBR")
     }
     /// ORDER/NTE · O · 0..* · st-profils.md#t4.r28 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/3
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
-        self.0.segments(3u16)
+        self.0.segments::<super::segments::Nte<'m>>(3u16)
     }
     /// ORDER/CTD · O · 0..1 · st-profils.md#t4.r29 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/4
     pub fn ctd(&self) -> ::core::option::Option<super::segments::Ctd<'m>> {
-        self.0.segment(4u16)
+        self.0.segment::<super::segments::Ctd<'m>>(4u16)
     }
     /// ORDER/DG1 · O · 0..* · st-profils.md#t4.r30 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/5
     pub fn dg1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Dg1<'m>> + 'm {
-        self.0.segments(5u16)
+        self.0.segments::<super::segments::Dg1<'m>>(5u16)
     }
     /// ORDER/OBSERVATION · R · 1..* · st-profils.md#t4.r31 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/6
     pub fn observations(
         &self,
     ) -> impl ::core::iter::Iterator<Item = Observation<'m>> + 'm {
-        self.0.groups(6u16).map(Observation)
+        self.0
+            .groups(6u16)
+            .map(<Observation<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// ORDER/OBSERVATION:viewer_url (Groupe OBSERVATION - URL de viewer DRIMbox) · R · 1..1 · st_flux4.md#t5.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/0
     pub fn viewer_url(
@@ -3751,7 +3851,33 @@ impl<'m> Order<'m> {
         super::segments::Ipc<'m>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.required_segment(7u16, "ORDER/IPC")
+        self.0.required_segment::<super::segments::Ipc<'m>>(7u16, "ORDER/IPC")
+    }
+}
+impl<'m> ::hl7_runtime::typed::GroupType<'m> for Order<'m> {
+    const DEF: &'static ::hl7_runtime::meta::GroupDef = &G_ORDER;
+    fn from_group(group: ::hl7_runtime::typed::GroupView<'m>) -> Self {
+        Order(group)
+    }
+}
+impl<'m> ::hl7_runtime::typed::StructureElement<'m> for Order<'m> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Group(
+        &G_ORDER,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.group(slot).map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group
+            .groups(slot)
+            .map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+            .collect()
     }
 }
 /// ORDER/TIMING · R · 1..* · st-profils.md#t4.r23 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/1
@@ -3771,13 +3897,39 @@ impl<'m> Timing<'m> {
         super::segments::Tq1<'m>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.required_segment(0u16, "ORDER/TIMING/TQ1")
+        self.0.required_segment::<super::segments::Tq1<'m>>(0u16, "ORDER/TIMING/TQ1")
     }
     /// ORDER/TIMING/TQ2 · O · 0..* · st-profils.md#t4.r25 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/1/children/1
     pub fn tq2s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Tq2<'m>> + 'm {
-        self.0.segments(1u16)
+        self.0.segments::<super::segments::Tq2<'m>>(1u16)
+    }
+}
+impl<'m> ::hl7_runtime::typed::GroupType<'m> for Timing<'m> {
+    const DEF: &'static ::hl7_runtime::meta::GroupDef = &G_ORDER__TIMING;
+    fn from_group(group: ::hl7_runtime::typed::GroupView<'m>) -> Self {
+        Timing(group)
+    }
+}
+impl<'m> ::hl7_runtime::typed::StructureElement<'m> for Timing<'m> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Group(
+        &G_ORDER__TIMING,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.group(slot).map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group
+            .groups(slot)
+            .map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+            .collect()
     }
 }
 /// ORDER/OBSERVATION · R · 1..* · st-profils.md#t4.r31 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/6
@@ -3797,13 +3949,40 @@ impl<'m> Observation<'m> {
         super::segments::Obx<'m>,
         ::hl7_runtime::typed::Missing,
     > {
-        self.0.required_segment(0u16, "ORDER/OBSERVATION/OBX")
+        self.0
+            .required_segment::<super::segments::Obx<'m>>(0u16, "ORDER/OBSERVATION/OBX")
     }
     /// ORDER/OBSERVATION/NTE · O · 0..* · st-profils.md#t4.r33 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/6/children/1
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
-        self.0.segments(1u16)
+        self.0.segments::<super::segments::Nte<'m>>(1u16)
+    }
+}
+impl<'m> ::hl7_runtime::typed::GroupType<'m> for Observation<'m> {
+    const DEF: &'static ::hl7_runtime::meta::GroupDef = &G_ORDER__OBSERVATION;
+    fn from_group(group: ::hl7_runtime::typed::GroupView<'m>) -> Self {
+        Observation(group)
+    }
+}
+impl<'m> ::hl7_runtime::typed::StructureElement<'m> for Observation<'m> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Group(
+        &G_ORDER__OBSERVATION,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.group(slot).map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'m>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group
+            .groups(slot)
+            .map(<Self as ::hl7_runtime::typed::GroupType>::from_group)
+            .collect()
     }
 }
 /// Slice `viewer_url` of ORDER/OBSERVATION (Groupe OBSERVATION - URL de viewer DRIMbox) · R · 1..1 · st_flux4.md#t5.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/0

@@ -224,4 +224,5 @@ pub static REGISTRY: ::hl7_runtime::meta::Registry = ::hl7_runtime::meta::Regist
     ],
     tables: tables::TABLES,
     value_sets: tables::VALUE_SETS,
+    base: ::core::option::Option::None,
 };

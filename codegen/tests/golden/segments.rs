@@ -135,6 +135,7 @@ pub static SEG_AL1: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::None,
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// AL1 · Patient Allergy Information
 #[derive(Clone, Copy, Debug)]
@@ -238,8 +239,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Al1<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Al1(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Al1<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_AL1,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// BLG · Billing (builder)
@@ -338,6 +353,7 @@ pub static SEG_BLG: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::Some("0475"),
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// BLG · Billing
 #[derive(Clone, Copy, Debug)]
@@ -395,8 +411,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Blg<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Blg(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Blg<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_BLG,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// CTD · Contact Data (builder)
@@ -543,6 +573,7 @@ pub static SEG_CTD: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::None,
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// CTD · Contact Data
 #[derive(Clone, Copy, Debug)]
@@ -640,8 +671,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Ctd<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Ctd(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Ctd<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_CTD,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// CTI · Clinical Trial Identification (builder)
@@ -720,6 +765,7 @@ pub static SEG_CTI: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::None,
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// CTI · Clinical Trial Identification
 #[derive(Clone, Copy, Debug)]
@@ -779,8 +825,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Cti<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Cti(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Cti<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_CTI,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// DG1 · Diagnosis (builder)
@@ -1166,6 +1226,7 @@ pub static SEG_DG1: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::Some("0206"),
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// DG1 · Diagnosis
 #[derive(Clone, Copy, Debug)]
@@ -1443,8 +1504,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Dg1<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Dg1(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Dg1<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_DG1,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// DSC · Continuation Pointer (builder)
@@ -1509,6 +1584,7 @@ pub static SEG_DSC: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::Some("0398"),
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// DSC · Continuation Pointer
 #[derive(Clone, Copy, Debug)]
@@ -1548,8 +1624,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Dsc<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Dsc(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Dsc<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_DSC,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// ERR · Error (builder)
@@ -1782,6 +1872,7 @@ pub static SEG_ERR: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::None,
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// ERR · Error
 #[derive(Clone, Copy, Debug)]
@@ -1953,8 +2044,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Err<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Err(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Err<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_ERR,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// FT1 · Financial Transaction (builder)
@@ -2517,6 +2622,7 @@ pub static SEG_FT1: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::None,
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// FT1 · Financial Transaction
 #[derive(Clone, Copy, Debug)]
@@ -2908,8 +3014,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Ft1<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Ft1(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Ft1<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_FT1,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// GT1 · Guarantor (builder)
@@ -3914,6 +4034,7 @@ pub static SEG_GT1: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::Some("0099"),
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// GT1 · Guarantor
 #[derive(Clone, Copy, Debug)]
@@ -4593,8 +4714,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Gt1<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Gt1(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Gt1<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_GT1,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// IN1 · Insurance (builder)
@@ -5527,6 +5662,7 @@ pub static SEG_IN1: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::Some("0099"),
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// IN1 · Insurance
 #[derive(Clone, Copy, Debug)]
@@ -6168,8 +6304,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for In1<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         In1(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for In1<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_IN1,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// IN2 · Insurance Additional Information (builder)
@@ -7446,6 +7596,7 @@ pub static SEG_IN2: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::Some("0344"),
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// IN2 · Insurance Additional Information
 #[derive(Clone, Copy, Debug)]
@@ -8281,8 +8432,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for In2<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         In2(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for In2<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_IN2,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// IN3 · Insurance Additional Information, Certification (builder)
@@ -8737,6 +8902,7 @@ pub static SEG_IN3: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::Some("0010"),
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// IN3 · Insurance Additional Information, Certification
 #[derive(Clone, Copy, Debug)]
@@ -9050,8 +9216,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for In3<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         In3(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for In3<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_IN3,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// IPC · Imaging Procedure Control Segment (builder)
@@ -9243,6 +9423,7 @@ pub static SEG_IPC: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::None,
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// IPC · Imaging Procedure Control Segment
 #[derive(Clone, Copy, Debug)]
@@ -9396,8 +9577,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Ipc<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Ipc(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Ipc<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_IPC,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// MSA · Message Acknowledgment (builder)
@@ -9530,6 +9725,7 @@ pub static SEG_MSA: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::Some("0357"),
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// MSA · Message Acknowledgment
 #[derive(Clone, Copy, Debug)]
@@ -9629,8 +9825,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Msa<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Msa(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Msa<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_MSA,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// MSH · Message Header (builder)
@@ -10013,6 +10223,7 @@ pub static SEG_MSH: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::None,
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// MSH · Message Header
 #[derive(Clone, Copy, Debug)]
@@ -10328,8 +10539,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Msh<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Msh(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Msh<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_MSH,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// NK1 · Next of Kin / Associated Parties (builder)
@@ -11036,6 +11261,7 @@ pub static SEG_NK1: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::Some("0099"),
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// NK1 · Next of Kin / Associated Parties
 #[derive(Clone, Copy, Debug)]
@@ -11495,8 +11721,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Nk1<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Nk1(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Nk1<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_NK1,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// NTE · Notes and Comments (builder)
@@ -11595,6 +11835,7 @@ pub static SEG_NTE: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::Some("0364"),
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// NTE · Notes and Comments
 #[derive(Clone, Copy, Debug)]
@@ -11650,8 +11891,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Nte<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Nte(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Nte<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_NTE,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// OBR · Observation Request (builder)
@@ -12554,6 +12809,7 @@ pub static SEG_OBR: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::None,
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// OBR · Observation Request
 #[derive(Clone, Copy, Debug)]
@@ -13147,8 +13403,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Obr<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Obr(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Obr<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_OBR,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// OBX · Observation/Result (builder)
@@ -13615,6 +13885,7 @@ pub static SEG_OBX: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::None,
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// OBX · Observation/Result
 #[derive(Clone, Copy, Debug)]
@@ -13934,8 +14205,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Obx<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Obx(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Obx<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_OBX,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// ODS · Dietary Orders, Supplements, and Preferences (builder)
@@ -14036,6 +14321,7 @@ pub static SEG_ODS: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::None,
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// ODS · Dietary Orders, Supplements, and Preferences
 #[derive(Clone, Copy, Debug)]
@@ -14107,8 +14393,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Ods<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Ods(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Ods<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_ODS,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// ODT · Diet Tray Instructions (builder)
@@ -14187,6 +14487,7 @@ pub static SEG_ODT: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::None,
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// ODT · Diet Tray Instructions
 #[derive(Clone, Copy, Debug)]
@@ -14244,8 +14545,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Odt<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Odt(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Odt<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_ODT,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// ORC · Common Order (builder)
@@ -14814,6 +15129,7 @@ pub static SEG_ORC: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::None,
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// ORC · Common Order
 #[derive(Clone, Copy, Debug)]
@@ -15197,8 +15513,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Orc<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Orc(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Orc<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_ORC,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// PD1 · Patient Additional Demographic (builder)
@@ -15600,6 +15930,7 @@ pub static SEG_PD1: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::Some("0142"),
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// PD1 · Patient Additional Demographic
 #[derive(Clone, Copy, Debug)]
@@ -15851,8 +16182,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Pd1<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Pd1(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Pd1<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_PD1,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// PID · Patient Identification (builder)
@@ -16546,6 +16891,7 @@ pub static SEG_PID: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::Some("0171"),
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// PID · Patient Identification
 #[derive(Clone, Copy, Debug)]
@@ -17003,8 +17349,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Pid<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Pid(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Pid<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_PID,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// PV1 · Patient Visit (builder)
@@ -17916,6 +18276,7 @@ pub static SEG_PV1: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::Some("0010"),
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// PV1 · Patient Visit
 #[derive(Clone, Copy, Debug)]
@@ -18523,8 +18884,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Pv1<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Pv1(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Pv1<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_PV1,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// PV2 · Patient Visit - Additional Information (builder)
@@ -19406,6 +19781,7 @@ pub static SEG_PV2: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::Some("0534"),
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// PV2 · Patient Visit - Additional Information
 #[derive(Clone, Copy, Debug)]
@@ -19995,8 +20371,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Pv2<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Pv2(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Pv2<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_PV2,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// RQ1 · Requisition Detail-1 (builder)
@@ -20146,6 +20536,7 @@ pub static SEG_RQ1: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::Some("0136"),
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// RQ1 · Requisition Detail-1
 #[derive(Clone, Copy, Debug)]
@@ -20237,8 +20628,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Rq1<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Rq1(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Rq1<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_RQ1,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// RQD · Requisition Detail (builder)
@@ -20439,6 +20844,7 @@ pub static SEG_RQD: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::None,
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// RQD · Requisition Detail
 #[derive(Clone, Copy, Debug)]
@@ -20568,8 +20974,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Rqd<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Rqd(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Rqd<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_RQD,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// RXO · Pharmacy/Treatment Order (builder)
@@ -21087,6 +21507,7 @@ pub static SEG_RXO: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::None,
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// RXO · Pharmacy/Treatment Order
 #[derive(Clone, Copy, Debug)]
@@ -21434,8 +21855,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Rxo<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Rxo(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Rxo<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_RXO,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// SFT · Software Segment (builder)
@@ -21582,6 +22017,7 @@ pub static SEG_SFT: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::None,
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// SFT · Software Segment
 #[derive(Clone, Copy, Debug)]
@@ -21701,8 +22137,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Sft<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Sft(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Sft<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_SFT,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// SPM · Specimen (builder)
@@ -22223,6 +22673,7 @@ pub static SEG_SPM: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::Some("0494"),
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// SPM · Specimen
 #[derive(Clone, Copy, Debug)]
@@ -22586,8 +23037,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Spm<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Spm(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Spm<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_SPM,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// TQ1 · Timing/Quantity (builder)
@@ -22856,6 +23321,7 @@ pub static SEG_TQ1: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::None,
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// TQ1 · Timing/Quantity
 #[derive(Clone, Copy, Debug)]
@@ -23019,8 +23485,22 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Tq1<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Tq1(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Tq1<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_TQ1,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }
 /// TQ2 · Timing/Quantity Relationship (builder)
@@ -23231,6 +23711,7 @@ pub static SEG_TQ2: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::Segme
             table: ::core::option::Option::Some("0506"),
         },
     ],
+    constraints: ::core::option::Option::None,
 };
 /// TQ2 · Timing/Quantity Relationship
 #[derive(Clone, Copy, Debug)]
@@ -23364,7 +23845,21 @@ impl<'a> ::hl7_runtime::typed::SegmentType<'a> for Tq2<'a> {
     fn from_segment(segment: ::hl7_runtime::Segment<'a>) -> Self {
         Tq2(segment)
     }
-    fn segment(&self) -> ::hl7_runtime::Segment<'a> {
-        self.0
+}
+impl<'a> ::hl7_runtime::typed::StructureElement<'a> for Tq2<'a> {
+    const ELEMENT: ::hl7_runtime::meta::Element = ::hl7_runtime::meta::Element::Segment(
+        &SEG_TQ2,
+    );
+    fn first_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::core::option::Option<Self> {
+        group.segment(slot)
+    }
+    fn all_at(
+        group: ::hl7_runtime::typed::GroupView<'a>,
+        slot: u16,
+    ) -> ::std::vec::Vec<Self> {
+        group.segments(slot).collect()
     }
 }

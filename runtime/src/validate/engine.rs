@@ -29,6 +29,7 @@ pub fn validate_with<'a>(placed: &Placed<'a>, registry: &Registry, original: Opt
     let mut v = Run { placed, registry, out: Vec::new(), sequences: sequences(placed), original };
     v.structure();
     v.base_fields();
+    v.segment_own_constraints();
     v.profile_constraints();
     v.sub_ids();
     v.rules();
@@ -191,11 +192,23 @@ impl<'p, 'a> Run<'p, 'a> {
         }
     }
 
+    // ---------------------------------------------------------------- segment constraints
+
+    /// What a (derived) segment declares of itself, for every occurrence.
+    fn segment_own_constraints(&mut self) {
+        let message = &self.placed.message;
+        let owned: Vec<(usize, &'static SegmentConstraints)> =
+            message.segments().enumerate().filter_map(|(i, seg)| Some((i, self.registry.segment(seg.id())?.constraints?))).collect();
+        for (i, sc) in owned {
+            self.segment_constraints(i, sc, "segment");
+        }
+    }
+
     // ---------------------------------------------------------------- profile constraints
 
     fn profile_constraints(&mut self) {
         let def = self.placed.def;
-        for sc in def.segments {
+        for sc in def.constraints() {
             let targets = self.segments_in_scope(sc);
             for i in targets {
                 self.segment_constraints(i, sc, "profile");
@@ -423,7 +436,7 @@ impl<'p, 'a> Run<'p, 'a> {
     // ---------------------------------------------------------------- hand-kept rules
 
     fn rules(&mut self) {
-        for rule in self.placed.def.rules {
+        for rule in self.placed.def.all_rules() {
             let outcome = super::evaluate_rule(self.placed, rule, self.original);
             for o in outcome {
                 let at = o.segment.map(|s| At { field: o.field, ..At::segment(s) });

@@ -63,8 +63,8 @@ pub fn no_profile_finding(e: &crate::select::NoProfile, registry: &crate::meta::
     let mut parts = e.message_type.split('^');
     let code_part = parts.next().unwrap_or("").trim();
     let event = parts.next().unwrap_or("").trim();
-    let known_code = registry.profiles.iter().any(|p| p.code == code_part);
-    let known_event = registry.profiles.iter().any(|p| p.code == code_part && p.event.is_none_or(|ev| ev == event));
+    let known_code = registry.all_profiles().any(|p| p.code == code_part);
+    let known_event = registry.all_profiles().any(|p| p.code == code_part && p.event.is_none_or(|ev| ev == event));
     let (code, location) = if !known_code {
         (finding::code::UNSUPPORTED_MESSAGE_TYPE, Erl { segment: Some("MSH".into()), sequence: Some(1), field: Some(9), component: Some(1), ..Erl::default() })
     } else if !known_event {
