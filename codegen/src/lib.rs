@@ -2,7 +2,10 @@
 //!
 //! Three stages, each its own module: [`spec`] mirrors the JSON, [`model`] checks it and
 //! resolves references (reporting every problem at once, with file and JSON pointer), and
-//! `emit` spells the model out as tokens. `build.rs` files and the `hl7-codegen` command are
+//! `emit` spells the model out as tokens, through [`expand`]: the builders `hl7-derive` calls
+//! too, so that a type an application derives expands like a generated one (the module says
+//! why the two share builders rather than generated code using the derives, with the
+//! measurements). `build.rs` files and the `hl7-codegen` command are
 //! thin shells over [`Config`].
 //!
 //! ```no_run

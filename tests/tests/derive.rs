@@ -1,6 +1,7 @@
 //! Derived types behave exactly like generated ones.
 //!
-//! OBX is re-declared with `#[derive(Segment)]`, field for field as HL7 v2.5.1 defines it, and
+//! OBX is re-declared with `#[derive(Segment)]` (`telerad_tests::derived`), field for field as
+//! HL7 v2.5.1 defines it, and
 //! held to the generated `Obx` on the project's flow-3 and flow-4 messages: the same definition,
 //! the same values read, the same findings and JSON when the derived definition stands in for
 //! the generated one, the same bytes encoded. EI is re-declared with `#[derive(DataType)]` the
@@ -13,65 +14,11 @@ use hl7_runtime::meta::{FieldDef, Registry, SegmentDef};
 use hl7_runtime::typed::{FromPart, Missing, Part, Placed, Reps, SegmentType, Varies};
 use hl7_runtime::validate::{self, Finding, Severity};
 use hl7_runtime::{select, Message as Er7};
-use telerad::datatypes::{Ce, Ei, Id, Is, Nm, Si, St, Ts, Xad, Xcn, Xon};
+use telerad::datatypes::{Ei, Id, Is, St};
 use telerad::segments::{Msh, Nte, Obx, SEG_OBX};
 use telerad::{flux1_orm_o01_nw as flow1, AnyMessage, REGISTRY};
+use telerad_tests::derived::DerivedObx;
 use telerad_tests::fixture;
-
-#[derive(Segment, Debug)]
-#[hl7(id = "OBX", name = "Observation/Result")]
-pub struct DerivedObx<'a> {
-    #[hl7(field = 1, datatype = "SI", len = 4, name = "Set ID - OBX")]
-    pub set_id_obx: Option<Si<'a>>,
-    #[hl7(field = 2, datatype = "ID", len = 2, table = "0125", name = "Value Type")]
-    pub value_type: Option<Id<'a>>,
-    #[hl7(field = 3, usage = "R", len = 250, name = "Observation Identifier")]
-    pub observation_identifier: Result<Ce<'a>, Missing>,
-    #[hl7(field = 4, datatype = "ST", len = 20, name = "Observation Sub-ID")]
-    pub observation_sub_id: Option<St<'a>>,
-    #[hl7(field = 5, max = "*", len = 99999, name = "Observation Value")]
-    pub observation_value: Reps<'a, Varies<'a>>,
-    #[hl7(field = 6, len = 250, name = "Units")]
-    pub units: Option<Ce<'a>>,
-    #[hl7(field = 7, datatype = "ST", len = 60, name = "References Range")]
-    pub references_range: Option<St<'a>>,
-    #[hl7(field = 8, datatype = "IS", max = "*", len = 5, table = "0078", name = "Abnormal Flags")]
-    pub abnormal_flags: Reps<'a, Is<'a>>,
-    #[hl7(field = 9, datatype = "NM", len = 5, name = "Probability")]
-    pub probability: Option<Nm<'a>>,
-    #[hl7(field = 10, datatype = "ID", max = "*", len = 2, table = "0080", name = "Nature of Abnormal Test")]
-    pub nature_of_abnormal_test: Reps<'a, Id<'a>>,
-    #[hl7(field = 11, datatype = "ID", usage = "R", len = 1, table = "0085", name = "Observation Result Status")]
-    pub observation_result_status: Result<Id<'a>, Missing>,
-    #[hl7(field = 12, len = 26, name = "Effective Date of Reference Range")]
-    pub effective_date_of_reference_range: Option<Ts<'a>>,
-    #[hl7(field = 13, datatype = "ST", len = 20, name = "User Defined Access Checks")]
-    pub user_defined_access_checks: Option<St<'a>>,
-    #[hl7(field = 14, len = 26, name = "Date/Time of the Observation")]
-    pub date_time_of_the_observation: Option<Ts<'a>>,
-    #[hl7(field = 15, len = 250, name = "Producer's ID")]
-    pub producers_id: Option<Ce<'a>>,
-    #[hl7(field = 16, max = "*", len = 250, name = "Responsible Observer")]
-    pub responsible_observer: Reps<'a, Xcn<'a>>,
-    #[hl7(field = 17, max = "*", len = 250, name = "Observation Method")]
-    pub observation_method: Reps<'a, Ce<'a>>,
-    #[hl7(field = 18, max = "*", len = 22, name = "Equipment Instance Identifier")]
-    pub equipment_instance_identifier: Reps<'a, Ei<'a>>,
-    #[hl7(field = 19, len = 26, name = "Date/Time of the Analysis")]
-    pub date_time_of_the_analysis: Option<Ts<'a>>,
-    #[hl7(field = 20, datatype = "ST", name = "Reserved for v2.6")]
-    pub reserved_for_v2_6: Option<St<'a>>,
-    #[hl7(field = 21, datatype = "ST", name = "Reserved for v2.6")]
-    pub reserved_for_v2_6_2: Option<St<'a>>,
-    #[hl7(field = 22, datatype = "ST", name = "Reserved for v2.6")]
-    pub reserved_for_v2_6_3: Option<St<'a>>,
-    #[hl7(field = 23, len = 567, name = "Performing Organization Name")]
-    pub performing_organization_name: Option<Xon<'a>>,
-    #[hl7(field = 24, len = 631, name = "Performing Organization Address")]
-    pub performing_organization_address: Option<Xad<'a>>,
-    #[hl7(field = 25, len = 3002, name = "Performing Organization Medical Director")]
-    pub performing_organization_medical_director: Option<Xcn<'a>>,
-}
 
 #[derive(DataType, Debug)]
 #[hl7(id = "EI", name = "Entity Identifier")]
