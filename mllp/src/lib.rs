@@ -6,6 +6,7 @@
 //!   connection bound.
 //! - [`serve`] with a [`Handler`]: the receiving side; [`shutdown_signal`] for SIGINT/SIGTERM.
 //! - [`Client`] and [`send_with_retry`]: the sending side.
+//! - [`tls`]: rustls configurations (ring provider, optional mutual TLS) from PEM.
 //!
 //! The transport carries bytes: it neither parses nor acknowledges HL7 by itself; the handler
 //! builds the ACK (`hl7_runtime::ack`) and returns its bytes.
@@ -34,6 +35,7 @@ pub mod config;
 pub mod frame;
 mod io;
 pub mod server;
+pub mod tls;
 
 pub use client::{send_with_retry, Client, ClientError, RetryPolicy, Stage};
 pub use config::Config;
