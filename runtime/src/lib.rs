@@ -23,6 +23,7 @@ pub mod path;
 pub mod select;
 pub mod structure;
 pub mod typed;
+pub mod work;
 
 pub mod ack;
 pub mod validate;
