@@ -19,7 +19,7 @@ use super::{CmpOp, CountTarget, Expr, Operand, Ref, Rhs, Scope};
 #[derive(Debug, Default)]
 pub struct Memo {
     /// Values of a path in a segment: path → (acknowledged message?, segment index) → values.
-    values: RefCell<HashMap<Ref, HashMap<(bool, usize), Rc<Values>>>>,
+    values: RefCell<HashMap<Ref, ValuesBySegment>>,
     /// First segment of an id in a group's subtree: id → group address → segment index.
     firsts: RefCell<HashMap<String, HashMap<usize, Option<usize>>>>,
     /// `count(SEG)` in a group: id → group address → count.
@@ -38,6 +38,8 @@ impl Memo {
         self.work.get()
     }
 }
+
+type ValuesBySegment = HashMap<(bool, usize), Rc<Values>>;
 
 /// Groups are keyed by address: they live in the placed tree, which outlives every scope.
 fn key_of(inst: &GroupInstance) -> usize {
