@@ -14,36 +14,30 @@
 use hl7_runtime::work;
 use telerad_tests::growth::{assert_linear, receive, shapes, SIZES};
 
-#[test]
-fn bytes_scanned_grow_linearly() {
+/// Runs every shape at every size and checks that `count` grows linearly with the input.
+fn check_every_shape(what: &str, count: impl Fn(&str) -> u64) {
     for (name, shape) in shapes() {
-        let counts: Vec<(usize, u64)> = SIZES
-            .iter()
-            .map(|&k| {
-                let input = shape(k);
-                work::reset();
-                receive(input.as_bytes());
-                (input.len(), work::bytes_scanned().expect("telerad-tests enables hl7-runtime's work-counter feature"))
-            })
-            .collect();
-        assert_linear(name, "bytes scanned", &counts);
+        let counts: Vec<(usize, u64)> = SIZES.iter().map(|&k| shape(k)).map(|input| (input.len(), count(&input))).collect();
+        assert_linear(name, what, &counts);
     }
 }
 
 #[test]
+fn bytes_scanned_grow_linearly() {
+    check_every_shape("bytes scanned", |input| {
+        work::reset();
+        receive(input.as_bytes());
+        work::bytes_scanned().expect("telerad-tests enables hl7-runtime's work-counter feature")
+    });
+}
+
+#[test]
 fn validation_steps_grow_linearly() {
-    for (name, shape) in shapes() {
-        let counts: Vec<(usize, u64)> = SIZES
-            .iter()
-            .map(|&k| {
-                let input = shape(k);
-                let validation = receive(input.as_bytes());
-                assert!(!validation.findings.iter().any(|f| f.rule == "validation-limit"));
-                (input.len(), validation.steps)
-            })
-            .collect();
-        assert_linear(name, "validation steps", &counts);
-    }
+    check_every_shape("validation steps", |input| {
+        let validation = receive(input.as_bytes());
+        assert!(!validation.findings.iter().any(|f| f.rule == "validation-limit"));
+        validation.steps
+    });
 }
 
 /// The counter sees a quadratic pattern: reading every repetition by number (each lookup
