@@ -1,6 +1,8 @@
 //! Shared fixtures for the workspace's tests: the project's own messages
 //! (`tests/fixtures/`) and the guide's examples (`../shared/ig/teleradiologie/examples/`).
 
+pub mod growth;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

@@ -19,14 +19,16 @@ pub struct Location {
     pub segment_index: usize,
     /// The segment id, or `None` when it is unknown (e.g. the id itself is invalid).
     pub segment_id: Option<[u8; 3]>,
-    /// HL7 field number (1-based; for MSH, MSH-1 is the field separator).
-    pub field: Option<u16>,
+    /// HL7 field number (1-based; for MSH, MSH-1 is the field separator). Positions are
+    /// `u32`: a message is below 4 GiB, so no position can exceed it, and none is ever
+    /// reported wrapped or capped.
+    pub field: Option<u32>,
     /// 1-based repetition number.
-    pub repetition: Option<u16>,
+    pub repetition: Option<u32>,
     /// 1-based component number.
-    pub component: Option<u16>,
+    pub component: Option<u32>,
     /// 1-based subcomponent number.
-    pub subcomponent: Option<u16>,
+    pub subcomponent: Option<u32>,
     /// Absolute byte offset in the parsed input.
     pub byte: usize,
 }
@@ -152,11 +154,29 @@ pub enum ParseErrorKind {
         /// Why it is malformed.
         reason: &'static str,
     },
-    /// The input is larger than the 32-bit offsets of the segment index can address.
-    #[error("input of {len} bytes is too large (limit 4 GiB)")]
+    /// The input is larger than [`Limits::max_message_bytes`](crate::Limits) (or than the
+    /// 4 GiB the 32-bit offsets of the segment index can address). Located at the first byte
+    /// past the limit, in the segment that crosses it.
+    #[error("message of {len} bytes exceeds the limit of {limit} bytes")]
     TooLarge {
         /// Input length.
         len: usize,
+        /// The limit in force.
+        limit: usize,
+    },
+    /// More segments than [`Limits::max_segments`](crate::Limits). Located at the first
+    /// segment past the limit.
+    #[error("more than {limit} segments")]
+    TooManySegments {
+        /// The limit in force.
+        limit: usize,
+    },
+    /// A field with more repetitions than [`Limits::max_repetitions`](crate::Limits). Located
+    /// at the first repetition past the limit.
+    #[error("more than {limit} repetitions in one field")]
+    TooManyRepetitions {
+        /// The limit in force.
+        limit: usize,
     },
 }
 

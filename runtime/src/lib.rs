@@ -10,6 +10,10 @@
 //! - Conformance: [`validate`] (every rule of a profile, findings in HL7 terms) and [`ack`]
 //!   (the acknowledgement built from them).
 
+// Library code handles every input by value (get, iterators, error paths): a panic on bad
+// input would take down a receiver. Tests may unwrap.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+
 pub mod build;
 pub mod charset;
 pub mod er7;
@@ -23,6 +27,7 @@ pub mod path;
 pub mod select;
 pub mod structure;
 pub mod typed;
+pub mod work;
 
 pub mod ack;
 pub mod validate;

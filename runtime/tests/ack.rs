@@ -41,7 +41,7 @@ fn finding(severity: Severity, code: u16, location: Erl, message: &str) -> Findi
     }
 }
 
-fn erl(segment: &str, sequence: u32, field: u16) -> Erl {
+fn erl(segment: &str, sequence: u32, field: u32) -> Erl {
     Erl { segment: Some(segment.into()), sequence: Some(sequence), field: Some(field), ..Erl::default() }
 }
 

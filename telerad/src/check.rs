@@ -55,6 +55,7 @@ pub fn check_with<'a>(bytes: &'a [u8], options: &ParseOptions, profile: Option<&
         },
     };
     let original = original.and_then(|o| Message::parse_with(o, options).ok());
-    let findings = validate::validate_with(any.placed(), &REGISTRY, original.as_ref());
+    // One set of limits for the whole check: the parser's bounds and validation's step bound.
+    let findings = validate::validate_bounded(any.placed(), &REGISTRY, original.as_ref(), &options.limits).findings;
     Ok(Checked { message: Some(any), findings })
 }

@@ -11,6 +11,10 @@
 //! ORM^O01 CA), `flux3_oru_r01` (flow 3, ORU^R01 OK/OC), `flux4_omi_o23` (flow 4, OMI^O23 SR),
 //! `ack`. [`AnyMessage`] picks the profile from the header.
 
+// Library code handles every input by value (get, iterators, error paths): a panic on bad
+// input would take down a receiver. Tests may unwrap.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/mod.rs"));
 }

@@ -6,7 +6,7 @@
 //! re-encode byte for byte. The huge inputs are built here at run time rather than committed.
 
 use hl7_runtime::validate::{Finding, Severity};
-use hl7_runtime::{Message, ParseErrorKind as K, ParseOptions};
+use hl7_runtime::{Limits, Message, ParseErrorKind as K, ParseOptions};
 
 #[derive(Clone, Copy, Debug)]
 enum Mode {
@@ -297,8 +297,8 @@ fn with_pid3_repetitions(n: usize) -> String {
     minimal().replacen(PID3, &reps.join("~"), 1)
 }
 
-/// 10,000 repetitions of PID-3 parse and re-encode; validation runs on 1,000 (the validator is
-/// quadratic in the repetitions: 10,000 take about a minute in a debug build, see the README).
+/// 10,000 repetitions of PID-3 (the default limit) parse, re-encode and validate (linearly:
+/// `linearity.rs` counts the work); one more is a located error.
 #[test]
 fn deep_repetition() {
     let text = with_pid3_repetitions(10_000);
@@ -306,7 +306,11 @@ fn deep_repetition() {
     assert_eq!(m.get("PID-3[10000].1").unwrap().as_deref(), Some("9999"));
     assert_eq!(m.get("PID-3[10001].1").unwrap(), None);
     assert_eq!(m.encode(), text.as_bytes());
-    let text = with_pid3_repetitions(1_000);
+    let over = with_pid3_repetitions(10_001);
+    let e = Message::parse(over.as_bytes()).unwrap_err();
+    assert_eq!(e.kind(), &K::TooManyRepetitions { limit: 10_000 });
+    assert_eq!(e.location().repetition, Some(10_001));
+    assert!(e.location().to_string().starts_with("PID-3[10001] (byte "), "{e}");
     let checked = telerad::check(text.as_bytes(), &ParseOptions::default(), None).unwrap();
     assert!(checked.is_valid(), "{}", list(&checked.findings));
     let ack = ack_for(text.as_bytes(), &checked);
@@ -327,18 +331,26 @@ fn ten_megabyte_field() {
     assert!(w.is_some_and(|w| w.severity == Severity::Warning), "{}", list(&checked.findings));
 }
 
-/// A million NTE segments after a valid flow-1 message. The guide allows `[{NTE}]` after each
-/// OBX without bound, so they are notes of the last OBSERVATION and the message stays valid.
+/// A million NTE segments after a valid flow-1 message. Past the default limit of 100,000
+/// segments it is a located error; with the segment limit lifted it parses, and since the guide
+/// allows `[{NTE}]` after each OBX without bound, they are notes of the last OBSERVATION and
+/// the message stays valid.
 #[test]
 fn a_million_segments() {
     let mut bytes = minimal().into_bytes();
     for _ in 0..1_000_000 {
         bytes.extend_from_slice(b"NTE|1||x\r");
     }
-    let m = Message::parse(&bytes).unwrap();
+    let e = Message::parse(&bytes).unwrap_err();
+    assert_eq!(e.kind(), &K::TooManySegments { limit: 100_000 });
+    assert_eq!(e.location().segment_index, 100_000);
+    assert_eq!(e.location().segment_id_str(), Some("NTE"));
+    // About ten validation steps per segment: lift that bound too.
+    let options = ParseOptions::default().with_limits(Limits { max_segments: usize::MAX, max_validation_steps: 100_000_000, ..Limits::DEFAULT });
+    let m = Message::parse_with(&bytes, &options).unwrap();
     assert_eq!(m.segment_count(), 1_000_007);
     assert_eq!(m.encode(), bytes);
-    let checked = telerad::check(&bytes, &ParseOptions::default(), None).unwrap();
+    let checked = telerad::check(&bytes, &options, None).unwrap();
     assert!(checked.is_valid(), "{}", list(&checked.findings[..checked.findings.len().min(10)]));
     let ack = ack_for(&bytes, &checked);
     assert!(ack.split('\r').nth(1).unwrap().starts_with("MSA|AA|"), "{ack}");
@@ -370,4 +382,31 @@ fn field_65535_is_located() {
     let e = Message::parse(text.as_bytes()).unwrap_err();
     assert_eq!(e.kind(), &K::ControlCharacter { byte: 1 });
     assert_eq!(e.location().to_string(), format!("PID-65535 (byte {})", base.len() + 3 + 65_535));
+}
+
+/// Validation stops at `max_validation_steps` with one Error finding saying so (table 0357 code
+/// 207, no location, rule `validation-limit`): the findings before the stop are kept, the ACK
+/// is AE with that ERR, and nothing past the stop is passed as checked.
+#[test]
+fn validation_step_limit_is_one_finding() {
+    let text = with_pid3_repetitions(2_000);
+    let full = telerad::check(text.as_bytes(), &ParseOptions::default(), None).unwrap();
+    assert!(full.is_valid(), "{}", list(&full.findings));
+    let options = ParseOptions::default().with_limits(Limits { max_validation_steps: 500, ..Limits::DEFAULT });
+    let checked = telerad::check(text.as_bytes(), &options, None).unwrap();
+    let stops: Vec<&Finding> = checked.findings.iter().filter(|f| f.rule == "validation-limit").collect();
+    assert_eq!(stops.len(), 1, "{}", list(&checked.findings));
+    let stop = stops[0];
+    assert_eq!((stop.severity, stop.code), (Severity::Error, 207));
+    assert_eq!(stop.location.to_string(), "message");
+    assert!(stop.message.contains("validation stopped after 500 steps"), "{}", stop.message);
+    assert!(!checked.is_valid());
+    let ack = ack_for(text.as_bytes(), &checked);
+    assert!(ack.split('\r').nth(1).unwrap().starts_with("MSA|AE|"), "{ack}");
+    assert!(ack.contains("|207^Application internal error^HL70357|E"), "{ack}");
+    // A message with findings keeps those found before the stop.
+    let broken = text.replacen("|20260106134418|", "|2026XX06|", 1);
+    let checked = telerad::check(broken.as_bytes(), &options, None).unwrap();
+    assert!(checked.findings.iter().any(|f| f.code == 102 && f.location.to_string() == "MSH[1]-7.1" && f.rule == "format"), "{}", list(&checked.findings));
+    assert!(checked.findings.iter().any(|f| f.rule == "validation-limit"), "{}", list(&checked.findings));
 }

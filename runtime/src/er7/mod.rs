@@ -45,6 +45,7 @@ use memchr::{memchr, memchr2, memchr_iter};
 use crate::charset::Charset;
 use crate::error::{Location, ParseError, ParseErrorKind, PathError};
 use crate::escape;
+use crate::limits::Limits;
 use views::{Ctx, Loc, Parts};
 
 /// The delimiters declared by MSH-1 and MSH-2.
@@ -124,8 +125,9 @@ fn check_delimiter_bytes(all: &[u8]) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// Tolerances for real-world input. The default is strict, since strictness is what
-/// lets a receiver reject a broken message instead of misreading it.
+/// Tolerances for real-world input, and the resource bounds. The default is strict, since
+/// strictness is what lets a receiver reject a broken message instead of misreading it, and
+/// bounded by [`Limits::DEFAULT`], since a receiver reads untrusted input.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ParseOptions {
     /// Accept LF and CRLF as segment terminators and skip empty lines.
@@ -135,12 +137,21 @@ pub struct ParseOptions {
     pub lenient_charset: bool,
     /// Keep malformed escape sequences raw instead of failing.
     pub lenient_escapes: bool,
+    /// Message size, segment count and repetitions per field the parser accepts (a larger
+    /// input is a located [`ParseErrorKind::TooLarge`], [`ParseErrorKind::TooManySegments`] or
+    /// [`ParseErrorKind::TooManyRepetitions`]); validation takes its step bound from here too.
+    pub limits: Limits,
 }
 
 impl ParseOptions {
-    /// Every tolerance on.
+    /// Every tolerance on, default limits.
     pub const fn lenient() -> Self {
-        ParseOptions { lenient_terminators: true, lenient_charset: true, lenient_escapes: true }
+        ParseOptions { lenient_terminators: true, lenient_charset: true, lenient_escapes: true, limits: Limits::DEFAULT }
+    }
+
+    /// The same tolerances with other limits.
+    pub const fn with_limits(self, limits: Limits) -> Self {
+        ParseOptions { limits, ..self }
     }
 }
 
@@ -175,10 +186,12 @@ impl<'a> Message<'a> {
         if bytes.is_empty() {
             return Err(ParseError::new(ParseErrorKind::Empty, Location::segment(0, None, 0)));
         }
+        // The index stores 32-bit offsets, whatever the configured limit.
         if u32::try_from(bytes.len()).is_err() {
+            let limit = u32::MAX as usize;
             return Err(ParseError::new(
-                ParseErrorKind::TooLarge { len: bytes.len() },
-                Location::segment(0, None, 0),
+                ParseErrorKind::TooLarge { len: bytes.len(), limit },
+                Location::segment(0, None, limit),
             ));
         }
         let delimiters = read_header(bytes)?;
@@ -378,7 +391,7 @@ fn read_header(bytes: &[u8]) -> Result<Delimiters, ParseError> {
     if enc.len() < 3 && enc_len.is_none() {
         return Err(truncated());
     }
-    let invalid = |reason, field_no: u16, byte| {
+    let invalid = |reason, field_no: u32, byte| {
         let mut loc = msh_loc(byte);
         loc.field = Some(field_no);
         ParseError::new(ParseErrorKind::InvalidDelimiters { reason }, loc)
@@ -454,6 +467,13 @@ impl<'a> Parser<'a> {
                     }
                 }
             };
+            if end > self.options.limits.max_message_bytes {
+                // Located in the segment that crosses the limit, at the first byte past it;
+                // nothing after it has been read.
+                let kind = ParseErrorKind::TooLarge { len, limit: self.options.limits.max_message_bytes };
+                let byte = self.options.limits.max_message_bytes.max(start);
+                return Err(self.segment_error(kind, bytes.get(start..end).unwrap_or(&[]), byte));
+            }
             if end == start {
                 if !self.options.lenient_terminators {
                     return Err(ParseError::new(
@@ -481,6 +501,9 @@ impl<'a> Parser<'a> {
     fn segment(&mut self, start: usize, end: usize) -> Result<(), ParseError> {
         let bytes = self.msg.bytes;
         let raw = bytes.get(start..end).unwrap_or(&[]);
+        // The passes below (terminator, field separators, repetitions, controls, character
+        // set, escapes) each cover the segment once.
+        crate::work::scanned(6 * (raw.len() + 1));
         let field_sep = self.msg.delimiters.field;
         let index = self.msg.segs.len();
         let id_len = memchr(field_sep, raw).unwrap_or(raw.len());
@@ -498,6 +521,10 @@ impl<'a> Parser<'a> {
         if is_msh && index > 0 {
             return Err(ParseError::new(ParseErrorKind::DuplicateMsh, Location::segment(index, Some(id), start)));
         }
+        if index >= self.options.limits.max_segments {
+            let kind = ParseErrorKind::TooManySegments { limit: self.options.limits.max_segments };
+            return Err(ParseError::new(kind, Location::segment(index, Some(id), start)));
+        }
         let sep_start = self.msg.seps.len();
         // Offsets fit in u32: parse_with rejected larger inputs.
         self.msg.seps.extend(memchr_iter(field_sep, raw).map(|off| (start + off) as u32));
@@ -509,6 +536,7 @@ impl<'a> Parser<'a> {
             id,
         };
         self.msg.segs.push(entry);
+        self.check_repetitions(&entry, index, raw)?;
         if index == 0 {
             self.read_charset(&entry)?;
         }
@@ -525,6 +553,39 @@ impl<'a> Parser<'a> {
         }
         if !self.options.lenient_escapes {
             self.check_escapes(&entry, index, raw)?;
+        }
+        Ok(())
+    }
+
+    /// Fails when a field of the segment has more repetitions than the limit allows. One
+    /// count over the segment settles the common case; only a segment with more separators
+    /// in all than one field may hold is walked field by field.
+    fn check_repetitions(&self, entry: &SegEntry, index: usize, raw: &[u8]) -> Result<(), ParseError> {
+        let limit = self.options.limits.max_repetitions;
+        let rep = self.msg.delimiters.repetition;
+        if memchr_iter(rep, raw).count() < limit {
+            return Ok(());
+        }
+        let seps = self.msg.seps.get(entry.sep_start as usize..entry.sep_end as usize).unwrap_or(&[]);
+        // Each field runs from just after its separator to the next one; MSH-2 (opaque, it
+        // holds the repetition separator itself) is skipped.
+        let skip = usize::from(entry.id == *b"MSH");
+        for (k, &sep) in seps.iter().enumerate().skip(skip) {
+            let from = sep as usize + 1;
+            let to = seps.get(k + 1).map_or(entry.end as usize, |&s| s as usize);
+            let field = self.msg.bytes.get(from..to).unwrap_or(&[]);
+            // The separator that opens repetition `limit + 1`.
+            if let Some(off) = memchr_iter(rep, field).nth(limit.saturating_sub(1)) {
+                let kind = ParseErrorKind::TooManyRepetitions { limit };
+                // Located at the first byte of the first repetition past the limit (which
+                // may be empty, so the field comes from the separator opening it).
+                let mut loc = locate(&self.msg, index, from + off);
+                loc.repetition = Some(saturating_u32(limit.saturating_add(1)));
+                loc.component = None;
+                loc.subcomponent = None;
+                loc.byte = from + off + 1;
+                return Err(ParseError::new(kind, loc));
+            }
         }
         Ok(())
     }
@@ -612,7 +673,7 @@ pub(crate) fn locate(msg: &Message<'_>, index: usize, byte: usize) -> Location {
         return loc;
     }
     let field_no = k + usize::from(is_msh);
-    loc.field = Some(u16::try_from(field_no).unwrap_or(u16::MAX));
+    loc.field = Some(saturating_u32(field_no));
     let Some((fs, fe, opaque)) = bounds_in(seps, start, end, is_msh, field_no) else {
         return loc;
     };
@@ -637,11 +698,11 @@ pub(crate) fn locate(msg: &Message<'_>, index: usize, byte: usize) -> Location {
 
 /// The part of `raw` containing `rel`: its number (only when there are several parts),
 /// offset and bytes.
-fn containing(raw: &[u8], sep: Option<u8>, rel: usize) -> (Option<u16>, usize, &[u8]) {
+fn containing(raw: &[u8], sep: Option<u8>, rel: usize) -> (Option<u32>, usize, &[u8]) {
     let several = sep.is_some_and(|s| memchr(s, raw).is_some());
     for (i, (off, part)) in Parts::new(raw, sep).enumerate() {
         if rel <= off + part.len() {
-            let n = several.then(|| u16::try_from(i + 1).unwrap_or(u16::MAX));
+            let n = several.then(|| saturating_u32(i + 1));
             return (n, off, part);
         }
     }
@@ -676,11 +737,18 @@ impl Loc {
         Loc {
             seg_index: u32::try_from(seg_index).unwrap_or(u32::MAX),
             seg_id,
-            field: u16::try_from(field).unwrap_or(u16::MAX),
+            field: saturating_u32(field),
             rep: 0,
             comp: 0,
             sub: 0,
             byte: u32::try_from(byte).unwrap_or(u32::MAX),
         }
     }
+}
+
+/// A count or position as `u32`. Every position in a message is below its length, which
+/// `Message::parse_with` keeps under 4 GiB, so this never actually saturates for a parsed
+/// message; it exists so that no `as` cast can silently wrap.
+pub(crate) fn saturating_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }

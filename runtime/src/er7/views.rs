@@ -37,6 +37,7 @@ impl Ctx {
         }
     }
     pub fn text<'a>(&self, raw: &'a [u8]) -> Cow<'a, str> {
+        crate::work::scanned(raw.len());
         if self.opaque {
             self.charset.decode_lossy(raw)
         } else {
@@ -45,21 +46,23 @@ impl Ctx {
     }
 }
 
-/// Compact location; 0 means "not applicable" for the 1-based positions.
+/// Compact location; 0 means "not applicable" for the 1-based positions. Positions are
+/// `u32` like the byte offset: an element's position is below the message length, so it
+/// always fits (a `u16` wrapped past 65,535 repetitions or fields).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Loc {
     pub seg_index: u32,
     pub seg_id: [u8; 3],
-    pub field: u16,
-    pub rep: u16,
-    pub comp: u16,
-    pub sub: u16,
+    pub field: u32,
+    pub rep: u32,
+    pub comp: u32,
+    pub sub: u32,
     pub byte: u32,
 }
 
 impl Loc {
     fn to_location(self) -> Location {
-        let opt = |n: u16| (n != 0).then_some(n);
+        let opt = |n: u32| (n != 0).then_some(n);
         Location {
             segment_index: self.seg_index as usize,
             segment_id: Some(self.seg_id),
@@ -72,7 +75,7 @@ impl Loc {
     }
 
     fn child(self, level: Level, n: usize, offset: usize) -> Loc {
-        let n = u16::try_from(n).unwrap_or(u16::MAX);
+        let n = super::saturating_u32(n);
         let byte = self.byte.saturating_add(u32::try_from(offset).unwrap_or(u32::MAX));
         let mut loc = Loc { byte, ..self };
         match level {
@@ -121,10 +124,12 @@ impl<'a> Iterator for Parts<'a> {
         let start = self.pos;
         match self.sep.and_then(|s| memchr(s, rest)) {
             Some(off) => {
+                crate::work::scanned(off + 1);
                 self.pos += off + 1;
                 Some((start, rest.get(..off)?))
             }
             None => {
+                crate::work::scanned(rest.len());
                 self.done = true;
                 Some((start, rest))
             }
@@ -133,6 +138,7 @@ impl<'a> Iterator for Parts<'a> {
 }
 
 fn count(raw: &[u8], sep: Option<u8>) -> usize {
+    crate::work::scanned(raw.len());
     if raw.is_empty() {
         0
     } else {
@@ -159,8 +165,11 @@ const CACHED_SEPS: usize = 48;
 #[derive(Clone, Copy, Debug)]
 pub struct Segment<'a> {
     raw: &'a [u8],
-    /// Offsets (relative to the segment start) of the first `cached` field separators.
-    seps: [u16; CACHED_SEPS],
+    /// Offsets (relative to the segment start) of the first `cached` field separators. `u32`,
+    /// not `u16`: with 16-bit offsets a segment holding a field past 64 KiB (an ED document in
+    /// OBX-5, thousands of PID-3 repetitions) stopped caching there, and every later field was
+    /// found by rescanning that field (the linearity tests count it).
+    seps: [u32; CACHED_SEPS],
     cached: u8,
     /// `raw` plus its terminator and any skipped empty lines after it.
     own: &'a [u8],
@@ -183,12 +192,10 @@ impl<'a> Segment<'a> {
         ctx: Ctx,
     ) -> Self {
         let field_count = separators.len() + usize::from(id == *b"MSH");
-        let mut seps = [0u16; CACHED_SEPS];
+        let mut seps = [0u32; CACHED_SEPS];
         let mut cached = 0u8;
         for (slot, &abs) in seps.iter_mut().zip(separators) {
-            // Offsets past 64 KiB are not cached; such fields are found by scanning.
-            let Ok(rel) = u16::try_from(abs.saturating_sub(start)) else { break };
-            *slot = rel;
+            *slot = abs.saturating_sub(start);
             cached += 1;
         }
         Segment { raw, seps, cached, own, start, index, id, field_count, ctx }
@@ -198,14 +205,17 @@ impl<'a> Segment<'a> {
     fn sep(&self, k: usize) -> Option<usize> {
         let cached = usize::from(self.cached);
         if k < cached {
-            return self.seps.get(k).map(|&s| usize::from(s));
+            return self.seps.get(k).map(|&s| s as usize);
         }
         let sep = self.ctx.delimiters.field;
         let (from, skip) = match cached.checked_sub(1) {
-            Some(last) => (usize::from(*self.seps.get(last)?) + 1, k - cached),
+            Some(last) => (*self.seps.get(last)? as usize + 1, k - cached),
             None => (0, k),
         };
-        memchr_iter(sep, self.raw.get(from..)?).nth(skip).map(|off| from + off)
+        let rest = self.raw.get(from..)?;
+        let found = memchr_iter(sep, rest).nth(skip);
+        crate::work::scanned(found.map_or(rest.len(), |off| off + 1));
+        found.map(|off| from + off)
     }
 
     /// The 3-character segment id.
@@ -272,7 +282,9 @@ impl<'a> Segment<'a> {
         let next = if k + 1 < usize::from(self.cached) { self.sep(k + 1) } else { None };
         let end = next.unwrap_or_else(|| {
             let sep = self.ctx.delimiters.field;
-            self.raw.get(start..).and_then(|rest| memchr(sep, rest)).map_or(self.raw.len(), |e| start + e)
+            let end = self.raw.get(start..).and_then(|rest| memchr(sep, rest)).map_or(self.raw.len(), |e| start + e);
+            crate::work::scanned(end.saturating_sub(start) + 1);
+            end
         });
         Some((start, end, self.is_msh() && n == 2))
     }

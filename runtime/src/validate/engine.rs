@@ -13,12 +13,14 @@
 use std::collections::BTreeMap;
 
 use super::finding::{code, Erl, Finding, Severity};
-use crate::er7::{Field, Repetition, Segment};
+use crate::er7::{saturating_u32, Field, Repetition, Segment};
+use crate::limits::Limits;
 use crate::meta::{DataTypeDef, ElementConstraint, Registry, SegmentConstraints, Usage};
 use crate::structure::{GroupInstance, Item, StructureProblem};
 use crate::typed::{GroupView, Placed};
 
-/// Validates a placed message against its profile; findings sorted by severity, then location.
+/// Validates a placed message against its profile, within [`Limits::DEFAULT`]; findings sorted
+/// by severity, then location.
 pub fn validate(placed: &Placed<'_>, registry: &Registry) -> Vec<Finding> {
     validate_with(placed, registry, None)
 }
@@ -26,17 +28,64 @@ pub fn validate(placed: &Placed<'_>, registry: &Registry) -> Vec<Finding> {
 /// As [`validate`], with the acknowledged message for an ACK's `original.` rules (without it
 /// they are reported as not evaluated).
 pub fn validate_with<'a>(placed: &Placed<'a>, registry: &Registry, original: Option<&crate::er7::Message<'a>>) -> Vec<Finding> {
-    let mut v = Run { placed, registry, out: Vec::new(), sequences: sequences(placed), original };
+    validate_bounded(placed, registry, original, &Limits::DEFAULT).findings
+}
+
+/// What one validation run found, and the work it took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validation {
+    /// Every finding, sorted as [`validate`] sorts them.
+    pub findings: Vec<Finding>,
+    /// Steps spent: one per segment placed, element, repetition, component and value
+    /// checked, rule occurrence evaluated, and value or group item a rule read. Every loop
+    /// of the validator spends a step per iteration, so this is the validator's work, which
+    /// grows linearly with the message (`tests/tests/linearity.rs`).
+    pub steps: u64,
+}
+
+/// As [`validate_with`], stopping after `limits.max_validation_steps` steps. A run stopped by
+/// the limit ends with one Error finding saying so (code 207, rule `validation-limit`), so the
+/// message is never accepted on a partial check: the findings before the stop are kept, and
+/// the ones that would have come after are not silently dropped but declared missing.
+pub fn validate_bounded<'a>(placed: &Placed<'a>, registry: &Registry, original: Option<&crate::er7::Message<'a>>, limits: &Limits) -> Validation {
+    let budget = Budget { used: 0, limit: limits.max_validation_steps, exhausted: false };
+    let mut v = Run { placed, registry, out: Vec::new(), sequences: sequences(placed), original, budget };
     v.structure();
     v.base_fields();
     v.segment_own_constraints();
     v.profile_constraints();
     v.sub_ids();
     v.rules();
+    if v.budget.exhausted {
+        let message = format!(
+            "validation stopped after {} steps (Limits::max_validation_steps): the rules past that point were not checked, so the message cannot be accepted",
+            v.budget.limit
+        );
+        v.out.push(Finding { severity: Severity::Error, code: code::APPLICATION_INTERNAL, location: Erl::default(), rule: "validation-limit".into(), source: "hl7_runtime::Limits".into(), message });
+    }
+    let steps = v.budget.used;
     let mut out = v.out;
     out.sort_by(|a, b| (a.severity, &a.location, &a.rule, &a.message).cmp(&(b.severity, &b.location, &b.rule, &b.message)));
     out.dedup();
-    out
+    Validation { findings: out, steps }
+}
+
+/// The step bound of one validation run.
+pub(crate) struct Budget {
+    used: u64,
+    limit: u64,
+    exhausted: bool,
+}
+
+impl Budget {
+    /// Spends `n` steps; false once the limit is passed (and from then on).
+    pub(crate) fn spend(&mut self, n: u64) -> bool {
+        self.used = self.used.saturating_add(n);
+        if self.used > self.limit {
+            self.exhausted = true;
+        }
+        !self.exhausted
+    }
 }
 
 /// 1-based occurrence of each segment among the segments with its id (ERL's sequence).
@@ -59,16 +108,17 @@ struct Run<'p, 'a> {
     out: Vec<Finding>,
     sequences: Vec<u32>,
     original: Option<&'p crate::er7::Message<'a>>,
+    budget: Budget,
 }
 
 /// Where an element sits, for findings.
 #[derive(Clone, Copy)]
 struct At {
     segment: usize,
-    field: Option<u16>,
-    repetition: Option<u16>,
-    component: Option<u16>,
-    subcomponent: Option<u16>,
+    field: Option<u32>,
+    repetition: Option<u32>,
+    component: Option<u32>,
+    subcomponent: Option<u32>,
 }
 
 impl At {
@@ -98,6 +148,10 @@ impl<'p, 'a> Run<'p, 'a> {
     // ---------------------------------------------------------------- structure
 
     fn structure(&mut self) {
+        // Placing and checking the structure visit each segment a bounded number of times.
+        if !self.budget.spend(self.placed.message.segment_count() as u64) {
+            return;
+        }
         for f in self.placed.check_structure() {
             let (at, message) = match &f.problem {
                 StructureProblem::Unexpected { segment } => {
@@ -121,10 +175,16 @@ impl<'p, 'a> Run<'p, 'a> {
     fn base_fields(&mut self) {
         let message = &self.placed.message;
         for (i, seg) in message.segments().enumerate() {
+            if !self.budget.spend(1) {
+                return;
+            }
             let Some(def) = self.registry.segment(seg.id()) else { continue };
             for fd in def.fields {
+                if !self.budget.spend(1) {
+                    return;
+                }
                 let field = seg.field(fd.pos as usize);
-                let at = At { segment: i, field: Some(fd.pos), repetition: None, component: None, subcomponent: None };
+                let at = At { segment: i, field: Some(u32::from(fd.pos)), repetition: None, component: None, subcomponent: None };
                 let path = format!("{}-{}", def.id, fd.pos);
                 if field.is_empty() {
                     if fd.usage == Usage::R && !(def.id == "MSH" && fd.pos <= 2) {
@@ -135,12 +195,15 @@ impl<'p, 'a> Run<'p, 'a> {
                 if def.id == "MSH" && fd.pos <= 2 {
                     continue;
                 }
-                let reps = field.repetition_count() as u32;
+                let reps = saturating_u32(field.repetition_count());
                 if reps > fd.max {
                     self.push(Severity::Error, code::DATA_TYPE, Some(at), "base-repetitions", "hl7v2.5.1", format!("{path} has {reps} repetitions, at most {} allowed", fd.max));
                 }
                 for (r, rep) in field.repetitions().enumerate() {
-                    let at = At { repetition: (reps > 1).then_some(r as u16 + 1), ..at };
+                    if !self.budget.spend(1) {
+                        return;
+                    }
+                    let at = At { repetition: (reps > 1).then_some(saturating_u32(r + 1)), ..at };
                     if let (Some(len), raw) = (fd.len, rep.raw()) {
                         let chars = rep.text().chars().count();
                         if chars as u32 > len && !raw.is_empty() {
@@ -167,8 +230,11 @@ impl<'p, 'a> Run<'p, 'a> {
         // IPC-3 is a DICOM Study Instance UID carried in EI-1 alone (the guide's IPC table and
         // example): the French EI rules for identifiers with an assigning authority do not fit.
         let french_rules = path != "IPC-3";
+        if !self.budget.spend(1) {
+            return;
+        }
         for p in super::composite::check(dt.id, part).into_iter().filter(|p| french_rules || p.rule == "ED-BASE64") {
-            let at = At { component: Some(p.component), subcomponent: p.subcomponent, ..at };
+            let at = At { component: Some(u32::from(p.component)), subcomponent: p.subcomponent.map(u32::from), ..at };
             let source = if p.rule == "ED-BASE64" { "hl7v2.5.1" } else { "PAM-FR-DT-1.8.2" };
             self.push(Severity::Error, code::DATA_TYPE, Some(at), p.rule, source, format!("{path} ({}): {}", dt.id, p.message));
         }
@@ -182,8 +248,8 @@ impl<'p, 'a> Run<'p, 'a> {
         for c in dt.components {
             if let Some(child) = part.child(c.pos as usize) {
                 let at = match (at.component, at.subcomponent) {
-                    (None, _) => At { component: Some(c.pos), ..at },
-                    (Some(_), None) => At { subcomponent: Some(c.pos), ..at },
+                    (None, _) => At { component: Some(u32::from(c.pos)), ..at },
+                    (Some(_), None) => At { subcomponent: Some(u32::from(c.pos)), ..at },
                     _ => at,
                 };
                 let cpath = format!("{path}.{}", c.pos);
@@ -271,6 +337,9 @@ impl<'p, 'a> Run<'p, 'a> {
     fn segment_constraints(&mut self, segment: usize, sc: &SegmentConstraints, scope: &str) {
         let Some(seg) = self.placed.message.segment(segment) else { return };
         for ec in sc.elements {
+            if !self.budget.spend(1) {
+                return;
+            }
             self.element(&seg, segment, ec, scope);
         }
     }
@@ -278,13 +347,16 @@ impl<'p, 'a> Run<'p, 'a> {
     fn element(&mut self, seg: &Segment<'_>, segment: usize, ec: &ElementConstraint, scope: &str) {
         let field = seg.field(ec.field as usize);
         let rule_for = |what: &str| if scope == "profile" { what.to_owned() } else { format!("{what}:{scope}") };
-        let at = At { segment, field: Some(ec.field), repetition: None, component: ec.component, subcomponent: ec.subcomponent };
+        let at = At { segment, field: Some(u32::from(ec.field)), repetition: None, component: ec.component.map(u32::from), subcomponent: ec.subcomponent.map(u32::from) };
         // A component's usage holds only when its field is present (HL7: usage of a component
         // is relative to its parent).
         if ec.component.is_some() && field.is_empty() {
             return;
         }
         let values = element_values(&field, ec);
+        if !self.budget.spend(values.len() as u64) {
+            return;
+        }
         let present: Vec<&Value<'_>> = values.iter().filter(|v| !v.text.is_empty()).collect();
         match ec.usage {
             Some(Usage::R) if present.is_empty() => {
@@ -375,6 +447,9 @@ impl<'p, 'a> Run<'p, 'a> {
         for (parent, slot) in scopes {
             let Some(crate::meta::Node::Group(gdef)) = parent.def.children.get(slot as usize) else { continue };
             // The first OBX of each OBSERVATION instance: (segment index, OBX-3.1, OBX-4).
+            if !self.budget.spend(parent.items.len() as u64) {
+                return;
+            }
             let obxs: Vec<(usize, String, String)> = parent
                 .groups_at(slot)
                 .filter_map(|g| GroupView { message: &self.placed.message, instance: g }.first_segment_with_id("OBX"))
@@ -437,7 +512,10 @@ impl<'p, 'a> Run<'p, 'a> {
 
     fn rules(&mut self) {
         for rule in self.placed.def.all_rules() {
-            let outcome = super::evaluate_rule(self.placed, rule, self.original);
+            if self.budget.exhausted {
+                return;
+            }
+            let outcome = super::evaluate_rule(self.placed, rule, self.original, &mut self.budget);
             for o in outcome {
                 let at = o.segment.map(|s| At { field: o.field, ..At::segment(s) });
                 self.push(o.severity, o.code, at, rule.id, rule.src, o.message);
@@ -468,7 +546,7 @@ fn header_code(path: &str) -> Option<u16> {
 /// The constrained element in one repetition of its field.
 struct Value<'a> {
     /// 1-based repetition number.
-    index: u16,
+    index: u32,
     /// Decoded text, empty when absent.
     text: String,
     /// The repetition itself, kept so later checks read its other components without
@@ -490,7 +568,7 @@ fn element_values<'a>(field: &Field<'a>, ec: &ElementConstraint) -> Vec<Value<'a
                 (Some(c), None) => rep.component(c as usize).text().into_owned(),
                 (Some(c), Some(s)) => rep.component(c as usize).subcomponent(s as usize).text().into_owned(),
             };
-            Value { index: r as u16 + 1, text, repetition: Some(rep) }
+            Value { index: saturating_u32(r + 1), text, repetition: Some(rep) }
         })
         .collect()
 }

@@ -61,10 +61,10 @@ pub mod code {
 pub struct Erl {
     pub segment: Option<String>,
     pub sequence: Option<u32>,
-    pub field: Option<u16>,
-    pub repetition: Option<u16>,
-    pub component: Option<u16>,
-    pub subcomponent: Option<u16>,
+    pub field: Option<u32>,
+    pub repetition: Option<u32>,
+    pub component: Option<u32>,
+    pub subcomponent: Option<u32>,
 }
 
 impl fmt::Display for Erl {

@@ -91,9 +91,10 @@ fn days_in_month(year: u32, month: u32) -> u32 {
 
 /// Calendar check of `YYYY[MM[DD]]` digits (length 4, 6 or 8, all digits).
 fn check_calendar(digits: &[u8], original: &str, what: &str) -> Result<(), FormatError> {
-    let year = number(&digits[..4]);
+    // The caller checked the length (4, 6 or 8 digits); `get` keeps a wrong call from panicking.
+    let year = number(digits.get(..4).unwrap_or_default());
     if digits.len() >= 6 {
-        let month = number(&digits[4..6]);
+        let month = number(digits.get(4..6).unwrap_or_default());
         if !(1..=12).contains(&month) {
             return Err(FormatError::new(format!(
                 "{} is not {what}: month {:02} does not exist (01 to 12)",
@@ -102,9 +103,9 @@ fn check_calendar(digits: &[u8], original: &str, what: &str) -> Result<(), Forma
             )));
         }
         if digits.len() >= 8 {
-            let day = number(&digits[6..8]);
+            let day = number(digits.get(6..8).unwrap_or_default());
             let max = days_in_month(year, month);
-            let name = MONTHS[(month - 1) as usize];
+            let name = MONTHS.get(month.saturating_sub(1) as usize).copied().unwrap_or_default();
             if day == 0 {
                 return Err(FormatError::new(format!(
                     "{} is not {what}: day 00 does not exist (days start at 01)",
@@ -133,7 +134,7 @@ fn check_clock(digits: &[u8], original: &str, what: &str) -> Result<(), FormatEr
         if digits.len() < at + 2 {
             break;
         }
-        let value = number(&digits[at..at + 2]);
+        let value = number(digits.get(at..at + 2).unwrap_or_default());
         if value > *max {
             return Err(FormatError::new(format!(
                 "{} is not {what}: {name} {value:02} is out of range ({range})",
@@ -180,8 +181,8 @@ fn check_offset(sign: char, zone: &str, original: &str, what: &str) -> Result<()
         )));
     }
     let bytes = zone.as_bytes();
-    let hours = number(&bytes[..2]);
-    let minutes = number(&bytes[2..]);
+    let hours = number(bytes.get(..2).unwrap_or_default());
+    let minutes = number(bytes.get(2..).unwrap_or_default());
     if minutes > 59 {
         return Err(FormatError::new(format!(
             "{} is not {what}: time zone minutes {minutes:02} are out of range (00 to 59)",
@@ -223,10 +224,11 @@ fn check_time_charset(s: &str, what: &str, shape: &str) -> Result<(), FormatErro
 /// Splits `value[+/-ZZZZ]` at the sign; the sign can only start the offset because neither
 /// the date nor the time part contains one.
 fn split_offset(s: &str) -> (&str, Option<(char, &str)>) {
-    match s.find(['+', '-']) {
-        Some(at) => {
-            let sign = if s.as_bytes()[at] == b'+' { '+' } else { '-' };
-            (&s[..at], Some((sign, &s[at + 1..])))
+    // The sign is ASCII, so splitting at it and after it is on character boundaries.
+    match s.find(['+', '-']).and_then(|at| s.split_at_checked(at)) {
+        Some((value, signed)) => {
+            let sign = if signed.starts_with('+') { '+' } else { '-' };
+            (value, Some((sign, signed.get(1..).unwrap_or_default())))
         }
         None => (s, None),
     }
@@ -285,9 +287,9 @@ pub fn dtm(s: &str) -> Result<(), FormatError> {
         )));
     }
     let bytes = clock.as_bytes();
-    check_calendar(&bytes[..bytes.len().min(8)], s, WHAT)?;
-    if bytes.len() > 8 {
-        check_clock(&bytes[8..], s, WHAT)?;
+    check_calendar(bytes.get(..bytes.len().min(8)).unwrap_or(bytes), s, WHAT)?;
+    if let Some(time) = bytes.get(8..).filter(|t| !t.is_empty()) {
+        check_clock(time, s, WHAT)?;
     }
     if let Some(f) = fraction {
         if clock.len() != 14 {
@@ -440,29 +442,26 @@ pub fn oid(s: &str) -> Result<(), FormatError> {
             quote(s)
         )));
     }
-    if arcs.len() < 2 {
+    let [first, second, ..] = arcs.as_slice() else {
         return Err(FormatError::new(format!("{} is not {WHAT}: an OID has at least two arcs (e.g. 1.2)", quote(s))));
-    }
+    };
     if let Some(bad) = arcs.iter().find(|a| a.len() > 1 && a.starts_with('0')) {
         return Err(FormatError::new(format!(
             "{} is not {WHAT}: arc \"{bad}\" has a leading zero (only the arc 0 itself may start with 0)",
             quote(s)
         )));
     }
-    if !matches!(arcs[0], "0" | "1" | "2") {
+    if !matches!(*first, "0" | "1" | "2") {
         return Err(FormatError::new(format!(
-            "{} is not {WHAT}: the first arc must be 0 (ITU-T), 1 (ISO) or 2 (joint ISO/ITU-T), not {}",
+            "{} is not {WHAT}: the first arc must be 0 (ITU-T), 1 (ISO) or 2 (joint ISO/ITU-T), not {first}",
             quote(s),
-            arcs[0]
         )));
     }
     // X.660: under roots 0 and 1 the second arc is limited to 0..39.
-    if arcs[0] != "2" && (arcs[1].len() > 2 || number(arcs[1].as_bytes()) > 39) {
+    if *first != "2" && (second.len() > 2 || number(second.as_bytes()) > 39) {
         return Err(FormatError::new(format!(
-            "{} is not {WHAT}: under first arc {} the second arc must be 0 to 39, not {}",
+            "{} is not {WHAT}: under first arc {first} the second arc must be 0 to 39, not {second}",
             quote(s),
-            arcs[0],
-            arcs[1]
         )));
     }
     Ok(())
@@ -515,13 +514,14 @@ pub fn nir(s: &str) -> Result<(), FormatError> {
         }
     };
     let numeric: String = match substituted {
-        Some(sub) => format!("{}{}{}", &body[..5], sub, &body[7..]),
+        // `body` is 13 ASCII characters here (checked above), so these are in range.
+        Some(sub) => format!("{}{}{}", body.get(..5).unwrap_or_default(), sub, body.get(7..).unwrap_or_default()),
         None => body.to_string(),
     };
     // 13 ASCII digits always fit in a u64 (< 10^13).
     let value = numeric.bytes().fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
     let expected = 97 - value % 97;
-    let given = number(&s.as_bytes()[13..15]);
+    let given = number(s.as_bytes().get(13..15).unwrap_or_default());
     if u64::from(given) != expected {
         return Err(FormatError::new(format!(
             "{} is not {WHAT}: the key is {:02} but the NIR {body} gives key {expected:02} (97 − NIR mod 97{})",

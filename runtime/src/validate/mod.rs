@@ -9,7 +9,7 @@ mod composite;
 mod engine;
 mod rules;
 
-pub use engine::{validate, validate_with};
+pub use engine::{validate, validate_bounded, validate_with, Validation};
 pub use finding::{Erl, Finding, Severity};
 
 use crate::typed::Placed;
@@ -31,8 +31,8 @@ pub(crate) fn primitive_format(datatype: &str, text: &str) -> Option<String> {
     r.err().map(|e| e.message)
 }
 
-pub(crate) fn evaluate_rule<'a>(placed: &Placed<'a>, rule: &crate::meta::RuleDef, original: Option<&crate::er7::Message<'a>>) -> Vec<rules::Outcome> {
-    rules::evaluate(placed, rule, original)
+pub(crate) fn evaluate_rule<'a>(placed: &Placed<'a>, rule: &crate::meta::RuleDef, original: Option<&crate::er7::Message<'a>>, budget: &mut engine::Budget) -> Vec<rules::Outcome> {
+    rules::evaluate(placed, rule, original, budget)
 }
 
 /// The finding for a message that does not parse: located where parsing stopped.

@@ -12,11 +12,13 @@ pub(crate) struct Outcome {
     pub severity: Severity,
     pub code: u16,
     pub segment: Option<usize>,
-    pub field: Option<u16>,
+    pub field: Option<u32>,
     pub message: String,
 }
 
-pub(crate) fn evaluate<'a>(placed: &Placed<'a>, rule: &RuleDef, original: Option<&crate::er7::Message<'a>>) -> Vec<Outcome> {
+/// Evaluates `rule` in every occurrence of its context, spending one step per occurrence plus
+/// the values and group items it reads; stops when the budget is spent.
+pub(crate) fn evaluate<'a>(placed: &Placed<'a>, rule: &RuleDef, original: Option<&crate::er7::Message<'a>>, budget: &mut super::engine::Budget) -> Vec<Outcome> {
     let mut out = Vec::new();
     let expr = match parsed(rule.expression) {
         Ok(e) => e,
@@ -37,7 +39,17 @@ pub(crate) fn evaluate<'a>(placed: &Placed<'a>, rule: &RuleDef, original: Option
         Some(o) => scopes.into_iter().map(|s| s.with_original(o)).collect(),
         None => scopes,
     };
+    // Finding the context's occurrences walked the structure once.
+    if !budget.spend(scopes.len() as u64) {
+        return out;
+    }
+    let mut work = 0;
     for scope in &scopes {
+        let done = scope.memo.work();
+        if !budget.spend(1 + done.saturating_sub(work)) {
+            return out;
+        }
+        work = done;
         let at = scope.segment.or_else(|| scope.group.first_segment());
         let truth = assertion::eval(&expr, scope);
         match rule.kind {

@@ -1,11 +1,14 @@
 //! Evaluation scopes: where a rule's paths are resolved, one scope per occurrence of its
 //! context (`spec/HAND-FORMAT.md`, "Contexts").
 
-use crate::er7::Message;
+use std::rc::Rc;
+
+use crate::er7::{Message, Repetition};
 use crate::meta::{GroupDef, Node, SliceDef};
 use crate::structure::{GroupInstance, Item};
 use crate::typed::{GroupView, Placed};
 
+use super::eval::Memo;
 use super::AssertionError;
 
 /// One evaluation occurrence of a rule.
@@ -26,12 +29,18 @@ pub struct Scope<'m, 'a> {
     pub repetition: Option<(usize, u16, usize)>,
     /// The message being acknowledged, for `original.` paths.
     pub original: Option<&'m Message<'a>>,
+    /// The view of the current repetition of a `SEG-f[*]` context, taken while the field's
+    /// repetitions were walked once: reading it again by index would rescan the field in every
+    /// scope, quadratic in the repetitions.
+    pub(crate) current: Option<Repetition<'a>>,
+    /// What the scopes of one context have already read (shared by them all).
+    pub(crate) memo: Rc<Memo>,
 }
 
 impl<'m, 'a> Scope<'m, 'a> {
     /// The whole message, once (a rule without context).
     pub fn message(placed: &'m Placed<'a>) -> Self {
-        Scope { placed, group: &placed.tree, ancestors: Vec::new(), segment: None, repetition: None, original: None }
+        Scope { placed, group: &placed.tree, ancestors: Vec::new(), segment: None, repetition: None, original: None, current: None, memo: Rc::default() }
     }
 
     /// The same scope with the acknowledged message available to `original.` paths.
@@ -86,7 +95,7 @@ pub fn segment_scope<'m, 'a>(placed: &'m Placed<'a>, segment: usize) -> Option<S
         }
     });
     let (group, ancestors) = found?;
-    Some(Scope { placed, group, ancestors, segment: Some(segment), repetition: None, original: None })
+    Some(Scope { placed, group, ancestors, segment: Some(segment), repetition: None, original: None, current: None, memo: Rc::default() })
 }
 
 /// Every `(group, slice)` of the structure with this slice name (a group definition reused
@@ -135,6 +144,7 @@ pub fn contexts<'m, 'a>(placed: &'m Placed<'a>, context: Option<&str>) -> Result
     let Some(context) = context else { return Ok(vec![Scope::message(placed)]) };
     let root = placed.def.root;
     let mut out = Vec::new();
+    let memo: Rc<Memo> = Rc::default();
     let scope = |group, chain: &[&'m GroupInstance]| Scope {
         placed,
         group,
@@ -142,6 +152,8 @@ pub fn contexts<'m, 'a>(placed: &'m Placed<'a>, context: Option<&str>) -> Result
         segment: None,
         repetition: None,
         original: None,
+        current: None,
+        memo: Rc::clone(&memo),
     };
 
     if let Some(name) = context.strip_prefix("slice:") {
@@ -170,16 +182,17 @@ pub fn contexts<'m, 'a>(placed: &'m Placed<'a>, context: Option<&str>) -> Result
             if s.id() != seg {
                 return;
             }
-            let f = s.field(usize::from(field));
-            let reps = if f.is_empty() { 0 } else { f.repetition_count() };
-            for r in 1..=reps {
+            // One walk over the repetitions; each scope keeps its repetition's view.
+            for (r, rep) in s.field(usize::from(field)).repetitions().enumerate() {
                 out.push(Scope {
                     placed,
                     group,
                     ancestors: chain.to_vec(),
                     segment: Some(i),
-                    repetition: Some((i, field, r)),
+                    repetition: Some((i, field, r + 1)),
                     original: None,
+                    current: Some(rep),
+                    memo: Rc::clone(&memo),
                 });
             }
         });

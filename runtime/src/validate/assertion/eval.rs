@@ -1,10 +1,50 @@
 //! Three-valued evaluation of an [`Expr`] in a [`Scope`].
 
-use crate::er7::{Delimiters, Field, Message, Segment};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::er7::{Delimiters, Field, Message, Repetition, Segment};
 use crate::structure::{GroupInstance, Item};
 use crate::typed::Part;
 
 use super::{CmpOp, CountTarget, Expr, Operand, Ref, Rhs, Scope};
+
+/// What the scopes of one context have already read. A rule is evaluated once per occurrence
+/// of its context (once per repetition for `SEG-f[*]`); everything it reads that does not
+/// depend on the occurrence's own repetition is the same for every occurrence that resolves
+/// to the same segment or group, so it is read once. Without this, `ANY(PID-3.5)` in a
+/// `PID-5[*]` context, or a path resolved by scanning a large group, costs the product of
+/// two sizes of the input instead of their sum.
+#[derive(Debug, Default)]
+pub struct Memo {
+    /// Values of a path in a segment: path → (acknowledged message?, segment index) → values.
+    values: RefCell<HashMap<Ref, ValuesBySegment>>,
+    /// First segment of an id in a group's subtree: id → group address → segment index.
+    firsts: RefCell<HashMap<String, HashMap<usize, Option<usize>>>>,
+    /// `count(SEG)` in a group: id → group address → count.
+    counts: RefCell<HashMap<String, HashMap<usize, u64>>>,
+    /// Element values decoded and group items visited, the work validation counts.
+    work: Cell<u64>,
+}
+
+impl Memo {
+    fn add_work(&self, n: usize) {
+        self.work.set(self.work.get().saturating_add(n as u64));
+    }
+
+    /// Work done by the scopes sharing this memo so far.
+    pub(crate) fn work(&self) -> u64 {
+        self.work.get()
+    }
+}
+
+type ValuesBySegment = HashMap<(bool, usize), Rc<Values>>;
+
+/// Groups are keyed by address: they live in the placed tree, which outlives every scope.
+fn key_of(inst: &GroupInstance) -> usize {
+    std::ptr::from_ref(inst) as usize
+}
 
 /// The outcome of a rule in one scope. `Unknown` only when the rule reads the acknowledged
 /// message (`original.`) and none was given: such a rule is "not evaluated", never passed.
@@ -114,9 +154,9 @@ pub fn eval(expr: &Expr, scope: &Scope<'_, '_>) -> Truth {
     }
 }
 
-fn rhs_values(scope: &Scope<'_, '_>, rhs: &Rhs) -> Result<Values, Unknown> {
+fn rhs_values(scope: &Scope<'_, '_>, rhs: &Rhs) -> Result<Rc<Values>, Unknown> {
     match rhs {
-        Rhs::Literal(s) => Ok(vec![Some(s.clone())]),
+        Rhs::Literal(s) => Ok(Rc::new(vec![Some(s.clone())])),
         Rhs::Operand(o) => values(scope, o),
     }
 }
@@ -138,6 +178,25 @@ fn first_in_group<'a>(message: &Message<'a>, inst: &GroupInstance, id: &str) -> 
     })
 }
 
+/// The first segment with this id in `inst`'s subtree, read once per group and id.
+fn first_in_group_memo<'a>(scope: &Scope<'_, 'a>, inst: &GroupInstance, id: &str) -> Option<Segment<'a>> {
+    let message = &scope.placed.message;
+    let key = key_of(inst);
+    let known = scope.memo.firsts.borrow().get(id).and_then(|m| m.get(&key).copied());
+    let index = match known {
+        Some(index) => index,
+        None => {
+            let mut items = Vec::new();
+            inst.all_segments(&mut items);
+            scope.memo.add_work(items.len());
+            let index = first_in_group(message, inst, id).map(|s| s.index());
+            scope.memo.firsts.borrow_mut().entry(id.to_owned()).or_default().insert(key, index);
+            index
+        }
+    };
+    index.and_then(|i| message.segment(i))
+}
+
 /// The segment a path designates: the context's own segment, else the nearest occurrence
 /// (context group, enclosing groups innermost first, then the whole message).
 fn resolve<'m, 'a>(scope: &Scope<'m, 'a>, r: &Ref) -> Result<Option<Segment<'a>>, Unknown> {
@@ -151,33 +210,31 @@ fn resolve<'m, 'a>(scope: &Scope<'m, 'a>, r: &Ref) -> Result<Option<Segment<'a>>
     }
     let found = std::iter::once(scope.group)
         .chain(scope.ancestors.iter().rev().copied())
-        .find_map(|g| first_in_group(message, g, &r.segment))
-        .or_else(|| message.segments_by_id(&r.segment).next());
+        .find_map(|g| first_in_group_memo(scope, g, &r.segment))
+        .or_else(|| first_in_message_memo(scope, &r.segment));
     Ok(found)
 }
 
-/// The repetitions a path reads, as `(index, field)`: the explicit `[r]`, else the current
-/// repetition of a `SEG-f[*]` context when the path is into that very field, else the first;
-/// with `any`, every repetition.
-fn repetition_indexes(scope: &Scope<'_, '_>, seg: &Segment<'_>, field: &Field<'_>, r: &Ref, any: bool) -> Vec<usize> {
-    if let Some(i) = r.repetition {
-        return vec![usize::from(i)];
-    }
-    if any {
-        let n = if field.is_empty() { 0 } else { field.repetition_count() };
-        // An empty field still has one (absent) value, so that `ANY(P) != 'x'` agrees with
-        // `P != 'x'` when P is absent.
-        return if n == 0 { vec![1] } else { (1..=n).collect() };
-    }
-    match scope.repetition {
-        Some((s, f, rep)) if !r.original && s == seg.index() && f == r.field => vec![rep],
-        _ => vec![1],
-    }
+/// The first segment with this id in the whole message, read once per id (the group
+/// addresses never collide with `usize::MAX`).
+fn first_in_message_memo<'a>(scope: &Scope<'_, 'a>, id: &str) -> Option<Segment<'a>> {
+    let message = &scope.placed.message;
+    let known = scope.memo.firsts.borrow().get(id).and_then(|m| m.get(&usize::MAX).copied());
+    let index = match known {
+        Some(index) => index,
+        None => {
+            scope.memo.add_work(message.segment_count());
+            let index = message.segments_by_id(id).next().map(|s| s.index());
+            scope.memo.firsts.borrow_mut().entry(id.to_owned()).or_default().insert(usize::MAX, index);
+            index
+        }
+    };
+    index.and_then(|i| message.segment(i))
 }
 
 /// The value of one repetition of a path, `None` when absent or empty.
-fn element(field: &Field<'_>, rep: usize, r: &Ref, delimiters: Delimiters) -> Option<String> {
-    let mut part = Part::Repetition(field.repetition(rep)?);
+fn element(rep: Option<Repetition<'_>>, r: &Ref, delimiters: Delimiters) -> Option<String> {
+    let mut part = Part::Repetition(rep?);
     for n in [r.component, r.subcomponent].into_iter().flatten() {
         part = part.child(usize::from(n))?;
     }
@@ -212,15 +269,48 @@ fn field_of<'a>(seg: &Segment<'a>, r: &Ref) -> Field<'a> {
     seg.field(usize::from(r.field))
 }
 
-fn values(scope: &Scope<'_, '_>, o: &Operand) -> Result<Values, Unknown> {
+/// The values an operand reads: the explicit `[r]`, else the current repetition of a
+/// `SEG-f[*]` context when the path is into that very field, else the first; with `ANY`,
+/// every repetition. Everything but the current repetition is read once per segment and path
+/// (see [`Memo`]).
+fn values(scope: &Scope<'_, '_>, o: &Operand) -> Result<Rc<Values>, Unknown> {
     let (r, any) = match o {
         Operand::Ref(r) => (r, false),
         Operand::Any(r) => (r, true),
     };
-    let Some(seg) = resolve(scope, r)? else { return Ok(vec![None]) };
-    let field = field_of(&seg, r);
+    let Some(seg) = resolve(scope, r)? else { return Ok(Rc::new(vec![None])) };
     let d = seg.delimiters();
-    Ok(repetition_indexes(scope, &seg, &field, r, any).into_iter().map(|i| element(&field, i, r, d)).collect())
+    if !any && r.repetition.is_none() && !r.original {
+        if let (Some((s, f, _)), Some(current)) = (scope.repetition, scope.current) {
+            if s == seg.index() && f == r.field {
+                scope.memo.add_work(1);
+                return Ok(Rc::new(vec![element(Some(current), r, d)]));
+            }
+        }
+    }
+    // `ANY(P)` and `P` read different things: the memo is keyed by the operand's path with
+    // `ANY` marked by a repetition that no rule can write (0).
+    let mut key = r.clone();
+    if any && r.repetition.is_none() {
+        key.repetition = Some(0);
+    }
+    let slot = (r.original, seg.index());
+    if let Some(v) = scope.memo.values.borrow().get(&key).and_then(|m| m.get(&slot)) {
+        return Ok(Rc::clone(v));
+    }
+    let field = field_of(&seg, r);
+    let read: Values = match r.repetition {
+        Some(i) => vec![element(field.repetition(usize::from(i)), r, d)],
+        // An empty field still has one (absent) value, so that `ANY(P) != 'x'` agrees with
+        // `P != 'x'` when P is absent.
+        None if any && field.is_empty() => vec![None],
+        None if any => field.repetitions().map(|rep| element(Some(rep), r, d)).collect(),
+        None => vec![element(field.repetition(1), r, d)],
+    };
+    scope.memo.add_work(read.len());
+    let read = Rc::new(read);
+    scope.memo.values.borrow_mut().entry(key).or_default().insert(slot, Rc::clone(&read));
+    Ok(read)
 }
 
 /// The value a path reads in `scope` (decoded, as comparisons see it): `None` when absent or
@@ -230,7 +320,7 @@ pub fn value_of(scope: &Scope<'_, '_>, r: &Ref) -> Option<String> {
 }
 
 fn value(scope: &Scope<'_, '_>, r: &Ref) -> Result<Option<String>, Unknown> {
-    Ok(values(scope, &Operand::Ref(r.clone()))?.into_iter().next().flatten())
+    Ok(values(scope, &Operand::Ref(r.clone()))?.first().cloned().flatten())
 }
 
 /// `count(SEG)`: segments of that id anywhere in the context group occurrence.
@@ -239,10 +329,17 @@ fn value(scope: &Scope<'_, '_>, r: &Ref) -> Result<Option<String>, Unknown> {
 fn count(scope: &Scope<'_, '_>, target: &CountTarget) -> Result<u64, Unknown> {
     match target {
         CountTarget::Segment(id) => {
+            let key = key_of(scope.group);
+            if let Some(n) = scope.memo.counts.borrow().get(id.as_str()).and_then(|m| m.get(&key)) {
+                return Ok(*n);
+            }
             let mut all = Vec::new();
             scope.group.all_segments(&mut all);
+            scope.memo.add_work(all.len());
             let message = &scope.placed.message;
-            Ok(all.into_iter().filter_map(|i| message.segment(i)).filter(|s| s.id() == id).count() as u64)
+            let n = all.into_iter().filter(|&i| message.segment_id(i) == Some(id.as_str())).count() as u64;
+            scope.memo.counts.borrow_mut().entry(id.clone()).or_default().insert(key, n);
+            Ok(n)
         }
         CountTarget::Ref(r) => {
             let Some(seg) = resolve(scope, r)? else { return Ok(0) };
@@ -250,12 +347,9 @@ fn count(scope: &Scope<'_, '_>, target: &CountTarget) -> Result<u64, Unknown> {
             if r.repetition.is_none() && r.component.is_none() {
                 return Ok(if field.is_empty() { 0 } else { field.repetition_count() as u64 });
             }
-            let d = seg.delimiters();
-            let reps = match r.repetition {
-                Some(i) => vec![usize::from(i)],
-                None => (1..=field.repetition_count()).collect(),
-            };
-            Ok(reps.into_iter().filter(|&i| element(&field, i, r, d).is_some()).count() as u64)
+            // Every repetition, or the explicit one: the same values `ANY` reads, memoised.
+            let vs = values(scope, &Operand::Any(r.clone()))?;
+            Ok(vs.iter().filter(|v| v.is_some()).count() as u64)
         }
     }
 }

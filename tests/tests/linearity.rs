@@ -1,0 +1,62 @@
+//! Work grows linearly with the input, proven by counting, never by timing: for every shape of
+//! hostile growth (`telerad_tests::growth`), the whole receiving path (parse, profile, validation,
+//! ACK, JSON) is run at 1x, 2x, 4x and 8x and two counts are taken:
+//!
+//! - the bytes the engine scanned (`hl7_runtime::work`, feature `work-counter`, enabled by this
+//!   crate): every split on a separator, count of parts, field lookup past the cached
+//!   separators, text decoding, and each pass of the parser;
+//! - the validator's steps (`Validation::steps`): elements, repetitions, components and values
+//!   checked, rule occurrences evaluated, values and group items the rules read.
+//!
+//! The allocation count is proven the same way by `allocations.rs`, a separate test binary
+//! because it installs a counting global allocator.
+
+use hl7_runtime::work;
+use telerad_tests::growth::{assert_linear, receive, shapes, SIZES};
+
+/// Runs every shape at every size and checks that `count` grows linearly with the input.
+fn check_every_shape(what: &str, count: impl Fn(&str) -> u64) {
+    for (name, shape) in shapes() {
+        let counts: Vec<(usize, u64)> = SIZES.iter().map(|&k| shape(k)).map(|input| (input.len(), count(&input))).collect();
+        assert_linear(name, what, &counts);
+    }
+}
+
+#[test]
+fn bytes_scanned_grow_linearly() {
+    check_every_shape("bytes scanned", |input| {
+        work::reset();
+        receive(input.as_bytes());
+        work::bytes_scanned().expect("telerad-tests enables hl7-runtime's work-counter feature")
+    });
+}
+
+#[test]
+fn validation_steps_grow_linearly() {
+    check_every_shape("validation steps", |input| {
+        let validation = receive(input.as_bytes());
+        assert!(!validation.findings.iter().any(|f| f.rule == "validation-limit"));
+        validation.steps
+    });
+}
+
+/// The counter sees a quadratic pattern: reading every repetition by number (each lookup
+/// rescans the field, as validation used to) grows 4x for a doubled field.
+#[test]
+fn the_counter_sees_quadratic_work() {
+    let counts: Vec<(usize, u64)> = SIZES
+        .iter()
+        .map(|&k| {
+            let text = format!("MSH|^~\\&|A\rPID|||{}\r", "id~".repeat(200 * k));
+            let m = hl7_runtime::Message::parse(text.as_bytes()).unwrap();
+            let field = m.segment(1).unwrap().field(3);
+            work::reset();
+            for i in 1..=field.repetition_count() {
+                assert!(field.repetition(i).is_some());
+            }
+            (text.len(), work::bytes_scanned().unwrap())
+        })
+        .collect();
+    let ratio = counts[3].1 as f64 / counts[2].1 as f64;
+    assert!(ratio > 3.5, "{counts:?}");
+}
