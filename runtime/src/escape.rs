@@ -198,25 +198,101 @@ pub fn decode<'a>(raw: &'a [u8], d: &Delimiters, charset: Charset) -> Cow<'a, st
 /// formatting commands are written back verbatim, and everything else is converted to
 /// the character set — an unrepresentable character is an error, never a substitute.
 pub fn encode_text(text: &str, d: &Delimiters, charset: Charset) -> Result<Vec<u8>, EncodeError> {
-    let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(text.len() + 8);
+    encode_text_into(text, d, charset, &mut out)?;
+    Ok(out)
+}
+
+/// The bytes [`encode_text_into`] must look at for given delimiters and character set:
+/// delimiters, control characters and, outside UTF-8, every non-ASCII byte. Built once per
+/// message by writers that encode many values.
+#[derive(Clone, Debug)]
+pub struct Special {
+    table: [bool; 256],
+    /// The delimiters (an absent one repeats the field separator), for the word-at-a-time scan.
+    delimiters: [u8; 5],
+    /// Whether non-ASCII bytes are special (the character set is not UTF-8).
+    high: bool,
+}
+
+impl Special {
+    pub fn new(d: &Delimiters, charset: Charset) -> Self {
+        let mut table = [false; 256];
+        table.iter_mut().take(0x20).for_each(|s| *s = true);
+        // A Rust string is valid UTF-8 already: in a UTF-8 message its non-ASCII bytes are
+        // copied as they are.
+        if charset != Charset::Utf8 {
+            table.iter_mut().skip(0x80).for_each(|s| *s = true);
+        }
+        let delimiters = [d.field, d.component, d.repetition, d.subcomponent.unwrap_or(d.field), d.escape.unwrap_or(d.field)];
+        for b in delimiters {
+            if let Some(s) = table.get_mut(usize::from(b)) {
+                *s = true;
+            }
+        }
+        Special { table, delimiters, high: charset != Charset::Utf8 }
+    }
+
+    /// The length of the leading run of `bytes` that needs nothing: eight bytes at a time
+    /// while no byte of the word can be special, then byte by byte. Most text is such a run,
+    /// so this is the encoder's inner loop.
+    fn plain_run(&self, bytes: &[u8]) -> usize {
+        const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+        const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+        // Non-zero when some byte of `x` is below `n` (n <= 128): exact as to whether one is.
+        let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
+        let mut start = 0;
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            let x = u64::from_le_bytes(<[u8; 8]>::try_from(word).unwrap_or([0; 8]));
+            let mut hit = below(x, 0x20);
+            if self.high {
+                hit |= x & HIGH;
+            }
+            for d in self.delimiters {
+                hit |= below(x ^ (ONES * u64::from(d)), 1);
+            }
+            if hit != 0 {
+                break;
+            }
+            start += 8;
+        }
+        let rest = bytes.get(start..).unwrap_or(&[]);
+        start + rest.iter().position(|&b| self.table.get(usize::from(b)).copied().unwrap_or(true)).unwrap_or(rest.len())
+    }
+}
+
+/// [`encode_text`] appended to `out`. Runs of bytes that need nothing (most of any text) are
+/// copied whole; only delimiters, control characters and, outside UTF-8, non-ASCII characters
+/// are looked at one by one. On error `out` may hold part of the text.
+pub fn encode_text_into(text: &str, d: &Delimiters, charset: Charset, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    encode_text_with(text, d, charset, &Special::new(d, charset), out)
+}
+
+/// [`encode_text_into`] with the table of special bytes built beforehand.
+pub fn encode_text_with(text: &str, d: &Delimiters, charset: Charset, special: &Special, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    let bytes = text.as_bytes();
+    // Error positions are in characters; counted only when there is an error.
+    let chars_before = |i: usize| text.get(..i).map_or(0, |s| s.chars().count());
     let mut i = 0;
-    let mut char_index = 0;
-    while let Some(&b) = bytes.get(i) {
+    loop {
+        let rest = bytes.get(i..).unwrap_or(&[]);
+        let run = special.plain_run(rest);
+        out.extend_from_slice(rest.get(..run).unwrap_or(rest));
+        i += run;
+        let Some(&b) = bytes.get(i) else { return Ok(()) };
         if b >= 0x80 {
             let ch = text.get(i..).and_then(|s| s.chars().next()).unwrap_or('\u{FFFD}');
-            if !charset.encode_char(ch, &mut out) {
-                return Err(charset::unrepresentable(ch, char_index, charset).into());
+            if !charset.encode_char(ch, out) {
+                return Err(charset::unrepresentable(ch, chars_before(i), charset).into());
             }
             i += ch.len_utf8();
-            char_index += 1;
             continue;
         }
         if Some(b) == d.escape {
             if let Ok((Escape::Format, end)) = parse_escape(bytes, i, d, charset) {
-                // Formatting commands are pure ASCII, so bytes and chars count alike.
+                // Formatting commands (`\.br\`, `\H\` …) are written back as they are.
                 out.extend_from_slice(bytes.get(i..end).unwrap_or(&[]));
-                char_index += end - i;
                 i = end;
                 continue;
             }
@@ -234,15 +310,15 @@ pub fn encode_text(text: &str, d: &Delimiters, charset: Charset) -> Result<Vec<u
         } else {
             None
         };
+        let unescapable = || EncodeError::Unescapable { ch: char::from(b), index: chars_before(i) };
         if let Some(letter) = letter {
-            let esc = d.escape.ok_or(EncodeError::Unescapable { ch: char::from(b), index: char_index })?;
+            let esc = d.escape.ok_or_else(unescapable)?;
             out.extend_from_slice(&[esc, letter, esc]);
             i += 1;
-            char_index += 1;
             continue;
         }
         if b < 0x20 && b != b'\t' {
-            let esc = d.escape.ok_or(EncodeError::Unescapable { ch: char::from(b), index: char_index })?;
+            let esc = d.escape.ok_or_else(unescapable)?;
             out.push(esc);
             out.push(b'X');
             while let Some(&c) = bytes.get(i) {
@@ -251,16 +327,14 @@ pub fn encode_text(text: &str, d: &Delimiters, charset: Charset) -> Result<Vec<u
                 }
                 out.extend_from_slice(&hex_pair(c));
                 i += 1;
-                char_index += 1;
             }
             out.push(esc);
             continue;
         }
+        // A tab: kept as it is.
         out.push(b);
         i += 1;
-        char_index += 1;
     }
-    Ok(out)
 }
 
 // A nibble is below 16 by construction and HEX has 16 entries: these indexes cannot fail,

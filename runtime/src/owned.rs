@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::charset::Charset;
 use crate::er7::{is_segment_id, Delimiters, Field, Message};
 use crate::error::EncodeError;
-use crate::escape::encode_text;
+use crate::escape::{encode_text_with, Special};
 
 /// A whole message.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -227,7 +227,7 @@ impl SegmentBuf {
         trim(&mut self.fields, FieldBuf::is_empty);
     }
 
-    fn write(&self, out: &mut Vec<u8>, d: &Delimiters, cs: Charset) -> Result<(), EncodeError> {
+    fn write(&self, out: &mut Vec<u8>, d: &Delimiters, cs: Charset, special: &Special) -> Result<(), EncodeError> {
         if !is_segment_id(self.id.as_bytes()) {
             return Err(EncodeError::InvalidSegmentId { id: self.id.clone() });
         }
@@ -255,7 +255,7 @@ impl SegmentBuf {
                         if s > 0 {
                             out.push(d.subcomponent.ok_or_else(|| at(EncodeError::NoSubcomponentSeparator))?);
                         }
-                        out.extend(encode_text(sub, d, cs).map_err(at)?);
+                        encode_text_with(sub, d, cs, special, out).map_err(at)?;
                     }
                 }
             }
@@ -306,8 +306,9 @@ impl MessageBuf {
             .validate()
             .map_err(|reason| EncodeError::InvalidDelimiters { reason })?;
         let mut out = Vec::with_capacity(64 * self.segments.len() + 16);
+        let special = Special::new(&self.delimiters, self.charset);
         for seg in &self.segments {
-            seg.write(&mut out, &self.delimiters, self.charset)?;
+            seg.write(&mut out, &self.delimiters, self.charset, &special)?;
             out.push(b'\r');
         }
         Ok(out)

@@ -63,7 +63,9 @@ fn coded(code: &str, system: &str) -> hl7_runtime::build::Value {
 }
 
 /// Encode, parse back with the same profile, compare the owned models, check the structure.
+/// `bytes` come from the builders' direct writer; the owned model must encode to the same.
 fn round_trip(buf: hl7_runtime::owned::MessageBuf, bytes: Vec<u8>, profile: &str) {
+    assert_eq!(String::from_utf8_lossy(&buf.encode().expect("the owned model encodes")), String::from_utf8_lossy(&bytes), "the two encoding paths differ");
     let parsed = hl7_runtime::Message::parse(&bytes).unwrap_or_else(|e| panic!("{e}\n{}", String::from_utf8_lossy(&bytes)));
     assert_eq!(parsed.to_owned_buf(), buf, "parsed back differs from what was built");
     let any = AnyMessage::from_message(parsed).expect("a profile fits");

@@ -297,6 +297,9 @@ proptest! {
         let shown = String::from_utf8_lossy(&bytes).replace('\r', "\n");
         let parsed = Message::parse(&bytes).map_err(|e| TestCaseError::fail(format!("parse: {e}\n{shown}")))?;
         let built = msg.to_buf().map_err(|e| TestCaseError::fail(format!("to_buf: {e}")))?;
+        // The builders write ER7 directly; the owned model must give the same bytes.
+        let via_model = built.encode().map_err(|e| TestCaseError::fail(format!("owned encode: {e}")))?;
+        prop_assert_eq!(&via_model, &bytes, "{}", shown);
         prop_assert_eq!(parsed.to_owned_buf(), built, "{}", shown);
         let typed = f1::Message::parse(&bytes).map_err(|e| TestCaseError::fail(format!("typed parse: {e}")))?;
         let detail = typed.orders().next().and_then(|o| o.order_detail().ok());

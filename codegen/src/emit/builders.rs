@@ -25,6 +25,15 @@ impl Emit<'_> {
             let f = format_ident!("{}", c.ident);
             quote! { v.#f.map(::core::convert::Into::into) }
         });
+        let writes = d.components.iter().map(|c| {
+            let f = format_ident!("{}", c.ident);
+            let n = u32::from(c.pos);
+            quote! {
+                if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (&self.#f, at.child(#n)) {
+                    #rt::build::Write::write_at(v, w, at);
+                }
+            }
+        });
         let doc = format!(" {} · {} (owned, for building messages)", d.id, d.name);
         // A text sets the first component when that component is primitive: `TsValue::from("20260106")`.
         let from_text = d.components.first().filter(|c| self.model.datatypes.get(&c.datatype).is_none_or(|x| x.components.is_empty())).map(|c| {
@@ -46,6 +55,9 @@ impl Emit<'_> {
             pub struct #ty { #(#fields,)* }
             impl ::core::convert::From<#ty> for #rt::build::Value {
                 fn from(v: #ty) -> Self { #rt::build::Value::Composite(::std::vec![#(#parts),*]) }
+            }
+            impl #rt::build::Write for #ty {
+                fn write_at(&self, w: &mut #rt::build::Writer, at: #rt::build::At) { #(#writes)* }
             }
         }
     }
@@ -119,6 +131,23 @@ impl Emit<'_> {
                 }
             }
         });
+        let er7_writes = fields.iter().map(|f| {
+            let name = format_ident!("{}", f.ident);
+            let pos = u32::from(f.pos);
+            if f.max > 1 {
+                quote! {
+                    for (rep, v) in (1u32..).zip(&self.#name) {
+                        #rt::build::Write::write_at(v, w, #rt::build::At::field(#pos, rep));
+                    }
+                }
+            } else {
+                quote! {
+                    if let ::core::option::Option::Some(v) = &self.#name {
+                        #rt::build::Write::write_at(v, w, #rt::build::At::field(#pos, 1));
+                    }
+                }
+            }
+        });
         let req_doc = if required.is_empty() {
             " A segment with no field set (the base standard requires none).".to_owned()
         } else {
@@ -149,6 +178,11 @@ impl Emit<'_> {
                     #(#writes)*
                     seg
                 }
+                /// Writes the segment as ER7, straight from these values.
+                pub fn write_er7(&self, w: &mut #rt::build::Writer) {
+                    w.segment(#id);
+                    #(#er7_writes)*
+                }
             }
             #default
         }
@@ -174,6 +208,7 @@ impl Emit<'_> {
         let mut params = Vec::new();
         let mut inits = Vec::new();
         let mut writes = Vec::new();
+        let mut er7_writes = Vec::new();
         for c in &g.children {
             if c.max() == 0 {
                 continue;
@@ -198,28 +233,33 @@ impl Emit<'_> {
                 Node::Segment(_) => quote! { segments.push(v.to_segment()); },
                 Node::Group(_) => quote! { v.write(segments); },
             };
+            let er7_one = quote! { v.write_er7(w); };
             match (required, repeated) {
                 (true, true) => {
                     decls.push(quote! { #[doc = #doc] pub #f: ::std::vec::Vec<#t> });
                     params.push(quote! { #f: #t });
                     inits.push(quote! { #f: ::std::vec![#f] });
                     writes.push(quote! { for v in &self.#f { #emit_one } });
+                    er7_writes.push(quote! { for v in &self.#f { #er7_one } });
                 }
                 (true, false) => {
                     decls.push(quote! { #[doc = #doc] pub #f: #t });
                     params.push(quote! { #f: #t });
                     inits.push(quote! { #f });
                     writes.push(quote! { { let v = &self.#f; #emit_one } });
+                    er7_writes.push(quote! { { let v = &self.#f; #er7_one } });
                 }
                 (false, true) => {
                     decls.push(quote! { #[doc = #doc] pub #f: ::std::vec::Vec<#t> });
                     inits.push(quote! { #f: ::std::vec::Vec::new() });
                     writes.push(quote! { for v in &self.#f { #emit_one } });
+                    er7_writes.push(quote! { for v in &self.#f { #er7_one } });
                 }
                 (false, false) => {
                     decls.push(quote! { #[doc = #doc] pub #f: ::core::option::Option<#t> });
                     inits.push(quote! { #f: ::core::option::Option::None });
                     writes.push(quote! { if let ::core::option::Option::Some(v) = &self.#f { #emit_one } });
+                    er7_writes.push(quote! { if let ::core::option::Option::Some(v) = &self.#f { #er7_one } });
                 }
             }
         }
@@ -228,6 +268,20 @@ impl Emit<'_> {
         } else {
             format!(" Builds one {} group; `new` takes its required children.", g.path)
         };
+        // MSH-18 of the message's MSH builder: the character set the writer converts to.
+        let msh18 = g
+            .children
+            .iter()
+            .find_map(|c| match c {
+                Node::Segment(s) if s.id == "MSH" => Some(&s.accessor),
+                _ => None,
+            })
+            .zip(self.model.segments.get("MSH").and_then(|m| m.fields.iter().find(|f| f.pos == 18)))
+            .map(|(msh, f18)| {
+                let (msh, f18) = (format_ident!("{}", msh), format_ident!("{}", f18.ident));
+                quote! { self.#msh.#f18.first().map_or("", ::std::string::String::as_str) }
+            })
+            .unwrap_or_else(|| quote! { "" });
         let finish = if is_root {
             quote! {
                 /// The segments in structure order.
@@ -241,9 +295,12 @@ impl Emit<'_> {
                     #rt::build::message(self.to_segments())
                 }
                 /// ER7 bytes, CR after every segment; text escaped and converted to MSH-18's
-                /// character set (a character it cannot represent is an error).
+                /// character set (a character it cannot represent is an error). Written
+                /// straight from the builders; the same bytes as `to_buf()?.encode()`.
                 pub fn encode(&self) -> ::core::result::Result<::std::vec::Vec<u8>, #rt::build::BuildError> {
-                    #rt::build::encode(self.to_segments())
+                    let mut w = #rt::build::Writer::new(#msh18, 1024)?;
+                    self.write_er7(&mut w);
+                    w.finish()
                 }
             }
         } else {
@@ -258,6 +315,8 @@ impl Emit<'_> {
                 pub fn new(#(#params),*) -> Self { #ty { #(#inits,)* } }
                 /// Appends this element's segments in structure order.
                 pub fn write(&self, segments: &mut ::std::vec::Vec<#rt::owned::SegmentBuf>) { #(#writes)* }
+                /// Writes this element's segments as ER7, in structure order.
+                pub fn write_er7(&self, w: &mut #rt::build::Writer) { #(#er7_writes)* }
                 #finish
             }
         });

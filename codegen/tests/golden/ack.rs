@@ -669,6 +669,23 @@ impl MessageBuilder {
             segments.push(v.to_segment());
         }
     }
+    /// Writes this element's segments as ER7, in structure order.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        {
+            let v = &self.msh;
+            v.write_er7(w);
+        }
+        for v in &self.sfts {
+            v.write_er7(w);
+        }
+        {
+            let v = &self.msa;
+            v.write_er7(w);
+        }
+        for v in &self.errs {
+            v.write_er7(w);
+        }
+    }
     /// The segments in structure order.
     pub fn to_segments(&self) -> ::std::vec::Vec<::hl7_runtime::owned::SegmentBuf> {
         let mut segments = ::std::vec::Vec::new();
@@ -685,10 +702,16 @@ impl MessageBuilder {
         ::hl7_runtime::build::message(self.to_segments())
     }
     /// ER7 bytes, CR after every segment; text escaped and converted to MSH-18's
-    /// character set (a character it cannot represent is an error).
+    /// character set (a character it cannot represent is an error). Written
+    /// straight from the builders; the same bytes as `to_buf()?.encode()`.
     pub fn encode(
         &self,
     ) -> ::core::result::Result<::std::vec::Vec<u8>, ::hl7_runtime::build::BuildError> {
-        ::hl7_runtime::build::encode(self.to_segments())
+        let mut w = ::hl7_runtime::build::Writer::new(
+            self.msh.character_set.first().map_or("", ::std::string::String::as_str),
+            1024,
+        )?;
+        self.write_er7(&mut w);
+        w.finish()
     }
 }

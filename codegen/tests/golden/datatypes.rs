@@ -126,6 +126,62 @@ impl ::core::convert::From<AdValue> for ::hl7_runtime::build::Value {
         )
     }
 }
+impl ::hl7_runtime::build::Write for AdValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.street_address,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.other_designation,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.city,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.state_or_province,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.zip_or_postal_code,
+            at.child(5u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.country,
+            at.child(6u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.address_type,
+            at.child(7u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.other_geographic_designation,
+            at.child(8u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+    }
+}
 /// AD · Address
 #[derive(Clone, Copy, Debug)]
 pub struct Ad<'a>(pub ::hl7_runtime::typed::Part<'a>);
@@ -241,6 +297,32 @@ impl ::core::convert::From<AuiValue> for ::hl7_runtime::build::Value {
         )
     }
 }
+impl ::hl7_runtime::build::Write for AuiValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.authorization_number,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.date,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.source,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+    }
+}
 /// AUI · Authorization Information
 #[derive(Clone, Copy, Debug)]
 pub struct Aui<'a>(pub ::hl7_runtime::typed::Part<'a>);
@@ -322,6 +404,26 @@ impl ::core::convert::From<CcdValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for CcdValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.invocation_event,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.date_time,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// CCD · Charge Code and Date
@@ -447,6 +549,50 @@ impl ::core::convert::From<CeValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for CeValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.identifier,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.text,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.name_of_coding_system,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.alternate_identifier,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.alternate_text,
+            at.child(5u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.name_of_alternate_coding_system,
+            at.child(6u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// CE · Coded Element
@@ -588,6 +734,50 @@ impl ::core::convert::From<CfValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for CfValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.identifier,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.formatted_text,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.name_of_coding_system,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.alternate_identifier,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.alternate_formatted_text,
+            at.child(5u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.name_of_alternate_coding_system,
+            at.child(6u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// CF · Coded Element with Formatted Values
@@ -767,6 +957,68 @@ impl ::core::convert::From<CneValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for CneValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.identifier,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.text,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.name_of_coding_system,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.alternate_identifier,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.alternate_text,
+            at.child(5u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.name_of_alternate_coding_system,
+            at.child(6u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.coding_system_version_id,
+            at.child(7u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.alternate_coding_system_version_id,
+            at.child(8u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.original_text,
+            at.child(9u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// CNE · Coded with No Exceptions
@@ -987,6 +1239,80 @@ impl ::core::convert::From<CnnValue> for ::hl7_runtime::build::Value {
         )
     }
 }
+impl ::hl7_runtime::build::Write for CnnValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.id_number,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.family_name,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.given_name,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.second_and_further_given_names_or_initials_thereof,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.suffix,
+            at.child(5u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.prefix,
+            at.child(6u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.degree,
+            at.child(7u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.source_table,
+            at.child(8u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.assigning_authority_namespace_id,
+            at.child(9u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.assigning_authority_universal_id,
+            at.child(10u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.assigning_authority_universal_id_type,
+            at.child(11u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+    }
+}
 /// CNN · Composite ID Number and Name Simplified
 #[derive(Clone, Copy, Debug)]
 pub struct Cnn<'a>(pub ::hl7_runtime::typed::Part<'a>);
@@ -1143,6 +1469,50 @@ impl ::core::convert::From<CpValue> for ::hl7_runtime::build::Value {
         )
     }
 }
+impl ::hl7_runtime::build::Write for CpValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.price,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.price_type,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.from_value,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.to_value,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.range_units,
+            at.child(5u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.range_type,
+            at.child(6u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+    }
+}
 /// CP · Composite Price
 #[derive(Clone, Copy, Debug)]
 pub struct Cp<'a>(pub ::hl7_runtime::typed::Part<'a>);
@@ -1234,6 +1604,26 @@ impl ::core::convert::From<CqValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for CqValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.quantity,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.units,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// CQ · Composite Quantity with Units
@@ -1397,6 +1787,68 @@ impl ::core::convert::From<CweValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for CweValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.identifier,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.text,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.name_of_coding_system,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.alternate_identifier,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.alternate_text,
+            at.child(5u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.name_of_alternate_coding_system,
+            at.child(6u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.coding_system_version_id,
+            at.child(7u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.alternate_coding_system_version_id,
+            at.child(8u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.original_text,
+            at.child(9u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// CWE · Coded with Exceptions
@@ -1602,6 +2054,74 @@ impl ::core::convert::From<CxValue> for ::hl7_runtime::build::Value {
         )
     }
 }
+impl ::hl7_runtime::build::Write for CxValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.id_number,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.check_digit,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.check_digit_scheme,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.assigning_authority,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.identifier_type_code,
+            at.child(5u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.assigning_facility,
+            at.child(6u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.effective_date,
+            at.child(7u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.expiration_date,
+            at.child(8u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.assigning_jurisdiction,
+            at.child(9u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.assigning_agency_or_department,
+            at.child(10u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+    }
+}
 /// CX · Extended Composite ID with Check Digit
 #[derive(Clone, Copy, Debug)]
 pub struct Cx<'a>(pub ::hl7_runtime::typed::Part<'a>);
@@ -1723,6 +2243,32 @@ impl ::core::convert::From<DdiValue> for ::hl7_runtime::build::Value {
         )
     }
 }
+impl ::hl7_runtime::build::Write for DdiValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.delay_days,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.monetary_amount,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.number_of_days,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+    }
+}
 /// DDI · Daily Deductible Information
 #[derive(Clone, Copy, Debug)]
 pub struct Ddi<'a>(pub ::hl7_runtime::typed::Part<'a>);
@@ -1804,6 +2350,26 @@ impl ::core::convert::From<DldValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for DldValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.discharge_location,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.effective_date,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// DLD · Discharge Location and Date
@@ -1897,6 +2463,32 @@ impl ::core::convert::From<DlnValue> for ::hl7_runtime::build::Value {
         )
     }
 }
+impl ::hl7_runtime::build::Write for DlnValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.license_number,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.issuing_state_province_country,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.expiration_date,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+    }
+}
 /// DLN · Driver_s License Number
 #[derive(Clone, Copy, Debug)]
 pub struct Dln<'a>(pub ::hl7_runtime::typed::Part<'a>);
@@ -1967,6 +2559,26 @@ impl ::core::convert::From<DrValue> for ::hl7_runtime::build::Value {
                 .range_end_date_time.map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for DrValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.range_start_date_time,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.range_end_date_time,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// DR · Date/Time Range
@@ -2060,6 +2672,26 @@ impl ::core::convert::From<DtnValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for DtnValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.day_type,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.number_of_days,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// DTN · Day Type and Number
@@ -2164,6 +2796,44 @@ impl ::core::convert::From<EdValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for EdValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.source_application,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.type_of_data,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.data_subtype,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.encoding,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.data,
+            at.child(5u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// ED · Encapsulated Data
@@ -2281,6 +2951,38 @@ impl ::core::convert::From<EiValue> for ::hl7_runtime::build::Value {
         )
     }
 }
+impl ::hl7_runtime::build::Write for EiValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.entity_identifier,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.namespace_id,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.universal_id,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.universal_id_type,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+    }
+}
 /// EI · Entity Identifier
 #[derive(Clone, Copy, Debug)]
 pub struct Ei<'a>(pub ::hl7_runtime::typed::Part<'a>);
@@ -2355,6 +3057,26 @@ impl ::core::convert::From<EipValue> for ::hl7_runtime::build::Value {
                 .filler_assigned_identifier.map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for EipValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.placer_assigned_identifier,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.filler_assigned_identifier,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// EIP · Entity Identifier Pair
@@ -2456,6 +3178,38 @@ impl ::core::convert::From<EldValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for EldValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.segment_id,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.segment_sequence,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.field_position,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.code_identifying_error,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// ELD · Error Location and Description
@@ -2591,6 +3345,50 @@ impl ::core::convert::From<ErlValue> for ::hl7_runtime::build::Value {
         )
     }
 }
+impl ::hl7_runtime::build::Write for ErlValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.segment_id,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.segment_sequence,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.field_position,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.field_repetition,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.component_number,
+            at.child(5u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.sub_component_number,
+            at.child(6u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+    }
+}
 /// ERL · Error Location
 #[derive(Clone, Copy, Debug)]
 pub struct Erl<'a>(pub ::hl7_runtime::typed::Part<'a>);
@@ -2684,6 +3482,26 @@ impl ::core::convert::From<FcValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for FcValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.financial_class_code,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.effective_date,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// FC · Financial Class
@@ -2799,6 +3617,44 @@ impl ::core::convert::From<FnValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for FnValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.surname,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.own_surname_prefix,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.own_surname,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.surname_prefix_from_partner_spouse,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.surname_from_partner_spouse,
+            at.child(5u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// FN · Family Name
@@ -2920,6 +3776,32 @@ impl ::core::convert::From<HdValue> for ::hl7_runtime::build::Value {
         )
     }
 }
+impl ::hl7_runtime::build::Write for HdValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.namespace_id,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.universal_id,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.universal_id_type,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+    }
+}
 /// HD · Hierarchic Designator
 #[derive(Clone, Copy, Debug)]
 pub struct Hd<'a>(pub ::hl7_runtime::typed::Part<'a>);
@@ -3015,6 +3897,32 @@ impl ::core::convert::From<IcdValue> for ::hl7_runtime::build::Value {
                 .date_time_certification_required.map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for IcdValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.certification_patient_type,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.certification_required,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.date_time_certification_required,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// ICD · Insurance Certification Definition
@@ -3124,6 +4032,32 @@ impl ::core::convert::From<JccValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for JccValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.job_code,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.job_class,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.job_description_text,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// JCC · Job Code/Class
@@ -3293,6 +4227,68 @@ impl ::core::convert::From<La1Value> for ::hl7_runtime::build::Value {
         )
     }
 }
+impl ::hl7_runtime::build::Write for La1Value {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.point_of_care,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.room,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.bed,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.facility,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.location_status,
+            at.child(5u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.patient_location_type,
+            at.child(6u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.building,
+            at.child(7u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.floor,
+            at.child(8u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.address,
+            at.child(9u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+    }
+}
 /// LA1 · Location with Address Variation 1
 #[derive(Clone, Copy, Debug)]
 pub struct La1<'a>(pub ::hl7_runtime::typed::Part<'a>);
@@ -3398,6 +4394,26 @@ impl ::core::convert::From<MoValue> for ::hl7_runtime::build::Value {
         )
     }
 }
+impl ::hl7_runtime::build::Write for MoValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.quantity,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.denomination,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+    }
+}
 /// MO · Money
 #[derive(Clone, Copy, Debug)]
 pub struct Mo<'a>(pub ::hl7_runtime::typed::Part<'a>);
@@ -3464,6 +4480,26 @@ impl ::core::convert::From<MocValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for MocValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.monetary_amount,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.charge_code,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// MOC · Money and Code
@@ -3555,6 +4591,32 @@ impl ::core::convert::From<MopValue> for ::hl7_runtime::build::Value {
                 .currency_denomination.map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for MopValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.money_or_percentage_indicator,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.money_or_percentage_quantity,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.currency_denomination,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// MOP · Money or Percentage
@@ -3650,6 +4712,32 @@ impl ::core::convert::From<MsgValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for MsgValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.message_code,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.trigger_event,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.message_structure,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// MSG · Message Type
@@ -3830,6 +4918,80 @@ impl ::core::convert::From<NdlValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for NdlValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.name_of_person,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.start_date_time,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.end_date_time,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.point_of_care,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.room,
+            at.child(5u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.bed,
+            at.child(6u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.facility,
+            at.child(7u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.location_status,
+            at.child(8u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.patient_location_type,
+            at.child(9u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.building,
+            at.child(10u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.floor,
+            at.child(11u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// NDL · Name with Date and Location
@@ -4071,6 +5233,80 @@ impl ::core::convert::From<OsdValue> for ::hl7_runtime::build::Value {
         )
     }
 }
+impl ::hl7_runtime::build::Write for OsdValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.sequence_results_flag,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.placer_order_number_entity_identifier,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.placer_order_number_namespace_id,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.filler_order_number_entity_identifier,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.filler_order_number_namespace_id,
+            at.child(5u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.sequence_condition_value,
+            at.child(6u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.maximum_number_of_repeats,
+            at.child(7u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.placer_order_number_universal_id,
+            at.child(8u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.placer_order_number_universal_id_type,
+            at.child(9u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.filler_order_number_universal_id,
+            at.child(10u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.filler_order_number_universal_id_type,
+            at.child(11u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+    }
+}
 /// OSD · Order Sequence Definition
 #[derive(Clone, Copy, Debug)]
 pub struct Osd<'a>(pub ::hl7_runtime::typed::Part<'a>);
@@ -4306,6 +5542,80 @@ impl ::core::convert::From<PlValue> for ::hl7_runtime::build::Value {
         )
     }
 }
+impl ::hl7_runtime::build::Write for PlValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.point_of_care,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.room,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.bed,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.facility,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.location_status,
+            at.child(5u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.person_location_type,
+            at.child(6u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.building,
+            at.child(7u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.floor,
+            at.child(8u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.location_description,
+            at.child(9u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.comprehensive_location_identifier,
+            at.child(10u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.assigning_authority_for_location,
+            at.child(11u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+    }
+}
 /// PL · Person Location
 #[derive(Clone, Copy, Debug)]
 pub struct Pl<'a>(pub ::hl7_runtime::typed::Part<'a>);
@@ -4445,6 +5755,38 @@ impl ::core::convert::From<PlnValue> for ::hl7_runtime::build::Value {
         )
     }
 }
+impl ::hl7_runtime::build::Write for PlnValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.id_number,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.type_of_id_number,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.state_other_qualifying_information,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.expiration_date,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+    }
+}
 /// PLN · Practitioner License or Other ID Number
 #[derive(Clone, Copy, Debug)]
 pub struct Pln<'a>(pub ::hl7_runtime::typed::Part<'a>);
@@ -4535,6 +5877,32 @@ impl ::core::convert::From<PrlValue> for ::hl7_runtime::build::Value {
         )
     }
 }
+impl ::hl7_runtime::build::Write for PrlValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.parent_observation_identifier,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.parent_observation_sub_identifier,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.parent_observation_value_descriptor,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+    }
+}
 /// PRL · Parent Result Link
 #[derive(Clone, Copy, Debug)]
 pub struct Prl<'a>(pub ::hl7_runtime::typed::Part<'a>);
@@ -4616,6 +5984,26 @@ impl ::core::convert::From<PtValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for PtValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.processing_id,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.processing_mode,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// PT · Processing Type
@@ -4719,6 +6107,38 @@ impl ::core::convert::From<PtaValue> for ::hl7_runtime::build::Value {
         )
     }
 }
+impl ::hl7_runtime::build::Write for PtaValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.policy_type,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.amount_class,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.money_or_percentage_quantity,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.money_or_percentage,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+    }
+}
 /// PTA · Policy Type and Amount
 #[derive(Clone, Copy, Debug)]
 pub struct Pta<'a>(pub ::hl7_runtime::typed::Part<'a>);
@@ -4804,6 +6224,26 @@ impl ::core::convert::From<RiValue> for ::hl7_runtime::build::Value {
                 .explicit_time_interval.map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for RiValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.repeat_pattern,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.explicit_time_interval,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// RI · Repeat Interval
@@ -4905,6 +6345,38 @@ impl ::core::convert::From<RmcValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for RmcValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.room_type,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.amount_type,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.coverage_amount,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.money_or_percentage,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// RMC · Room Coverage
@@ -5014,6 +6486,38 @@ impl ::core::convert::From<RpValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for RpValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.pointer,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.application_id,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.type_of_data,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.subtype,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// RP · Reference Pointer
@@ -5200,6 +6704,80 @@ impl ::core::convert::From<RptValue> for ::hl7_runtime::build::Value {
         )
     }
 }
+impl ::hl7_runtime::build::Write for RptValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.repeat_pattern_code,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.calendar_alignment,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.phase_range_begin_value,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.phase_range_end_value,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.period_quantity,
+            at.child(5u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.period_units,
+            at.child(6u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.institution_specified_time,
+            at.child(7u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.event,
+            at.child(8u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.event_offset_quantity,
+            at.child(9u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.event_offset_units,
+            at.child(10u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.general_timing_specification,
+            at.child(11u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+    }
+}
 /// RPT · Repeat Pattern
 #[derive(Clone, Copy, Debug)]
 pub struct Rpt<'a>(pub ::hl7_runtime::typed::Part<'a>);
@@ -5327,6 +6905,32 @@ impl ::core::convert::From<SadValue> for ::hl7_runtime::build::Value {
         )
     }
 }
+impl ::hl7_runtime::build::Write for SadValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.street_or_mailing_address,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.street_name,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.dwelling_number,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+    }
+}
 /// SAD · Street Address
 #[derive(Clone, Copy, Debug)]
 pub struct Sad<'a>(pub ::hl7_runtime::typed::Part<'a>);
@@ -5438,6 +7042,38 @@ impl ::core::convert::From<SnValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for SnValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.comparator,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.num1,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.separator_suffix,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.num2,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// SN · Structured Numeric
@@ -5576,6 +7212,56 @@ impl ::core::convert::From<SpsValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for SpsValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.specimen_source_name_or_code,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.additives,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.specimen_collection_method,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.body_site,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.site_modifier,
+            at.child(5u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.collection_method_modifier_code,
+            at.child(6u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.specimen_role,
+            at.child(7u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// SPS · Specimen Source
@@ -5802,6 +7488,86 @@ impl ::core::convert::From<TqValue> for ::hl7_runtime::build::Value {
         )
     }
 }
+impl ::hl7_runtime::build::Write for TqValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.quantity,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.interval,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.duration,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.start_date_time,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.end_date_time,
+            at.child(5u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.priority,
+            at.child(6u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.condition,
+            at.child(7u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.text,
+            at.child(8u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.conjunction,
+            at.child(9u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.order_sequencing,
+            at.child(10u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.occurrence_duration,
+            at.child(11u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.total_occurrences,
+            at.child(12u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+    }
+}
 /// TQ · Timing Quantity
 #[derive(Clone, Copy, Debug)]
 pub struct Tq<'a>(pub ::hl7_runtime::typed::Part<'a>);
@@ -5919,6 +7685,26 @@ impl ::core::convert::From<TsValue> for ::hl7_runtime::build::Value {
         )
     }
 }
+impl ::hl7_runtime::build::Write for TsValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.time,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.degree_of_precision,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+    }
+}
 /// TS · Time Stamp
 #[derive(Clone, Copy, Debug)]
 pub struct Ts<'a>(pub ::hl7_runtime::typed::Part<'a>);
@@ -6014,6 +7800,32 @@ impl ::core::convert::From<VidValue> for ::hl7_runtime::build::Value {
                 .international_version_id.map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for VidValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.version_id,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.internationalization_code,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.international_version_id,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// VID · Version Identifier
@@ -6230,6 +8042,98 @@ impl ::core::convert::From<XadValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for XadValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.street_address,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.other_designation,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.city,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.state_or_province,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.zip_or_postal_code,
+            at.child(5u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.country,
+            at.child(6u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.address_type,
+            at.child(7u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.other_geographic_designation,
+            at.child(8u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.county_parish_code,
+            at.child(9u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.census_tract,
+            at.child(10u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.address_representation_code,
+            at.child(11u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.address_validity_range,
+            at.child(12u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.effective_date,
+            at.child(13u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.expiration_date,
+            at.child(14u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// XAD · Extended Address
@@ -6614,6 +8518,152 @@ impl ::core::convert::From<XcnValue> for ::hl7_runtime::build::Value {
         )
     }
 }
+impl ::hl7_runtime::build::Write for XcnValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.id_number,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.family_name,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.given_name,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.second_and_further_given_names_or_initials_thereof,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.suffix,
+            at.child(5u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.prefix,
+            at.child(6u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.degree,
+            at.child(7u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.source_table,
+            at.child(8u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.assigning_authority,
+            at.child(9u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.name_type_code,
+            at.child(10u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.identifier_check_digit,
+            at.child(11u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.check_digit_scheme,
+            at.child(12u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.identifier_type_code,
+            at.child(13u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.assigning_facility,
+            at.child(14u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.name_representation_code,
+            at.child(15u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.name_context,
+            at.child(16u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.name_validity_range,
+            at.child(17u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.name_assembly_order,
+            at.child(18u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.effective_date,
+            at.child(19u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.expiration_date,
+            at.child(20u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.professional_suffix,
+            at.child(21u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.assigning_jurisdiction,
+            at.child(22u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.assigning_agency_or_department,
+            at.child(23u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+    }
+}
 /// XCN · Extended Composite ID Number and Name for Persons
 #[derive(Clone, Copy, Debug)]
 pub struct Xcn<'a>(pub ::hl7_runtime::typed::Part<'a>);
@@ -6875,6 +8925,74 @@ impl ::core::convert::From<XonValue> for ::hl7_runtime::build::Value {
         )
     }
 }
+impl ::hl7_runtime::build::Write for XonValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.organization_name,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.organization_name_type_code,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.id_number,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.check_digit,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.check_digit_scheme,
+            at.child(5u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.assigning_authority,
+            at.child(6u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.identifier_type_code,
+            at.child(7u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.assigning_facility,
+            at.child(8u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.name_representation_code,
+            at.child(9u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.organization_identifier,
+            at.child(10u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+    }
+}
 /// XON · Extended Composite Name and Identification Number for Organizations
 #[derive(Clone, Copy, Debug)]
 pub struct Xon<'a>(pub ::hl7_runtime::typed::Part<'a>);
@@ -7120,6 +9238,98 @@ impl ::core::convert::From<XpnValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for XpnValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.family_name,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.given_name,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.second_and_further_given_names_or_initials_thereof,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.suffix,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.prefix,
+            at.child(5u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.degree,
+            at.child(6u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.name_type_code,
+            at.child(7u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.name_representation_code,
+            at.child(8u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.name_context,
+            at.child(9u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.name_validity_range,
+            at.child(10u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.name_assembly_order,
+            at.child(11u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.effective_date,
+            at.child(12u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.expiration_date,
+            at.child(13u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.professional_suffix,
+            at.child(14u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// XPN · Extended Person Name
@@ -7369,6 +9579,86 @@ impl ::core::convert::From<XtnValue> for ::hl7_runtime::build::Value {
                 .map(::core::convert::Into::into)
             ],
         )
+    }
+}
+impl ::hl7_runtime::build::Write for XtnValue {
+    fn write_at(
+        &self,
+        w: &mut ::hl7_runtime::build::Writer,
+        at: ::hl7_runtime::build::At,
+    ) {
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.telephone_number,
+            at.child(1u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.telecommunication_use_code,
+            at.child(2u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.telecommunication_equipment_type,
+            at.child(3u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.email_address,
+            at.child(4u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.country_code,
+            at.child(5u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.area_city_code,
+            at.child(6u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.local_number,
+            at.child(7u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.extension,
+            at.child(8u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.any_text,
+            at.child(9u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.extension_prefix,
+            at.child(10u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.speed_dial_code,
+            at.child(11u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
+        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
+            &self.unformatted_telephone_number,
+            at.child(12u32),
+        ) {
+            ::hl7_runtime::build::Write::write_at(v, w, at);
+        }
     }
 }
 /// XTN · Extended Telecommunication Number

@@ -2015,6 +2015,16 @@ impl PatientVisitBuilder {
             segments.push(v.to_segment());
         }
     }
+    /// Writes this element's segments as ER7, in structure order.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        {
+            let v = &self.pv1;
+            v.write_er7(w);
+        }
+        if let ::core::option::Option::Some(v) = &self.pv2 {
+            v.write_er7(w);
+        }
+    }
 }
 /// Builds one PATIENT/INSURANCE group; `new` takes its required children.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -2049,6 +2059,19 @@ impl InsuranceBuilder {
         }
         if let ::core::option::Option::Some(v) = &self.in3 {
             segments.push(v.to_segment());
+        }
+    }
+    /// Writes this element's segments as ER7, in structure order.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        {
+            let v = &self.in1;
+            v.write_er7(w);
+        }
+        if let ::core::option::Option::Some(v) = &self.in2 {
+            v.write_er7(w);
+        }
+        if let ::core::option::Option::Some(v) = &self.in3 {
+            v.write_er7(w);
         }
     }
 }
@@ -2115,6 +2138,32 @@ impl PatientBuilder {
             segments.push(v.to_segment());
         }
     }
+    /// Writes this element's segments as ER7, in structure order.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        {
+            let v = &self.pid;
+            v.write_er7(w);
+        }
+        if let ::core::option::Option::Some(v) = &self.pd1 {
+            v.write_er7(w);
+        }
+        for v in &self.ntes {
+            v.write_er7(w);
+        }
+        {
+            let v = &self.patient_visit;
+            v.write_er7(w);
+        }
+        for v in &self.insurances {
+            v.write_er7(w);
+        }
+        if let ::core::option::Option::Some(v) = &self.gt1 {
+            v.write_er7(w);
+        }
+        for v in &self.al1s {
+            v.write_er7(w);
+        }
+    }
 }
 /// Builds one ORDER/ORDER_DETAIL/OBSERVATION group; `new` takes its required children.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -2143,6 +2192,16 @@ impl ObservationBuilder {
         }
         for v in &self.ntes {
             segments.push(v.to_segment());
+        }
+    }
+    /// Writes this element's segments as ER7, in structure order.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        {
+            let v = &self.obx;
+            v.write_er7(w);
+        }
+        for v in &self.ntes {
+            v.write_er7(w);
         }
     }
 }
@@ -2223,6 +2282,40 @@ impl OrderDetailBuilder {
             v.write(segments);
         }
     }
+    /// Writes this element's segments as ER7, in structure order.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        {
+            let v = &self.obr;
+            v.write_er7(w);
+        }
+        if let ::core::option::Option::Some(v) = &self.rqd {
+            v.write_er7(w);
+        }
+        if let ::core::option::Option::Some(v) = &self.rq1 {
+            v.write_er7(w);
+        }
+        if let ::core::option::Option::Some(v) = &self.rxo {
+            v.write_er7(w);
+        }
+        if let ::core::option::Option::Some(v) = &self.ods {
+            v.write_er7(w);
+        }
+        if let ::core::option::Option::Some(v) = &self.odt {
+            v.write_er7(w);
+        }
+        for v in &self.ntes {
+            v.write_er7(w);
+        }
+        if let ::core::option::Option::Some(v) = &self.ctd {
+            v.write_er7(w);
+        }
+        for v in &self.dg1s {
+            v.write_er7(w);
+        }
+        for v in &self.observations {
+            v.write_er7(w);
+        }
+    }
 }
 /// Builds one ORDER group; `new` takes its required children.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -2275,6 +2368,26 @@ impl OrderBuilder {
             segments.push(v.to_segment());
         }
     }
+    /// Writes this element's segments as ER7, in structure order.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        {
+            let v = &self.orc;
+            v.write_er7(w);
+        }
+        {
+            let v = &self.order_detail;
+            v.write_er7(w);
+        }
+        for v in &self.ft1s {
+            v.write_er7(w);
+        }
+        for v in &self.ctis {
+            v.write_er7(w);
+        }
+        if let ::core::option::Option::Some(v) = &self.blg {
+            v.write_er7(w);
+        }
+    }
 }
 /// Builds a message of this profile; `new` takes every required segment and group.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -2322,6 +2435,23 @@ impl MessageBuilder {
             v.write(segments);
         }
     }
+    /// Writes this element's segments as ER7, in structure order.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        {
+            let v = &self.msh;
+            v.write_er7(w);
+        }
+        for v in &self.ntes {
+            v.write_er7(w);
+        }
+        {
+            let v = &self.patient;
+            v.write_er7(w);
+        }
+        for v in &self.orders {
+            v.write_er7(w);
+        }
+    }
     /// The segments in structure order.
     pub fn to_segments(&self) -> ::std::vec::Vec<::hl7_runtime::owned::SegmentBuf> {
         let mut segments = ::std::vec::Vec::new();
@@ -2338,10 +2468,16 @@ impl MessageBuilder {
         ::hl7_runtime::build::message(self.to_segments())
     }
     /// ER7 bytes, CR after every segment; text escaped and converted to MSH-18's
-    /// character set (a character it cannot represent is an error).
+    /// character set (a character it cannot represent is an error). Written
+    /// straight from the builders; the same bytes as `to_buf()?.encode()`.
     pub fn encode(
         &self,
     ) -> ::core::result::Result<::std::vec::Vec<u8>, ::hl7_runtime::build::BuildError> {
-        ::hl7_runtime::build::encode(self.to_segments())
+        let mut w = ::hl7_runtime::build::Writer::new(
+            self.msh.character_set.first().map_or("", ::std::string::String::as_str),
+            1024,
+        )?;
+        self.write_er7(&mut w);
+        w.finish()
     }
 }

@@ -2411,6 +2411,16 @@ impl VisitBuilder {
             segments.push(v.to_segment());
         }
     }
+    /// Writes this element's segments as ER7, in structure order.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        {
+            let v = &self.pv1;
+            v.write_er7(w);
+        }
+        if let ::core::option::Option::Some(v) = &self.pv2 {
+            v.write_er7(w);
+        }
+    }
 }
 /// Builds one PATIENT_RESULT/PATIENT group; `new` takes its required children.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -2459,6 +2469,25 @@ impl PatientBuilder {
             v.write(segments);
         }
     }
+    /// Writes this element's segments as ER7, in structure order.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        {
+            let v = &self.pid;
+            v.write_er7(w);
+        }
+        if let ::core::option::Option::Some(v) = &self.pd1 {
+            v.write_er7(w);
+        }
+        for v in &self.ntes {
+            v.write_er7(w);
+        }
+        for v in &self.nk1s {
+            v.write_er7(w);
+        }
+        if let ::core::option::Option::Some(v) = &self.visit {
+            v.write_er7(w);
+        }
+    }
 }
 /// Builds one PATIENT_RESULT/ORDER_OBSERVATION/TIMING_QTY group; `new` takes its required children.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -2487,6 +2516,16 @@ impl TimingQtyBuilder {
         }
         for v in &self.tq2s {
             segments.push(v.to_segment());
+        }
+    }
+    /// Writes this element's segments as ER7, in structure order.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        {
+            let v = &self.tq1;
+            v.write_er7(w);
+        }
+        for v in &self.tq2s {
+            v.write_er7(w);
         }
     }
 }
@@ -2519,6 +2558,16 @@ impl ObservationBuilder {
             segments.push(v.to_segment());
         }
     }
+    /// Writes this element's segments as ER7, in structure order.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        {
+            let v = &self.obx;
+            v.write_er7(w);
+        }
+        for v in &self.ntes {
+            v.write_er7(w);
+        }
+    }
 }
 /// Builds one PATIENT_RESULT/ORDER_OBSERVATION/SPECIMEN group; `new` takes its required children.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -2547,6 +2596,16 @@ impl SpecimenBuilder {
         }
         for v in &self.obxes {
             segments.push(v.to_segment());
+        }
+    }
+    /// Writes this element's segments as ER7, in structure order.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        {
+            let v = &self.spm;
+            v.write_er7(w);
+        }
+        for v in &self.obxes {
+            v.write_er7(w);
         }
     }
 }
@@ -2625,6 +2684,38 @@ impl OrderObservationBuilder {
             v.write(segments);
         }
     }
+    /// Writes this element's segments as ER7, in structure order.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        {
+            let v = &self.orc;
+            v.write_er7(w);
+        }
+        {
+            let v = &self.obr;
+            v.write_er7(w);
+        }
+        for v in &self.ntes {
+            v.write_er7(w);
+        }
+        for v in &self.timing_qtys {
+            v.write_er7(w);
+        }
+        if let ::core::option::Option::Some(v) = &self.ctd {
+            v.write_er7(w);
+        }
+        for v in &self.observations {
+            v.write_er7(w);
+        }
+        for v in &self.ft1s {
+            v.write_er7(w);
+        }
+        for v in &self.ctis {
+            v.write_er7(w);
+        }
+        for v in &self.specimens {
+            v.write_er7(w);
+        }
+    }
 }
 /// Builds one PATIENT_RESULT group; `new` takes its required children.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -2656,6 +2747,16 @@ impl PatientResultBuilder {
         }
         for v in &self.order_observations {
             v.write(segments);
+        }
+    }
+    /// Writes this element's segments as ER7, in structure order.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        {
+            let v = &self.patient;
+            v.write_er7(w);
+        }
+        for v in &self.order_observations {
+            v.write_er7(w);
         }
     }
 }
@@ -2704,6 +2805,23 @@ impl MessageBuilder {
             segments.push(v.to_segment());
         }
     }
+    /// Writes this element's segments as ER7, in structure order.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        {
+            let v = &self.msh;
+            v.write_er7(w);
+        }
+        for v in &self.sfts {
+            v.write_er7(w);
+        }
+        {
+            let v = &self.patient_result;
+            v.write_er7(w);
+        }
+        if let ::core::option::Option::Some(v) = &self.dsc {
+            v.write_er7(w);
+        }
+    }
     /// The segments in structure order.
     pub fn to_segments(&self) -> ::std::vec::Vec<::hl7_runtime::owned::SegmentBuf> {
         let mut segments = ::std::vec::Vec::new();
@@ -2720,10 +2838,16 @@ impl MessageBuilder {
         ::hl7_runtime::build::message(self.to_segments())
     }
     /// ER7 bytes, CR after every segment; text escaped and converted to MSH-18's
-    /// character set (a character it cannot represent is an error).
+    /// character set (a character it cannot represent is an error). Written
+    /// straight from the builders; the same bytes as `to_buf()?.encode()`.
     pub fn encode(
         &self,
     ) -> ::core::result::Result<::std::vec::Vec<u8>, ::hl7_runtime::build::BuildError> {
-        ::hl7_runtime::build::encode(self.to_segments())
+        let mut w = ::hl7_runtime::build::Writer::new(
+            self.msh.character_set.first().map_or("", ::std::string::String::as_str),
+            1024,
+        )?;
+        self.write_er7(&mut w);
+        w.finish()
     }
 }

@@ -62,6 +62,53 @@ impl Al1Builder {
         }
         seg
     }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("AL1");
+        if let ::core::option::Option::Some(v) = &self.set_id_al1 {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.allergen_type_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.allergen_code_mnemonic_description
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.allergy_severity_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.allergy_reaction_code) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.identification_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, 1),
+            );
+        }
+    }
 }
 /// AL1 · Patient Allergy Information · hl7v2.5.1/segments.json#/segments/AL1
 pub static SEG_AL1: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::SegmentDef {
@@ -297,6 +344,38 @@ impl BlgBuilder {
         }
         seg
     }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("BLG");
+        if let ::core::option::Option::Some(v) = &self.when_to_charge {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.charge_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.account_id {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.charge_type_reason {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, 1),
+            );
+        }
+    }
 }
 impl ::core::default::Default for BlgBuilder {
     fn default() -> Self {
@@ -488,6 +567,59 @@ impl CtdBuilder {
             ::hl7_runtime::build::set(&mut seg, 7usize, i + 1, v.clone());
         }
         seg
+    }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("CTD");
+        for (rep, v) in (1u32..).zip(&self.contact_role) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.contact_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.contact_address) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.contact_location {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.contact_communication_information) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.preferred_method_of_contact {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.contact_identifiers) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, rep),
+            );
+        }
     }
 }
 /// CTD · Contact Data · hl7v2.5.1/segments.json#/segments/CTD
@@ -724,6 +856,31 @@ impl CtiBuilder {
             ::hl7_runtime::build::set(&mut seg, 3usize, 1, v.clone());
         }
         seg
+    }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("CTI");
+        if let ::core::option::Option::Some(v) = &self.sponsor_study_id {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.study_phase_identifier {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.study_scheduled_time_point {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, 1),
+            );
+        }
     }
 }
 /// CTI · Clinical Trial Identification · hl7v2.5.1/segments.json#/segments/CTI
@@ -987,6 +1144,157 @@ impl Dg1Builder {
             ::hl7_runtime::build::set(&mut seg, 21usize, 1, v.clone());
         }
         seg
+    }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("DG1");
+        if let ::core::option::Option::Some(v) = &self.set_id_dg1 {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.diagnosis_coding_method {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.diagnosis_code_dg1 {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.diagnosis_description {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.diagnosis_date_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.diagnosis_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.major_diagnostic_category {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.diagnostic_related_group {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(8u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.drg_approval_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(9u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.drg_grouper_review_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(10u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.outlier_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(11u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.outlier_days {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(12u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.outlier_cost {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(13u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.grouper_version_and_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(14u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.diagnosis_priority {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(15u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.diagnosing_clinician) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(16u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.diagnosis_classification {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(17u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.confidential_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(18u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.attestation_date_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(19u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.diagnosis_identifier {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(20u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.diagnosis_action_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(21u32, 1),
+            );
+        }
     }
 }
 /// DG1 · Diagnosis · hl7v2.5.1/segments.json#/segments/DG1
@@ -1550,6 +1858,24 @@ impl DscBuilder {
         }
         seg
     }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("DSC");
+        if let ::core::option::Option::Some(v) = &self.continuation_pointer {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.continuation_style {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+    }
 }
 impl ::core::default::Default for DscBuilder {
     fn default() -> Self {
@@ -1732,6 +2058,94 @@ impl ErrBuilder {
             ::hl7_runtime::build::set(&mut seg, 12usize, i + 1, v.clone());
         }
         seg
+    }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("ERR");
+        for (rep, v) in (1u32..).zip(&self.error_code_and_location) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.error_location) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.hl7_error_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.severity {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.application_error_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.application_error_parameter) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.diagnostic_information {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.user_message {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(8u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.inform_person_indicator) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(9u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.override_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(10u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.override_reason_code) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(11u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.help_desk_contact_point) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(12u32, rep),
+            );
+        }
     }
 }
 /// ERR · Error · hl7v2.5.1/segments.json#/segments/ERR
@@ -2273,6 +2687,229 @@ impl Ft1Builder {
             ::hl7_runtime::build::set(&mut seg, 31usize, i + 1, v.clone());
         }
         seg
+    }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("FT1");
+        if let ::core::option::Option::Some(v) = &self.set_id_ft1 {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.transaction_id {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.transaction_batch_id {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.transaction_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.transaction_posting_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.transaction_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.transaction_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.transaction_description {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(8u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.transaction_description_alt {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(9u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.transaction_quantity {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(10u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.transaction_amount_extended {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(11u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.transaction_amount_unit {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(12u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.department_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(13u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.insurance_plan_id {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(14u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.insurance_amount {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(15u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.assigned_patient_location {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(16u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.fee_schedule {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(17u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.patient_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(18u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.diagnosis_code_ft1) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(19u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.performed_by_code) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(20u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.ordered_by_code) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(21u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.unit_cost {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(22u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.filler_order_number {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(23u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.entered_by_code) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(24u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.procedure_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(25u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.procedure_code_modifier) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(26u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.advanced_beneficiary_notice_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(27u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .medically_necessary_duplicate_procedure_reason
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(28u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.ndc_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(29u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.payment_reference_id {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(30u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.transaction_reference_key) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(31u32, rep),
+            );
+        }
     }
 }
 /// FT1 · Financial Transaction · hl7v2.5.1/segments.json#/segments/FT1
@@ -3399,6 +4036,410 @@ impl Gt1Builder {
             ::hl7_runtime::build::set(&mut seg, 57usize, 1, v.clone());
         }
         seg
+    }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("GT1");
+        if let ::core::option::Option::Some(v) = &self.set_id_gt1 {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.guarantor_number) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.guarantor_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.guarantor_spouse_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.guarantor_address) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.guarantor_ph_num_home) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.guarantor_ph_num_business) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.guarantor_date_time_of_birth {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(8u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.guarantor_administrative_sex {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(9u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.guarantor_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(10u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.guarantor_relationship {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(11u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.guarantor_ssn {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(12u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.guarantor_date_begin {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(13u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.guarantor_date_end {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(14u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.guarantor_priority {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(15u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.guarantor_employer_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(16u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.guarantor_employer_address) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(17u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.guarantor_employer_phone_number) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(18u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.guarantor_employee_id_number) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(19u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.guarantor_employment_status {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(20u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.guarantor_organization_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(21u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.guarantor_billing_hold_flag {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(22u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.guarantor_credit_rating_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(23u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.guarantor_death_date_and_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(24u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.guarantor_death_flag {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(25u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.guarantor_charge_adjustment_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(26u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.guarantor_household_annual_income
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(27u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.guarantor_household_size {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(28u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.guarantor_employer_id_number) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(29u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.guarantor_marital_status_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(30u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.guarantor_hire_effective_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(31u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.employment_stop_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(32u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.living_dependency {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(33u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.ambulatory_status) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(34u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.citizenship) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(35u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.primary_language {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(36u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.living_arrangement {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(37u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.publicity_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(38u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.protection_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(39u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.student_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(40u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.religion {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(41u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.mothers_maiden_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(42u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.nationality {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(43u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.ethnic_group) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(44u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.contact_persons_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(45u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.contact_persons_telephone_number) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(46u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.contact_reason {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(47u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.contact_relationship {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(48u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.job_title {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(49u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.job_code_class {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(50u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.guarantor_employers_organization_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(51u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.handicap {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(52u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.job_status {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(53u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.guarantor_financial_class {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(54u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.guarantor_race) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(55u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.guarantor_birth_place {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(56u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.vip_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(57u32, 1),
+            );
+        }
     }
 }
 /// GT1 · Guarantor · hl7v2.5.1/segments.json#/segments/GT1
@@ -5071,6 +6112,381 @@ impl In1Builder {
             ::hl7_runtime::build::set(&mut seg, 53usize, 1, v.clone());
         }
         seg
+    }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("IN1");
+        if let ::core::option::Option::Some(v) = &self.set_id_in1 {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.insurance_plan_id {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.insurance_company_id) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.insurance_company_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.insurance_company_address) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.insurance_co_contact_person) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.insurance_co_phone_number) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.group_number {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(8u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.group_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(9u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.insureds_group_emp_id) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(10u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.insureds_group_emp_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(11u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.plan_effective_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(12u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.plan_expiration_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(13u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.authorization_information {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(14u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.plan_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(15u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.name_of_insured) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(16u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.insureds_relationship_to_patient {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(17u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.insureds_date_of_birth {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(18u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.insureds_address) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(19u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.assignment_of_benefits {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(20u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.coordination_of_benefits {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(21u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.coord_of_ben_priority {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(22u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.notice_of_admission_flag {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(23u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.notice_of_admission_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(24u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.report_of_eligibility_flag {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(25u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.report_of_eligibility_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(26u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.release_information_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(27u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.pre_admit_cert {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(28u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.verification_date_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(29u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.verification_by) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(30u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.type_of_agreement_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(31u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.billing_status {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(32u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.lifetime_reserve_days {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(33u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.delay_before_l_r_day {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(34u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.company_plan_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(35u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.policy_number {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(36u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.policy_deductible {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(37u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.policy_limit_amount {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(38u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.policy_limit_days {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(39u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.room_rate_semi_private {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(40u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.room_rate_private {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(41u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.insureds_employment_status {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(42u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.insureds_administrative_sex {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(43u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.insureds_employers_address) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(44u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.verification_status {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(45u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.prior_insurance_plan_id {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(46u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.coverage_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(47u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.handicap {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(48u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.insureds_id_number) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(49u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.signature_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(50u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.signature_code_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(51u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.insured_s_birth_place {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(52u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.vip_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(53u32, 1),
+            );
+        }
     }
 }
 /// IN1 · Insurance · hl7v2.5.1/segments.json#/segments/IN1
@@ -6791,6 +8207,520 @@ impl In2Builder {
             ::hl7_runtime::build::set(&mut seg, 72usize, 1, v.clone());
         }
         seg
+    }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("IN2");
+        for (rep, v) in (1u32..).zip(&self.insureds_employee_id) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.insureds_social_security_number {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.insureds_employers_name_and_id) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.employer_information_data {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.mail_claim_party) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.medicare_health_ins_card_number {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.medicaid_case_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.medicaid_case_number {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(8u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.military_sponsor_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(9u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.military_id_number {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(10u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.dependent_of_military_recipient {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(11u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.military_organization {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(12u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.military_station {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(13u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.military_service {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(14u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.military_rank_grade {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(15u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.military_status {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(16u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.military_retire_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(17u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.military_non_avail_cert_on_file {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(18u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.baby_coverage {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(19u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.combine_baby_bill {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(20u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.blood_deductible {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(21u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.special_coverage_approval_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(22u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.special_coverage_approval_title {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(23u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.non_covered_insurance_code) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(24u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.payor_id) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(25u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.payor_subscriber_id) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(26u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.eligibility_source {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(27u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.room_coverage_type_amount) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(28u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.policy_type_amount) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(29u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.daily_deductible {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(30u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.living_dependency {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(31u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.ambulatory_status) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(32u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.citizenship) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(33u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.primary_language {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(34u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.living_arrangement {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(35u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.publicity_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(36u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.protection_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(37u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.student_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(38u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.religion {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(39u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.mothers_maiden_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(40u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.nationality {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(41u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.ethnic_group) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(42u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.marital_status) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(43u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.insureds_employment_start_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(44u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.employment_stop_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(45u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.job_title {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(46u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.job_code_class {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(47u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.job_status {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(48u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.employer_contact_person_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(49u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.employer_contact_person_phone_number) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(50u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.employer_contact_reason {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(51u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.insureds_contact_persons_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(52u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.insureds_contact_person_phone_number) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(53u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.insureds_contact_person_reason) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(54u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .relationship_to_the_patient_start_date
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(55u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.relationship_to_the_patient_stop_date) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(56u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.insurance_co_contact_reason {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(57u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.insurance_co_contact_phone_number
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(58u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.policy_scope {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(59u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.policy_source {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(60u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.patient_member_number {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(61u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.guarantors_relationship_to_insured
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(62u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.insureds_phone_number_home) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(63u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.insureds_employer_phone_number) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(64u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.military_handicapped_program {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(65u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.suspend_flag {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(66u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.copay_limit_flag {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(67u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.stoploss_limit_flag {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(68u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.insured_organization_name_and_id) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(69u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.insured_employer_organization_name_and_id) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(70u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.race) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(71u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .cms_patient_s_relationship_to_insured
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(72u32, 1),
+            );
+        }
     }
 }
 impl ::core::default::Default for In2Builder {
@@ -8620,6 +10550,185 @@ impl In3Builder {
         }
         seg
     }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("IN3");
+        if let ::core::option::Option::Some(v) = &self.set_id_in3 {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.certification_number {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.certified_by) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.certification_required {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.penalty {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.certification_date_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.certification_modify_date_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.operator) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(8u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.certification_begin_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(9u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.certification_end_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(10u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.days {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(11u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.non_concur_code_description {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(12u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.non_concur_effective_date_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(13u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.physician_reviewer) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(14u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.certification_contact {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(15u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.certification_contact_phone_number) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(16u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.appeal_reason {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(17u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.certification_agency {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(18u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.certification_agency_phone_number) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(19u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.pre_certification_requirement) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(20u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.case_manager {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(21u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.second_opinion_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(22u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.second_opinion_status {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(23u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.second_opinion_documentation_received) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(24u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.second_opinion_physician) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(25u32, rep),
+            );
+        }
+    }
 }
 /// IN3 · Insurance Additional Information, Certification · hl7v2.5.1/segments.json#/segments/IN3
 pub static SEG_IN3: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::SegmentDef {
@@ -9317,6 +11426,73 @@ impl IpcBuilder {
         }
         seg
     }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("IPC");
+        if let ::core::option::Option::Some(v) = &self.accession_identifier {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.requested_procedure_id {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.study_instance_uid {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.scheduled_procedure_step_id {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.modality {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.protocol_code) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.scheduled_station_name {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.scheduled_procedure_step_location) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(8u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.scheduled_ae_title {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(9u32, 1),
+            );
+        }
+    }
 }
 /// IPC · Imaging Procedure Control Segment · hl7v2.5.1/segments.json#/segments/IPC
 pub static SEG_IPC: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::SegmentDef {
@@ -9652,6 +11828,52 @@ impl MsaBuilder {
         }
         seg
     }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("MSA");
+        if let ::core::option::Option::Some(v) = &self.acknowledgment_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.message_control_id {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.text_message {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.expected_sequence_number {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.delayed_acknowledgment_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.error_condition {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, 1),
+            );
+        }
+    }
 }
 /// MSA · Message Acknowledgment · hl7v2.5.1/segments.json#/segments/MSA
 pub static SEG_MSA: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::SegmentDef {
@@ -9984,6 +12206,145 @@ impl MshBuilder {
             ::hl7_runtime::build::set(&mut seg, 21usize, i + 1, v.clone());
         }
         seg
+    }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("MSH");
+        if let ::core::option::Option::Some(v) = &self.sending_application {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.sending_facility {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.receiving_application {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.receiving_facility {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.date_time_of_message {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.security {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(8u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.message_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(9u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.message_control_id {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(10u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.processing_id {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(11u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.version_id {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(12u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.sequence_number {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(13u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.continuation_pointer {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(14u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.accept_acknowledgment_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(15u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.application_acknowledgment_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(16u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.country_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(17u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.character_set) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(18u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.principal_language_of_message {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(19u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .alternate_character_set_handling_scheme
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(20u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.message_profile_identifier) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(21u32, rep),
+            );
+        }
     }
 }
 /// MSH · Message Header · hl7v2.5.1/segments.json#/segments/MSH
@@ -10824,6 +13185,291 @@ impl Nk1Builder {
             ::hl7_runtime::build::set(&mut seg, 39usize, 1, v.clone());
         }
         seg
+    }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("NK1");
+        if let ::core::option::Option::Some(v) = &self.set_id_nk1 {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.nk_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.relationship {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.address) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.phone_number) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.business_phone_number) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.contact_role {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.start_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(8u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.end_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(9u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .next_of_kin_associated_parties_job_title
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(10u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .next_of_kin_associated_parties_job_code_class
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(11u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .next_of_kin_associated_parties_employee_number
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(12u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.organization_name_nk1) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(13u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.marital_status {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(14u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.administrative_sex {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(15u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.date_time_of_birth {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(16u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.living_dependency) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(17u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.ambulatory_status) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(18u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.citizenship) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(19u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.primary_language {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(20u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.living_arrangement {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(21u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.publicity_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(22u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.protection_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(23u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.student_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(24u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.religion {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(25u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.mothers_maiden_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(26u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.nationality {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(27u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.ethnic_group) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(28u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.contact_reason) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(29u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.contact_persons_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(30u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.contact_persons_telephone_number) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(31u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.contact_persons_address) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(32u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.next_of_kin_associated_partys_identifiers) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(33u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.job_status {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(34u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.race) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(35u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.handicap {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(36u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .contact_person_social_security_number
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(37u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.next_of_kin_birth_place {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(38u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.vip_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(39u32, 1),
+            );
+        }
     }
 }
 /// NK1 · Next of Kin / Associated Parties · hl7v2.5.1/segments.json#/segments/NK1
@@ -11779,6 +14425,38 @@ impl NteBuilder {
         }
         seg
     }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("NTE");
+        if let ::core::option::Option::Some(v) = &self.set_id_nte {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.source_of_comment {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.comment) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.comment_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, 1),
+            );
+        }
+    }
 }
 impl ::core::default::Default for NteBuilder {
     fn default() -> Self {
@@ -12251,6 +14929,367 @@ impl ObrBuilder {
             ::hl7_runtime::build::set(&mut seg, 50usize, 1, v.clone());
         }
         seg
+    }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("OBR");
+        if let ::core::option::Option::Some(v) = &self.set_id_obr {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.placer_order_number {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.filler_order_number {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.universal_service_identifier {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.priority_obr {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.requested_date_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.observation_date_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.observation_end_date_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(8u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.collection_volume {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(9u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.collector_identifier) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(10u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.specimen_action_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(11u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.danger_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(12u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.relevant_clinical_information {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(13u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.specimen_received_date_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(14u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.specimen_source {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(15u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.ordering_provider) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(16u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.order_callback_phone_number) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(17u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.placer_field_1 {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(18u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.placer_field_2 {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(19u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.filler_field_1 {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(20u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.filler_field_2 {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(21u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.results_rpt_status_chng_date_time
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(22u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.charge_to_practice {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(23u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.diagnostic_serv_sect_id {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(24u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.result_status {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(25u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.parent_result {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(26u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.quantity_timing) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(27u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.result_copies_to) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(28u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.parent_number {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(29u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.transportation_mode {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(30u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.reason_for_study) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(31u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.principal_result_interpreter {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(32u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.assistant_result_interpreter) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(33u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.technician) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(34u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.transcriptionist) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(35u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.scheduled_date_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(36u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.number_of_sample_containers {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(37u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.transport_logistics_of_collected_sample) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(38u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.collectors_comment) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(39u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .transport_arrangement_responsibility
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(40u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.transport_arranged {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(41u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.escort_required {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(42u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.planned_patient_transport_comment) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(43u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.procedure_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(44u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.procedure_code_modifier) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(45u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.placer_supplemental_service_information) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(46u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.filler_supplemental_service_information) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(47u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .medically_necessary_duplicate_procedure_reason
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(48u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.result_handling {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(49u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .parent_universal_service_identifier
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(50u32, 1),
+            );
+        }
     }
 }
 /// OBR · Observation Request · hl7v2.5.1/segments.json#/segments/OBR
@@ -13603,6 +16642,188 @@ impl ObxBuilder {
         }
         seg
     }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("OBX");
+        if let ::core::option::Option::Some(v) = &self.set_id_obx {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.value_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.observation_identifier {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.observation_sub_id {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.observation_value) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.units {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.references_range {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.abnormal_flags) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(8u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.probability {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(9u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.nature_of_abnormal_test) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(10u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.observation_result_status {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(11u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.effective_date_of_reference_range
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(12u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.user_defined_access_checks {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(13u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.date_time_of_the_observation {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(14u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.producers_id {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(15u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.responsible_observer) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(16u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.observation_method) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(17u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.equipment_instance_identifier) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(18u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.date_time_of_the_analysis {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(19u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.reserved_for_v2_6 {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(20u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.reserved_for_v2_6_2 {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(21u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.reserved_for_v2_6_3 {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(22u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.performing_organization_name {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(23u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.performing_organization_address {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(24u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .performing_organization_medical_director
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(25u32, 1),
+            );
+        }
+    }
 }
 /// OBX · Observation/Result · hl7v2.5.1/segments.json#/segments/OBX
 pub static SEG_OBX: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::SegmentDef {
@@ -14270,6 +17491,38 @@ impl OdsBuilder {
         }
         seg
     }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("ODS");
+        if let ::core::option::Option::Some(v) = &self.type_ {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.service_period) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.diet_supplement_or_preference_code) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.text_instruction) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, rep),
+            );
+        }
+    }
 }
 /// ODS · Dietary Orders, Supplements, and Preferences · hl7v2.5.1/segments.json#/segments/ODS
 pub static SEG_ODS: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::SegmentDef {
@@ -14446,6 +17699,31 @@ impl OdtBuilder {
             ::hl7_runtime::build::set(&mut seg, 3usize, 1, v.clone());
         }
         seg
+    }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("ODT");
+        if let ::core::option::Option::Some(v) = &self.tray_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.service_period) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.text_instruction {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, 1),
+            );
+        }
     }
 }
 /// ODT · Diet Tray Instructions · hl7v2.5.1/segments.json#/segments/ODT
@@ -14780,6 +18058,233 @@ impl OrcBuilder {
             ::hl7_runtime::build::set(&mut seg, 31usize, 1, v.clone());
         }
         seg
+    }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("ORC");
+        if let ::core::option::Option::Some(v) = &self.order_control {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.placer_order_number {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.filler_order_number {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.placer_group_number {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.order_status {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.response_flag {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.quantity_timing) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.parent_order {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(8u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.date_time_of_transaction {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(9u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.entered_by) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(10u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.verified_by) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(11u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.ordering_provider) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(12u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.enterers_location {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(13u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.call_back_phone_number) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(14u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.order_effective_date_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(15u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.order_control_code_reason {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(16u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.entering_organization {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(17u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.entering_device {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(18u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.action_by) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(19u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.advanced_beneficiary_notice_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(20u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.ordering_facility_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(21u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.ordering_facility_address) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(22u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.ordering_facility_phone_number) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(23u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.ordering_provider_address) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(24u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.order_status_modifier {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(25u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .advanced_beneficiary_notice_override_reason
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(26u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .fillers_expected_availability_date_time
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(27u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.confidentiality_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(28u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.order_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(29u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.enterer_authorization_mode {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(30u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .parent_universal_service_identifier
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(31u32, 1),
+            );
+        }
     }
 }
 /// ORC · Common Order · hl7v2.5.1/segments.json#/segments/ORC
@@ -15687,6 +19192,162 @@ impl Pd1Builder {
         }
         seg
     }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("PD1");
+        for (rep, v) in (1u32..).zip(&self.living_dependency) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.living_arrangement {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.patient_primary_facility) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.patient_primary_care_provider_name_and_id_no)
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.student_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.handicap {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.living_will_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.organ_donor_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(8u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.separate_bill {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(9u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.duplicate_patient) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(10u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.publicity_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(11u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.protection_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(12u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .protection_indicator_effective_date
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(13u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.place_of_worship) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(14u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.advance_directive_code) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(15u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.immunization_registry_status {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(16u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .immunization_registry_status_effective_date
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(17u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.publicity_code_effective_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(18u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.military_branch {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(19u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.military_rank_grade {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(20u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.military_status {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(21u32, 1),
+            );
+        }
+    }
 }
 impl ::core::default::Default for Pd1Builder {
     fn default() -> Self {
@@ -16454,6 +20115,283 @@ impl PidBuilder {
             ::hl7_runtime::build::set(&mut seg, 39usize, i + 1, v.clone());
         }
         seg
+    }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("PID");
+        if let ::core::option::Option::Some(v) = &self.set_id_pid {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.patient_id {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.patient_identifier_list) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.alternate_patient_id_pid) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.patient_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.mothers_maiden_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.date_time_of_birth {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.administrative_sex {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(8u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.patient_alias) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(9u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.race) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(10u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.patient_address) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(11u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.county_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(12u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.phone_number_home) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(13u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.phone_number_business) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(14u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.primary_language {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(15u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.marital_status {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(16u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.religion {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(17u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.patient_account_number {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(18u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.ssn_number_patient {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(19u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.drivers_license_number_patient {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(20u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.mothers_identifier) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(21u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.ethnic_group) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(22u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.birth_place {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(23u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.multiple_birth_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(24u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.birth_order {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(25u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.citizenship) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(26u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.veterans_military_status {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(27u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.nationality {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(28u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.patient_death_date_and_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(29u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.patient_death_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(30u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.identity_unknown_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(31u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.identity_reliability_code) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(32u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.last_update_date_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(33u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.last_update_facility {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(34u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.species_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(35u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.breed_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(36u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.strain {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(37u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.production_class_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(38u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.tribal_citizenship) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(39u32, rep),
+            );
+        }
     }
 }
 /// PID · Patient Identification · hl7v2.5.1/segments.json#/segments/PID
@@ -17696,6 +21634,374 @@ impl Pv1Builder {
             ::hl7_runtime::build::set(&mut seg, 52usize, i + 1, v.clone());
         }
         seg
+    }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("PV1");
+        if let ::core::option::Option::Some(v) = &self.set_id_pv1 {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.patient_class {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.assigned_patient_location {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.admission_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.preadmit_number {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.prior_patient_location {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.attending_doctor) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.referring_doctor) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(8u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.consulting_doctor) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(9u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.hospital_service {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(10u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.temporary_location {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(11u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.preadmit_test_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(12u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.re_admission_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(13u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.admit_source {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(14u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.ambulatory_status) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(15u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.vip_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(16u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.admitting_doctor) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(17u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.patient_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(18u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.visit_number {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(19u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.financial_class) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(20u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.charge_price_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(21u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.courtesy_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(22u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.credit_rating {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(23u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.contract_code) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(24u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.contract_effective_date) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(25u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.contract_amount) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(26u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.contract_period) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(27u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.interest_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(28u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.transfer_to_bad_debt_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(29u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.transfer_to_bad_debt_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(30u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.bad_debt_agency_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(31u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.bad_debt_transfer_amount {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(32u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.bad_debt_recovery_amount {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(33u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.delete_account_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(34u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.delete_account_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(35u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.discharge_disposition {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(36u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.discharged_to_location {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(37u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.diet_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(38u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.servicing_facility {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(39u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.bed_status {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(40u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.account_status {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(41u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.pending_location {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(42u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.prior_temporary_location {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(43u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.admit_date_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(44u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.discharge_date_time) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(45u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.current_patient_balance {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(46u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.total_charges {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(47u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.total_adjustments {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(48u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.total_payments {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(49u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.alternate_visit_id {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(50u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.visit_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(51u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.other_healthcare_provider) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(52u32, rep),
+            );
+        }
     }
 }
 /// PV1 · Patient Visit · hl7v2.5.1/segments.json#/segments/PV1
@@ -19230,6 +23536,359 @@ impl Pv2Builder {
         }
         seg
     }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("PV2");
+        if let ::core::option::Option::Some(v) = &self.prior_pending_location {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.accommodation_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.admit_reason {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.transfer_reason {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.patient_valuables) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.patient_valuables_location {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.visit_user_code) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.expected_admit_date_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(8u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.expected_discharge_date_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(9u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.estimated_length_of_inpatient_stay
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(10u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.actual_length_of_inpatient_stay {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(11u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.visit_description {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(12u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.referral_source_code) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(13u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.previous_service_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(14u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .employment_illness_related_indicator
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(15u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.purge_status_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(16u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.purge_status_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(17u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.special_program_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(18u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.retention_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(19u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.expected_number_of_insurance_plans
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(20u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.visit_publicity_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(21u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.visit_protection_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(22u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.clinic_organization_name) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(23u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.patient_status_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(24u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.visit_priority_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(25u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.previous_treatment_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(26u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.expected_discharge_disposition {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(27u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.signature_on_file_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(28u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.first_similar_illness_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(29u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.patient_charge_adjustment_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(30u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.recurring_service_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(31u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.billing_media_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(32u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.expected_surgery_date_and_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(33u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.military_partnership_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(34u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.military_non_availability_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(35u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.newborn_baby_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(36u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.baby_detained_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(37u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.mode_of_arrival_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(38u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.recreational_drug_use_code) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(39u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.admission_level_of_care_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(40u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.precaution_code) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(41u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.patient_condition_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(42u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.living_will_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(43u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.organ_donor_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(44u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.advance_directive_code) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(45u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.patient_status_effective_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(46u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.expected_loa_return_date_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(47u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .expected_pre_admission_testing_date_time
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(48u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.notify_clergy_code) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(49u32, rep),
+            );
+        }
+    }
 }
 impl ::core::default::Default for Pv2Builder {
     fn default() -> Self {
@@ -20447,6 +25106,59 @@ impl Rq1Builder {
         }
         seg
     }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("RQ1");
+        if let ::core::option::Option::Some(v) = &self.anticipated_price {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.manufacturer_identifier {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.manufacturers_catalog {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.vendor_id {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.vendor_catalog {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.taxable {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.substitute_allowed {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, 1),
+            );
+        }
+    }
 }
 impl ::core::default::Default for Rq1Builder {
     fn default() -> Self {
@@ -20721,6 +25433,80 @@ impl RqdBuilder {
             ::hl7_runtime::build::set(&mut seg, 10usize, 1, v.clone());
         }
         seg
+    }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("RQD");
+        if let ::core::option::Option::Some(v) = &self.requisition_line_number {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.item_code_internal {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.item_code_external {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.hospital_item_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.requisition_quantity {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.requisition_unit_of_measure {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.dept_cost_center {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.item_natural_account_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(8u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.deliver_to_id {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(9u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.date_needed {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(10u32, 1),
+            );
+        }
     }
 }
 impl ::core::default::Default for RqdBuilder {
@@ -21186,6 +25972,208 @@ impl RxoBuilder {
             ::hl7_runtime::build::set(&mut seg, 28usize, 1, v.clone());
         }
         seg
+    }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("RXO");
+        if let ::core::option::Option::Some(v) = &self.requested_give_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.requested_give_amount_minimum {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.requested_give_amount_maximum {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.requested_give_units {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.requested_dosage_form {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.providers_pharmacy_treatment_instructions) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.providers_administration_instructions) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.deliver_to_location {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(8u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.allow_substitutions {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(9u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.requested_dispense_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(10u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.requested_dispense_amount {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(11u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.requested_dispense_units {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(12u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.number_of_refills {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(13u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.ordering_providers_dea_number) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(14u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.pharmacist_treatment_suppliers_verifier_id) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(15u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.needs_human_review {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(16u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.requested_give_per {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(17u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.requested_give_strength {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(18u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.requested_give_strength_units {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(19u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.indication) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(20u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.requested_give_rate_amount {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(21u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.requested_give_rate_units {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(22u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.total_daily_dose {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(23u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.supplementary_code) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(24u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.requested_drug_strength_volume {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(25u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .requested_drug_strength_volume_units
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(26u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.pharmacy_order_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(27u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.dispensing_interval {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(28u32, 1),
+            );
+        }
     }
 }
 impl ::core::default::Default for RxoBuilder {
@@ -21944,6 +26932,54 @@ impl SftBuilder {
         }
         seg
     }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("SFT");
+        if let ::core::option::Option::Some(v) = &self.software_vendor_organization {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .software_certified_version_or_release_number
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.software_product_name {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.software_binary_id {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.software_product_information {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.software_install_date {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, 1),
+            );
+        }
+    }
 }
 /// SFT · Software Segment · hl7v2.5.1/segments.json#/segments/SFT
 pub static SEG_SFT: ::hl7_runtime::meta::SegmentDef = ::hl7_runtime::meta::SegmentDef {
@@ -22346,6 +27382,213 @@ impl SpmBuilder {
             ::hl7_runtime::build::set(&mut seg, 29usize, 1, v.clone());
         }
         seg
+    }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("SPM");
+        if let ::core::option::Option::Some(v) = &self.set_id_spm {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.specimen_id {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.specimen_parent_i_ds) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.specimen_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.specimen_type_modifier) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.specimen_additives) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.specimen_collection_method {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.specimen_source_site {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(8u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.specimen_source_site_modifier) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(9u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.specimen_collection_site {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(10u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.specimen_role) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(11u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.specimen_collection_amount {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(12u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.grouped_specimen_count {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(13u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.specimen_description) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(14u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.specimen_handling_code) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(15u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.specimen_risk_code) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(16u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.specimen_collection_date_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(17u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.specimen_received_date_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(18u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.specimen_expiration_date_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(19u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.specimen_availability {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(20u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.specimen_reject_reason) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(21u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.specimen_quality {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(22u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.specimen_appropriateness {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(23u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.specimen_condition) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(24u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.specimen_current_quantity {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(25u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.number_of_specimen_containers {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(26u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.container_type {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(27u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.container_condition {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(28u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.specimen_child_role {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(29u32, 1),
+            );
+        }
     }
 }
 /// SPM · Specimen · hl7v2.5.1/segments.json#/segments/SPM
@@ -23155,6 +28398,108 @@ impl Tq1Builder {
         }
         seg
     }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("TQ1");
+        if let ::core::option::Option::Some(v) = &self.set_id_tq1 {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.quantity {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.repeat_pattern) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.explicit_time) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.relative_time_and_units) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.service_duration {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.start_date_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.end_date_time {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(8u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.priority) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(9u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.condition_text {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(10u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.text_instruction {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(11u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.conjunction {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(12u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.occurrence_duration {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(13u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.total_occurrences {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(14u32, 1),
+            );
+        }
+    }
 }
 impl ::core::default::Default for Tq1Builder {
     fn default() -> Self {
@@ -23588,6 +28933,84 @@ impl Tq2Builder {
             ::hl7_runtime::build::set(&mut seg, 10usize, 1, v.clone());
         }
         seg
+    }
+    /// Writes the segment as ER7, straight from these values.
+    pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
+        w.segment("TQ2");
+        if let ::core::option::Option::Some(v) = &self.set_id_tq2 {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(1u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.sequence_results_flag {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(2u32, 1),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.related_placer_number) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(3u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.related_filler_number) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(4u32, rep),
+            );
+        }
+        for (rep, v) in (1u32..).zip(&self.related_placer_group_number) {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(5u32, rep),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.sequence_condition_code {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(6u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.cyclic_entry_exit_indicator {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(7u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self.sequence_condition_time_interval {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(8u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .cyclic_group_maximum_number_of_repeats
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(9u32, 1),
+            );
+        }
+        if let ::core::option::Option::Some(v) = &self
+            .special_service_request_relationship
+        {
+            ::hl7_runtime::build::Write::write_at(
+                v,
+                w,
+                ::hl7_runtime::build::At::field(10u32, 1),
+            );
+        }
     }
 }
 impl ::core::default::Default for Tq2Builder {
