@@ -3,7 +3,7 @@
 use hl7_codegen::expand::Shape;
 use hl7_codegen::model::{Usage, UNBOUNDED};
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, ToTokens};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{Data, DeriveInput, Field, Fields, GenericArgument, GenericParam, Ident, Lifetime, LitStr, PathArguments, Type};
@@ -295,5 +295,56 @@ pub fn position(attrs: &Attrs, key: &str, errors: &mut Errors) -> Option<(u16, S
             errors.at(span, format!("`{key}` is an HL7 position, from 1 to 999"));
             None
         }
+    }
+}
+
+/// A derived element's `&'static DataTypeDef`, settled when the constant is evaluated
+/// (`hl7_runtime::meta::derived_datatype`): the definition the Rust type carries, else the one
+/// `datatype = "..."` names in the guide's module. `what` names the element in the messages
+/// (`field `note``).
+pub fn datatype_of(rt: &TokenStream, datatypes: &TokenStream, inner: &Type, lifetime: &Lifetime, lit: Option<&LitStr>, id: Option<&str>, what: &str) -> TokenStream {
+    let st = with_static(inner, lifetime);
+    let span = inner.span();
+    let of_type = quote_spanned! {span=> <#st as #rt::typed::FromPart<'static>>::DEF };
+    let named = match (lit, id) {
+        (Some(l), Some(id)) => {
+            let dt = quote::format_ident!("DT_{}", id, span = l.span());
+            quote! { ::core::option::Option::Some(&#datatypes::#dt) }
+        }
+        _ => quote! { ::core::option::Option::None },
+    };
+    let mismatch = format!("{what} declares datatype {} but its Rust type is a view of another datatype", id.unwrap_or(""));
+    let undeclared = format!("{what}: its Rust type is a primitive view shared by every primitive datatype; name the datatype with `datatype = \"ST\"` (or the one it is)");
+    quote_spanned! {span=> {
+        // Called through a name spanned on the element's type, so that a failed check points
+        // at the element rather than at the derive.
+        use #rt::meta::derived_datatype as check_datatype;
+        check_datatype(#of_type, #named, #mismatch, #undeclared)
+    } }
+}
+
+/// The struct literal a derived type is built with: each element read from `source`, and the
+/// field that keeps `source` itself, if any.
+pub fn fill(ty: &Ident, reads: Vec<TokenStream>, keep: Option<&Ident>, source: &Ident) -> TokenStream {
+    let keep = keep.map(|k| quote! { #k: #source, });
+    quote! {
+        let _ = &#source;
+        #ty { #(#reads,)* #keep }
+    }
+}
+
+/// What a derive emits: the definition in a `static` beside the trait impls, and `DEF` on the
+/// type, all in an anonymous constant so that nothing leaks into the user's namespace.
+pub fn definition_items(rt: &TokenStream, ty: &Ident, lt: &TokenStream, kind: &str, def: &TokenStream, impls: &TokenStream, doc: &str) -> TokenStream {
+    let kind = quote::format_ident!("{}", kind);
+    quote! {
+        const _: () = {
+            static __HL7_DEF: #rt::meta::#kind = #def;
+            #impls
+            impl<#lt> #ty<#lt> {
+                #[doc = #doc]
+                pub const DEF: &'static #rt::meta::#kind = &__HL7_DEF;
+            }
+        };
     }
 }

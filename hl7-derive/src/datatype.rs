@@ -3,7 +3,7 @@
 use hl7_codegen::expand::{self, Shape};
 use hl7_codegen::model::Usage;
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::quote;
 use syn::spanned::Spanned;
 use syn::{DeriveInput, Ident};
 
@@ -77,24 +77,7 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
             if lit.is_some() && dt_id.is_none() {
                 continue;
             }
-            let st = common::with_static(inner, &t.lifetime);
-            let span = inner.span();
-            let of_type = quote_spanned! {span=> <#st as #rt::typed::FromPart<'static>>::DEF };
-            let named = match (&lit, &dt_id) {
-                (Some(l), Some(dt)) => {
-                    let st_ident = quote::format_ident!("DT_{}", dt, span = l.span());
-                    quote! { ::core::option::Option::Some(&#datatypes::#st_ident) }
-                }
-                _ => quote! { ::core::option::Option::None },
-            };
-            let mismatch = format!("component `{ident}` declares datatype {} but its Rust type is a view of another datatype", dt_id.as_deref().unwrap_or(""));
-            let undeclared = format!("component `{ident}`: its Rust type is a primitive view shared by every primitive datatype; name the datatype with `datatype = \"ST\"` (or the one it is)");
-            let datatype = quote_spanned! {span=> {
-                // Called through a name spanned on the component's type, so that a failed
-                // check points at the component rather than at the derive.
-                use #rt::meta::derived_datatype as check_datatype;
-                check_datatype(#of_type, #named, #mismatch, #undeclared)
-            } };
+            let datatype = common::datatype_of(&rt, &datatypes, inner, &t.lifetime, lit.as_ref(), dt_id.as_deref(), &format!("component `{ident}`"));
             let len = fattrs.int("len", &mut errors).and_then(|(n, _)| u32::try_from(n).ok());
             let table = fattrs.str("table", &mut errors).map(|t| t.value());
             let name = fattrs.str("name", &mut errors).map(|n| n.value()).unwrap_or_else(|| common::title(ident));
@@ -118,26 +101,16 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
         .collect();
     let dt_name = name.unwrap_or_else(|| id.clone());
     let def = expand::datatype_def(&rt, &id, &dt_name, &comps);
-    let reads = declared.iter().map(|d| {
-        let ident = d.ident;
-        let read = expand::read_component(&quote! { part }, d.pos);
-        quote! { #ident: #read }
-    });
-    let keep = raw.map(|r| quote! { #r: part, });
-    let from_part = quote! {
-        let _ = &part;
-        #ty { #(#reads,)* #keep }
-    };
-    let impls = expand::from_part_impl(&rt, ty, &lt, &quote! { &__HL7_DATATYPE }, &from_part);
+    let reads = declared
+        .iter()
+        .map(|d| {
+            let ident = d.ident;
+            let read = expand::read_component(&quote! { part }, d.pos);
+            quote! { #ident: #read }
+        })
+        .collect();
+    let from_part = common::fill(ty, reads, raw, &quote::format_ident!("part"));
+    let impls = expand::from_part_impl(&rt, ty, &lt, &quote! { &__HL7_DEF }, &from_part);
     let doc = format!(" {id}: the datatype's definition, as generated ones carry theirs.");
-    Ok(quote! {
-        const _: () = {
-            static __HL7_DATATYPE: #rt::meta::DataTypeDef = #def;
-            #impls
-            impl<#lt> #ty<#lt> {
-                #[doc = #doc]
-                pub const DEF: &'static #rt::meta::DataTypeDef = &__HL7_DATATYPE;
-            }
-        };
-    })
+    Ok(common::definition_items(&rt, ty, &lt, "DataTypeDef", &def, &impls, &doc))
 }

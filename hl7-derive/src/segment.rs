@@ -3,7 +3,7 @@
 use hl7_codegen::expand::{self, Shape};
 use hl7_codegen::model::{ElementConstraint, ElementPath, Usage};
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::quote;
 use syn::spanned::Spanned;
 use syn::{DeriveInput, Field, Ident, LitStr, Type};
 
@@ -93,28 +93,18 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
     let own: Vec<ElementConstraint> = declared.iter().filter_map(|d| d.own.clone()).collect();
     let seg_name = name.unwrap_or_else(|| id.clone());
     let def = expand::segment_def(&rt, &id, &seg_name, &fields, &own);
-    let reads = declared.iter().map(|d| {
-        let ident = d.ident;
-        let read = expand::read_field(&rt, d.shape, &quote! { segment }, d.pos, &format!("{id}-{}", d.pos));
-        quote! { #ident: #read }
-    });
-    let keep = raw.map(|r| quote! { #r: segment, });
-    let from_segment = quote! {
-        let _ = &segment;
-        #ty { #(#reads,)* #keep }
-    };
-    let impls = expand::segment_impls(&rt, ty, &lt, &quote! { &__HL7_SEGMENT }, &from_segment);
+    let reads = declared
+        .iter()
+        .map(|d| {
+            let ident = d.ident;
+            let read = expand::read_field(&rt, d.shape, &quote! { segment }, d.pos, &format!("{id}-{}", d.pos));
+            quote! { #ident: #read }
+        })
+        .collect();
+    let from_segment = common::fill(ty, reads, raw, &quote::format_ident!("segment"));
+    let impls = expand::segment_impls(&rt, ty, &lt, &quote! { &__HL7_DEF }, &from_segment);
     let doc = format!(" {id}: the segment's definition, as generated ones carry theirs.");
-    Ok(quote! {
-        const _: () = {
-            static __HL7_SEGMENT: #rt::meta::SegmentDef = #def;
-            #impls
-            impl<#lt> #ty<#lt> {
-                #[doc = #doc]
-                pub const DEF: &'static #rt::meta::SegmentDef = &__HL7_SEGMENT;
-            }
-        };
-    })
+    Ok(common::definition_items(&rt, ty, &lt, "SegmentDef", &def, &impls, &doc))
 }
 
 fn segment_id(attrs: &Attrs, input: &DeriveInput, errors: &mut Errors) -> Option<String> {
@@ -224,24 +214,6 @@ fn datatype_expr(
     if lit.is_some() && id.is_none() {
         return None;
     }
-    let st = common::with_static(inner, lifetime);
-    let span = inner.span();
-    let of_type = quote_spanned! {span=> <#st as #rt::typed::FromPart<'static>>::DEF };
-    let declared = match (lit, id) {
-        (Some(l), Some(id)) => {
-            let dt = quote::format_ident!("DT_{}", id, span = l.span());
-            quote! { ::core::option::Option::Some(&#datatypes::#dt) }
-        }
-        _ => quote! { ::core::option::Option::None },
-    };
-    let mismatch = format!("field `{ident}` declares datatype {} but its Rust type is a view of another datatype", id.unwrap_or(""));
-    let undeclared = format!("field `{ident}`: its Rust type is a primitive view shared by every primitive datatype; name the datatype with `datatype = \"ST\"` (or the one it is)");
-    Some(quote_spanned! {span=>
-        ::core::option::Option::Some({
-            // Called through a name spanned on the field's type, so that a failed check points
-            // at the field rather than at the derive.
-            use #rt::meta::derived_datatype as check_datatype;
-            check_datatype(#of_type, #declared, #mismatch, #undeclared)
-        })
-    })
+    let def = common::datatype_of(rt, datatypes, inner, lifetime, lit, id, &format!("field `{ident}`"));
+    Some(quote! { ::core::option::Option::Some(#def) })
 }

@@ -5,18 +5,18 @@
 //! held to the generated `Obx` on the project's flow-3 and flow-4 messages: the same definition,
 //! the same values read, the same findings and JSON when the derived definition stands in for
 //! the generated one, the same bytes encoded. EI is re-declared with `#[derive(DataType)]` the
-//! same way. Then the ZTL extension of `telerad/examples/z_segment.rs` is exercised: selection,
+//! same way. Then the ZTL extension of `telerad/examples/z_segment/` is exercised: selection,
 //! the guide's rules through `extends`, the segment's own constraints and the message's rule.
 
-use hl7_derive::{DataType, Message, Segment};
+use hl7_derive::DataType;
 use hl7_runtime::json;
 use hl7_runtime::meta::{FieldDef, Registry, SegmentDef};
-use hl7_runtime::typed::{FromPart, Missing, Part, Placed, Reps, SegmentType, Varies};
+use hl7_runtime::typed::{FromPart, Part, Placed, SegmentType, Varies};
 use hl7_runtime::validate::{self, Finding, Severity};
 use hl7_runtime::{select, Message as Er7};
 use telerad::datatypes::{Ei, Id, Is, St};
-use telerad::segments::{Msh, Nte, Obx, SEG_OBX};
-use telerad::{flux1_orm_o01_nw as flow1, AnyMessage, REGISTRY};
+use telerad::segments::{Obx, SEG_OBX};
+use telerad::{AnyMessage, REGISTRY};
 use telerad_tests::derived::DerivedObx;
 use telerad_tests::fixture;
 
@@ -135,36 +135,10 @@ fn with_the_derived_obx_validation_json_and_encoding_are_unchanged() {
 
 // ------------------------------------------------------------------ the ZTL extension
 
-#[derive(Segment, Debug)]
-#[hl7(id = "ZTL", name = "Teleradiology extension")]
-pub struct Ztl<'a> {
-    #[hl7(field = 1, datatype = "ST", usage = "R", len = 64)]
-    pub study_instance_uid: Result<St<'a>, Missing>,
-    #[hl7(field = 2, datatype = "ID", usage = "R", values = "R,U")]
-    pub priority: Result<Id<'a>, Missing>,
-    #[hl7(field = 3, datatype = "ST", max = "*")]
-    pub reason: Reps<'a, St<'a>>,
-}
-
-#[derive(Message)]
-#[hl7(
-    profile = "flux1_orm_o01_nw_ztl",
-    message_type = "ORM^O01^ORM_O01",
-    extends = "telerad::flux1_orm_o01_nw::DEF",
-    rule(id = "ZTL-URGENT", expression = "ZTL-2 != 'U' OR present(ZTL-3)", description = "an urgent request gives its reason in ZTL-3")
-)]
-pub struct RequestWithZtl<'m> {
-    #[hl7(usage = "R")]
-    pub msh: Result<Msh<'m>, Missing>,
-    #[hl7(max = "*")]
-    pub nte: Vec<Nte<'m>>,
-    #[hl7(usage = "R")]
-    pub patient: Result<flow1::Patient<'m>, Missing>,
-    #[hl7(usage = "R", max = "*")]
-    pub order: Vec<flow1::Order<'m>>,
-    #[hl7(usage = "R")]
-    pub ztl: Result<Ztl<'m>, Missing>,
-}
+// The example's own declarations, so that what it shows is what is tested.
+#[path = "../../telerad/examples/z_segment/ztl.rs"]
+mod ztl;
+use ztl::{RequestWithZtl, Ztl};
 
 static WITH_ZTL: Registry = Registry::extend(&REGISTRY, &[Ztl::DEF], &[], &[RequestWithZtl::DEF]);
 
@@ -192,7 +166,11 @@ fn the_ztl_profile_is_selected_placed_and_read() {
     let placed = Placed::new(message, def);
     assert!(placed.check_structure().is_empty(), "{:?}", placed.check_structure());
     let typed = RequestWithZtl::from_placed(&placed);
+    assert_eq!(typed.msh.expect("MSH").message_control_id().expect("MSH-10").text(), "CHUX-F1-20260106-0009");
+    assert!(typed.nte.is_empty());
+    assert!(typed.patient.expect("PATIENT").pid().is_ok());
     let ztl = typed.ztl.expect("ZTL");
+    assert_eq!((ztl.segment.id(), ztl.segment.index()), ("ZTL", placed.message.segment_count() - 1));
     assert_eq!(ztl.study_instance_uid.expect("ZTL-1").text(), "1.2.250.1.213.4.5.2.1.778");
     assert_eq!(ztl.priority.expect("ZTL-2").text(), "U");
     assert_eq!(ztl.reason.count(), 1);

@@ -5,56 +5,14 @@
 //! Run: `cargo run -p telerad --example z_segment` (reads `tests/fixtures/flux1_nw_ztl.hl7`, or
 //! the file given as its argument).
 
-use hl7_derive::{Message, Segment};
 use hl7_runtime::ack::{self, AckOptions, Decision, Identity};
 use hl7_runtime::meta::Registry;
-use hl7_runtime::typed::{Missing, Reps};
+use hl7_runtime::select;
 use hl7_runtime::validate::{self, Severity};
-use hl7_runtime::{select, Segment};
-use telerad::datatypes::{Id, St};
-use telerad::flux1_orm_o01_nw as flow1;
-use telerad::segments::{Msh, Nte};
 
-/// ZTL, the application's teleradiology extension: which study the request is about and how
-/// urgent it is.
-#[derive(Segment, Debug)]
-#[hl7(id = "ZTL", name = "Teleradiology extension")]
-pub struct Ztl<'a> {
-    /// A DICOM Study Instance UID (an OID).
-    #[hl7(field = 1, datatype = "ST", usage = "R", len = 64, name = "Study Instance UID")]
-    pub study_instance_uid: Result<St<'a>, Missing>,
-    /// R (routine) or U (urgent): checked wherever a ZTL appears.
-    #[hl7(field = 2, datatype = "ID", usage = "R", values = "R,U", name = "Priority")]
-    pub priority: Result<Id<'a>, Missing>,
-    #[hl7(field = 3, datatype = "ST", max = "*", name = "Reason")]
-    pub reason: Reps<'a, St<'a>>,
-    /// The segment itself (raw bytes, location).
-    #[hl7(segment)]
-    pub segment: Segment<'a>,
-}
+mod ztl;
 
-/// Flow 1 as this application sends it: the guide's ORM^O01 structure followed by a ZTL. It
-/// extends the guide's profile, so the guide's constraints and rules apply, plus its own rule.
-#[derive(Message)]
-#[hl7(
-    profile = "flux1_orm_o01_nw_ztl",
-    title = "Flow 1 request with the ZTL extension",
-    message_type = "ORM^O01^ORM_O01",
-    extends = "telerad::flux1_orm_o01_nw::DEF",
-    rule(id = "ZTL-URGENT", expression = "ZTL-2 != 'U' OR present(ZTL-3)", description = "an urgent request gives its reason in ZTL-3")
-)]
-pub struct RequestWithZtl<'m> {
-    #[hl7(usage = "R")]
-    pub msh: Result<Msh<'m>, Missing>,
-    #[hl7(max = "*")]
-    pub nte: Vec<Nte<'m>>,
-    #[hl7(usage = "R")]
-    pub patient: Result<flow1::Patient<'m>, Missing>,
-    #[hl7(usage = "R", max = "*")]
-    pub order: Vec<flow1::Order<'m>>,
-    #[hl7(usage = "R")]
-    pub ztl: Result<Ztl<'m>, Missing>,
-}
+use ztl::{RequestWithZtl, Ztl};
 
 /// The guide's definitions plus the application's: profile selection tries ours first.
 static REGISTRY: Registry = Registry::extend(&telerad::REGISTRY, &[Ztl::DEF], &[], &[RequestWithZtl::DEF]);
@@ -71,6 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Typed access: the derived struct holds every element, generated groups included.
     let typed = RequestWithZtl::from_placed(&placed);
+    println!("MSH-10: {}, {} NTE at the message level", typed.msh?.message_control_id()?.text(), typed.nte.len());
     let ztl = typed.ztl?;
     println!("ZTL-1 study: {}", ztl.study_instance_uid?.text());
     println!("ZTL-2 priority: {}", ztl.priority?.text());
