@@ -120,7 +120,12 @@ impl Charset {
     /// are read as Latin-1 (the most common mislabeling).
     pub(crate) fn decode_lossy<'b>(&self, bytes: &'b [u8]) -> Cow<'b, str> {
         match self {
-            Charset::Utf8 => String::from_utf8_lossy(bytes),
+            // A strict parse validated the message's UTF-8, so the checked conversion (whose
+            // ASCII path goes a word at a time) succeeds; the lossy one is for lenient input.
+            Charset::Utf8 => match std::str::from_utf8(bytes) {
+                Ok(s) => Cow::Borrowed(s),
+                Err(_) => String::from_utf8_lossy(bytes),
+            },
             _ if bytes.is_ascii() => match std::str::from_utf8(bytes) {
                 Ok(s) => Cow::Borrowed(s),
                 Err(_) => Cow::Owned(latin1_to_string(bytes)),
