@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use hl7_runtime::{Message, ParseOptions};
 
-use crate::AnyMessage;
+use telerad::AnyMessage;
 
 #[derive(Debug, Parser)]
 #[command(name = "telerad", version, about = "HL7 v2.5.1 messages of the CI-SIS teleradiology guide")]
@@ -126,7 +126,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Validate(args) => validate(&args, out),
         Command::Ack(args) => ack(&args, out),
         Command::Profiles => {
-            for p in crate::REGISTRY.profiles {
+            for p in telerad::REGISTRY.profiles {
                 let event = p.event.unwrap_or("*");
                 writeln!(out, "{}\t{}^{}^{}\t{}", p.profile, p.code, event, p.structure, p.title).map_err(io_failure)?;
             }
@@ -161,7 +161,7 @@ fn validate(args: &ValidateArgs, out: &mut dyn Write) -> Result<(), Failure> {
                 continue;
             }
         };
-        let checked = match crate::check_with(&bytes, &options(args.lenient), args.profile.as_deref(), original.as_deref()) {
+        let checked = match telerad::check_with(&bytes, &options(args.lenient), args.profile.as_deref(), original.as_deref()) {
             Ok(c) => c,
             Err(e) => return Err(Failure::Usage(e.to_string())),
         };
@@ -223,7 +223,7 @@ fn finding_json(f: &hl7_runtime::validate::Finding) -> serde_json::Value {
 fn ack(args: &AckArgs, out: &mut dyn Write) -> Result<(), Failure> {
     use hl7_runtime::ack::{build, AckOptions, Decision, Identity};
     let bytes = read(&args.input)?;
-    let checked = crate::check(&bytes, &options(args.input.lenient), args.input.profile.as_deref()).map_err(|e| Failure::Usage(e.to_string()))?;
+    let checked = telerad::check(&bytes, &options(args.input.lenient), args.input.profile.as_deref()).map_err(|e| Failure::Usage(e.to_string()))?;
     let now = args.now.clone().unwrap_or_else(utc_now);
     let control_id = args.control_id.clone().unwrap_or_else(|| format!("ACK{now}"));
     let clock = || now.clone();
@@ -289,7 +289,7 @@ fn typed<'a>(bytes: &'a [u8], input: &Input) -> Result<AnyMessage<'a>, Failure> 
     let message = Message::parse_with(bytes, &options).map_err(|e| Failure::Rejected(format!("{name}: {e}")))?;
     match &input.profile {
         Some(id) => AnyMessage::with_profile(message, id).ok_or_else(|| {
-            let known: Vec<&str> = crate::REGISTRY.profiles.iter().map(|p| p.profile).collect();
+            let known: Vec<&str> = telerad::REGISTRY.profiles.iter().map(|p| p.profile).collect();
             Failure::Usage(format!("unknown profile `{id}`; known: {}", known.join(", ")))
         }),
         None => AnyMessage::from_message(message).map_err(|e| Failure::Rejected(format!("{name}: {e}"))),
