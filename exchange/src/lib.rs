@@ -8,3 +8,4 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
 pub mod cli;
+pub mod workflow;
