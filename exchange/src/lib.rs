@@ -8,4 +8,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
 pub mod cli;
+pub mod clock;
+pub mod receive;
+pub mod store;
 pub mod workflow;
