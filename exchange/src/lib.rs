@@ -10,5 +10,6 @@
 pub mod cli;
 pub mod clock;
 pub mod receive;
+pub mod respond;
 pub mod store;
 pub mod workflow;
