@@ -187,6 +187,22 @@ fn header_len(raw: &[u8]) -> Option<usize> {
     }
 }
 
+/// A message this side sends, read for the store: header, profile and order events (a
+/// message that does not parse is recorded with none).
+pub fn read_outbound(raw: &[u8]) -> crate::store::Outbound {
+    let mut p = Prepared { raw: Vec::new(), header_len: None, sender: Sender::default(), control_id: String::new(), profile: None, findings: Vec::new(), events: Vec::new() };
+    let mut events = Vec::new();
+    match Message::parse_with(raw, &ParseOptions::default()) {
+        Ok(message) => {
+            read_header(&message, &mut p);
+            events = workflow::events(&message).unwrap_or_default();
+            p.profile = hl7_runtime::select::profile(&message, &telerad::REGISTRY).ok().map(|d| d.profile);
+        }
+        Err(_) => read_raw_header(raw, &mut p),
+    }
+    crate::store::Outbound { raw: raw.to_vec(), sender: p.sender, control_id: p.control_id, profile: p.profile, events, ack: None }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
