@@ -30,6 +30,18 @@ pub enum Command {
     Ack(AckArgs),
     /// List the profiles `--profile` accepts.
     Profiles,
+    /// Receive messages over MLLP as the platform or the RIS: validate, apply the order
+    /// workflow, store, then acknowledge.
+    Serve(crate::commands::ServeArgs),
+    /// Send message files over MLLP and print `MSH-10<TAB>MSA-1` for each.
+    Send(crate::commands::SendArgs),
+    /// Answer a stored request with a flow-3 OK or OC.
+    Respond(crate::commands::RespondArgs),
+    /// Show the orders of a store, their state and history.
+    Orders(crate::commands::OrdersArgs),
+    /// Measure ACKed messages per second against a receiver (see BENCHMARKS.md).
+    #[command(hide = true)]
+    Load(crate::commands::LoadArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -125,6 +137,11 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
         }
         Command::Validate(args) => validate(&args, out),
         Command::Ack(args) => ack(&args, out),
+        Command::Serve(args) => crate::commands::serve(&args, out),
+        Command::Send(args) => crate::commands::send(&args, out),
+        Command::Respond(args) => crate::commands::respond(&args, out),
+        Command::Orders(args) => crate::commands::orders(&args, out),
+        Command::Load(args) => crate::commands::load(&args, out),
         Command::Profiles => {
             for p in telerad::REGISTRY.profiles {
                 let event = p.event.unwrap_or("*");
@@ -256,7 +273,7 @@ fn utc_now() -> String {
     crate::clock::now().dtm
 }
 
-fn io_failure(e: std::io::Error) -> Failure {
+pub(crate) fn io_failure(e: std::io::Error) -> Failure {
     Failure::Usage(format!("cannot write output: {e}"))
 }
 

@@ -10,7 +10,11 @@
 pub mod batch;
 pub mod cli;
 pub mod clock;
+pub mod commands;
+pub mod load;
 pub mod receive;
 pub mod respond;
+pub mod send;
+pub mod serve;
 pub mod store;
 pub mod workflow;

@@ -216,7 +216,7 @@ mod tests {
         for (name, role) in [("flux1_nw_full.hl7", Role::Platform), ("flux2_ca.hl7", Role::Platform), ("flux4_sr.hl7", Role::Platform), ("flux3_ok_ft.hl7", Role::Ris), ("flux1_nw_no_final_cr.hl7", Role::Platform)] {
             let p = prepare(fixture(name), role, &Limits::DEFAULT);
             assert!(!p.has_errors(), "{name}: {:?}", p.findings);
-            assert_eq!(p.sender.application.is_empty(), false);
+            assert!(!p.sender.application.is_empty());
             assert!(!p.control_id.is_empty());
             assert!(!p.events.is_empty(), "{name}");
             assert!(p.header().is_some());

@@ -327,8 +327,10 @@ fn commit_batch(conn: &mut Connection, writes: Vec<Box<dyn Work>>) {
     failed.into_iter().for_each(|(w, reason)| w.failed(&reason));
 }
 
+type QueryFn = Box<dyn FnOnce(&Connection) + Send>;
+
 struct Query {
-    f: Option<Box<dyn FnOnce(&Connection) + Send>>,
+    f: Option<QueryFn>,
 }
 
 impl Work for Query {

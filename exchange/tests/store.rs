@@ -16,7 +16,7 @@ fn fixture(name: &str) -> Vec<u8> {
 /// `bytes` with MSH-10 replaced.
 fn with_control_id(bytes: &[u8], id: &str) -> Vec<u8> {
     let text = String::from_utf8(bytes.to_vec()).unwrap();
-    let mut fields: Vec<String> = text.splitn(2, '\r').next().unwrap().split('|').map(str::to_owned).collect();
+    let mut fields: Vec<String> = text.split('\r').next().unwrap().split('|').map(str::to_owned).collect();
     fields[9] = id.to_owned();
     let rest = &text[text.find('\r').unwrap()..];
     format!("{}{rest}", fields.join("|")).into_bytes()
