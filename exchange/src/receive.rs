@@ -84,7 +84,9 @@ impl Prepared {
     /// parse: the ACK builder then reads what it can of the raw header).
     pub fn header(&self) -> Option<Message<'_>> {
         let len = self.header_len?;
-        Message::parse(self.raw.get(..len)?).ok()
+        // The MSH alone parses whenever the whole message did; the whole message is the
+        // fallback so that a parsed message is never answered as unparsable.
+        self.raw.get(..len).and_then(|h| Message::parse(h).ok()).or_else(|| Message::parse(&self.raw).ok())
     }
 }
 

@@ -186,24 +186,32 @@ impl Store {
     /// returns the ACK once committed (or the AR of a failed commit, or the stored ACK of a
     /// message already received).
     pub async fn receive(&self, prepared: Prepared) -> Vec<u8> {
-        let (reply, rx) = tokio::sync::oneshot::channel();
-        let work = Inbound { prepared, options: self.options.clone(), reply: Some(reply), outcome: None };
-        let fallback = work.failure_ack("the store has stopped");
-        if self.tx.send(Box::new(work)).is_err() {
-            return fallback;
+        match self.submit(prepared) {
+            Ok((rx, fallback)) => rx.await.unwrap_or(fallback),
+            Err(fallback) => fallback,
         }
-        rx.await.unwrap_or(fallback)
     }
 
-    /// [`Store::receive`] for callers without an async runtime.
+    /// [`Store::receive`] for callers without an async runtime (it must not be called from
+    /// inside one).
     pub fn receive_blocking(&self, prepared: Prepared) -> Vec<u8> {
+        match self.submit(prepared) {
+            Ok((rx, fallback)) => rx.blocking_recv().unwrap_or(fallback),
+            Err(fallback) => fallback,
+        }
+    }
+
+    /// Queues an inbound message for the writer; the AR to answer if the writer is gone (now,
+    /// or before it answers).
+    #[allow(clippy::type_complexity)]
+    fn submit(&self, prepared: Prepared) -> Result<(tokio::sync::oneshot::Receiver<Vec<u8>>, Vec<u8>), Vec<u8>> {
         let (reply, rx) = tokio::sync::oneshot::channel();
         let work = Inbound { prepared, options: self.options.clone(), reply: Some(reply), outcome: None };
         let fallback = work.failure_ack("the store has stopped");
-        if self.tx.send(Box::new(work)).is_err() {
-            return fallback;
+        match self.tx.send(Box::new(work)) {
+            Ok(()) => Ok((rx, fallback)),
+            Err(_) => Err(fallback),
         }
-        rx.blocking_recv().unwrap_or(fallback)
     }
 
     /// Records a message this side sent (or is about to send). With `apply`, its order events
@@ -448,11 +456,9 @@ impl Work for Inbound {
     }
 }
 
-/// MSA-1 of an ACK (its second segment's first field).
+/// MSA-1 of an ACK.
 pub fn ack_code(ack: &[u8]) -> Option<String> {
-    let msg = hl7_runtime::Message::parse_with(ack, &hl7_runtime::ParseOptions::lenient()).ok()?;
-    let msa = msg.segments_by_id("MSA").next()?;
-    Some(msa.field(1).text().trim().to_owned())
+    crate::send::acknowledgment(ack).map(|(code, _)| code)
 }
 
 #[allow(clippy::too_many_arguments)]
