@@ -369,17 +369,18 @@ struct Inbound {
 }
 
 impl Inbound {
-    fn ack(&self, findings: &[Finding], decision: Decision, control_id: String, now: &Stamp) -> Vec<u8> {
+    /// The ACK and its MSA-1.
+    fn ack(&self, findings: &[Finding], decision: Decision, control_id: String, now: &Stamp) -> (Vec<u8>, &'static str) {
         let (dtm, id) = (now.dtm.clone(), control_id);
         let clock = move || dtm.clone();
         let next_id = move || id.clone();
         let opts = AckOptions { receiver: self.options.identity.clone(), clock: &clock, next_id: &next_id };
         let header = self.prepared.header();
-        match ack::build(header.as_ref(), &self.prepared.raw, findings, decision, &opts) {
-            Ok(bytes) => bytes,
+        match ack::build_with_info(header.as_ref(), &self.prepared.raw, findings, decision, &opts) {
+            Ok(built) => (built.bytes, built.info.code.code()),
             // Only the configured identity, the clock or the id can fail to encode (see
             // `hl7_runtime::ack`); answer from the identity alone rather than not at all.
-            Err(e) => fallback_ack(&self.options, &format!("the acknowledgment cannot be written: {e}")),
+            Err(e) => (fallback_ack(&self.options, &format!("the acknowledgment cannot be written: {e}")), "AE"),
         }
     }
 
@@ -387,7 +388,7 @@ impl Inbound {
         let now = (self.options.clock)();
         let id = format!("AR{}", UNSTORED_ACKS.fetch_add(1, Ordering::Relaxed));
         let reason = format!("the message was not stored ({reason}); it was not integrated and may be sent again");
-        self.ack(&self.prepared.findings, Decision::Reject { reason }, id, &now)
+        self.ack(&self.prepared.findings, Decision::Reject { reason }, id, &now).0
     }
 }
 
@@ -434,9 +435,8 @@ impl Work for Inbound {
                 }
             }
         }
-        let ack = self.ack(&findings, Decision::Accept, format!("{}{id}", self.options.ack_prefix), &now);
-        let code = ack_code(&ack);
-        insert_message(tx, id, Direction::In, &p.sender, &p.control_id, &now.iso, p.profile, &findings, &p.raw, Some(&ack), code.as_deref())?;
+        let (ack, code) = self.ack(&findings, Decision::Accept, format!("{}{id}", self.options.ack_prefix), &now);
+        insert_message(tx, id, Direction::In, &p.sender, &p.control_id, &now.iso, p.profile, &findings, &p.raw, Some(&ack), Some(code))?;
         self.outcome = Some(ack);
         Ok(())
     }
