@@ -226,3 +226,23 @@ fn unparsable_messages_are_stored_and_answered_ae() {
     assert!(errs(&ack)[0].contains("invalid escape"), "{:?}", errs(&ack));
     store.close();
 }
+
+/// The duplicate lookups use the unique index, not a scan of every stored message.
+#[test]
+fn duplicate_lookups_use_the_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    store.close();
+    let conn = rusqlite::Connection::open(dir.path().join("store.db")).unwrap();
+    for sql in [store::FIND_INBOUND, store::FIND_OUTBOUND] {
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap()
+            .query_map(rusqlite::params!["A", "B", "C"], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(plan.iter().any(|p| p.contains("INDEX messages_once")), "{sql}: {plan:?}");
+        assert!(!plan.iter().any(|p| p.starts_with("SCAN")), "{sql}: {plan:?}");
+    }
+}
