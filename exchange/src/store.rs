@@ -85,6 +85,10 @@ CREATE TABLE IF NOT EXISTS order_history (
     message_id INTEGER NOT NULL REFERENCES messages (id) DEFERRABLE INITIALLY DEFERRED
 );
 CREATE INDEX IF NOT EXISTS order_history_key ON order_history (order_key, id);
+-- Child keys of foreign keys are indexed: inserting a message resolves the (deferred)
+-- references to it, which would otherwise scan these tables at every insert.
+CREATE INDEX IF NOT EXISTS orders_request ON orders (request_message);
+CREATE INDEX IF NOT EXISTS order_history_message ON order_history (message_id);
 CREATE TABLE IF NOT EXISTS exams (
     order_key TEXT NOT NULL REFERENCES orders (key) DEFERRABLE INITIALLY DEFERRED,
     accession TEXT NOT NULL,
@@ -92,6 +96,7 @@ CREATE TABLE IF NOT EXISTS exams (
     message_id INTEGER NOT NULL REFERENCES messages (id) DEFERRABLE INITIALLY DEFERRED,
     PRIMARY KEY (order_key, accession)
 );
+CREATE INDEX IF NOT EXISTS exams_message ON exams (message_id);
 ";
 
 /// The stored ACK of an inbound message (sender, MSH-10). `control_id <> ''` repeats the
