@@ -19,9 +19,9 @@ pub struct Config {
     /// Client: the longest wait to open a connection, TLS handshake included. Server: the
     /// longest TLS handshake.
     pub connect_timeout: Duration,
-    /// Server: the longest wait for the next bytes of a frame that has started (or of bytes
-    /// skipped outside a frame) before the connection is closed. Client: the longest wait for
-    /// the whole answer after the message is written.
+    /// Server: the longest wait for the next bytes of a frame that has started before the
+    /// connection is closed. Client: the longest wait for the whole answer after the message is
+    /// written.
     pub read_timeout: Duration,
     /// The longest time to write one frame (an ACK, or a message).
     pub write_timeout: Duration,

@@ -264,10 +264,12 @@ impl FrameDecoder {
         }
     }
 
-    /// True when nothing is pending: no partial frame, no unreported skipped bytes, no bytes
-    /// left to scan. The server waits `idle_timeout` in this state and `read_timeout` otherwise.
-    pub fn is_idle(&self) -> bool {
-        self.state == State::Seeking { skipped: 0 } && self.pos >= self.input.len()
+    /// True between a start block and the end of its frame (oversized frames being discarded
+    /// included). The server bounds the wait for more bytes by `read_timeout` in a frame and by
+    /// `idle_timeout` otherwise: skipped bytes outside a frame (a line feed some senders put
+    /// after each frame) do not turn an idle connection into a stalled one.
+    pub fn in_frame(&self) -> bool {
+        !matches!(self.state, State::Seeking { .. })
     }
 
     /// Bytes held: the partial payload plus bytes pushed and not yet scanned. Once
@@ -304,7 +306,7 @@ fn append(payload: &mut Vec<u8>, bytes: &[u8], max: usize) -> bool {
 /// a writer can send the whole frame with one write. The payload is not inspected: HL7 text
 /// never contains the framing bytes.
 pub fn encode(payload: &[u8], out: &mut Vec<u8>) {
-    out.reserve(payload.len() + 3);
+    out.reserve(payload.len().saturating_add(3));
     out.push(START_BLOCK);
     out.extend_from_slice(payload);
     out.extend_from_slice(&[END_BLOCK, END_CR]);
@@ -430,20 +432,25 @@ mod tests {
     }
 
     #[test]
-    fn idle_only_when_nothing_is_pending() {
-        let mut decoder = FrameDecoder::new(10);
-        assert!(decoder.is_idle());
+    fn in_frame_from_the_start_block_to_the_end_block() {
+        let mut decoder = FrameDecoder::new(2);
+        assert!(!decoder.in_frame());
         decoder.push(b"x");
-        assert!(!decoder.is_idle());
         assert_eq!(decoder.next_frame(), None);
-        assert!(!decoder.is_idle(), "unreported garbage is pending");
+        assert!(!decoder.in_frame(), "skipped bytes are not a frame");
         decoder.push(b"\x0Bab");
         assert_eq!(decoder.next_frame(), Some(Err(FrameError::Garbage { bytes: 1 })));
         assert_eq!(decoder.next_frame(), None);
-        assert!(!decoder.is_idle(), "a frame is started");
-        decoder.push(b"\x1C\x0D");
+        assert!(decoder.in_frame());
+        decoder.push(b"\x1C");
+        assert_eq!(decoder.next_frame(), None);
+        assert!(decoder.in_frame(), "0x1C alone does not end a frame");
+        decoder.push(b"\x0D");
         assert_eq!(decoder.next_frame(), Some(frame(b"ab")));
-        assert!(decoder.is_idle());
+        assert!(!decoder.in_frame());
+        decoder.push(b"\x0Babc");
+        assert_eq!(decoder.next_frame(), Some(Err(FrameError::TooLarge { limit: 2 })));
+        assert!(decoder.in_frame(), "discarding the rest of an oversized frame");
     }
 
     #[test]

@@ -14,11 +14,11 @@
 //!   one), a frame cut short ([`FrameError::Truncated`]). Whatever the handler returns for them
 //!   is written too: it may send a negative acknowledgement or nothing. A half frame is never
 //!   handed on as a message.
-//! - **Timeouts.** With no frame in progress, a connection silent for `idle_timeout` is closed.
-//!   Once a frame has started (or skipped bytes are waiting to be reported), each wait for more
-//!   bytes is bounded by `read_timeout`; past it the partial frame is reported as
-//!   [`FrameError::Truncated`] and the connection is closed. A TLS handshake is bounded by
-//!   `connect_timeout`.
+//! - **Timeouts.** With no frame in progress, a connection silent for `idle_timeout` is closed
+//!   (skipped bytes not yet reported are reported then, as [`FrameError::Garbage`]). Once a
+//!   frame has started, each wait for more bytes is bounded by `read_timeout`; past it the
+//!   partial frame is reported as [`FrameError::Truncated`] and the connection is closed. A TLS
+//!   handshake is bounded by `connect_timeout`.
 //! - **Connection limit.** Past `max_connections` open connections, a new connection is accepted
 //!   and closed at once (reported as [`ServerEvent::Refused`]): the sender sees the close and can
 //!   retry, instead of hanging in the listen backlog.
@@ -283,7 +283,7 @@ where
                 break 'connection CloseReason::Shutdown;
             }
         }
-        let idle = decoder.is_idle();
+        let idle = !decoder.in_frame();
         let wait = if idle { config.idle_timeout } else { config.read_timeout };
         let read = tokio::select! {
             biased;

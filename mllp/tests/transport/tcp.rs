@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use hl7_mllp::{send_with_retry, Client, ClientError, Config, FrameError, RetryPolicy, Stage};
+use hl7_mllp::{send_with_retry, Client, ClientError, Config, FrameError, Inbound, RetryPolicy, Stage};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
@@ -263,4 +263,47 @@ async fn send_with_retry_gives_up_after_its_attempts() {
     assert!(matches!(error, ClientError::Closed), "{error:?}");
     assert_eq!(accepted.load(Ordering::SeqCst), 3);
     peer.abort();
+}
+
+#[tokio::test]
+async fn a_line_feed_after_each_frame_does_not_count_as_a_stalled_frame() {
+    let config = Config { read_timeout: Duration::from_millis(200), ..test_config() };
+    let server = Server::start(config, None, Recorder::default()).await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    let mut reader = Reader::new();
+    write_frames(&mut stream, &[MSG1]).await;
+    stream.write_all(b"\n").await.unwrap();
+    assert_eq!(reader.next(&mut stream).await, Some(ack(MSG1)));
+    // Longer than read_timeout: the connection is idle, not inside a frame, so it stays open.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    write_frames(&mut stream, &[MSG2]).await;
+    assert_eq!(reader.next(&mut stream).await, Some(ack(MSG2)));
+    let seen = server.handler.seen();
+    assert!(seen.contains(&Seen::Invalid(FrameError::Garbage { bytes: 1 })), "{seen:?}");
+    assert!(!seen.iter().any(|s| matches!(s, Seen::Closed(_))), "{seen:?}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_panicking_handler_ends_its_connection_only() {
+    let handler = |event: Inbound, _peer| async move {
+        match event {
+            Inbound::Message(message) if message.starts_with(b"PANIC") => panic!("handler bug (expected by this test)"),
+            Inbound::Message(message) => Some(ack(&message)),
+            Inbound::Invalid(_) => None,
+        }
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(hl7_mllp::serve(listener, None, test_config(), std::sync::Arc::new(handler), async {
+        let _ = stopped.await;
+    }));
+    let mut doomed = bounded(Client::connect(addr, None, &test_config())).await.unwrap();
+    let error = bounded(doomed.send(b"PANIC")).await.unwrap_err();
+    assert!(matches!(error, ClientError::Closed | ClientError::Io(_)), "{error:?}");
+    let mut client = bounded(Client::connect(addr, None, &test_config())).await.unwrap();
+    assert_eq!(bounded(client.send(MSG1)).await.unwrap(), ack(MSG1));
+    stop.send(()).unwrap();
+    bounded(server).await.unwrap().unwrap();
 }
