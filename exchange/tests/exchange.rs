@@ -95,7 +95,16 @@ fn a_refusal_printed_without_to() {
     let v = run(&["validate", "--profile", "flux3_oru_r01", file.to_str().unwrap()]);
     assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
     assert_eq!(orders(&pstore)[0]["state"], "refused");
+    // An order the store does not know: exit 1, nothing printed.
+    let out = run(&["respond", "--store", pstore.to_str().unwrap(), "--order", "CMD-UNKNOWN^^1.2.3^ISO", "--refuse", "--identity", identity().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no order `CMD-UNKNOWN^^1.2.3^ISO`"), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
     assert!(platform.stop().success());
+    // A store that does not exist: exit 2.
+    let out = run(&["orders", "--store", dir.path().join("missing.db").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no store at"), "{}", stderr(&out));
 }
 
 /// Messages this side does not take, and messages that do not parse, are stored and answered
