@@ -162,6 +162,8 @@ pub enum StoreError {
     Stopped,
     #[error("store: the transaction failed: {0}")]
     Commit(String),
+    #[error("store: cannot start the writer thread: {0}")]
+    Thread(std::io::Error),
 }
 
 /// A handle on the store's writer; cheap to clone, shared by every connection.
@@ -190,7 +192,7 @@ impl Store {
         let handle = std::thread::Builder::new()
             .name("telerad-store".into())
             .spawn(move || writer(conn, rx, max_batch))
-            .map_err(|e| StoreError::Open { path: path.to_owned(), source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)) })?;
+            .map_err(StoreError::Thread)?;
         Ok(Store { tx, writer: Arc::new(std::sync::Mutex::new(Some(handle))), options: Arc::new(options) })
     }
 

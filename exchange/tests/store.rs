@@ -246,3 +246,16 @@ fn duplicate_lookups_use_the_index() {
         assert!(!plan.iter().any(|p| p.starts_with("SCAN")), "{sql}: {plan:?}");
     }
 }
+
+/// Durable as documented: the file is in WAL mode and the writer syncs at every commit.
+#[test]
+fn wal_and_synchronous_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let sync: i64 = store.query(|c| c.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap()).unwrap();
+    assert_eq!(sync, 2, "FULL");
+    store.close();
+    let conn = rusqlite::Connection::open(dir.path().join("store.db")).unwrap();
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, "wal");
+}
