@@ -278,13 +278,18 @@ pub(crate) fn io_failure(e: std::io::Error) -> Failure {
 }
 
 fn read(input: &Input) -> Result<Vec<u8>, Failure> {
+    read_path(&input.file)
+}
+
+/// A file's bytes, or standard input's for `-`; a failure is a usage error (exit 2).
+pub(crate) fn read_path(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
     let mut bytes = Vec::new();
-    let result = if input.file.as_os_str() == "-" {
+    let result = if path.as_os_str() == "-" {
         std::io::stdin().read_to_end(&mut bytes).map(|_| ())
     } else {
-        std::fs::File::open(&input.file).and_then(|mut f| f.read_to_end(&mut bytes)).map(|_| ())
+        std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)).map(|_| ())
     };
-    result.map_err(|e| Failure::Usage(format!("cannot read {}: {e}", input.file.display())))?;
+    result.map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
     Ok(bytes)
 }
 

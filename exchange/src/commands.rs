@@ -11,7 +11,7 @@ use clap::Args;
 use hl7_runtime::ack::Identity;
 use hl7_runtime::Limits;
 
-use crate::cli::{io_failure, Failure};
+use crate::cli::{io_failure, read_path, Failure};
 use crate::receive::Role;
 use crate::send::{self, Link, RecordOutcome, Target};
 use crate::store::{self, Recorded, Store, StoreOptions};
@@ -245,20 +245,11 @@ fn target(to: &str, net: &TlsClientArgs) -> Result<Target, Failure> {
     Ok(Target { addr: to.to_owned(), tls, config, retry })
 }
 
-fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {
-    if path.as_os_str() == "-" {
-        let mut b = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b).map_err(|e| usage(format!("cannot read standard input: {e}")))?;
-        return Ok(b);
-    }
-    std::fs::read(path).map_err(|e| usage(format!("cannot read {}: {e}", path.display())))
-}
-
 /// Exit 2 (network, usage) wins over 1 (a message not accepted).
 pub fn send(args: &SendArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let mut messages = Vec::new();
     for file in &args.files {
-        let content = read_file(file)?;
+        let content = read_path(file)?;
         let split = crate::batch::split(&content).map_err(|e| usage(format!("{}: {e}", file.display())))?;
         messages.extend(split);
     }
@@ -307,13 +298,13 @@ pub fn send(args: &SendArgs, out: &mut dyn Write) -> Result<(), Failure> {
 pub fn respond(args: &RespondArgs, out: &mut dyn Write) -> Result<(), Failure> {
     use crate::respond::{self as r, Answer, Protocol};
     let key = OrderKey::parse(&args.order).map_err(|e| usage(format!("--order {e}")))?;
-    let identity: r::Platform = serde_json::from_slice(&read_file(&args.identity)?).map_err(|e| usage(format!("{}: {e}", args.identity.display())))?;
+    let identity: r::Platform = serde_json::from_slice(&read_path(&args.identity)?).map_err(|e| usage(format!("{}: {e}", args.identity.display())))?;
     if !args.store.exists() {
         return Err(usage(format!("no store at {}", args.store.display())));
     }
     let answer = if args.accept {
         let path = args.protocol.as_deref().ok_or_else(|| usage("--accept needs --protocol FILE"))?;
-        let bytes = read_file(path)?;
+        let bytes = read_path(path)?;
         let as_text = match args.protocol_as {
             Some(ProtocolAs::Ft) => true,
             Some(ProtocolAs::Ed) => false,
@@ -430,7 +421,7 @@ pub fn orders(args: &OrdersArgs, out: &mut dyn Write) -> Result<(), Failure> {
 
 pub fn load(args: &LoadArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let template = match &args.template {
-        Some(p) => read_file(p)?,
+        Some(p) => read_path(p)?,
         None => include_bytes!("../../tests/fixtures/flux1_nw_minimal.hl7").to_vec(),
     };
     let run = args.run.clone().unwrap_or_else(|| crate::clock::now().dtm);
