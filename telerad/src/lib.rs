@@ -23,7 +23,6 @@ pub use generated::*;
 pub use hl7_runtime as runtime;
 
 pub mod check;
-pub mod cli;
 
 pub use check::{check, check_with, Checked};
 

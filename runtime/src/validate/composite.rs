@@ -37,7 +37,10 @@ impl Texts {
 
 /// The French composite rules for a value of datatype `dt` read at the repetition level.
 pub(crate) fn check(dt: &str, part: Part<'_>) -> Vec<ComponentProblem> {
-    if !matches!(part, Part::Repetition(_)) {
+    // Runs for every repetition of every field: only the datatypes with rules here pay for
+    // decoding their components (the exchange's receive profile showed Texts::of at 17 % of
+    // validation, mostly for CE, ST and the like).
+    if !matches!(part, Part::Repetition(_)) || !matches!(dt, "HD" | "EI" | "CX" | "XCN" | "XON" | "ED") {
         return Vec::new();
     }
     let t = Texts::of(part);

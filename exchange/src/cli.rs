@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use hl7_runtime::{Message, ParseOptions};
 
-use crate::AnyMessage;
+use telerad::AnyMessage;
 
 #[derive(Debug, Parser)]
 #[command(name = "telerad", version, about = "HL7 v2.5.1 messages of the CI-SIS teleradiology guide")]
@@ -30,6 +30,18 @@ pub enum Command {
     Ack(AckArgs),
     /// List the profiles `--profile` accepts.
     Profiles,
+    /// Receive messages over MLLP as the platform or the RIS: validate, apply the order
+    /// workflow, store, then acknowledge.
+    Serve(crate::commands::ServeArgs),
+    /// Send message files over MLLP and print `MSH-10<TAB>MSA-1` for each.
+    Send(crate::commands::SendArgs),
+    /// Answer a stored request with a flow-3 OK or OC.
+    Respond(crate::commands::RespondArgs),
+    /// Show the orders of a store, their state and history.
+    Orders(crate::commands::OrdersArgs),
+    /// Measure ACKed messages per second against a receiver (see BENCHMARKS.md).
+    #[command(hide = true)]
+    Load(crate::commands::LoadArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -125,8 +137,13 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
         }
         Command::Validate(args) => validate(&args, out),
         Command::Ack(args) => ack(&args, out),
+        Command::Serve(args) => crate::commands::serve(&args, out),
+        Command::Send(args) => crate::commands::send(&args, out),
+        Command::Respond(args) => crate::commands::respond(&args, out),
+        Command::Orders(args) => crate::commands::orders(&args, out),
+        Command::Load(args) => crate::commands::load(&args, out),
         Command::Profiles => {
-            for p in crate::REGISTRY.profiles {
+            for p in telerad::REGISTRY.profiles {
                 let event = p.event.unwrap_or("*");
                 writeln!(out, "{}\t{}^{}^{}\t{}", p.profile, p.code, event, p.structure, p.title).map_err(io_failure)?;
             }
@@ -161,7 +178,7 @@ fn validate(args: &ValidateArgs, out: &mut dyn Write) -> Result<(), Failure> {
                 continue;
             }
         };
-        let checked = match crate::check_with(&bytes, &options(args.lenient), args.profile.as_deref(), original.as_deref()) {
+        let checked = match telerad::check_with(&bytes, &options(args.lenient), args.profile.as_deref(), original.as_deref()) {
             Ok(c) => c,
             Err(e) => return Err(Failure::Usage(e.to_string())),
         };
@@ -223,7 +240,7 @@ fn finding_json(f: &hl7_runtime::validate::Finding) -> serde_json::Value {
 fn ack(args: &AckArgs, out: &mut dyn Write) -> Result<(), Failure> {
     use hl7_runtime::ack::{build, AckOptions, Decision, Identity};
     let bytes = read(&args.input)?;
-    let checked = crate::check(&bytes, &options(args.input.lenient), args.input.profile.as_deref()).map_err(|e| Failure::Usage(e.to_string()))?;
+    let checked = telerad::check(&bytes, &options(args.input.lenient), args.input.profile.as_deref()).map_err(|e| Failure::Usage(e.to_string()))?;
     let now = args.now.clone().unwrap_or_else(utc_now);
     let control_id = args.control_id.clone().unwrap_or_else(|| format!("ACK{now}"));
     let clock = || now.clone();
@@ -253,33 +270,26 @@ fn ack(args: &AckArgs, out: &mut dyn Write) -> Result<(), Failure> {
 
 /// Now, UTC, as an HL7 DTM to the second.
 fn utc_now() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}{month:02}{day:02}{:02}{:02}{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+    crate::clock::now().dtm
 }
 
-fn io_failure(e: std::io::Error) -> Failure {
+pub(crate) fn io_failure(e: std::io::Error) -> Failure {
     Failure::Usage(format!("cannot write output: {e}"))
 }
 
 fn read(input: &Input) -> Result<Vec<u8>, Failure> {
+    read_path(&input.file)
+}
+
+/// A file's bytes, or standard input's for `-`; a failure is a usage error (exit 2).
+pub(crate) fn read_path(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
     let mut bytes = Vec::new();
-    let result = if input.file.as_os_str() == "-" {
+    let result = if path.as_os_str() == "-" {
         std::io::stdin().read_to_end(&mut bytes).map(|_| ())
     } else {
-        std::fs::File::open(&input.file).and_then(|mut f| f.read_to_end(&mut bytes)).map(|_| ())
+        std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes)).map(|_| ())
     };
-    result.map_err(|e| Failure::Usage(format!("cannot read {}: {e}", input.file.display())))?;
+    result.map_err(|e| Failure::Usage(format!("cannot read {}: {e}", path.display())))?;
     Ok(bytes)
 }
 
@@ -289,7 +299,7 @@ fn typed<'a>(bytes: &'a [u8], input: &Input) -> Result<AnyMessage<'a>, Failure> 
     let message = Message::parse_with(bytes, &options).map_err(|e| Failure::Rejected(format!("{name}: {e}")))?;
     match &input.profile {
         Some(id) => AnyMessage::with_profile(message, id).ok_or_else(|| {
-            let known: Vec<&str> = crate::REGISTRY.profiles.iter().map(|p| p.profile).collect();
+            let known: Vec<&str> = telerad::REGISTRY.profiles.iter().map(|p| p.profile).collect();
             Failure::Usage(format!("unknown profile `{id}`; known: {}", known.join(", ")))
         }),
         None => AnyMessage::from_message(message).map_err(|e| Failure::Rejected(format!("{name}: {e}"))),

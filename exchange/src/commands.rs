@@ -1,0 +1,449 @@
+//! `telerad serve`, `send`, `respond`, `orders` and the hidden `load`: the exchange's
+//! subcommands (the README's "Command line" section is their contract).
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use hl7_runtime::ack::Identity;
+use hl7_runtime::Limits;
+
+use crate::cli::{io_failure, read_path, Failure};
+use crate::receive::Role;
+use crate::send::{self, Link, RecordOutcome, Target};
+use crate::store::{self, Recorded, Store, StoreOptions};
+use crate::workflow::{OrderKey, State};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoleArg {
+    Platform,
+    Ris,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Which side this is: `platform` takes flows 1, 2, 4; `ris` takes flow 3.
+    #[arg(long, value_enum)]
+    pub role: RoleArg,
+    /// Address to listen on, e.g. `127.0.0.1:2575` (port 0: any free port; the bound address
+    /// is the first line printed).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: String,
+    /// The store (SQLite file, created on first use).
+    #[arg(long, value_name = "PATH")]
+    pub store: PathBuf,
+    /// TLS: this server's certificate chain (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS: this server's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Mutual TLS: clients must present a certificate issued by one of these CAs (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// Listen without TLS on an address other than loopback.
+    #[arg(long)]
+    pub allow_plaintext: bool,
+    /// This side's MSH-3 in ACKs when the inbound MSH-5 is empty.
+    #[arg(long, default_value = "TELERAD")]
+    pub application: String,
+    /// This side's MSH-4 in ACKs when the inbound MSH-6 is empty.
+    #[arg(long, default_value = "TELERAD")]
+    pub facility: String,
+    /// Connections served at once.
+    #[arg(long, default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Largest message (MLLP frame) accepted, in bytes; larger ones are answered AE unread.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::DEFAULT.max_message_bytes)]
+    pub max_message_bytes: usize,
+    /// Log connections on standard error.
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TlsClientArgs {
+    /// TLS: the CA certificates to trust (PEM); without it the connection is plain TCP.
+    #[arg(long, value_name = "FILE")]
+    pub tls_ca: Option<PathBuf>,
+    /// Mutual TLS: this client's certificate chain (PEM).
+    #[arg(long, value_name = "FILE", requires_all = ["tls_key", "tls_ca"])]
+    pub tls_cert: Option<PathBuf>,
+    /// Mutual TLS: this client's private key (PEM).
+    #[arg(long, value_name = "FILE", requires_all = ["tls_cert", "tls_ca"])]
+    pub tls_key: Option<PathBuf>,
+    /// Seconds to wait for each ACK.
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+    /// Attempts per message when the connection fails (backoff 0.2 s, doubling, at most 5 s).
+    #[arg(long, default_value_t = 6)]
+    pub attempts: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The receiver, `HOST:PORT`.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub to: String,
+    /// Record what was sent (and the peer's ACK) in this store.
+    #[arg(long, value_name = "PATH")]
+    pub store: Option<PathBuf>,
+    #[command(flatten)]
+    pub net: TlsClientArgs,
+    /// Message files: several messages per file, or FHS/BHS batch files; `-` reads standard
+    /// input.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProtocolAs {
+    /// OBX-2 FT: the file as text, line breaks as `\.br\`.
+    Ft,
+    /// OBX-2 ED: the file's bytes in Base64.
+    Ed,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("decision").required(true).args(["accept", "refuse"]))]
+pub struct RespondArgs {
+    /// The platform's store, where the request is.
+    #[arg(long, value_name = "PATH")]
+    pub store: PathBuf,
+    /// The order: its ORC-2 as ER7 writes it, `EI.1^EI.2^EI.3^EI.4`.
+    #[arg(long, value_name = "ID")]
+    pub order: String,
+    /// Accept (ORC-1 OK), with the imaging protocol.
+    #[arg(long, requires = "protocol")]
+    pub accept: bool,
+    /// The imaging protocol file.
+    #[arg(long, value_name = "FILE")]
+    pub protocol: Option<PathBuf>,
+    /// How the protocol is carried (default: `ft` for a UTF-8 text file, `ed` otherwise).
+    #[arg(long = "as", value_enum)]
+    pub protocol_as: Option<ProtocolAs>,
+    /// Refuse (ORC-1 OC).
+    #[arg(long, conflicts_with_all = ["accept", "protocol"])]
+    pub refuse: bool,
+    /// The refusal's reason (ORC-16.2, free text).
+    #[arg(long, value_name = "TEXT", requires = "refuse")]
+    pub reason: Option<String>,
+    /// The platform's identity (JSON: application, facility, radiologist, organisation; see
+    /// `exchange/examples/platform.json`).
+    #[arg(long, value_name = "FILE")]
+    pub identity: PathBuf,
+    /// MSH-10 of the response (default `TLR<MSH-7>-<n>`, n the store's next row).
+    #[arg(long, value_name = "ID")]
+    pub control_id: Option<String>,
+    /// MSH-7 and ORC-9 (default: now, UTC).
+    #[arg(long, value_name = "DTM")]
+    pub now: Option<String>,
+    /// Send the response to the RIS instead of printing it.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub net: TlsClientArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct OrdersArgs {
+    /// The store.
+    #[arg(long, value_name = "PATH")]
+    pub store: PathBuf,
+    /// `json`: one JSON object per order, one per line.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: crate::cli::Format,
+}
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// The receiver, `HOST:PORT` (a platform: the messages are flow-1 requests).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub to: String,
+    /// Connections, each sending one message at a time.
+    #[arg(long, default_value_t = 8)]
+    pub connections: usize,
+    /// Messages in all.
+    #[arg(long, default_value_t = 10_000)]
+    pub messages: usize,
+    /// The template message (default: tests/fixtures/flux1_nw_minimal.hl7, compiled in).
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
+    /// Distinguishes this run's MSH-10 and orders from earlier runs on the same store
+    /// (default: the current time).
+    #[arg(long)]
+    pub run: Option<String>,
+}
+
+fn usage(m: impl Into<String>) -> Failure {
+    Failure::Usage(m.into())
+}
+
+fn runtime(multi: bool) -> Result<tokio::runtime::Runtime, Failure> {
+    let mut b = if multi { tokio::runtime::Builder::new_multi_thread() } else { tokio::runtime::Builder::new_current_thread() };
+    b.enable_all().build().map_err(|e| usage(format!("cannot start the async runtime: {e}")))
+}
+
+fn open_store(path: &Path, options: StoreOptions) -> Result<Store, Failure> {
+    Store::open(path, options).map_err(|e| usage(e.to_string()))
+}
+
+pub fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    let role = match args.role {
+        RoleArg::Platform => Role::Platform,
+        RoleArg::Ris => Role::Ris,
+    };
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let config = hl7_mllp::tls::server_config_from_files(cert, key, args.tls_client_ca.as_deref()).map_err(|e| usage(format!("TLS: {e}")))?;
+            Some(hl7_mllp::tokio_rustls::TlsAcceptor::from(config))
+        }
+        _ => None,
+    };
+    let options = StoreOptions { identity: Identity { application: args.application.clone(), facility: args.facility.clone() }, ..StoreOptions::default() };
+    let store = open_store(&args.store, options)?;
+    let rt = runtime(true)?;
+    let listener = rt.block_on(tokio::net::TcpListener::bind(args.listen.as_str())).map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
+    let bound: SocketAddr = listener.local_addr().map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
+    if tls.is_none() && !bound.ip().is_loopback() && !args.allow_plaintext {
+        return Err(usage(format!("{bound} is not a loopback address: give --tls-cert and --tls-key, or --allow-plaintext to send health data unencrypted")));
+    }
+    // The first line is the bound address alone, so that a caller that asked for port 0 can
+    // read where to connect.
+    writeln!(out, "{bound}").and_then(|()| out.flush()).map_err(io_failure)?;
+    eprintln!("telerad serve: {} side listening on {bound} ({}), store {}", role.name(), if tls.is_some() { "TLS" } else { "plaintext" }, args.store.display());
+    let limits = Limits { max_message_bytes: args.max_message_bytes, ..Limits::DEFAULT };
+    let config = hl7_mllp::Config { limits, max_connections: args.max_connections, ..hl7_mllp::Config::default() };
+    let receiver = Arc::new(crate::serve::Receiver { store: store.clone(), role, limits: config.limits, verbose: args.verbose });
+    let served = rt.block_on(crate::serve::run(listener, tls, config, receiver, hl7_mllp::shutdown_signal()));
+    drop(rt);
+    // Every answer has been written; wait for the writer to finish what it holds.
+    store.close();
+    eprintln!("telerad serve: stopped");
+    served.map_err(|e| usage(format!("serve: {e}")))
+}
+
+fn target(to: &str, net: &TlsClientArgs) -> Result<Target, Failure> {
+    let tls = match &net.tls_ca {
+        Some(ca) => {
+            let identity = match (&net.tls_cert, &net.tls_key) {
+                (Some(c), Some(k)) => Some((c.as_path(), k.as_path())),
+                _ => None,
+            };
+            let config = hl7_mllp::tls::client_config_from_files(ca, identity).map_err(|e| usage(format!("TLS: {e}")))?;
+            let host = to.rsplit_once(':').map_or(to, |(h, _)| h).trim_start_matches('[').trim_end_matches(']');
+            let name = hl7_mllp::tls::server_name(host).map_err(|e| usage(format!("TLS: {e}")))?;
+            Some((hl7_mllp::tokio_rustls::TlsConnector::from(config), name))
+        }
+        None => None,
+    };
+    let config = hl7_mllp::Config { read_timeout: Duration::from_secs(net.timeout.max(1)), ..hl7_mllp::Config::default() };
+    let retry = hl7_mllp::RetryPolicy { attempts: net.attempts.max(1), ..send::default_retry() };
+    Ok(Target { addr: to.to_owned(), tls, config, retry })
+}
+
+/// Exit 2 (network, usage) wins over 1 (a message not accepted).
+pub fn send(args: &SendArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    let mut messages = Vec::new();
+    for file in &args.files {
+        let content = read_path(file)?;
+        let split = crate::batch::split(&content).map_err(|e| usage(format!("{}: {e}", file.display())))?;
+        messages.extend(split);
+    }
+    let target = target(&args.to, &args.net)?;
+    let store = match &args.store {
+        Some(p) => Some(open_store(p, StoreOptions::default())?),
+        None => None,
+    };
+    let rt = runtime(false)?;
+    let mut link = Link::new(target);
+    let mut rejected = false;
+    let mut failure = None;
+    for (i, message) in messages.iter().enumerate() {
+        let id = crate::batch::control_id(message);
+        let answer = match rt.block_on(link.send(message)) {
+            Ok(a) => a,
+            Err(e) => {
+                failure = Some(format!("{}: {e}; {} message(s) not sent", args.to, messages.len() - i));
+                break;
+            }
+        };
+        let (code, acked) = send::acknowledgment(&answer).unwrap_or_default();
+        if !acked.is_empty() && acked != id {
+            eprintln!("telerad: {}: the ACK acknowledges `{acked}`, not `{id}`", args.to);
+        }
+        rejected |= !send::accepted(&code);
+        writeln!(out, "{id}\t{}", if code.is_empty() { "?" } else { code.as_str() }).map_err(io_failure)?;
+        if let Some(store) = &store {
+            match send::record(store, message, &answer).map_err(|e| usage(e.to_string()))? {
+                RecordOutcome::Inconsistent(why) => eprintln!("telerad: {id}: accepted by the peer, but this store's workflow refuses it: {why}; stored without changing the order"),
+                RecordOutcome::Applied | RecordOutcome::Kept | RecordOutcome::AlreadyRecorded => {}
+            }
+        }
+    }
+    rt.block_on(link.close());
+    if let Some(s) = store {
+        s.close();
+    }
+    match (failure, rejected) {
+        (Some(m), _) => Err(Failure::Usage(m)),
+        (None, true) => Err(Failure::Rejected(String::new())),
+        (None, false) => Ok(()),
+    }
+}
+
+pub fn respond(args: &RespondArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    use crate::respond::{self as r, Answer, Protocol};
+    let key = OrderKey::parse(&args.order).map_err(|e| usage(format!("--order {e}")))?;
+    let identity: r::Platform = serde_json::from_slice(&read_path(&args.identity)?).map_err(|e| usage(format!("{}: {e}", args.identity.display())))?;
+    if !args.store.exists() {
+        return Err(usage(format!("no store at {}", args.store.display())));
+    }
+    let answer = if args.accept {
+        let path = args.protocol.as_deref().ok_or_else(|| usage("--accept needs --protocol FILE"))?;
+        let bytes = read_path(path)?;
+        let as_text = match args.protocol_as {
+            Some(ProtocolAs::Ft) => true,
+            Some(ProtocolAs::Ed) => false,
+            None => std::str::from_utf8(&bytes).is_ok(),
+        };
+        if as_text {
+            let text = String::from_utf8(bytes).map_err(|_| usage(format!("{}: not UTF-8 text; use --as ed", path.display())))?;
+            Answer::Accept(Protocol::Text(text))
+        } else {
+            Answer::Accept(Protocol::Encapsulated(bytes))
+        }
+    } else {
+        Answer::Refuse { reason: args.reason.clone() }
+    };
+    let now = args.now.clone().unwrap_or_else(|| crate::clock::now().dtm);
+    let store = open_store(&args.store, StoreOptions::default())?;
+    let lookup = key.clone();
+    let found = store.query(move |c| store::request_of(c, &lookup)).map_err(|e| usage(e.to_string()))?.map_err(|e| usage(format!("store: {e}")))?;
+    let Some((state, request)) = found else {
+        store.close();
+        return Err(Failure::Rejected(format!("no order `{key}` in {}", args.store.display())));
+    };
+    if state != State::Requested {
+        store.close();
+        return Err(Failure::Rejected(format!("order `{key}` is {state}: only a requested order can be answered")));
+    }
+    let control_id = match &args.control_id {
+        Some(id) => id.clone(),
+        None => {
+            let next = store.query(|c| c.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM messages", [], |r| r.get::<_, i64>(0))).map_err(|e| usage(e.to_string()))?.unwrap_or(0);
+            format!("TLR{now}-{next}")
+        }
+    };
+    let bytes = match r::build(&request, &identity, &answer, &control_id, &now) {
+        Ok(b) => b,
+        Err(e @ r::RespondError::Invalid(_)) => {
+            store.close();
+            return Err(Failure::Rejected(format!("{e} (check {})", args.identity.display())));
+        }
+        Err(e) => {
+            store.close();
+            return Err(usage(e.to_string()));
+        }
+    };
+    let recorded = store.record_outbound(crate::receive::read_outbound(&bytes), true).map_err(|e| usage(e.to_string()))?;
+    let id = match recorded {
+        Recorded::Stored { id } => id,
+        Recorded::AlreadyRecorded { .. } => {
+            store.close();
+            return Err(usage(format!("MSH-10 `{control_id}` was already sent from this store; give another --control-id")));
+        }
+        Recorded::Refused { key, refusal } => {
+            store.close();
+            return Err(Failure::Rejected(format!("order `{key}`: {}", refusal.reason)));
+        }
+    };
+    let Some(to) = &args.to else {
+        store.close();
+        return out.write_all(&bytes).map_err(io_failure);
+    };
+    let target = target(to, &args.net)?;
+    let rt = runtime(false)?;
+    let mut link = Link::new(target);
+    let sent = rt.block_on(link.send(&bytes));
+    rt.block_on(link.close());
+    let answer = match sent {
+        Ok(a) => a,
+        Err(e) => {
+            store.close();
+            // The response is recorded: print it so that it can be sent again (`telerad send -`).
+            out.write_all(&bytes).map_err(io_failure)?;
+            return Err(usage(format!("{to}: {e}; the response is recorded in the store and printed on standard output")));
+        }
+    };
+    let (code, _) = send::acknowledgment(&answer).unwrap_or_default();
+    let stored = store.set_ack(id, &answer, &code);
+    store.close();
+    stored.map_err(|e| usage(e.to_string()))?;
+    writeln!(out, "{control_id}\t{}", if code.is_empty() { "?" } else { code.as_str() }).map_err(io_failure)?;
+    if send::accepted(&code) {
+        Ok(())
+    } else {
+        Err(Failure::Rejected(String::new()))
+    }
+}
+
+pub fn orders(args: &OrdersArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    if !args.store.exists() {
+        return Err(usage(format!("no store at {}", args.store.display())));
+    }
+    let conn = rusqlite::Connection::open_with_flags(&args.store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| usage(format!("store {}: {e}", args.store.display())))?;
+    let _ = conn.busy_timeout(Duration::from_secs(5));
+    let list = store::orders(&conn).map_err(|e| usage(format!("store {}: {e}", args.store.display())))?;
+    for o in &list {
+        match args.format {
+            crate::cli::Format::Json => {
+                let line = serde_json::to_string(o).map_err(|e| usage(format!("cannot write JSON: {e}")))?;
+                writeln!(out, "{line}").map_err(io_failure)?;
+            }
+            crate::cli::Format::Text => {
+                writeln!(out, "{}\t{}", o.key, o.state).map_err(io_failure)?;
+                for e in &o.exams {
+                    writeln!(out, "  exam {} study {}", e.accession, e.study_instance_uid).map_err(io_failure)?;
+                }
+                for h in &o.history {
+                    writeln!(out, "  {} {} {} {} -> {} ({})", h.at, h.direction, h.order_control, h.from.as_deref().unwrap_or("-"), h.to, h.message_control_id).map_err(io_failure)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn load(args: &LoadArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    let template = match &args.template {
+        Some(p) => read_path(p)?,
+        None => include_bytes!("../../tests/fixtures/flux1_nw_minimal.hl7").to_vec(),
+    };
+    let run = args.run.clone().unwrap_or_else(|| crate::clock::now().dtm);
+    let messages = crate::load::Messages::new(&template, &run).map_err(usage)?;
+    let target = Target::plain(args.to.clone(), hl7_mllp::Config { limits: Limits::DEFAULT, ..hl7_mllp::Config::default() });
+    let rt = runtime(true)?;
+    let report = rt.block_on(crate::load::run(&target, args.connections, args.messages, &messages));
+    let line = serde_json::json!({
+        "connections": args.connections,
+        "messages": args.messages,
+        "answered": report.answered(),
+        "accepted": report.accepted(),
+        "seconds": report.elapsed.as_secs_f64(),
+        "per_second": report.rate(),
+        "p50_ms": report.quantile(0.5).as_secs_f64() * 1e3,
+        "p99_ms": report.quantile(0.99).as_secs_f64() * 1e3,
+        "connections_opened": report.connections_opened,
+    });
+    writeln!(out, "{line}").map_err(io_failure)?;
+    if report.accepted() == args.messages {
+        Ok(())
+    } else {
+        Err(Failure::Rejected(format!("{} of {} messages accepted", report.accepted(), args.messages)))
+    }
+}

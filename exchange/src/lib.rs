@@ -1,0 +1,45 @@
+//! The exchange of the CI-SIS teleradiology guide between a RIS and a teleradiology platform:
+//! the durable store, the order workflow, the per-message receive pipeline, sending, and the
+//! `telerad` command line.
+//!
+//! This crate carries the heavy dependencies (SQLite, and with the transport tokio and
+//! rustls) so that a user of the typed messages (`telerad`) compiles none of them.
+//!
+//! Modules: [`receive`] (the per-message pipeline: parse, profile, role, validation, order
+//! events), [`store`] (the durable store, its writer and group commit), [`workflow`] (order
+//! states and transitions), [`respond`] (the platform's flow-3 answer), [`send`] (sending with
+//! reconnection, recording what was sent), [`serve`] (the MLLP handler), [`batch`] (message
+//! files), [`load`] (the load tool), [`cli`] and [`commands`] (the `telerad` command).
+//!
+//! Receiving one message without the network, as `telerad serve` does for each frame:
+//!
+//! ```
+//! use telerad_exchange::receive::{prepare, Role};
+//! use telerad_exchange::store::{Store, StoreOptions};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let store = Store::open(&dir.path().join("platform.db"), StoreOptions::default())?;
+//! let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/flux1_nw_minimal.hl7"))?;
+//! // Parse, validate and read the order events (in parallel, on any thread)…
+//! let prepared = prepare(bytes, Role::Platform, &hl7_runtime::Limits::DEFAULT);
+//! // …then the workflow, the commit, and the ACK (written to the peer only after this).
+//! let ack = store.receive_blocking(prepared);
+//! assert!(String::from_utf8_lossy(&ack).contains("\rMSA|AA|CHUX-F1-20260106-0001\r"));
+//! store.close();
+//! # Ok(()) }
+//! ```
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+
+pub mod batch;
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod load;
+pub mod receive;
+pub mod respond;
+pub mod send;
+pub mod serve;
+pub mod store;
+pub mod workflow;

@@ -1,0 +1,87 @@
+//! The receiving side on the network: each MLLP frame goes through the receive pipeline
+//! ([`crate::receive::prepare`]), then the store ([`Store::receive`]), and the ACK is written
+//! back once the store has committed.
+//!
+//! Framing problems reported by the transport are answered so that a sender waiting for an
+//! ACK is not left hanging, and logged on standard error; none is stored, since there is no
+//! message to store:
+//!
+//! | problem | answer |
+//! |---|---|
+//! | bytes outside any frame | none (an answer would be taken for the next message's ACK); logged |
+//! | frame over the size limit | AE, MSA-2 empty, `ERR|||207^Application internal error^HL70357|E||||the message is larger than N bytes…`; the connection stays open |
+//! | frame cut short | the same AE with the reason (the peer has usually gone) |
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hl7_mllp::{FrameError, Handler, Inbound, ServerEvent};
+use hl7_runtime::ack::{self, AckOptions, Decision};
+use hl7_runtime::validate::finding::code;
+use hl7_runtime::validate::Erl;
+use hl7_runtime::Limits;
+
+use crate::receive::{self, Role};
+use crate::store::Store;
+
+/// The MLLP handler of `telerad serve`.
+pub struct Receiver {
+    pub store: Store,
+    pub role: Role,
+    pub limits: Limits,
+    /// Log connection events (accepted, closed) on standard error, not only problems.
+    pub verbose: bool,
+}
+
+impl Receiver {
+    /// Parse, validate and read on this task, then store and wait for the commit.
+    pub async fn message(&self, bytes: Vec<u8>) -> Vec<u8> {
+        let prepared = receive::prepare(bytes, self.role, &self.limits);
+        self.store.receive(prepared).await
+    }
+
+    /// The AE for a framing problem (see the module table), or `None`.
+    pub fn frame_problem(&self, problem: &FrameError, peer: SocketAddr) -> Option<Vec<u8>> {
+        eprintln!("telerad serve: {peer}: {problem}");
+        let text = match problem {
+            FrameError::Garbage { .. } => return None,
+            FrameError::TooLarge { limit } => format!("the message is larger than {limit} bytes, this receiver's limit: it was not read"),
+            other => format!("{other}: the message was not read"),
+        };
+        let finding = receive::error(code::APPLICATION_INTERNAL, Erl::default(), "frame", text);
+        let now = (self.store.options().clock)();
+        let (clock, id) = (move || now.dtm.clone(), || "FRAME".to_owned());
+        let opts = AckOptions { receiver: self.store.options().identity.clone(), clock: &clock, next_id: &id };
+        ack::build(None, b"", &[finding], Decision::Accept, &opts).ok()
+    }
+}
+
+impl Handler for Receiver {
+    async fn handle(&self, event: Inbound, peer: SocketAddr) -> Option<Vec<u8>> {
+        match event {
+            Inbound::Message(bytes) => Some(self.message(bytes).await),
+            Inbound::Invalid(problem) => self.frame_problem(&problem, peer),
+        }
+    }
+
+    fn event(&self, event: ServerEvent) {
+        match event {
+            ServerEvent::Refused { peer, limit } => eprintln!("telerad serve: {peer}: refused, {limit} connections already open"),
+            ServerEvent::AcceptFailed { error } => eprintln!("telerad serve: accept failed: {error}"),
+            ServerEvent::Accepted { peer } if self.verbose => eprintln!("telerad serve: {peer}: connected"),
+            ServerEvent::Closed { peer, reason } if self.verbose => eprintln!("telerad serve: {peer}: closed ({reason})"),
+            _ => {}
+        }
+    }
+}
+
+/// Serves until `shutdown` resolves, then lets the connections finish what they hold.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    tls: Option<hl7_mllp::tokio_rustls::TlsAcceptor>,
+    config: hl7_mllp::Config,
+    receiver: Arc<Receiver>,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    hl7_mllp::serve(listener, tls, config, receiver, shutdown).await
+}

@@ -1,0 +1,696 @@
+//! The durable store: every message received or sent, its ACK, and the orders with their
+//! history, in one SQLite file.
+//!
+//! # Durability and group commit
+//!
+//! The file is opened in WAL mode with `synchronous=FULL`: a commit returns after the WAL is
+//! synced, so it survives a power cut. One writer thread owns the connection. Work arrives over
+//! a channel from every connection; the writer takes what is queued (at most
+//! [`StoreOptions::max_batch`] items) into one transaction, commits it (one sync for the whole
+//! batch), and only then answers each waiter. A receiver writes the ACK to its peer after
+//! that answer, so an ACK always follows the commit of the message and of its ACK.
+//!
+//! # Idempotence
+//!
+//! An inbound message is identified by its sender (MSH-3, MSH-4) and MSH-10. When one already
+//! stored arrives again, it is not stored twice and the stored ACK is answered again, byte
+//! for byte. A message whose MSH-10 cannot be read is stored each time (it cannot be
+//! recognised).
+//!
+//! # When the store cannot commit
+//!
+//! If the transaction (or one message's part of it) fails, nothing of that message is kept and
+//! the answer is built with [`Decision::Reject`]: **AR**, with one ERR whose ERR-3 is
+//! `207^Application internal error^HL70357`, ERR-4 `E` and ERR-8 `the message was not stored
+//! (<SQLite error>); it was not integrated and may be sent again`. A message that also had
+//! errors gets AE with its ERRs and that one (errors win, see `hl7_runtime::ack`). That ACK is
+//! not stored (there is nowhere to store it); its MSH-10 is `AR` followed by a process-local
+//! counter.
+//!
+//! # Tables
+//!
+//! `messages` (raw bytes, direction, sender, MSH-10, time, profile, findings as JSON, the ACK),
+//! `orders` (key, state), `order_history` (one row per transition, with the message that made
+//! it) and `exams` (per order: accession number and Study Instance UID from flow 4). The
+//! schema is in [`SCHEMA`].
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use hl7_runtime::ack::{self, AckOptions, Decision, Identity};
+use hl7_runtime::validate::Finding;
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+
+use crate::clock::{Clock, Stamp};
+use crate::receive::{self, Prepared, Sender};
+use crate::workflow::{self, Current, Event, OrderKey, Refusal, State};
+
+/// The schema, created on first use.
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY,
+    direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    sender_application TEXT NOT NULL,
+    sender_facility TEXT NOT NULL,
+    control_id TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    profile TEXT,
+    findings TEXT NOT NULL,
+    raw BLOB NOT NULL,
+    ack BLOB,
+    ack_code TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_once
+    ON messages (direction, sender_application, sender_facility, control_id) WHERE control_id <> '';
+CREATE TABLE IF NOT EXISTS orders (
+    key TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    has_exams INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    request_message INTEGER NOT NULL REFERENCES messages (id) DEFERRABLE INITIALLY DEFERRED
+);
+CREATE TABLE IF NOT EXISTS order_history (
+    id INTEGER PRIMARY KEY,
+    order_key TEXT NOT NULL REFERENCES orders (key) DEFERRABLE INITIALLY DEFERRED,
+    at TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    order_control TEXT NOT NULL,
+    from_state TEXT,
+    to_state TEXT NOT NULL,
+    message_id INTEGER NOT NULL REFERENCES messages (id) DEFERRABLE INITIALLY DEFERRED
+);
+CREATE INDEX IF NOT EXISTS order_history_key ON order_history (order_key, id);
+-- Child keys of foreign keys are indexed: inserting a message resolves the (deferred)
+-- references to it, which would otherwise scan these tables at every insert.
+CREATE INDEX IF NOT EXISTS orders_request ON orders (request_message);
+CREATE INDEX IF NOT EXISTS order_history_message ON order_history (message_id);
+CREATE TABLE IF NOT EXISTS exams (
+    order_key TEXT NOT NULL REFERENCES orders (key) DEFERRABLE INITIALLY DEFERRED,
+    accession TEXT NOT NULL,
+    study_instance_uid TEXT NOT NULL,
+    message_id INTEGER NOT NULL REFERENCES messages (id) DEFERRABLE INITIALLY DEFERRED,
+    PRIMARY KEY (order_key, accession)
+);
+CREATE INDEX IF NOT EXISTS exams_message ON exams (message_id);
+";
+
+/// The stored ACK of an inbound message (sender, MSH-10). `control_id <> ''` repeats the
+/// partial index's condition: without it SQLite cannot use the index for a bound parameter
+/// and scans the whole table (public so that a test can check the plan).
+pub const FIND_INBOUND: &str =
+    "SELECT ack FROM messages WHERE direction = 'in' AND sender_application = ?1 AND sender_facility = ?2 AND control_id = ?3 AND control_id <> ''";
+/// The row of an outbound message (sender, MSH-10); see [`FIND_INBOUND`].
+pub const FIND_OUTBOUND: &str =
+    "SELECT id FROM messages WHERE direction = 'out' AND sender_application = ?1 AND sender_facility = ?2 AND control_id = ?3 AND control_id <> ''";
+
+/// A message's direction, from this side's point of view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    In,
+    Out,
+}
+
+impl Direction {
+    pub const fn name(self) -> &'static str {
+        match self {
+            Direction::In => "in",
+            Direction::Out => "out",
+        }
+    }
+}
+
+/// How a store is opened and how it answers.
+#[derive(Clone)]
+pub struct StoreOptions {
+    /// This side's MSH-3/MSH-4 when the inbound MSH-5/6 are empty (see `hl7_runtime::ack`).
+    pub identity: Identity,
+    /// MSH-7 of the ACKs and the times stored.
+    pub clock: Clock,
+    /// The ACKs' MSH-10 is this prefix followed by the stored message's row id.
+    pub ack_prefix: String,
+    /// Most work items committed in one transaction.
+    pub max_batch: usize,
+    /// How long a commit waits for another process holding the file's write lock.
+    pub busy_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            identity: Identity { application: "TELERAD".into(), facility: "TELERAD".into() },
+            clock: crate::clock::system(),
+            ack_prefix: "ACK".into(),
+            max_batch: 512,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Why the store cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store {path}: {source}")]
+    Open { path: PathBuf, source: rusqlite::Error },
+    #[error("store: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("store: the writer has stopped")]
+    Stopped,
+    #[error("store: the transaction failed: {0}")]
+    Commit(String),
+    #[error("store: cannot start the writer thread: {0}")]
+    Thread(std::io::Error),
+}
+
+/// A handle on the store's writer; cheap to clone, shared by every connection.
+#[derive(Clone)]
+pub struct Store {
+    tx: mpsc::Sender<Box<dyn Work>>,
+    writer: Arc<std::sync::Mutex<Option<JoinHandle<()>>>>,
+    options: Arc<StoreOptions>,
+}
+
+impl Store {
+    /// Opens (creating it on first use) the store at `path` and starts its writer thread.
+    pub fn open(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
+        let open_err = |source| StoreError::Open { path: path.to_owned(), source };
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(options.busy_timeout).map_err(open_err)?;
+        // WAL: readers do not block the writer; FULL: the WAL is synced at every commit.
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
+        // 32 MiB of page cache (the default is 2 MiB): the indexes stay in memory.
+        conn.pragma_update(None, "cache_size", -32_768).map_err(open_err)?;
+        conn.execute_batch(SCHEMA).map_err(open_err)?;
+        let (tx, rx) = mpsc::channel::<Box<dyn Work>>();
+        let max_batch = options.max_batch.max(1);
+        let handle = std::thread::Builder::new()
+            .name("telerad-store".into())
+            .spawn(move || writer(conn, rx, max_batch))
+            .map_err(StoreError::Thread)?;
+        Ok(Store { tx, writer: Arc::new(std::sync::Mutex::new(Some(handle))), options: Arc::new(options) })
+    }
+
+    pub fn options(&self) -> &StoreOptions {
+        &self.options
+    }
+
+    /// Applies the workflow to a prepared inbound message, stores it with its ACK, and
+    /// returns the ACK once committed (or the AR of a failed commit, or the stored ACK of a
+    /// message already received).
+    pub async fn receive(&self, prepared: Prepared) -> Vec<u8> {
+        match self.submit(prepared) {
+            Ok((rx, fallback)) => rx.await.unwrap_or(fallback),
+            Err(fallback) => fallback,
+        }
+    }
+
+    /// [`Store::receive`] for callers without an async runtime (it must not be called from
+    /// inside one).
+    pub fn receive_blocking(&self, prepared: Prepared) -> Vec<u8> {
+        match self.submit(prepared) {
+            Ok((rx, fallback)) => rx.blocking_recv().unwrap_or(fallback),
+            Err(fallback) => fallback,
+        }
+    }
+
+    /// Queues an inbound message for the writer; the AR to answer if the writer is gone (now,
+    /// or before it answers).
+    #[allow(clippy::type_complexity)]
+    fn submit(&self, prepared: Prepared) -> Result<(tokio::sync::oneshot::Receiver<Vec<u8>>, Vec<u8>), Vec<u8>> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let work = Inbound { prepared, options: self.options.clone(), reply: Some(reply), outcome: None };
+        let fallback = work.failure_ack("the store has stopped");
+        match self.tx.send(Box::new(work)) {
+            Ok(()) => Ok((rx, fallback)),
+            Err(_) => Err(fallback),
+        }
+    }
+
+    /// Records a message this side sent (or is about to send). With `apply`, its order events
+    /// are applied and a refusal keeps nothing; without, the message is stored alone.
+    pub fn record_outbound(&self, outbound: Outbound, apply: bool) -> Result<Recorded, StoreError> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let work = OutboundWork { outbound, apply, clock: self.options.clock.clone(), reply: Some(reply), outcome: None };
+        self.tx.send(Box::new(work)).map_err(|_| StoreError::Stopped)?;
+        rx.blocking_recv().map_err(|_| StoreError::Stopped)?
+    }
+
+    /// Sets the ACK a peer returned for an outbound message.
+    pub fn set_ack(&self, id: i64, ack: &[u8], ack_code: &str) -> Result<(), StoreError> {
+        let (ack, code) = (ack.to_vec(), ack_code.to_owned());
+        self.query(move |c| c.execute("UPDATE messages SET ack = ?1, ack_code = ?2 WHERE id = ?3", params![ack, code, id]).map(|_| ()))?
+            .map_err(StoreError::Sql)
+    }
+
+    /// Runs `f` on the writer's connection, between two batches (reads for the command line;
+    /// not for the receive path).
+    pub fn query<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> T + Send + 'static) -> Result<T, StoreError> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let work = Query { f: Some(Box::new(move |c: &Connection| {
+            let _ = reply.send(f(c));
+        })) };
+        self.tx.send(Box::new(work)).map_err(|_| StoreError::Stopped)?;
+        rx.blocking_recv().map_err(|_| StoreError::Stopped)
+    }
+
+    /// Waits until everything sent before is committed and the writer has stopped. Other
+    /// clones of this handle must be dropped first, or this waits for them.
+    pub fn close(self) {
+        let Store { tx, writer, .. } = self;
+        drop(tx);
+        let handle = writer.lock().ok().and_then(|mut h| h.take());
+        if let Some(h) = handle {
+            let _ = h.join();
+        }
+    }
+}
+
+/// One item of work for the writer. `apply` runs inside the batch's transaction, in a
+/// savepoint of its own; the answer is given after the commit (`committed`) or instead of it
+/// (`failed`).
+trait Work: Send {
+    /// Reads (`query`) run outside any transaction.
+    fn is_query(&self) -> bool {
+        false
+    }
+    fn run_query(&mut self, _conn: &Connection) {}
+    fn apply(&mut self, tx: &Transaction<'_>, next_id: &mut i64) -> rusqlite::Result<()>;
+    fn committed(self: Box<Self>);
+    fn failed(self: Box<Self>, reason: &str);
+}
+
+fn writer(mut conn: Connection, rx: mpsc::Receiver<Box<dyn Work>>, max_batch: usize) {
+    let mut batch: Vec<Box<dyn Work>> = Vec::with_capacity(max_batch);
+    while let Ok(first) = rx.recv() {
+        batch.push(first);
+        while batch.len() < max_batch {
+            match rx.try_recv() {
+                Ok(w) => batch.push(w),
+                Err(_) => break,
+            }
+        }
+        // Queries run before the batch's writes; they are for the command line and see what
+        // was committed before them.
+        let (mut queries, writes): (Vec<_>, Vec<_>) = batch.drain(..).partition(|w| w.is_query());
+        for q in &mut queries {
+            q.run_query(&conn);
+        }
+        if !writes.is_empty() {
+            commit_batch(&mut conn, writes);
+        }
+    }
+}
+
+fn commit_batch(conn: &mut Connection, writes: Vec<Box<dyn Work>>) {
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            let reason = e.to_string();
+            writes.into_iter().for_each(|w| w.failed(&reason));
+            return;
+        }
+    };
+    // Row ids are given here rather than by SQLite so that an ACK (which names its row) is
+    // built before its row is written; the IMMEDIATE transaction holds the write lock, so no
+    // other process can take them.
+    let mut next_id = match tx.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM messages", [], |r| r.get::<_, i64>(0)) {
+        Ok(n) => n,
+        Err(e) => {
+            let reason = e.to_string();
+            writes.into_iter().for_each(|w| w.failed(&reason));
+            return;
+        }
+    };
+    let mut ok: Vec<Box<dyn Work>> = Vec::with_capacity(writes.len());
+    let mut failed: Vec<(Box<dyn Work>, String)> = Vec::new();
+    for mut w in writes {
+        let result = run(&tx, "SAVEPOINT item").and_then(|()| w.apply(&tx, &mut next_id));
+        match result {
+            Ok(()) => match run(&tx, "RELEASE item") {
+                Ok(()) => ok.push(w),
+                Err(e) => failed.push((w, e.to_string())),
+            },
+            Err(e) => {
+                // Undo this item only; the rest of the batch goes on.
+                let _ = run(&tx, "ROLLBACK TO item").and_then(|()| run(&tx, "RELEASE item"));
+                failed.push((w, e.to_string()));
+            }
+        }
+    }
+    match tx.commit() {
+        Ok(()) => ok.into_iter().for_each(|w| w.committed()),
+        Err(e) => {
+            let reason = e.to_string();
+            ok.into_iter().for_each(|w| w.failed(&reason));
+        }
+    }
+    failed.into_iter().for_each(|(w, reason)| w.failed(&reason));
+}
+
+type QueryFn = Box<dyn FnOnce(&Connection) + Send>;
+
+/// Runs a statement without parameters through the statement cache (savepoints are run for
+/// every message: parsing them each time showed in profiles).
+fn run(tx: &Transaction<'_>, sql: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
+struct Query {
+    f: Option<QueryFn>,
+}
+
+impl Work for Query {
+    fn is_query(&self) -> bool {
+        true
+    }
+    fn run_query(&mut self, conn: &Connection) {
+        if let Some(f) = self.f.take() {
+            f(conn);
+        }
+    }
+    fn apply(&mut self, _tx: &Transaction<'_>, _next_id: &mut i64) -> rusqlite::Result<()> {
+        Ok(())
+    }
+    fn committed(self: Box<Self>) {}
+    fn failed(self: Box<Self>, _reason: &str) {}
+}
+
+/// Counter of the MSH-10 of ACKs that are not stored (failed commits).
+static UNSTORED_ACKS: AtomicU64 = AtomicU64::new(1);
+
+struct Inbound {
+    prepared: Prepared,
+    options: Arc<StoreOptions>,
+    reply: Option<tokio::sync::oneshot::Sender<Vec<u8>>>,
+    /// The ACK to answer once committed.
+    outcome: Option<Vec<u8>>,
+}
+
+impl Inbound {
+    /// The ACK and its MSA-1.
+    fn ack(&self, findings: &[Finding], decision: Decision, control_id: String, now: &Stamp) -> (Vec<u8>, &'static str) {
+        let (dtm, id) = (now.dtm.clone(), control_id);
+        let clock = move || dtm.clone();
+        let next_id = move || id.clone();
+        let opts = AckOptions { receiver: self.options.identity.clone(), clock: &clock, next_id: &next_id };
+        let header = self.prepared.header();
+        match ack::build_with_info(header.as_ref(), &self.prepared.raw, findings, decision, &opts) {
+            Ok(built) => (built.bytes, built.info.code.code()),
+            // Only the configured identity, the clock or the id can fail to encode (see
+            // `hl7_runtime::ack`); answer from the identity alone rather than not at all.
+            Err(e) => (fallback_ack(&self.options, &format!("the acknowledgment cannot be written: {e}")), "AE"),
+        }
+    }
+
+    fn failure_ack(&self, reason: &str) -> Vec<u8> {
+        let now = (self.options.clock)();
+        let id = format!("AR{}", UNSTORED_ACKS.fetch_add(1, Ordering::Relaxed));
+        let reason = format!("the message was not stored ({reason}); it was not integrated and may be sent again");
+        self.ack(&self.prepared.findings, Decision::Reject { reason }, id, &now).0
+    }
+}
+
+/// An AE from the receiver identity alone, for the one case where the ACK builder refuses.
+fn fallback_ack(options: &StoreOptions, reason: &str) -> Vec<u8> {
+    let now = (options.clock)();
+    let id = format!("AR{}", UNSTORED_ACKS.fetch_add(1, Ordering::Relaxed));
+    let clean = |s: &str| s.replace(['|', '^', '~', '\\', '&', '\r', '\n'], " ");
+    format!(
+        "MSH|^~\\&|{}|{}|||{}||ACK^^ACK|{}||2.5.1||||||UNICODE UTF-8\rMSA|AE|\rERR|||207^Application internal error^HL70357|E||||{}\r",
+        clean(&options.identity.application),
+        clean(&options.identity.facility),
+        now.dtm,
+        id,
+        clean(reason)
+    )
+    .into_bytes()
+}
+
+impl Work for Inbound {
+    fn apply(&mut self, tx: &Transaction<'_>, next_id: &mut i64) -> rusqlite::Result<()> {
+        let p = &self.prepared;
+        if !p.control_id.is_empty() {
+            let stored: Option<Option<Vec<u8>>> = tx
+                .prepare_cached(FIND_INBOUND)?
+                .query_row(params![p.sender.application, p.sender.facility, p.control_id], |r| r.get(0))
+                .optional()?;
+            if let Some(ack) = stored {
+                self.outcome = Some(ack.unwrap_or_default());
+                return Ok(());
+            }
+        }
+        let id = *next_id;
+        *next_id += 1;
+        let now = (self.options.clock)();
+        let mut findings = p.findings.clone();
+        if !p.has_errors() {
+            // With one event a refusal comes before any write; with several, the events
+            // applied before the refused one are undone.
+            let several = p.events.len() > 1;
+            if several {
+                run(tx, "SAVEPOINT workflow")?;
+            }
+            match apply_events(tx, &p.events, Direction::In, id, &now.iso)? {
+                Ok(()) if several => run(tx, "RELEASE workflow")?,
+                Ok(()) => {}
+                Err((sequence, refusal)) => {
+                    if several {
+                        run(tx, "ROLLBACK TO workflow")?;
+                        run(tx, "RELEASE workflow")?;
+                    }
+                    findings.push(receive::error(refusal.code, receive::orc_erl(sequence, refusal.field), "workflow", refusal.reason));
+                }
+            }
+        }
+        let (ack, code) = self.ack(&findings, Decision::Accept, format!("{}{id}", self.options.ack_prefix), &now);
+        insert_message(tx, id, Direction::In, &p.sender, &p.control_id, &now.iso, p.profile, &findings, &p.raw, Some(&ack), Some(code))?;
+        self.outcome = Some(ack);
+        Ok(())
+    }
+
+    fn committed(mut self: Box<Self>) {
+        let ack = self.outcome.take().unwrap_or_default();
+        if let Some(r) = self.reply.take() {
+            let _ = r.send(ack);
+        }
+    }
+
+    fn failed(mut self: Box<Self>, reason: &str) {
+        let ack = self.failure_ack(reason);
+        if let Some(r) = self.reply.take() {
+            let _ = r.send(ack);
+        }
+    }
+}
+
+/// MSA-1 of an ACK.
+pub fn ack_code(ack: &[u8]) -> Option<String> {
+    crate::send::acknowledgment(ack).map(|(code, _)| code)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_message(
+    tx: &Transaction<'_>,
+    id: i64,
+    direction: Direction,
+    sender: &Sender,
+    control_id: &str,
+    at: &str,
+    profile: Option<&str>,
+    findings: &[Finding],
+    raw: &[u8],
+    ack: Option<&[u8]>,
+    ack_code: Option<&str>,
+) -> rusqlite::Result<()> {
+    let findings = serde_json::to_string(findings).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    tx.prepare_cached(
+        "INSERT INTO messages (id, direction, sender_application, sender_facility, control_id, received_at, profile, findings, raw, ack, ack_code)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?
+    .execute(params![id, direction.name(), sender.application, sender.facility, control_id, at, profile, findings, raw, ack, ack_code])?;
+    Ok(())
+}
+
+/// Applies a message's events in order. The outer `Err` is SQLite's; the inner one the first
+/// refusal, with the ORC's sequence (the caller rolls back what was applied before it).
+fn apply_events(tx: &Transaction<'_>, events: &[Event], direction: Direction, message_id: i64, at: &str) -> rusqlite::Result<Result<(), (u32, Refusal)>> {
+    for ev in events {
+        let current: Option<(String, bool)> = tx
+            .prepare_cached("SELECT state, has_exams FROM orders WHERE key = ?1")?
+            .query_row(params![ev.key.as_str()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))
+            .optional()?;
+        let current = match current {
+            Some((s, has_exams)) => match State::from_name(&s) {
+                Some(state) => Some(Current { state, has_exams }),
+                None => return Err(rusqlite::Error::InvalidColumnType(0, format!("orders.state `{s}`"), rusqlite::types::Type::Text)),
+            },
+            None => None,
+        };
+        let to = match workflow::transition(current, ev.control) {
+            Ok(s) => s,
+            Err(r) => return Ok(Err((ev.orc_sequence, r))),
+        };
+        let has_exams = current.is_some_and(|c| c.has_exams) || !ev.exams.is_empty();
+        if current.is_none() {
+            tx.prepare_cached("INSERT INTO orders (key, state, has_exams, created_at, updated_at, request_message) VALUES (?1, ?2, ?3, ?4, ?4, ?5)")?
+                .execute(params![ev.key.as_str(), to.name(), has_exams, at, message_id])?;
+        } else {
+            tx.prepare_cached("UPDATE orders SET state = ?2, has_exams = ?3, updated_at = ?4 WHERE key = ?1")?
+                .execute(params![ev.key.as_str(), to.name(), has_exams, at])?;
+        }
+        tx.prepare_cached("INSERT INTO order_history (order_key, at, direction, order_control, from_state, to_state, message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
+            .execute(params![ev.key.as_str(), at, direction.name(), ev.control.code(), current.map(|c| c.state.name()), to.name(), message_id])?;
+        for exam in &ev.exams {
+            tx.prepare_cached("INSERT OR REPLACE INTO exams (order_key, accession, study_instance_uid, message_id) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![ev.key.as_str(), exam.accession, exam.study_instance_uid, message_id])?;
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// A message this side sends.
+#[derive(Clone, Debug)]
+pub struct Outbound {
+    pub raw: Vec<u8>,
+    pub sender: Sender,
+    pub control_id: String,
+    pub profile: Option<&'static str>,
+    pub events: Vec<Event>,
+    /// The peer's ACK, when already received.
+    pub ack: Option<Vec<u8>>,
+}
+
+/// What recording an outbound message did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// Stored as this row, its events applied (when asked).
+    Stored { id: i64 },
+    /// The same sender and MSH-10 were already recorded as sent: nothing changed.
+    AlreadyRecorded { id: i64 },
+    /// The workflow refuses the events (only when asked to apply them): nothing stored.
+    Refused { key: OrderKey, refusal: Refusal },
+}
+
+struct OutboundWork {
+    outbound: Outbound,
+    apply: bool,
+    clock: Clock,
+    reply: Option<tokio::sync::oneshot::Sender<Result<Recorded, StoreError>>>,
+    outcome: Option<Recorded>,
+}
+
+impl Work for OutboundWork {
+    fn apply(&mut self, tx: &Transaction<'_>, next_id: &mut i64) -> rusqlite::Result<()> {
+        let o = &self.outbound;
+        if !o.control_id.is_empty() {
+            let known: Option<i64> = tx
+                .prepare_cached(FIND_OUTBOUND)?
+                .query_row(params![o.sender.application, o.sender.facility, o.control_id], |r| r.get(0))
+                .optional()?;
+            if let Some(id) = known {
+                self.outcome = Some(Recorded::AlreadyRecorded { id });
+                return Ok(());
+            }
+        }
+        let id = *next_id;
+        *next_id += 1;
+        let now = (self.clock)();
+        if self.apply {
+            if let Err((sequence, refusal)) = apply_events(tx, &o.events, Direction::Out, id, &now.iso)? {
+                let key = o.events.iter().find(|e| e.orc_sequence == sequence).map(|e| e.key.clone()).unwrap_or_else(|| OrderKey::from_components(["", "", "", ""]));
+                // Nothing of this item is kept: back to `commit_batch`'s savepoint, which it
+                // then releases.
+                run(tx, "ROLLBACK TO item")?;
+                self.outcome = Some(Recorded::Refused { key, refusal });
+                return Ok(());
+            }
+        }
+        let code = o.ack.as_deref().and_then(ack_code);
+        insert_message(tx, id, Direction::Out, &o.sender, &o.control_id, &now.iso, o.profile, &[], &o.raw, o.ack.as_deref(), code.as_deref())?;
+        self.outcome = Some(Recorded::Stored { id });
+        Ok(())
+    }
+
+    fn committed(mut self: Box<Self>) {
+        let outcome = self.outcome.take().ok_or(StoreError::Stopped);
+        if let Some(r) = self.reply.take() {
+            let _ = r.send(outcome);
+        }
+    }
+
+    fn failed(mut self: Box<Self>, reason: &str) {
+        if let Some(r) = self.reply.take() {
+            let _ = r.send(Err(StoreError::Commit(reason.to_owned())));
+        }
+    }
+}
+
+/// One order as `telerad orders` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct OrderView {
+    pub key: String,
+    pub state: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub exams: Vec<ExamView>,
+    pub history: Vec<HistoryView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ExamView {
+    pub accession: String,
+    pub study_instance_uid: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct HistoryView {
+    pub at: String,
+    pub direction: String,
+    pub order_control: String,
+    pub from: Option<String>,
+    pub to: String,
+    /// MSH-10 of the message that made the transition.
+    pub message_control_id: String,
+}
+
+/// Every order, by key, with its exams and history (oldest first).
+pub fn orders(conn: &Connection) -> rusqlite::Result<Vec<OrderView>> {
+    let mut out: Vec<OrderView> = conn
+        .prepare("SELECT key, state, created_at, updated_at FROM orders ORDER BY key")?
+        .query_map([], |r| Ok(OrderView { key: r.get(0)?, state: r.get(1)?, created_at: r.get(2)?, updated_at: r.get(3)?, exams: Vec::new(), history: Vec::new() }))?
+        .collect::<Result<_, _>>()?;
+    let mut exams = conn.prepare("SELECT accession, study_instance_uid FROM exams WHERE order_key = ?1 ORDER BY message_id, accession")?;
+    let mut history = conn.prepare(
+        "SELECT h.at, h.direction, h.order_control, h.from_state, h.to_state, m.control_id
+         FROM order_history h JOIN messages m ON m.id = h.message_id WHERE h.order_key = ?1 ORDER BY h.id",
+    )?;
+    for o in &mut out {
+        o.exams = exams.query_map(params![o.key], |r| Ok(ExamView { accession: r.get(0)?, study_instance_uid: r.get(1)? }))?.collect::<Result<_, _>>()?;
+        o.history = history
+            .query_map(params![o.key], |r| Ok(HistoryView { at: r.get(0)?, direction: r.get(1)?, order_control: r.get(2)?, from: r.get(3)?, to: r.get(4)?, message_control_id: r.get(5)? }))?
+            .collect::<Result<_, _>>()?;
+    }
+    Ok(out)
+}
+
+/// The message that created an order (its NW), as stored.
+pub fn request_of(conn: &Connection, key: &OrderKey) -> rusqlite::Result<Option<(State, Vec<u8>)>> {
+    conn.query_row(
+        "SELECT o.state, m.raw FROM orders o JOIN messages m ON m.id = o.request_message WHERE o.key = ?1",
+        params![key.as_str()],
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)),
+    )
+    .optional()
+    .map(|o| o.and_then(|(s, raw)| State::from_name(&s).map(|s| (s, raw))))
+}
+
+/// Counts of what is stored, for tests and the load tool.
+pub fn count_messages(conn: &Connection, direction: Direction) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT COUNT(*) FROM messages WHERE direction = ?1", params![direction.name()], |r| r.get(0))
+}

@@ -1,0 +1,132 @@
+//! Running the `telerad` binary in the exchange tests: servers on a free loopback port,
+//! commands with a time limit, temp directories removed afterwards.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_telerad")
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(name)
+}
+
+pub fn identity() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/platform.json")
+}
+
+/// Runs `telerad args`, killing it after `limit`.
+pub fn run_for(args: &[&str], limit: Duration) -> Output {
+    let mut child = Command::new(bin()).args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("telerad runs");
+    let start = Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!("telerad {args:?} still running after {limit:?}; stderr: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+pub fn run(args: &[&str]) -> Output {
+    run_for(args, Duration::from_secs(60))
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A `telerad serve` process; stopped with SIGTERM (or killed) when dropped.
+pub struct Server {
+    pub child: Option<Child>,
+    pub addr: String,
+    pub store: PathBuf,
+}
+
+impl Server {
+    /// Starts `telerad serve --role ROLE --listen LISTEN --store STORE EXTRA…` and reads the
+    /// bound address from its first line.
+    pub fn start(role: &str, listen: &str, store: &Path, extra: &[&str]) -> Server {
+        let mut args = vec!["serve", "--role", role, "--listen", listen, "--store", store.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let mut child = Command::new(bin()).args(&args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("telerad serve runs");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("the bound address");
+        let addr = line.trim().to_owned();
+        assert!(addr.starts_with("127.0.0.1:"), "first line is the bound address: `{line}`");
+        Server { child: Some(child), addr, store: store.to_owned() }
+    }
+
+    /// SIGTERM, then the exit status (within 30 s).
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().unwrap();
+        terminate(&child);
+        wait_for(&mut child, Duration::from_secs(30))
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    pub fn kill(mut self) {
+        let mut child = self.child.take().unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+pub fn terminate(child: &Child) {
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
+    assert!(status.success());
+}
+
+pub fn wait_for(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            return s;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("server did not stop within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// `bytes` with every `from` replaced by `to`, written to `dir/name`.
+pub fn variant(dir: &Path, name: &str, fixture_name: &str, replacements: &[(&str, &str)]) -> PathBuf {
+    let mut text = String::from_utf8(std::fs::read(fixture(fixture_name)).unwrap()).unwrap();
+    for (from, to) in replacements {
+        text = text.replace(from, to);
+    }
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// The orders of a store, as `telerad orders --format json` prints them.
+pub fn orders(store: &Path) -> Vec<serde_json::Value> {
+    let out = run(&["orders", "--store", store.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    stdout(&out).lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect()
+}

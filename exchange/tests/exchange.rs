@@ -1,0 +1,189 @@
+//! End to end with the built binary: a platform and a RIS on loopback, flow 1 sent, answered
+//! with `respond --accept`, flow 4 sent, the orders on both sides; framing problems; the
+//! plaintext guard; SIGTERM.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+
+const ORDER: &str = "CMD-2026-000421^^1.2.250.1.748.12345678.12^ISO";
+
+#[test]
+fn request_response_complement_between_a_platform_and_a_ris() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pstore, rstore) = (dir.path().join("platform.db"), dir.path().join("ris.db"));
+    let platform = Server::start("platform", "127.0.0.1:0", &pstore, &["--application", "SI-TLR", "--facility", "PLAT-TLR"]);
+    let ris = Server::start("ris", "127.0.0.1:0", &rstore, &["--application", "RIS", "--facility", "CHU_X"]);
+    let (p, r) = (platform.addr.clone(), ris.addr.clone());
+    let rs = rstore.to_str().unwrap();
+
+    // Flow 1, RIS → platform, recorded on the RIS side.
+    let nw = fixture("flux1_nw_full.hl7");
+    let out = run(&["send", "--to", &p, "--store", rs, nw.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "CHUX-F1-20260106-0002\tAA\n");
+    // Sent again: the platform recognises it and answers the same; nothing changes.
+    let again = run(&["send", "--to", &p, "--store", rs, nw.to_str().unwrap()]);
+    assert_eq!(stdout(&again), "CHUX-F1-20260106-0002\tAA\n");
+
+    // Flow 3, platform → RIS: accepted with a text protocol.
+    let protocol = dir.path().join("protocol.txt");
+    std::fs::write(&protocol, "IRM genou gauche\nSagittale DP FS, coronale DP FS\n").unwrap();
+    let ps = pstore.to_str().unwrap();
+    let identity = identity();
+    let out = run(&["respond", "--store", ps, "--order", ORDER, "--accept", "--protocol", protocol.to_str().unwrap(), "--identity", identity.to_str().unwrap(), "--control-id", "TLR-OK-1", "--to", &r]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "TLR-OK-1\tAA\n");
+    // A second answer to the same order is refused locally (exit 1), before anything is sent.
+    let out = run(&["respond", "--store", ps, "--order", ORDER, "--refuse", "--identity", identity.to_str().unwrap(), "--to", &r]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is accepted: only a requested order can be answered"), "{}", stderr(&out));
+
+    // Flow 4, RIS → platform, for the same order.
+    let sr = variant(dir.path(), "sr.hl7", "flux4_sr.hl7", &[("CMD-2026-000470", "CMD-2026-000421")]);
+    let out = run(&["send", "--to", &p, "--store", rs, sr.to_str().unwrap()]);
+    assert_eq!((out.status.code(), stdout(&out)), (Some(0), "CHUX-F4-20260112-0001\tAA\n".to_owned()), "{}", stderr(&out));
+    // A CA after the SR is refused by the platform: AE, exit 1; the RIS keeps its order.
+    let ca = fixture("flux2_ca.hl7");
+    let out = run(&["send", "--to", &p, "--store", rs, ca.to_str().unwrap()]);
+    assert_eq!((out.status.code(), stdout(&out)), (Some(1), "CHUX-F2-20260106-0001\tAE\n".to_owned()), "{}", stderr(&out));
+
+    // Both sides agree on the order.
+    for (store, directions) in [(&pstore, ["in", "out", "in"]), (&rstore, ["out", "in", "out"])] {
+        let list = orders(store);
+        assert_eq!(list.len(), 1, "{list:?}");
+        let o = &list[0];
+        assert_eq!(o["key"], ORDER);
+        assert_eq!(o["state"], "accepted");
+        let history = o["history"].as_array().unwrap();
+        let steps: Vec<(String, String, String)> = history
+            .iter()
+            .map(|h| (h["order_control"].as_str().unwrap().to_owned(), h["direction"].as_str().unwrap().to_owned(), h["to"].as_str().unwrap().to_owned()))
+            .collect();
+        assert_eq!(
+            steps,
+            [("NW".into(), directions[0].into(), "requested".into()), ("OK".into(), directions[1].into(), "accepted".into()), ("SR".into(), directions[2].into(), "accepted".into())],
+            "{}",
+            store.display()
+        );
+        assert_eq!(history[1]["message_control_id"], "TLR-OK-1");
+        assert_eq!(o["exams"], serde_json::json!([{"accession": "ACN-2026-0470-01^^1.2.250.1.748.12345678.20^ISO", "study_instance_uid": "1.2.250.1.213.4.5.2.1.470001"}]));
+    }
+    // The text form too.
+    let out = run(&["orders", "--store", ps]);
+    assert!(stdout(&out).starts_with(&format!("{ORDER}\taccepted\n")), "{}", stdout(&out));
+
+    assert!(platform.stop().success(), "SIGTERM: exit 0");
+    assert!(ris.stop().success());
+}
+
+#[test]
+fn a_refusal_printed_without_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let pstore = dir.path().join("platform.db");
+    let platform = Server::start("platform", "127.0.0.1:0", &pstore, &[]);
+    let nw = fixture("flux1_nw_escapes.hl7");
+    assert_eq!(run(&["send", "--to", &platform.addr, nw.to_str().unwrap()]).status.code(), Some(0));
+    let out = run(&["respond", "--store", pstore.to_str().unwrap(), "--order", "CMD-2026-000433^^1.2.250.1.748.12345678.12^ISO", "--refuse", "--reason", "Contre-indication", "--identity", identity().to_str().unwrap(), "--now", "20260107094512"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let oru = out.stdout;
+    assert!(String::from_utf8_lossy(&oru).contains("\rORC|OC|CMD-2026-000433^^1.2.250.1.748.12345678.12^ISO|||||||20260107094512|"));
+    let file = dir.path().join("oru.hl7");
+    std::fs::write(&file, &oru).unwrap();
+    let v = run(&["validate", "--profile", "flux3_oru_r01", file.to_str().unwrap()]);
+    assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
+    assert_eq!(orders(&pstore)[0]["state"], "refused");
+    // An order the store does not know: exit 1, nothing printed.
+    let out = run(&["respond", "--store", pstore.to_str().unwrap(), "--order", "CMD-UNKNOWN^^1.2.3^ISO", "--refuse", "--identity", identity().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no order `CMD-UNKNOWN^^1.2.3^ISO`"), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+    assert!(platform.stop().success());
+    // A store that does not exist: exit 2.
+    let out = run(&["orders", "--store", dir.path().join("missing.db").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no store at"), "{}", stderr(&out));
+}
+
+/// Messages this side does not take, and messages that do not parse, are stored and answered
+/// AE with a located ERR; a batch file is split into its messages.
+#[test]
+fn unsupported_unparsable_and_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let rstore = dir.path().join("ris.db");
+    let ris = Server::start("ris", "127.0.0.1:0", &rstore, &[]);
+    // A request sent to the RIS: 200 at MSH-9.1. The OK for an order the RIS never sent: 204.
+    let batch = dir.path().join("batch.hl7");
+    let mut content = b"FHS|^~\\&|TEST\rBHS|^~\\&|TEST\r".to_vec();
+    content.extend(std::fs::read(fixture("flux1_nw_minimal.hl7")).unwrap());
+    content.extend(std::fs::read(fixture("flux3_ok_ed.hl7")).unwrap());
+    content.extend(b"BTS|2\rFTS|1\r");
+    std::fs::write(&batch, content).unwrap();
+    let out = run(&["send", "--to", &ris.addr, batch.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "CHUX-F1-20260106-0001\tAE\nTLR-F3-20260106-0002\tAE\n");
+    let garbage = dir.path().join("garbage.hl7");
+    std::fs::write(&garbage, "MSH|^~\\&|A|B|C|D|1||ORU^R01^ORU_R01|G1|P|2.5.1\rPID|||1\\XZZ\\\r").unwrap();
+    let out = run(&["send", "--to", &ris.addr, garbage.to_str().unwrap()]);
+    assert_eq!(stdout(&out), "G1\tAE\n");
+    assert!(ris.stop().success());
+    let conn = rusqlite::Connection::open(&rstore).unwrap();
+    let rows: Vec<(String, String, String)> = conn
+        .prepare("SELECT control_id, ack_code, CAST(ack AS TEXT) FROM messages ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows.len(), 3);
+    assert!(rows[0].2.contains("ERR||MSH^1^9^^1|200^Unsupported message type^HL70357|E|"), "{}", rows[0].2);
+    assert!(rows[1].2.contains("ERR||ORC^1^2|204^Unknown key identifier^HL70357|E|"), "{}", rows[1].2);
+    assert!(rows[2].2.contains("invalid escape"), "{}", rows[2].2);
+    assert_eq!(rows.iter().map(|r| r.1.as_str()).collect::<Vec<_>>(), ["AE", "AE", "AE"]);
+}
+
+/// A frame that is not HL7 gets AE with an empty MSA-2 and is stored; a frame over the limit
+/// gets AE and the connection goes on; the server keeps serving.
+#[test]
+fn garbage_and_oversized_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("platform.db");
+    let platform = Server::start("platform", "127.0.0.1:0", &store, &["--max-message-bytes", "8192"]);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let config = hl7_mllp::Config { read_timeout: Duration::from_secs(20), ..hl7_mllp::Config::default() };
+    let (garbage, big, good) = rt.block_on(async {
+        let mut c = hl7_mllp::Client::connect(platform.addr.as_str(), None, &config).await.unwrap();
+        let garbage = c.send(b"\x00\x01 this is not HL7").await.unwrap();
+        let big = c.send(&vec![b'A'; 20_000]).await.unwrap();
+        let good = c.send(&std::fs::read(fixture("flux1_nw_minimal.hl7")).unwrap()).await.unwrap();
+        c.close().await;
+        (garbage, big, good)
+    });
+    let (garbage, big, good) = (String::from_utf8_lossy(&garbage).into_owned(), String::from_utf8_lossy(&big).into_owned(), String::from_utf8_lossy(&good).into_owned());
+    assert!(garbage.contains("\rMSA|AE\r"), "MSA-2 empty: {garbage}");
+    assert!(garbage.contains("ERR|||100^Segment sequence error^HL70357|E||||the message does not parse: segment 1 (byte 0): not an HL7 v2 message"), "{garbage}");
+    assert!(big.contains("\rMSA|AE\r") && big.contains("the message is larger than 8192 bytes"), "{big}");
+    assert!(good.contains("\rMSA|AA|CHUX-F1-20260106-0001\r"), "{good}");
+    assert!(platform.stop().success());
+    let conn = rusqlite::Connection::open(&store).unwrap();
+    let n: i64 = conn.query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0)).unwrap();
+    assert_eq!(n, 2, "the garbage frame and the good message; the oversized frame was never read");
+}
+
+#[test]
+fn plaintext_needs_loopback_or_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.db");
+    let out = run(&["serve", "--role", "platform", "--listen", "0.0.0.0:0", "--store", store.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("is not a loopback address: give --tls-cert and --tls-key, or --allow-plaintext"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+    // Unreachable peer: exit 2 after the retries.
+    let nw = fixture("flux1_nw_minimal.hl7");
+    let out = run(&["send", "--to", "127.0.0.1:1", "--attempts", "2", nw.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot connect to 127.0.0.1:1"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("1 message(s) not sent"), "{}", stderr(&out));
+}
