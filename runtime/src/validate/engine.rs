@@ -204,15 +204,18 @@ impl<'p, 'a> Run<'p, 'a> {
                         return;
                     }
                     let at = At { repetition: (reps > 1).then_some(saturating_u32(r + 1)), ..at };
-                    if let (Some(len), raw) = (fd.len, rep.raw()) {
+                    // Decoding never lengthens a value (an escape or a UTF-8 sequence is at least
+                    // as long as what it stands for), so a value no longer than the limit in
+                    // bytes needs no decoding to be within it.
+                    if let Some(len) = fd.len.filter(|len| raw_exceeds(rep.raw(), *len)) {
                         let chars = rep.text().chars().count();
-                        if chars as u32 > len && !raw.is_empty() {
+                        if chars as u32 > len {
                             self.push(Severity::Warning, code::DATA_TYPE, Some(at), "base-length", "hl7v2.5.1", format!("{path} is {chars} characters long, HL7 v2.5.1 gives {len}"));
                         }
                     }
                     let dt = fd.datatype.or_else(|| self.varies_type(&seg));
                     if let Some(dt) = dt {
-                        self.formats(crate::typed::Part::Repetition(rep), dt, at, &path);
+                        self.formats(crate::typed::Part::Repetition(rep), dt, at, ElementPath::field(&path));
                     }
                 }
             }
@@ -226,10 +229,10 @@ impl<'p, 'a> Run<'p, 'a> {
 
     /// Checks primitive formats down the components of `dt`, and the French composite rules
     /// (HD, CX, EI, XCN, XON) and ED's Base64 at the repetition level.
-    fn formats(&mut self, part: crate::typed::Part<'_>, dt: &'static DataTypeDef, at: At, path: &str) {
+    fn formats(&mut self, part: crate::typed::Part<'_>, dt: &'static DataTypeDef, at: At, path: ElementPath<'_>) {
         // IPC-3 is a DICOM Study Instance UID carried in EI-1 alone (the guide's IPC table and
         // example): the French EI rules for identifiers with an assigning authority do not fit.
-        let french_rules = path != "IPC-3";
+        let french_rules = !path.is_field("IPC-3");
         if !self.budget.spend(1) {
             return;
         }
@@ -239,9 +242,12 @@ impl<'p, 'a> Run<'p, 'a> {
             self.push(Severity::Error, code::DATA_TYPE, Some(at), p.rule, source, format!("{path} ({}): {}", dt.id, p.message));
         }
         if dt.is_primitive() {
-            let text = part.text();
-            if let Some(problem) = super::primitive_format(dt.id, &text) {
-                self.push(Severity::Error, code::DATA_TYPE, Some(at), "format", "hl7v2.5.1", format!("{path} ({}): {problem}", dt.id));
+            // Only the primitives with a format are decoded.
+            if super::has_primitive_format(dt.id) {
+                let text = part.text();
+                if let Some(problem) = super::primitive_format(dt.id, &text) {
+                    self.push(Severity::Error, code::DATA_TYPE, Some(at), "format", "hl7v2.5.1", format!("{path} ({}): {problem}", dt.id));
+                }
             }
             return;
         }
@@ -252,8 +258,7 @@ impl<'p, 'a> Run<'p, 'a> {
                     (Some(_), None) => At { subcomponent: Some(u32::from(c.pos)), ..at },
                     _ => at,
                 };
-                let cpath = format!("{path}.{}", c.pos);
-                self.formats(child, c.datatype, at, &cpath);
+                self.formats(child, c.datatype, at, path.child(c.pos));
             }
         }
     }
@@ -626,5 +631,48 @@ fn instances_at<'t>(inst: &'t GroupInstance, path: &str, out: &mut Vec<&'t Group
                 }
             }
         }
+    }
+}
+
+/// Whether a value of these raw bytes can be longer than `len` characters once decoded.
+fn raw_exceeds(raw: &[u8], len: u32) -> bool {
+    u32::try_from(raw.len()).map_or(true, |n| n > len)
+}
+
+/// An element's path in messages (`PID-5.1.2`), written only when a finding needs it: the
+/// format checks visit every component of every field, and most find nothing.
+#[derive(Clone, Copy)]
+struct ElementPath<'p> {
+    field: &'p str,
+    components: [u16; 3],
+    depth: usize,
+}
+
+impl<'p> ElementPath<'p> {
+    fn field(field: &'p str) -> Self {
+        ElementPath { field, components: [0; 3], depth: 0 }
+    }
+
+    fn child(self, pos: u16) -> Self {
+        let mut next = self;
+        if let Some(slot) = next.components.get_mut(self.depth) {
+            *slot = pos;
+            next.depth += 1;
+        }
+        next
+    }
+
+    fn is_field(&self, field: &str) -> bool {
+        self.depth == 0 && self.field == field
+    }
+}
+
+impl std::fmt::Display for ElementPath<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.field)?;
+        for c in self.components.iter().take(self.depth) {
+            write!(f, ".{c}")?;
+        }
+        Ok(())
     }
 }

@@ -16,6 +16,12 @@ use crate::typed::Placed;
 
 /// A primitive's format problem (DT, DTM, TM, NM, SI), `None` when it is well formed or the
 /// datatype has no format rule.
+/// Whether [`primitive_format`] checks this datatype (so a value of another one need not be
+/// decoded for it).
+pub(crate) fn has_primitive_format(datatype: &str) -> bool {
+    matches!(datatype, "DT" | "DTM" | "TM" | "NM" | "SI")
+}
+
 pub(crate) fn primitive_format(datatype: &str, text: &str) -> Option<String> {
     if text.is_empty() {
         return None;
