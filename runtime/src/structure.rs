@@ -201,7 +201,7 @@ fn close_top(stack: &mut Vec<Frame>) {
     }
 }
 
-/// A structural problem of a placed message: what validation (its own issue) reports first.
+/// A structural problem of a placed message: what validation reports first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StructureFinding {
     /// Where, as a group path with occurrences and the element: `ORDER[1]/ORC`, `ZTL[1]`, and
