@@ -41,8 +41,9 @@ fn obx(i: usize) -> String {
 /// - PID-3 and PID-5 repetitions together: each `PID-5[*]` occurrence reads `ANY(PID-3.5)`;
 /// - NTE segments: structure placement and per-segment checks;
 /// - OBSERVATION groups: group contexts, slices and OBX-4 sub-ids;
-/// - fields of one segment: access by number past the view's cached separators (the JSON view
-///   was quadratic here; found by fuzzing);
+/// - fields of one segment, placed (NTE) or unexpected (ZZZ, its own JSON path): access by
+///   number past the view's cached separators (the JSON view was quadratic here; found by
+///   fuzzing);
 /// - bytes of one field, with escapes: decoding, length and format checks.
 pub fn shapes() -> Vec<Shape> {
     let base = minimal();
@@ -57,6 +58,8 @@ pub fn shapes() -> Vec<Shape> {
     let groups: Box<dyn Fn(usize) -> String> = Box::new(move |k| b.clone() + &(3..3 + 150 * k).map(obx).collect::<String>());
     let b = base.clone();
     let fields: Box<dyn Fn(usize) -> String> = Box::new(move |k| format!("{b}NTE|1||{}\r", "x|".repeat(1500 * k)));
+    let b = base.clone();
+    let z: Box<dyn Fn(usize) -> String> = Box::new(move |k| format!("{b}ZZZ|{}\r", "x|".repeat(1500 * k)));
     let bytes: Box<dyn Fn(usize) -> String> = Box::new(move |k| base.replacen(OBR13, &"d\\E\\é".repeat(20_000 * k), 1));
     vec![
         ("PID-3 repetitions", pid3),
@@ -64,6 +67,7 @@ pub fn shapes() -> Vec<Shape> {
         ("NTE segments", ntes),
         ("OBSERVATION groups", groups),
         ("fields of one NTE", fields),
+        ("fields of an unexpected ZZZ", z),
         ("bytes of OBR-13", bytes),
     ]
 }
