@@ -111,11 +111,21 @@ pub fn segment_value(seg: Segment<'_>, def: Option<&SegmentDef>, registry: &Regi
                 obj.insert(fd.ident.to_owned(), v);
             }
             None => {
-                obj.insert(format!("{}-{n}", seg.id()), Value::String(field.text().into_owned()));
+                obj.insert(positional_key(seg.id(), n), Value::String(field.text().into_owned()));
             }
         }
     }
     Value::Object(obj)
+}
+
+/// `SEG-n`, allocated once: `format!` starts from an empty buffer here and grows it again
+/// for five-digit positions, which made a long segment's allocations jump past field 9,999.
+fn positional_key(id: &str, n: usize) -> String {
+    use std::fmt::Write as _;
+    let mut key = String::with_capacity(id.len() + 1 + 20);
+    // Writing to a String cannot fail.
+    let _ = write!(key, "{id}-{n}");
+    key
 }
 
 fn reps<'a>(field: Field<'a>) -> impl Iterator<Item = Part<'a>> {

@@ -240,13 +240,34 @@ impl std::fmt::Display for StructureFinding {
 /// `ids` are the segment ids of the message, for naming unexpected segments.
 pub fn check(tree: &GroupInstance, ids: &[&str], slice_of: &dyn Fn(&GroupInstance, &crate::meta::SliceDef) -> bool) -> Vec<StructureFinding> {
     let mut out = Vec::new();
-    check_group(tree, "", ids, slice_of, &mut out);
+    check_group(tree, None, ids, slice_of, &mut out);
     out
+}
+
+/// The path of a group instance (`ORDER[2]/OBSERVATION[1]/`), a chain of borrowed links so
+/// that it is written out only when a finding needs it.
+#[derive(Clone, Copy)]
+struct Prefix<'p> {
+    parent: Option<&'p Prefix<'p>>,
+    name: &'static str,
+    index: usize,
+}
+
+struct PrefixText<'p>(Option<&'p Prefix<'p>>);
+
+impl std::fmt::Display for PrefixText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(p) = self.0 {
+            PrefixText(p.parent).fmt(f)?;
+            write!(f, "{}[{}]/", p.name, p.index)?;
+        }
+        Ok(())
+    }
 }
 
 fn check_group(
     inst: &GroupInstance,
-    prefix: &str,
+    prefix: Option<&Prefix<'_>>,
     ids: &[&str],
     slice_of: &dyn Fn(&GroupInstance, &crate::meta::SliceDef) -> bool,
     out: &mut Vec<StructureFinding>,
@@ -257,7 +278,7 @@ fn check_group(
             let id = ids.get(*segment).copied().unwrap_or("???");
             let n = seen_unexpected.entry(id).or_insert(0);
             *n += 1;
-            out.push(StructureFinding { path: format!("{prefix}{id}[{n}]"), problem: StructureProblem::Unexpected { segment: *segment }, segment: Some(*segment) });
+            out.push(StructureFinding { path: format!("{}{id}[{n}]", PrefixText(prefix)), problem: StructureProblem::Unexpected { segment: *segment }, segment: Some(*segment) });
         }
     }
     for (slot, child) in inst.def.children.iter().enumerate() {
@@ -266,26 +287,28 @@ fn check_group(
             Node::Segment(_) => inst.segments_at(slot).count() as u32,
             Node::Group(_) => inst.groups_at(slot).count() as u32,
         };
-        let path = format!("{prefix}{}", child.name());
+        // Paths are written only for findings: a valid message builds none.
+        let path = || format!("{}{}", PrefixText(prefix), child.name());
         if found < child.min() {
-            out.push(StructureFinding { path: path.clone(), problem: StructureProblem::TooFew { min: child.min(), found }, segment: inst.first_segment() });
+            out.push(StructureFinding { path: path(), problem: StructureProblem::TooFew { min: child.min(), found }, segment: inst.first_segment() });
         }
         if found > child.max() {
-            out.push(StructureFinding { path: path.clone(), problem: StructureProblem::TooMany { max: child.max(), found }, segment: inst.first_segment() });
+            out.push(StructureFinding { path: path(), problem: StructureProblem::TooMany { max: child.max(), found }, segment: inst.first_segment() });
         }
         if let Node::Group(g) = child {
             for slice in g.slices {
                 let n = inst.groups_at(slot).filter(|gi| slice_of(gi, slice)).count() as u32;
-                let spath = format!("{path}:{}", slice.name);
+                let spath = || format!("{}:{}", path(), slice.name);
                 if n < slice.min {
-                    out.push(StructureFinding { path: spath.clone(), problem: StructureProblem::TooFew { min: slice.min, found: n }, segment: inst.first_segment() });
+                    out.push(StructureFinding { path: spath(), problem: StructureProblem::TooFew { min: slice.min, found: n }, segment: inst.first_segment() });
                 }
                 if n > slice.max {
-                    out.push(StructureFinding { path: spath, problem: StructureProblem::TooMany { max: slice.max, found: n }, segment: inst.first_segment() });
+                    out.push(StructureFinding { path: spath(), problem: StructureProblem::TooMany { max: slice.max, found: n }, segment: inst.first_segment() });
                 }
             }
             for (i, gi) in inst.groups_at(slot).enumerate() {
-                check_group(gi, &format!("{path}[{}]/", i + 1), ids, slice_of, out);
+                let link = Prefix { parent: prefix, name: child.name(), index: i + 1 };
+                check_group(gi, Some(&link), ids, slice_of, out);
             }
         }
     }

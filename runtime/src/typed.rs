@@ -45,6 +45,17 @@ impl<'a> Part<'a> {
         }
     }
 
+    /// The children in order, empty ones included, found in one scan (where `child(n)` for
+    /// each `n` rescans from the start): components of a repetition, subcomponents of a
+    /// component, and a subcomponent itself.
+    pub fn children(&self) -> Children<'a> {
+        match self {
+            Part::Repetition(r) => Children::Components(r.components()),
+            Part::Component(c) => Children::Subcomponents(c.subcomponents()),
+            Part::Subcomponent(s) => Children::Itself(Some(*s)),
+        }
+    }
+
     /// Typed access to the `n`th child.
     pub fn get<T: FromPart<'a>>(&self, n: usize) -> Option<T> {
         self.child(n).map(T::from_part)
@@ -87,6 +98,25 @@ impl<'a> Part<'a> {
 
     pub fn is_leaf(&self) -> bool {
         self.child_count() <= 1
+    }
+}
+
+/// The children of a [`Part`], in order ([`Part::children`]).
+#[derive(Clone, Debug)]
+pub enum Children<'a> {
+    Components(crate::er7::Components<'a>),
+    Subcomponents(crate::er7::Subcomponents<'a>),
+    Itself(Option<Subcomponent<'a>>),
+}
+
+impl<'a> Iterator for Children<'a> {
+    type Item = Part<'a>;
+    fn next(&mut self) -> Option<Part<'a>> {
+        match self {
+            Children::Components(c) => c.next().map(Part::Component),
+            Children::Subcomponents(s) => s.next().map(Part::Subcomponent),
+            Children::Itself(s) => s.take().map(Part::Subcomponent),
+        }
     }
 }
 

@@ -36,7 +36,7 @@
 mod path;
 mod views;
 
-pub use views::{Component, Field, Repetition, Segment, Subcomponent};
+pub use views::{Component, Components, Field, Repetition, Segment, Subcomponent, Subcomponents};
 
 use std::borrow::Cow;
 

@@ -419,12 +419,9 @@ impl<'a> Repetition<'a> {
         count(self.raw, self.ctx.comp_sep())
     }
 
-    /// The components in order.
-    pub fn components(&self) -> impl Iterator<Item = Component<'a>> + 'a {
-        let (ctx, loc) = (self.ctx, self.loc);
-        Parts::children(self.raw, ctx.comp_sep())
-            .enumerate()
-            .map(move |(i, (off, raw))| Component { raw, ctx, loc: loc.child(Level::Comp, i + 1, off) })
+    /// The components in order, found in one scan.
+    pub fn components(&self) -> Components<'a> {
+        Components { parts: Parts::children(self.raw, self.ctx.comp_sep()), ctx: self.ctx, loc: self.loc, n: 0 }
     }
 
     /// Component `n` (1-based); empty when absent.
@@ -441,6 +438,43 @@ impl<'a> Repetition<'a> {
     /// Where it starts.
     pub fn location(&self) -> Location {
         self.loc.to_location()
+    }
+}
+
+/// The components of a repetition in order ([`Repetition::components`]): one scan, where
+/// `component(n)` for each `n` would rescan from the start.
+#[derive(Clone, Debug)]
+pub struct Components<'a> {
+    parts: Parts<'a>,
+    ctx: Ctx,
+    loc: Loc,
+    n: usize,
+}
+
+impl<'a> Iterator for Components<'a> {
+    type Item = Component<'a>;
+    fn next(&mut self) -> Option<Component<'a>> {
+        let (off, raw) = self.parts.next()?;
+        self.n += 1;
+        Some(Component { raw, ctx: self.ctx, loc: self.loc.child(Level::Comp, self.n, off) })
+    }
+}
+
+/// The subcomponents of a component in order ([`Component::subcomponents`]).
+#[derive(Clone, Debug)]
+pub struct Subcomponents<'a> {
+    parts: Parts<'a>,
+    ctx: Ctx,
+    loc: Loc,
+    n: usize,
+}
+
+impl<'a> Iterator for Subcomponents<'a> {
+    type Item = Subcomponent<'a>;
+    fn next(&mut self) -> Option<Subcomponent<'a>> {
+        let (off, raw) = self.parts.next()?;
+        self.n += 1;
+        Some(Subcomponent { raw, ctx: self.ctx, loc: self.loc.child(Level::Sub, self.n, off) })
     }
 }
 
@@ -473,12 +507,9 @@ impl<'a> Component<'a> {
         count(self.raw, self.ctx.sub_sep())
     }
 
-    /// The subcomponents in order.
-    pub fn subcomponents(&self) -> impl Iterator<Item = Subcomponent<'a>> + 'a {
-        let (ctx, loc) = (self.ctx, self.loc);
-        Parts::children(self.raw, ctx.sub_sep())
-            .enumerate()
-            .map(move |(i, (off, raw))| Subcomponent { raw, ctx, loc: loc.child(Level::Sub, i + 1, off) })
+    /// The subcomponents in order, found in one scan.
+    pub fn subcomponents(&self) -> Subcomponents<'a> {
+        Subcomponents { parts: Parts::children(self.raw, self.ctx.sub_sep()), ctx: self.ctx, loc: self.loc, n: 0 }
     }
 
     /// Subcomponent `n` (1-based); empty when absent.

@@ -2,37 +2,51 @@
 //! (`formats::{hd, cx, ei, xcn, xon}`), plus the Base64 check of ED payloads.
 
 use super::formats::{self, ComponentProblem, CxParts, EiParts, HdParts, XcnParts, XonParts};
+use std::borrow::Cow;
+
 use crate::typed::Part;
 
-/// The decoded texts of a value's components (1-based; index 0 unused) and of the
-/// subcomponents of each, so the rules can borrow `&str`s.
-struct Texts {
-    comps: Vec<String>,
-    subs: Vec<Vec<String>>,
+/// Reads a value's components and subcomponents on demand, decoded; a value without escapes
+/// is borrowed from the message, so the passing path allocates nothing.
+struct Texts<'a> {
+    /// Components 1 to 13 (index 0 is component 1), found in one scan: XCN-13 is the last
+    /// component any rule reads.
+    comps: [Option<Part<'a>>; 13],
 }
 
-impl Texts {
-    fn of(part: Part<'_>) -> Texts {
-        let n = part.child_count().max(1);
-        let mut comps = vec![String::new()];
-        let mut subs = vec![Vec::new()];
-        for i in 1..=n {
-            let c = part.child(i);
-            comps.push(c.map(|c| c.text().into_owned()).unwrap_or_default());
-            let s = c.map(|c| (1..=c.child_count().max(1)).map(|j| c.child(j).map(|x| x.text().into_owned()).unwrap_or_default()).collect()).unwrap_or_default();
-            subs.push(s);
+type Text<'a> = Cow<'a, str>;
+
+impl<'a> Texts<'a> {
+    fn of(part: Part<'a>) -> Texts<'a> {
+        let mut comps = [None; 13];
+        for (slot, child) in comps.iter_mut().zip(part.children()) {
+            *slot = Some(child);
         }
-        Texts { comps, subs }
+        Texts { comps }
     }
-    fn c(&self, n: usize) -> Option<&str> {
-        self.comps.get(n).map(String::as_str).filter(|s| !s.is_empty())
+    fn part(&self, n: usize) -> Option<Part<'a>> {
+        self.comps.get(n.checked_sub(1)?).copied().flatten()
     }
-    fn s(&self, n: usize, m: usize) -> Option<&str> {
-        self.subs.get(n).and_then(|v| v.get(m - 1)).map(String::as_str).filter(|s| !s.is_empty())
+    fn c(&self, n: usize) -> Text<'a> {
+        self.part(n).map(|c| c.text()).unwrap_or_default()
     }
-    fn hd_at(&self, n: usize) -> HdParts<'_> {
-        HdParts::new(self.s(n, 1), self.s(n, 2), self.s(n, 3))
+    fn s(&self, n: usize, m: usize) -> Text<'a> {
+        self.part(n).and_then(|c| c.child(m)).map(|x| x.text()).unwrap_or_default()
     }
+    /// The three subcomponents of the HD in component `n`.
+    fn hd(&self, n: usize) -> [Text<'a>; 3] {
+        [self.s(n, 1), self.s(n, 2), self.s(n, 3)]
+    }
+}
+
+/// A present value: absent and empty are the same to the rules.
+fn some<'t>(t: &'t Text<'_>) -> Option<&'t str> {
+    Some(t.as_ref()).filter(|s| !s.is_empty())
+}
+
+fn hd_parts<'t>(h: &'t [Text<'_>; 3]) -> HdParts<'t> {
+    let [a, b, c] = h;
+    HdParts::new(some(a), some(b), some(c))
 }
 
 /// The French composite rules for a value of datatype `dt` read at the repetition level.
@@ -45,36 +59,52 @@ pub(crate) fn check(dt: &str, part: Part<'_>) -> Vec<ComponentProblem> {
     }
     let t = Texts::of(part);
     match dt {
-        "HD" => formats::hd(t.c(1), t.c(2), t.c(3)),
-        "EI" => formats::ei(EiParts { entity_identifier: t.c(1), namespace_id: t.c(2), universal_id: t.c(3), universal_id_type: t.c(4) }),
-        "CX" => formats::cx(CxParts {
-            id_number: t.c(1),
-            assigning_authority: t.hd_at(4),
-            identifier_type_code: t.c(5),
-            assigning_facility: t.hd_at(6),
-            effective_date: t.c(7),
-            expiration_date: t.c(8),
-        }),
-        "XCN" => formats::xcn(XcnParts {
-            id_number: t.c(1),
-            family_name: t.s(2, 1),
-            given_name: t.c(3),
-            assigning_authority: t.hd_at(9),
-            name_type_code: t.c(10),
-            identifier_type_code: t.c(13),
-        }),
-        "XON" => formats::xon(XonParts { organization_name: t.c(1), assigning_authority: t.hd_at(6), identifier_type_code: t.c(7), organization_identifier: t.c(10) }),
+        "HD" => {
+            let (a, b, c) = (t.c(1), t.c(2), t.c(3));
+            formats::hd(some(&a), some(&b), some(&c))
+        }
+        "EI" => {
+            let (c1, c2, c3, c4) = (t.c(1), t.c(2), t.c(3), t.c(4));
+            formats::ei(EiParts { entity_identifier: some(&c1), namespace_id: some(&c2), universal_id: some(&c3), universal_id_type: some(&c4) })
+        }
+        "CX" => {
+            let (c1, c4, c5, c6, c7, c8) = (t.c(1), t.hd(4), t.c(5), t.hd(6), t.c(7), t.c(8));
+            formats::cx(CxParts {
+                id_number: some(&c1),
+                assigning_authority: hd_parts(&c4),
+                identifier_type_code: some(&c5),
+                assigning_facility: hd_parts(&c6),
+                effective_date: some(&c7),
+                expiration_date: some(&c8),
+            })
+        }
+        "XCN" => {
+            let (c1, s21, c3, c9, c10, c13) = (t.c(1), t.s(2, 1), t.c(3), t.hd(9), t.c(10), t.c(13));
+            formats::xcn(XcnParts {
+                id_number: some(&c1),
+                family_name: some(&s21),
+                given_name: some(&c3),
+                assigning_authority: hd_parts(&c9),
+                name_type_code: some(&c10),
+                identifier_type_code: some(&c13),
+            })
+        }
+        "XON" => {
+            let (c1, c6, c7, c10) = (t.c(1), t.hd(6), t.c(7), t.c(10));
+            formats::xon(XonParts { organization_name: some(&c1), assigning_authority: hd_parts(&c6), identifier_type_code: some(&c7), organization_identifier: some(&c10) })
+        }
         "ED" => ed(&t),
         _ => Vec::new(),
     }
 }
 
 /// An ED whose encoding (ED-4) is Base64 must carry Base64 in its data (ED-5).
-fn ed(t: &Texts) -> Vec<ComponentProblem> {
-    if t.c(4) != Some("Base64") {
+fn ed(t: &Texts<'_>) -> Vec<ComponentProblem> {
+    if t.c(4) != "Base64" {
         return Vec::new();
     }
-    match t.c(5).map(formats::base64) {
+    let data = t.c(5);
+    match some(&data).map(formats::base64) {
         Some(Err(e)) => vec![ComponentProblem { component: 5, subcomponent: None, message: format!("ED-5 is declared Base64 (ED-4) but {}", e.message), rule: "ED-BASE64" }],
         _ => Vec::new(),
     }

@@ -10,6 +10,7 @@
 //! value, value list, table or value set, 200/201/202/203 for an unsupported message type,
 //! trigger event, processing id or version, and 207 for a failed conformance statement.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::finding::{code, Erl, Finding, Severity};
@@ -185,7 +186,7 @@ impl<'p, 'a> Run<'p, 'a> {
                 }
                 let field = seg.field(fd.pos as usize);
                 let at = At { segment: i, field: Some(u32::from(fd.pos)), repetition: None, component: None, subcomponent: None };
-                let path = format!("{}-{}", def.id, fd.pos);
+                let path = ElementPath::field(def.id, fd.pos);
                 if field.is_empty() {
                     if fd.usage == Usage::R && !(def.id == "MSH" && fd.pos <= 2) {
                         self.push(Severity::Error, code::REQUIRED_FIELD_MISSING, Some(at), "base-usage", "hl7v2.5.1", format!("{path} ({}) is required by HL7 v2.5.1 but empty", fd.name));
@@ -215,7 +216,7 @@ impl<'p, 'a> Run<'p, 'a> {
                     }
                     let dt = fd.datatype.or_else(|| self.varies_type(&seg));
                     if let Some(dt) = dt {
-                        self.formats(crate::typed::Part::Repetition(rep), dt, at, ElementPath::field(&path));
+                        self.formats(crate::typed::Part::Repetition(rep), dt, at, path);
                     }
                 }
             }
@@ -232,7 +233,7 @@ impl<'p, 'a> Run<'p, 'a> {
     fn formats(&mut self, part: crate::typed::Part<'_>, dt: &'static DataTypeDef, at: At, path: ElementPath<'_>) {
         // IPC-3 is a DICOM Study Instance UID carried in EI-1 alone (the guide's IPC table and
         // example): the French EI rules for identifiers with an assigning authority do not fit.
-        let french_rules = !path.is_field("IPC-3");
+        let french_rules = !path.is_field("IPC", 3);
         if !self.budget.spend(1) {
             return;
         }
@@ -251,8 +252,13 @@ impl<'p, 'a> Run<'p, 'a> {
             }
             return;
         }
+        // One scan of the children, matched to the component definitions by position (both
+        // ascend), rather than `part.child(pos)` per definition, which rescans each time.
+        let mut children = part.children().zip(1usize..).filter(|(p, _)| !p.raw().is_empty()).peekable();
         for c in dt.components {
-            if let Some(child) = part.child(c.pos as usize) {
+            let pos = usize::from(c.pos);
+            while children.next_if(|(_, n)| *n < pos).is_some() {}
+            if let Some((child, _)) = children.next_if(|(_, n)| *n == pos) {
                 let at = match (at.component, at.subcomponent) {
                     (None, _) => At { component: Some(u32::from(c.pos)), ..at },
                     (Some(_), None) => At { subcomponent: Some(u32::from(c.pos)), ..at },
@@ -362,18 +368,18 @@ impl<'p, 'a> Run<'p, 'a> {
         if !self.budget.spend(values.len() as u64) {
             return;
         }
-        let present: Vec<&Value<'_>> = values.iter().filter(|v| !v.text.is_empty()).collect();
+        let any_present = values.iter().any(|v| !v.text.is_empty());
         match ec.usage {
-            Some(Usage::R) if present.is_empty() => {
+            Some(Usage::R) if !any_present => {
                 self.push(Severity::Error, code::REQUIRED_FIELD_MISSING, Some(at), &rule_for("usage"), ec.src, format!("{} is required by the guide but empty", ec.path));
                 return;
             }
-            Some(Usage::X) if !present.is_empty() => {
+            Some(Usage::X) if any_present => {
                 self.push(Severity::Error, code::DATA_TYPE, Some(at), &rule_for("usage"), ec.src, format!("{} must not be sent (usage X)", ec.path));
             }
             _ => {}
         }
-        for v in present {
+        for v in values.iter().filter(|v| !v.text.is_empty()) {
             let at = At { repetition: (values.len() > 1).then_some(v.index), ..at };
             let value = v.text.trim();
             if let Some(fixed) = ec.fixed {
@@ -531,8 +537,8 @@ impl<'p, 'a> Run<'p, 'a> {
 
 /// Table codes written as patterns (`HL7nnnn` in table 0396: any HL7 table) match by shape.
 fn table_code_matches(code: &str, value: &str) -> bool {
-    match code.split_once("nnnn") {
-        Some((prefix, "")) => value.strip_prefix(prefix).is_some_and(|d| d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit())),
+    match code.strip_suffix("nnnn") {
+        Some(prefix) => value.strip_prefix(prefix).is_some_and(|d| d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit())),
         _ => code == value,
     }
 }
@@ -552,8 +558,8 @@ fn header_code(path: &str) -> Option<u16> {
 struct Value<'a> {
     /// 1-based repetition number.
     index: u32,
-    /// Decoded text, empty when absent.
-    text: String,
+    /// Decoded text, empty when absent; borrowed from the message unless it had escapes.
+    text: Cow<'a, str>,
     /// The repetition itself, kept so later checks read its other components without
     /// scanning the field again (a field may repeat thousands of times).
     repetition: Option<Repetition<'a>>,
@@ -562,16 +568,16 @@ struct Value<'a> {
 /// The decoded value of the constrained element in each repetition of its field, in one pass.
 fn element_values<'a>(field: &Field<'a>, ec: &ElementConstraint) -> Vec<Value<'a>> {
     if field.is_empty() {
-        return vec![Value { index: 1, text: String::new(), repetition: None }];
+        return vec![Value { index: 1, text: Cow::Borrowed(""), repetition: None }];
     }
     field
         .repetitions()
         .enumerate()
         .map(|(r, rep)| {
             let text = match (ec.component, ec.subcomponent) {
-                (None, _) => rep.text().into_owned(),
-                (Some(c), None) => rep.component(c as usize).text().into_owned(),
-                (Some(c), Some(s)) => rep.component(c as usize).subcomponent(s as usize).text().into_owned(),
+                (None, _) => rep.text(),
+                (Some(c), None) => rep.component(c as usize).text(),
+                (Some(c), Some(s)) => rep.component(c as usize).subcomponent(s as usize).text(),
             };
             Value { index: saturating_u32(r + 1), text, repetition: Some(rep) }
         })
@@ -643,14 +649,15 @@ fn raw_exceeds(raw: &[u8], len: u32) -> bool {
 /// format checks visit every component of every field, and most find nothing.
 #[derive(Clone, Copy)]
 struct ElementPath<'p> {
-    field: &'p str,
+    segment: &'p str,
+    field: u16,
     components: [u16; 3],
     depth: usize,
 }
 
 impl<'p> ElementPath<'p> {
-    fn field(field: &'p str) -> Self {
-        ElementPath { field, components: [0; 3], depth: 0 }
+    fn field(segment: &'p str, field: u16) -> Self {
+        ElementPath { segment, field, components: [0; 3], depth: 0 }
     }
 
     fn child(self, pos: u16) -> Self {
@@ -662,14 +669,14 @@ impl<'p> ElementPath<'p> {
         next
     }
 
-    fn is_field(&self, field: &str) -> bool {
-        self.depth == 0 && self.field == field
+    fn is_field(&self, segment: &str, field: u16) -> bool {
+        self.depth == 0 && self.segment == segment && self.field == field
     }
 }
 
 impl std::fmt::Display for ElementPath<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.field)?;
+        write!(f, "{}-{}", self.segment, self.field)?;
         for c in self.components.iter().take(self.depth) {
             write!(f, ".{c}")?;
         }
