@@ -84,6 +84,22 @@ impl GroupInstance {
     }
 
     /// Every segment number in this instance, in message order.
+    /// How many segments the instance holds, its groups' included.
+    pub fn segment_count(&self) -> usize {
+        self.count_segments(|_| true)
+    }
+
+    /// How many segments of the instance, its groups' included, satisfy `keep`.
+    pub fn count_segments(&self, keep: impl Fn(usize) -> bool + Copy) -> usize {
+        self.items
+            .iter()
+            .map(|it| match it {
+                Item::Segment { segment, .. } | Item::Unexpected { segment } => usize::from(keep(*segment)),
+                Item::Group { group, .. } => group.count_segments(keep),
+            })
+            .sum()
+    }
+
     pub fn all_segments(&self, out: &mut Vec<usize>) {
         for it in &self.items {
             match it {

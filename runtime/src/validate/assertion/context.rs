@@ -169,7 +169,7 @@ pub fn contexts<'m, 'a>(placed: &'m Placed<'a>, context: Option<&str>) -> Result
                 out.push(scope(inst, chain));
             }
         });
-        return Ok(out);
+        return Ok(shared(out, &memo));
     }
 
     if context.contains('-') {
@@ -178,10 +178,10 @@ pub fn contexts<'m, 'a>(placed: &'m Placed<'a>, context: Option<&str>) -> Result
         };
         let message = &placed.message;
         walk_segments(&placed.tree, &mut Vec::new(), &mut |i, group, chain| {
-            let Some(s) = message.segment(i) else { return };
-            if s.id() != seg {
+            if message.segment_id(i) != Some(seg) {
                 return;
             }
+            let Some(s) = message.segment(i) else { return };
             // One walk over the repetitions; each scope keeps its repetition's view.
             for (r, rep) in s.field(usize::from(field)).repetitions().enumerate() {
                 out.push(Scope {
@@ -196,7 +196,7 @@ pub fn contexts<'m, 'a>(placed: &'m Placed<'a>, context: Option<&str>) -> Result
                 });
             }
         });
-        return Ok(out);
+        return Ok(shared(out, &memo));
     }
 
     let names: Vec<&str> = context.split('/').collect();
@@ -211,5 +211,13 @@ pub fn contexts<'m, 'a>(placed: &'m Placed<'a>, context: Option<&str>) -> Result
             out.push(scope(inst, chain));
         }
     });
-    Ok(out)
+    Ok(shared(out, &memo))
+}
+
+/// The scopes of a context, their memo keeping reads when there are several of them.
+fn shared<'m, 'a>(scopes: Vec<Scope<'m, 'a>>, memo: &Memo) -> Vec<Scope<'m, 'a>> {
+    if scopes.len() > 1 {
+        memo.share();
+    }
+    scopes
 }

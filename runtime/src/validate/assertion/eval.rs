@@ -26,9 +26,18 @@ pub struct Memo {
     counts: RefCell<HashMap<String, HashMap<usize, u64>>>,
     /// Element values decoded and group items visited, the work validation counts.
     work: Cell<u64>,
+    /// Whether reads are kept: only when several scopes share the memo. A context with one
+    /// occurrence (most rules) reads each path once, and keeping it would cost more (a key
+    /// cloned and hashed, a map entry) than the read itself.
+    shared: Cell<bool>,
 }
 
 impl Memo {
+    /// Keeps reads from now on, for the scopes of a context with several occurrences.
+    pub(crate) fn share(&self) {
+        self.shared.set(true);
+    }
+
     fn add_work(&self, n: usize) {
         self.work.set(self.work.get().saturating_add(n as u64));
     }
@@ -182,15 +191,16 @@ fn first_in_group<'a>(message: &Message<'a>, inst: &GroupInstance, id: &str) -> 
 fn first_in_group_memo<'a>(scope: &Scope<'_, 'a>, inst: &GroupInstance, id: &str) -> Option<Segment<'a>> {
     let message = &scope.placed.message;
     let key = key_of(inst);
-    let known = scope.memo.firsts.borrow().get(id).and_then(|m| m.get(&key).copied());
+    let shared = scope.memo.shared.get();
+    let known = if shared { scope.memo.firsts.borrow().get(id).and_then(|m| m.get(&key).copied()) } else { None };
     let index = match known {
         Some(index) => index,
         None => {
-            let mut items = Vec::new();
-            inst.all_segments(&mut items);
-            scope.memo.add_work(items.len());
+            scope.memo.add_work(inst.segment_count());
             let index = first_in_group(message, inst, id).map(|s| s.index());
-            scope.memo.firsts.borrow_mut().entry(id.to_owned()).or_default().insert(key, index);
+            if shared {
+                scope.memo.firsts.borrow_mut().entry(id.to_owned()).or_default().insert(key, index);
+            }
             index
         }
     };
@@ -219,13 +229,16 @@ fn resolve<'m, 'a>(scope: &Scope<'m, 'a>, r: &Ref) -> Result<Option<Segment<'a>>
 /// addresses never collide with `usize::MAX`).
 fn first_in_message_memo<'a>(scope: &Scope<'_, 'a>, id: &str) -> Option<Segment<'a>> {
     let message = &scope.placed.message;
-    let known = scope.memo.firsts.borrow().get(id).and_then(|m| m.get(&usize::MAX).copied());
+    let shared = scope.memo.shared.get();
+    let known = if shared { scope.memo.firsts.borrow().get(id).and_then(|m| m.get(&usize::MAX).copied()) } else { None };
     let index = match known {
         Some(index) => index,
         None => {
             scope.memo.add_work(message.segment_count());
             let index = message.segments_by_id(id).next().map(|s| s.index());
-            scope.memo.firsts.borrow_mut().entry(id.to_owned()).or_default().insert(usize::MAX, index);
+            if shared {
+                scope.memo.firsts.borrow_mut().entry(id.to_owned()).or_default().insert(usize::MAX, index);
+            }
             index
         }
     };
@@ -244,25 +257,50 @@ fn element(rep: Option<Repetition<'_>>, r: &Ref, delimiters: Delimiters) -> Opti
 
 /// The comparison string of a part: decoded text for a leaf; for a part with children, the
 /// decoded children joined by the message's separators, trailing empty children dropped.
+/// Written into one string, without a string per child.
 fn encode(part: &Part<'_>, d: Delimiters) -> String {
-    fn join(parts: Vec<String>, sep: char) -> String {
-        let keep = parts.iter().rposition(|p| !p.is_empty()).map_or(0, |i| i + 1);
-        parts.into_iter().take(keep).collect::<Vec<_>>().join(&sep.to_string())
-    }
-    let sub = |c: &crate::er7::Component<'_>| -> String {
-        match d.subcomponent {
-            Some(sep) if c.subcomponent_count() > 1 => {
-                join(c.subcomponents().map(|s| s.text().into_owned()).collect(), char::from(sep))
-            }
-            _ => c.text().into_owned(),
-        }
-    };
+    let mut out = String::new();
     match part {
-        Part::Subcomponent(s) => s.text().into_owned(),
-        Part::Component(c) => sub(c),
-        Part::Repetition(r) if r.component_count() > 1 => join(r.components().map(|c| sub(&c)).collect(), char::from(d.component)),
-        Part::Repetition(r) => r.components().next().map(|c| sub(&c)).unwrap_or_default(),
+        Part::Subcomponent(s) => out.push_str(&s.text()),
+        Part::Component(c) => encode_component(c, d, &mut out),
+        Part::Repetition(r) => {
+            let start = out.len();
+            let mut keep = start;
+            for (i, c) in r.components().enumerate() {
+                if i > 0 {
+                    out.push(char::from(d.component));
+                }
+                let before = out.len();
+                encode_component(&c, d, &mut out);
+                if out.len() > before {
+                    keep = out.len();
+                }
+            }
+            out.truncate(keep);
+        }
     }
+    out
+}
+
+/// A component's subcomponents joined by the subcomponent separator, trailing empty ones
+/// dropped, appended to `out`.
+fn encode_component(c: &crate::er7::Component<'_>, d: Delimiters, out: &mut String) {
+    let Some(sep) = d.subcomponent else {
+        out.push_str(&c.text());
+        return;
+    };
+    let mut keep = out.len();
+    for (i, s) in c.subcomponents().enumerate() {
+        if i > 0 {
+            out.push(char::from(sep));
+        }
+        let text = s.text();
+        if !text.is_empty() {
+            out.push_str(&text);
+            keep = out.len();
+        }
+    }
+    out.truncate(keep);
 }
 
 fn field_of<'a>(seg: &Segment<'a>, r: &Ref) -> Field<'a> {
@@ -290,13 +328,19 @@ fn values(scope: &Scope<'_, '_>, o: &Operand) -> Result<Rc<Values>, Unknown> {
     }
     // `ANY(P)` and `P` read different things: the memo is keyed by the operand's path with
     // `ANY` marked by a repetition that no rule can write (0).
-    let mut key = r.clone();
-    if any && r.repetition.is_none() {
-        key.repetition = Some(0);
-    }
+    let shared = scope.memo.shared.get();
     let slot = (r.original, seg.index());
-    if let Some(v) = scope.memo.values.borrow().get(&key).and_then(|m| m.get(&slot)) {
-        return Ok(Rc::clone(v));
+    let key = shared.then(|| {
+        let mut key = r.clone();
+        if any && r.repetition.is_none() {
+            key.repetition = Some(0);
+        }
+        key
+    });
+    if let Some(key) = &key {
+        if let Some(v) = scope.memo.values.borrow().get(key).and_then(|m| m.get(&slot)) {
+            return Ok(Rc::clone(v));
+        }
     }
     let field = field_of(&seg, r);
     let read: Values = match r.repetition {
@@ -309,7 +353,9 @@ fn values(scope: &Scope<'_, '_>, o: &Operand) -> Result<Rc<Values>, Unknown> {
     };
     scope.memo.add_work(read.len());
     let read = Rc::new(read);
-    scope.memo.values.borrow_mut().entry(key).or_default().insert(slot, Rc::clone(&read));
+    if let Some(key) = key {
+        scope.memo.values.borrow_mut().entry(key).or_default().insert(slot, Rc::clone(&read));
+    }
     Ok(read)
 }
 
@@ -330,15 +376,18 @@ fn count(scope: &Scope<'_, '_>, target: &CountTarget) -> Result<u64, Unknown> {
     match target {
         CountTarget::Segment(id) => {
             let key = key_of(scope.group);
-            if let Some(n) = scope.memo.counts.borrow().get(id.as_str()).and_then(|m| m.get(&key)) {
-                return Ok(*n);
+            let shared = scope.memo.shared.get();
+            if shared {
+                if let Some(n) = scope.memo.counts.borrow().get(id.as_str()).and_then(|m| m.get(&key)) {
+                    return Ok(*n);
+                }
             }
-            let mut all = Vec::new();
-            scope.group.all_segments(&mut all);
-            scope.memo.add_work(all.len());
+            scope.memo.add_work(scope.group.segment_count());
             let message = &scope.placed.message;
-            let n = all.into_iter().filter(|&i| message.segment_id(i) == Some(id.as_str())).count() as u64;
-            scope.memo.counts.borrow_mut().entry(id.clone()).or_default().insert(key, n);
+            let n = scope.group.count_segments(|i| message.segment_id(i) == Some(id.as_str())) as u64;
+            if shared {
+                scope.memo.counts.borrow_mut().entry(id.clone()).or_default().insert(key, n);
+            }
             Ok(n)
         }
         CountTarget::Ref(r) => {
