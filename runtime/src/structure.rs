@@ -113,25 +113,46 @@ impl GroupInstance {
 struct Frame {
     def: &'static GroupDef,
     cursor: usize,
-    /// Occurrences per child slot in this instance.
-    counts: Vec<u32>,
+    /// Where this instance's occurrence counts (one per child slot) start in
+    /// [`Stack::counts`].
+    counts: usize,
     items: Vec<Item>,
 }
 
-impl Frame {
-    fn new(def: &'static GroupDef) -> Self {
-        Frame { def, cursor: 0, counts: vec![0; def.children.len()], items: Vec::new() }
+/// The open group instances, innermost last. Their occurrence counts share one vector, so
+/// opening a group allocates nothing but its items.
+struct Stack {
+    frames: Vec<Frame>,
+    counts: Vec<u32>,
+}
+
+impl Stack {
+    fn new(root: &'static GroupDef) -> Self {
+        let mut stack = Stack { frames: Vec::with_capacity(8), counts: Vec::with_capacity(64) };
+        stack.open(root);
+        stack
     }
 
-    /// The child slot that can take `id` from the cursor on, if any.
-    fn accepts(&self, id: &str) -> Option<usize> {
-        if self.def.choice && self.counts.iter().any(|&c| c > 0) {
+    fn open(&mut self, def: &'static GroupDef) {
+        let counts = self.counts.len();
+        self.counts.resize(counts + def.children.len(), 0);
+        self.frames.push(Frame { def, cursor: 0, counts, items: Vec::new() });
+    }
+
+    fn counts_of(&self, frame: &Frame) -> &[u32] {
+        self.counts.get(frame.counts..frame.counts + frame.def.children.len()).unwrap_or(&[])
+    }
+
+    /// The child slot of `frame` that can take `id` from its cursor on, if any.
+    fn accepts(&self, frame: &Frame, id: &str) -> Option<usize> {
+        let counts = self.counts_of(frame);
+        if frame.def.choice && counts.iter().any(|&c| c > 0) {
             // A choice holds one alternative; a second one belongs to a new instance.
             return None;
         }
-        let mut i = self.cursor;
-        while let Some(child) = self.def.children.get(i) {
-            let count = self.counts.get(i).copied().unwrap_or(0);
+        let mut i = frame.cursor;
+        while let Some(child) = frame.def.children.get(i) {
+            let count = counts.get(i).copied().unwrap_or(0);
             let room = count < child.max();
             let matches = match child {
                 Node::Segment(s) => s.def.id == id,
@@ -144,76 +165,79 @@ impl Frame {
         }
         None
     }
+
+    /// Closes the innermost instance into its parent's items (the root stays open).
+    fn close_top(&mut self) {
+        if self.frames.len() < 2 {
+            return;
+        }
+        if let Some(done) = self.frames.pop() {
+            self.counts.truncate(done.counts);
+            if let Some(parent) = self.frames.last_mut() {
+                parent.items.push(Item::Group { slot: parent.cursor as u16, group: GroupInstance { def: done.def, items: done.items } });
+            }
+        }
+    }
+
+    /// Places segment `segment` at `slot` of the innermost instance, opening nested groups
+    /// down to the segment child that starts with `id`.
+    fn descend(&mut self, mut slot: usize, id: &str, segment: usize) {
+        loop {
+            let Some(top) = self.frames.last_mut() else { return };
+            top.cursor = slot;
+            if let Some(c) = self.counts.get_mut(top.counts + slot) {
+                *c += 1;
+            }
+            match top.def.children.get(slot) {
+                Some(Node::Segment(_)) => {
+                    top.items.push(Item::Segment { slot: slot as u16, segment });
+                    return;
+                }
+                Some(Node::Group(g)) => {
+                    self.open(g);
+                    let next = self.frames.last().and_then(|f| self.accepts(f, id));
+                    match next {
+                        Some(s) => slot = s,
+                        None => {
+                            // `first` promised a place; keep the segment rather than lose it.
+                            if let Some(top) = self.frames.last_mut() {
+                                top.items.push(Item::Unexpected { segment });
+                            }
+                            return;
+                        }
+                    }
+                }
+                None => return,
+            }
+        }
+    }
 }
 
 /// Places segments (given by their ids, in message order) into `root`'s structure.
 pub fn place<'i>(root: &'static GroupDef, ids: impl IntoIterator<Item = &'i str>) -> GroupInstance {
-    let mut stack = vec![Frame::new(root)];
+    let mut stack = Stack::new(root);
     for (segment, id) in ids.into_iter().enumerate() {
-        let found = stack.iter().enumerate().rev().find_map(|(d, f)| f.accepts(id).map(|s| (d, s)));
+        let found = stack.frames.iter().enumerate().rev().find_map(|(d, f)| stack.accepts(f, id).map(|s| (d, s)));
         match found {
             Some((depth, slot)) => {
-                while stack.len() > depth + 1 {
-                    close_top(&mut stack);
+                while stack.frames.len() > depth + 1 {
+                    stack.close_top();
                 }
-                descend(&mut stack, slot, id, segment);
+                stack.descend(slot, id, segment);
             }
             None => {
-                if let Some(top) = stack.last_mut() {
+                if let Some(top) = stack.frames.last_mut() {
                     top.items.push(Item::Unexpected { segment });
                 }
             }
         }
     }
-    while stack.len() > 1 {
-        close_top(&mut stack);
+    while stack.frames.len() > 1 {
+        stack.close_top();
     }
-    let root_frame = stack.pop().unwrap_or_else(|| Frame::new(root));
-    GroupInstance { def: root_frame.def, items: root_frame.items }
-}
-
-/// Places segment `segment` at `slot` of the top frame, opening nested groups down to the
-/// segment child that starts with `id`.
-fn descend(stack: &mut Vec<Frame>, mut slot: usize, id: &str, segment: usize) {
-    loop {
-        let Some(top) = stack.last_mut() else { return };
-        top.cursor = slot;
-        if let Some(c) = top.counts.get_mut(slot) {
-            *c += 1;
-        }
-        match top.def.children.get(slot) {
-            Some(Node::Segment(_)) => {
-                top.items.push(Item::Segment { slot: slot as u16, segment });
-                return;
-            }
-            Some(Node::Group(g)) => {
-                let frame = Frame::new(g);
-                let next = frame.accepts(id);
-                stack.push(frame);
-                match next {
-                    Some(s) => slot = s,
-                    None => {
-                        // `first` promised a place; keep the segment rather than lose it.
-                        if let Some(top) = stack.last_mut() {
-                            top.items.push(Item::Unexpected { segment });
-                        }
-                        return;
-                    }
-                }
-            }
-            None => return,
-        }
-    }
-}
-
-fn close_top(stack: &mut Vec<Frame>) {
-    if let Some(done) = stack.pop() {
-        if let Some(parent) = stack.last_mut() {
-            parent.items.push(Item::Group {
-                slot: parent.cursor as u16,
-                group: GroupInstance { def: done.def, items: done.items },
-            });
-        }
+    match stack.frames.pop() {
+        Some(root_frame) => GroupInstance { def: root_frame.def, items: root_frame.items },
+        None => GroupInstance { def: root, items: Vec::new() },
     }
 }
 

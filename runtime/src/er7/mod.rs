@@ -34,6 +34,7 @@
 //! whole field is returned (all repetitions, separators included, escapes decoded).
 
 mod path;
+mod scan;
 mod views;
 
 pub use views::{Component, Components, Field, Repetition, Segment, Subcomponent, Subcomponents};
@@ -504,9 +505,13 @@ impl<'a> Parser<'a> {
         // The passes below (terminator, field separators, repetitions, controls, character
         // set, escapes) each cover the segment once.
         crate::work::scanned(6 * (raw.len() + 1));
-        let field_sep = self.msg.delimiters.field;
         let index = self.msg.segs.len();
-        let id_len = memchr(field_sep, raw).unwrap_or(raw.len());
+        // One pass finds the field separators (indexed as it goes) and what the checks
+        // below need (`scan.rs`).
+        let sep_start = self.msg.seps.len();
+        let d = self.msg.delimiters;
+        let scan = scan::segment(raw, start as u32, &d, &mut self.msg.seps);
+        let id_len = self.msg.seps.get(sep_start).map_or(raw.len(), |&s| s as usize - start);
         let id = match raw.get(..id_len) {
             Some(id @ [a, b, c]) if is_segment_id(id) => [*a, *b, *c],
             _ => {
@@ -525,9 +530,6 @@ impl<'a> Parser<'a> {
             let kind = ParseErrorKind::TooManySegments { limit: self.options.limits.max_segments };
             return Err(ParseError::new(kind, Location::segment(index, Some(id), start)));
         }
-        let sep_start = self.msg.seps.len();
-        // Offsets fit in u32: parse_with rejected larger inputs.
-        self.msg.seps.extend(memchr_iter(field_sep, raw).map(|off| (start + off) as u32));
         let entry = SegEntry {
             start: start as u32,
             end: end as u32,
@@ -536,22 +538,23 @@ impl<'a> Parser<'a> {
             id,
         };
         self.msg.segs.push(entry);
-        self.check_repetitions(&entry, index, raw)?;
+        self.check_repetitions(&entry, index, scan.repetitions)?;
         if index == 0 {
             self.read_charset(&entry)?;
         }
-        if let Some(off) = first_control(raw) {
+        if let Some(off) = scan.first_control {
             let byte = raw.get(off).copied().unwrap_or(0);
             return Err(self.located(ParseErrorKind::ControlCharacter { byte }, index, start + off));
         }
-        if !self.options.lenient_charset {
+        // Plain ASCII is valid in every supported character set.
+        if !self.options.lenient_charset && scan.non_ascii {
             if let Some(off) = self.msg.charset.first_invalid(raw) {
                 let byte = raw.get(off).copied().unwrap_or(0);
                 let kind = ParseErrorKind::InvalidEncoding { charset: self.msg.charset.label(), byte };
                 return Err(self.located(kind, index, start + off));
             }
         }
-        if !self.options.lenient_escapes {
+        if !self.options.lenient_escapes && scan.escape {
             self.check_escapes(&entry, index, raw)?;
         }
         Ok(())
@@ -560,10 +563,10 @@ impl<'a> Parser<'a> {
     /// Fails when a field of the segment has more repetitions than the limit allows. One
     /// count over the segment settles the common case; only a segment with more separators
     /// in all than one field may hold is walked field by field.
-    fn check_repetitions(&self, entry: &SegEntry, index: usize, raw: &[u8]) -> Result<(), ParseError> {
+    fn check_repetitions(&self, entry: &SegEntry, index: usize, separators: usize) -> Result<(), ParseError> {
         let limit = self.options.limits.max_repetitions;
         let rep = self.msg.delimiters.repetition;
-        if memchr_iter(rep, raw).count() < limit {
+        if separators < limit {
             return Ok(());
         }
         let seps = self.msg.seps.get(entry.sep_start as usize..entry.sep_end as usize).unwrap_or(&[]);
@@ -707,29 +710,6 @@ fn containing(raw: &[u8], sep: Option<u8>, rel: usize) -> (Option<u32>, usize, &
         }
     }
     (None, 0, raw)
-}
-
-/// Offset of the first C0 control other than TAB (CR/LF never reach here). Checks eight
-/// bytes at a time since this runs over every byte of every message.
-fn first_control(raw: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let is_bad = |b: u8| b < 0x20 && b != b'\t';
-    let mut chunks = raw.chunks_exact(8);
-    let mut base = 0;
-    for chunk in &mut chunks {
-        if let Ok(arr) = <[u8; 8]>::try_from(chunk) {
-            let x = u64::from_le_bytes(arr);
-            // Non-zero iff some byte is below 0x20.
-            if x.wrapping_sub(ONES * 0x20) & !x & HIGHS != 0 {
-                if let Some(i) = chunk.iter().position(|&b| is_bad(b)) {
-                    return Some(base + i);
-                }
-            }
-        }
-        base += 8;
-    }
-    chunks.remainder().iter().position(|&b| is_bad(b)).map(|i| base + i)
 }
 
 impl Loc {

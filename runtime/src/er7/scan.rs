@@ -1,0 +1,205 @@
+//! One pass over a segment that finds what the parser's checks need: the field separators
+//! (stored into the message's index as it goes), how many repetition separators there are,
+//! the first control character, whether any byte is non-ASCII and whether an escape character
+//! occurs.
+//!
+//! The parser used to make a pass per question (`memchr_iter` on the field separator, a count
+//! of repetition separators, a word-at-a-time control scan, the character set's validation,
+//! `memchr` on the escape character). The separators of a segment are dense (a field every
+//! eight bytes or so), so one `memchr` call per field cost more in call overhead than in
+//! scanning; and a pure-ASCII segment, the common case, needs no character-set validation
+//! at all. Here sixteen bytes are classified at once (SSE2, which every x86-64 processor
+//! has), with a scalar loop for the tail and for other architectures.
+
+use super::Delimiters;
+
+/// What one pass over a segment found.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Scan {
+    /// Offset of the first byte below 0x20 other than TAB.
+    pub first_control: Option<usize>,
+    /// Whether some byte has its high bit set (so the segment is not plain ASCII).
+    pub non_ascii: bool,
+    /// Number of repetition separators.
+    pub repetitions: usize,
+    /// Whether the escape character occurs.
+    pub escape: bool,
+}
+
+impl Scan {
+    fn byte(&mut self, at: usize, b: u8, d: &Delimiters, base: u32, seps: &mut Vec<u32>) {
+        if b == d.field {
+            // Offsets fit in u32: the parser rejects larger inputs.
+            seps.push(base + at as u32);
+        }
+        self.repetitions += usize::from(b == d.repetition);
+        self.escape |= Some(b) == d.escape;
+        self.non_ascii |= b >= 0x80;
+        if self.first_control.is_none() && b < 0x20 && b != b'\t' {
+            self.first_control = Some(at);
+        }
+    }
+}
+
+/// Scans `raw` (a segment starting at absolute offset `base`), appending the absolute offset
+/// of every field separator to `seps`.
+pub(crate) fn segment(raw: &[u8], base: u32, d: &Delimiters, seps: &mut Vec<u32>) -> Scan {
+    let mut scan = Scan::default();
+    let done = simd::blocks(raw, base, d, seps, &mut scan);
+    for (i, &b) in raw.iter().enumerate().skip(done) {
+        scan.byte(i, b, d, base, seps);
+    }
+    scan
+}
+
+#[cfg(target_arch = "x86_64")]
+mod simd {
+    use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+
+    use super::{Delimiters, Scan};
+
+    /// Classifies `raw` sixteen bytes at a time, the tail padded; returns how many bytes it
+    /// covered (all of them).
+    pub(super) fn blocks(raw: &[u8], base: u32, d: &Delimiters, seps: &mut Vec<u32>, scan: &mut Scan) -> usize {
+        // SAFETY: SSE2 is part of the x86-64 baseline: every processor this code can run on
+        // has it (the compiler enables it for the target), which is all `sse2_blocks` asks.
+        unsafe { sse2_blocks(raw, base, d, seps, scan) }
+    }
+
+    #[target_feature(enable = "sse2")]
+    fn sse2_blocks(raw: &[u8], base: u32, d: &Delimiters, seps: &mut Vec<u32>, scan: &mut Scan) -> usize {
+        // `as i8`: the intrinsics take signed bytes; only the bit pattern matters.
+        let needles = Needles {
+            field: _mm_set1_epi8(d.field as i8),
+            repetition: _mm_set1_epi8(d.repetition as i8),
+            // Without an escape character, compare against the field separator again and
+            // ignore the result (`has_escape`).
+            escape: _mm_set1_epi8(d.escape.unwrap_or(d.field) as i8),
+            has_escape: d.escape.is_some(),
+            space: _mm_set1_epi8(0x20),
+            tab: _mm_set1_epi8(b'\t' as i8),
+        };
+        let mut chunks = raw.chunks_exact(16);
+        let mut at = 0usize;
+        for chunk in &mut chunks {
+            classify(load(chunk), at, &needles, base, seps, scan);
+            at += 16;
+        }
+        // The tail goes through the same path, padded with a byte that is nothing special
+        // (not a delimiter, control or non-ASCII byte), so the padding lanes match nothing.
+        let tail = chunks.remainder();
+        if !tail.is_empty() {
+            let mut padded = [b'a'; 16];
+            if let Some(head) = padded.get_mut(..tail.len()) {
+                head.copy_from_slice(tail);
+            }
+            classify(load(&padded), at, &needles, base, seps, scan);
+            at += tail.len();
+        }
+        at
+    }
+
+    struct Needles {
+        field: __m128i,
+        repetition: __m128i,
+        escape: __m128i,
+        has_escape: bool,
+        space: __m128i,
+        tab: __m128i,
+    }
+
+    /// Classifies the sixteen bytes at offset `at` of the segment.
+    #[target_feature(enable = "sse2")]
+    fn classify(v: __m128i, at: usize, n: &Needles, base: u32, seps: &mut Vec<u32>, scan: &mut Scan) {
+        let high = mask(v);
+        // Signed comparison: bytes from 0x80 are negative, so "below 0x20" also catches
+        // them; the high-bit mask takes them out again.
+        let controls = mask(_mm_cmplt_epi8(v, n.space)) & !high & !mask(_mm_cmpeq_epi8(v, n.tab));
+        scan.repetitions += mask(_mm_cmpeq_epi8(v, n.repetition)).count_ones() as usize;
+        scan.escape |= n.has_escape && mask(_mm_cmpeq_epi8(v, n.escape)) != 0;
+        scan.non_ascii |= high != 0;
+        if controls != 0 && scan.first_control.is_none() {
+            scan.first_control = Some(at + controls.trailing_zeros() as usize);
+        }
+        let mut m = mask(_mm_cmpeq_epi8(v, n.field));
+        while m != 0 {
+            // Offsets fit in u32: the parser rejects larger inputs.
+            seps.push(base + (at + m.trailing_zeros() as usize) as u32);
+            m &= m - 1;
+        }
+    }
+
+    #[target_feature(enable = "sse2")]
+    fn load(chunk: &[u8]) -> __m128i {
+        assert!(chunk.len() >= 16, "a 16-byte block");
+        // SAFETY: every caller passes 16 bytes (`chunks_exact(16)` or the padded tail), so the
+        // 16 bytes read are in bounds;
+        // `loadu` has no alignment requirement; SSE2 is part of the x86-64 baseline.
+        unsafe { _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>()) }
+    }
+
+    /// One bit per byte lane, the lane's high bit.
+    #[target_feature(enable = "sse2")]
+    fn mask(v: __m128i) -> u32 {
+        _mm_movemask_epi8(v) as u32
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+mod simd {
+    use super::{Delimiters, Scan};
+
+    /// No vector path here: the scalar loop covers everything.
+    pub(super) fn blocks(_: &[u8], _: u32, _: &Delimiters, _: &mut Vec<u32>, _: &mut Scan) -> usize {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference(raw: &[u8], base: u32, d: &Delimiters) -> (Scan, Vec<u32>) {
+        let mut scan = Scan::default();
+        let mut seps = Vec::new();
+        for (i, &b) in raw.iter().enumerate() {
+            scan.byte(i, b, d, base, &mut seps);
+        }
+        (scan, seps)
+    }
+
+    const D: Delimiters = Delimiters { field: b'|', component: b'^', repetition: b'~', escape: Some(b'\\'), subcomponent: Some(b'&') };
+
+    #[test]
+    fn the_vector_path_agrees_with_the_scalar_one_at_every_length_and_position() {
+        let alphabet: &[u8] = b"|~\\^&aZ\t\x01\x1f \x7f\x80\xc3\xff";
+        for len in 0usize..70 {
+            for (k, &special) in alphabet.iter().enumerate() {
+                for pos in [0, len / 3, len / 2, len.saturating_sub(1)] {
+                    let mut raw: Vec<u8> = (0..len).map(|i| alphabet[(i * 7 + k) % 7 + 4]).collect();
+                    if let Some(b) = raw.get_mut(pos) {
+                        *b = special;
+                    }
+                    for d in [D, Delimiters { escape: None, ..D }] {
+                        let mut seps = Vec::new();
+                        let got = segment(&raw, 1000, &d, &mut seps);
+                        assert_eq!((got, seps), reference(&raw, 1000, &d), "{raw:?} {d:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn finds_separators_controls_and_non_ascii() {
+        let raw = b"PID|1||123^^^H&1.2&ISO~456||DOE\\S\\JOHN|\x0b|caf\xc3\xa9|end of a long segment|";
+        let mut seps = Vec::new();
+        let scan = segment(raw, 10, &D, &mut seps);
+        let expected: Vec<u32> = raw.iter().enumerate().filter(|(_, b)| **b == b'|').map(|(i, _)| 10 + i as u32).collect();
+        assert_eq!(seps, expected);
+        assert_eq!(scan.repetitions, 1);
+        assert!(scan.escape);
+        assert!(scan.non_ascii);
+        assert_eq!(scan.first_control, raw.iter().position(|&b| b == 0x0b));
+    }
+}
