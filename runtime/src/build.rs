@@ -254,13 +254,23 @@ impl Writer {
             s = ts;
         }
         self.cursor = (f, r, c, s);
+        // Most values need no escape and no conversion: copied whole.
+        if self.special.is_plain(text.as_bytes()) {
+            self.out.extend_from_slice(text.as_bytes());
+            return;
+        }
         if let Err(e) = crate::escape::encode_text_with(text, &d, self.charset, &self.special, &mut self.out) {
             self.fail(EncodeError::at(at.path(self.segment), e));
         }
     }
 
     fn repeat(&mut self, byte: u8, n: u32) {
-        self.out.extend(std::iter::repeat_n(byte, n as usize));
+        // Usually one separator: a push, not the `memset` call `extend` makes.
+        if n == 1 {
+            self.out.push(byte);
+        } else {
+            self.out.extend(std::iter::repeat_n(byte, n as usize));
+        }
     }
 
     #[cold]

@@ -237,6 +237,41 @@ impl Special {
     /// while no byte of the word can be special, then byte by byte. Most text is such a run,
     /// so this is the encoder's inner loop.
     fn plain_run(&self, bytes: &[u8]) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        {
+            // Most values are a few bytes long: a table look-up per byte costs less than
+            // copying them into a padded block.
+            if bytes.len() < 16 {
+                return self.plain_run_table(bytes);
+            }
+            simd::plain_run(self, bytes)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            self.plain_run_words(bytes)
+        }
+    }
+
+    /// Whether `bytes` need nothing: copied as they are.
+    #[inline]
+    pub fn is_plain(&self, bytes: &[u8]) -> bool {
+        if bytes.len() < 16 {
+            // No early exit: a short value is looked up whole, without a branch per byte.
+            !bytes.iter().fold(false, |special, &b| special | self.table.get(usize::from(b)).copied().unwrap_or(true))
+        } else {
+            self.plain_run(bytes) == bytes.len()
+        }
+    }
+
+    /// [`Special::plain_run`] one byte at a time.
+    fn plain_run_table(&self, bytes: &[u8]) -> usize {
+        bytes.iter().position(|&b| self.table.get(usize::from(b)).copied().unwrap_or(true)).unwrap_or(bytes.len())
+    }
+
+    /// [`Special::plain_run`] eight bytes at a time (the portable path, and the reference
+    /// the vector path is tested against).
+    #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+    fn plain_run_words(&self, bytes: &[u8]) -> usize {
         const ONES: u64 = u64::from_le_bytes([0x01; 8]);
         const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
         // Non-zero when some byte of `x` is below `n` (n <= 128): exact as to whether one is.
@@ -257,8 +292,77 @@ impl Special {
             }
             start += 8;
         }
-        let rest = bytes.get(start..).unwrap_or(&[]);
-        start + rest.iter().position(|&b| self.table.get(usize::from(b)).copied().unwrap_or(true)).unwrap_or(rest.len())
+        start + self.plain_run_table(bytes.get(start..).unwrap_or(&[]))
+    }
+}
+
+/// Sixteen bytes at a time with SSE2, which every x86-64 processor has, for values of at
+/// least sixteen bytes.
+#[cfg(target_arch = "x86_64")]
+mod simd {
+    use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+
+    use super::Special;
+
+    pub(super) fn plain_run(special: &Special, bytes: &[u8]) -> usize {
+        // SAFETY: SSE2 is part of the x86-64 baseline: every processor this code can run on
+        // has it (the compiler enables it for the target), which is all `run` asks.
+        unsafe { run(special, bytes) }
+    }
+
+    #[target_feature(enable = "sse2")]
+    fn run(special: &Special, bytes: &[u8]) -> usize {
+        if bytes.len() < 16 {
+            return special.plain_run_table(bytes);
+        }
+        let [a, b, c, d, e] = special.delimiters;
+        // `as i8`: the intrinsics take signed bytes; only the bit pattern matters.
+        let needles = [a, b, c, d, e].map(|x| _mm_set1_epi8(x as i8));
+        let space = _mm_set1_epi8(0x20);
+        let specials = |v: __m128i| {
+            // Signed comparison: below 0x20 also takes every byte from 0x80, which are
+            // special unless the message is UTF-8.
+            let mut m = mask(_mm_cmplt_epi8(v, space));
+            if !special.high {
+                m &= !mask(v);
+            }
+            for n in needles {
+                m |= mask(_mm_cmpeq_epi8(v, n));
+            }
+            m
+        };
+        let mut chunks = bytes.chunks_exact(16);
+        let mut at = 0;
+        for chunk in &mut chunks {
+            let m = specials(load(chunk));
+            if m != 0 {
+                return at + m.trailing_zeros() as usize;
+            }
+            at += 16;
+        }
+        // The tail: the last sixteen bytes again (callers send at least sixteen), of which
+        // the lanes already seen are shifted out.
+        let tail = chunks.remainder().len();
+        if tail == 0 {
+            return at;
+        }
+        let last = bytes.get(bytes.len().saturating_sub(16)..).unwrap_or(bytes);
+        let m = specials(load(last)) >> (16 - tail);
+        at + if m != 0 { m.trailing_zeros() as usize } else { tail }
+    }
+
+    #[target_feature(enable = "sse2")]
+    fn load(block: &[u8]) -> __m128i {
+        assert!(block.len() >= 16, "a 16-byte block");
+        // SAFETY: the assertion keeps the 16 bytes read in bounds; `loadu` has no alignment
+        // requirement; SSE2 is part of the x86-64 baseline.
+        unsafe { _mm_loadu_si128(block.as_ptr().cast::<__m128i>()) }
+    }
+
+    /// One bit per byte lane, the lane's high bit.
+    #[target_feature(enable = "sse2")]
+    fn mask(v: __m128i) -> u32 {
+        _mm_movemask_epi8(v) as u32
     }
 }
 
@@ -343,4 +447,39 @@ pub fn encode_text_with(text: &str, d: &Delimiters, charset: Charset, special: &
 fn hex_pair(b: u8) -> [u8; 2] {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     [HEX[usize::from(b >> 4)], HEX[usize::from(b & 0x0F)]]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The run a byte-by-byte scan of the table finds.
+    fn reference(special: &Special, bytes: &[u8]) -> usize {
+        bytes.iter().position(|&b| special.table.get(usize::from(b)).copied().unwrap_or(true)).unwrap_or(bytes.len())
+    }
+
+    #[test]
+    fn plain_runs_agree_with_the_table_at_every_length_and_position() {
+        let d = Delimiters { field: b'|', component: b'^', repetition: b'~', escape: Some(b'\\'), subcomponent: Some(b'&') };
+        let odd = Delimiters { escape: None, subcomponent: None, ..d };
+        let alphabet: &[u8] = b"|^~\\&\t\r\x00\x1f \x7f\x80\xc3\xffaZ9";
+        for (delims, charset) in [(d, Charset::Utf8), (d, Charset::Latin1), (odd, Charset::Ascii)] {
+            let special = Special::new(&delims, charset);
+            for len in 0usize..70 {
+                for &b in alphabet {
+                    for pos in [0, len / 2, len.saturating_sub(1)] {
+                        let mut text = vec![b'x'; len];
+                        if let Some(x) = text.get_mut(pos) {
+                            *x = b;
+                        }
+                        let want = reference(&special, &text);
+                        assert_eq!(special.plain_run(&text), want, "{text:?} {charset:?}");
+                        #[cfg(target_arch = "x86_64")]
+                        assert_eq!(simd::plain_run(&special, &text), want, "{text:?} {charset:?}");
+                        assert_eq!(special.plain_run_words(&text), want, "{text:?} {charset:?}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -82,18 +82,17 @@ mod simd {
         let mut chunks = raw.chunks_exact(16);
         let mut at = 0usize;
         for chunk in &mut chunks {
-            classify(load(chunk), at, &needles, base, seps, scan);
+            classify(load(chunk), at, 0xFFFF, &needles, base, seps, scan);
             at += 16;
         }
-        // The tail goes through the same path, padded with a byte that is nothing special
-        // (not a delimiter, control or non-ASCII byte), so the padding lanes match nothing.
+        // The tail goes through the same path, padded, with the padding lanes masked out.
         let tail = chunks.remainder();
         if !tail.is_empty() {
-            let mut padded = [b'a'; 16];
+            let mut padded = [0u8; 16];
             if let Some(head) = padded.get_mut(..tail.len()) {
                 head.copy_from_slice(tail);
             }
-            classify(load(&padded), at, &needles, base, seps, scan);
+            classify(load(&padded), at, (1u32 << tail.len()) - 1, &needles, base, seps, scan);
             at += tail.len();
         }
         at
@@ -108,20 +107,22 @@ mod simd {
         tab: __m128i,
     }
 
-    /// Classifies the sixteen bytes at offset `at` of the segment.
+    /// Classifies the sixteen bytes at offset `at` of the segment, of which the lanes set
+    /// in `lanes` are real (the others are the padding of the tail).
     #[target_feature(enable = "sse2")]
-    fn classify(v: __m128i, at: usize, n: &Needles, base: u32, seps: &mut Vec<u32>, scan: &mut Scan) {
-        let high = mask(v);
+    #[allow(clippy::too_many_arguments)]
+    fn classify(v: __m128i, at: usize, lanes: u32, n: &Needles, base: u32, seps: &mut Vec<u32>, scan: &mut Scan) {
+        let high = mask(v) & lanes;
         // Signed comparison: bytes from 0x80 are negative, so "below 0x20" also catches
         // them; the high-bit mask takes them out again.
-        let controls = mask(_mm_cmplt_epi8(v, n.space)) & !high & !mask(_mm_cmpeq_epi8(v, n.tab));
-        scan.repetitions += mask(_mm_cmpeq_epi8(v, n.repetition)).count_ones() as usize;
-        scan.escape |= n.has_escape && mask(_mm_cmpeq_epi8(v, n.escape)) != 0;
+        let controls = mask(_mm_cmplt_epi8(v, n.space)) & !high & !mask(_mm_cmpeq_epi8(v, n.tab)) & lanes;
+        scan.repetitions += (mask(_mm_cmpeq_epi8(v, n.repetition)) & lanes).count_ones() as usize;
+        scan.escape |= n.has_escape && mask(_mm_cmpeq_epi8(v, n.escape)) & lanes != 0;
         scan.non_ascii |= high != 0;
         if controls != 0 && scan.first_control.is_none() {
             scan.first_control = Some(at + controls.trailing_zeros() as usize);
         }
-        let mut m = mask(_mm_cmpeq_epi8(v, n.field));
+        let mut m = mask(_mm_cmpeq_epi8(v, n.field)) & lanes;
         while m != 0 {
             // Offsets fit in u32: the parser rejects larger inputs.
             seps.push(base + (at + m.trailing_zeros() as usize) as u32);
