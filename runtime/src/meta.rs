@@ -175,6 +175,18 @@ pub const fn same_id(a: &str, b: &str) -> bool {
     }
 }
 
+/// The definition with this id in one registry's list. The generated lists are sorted by id
+/// (the code generator emits them so), so a binary search finds it: validation looks up
+/// tables and segments for every constrained element, and a linear scan of the 245 tables
+/// showed in its profiles. A list written by hand need not be sorted, so a miss falls back
+/// to a linear scan: the answer never depends on the order.
+fn lookup<T: ?Sized>(list: &'static [&'static T], id: &str, id_of: impl Fn(&T) -> &str) -> Option<&'static T> {
+    match list.binary_search_by(|x| id_of(x).cmp(id)) {
+        Ok(i) => list.get(i).copied(),
+        Err(_) => list.iter().copied().find(|x| id_of(x) == id),
+    }
+}
+
 /// A derived element's datatype, settled when the constant is evaluated (so a mistake is a
 /// compile error at the field): the definition its Rust type carries (a composite view), else
 /// the one the `datatype` attribute names (a primitive view, which all primitives share); when
@@ -441,10 +453,10 @@ impl Registry {
         self.chain().flat_map(|r| r.profiles.iter().copied())
     }
     pub fn segment(&self, id: &str) -> Option<&'static SegmentDef> {
-        self.chain().flat_map(|r| r.segments.iter().copied()).find(|s| s.id == id)
+        self.chain().find_map(|r| lookup(r.segments, id, |s| s.id))
     }
     pub fn datatype(&self, id: &str) -> Option<&'static DataTypeDef> {
-        self.chain().flat_map(|r| r.datatypes.iter().copied()).find(|d| d.id == id)
+        self.chain().find_map(|r| lookup(r.datatypes, id, |d| d.id))
     }
     pub fn profile(&self, id: &str) -> Option<&'static MessageDef> {
         self.all_profiles().find(|p| p.profile == id)
@@ -452,7 +464,7 @@ impl Registry {
     /// A table by id, HL7 (`0136`, also found as `HL70136`) or local (`TLR_OBSERVATION`).
     pub fn table(&self, id: &str) -> Option<&'static TableDef> {
         let id = id.strip_prefix("HL7").filter(|n| n.len() == 4 && n.bytes().all(|b| b.is_ascii_digit())).unwrap_or(id);
-        self.chain().flat_map(|r| r.tables.iter().copied()).find(|t| t.id == id)
+        self.chain().find_map(|r| lookup(r.tables, id, |t| t.id))
     }
     pub fn value_set(&self, name: &str) -> Option<&'static ValueSetDef> {
         self.chain().flat_map(|r| r.value_sets.iter().copied()).find(|v| v.name == name)

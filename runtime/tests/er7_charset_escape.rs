@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use hl7_runtime::charset::CharsetError;
 use hl7_runtime::error::EncodeError;
 use hl7_runtime::escape::{decode, encode_text};
-use hl7_runtime::{Charset, Delimiters, Message, ParseErrorKind};
+use hl7_runtime::{Charset, Delimiters, Message, ParseErrorKind, ParseOptions};
 
 fn msh(charset: &str) -> String {
     format!("MSH|^~\\&{}{charset}\r", "|".repeat(16))
@@ -32,6 +32,21 @@ fn charset_is_read_from_first_repetition_and_component() {
     let input = format!("MSH|^~\\&{}8859/15^x~UNICODE UTF-8\r", "|".repeat(16));
     assert_eq!(Message::parse(input.as_bytes()).unwrap().charset(), Charset::Latin9);
     assert_eq!(Message::parse(b"MSH|^~\\&|A\r").unwrap().charset(), Charset::Ascii);
+}
+
+/// And from the first subcomponent: an empty trailing subcomponent (which the owned model
+/// does not write again) must not turn a known label into an unknown one; the round-trip
+/// property found `UNICODE UTF-8&` read as unknown (Latin-1 when lenient) by the parser, but
+/// as UTF-8 once the model was encoded and parsed again.
+#[test]
+fn charset_is_read_from_first_subcomponent() {
+    let input = format!("MSH|^~\\&{}UNICODE UTF-8&\r", "|".repeat(16));
+    for options in [ParseOptions::default(), ParseOptions::lenient()] {
+        let m = Message::parse_with(input.as_bytes(), &options).unwrap();
+        assert_eq!(m.charset(), Charset::Utf8);
+        let again = m.to_owned_buf().encode().unwrap();
+        assert_eq!(Message::parse_with(&again, &options).unwrap().charset(), Charset::Utf8);
+    }
 }
 
 #[test]

@@ -196,3 +196,19 @@ fn typed_messages_serialise_with_serde() {
     let any = telerad::AnyMessage::from_message(hl7_runtime::Message::parse(&bytes).unwrap()).unwrap();
     assert_eq!(serde_json::to_value(&any).unwrap(), v);
 }
+
+/// The registry's look-ups binary-search its lists, falling back to a scan when an id is not
+/// found (`hl7_runtime::meta::Registry`): the generated lists must be sorted for the search
+/// to find anything, and every definition must be found by its id.
+#[test]
+fn the_generated_registry_is_sorted_and_every_definition_is_found_by_id() {
+    let r = &telerad::REGISTRY;
+    let sorted = |ids: Vec<&str>| ids.windows(2).all(|w| matches!(w, [a, b] if a < b));
+    assert!(sorted(r.segments.iter().map(|s| s.id).collect()), "segments");
+    assert!(sorted(r.datatypes.iter().map(|d| d.id).collect()), "datatypes");
+    assert!(sorted(r.tables.iter().map(|t| t.id).collect()), "tables");
+    assert!(r.segments.iter().all(|s| r.segment(s.id).is_some_and(|f| std::ptr::eq(f, *s))));
+    assert!(r.datatypes.iter().all(|d| r.datatype(d.id).is_some_and(|f| std::ptr::eq(f, *d))));
+    assert!(r.tables.iter().all(|t| r.table(t.id).is_some_and(|f| std::ptr::eq(f, *t))));
+    assert!(r.segment("ZZZ").is_none() && r.table("9999").is_none());
+}

@@ -601,6 +601,11 @@ impl<'a> Parser<'a> {
         let d = self.msg.delimiters;
         let first = nth(raw, Some(d.repetition), 1).unwrap_or(&[]);
         let first = nth(first, Some(d.component), 1).unwrap_or(&[]);
+        // Its first subcomponent too, as for the repetition and the component: extra parts
+        // are ignored (HL7's truncation rule). Read whole, `UNICODE UTF-8&` was an unknown
+        // label while the model of the same field, whose empty trailing subcomponent is not
+        // written again, read UTF-8 (found by the round-trip property).
+        let first = nth(first, d.subcomponent, 1).unwrap_or(&[]);
         // The label is ER7 text like any other: with `/` or `-` among the delimiters,
         // `8859/15` arrives escaped (`8859\R\15`). The labels are ASCII, so unescaping in
         // ASCII is exact for every label that can match.

@@ -312,10 +312,14 @@ fn field_of<'a>(seg: &Segment<'a>, r: &Ref) -> Field<'a> {
 /// every repetition. Everything but the current repetition is read once per segment and path
 /// (see [`Memo`]).
 fn values(scope: &Scope<'_, '_>, o: &Operand) -> Result<Rc<Values>, Unknown> {
-    let (r, any) = match o {
-        Operand::Ref(r) => (r, false),
-        Operand::Any(r) => (r, true),
-    };
+    match o {
+        Operand::Ref(r) => values_of(scope, r, false),
+        Operand::Any(r) => values_of(scope, r, true),
+    }
+}
+
+/// [`values`] of the path `r`, of every repetition with `any`.
+fn values_of(scope: &Scope<'_, '_>, r: &Ref, any: bool) -> Result<Rc<Values>, Unknown> {
     let Some(seg) = resolve(scope, r)? else { return Ok(Rc::new(vec![None])) };
     let d = seg.delimiters();
     if !any && r.repetition.is_none() && !r.original {
@@ -366,7 +370,7 @@ pub fn value_of(scope: &Scope<'_, '_>, r: &Ref) -> Option<String> {
 }
 
 fn value(scope: &Scope<'_, '_>, r: &Ref) -> Result<Option<String>, Unknown> {
-    Ok(values(scope, &Operand::Ref(r.clone()))?.first().cloned().flatten())
+    Ok(values_of(scope, r, false)?.first().cloned().flatten())
 }
 
 /// `count(SEG)`: segments of that id anywhere in the context group occurrence.
@@ -397,7 +401,7 @@ fn count(scope: &Scope<'_, '_>, target: &CountTarget) -> Result<u64, Unknown> {
                 return Ok(if field.is_empty() { 0 } else { field.repetition_count() as u64 });
             }
             // Every repetition, or the explicit one: the same values `ANY` reads, memoised.
-            let vs = values(scope, &Operand::Any(r.clone()))?;
+            let vs = values_of(scope, r, true)?;
             Ok(vs.iter().filter(|v| v.is_some()).count() as u64)
         }
     }
