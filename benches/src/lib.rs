@@ -3,6 +3,7 @@
 //! The workloads that peers run too live in `benches/common/workloads.rs`: the peers are
 //! dev-dependencies, so this library cannot name them.
 
+pub mod built;
 pub mod floor;
 
 /// The bytes of a fixture of `tests/fixtures/` (`bench/…` for the bench-only ones).

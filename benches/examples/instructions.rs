@@ -1,0 +1,77 @@
+//! Runs one operation `n` times on one input, for counting instructions with callgrind: a
+//! count that machine load does not move, unlike the criterion medians (this machine is
+//! shared). `benches/scripts/instructions.sh` runs it twice (`n` = 1 and 101) and prints the
+//! instructions of one operation as the difference divided by 100, so start-up and the
+//! preparation done once (reading the file, a first parse for `validate`) cancel out.
+//!
+//! ```sh
+//! cargo build --release -p benches --example instructions
+//! valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+//!     target/release/examples/instructions validate flux3_ok_ft.hl7 101
+//! ```
+
+use std::hint::black_box;
+
+use hl7_runtime::ParseOptions;
+
+const USAGE: &str = "usage: instructions OPERATION FIXTURE N
+  OPERATION: parse | typed | validate | check | er7-parse | encode | er7-encode
+  FIXTURE:   a file of tests/fixtures/ (encode and er7-encode build the flow-3 response)";
+
+fn main() -> Result<(), String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [op, fixture, n] = args.as_slice() else { return Err(USAGE.into()) };
+    let n: usize = n.parse().map_err(|_| USAGE.to_owned())?;
+    let bytes = benches::fixture(fixture);
+    let opts = ParseOptions::default();
+    let mut sink = 0usize;
+    match op.as_str() {
+        "parse" => {
+            for _ in 0..n {
+                sink += hl7_runtime::Message::parse_with(black_box(&bytes), &opts).map_err(|e| e.to_string())?.segment_count();
+            }
+        }
+        "typed" => {
+            for _ in 0..n {
+                let m = hl7_runtime::Message::parse_with(black_box(&bytes), &opts).map_err(|e| e.to_string())?;
+                sink += telerad::AnyMessage::from_message(m).map_err(|e| e.to_string())?.placed().message.segment_count();
+            }
+        }
+        "validate" => {
+            let checked = telerad::check(&bytes, &opts, None).map_err(|e| e.to_string())?;
+            let placed = checked.message.as_ref().ok_or("the fixture does not parse")?.placed();
+            for _ in 0..n {
+                sink += hl7_runtime::validate::validate(black_box(placed), &telerad::REGISTRY).len();
+            }
+        }
+        "check" => {
+            for _ in 0..n {
+                sink += telerad::check(black_box(&bytes), &opts, None).map_err(|e| e.to_string())?.findings.len();
+            }
+        }
+        "er7-parse" => {
+            let text = std::str::from_utf8(&bytes).map_err(|e| e.to_string())?;
+            for _ in 0..n {
+                sink += er7::parse(black_box(text)).map_err(|e| e.to_string())?.segments.len();
+            }
+        }
+        "encode" => {
+            let msg = benches::built::flow3_response();
+            for _ in 0..n {
+                sink += black_box(&msg).encode().map_err(|e| e.to_string())?.len();
+            }
+        }
+        "er7-encode" => {
+            let ours = benches::built::flow3_response().encode().map_err(|e| e.to_string())?;
+            let text = std::str::from_utf8(&ours).map_err(|e| e.to_string())?;
+            let msg = er7::parse(text).map_err(|e| e.to_string())?;
+            let options = er7::RenderOptions { trailing_terminator: true, ..Default::default() };
+            for _ in 0..n {
+                sink += black_box(&msg).to_er7_with(options).len();
+            }
+        }
+        _ => return Err(USAGE.into()),
+    }
+    println!("{sink}");
+    Ok(())
+}
