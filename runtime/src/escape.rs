@@ -300,7 +300,9 @@ impl Special {
 /// least sixteen bytes.
 #[cfg(target_arch = "x86_64")]
 mod simd {
-    use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_set1_epi8};
+
+    use crate::sse2::{load, mask};
 
     use super::Special;
 
@@ -349,20 +351,6 @@ mod simd {
         let last = bytes.get(bytes.len().saturating_sub(16)..).unwrap_or(bytes);
         let m = specials(load(last)) >> (16 - tail);
         at + if m != 0 { m.trailing_zeros() as usize } else { tail }
-    }
-
-    #[target_feature(enable = "sse2")]
-    fn load(block: &[u8]) -> __m128i {
-        assert!(block.len() >= 16, "a 16-byte block");
-        // SAFETY: the assertion keeps the 16 bytes read in bounds; `loadu` has no alignment
-        // requirement; SSE2 is part of the x86-64 baseline.
-        unsafe { _mm_loadu_si128(block.as_ptr().cast::<__m128i>()) }
-    }
-
-    /// One bit per byte lane, the lane's high bit.
-    #[target_feature(enable = "sse2")]
-    fn mask(v: __m128i) -> u32 {
-        _mm_movemask_epi8(v) as u32
     }
 }
 

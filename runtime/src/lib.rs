@@ -25,6 +25,8 @@ pub mod meta;
 pub mod owned;
 pub mod path;
 pub mod select;
+#[cfg(target_arch = "x86_64")]
+mod sse2;
 pub mod structure;
 pub mod typed;
 pub mod work;

@@ -54,7 +54,9 @@ pub(crate) fn segment(raw: &[u8], base: u32, d: &Delimiters, seps: &mut Vec<u32>
 
 #[cfg(target_arch = "x86_64")]
 mod simd {
-    use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+    use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_set1_epi8};
+
+    use crate::sse2::{load, mask};
 
     use super::{Delimiters, Scan};
 
@@ -128,21 +130,6 @@ mod simd {
             seps.push(base + (at + m.trailing_zeros() as usize) as u32);
             m &= m - 1;
         }
-    }
-
-    #[target_feature(enable = "sse2")]
-    fn load(chunk: &[u8]) -> __m128i {
-        assert!(chunk.len() >= 16, "a 16-byte block");
-        // SAFETY: every caller passes 16 bytes (`chunks_exact(16)` or the padded tail), so the
-        // 16 bytes read are in bounds;
-        // `loadu` has no alignment requirement; SSE2 is part of the x86-64 baseline.
-        unsafe { _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>()) }
-    }
-
-    /// One bit per byte lane, the lane's high bit.
-    #[target_feature(enable = "sse2")]
-    fn mask(v: __m128i) -> u32 {
-        _mm_movemask_epi8(v) as u32
     }
 }
 
