@@ -566,22 +566,41 @@ struct Value<'a> {
 }
 
 /// The decoded value of the constrained element in each repetition of its field, in one pass.
-fn element_values<'a>(field: &Field<'a>, ec: &ElementConstraint) -> Vec<Value<'a>> {
-    if field.is_empty() {
-        return vec![Value { index: 1, text: Cow::Borrowed(""), repetition: None }];
+fn element_values<'a>(field: &Field<'a>, ec: &ElementConstraint) -> Values<'a> {
+    let absent = || Value { index: 1, text: Cow::Borrowed(""), repetition: None };
+    let mut reps = field.repetitions().enumerate().map(|(r, rep)| {
+        let text = match (ec.component, ec.subcomponent) {
+            (None, _) => rep.text(),
+            (Some(c), None) => rep.component(c as usize).text(),
+            (Some(c), Some(s)) => rep.component(c as usize).subcomponent(s as usize).text(),
+        };
+        Value { index: saturating_u32(r + 1), text, repetition: Some(rep) }
+    });
+    let Some(first) = reps.next() else { return Values::One([absent()]) };
+    match reps.next() {
+        None => Values::One([first]),
+        Some(second) => {
+            let mut all = vec![first, second];
+            all.extend(reps);
+            Values::Many(all)
+        }
     }
-    field
-        .repetitions()
-        .enumerate()
-        .map(|(r, rep)| {
-            let text = match (ec.component, ec.subcomponent) {
-                (None, _) => rep.text(),
-                (Some(c), None) => rep.component(c as usize).text(),
-                (Some(c), Some(s)) => rep.component(c as usize).subcomponent(s as usize).text(),
-            };
-            Value { index: saturating_u32(r + 1), text, repetition: Some(rep) }
-        })
-        .collect()
+}
+
+/// The values of a constrained element: one (most fields do not repeat) without allocating.
+enum Values<'a> {
+    One([Value<'a>; 1]),
+    Many(Vec<Value<'a>>),
+}
+
+impl<'a> std::ops::Deref for Values<'a> {
+    type Target = [Value<'a>];
+    fn deref(&self) -> &[Value<'a>] {
+        match self {
+            Values::One(v) => v,
+            Values::Many(v) => v,
+        }
+    }
 }
 
 /// `n.m` with both positive integers.

@@ -163,9 +163,9 @@ pub fn eval(expr: &Expr, scope: &Scope<'_, '_>) -> Truth {
     }
 }
 
-fn rhs_values(scope: &Scope<'_, '_>, rhs: &Rhs) -> Result<Rc<Values>, Unknown> {
+fn rhs_values(scope: &Scope<'_, '_>, rhs: &Rhs) -> Result<Read, Unknown> {
     match rhs {
-        Rhs::Literal(s) => Ok(Rc::new(vec![Some(s.clone())])),
+        Rhs::Literal(s) => Ok(Read::One([Some(s.clone())])),
         Rhs::Operand(o) => values(scope, o),
     }
 }
@@ -311,7 +311,7 @@ fn field_of<'a>(seg: &Segment<'a>, r: &Ref) -> Field<'a> {
 /// `SEG-f[*]` context when the path is into that very field, else the first; with `ANY`,
 /// every repetition. Everything but the current repetition is read once per segment and path
 /// (see [`Memo`]).
-fn values(scope: &Scope<'_, '_>, o: &Operand) -> Result<Rc<Values>, Unknown> {
+fn values(scope: &Scope<'_, '_>, o: &Operand) -> Result<Read, Unknown> {
     match o {
         Operand::Ref(r) => values_of(scope, r, false),
         Operand::Any(r) => values_of(scope, r, true),
@@ -319,14 +319,14 @@ fn values(scope: &Scope<'_, '_>, o: &Operand) -> Result<Rc<Values>, Unknown> {
 }
 
 /// [`values`] of the path `r`, of every repetition with `any`.
-fn values_of(scope: &Scope<'_, '_>, r: &Ref, any: bool) -> Result<Rc<Values>, Unknown> {
-    let Some(seg) = resolve(scope, r)? else { return Ok(Rc::new(vec![None])) };
+fn values_of(scope: &Scope<'_, '_>, r: &Ref, any: bool) -> Result<Read, Unknown> {
+    let Some(seg) = resolve(scope, r)? else { return Ok(Read::One([None])) };
     let d = seg.delimiters();
     if !any && r.repetition.is_none() && !r.original {
         if let (Some((s, f, _)), Some(current)) = (scope.repetition, scope.current) {
             if s == seg.index() && f == r.field {
                 scope.memo.add_work(1);
-                return Ok(Rc::new(vec![element(Some(current), r, d)]));
+                return Ok(Read::One([element(Some(current), r, d)]));
             }
         }
     }
@@ -343,10 +343,19 @@ fn values_of(scope: &Scope<'_, '_>, r: &Ref, any: bool) -> Result<Rc<Values>, Un
     });
     if let Some(key) = &key {
         if let Some(v) = scope.memo.values.borrow().get(key).and_then(|m| m.get(&slot)) {
-            return Ok(Rc::clone(v));
+            return Ok(Read::Kept(Rc::clone(v)));
         }
     }
     let field = field_of(&seg, r);
+    // Not kept (one occurrence) and one value: no vector, no shared pointer.
+    if key.is_none() && !(any && r.repetition.is_none() && field.repetition_count() > 1) {
+        let one = match r.repetition {
+            Some(i) => element(field.repetition(usize::from(i)), r, d),
+            None => element(field.repetition(1), r, d),
+        };
+        scope.memo.add_work(1);
+        return Ok(Read::One([one]));
+    }
     let read: Values = match r.repetition {
         Some(i) => vec![element(field.repetition(usize::from(i)), r, d)],
         // An empty field still has one (absent) value, so that `ANY(P) != 'x'` agrees with
@@ -360,7 +369,23 @@ fn values_of(scope: &Scope<'_, '_>, r: &Ref, any: bool) -> Result<Rc<Values>, Un
     if let Some(key) = key {
         scope.memo.values.borrow_mut().entry(key).or_default().insert(slot, Rc::clone(&read));
     }
-    Ok(read)
+    Ok(Read::Kept(read))
+}
+
+/// What an operand read: one value, or the values kept in the memo.
+enum Read {
+    One([Option<String>; 1]),
+    Kept(Rc<Values>),
+}
+
+impl std::ops::Deref for Read {
+    type Target = [Option<String>];
+    fn deref(&self) -> &[Option<String>] {
+        match self {
+            Read::One(v) => v,
+            Read::Kept(v) => v,
+        }
+    }
 }
 
 /// The value a path reads in `scope` (decoded, as comparisons see it): `None` when absent or
