@@ -4,6 +4,7 @@
 use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_movemask_epi8};
 
 /// The first sixteen bytes of `block`.
+#[inline]
 #[target_feature(enable = "sse2")]
 pub(crate) fn load(block: &[u8]) -> __m128i {
     assert!(block.len() >= 16, "a 16-byte block");
@@ -13,6 +14,7 @@ pub(crate) fn load(block: &[u8]) -> __m128i {
 }
 
 /// One bit per byte lane, the lane's high bit.
+#[inline]
 #[target_feature(enable = "sse2")]
 pub(crate) fn mask(v: __m128i) -> u32 {
     _mm_movemask_epi8(v) as u32
