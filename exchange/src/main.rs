@@ -1,4 +1,5 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+#![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 

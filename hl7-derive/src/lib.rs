@@ -38,6 +38,7 @@
 //! usage and cardinality exactly as generated accessors do: `Result<T, Missing>` for R,
 //! `Option<T>` otherwise, `Reps<'a, T>` (fields) or `Vec<T>` (structure elements) when it
 //! repeats. Every mistake is reported at once, on the token at fault.
+#![forbid(unsafe_code)]
 
 // The macro reports every mistake as a compile error and never panics.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]

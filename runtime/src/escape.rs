@@ -306,6 +306,7 @@ mod simd {
 
     use super::Special;
 
+    #[allow(unsafe_code)] // calls the SSE2 function, see SAFETY
     pub(super) fn plain_run(special: &Special, bytes: &[u8]) -> usize {
         // SAFETY: SSE2 is part of the x86-64 baseline: every processor this code can run on
         // has it (the compiler enables it for the target), which is all `run` asks.

@@ -13,6 +13,9 @@
 // Library code handles every input by value (get, iterators, error paths): a panic on bad
 // input would take down a receiver. Tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+// `unsafe` is allowed only where an SSE2 intrinsic is called (`sse2.rs`, `er7/scan.rs`,
+// `escape.rs`), each site with its `#[allow]` and SAFETY comment; anything else fails to build.
+#![deny(unsafe_code)]
 
 pub mod build;
 pub mod charset;

@@ -5,6 +5,7 @@ use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_movemask_epi8};
 
 /// The first sixteen bytes of `block`.
 #[inline]
+#[allow(unsafe_code)] // an unaligned load, bounds asserted
 #[target_feature(enable = "sse2")]
 pub(crate) fn load(block: &[u8]) -> __m128i {
     assert!(block.len() >= 16, "a 16-byte block");

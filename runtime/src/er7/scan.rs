@@ -62,6 +62,7 @@ mod simd {
 
     /// Classifies `raw` sixteen bytes at a time, the tail padded; returns how many bytes it
     /// covered (all of them).
+    #[allow(unsafe_code)] // calls the SSE2 function, see SAFETY
     pub(super) fn blocks(raw: &[u8], base: u32, d: &Delimiters, seps: &mut Vec<u32>, scan: &mut Scan) -> usize {
         // SAFETY: SSE2 is part of the x86-64 baseline: every processor this code can run on
         // has it (the compiler enables it for the target), which is all `sse2_blocks` asks.
