@@ -4,5 +4,6 @@
 //! in terms of the generated API. The `hl7-codegen` command is a thin shell over this crate.
 #![forbid(unsafe_code)]
 
+pub mod coverage;
 pub mod diff;
 pub mod extract;

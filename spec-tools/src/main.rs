@@ -37,6 +37,18 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Every failable statement of the profiles with the case that breaks it (or why none),
+    /// run through the validator; ends with `proven M/N`. Exit 1 when a case fails.
+    Coverage {
+        #[arg(long, default_value = "spec")]
+        spec: PathBuf,
+        /// Valid messages the cases are made from (one or more per profile).
+        #[arg(long, default_value = "tests/fixtures")]
+        fixtures: PathBuf,
+        /// Print only the statements that are not proven, then the total.
+        #[arg(long)]
+        unproven: bool,
+    },
     /// What changed between two spec folders, in HL7 terms and for the generated API.
     Diff {
         old: PathBuf,
@@ -63,6 +75,20 @@ fn main() -> ExitCode {
             }
         }
         Command::Extract { ig, out, strict } => hl7_spec_tools::extract::run(&ig, &out, strict),
+        Command::Coverage { spec, fixtures, unproven } => match hl7_spec_tools::coverage::run(&spec, &fixtures) {
+            Ok(report) => {
+                print!("{}", report.render(unproven));
+                if report.failed().next().is_some() {
+                    ExitCode::from(1)
+                } else {
+                    ExitCode::SUCCESS
+                }
+            }
+            Err(e) => {
+                eprintln!("hl7-codegen coverage: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::Diff { old, new, json, fail_on_breaking } => hl7_spec_tools::diff::run(&old, &new, json, fail_on_breaking),
     }
 }
