@@ -445,6 +445,9 @@ fn hand_violations(spec_dir: &Path) -> Result<BTreeMap<(String, String), Vec<Vio
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EngineRulesFile {
+    #[serde(default)]
+    #[allow(dead_code)]
+    comment: Option<String>,
     rules: Vec<EngineRule>,
 }
 
