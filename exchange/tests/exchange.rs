@@ -144,7 +144,7 @@ fn unsupported_unparsable_and_batches() {
     assert_eq!(rows.iter().map(|r| r.1.as_str()).collect::<Vec<_>>(), ["AE", "AE", "AE"]);
 }
 
-/// A frame that is not HL7 gets AE with an empty MSA-2 and is stored; a frame over the limit
+/// A frame that is not HL7 gets AE with MSA-2 UNKNOWN and is stored; a frame over the limit
 /// gets AE and the connection goes on; the server keeps serving.
 #[test]
 fn garbage_and_oversized_frames() {
@@ -162,9 +162,9 @@ fn garbage_and_oversized_frames() {
         (garbage, big, good)
     });
     let (garbage, big, good) = (String::from_utf8_lossy(&garbage).into_owned(), String::from_utf8_lossy(&big).into_owned(), String::from_utf8_lossy(&good).into_owned());
-    assert!(garbage.contains("\rMSA|AE\r"), "MSA-2 empty: {garbage}");
+    assert!(garbage.contains("\rMSA|AE|UNKNOWN\r"), "MSA-2 unknown: {garbage}");
     assert!(garbage.contains("ERR|||100^Segment sequence error^HL70357|E||||the message does not parse: segment 1 (byte 0): not an HL7 v2 message"), "{garbage}");
-    assert!(big.contains("\rMSA|AE\r") && big.contains("the message is larger than 8192 bytes"), "{big}");
+    assert!(big.contains("\rMSA|AE|UNKNOWN\r") && big.contains("the message is larger than 8192 bytes"), "{big}");
     assert!(good.contains("\rMSA|AA|CHUXF1-20260106-0001\r"), "{good}");
     assert!(platform.stop().success());
     let conn = rusqlite::Connection::open(&store).unwrap();

@@ -217,7 +217,7 @@ fn unparsable_messages_are_stored_and_answered_ae() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     let ack = receive(&store, b"not HL7 at all".to_vec());
-    assert_eq!(msa(&ack), ("AE".into(), String::new()));
+    assert_eq!(msa(&ack), ("AE".into(), "UNKNOWN".into()));
     // Twice: without MSH-10 it cannot be recognised, so it is stored each time.
     receive(&store, b"not HL7 at all".to_vec());
     assert_eq!(count(&store), 2);
