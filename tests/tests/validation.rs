@@ -89,10 +89,40 @@ fn base_required_fields_repetitions_lengths_and_formats() {
     let b = edited("flux2_ca.hl7", "|19", "|19790231");
     let e = errors(&b);
     assert!(e.iter().any(|f| f.code == 102 && f.rule == "format" && f.location.segment.as_deref() == Some("PID")), "{e:?}");
-    // A length beyond HL7's is a warning, never an error.
-    let long = check(&edited("flux2_ca.hl7", "CMD-", "CMD-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
-    let w = long.iter().find(|f| f.rule == "base-length").expect("a length warning");
+}
+
+/// The length rule of spec/README.md ("Lengths"): HL7 v2.5.1's length is checked on primitive
+/// fields (a warning, never an error), not on composite fields, and not on a field whose values
+/// the profile prescribes.
+#[test]
+fn base_lengths_warn_on_primitive_fields_only() {
+    // MSH-10 (ST, 20 in HL7 v2.5.1) at 41 characters: really excessive, still a warning.
+    let long = check(&edited("flux2_ca.hl7", "CHUXF2-20260106-0001|", "CHUXF2-20260106-0001-AAAAAAAAAAAAAAAAAAAA|"));
+    let w = expect(&long, 102, "MSH[1]-10", "base-length");
     assert_eq!(w.severity, Severity::Warning);
+    assert!(w.message.contains("41 characters long, HL7 v2.5.1 gives 20"), "{}", w.message);
+    // ORC-2 (EI, 22 for the whole field): composite, its length is not HL7's to judge here.
+    let long = check(&edited("flux2_ca.hl7", "CMD-", "CMD-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+    assert!(!long.iter().any(|f| f.rule == "base-length"), "{long:?}");
+    // OBX-8 (IS, 5): SANS_IMPACT is a value the guide lists (st_flux1.md, history group).
+    let full = check(&fixture("flux1_nw_full.hl7"));
+    assert!(!full.iter().any(|f| f.rule == "base-length"), "{full:?}");
+    let text = String::from_utf8(fixture("flux1_nw_full.hl7")).unwrap();
+    assert!(text.contains("|SANS_IMPACT|") || text.contains("|PERTINENT|") || text.contains("|MAJEUR|"), "the fixture sends an OBX-8 of the guide");
+}
+
+/// Neither the project's fixtures nor the guide's examples get a base-length warning: every
+/// one they printed came from a value the guide prescribes or from a composite field.
+#[test]
+fn no_fixture_nor_guide_example_has_a_base_length_warning() {
+    let mut seen = 0;
+    for (name, bytes) in all_fixtures().into_iter().chain(telerad_tests::guide_examples()) {
+        let findings = check(&bytes);
+        let lengths: Vec<String> = findings.iter().filter(|f| f.rule == "base-length").map(ToString::to_string).collect();
+        assert!(lengths.is_empty(), "{name}: {lengths:?}");
+        seen += 1;
+    }
+    assert!(seen >= 17, "{seen} messages");
 }
 
 #[test]
@@ -142,7 +172,10 @@ fn conformance_statements_and_predicates() {
     let obr = text.find("\rOBR||").unwrap();
     let b = format!("{}\rOBR||AUTRE-NUMERO{}", &text[..obr], &text[obr + 6..].split_once('^').map(|(_, rest)| format!("^{rest}")).unwrap());
     let e = errors(b.as_bytes());
-    assert!(e.iter().any(|f| f.code == 207 && f.location.to_string() == "ORC[1]" && f.rule.contains("OBR2")), "{e:?}");
+    // Reported at the element the statement constrains (OBR-2), not at the ORDER's first segment.
+    let f = expect(&e, 207, "OBR[1]-2", "F1-OBR2-EQ-ORC2");
+    assert_eq!(f.severity, Severity::Error);
+    assert!(!e.iter().any(|f| f.rule == "F1-OBR2-EQ-ORC2" && f.location.to_string() == "ORC[1]"), "{e:?}");
     // Flow 3: OBSERVATION required when ORC-1 = OK.
     let ok = String::from_utf8(fixture("flux3_ok_ft.hl7")).unwrap();
     let obx = ok.find("\rOBX|").unwrap();
@@ -274,5 +307,50 @@ fn invalid_messages_of_every_family_get_ae_with_located_err() {
             assert!(fields[3].starts_with(&format!("{}^", f.code)), "{err}");
             assert_eq!(fields[4], "E");
         }
+    }
+}
+
+/// A statement with an explicit `location` is reported at that element of the segment
+/// occurrence it resolves to in the context; one without reads its first path (item 12).
+mod located {
+    use hl7_runtime::meta::{MessageDef, RuleDef, RuleKind};
+    use hl7_runtime::typed::Placed;
+    use hl7_runtime::validate::{self, Severity};
+    use telerad_tests::fixture;
+
+    static RULES: [RuleDef; 2] = [
+        RuleDef {
+            id: "T-LOCATED",
+            kind: RuleKind::Conformance { warning: false },
+            expression: "OBR-2 = ORC-2",
+            context: Some("ORDER"),
+            location: Some("ORC-2.1"),
+            description: "",
+            src: "test",
+        },
+        RuleDef {
+            id: "T-DEFAULT",
+            kind: RuleKind::Conformance { warning: true },
+            expression: "OBR-4.1 = ORC-2.1",
+            context: Some("ORDER"),
+            location: None,
+            description: "",
+            src: "test",
+        },
+    ];
+    static DEF: MessageDef = MessageDef { rules: &RULES, extends: Some(&telerad::flux1_orm_o01_nw::DEF), ..telerad::flux1_orm_o01_nw::DEF };
+
+    #[test]
+    fn the_location_key_and_the_default_element() {
+        let bytes = fixture("flux1_nw_minimal.hl7");
+        let text = String::from_utf8(bytes).expect("UTF-8 fixture");
+        let obr = text.find("\rOBR||").expect("an OBR");
+        let edited = format!("{}\rOBR||AUTRE-NUMERO{}", &text[..obr], text[obr + 6..].split_once('^').map(|(_, rest)| format!("^{rest}")).expect("OBR-2 has components"));
+        let placed = Placed::new(hl7_runtime::Message::parse(edited.as_bytes()).expect("parses"), &DEF);
+        let found = validate::validate(&placed, &telerad::REGISTRY);
+        let located = found.iter().find(|f| f.rule == "T-LOCATED").unwrap_or_else(|| panic!("{found:?}"));
+        assert_eq!((located.severity, located.code, located.location.to_string()), (Severity::Error, 207, "ORC[1]-2.1".to_owned()));
+        let default = found.iter().find(|f| f.rule == "T-DEFAULT").unwrap_or_else(|| panic!("{found:?}"));
+        assert_eq!((default.severity, default.code, default.location.to_string()), (Severity::Warning, 207, "OBR[1]-4.1".to_owned()));
     }
 }
