@@ -52,6 +52,9 @@ pub struct Model {
     pub tables: BTreeMap<String, Table>,
     pub value_sets: BTreeMap<String, ValueSet>,
     pub profiles: Vec<Profile>,
+    /// The checks the engine makes natively (`telerad/engine_rules.json`), for the violation
+    /// suite; nothing is generated from them.
+    pub engine_rules: Vec<EngineRule>,
     /// Every spec file read, relative to the spec folder, for rerun-if-changed and headers.
     pub files: Vec<String>,
 }
@@ -163,6 +166,24 @@ pub enum Edit {
     InsertAfter { after: String, segment: String },
     /// The first occurrence of `text` is replaced.
     Replace { text: String, with: String },
+    /// Every occurrence of the separator character `from` is written `to` (the message with
+    /// other separators).
+    Swap { from: String, to: String },
+}
+
+/// A check the engine makes natively (`telerad/engine_rules.json`), with its counterexamples.
+#[derive(Debug, Clone)]
+pub struct EngineRule {
+    pub id: String,
+    /// The profile whose fixtures the counterexamples edit.
+    pub profile: String,
+    pub description: String,
+    pub src: String,
+    /// `"error"` (default) or `"warning"`.
+    pub severity: Option<String>,
+    /// HL7 table 0357 code of its findings.
+    pub code: u16,
+    pub violations: Vec<Violation>,
 }
 
 #[derive(Debug)]
@@ -310,6 +331,7 @@ pub fn load(spec_dir: &Path, profiles_wanted: Option<&[String]>) -> Result<Model
         tables: BTreeMap::new(),
         value_sets: BTreeMap::new(),
         profiles: Vec::new(),
+        engine_rules: Vec::new(),
         files: Vec::new(),
     };
     if let Some(f) = datatypes_file {
@@ -356,6 +378,13 @@ pub fn load(spec_dir: &Path, profiles_wanted: Option<&[String]>) -> Result<Model
         let hand = cx.read_optional::<ProfileHandFile>(&hand_file);
         if let Some(p) = cx.profile(&file, tables, hand.map(|h| (hand_file, h)), common.as_ref(), common_hand.as_ref(), &model) {
             model.profiles.push(p);
+        }
+    }
+    // Read for the violation suite only: not a file the generated code depends on.
+    let rel = "telerad/engine_rules.json";
+    if let Ok(text) = std::fs::read_to_string(cx.dir.join(rel)) {
+        if let Some(f) = cx.parse::<EngineRulesFile>(rel, &text) {
+            model.engine_rules = cx.engine_rules(rel, &f, &model);
         }
     }
     model.files = cx.files.clone();
@@ -804,6 +833,30 @@ impl Cx {
         }
     }
 
+    fn engine_rules(&mut self, file: &str, f: &EngineRulesFile, model: &Model) -> Vec<EngineRule> {
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for (i, r) in f.rules.iter().enumerate() {
+            let p = format!("/rules/{i}");
+            if !seen.insert(r.id.clone()) {
+                self.errors.push(file, format!("{p}/id"), format!("rule id `{}` is used twice", r.id));
+            }
+            if !model.profiles.is_empty() && !model.profiles.iter().any(|pr| pr.id == r.profile) {
+                self.errors.push(file, format!("{p}/profile"), format!("no profile `{}`", r.profile));
+            }
+            if !matches!(r.severity.as_deref(), None | Some("error" | "warning")) {
+                self.errors.push(file, format!("{p}/severity"), "severity is error or warning");
+            }
+            let codes = hl7_runtime::validate::finding::code::USED;
+            if !codes.contains(&r.code) {
+                self.errors.push(file, format!("{p}/code"), format!("{} is not a code of HL7 table 0357 the validator writes ({codes:?})", r.code));
+            }
+            let violations = self.violations(file, &p, &r.violations);
+            out.push(EngineRule { id: r.id.clone(), profile: r.profile.clone(), description: r.description.clone(), src: r.src.clone(), severity: r.severity.clone(), code: r.code, violations });
+        }
+        out
+    }
+
     /// The `violations` of a rule: edit shapes, ERL addresses, and an expected 0357 code the
     /// validator writes.
     fn violations(&mut self, file: &str, rule_ptr: &str, list: &[ViolationSpec]) -> Vec<Violation> {
@@ -819,30 +872,36 @@ impl Cx {
             let mut edits = Vec::new();
             for (j, e) in v.edits.iter().enumerate() {
                 let ep = format!("{p}/edits/{j}");
-                let edit = match (e.set.as_ref(), e.to.as_ref(), e.delete.as_ref(), e.insert_after.as_ref(), e.segment.as_ref(), e.replace.as_ref(), e.with.as_ref()) {
-                    (Some(at), Some(to), None, None, None, None, None) => {
+                let edit = match (e.set.as_ref(), e.to.as_ref(), e.delete.as_ref(), e.insert_after.as_ref(), e.segment.as_ref(), e.replace.as_ref(), e.with.as_ref(), e.swap.as_ref()) {
+                    (None, None, None, None, None, None, Some(to), Some(from)) => {
+                        if from.chars().count() != 1 || to.chars().count() != 1 {
+                            self.errors.push(file, format!("{ep}/swap"), "`swap` and `with` are one character each (a separator and its replacement)");
+                        }
+                        Edit::Swap { from: from.clone(), to: to.clone() }
+                    }
+                    (Some(at), Some(to), None, None, None, None, None, None) => {
                         self.erl(file, &format!("{ep}/set"), at, true);
                         Edit::Set { at: at.clone(), to: to.clone() }
                     }
-                    (None, None, Some(seg), None, None, None, None) => {
+                    (None, None, Some(seg), None, None, None, None, None) => {
                         self.erl(file, &format!("{ep}/delete"), seg, false);
                         Edit::Delete { segment: seg.clone() }
                     }
-                    (None, None, None, Some(after), Some(seg), None, None) => {
+                    (None, None, None, Some(after), Some(seg), None, None, None) => {
                         self.erl(file, &format!("{ep}/insert_after"), after, false);
                         if !seg.get(..3).is_some_and(valid_segment_id) || seg.contains('\r') || seg.contains('\n') {
                             self.errors.push(file, format!("{ep}/segment"), format!("`{seg}` is not one ER7 segment (an id, then fields; no CR)"));
                         }
                         Edit::InsertAfter { after: after.clone(), segment: seg.clone() }
                     }
-                    (None, None, None, None, None, Some(from), Some(with)) => {
+                    (None, None, None, None, None, Some(from), Some(with), None) => {
                         if from.is_empty() {
                             self.errors.push(file, format!("{ep}/replace"), "`replace` needs a non-empty text to find");
                         }
                         Edit::Replace { text: from.clone(), with: with.clone() }
                     }
                     _ => {
-                        self.errors.push(file, &ep, "an edit is one of {set, to}, {delete}, {insert_after, segment}, {replace, with}");
+                        self.errors.push(file, &ep, "an edit is one of {set, to}, {delete}, {insert_after, segment}, {replace, with}, {swap, with}");
                         continue;
                     }
                 };

@@ -390,7 +390,7 @@ pub struct ViolationSpec {
 }
 
 /// One edit: exactly one of `set` (with `to`), `delete`, `insert_after` (with `segment`),
-/// `replace` (with `with`); the model checks the shape and the addresses.
+/// `replace` (with `with`), `swap` (with `with`); the model checks the shape and the addresses.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EditSpec {
@@ -408,6 +408,33 @@ pub struct EditSpec {
     pub replace: Option<String>,
     #[serde(default)]
     pub with: Option<String>,
+    #[serde(default)]
+    pub swap: Option<String>,
+}
+
+/// `telerad/engine_rules.json`: the checks the engine makes natively, each with its written
+/// counterexamples (spec/HAND-FORMAT.md, "violations"), read by the violation suite.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineRulesFile {
+    #[serde(default)]
+    pub comment: Option<String>,
+    pub rules: Vec<EngineRuleSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineRuleSpec {
+    pub id: String,
+    pub profile: String,
+    pub description: String,
+    pub src: String,
+    #[serde(default)]
+    pub severity: Option<String>,
+    pub code: u16,
+    pub violations: Vec<ViolationSpec>,
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 /// The finding a violation must produce.

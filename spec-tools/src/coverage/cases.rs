@@ -10,8 +10,10 @@ use hl7_runtime::structure::{GroupInstance, Item};
 use hl7_runtime::typed::{GroupView, Placed};
 use hl7_runtime::ParseOptions;
 
-use super::edit::{Edit, Er7};
-use super::statements::{severity, Bound, Change, Expect, How, Scope, Statement};
+use hl7_codegen::model::Edit;
+
+use super::edit::{describe, Er7};
+use super::statements::{Bound, Change, Expect, How, Scope, Statement};
 use super::Fixture;
 
 /// A fixture changed to break one statement.
@@ -26,7 +28,7 @@ pub struct Case {
 
 impl Case {
     pub fn describe(&self) -> String {
-        let edits: Vec<String> = self.edits.iter().map(ToString::to_string).collect();
+        let edits: Vec<String> = self.edits.iter().map(describe).collect();
         let at = self.expect.as_ref().and_then(|e| e.at.clone()).map(|a| format!(" => {a}")).unwrap_or_default();
         format!("{}: {}{at}", self.fixture, edits.join("; "))
     }
@@ -58,11 +60,12 @@ pub fn make(st: &Statement, fixtures: &BTreeMap<String, Vec<Fixture>>) -> Result
             for e in &v.edits {
                 m.apply(e).map_err(|e| format!("{}: {e}", v.fixture))?;
             }
-            let severity = match &v.expect.severity {
-                Some(s) => severity(Some(s))?,
+            let severity = match v.severity.as_deref() {
+                Some("warning") => hl7_runtime::validate::Severity::Warning,
+                Some(_) => hl7_runtime::validate::Severity::Error,
                 None => st.expect.severity,
             };
-            let expect = Expect { severity, code: v.expect.code, at: Some(v.expect.at.clone()), ..st.expect.clone() };
+            let expect = Expect { severity, code: v.code, at: Some(v.at.clone()), ..st.expect.clone() };
             cases.push(Case { fixture: fx.name.clone(), edits: v.edits.clone(), bytes: m.to_bytes(), expect: Some(expect) });
         }
         return Ok((Need::All, cases));
@@ -119,7 +122,7 @@ fn element_edits(m: &Er7, st: &Statement, id: &str, k: usize, field: u16, compon
         // The separators are broken by writing the whole message with other ones.
         let Change::NotFixed(_) = change else { return Err("only a fixed value of the separators can be broken".into()) };
         let (swap, with) = if field == 1 { ("|", "#") } else { ("~", "!") };
-        return Ok((vec![Edit::Swap { swap: swap.into(), with: with.into() }], Expect { at: Some(addr(id, k, field, None, None, None)), ..st.expect.clone() }));
+        return Ok((vec![Edit::Swap { from: swap.into(), to: with.into() }], Expect { at: Some(addr(id, k, field, None, None, None)), ..st.expect.clone() }));
     }
     let reps = m.repetitions(id, k, usize::from(field))?;
     let located = |rep: Option<usize>| Expect { at: Some(addr(id, k, field, rep, component, sub)), ..st.expect.clone() };
@@ -133,7 +136,7 @@ fn element_edits(m: &Er7, st: &Statement, id: &str, k: usize, field: u16, compon
             (Some(c), None, Some(x)) => (Some(c), Some(x)),
             (Some(c), Some(s), Some(_)) => (Some(c), Some(s)),
         };
-        Edit::Set { set: addr(id, k, field, if c.is_some() || reps > 1 { Some(1) } else { None }, c, s), to: value.to_owned() }
+        Edit::Set { at: addr(id, k, field, if c.is_some() || reps > 1 { Some(1) } else { None }, c, s), to: value.to_owned() }
     };
     Ok(match change {
         Change::Empty => {
@@ -147,14 +150,14 @@ fn element_edits(m: &Er7, st: &Statement, id: &str, k: usize, field: u16, compon
                 let target = m.get(&super::edit::Address::parse(&addr(id, k, field, None, component, sub))?)?;
                 let field_raw = m.get(&super::edit::Address::parse(&addr(id, k, field, None, None, None))?)?;
                 if field_raw.is_empty() || field_raw == target {
-                    edits.push(Edit::Set { set: other_addr, to: "X".into() });
+                    edits.push(Edit::Set { at: other_addr, to: "X".into() });
                 }
             }
             if component.is_none() {
-                edits.push(Edit::Set { set: addr(id, k, field, None, None, None), to: String::new() });
+                edits.push(Edit::Set { at: addr(id, k, field, None, None, None), to: String::new() });
             } else {
                 for r in 1..=reps.max(1) {
-                    edits.push(Edit::Set { set: addr(id, k, field, Some(r), component, sub), to: String::new() });
+                    edits.push(Edit::Set { at: addr(id, k, field, Some(r), component, sub), to: String::new() });
                 }
             }
             (edits, located(None))
@@ -164,7 +167,7 @@ fn element_edits(m: &Er7, st: &Statement, id: &str, k: usize, field: u16, compon
             if !current.is_empty() {
                 return Err(format!("{} is already present in the fixture, which should not validate", addr(id, k, field, None, component, sub)));
             }
-            (vec![Edit::Set { set: addr(id, k, field, None, component, sub), to: "X".into() }], located(None))
+            (vec![Edit::Set { at: addr(id, k, field, None, component, sub), to: "X".into() }], located(None))
         }
         Change::NotFixed(v) => {
             let other = if v == "ZZ" { "YY" } else { "ZZ" };
@@ -253,7 +256,7 @@ fn deletions(m: &Er7, mut lines: Vec<usize>) -> Result<Vec<Edit>, String> {
         .into_iter()
         .map(|l| {
             let (id, k) = m.sequence_of(l).ok_or("segment out of range")?;
-            Ok(Edit::Delete { delete: format!("{id}[{k}]") })
+            Ok(Edit::Delete { segment: format!("{id}[{k}]") })
         })
         .collect()
 }
@@ -266,7 +269,7 @@ fn copies(m: &Er7, after: usize, lines: &[usize], times: u32) -> Result<Vec<Edit
     // Inserted after the same anchor in reverse order, they end up in message order.
     for _ in 0..times {
         for t in text.iter().rev() {
-            edits.push(Edit::InsertAfter { insert_after: format!("{id}[{k}]"), segment: t.clone() });
+            edits.push(Edit::InsertAfter { after: format!("{id}[{k}]"), segment: t.clone() });
         }
     }
     Ok(edits)
@@ -312,7 +315,7 @@ fn node_edits(m: &Er7, st: &Statement, placed: &Placed<'_>, parent: &str, name: 
                 .collect();
             let after = *before.iter().max().ok_or_else(|| format!("nothing precedes {name} in its group to insert it after"))?;
             let (id, k) = m.sequence_of(after).ok_or("segment out of range")?;
-            let edits = (0..=max).map(|_| Edit::InsertAfter { insert_after: format!("{id}[{k}]"), segment: name.to_owned() }).collect();
+            let edits = (0..=max).map(|_| Edit::InsertAfter { after: format!("{id}[{k}]"), segment: name.to_owned() }).collect();
             Ok((edits, expect))
         }
     }

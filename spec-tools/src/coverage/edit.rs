@@ -2,35 +2,17 @@
 //! `PID[1]-3[2].4.2`, `OBX[2]`): what a written counterexample says and what the mechanical
 //! cases produce. Works on the text, so a case is readable as the message it makes.
 
-use serde::Deserialize;
+use hl7_codegen::model::Edit;
 
-/// One edit of a counterexample (`spec/HAND-FORMAT.md`, "violations").
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(untagged, deny_unknown_fields)]
-pub enum Edit {
-    /// Replace the element at an address with raw ER7 text (separators allowed).
-    Set { set: String, to: String },
-    /// Remove the segment `SEG[k]`.
-    Delete { delete: String },
-    /// Insert a raw ER7 segment after `SEG[k]`.
-    InsertAfter { insert_after: String, segment: String },
-    /// Replace the first occurrence of a text (which must occur).
-    Replace { replace: String, with: String },
-    /// Replace every occurrence of a separator character in the whole message (the message
-    /// rewritten with other separators, e.g. `#` for `|`).
-    Swap { swap: String, with: String },
-}
-
-impl std::fmt::Display for Edit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Edit::Set { set, to } if to.is_empty() => write!(f, "clear {set}"),
-            Edit::Set { set, to } => write!(f, "{set} := '{to}'"),
-            Edit::Delete { delete } => write!(f, "delete {delete}"),
-            Edit::InsertAfter { insert_after, segment } => write!(f, "insert '{segment}' after {insert_after}"),
-            Edit::Replace { replace, with } => write!(f, "replace '{replace}' by '{with}'"),
-            Edit::Swap { swap, with } => write!(f, "write every '{swap}' as '{with}'"),
-        }
+/// How an edit reads in the report.
+pub fn describe(edit: &Edit) -> String {
+    match edit {
+        Edit::Set { at, to } if to.is_empty() => format!("clear {at}"),
+        Edit::Set { at, to } => format!("{at} := '{to}'"),
+        Edit::Delete { segment } => format!("delete {segment}"),
+        Edit::InsertAfter { after, segment } => format!("insert '{segment}' after {after}"),
+        Edit::Replace { text, with } => format!("replace '{text}' by '{with}'"),
+        Edit::Swap { from, to } => format!("write every '{from}' as '{to}'"),
     }
 }
 
@@ -47,38 +29,14 @@ pub struct Address<'a> {
 }
 
 impl<'a> Address<'a> {
-    /// Parses `SEG[k]-f[r].c.s` (every part after `SEG[k]` optional, in that order).
+    /// Parses `SEG[k]-f[r].c.s` (every part after `SEG[k]` optional, in that order), as
+    /// findings print their location (`hl7_runtime::validate::Erl`).
     pub fn parse(text: &'a str) -> Result<Self, String> {
-        let bad = || format!("`{text}` is not an address SEG[k]-f[r].c.s");
-        let (segment, rest) = text.split_once('[').ok_or_else(bad)?;
-        if segment.len() != 3 || !segment.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
-            return Err(bad());
-        }
-        let (sequence, mut rest) = rest.split_once(']').ok_or_else(bad)?;
-        let num = |s: &str| s.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(bad);
-        let mut a = Address { segment, sequence: num(sequence)?, field: None, repetition: None, component: None, subcomponent: None };
-        if rest.is_empty() {
-            return Ok(a);
-        }
-        rest = rest.strip_prefix('-').ok_or_else(bad)?;
-        let end = rest.find(['[', '.']).unwrap_or(rest.len());
-        a.field = Some(num(&rest[..end])?);
-        rest = &rest[end..];
-        if let Some(r) = rest.strip_prefix('[') {
-            let (n, after) = r.split_once(']').ok_or_else(bad)?;
-            a.repetition = Some(num(n)?);
-            rest = after;
-        }
-        let mut parts = rest.split('.').skip(1);
-        if !rest.is_empty() && !rest.starts_with('.') {
-            return Err(bad());
-        }
-        a.component = parts.next().map(num).transpose()?;
-        a.subcomponent = parts.next().map(num).transpose()?;
-        if parts.next().is_some() {
-            return Err(bad());
-        }
-        Ok(a)
+        let erl: hl7_runtime::validate::Erl = text.parse()?;
+        let n = |x: Option<u32>| x.map(|v| v as usize);
+        let segment = text.get(..3).ok_or("no segment id")?;
+        let sequence = n(erl.sequence).ok_or_else(|| format!("`{text}` names no occurrence: write {segment}[k]"))?;
+        Ok(Address { segment, sequence, field: n(erl.field), repetition: n(erl.repetition), component: n(erl.component), subcomponent: n(erl.subcomponent) })
     }
 }
 
@@ -170,38 +128,38 @@ impl Er7 {
 
     pub fn apply(&mut self, edit: &Edit) -> Result<(), String> {
         match edit {
-            Edit::Set { set, to } => self.set(&Address::parse(set)?, to),
-            Edit::Delete { delete } => {
-                let a = Address::parse(delete)?;
+            Edit::Set { at, to } => self.set(&Address::parse(at)?, to),
+            Edit::Delete { segment } => {
+                let a = Address::parse(segment)?;
                 if a.field.is_some() {
-                    return Err(format!("delete takes a segment SEG[k], not `{delete}`"));
+                    return Err(format!("delete takes a segment SEG[k], not `{segment}`"));
                 }
                 let line = self.line(a.segment, a.sequence)?;
                 self.segments.remove(line);
                 Ok(())
             }
-            Edit::InsertAfter { insert_after, segment } => {
-                let a = Address::parse(insert_after)?;
+            Edit::InsertAfter { after, segment } => {
+                let a = Address::parse(after)?;
                 let line = self.line(a.segment, a.sequence)?;
                 self.segments.insert(line + 1, segment.clone());
                 Ok(())
             }
-            Edit::Swap { swap, with } => {
+            Edit::Swap { from, to } => {
                 let text = self.segments.join("\r");
-                if text.contains(with.as_str()) {
-                    return Err(format!("the message already has `{with}`"));
+                if text.contains(to.as_str()) {
+                    return Err(format!("the message already has `{to}`"));
                 }
-                let next = text.replace(swap.as_str(), with);
+                let next = text.replace(from.as_str(), to);
                 let segments: Vec<String> = next.split('\r').filter(|s| !s.is_empty()).map(str::to_owned).collect();
                 *self = Er7::new(segments.join("\r").as_bytes())?;
                 Ok(())
             }
-            Edit::Replace { replace, with } => {
+            Edit::Replace { text: from, with } => {
                 let text = self.segments.join("\r");
-                if !text.contains(replace.as_str()) {
-                    return Err(format!("the message has no `{replace}`"));
+                if !text.contains(from.as_str()) {
+                    return Err(format!("the message has no `{from}`"));
                 }
-                let next = text.replacen(replace.as_str(), with, 1);
+                let next = text.replacen(from.as_str(), with, 1);
                 self.segments = next.split('\r').filter(|s| !s.is_empty()).map(str::to_owned).collect();
                 Ok(())
             }
@@ -286,7 +244,7 @@ mod tests {
 
     fn set(addr: &str, to: &str) -> String {
         let mut m = Er7::new(MSG).unwrap();
-        m.apply(&Edit::Set { set: addr.into(), to: to.into() }).unwrap();
+        m.apply(&Edit::Set { at: addr.into(), to: to.into() }).unwrap();
         String::from_utf8(m.to_bytes()).unwrap()
     }
 
@@ -295,7 +253,7 @@ mod tests {
         let a = Address::parse("PID[1]-3[2].4.2").unwrap();
         assert_eq!((a.segment, a.sequence, a.field, a.repetition, a.component, a.subcomponent), ("PID", 1, Some(3), Some(2), Some(4), Some(2)));
         assert_eq!(Address::parse("OBX[2]").unwrap().field, None);
-        for bad in ["PID", "PID[0]-3", "PID[1]3", "PID[1]-3.", "PID[1]-3.1.2.3", "pid[1]-3", "PID[1]-3[x]"] {
+        for bad in ["PID", "PID-3", "PID[0]-3", "PID[1]3", "PID[1]-3.", "PID[1]-3.1.2.3", "pid[1]-3", "PID[1]-3[x]"] {
             assert!(Address::parse(bad).is_err(), "{bad}");
         }
     }
@@ -315,11 +273,13 @@ mod tests {
     #[test]
     fn delete_insert_and_replace() {
         let mut m = Er7::new(MSG).unwrap();
-        m.apply(&Edit::Delete { delete: "OBX[1]".into() }).unwrap();
-        m.apply(&Edit::InsertAfter { insert_after: "OBX[1]".into(), segment: "NTE|1||x".into() }).unwrap();
-        m.apply(&Edit::Replace { replace: "DOE".into(), with: "ROE".into() }).unwrap();
+        m.apply(&Edit::Delete { segment: "OBX[1]".into() }).unwrap();
+        m.apply(&Edit::InsertAfter { after: "OBX[1]".into(), segment: "NTE|1||x".into() }).unwrap();
+        m.apply(&Edit::Replace { text: "DOE".into(), with: "ROE".into() }).unwrap();
         let s = String::from_utf8(m.to_bytes()).unwrap();
         assert!(s.ends_with("|ROE^JOHN\rOBX|2|CE|C^D\rNTE|1||x\r"), "{s}");
-        assert!(m.apply(&Edit::Delete { delete: "OBX[2]".into() }).is_err());
+        assert!(m.apply(&Edit::Delete { segment: "OBX[2]".into() }).is_err());
+        m.apply(&Edit::Swap { from: "|".into(), to: "#".into() }).unwrap();
+        assert!(String::from_utf8(m.to_bytes()).unwrap().starts_with("MSH#^~\\&#A#"));
     }
 }

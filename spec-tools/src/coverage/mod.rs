@@ -99,7 +99,7 @@ pub struct Fixture {
 /// `fixtures_dir` and runs them.
 pub fn run(spec_dir: &Path, fixtures_dir: &Path) -> Result<Report, String> {
     let model = hl7_codegen::Config::new(spec_dir).model().map_err(|e| e.to_string())?;
-    let statements = statements::collect(&model, spec_dir)?;
+    let statements = statements::collect(&model);
     let fixtures = valid_fixtures(fixtures_dir)?;
     let mut rows = Vec::new();
     let mut baselines: BTreeMap<(String, String), Vec<Finding>> = BTreeMap::new();

@@ -1,15 +1,11 @@
 //! The failable statements of a spec folder, read from the checked model (tables, hand files,
 //! common rules) and from `telerad/engine_rules.json` (what the engine checks natively).
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::collections::BTreeSet;
 
-use hl7_codegen::model::{Discriminator, ElementConstraint, ElementPath, Group, Model, Node, Profile, RuleKind, Usage};
+use hl7_codegen::model::{Discriminator, ElementConstraint, ElementPath, Group, Model, Node, Profile, RuleKind, Usage, Violation};
 use hl7_runtime::meta::UNBOUNDED;
 use hl7_runtime::validate::{Finding, Severity};
-use serde::Deserialize;
-
-use super::edit::Edit;
 
 /// One failable statement and how to break it.
 #[derive(Debug, Clone)]
@@ -122,27 +118,6 @@ pub enum Change {
     BadFormat(String),
 }
 
-/// A written counterexample (spec/HAND-FORMAT.md, `violations`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Violation {
-    /// A file of the fixtures folder that validates in the statement's profile.
-    pub fixture: String,
-    pub edits: Vec<Edit>,
-    pub expect: ViolationExpect,
-    #[serde(default)]
-    pub comment: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ViolationExpect {
-    pub code: u16,
-    pub at: String,
-    #[serde(default)]
-    pub severity: Option<String>,
-}
-
 /// HL7 table 0357 codes of the header conditions (what the engine reports for MSH-9, MSH-11
 /// and MSH-12 instead of 103).
 fn header_code(path: &str) -> Option<u16> {
@@ -162,8 +137,7 @@ fn has_format(datatype: &str) -> bool {
 
 /// Every failable statement of the model, in spec order (profiles by id, then structure,
 /// slices, element constraints, rules), then the engine's own rules.
-pub fn collect(model: &Model, spec_dir: &Path) -> Result<Vec<Statement>, String> {
-    let written = hand_violations(spec_dir)?;
+pub fn collect(model: &Model) -> Vec<Statement> {
     let mut out = Vec::new();
     let mut common_seen = BTreeSet::new();
     for p in &model.profiles {
@@ -177,7 +151,7 @@ pub fn collect(model: &Model, spec_dir: &Path) -> Result<Vec<Statement>, String>
         }
         slices(model, p, &p.root, &mut list);
         for r in &p.rules {
-            let violations = written.get(&(p.id.clone(), r.id.clone())).or_else(|| written.get(&("common".into(), r.id.clone()))).cloned().unwrap_or_default();
+            let violations = r.violations.clone();
             match &r.kind {
                 RuleKind::Conformance { warning } => {
                     let severity = if *warning { Severity::Warning } else { Severity::Error };
@@ -198,7 +172,7 @@ pub fn collect(model: &Model, spec_dir: &Path) -> Result<Vec<Statement>, String>
                             Usage::X => 102,
                             _ => continue,
                         };
-                        let mine: Vec<Violation> = violations.iter().filter(|v| v.expect.code == code).cloned().collect();
+                        let mine: Vec<Violation> = violations.iter().filter(|v| v.code == code).cloned().collect();
                         list.push(Statement {
                             profile: p.id.clone(),
                             what: format!("{} {path} {} when `{}` is {branch}", r.id, usage.code(), r.expression),
@@ -223,8 +197,8 @@ pub fn collect(model: &Model, spec_dir: &Path) -> Result<Vec<Statement>, String>
             out.push(st);
         }
     }
-    out.extend(engine_rules(spec_dir)?);
-    Ok(out)
+    out.extend(engine_rules(model));
+    out
 }
 
 fn is_common(st: &Statement) -> bool {
@@ -414,86 +388,26 @@ fn element(model: &Model, p: &Profile, scope: &Scope, ec: &ElementConstraint, ou
     }
 }
 
-/// `violations` of the hand files' rules, by (profile, rule id); predicates without an id are
-/// keyed as the model names them.
-fn hand_violations(spec_dir: &Path) -> Result<BTreeMap<(String, String), Vec<Violation>>, String> {
-    let mut out = BTreeMap::new();
-    let dir = spec_dir.join("telerad");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    files.sort();
-    for path in files {
-        let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".hand.json")).map(str::to_owned) else { continue };
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-        for (kind, list) in [("conformance", v.get("conformance")), ("predicates", v.get("predicates"))] {
-            for (i, r) in list.and_then(|l| l.as_array()).into_iter().flatten().enumerate() {
-                let Some(vs) = r.get("violations") else { continue };
-                let parsed: Vec<Violation> = serde_json::from_value(vs.clone()).map_err(|e| format!("{}: /{kind}/{i}/violations: {e}", path.display()))?;
-                let id = match (r.get("id").and_then(|x| x.as_str()), r.get("path").and_then(|x| x.as_str())) {
-                    (Some(id), _) => id.to_owned(),
-                    (None, Some(p)) => format!("{}-PRED-{}", name.to_uppercase(), p.replace('/', "-")),
-                    (None, None) => continue,
-                };
-                out.insert((name.clone(), id), parsed);
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// `telerad/engine_rules.json`: the checks the engine makes natively.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EngineRulesFile {
-    #[serde(default)]
-    #[allow(dead_code)]
-    comment: Option<String>,
-    rules: Vec<EngineRule>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EngineRule {
-    id: String,
-    profile: String,
-    description: String,
-    src: String,
-    #[serde(default)]
-    severity: Option<String>,
-    code: u16,
-    violations: Vec<Violation>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    comment: Option<String>,
-}
-
-fn engine_rules(spec_dir: &Path) -> Result<Vec<Statement>, String> {
-    let path = spec_dir.join("telerad/engine_rules.json");
-    let Ok(text) = std::fs::read_to_string(&path) else { return Ok(Vec::new()) };
-    let de = &mut serde_json::Deserializer::from_str(&text);
-    let file: EngineRulesFile = serde_path_to_error::deserialize(de).map_err(|e| format!("{}: /{}: {}", path.display(), e.path(), e.inner()))?;
-    file.rules
-        .into_iter()
-        .map(|r| {
-            let severity = severity(r.severity.as_deref()).map_err(|e| format!("{}: rule {}: {e}", path.display(), r.id))?;
-            Ok(Statement {
-                profile: r.profile,
-                what: format!("{} {}", r.id, r.description),
-                src: r.src,
-                expect: Expect { severity, code: r.code, at: None, prefix: false, rule: r.id, message: None },
-                how: How::Written { violations: r.violations },
-                not_failable: None,
-                unprovable: None,
-            })
+fn engine_rules(model: &Model) -> Vec<Statement> {
+    model
+        .engine_rules
+        .iter()
+        .map(|r| Statement {
+            profile: r.profile.clone(),
+            what: format!("{} {}", r.id, r.description),
+            src: r.src.clone(),
+            expect: Expect {
+                severity: if r.severity.as_deref() == Some("warning") { Severity::Warning } else { Severity::Error },
+                code: r.code,
+                at: None,
+                prefix: false,
+                rule: r.id.clone(),
+                message: None,
+            },
+            how: How::Written { violations: r.violations.clone() },
+            not_failable: None,
+            unprovable: None,
         })
         .collect()
-}
-
-pub(crate) fn severity(s: Option<&str>) -> Result<Severity, String> {
-    match s {
-        None | Some("error") => Ok(Severity::Error),
-        Some("warning") => Ok(Severity::Warning),
-        Some("info") => Ok(Severity::Info),
-        Some(other) => Err(format!("severity `{other}`; expected error, warning or info")),
-    }
 }
