@@ -342,7 +342,7 @@ fn item8_plain_nte_comments_are_valid() {
     no_error(&b);
     // The purpose comment keeps its coding system.
     let b = edit("flux1_nw_full.hl7", &[Edit::Set("NTE[1]-4.3", "")]);
-    let f = expect(&errors(&b), Severity::Error, 101, "NTE[1]", "C-NTE-COMMENT-TYPE-SYSTEM");
+    let f = expect(&errors(&b), Severity::Error, 101, "NTE[1]", "F1-NTE-COMMENT-TYPE-SYSTEM");
     assert!(f.message.contains("NTE-4.3"), "{}", f.message);
     // Flow 4's modality group too.
     let b = edit(
