@@ -1877,6 +1877,18 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
             description: "An organisation identified by its FINESS (ORC-21.7 FINEJ or FINEG) has the structures authority 1.2.250.1.71.4.2.2 in ORC-21.6 (XON-6).",
             src: "st_flux3.md#t1.r24",
         },
+        ::hl7_runtime::meta::RuleDef {
+            id: "F3-PROTOCOL-OBX2",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "OBX-3.1 != 'PROTOCOLE_IMAGERIE' OR OBX-2 IN ('FT','ED')",
+            context: ::core::option::Option::Some(
+                "PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION",
+            ),
+            description: "An imaging protocol OBX (OBX-3.1 PROTOCOLE_IMAGERIE) is sent in clear text (OBX-2 FT) or encapsulated (OBX-2 ED).",
+            src: "st_flux3.md#t3.r5",
+        },
     ],
     extends: ::core::option::Option::None,
 };

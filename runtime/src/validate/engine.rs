@@ -296,9 +296,11 @@ impl<'p, 'a> Run<'p, 'a> {
         collect_slices(&self.placed.tree, &mut slices);
         for inst in slices {
             let view = GroupView { message: &self.placed.message, instance: inst };
-            if !inst.def.slices.iter().any(|s| view.is_slice(s)) {
+            if !inst.def.slices.iter().any(|s| view.is_slice(s) || view.is_kind_of(s)) {
                 // The guide lists the kinds of this group; one it does not list is reported,
-                // as a warning: the guide does not say its slicing is closed.
+                // as a warning: the guide does not say its slicing is closed. An instance of a
+                // listed kind (OBX-3) that matches none of its slices (OBX-4's m, OBX-2) is
+                // reported by the rules of that kind instead (F1-REGION-SUBID-M, F3-PROTOCOL-OBX2 …).
                 let kinds: Vec<&str> = inst.def.slices.iter().map(|s| s.name).collect();
                 let at = inst.first_segment().map(At::segment);
                 let message = format!("this {} is none of the kinds the guide defines ({})", inst.def.name, kinds.join(", "));
