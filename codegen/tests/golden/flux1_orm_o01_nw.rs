@@ -3054,24 +3054,14 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
             src: "sub-id.md#h:Principe général",
         },
         ::hl7_runtime::meta::RuleDef {
-            id: "F1-REGION-SUBID-N1",
+            id: "F1-REGION-SUBID-M",
             kind: ::hl7_runtime::meta::RuleKind::Conformance {
                 warning: false,
             },
-            expression: "matches(OBX-4, '[1-9][0-9]*\\.1')",
-            context: ::core::option::Option::Some("slice:anatomical_region"),
-            description: "The main anatomical region OBX has OBX-4 = n.1.",
+            expression: "OBX-3.1 != 'REGION_ANATOMIQUE' OR matches(OBX-4, '[1-9][0-9]*\\.[12]')",
+            context: ::core::option::Option::Some("ORDER/ORDER_DETAIL/OBSERVATION"),
+            description: "A main anatomical region OBX has OBX-4 = n.1 and a topographic precision n.2: a REGION_ANATOMIQUE OBX has OBX-4 n.1 or n.2.",
             src: "st_flux1.md#t6.r10",
-        },
-        ::hl7_runtime::meta::RuleDef {
-            id: "F1-TOPO-SUBID-N2",
-            kind: ::hl7_runtime::meta::RuleKind::Conformance {
-                warning: false,
-            },
-            expression: "matches(OBX-4, '[1-9][0-9]*\\.2')",
-            context: ::core::option::Option::Some("slice:topographic_precision"),
-            description: "The topographic precision OBX has OBX-4 = n.2.",
-            src: "st_flux1.md#t7.r10",
         },
         ::hl7_runtime::meta::RuleDef {
             id: "F1-ORDER-DETAIL-OBR-ONLY",

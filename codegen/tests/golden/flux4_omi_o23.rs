@@ -3499,6 +3499,36 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
             src: "sub-id.md#h:Principe général",
         },
         ::hl7_runtime::meta::RuleDef {
+            id: "F4-REGION-SUBID-M",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "OBX-3.1 != 'REGION_ANATOMIQUE' OR matches(OBX-4, '[1-9][0-9]*\\.[12]')",
+            context: ::core::option::Option::Some("ORDER/OBSERVATION"),
+            description: "A REGION_ANATOMIQUE OBX has OBX-4 n.1 (main location) or n.2 (topographic precision).",
+            src: "st_flux1.md#t6.r10",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "F4-PRODUCT-SUBID-M",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "OBX-3.1 != 'PRODUIT_ADMINISTRE' OR matches(OBX-4, '[1-9][0-9]*\\.[123]')",
+            context: ::core::option::Option::Some("ORDER/OBSERVATION"),
+            description: "A PRODUIT_ADMINISTRE OBX has OBX-4 n.1 (product type), n.2 (lot) or n.3 (quantity).",
+            src: "st_flux4.md#t7.r10",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "F4-DEVICE-SUBID-M",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: false,
+            },
+            expression: "OBX-3.1 != 'APPAREIL_IMAGERIE' OR matches(OBX-4, '[1-9][0-9]*\\.[12]')",
+            context: ::core::option::Option::Some("ORDER/OBSERVATION"),
+            description: "An APPAREIL_IMAGERIE OBX has OBX-4 n.1 (device identifier) or n.2 (device model).",
+            src: "st_flux4.md#t10.r10",
+        },
+        ::hl7_runtime::meta::RuleDef {
             id: "F4-ONE-TIMING",
             kind: ::hl7_runtime::meta::RuleKind::Conformance {
                 warning: true,
