@@ -482,7 +482,61 @@ impl<'p, 'a> Run<'p, 'a> {
                         }
                     }
                 }
+                self.sub_id_unique(code_value, members);
                 self.sub_id_family(gdef, code_value, members);
+                self.sub_id_dependencies(gdef, code_value, members);
+            }
+        }
+    }
+
+    /// At most one OBX per (OBX-3, n.m) in the scope: n numbers the occurrences of a business
+    /// concept and m the kind of information, so a second OBX with the same pair repeats an
+    /// element the guide gives [0..1] per occurrence (erratum E14 of flow 4). Each repeat is
+    /// reported at its OBX-4.
+    fn sub_id_unique(&mut self, code_value: &str, members: &[&(usize, String, String)]) {
+        let mut seen: BTreeMap<(u32, u32), usize> = BTreeMap::new();
+        for (seg, sub) in members.iter().map(|m| (m.0, &m.2)) {
+            let Some(key) = parse_sub_id(sub) else { continue };
+            match seen.get(&key) {
+                None => {
+                    seen.insert(key, seg);
+                }
+                Some(first) => {
+                    let first_erl = self.erl(At { field: Some(4), ..At::segment(*first) });
+                    let at = At { field: Some(4), ..At::segment(seg) };
+                    let message = format!("a second OBX with OBX-3 {code_value} and OBX-4 {}.{} (the first is at {first_erl}): each n.m is sent once per occurrence", key.0, key.1);
+                    self.push(Severity::Error, code::SEGMENT_SEQUENCE, Some(at), "SUBID-UNIQUE", "sub-id.md#h:Principe général", message);
+                }
+            }
+        }
+    }
+
+    /// The dependencies between the members of an occurrence `n` that the guide draws (the
+    /// arrows of the functional diagrams, st-profils.md) or recommends, where the member
+    /// depended upon is optional (a required or conditional one is SUBID-FAMILY's): a
+    /// topographic precision n.2 belongs to its main location n.1 (error), and the quantity n.3
+    /// is "fortement recommandée" when the product n.1 is given (warning).
+    fn sub_id_dependencies(&mut self, gdef: &crate::meta::GroupDef, code_value: &str, members: &[&(usize, String, String)]) {
+        for dep in SUB_ID_DEPENDENCIES.iter().filter(|d| d.code == code_value) {
+            // Only where the profile slices this code by both m (flow 1 and flow 4).
+            let usage_of = |m: u32| {
+                gdef.slices.iter().find_map(|s| {
+                    let of_code = s.discriminator.iter().any(|d| matches!(d, crate::meta::Discriminator::Value { field: 3, component: Some(1), value, .. } if *value == code_value));
+                    let of_m = s.discriminator.iter().any(|d| matches!(d, crate::meta::Discriminator::SubIdSuffix { suffix, .. } if *suffix == m));
+                    (of_code && of_m).then_some(s.usage)
+                })
+            };
+            let (Some(_), Some(needed_usage)) = (usage_of(dep.m), usage_of(dep.needs)) else { continue };
+            if dep.severity == Severity::Error && matches!(needed_usage, Usage::R | Usage::C) {
+                continue; // SUBID-FAMILY already requires it
+            }
+            let present: Vec<(u32, u32, usize)> = members.iter().filter_map(|m| parse_sub_id(&m.2).map(|(n, mm)| (n, mm, m.0))).collect();
+            for (n, _, seg) in present.iter().filter(|(_, m, _)| *m == dep.m) {
+                if !present.iter().any(|(pn, pm, _)| pn == n && *pm == dep.needs) {
+                    let at = At { field: Some(4), ..At::segment(*seg) };
+                    let message = format!("{code_value} {n}.{} ({}) has no {n}.{} ({}) with it: {}", dep.m, dep.what, dep.needs, dep.needs_what, dep.why);
+                    self.push(dep.severity, code::REQUIRED_FIELD_MISSING, Some(at), dep.rule, dep.src, message);
+                }
             }
         }
     }
@@ -604,6 +658,44 @@ impl<'a> std::ops::Deref for Values<'a> {
         }
     }
 }
+
+/// A dependency between two members of a sub-id occurrence (see `Run::sub_id_dependencies`).
+struct SubIdDependency {
+    code: &'static str,
+    m: u32,
+    what: &'static str,
+    needs: u32,
+    needs_what: &'static str,
+    severity: Severity,
+    rule: &'static str,
+    src: &'static str,
+    why: &'static str,
+}
+
+const SUB_ID_DEPENDENCIES: [SubIdDependency; 2] = [
+    SubIdDependency {
+        code: "REGION_ANATOMIQUE",
+        m: 2,
+        what: "topographic precision",
+        needs: 1,
+        needs_what: "main anatomical location",
+        severity: Severity::Error,
+        rule: "SUBID-DEPENDS",
+        src: "st-profils.md#h:Description fonctionnelle",
+        why: "the precision qualifies the main location of the same n (diagrams of flows 1 and 4: 'Usage C', arrow from the main location; sub-id.md: OBX with the same OBX-3 and n describe one occurrence)",
+    },
+    SubIdDependency {
+        code: "PRODUIT_ADMINISTRE",
+        m: 1,
+        what: "product type",
+        needs: 3,
+        needs_what: "administered quantity",
+        severity: Severity::Warning,
+        rule: "SUBID-RECOMMENDED",
+        src: "st_flux4.md#h:Groupe OBSERVATION – Quantité de produit administré",
+        why: "'La quantité est optionnelle mais fortement recommandée lorsque le produit est renseigné'",
+    },
+];
 
 /// `n.m` with both positive integers.
 fn parse_sub_id(s: &str) -> Option<(u32, u32)> {
