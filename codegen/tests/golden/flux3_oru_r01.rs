@@ -1834,7 +1834,7 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
             },
             expression: "ORC-1 = 'OK'",
             context: ::core::option::Option::Some("PATIENT_RESULT/ORDER_OBSERVATION"),
-            description: "",
+            description: "st-profils.md: 'optionnel en cas de refus de la demande et obligatoire en cas d’acceptation'. That the group carries a protocol is the built-in F3-OK-PROTOCOL (erratum E8).",
             src: "st_flux3.md#h:Groupe OBSERVATION - Protocole d'imagerie",
         },
         ::hl7_runtime::meta::RuleDef {
@@ -1888,6 +1888,18 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
             ),
             description: "An imaging protocol OBX (OBX-3.1 PROTOCOLE_IMAGERIE) is sent in clear text (OBX-2 FT) or encapsulated (OBX-2 ED).",
             src: "st_flux3.md#t3.r5",
+        },
+        ::hl7_runtime::meta::RuleDef {
+            id: "F3-OC-NO-PROTOCOL",
+            kind: ::hl7_runtime::meta::RuleKind::Conformance {
+                warning: true,
+            },
+            expression: "ORC-1 != 'OC' OR OBX-3.1 != 'PROTOCOLE_IMAGERIE'",
+            context: ::core::option::Option::Some(
+                "PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION",
+            ),
+            description: "A refusal (ORC-1 OC) is sent without an imaging protocol.",
+            src: "st_worklfow.md#h:Flux 3 Réponse à la demande d'examen d'imagerie",
         },
     ],
     extends: ::core::option::Option::None,

@@ -8,7 +8,8 @@
 //! required element that is absent, 102 for a value of the wrong form (datatype format,
 //! repetitions, length, an element present where usage is X), 103 for a value outside its fixed
 //! value, value list, table or value set, 200/201/202/203 for an unsupported message type,
-//! trigger event, processing id or version, and 207 for a failed conformance statement.
+//! trigger event, processing id or version, 205 for an identifier two ORDER groups share
+//! (flow 4), and 207 for a failed conformance statement.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -56,6 +57,7 @@ pub fn validate_bounded<'a>(placed: &Placed<'a>, registry: &Registry, original: 
     v.segment_own_constraints();
     v.profile_constraints();
     v.sub_ids();
+    v.builtins();
     v.rules();
     if v.budget.exhausted {
         let message = format!(
@@ -572,6 +574,16 @@ impl<'p, 'a> Run<'p, 'a> {
                     self.push(Severity::Error, code::REQUIRED_FIELD_MISSING, at, "SUBID-FAMILY", "sub-id.md#h:Principe général", format!("{code_value} occurrence {n} has no OBX-4 {n}.{m} ({name}), which the guide requires with the other members of the occurrence"));
                 }
             }
+        }
+    }
+
+    // ---------------------------------------------------------------- built-in checks
+
+    /// The named checks the assertion language cannot express (`builtin.rs`).
+    fn builtins(&mut self) {
+        for h in super::builtin::check(self.placed, &mut self.budget) {
+            let at = At { field: h.field, component: h.component, ..At::segment(h.segment) };
+            self.push(h.severity, h.code, Some(at), h.rule, h.source, h.message);
         }
     }
 
