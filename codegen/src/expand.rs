@@ -411,6 +411,8 @@ pub struct Rule<'a> {
     pub warning: bool,
     pub expression: &'a str,
     pub context: Option<&'a str>,
+    /// The element a failed statement is reported at (`None`: the first path it reads).
+    pub location: Option<&'a str>,
     pub description: &'a str,
     pub src: &'a str,
 }
@@ -429,7 +431,8 @@ pub fn rule_def(rt: &TokenStream, r: &Rule<'_>) -> TokenStream {
     };
     let (id, expression, description, src) = (r.id, r.expression, r.description, r.src);
     let context = opt_str(r.context);
+    let location = opt_str(r.location);
     quote! {
-        #rt::meta::RuleDef { id: #id, kind: #kind, expression: #expression, context: #context, description: #description, src: #src }
+        #rt::meta::RuleDef { id: #id, kind: #kind, expression: #expression, context: #context, location: #location, description: #description, src: #src }
     }
 }

@@ -128,6 +128,9 @@ pub struct Rule {
     pub kind: RuleKind,
     pub expression: String,
     pub context: Option<String>,
+    /// Conformance statements: the element a failure is reported at (`SEG-f[.c[.s]]`,
+    /// resolved in the context); `None`: the first element path the assertion reads.
+    pub location: Option<String>,
     pub description: String,
     pub src: String,
 }
@@ -654,6 +657,7 @@ impl Cx {
                 kind: RuleKind::Predicate { path: p.path.clone(), when_true, when_false },
                 expression: p.condition.clone(),
                 context: p.context.clone(),
+                location: None,
                 description: p.comment.clone().unwrap_or_default(),
                 src: p.src.clone().unwrap_or_default(),
             });
@@ -667,11 +671,17 @@ impl Cx {
                     false
                 }
             };
+            if let Some(loc) = &c.location {
+                if parse_path(loc).is_none() {
+                    self.errors.push(file, format!("/conformance/{i}/location"), format!("`{loc}` is not an element path (SEG-f, SEG-f.c or SEG-f.c.s)"));
+                }
+            }
             out.push(Rule {
                 id: c.id.clone(),
                 kind: RuleKind::Conformance { warning },
                 expression: c.assertion.clone(),
                 context: c.context.clone(),
+                location: c.location.clone(),
                 description: c.description.clone().unwrap_or_default(),
                 src: c.src.clone().unwrap_or_default(),
             });

@@ -370,6 +370,10 @@ pub struct ConformanceSpec {
     pub context: Option<String>,
     #[serde(default)]
     pub severity: Option<String>,
+    /// The element a failure is reported at (`SEG-f[.c[.s]]`); default: the first element
+    /// path the assertion reads.
+    #[serde(default)]
+    pub location: Option<String>,
     #[serde(default)]
     pub src: Option<String>,
 }

@@ -270,7 +270,7 @@ fn rules(attrs: &Attrs, rt: &TokenStream, errors: &mut Errors) -> Vec<TokenStrea
         let description = description.unwrap_or_else(|| expression.clone());
         out.push(expand::rule_def(
             rt,
-            &expand::Rule { id: &id, predicate: None, warning, expression: &expression, context: context.as_deref(), description: &description, src: &src },
+            &expand::Rule { id: &id, predicate: None, warning, expression: &expression, context: context.as_deref(), location: None, description: &description, src: &src },
         ));
     }
     out

@@ -391,6 +391,10 @@ pub struct RuleDef {
     pub expression: &'static str,
     /// Group path, `slice:<name>`, `SEG-f[*]`, or `None` for the whole message.
     pub context: Option<&'static str>,
+    /// The element a failed conformance statement is reported at (`SEG-f[.c[.s]]`, resolved
+    /// in the context like the assertion's paths); `None`: the first element path the
+    /// assertion reads.
+    pub location: Option<&'static str>,
     pub description: &'static str,
     pub src: &'static str,
 }

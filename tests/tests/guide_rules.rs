@@ -342,7 +342,7 @@ fn item8_plain_nte_comments_are_valid() {
     no_error(&b);
     // The purpose comment keeps its coding system.
     let b = edit("flux1_nw_full.hl7", &[Edit::Set("NTE[1]-4.3", "")]);
-    let f = expect(&errors(&b), Severity::Error, 101, "NTE[1]", "F1-NTE-COMMENT-TYPE-SYSTEM");
+    let f = expect(&errors(&b), Severity::Error, 101, "NTE[1]-4[1].3", "F1-NTE-COMMENT-TYPE-SYSTEM");
     assert!(f.message.contains("NTE-4.3"), "{}", f.message);
     // Flow 4's modality group too.
     let b = edit(
@@ -359,7 +359,7 @@ fn item9_tlr_observation_is_closed() {
         "flux1_nw_full.hl7",
         &[Edit::InsertAfter("OBX[7]", "OBX|8|ST|CODE_INCONNU^Code inconnu^TLR_OBSERVATION||texte||||||O")],
     );
-    expect(&errors(&b), Severity::Error, 207, "OBX[8]-3", "C-OBX3-TLR-OBSERVATION");
+    expect(&errors(&b), Severity::Error, 207, "OBX[8]-3[1]", "C-OBX3-TLR-OBSERVATION");
     // The statement lists every code of the table, and only those.
     let rule = telerad::REGISTRY
         .all_profiles()

@@ -92,7 +92,7 @@ fn cases() -> Vec<Case> {
         c("trunc_after_field_sep.hl7", Both, Finding(200, "MSH[1]-9.1", "profile"), Ack("AE", "MSH^1^9^^1", TYPE)),
         c("trunc_in_msh9.hl7", Both, Finding(201, "MSH[1]-9.2", "profile"), Ack("AE", "MSH^1^9^^2", EVENT)),
         c("trunc_in_segment_id.hl7", Both, Parse(seg_id("PI"), "segment 2 (byte 142)"), ae_seq()),
-        c("trunc_in_component.hl7", Both, Finding(101, "PID[1]-32", "usage"), Ack("AE", "MSH^1", APP)),
+        c("trunc_in_component.hl7", Both, Finding(101, "PID[1]-32", "usage"), Ack("AE", "MSH^1", SEQ)),
         c("trunc_after_pid.hl7", Both, Finding(100, "PID[1]", "structure"), Ack("AE", "MSH^1", SEQ)),
         c("trunc_in_escape.hl7", Strict, obr13(esc("\\X4", "unterminated escape sequence")), obr13_err()),
         c("trunc_in_escape.hl7", Lenient, Finding(100, "OBR[1]", "structure"), Ack("AE", "OBR^1", SEQ)),

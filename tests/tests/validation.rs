@@ -142,7 +142,10 @@ fn conformance_statements_and_predicates() {
     let obr = text.find("\rOBR||").unwrap();
     let b = format!("{}\rOBR||AUTRE-NUMERO{}", &text[..obr], &text[obr + 6..].split_once('^').map(|(_, rest)| format!("^{rest}")).unwrap());
     let e = errors(b.as_bytes());
-    assert!(e.iter().any(|f| f.code == 207 && f.location.to_string() == "ORC[1]" && f.rule.contains("OBR2")), "{e:?}");
+    // Reported at the element the statement constrains (OBR-2), not at the ORDER's first segment.
+    let f = expect(&e, 207, "OBR[1]-2", "F1-OBR2-EQ-ORC2");
+    assert_eq!(f.severity, Severity::Error);
+    assert!(!e.iter().any(|f| f.rule == "F1-OBR2-EQ-ORC2" && f.location.to_string() == "ORC[1]"), "{e:?}");
     // Flow 3: OBSERVATION required when ORC-1 = OK.
     let ok = String::from_utf8(fixture("flux3_ok_ft.hl7")).unwrap();
     let obx = ok.find("\rOBX|").unwrap();
@@ -274,5 +277,50 @@ fn invalid_messages_of_every_family_get_ae_with_located_err() {
             assert!(fields[3].starts_with(&format!("{}^", f.code)), "{err}");
             assert_eq!(fields[4], "E");
         }
+    }
+}
+
+/// A statement with an explicit `location` is reported at that element of the segment
+/// occurrence it resolves to in the context; one without reads its first path (item 12).
+mod located {
+    use hl7_runtime::meta::{MessageDef, RuleDef, RuleKind};
+    use hl7_runtime::typed::Placed;
+    use hl7_runtime::validate::{self, Severity};
+    use telerad_tests::fixture;
+
+    static RULES: [RuleDef; 2] = [
+        RuleDef {
+            id: "T-LOCATED",
+            kind: RuleKind::Conformance { warning: false },
+            expression: "OBR-2 = ORC-2",
+            context: Some("ORDER"),
+            location: Some("ORC-2.1"),
+            description: "",
+            src: "test",
+        },
+        RuleDef {
+            id: "T-DEFAULT",
+            kind: RuleKind::Conformance { warning: true },
+            expression: "OBR-4.1 = ORC-2.1",
+            context: Some("ORDER"),
+            location: None,
+            description: "",
+            src: "test",
+        },
+    ];
+    static DEF: MessageDef = MessageDef { rules: &RULES, extends: Some(&telerad::flux1_orm_o01_nw::DEF), ..telerad::flux1_orm_o01_nw::DEF };
+
+    #[test]
+    fn the_location_key_and_the_default_element() {
+        let bytes = fixture("flux1_nw_minimal.hl7");
+        let text = String::from_utf8(bytes).expect("UTF-8 fixture");
+        let obr = text.find("\rOBR||").expect("an OBR");
+        let edited = format!("{}\rOBR||AUTRE-NUMERO{}", &text[..obr], text[obr + 6..].split_once('^').map(|(_, rest)| format!("^{rest}")).expect("OBR-2 has components"));
+        let placed = Placed::new(hl7_runtime::Message::parse(edited.as_bytes()).expect("parses"), &DEF);
+        let found = validate::validate(&placed, &telerad::REGISTRY);
+        let located = found.iter().find(|f| f.rule == "T-LOCATED").unwrap_or_else(|| panic!("{found:?}"));
+        assert_eq!((located.severity, located.code, located.location.to_string()), (Severity::Error, 207, "ORC[1]-2.1".to_owned()));
+        let default = found.iter().find(|f| f.rule == "T-DEFAULT").unwrap_or_else(|| panic!("{found:?}"));
+        assert_eq!((default.severity, default.code, default.location.to_string()), (Severity::Warning, 207, "OBR[1]-4.1".to_owned()));
     }
 }

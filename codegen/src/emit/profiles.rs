@@ -192,6 +192,7 @@ impl Emit<'_> {
                 warning,
                 expression: &r.expression,
                 context: r.context.as_deref(),
+                location: r.location.as_deref(),
                 description: &r.description,
                 src: &r.src,
             },

@@ -9,7 +9,7 @@ mod parse;
 use std::fmt;
 
 pub use context::{contexts, segment_scope, Scope};
-pub use eval::{eval, value_of, Truth};
+pub use eval::{eval, locate, value_of, Truth};
 pub use parse::parse;
 
 /// A rule string or a context that does not follow the grammar.

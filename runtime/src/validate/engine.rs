@@ -596,7 +596,7 @@ impl<'p, 'a> Run<'p, 'a> {
             }
             let outcome = super::evaluate_rule(self.placed, rule, self.original, &mut self.budget);
             for o in outcome {
-                let at = o.segment.map(|s| At { field: o.field, ..At::segment(s) });
+                let at = o.at.map(|l| At { segment: l.segment, field: l.field, repetition: l.repetition, component: l.component, subcomponent: l.subcomponent });
                 self.push(o.severity, o.code, at, rule.id, rule.src, o.message);
             }
         }

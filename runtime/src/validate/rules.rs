@@ -11,9 +11,25 @@ use crate::typed::Placed;
 pub(crate) struct Outcome {
     pub severity: Severity,
     pub code: u16,
-    pub segment: Option<usize>,
-    pub field: Option<u32>,
+    pub at: Option<Loc>,
     pub message: String,
+}
+
+/// Where an outcome is reported: a segment (message index), and the element in it when the
+/// rule names one.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Loc {
+    pub segment: usize,
+    pub field: Option<u32>,
+    pub repetition: Option<u32>,
+    pub component: Option<u32>,
+    pub subcomponent: Option<u32>,
+}
+
+impl Loc {
+    fn segment(segment: usize) -> Loc {
+        Loc { segment, ..Loc::default() }
+    }
 }
 
 /// Evaluates `rule` in every occurrence of its context, spending one step per occurrence plus
@@ -50,7 +66,7 @@ pub(crate) fn evaluate<'a>(placed: &Placed<'a>, rule: &RuleDef, original: Option
             return out;
         }
         work = done;
-        let at = scope.segment.or_else(|| scope.group.first_segment());
+        let at = scope.segment.or_else(|| scope.group.first_segment()).map(Loc::segment);
         let truth = assertion::eval(&expr, scope);
         match rule.kind {
             RuleKind::Conformance { warning } => match truth {
@@ -58,8 +74,7 @@ pub(crate) fn evaluate<'a>(placed: &Placed<'a>, rule: &RuleDef, original: Option
                 Truth::False => out.push(Outcome {
                     severity: if warning { Severity::Warning } else { Severity::Error },
                     code: code::APPLICATION_INTERNAL,
-                    segment: at,
-                    field: None,
+                    at: conformance_location(rule, &expr, scope).or(at),
                     message: format!("{} does not hold: `{}`{}", describe(rule), rule.expression, values_read(&expr, scope)),
                 }),
                 Truth::Unknown => out.push(info(at, format!("{} was not evaluated: it reads the acknowledged message, which was not given", describe(rule)))),
@@ -81,19 +96,19 @@ pub(crate) fn evaluate<'a>(placed: &Placed<'a>, rule: &RuleDef, original: Option
                     }
                 };
                 let cond = if truth == Truth::True { "holds" } else { "does not hold" };
+                // An element path is reported at that element of the segment it resolves to.
+                let target = if path.contains('-') { parse_ref(path).and_then(|r| element_location(&r, scope)) } else { None };
                 match (usage, present) {
                     (Usage::R, false) => out.push(Outcome {
                         severity: Severity::Error,
                         code: code::REQUIRED_FIELD_MISSING,
-                        segment: at,
-                        field: None,
+                        at: target.or(at),
                         message: format!("{path} is required when `{}` {cond}, and is absent", rule.expression),
                     }),
                     (Usage::X, true) => out.push(Outcome {
                         severity: Severity::Error,
                         code: code::DATA_TYPE,
-                        segment: at,
-                        field: None,
+                        at: target.or(at),
                         message: format!("{path} must not be sent when `{}` {cond}", rule.expression),
                     }),
                     _ => {}
@@ -125,8 +140,49 @@ fn describe(rule: &RuleDef) -> String {
     }
 }
 
-fn info(segment: Option<usize>, message: String) -> Outcome {
-    Outcome { severity: Severity::Info, code: code::ACCEPTED, segment, field: None, message }
+fn info(at: Option<Loc>, message: String) -> Outcome {
+    Outcome { severity: Severity::Info, code: code::ACCEPTED, at, message }
+}
+
+/// Where a failed conformance statement is reported: its `location` element when it has one,
+/// else the element it constrains, the first (non-`original.`) path its assertion reads, at
+/// the segment occurrence that path resolves to in this scope. `None` when the statement reads
+/// no element or the element's segment is not in the message (the caller falls back to the
+/// context).
+fn conformance_location(rule: &RuleDef, expr: &assertion::Expr, scope: &Scope<'_, '_>) -> Option<Loc> {
+    match rule.location {
+        Some(text) => parse_ref(text).and_then(|r| element_location(&r, scope)),
+        None => {
+            let mut refs = Vec::new();
+            collect_refs(expr, &mut refs);
+            refs.into_iter().find(|r| !r.original).and_then(|r| element_location(r, scope))
+        }
+    }
+}
+
+/// An element path of the assertion language (`OBR-2`, `PID-3[2].4.2`) on its own.
+fn parse_ref(text: &str) -> Option<assertion::Ref> {
+    match assertion::parse(&format!("present({text})")) {
+        Ok(assertion::Expr::Present(r)) => Some(r),
+        _ => None,
+    }
+}
+
+/// The element `r` designates in `scope`: the segment occurrence it resolves to, the
+/// repetition (explicit, or the scope's own in a `SEG-f[*]` context), component, subcomponent.
+fn element_location(r: &assertion::Ref, scope: &Scope<'_, '_>) -> Option<Loc> {
+    let segment = assertion::locate(scope, r)?;
+    let repetition = r.repetition.map(u32::from).or_else(|| match scope.repetition {
+        Some((s, f, rep)) if s == segment && f == r.field => u32::try_from(rep).ok(),
+        _ => None,
+    });
+    Some(Loc {
+        segment,
+        field: Some(u32::from(r.field)),
+        repetition,
+        component: r.component.map(u32::from),
+        subcomponent: r.subcomponent.map(u32::from),
+    })
 }
 
 /// Whether the predicate's target is present in the scope: an element path (`PV1-19`), a

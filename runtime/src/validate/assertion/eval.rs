@@ -225,6 +225,15 @@ fn resolve<'m, 'a>(scope: &Scope<'m, 'a>, r: &Ref) -> Result<Option<Segment<'a>>
     Ok(found)
 }
 
+/// The message index of the segment a (non-`original.`) path designates in this scope, as the
+/// assertion's own paths resolve it; `None` when no such segment is in the message.
+pub fn locate(scope: &Scope<'_, '_>, r: &Ref) -> Option<usize> {
+    if r.original {
+        return None;
+    }
+    resolve(scope, r).ok().flatten().map(|s| s.index())
+}
+
 /// The first segment with this id in the whole message, read once per id (the group
 /// addresses never collide with `usize::MAX`).
 fn first_in_message_memo<'a>(scope: &Scope<'_, 'a>, id: &str) -> Option<Segment<'a>> {
