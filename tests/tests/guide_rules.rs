@@ -386,6 +386,8 @@ fn item10_pid_pv1_coded_fields_from_their_tables() {
     expect(&errors(&b), Severity::Error, 103, "PID[1]-8", "table");
     let b = edit("flux1_nw_minimal.hl7", &[Edit::Set("PID[1]-30", "X")]);
     expect(&errors(&b), Severity::Error, 103, "PID[1]-30", "table");
+    let b = edit("flux1_nw_minimal.hl7", &[Edit::Set("PID[1]-31", "X")]);
+    expect(&errors(&b), Severity::Error, 103, "PID[1]-31", "table");
     let b = edit("flux1_nw_minimal.hl7", &[Edit::Set("PV1[1]-51", "Z")]);
     expect(&errors(&b), Severity::Error, 103, "PV1[1]-51", "table");
     let b = edit("flux1_nw_minimal.hl7", &[Edit::Set("PID[1]-11[1].7", "ZZ")]);
