@@ -1719,7 +1719,7 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
             expression: "PV1-2 IN ('E','I','O','R')",
             context: ::core::option::Option::None,
             location: ::core::option::Option::None,
-            description: "The guide says RE only for PV1-2 = 'N'; for the other values of table 0004 (B, C, P, U) it says nothing: RE is applied to every value outside E, I, O, R.",
+            description: "The guide says RE only for PV1-2 = 'N'; for V, the one other value of France's table 0004, it says nothing: RE is applied to every value outside E, I, O, R.",
             src: "st-contraintes.md#t3.r3",
         },
         ::hl7_runtime::meta::RuleDef {
