@@ -162,14 +162,14 @@ fn flow4_orders(placed: &Placed<'_>, budget: &mut super::engine::Budget, out: &m
     }
     // IPC-1 (Accession Number) and IPC-3 (Study Instance UID) are each ORDER's own.
     for (field, rule, what) in [(1u32, "F4-ORDER-DISTINCT-IPC1", "accession number"), (3, "F4-ORDER-DISTINCT-IPC3", "Study Instance UID")] {
-        let mut seen: Vec<(String, usize)> = Vec::new();
+        let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for (k, ipc) in orders.iter().enumerate().filter_map(|(k, o)| o.ipc.map(|s| (k, s))) {
             let value = raw_field(&ipc, field as usize);
             if value.is_empty() {
                 continue;
             }
-            match seen.iter().find(|(v, _)| *v == value) {
-                Some((_, first)) => out.push(Hit {
+            match seen.get(&value) {
+                Some(first) => out.push(Hit {
                     severity: Severity::Error,
                     code: code::DUPLICATE_KEY,
                     segment: ipc.index(),
@@ -179,7 +179,9 @@ fn flow4_orders(placed: &Placed<'_>, budget: &mut super::engine::Budget, out: &m
                     source: FLOW4_ORDERS_SRC,
                     message: format!("IPC-{field} ({what}) '{value}' is also ORDER {}'s: each ORDER group is one exam with its own identifiers", first + 1),
                 }),
-                None => seen.push((value, k)),
+                None => {
+                    seen.insert(value, k);
+                }
             }
         }
     }

@@ -533,8 +533,9 @@ impl<'p, 'a> Run<'p, 'a> {
                 continue; // SUBID-FAMILY already requires it
             }
             let present: Vec<(u32, u32, usize)> = members.iter().filter_map(|m| parse_sub_id(&m.2).map(|(n, mm)| (n, mm, m.0))).collect();
+            let occurrences_with_needed: std::collections::BTreeSet<u32> = present.iter().filter(|(_, m, _)| *m == dep.needs).map(|(n, _, _)| *n).collect();
             for (n, _, seg) in present.iter().filter(|(_, m, _)| *m == dep.m) {
-                if !present.iter().any(|(pn, pm, _)| pn == n && *pm == dep.needs) {
+                if !occurrences_with_needed.contains(n) {
                     let at = At { field: Some(4), ..At::segment(*seg) };
                     let message = format!("{code_value} {n}.{} ({}) has no {n}.{} ({}) with it: {}", dep.m, dep.what, dep.needs, dep.needs_what, dep.why);
                     self.push(dep.severity, code::REQUIRED_FIELD_MISSING, Some(at), dep.rule, dep.src, message);
