@@ -95,7 +95,7 @@ fn omi_ten_orders() -> Vec<u8> {
         base64(format!("https://drimbox.chu-x.fr/drimbox/viewer?StudyInstanceUID=1.2.250.1.213.4.5.2.1.4800{k:02}&AccessionNumber=ACN-2026-0480-{k:02}&idCR=").as_bytes())
     };
     let mut out: Vec<String> = segs[..first_orc].to_vec();
-    out[0] = out[0].replace("CHUX-F4-20260113-0002", "CHUX-F4-20260113-0010");
+    out[0] = out[0].replace("CHUXF4-20260113-0002", "CHUXF4-20260113-0010");
     for k in 1..=10 {
         let j = (k - 1) % 3 + 1;
         for s in &orders[j - 1] {

@@ -133,6 +133,36 @@ pub struct Rule {
     pub location: Option<String>,
     pub description: String,
     pub src: String,
+    /// Messages that break the rule (for tests; not emitted).
+    pub violations: Vec<Violation>,
+}
+
+/// A fixture edited so that it breaks a rule, and the finding expected
+/// (spec/HAND-FORMAT.md, "violations"). Addresses are ERL display strings, checked to parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub fixture: String,
+    pub edits: Vec<Edit>,
+    /// HL7 table 0357 code of the expected finding.
+    pub code: u16,
+    /// ERL of the expected finding (`OBR[1]-2`).
+    pub at: String,
+    /// `"error"` or `"warning"`, when the violation says.
+    pub severity: Option<String>,
+    pub comment: Option<String>,
+}
+
+/// One edit of a fixture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edit {
+    /// The element at this ERL gets this raw ER7 text.
+    Set { at: String, to: String },
+    /// The segment occurrence `SEG[k]` is removed.
+    Delete { segment: String },
+    /// A raw ER7 segment (no CR) is inserted after the segment occurrence `SEG[k]`.
+    InsertAfter { after: String, segment: String },
+    /// The first occurrence of `text` is replaced.
+    Replace { text: String, with: String },
 }
 
 #[derive(Debug)]
@@ -619,11 +649,11 @@ impl Cx {
         let mut rules = Vec::new();
         if t.includes.iter().any(|i| i == "common") {
             if let Some(h) = common_hand {
-                self.rules("telerad/common.hand.json", h, &mut rules);
+                self.rules("telerad/common.hand.json", h, &root, model, &mut rules);
             }
         }
         if let Some((hf, h)) = &hand {
-            self.rules(hf, h, &mut rules);
+            self.rules(hf, h, &root, model, &mut rules);
         }
         let mut ids = BTreeSet::new();
         for r in &rules {
@@ -644,11 +674,16 @@ impl Cx {
         })
     }
 
-    /// Predicates and conformance statements of a hand file. Expressions are carried as text:
-    /// the runtime parses them (its tests parse every one of the spec).
-    fn rules(&mut self, file: &str, h: &ProfileHandFile, out: &mut Vec<Rule>) {
+    /// Predicates and conformance statements of a hand file. Every expression, path, context
+    /// and location is parsed and resolved here, with the runtime's own assertion parser, so a
+    /// typo is a spec error (file and pointer) rather than a rule that never evaluates.
+    fn rules(&mut self, file: &str, h: &ProfileHandFile, root: &Group, model: &Model, out: &mut Vec<Rule>) {
         for (i, p) in h.predicates.iter().enumerate() {
             let ptr = format!("/predicates/{i}");
+            self.expression(file, &format!("{ptr}/condition"), &p.condition, model);
+            self.context(file, &format!("{ptr}/context"), p.context.as_deref(), root, model);
+            self.predicate_target(file, &format!("{ptr}/path"), &p.path, root, model);
+            let violations = self.violations(file, &ptr, &p.violations);
             let when_true = self.usage(file, &format!("{ptr}/true_usage"), &p.true_usage);
             let when_false = self.usage(file, &format!("{ptr}/false_usage"), &p.false_usage);
             let id = p.id.clone().unwrap_or_else(|| format!("{}-PRED-{}", h.profile.to_uppercase(), p.path.replace('/', "-")));
@@ -658,6 +693,7 @@ impl Cx {
                 expression: p.condition.clone(),
                 context: p.context.clone(),
                 location: None,
+                violations,
                 description: p.comment.clone().unwrap_or_default(),
                 src: p.src.clone().unwrap_or_default(),
             });
@@ -671,20 +707,179 @@ impl Cx {
                     false
                 }
             };
+            let ptr = format!("/conformance/{i}");
+            self.expression(file, &format!("{ptr}/assertion"), &c.assertion, model);
+            self.context(file, &format!("{ptr}/context"), c.context.as_deref(), root, model);
             if let Some(loc) = &c.location {
-                if parse_path(loc).is_none() {
-                    self.errors.push(file, format!("/conformance/{i}/location"), format!("`{loc}` is not an element path (SEG-f, SEG-f.c or SEG-f.c.s)"));
-                }
+                self.path(file, &format!("{ptr}/location"), loc, model);
             }
+            let violations = self.violations(file, &ptr, &c.violations);
             out.push(Rule {
                 id: c.id.clone(),
                 kind: RuleKind::Conformance { warning },
                 expression: c.assertion.clone(),
                 context: c.context.clone(),
                 location: c.location.clone(),
+                violations,
                 description: c.description.clone().unwrap_or_default(),
                 src: c.src.clone().unwrap_or_default(),
             });
+        }
+    }
+
+    /// Parses an expression with the runtime's parser and resolves every element path and
+    /// counted segment it reads against the base definitions.
+    fn expression(&mut self, file: &str, pointer: &str, text: &str, model: &Model) {
+        use hl7_runtime::validate::assertion::{self, CountTarget, Expr, Rhs};
+        let expr = match assertion::parse(text) {
+            Ok(e) => e,
+            Err(e) => {
+                self.errors.push(file, pointer, format!("`{text}` is not an expression of the assertion language (spec/HAND-FORMAT.md): {e}"));
+                return;
+            }
+        };
+        fn walk<'e>(e: &'e Expr, refs: &mut Vec<&'e assertion::Ref>, segs: &mut Vec<&'e str>) {
+            match e {
+                Expr::Or(xs) | Expr::And(xs) => xs.iter().for_each(|x| walk(x, refs, segs)),
+                Expr::Not(x) => walk(x, refs, segs),
+                Expr::Present(r) | Expr::Absent(r) => refs.push(r),
+                Expr::Matches(o, _) | Expr::In(o, _) => refs.push(o.path()),
+                Expr::Compare { left, right, .. } => {
+                    refs.push(left.path());
+                    if let Rhs::Operand(o) = right {
+                        refs.push(o.path());
+                    }
+                }
+                Expr::Count { target: CountTarget::Ref(r), .. } => refs.push(r),
+                Expr::Count { target: CountTarget::Segment(s), .. } => segs.push(s),
+            }
+        }
+        let (mut refs, mut segs) = (Vec::new(), Vec::new());
+        walk(&expr, &mut refs, &mut segs);
+        for r in refs {
+            let mut path = format!("{}-{}", r.segment, r.field);
+            for n in [r.component, r.subcomponent].into_iter().flatten() {
+                path.push_str(&format!(".{n}"));
+            }
+            self.path(file, pointer, &path, model);
+        }
+        for s in segs {
+            if !model.segments.contains_key(s) {
+                self.errors.push(file, pointer, format!("unknown segment `{s}` in `count({s})`"));
+            }
+        }
+    }
+
+    /// A rule's context: a group path of the profile's structure, `slice:<name>` of the
+    /// profile, or `SEG-f[*]` (spec/HAND-FORMAT.md, "Contexts").
+    fn context(&mut self, file: &str, pointer: &str, context: Option<&str>, root: &Group, model: &Model) {
+        let Some(context) = context else { return };
+        if let Some(name) = context.strip_prefix("slice:") {
+            let mut names = Vec::new();
+            collect_slice_names(root, &mut names);
+            if !names.iter().any(|n| n == name) {
+                self.errors.push(file, pointer, format!("no slice `{name}` in profile structure `{}`", root.name));
+            }
+        } else if context.contains('-') {
+            match context.strip_suffix("[*]").and_then(parse_path) {
+                Some(p) if p.component.is_none() => {
+                    self.path(file, pointer, &p.text, model);
+                }
+                _ => self.errors.push(file, pointer, format!("context `{context}` is not `SEG-f[*]`")),
+            }
+        } else if find_group(root, context).is_none() {
+            self.errors.push(file, pointer, format!("no group path `{context}` in the structure {}", root.name));
+        }
+    }
+
+    /// A predicate's target: an element path, a segment id, or a group path of the structure.
+    fn predicate_target(&mut self, file: &str, pointer: &str, path: &str, root: &Group, model: &Model) {
+        if path.contains('-') {
+            self.path(file, pointer, path, model);
+        } else if valid_segment_id(path) {
+            if !model.segments.contains_key(path) {
+                self.errors.push(file, pointer, format!("unknown segment `{path}`"));
+            }
+        } else if find_group(root, path).is_none() {
+            self.errors.push(file, pointer, format!("`{path}` is neither an element path, a segment nor a group path of the structure {}", root.name));
+        }
+    }
+
+    /// The `violations` of a rule: edit shapes, ERL addresses, and an expected 0357 code the
+    /// validator writes.
+    fn violations(&mut self, file: &str, rule_ptr: &str, list: &[ViolationSpec]) -> Vec<Violation> {
+        let fixtures = self.dir.join("../tests/fixtures");
+        let mut out = Vec::new();
+        for (i, v) in list.iter().enumerate() {
+            let p = format!("{rule_ptr}/violations/{i}");
+            if v.fixture.is_empty() || v.fixture.contains('/') {
+                self.errors.push(file, format!("{p}/fixture"), format!("`{}` is not a file name of tests/fixtures", v.fixture));
+            } else if fixtures.is_dir() && !fixtures.join(&v.fixture).is_file() {
+                self.errors.push(file, format!("{p}/fixture"), format!("no fixture `{}` in tests/fixtures", v.fixture));
+            }
+            let mut edits = Vec::new();
+            for (j, e) in v.edits.iter().enumerate() {
+                let ep = format!("{p}/edits/{j}");
+                let edit = match (e.set.as_ref(), e.to.as_ref(), e.delete.as_ref(), e.insert_after.as_ref(), e.segment.as_ref(), e.replace.as_ref(), e.with.as_ref()) {
+                    (Some(at), Some(to), None, None, None, None, None) => {
+                        self.erl(file, &format!("{ep}/set"), at, true);
+                        Edit::Set { at: at.clone(), to: to.clone() }
+                    }
+                    (None, None, Some(seg), None, None, None, None) => {
+                        self.erl(file, &format!("{ep}/delete"), seg, false);
+                        Edit::Delete { segment: seg.clone() }
+                    }
+                    (None, None, None, Some(after), Some(seg), None, None) => {
+                        self.erl(file, &format!("{ep}/insert_after"), after, false);
+                        if !seg.get(..3).is_some_and(valid_segment_id) || seg.contains('\r') || seg.contains('\n') {
+                            self.errors.push(file, format!("{ep}/segment"), format!("`{seg}` is not one ER7 segment (an id, then fields; no CR)"));
+                        }
+                        Edit::InsertAfter { after: after.clone(), segment: seg.clone() }
+                    }
+                    (None, None, None, None, None, Some(from), Some(with)) => {
+                        if from.is_empty() {
+                            self.errors.push(file, format!("{ep}/replace"), "`replace` needs a non-empty text to find");
+                        }
+                        Edit::Replace { text: from.clone(), with: with.clone() }
+                    }
+                    _ => {
+                        self.errors.push(file, &ep, "an edit is one of {set, to}, {delete}, {insert_after, segment}, {replace, with}");
+                        continue;
+                    }
+                };
+                edits.push(edit);
+            }
+            let codes = hl7_runtime::validate::finding::code::USED;
+            if !codes.contains(&v.expect.code) {
+                self.errors.push(file, format!("{p}/expect/code"), format!("{} is not a code of HL7 table 0357 the validator writes ({codes:?})", v.expect.code));
+            }
+            if let Err(e) = v.expect.at.parse::<hl7_runtime::validate::Erl>() {
+                self.errors.push(file, format!("{p}/expect/at"), e);
+            }
+            let severity = match v.expect.severity.as_deref() {
+                None => None,
+                Some(s @ ("error" | "warning")) => Some(s.to_owned()),
+                Some(other) => {
+                    self.errors.push(file, format!("{p}/expect/severity"), format!("severity `{other}`; expected error or warning"));
+                    None
+                }
+            };
+            out.push(Violation { fixture: v.fixture.clone(), edits, code: v.expect.code, at: v.expect.at.clone(), severity, comment: v.comment.clone() });
+        }
+        out
+    }
+
+    /// An ERL address (`OBR[1]-2.1`, `PID[1]-3[2].4.2`, `OBX[2]`): with a field for `set`,
+    /// a segment occurrence `SEG[k]` only for `delete` and `insert_after`.
+    fn erl(&mut self, file: &str, pointer: &str, text: &str, element: bool) {
+        match text.parse::<hl7_runtime::validate::Erl>() {
+            Err(e) => self.errors.push(file, pointer, e),
+            Ok(erl) if erl.segment.is_none() || erl.sequence.is_none() => {
+                self.errors.push(file, pointer, format!("`{text}` names no segment occurrence (`SEG[k]`)"));
+            }
+            Ok(erl) if element && erl.field.is_none() => self.errors.push(file, pointer, format!("`{text}` names no element (`SEG[k]-f…`)")),
+            Ok(erl) if !element && erl.field.is_some() => self.errors.push(file, pointer, format!("`{text}` is an element; a segment occurrence `SEG[k]` is expected")),
+            Ok(_) => {}
         }
     }
 
@@ -1161,6 +1356,18 @@ fn find_group_mut<'g>(g: &'g mut Group, path: &str) -> Option<&'g mut Group> {
     None
 }
 
+/// The group at a `/`-separated path of names below the root.
+fn find_group<'g>(root: &'g Group, path: &str) -> Option<&'g Group> {
+    let mut g = root;
+    for name in path.split('/') {
+        g = g.children.iter().find_map(|c| match c {
+            Node::Group(inner) if inner.name == name => Some(inner),
+            _ => None,
+        })?;
+    }
+    Some(g)
+}
+
 fn collect_slice_names(g: &Group, out: &mut Vec<String>) {
     out.extend(g.slices.iter().map(|s| s.name.clone()));
     for c in &g.children {
@@ -1187,5 +1394,5 @@ mod tests {
 
 /// The slice an element override is restricted to (`"slice"` of HAND-FORMAT.md's overrides).
 fn override_slice(e: &ElementConstraintSpec) -> Option<&str> {
-    e.extra.get("slice").and_then(|v| v.as_str())
+    e.slice.as_deref()
 }

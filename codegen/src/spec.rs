@@ -1,7 +1,8 @@
 //! Stage 1: serde types mirroring the JSON of `spec/`, and nothing else.
 //!
-//! No checks here beyond JSON shape: every semantic problem is found by the model pass, which
-//! reports all of them at once with file and JSON pointer.
+//! No checks here beyond JSON shape, and every struct denies unknown keys: a misspelt key is a
+//! spec error (file and JSON pointer), never a silently dropped rule. Every semantic problem is
+//! found by the model pass, which reports all of them at once with file and JSON pointer.
 
 use std::collections::BTreeMap;
 
@@ -75,22 +76,28 @@ pub struct ComponentSpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TablesFile {
     pub tables: BTreeMap<String, TableSpec>,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TableSpec {
     pub name: String,
     #[serde(default)]
     pub kind: Option<String>,
     #[serde(default)]
     pub src: Option<String>,
+    /// Documentation only (national tables say where IHE France specialises the HL7 table).
+    #[serde(default)]
+    pub note: Option<String>,
     #[serde(default)]
     pub values: Vec<TableValueSpec>,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TableValueSpec {
     pub code: String,
     #[serde(default)]
@@ -130,6 +137,7 @@ pub struct ElementSpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MessageIdSpec {
     pub code: String,
     #[serde(default)]
@@ -138,6 +146,7 @@ pub struct MessageIdSpec {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProfileTablesFile {
     pub profile: String,
     #[serde(default)]
@@ -152,9 +161,13 @@ pub struct ProfileTablesFile {
     pub segments: Vec<SegmentConstraintSpec>,
     #[serde(default)]
     pub slices: Vec<SliceSpec>,
+    /// Local code tables (`code_tables.tables.json`), read as a [`TablesFile`] by the model.
+    #[serde(default)]
+    pub tables: BTreeMap<String, TableSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SegmentConstraintSpec {
     pub segment: String,
     /// Limits the constraints to the occurrences directly in this group (`ORDER/ORDER_DETAIL`).
@@ -173,6 +186,7 @@ pub struct SegmentConstraintSpec {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ValueSetSpec {
     pub name: String,
     #[serde(default)]
@@ -180,6 +194,7 @@ pub struct ValueSetSpec {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ElementConstraintSpec {
     pub path: String,
     #[serde(default)]
@@ -202,12 +217,27 @@ pub struct ElementConstraintSpec {
     pub value_set: Option<ValueSetSpec>,
     #[serde(default)]
     pub len: Option<u32>,
-    /// Anything else the extractor records for a row (descriptions, notes) is kept as data.
-    #[serde(flatten)]
-    pub extra: BTreeMap<String, serde_json::Value>,
+    /// The row's Description/Contenu column: documentation only.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The row's Valeur column, verbatim: documentation only.
+    #[serde(default)]
+    pub guide_value: Option<String>,
+    /// Hand files: the `errata` entry that explains the choice.
+    #[serde(default)]
+    pub erratum: Option<String>,
+    #[serde(default)]
+    pub also: Vec<String>,
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// Hand `overrides` only: the slice of the tables file the constraint is restricted to
+    /// (HAND-FORMAT.md, "overrides").
+    #[serde(default)]
+    pub slice: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DiscriminatorSpec {
     pub path: String,
     #[serde(default)]
@@ -217,6 +247,7 @@ pub struct DiscriminatorSpec {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SliceSpec {
     pub group: String,
     pub name: String,
@@ -237,9 +268,16 @@ pub struct SliceSpec {
     /// … and change these elements of its segment constraints.
     #[serde(default)]
     pub overrides: Vec<ElementConstraintSpec>,
+    #[serde(default)]
+    pub erratum: Option<String>,
+    #[serde(default)]
+    pub also: Vec<String>,
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ReuseSpec {
     pub profile: String,
     pub slice: String,
@@ -247,6 +285,7 @@ pub struct ReuseSpec {
 
 /// A hand choice on a structure element (`ORDER/ORDER_DETAIL/OBSERVATION`, `ORDER/ORC`).
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StructureOverrideSpec {
     pub path: String,
     #[serde(default)]
@@ -259,10 +298,15 @@ pub struct StructureOverrideSpec {
     pub src: Option<String>,
     #[serde(default)]
     pub erratum: Option<String>,
+    #[serde(default)]
+    pub also: Vec<String>,
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 /// A hand choice on a slice of the tables file.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SliceOverrideSpec {
     pub slice: String,
     #[serde(default)]
@@ -277,11 +321,16 @@ pub struct SliceOverrideSpec {
     pub src: Option<String>,
     #[serde(default)]
     pub erratum: Option<String>,
+    #[serde(default)]
+    pub also: Vec<String>,
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 /// The hand-kept part of a profile. Only `overrides` changes the typed API; the rest is
 /// carried to the validation engine of a later issue and checked for well-formed paths.
 #[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProfileHandFile {
     pub profile: String,
     #[serde(default)]
@@ -296,13 +345,89 @@ pub struct ProfileHandFile {
     pub predicates: Vec<PredicateSpec>,
     #[serde(default)]
     pub conformance: Vec<ConformanceSpec>,
-    #[serde(flatten)]
-    pub rest: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    pub errata: Vec<ErratumSpec>,
+    #[serde(default)]
+    pub notes: Vec<NoteSpec>,
+}
+
+/// An erratum of a hand file: where the guide contradicts itself and the choice made.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErratumSpec {
+    pub id: String,
+    #[serde(rename = "where")]
+    pub where_: String,
+    #[serde(default)]
+    pub also: Vec<String>,
+    pub says: String,
+    pub choice: String,
+    pub why: String,
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// A prose rule no machine check carries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteSpec {
+    pub text: String,
+    #[serde(default)]
+    pub src: Option<String>,
+    #[serde(default)]
+    pub also: Vec<String>,
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// A message that breaks a rule: a fixture of `tests/fixtures`, edited, and the finding the
+/// validator must then report (spec/HAND-FORMAT.md, "violations").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ViolationSpec {
+    pub fixture: String,
+    #[serde(default)]
+    pub edits: Vec<EditSpec>,
+    pub expect: ExpectSpec,
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// One edit: exactly one of `set` (with `to`), `delete`, `insert_after` (with `segment`),
+/// `replace` (with `with`); the model checks the shape and the addresses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditSpec {
+    #[serde(default)]
+    pub set: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub delete: Option<String>,
+    #[serde(default)]
+    pub insert_after: Option<String>,
+    #[serde(default)]
+    pub segment: Option<String>,
+    #[serde(default)]
+    pub replace: Option<String>,
+    #[serde(default)]
+    pub with: Option<String>,
+}
+
+/// The finding a violation must produce.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectSpec {
+    pub code: u16,
+    pub at: String,
+    #[serde(default)]
+    pub severity: Option<String>,
 }
 
 /// `telerad/value_sets.json`: the CI-SIS value sets the guide binds (converted by
 /// `spec/tools/convert_value_sets.py`).
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ValueSetsFile {
     #[serde(default)]
     pub systems: BTreeMap<String, String>,
@@ -312,6 +437,7 @@ pub struct ValueSetsFile {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ValueSetFileEntry {
     #[serde(default)]
     pub oid: Option<String>,
@@ -325,6 +451,7 @@ pub struct ValueSetFileEntry {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ValueSetCode {
     pub system: String,
     pub code: String,
@@ -333,6 +460,7 @@ pub struct ValueSetCode {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UnavailableValueSet {
     #[serde(default)]
     pub oid: Option<String>,
@@ -344,6 +472,7 @@ pub struct UnavailableValueSet {
 
 /// A predicate of a hand file (spec/HAND-FORMAT.md).
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PredicateSpec {
     pub path: String,
     pub condition: String,
@@ -356,11 +485,16 @@ pub struct PredicateSpec {
     #[serde(default)]
     pub id: Option<String>,
     #[serde(default)]
+    pub also: Vec<String>,
+    #[serde(default)]
     pub comment: Option<String>,
+    #[serde(default)]
+    pub violations: Vec<ViolationSpec>,
 }
 
 /// A conformance statement of a hand file.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ConformanceSpec {
     pub id: String,
     #[serde(default)]
@@ -376,4 +510,10 @@ pub struct ConformanceSpec {
     pub location: Option<String>,
     #[serde(default)]
     pub src: Option<String>,
+    #[serde(default)]
+    pub also: Vec<String>,
+    #[serde(default)]
+    pub comment: Option<String>,
+    #[serde(default)]
+    pub violations: Vec<ViolationSpec>,
 }

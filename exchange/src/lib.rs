@@ -25,7 +25,7 @@
 //! let prepared = prepare(bytes, Role::Platform, &hl7_runtime::Limits::DEFAULT);
 //! // …then the workflow, the commit, and the ACK (written to the peer only after this).
 //! let ack = store.receive_blocking(prepared);
-//! assert!(String::from_utf8_lossy(&ack).contains("\rMSA|AA|CHUX-F1-20260106-0001\r"));
+//! assert!(String::from_utf8_lossy(&ack).contains("\rMSA|AA|CHUXF1-20260106-0001\r"));
 //! store.close();
 //! # Ok(()) }
 //! ```

@@ -244,6 +244,6 @@ mod tests {
         assert_eq!((p.findings[0].code, p.findings[0].location.segment.as_deref()), (201, Some("ORC")));
         let small = Limits { max_message_bytes: 10, ..Limits::DEFAULT };
         let p = prepare(fixture("flux1_nw_full.hl7"), Role::Platform, &small);
-        assert!(p.has_errors() && p.control_id == "CHUX-F1-20260106-0002");
+        assert!(p.has_errors() && p.control_id == "CHUXF1-20260106-0002");
     }
 }

@@ -9,7 +9,7 @@
 //! | problem | answer |
 //! |---|---|
 //! | bytes outside any frame | none (an answer would be taken for the next message's ACK); logged |
-//! | frame over the size limit | AE, MSA-2 empty, `ERR|||207^Application internal error^HL70357|E||||the message is larger than N bytes…`; the connection stays open |
+//! | frame over the size limit | AE, MSA-2 `UNKNOWN`, `ERR|||207^Application internal error^HL70357|E||||the message is larger than N bytes…`; the connection stays open |
 //! | frame cut short | the same AE with the reason (the peer has usually gone) |
 
 use std::net::SocketAddr;

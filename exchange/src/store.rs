@@ -417,14 +417,18 @@ impl Inbound {
 }
 
 /// An AE from the receiver identity alone, for the one case where the ACK builder refuses.
+/// It takes the builder's fallbacks for what it does not know (ACK profile errata E5-E8:
+/// `UNKNOWN` addressee and MSA-2, event O01, processing id P), so it passes the ACK profile too.
 fn fallback_ack(options: &StoreOptions, reason: &str) -> Vec<u8> {
     let now = (options.clock)();
     let id = format!("AR{}", UNSTORED_ACKS.fetch_add(1, Ordering::Relaxed));
     let clean = |s: &str| s.replace(['|', '^', '~', '\\', '&', '\r', '\n'], " ");
+    let known = |s: String| if s.trim().is_empty() { hl7_runtime::ack::UNKNOWN.to_owned() } else { s };
+    let unknown = hl7_runtime::ack::UNKNOWN;
     format!(
-        "MSH|^~\\&|{}|{}|||{}||ACK^^ACK|{}||2.5.1||||||UNICODE UTF-8\rMSA|AE|\rERR|||207^Application internal error^HL70357|E||||{}\r",
-        clean(&options.identity.application),
-        clean(&options.identity.facility),
+        "MSH|^~\\&|{}|{}|{unknown}|{unknown}|{}||ACK^O01^ACK|{}|P|2.5.1|||||FRA|UNICODE UTF-8\rMSA|AE|{unknown}\rERR|||207^Application internal error^HL70357|E||||{}\r",
+        known(clean(&options.identity.application)),
+        known(clean(&options.identity.facility)),
         now.dtm,
         id,
         clean(reason)

@@ -23,10 +23,10 @@ fn request_response_complement_between_a_platform_and_a_ris() {
     let nw = fixture("flux1_nw_full.hl7");
     let out = run(&["send", "--to", &p, "--store", rs, nw.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(stdout(&out), "CHUX-F1-20260106-0002\tAA\n");
+    assert_eq!(stdout(&out), "CHUXF1-20260106-0002\tAA\n");
     // Sent again: the platform recognises it and answers the same; nothing changes.
     let again = run(&["send", "--to", &p, "--store", rs, nw.to_str().unwrap()]);
-    assert_eq!(stdout(&again), "CHUX-F1-20260106-0002\tAA\n");
+    assert_eq!(stdout(&again), "CHUXF1-20260106-0002\tAA\n");
 
     // Flow 3, platform → RIS: accepted with a text protocol.
     let protocol = dir.path().join("protocol.txt");
@@ -44,11 +44,11 @@ fn request_response_complement_between_a_platform_and_a_ris() {
     // Flow 4, RIS → platform, for the same order.
     let sr = variant(dir.path(), "sr.hl7", "flux4_sr.hl7", &[("CMD-2026-000470", "CMD-2026-000421")]);
     let out = run(&["send", "--to", &p, "--store", rs, sr.to_str().unwrap()]);
-    assert_eq!((out.status.code(), stdout(&out)), (Some(0), "CHUX-F4-20260112-0001\tAA\n".to_owned()), "{}", stderr(&out));
+    assert_eq!((out.status.code(), stdout(&out)), (Some(0), "CHUXF4-20260112-0001\tAA\n".to_owned()), "{}", stderr(&out));
     // A CA after the SR is refused by the platform: AE, exit 1; the RIS keeps its order.
     let ca = fixture("flux2_ca.hl7");
     let out = run(&["send", "--to", &p, "--store", rs, ca.to_str().unwrap()]);
-    assert_eq!((out.status.code(), stdout(&out)), (Some(1), "CHUX-F2-20260106-0001\tAE\n".to_owned()), "{}", stderr(&out));
+    assert_eq!((out.status.code(), stdout(&out)), (Some(1), "CHUXF2-20260106-0001\tAE\n".to_owned()), "{}", stderr(&out));
 
     // Both sides agree on the order.
     for (store, directions) in [(&pstore, ["in", "out", "in"]), (&rstore, ["out", "in", "out"])] {
@@ -123,7 +123,7 @@ fn unsupported_unparsable_and_batches() {
     std::fs::write(&batch, content).unwrap();
     let out = run(&["send", "--to", &ris.addr, batch.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert_eq!(stdout(&out), "CHUX-F1-20260106-0001\tAE\nTLR-F3-20260106-0002\tAE\n");
+    assert_eq!(stdout(&out), "CHUXF1-20260106-0001\tAE\nTLR-F3-20260106-0002\tAE\n");
     let garbage = dir.path().join("garbage.hl7");
     std::fs::write(&garbage, "MSH|^~\\&|A|B|C|D|1||ORU^R01^ORU_R01|G1|P|2.5.1\rPID|||1\\XZZ\\\r").unwrap();
     let out = run(&["send", "--to", &ris.addr, garbage.to_str().unwrap()]);
@@ -144,7 +144,7 @@ fn unsupported_unparsable_and_batches() {
     assert_eq!(rows.iter().map(|r| r.1.as_str()).collect::<Vec<_>>(), ["AE", "AE", "AE"]);
 }
 
-/// A frame that is not HL7 gets AE with an empty MSA-2 and is stored; a frame over the limit
+/// A frame that is not HL7 gets AE with MSA-2 UNKNOWN and is stored; a frame over the limit
 /// gets AE and the connection goes on; the server keeps serving.
 #[test]
 fn garbage_and_oversized_frames() {
@@ -162,10 +162,10 @@ fn garbage_and_oversized_frames() {
         (garbage, big, good)
     });
     let (garbage, big, good) = (String::from_utf8_lossy(&garbage).into_owned(), String::from_utf8_lossy(&big).into_owned(), String::from_utf8_lossy(&good).into_owned());
-    assert!(garbage.contains("\rMSA|AE\r"), "MSA-2 empty: {garbage}");
+    assert!(garbage.contains("\rMSA|AE|UNKNOWN\r"), "MSA-2 unknown: {garbage}");
     assert!(garbage.contains("ERR|||100^Segment sequence error^HL70357|E||||the message does not parse: segment 1 (byte 0): not an HL7 v2 message"), "{garbage}");
-    assert!(big.contains("\rMSA|AE\r") && big.contains("the message is larger than 8192 bytes"), "{big}");
-    assert!(good.contains("\rMSA|AA|CHUX-F1-20260106-0001\r"), "{good}");
+    assert!(big.contains("\rMSA|AE|UNKNOWN\r") && big.contains("the message is larger than 8192 bytes"), "{big}");
+    assert!(good.contains("\rMSA|AA|CHUXF1-20260106-0001\r"), "{good}");
     assert!(platform.stop().success());
     let conn = rusqlite::Connection::open(&store).unwrap();
     let n: i64 = conn.query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0)).unwrap();

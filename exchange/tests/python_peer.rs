@@ -43,7 +43,7 @@ fn python_hl7_mllp_send_gets_our_acks() {
     let msa: Vec<&str> = printed.lines().filter(|l| l.contains("MSA|")).collect();
     assert_eq!(
         msa.iter().map(|l| &l[l.find("MSA|").unwrap()..]).collect::<Vec<_>>(),
-        ["MSA|AA|CHUX-F1-20260106-0002", "MSA|AA|CHUX-F1-20260106-0001", "MSA|AA|CHUX-F2-20260106-0001", "MSA|AE|TLR-F3-20260106-0001"],
+        ["MSA|AA|CHUXF1-20260106-0002", "MSA|AA|CHUXF1-20260106-0001", "MSA|AA|CHUXF2-20260106-0001", "MSA|AE|TLR-F3-20260106-0001"],
         "{printed}"
     );
     assert!(printed.contains("ERR||MSH^1^9^^1|200^Unsupported message type^HL70357|E|"), "{printed}");

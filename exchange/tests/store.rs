@@ -54,7 +54,7 @@ fn the_same_message_twice_gets_the_same_ack_and_one_row() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     let first = receive(&store, fixture("flux1_nw_full.hl7"));
-    assert_eq!(msa(&first), ("AA".into(), "CHUX-F1-20260106-0002".into()));
+    assert_eq!(msa(&first), ("AA".into(), "CHUXF1-20260106-0002".into()));
     let again = receive(&store, fixture("flux1_nw_full.hl7"));
     assert_eq!(first, again, "the stored ACK, byte for byte");
     assert_eq!(count(&store), 1);
@@ -97,7 +97,7 @@ fn the_workflow_through_the_store() {
     assert_eq!((o.key.as_str(), o.state.as_str()), ("CMD-2026-000421^^1.2.250.1.748.12345678.12^ISO", "cancelled"));
     let steps: Vec<(&str, Option<&str>, &str)> = o.history.iter().map(|h| (h.order_control.as_str(), h.from.as_deref(), h.to.as_str())).collect();
     assert_eq!(steps, [("NW", None, "requested"), ("CA", Some("requested"), "cancelled")]);
-    assert_eq!(o.history[0].message_control_id, "CHUX-F1-20260106-0002");
+    assert_eq!(o.history[0].message_control_id, "CHUXF1-20260106-0002");
     assert_eq!(o.history[0].at, "2026-01-06T13:44:19.000Z");
     store.close();
 }
@@ -167,7 +167,7 @@ fn ar_when_a_message_cannot_be_stored() {
     let other = rusqlite::Connection::open(&path).unwrap();
     other.execute_batch("CREATE TRIGGER refuse BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, 'disk quota exceeded (test)'); END;").unwrap();
     let ack = receive(&store, fixture("flux1_nw_full.hl7"));
-    assert_eq!(msa(&ack), ("AR".into(), "CHUX-F1-20260106-0002".into()));
+    assert_eq!(msa(&ack), ("AR".into(), "CHUXF1-20260106-0002".into()));
     let e = errs(&ack);
     assert_eq!(e.len(), 1);
     assert!(e[0].starts_with("ERR|||207^Application internal error^HL70357|E|"), "{e:?}");
@@ -231,7 +231,7 @@ fn unparsable_messages_are_stored_and_answered_ae() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     let ack = receive(&store, b"not HL7 at all".to_vec());
-    assert_eq!(msa(&ack), ("AE".into(), String::new()));
+    assert_eq!(msa(&ack), ("AE".into(), "UNKNOWN".into()));
     // Twice: without MSH-10 it cannot be recognised, so it is stored each time.
     receive(&store, b"not HL7 at all".to_vec());
     assert_eq!(count(&store), 2);

@@ -35,7 +35,7 @@ fn mutual_tls_between_send_and_serve() {
     let server = Server::start("platform", "127.0.0.1:0", &store, &["--tls-cert", &p("server.pem"), "--tls-key", &p("server.key"), "--tls-client-ca", &p("ca.pem")]);
     let nw = fixture("flux1_nw_minimal.hl7");
     let out = run(&["send", "--to", &server.addr, "--tls-ca", &p("ca.pem"), "--tls-cert", &p("ris.pem"), "--tls-key", &p("ris.key"), nw.to_str().unwrap()]);
-    assert_eq!((out.status.code(), stdout(&out)), (Some(0), "CHUX-F1-20260106-0001\tAA\n".to_owned()), "{}", stderr(&out));
+    assert_eq!((out.status.code(), stdout(&out)), (Some(0), "CHUXF1-20260106-0001\tAA\n".to_owned()), "{}", stderr(&out));
     // Without a client certificate the server refuses the connection: a network error, exit 2.
     let out = run(&["send", "--to", &server.addr, "--tls-ca", &p("ca.pem"), "--attempts", "1", nw.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));

@@ -141,14 +141,15 @@ fn the_ack_validates_against_the_ack_profile_and_its_original() {
     }
 }
 
-/// Input that does not parse is still answered: AE, empty MSA-2, one ERR saying why; exit 0.
+/// Input that does not parse is still answered: AE, MSA-2 UNKNOWN (ACK erratum E6), one ERR
+/// saying why; exit 0.
 #[test]
 fn ack_for_unparsable_input() {
     let junk = temp_file("junk-ack.hl7", b"\x89PNG\r\n\x1a\n");
     let (code, segs) = ack(junk.to_str().unwrap(), &[]);
     assert_eq!(code, Some(0));
     assert!(segs[0].starts_with("MSH|^~\\&|PLAT|TLR|"), "{segs:?}");
-    assert_eq!(segs[1], "MSA|AE", "MSA-2 empty (trailing empty fields are not written)");
+    assert_eq!(segs[1], "MSA|AE|UNKNOWN", "MSA-2 unknown");
     assert!(segs[2].starts_with("ERR|"), "{segs:?}");
     assert!(segs[2].contains("does not parse"), "{segs:?}");
     let _ = std::fs::remove_file(junk);

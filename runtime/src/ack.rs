@@ -42,16 +42,19 @@
 //! MSH-3/4 are the inbound MSH-5/6 and MSH-5/6 the inbound MSH-3/4, every repetition,
 //! component and subcomponent copied. MSH-3 or MSH-4 falls back to
 //! [`AckOptions::receiver`] when the inbound value is empty (or there is no readable
-//! inbound header); an empty inbound MSH-3/4 leaves MSH-5/6 empty, since inventing the
-//! addressee would send the ACK to the wrong place. MSH-7 and MSH-10 come from the
-//! injected [`AckOptions::clock`] and [`AckOptions::next_id`]. MSH-9 is
-//! `ACK^<inbound MSH-9.2>^ACK` whatever the trigger (an unknown trigger is already
-//! reported by the caller's findings; echoing it lets the sender correlate). MSH-11 is
-//! copied (left empty when unknown rather than guessing production or test), MSH-12 is
-//! `2.5.1`, MSH-17 is `FRA` when the inbound's MSH-17 is `FRA` and empty otherwise, since
-//! the runtime may answer senders outside the guide. MSA-2 is the inbound MSH-10; when it
-//! is empty, MSA-2 stays empty and an ERR 101 at `MSH^1^10` is added (unless a finding
-//! already reports it), which makes the ACK an AE.
+//! inbound header), and to [`UNKNOWN`] when that is empty too; an empty inbound MSH-3/4
+//! gives MSH-5/6 [`UNKNOWN`], never a guessed addressee (the ACK table makes all four R:
+//! erratum E5 of the ACK profile). MSH-7 and MSH-10 come from the injected
+//! [`AckOptions::clock`] and [`AckOptions::next_id`]. MSH-9 is `ACK^<event>^ACK` where the
+//! event is the inbound MSH-9.2 when it is one of the guide's (O01, R01, O23), else the
+//! event of the guide's flow for the inbound MSH-9.1 (ORM → O01, ORU → R01, OMI → O23),
+//! else O01 (erratum E7; an unknown type or event is already reported by the caller's
+//! findings). MSH-11 is copied when its first component is P, T or D, and is `P` otherwise
+//! (erratum E8), MSH-12 is `2.5.1`, MSH-17 is always `FRA` (the ACK table makes it R with
+//! FRA). MSA-2 is the inbound MSH-10; when it is empty, MSA-2 is [`UNKNOWN`] (erratum E6)
+//! and an ERR 101 at `MSH^1^10` is added (unless a finding already reports it), which makes
+//! the ACK an AE. Every ACK the builder writes passes the ACK profile
+//! (`tests/tests/ack_profile.rs`).
 //!
 //! # Character set
 //!
@@ -72,8 +75,11 @@
 //! With `inbound: None`, the first line of `raw` (up to the first CR or LF) is parsed
 //! leniently on its own: when it is a readable MSH, the header is built from it as for a
 //! parsed message (so the sender can correlate MSA-2 with its MSH-10 even when a later
-//! segment broke the parse). Otherwise MSH-3/4 are the receiver identity, MSH-5/6 empty,
-//! MSH-9 `ACK^^ACK`, MSA-2 empty. MSA-1 is AE in both cases. The caller passes the parse
+//! segment broke the parse). When even the lenient parse refuses the line but it starts with
+//! `MSH`, it is split at its field separator and every value that is plain printable ASCII
+//! is read (first component). Whatever stays unknown gets the fallbacks above: MSH-3/4 the
+//! receiver identity, MSH-5/6 and MSA-2 [`UNKNOWN`], MSH-9 `ACK^O01^ACK`, MSH-11 `P`.
+//! MSA-1 is AE in every case. The caller passes the parse
 //! error as an Error finding; when it passes none, an ERR 100 at `MSH^1` saying the message
 //! could not be parsed is written so that the AE is never without its ERR.
 //!
@@ -170,7 +176,8 @@ pub struct AckInfo {
     pub receiver_fallback: bool,
     /// MSH-10 of the ACK.
     pub control_id: String,
-    /// MSA-2: the acknowledged message's MSH-10 (empty when unknown).
+    /// The acknowledged message's MSH-10, empty when unknown (MSA-2 then carries
+    /// [`UNKNOWN`]).
     pub acknowledged_id: String,
     /// Number of ERR segments written.
     pub errors: usize,
@@ -276,26 +283,25 @@ pub fn build_with_info(
             field
         }
     };
-    let msh3 = or_receiver(header.receiving_app.clone(), &opts.receiver.application);
-    let msh4 = or_receiver(header.receiving_facility.clone(), &opts.receiver.facility);
+    let msh3 = or_known(or_receiver(header.receiving_app.clone(), &opts.receiver.application));
+    let msh4 = or_known(or_receiver(header.receiving_facility.clone(), &opts.receiver.facility));
 
     let mut msg = MessageBuf::new(Delimiters::STANDARD, charset);
     let msh = msg.add_segment("MSH");
     *msh.field_mut(3) = msh3;
     *msh.field_mut(4) = msh4;
-    *msh.field_mut(5) = header.sending_app;
-    *msh.field_mut(6) = header.sending_facility;
+    *msh.field_mut(5) = or_known(header.sending_app);
+    *msh.field_mut(6) = or_known(header.sending_facility);
     msh.set_field(7, &(opts.clock)());
-    msh.set_component(9, 1, 1, "ACK").set_component(9, 1, 2, &header.trigger).set_component(9, 1, 3, "ACK");
+    msh.set_component(9, 1, 1, "ACK").set_component(9, 1, 2, ack_event(&header.trigger, &header.message_code)).set_component(9, 1, 3, "ACK");
     msh.set_field(10, &control_id);
-    *msh.field_mut(11) = header.processing_id;
+    *msh.field_mut(11) = if matches!(first_text(&header.processing_id).trim(), "P" | "T" | "D") { header.processing_id } else { FieldBuf::text("P") };
     msh.set_field(12, "2.5.1");
-    if header.country_fra {
-        msh.set_field(17, "FRA");
-    }
+    msh.set_field(17, "FRA");
     msh.set_field(18, charset.label());
 
-    msg.add_segment("MSA").set_field(1, ack_code.code()).set_field(2, &header.control_id);
+    let msa2 = if header.control_id.is_empty() { UNKNOWN } else { header.control_id.as_str() };
+    msg.add_segment("MSA").set_field(1, ack_code.code()).set_field(2, msa2);
 
     let mut notated = 0;
     for err in &errs {
@@ -330,6 +336,31 @@ pub fn build_with_info(
     })
 }
 
+/// What the ACK writes where a value it requires cannot be known: MSH-3/4 when neither the
+/// inbound MSH-5/6 nor the configured receiver identity gives one, MSH-5/6 when the inbound's
+/// MSH-3/4 are empty or unreadable, MSA-2 when its MSH-10 is (ACK profile errata E5, E6).
+pub const UNKNOWN: &str = "UNKNOWN";
+
+fn or_known(field: FieldBuf) -> FieldBuf {
+    if field.is_empty() {
+        FieldBuf::text(UNKNOWN)
+    } else {
+        field
+    }
+}
+
+/// MSH-9.2 of the ACK: the inbound's event when it is one of the guide's (O01, R01, O23);
+/// otherwise the event of the guide's flow for the inbound's message type (ORM → O01, ORU →
+/// R01, OMI → O23), and O01 when that is not one of the guide's either (ACK profile erratum E7).
+fn ack_event<'t>(trigger: &'t str, message_code: &str) -> &'t str {
+    match (trigger.trim(), message_code.trim()) {
+        (t @ ("O01" | "R01" | "O23"), _) => t,
+        (_, "ORU") => "R01",
+        (_, "OMI") => "O23",
+        _ => "O01",
+    }
+}
+
 /// One ERR to write.
 struct ErrSpec {
     location: Option<Erl>,
@@ -352,10 +383,10 @@ struct Header {
     sending_facility: FieldBuf,
     receiving_app: FieldBuf,
     receiving_facility: FieldBuf,
+    message_code: String,
     trigger: String,
     control_id: String,
     processing_id: FieldBuf,
-    country_fra: bool,
     /// `None` when there is no header to read it from.
     charset: Option<Charset>,
 }
@@ -372,10 +403,10 @@ impl Header {
             sending_facility: field_buf(msh.field(4)),
             receiving_app: field_buf(msh.field(5)),
             receiving_facility: field_buf(msh.field(6)),
+            message_code: msh.field(9).component(1).text().into_owned(),
             trigger: msh.field(9).component(2).text().into_owned(),
             control_id: msh.field(10).first().text().into_owned(),
             processing_id: field_buf(msh.field(11)),
-            country_fra: msh.field(17).component(1).text().trim() == "FRA",
             charset: Some(charset),
         }
     }
@@ -386,8 +417,63 @@ impl Header {
 fn raw_header(raw: &[u8]) -> Option<Header> {
     let end = raw.iter().position(|&b| b == b'\r' || b == b'\n').unwrap_or(raw.len());
     let line = raw.get(..end)?;
-    let msg = Message::parse_with(line, &ParseOptions::lenient()).ok()?;
-    Header::read(&msg)
+    match Message::parse_with(line, &ParseOptions::lenient()) {
+        Ok(msg) => Header::read(&msg),
+        Err(_) => split_header(line),
+    }
+}
+
+/// The header values a line starting `MSH` still shows when even a lenient parse refuses it:
+/// the line split at its field separator (byte 3), each value's first component kept when it
+/// is plain printable ASCII without the escape character. What cannot be read stays empty
+/// (and gets the ACK's fallback).
+fn split_header(line: &[u8]) -> Option<Header> {
+    let rest = line.strip_prefix(b"MSH")?;
+    let (&sep, _) = rest.split_first()?;
+    if sep.is_ascii_alphanumeric() || !sep.is_ascii_graphic() {
+        return None;
+    }
+    let fields: Vec<&[u8]> = line.split(|&b| b == sep).collect();
+    let encoding = fields.get(1).copied().unwrap_or(b"");
+    let component = encoding.first().copied().unwrap_or(b'^');
+    let repetition = encoding.get(1).copied().unwrap_or(b'~');
+    let escape = encoding.get(2).copied().unwrap_or(b'\\');
+    // MSH-n is at index n - 1: "MSH" is index 0 and MSH-1 is the separator itself.
+    let part = |n: usize, c: usize| -> String {
+        let Some(value) = fields.get(n - 1) else { return String::new() };
+        let first_rep = value.split(|&b| b == repetition).next().unwrap_or(b"");
+        let comp = first_rep.split(|&b| b == component).nth(c - 1).unwrap_or(b"");
+        let plain = comp.iter().all(|&b| (0x20..0x7f).contains(&b) && b != escape);
+        if plain {
+            String::from_utf8_lossy(comp).into_owned()
+        } else {
+            String::new()
+        }
+    };
+    Some(Header {
+        sending_app: text_buf(&part(3, 1)),
+        sending_facility: text_buf(&part(4, 1)),
+        receiving_app: text_buf(&part(5, 1)),
+        receiving_facility: text_buf(&part(6, 1)),
+        message_code: part(9, 1),
+        trigger: part(9, 2),
+        control_id: part(10, 1),
+        processing_id: text_buf(&part(11, 1)),
+        charset: None,
+    })
+}
+
+/// The first subcomponent of the first component of the first repetition.
+fn first_text(f: &FieldBuf) -> &str {
+    f.reps.first().and_then(|r| r.comps.first()).and_then(|c| c.subs.first()).map_or("", String::as_str)
+}
+
+fn text_buf(text: &str) -> FieldBuf {
+    if text.is_empty() {
+        FieldBuf::default()
+    } else {
+        FieldBuf::text(text)
+    }
 }
 
 /// A whole field as decoded text, every level kept, in the owned model's canonical form.

@@ -222,20 +222,20 @@ fn empty_msh18_falls_back_to_utf8() {
     let raw = msg(&[r"MSH|^~\&|A|B|C|D|20260106134418||ORU^R01^ORU_R01|9|P|2.5.1"]);
     let ack = ack_of(&raw, &[], Decision::Accept);
     assert!(ack.info.charset_fallback);
-    // No MSH-17 FRA in the inbound: none in the ACK.
-    assert_eq!(lines(&ack.bytes)[0], r"MSH|^~\&|C|D|A|B|20260106134419||ACK^R01^ACK|12346|P|2.5.1||||||UNICODE UTF-8");
+    // No MSH-17 in the inbound: the ACK still says FRA (the ACK table makes it R, FRA).
+    assert_eq!(lines(&ack.bytes)[0], r"MSH|^~\&|C|D|A|B|20260106134419||ACK^R01^ACK|12346|P|2.5.1|||||FRA|UNICODE UTF-8");
 }
 
 #[test]
-fn unparsable_inbound_is_ae_with_empty_msa2() {
+fn unparsable_inbound_is_ae_with_the_documented_fallbacks() {
     let raw = b"this is not HL7\r".to_vec();
     let parse_error = finding(Severity::Error, 100, Erl { segment: Some("MSH".into()), ..Erl::default() }, "not an HL7 message");
     let ack = ack::build_with_info(None, &raw, &[parse_error], Decision::Accept, &opts()).unwrap();
     assert_eq!(
         lines(&ack.bytes),
         [
-            r"MSH|^~\&|MyTLR|MyFacility|||20260106134419||ACK^^ACK|12346||2.5.1||||||UNICODE UTF-8",
-            "MSA|AE",
+            r"MSH|^~\&|MyTLR|MyFacility|UNKNOWN|UNKNOWN|20260106134419||ACK^O01^ACK|12346|P|2.5.1|||||FRA|UNICODE UTF-8",
+            "MSA|AE|UNKNOWN",
             "ERR||MSH^1|100^Segment sequence error^HL70357|E||||not an HL7 message",
         ]
     );
@@ -250,7 +250,7 @@ fn unparsable_inbound_is_ae_with_empty_msa2() {
 fn unparsable_inbound_without_finding_still_has_an_err() {
     let ack = ack::build_with_info(None, b"", &[], Decision::Accept, &opts()).unwrap();
     let l = lines(&ack.bytes);
-    assert_eq!(l[1..], ["MSA|AE", "ERR||MSH^1|100^Segment sequence error^HL70357|E||||the message could not be parsed"]);
+    assert_eq!(l[1..], ["MSA|AE|UNKNOWN", "ERR||MSH^1|100^Segment sequence error^HL70357|E||||the message could not be parsed"]);
 }
 
 #[test]
@@ -273,12 +273,12 @@ fn unparsable_body_still_recalls_the_header() {
 }
 
 #[test]
-fn missing_msh10_gives_empty_msa2_and_err_101() {
+fn missing_msh10_gives_unknown_msa2_and_err_101() {
     let header = FLOW1_MSH.replace("|12345|", "||");
     let raw = msg(&[&header]);
     let ack = ack_of(&raw, &[], Decision::Accept);
     let l = lines(&ack.bytes);
-    assert_eq!(l[1], "MSA|AE");
+    assert_eq!(l[1], "MSA|AE|UNKNOWN");
     assert_eq!(l[2], "ERR||MSH^1^10|101^Required field missing^HL70357|E||||MSH-10 (message control id) is empty: MSA-2 cannot recall it");
     assert_eq!(l.len(), 3);
 

@@ -166,7 +166,7 @@ fn the_ztl_profile_is_selected_placed_and_read() {
     let placed = Placed::new(message, def);
     assert!(placed.check_structure().is_empty(), "{:?}", placed.check_structure());
     let typed = RequestWithZtl::from_placed(&placed);
-    assert_eq!(typed.msh.expect("MSH").message_control_id().expect("MSH-10").text(), "CHUX-F1-20260106-0009");
+    assert_eq!(typed.msh.expect("MSH").message_control_id().expect("MSH-10").text(), "CHUXF1-20260106-0009");
     assert!(typed.nte.is_empty());
     assert!(typed.patient.expect("PATIENT").pid().is_ok());
     let ztl = typed.ztl.expect("ZTL");

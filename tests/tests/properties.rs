@@ -189,7 +189,7 @@ fn flow1(obr13: &str, nte3: &str, orc16_2: &str) -> f1::MessageBuilder {
     let mut msh = MshBuilder::new(
         "20260106134418",
         MsgValue { message_code: Some("ORM".into()), trigger_event: Some("O01".into()), message_structure: Some("ORM_O01".into()) },
-        "CHUX-F1-20260106-0001",
+        "CHUXF1-20260106-0001",
         "P",
         "2.5.1",
     );

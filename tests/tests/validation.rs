@@ -89,10 +89,40 @@ fn base_required_fields_repetitions_lengths_and_formats() {
     let b = edited("flux2_ca.hl7", "|19", "|19790231");
     let e = errors(&b);
     assert!(e.iter().any(|f| f.code == 102 && f.rule == "format" && f.location.segment.as_deref() == Some("PID")), "{e:?}");
-    // A length beyond HL7's is a warning, never an error.
-    let long = check(&edited("flux2_ca.hl7", "CMD-", "CMD-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
-    let w = long.iter().find(|f| f.rule == "base-length").expect("a length warning");
+}
+
+/// The length rule of spec/README.md ("Lengths"): HL7 v2.5.1's length is checked on primitive
+/// fields (a warning, never an error), not on composite fields, and not on a field whose values
+/// the profile prescribes.
+#[test]
+fn base_lengths_warn_on_primitive_fields_only() {
+    // MSH-10 (ST, 20 in HL7 v2.5.1) at 41 characters: really excessive, still a warning.
+    let long = check(&edited("flux2_ca.hl7", "CHUXF2-20260106-0001|", "CHUXF2-20260106-0001-AAAAAAAAAAAAAAAAAAAA|"));
+    let w = expect(&long, 102, "MSH[1]-10", "base-length");
     assert_eq!(w.severity, Severity::Warning);
+    assert!(w.message.contains("41 characters long, HL7 v2.5.1 gives 20"), "{}", w.message);
+    // ORC-2 (EI, 22 for the whole field): composite, its length is not HL7's to judge here.
+    let long = check(&edited("flux2_ca.hl7", "CMD-", "CMD-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+    assert!(!long.iter().any(|f| f.rule == "base-length"), "{long:?}");
+    // OBX-8 (IS, 5): SANS_IMPACT is a value the guide lists (st_flux1.md, history group).
+    let full = check(&fixture("flux1_nw_full.hl7"));
+    assert!(!full.iter().any(|f| f.rule == "base-length"), "{full:?}");
+    let text = String::from_utf8(fixture("flux1_nw_full.hl7")).unwrap();
+    assert!(text.contains("|SANS_IMPACT|") || text.contains("|PERTINENT|") || text.contains("|MAJEUR|"), "the fixture sends an OBX-8 of the guide");
+}
+
+/// Neither the project's fixtures nor the guide's examples get a base-length warning: every
+/// one they printed came from a value the guide prescribes or from a composite field.
+#[test]
+fn no_fixture_nor_guide_example_has_a_base_length_warning() {
+    let mut seen = 0;
+    for (name, bytes) in all_fixtures().into_iter().chain(telerad_tests::guide_examples()) {
+        let findings = check(&bytes);
+        let lengths: Vec<String> = findings.iter().filter(|f| f.rule == "base-length").map(ToString::to_string).collect();
+        assert!(lengths.is_empty(), "{name}: {lengths:?}");
+        seen += 1;
+    }
+    assert!(seen >= 17, "{seen} messages");
 }
 
 #[test]

@@ -478,7 +478,7 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
             kind: ::hl7_runtime::meta::RuleKind::Conformance {
                 warning: false,
             },
-            expression: "MSH-5 = original.MSH-3",
+            expression: "absent(original.MSH-3) OR MSH-5 = original.MSH-3",
             context: ::core::option::Option::None,
             location: ::core::option::Option::None,
             description: "The ACK's receiving application is the original message's sending application.",
@@ -489,7 +489,7 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
             kind: ::hl7_runtime::meta::RuleKind::Conformance {
                 warning: false,
             },
-            expression: "MSH-6 = original.MSH-4",
+            expression: "absent(original.MSH-4) OR MSH-6 = original.MSH-4",
             context: ::core::option::Option::None,
             location: ::core::option::Option::None,
             description: "The ACK's receiving facility is the original message's sending facility.",
@@ -500,7 +500,7 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
             kind: ::hl7_runtime::meta::RuleKind::Conformance {
                 warning: false,
             },
-            expression: "MSH-3 = original.MSH-5",
+            expression: "absent(original.MSH-5) OR MSH-3 = original.MSH-5",
             context: ::core::option::Option::None,
             location: ::core::option::Option::None,
             description: "The ACK's sending application is the original message's receiving application.",
@@ -511,7 +511,7 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
             kind: ::hl7_runtime::meta::RuleKind::Conformance {
                 warning: false,
             },
-            expression: "MSH-4 = original.MSH-6",
+            expression: "absent(original.MSH-6) OR MSH-4 = original.MSH-6",
             context: ::core::option::Option::None,
             location: ::core::option::Option::None,
             description: "The ACK's sending facility is the original message's receiving facility.",
@@ -522,7 +522,7 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
             kind: ::hl7_runtime::meta::RuleKind::Conformance {
                 warning: false,
             },
-            expression: "MSH-11 = original.MSH-11",
+            expression: "NOT (original.MSH-11.1 IN ('P','T','D')) OR MSH-11 = original.MSH-11",
             context: ::core::option::Option::None,
             location: ::core::option::Option::None,
             description: "The ACK's processing id is copied from the original message.",
@@ -533,7 +533,7 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
             kind: ::hl7_runtime::meta::RuleKind::Conformance {
                 warning: false,
             },
-            expression: "MSA-2 = original.MSH-10",
+            expression: "absent(original.MSH-10) OR MSA-2 = original.MSH-10",
             context: ::core::option::Option::None,
             location: ::core::option::Option::None,
             description: "MSA-2 recalls the message control id (MSH-10) of the acknowledged message.",
@@ -544,7 +544,7 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
             kind: ::hl7_runtime::meta::RuleKind::Conformance {
                 warning: false,
             },
-            expression: "MSH-9.2 = original.MSH-9.2",
+            expression: "NOT (original.MSH-9.2 IN ('O01','R01','O23')) OR MSH-9.2 = original.MSH-9.2",
             context: ::core::option::Option::None,
             location: ::core::option::Option::None,
             description: "The ACK's trigger event is the event of the acknowledged message (O01, R01 or O23).",

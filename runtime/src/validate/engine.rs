@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use super::finding::{code, Erl, Finding, Severity};
 use crate::er7::{saturating_u32, Field, Repetition, Segment};
 use crate::limits::Limits;
-use crate::meta::{DataTypeDef, ElementConstraint, Registry, SegmentConstraints, Usage};
+use crate::meta::{DataTypeDef, ElementConstraint, GroupDef, MessageDef, Node, Registry, SegmentConstraints, Usage};
 use crate::structure::{GroupInstance, Item, StructureProblem};
 use crate::typed::{GroupView, Placed};
 
@@ -202,6 +202,11 @@ impl<'p, 'a> Run<'p, 'a> {
                 if reps > fd.max {
                     self.push(Severity::Error, code::DATA_TYPE, Some(at), "base-repetitions", "hl7v2.5.1", format!("{path} has {reps} repetitions, at most {} allowed", fd.max));
                 }
+                let dt = fd.datatype.or_else(|| self.varies_type(&seg));
+                // The length rule (spec/README.md, "Lengths"): HL7's length is checked on
+                // primitive fields only, and never on a field whose values the profile
+                // prescribes (fixed, listed, table, value set).
+                let base_len = fd.len.filter(|_| dt.is_some_and(DataTypeDef::is_primitive));
                 for (r, rep) in field.repetitions().enumerate() {
                     if !self.budget.spend(1) {
                         return;
@@ -210,13 +215,12 @@ impl<'p, 'a> Run<'p, 'a> {
                     // Decoding never lengthens a value (an escape or a UTF-8 sequence is at least
                     // as long as what it stands for), so a value no longer than the limit in
                     // bytes needs no decoding to be within it.
-                    if let Some(len) = fd.len.filter(|len| raw_exceeds(rep.raw(), *len)) {
+                    if let Some(len) = base_len.filter(|len| raw_exceeds(rep.raw(), *len)) {
                         let chars = rep.text().chars().count();
-                        if chars as u32 > len {
+                        if chars as u32 > len && !prescribed(self.placed.def, def.id, fd.pos) {
                             self.push(Severity::Warning, code::DATA_TYPE, Some(at), "base-length", "hl7v2.5.1", format!("{path} is {chars} characters long, HL7 v2.5.1 gives {len}"));
                         }
                     }
-                    let dt = fd.datatype.or_else(|| self.varies_type(&seg));
                     if let Some(dt) = dt {
                         self.formats(crate::typed::Part::Repetition(rep), dt, at, path);
                     }
@@ -764,6 +768,23 @@ fn instances_at<'t>(inst: &'t GroupInstance, path: &str, out: &mut Vec<&'t Group
             }
         }
     }
+}
+
+/// Whether the profile (or one it extends) prescribes the values of field `segment-field`:
+/// a fixed value, a list, a table or a value set, in its segment constraints or in a slice's.
+fn prescribed(def: &MessageDef, segment: &str, field: u16) -> bool {
+    fn in_constraints(list: &[SegmentConstraints], segment: &str, field: u16) -> bool {
+        list.iter().filter(|c| c.segment == segment).flat_map(|c| c.elements).any(|e| {
+            e.field == field && e.component.is_none() && (e.fixed.is_some() || !e.values.is_empty() || e.table.is_some() || e.value_set.is_some())
+        })
+    }
+    fn in_group(g: &GroupDef, segment: &str, field: u16) -> bool {
+        g.slices.iter().any(|s| in_constraints(s.segments, segment, field))
+            || g.children.iter().any(|c| matches!(c, Node::Group(inner) if in_group(inner, segment, field)))
+    }
+    std::iter::successors(Some(def), |d| d.extends)
+        .take(16)
+        .any(|d| in_constraints(d.segments, segment, field) || in_group(d.root, segment, field))
 }
 
 /// Whether a value of these raw bytes can be longer than `len` characters once decoded.

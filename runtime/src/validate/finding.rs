@@ -36,6 +36,19 @@ pub mod code {
     pub const DUPLICATE_KEY: u16 = 205;
     pub const APPLICATION_INTERNAL: u16 = 207;
 
+    /// The codes the validator writes for an error or a warning (an info is 0, accepted).
+    pub const USED: &[u16] = &[
+        SEGMENT_SEQUENCE,
+        REQUIRED_FIELD_MISSING,
+        DATA_TYPE,
+        TABLE_VALUE_NOT_FOUND,
+        UNSUPPORTED_MESSAGE_TYPE,
+        UNSUPPORTED_EVENT,
+        UNSUPPORTED_PROCESSING_ID,
+        UNSUPPORTED_VERSION,
+        APPLICATION_INTERNAL,
+    ];
+
     /// The text HL7 table 0357 gives each code (ERR-3.2).
     pub const fn text(code: u16) -> &'static str {
         match code {
@@ -94,6 +107,62 @@ impl fmt::Display for Erl {
     }
 }
 
+/// Reads the display form back (`OBR[1]-2`, `PID[1]-3[2].4.2`, `MSH`, `message`): the
+/// segment id (three upper-case letters or digits, a letter first), then optionally `[n]`,
+/// then optionally `-f`, `[r]`, `.c`, `.s`; every number 1-based. Exactly what `Display`
+/// writes, so spec files can address elements the way findings print them.
+impl std::str::FromStr for Erl {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Erl, String> {
+        if text == "message" {
+            return Ok(Erl::default());
+        }
+        let bad = |why: &str| format!("`{text}` is not an ERL address like OBR[1]-2.1 or PID[1]-3[2].4.2: {why}");
+        let id = text.get(..3).ok_or_else(|| bad("no segment id"))?;
+        let b = id.as_bytes();
+        if !(b.first().is_some_and(u8::is_ascii_uppercase) && b.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())) {
+            return Err(bad("the segment id is three upper-case letters or digits"));
+        }
+        let mut rest = text.get(3..).unwrap_or("");
+        let number = |s: &str| -> Result<u32, String> {
+            match s.parse::<u32>() {
+                Ok(n) if n > 0 && !s.starts_with('+') && !s.starts_with('0') => Ok(n),
+                _ => Err(bad(&format!("`{s}` is not a positive number"))),
+            }
+        };
+        // `[n]` at the head of `rest`, if any.
+        let bracket = |rest: &mut &str| -> Result<Option<u32>, String> {
+            let Some(inner) = rest.strip_prefix('[') else { return Ok(None) };
+            let (n, after) = inner.split_once(']').ok_or_else(|| bad("unclosed `[`"))?;
+            *rest = after;
+            number(n).map(Some)
+        };
+        let mut erl = Erl { segment: Some(id.to_owned()), sequence: bracket(&mut rest)?, ..Erl::default() };
+        let Some(fields) = rest.strip_prefix('-') else {
+            return if rest.is_empty() { Ok(erl) } else { Err(bad("expected `-` and a field")) };
+        };
+        let digits = fields.bytes().take_while(u8::is_ascii_digit).count();
+        let (f, mut rest) = fields.split_at(digits);
+        erl.field = Some(number(f)?);
+        erl.repetition = bracket(&mut rest)?;
+        let mut parts = Vec::new();
+        if let Some(tail) = rest.strip_prefix('.') {
+            for p in tail.split('.') {
+                parts.push(number(p)?);
+            }
+        } else if !rest.is_empty() {
+            return Err(bad("expected `.component` after the field"));
+        }
+        if parts.len() > 2 {
+            return Err(bad("at most a component and a subcomponent"));
+        }
+        erl.component = parts.first().copied();
+        erl.subcomponent = parts.get(1).copied();
+        Ok(erl)
+    }
+}
+
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
@@ -112,5 +181,21 @@ pub struct Finding {
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?} {} {}: {} (rule {}, {})", self.severity, self.code, self.location, self.message, self.rule, self.source)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Erl;
+
+    #[test]
+    fn erl_display_reads_back() {
+        for text in ["OBR[1]-2", "PID[1]-3[2].4.2", "MSH", "MSH[1]-9.2", "OBX[4]-5.1", "ZTL[2]", "message", "PID-3"] {
+            let erl: Erl = text.parse().unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(erl.to_string(), text);
+        }
+        for bad in ["", "obr[1]-2", "OBR[0]-2", "OBR[1]-", "OBR[1]-2.", "OBR[1]-2.1.2.3", "OBR[1", "OBR[1]2", "1BR[1]", "OBR[1]-2[x]", "OBR[1]-02"] {
+            assert!(bad.parse::<Erl>().is_err(), "{bad}");
+        }
     }
 }
