@@ -590,6 +590,7 @@ impl Cx {
         if let Some((hf, h)) = &hand {
             self.structure_overrides(hf, &h.structure_overrides, &mut t.structure);
             self.slice_overrides(hf, &h.slice_overrides, &mut t.slices);
+            self.element_overrides_in_slices(hf, &h.overrides, &mut t.slices);
             for (i, sl) in h.slices.iter().enumerate() {
                 let p = format!("/slices/{i}");
                 if let Some(resolved) = self.resolve_reuse(hf, &p, sl) {
@@ -1132,8 +1133,36 @@ impl Cx {
         }
     }
 
+    /// The `overrides` that name a `slice` (HAND-FORMAT.md): applied to that slice of the tables
+    /// file, replacing the element with the same path in its segment constraints, or adding it.
+    fn element_overrides_in_slices(&mut self, file: &str, list: &[ElementConstraintSpec], slices: &mut [SliceSpec]) {
+        for (i, o) in list.iter().enumerate() {
+            let Some(name) = override_slice(o) else { continue };
+            let p = format!("/overrides/{i}");
+            let Some(sl) = slices.iter_mut().find(|s| s.name == name) else {
+                self.errors.push(file, format!("{p}/slice"), format!("no slice `{name}` in the tables file"));
+                continue;
+            };
+            let Some(seg) = parse_path(&o.path).map(|x| x.segment) else {
+                self.errors.push(file, format!("{p}/path"), format!("`{}` is not an element path", o.path));
+                continue;
+            };
+            let Some(sc) = sl.segments.iter_mut().find(|s| s.segment == seg) else {
+                self.errors.push(file, format!("{p}/path"), format!("slice `{name}` constrains no {seg}"));
+                continue;
+            };
+            match sc.elements.iter_mut().find(|e| e.path == o.path) {
+                Some(e) => *e = o.clone(),
+                None => sc.elements.push(o.clone()),
+            }
+        }
+    }
+
     fn overrides(&mut self, file: &str, list: &[ElementConstraintSpec], segments: &mut Vec<SegmentConstraints>, model: &Model) {
         for (i, e) in list.iter().enumerate() {
+            if override_slice(e).is_some() {
+                continue; // applied to its slice by `element_overrides_in_slices`
+            }
             let p = format!("/overrides/{i}");
             let Some(c) = self.element(file, &p, e, None, model) else { continue };
             let seg = c.path.segment.clone();
@@ -1420,4 +1449,9 @@ mod tests {
         assert!(parse_path("ORC-1.2.3.4").is_none());
         assert!(parse_path("ORC1").is_none());
     }
+}
+
+/// The slice an element override is restricted to (`"slice"` of HAND-FORMAT.md's overrides).
+fn override_slice(e: &ElementConstraintSpec) -> Option<&str> {
+    e.slice.as_deref()
 }

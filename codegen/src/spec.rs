@@ -230,6 +230,10 @@ pub struct ElementConstraintSpec {
     pub also: Vec<String>,
     #[serde(default)]
     pub comment: Option<String>,
+    /// Hand `overrides` only: the slice of the tables file the constraint is restricted to
+    /// (HAND-FORMAT.md, "overrides").
+    #[serde(default)]
+    pub slice: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -131,16 +131,30 @@ fn a_refused_event_rolls_back_the_whole_message() {
     assert_eq!(orders[0].exams.len(), 3);
     assert_eq!(orders[0].exams[1].study_instance_uid, "1.2.250.1.213.4.5.2.1.480002");
     // A message whose first group is a fine SR and whose second names an unknown order is
-    // refused whole: 204 at the second ORC's ORC-2, and the first group's SR is undone.
+    // refused whole. The validator already rejects it (the repeated ORDER groups of flow 4 keep
+    // the Order Placer Number, F4-ORDER-SAME-ORC2 at the second ORC's ORC-2), so nothing of it
+    // is applied.
     let mixed = String::from_utf8(with_control_id(sr.as_bytes(), "MIXED")).unwrap();
     let starts: Vec<usize> = mixed.match_indices("ORC|SR|").map(|(i, _)| i).collect();
     let (a, b) = (starts[1], starts[2]);
     let mixed = format!("{}{}{}", &mixed[..a], mixed[a..b].replace("CMD-2026-000480", "CMD-2026-000999"), &mixed[b..]);
-    let ack = receive(&store, mixed.into_bytes());
+    let ack = receive(&store, mixed.clone().into_bytes());
     assert_eq!(msa(&ack).0, "AE");
-    assert!(errs(&ack)[0].starts_with("ERR||ORC^2^2|204^"), "{:?}", errs(&ack));
+    assert!(errs(&ack)[0].starts_with("ERR||ORC^2^2|207^"), "{:?}", errs(&ack));
     let after = store.query(|c| store::orders(c).unwrap()).unwrap();
     assert_eq!(after[0].history.len(), orders[0].history.len(), "nothing of the refused message applied");
+    // The store's own refusal, without validation: its events applied in one transaction, the
+    // second group's unknown order (204) undoes the first group's SR.
+    let m = hl7_runtime::Message::parse(mixed.as_bytes()).unwrap();
+    let events = telerad_exchange::workflow::events(&m).unwrap();
+    assert_eq!(events.len(), 3);
+    let out = store::Outbound { raw: mixed.into_bytes(), sender: Default::default(), control_id: "MIXED-OUT".into(), profile: Some("flux4_omi_o23"), events, ack: None };
+    match store.record_outbound(out, true).unwrap() {
+        store::Recorded::Refused { refusal, .. } => assert_eq!(refusal.code, 204, "{refusal:?}"),
+        other => panic!("{other:?}"),
+    }
+    let after = store.query(|c| store::orders(c).unwrap()).unwrap();
+    assert_eq!(after[0].history.len(), orders[0].history.len(), "nothing of the refused events applied");
     store.close();
 }
 

@@ -401,6 +401,15 @@ impl<'m> GroupView<'m> {
         slice.discriminator.iter().all(|d| self.discriminates(d))
     }
 
+    /// Whether this instance is of the kind `slice` describes: it matches the slice's
+    /// discriminators on OBX-3 (the observation code), whatever OBX-4's `m` or OBX-2 say. An
+    /// instance of a known kind that matches no slice breaks a rule of that kind (a wrong sub-id
+    /// suffix, a wrong value type), which those rules report; it is not of an unknown kind.
+    pub fn is_kind_of(&self, slice: &SliceDef) -> bool {
+        let mut kind = slice.discriminator.iter().filter(|d| matches!(d, Discriminator::Value { field: 3, .. })).peekable();
+        kind.peek().is_some() && kind.all(|d| self.discriminates(d))
+    }
+
     fn discriminates(&self, d: &Discriminator) -> bool {
         let (path, field, component) = match d {
             Discriminator::Value { path, field, component, .. } => (*path, *field, *component),

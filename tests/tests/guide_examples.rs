@@ -60,7 +60,7 @@ fn findings_on_the_guide_examples_are_the_documented_ones() {
         ("flux1_ORM_O01_NW_transmission_demande.hl7", &["warning 207 PID[1]-3.4.2 C-INS-TEST-OID-IN-PRODUCTION", "warning 207 PID[1]-3[1].7 C-PID3-INS-NO-VALIDITY-DATES"]),
         ("flux2_ORM_O01_CA_annulation_demande.hl7", &["warning 207 PID[1]-3.4.2 C-INS-TEST-OID-IN-PRODUCTION", "warning 207 PID[1]-3[1].7 C-PID3-INS-NO-VALIDITY-DATES"]),
         ("flux3_ORU_R01_OK_reponse_demande.hl7", &["error 102 OBX[1]-5.5 ED-BASE64", "warning 207 PID[1]-3.4.2 C-INS-TEST-OID-IN-PRODUCTION", "warning 207 PID[1]-3[1].7 C-PID3-INS-NO-VALIDITY-DATES"]),
-        ("flux4_OMI_O23_SR_complement_post_acte.hl7", &["warning 207 PID[1]-3.4.2 C-INS-TEST-OID-IN-PRODUCTION", "warning 207 PID[1]-3[1].7 C-PID3-INS-NO-VALIDITY-DATES"]),
+        ("flux4_OMI_O23_SR_complement_post_acte.hl7", &["error 207 OBX[1]-5.5 F4-VIEWER-URL-ACCESSION", "error 207 OBX[1]-5.5 F4-VIEWER-URL-STUDY", "warning 207 PID[1]-3.4.2 C-INS-TEST-OID-IN-PRODUCTION", "warning 207 PID[1]-3[1].7 C-PID3-INS-NO-VALIDITY-DATES"]),
         ("st-contraintes_exemple_MSH_ORM.hl7", &["error 207 MSH[1] C-PID5-LEGAL-NAME", "error 100 MSH[1] structure", "error 100 MSH[1] structure"]),
         ("sub-id_exemple_OBX_produit_administre_fragment.hl7", &["error 100 OBX parse"]),
     ];

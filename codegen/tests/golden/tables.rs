@@ -2,8 +2,8 @@
 
 pub static TABLE_0001: ::hl7_runtime::meta::TableDef = ::hl7_runtime::meta::TableDef {
     id: "0001",
-    name: "Administrative Sex",
-    codes: &["A", "F", "M", "N", "O", "U"],
+    name: "Administrative Sex (France)",
+    codes: &["F", "M", "U"],
 };
 pub static TABLE_0002: ::hl7_runtime::meta::TableDef = ::hl7_runtime::meta::TableDef {
     id: "0002",
@@ -321,8 +321,8 @@ pub static TABLE_0003: ::hl7_runtime::meta::TableDef = ::hl7_runtime::meta::Tabl
 };
 pub static TABLE_0004: ::hl7_runtime::meta::TableDef = ::hl7_runtime::meta::TableDef {
     id: "0004",
-    name: "Patient Class",
-    codes: &["B", "C", "E", "I", "N", "O", "P", "R", "U"],
+    name: "Patient Class (France)",
+    codes: &["E", "I", "N", "O", "R", "V"],
 };
 pub static TABLE_0005: ::hl7_runtime::meta::TableDef = ::hl7_runtime::meta::TableDef {
     id: "0005",

@@ -8,7 +8,8 @@
 //! required element that is absent, 102 for a value of the wrong form (datatype format,
 //! repetitions, length, an element present where usage is X), 103 for a value outside its fixed
 //! value, value list, table or value set, 200/201/202/203 for an unsupported message type,
-//! trigger event, processing id or version, and 207 for a failed conformance statement.
+//! trigger event, processing id or version, 205 for an identifier two ORDER groups share
+//! (flow 4), and 207 for a failed conformance statement.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -56,6 +57,7 @@ pub fn validate_bounded<'a>(placed: &Placed<'a>, registry: &Registry, original: 
     v.segment_own_constraints();
     v.profile_constraints();
     v.sub_ids();
+    v.builtins();
     v.rules();
     if v.budget.exhausted {
         let message = format!(
@@ -300,9 +302,11 @@ impl<'p, 'a> Run<'p, 'a> {
         collect_slices(&self.placed.tree, &mut slices);
         for inst in slices {
             let view = GroupView { message: &self.placed.message, instance: inst };
-            if !inst.def.slices.iter().any(|s| view.is_slice(s)) {
+            if !inst.def.slices.iter().any(|s| view.is_slice(s) || view.is_kind_of(s)) {
                 // The guide lists the kinds of this group; one it does not list is reported,
-                // as a warning: the guide does not say its slicing is closed.
+                // as a warning: the guide does not say its slicing is closed. An instance of a
+                // listed kind (OBX-3) that matches none of its slices (OBX-4's m, OBX-2) is
+                // reported by the rules of that kind instead (F1-REGION-SUBID-M, F3-PROTOCOL-OBX2 …).
                 let kinds: Vec<&str> = inst.def.slices.iter().map(|s| s.name).collect();
                 let at = inst.first_segment().map(At::segment);
                 let message = format!("this {} is none of the kinds the guide defines ({})", inst.def.name, kinds.join(", "));
@@ -484,7 +488,62 @@ impl<'p, 'a> Run<'p, 'a> {
                         }
                     }
                 }
+                self.sub_id_unique(code_value, members);
                 self.sub_id_family(gdef, code_value, members);
+                self.sub_id_dependencies(gdef, code_value, members);
+            }
+        }
+    }
+
+    /// At most one OBX per (OBX-3, n.m) in the scope: n numbers the occurrences of a business
+    /// concept and m the kind of information, so a second OBX with the same pair repeats an
+    /// element the guide gives [0..1] per occurrence (erratum E14 of flow 4). Each repeat is
+    /// reported at its OBX-4.
+    fn sub_id_unique(&mut self, code_value: &str, members: &[&(usize, String, String)]) {
+        let mut seen: BTreeMap<(u32, u32), usize> = BTreeMap::new();
+        for (seg, sub) in members.iter().map(|m| (m.0, &m.2)) {
+            let Some(key) = parse_sub_id(sub) else { continue };
+            match seen.get(&key) {
+                None => {
+                    seen.insert(key, seg);
+                }
+                Some(first) => {
+                    let first_erl = self.erl(At { field: Some(4), ..At::segment(*first) });
+                    let at = At { field: Some(4), ..At::segment(seg) };
+                    let message = format!("a second OBX with OBX-3 {code_value} and OBX-4 {}.{} (the first is at {first_erl}): each n.m is sent once per occurrence", key.0, key.1);
+                    self.push(Severity::Error, code::SEGMENT_SEQUENCE, Some(at), "SUBID-UNIQUE", "sub-id.md#h:Principe général", message);
+                }
+            }
+        }
+    }
+
+    /// The dependencies between the members of an occurrence `n` that the guide draws (the
+    /// arrows of the functional diagrams, st-profils.md) or recommends, where the member
+    /// depended upon is optional (a required or conditional one is SUBID-FAMILY's): a
+    /// topographic precision n.2 belongs to its main location n.1 (error), and the quantity n.3
+    /// is "fortement recommandée" when the product n.1 is given (warning).
+    fn sub_id_dependencies(&mut self, gdef: &crate::meta::GroupDef, code_value: &str, members: &[&(usize, String, String)]) {
+        for dep in SUB_ID_DEPENDENCIES.iter().filter(|d| d.code == code_value) {
+            // Only where the profile slices this code by both m (flow 1 and flow 4).
+            let usage_of = |m: u32| {
+                gdef.slices.iter().find_map(|s| {
+                    let of_code = s.discriminator.iter().any(|d| matches!(d, crate::meta::Discriminator::Value { field: 3, component: Some(1), value, .. } if *value == code_value));
+                    let of_m = s.discriminator.iter().any(|d| matches!(d, crate::meta::Discriminator::SubIdSuffix { suffix, .. } if *suffix == m));
+                    (of_code && of_m).then_some(s.usage)
+                })
+            };
+            let (Some(_), Some(needed_usage)) = (usage_of(dep.m), usage_of(dep.needs)) else { continue };
+            if dep.severity == Severity::Error && matches!(needed_usage, Usage::R | Usage::C) {
+                continue; // SUBID-FAMILY already requires it
+            }
+            let present: Vec<(u32, u32, usize)> = members.iter().filter_map(|m| parse_sub_id(&m.2).map(|(n, mm)| (n, mm, m.0))).collect();
+            let occurrences_with_needed: std::collections::BTreeSet<u32> = present.iter().filter(|(_, m, _)| *m == dep.needs).map(|(n, _, _)| *n).collect();
+            for (n, _, seg) in present.iter().filter(|(_, m, _)| *m == dep.m) {
+                if !occurrences_with_needed.contains(n) {
+                    let at = At { field: Some(4), ..At::segment(*seg) };
+                    let message = format!("{code_value} {n}.{} ({}) has no {n}.{} ({}) with it: {}", dep.m, dep.what, dep.needs, dep.needs_what, dep.why);
+                    self.push(dep.severity, code::REQUIRED_FIELD_MISSING, Some(at), dep.rule, dep.src, message);
+                }
             }
         }
     }
@@ -520,6 +579,16 @@ impl<'p, 'a> Run<'p, 'a> {
                     self.push(Severity::Error, code::REQUIRED_FIELD_MISSING, at, "SUBID-FAMILY", "sub-id.md#h:Principe général", format!("{code_value} occurrence {n} has no OBX-4 {n}.{m} ({name}), which the guide requires with the other members of the occurrence"));
                 }
             }
+        }
+    }
+
+    // ---------------------------------------------------------------- built-in checks
+
+    /// The named checks the assertion language cannot express (`builtin.rs`).
+    fn builtins(&mut self) {
+        for h in super::builtin::check(self.placed, &mut self.budget) {
+            let at = At { field: h.field, component: h.component, ..At::segment(h.segment) };
+            self.push(h.severity, h.code, Some(at), h.rule, h.source, h.message);
         }
     }
 
@@ -606,6 +675,44 @@ impl<'a> std::ops::Deref for Values<'a> {
         }
     }
 }
+
+/// A dependency between two members of a sub-id occurrence (see `Run::sub_id_dependencies`).
+struct SubIdDependency {
+    code: &'static str,
+    m: u32,
+    what: &'static str,
+    needs: u32,
+    needs_what: &'static str,
+    severity: Severity,
+    rule: &'static str,
+    src: &'static str,
+    why: &'static str,
+}
+
+const SUB_ID_DEPENDENCIES: [SubIdDependency; 2] = [
+    SubIdDependency {
+        code: "REGION_ANATOMIQUE",
+        m: 2,
+        what: "topographic precision",
+        needs: 1,
+        needs_what: "main anatomical location",
+        severity: Severity::Error,
+        rule: "SUBID-DEPENDS",
+        src: "st-profils.md#h:Description fonctionnelle",
+        why: "the precision qualifies the main location of the same n (diagrams of flows 1 and 4: 'Usage C', arrow from the main location; sub-id.md: OBX with the same OBX-3 and n describe one occurrence)",
+    },
+    SubIdDependency {
+        code: "PRODUIT_ADMINISTRE",
+        m: 1,
+        what: "product type",
+        needs: 3,
+        needs_what: "administered quantity",
+        severity: Severity::Warning,
+        rule: "SUBID-RECOMMENDED",
+        src: "st_flux4.md#h:Groupe OBSERVATION – Quantité de produit administré",
+        why: "'La quantité est optionnelle mais fortement recommandée lorsque le produit est renseigné'",
+    },
+];
 
 /// `n.m` with both positive integers.
 fn parse_sub_id(s: &str) -> Option<(u32, u32)> {

@@ -33,6 +33,7 @@ pub mod code {
     pub const UNSUPPORTED_EVENT: u16 = 201;
     pub const UNSUPPORTED_PROCESSING_ID: u16 = 202;
     pub const UNSUPPORTED_VERSION: u16 = 203;
+    pub const DUPLICATE_KEY: u16 = 205;
     pub const APPLICATION_INTERNAL: u16 = 207;
 
     /// The codes the validator writes for an error or a warning (an info is 0, accepted).

@@ -536,10 +536,16 @@ pub fn nir(s: &str) -> Result<(), FormatError> {
 /// Strict standard Base64 (RFC 4648 alphabet with '+' and '/', '=' padding to a multiple of
 /// 4, canonical final bits). Returns the decoded length so callers can check sizes.
 pub fn base64(s: &str) -> Result<usize, FormatError> {
+    base64_decode(s).map(|bytes| bytes.len())
+}
+
+/// The bytes of strict standard Base64 text (the rules of [`base64`]), for the checks that
+/// read what an ED carries (the flow 4 viewer URL).
+pub fn base64_decode(s: &str) -> Result<Vec<u8>, FormatError> {
     use base64::Engine as _;
     const WHAT: &str = "valid Base64";
     match base64::engine::general_purpose::STANDARD.decode(s.as_bytes()) {
-        Ok(bytes) => Ok(bytes.len()),
+        Ok(bytes) => Ok(bytes),
         Err(e) => {
             let why = match e {
                 base64::DecodeError::InvalidByte(offset, byte) => {

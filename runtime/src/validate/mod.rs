@@ -5,6 +5,7 @@ pub mod assertion;
 pub mod finding;
 pub mod formats;
 
+mod builtin;
 mod composite;
 mod engine;
 mod rules;
