@@ -1,11 +1,13 @@
 //! Issue 14, items 1-10: rules the guide states that the validator missed or got wrong. Each
 //! test edits a fixture of `tests/fixtures` and asserts the finding's severity, HL7 table 0357
 //! code, ERL location and rule id (and, where the item is about a message the guide allows,
-//! that no error is found). The last test replays the `violations` counterexamples kept next
-//! to the conformance statements and predicates of `spec/telerad/*.hand.json`.
+//! that no error is found). The `violations` counterexamples kept next to the rules of
+//! `spec/telerad/*.hand.json` are replayed by the violation suite (spec-tools/tests/coverage.rs).
 
 use hl7_runtime::validate::{Finding, Severity};
 use hl7_runtime::ParseOptions;
+use hl7_codegen::model::Edit;
+use hl7_spec_tools::coverage::edit::Er7;
 use telerad_tests::fixture;
 
 fn check(bytes: &[u8]) -> Vec<Finding> {
@@ -38,138 +40,30 @@ fn no_error(bytes: &[u8]) {
 
 // ------------------------------------------------------------------ editing fixtures
 
-/// One edit of a message, as the `violations` of the hand files write it.
-enum Edit<'a> {
-    /// `SEG[k]-f[r].c.s` (ERL address; k counts the segments with that id in the message).
-    Set(&'a str, &'a str),
-    Delete(&'a str),
-    InsertAfter(&'a str, &'a str),
-    Replace(&'a str, &'a str),
-}
-
-fn edit(name: &str, edits: &[Edit<'_>]) -> Vec<u8> {
-    let text = String::from_utf8(fixture(name)).expect("a UTF-8 fixture");
-    apply(&text, edits).unwrap_or_else(|e| panic!("{name}: {e}")).into_bytes()
-}
-
-fn apply(text: &str, edits: &[Edit<'_>]) -> Result<String, String> {
-    let mut text = text.to_owned();
+/// The fixture `name` with `edits` applied, as the violation suite applies a counterexample's
+/// (`hl7-codegen coverage`, spec-tools/src/coverage/edit.rs).
+fn edit(name: &str, edits: &[Edit]) -> Vec<u8> {
+    let mut m = Er7::new(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
     for e in edits {
-        match e {
-            Edit::Replace(from, to) => {
-                if !text.contains(from) {
-                    return Err(format!("no `{from}` to replace"));
-                }
-                text = text.replacen(from, to, 1);
-            }
-            Edit::Set(addr, value) => {
-                let (seg, k, rest) = segment_address(addr)?;
-                let mut segs = segments(&text);
-                let i = nth_segment(&segs, &seg, k)?;
-                let path = rest.ok_or_else(|| format!("`{addr}` names no field"))?;
-                segs[i] = set_in_segment(&segs[i], &path, value)?;
-                text = join(&segs, &text);
-            }
-            Edit::Delete(addr) => {
-                let (seg, k, _) = segment_address(addr)?;
-                let mut segs = segments(&text);
-                let i = nth_segment(&segs, &seg, k)?;
-                segs.remove(i);
-                text = join(&segs, &text);
-            }
-            Edit::InsertAfter(addr, segment) => {
-                let (seg, k, _) = segment_address(addr)?;
-                let mut segs = segments(&text);
-                let i = nth_segment(&segs, &seg, k)?;
-                segs.insert(i + 1, (*segment).to_owned());
-                text = join(&segs, &text);
-            }
-        }
+        m.apply(e).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
-    Ok(text)
+    m.to_bytes()
 }
 
-fn segments(text: &str) -> Vec<String> {
-    text.split('\r').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+fn set(at: &str, to: &str) -> Edit {
+    Edit::Set { at: at.into(), to: to.into() }
 }
 
-fn join(segs: &[String], original: &str) -> String {
-    let mut out = segs.join("\r");
-    if original.ends_with('\r') {
-        out.push('\r');
-    }
-    out
+fn delete(segment: &str) -> Edit {
+    Edit::Delete { segment: segment.into() }
 }
 
-/// `OBX[3]-4.1` → ("OBX", 3, Some("4.1")); `OBX[3]` → ("OBX", 3, None).
-fn segment_address(addr: &str) -> Result<(String, usize, Option<String>), String> {
-    let open = addr.find('[').ok_or_else(|| format!("`{addr}`: no [k]"))?;
-    let close = addr.find(']').ok_or_else(|| format!("`{addr}`: no ]"))?;
-    let seg = addr[..open].to_owned();
-    let k: usize = addr[open + 1..close].parse().map_err(|_| format!("`{addr}`: bad k"))?;
-    let rest = addr[close + 1..].strip_prefix('-').map(str::to_owned);
-    Ok((seg, k, rest))
+fn insert_after(after: &str, segment: &str) -> Edit {
+    Edit::InsertAfter { after: after.into(), segment: segment.into() }
 }
 
-fn nth_segment(segs: &[String], id: &str, k: usize) -> Result<usize, String> {
-    segs.iter()
-        .enumerate()
-        .filter(|(_, s)| s.get(..3) == Some(id) && s.as_bytes().get(3).is_none_or(|b| *b == b'|'))
-        .nth(k.checked_sub(1).ok_or("k is 1-based")?)
-        .map(|(i, _)| i)
-        .ok_or_else(|| format!("no {id}[{k}]"))
-}
-
-/// Sets `f[r].c.s` (r, c, s optional) of one segment to a raw ER7 value.
-fn set_in_segment(segment: &str, path: &str, value: &str) -> Result<String, String> {
-    let (field_part, comps) = match path.split_once('.') {
-        Some((f, c)) => (f, Some(c)),
-        None => (path, None),
-    };
-    let (f, r) = match field_part.split_once('[') {
-        Some((f, r)) => (f, r.trim_end_matches(']').parse::<usize>().map_err(|_| "bad repetition")?),
-        None => (field_part, 1),
-    };
-    let f: usize = f.parse().map_err(|_| format!("bad field in `{path}`"))?;
-    let is_msh = segment.starts_with("MSH");
-    // MSH-1 is the field separator itself: MSH-n is the n-th item after splitting, minus one.
-    let index = if is_msh { f - 1 } else { f };
-    let mut fields: Vec<String> = segment.split('|').map(str::to_owned).collect();
-    while fields.len() <= index {
-        fields.push(String::new());
-    }
-    let mut reps: Vec<String> = fields[index].split('~').map(str::to_owned).collect();
-    while reps.len() < r {
-        reps.push(String::new());
-    }
-    let rep = &mut reps[r - 1];
-    *rep = match comps {
-        None => value.to_owned(),
-        Some(cs) => {
-            let (c, s) = match cs.split_once('.') {
-                Some((c, s)) => (c.parse::<usize>().map_err(|_| "bad component")?, Some(s.parse::<usize>().map_err(|_| "bad subcomponent")?)),
-                None => (cs.parse::<usize>().map_err(|_| "bad component")?, None),
-            };
-            let mut parts: Vec<String> = rep.split('^').map(str::to_owned).collect();
-            while parts.len() < c {
-                parts.push(String::new());
-            }
-            parts[c - 1] = match s {
-                None => value.to_owned(),
-                Some(s) => {
-                    let mut subs: Vec<String> = parts[c - 1].split('&').map(str::to_owned).collect();
-                    while subs.len() < s {
-                        subs.push(String::new());
-                    }
-                    subs[s - 1] = value.to_owned();
-                    subs.join("&")
-                }
-            };
-            parts.join("^")
-        }
-    };
-    fields[index] = reps.join("~");
-    Ok(fields.join("|"))
+fn replace(text: &str, with: &str) -> Edit {
+    Edit::Replace { text: text.into(), with: with.into() }
 }
 
 // ------------------------------------------------------------------ items
@@ -178,12 +72,12 @@ fn set_in_segment(segment: &str, path: &str, value: &str) -> Result<String, Stri
 /// not an open-slicing warning.
 #[test]
 fn item1_flow3_protocol_kind_is_checked_at_obx2() {
-    let b = edit("flux3_ok_ft.hl7", &[Edit::Set("OBX[1]-2", "ST")]);
+    let b = edit("flux3_ok_ft.hl7", &[set("OBX[1]-2", "ST")]);
     let all = check(&b);
     expect(&all, Severity::Error, 207, "OBX[1]-2", "F3-PROTOCOL-OBX2");
     assert!(!all.iter().any(|f| f.rule == "slice"), "a protocol with a wrong OBX-2 is not an unknown kind:\n{}", list(&all));
     // The same for the encapsulated protocol.
-    let b = edit("flux3_ok_ed.hl7", &[Edit::Set("OBX[1]-2", "TX")]);
+    let b = edit("flux3_ok_ed.hl7", &[set("OBX[1]-2", "TX")]);
     expect(&check(&b), Severity::Error, 207, "OBX[1]-2", "F3-PROTOCOL-OBX2");
     // FT and ED pass.
     no_error(&fixture("flux3_ok_ft.hl7"));
@@ -195,16 +89,16 @@ fn item1_flow3_protocol_kind_is_checked_at_obx2() {
 #[test]
 fn item2_flow3_acceptance_needs_a_protocol_and_refusal_sends_none() {
     let other = "11322-5^History of General health Narrative^LN";
-    let b = edit("flux3_ok_ft.hl7", &[Edit::Set("OBX[1]-3", other)]);
+    let b = edit("flux3_ok_ft.hl7", &[set("OBX[1]-3", other)]);
     expect(&errors(&b), Severity::Error, 100, "OBR[1]", "F3-OK-PROTOCOL");
     // A protocol after another OBSERVATION satisfies it.
     let b = edit(
         "flux3_ok_ft.hl7",
-        &[Edit::InsertAfter("OBR[1]", &format!("OBX|1|FT|{other}||Pas d'antécédent|||||||F"))],
+        &[insert_after("OBR[1]", &format!("OBX|1|FT|{other}||Pas d'antécédent|||||||F"))],
     );
     assert!(!errors(&b).iter().any(|f| f.rule == "F3-OK-PROTOCOL"), "{}", list(&errors(&b)));
     // A refusal with a protocol: a warning at the protocol's OBX-3; still a valid message.
-    let b = edit("flux3_ok_ft.hl7", &[Edit::Set("ORC[1]-1", "OC")]);
+    let b = edit("flux3_ok_ft.hl7", &[set("ORC[1]-1", "OC")]);
     let all = check(&b);
     expect(&all, Severity::Warning, 207, "OBX[1]-3", "F3-OC-NO-PROTOCOL");
     no_error(&b);
@@ -218,19 +112,19 @@ fn item2_flow3_acceptance_needs_a_protocol_and_refusal_sends_none() {
 #[test]
 fn item3_sub_id_suffixes_are_constraints_at_obx4() {
     // Flow 1: a region with m = 3.
-    let b = edit("flux1_nw_full.hl7", &[Edit::Set("OBX[3]-4", "1.3")]);
+    let b = edit("flux1_nw_full.hl7", &[set("OBX[3]-4", "1.3")]);
     let all = check(&b);
     expect(&all, Severity::Error, 207, "OBX[3]-4", "F1-REGION-SUBID-M");
     assert!(!all.iter().any(|f| f.rule == "slice"), "a region with a wrong m is not an unknown kind:\n{}", list(&all));
     // Flow 1: an empty OBX-4 where the region requires it.
-    let b = edit("flux1_nw_minimal.hl7", &[Edit::Set("OBX[2]-4", "")]);
+    let b = edit("flux1_nw_minimal.hl7", &[set("OBX[2]-4", "")]);
     expect(&errors(&b), Severity::Error, 207, "OBX[2]-4", "F1-REGION-SUBID-M");
     // Flow 4: a product with m = 4, a region with m = 3, a device with m = 3.
-    let b = edit("flux4_sr.hl7", &[Edit::Set("OBX[8]-4", "1.4")]);
+    let b = edit("flux4_sr.hl7", &[set("OBX[8]-4", "1.4")]);
     expect(&errors(&b), Severity::Error, 207, "OBX[8]-4", "F4-PRODUCT-SUBID-M");
-    let b = edit("flux4_sr.hl7", &[Edit::Set("OBX[4]-4", "1.3")]);
+    let b = edit("flux4_sr.hl7", &[set("OBX[4]-4", "1.3")]);
     expect(&errors(&b), Severity::Error, 207, "OBX[4]-4", "F4-REGION-SUBID-M");
-    let b = edit("flux4_sr.hl7", &[Edit::Set("OBX[10]-4", "1.3")]);
+    let b = edit("flux4_sr.hl7", &[set("OBX[10]-4", "1.3")]);
     expect(&errors(&b), Severity::Error, 207, "OBX[10]-4", "F4-DEVICE-SUBID-M");
     // The rules that could not fail are replaced.
     let rules: Vec<&str> = telerad::REGISTRY.all_profiles().flat_map(|p| p.all_rules()).map(|r| r.id).collect();
@@ -243,15 +137,15 @@ fn item3_sub_id_suffixes_are_constraints_at_obx4() {
 #[test]
 fn item4_at_most_one_obx_per_obx3_and_sub_id() {
     let second = "OBX|8|NM|PRODUIT_ADMINISTRE^Produit administré lors de l'examen d'imagerie^TLR_OBSERVATION|1.3|5|mL^millilitre^UCUM|||||F";
-    let b = edit("flux4_sr.hl7", &[Edit::InsertAfter("OBX[8]", second)]);
+    let b = edit("flux4_sr.hl7", &[insert_after("OBX[8]", second)]);
     let f = expect(&errors(&b), Severity::Error, 100, "OBX[9]-4", "SUBID-UNIQUE");
     assert!(f.message.contains("PRODUIT_ADMINISTRE") && f.message.contains("1.3"), "{}", f.message);
     // A second product (2.x) is allowed.
     let b = edit(
         "flux4_sr.hl7",
         &[
-            Edit::InsertAfter("OBX[8]", "OBX|9|NM|PRODUIT_ADMINISTRE^Produit administré lors de l'examen d'imagerie^TLR_OBSERVATION|2.2|77||||||F"),
-            Edit::InsertAfter("OBX[8]", "OBX|8|CE|PRODUIT_ADMINISTRE^Produit administré lors de l'examen d'imagerie^TLR_OBSERVATION|2.1|V08^Produits de contraste^ATC||||||F"),
+            insert_after("OBX[8]", "OBX|9|NM|PRODUIT_ADMINISTRE^Produit administré lors de l'examen d'imagerie^TLR_OBSERVATION|2.2|77||||||F"),
+            insert_after("OBX[8]", "OBX|8|CE|PRODUIT_ADMINISTRE^Produit administré lors de l'examen d'imagerie^TLR_OBSERVATION|2.1|V08^Produits de contraste^ATC||||||F"),
         ],
     );
     assert!(!errors(&b).iter().any(|f| f.rule == "SUBID-UNIQUE"), "{}", list(&errors(&b)));
@@ -262,11 +156,11 @@ fn item4_at_most_one_obx_per_obx3_and_sub_id() {
 #[test]
 fn item5_sub_id_family_dependencies() {
     // Flow 4: region 2.1 and precision 1.2.
-    let b = edit("flux4_sr.hl7", &[Edit::Set("OBX[3]-4", "2.1")]);
+    let b = edit("flux4_sr.hl7", &[set("OBX[3]-4", "2.1")]);
     let f = expect(&errors(&b), Severity::Error, 101, "OBX[4]-4", "SUBID-DEPENDS");
     assert!(f.message.contains("REGION_ANATOMIQUE") && f.message.contains("1.1"), "{}", f.message);
     // Flow 1: the same defect is an error at the same place (the main region is required there).
-    let b = edit("flux1_nw_full.hl7", &[Edit::Set("OBX[2]-4", "2.1")]);
+    let b = edit("flux1_nw_full.hl7", &[set("OBX[2]-4", "2.1")]);
     let e = errors(&b);
     assert!(
         e.iter().any(|f| f.code == 101 && f.location.to_string() == "OBX[3]-4" && (f.rule == "SUBID-FAMILY" || f.rule == "SUBID-DEPENDS")),
@@ -274,7 +168,7 @@ fn item5_sub_id_family_dependencies() {
         list(&e)
     );
     // Flow 4: a product without its quantity: a warning at the product's OBX-4.
-    let b = edit("flux4_sr.hl7", &[Edit::Delete("OBX[8]")]);
+    let b = edit("flux4_sr.hl7", &[delete("OBX[8]")]);
     expect(&check(&b), Severity::Warning, 101, "OBX[6]-4", "SUBID-RECOMMENDED");
     no_error(&b);
 }
@@ -286,26 +180,26 @@ fn item6_flow4_orders_and_viewer_url() {
     no_error(&fixture("flux4_sr_three_orders.hl7"));
     let b = edit(
         "flux4_sr_three_orders.hl7",
-        &[Edit::Set("ORC[2]-2.1", "CMD-2026-000999"), Edit::Set("OBR[2]-2.1", "CMD-2026-000999")],
+        &[set("ORC[2]-2.1", "CMD-2026-000999"), set("OBR[2]-2.1", "CMD-2026-000999")],
     );
     expect(&errors(&b), Severity::Error, 207, "ORC[2]-2", "F4-ORDER-SAME-ORC2");
-    let b = edit("flux4_sr_three_orders.hl7", &[Edit::Set("IPC[3]-1.1", "ACN-2026-0480-01")]);
+    let b = edit("flux4_sr_three_orders.hl7", &[set("IPC[3]-1.1", "ACN-2026-0480-01")]);
     expect(&errors(&b), Severity::Error, 205, "IPC[3]-1", "F4-ORDER-DISTINCT-IPC1");
-    let b = edit("flux4_sr_three_orders.hl7", &[Edit::Set("IPC[2]-3", "1.2.250.1.213.4.5.2.1.480001")]);
+    let b = edit("flux4_sr_three_orders.hl7", &[set("IPC[2]-3", "1.2.250.1.213.4.5.2.1.480001")]);
     expect(&errors(&b), Severity::Error, 205, "IPC[2]-3", "F4-ORDER-DISTINCT-IPC3");
     // The viewer URL of ORDER 1 against its IPC.
-    let b = edit("flux4_sr.hl7", &[Edit::Set("IPC[1]-3", "1.2.250.1.213.4.5.2.1.470002")]);
+    let b = edit("flux4_sr.hl7", &[set("IPC[1]-3", "1.2.250.1.213.4.5.2.1.470002")]);
     let f = expect(&errors(&b), Severity::Error, 207, "OBX[1]-5.5", "F4-VIEWER-URL-STUDY");
     assert!(f.message.contains("1.2.250.1.213.4.5.2.1.470001"), "{}", f.message);
-    let b = edit("flux4_sr.hl7", &[Edit::Set("IPC[1]-1.1", "ACN-2026-0470-99")]);
+    let b = edit("flux4_sr.hl7", &[set("IPC[1]-1.1", "ACN-2026-0470-99")]);
     expect(&errors(&b), Severity::Error, 207, "OBX[1]-5.5", "F4-VIEWER-URL-ACCESSION");
     // A URL without the parameters (Base64 of "https://drimbox.chu-x.fr/viewer").
-    let b = edit("flux4_sr.hl7", &[Edit::Set("OBX[1]-5.5", "aHR0cHM6Ly9kcmltYm94LmNodS14LmZyL3ZpZXdlcg==")]);
+    let b = edit("flux4_sr.hl7", &[set("OBX[1]-5.5", "aHR0cHM6Ly9kcmltYm94LmNodS14LmZyL3ZpZXdlcg==")]);
     let e = errors(&b);
     expect(&e, Severity::Error, 207, "OBX[1]-5.5", "F4-VIEWER-URL-STUDY");
     expect(&e, Severity::Error, 207, "OBX[1]-5.5", "F4-VIEWER-URL-ACCESSION");
     // Data that is not Base64 is ED-BASE64's finding alone.
-    let b = edit("flux4_sr.hl7", &[Edit::Set("OBX[1]-5.5", "pas du base64")]);
+    let b = edit("flux4_sr.hl7", &[set("OBX[1]-5.5", "pas du base64")]);
     let e = errors(&b);
     expect(&e, Severity::Error, 102, "OBX[1]-5.5", "ED-BASE64");
     assert!(!e.iter().any(|f| f.rule.starts_with("F4-VIEWER")), "{}", list(&e));
@@ -316,19 +210,19 @@ fn item6_flow4_orders_and_viewer_url() {
 #[test]
 fn item7_orc21_service_code_and_authority() {
     let service = "Service de radiologie^^^^^1690012345^SRV^^^SRV-042";
-    let b = edit("flux1_nw_minimal.hl7", &[Edit::Set("ORC[1]-21", service)]);
+    let b = edit("flux1_nw_minimal.hl7", &[set("ORC[1]-21", service)]);
     no_error(&b);
     // The guide's misspelling is not a code of table 0203.
-    let b = edit("flux1_nw_minimal.hl7", &[Edit::Set("ORC[1]-21", "Service de radiologie^^^^^1690012345^SVR^^^SRV-042")]);
+    let b = edit("flux1_nw_minimal.hl7", &[set("ORC[1]-21", "Service de radiologie^^^^^1690012345^SVR^^^SRV-042")]);
     expect(&errors(&b), Severity::Error, 103, "ORC[1]-21.7", "values");
     // A service is not identified by the national structure authority.
-    let b = edit("flux1_nw_minimal.hl7", &[Edit::Set("ORC[1]-21.7", "SRV")]);
+    let b = edit("flux1_nw_minimal.hl7", &[set("ORC[1]-21.7", "SRV")]);
     expect(&errors(&b), Severity::Error, 102, "ORC[1]-21.7", "XON-ST-TYPE");
     // A FINESS (FINEG) goes with the authority 1.2.250.1.71.4.2.2.
-    let b = edit("flux1_nw_minimal.hl7", &[Edit::Set("ORC[1]-21.6", "1690012345")]);
+    let b = edit("flux1_nw_minimal.hl7", &[set("ORC[1]-21.6", "1690012345")]);
     expect(&errors(&b), Severity::Error, 207, "ORC[1]-21.6", "F1-ORC21-ST-AUTHORITY");
     // Flows 2 and 3 as flow 1.
-    let b = edit("flux3_ok_ft.hl7", &[Edit::Set("ORC[1]-21", service)]);
+    let b = edit("flux3_ok_ft.hl7", &[set("ORC[1]-21", service)]);
     no_error(&b);
 }
 
@@ -336,18 +230,18 @@ fn item7_orc21_service_code_and_authority() {
 /// constraints apply when they carry the purpose or the modality comment.
 #[test]
 fn item8_plain_nte_comments_are_valid() {
-    let b = edit("flux1_nw_full.hl7", &[Edit::Set("NTE[1]-4", ""), Edit::Set("NTE[2]-4", "")]);
+    let b = edit("flux1_nw_full.hl7", &[set("NTE[1]-4", ""), set("NTE[2]-4", "")]);
     no_error(&b);
-    let b = edit("flux1_nw_full.hl7", &[Edit::Set("NTE[1]-4", "RE^Remarque^HL70364")]);
+    let b = edit("flux1_nw_full.hl7", &[set("NTE[1]-4", "RE^Remarque^HL70364")]);
     no_error(&b);
     // The purpose comment keeps its coding system.
-    let b = edit("flux1_nw_full.hl7", &[Edit::Set("NTE[1]-4.3", "")]);
+    let b = edit("flux1_nw_full.hl7", &[set("NTE[1]-4.3", "")]);
     let f = expect(&errors(&b), Severity::Error, 101, "NTE[1]-4[1].3", "F1-NTE-COMMENT-TYPE-SYSTEM");
     assert!(f.message.contains("NTE-4.3"), "{}", f.message);
     // Flow 4's modality group too.
     let b = edit(
         "flux4_sr.hl7",
-        &[Edit::InsertAfter("OBX[5]", "NTE|||Acquisition corps entier, 60 min après injection")],
+        &[insert_after("OBX[5]", "NTE|||Acquisition corps entier, 60 min après injection")],
     );
     no_error(&b);
 }
@@ -357,7 +251,7 @@ fn item8_plain_nte_comments_are_valid() {
 fn item9_tlr_observation_is_closed() {
     let b = edit(
         "flux1_nw_full.hl7",
-        &[Edit::InsertAfter("OBX[7]", "OBX|8|ST|CODE_INCONNU^Code inconnu^TLR_OBSERVATION||texte||||||O")],
+        &[insert_after("OBX[7]", "OBX|8|ST|CODE_INCONNU^Code inconnu^TLR_OBSERVATION||texte||||||O")],
     );
     expect(&errors(&b), Severity::Error, 207, "OBX[8]-3[1]", "C-OBX3-TLR-OBSERVATION");
     // The statement lists every code of the table, and only those.
@@ -377,84 +271,21 @@ fn item9_tlr_observation_is_closed() {
 /// Item 10: PID and PV1 coded fields take their values from their HL7 / French tables.
 #[test]
 fn item10_pid_pv1_coded_fields_from_their_tables() {
-    let b = edit("flux1_nw_minimal.hl7", &[Edit::Set("PV1[1]-2", "X")]);
+    let b = edit("flux1_nw_minimal.hl7", &[set("PV1[1]-2", "X")]);
     expect(&errors(&b), Severity::Error, 103, "PV1[1]-2", "table");
     // B is in HL7's table 0004 but not in IHE France's.
-    let b = edit("flux1_nw_minimal.hl7", &[Edit::Set("PV1[1]-2", "B")]);
+    let b = edit("flux1_nw_minimal.hl7", &[set("PV1[1]-2", "B")]);
     expect(&errors(&b), Severity::Error, 103, "PV1[1]-2", "table");
-    let b = edit("flux1_nw_minimal.hl7", &[Edit::Set("PID[1]-8", "A")]);
+    let b = edit("flux1_nw_minimal.hl7", &[set("PID[1]-8", "A")]);
     expect(&errors(&b), Severity::Error, 103, "PID[1]-8", "table");
-    let b = edit("flux1_nw_minimal.hl7", &[Edit::Set("PID[1]-30", "X")]);
+    let b = edit("flux1_nw_minimal.hl7", &[set("PID[1]-30", "X")]);
     expect(&errors(&b), Severity::Error, 103, "PID[1]-30", "table");
-    let b = edit("flux1_nw_minimal.hl7", &[Edit::Set("PID[1]-31", "X")]);
+    let b = edit("flux1_nw_minimal.hl7", &[set("PID[1]-31", "X")]);
     expect(&errors(&b), Severity::Error, 103, "PID[1]-31", "table");
-    let b = edit("flux1_nw_minimal.hl7", &[Edit::Set("PV1[1]-51", "Z")]);
+    let b = edit("flux1_nw_minimal.hl7", &[set("PV1[1]-51", "Z")]);
     expect(&errors(&b), Severity::Error, 103, "PV1[1]-51", "table");
-    let b = edit("flux1_nw_minimal.hl7", &[Edit::Set("PID[1]-11[1].7", "ZZ")]);
+    let b = edit("flux1_nw_minimal.hl7", &[set("PID[1]-11[1].7", "ZZ")]);
     expect(&errors(&b), Severity::Error, 103, "PID[1]-11[1].7", "table");
     // The values PAM-FR allows pass (V is France's telemonitoring class).
-    no_error(&edit("flux1_nw_minimal.hl7", &[Edit::Set("PV1[1]-2", "V"), Edit::Set("PID[1]-8", "U")]));
-}
-
-// ------------------------------------------------------------------ counterexamples
-
-/// Every `violations` entry of the hand files fails its statement where it says.
-#[test]
-fn hand_file_violations_are_found() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/telerad");
-    let mut replayed = 0;
-    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.to_string_lossy().ends_with(".hand.json")).collect();
-    names.sort();
-    for path in names {
-        let hand: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        for key in ["conformance", "predicates"] {
-            for rule in hand[key].as_array().into_iter().flatten() {
-                let id = rule["id"].as_str().map(str::to_owned).unwrap_or_else(|| format!("predicate {}", rule["path"]));
-                for v in rule["violations"].as_array().into_iter().flatten() {
-                    let name = v["fixture"].as_str().unwrap();
-                    let edits: Vec<(String, String, String)> = v["edits"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|e| {
-                            let s = |k: &str| e[k].as_str().unwrap_or("").to_owned();
-                            if e.get("set").is_some() {
-                                ("set".into(), s("set"), s("to"))
-                            } else if e.get("delete").is_some() {
-                                ("delete".into(), s("delete"), String::new())
-                            } else if e.get("insert_after").is_some() {
-                                ("insert_after".into(), s("insert_after"), s("segment"))
-                            } else {
-                                ("replace".into(), s("replace"), s("with"))
-                            }
-                        })
-                        .collect();
-                    let edits: Vec<Edit<'_>> = edits
-                        .iter()
-                        .map(|(k, a, b)| match k.as_str() {
-                            "set" => Edit::Set(a, b),
-                            "delete" => Edit::Delete(a),
-                            "insert_after" => Edit::InsertAfter(a, b),
-                            _ => Edit::Replace(a, b),
-                        })
-                        .collect();
-                    let bytes = edit(name, &edits);
-                    let want_code = v["expect"]["code"].as_u64().unwrap() as u16;
-                    let at = v["expect"]["at"].as_str().unwrap();
-                    let severity = match v["expect"]["severity"].as_str() {
-                        Some("warning") => Severity::Warning,
-                        _ => Severity::Error,
-                    };
-                    let all = check(&bytes);
-                    let rule_id = rule["id"].as_str();
-                    let found = all.iter().any(|f| {
-                        f.severity == severity && f.code == want_code && f.location.to_string() == at && rule_id.is_none_or(|id| f.rule == id)
-                    });
-                    assert!(found, "{}: {id} on {name}: no {severity:?} {want_code} at {at} in:\n{}", path.display(), list(&all));
-                    replayed += 1;
-                }
-            }
-        }
-    }
-    assert!(replayed >= 10, "only {replayed} counterexamples");
+    no_error(&edit("flux1_nw_minimal.hl7", &[set("PV1[1]-2", "V"), set("PID[1]-8", "U")]));
 }
