@@ -145,6 +145,8 @@ pub struct Rule {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
     pub fixture: String,
+    /// The acknowledged message, for the rules that read it (`original.` paths).
+    pub original: Option<String>,
     pub edits: Vec<Edit>,
     /// HL7 table 0357 code of the expected finding.
     pub code: u16,
@@ -865,10 +867,13 @@ impl Cx {
         let mut out = Vec::new();
         for (i, v) in list.iter().enumerate() {
             let p = format!("{rule_ptr}/violations/{i}");
-            if v.fixture.is_empty() || v.fixture.contains('/') {
-                self.errors.push(file, format!("{p}/fixture"), format!("`{}` is not a file name of tests/fixtures", v.fixture));
-            } else if fixtures.is_dir() && !fixtures.join(&v.fixture).is_file() {
-                self.errors.push(file, format!("{p}/fixture"), format!("no fixture `{}` in tests/fixtures", v.fixture));
+            for (key, name) in [("fixture", Some(&v.fixture)), ("original", v.original.as_ref())] {
+                let Some(name) = name else { continue };
+                if name.is_empty() || name.contains('/') {
+                    self.errors.push(file, format!("{p}/{key}"), format!("`{name}` is not a file name of tests/fixtures"));
+                } else if fixtures.is_dir() && !fixtures.join(name).is_file() {
+                    self.errors.push(file, format!("{p}/{key}"), format!("no fixture `{name}` in tests/fixtures"));
+                }
             }
             let mut edits = Vec::new();
             for (j, e) in v.edits.iter().enumerate() {
@@ -923,7 +928,7 @@ impl Cx {
                     None
                 }
             };
-            out.push(Violation { fixture: v.fixture.clone(), edits, code: v.expect.code, at: v.expect.at.clone(), severity, comment: v.comment.clone() });
+            out.push(Violation { fixture: v.fixture.clone(), original: v.original.clone(), edits, code: v.expect.code, at: v.expect.at.clone(), severity, comment: v.comment.clone() });
         }
         out
     }

@@ -386,6 +386,10 @@ pub struct NoteSpec {
 #[serde(deny_unknown_fields)]
 pub struct ViolationSpec {
     pub fixture: String,
+    /// For an ACK rule that reads the acknowledged message (`original.MSH-10`): the fixture
+    /// it acknowledges, given to the validator with the ACK.
+    #[serde(default)]
+    pub original: Option<String>,
     #[serde(default)]
     pub edits: Vec<EditSpec>,
     pub expect: ExpectSpec,

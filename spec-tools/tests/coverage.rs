@@ -53,7 +53,7 @@ fn a_case_that_changes_nothing_proves_nothing() {
     unchanged.how = coverage::How::Written {
         violations: vec![serde_json::from_value(serde_json::json!({ "fixture": fixture, "edits": [], "expect": { "code": st.expect.code, "at": "MSH[1]" } })).unwrap()],
     };
-    match coverage::prove_one(&unchanged, &fixtures) {
+    match coverage::prove_one(&unchanged, &fixtures, &root().join("tests/fixtures")) {
         Outcome::Failed { .. } => {}
         other => panic!("an unchanged fixture proved {}: {other:?}", st.what),
     }

@@ -20,6 +20,8 @@ use super::Fixture;
 #[derive(Debug, Clone)]
 pub struct Case {
     pub fixture: String,
+    /// The acknowledged message given with an ACK (its file name and bytes).
+    pub original: Option<(String, Vec<u8>)>,
     pub edits: Vec<Edit>,
     pub bytes: Vec<u8>,
     /// The finding, with its location settled (`None`: the statement's own).
@@ -30,7 +32,8 @@ impl Case {
     pub fn describe(&self) -> String {
         let edits: Vec<String> = self.edits.iter().map(describe).collect();
         let at = self.expect.as_ref().and_then(|e| e.at.clone()).map(|a| format!(" => {a}")).unwrap_or_default();
-        format!("{}: {}{at}", self.fixture, edits.join("; "))
+        let original = self.original.as_ref().map(|(n, _)| format!(" (acknowledging {n})")).unwrap_or_default();
+        format!("{}{original}: {}{at}", self.fixture, edits.join("; "))
     }
 }
 
@@ -44,7 +47,7 @@ pub enum Need {
 
 /// The cases for `st`: each written counterexample, or the mechanical case on each valid
 /// fixture of the profile where one can be made. An error says why there is none.
-pub fn make(st: &Statement, fixtures: &BTreeMap<String, Vec<Fixture>>) -> Result<(Need, Vec<Case>), String> {
+pub fn make(st: &Statement, fixtures: &BTreeMap<String, Vec<Fixture>>, fixtures_dir: &std::path::Path) -> Result<(Need, Vec<Case>), String> {
     let list = fixtures.get(&st.profile).map(Vec::as_slice).unwrap_or_default();
     if list.is_empty() {
         return Err(format!("no valid fixture of {}", st.profile));
@@ -66,7 +69,14 @@ pub fn make(st: &Statement, fixtures: &BTreeMap<String, Vec<Fixture>>) -> Result
                 None => st.expect.severity,
             };
             let expect = Expect { severity, code: v.code, at: Some(v.at.clone()), ..st.expect.clone() };
-            cases.push(Case { fixture: fx.name.clone(), edits: v.edits.clone(), bytes: m.to_bytes(), expect: Some(expect) });
+            let original = match &v.original {
+                Some(name) => {
+                    let path = fixtures_dir.join(name);
+                    Some((name.clone(), std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?))
+                }
+                None => None,
+            };
+            cases.push(Case { fixture: fx.name.clone(), original, edits: v.edits.clone(), bytes: m.to_bytes(), expect: Some(expect) });
         }
         return Ok((Need::All, cases));
     }
@@ -102,7 +112,7 @@ fn mechanical(st: &Statement, fx: &Fixture, placed: &Placed<'_>) -> Result<Case,
     for e in &edits {
         m.apply(e)?;
     }
-    Ok(Case { fixture: fx.name.clone(), edits, bytes: m.to_bytes(), expect: Some(expect) })
+    Ok(Case { fixture: fx.name.clone(), original: None, edits, bytes: m.to_bytes(), expect: Some(expect) })
 }
 
 fn addr(id: &str, k: usize, field: u16, rep: Option<usize>, component: Option<u16>, sub: Option<u16>) -> String {

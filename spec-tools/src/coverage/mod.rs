@@ -102,9 +102,9 @@ pub fn run(spec_dir: &Path, fixtures_dir: &Path) -> Result<Report, String> {
     let statements = statements::collect(&model);
     let fixtures = valid_fixtures(fixtures_dir)?;
     let mut rows = Vec::new();
-    let mut baselines: BTreeMap<(String, String), Vec<Finding>> = BTreeMap::new();
+    let mut baselines = Baselines::new();
     for st in statements {
-        let outcome = prove(&st, &fixtures, &mut baselines);
+        let outcome = prove(&st, &fixtures, fixtures_dir, &mut baselines);
         rows.push(Row { statement: st, outcome });
     }
     Ok(Report { rows })
@@ -133,23 +133,26 @@ pub fn valid_fixtures(dir: &Path) -> Result<BTreeMap<String, Vec<Fixture>>, Stri
     Ok(out)
 }
 
-fn findings(bytes: &[u8], profile: &str) -> Result<Vec<Finding>, String> {
-    telerad::check(bytes, &ParseOptions::default(), Some(profile)).map(|c| c.findings).map_err(|e| e.to_string())
+fn findings(bytes: &[u8], profile: &str, original: Option<&[u8]>) -> Result<Vec<Finding>, String> {
+    telerad::check_with(bytes, &ParseOptions::default(), Some(profile), original).map(|c| c.findings).map_err(|e| e.to_string())
 }
 
 /// Proves one statement on its own (the suite's tests use it on hand-made statements).
-pub fn prove_one(st: &Statement, fixtures: &BTreeMap<String, Vec<Fixture>>) -> Outcome {
-    prove(st, fixtures, &mut BTreeMap::new())
+pub fn prove_one(st: &Statement, fixtures: &BTreeMap<String, Vec<Fixture>>, fixtures_dir: &Path) -> Outcome {
+    prove(st, fixtures, fixtures_dir, &mut BTreeMap::new())
 }
 
-fn prove(st: &Statement, fixtures: &BTreeMap<String, Vec<Fixture>>, baselines: &mut BTreeMap<(String, String), Vec<Finding>>) -> Outcome {
+/// Findings of the unchanged fixtures, by (profile, fixture, acknowledged fixture).
+type Baselines = BTreeMap<(String, String, Option<String>), Vec<Finding>>;
+
+fn prove(st: &Statement, fixtures: &BTreeMap<String, Vec<Fixture>>, fixtures_dir: &Path, baselines: &mut Baselines) -> Outcome {
     if let Some(reason) = &st.not_failable {
         return Outcome::NotFailable { reason: reason.clone() };
     }
     if let Some(reason) = &st.unprovable {
         return Outcome::NoCase { reason: reason.clone() };
     }
-    let (need, cases) = match cases::make(st, fixtures) {
+    let (need, cases) = match cases::make(st, fixtures, fixtures_dir) {
         Ok(c) => c,
         Err(reason) => return Outcome::NoCase { reason },
     };
@@ -179,14 +182,15 @@ fn prove(st: &Statement, fixtures: &BTreeMap<String, Vec<Fixture>>, baselines: &
 }
 
 /// Runs one case: Ok when it reports its finding and the unchanged fixture does not.
-fn run_case(st: &Statement, case: &cases::Case, fixtures: &BTreeMap<String, Vec<Fixture>>, baselines: &mut BTreeMap<(String, String), Vec<Finding>>) -> Result<(), String> {
-    let key = (st.profile.clone(), case.fixture.clone());
+fn run_case(st: &Statement, case: &cases::Case, fixtures: &BTreeMap<String, Vec<Fixture>>, baselines: &mut Baselines) -> Result<(), String> {
+    let original = case.original.as_ref();
+    let key = (st.profile.clone(), case.fixture.clone(), original.map(|(n, _)| n.clone()));
     if !baselines.contains_key(&key) {
         let fx = fixtures.get(&st.profile).and_then(|l| l.iter().find(|f| f.name == case.fixture)).ok_or_else(|| format!("{} is not a valid fixture of {}", case.fixture, st.profile))?;
-        baselines.insert(key.clone(), findings(&fx.bytes, &st.profile)?);
+        baselines.insert(key.clone(), findings(&fx.bytes, &st.profile, original.map(|(_, b)| b.as_slice()))?);
     }
     let baseline = baselines.get(&key).map(Vec::as_slice).unwrap_or_default();
-    let got = findings(&case.bytes, &st.profile)?;
+    let got = findings(&case.bytes, &st.profile, original.map(|(_, b)| b.as_slice()))?;
     let expect = case.expect.as_ref().unwrap_or(&st.expect);
     if got.iter().any(|f| expect.matches(f) && !baseline.contains(f)) {
         return Ok(());
