@@ -1441,6 +1441,11 @@ fn collect_slice_names(g: &Group, out: &mut Vec<String>) {
     }
 }
 
+/// The slice an element override is restricted to (`"slice"` of HAND-FORMAT.md's overrides).
+fn override_slice(e: &ElementConstraintSpec) -> Option<&str> {
+    e.slice.as_deref()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1454,9 +1459,4 @@ mod tests {
         assert!(parse_path("ORC-1.2.3.4").is_none());
         assert!(parse_path("ORC1").is_none());
     }
-}
-
-/// The slice an element override is restricted to (`"slice"` of HAND-FORMAT.md's overrides).
-fn override_slice(e: &ElementConstraintSpec) -> Option<&str> {
-    e.slice.as_deref()
 }

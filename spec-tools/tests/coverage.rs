@@ -51,7 +51,7 @@ fn a_case_that_changes_nothing_proves_nothing() {
     let fixture = fixtures[&st.profile][0].name.clone();
     let mut unchanged = st.clone();
     unchanged.how = coverage::How::Written {
-        violations: vec![serde_json::from_value(serde_json::json!({ "fixture": fixture, "edits": [], "expect": { "code": st.expect.code, "at": "MSH[1]" } })).unwrap()],
+        violations: vec![hl7_codegen::model::Violation { fixture, original: None, edits: vec![], code: st.expect.code, at: "MSH[1]".into(), severity: None, comment: None }],
     };
     match coverage::prove_one(&unchanged, &fixtures, &root().join("tests/fixtures")) {
         Outcome::Failed { .. } => {}
