@@ -314,8 +314,9 @@ fn node_edits(m: &Er7, st: &Statement, placed: &Placed<'_>, parent: &str, name: 
             if group {
                 return Err(format!("no {name} group in the fixtures to repeat"));
             }
-            // An absent segment: bare ones where it belongs, after what precedes its place.
-            let g = parents.first().ok_or_else(|| format!("no {parent} in the fixtures"))?;
+            // An absent segment: bare ones where it belongs, after what precedes its place;
+            // in an absent group, after a bare segment that opens the group.
+            let Some(g) = parents.first() else { return absent_group_edits(m, placed, parent, name, max, expect) };
             let slot = slot_of(g).ok_or("no slot")?;
             let before: Vec<usize> = g
                 .items
@@ -350,4 +351,26 @@ fn slice_edits(m: &Er7, st: &Statement, placed: &Placed<'_>, group: &str, name: 
             Ok((copies(m, after, &lines, times)?, st.expect.clone()))
         }
     }
+}
+
+/// `max + 1` bare `name` segments in a new instance of the absent group `parent`, opened by a
+/// bare segment that opens it, placed after what precedes the group in its own parent.
+fn absent_group_edits(m: &Er7, placed: &Placed<'_>, parent: &str, name: &str, max: u32, expect: Expect) -> Result<(Vec<Edit>, Expect), String> {
+    let (outer, group) = parent.rsplit_once('/').unwrap_or(("", parent));
+    let holder = instances(&placed.tree, outer).into_iter().next().ok_or_else(|| format!("no {parent} in the fixtures, nor {outer} to add it to"))?;
+    let slot = holder.def.children.iter().position(|c| c.name() == group).ok_or("no slot")?;
+    let hl7_runtime::meta::Node::Group(def) = &holder.def.children[slot] else { return Err(format!("{group} is not a group")) };
+    let opener = def.first.first().ok_or_else(|| format!("nothing opens {group}"))?;
+    let before: Vec<usize> = holder
+        .items
+        .iter()
+        .filter(|it| matches!(it, Item::Segment { slot: s, .. } | Item::Group { slot: s, .. } if usize::from(*s) < slot))
+        .flat_map(all_lines)
+        .collect();
+    let after = *before.iter().max().ok_or_else(|| format!("nothing precedes {group} to insert it after"))?;
+    let (id, k) = m.sequence_of(after).ok_or("segment out of range")?;
+    // Inserted after the same anchor, the last insert comes first: the opener goes last.
+    let mut edits: Vec<Edit> = (0..=max).map(|_| Edit::InsertAfter { after: format!("{id}[{k}]"), segment: name.to_owned() }).collect();
+    edits.push(Edit::InsertAfter { after: format!("{id}[{k}]"), segment: (*opener).to_owned() });
+    Ok((edits, expect))
 }
