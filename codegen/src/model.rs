@@ -761,7 +761,7 @@ impl Cx {
     /// Parses an expression with the runtime's parser and resolves every element path and
     /// counted segment it reads against the base definitions.
     fn expression(&mut self, file: &str, pointer: &str, text: &str, model: &Model) {
-        use hl7_runtime::validate::assertion::{self, CountTarget, Expr, Rhs};
+        use hl7_runtime::validate::assertion;
         let expr = match assertion::parse(text) {
             Ok(e) => e,
             Err(e) => {
@@ -769,24 +769,7 @@ impl Cx {
                 return;
             }
         };
-        fn walk<'e>(e: &'e Expr, refs: &mut Vec<&'e assertion::Ref>, segs: &mut Vec<&'e str>) {
-            match e {
-                Expr::Or(xs) | Expr::And(xs) => xs.iter().for_each(|x| walk(x, refs, segs)),
-                Expr::Not(x) => walk(x, refs, segs),
-                Expr::Present(r) | Expr::Absent(r) => refs.push(r),
-                Expr::Matches(o, _) | Expr::In(o, _) => refs.push(o.path()),
-                Expr::Compare { left, right, .. } => {
-                    refs.push(left.path());
-                    if let Rhs::Operand(o) = right {
-                        refs.push(o.path());
-                    }
-                }
-                Expr::Count { target: CountTarget::Ref(r), .. } => refs.push(r),
-                Expr::Count { target: CountTarget::Segment(s), .. } => segs.push(s),
-            }
-        }
-        let (mut refs, mut segs) = (Vec::new(), Vec::new());
-        walk(&expr, &mut refs, &mut segs);
+        let (refs, segs) = expr.reads();
         for r in refs {
             let mut path = format!("{}-{}", r.segment, r.field);
             for n in [r.component, r.subcomponent].into_iter().flatten() {

@@ -43,6 +43,33 @@ pub enum Expr {
     Count { target: CountTarget, op: RelOp, n: u32 },
 }
 
+impl Expr {
+    /// Every element path the expression reads, in reading order, and every segment id it
+    /// counts (`count(TQ1)`): what a finding is located at, what a failure shows, and what the
+    /// code generator checks against the base definitions.
+    pub fn reads(&self) -> (Vec<&Ref>, Vec<&str>) {
+        fn walk<'e>(e: &'e Expr, refs: &mut Vec<&'e Ref>, segments: &mut Vec<&'e str>) {
+            match e {
+                Expr::Or(xs) | Expr::And(xs) => xs.iter().for_each(|x| walk(x, refs, segments)),
+                Expr::Not(x) => walk(x, refs, segments),
+                Expr::Present(r) | Expr::Absent(r) => refs.push(r),
+                Expr::Matches(o, _) | Expr::In(o, _) => refs.push(o.path()),
+                Expr::Compare { left, right, .. } => {
+                    refs.push(left.path());
+                    if let Rhs::Operand(o) = right {
+                        refs.push(o.path());
+                    }
+                }
+                Expr::Count { target: CountTarget::Ref(r), .. } => refs.push(r),
+                Expr::Count { target: CountTarget::Segment(s), .. } => segments.push(s),
+            }
+        }
+        let (mut refs, mut segments) = (Vec::new(), Vec::new());
+        walk(self, &mut refs, &mut segments);
+        (refs, segments)
+    }
+}
+
 /// A path to an element: `[original.]SEG-f[[r]][.c[.s]]`, all positions 1-based.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Ref {

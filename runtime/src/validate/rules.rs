@@ -153,9 +153,7 @@ fn conformance_location(rule: &RuleDef, expr: &assertion::Expr, scope: &Scope<'_
     match rule.location {
         Some(text) => parse_ref(text).and_then(|r| element_location(&r, scope)),
         None => {
-            let mut refs = Vec::new();
-            collect_refs(expr, &mut refs);
-            refs.into_iter().find(|r| !r.original).and_then(|r| element_location(r, scope))
+            expr.reads().0.into_iter().find(|r| !r.original).and_then(|r| element_location(r, scope))
         }
     }
 }
@@ -221,8 +219,7 @@ fn any_group(inst: &GroupInstance, name: &str, found: &mut bool) {
 /// The values the expression's paths read here, so a person sees why it failed:
 /// ` (OBR-2 'DEM-1', ORC-2 'DEM-2')`.
 fn values_read(expr: &assertion::Expr, scope: &Scope<'_, '_>) -> String {
-    let mut refs = Vec::new();
-    collect_refs(expr, &mut refs);
+    let (refs, _) = expr.reads();
     let mut seen = std::collections::BTreeSet::new();
     let parts: Vec<String> = refs
         .into_iter()
@@ -240,20 +237,3 @@ fn values_read(expr: &assertion::Expr, scope: &Scope<'_, '_>) -> String {
     }
 }
 
-fn collect_refs<'e>(expr: &'e assertion::Expr, out: &mut Vec<&'e assertion::Ref>) {
-    use assertion::{CountTarget, Expr, Rhs};
-    match expr {
-        Expr::Or(xs) | Expr::And(xs) => xs.iter().for_each(|x| collect_refs(x, out)),
-        Expr::Not(x) => collect_refs(x, out),
-        Expr::Present(r) | Expr::Absent(r) => out.push(r),
-        Expr::Matches(o, _) | Expr::In(o, _) => out.push(o.path()),
-        Expr::Compare { left, right, .. } => {
-            out.push(left.path());
-            if let Rhs::Operand(o) = right {
-                out.push(o.path());
-            }
-        }
-        Expr::Count { target: CountTarget::Ref(r), .. } => out.push(r),
-        Expr::Count { .. } => {}
-    }
-}

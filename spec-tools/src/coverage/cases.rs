@@ -318,13 +318,7 @@ fn node_edits(m: &Er7, st: &Statement, placed: &Placed<'_>, parent: &str, name: 
             // in an absent group, after a bare segment that opens the group.
             let Some(g) = parents.first() else { return absent_group_edits(m, placed, parent, name, max, expect) };
             let slot = slot_of(g).ok_or("no slot")?;
-            let before: Vec<usize> = g
-                .items
-                .iter()
-                .filter(|it| matches!(it, Item::Segment { slot: s, .. } | Item::Group { slot: s, .. } if usize::from(*s) < slot))
-                .flat_map(all_lines)
-                .collect();
-            let after = *before.iter().max().ok_or_else(|| format!("nothing precedes {name} in its group to insert it after"))?;
+            let after = last_line_before(g, slot).ok_or_else(|| format!("nothing precedes {name} in its group to insert it after"))?;
             let (id, k) = m.sequence_of(after).ok_or("segment out of range")?;
             let edits = (0..=max).map(|_| Edit::InsertAfter { after: format!("{id}[{k}]"), segment: name.to_owned() }).collect();
             Ok((edits, expect))
@@ -361,16 +355,20 @@ fn absent_group_edits(m: &Er7, placed: &Placed<'_>, parent: &str, name: &str, ma
     let slot = holder.def.children.iter().position(|c| c.name() == group).ok_or("no slot")?;
     let hl7_runtime::meta::Node::Group(def) = &holder.def.children[slot] else { return Err(format!("{group} is not a group")) };
     let opener = def.first.first().ok_or_else(|| format!("nothing opens {group}"))?;
-    let before: Vec<usize> = holder
-        .items
-        .iter()
-        .filter(|it| matches!(it, Item::Segment { slot: s, .. } | Item::Group { slot: s, .. } if usize::from(*s) < slot))
-        .flat_map(all_lines)
-        .collect();
-    let after = *before.iter().max().ok_or_else(|| format!("nothing precedes {group} to insert it after"))?;
+    let after = last_line_before(holder, slot).ok_or_else(|| format!("nothing precedes {group} to insert it after"))?;
     let (id, k) = m.sequence_of(after).ok_or("segment out of range")?;
     // Inserted after the same anchor, the last insert comes first: the opener goes last.
     let mut edits: Vec<Edit> = (0..=max).map(|_| Edit::InsertAfter { after: format!("{id}[{k}]"), segment: name.to_owned() }).collect();
     edits.push(Edit::InsertAfter { after: format!("{id}[{k}]"), segment: (*opener).to_owned() });
     Ok((edits, expect))
+}
+
+/// The last segment of what a group instance holds before child `slot`: where an element of
+/// that slot is inserted.
+fn last_line_before(g: &GroupInstance, slot: usize) -> Option<usize> {
+    g.items
+        .iter()
+        .filter(|it| matches!(it, Item::Segment { slot: s, .. } | Item::Group { slot: s, .. } if usize::from(*s) < slot))
+        .flat_map(all_lines)
+        .max()
 }
