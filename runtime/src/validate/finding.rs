@@ -46,6 +46,7 @@ pub mod code {
         UNSUPPORTED_EVENT,
         UNSUPPORTED_PROCESSING_ID,
         UNSUPPORTED_VERSION,
+        DUPLICATE_KEY,
         APPLICATION_INTERNAL,
     ];
 

@@ -181,7 +181,7 @@ fn prove(st: &Statement, fixtures: &BTreeMap<String, Vec<Fixture>>, fixtures_dir
     }
 }
 
-/// Runs one case: Ok when it reports its finding and the unchanged fixture does not.
+/// Runs one case: Ok when it reports its finding and the unchanged fixture has none like it.
 fn run_case(st: &Statement, case: &cases::Case, fixtures: &BTreeMap<String, Vec<Fixture>>, baselines: &mut Baselines) -> Result<(), String> {
     let original = case.original.as_ref();
     let key = (st.profile.clone(), case.fixture.clone(), original.map(|(n, _)| n.clone()));
@@ -192,7 +192,12 @@ fn run_case(st: &Statement, case: &cases::Case, fixtures: &BTreeMap<String, Vec<
     let baseline = baselines.get(&key).map(Vec::as_slice).unwrap_or_default();
     let got = findings(&case.bytes, &st.profile, original.map(|(_, b)| b.as_slice()))?;
     let expect = case.expect.as_ref().unwrap_or(&st.expect);
-    if got.iter().any(|f| expect.matches(f) && !baseline.contains(f)) {
+    // The unchanged fixture must not already have such a finding (whatever its message), or
+    // the case would prove nothing.
+    if baseline.iter().any(|f| expect.matches(f)) {
+        return Err(format!("the unchanged {} already has {expect}", case.fixture));
+    }
+    if got.iter().any(|f| expect.matches(f)) {
         return Ok(());
     }
     let near: Vec<String> = got.iter().filter(|f| f.severity != Severity::Info && !baseline.contains(f)).take(4).map(|f| format!("{} {} {} {}", f.severity_word(), f.code, f.location, f.rule)).collect();
