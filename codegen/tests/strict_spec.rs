@@ -99,12 +99,16 @@ fn a_bad_path_or_context_is_an_error() {
     assert_reports(&r, "telerad/common.hand.json#/conformance/0/location:", "subcomponent 9");
 }
 
-const VIOLATION: &str = r#""assertion": "OBR-2 = ORC-2",
-      "violations": [ { "fixture": "flux1_nw_minimal.hl7", "edits": [ EDIT ], "expect": { "code": CODE, "at": "AT", "severity": "error" } } ],"#;
+/// A conformance statement put first in flow 1's hand file, with one violation.
+const VIOLATION: &str = r#""conformance": [
+    { "id": "F1-TEST-OBR2", "assertion": "OBR-2 = ORC-2", "context": "ORDER", "src": "st_flux1.md#t2.r4",
+      "violations": [ { "fixture": "flux1_nw_minimal.hl7", "edits": [ EDIT ], "expect": { "code": CODE, "at": "AT", "severity": "error" } } ] },"#;
+
+const CONFORMANCE: &str = "\"conformance\": [";
 
 fn with_violation(edit: &str, code: &str, at: &str) -> String {
     let v = VIOLATION.replace("EDIT", edit).replace("CODE", code).replace("AT", at);
-    report("telerad/flux1_orm_o01_nw.hand.json", "\"assertion\": \"OBR-2 = ORC-2\",", &v)
+    report("telerad/flux1_orm_o01_nw.hand.json", CONFORMANCE, &v)
 }
 
 #[test]
@@ -117,6 +121,8 @@ fn a_bad_violation_address_is_an_error() {
     assert_reports(&r, "telerad/flux1_orm_o01_nw.hand.json#/conformance/0/violations/0/edits/0/insert_after:", "is not an ERL address");
     let r = with_violation(r#"{ "set": "OBR[1]-2", "with": "X" }"#, "207", "OBR[1]-2");
     assert_reports(&r, "telerad/flux1_orm_o01_nw.hand.json#/conformance/0/violations/0/edits/0:", "an edit is one of");
+    let r = with_violation(r##"{ "swap": "||", "with": "#" }"##, "207", "OBR[1]-2");
+    assert_reports(&r, "telerad/flux1_orm_o01_nw.hand.json#/conformance/0/violations/0/edits/0/swap:", "one character each");
     let r = with_violation(r#"{ "sett": "OBR[1]-2", "to": "X" }"#, "207", "OBR[1]-2");
     assert_reports(&r, "telerad/flux1_orm_o01_nw.hand.json#/conformance/0/violations/0/edits/0/sett:", "unknown field `sett`");
     let r = with_violation(r#"{ "set": "OBR[1]-2", "to": "X" }"#, "999", "OBR[1]-2");
@@ -131,12 +137,12 @@ fn a_well_formed_violation_is_kept_in_the_model() {
         .replace("EDIT", r#"{ "set": "OBR[1]-2.1", "to": "AUTRE" }, { "delete": "NTE[1]" }, { "insert_after": "PID[1]", "segment": "NTE|1||x" }, { "replace": "ORC|NW|", "with": "ORC|NW|" }"#)
         .replace("CODE", "207")
         .replace("AT", "OBR[1]-2");
-    let dir = spec_with("telerad/flux1_orm_o01_nw.hand.json", "\"assertion\": \"OBR-2 = ORC-2\",", &v);
+    let dir = spec_with("telerad/flux1_orm_o01_nw.hand.json", CONFORMANCE, &v);
     let model = hl7_codegen::Config::new(&dir).model();
     let _ = std::fs::remove_dir_all(&dir);
     let model = model.unwrap_or_else(|e| panic!("{e}"));
     let p = model.profiles.iter().find(|p| p.id == "flux1_orm_o01_nw").unwrap();
-    let rule = p.rules.iter().find(|r| r.id == "F1-OBR2-EQ-ORC2").unwrap();
+    let rule = p.rules.iter().find(|r| r.id == "F1-TEST-OBR2").unwrap();
     assert_eq!(rule.violations.len(), 1);
     let v = &rule.violations[0];
     assert_eq!((v.code, v.at.as_str(), v.severity.as_deref(), v.edits.len()), (207, "OBR[1]-2", Some("error"), 4));

@@ -62,10 +62,6 @@ fn insert_after(after: &str, segment: &str) -> Edit {
     Edit::InsertAfter { after: after.into(), segment: segment.into() }
 }
 
-fn replace(text: &str, with: &str) -> Edit {
-    Edit::Replace { text: text.into(), with: with.into() }
-}
-
 // ------------------------------------------------------------------ items
 
 /// Item 1: a PROTOCOLE_IMAGERIE OBX whose OBX-2 is neither FT nor ED is an error at OBX-2,
