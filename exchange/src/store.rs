@@ -158,6 +158,8 @@ pub enum StoreError {
     Open { path: PathBuf, source: rusqlite::Error },
     #[error("store: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("store {path}: cannot create the file: {source}")]
+    Create { path: PathBuf, source: std::io::Error },
     #[error("store: the writer has stopped")]
     Stopped,
     #[error("store: the transaction failed: {0}")]
@@ -178,6 +180,7 @@ impl Store {
     /// Opens (creating it on first use) the store at `path` and starts its writer thread.
     pub fn open(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
         let open_err = |source| StoreError::Open { path: path.to_owned(), source };
+        create_private(path).map_err(|source| StoreError::Create { path: path.to_owned(), source })?;
         let conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(options.busy_timeout).map_err(open_err)?;
         // WAL: readers do not block the writer; FULL: the WAL is synced at every commit.
@@ -268,6 +271,23 @@ impl Store {
         if let Some(h) = handle {
             let _ = h.join();
         }
+    }
+}
+
+/// Creates the store file, readable and writable by its owner only (0600), when it does not
+/// exist yet. SQLite gives the WAL and shared-memory files (`-wal`, `-shm`) the mode of the
+/// database file, so they are 0600 too. An existing file keeps its mode (an operator may have
+/// chosen it); the README says what to check.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    match open.open(path) {
+        // An empty file is an empty SQLite database.
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
 }
 

@@ -259,3 +259,20 @@ fn wal_and_synchronous_full() {
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
 }
+
+/// The store holds health data: the database and its WAL and shared-memory files are
+/// readable and writable by their owner only, whatever the umask allows.
+#[cfg(unix)]
+#[test]
+fn store_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    assert_eq!(msa(&receive(&store, fixture("flux1_nw_full.hl7"))).0, "AA");
+    // While the store is open the three files exist.
+    for name in ["store.db", "store.db-wal", "store.db-shm"] {
+        let mode = std::fs::metadata(dir.path().join(name)).unwrap_or_else(|e| panic!("{name}: {e}")).permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{name}: {:o}", mode & 0o777);
+    }
+    store.close();
+}
