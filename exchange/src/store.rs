@@ -12,10 +12,15 @@
 //!
 //! # Idempotence
 //!
-//! An inbound message is identified by its sender (MSH-3, MSH-4) and MSH-10. When one already
-//! stored arrives again, it is not stored twice and the stored ACK is answered again, byte
-//! for byte. A message whose MSH-10 cannot be read is stored each time (it cannot be
-//! recognised).
+//! An inbound message is identified by its sender (MSH-3, MSH-4) and MSH-10, and each stored
+//! message keeps the SHA-256 of its bytes ([`digest`]). When a message already stored arrives
+//! again with the same bytes, it is not stored twice and the stored ACK is answered again,
+//! byte for byte. With other bytes it is a **conflict**: a sender reused an MSH-10 for another
+//! message. The new one is stored apart (`conflict_of` = the first one's row), nothing of it
+//! is applied to the orders, and its ACK is AE with `ERR||MSH^1^10|205^Duplicate key
+//! identifier^HL70357|E|…` (after its validation errors, if any); that conflict sent again
+//! gets its own stored ACK. A message whose MSH-10 cannot be read is stored each time (it
+//! cannot be recognised).
 //!
 //! # When the store cannot commit
 //!
@@ -29,7 +34,8 @@
 //!
 //! # Tables
 //!
-//! `messages` (raw bytes, direction, sender, MSH-10, time, profile, findings as JSON, the ACK),
+//! `messages` (raw bytes and their SHA-256, direction, sender, MSH-10, time, profile, findings
+//! as JSON, the ACK, the row a conflict reuses the MSH-10 of),
 //! `orders` (key, state), `order_history` (one row per transition, with the message that made
 //! it) and `exams` (per order: accession number and Study Instance UID from flow 4). The
 //! schema is in [`SCHEMA`].
@@ -42,7 +48,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use hl7_runtime::ack::{self, AckOptions, Decision, Identity};
-use hl7_runtime::validate::Finding;
+use hl7_runtime::validate::{Erl, Finding};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::clock::{Clock, Stamp};
@@ -62,10 +68,13 @@ CREATE TABLE IF NOT EXISTS messages (
     findings TEXT NOT NULL,
     raw BLOB NOT NULL,
     ack BLOB,
-    ack_code TEXT
+    ack_code TEXT,
+    digest BLOB,
+    conflict_of INTEGER REFERENCES messages (id) DEFERRABLE INITIALLY DEFERRED
 );
 CREATE UNIQUE INDEX IF NOT EXISTS messages_once
-    ON messages (direction, sender_application, sender_facility, control_id) WHERE control_id <> '';
+    ON messages (direction, sender_application, sender_facility, control_id) WHERE control_id <> '' AND conflict_of IS NULL;
+CREATE INDEX IF NOT EXISTS messages_conflicts ON messages (conflict_of, digest) WHERE conflict_of IS NOT NULL;
 CREATE TABLE IF NOT EXISTS orders (
     key TEXT PRIMARY KEY,
     state TEXT NOT NULL,
@@ -102,11 +111,12 @@ CREATE INDEX IF NOT EXISTS exams_message ON exams (message_id);
 /// The stored ACK of an inbound message (sender, MSH-10). `control_id <> ''` repeats the
 /// partial index's condition: without it SQLite cannot use the index for a bound parameter
 /// and scans the whole table (public so that a test can check the plan).
-pub const FIND_INBOUND: &str =
-    "SELECT ack FROM messages WHERE direction = 'in' AND sender_application = ?1 AND sender_facility = ?2 AND control_id = ?3 AND control_id <> ''";
+pub const FIND_INBOUND: &str = "SELECT id, ack, digest, received_at FROM messages WHERE direction = 'in' AND sender_application = ?1 AND sender_facility = ?2 AND control_id = ?3 AND control_id <> '' AND conflict_of IS NULL";
 /// The row of an outbound message (sender, MSH-10); see [`FIND_INBOUND`].
 pub const FIND_OUTBOUND: &str =
-    "SELECT id FROM messages WHERE direction = 'out' AND sender_application = ?1 AND sender_facility = ?2 AND control_id = ?3 AND control_id <> ''";
+    "SELECT id FROM messages WHERE direction = 'out' AND sender_application = ?1 AND sender_facility = ?2 AND control_id = ?3 AND control_id <> '' AND conflict_of IS NULL";
+/// The stored ACK of a conflict already received (the message it conflicts with, digest).
+pub const FIND_CONFLICT: &str = "SELECT ack FROM messages WHERE conflict_of = ?1 AND digest = ?2";
 
 /// A message's direction, from this side's point of view.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -189,7 +199,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
         // 32 MiB of page cache (the default is 2 MiB): the indexes stay in memory.
         conn.pragma_update(None, "cache_size", -32_768).map_err(open_err)?;
-        conn.execute_batch(SCHEMA).map_err(open_err)?;
+        migrate_and_create(&conn).map_err(open_err)?;
         let (tx, rx) = mpsc::channel::<Box<dyn Work>>();
         let max_batch = options.max_batch.max(1);
         let handle = std::thread::Builder::new()
@@ -272,6 +282,36 @@ impl Store {
             let _ = h.join();
         }
     }
+}
+
+/// Brings a store file written by an earlier version to [`SCHEMA`] (the `digest` and
+/// `conflict_of` columns, the unique index that leaves conflicts out), then creates what is
+/// missing, in one transaction. Rows stored before have no digest; theirs is computed from
+/// their bytes when a message with their MSH-10 arrives.
+fn migrate_and_create(conn: &Connection) -> rusqlite::Result<()> {
+    let tx = conn.unchecked_transaction()?;
+    let columns: Vec<String> = tx.prepare("SELECT name FROM pragma_table_info('messages')")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    if !columns.is_empty() {
+        if !columns.iter().any(|c| c == "digest") {
+            tx.execute_batch("ALTER TABLE messages ADD COLUMN digest BLOB")?;
+        }
+        if !columns.iter().any(|c| c == "conflict_of") {
+            tx.execute_batch("ALTER TABLE messages ADD COLUMN conflict_of INTEGER REFERENCES messages (id) DEFERRABLE INITIALLY DEFERRED")?;
+        }
+        let index: Option<String> = tx.query_row("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'messages_once'", [], |r| r.get(0)).optional()?;
+        if index.is_some_and(|sql| !sql.contains("conflict_of")) {
+            tx.execute_batch("DROP INDEX messages_once")?;
+        }
+    }
+    tx.execute_batch(SCHEMA)?;
+    tx.commit()
+}
+
+/// SHA-256 of a message's bytes (as received, MLLP framing removed): what tells a message sent
+/// again from another message that reuses its MSH-10. A collision-resistant digest, so that no
+/// sender can make a different message pass for a copy of a stored one.
+pub fn digest(raw: &[u8]) -> Vec<u8> {
+    ring::digest::digest(&ring::digest::SHA256, raw).as_ref().to_vec()
 }
 
 /// Creates the store file, readable and writable by its owner only (0600), when it does not
@@ -455,21 +495,50 @@ fn fallback_ack(options: &StoreOptions, reason: &str) -> Vec<u8> {
 impl Work for Inbound {
     fn apply(&mut self, tx: &Transaction<'_>, next_id: &mut i64) -> rusqlite::Result<()> {
         let p = &self.prepared;
+        let digest = digest(&p.raw);
+        // The stored message this one reuses the MSH-10 of, with other bytes.
+        let mut conflict: Option<(i64, String)> = None;
         if !p.control_id.is_empty() {
-            let stored: Option<Option<Vec<u8>>> = tx
+            #[allow(clippy::type_complexity)]
+            let stored: Option<(i64, Option<Vec<u8>>, Option<Vec<u8>>, String)> = tx
                 .prepare_cached(FIND_INBOUND)?
-                .query_row(params![p.sender.application, p.sender.facility, p.control_id], |r| r.get(0))
+                .query_row(params![p.sender.application, p.sender.facility, p.control_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                 .optional()?;
-            if let Some(ack) = stored {
-                self.outcome = Some(ack.unwrap_or_default());
-                return Ok(());
+            if let Some((stored_id, ack, stored_digest, at)) = stored {
+                let stored_digest = match stored_digest {
+                    Some(d) => d,
+                    // A row from before the digest column.
+                    None => self::digest(&tx.prepare_cached("SELECT raw FROM messages WHERE id = ?1")?.query_row(params![stored_id], |r| r.get::<_, Vec<u8>>(0))?),
+                };
+                if stored_digest == digest {
+                    self.outcome = Some(ack.unwrap_or_default());
+                    return Ok(());
+                }
+                // The same conflicting message sent again: its stored ACK.
+                let again: Option<Option<Vec<u8>>> = tx.prepare_cached(FIND_CONFLICT)?.query_row(params![stored_id, digest], |r| r.get(0)).optional()?;
+                if let Some(ack) = again {
+                    self.outcome = Some(ack.unwrap_or_default());
+                    return Ok(());
+                }
+                conflict = Some((stored_id, at));
             }
         }
         let id = *next_id;
         *next_id += 1;
         let now = (self.options.clock)();
         let mut findings = p.findings.clone();
-        if !p.has_errors() {
+        if let Some((_, at)) = &conflict {
+            let msh10 = Erl { segment: Some("MSH".into()), sequence: Some(1), field: Some(10), ..Erl::default() };
+            findings.push(receive::error(
+                workflow::code::DUPLICATE_KEY,
+                msh10,
+                "duplicate-control-id",
+                format!(
+                    "MSH-10 `{}` was already used by this sender for another message (received {at}); this one was stored apart and not integrated: send it again with a new MSH-10",
+                    p.control_id
+                ),
+            ));
+        } else if !p.has_errors() {
             // With one event a refusal comes before any write; with several, the events
             // applied before the refused one are undone.
             let several = p.events.len() > 1;
@@ -489,7 +558,8 @@ impl Work for Inbound {
             }
         }
         let (ack, code) = self.ack(&findings, Decision::Accept, format!("{}{id}", self.options.ack_prefix), &now);
-        insert_message(tx, id, Direction::In, &p.sender, &p.control_id, &now.iso, p.profile, &findings, &p.raw, Some(&ack), Some(code))?;
+        let stored = Row { id, direction: Direction::In, sender: &p.sender, control_id: &p.control_id, at: &now.iso, profile: p.profile, raw: &p.raw, digest: &digest, conflict_of: conflict.map(|(c, _)| c) };
+        insert_message(tx, &stored, &findings, Some(&ack), Some(code))?;
         self.outcome = Some(ack);
         Ok(())
     }
@@ -514,26 +584,41 @@ pub fn ack_code(ack: &[u8]) -> Option<String> {
     crate::send::acknowledgment(ack).map(|(code, _)| code)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn insert_message(
-    tx: &Transaction<'_>,
+/// What identifies a stored message.
+struct Row<'a> {
     id: i64,
     direction: Direction,
-    sender: &Sender,
-    control_id: &str,
-    at: &str,
-    profile: Option<&str>,
-    findings: &[Finding],
-    raw: &[u8],
-    ack: Option<&[u8]>,
-    ack_code: Option<&str>,
-) -> rusqlite::Result<()> {
+    sender: &'a Sender,
+    control_id: &'a str,
+    at: &'a str,
+    profile: Option<&'a str>,
+    raw: &'a [u8],
+    digest: &'a [u8],
+    /// The message whose MSH-10 this one reused with other bytes.
+    conflict_of: Option<i64>,
+}
+
+fn insert_message(tx: &Transaction<'_>, row: &Row<'_>, findings: &[Finding], ack: Option<&[u8]>, ack_code: Option<&str>) -> rusqlite::Result<()> {
     let findings = serde_json::to_string(findings).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     tx.prepare_cached(
-        "INSERT INTO messages (id, direction, sender_application, sender_facility, control_id, received_at, profile, findings, raw, ack, ack_code)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT INTO messages (id, direction, sender_application, sender_facility, control_id, received_at, profile, findings, raw, ack, ack_code, digest, conflict_of)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
-    .execute(params![id, direction.name(), sender.application, sender.facility, control_id, at, profile, findings, raw, ack, ack_code])?;
+    .execute(params![
+        row.id,
+        row.direction.name(),
+        row.sender.application,
+        row.sender.facility,
+        row.control_id,
+        row.at,
+        row.profile,
+        findings,
+        row.raw,
+        ack,
+        ack_code,
+        row.digest,
+        row.conflict_of
+    ])?;
     Ok(())
 }
 
@@ -632,7 +717,9 @@ impl Work for OutboundWork {
             }
         }
         let code = o.ack.as_deref().and_then(ack_code);
-        insert_message(tx, id, Direction::Out, &o.sender, &o.control_id, &now.iso, o.profile, &[], &o.raw, o.ack.as_deref(), code.as_deref())?;
+        let digest = digest(&o.raw);
+        let row = Row { id, direction: Direction::Out, sender: &o.sender, control_id: &o.control_id, at: &now.iso, profile: o.profile, raw: &o.raw, digest: &digest, conflict_of: None };
+        insert_message(tx, &row, &[], o.ack.as_deref(), code.as_deref())?;
         self.outcome = Some(Recorded::Stored { id });
         Ok(())
     }

@@ -187,3 +187,38 @@ fn plaintext_needs_loopback_or_the_flag() {
     assert!(stderr(&out).contains("cannot connect to 127.0.0.1:1"), "{}", stderr(&out));
     assert!(stderr(&out).contains("1 message(s) not sent"), "{}", stderr(&out));
 }
+
+/// Issue 15, item 1: two different messages with one MSH-10 from one sender, through a real
+/// `serve`: the second is AE 205 at MSH-10, both are in the store, and only the first order.
+#[test]
+fn a_reused_control_id_through_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("platform.db");
+    let server = Server::start("platform", "127.0.0.1:0", &store, &[]);
+    let first = fixture("flux1_nw_minimal.hl7");
+    let second = variant(dir.path(), "second.hl7", "flux1_nw_minimal.hl7", &[("CMD-2026-000418", "CMD-2026-000999")]);
+    let out = run(&["send", "--to", &server.addr, first.to_str().unwrap()]);
+    assert_eq!((out.status.code(), stdout(&out)), (Some(0), "CHUX-F1-20260106-0001\tAA\n".to_owned()), "{}", stderr(&out));
+    let out = run(&["send", "--to", &server.addr, second.to_str().unwrap()]);
+    assert_eq!((out.status.code(), stdout(&out)), (Some(1), "CHUX-F1-20260106-0001\tAE\n".to_owned()), "{}", stderr(&out));
+    // The first sent again is still the first's AA.
+    let out = run(&["send", "--to", &server.addr, first.to_str().unwrap()]);
+    assert_eq!(stdout(&out), "CHUX-F1-20260106-0001\tAA\n");
+    assert!(server.stop().success());
+    let conn = rusqlite::Connection::open(&store).unwrap();
+    let rows: Vec<(String, String, Option<i64>, Vec<u8>)> = conn
+        .prepare("SELECT control_id, ack_code, conflict_of, ack FROM messages ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows.len(), 2, "both stored, once each");
+    assert_eq!((rows[0].1.as_str(), rows[0].2), ("AA", None));
+    assert_eq!((rows[1].0.as_str(), rows[1].1.as_str(), rows[1].2), ("CHUX-F1-20260106-0001", "AE", Some(1)));
+    let ack = String::from_utf8_lossy(&rows[1].3);
+    assert!(ack.contains("\rERR||MSH^1^10|205^Duplicate key identifier^HL70357|E|"), "{ack}");
+    let list = orders(&store);
+    assert_eq!(list.len(), 1, "nothing of the second applied: {list:?}");
+    assert!(list[0]["key"].as_str().unwrap().starts_with("CMD-2026-000418"));
+}
