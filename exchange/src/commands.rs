@@ -205,6 +205,8 @@ pub fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), Failure> {
     };
     let options = StoreOptions { identity: Identity { application: args.application.clone(), facility: args.facility.clone() }, ..StoreOptions::default() };
     let store = open_store(&args.store, options)?;
+    // A store that cannot be written would answer AR to every message: refuse to start.
+    store.check_writable(&args.store).map_err(|e| usage(e.to_string()))?;
     let rt = runtime(true)?;
     let listener = rt.block_on(tokio::net::TcpListener::bind(args.listen.as_str())).map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
     let bound: SocketAddr = listener.local_addr().map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;

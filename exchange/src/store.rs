@@ -106,6 +106,8 @@ CREATE TABLE IF NOT EXISTS exams (
     PRIMARY KEY (order_key, accession)
 );
 CREATE INDEX IF NOT EXISTS exams_message ON exams (message_id);
+-- `checked_at`: when `Store::check_writable` last wrote (at each `serve` start).
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ";
 
 /// The stored ACK of an inbound message (sender, MSH-10). `control_id <> ''` repeats the
@@ -174,6 +176,8 @@ pub enum StoreError {
     Stopped,
     #[error("store: the transaction failed: {0}")]
     Commit(String),
+    #[error("store {path}: cannot be written: {reason}")]
+    NotWritable { path: PathBuf, reason: String },
     #[error("store: cannot start the writer thread: {0}")]
     Thread(std::io::Error),
 }
@@ -207,6 +211,23 @@ impl Store {
             .spawn(move || writer(conn, rx, max_batch))
             .map_err(StoreError::Thread)?;
         Ok(Store { tx, writer: Arc::new(std::sync::Mutex::new(Some(handle))), options: Arc::new(options) })
+    }
+
+    /// Writes to the store once, through the writer and to disk (a row of `meta`), so that a
+    /// store that cannot be written (a read-only file or file system, another process holding
+    /// the write lock longer than [`StoreOptions::busy_timeout`], a full disk) is found before
+    /// any message is answered. `path` is for the error only.
+    pub fn check_writable(&self, path: &Path) -> Result<(), StoreError> {
+        let now = (self.options.clock)().iso;
+        let result = self.query(move |c| -> Result<(), String> {
+            if c.is_readonly(rusqlite::MAIN_DB).map_err(|e| e.to_string())? {
+                return Err("SQLite opened it read-only (the file or its directory is not writable by this user)".into());
+            }
+            c.execute("INSERT INTO meta (key, value) VALUES ('checked_at', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", params![now])
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })?;
+        result.map_err(|reason| StoreError::NotWritable { path: path.to_owned(), reason })
     }
 
     pub fn options(&self) -> &StoreOptions {
@@ -347,6 +368,7 @@ trait Work: Send {
 
 fn writer(mut conn: Connection, rx: mpsc::Receiver<Box<dyn Work>>, max_batch: usize) {
     let mut batch: Vec<Box<dyn Work>> = Vec::with_capacity(max_batch);
+    let mut log = FailureLog::new(FAILURE_LOG_WINDOW);
     while let Ok(first) = rx.recv() {
         batch.push(first);
         while batch.len() < max_batch {
@@ -362,18 +384,101 @@ fn writer(mut conn: Connection, rx: mpsc::Receiver<Box<dyn Work>>, max_batch: us
             q.run_query(&conn);
         }
         if !writes.is_empty() {
-            commit_batch(&mut conn, writes);
+            let outcome = commit_batch(&mut conn, writes);
+            let now = std::time::Instant::now();
+            let mut lines: Vec<String> = outcome.failures.iter().flat_map(|cause| log.failure(cause, now)).collect();
+            if outcome.stored > 0 {
+                lines.extend(log.success());
+            }
+            for line in lines {
+                eprintln!("telerad: store: {line}");
+            }
         }
     }
 }
 
-fn commit_batch(conn: &mut Connection, writes: Vec<Box<dyn Work>>) {
+/// How long identical store failures are counted rather than logged.
+pub const FAILURE_LOG_WINDOW: Duration = Duration::from_secs(60);
+
+/// What one batch did: the cause of each item that was not stored, and how many were.
+struct BatchOutcome {
+    failures: Vec<String>,
+    stored: usize,
+}
+
+/// Store failures, logged once per burst: the first with its cause; identical ones (same
+/// cause) within `window` of the last line are counted, and the count is logged when the window
+/// has passed, when the cause changes, or when storing works again.
+#[derive(Debug)]
+pub struct FailureLog {
+    window: Duration,
+    burst: Option<Burst>,
+}
+
+#[derive(Debug)]
+struct Burst {
+    cause: String,
+    logged_at: std::time::Instant,
+    /// Failures since the last line.
+    unlogged: u64,
+    total: u64,
+}
+
+impl FailureLog {
+    pub fn new(window: Duration) -> FailureLog {
+        FailureLog { window, burst: None }
+    }
+
+    /// A failure with its cause at `now`: the lines to log (none while identical failures are
+    /// counted).
+    pub fn failure(&mut self, cause: &str, now: std::time::Instant) -> Vec<String> {
+        let mut lines = Vec::new();
+        match &mut self.burst {
+            Some(b) if b.cause == cause => {
+                b.total += 1;
+                if now.saturating_duration_since(b.logged_at) < self.window {
+                    b.unlogged += 1;
+                } else {
+                    lines.push(format!("still failing: {cause} ({} failure(s) in all; {} since the last report)", b.total, b.unlogged + 1));
+                    b.unlogged = 0;
+                    b.logged_at = now;
+                }
+                return lines;
+            }
+            Some(b) => {
+                if b.unlogged > 0 {
+                    lines.push(format!("{} more failure(s) with the same cause: {}", b.unlogged, b.cause));
+                }
+                let total = b.total + 1;
+                lines.push(format!("a message was not stored: {cause} (it is answered AR; the cause has changed)"));
+                self.burst = Some(Burst { cause: cause.to_owned(), logged_at: now, unlogged: 0, total });
+            }
+            None => {
+                lines.push(format!(
+                    "a message was not stored: {cause} (it is answered AR; identical failures are counted and reported every {} s)",
+                    self.window.as_secs()
+                ));
+                self.burst = Some(Burst { cause: cause.to_owned(), logged_at: now, unlogged: 0, total: 1 });
+            }
+        }
+        lines
+    }
+
+    /// A commit that stored something: the end of a burst, if one was going on.
+    pub fn success(&mut self) -> Option<String> {
+        let b = self.burst.take()?;
+        Some(format!("storing again after {} failure(s) (last cause: {})", b.total, b.cause))
+    }
+}
+
+fn commit_batch(conn: &mut Connection, writes: Vec<Box<dyn Work>>) -> BatchOutcome {
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
             let reason = e.to_string();
+            let failures = vec![reason.clone(); writes.len()];
             writes.into_iter().for_each(|w| w.failed(&reason));
-            return;
+            return BatchOutcome { failures, stored: 0 };
         }
     };
     // Row ids are given here rather than by SQLite so that an ACK (which names its row) is
@@ -383,8 +488,9 @@ fn commit_batch(conn: &mut Connection, writes: Vec<Box<dyn Work>>) {
         Ok(n) => n,
         Err(e) => {
             let reason = e.to_string();
+            let failures = vec![reason.clone(); writes.len()];
             writes.into_iter().for_each(|w| w.failed(&reason));
-            return;
+            return BatchOutcome { failures, stored: 0 };
         }
     };
     let mut ok: Vec<Box<dyn Work>> = Vec::with_capacity(writes.len());
@@ -403,14 +509,20 @@ fn commit_batch(conn: &mut Connection, writes: Vec<Box<dyn Work>>) {
             }
         }
     }
+    let mut outcome = BatchOutcome { failures: failed.iter().map(|(_, reason)| reason.clone()).collect(), stored: 0 };
     match tx.commit() {
-        Ok(()) => ok.into_iter().for_each(|w| w.committed()),
+        Ok(()) => {
+            outcome.stored = ok.len();
+            ok.into_iter().for_each(|w| w.committed());
+        }
         Err(e) => {
             let reason = e.to_string();
+            outcome.failures.extend(std::iter::repeat_n(reason.clone(), ok.len()));
             ok.into_iter().for_each(|w| w.failed(&reason));
         }
     }
     failed.into_iter().for_each(|(w, reason)| w.failed(&reason));
+    outcome
 }
 
 type QueryFn = Box<dyn FnOnce(&Connection) + Send>;
@@ -800,4 +912,37 @@ pub fn request_of(conn: &Connection, key: &OrderKey) -> rusqlite::Result<Option<
 /// Counts of what is stored, for tests and the load tool.
 pub fn count_messages(conn: &Connection, direction: Direction) -> rusqlite::Result<i64> {
     conn.query_row("SELECT COUNT(*) FROM messages WHERE direction = ?1", params![direction.name()], |r| r.get(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn a_burst_of_identical_failures_is_logged_once_then_counted() {
+        let mut log = FailureLog::new(Duration::from_secs(60));
+        let t0 = Instant::now();
+        let first = log.failure("database is locked", t0);
+        assert_eq!(first.len(), 1);
+        assert!(first[0].starts_with("a message was not stored: database is locked"), "{first:?}");
+        // Identical ones within the window: counted, not logged.
+        for s in 1..=5 {
+            assert!(log.failure("database is locked", t0 + Duration::from_secs(s)).is_empty());
+        }
+        // Past the window: one line with the count.
+        let later = log.failure("database is locked", t0 + Duration::from_secs(61));
+        assert_eq!(later, vec!["still failing: database is locked (7 failure(s) in all; 6 since the last report)".to_owned()]);
+        assert!(log.failure("database is locked", t0 + Duration::from_secs(62)).is_empty());
+        // Another cause: the count of the old one, then the new one.
+        let changed = log.failure("disk I/O error", t0 + Duration::from_secs(63));
+        assert_eq!(changed.len(), 2, "{changed:?}");
+        assert_eq!(changed[0], "1 more failure(s) with the same cause: database is locked");
+        assert!(changed[1].starts_with("a message was not stored: disk I/O error"));
+        // Working again: the end of the burst, once.
+        assert_eq!(log.success().as_deref(), Some("storing again after 9 failure(s) (last cause: disk I/O error)"));
+        assert_eq!(log.success(), None);
+        // A new burst starts over.
+        assert_eq!(log.failure("disk I/O error", t0 + Duration::from_secs(64)).len(), 1);
+    }
 }

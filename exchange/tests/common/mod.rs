@@ -60,9 +60,18 @@ impl Server {
     /// Starts `telerad serve --role ROLE --listen LISTEN --store STORE EXTRA…` and reads the
     /// bound address from its first line.
     pub fn start(role: &str, listen: &str, store: &Path, extra: &[&str]) -> Server {
+        Server::start_with(role, listen, store, extra, Stdio::inherit())
+    }
+
+    /// [`Server::start`] with standard error written to `log`.
+    pub fn start_logged(role: &str, listen: &str, store: &Path, extra: &[&str], log: &Path) -> Server {
+        Server::start_with(role, listen, store, extra, Stdio::from(std::fs::File::create(log).expect("the log file")))
+    }
+
+    fn start_with(role: &str, listen: &str, store: &Path, extra: &[&str], stderr: Stdio) -> Server {
         let mut args = vec!["serve", "--role", role, "--listen", listen, "--store", store.to_str().unwrap()];
         args.extend_from_slice(extra);
-        let mut child = Command::new(bin()).args(&args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("telerad serve runs");
+        let mut child = Command::new(bin()).args(&args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(stderr).spawn().expect("telerad serve runs");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("the bound address");
         let addr = line.trim().to_owned();
