@@ -304,7 +304,8 @@ fn a_reused_control_id_with_other_bytes_is_a_conflict() {
     assert!(e[0].starts_with("ERR||MSH^1^10|205^Duplicate key identifier^HL70357|E|"), "{e:?}");
     assert!(e[0].contains("already used by this sender for another message"), "{e:?}");
     // Both are stored, the second as a conflict of the first, with its ACK.
-    let rows: Vec<(i64, Option<i64>, String, Vec<u8>, i64)> = store
+    type Row = (i64, Option<i64>, String, Vec<u8>, i64);
+    let rows: Vec<Row> = store
         .query(|c| {
             c.prepare("SELECT id, conflict_of, ack_code, ack, length(digest) FROM messages ORDER BY id")
                 .unwrap()
