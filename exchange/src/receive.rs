@@ -73,6 +73,9 @@ pub struct Prepared {
     pub findings: Vec<Finding>,
     /// The order events, read only when there is no error finding.
     pub events: Vec<Event>,
+    /// SHA-256 of `raw` ([`crate::store::digest`]), computed here rather than by the store's
+    /// single writer.
+    pub digest: Vec<u8>,
 }
 
 impl Prepared {
@@ -99,9 +102,10 @@ pub fn prepare(raw: Vec<u8>, role: Role, limits: &Limits) -> Prepared {
 /// Windows-1252 when `windows_1252_fallback` (with a warning finding at MSH-18) instead of
 /// answering AE (`telerad serve --charset-fallback windows-1252`).
 pub fn prepare_with(raw: Vec<u8>, role: Role, limits: &Limits, windows_1252_fallback: bool) -> Prepared {
-    let mut out = Prepared { raw: Vec::new(), header_len: None, sender: Sender::default(), control_id: String::new(), profile: None, findings: Vec::new(), events: Vec::new() };
+    let mut out = Prepared { raw: Vec::new(), header_len: None, sender: Sender::default(), control_id: String::new(), profile: None, findings: Vec::new(), events: Vec::new(), digest: Vec::new() };
     let options = ParseOptions { windows_1252_fallback, ..ParseOptions::default() };
     inspect(&raw, role, limits, &options, &mut out);
+    out.digest = crate::store::digest(&raw);
     out.raw = raw;
     out
 }
@@ -202,7 +206,7 @@ fn header_len(raw: &[u8]) -> Option<usize> {
 /// A message this side sends, read for the store: header, profile and order events (a
 /// message that does not parse is recorded with none).
 pub fn read_outbound(raw: &[u8]) -> crate::store::Outbound {
-    let mut p = Prepared { raw: Vec::new(), header_len: None, sender: Sender::default(), control_id: String::new(), profile: None, findings: Vec::new(), events: Vec::new() };
+    let mut p = Prepared { raw: Vec::new(), header_len: None, sender: Sender::default(), control_id: String::new(), profile: None, findings: Vec::new(), events: Vec::new(), digest: Vec::new() };
     let mut events = Vec::new();
     match Message::parse_with(raw, &ParseOptions::default()) {
         Ok(message) => {

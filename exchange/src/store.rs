@@ -607,7 +607,14 @@ fn fallback_ack(options: &StoreOptions, reason: &str) -> Vec<u8> {
 impl Work for Inbound {
     fn apply(&mut self, tx: &Transaction<'_>, next_id: &mut i64) -> rusqlite::Result<()> {
         let p = &self.prepared;
-        let digest = digest(&p.raw);
+        // `prepare` computed it on the connection's task; a hand-made `Prepared` may lack it.
+        let computed;
+        let digest = if p.digest.is_empty() {
+            computed = digest(&p.raw);
+            &computed
+        } else {
+            &p.digest
+        };
         // The stored message this one reuses the MSH-10 of, with other bytes.
         let mut conflict: Option<(i64, String)> = None;
         if !p.control_id.is_empty() {
@@ -622,7 +629,7 @@ impl Work for Inbound {
                     // A row from before the digest column.
                     None => self::digest(&tx.prepare_cached("SELECT raw FROM messages WHERE id = ?1")?.query_row(params![stored_id], |r| r.get::<_, Vec<u8>>(0))?),
                 };
-                if stored_digest == digest {
+                if stored_digest == *digest {
                     self.outcome = Some(ack.unwrap_or_default());
                     return Ok(());
                 }
@@ -670,7 +677,7 @@ impl Work for Inbound {
             }
         }
         let (ack, code) = self.ack(&findings, Decision::Accept, format!("{}{id}", self.options.ack_prefix), &now);
-        let stored = Row { id, direction: Direction::In, sender: &p.sender, control_id: &p.control_id, at: &now.iso, profile: p.profile, raw: &p.raw, digest: &digest, conflict_of: conflict.map(|(c, _)| c) };
+        let stored = Row { id, direction: Direction::In, sender: &p.sender, control_id: &p.control_id, at: &now.iso, profile: p.profile, raw: &p.raw, digest, conflict_of: conflict.map(|(c, _)| c) };
         insert_message(tx, &stored, &findings, Some(&ack), Some(code))?;
         self.outcome = Some(ack);
         Ok(())
