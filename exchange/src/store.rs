@@ -30,7 +30,9 @@
 //! (<SQLite error>); it was not integrated and may be sent again`. A message that also had
 //! errors gets AE with its ERRs and that one (errors win, see `hl7_runtime::ack`). That ACK is
 //! not stored (there is nowhere to store it); its MSH-10 is `AR` followed by a process-local
-//! counter.
+//! counter. The writer logs each such failure on standard error with its cause, once per
+//! burst ([`FailureLog`]). [`Store::check_writable`] finds a store that cannot be written
+//! before anything is received (`telerad serve` exits 2 then).
 //!
 //! # Tables
 //!
