@@ -90,9 +90,8 @@ fn sigkill_midway_loses_nothing_and_stores_nothing_twice() {
 fn an_unwritable_store_stops_serve_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("platform.db");
-    // An existing store (created by a first run), so that opening it writes nothing.
-    let server = Server::start("platform", "127.0.0.1:0", &store, &[]);
-    assert!(server.stop().success());
+    // An existing store, so that opening it writes nothing.
+    telerad_exchange::store::Store::open(&store, telerad_exchange::store::StoreOptions::default()).unwrap().close();
     let other = rusqlite::Connection::open(&store).unwrap();
     other.execute_batch("BEGIN IMMEDIATE; INSERT INTO meta VALUES ('held', 'by a test');").unwrap();
     let out = run_for(&["serve", "--role", "platform", "--listen", "127.0.0.1:0", "--store", store.to_str().unwrap()], Duration::from_secs(60));
@@ -125,7 +124,7 @@ fn store_failures_are_logged_once_per_burst() {
     let other = rusqlite::Connection::open(&store).unwrap();
     other.execute_batch("CREATE TRIGGER refuse BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, 'disk quota exceeded (test)'); END;").unwrap();
     let files: Vec<String> = (1..=4)
-        .map(|i| variant(dir.path(), &format!("m{i}.hl7"), "flux1_nw_minimal.hl7", &[("CHUX-F1-20260106-0001", &format!("LOUD-{i}")), ("CMD-2026-000418", &format!("CMD-LOUD-{i}"))]).to_str().unwrap().to_owned())
+        .map(|i| variant_with_id(dir.path(), &format!("m{i}.hl7"), "flux1_nw_minimal.hl7", &format!("LOUD-{i}"), &[("CMD-2026-000418", &format!("CMD-LOUD-{i}"))]).to_str().unwrap().to_owned())
         .collect();
     let mut args = vec!["send", "--to", server.addr.as_str()];
     args.extend(files[..3].iter().map(String::as_str));

@@ -139,3 +139,20 @@ pub fn orders(store: &Path) -> Vec<serde_json::Value> {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     stdout(&out).lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect()
 }
+
+/// MSH-10 of a message file (tests do not depend on the fixtures' control ids).
+pub fn control_id_of(path: &Path) -> String {
+    let bytes = std::fs::read(path).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    text.split(['\r', '\n']).next().unwrap_or("").split('|').nth(9).unwrap_or("").to_owned()
+}
+
+/// A fixture with its MSH-10 set to `id` and the `replacements` made, written to `dir/name`.
+pub fn variant_with_id(dir: &Path, name: &str, fixture_name: &str, id: &str, replacements: &[(&str, &str)]) -> PathBuf {
+    let old = control_id_of(&fixture(fixture_name));
+    let old_field = format!("|{old}|");
+    let new_field = format!("|{id}|");
+    let mut all: Vec<(&str, &str)> = vec![(old_field.as_str(), new_field.as_str())];
+    all.extend_from_slice(replacements);
+    variant(dir, name, fixture_name, &all)
+}
