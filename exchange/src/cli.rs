@@ -50,6 +50,15 @@ pub enum Format {
     Json,
 }
 
+/// `--charset-fallback`: the set a mislabelled message may be read in, when asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CharsetFallback {
+    /// A message labelled 8859/1 or 8859/15 holding bytes 0x80–0x9F (C1 control codes in ISO
+    /// 8859, letters such as `Œ` in Windows-1252) is read as Windows-1252, with a warning.
+    #[value(name = "windows-1252")]
+    Windows1252,
+}
+
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// Message files (ER7); `-` reads standard input.
@@ -64,6 +73,10 @@ pub struct ValidateArgs {
     /// Parse leniently (LF terminators, malformed escapes kept raw, unknown MSH-18 as Latin-1).
     #[arg(long)]
     pub lenient: bool,
+    /// Read a message labelled 8859/1 or 8859/15 that holds bytes 0x80–0x9F as this set, with
+    /// a warning at MSH-18 (without it such a message is an error, in lenient mode too).
+    #[arg(long, value_enum, value_name = "CHARSET")]
+    pub charset_fallback: Option<CharsetFallback>,
     /// For ACK files: the message they acknowledge, so that the rules comparing the two
     /// (MSH-3..6 swapped, MSA-2 = MSH-10 …) are evaluated.
     #[arg(long, value_name = "FILE")]
@@ -178,7 +191,8 @@ fn validate(args: &ValidateArgs, out: &mut dyn Write) -> Result<(), Failure> {
                 continue;
             }
         };
-        let checked = match telerad::check_with(&bytes, &options(args.lenient), args.profile.as_deref(), original.as_deref()) {
+        let parse = ParseOptions { windows_1252_fallback: args.charset_fallback.is_some(), ..options(args.lenient) };
+        let checked = match telerad::check_with(&bytes, &parse, args.profile.as_deref(), original.as_deref()) {
             Ok(c) => c,
             Err(e) => return Err(Failure::Usage(e.to_string())),
         };

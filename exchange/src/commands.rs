@@ -62,6 +62,10 @@ pub struct ServeArgs {
     /// Log connections on standard error.
     #[arg(long)]
     pub verbose: bool,
+    /// Read a message labelled 8859/1 or 8859/15 that holds bytes 0x80–0x9F as this set (with a
+    /// warning stored in its findings) instead of answering AE.
+    #[arg(long, value_enum, value_name = "CHARSET")]
+    pub charset_fallback: Option<crate::cli::CharsetFallback>,
 }
 
 #[derive(Debug, Args)]
@@ -205,6 +209,8 @@ pub fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), Failure> {
     };
     let options = StoreOptions { identity: Identity { application: args.application.clone(), facility: args.facility.clone() }, ..StoreOptions::default() };
     let store = open_store(&args.store, options)?;
+    // A store that cannot be written would answer AR to every message: refuse to start.
+    store.check_writable(&args.store).map_err(|e| usage(e.to_string()))?;
     let rt = runtime(true)?;
     let listener = rt.block_on(tokio::net::TcpListener::bind(args.listen.as_str())).map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
     let bound: SocketAddr = listener.local_addr().map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
@@ -217,7 +223,7 @@ pub fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), Failure> {
     eprintln!("telerad serve: {} side listening on {bound} ({}), store {}", role.name(), if tls.is_some() { "TLS" } else { "plaintext" }, args.store.display());
     let limits = Limits { max_message_bytes: args.max_message_bytes, ..Limits::DEFAULT };
     let config = hl7_mllp::Config { limits, max_connections: args.max_connections, ..hl7_mllp::Config::default() };
-    let receiver = Arc::new(crate::serve::Receiver { store: store.clone(), role, limits: config.limits, verbose: args.verbose });
+    let receiver = Arc::new(crate::serve::Receiver { store: store.clone(), role, limits: config.limits, verbose: args.verbose, windows_1252_fallback: args.charset_fallback.is_some() });
     let served = rt.block_on(crate::serve::run(listener, tls, config, receiver, hl7_mllp::shutdown_signal()));
     drop(rt);
     // Every answer has been written; wait for the writer to finish what it holds.

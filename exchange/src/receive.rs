@@ -73,6 +73,9 @@ pub struct Prepared {
     pub findings: Vec<Finding>,
     /// The order events, read only when there is no error finding.
     pub events: Vec<Event>,
+    /// SHA-256 of `raw` ([`crate::store::digest`]), computed here rather than by the store's
+    /// single writer.
+    pub digest: Vec<u8>,
 }
 
 impl Prepared {
@@ -92,19 +95,28 @@ impl Prepared {
 
 /// Runs the parallel part of the pipeline on one received message.
 pub fn prepare(raw: Vec<u8>, role: Role, limits: &Limits) -> Prepared {
-    let mut out = Prepared { raw: Vec::new(), header_len: None, sender: Sender::default(), control_id: String::new(), profile: None, findings: Vec::new(), events: Vec::new() };
-    inspect(&raw, role, limits, &mut out);
+    prepare_with(raw, role, limits, false)
+}
+
+/// [`prepare`], reading a message labelled 8859/1 or 8859/15 that holds bytes 0x80–0x9F as
+/// Windows-1252 when `windows_1252_fallback` (with a warning finding at MSH-18) instead of
+/// answering AE (`telerad serve --charset-fallback windows-1252`).
+pub fn prepare_with(raw: Vec<u8>, role: Role, limits: &Limits, windows_1252_fallback: bool) -> Prepared {
+    let mut out = Prepared { raw: Vec::new(), header_len: None, sender: Sender::default(), control_id: String::new(), profile: None, findings: Vec::new(), events: Vec::new(), digest: Vec::new() };
+    let options = ParseOptions { windows_1252_fallback, ..ParseOptions::default() };
+    inspect(&raw, role, limits, &options, &mut out);
+    out.digest = crate::store::digest(&raw);
     out.raw = raw;
     out
 }
 
-fn inspect(raw: &[u8], role: Role, limits: &Limits, out: &mut Prepared) {
+fn inspect(raw: &[u8], role: Role, limits: &Limits, options: &ParseOptions, out: &mut Prepared) {
     if raw.len() > limits.max_message_bytes {
         out.findings.push(error(code::APPLICATION_INTERNAL, Erl::default(), "limit", format!("the message is {} bytes, more than this receiver's limit of {}", raw.len(), limits.max_message_bytes)));
         read_raw_header(raw, out);
         return;
     }
-    let message = match Message::parse_with(raw, &ParseOptions::default()) {
+    let message = match Message::parse_with(raw, options) {
         Ok(m) => m,
         Err(e) => {
             out.findings.push(validate::parse_error_finding(&e));
@@ -112,6 +124,8 @@ fn inspect(raw: &[u8], role: Role, limits: &Limits, out: &mut Prepared) {
             return;
         }
     };
+    // Read as Windows-1252 through the fallback: a warning, stored with the message.
+    out.findings.extend(hl7_runtime::charset::windows_1252_notice(&message));
     read_header(&message, out);
     out.header_len = header_len(raw);
     if message.segment_count() > limits.max_segments {
@@ -137,7 +151,7 @@ fn inspect(raw: &[u8], role: Role, limits: &Limits, out: &mut Prepared) {
         ));
         return;
     }
-    out.findings = validate::validate_with(any.placed(), &telerad::REGISTRY, None);
+    out.findings.extend(validate::validate_with(any.placed(), &telerad::REGISTRY, None));
     if out.has_errors() {
         return;
     }
@@ -192,7 +206,7 @@ fn header_len(raw: &[u8]) -> Option<usize> {
 /// A message this side sends, read for the store: header, profile and order events (a
 /// message that does not parse is recorded with none).
 pub fn read_outbound(raw: &[u8]) -> crate::store::Outbound {
-    let mut p = Prepared { raw: Vec::new(), header_len: None, sender: Sender::default(), control_id: String::new(), profile: None, findings: Vec::new(), events: Vec::new() };
+    let mut p = Prepared { raw: Vec::new(), header_len: None, sender: Sender::default(), control_id: String::new(), profile: None, findings: Vec::new(), events: Vec::new(), digest: Vec::new() };
     let mut events = Vec::new();
     match Message::parse_with(raw, &ParseOptions::default()) {
         Ok(message) => {

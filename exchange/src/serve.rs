@@ -31,12 +31,14 @@ pub struct Receiver {
     pub limits: Limits,
     /// Log connection events (accepted, closed) on standard error, not only problems.
     pub verbose: bool,
+    /// `--charset-fallback windows-1252` (see [`receive::prepare_with`]).
+    pub windows_1252_fallback: bool,
 }
 
 impl Receiver {
     /// Parse, validate and read on this task, then store and wait for the commit.
     pub async fn message(&self, bytes: Vec<u8>) -> Vec<u8> {
-        let prepared = receive::prepare(bytes, self.role, &self.limits);
+        let prepared = receive::prepare_with(bytes, self.role, &self.limits, self.windows_1252_fallback);
         self.store.receive(prepared).await
     }
 

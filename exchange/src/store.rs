@@ -12,10 +12,15 @@
 //!
 //! # Idempotence
 //!
-//! An inbound message is identified by its sender (MSH-3, MSH-4) and MSH-10. When one already
-//! stored arrives again, it is not stored twice and the stored ACK is answered again, byte
-//! for byte. A message whose MSH-10 cannot be read is stored each time (it cannot be
-//! recognised).
+//! An inbound message is identified by its sender (MSH-3, MSH-4) and MSH-10, and each stored
+//! message keeps the SHA-256 of its bytes ([`digest`]). When a message already stored arrives
+//! again with the same bytes, it is not stored twice and the stored ACK is answered again,
+//! byte for byte. With other bytes it is a **conflict**: a sender reused an MSH-10 for another
+//! message. The new one is stored apart (`conflict_of` = the first one's row), nothing of it
+//! is applied to the orders, and its ACK is AE with `ERR||MSH^1^10|205^Duplicate key
+//! identifier^HL70357|E|…` (after its validation errors, if any); that conflict sent again
+//! gets its own stored ACK. A message whose MSH-10 cannot be read is stored each time (it
+//! cannot be recognised).
 //!
 //! # When the store cannot commit
 //!
@@ -25,11 +30,14 @@
 //! (<SQLite error>); it was not integrated and may be sent again`. A message that also had
 //! errors gets AE with its ERRs and that one (errors win, see `hl7_runtime::ack`). That ACK is
 //! not stored (there is nowhere to store it); its MSH-10 is `AR` followed by a process-local
-//! counter.
+//! counter. The writer logs each such failure on standard error with its cause, once per
+//! burst ([`FailureLog`]). [`Store::check_writable`] finds a store that cannot be written
+//! before anything is received (`telerad serve` exits 2 then).
 //!
 //! # Tables
 //!
-//! `messages` (raw bytes, direction, sender, MSH-10, time, profile, findings as JSON, the ACK),
+//! `messages` (raw bytes and their SHA-256, direction, sender, MSH-10, time, profile, findings
+//! as JSON, the ACK, the row a conflict reuses the MSH-10 of),
 //! `orders` (key, state), `order_history` (one row per transition, with the message that made
 //! it) and `exams` (per order: accession number and Study Instance UID from flow 4). The
 //! schema is in [`SCHEMA`].
@@ -42,7 +50,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use hl7_runtime::ack::{self, AckOptions, Decision, Identity};
-use hl7_runtime::validate::Finding;
+use hl7_runtime::validate::{Erl, Finding};
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::clock::{Clock, Stamp};
@@ -62,10 +70,13 @@ CREATE TABLE IF NOT EXISTS messages (
     findings TEXT NOT NULL,
     raw BLOB NOT NULL,
     ack BLOB,
-    ack_code TEXT
+    ack_code TEXT,
+    digest BLOB,
+    conflict_of INTEGER REFERENCES messages (id) DEFERRABLE INITIALLY DEFERRED
 );
 CREATE UNIQUE INDEX IF NOT EXISTS messages_once
-    ON messages (direction, sender_application, sender_facility, control_id) WHERE control_id <> '';
+    ON messages (direction, sender_application, sender_facility, control_id) WHERE control_id <> '' AND conflict_of IS NULL;
+CREATE INDEX IF NOT EXISTS messages_conflicts ON messages (conflict_of, digest) WHERE conflict_of IS NOT NULL;
 CREATE TABLE IF NOT EXISTS orders (
     key TEXT PRIMARY KEY,
     state TEXT NOT NULL,
@@ -97,16 +108,19 @@ CREATE TABLE IF NOT EXISTS exams (
     PRIMARY KEY (order_key, accession)
 );
 CREATE INDEX IF NOT EXISTS exams_message ON exams (message_id);
+-- `checked_at`: when `Store::check_writable` last wrote (at each `serve` start).
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ";
 
 /// The stored ACK of an inbound message (sender, MSH-10). `control_id <> ''` repeats the
 /// partial index's condition: without it SQLite cannot use the index for a bound parameter
 /// and scans the whole table (public so that a test can check the plan).
-pub const FIND_INBOUND: &str =
-    "SELECT ack FROM messages WHERE direction = 'in' AND sender_application = ?1 AND sender_facility = ?2 AND control_id = ?3 AND control_id <> ''";
+pub const FIND_INBOUND: &str = "SELECT id, ack, digest, received_at FROM messages WHERE direction = 'in' AND sender_application = ?1 AND sender_facility = ?2 AND control_id = ?3 AND control_id <> '' AND conflict_of IS NULL";
 /// The row of an outbound message (sender, MSH-10); see [`FIND_INBOUND`].
 pub const FIND_OUTBOUND: &str =
-    "SELECT id FROM messages WHERE direction = 'out' AND sender_application = ?1 AND sender_facility = ?2 AND control_id = ?3 AND control_id <> ''";
+    "SELECT id FROM messages WHERE direction = 'out' AND sender_application = ?1 AND sender_facility = ?2 AND control_id = ?3 AND control_id <> '' AND conflict_of IS NULL";
+/// The stored ACK of a conflict already received (the message it conflicts with, digest).
+pub const FIND_CONFLICT: &str = "SELECT ack FROM messages WHERE conflict_of = ?1 AND digest = ?2";
 
 /// A message's direction, from this side's point of view.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,10 +172,14 @@ pub enum StoreError {
     Open { path: PathBuf, source: rusqlite::Error },
     #[error("store: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("store {path}: cannot create the file: {source}")]
+    Create { path: PathBuf, source: std::io::Error },
     #[error("store: the writer has stopped")]
     Stopped,
     #[error("store: the transaction failed: {0}")]
     Commit(String),
+    #[error("store {path}: cannot be written: {reason}")]
+    NotWritable { path: PathBuf, reason: String },
     #[error("store: cannot start the writer thread: {0}")]
     Thread(std::io::Error),
 }
@@ -178,6 +196,7 @@ impl Store {
     /// Opens (creating it on first use) the store at `path` and starts its writer thread.
     pub fn open(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
         let open_err = |source| StoreError::Open { path: path.to_owned(), source };
+        create_private(path).map_err(|source| StoreError::Create { path: path.to_owned(), source })?;
         let conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(options.busy_timeout).map_err(open_err)?;
         // WAL: readers do not block the writer; FULL: the WAL is synced at every commit.
@@ -186,7 +205,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
         // 32 MiB of page cache (the default is 2 MiB): the indexes stay in memory.
         conn.pragma_update(None, "cache_size", -32_768).map_err(open_err)?;
-        conn.execute_batch(SCHEMA).map_err(open_err)?;
+        migrate_and_create(&conn).map_err(open_err)?;
         let (tx, rx) = mpsc::channel::<Box<dyn Work>>();
         let max_batch = options.max_batch.max(1);
         let handle = std::thread::Builder::new()
@@ -194,6 +213,23 @@ impl Store {
             .spawn(move || writer(conn, rx, max_batch))
             .map_err(StoreError::Thread)?;
         Ok(Store { tx, writer: Arc::new(std::sync::Mutex::new(Some(handle))), options: Arc::new(options) })
+    }
+
+    /// Writes to the store once, through the writer and to disk (a row of `meta`), so that a
+    /// store that cannot be written (a read-only file or file system, another process holding
+    /// the write lock longer than [`StoreOptions::busy_timeout`], a full disk) is found before
+    /// any message is answered. `path` is for the error only.
+    pub fn check_writable(&self, path: &Path) -> Result<(), StoreError> {
+        let now = (self.options.clock)().iso;
+        let result = self.query(move |c| -> Result<(), String> {
+            if c.is_readonly(rusqlite::MAIN_DB).map_err(|e| e.to_string())? {
+                return Err("SQLite opened it read-only (the file or its directory is not writable by this user)".into());
+            }
+            c.execute("INSERT INTO meta (key, value) VALUES ('checked_at', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", params![now])
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })?;
+        result.map_err(|reason| StoreError::NotWritable { path: path.to_owned(), reason })
     }
 
     pub fn options(&self) -> &StoreOptions {
@@ -271,6 +307,53 @@ impl Store {
     }
 }
 
+/// Brings a store file written by an earlier version to [`SCHEMA`] (the `digest` and
+/// `conflict_of` columns, the unique index that leaves conflicts out), then creates what is
+/// missing, in one transaction. Rows stored before have no digest; theirs is computed from
+/// their bytes when a message with their MSH-10 arrives.
+fn migrate_and_create(conn: &Connection) -> rusqlite::Result<()> {
+    let tx = conn.unchecked_transaction()?;
+    let columns: Vec<String> = tx.prepare("SELECT name FROM pragma_table_info('messages')")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    if !columns.is_empty() {
+        if !columns.iter().any(|c| c == "digest") {
+            tx.execute_batch("ALTER TABLE messages ADD COLUMN digest BLOB")?;
+        }
+        if !columns.iter().any(|c| c == "conflict_of") {
+            tx.execute_batch("ALTER TABLE messages ADD COLUMN conflict_of INTEGER REFERENCES messages (id) DEFERRABLE INITIALLY DEFERRED")?;
+        }
+        let index: Option<String> = tx.query_row("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'messages_once'", [], |r| r.get(0)).optional()?;
+        if index.is_some_and(|sql| !sql.contains("conflict_of")) {
+            tx.execute_batch("DROP INDEX messages_once")?;
+        }
+    }
+    tx.execute_batch(SCHEMA)?;
+    tx.commit()
+}
+
+/// SHA-256 of a message's bytes (as received, MLLP framing removed): what tells a message sent
+/// again from another message that reuses its MSH-10. A collision-resistant digest, so that no
+/// sender can make a different message pass for a copy of a stored one.
+pub fn digest(raw: &[u8]) -> Vec<u8> {
+    ring::digest::digest(&ring::digest::SHA256, raw).as_ref().to_vec()
+}
+
+/// Creates the store file, readable and writable by its owner only (0600), when it does not
+/// exist yet. SQLite gives the WAL and shared-memory files (`-wal`, `-shm`) the mode of the
+/// database file, so they are 0600 too. An existing file keeps its mode (an operator may have
+/// chosen it); the README says what to check.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    match open.open(path) {
+        // An empty file is an empty SQLite database.
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// One item of work for the writer. `apply` runs inside the batch's transaction, in a
 /// savepoint of its own; the answer is given after the commit (`committed`) or instead of it
 /// (`failed`).
@@ -287,6 +370,7 @@ trait Work: Send {
 
 fn writer(mut conn: Connection, rx: mpsc::Receiver<Box<dyn Work>>, max_batch: usize) {
     let mut batch: Vec<Box<dyn Work>> = Vec::with_capacity(max_batch);
+    let mut log = FailureLog::new(FAILURE_LOG_WINDOW);
     while let Ok(first) = rx.recv() {
         batch.push(first);
         while batch.len() < max_batch {
@@ -302,18 +386,101 @@ fn writer(mut conn: Connection, rx: mpsc::Receiver<Box<dyn Work>>, max_batch: us
             q.run_query(&conn);
         }
         if !writes.is_empty() {
-            commit_batch(&mut conn, writes);
+            let outcome = commit_batch(&mut conn, writes);
+            let now = std::time::Instant::now();
+            let mut lines: Vec<String> = outcome.failures.iter().flat_map(|cause| log.failure(cause, now)).collect();
+            if outcome.stored > 0 {
+                lines.extend(log.success());
+            }
+            for line in lines {
+                eprintln!("telerad: store: {line}");
+            }
         }
     }
 }
 
-fn commit_batch(conn: &mut Connection, writes: Vec<Box<dyn Work>>) {
+/// How long identical store failures are counted rather than logged.
+pub const FAILURE_LOG_WINDOW: Duration = Duration::from_secs(60);
+
+/// What one batch did: the cause of each item that was not stored, and how many were.
+struct BatchOutcome {
+    failures: Vec<String>,
+    stored: usize,
+}
+
+/// Store failures, logged once per burst: the first with its cause; identical ones (same
+/// cause) within `window` of the last line are counted, and the count is logged when the window
+/// has passed, when the cause changes, or when storing works again.
+#[derive(Debug)]
+pub struct FailureLog {
+    window: Duration,
+    burst: Option<Burst>,
+}
+
+#[derive(Debug)]
+struct Burst {
+    cause: String,
+    logged_at: std::time::Instant,
+    /// Failures since the last line.
+    unlogged: u64,
+    total: u64,
+}
+
+impl FailureLog {
+    pub fn new(window: Duration) -> FailureLog {
+        FailureLog { window, burst: None }
+    }
+
+    /// A failure with its cause at `now`: the lines to log (none while identical failures are
+    /// counted).
+    pub fn failure(&mut self, cause: &str, now: std::time::Instant) -> Vec<String> {
+        let mut lines = Vec::new();
+        match &mut self.burst {
+            Some(b) if b.cause == cause => {
+                b.total += 1;
+                if now.saturating_duration_since(b.logged_at) < self.window {
+                    b.unlogged += 1;
+                } else {
+                    lines.push(format!("still failing: {cause} ({} failure(s) in all; {} since the last report)", b.total, b.unlogged + 1));
+                    b.unlogged = 0;
+                    b.logged_at = now;
+                }
+                return lines;
+            }
+            Some(b) => {
+                if b.unlogged > 0 {
+                    lines.push(format!("{} more failure(s) with the same cause: {}", b.unlogged, b.cause));
+                }
+                let total = b.total + 1;
+                lines.push(format!("a message was not stored: {cause} (it is answered AR; the cause has changed)"));
+                self.burst = Some(Burst { cause: cause.to_owned(), logged_at: now, unlogged: 0, total });
+            }
+            None => {
+                lines.push(format!(
+                    "a message was not stored: {cause} (it is answered AR; identical failures are counted and reported every {} s)",
+                    self.window.as_secs()
+                ));
+                self.burst = Some(Burst { cause: cause.to_owned(), logged_at: now, unlogged: 0, total: 1 });
+            }
+        }
+        lines
+    }
+
+    /// A commit that stored something: the end of a burst, if one was going on.
+    pub fn success(&mut self) -> Option<String> {
+        let b = self.burst.take()?;
+        Some(format!("storing again after {} failure(s) (last cause: {})", b.total, b.cause))
+    }
+}
+
+fn commit_batch(conn: &mut Connection, writes: Vec<Box<dyn Work>>) -> BatchOutcome {
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
             let reason = e.to_string();
+            let failures = vec![reason.clone(); writes.len()];
             writes.into_iter().for_each(|w| w.failed(&reason));
-            return;
+            return BatchOutcome { failures, stored: 0 };
         }
     };
     // Row ids are given here rather than by SQLite so that an ACK (which names its row) is
@@ -323,8 +490,9 @@ fn commit_batch(conn: &mut Connection, writes: Vec<Box<dyn Work>>) {
         Ok(n) => n,
         Err(e) => {
             let reason = e.to_string();
+            let failures = vec![reason.clone(); writes.len()];
             writes.into_iter().for_each(|w| w.failed(&reason));
-            return;
+            return BatchOutcome { failures, stored: 0 };
         }
     };
     let mut ok: Vec<Box<dyn Work>> = Vec::with_capacity(writes.len());
@@ -343,14 +511,20 @@ fn commit_batch(conn: &mut Connection, writes: Vec<Box<dyn Work>>) {
             }
         }
     }
+    let mut outcome = BatchOutcome { failures: failed.iter().map(|(_, reason)| reason.clone()).collect(), stored: 0 };
     match tx.commit() {
-        Ok(()) => ok.into_iter().for_each(|w| w.committed()),
+        Ok(()) => {
+            outcome.stored = ok.len();
+            ok.into_iter().for_each(|w| w.committed());
+        }
         Err(e) => {
             let reason = e.to_string();
+            outcome.failures.extend(std::iter::repeat_n(reason.clone(), ok.len()));
             ok.into_iter().for_each(|w| w.failed(&reason));
         }
     }
     failed.into_iter().for_each(|(w, reason)| w.failed(&reason));
+    outcome
 }
 
 type QueryFn = Box<dyn FnOnce(&Connection) + Send>;
@@ -439,21 +613,57 @@ fn fallback_ack(options: &StoreOptions, reason: &str) -> Vec<u8> {
 impl Work for Inbound {
     fn apply(&mut self, tx: &Transaction<'_>, next_id: &mut i64) -> rusqlite::Result<()> {
         let p = &self.prepared;
+        // `prepare` computed it on the connection's task; a hand-made `Prepared` may lack it.
+        let computed;
+        let digest = if p.digest.is_empty() {
+            computed = digest(&p.raw);
+            &computed
+        } else {
+            &p.digest
+        };
+        // The stored message this one reuses the MSH-10 of, with other bytes.
+        let mut conflict: Option<(i64, String)> = None;
         if !p.control_id.is_empty() {
-            let stored: Option<Option<Vec<u8>>> = tx
+            #[allow(clippy::type_complexity)]
+            let stored: Option<(i64, Option<Vec<u8>>, Option<Vec<u8>>, String)> = tx
                 .prepare_cached(FIND_INBOUND)?
-                .query_row(params![p.sender.application, p.sender.facility, p.control_id], |r| r.get(0))
+                .query_row(params![p.sender.application, p.sender.facility, p.control_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                 .optional()?;
-            if let Some(ack) = stored {
-                self.outcome = Some(ack.unwrap_or_default());
-                return Ok(());
+            if let Some((stored_id, ack, stored_digest, at)) = stored {
+                let stored_digest = match stored_digest {
+                    Some(d) => d,
+                    // A row from before the digest column.
+                    None => self::digest(&tx.prepare_cached("SELECT raw FROM messages WHERE id = ?1")?.query_row(params![stored_id], |r| r.get::<_, Vec<u8>>(0))?),
+                };
+                if stored_digest == *digest {
+                    self.outcome = Some(ack.unwrap_or_default());
+                    return Ok(());
+                }
+                // The same conflicting message sent again: its stored ACK.
+                let again: Option<Option<Vec<u8>>> = tx.prepare_cached(FIND_CONFLICT)?.query_row(params![stored_id, digest], |r| r.get(0)).optional()?;
+                if let Some(ack) = again {
+                    self.outcome = Some(ack.unwrap_or_default());
+                    return Ok(());
+                }
+                conflict = Some((stored_id, at));
             }
         }
         let id = *next_id;
         *next_id += 1;
         let now = (self.options.clock)();
         let mut findings = p.findings.clone();
-        if !p.has_errors() {
+        if let Some((_, at)) = &conflict {
+            let msh10 = Erl { segment: Some("MSH".into()), sequence: Some(1), field: Some(10), ..Erl::default() };
+            findings.push(receive::error(
+                workflow::code::DUPLICATE_KEY,
+                msh10,
+                "duplicate-control-id",
+                format!(
+                    "MSH-10 `{}` was already used by this sender for another message (received {at}); this one was stored apart and not integrated: send it again with a new MSH-10",
+                    p.control_id
+                ),
+            ));
+        } else if !p.has_errors() {
             // With one event a refusal comes before any write; with several, the events
             // applied before the refused one are undone.
             let several = p.events.len() > 1;
@@ -473,7 +683,8 @@ impl Work for Inbound {
             }
         }
         let (ack, code) = self.ack(&findings, Decision::Accept, format!("{}{id}", self.options.ack_prefix), &now);
-        insert_message(tx, id, Direction::In, &p.sender, &p.control_id, &now.iso, p.profile, &findings, &p.raw, Some(&ack), Some(code))?;
+        let stored = Row { id, direction: Direction::In, sender: &p.sender, control_id: &p.control_id, at: &now.iso, profile: p.profile, raw: &p.raw, digest, conflict_of: conflict.map(|(c, _)| c) };
+        insert_message(tx, &stored, &findings, Some(&ack), Some(code))?;
         self.outcome = Some(ack);
         Ok(())
     }
@@ -498,26 +709,41 @@ pub fn ack_code(ack: &[u8]) -> Option<String> {
     crate::send::acknowledgment(ack).map(|(code, _)| code)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn insert_message(
-    tx: &Transaction<'_>,
+/// What identifies a stored message.
+struct Row<'a> {
     id: i64,
     direction: Direction,
-    sender: &Sender,
-    control_id: &str,
-    at: &str,
-    profile: Option<&str>,
-    findings: &[Finding],
-    raw: &[u8],
-    ack: Option<&[u8]>,
-    ack_code: Option<&str>,
-) -> rusqlite::Result<()> {
+    sender: &'a Sender,
+    control_id: &'a str,
+    at: &'a str,
+    profile: Option<&'a str>,
+    raw: &'a [u8],
+    digest: &'a [u8],
+    /// The message whose MSH-10 this one reused with other bytes.
+    conflict_of: Option<i64>,
+}
+
+fn insert_message(tx: &Transaction<'_>, row: &Row<'_>, findings: &[Finding], ack: Option<&[u8]>, ack_code: Option<&str>) -> rusqlite::Result<()> {
     let findings = serde_json::to_string(findings).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     tx.prepare_cached(
-        "INSERT INTO messages (id, direction, sender_application, sender_facility, control_id, received_at, profile, findings, raw, ack, ack_code)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT INTO messages (id, direction, sender_application, sender_facility, control_id, received_at, profile, findings, raw, ack, ack_code, digest, conflict_of)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
-    .execute(params![id, direction.name(), sender.application, sender.facility, control_id, at, profile, findings, raw, ack, ack_code])?;
+    .execute(params![
+        row.id,
+        row.direction.name(),
+        row.sender.application,
+        row.sender.facility,
+        row.control_id,
+        row.at,
+        row.profile,
+        findings,
+        row.raw,
+        ack,
+        ack_code,
+        row.digest,
+        row.conflict_of
+    ])?;
     Ok(())
 }
 
@@ -616,7 +842,9 @@ impl Work for OutboundWork {
             }
         }
         let code = o.ack.as_deref().and_then(ack_code);
-        insert_message(tx, id, Direction::Out, &o.sender, &o.control_id, &now.iso, o.profile, &[], &o.raw, o.ack.as_deref(), code.as_deref())?;
+        let digest = digest(&o.raw);
+        let row = Row { id, direction: Direction::Out, sender: &o.sender, control_id: &o.control_id, at: &now.iso, profile: o.profile, raw: &o.raw, digest: &digest, conflict_of: None };
+        insert_message(tx, &row, &[], o.ack.as_deref(), code.as_deref())?;
         self.outcome = Some(Recorded::Stored { id });
         Ok(())
     }
@@ -697,4 +925,37 @@ pub fn request_of(conn: &Connection, key: &OrderKey) -> rusqlite::Result<Option<
 /// Counts of what is stored, for tests and the load tool.
 pub fn count_messages(conn: &Connection, direction: Direction) -> rusqlite::Result<i64> {
     conn.query_row("SELECT COUNT(*) FROM messages WHERE direction = ?1", params![direction.name()], |r| r.get(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn a_burst_of_identical_failures_is_logged_once_then_counted() {
+        let mut log = FailureLog::new(Duration::from_secs(60));
+        let t0 = Instant::now();
+        let first = log.failure("database is locked", t0);
+        assert_eq!(first.len(), 1);
+        assert!(first[0].starts_with("a message was not stored: database is locked"), "{first:?}");
+        // Identical ones within the window: counted, not logged.
+        for s in 1..=5 {
+            assert!(log.failure("database is locked", t0 + Duration::from_secs(s)).is_empty());
+        }
+        // Past the window: one line with the count.
+        let later = log.failure("database is locked", t0 + Duration::from_secs(61));
+        assert_eq!(later, vec!["still failing: database is locked (7 failure(s) in all; 6 since the last report)".to_owned()]);
+        assert!(log.failure("database is locked", t0 + Duration::from_secs(62)).is_empty());
+        // Another cause: the count of the old one, then the new one.
+        let changed = log.failure("disk I/O error", t0 + Duration::from_secs(63));
+        assert_eq!(changed.len(), 2, "{changed:?}");
+        assert_eq!(changed[0], "1 more failure(s) with the same cause: database is locked");
+        assert!(changed[1].starts_with("a message was not stored: disk I/O error"));
+        // Working again: the end of the burst, once.
+        assert_eq!(log.success().as_deref(), Some("storing again after 9 failure(s) (last cause: disk I/O error)"));
+        assert_eq!(log.success(), None);
+        // A new burst starts over.
+        assert_eq!(log.failure("disk I/O error", t0 + Duration::from_secs(64)).len(), 1);
+    }
 }

@@ -187,3 +187,102 @@ fn plaintext_needs_loopback_or_the_flag() {
     assert!(stderr(&out).contains("cannot connect to 127.0.0.1:1"), "{}", stderr(&out));
     assert!(stderr(&out).contains("1 message(s) not sent"), "{}", stderr(&out));
 }
+
+/// Issue 15, item 1: two different messages with one MSH-10 from one sender, through a real
+/// `serve`: the second is AE 205 at MSH-10, both are in the store, and only the first order.
+#[test]
+fn a_reused_control_id_through_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("platform.db");
+    let server = Server::start("platform", "127.0.0.1:0", &store, &[]);
+    let first = fixture("flux1_nw_minimal.hl7");
+    let second = variant(dir.path(), "second.hl7", "flux1_nw_minimal.hl7", &[("CMD-2026-000418", "CMD-2026-000999")]);
+    let id = control_id_of(&first);
+    assert_eq!(control_id_of(&second), id);
+    let out = run(&["send", "--to", &server.addr, first.to_str().unwrap()]);
+    assert_eq!((out.status.code(), stdout(&out)), (Some(0), format!("{id}\tAA\n")), "{}", stderr(&out));
+    let out = run(&["send", "--to", &server.addr, second.to_str().unwrap()]);
+    assert_eq!((out.status.code(), stdout(&out)), (Some(1), format!("{id}\tAE\n")), "{}", stderr(&out));
+    // The first sent again is still the first's AA.
+    let out = run(&["send", "--to", &server.addr, first.to_str().unwrap()]);
+    assert_eq!(stdout(&out), format!("{id}\tAA\n"));
+    assert!(server.stop().success());
+    let conn = rusqlite::Connection::open(&store).unwrap();
+    let rows: Vec<(String, String, Option<i64>, Vec<u8>)> = conn
+        .prepare("SELECT control_id, ack_code, conflict_of, ack FROM messages ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows.len(), 2, "both stored, once each");
+    assert_eq!((rows[0].1.as_str(), rows[0].2), ("AA", None));
+    assert_eq!((rows[1].0.as_str(), rows[1].1.as_str(), rows[1].2), (id.as_str(), "AE", Some(1)));
+    let ack = String::from_utf8_lossy(&rows[1].3);
+    assert!(ack.contains("\rERR||MSH^1^10|205^Duplicate key identifier^HL70357|E|"), "{ack}");
+    let list = orders(&store);
+    assert_eq!(list.len(), 1, "nothing of the second applied: {list:?}");
+    assert!(list[0]["key"].as_str().unwrap().starts_with("CMD-2026-000418"));
+}
+
+/// flux1_nw_minimal as a Windows-1252 file labelled 8859/15, with the surname `CŒUR`
+/// (Œ = 0x8C in Windows-1252, a C1 control code in ISO 8859).
+fn windows_1252_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let text = String::from_utf8(std::fs::read(fixture("flux1_nw_minimal.hl7")).unwrap()).unwrap().replace("UNICODE UTF-8", "8859/15").replace("LEFEBVRE^CAMILLE", "CŒUR^CAMILLE");
+    let bytes: Vec<u8> = text.chars().map(|c| if c == 'Œ' { 0x8C } else { u8::try_from(u32::from(c)).expect("Latin-1 text") }).collect();
+    assert!(bytes.contains(&0x8C));
+    let p = dir.join("w1252.hl7");
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+/// Issue 15, item 8: the Windows-1252 surname is an error at PID[1]-5 that names
+/// Windows-1252, from `validate` and from a running `serve`; read as Windows-1252 only when
+/// asked (`--charset-fallback windows-1252`), with a warning.
+#[test]
+fn a_windows_1252_file_labelled_8859_15() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = windows_1252_file(dir.path());
+    let f = file.to_str().unwrap();
+    let id = control_id_of(&file);
+    for lenient in [&[][..], &["--lenient"][..]] {
+        let mut args = vec!["validate"];
+        args.extend_from_slice(lenient);
+        args.push(f);
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+        assert!(stdout(&out).contains("error 102 PID[1]-5: the message does not parse: PID-5 (byte "), "{}", stdout(&out));
+        assert!(stdout(&out).contains("): byte 0x8C is a C1 control code, not text, in the declared character set 8859/15"), "{}", stdout(&out));
+        assert!(stdout(&out).contains("probably Windows-1252 (where 0x8C is `Œ`)"), "{}", stdout(&out));
+    }
+    let out = run(&["validate", "--charset-fallback", "windows-1252", f]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("valid [flux1_orm_o01_nw]\n  warning 102 MSH[1]-18: MSH-18 names an ISO 8859 set but the message holds bytes 0x80-0x9F: it was read as Windows-1252"), "{}", stdout(&out));
+
+    // A running serve: AE with the located ERR, nothing applied.
+    let store = dir.path().join("platform.db");
+    let server = Server::start("platform", "127.0.0.1:0", &store, &[]);
+    let out = run(&["send", "--to", &server.addr, f]);
+    assert_eq!(stdout(&out), format!("{id}\tAE\n"), "{}", stderr(&out));
+    assert!(server.stop().success());
+    let conn = rusqlite::Connection::open(&store).unwrap();
+    let ack: Vec<u8> = conn.query_row("SELECT ack FROM messages", [], |r| r.get(0)).unwrap();
+    let ack = String::from_utf8_lossy(&ack).into_owned();
+    assert!(ack.contains("\rERR||PID^1^5|102^Data type error^HL70357|E||||the message does not parse: PID-5 (byte "), "{ack}");
+    assert!(ack.contains("): byte 0x8C is a C1 control code"), "{ack}");
+    assert!(ack.contains("the message is probably Windows-1252"), "{ack}");
+    assert!(orders(&store).is_empty());
+
+    // With the fallback: accepted, the warning stored with the message, the name read right.
+    let store = dir.path().join("fallback.db");
+    let server = Server::start("platform", "127.0.0.1:0", &store, &["--charset-fallback", "windows-1252"]);
+    let out = run(&["send", "--to", &server.addr, f]);
+    assert_eq!(stdout(&out), format!("{id}\tAA\n"), "{}", stderr(&out));
+    assert!(server.stop().success());
+    let conn = rusqlite::Connection::open(&store).unwrap();
+    let findings: String = conn.query_row("SELECT findings FROM messages", [], |r| r.get(0)).unwrap();
+    let findings: Vec<serde_json::Value> = serde_json::from_str(&findings).unwrap();
+    assert_eq!(findings[0]["rule"], "charset-fallback", "{findings:?}");
+    assert_eq!(findings[0]["severity"], "warning", "{findings:?}");
+    assert_eq!(orders(&store).len(), 1);
+}

@@ -37,6 +37,12 @@ fn msa(ack: &[u8]) -> (String, String) {
     (f[1].to_owned(), f.get(2).copied().unwrap_or("").to_owned())
 }
 
+/// MSH-10 of a message.
+fn msh10(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    text.split('\r').next().unwrap_or("").split('|').nth(9).unwrap_or("").to_owned()
+}
+
 fn errs(ack: &[u8]) -> Vec<String> {
     String::from_utf8_lossy(ack).split('\r').filter(|s| s.starts_with("ERR|")).map(str::to_owned).collect()
 }
@@ -259,6 +265,14 @@ fn duplicate_lookups_use_the_index() {
         assert!(plan.iter().any(|p| p.contains("INDEX messages_once")), "{sql}: {plan:?}");
         assert!(!plan.iter().any(|p| p.starts_with("SCAN")), "{sql}: {plan:?}");
     }
+    let plan: Vec<String> = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {}", store::FIND_CONFLICT))
+        .unwrap()
+        .query_map(rusqlite::params![1, b"D".to_vec()], |r| r.get::<_, String>(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(plan.iter().any(|p| p.contains("INDEX messages_conflicts")), "{plan:?}");
 }
 
 /// Durable as documented: the file is in WAL mode and the writer syncs at every commit.
@@ -272,4 +286,105 @@ fn wal_and_synchronous_full() {
     let conn = rusqlite::Connection::open(dir.path().join("store.db")).unwrap();
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
+}
+
+/// The store holds health data: the database and its WAL and shared-memory files are
+/// readable and writable by their owner only, whatever the umask allows.
+#[cfg(unix)]
+#[test]
+fn store_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    assert_eq!(msa(&receive(&store, fixture("flux1_nw_full.hl7"))).0, "AA");
+    // While the store is open the three files exist.
+    for name in ["store.db", "store.db-wal", "store.db-shm"] {
+        let mode = std::fs::metadata(dir.path().join(name)).unwrap_or_else(|e| panic!("{name}: {e}")).permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{name}: {:o}", mode & 0o777);
+    }
+    store.close();
+}
+
+/// A sender that reuses an MSH-10 for another message: the second is AE 205 at MSH-10,
+/// stored apart with its ACK, and nothing of it is applied. Each, sent again, gets its own
+/// stored ACK back.
+#[test]
+fn a_reused_control_id_with_other_bytes_is_a_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let first = fixture("flux1_nw_minimal.hl7");
+    let ack1 = receive(&store, first.clone());
+    let id = msh10(&first);
+    assert_eq!(msa(&ack1), ("AA".into(), id.clone()));
+    // Another order under the same MSH-10, same sender.
+    let second = String::from_utf8(first.clone()).unwrap().replace("CMD-2026-000418", "CMD-2026-000999").into_bytes();
+    let ack2 = receive(&store, second.clone());
+    assert_eq!(msa(&ack2), ("AE".into(), id));
+    let e = errs(&ack2);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].starts_with("ERR||MSH^1^10|205^Duplicate key identifier^HL70357|E|"), "{e:?}");
+    assert!(e[0].contains("already used by this sender for another message"), "{e:?}");
+    // Both are stored, the second as a conflict of the first, with its ACK.
+    type Row = (i64, Option<i64>, String, Vec<u8>, i64);
+    let rows: Vec<Row> = store
+        .query(|c| {
+            c.prepare("SELECT id, conflict_of, ack_code, ack, length(digest) FROM messages ORDER BY id")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        })
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!((rows[0].1, rows[0].2.as_str(), rows[0].4), (None, "AA", 32));
+    assert_eq!((rows[1].1, rows[1].2.as_str(), &rows[1].3, rows[1].4), (Some(rows[0].0), "AE", &ack2, 32));
+    // Nothing of the second applied: only the first order exists.
+    let orders = store.query(|c| store::orders(c).unwrap()).unwrap();
+    assert_eq!(orders.len(), 1);
+    assert!(orders[0].key.starts_with("CMD-2026-000418"), "{orders:?}");
+    // Sent again, each gets its own stored ACK, and nothing more is stored.
+    assert_eq!(receive(&store, first), ack1);
+    assert_eq!(receive(&store, second.clone()), ack2);
+    assert_eq!(count(&store), 2);
+    // A third version is another conflict.
+    let third = String::from_utf8(second).unwrap().replace("CMD-2026-000999", "CMD-2026-000777").into_bytes();
+    let ack3 = receive(&store, third);
+    assert_eq!(msa(&ack3).0, "AE");
+    assert_ne!(ack3, ack2);
+    assert_eq!(count(&store), 3);
+    store.close();
+}
+
+/// A store file written before the digest: the columns are added on open, a row without a
+/// digest is compared by its bytes, and the unique index leaves conflicts out.
+#[test]
+fn an_older_store_is_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let first = fixture("flux1_nw_minimal.hl7");
+    {
+        let old = rusqlite::Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE messages (id INTEGER PRIMARY KEY, direction TEXT NOT NULL, sender_application TEXT NOT NULL, sender_facility TEXT NOT NULL,
+                 control_id TEXT NOT NULL, received_at TEXT NOT NULL, profile TEXT, findings TEXT NOT NULL, raw BLOB NOT NULL, ack BLOB, ack_code TEXT);
+             CREATE UNIQUE INDEX messages_once ON messages (direction, sender_application, sender_facility, control_id) WHERE control_id <> '';",
+        )
+        .unwrap();
+        old.execute(
+            "INSERT INTO messages VALUES (1, 'in', 'RIS', 'CHU_X', ?2, '2026-01-06T13:44:19Z', NULL, '[]', ?1, CAST('OLD ACK' AS BLOB), 'AA')",
+            rusqlite::params![first, msh10(&first)],
+        )
+        .unwrap();
+    }
+    let store = open(dir.path());
+    assert_eq!(receive(&store, first.clone()), b"OLD ACK", "the same bytes: the stored ACK");
+    let other = String::from_utf8(first).unwrap().replace("CMD-2026-000418", "CMD-2026-000999").into_bytes();
+    let ack = receive(&store, other);
+    assert!(errs(&ack)[0].starts_with("ERR||MSH^1^10|205^"), "{:?}", errs(&ack));
+    assert_eq!(count(&store), 2);
+    store.close();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let index: String = conn.query_row("SELECT sql FROM sqlite_master WHERE name = 'messages_once'", [], |r| r.get(0)).unwrap();
+    assert!(index.contains("conflict_of IS NULL"), "{index}");
 }

@@ -24,6 +24,12 @@ pub enum Charset {
     Latin9,
     /// UTF-8 ("UNICODE UTF-8").
     Utf8,
+    /// Windows-1252: never read from MSH-18 (HL7 has no label for it). A message labelled
+    /// 8859/1 or 8859/15 that holds bytes 0x80–0x9F (C1 control codes in those sets, letters
+    /// such as `Œ` = 0x8C in Windows-1252) is read in this set only when
+    /// [`ParseOptions::windows_1252_fallback`](crate::ParseOptions) asks for it; otherwise it
+    /// does not parse (see [`c1_text`]).
+    Windows1252,
 }
 
 impl fmt::Display for Charset {
@@ -70,6 +76,8 @@ impl Charset {
             Charset::Latin1 => "8859/1",
             Charset::Latin9 => "8859/15",
             Charset::Utf8 => "UNICODE UTF-8",
+            // Not an MSH-18 label: what a message read through the fallback is shown as.
+            Charset::Windows1252 => "windows-1252",
         }
     }
 
@@ -111,7 +119,7 @@ impl Charset {
                 }
             }
             Charset::Utf8 => std::str::from_utf8(bytes).err().map(|e| e.valid_up_to()),
-            Charset::Latin1 | Charset::Latin9 => None,
+            Charset::Latin1 | Charset::Latin9 | Charset::Windows1252 => None,
         }
     }
 
@@ -131,6 +139,7 @@ impl Charset {
                 Err(_) => Cow::Owned(latin1_to_string(bytes)),
             },
             Charset::Latin9 => encoding_rs::ISO_8859_15.decode_without_bom_handling(bytes).0,
+            Charset::Windows1252 => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0,
             Charset::Ascii | Charset::Latin1 => Cow::Owned(latin1_to_string(bytes)),
         }
     }
@@ -167,6 +176,19 @@ impl Charset {
                 }
                 Err(_) => false,
             },
+            Charset::Windows1252 => match u8::try_from(code) {
+                Ok(b) if b >= 0xA0 => {
+                    out.push(b);
+                    true
+                }
+                _ => match (0x80u8..=0x9F).find(|&b| windows_1252_char(b) == Some(ch)) {
+                    Some(b) => {
+                        out.push(b);
+                        true
+                    }
+                    None => false,
+                },
+            },
             Charset::Latin9 => {
                 if let Some((b, _)) = LATIN9_DIFF.iter().find(|(_, c)| *c == ch) {
                     out.push(*b);
@@ -182,6 +204,52 @@ impl Charset {
             }
         }
     }
+}
+
+/// Whether a byte is a C1 control code (0x80–0x9F): not text in ISO 8859, and the mark of a
+/// Windows-1252 file labelled 8859/1 or 8859/15.
+pub const fn is_c1(byte: u8) -> bool {
+    matches!(byte, 0x80..=0x9F)
+}
+
+/// The character a byte is in Windows-1252 (`None` for the five bytes it leaves undefined and
+/// for ASCII, which needs no table).
+pub fn windows_1252_char(byte: u8) -> Option<char> {
+    if byte < 0x80 || matches!(byte, 0x81 | 0x8D | 0x8F | 0x90 | 0x9D) {
+        return None;
+    }
+    encoding_rs::WINDOWS_1252.decode_without_bom_handling(&[byte]).0.chars().next()
+}
+
+/// The parse error's text for a C1 byte in a message labelled `label` (8859/1 or 8859/15).
+/// ASCII apart from the letter, so that an ACK in any set can carry it.
+pub fn c1_text(byte: u8, label: &str) -> String {
+    let letter = match windows_1252_char(byte) {
+        Some(ch) => format!(" (where 0x{byte:02X} is `{ch}`)"),
+        None => String::new(),
+    };
+    format!(
+        "byte 0x{byte:02X} is a C1 control code, not text, in the declared character set {label}: the message is probably Windows-1252{letter} \
+         labelled {label}; convert it, or read it as Windows-1252 with --charset-fallback windows-1252"
+    )
+}
+
+/// The warning that goes with a message read through
+/// [`ParseOptions::windows_1252_fallback`](crate::ParseOptions): at MSH-18, since the label is
+/// what is wrong. `None` for a message read in the set its MSH-18 names.
+pub fn windows_1252_notice(message: &crate::Message<'_>) -> Option<crate::validate::Finding> {
+    use crate::validate::{Erl, Finding, Severity};
+    if message.charset() != Charset::Windows1252 {
+        return None;
+    }
+    Some(Finding {
+        severity: Severity::Warning,
+        code: crate::validate::finding::code::DATA_TYPE,
+        location: Erl { segment: Some("MSH".into()), sequence: Some(1), field: Some(18), ..Erl::default() },
+        rule: "charset-fallback".into(),
+        source: "hl7_runtime::ParseOptions::windows_1252_fallback".into(),
+        message: "MSH-18 names an ISO 8859 set but the message holds bytes 0x80-0x9F: it was read as Windows-1252, as asked (--charset-fallback windows-1252); the sender should label or convert it".into(),
+    })
 }
 
 fn latin1_to_string(bytes: &[u8]) -> String {

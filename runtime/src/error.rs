@@ -138,8 +138,10 @@ pub enum ParseErrorKind {
         /// The MSH-18 value.
         value: String,
     },
-    /// A byte that is not valid in the character set declared by MSH-18 (strict mode).
-    #[error("byte 0x{byte:02X} is not valid in the declared character set {charset}")]
+    /// A byte that is not valid in the character set declared by MSH-18 (strict mode), or a
+    /// C1 control code (0x80–0x9F) in a message labelled 8859/1 or 8859/15 (located at its
+    /// field, the text saying the message is probably Windows-1252).
+    #[error("{}", invalid_encoding_text(.charset, .byte))]
     InvalidEncoding {
         /// Label of the declared character set.
         charset: &'static str,
@@ -180,19 +182,41 @@ pub enum ParseErrorKind {
     },
 }
 
+fn invalid_encoding_text(charset: &str, byte: &u8) -> String {
+    let byte = *byte;
+    if crate::charset::is_c1(byte) && matches!(charset, "8859/1" | "8859/15") {
+        return crate::charset::c1_text(byte, charset);
+    }
+    format!("byte 0x{byte:02X} is not valid in the declared character set {charset}")
+}
+
 /// A parse failure with its location.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{location}: {kind}")]
 pub struct ParseError {
     kind: ParseErrorKind,
     location: Location,
+    /// The segment's occurrence among the segments with its id, when the parser gives it.
+    sequence: Option<u32>,
 }
 
 impl ParseError {
     #[cold]
     #[inline(never)]
     pub(crate) fn new(kind: ParseErrorKind, location: Location) -> Self {
-        ParseError { kind, location }
+        ParseError { kind, location, sequence: None }
+    }
+
+    pub(crate) fn with_sequence(mut self, sequence: u32) -> Self {
+        self.sequence = Some(sequence);
+        self
+    }
+
+    /// The 1-based occurrence of the error's segment among the segments with the same id
+    /// (ERR-2.2), for the errors located this way (the C1 bytes of a mislabelled message);
+    /// `None` for the others.
+    pub fn segment_sequence(&self) -> Option<u32> {
+        self.sequence
     }
 
     /// What went wrong.

@@ -376,6 +376,17 @@ pub fn encode_text_with(text: &str, d: &Delimiters, charset: Charset, special: &
         let Some(&b) = bytes.get(i) else { return Ok(()) };
         if b >= 0x80 {
             let ch = text.get(i..).and_then(|s| s.chars().next()).unwrap_or('\u{FFFD}');
+            // A C1 control (U+0080–U+009F) in an ISO 8859 message is escaped like the C0 ones:
+            // written raw, the message would read as a mislabelled Windows-1252 file.
+            if matches!(charset, Charset::Latin1 | Charset::Latin9) && matches!(ch, '\u{80}'..='\u{9F}') {
+                let esc = d.escape.ok_or(EncodeError::Unescapable { ch, index: chars_before(i) })?;
+                out.push(esc);
+                out.push(b'X');
+                out.extend_from_slice(&hex_pair(u32::from(ch) as u8));
+                out.push(esc);
+                i += ch.len_utf8();
+                continue;
+            }
             if !charset.encode_char(ch, out) {
                 return Err(charset::unrepresentable(ch, chars_before(i), charset).into());
             }

@@ -223,3 +223,69 @@ fn msh18_label_is_unescaped_before_it_is_read() {
     assert_eq!(m.charset(), hl7_runtime::Charset::Latin9);
     assert_eq!(m.segment(1).unwrap().field(5).text(), "Dé");
 }
+
+/// Issue 15, item 8: a Windows-1252 file labelled 8859/15 (`CŒUR`, Œ = 0x8C in Windows-1252,
+/// a C1 control code in ISO 8859) does not parse, in lenient mode either; the error is at the
+/// field, with its segment's occurrence (PID[1]-5), and names Windows-1252.
+#[test]
+fn c1_bytes_in_an_iso_8859_message_are_a_located_error() {
+    for label in ["8859/15", "8859/1"] {
+        let mut input = msh(label).into_bytes();
+        input.extend_from_slice(b"PID|1\rPID|||||C\x8CUR^CAMILLE\r");
+        for options in [ParseOptions::default(), ParseOptions::lenient()] {
+            let e = Message::parse_with(&input, &options).unwrap_err();
+            assert_eq!(e.kind(), &ParseErrorKind::InvalidEncoding { charset: if label == "8859/1" { "8859/1" } else { "8859/15" }, byte: 0x8C });
+            assert_eq!((e.location().segment_id_str(), e.location().field, e.location().component), (Some("PID"), Some(5), None));
+            assert_eq!(e.segment_sequence(), Some(2), "the second PID");
+            let text = e.to_string();
+            assert!(text.contains("probably Windows-1252 (where 0x8C is `Œ`)"), "{text}");
+            let finding = hl7_runtime::validate::parse_error_finding(&e);
+            assert_eq!(finding.location.to_string(), "PID[2]-5");
+        }
+    }
+    // Bytes 0xA0–0xFF stay valid, and a C1 byte is fine where the label allows any byte.
+    let mut ok = msh("8859/15").into_bytes();
+    ok.extend_from_slice(b"PID|||||C\xBCUR\r");
+    assert_eq!(Message::parse(&ok).unwrap().get("PID-5").unwrap().unwrap(), "CŒUR");
+    let mut utf8 = msh("UNICODE UTF-8").into_bytes();
+    utf8.extend_from_slice("PID|||||C\u{8C}UR\r".as_bytes());
+    assert!(Message::parse(&utf8).is_ok());
+}
+
+/// The fallback, when asked: read as Windows-1252, shown as such, and written back the same.
+#[test]
+fn windows_1252_fallback_when_asked() {
+    let mut input = msh("8859/15").into_bytes();
+    input.extend_from_slice(b"PID|||||C\x8CUR^\x80uro^Ren\xE9\r");
+    for base in [ParseOptions::default(), ParseOptions::lenient()] {
+        let options = ParseOptions { windows_1252_fallback: true, ..base };
+        let m = Message::parse_with(&input, &options).unwrap();
+        assert_eq!(m.charset(), Charset::Windows1252);
+        assert_eq!(m.get("PID-5.1").unwrap().unwrap(), "CŒUR");
+        assert_eq!(m.get("PID-5.2").unwrap().unwrap(), "€uro");
+        assert_eq!(m.get("PID-5.3").unwrap().unwrap(), "René");
+        assert_eq!(m.to_owned_buf().encode().unwrap(), input, "written back in the set it was read in");
+        let notice = hl7_runtime::charset::windows_1252_notice(&m).expect("a warning");
+        assert_eq!((notice.severity, notice.location.to_string()), (hl7_runtime::validate::Severity::Warning, "MSH[1]-18".to_owned()));
+    }
+    // Without C1 bytes the fallback changes nothing.
+    let mut plain = msh("8859/15").into_bytes();
+    plain.extend_from_slice(b"PID|||||C\xBCUR\r");
+    let m = Message::parse_with(&plain, &ParseOptions { windows_1252_fallback: true, ..ParseOptions::default() }).unwrap();
+    assert_eq!(m.charset(), Charset::Latin9);
+    assert!(hl7_runtime::charset::windows_1252_notice(&m).is_none());
+}
+
+/// The writer never produces what the parser refuses: a C1 control character in an ISO 8859
+/// message is written as a hexadecimal escape, and reads back the same.
+#[test]
+fn c1_characters_are_escaped_in_iso_8859() {
+    let d = Delimiters::default();
+    for cs in [Charset::Latin1, Charset::Latin9] {
+        assert_eq!(encode_text("a\u{8C}b\u{9F}", &d, cs).unwrap(), b"a\\X8C\\b\\X9F\\");
+        let mut input = msh(cs.label()).into_bytes();
+        input.extend_from_slice(b"PID|||||a\\X8C\\b\r");
+        let m = Message::parse(&input).unwrap();
+        assert_eq!(m.get("PID-5").unwrap().unwrap(), "a\u{8C}b");
+    }
+}

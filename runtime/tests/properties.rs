@@ -28,6 +28,10 @@ fn representable(ch: char, cs: Charset) -> bool {
             matches!(ch, '€' | 'Š' | 'š' | 'Ž' | 'ž' | 'Œ' | 'œ' | 'Ÿ')
                 || (c <= 0xFF && !matches!(ch, '¤' | '¦' | '¨' | '´' | '¸' | '¼' | '½' | '¾'))
         }
+        // Read only through the fallback, not generated here; the set as Windows defines it.
+        Charset::Windows1252 => {
+            c < 0x80 || (0xA0..=0xFF).contains(&c) || "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ\u{81}\u{8D}\u{8F}\u{90}\u{9D}".contains(ch)
+        }
     }
 }
 

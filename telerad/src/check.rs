@@ -47,15 +47,18 @@ pub fn check_with<'a>(bytes: &'a [u8], options: &ParseOptions, profile: Option<&
         Ok(m) => m,
         Err(e) => return Ok(Checked { message: None, findings: vec![validate::parse_error_finding(&e)] }),
     };
+    // Read as Windows-1252 through the fallback: never silently.
+    let notice = hl7_runtime::charset::windows_1252_notice(&message);
     let any = match profile {
         Some(p) => AnyMessage::with_profile(message, p).ok_or_else(|| UnknownProfile(p.to_owned()))?,
         None => match AnyMessage::from_message(message) {
             Ok(m) => m,
-            Err(e) => return Ok(Checked { message: None, findings: vec![validate::no_profile_finding(&e, &REGISTRY)] }),
+            Err(e) => return Ok(Checked { message: None, findings: notice.into_iter().chain([validate::no_profile_finding(&e, &REGISTRY)]).collect() }),
         },
     };
     let original = original.and_then(|o| Message::parse_with(o, options).ok());
     // One set of limits for the whole check: the parser's bounds and validation's step bound.
-    let findings = validate::validate_bounded(any.placed(), &REGISTRY, original.as_ref(), &options.limits).findings;
+    let mut findings = validate::validate_bounded(any.placed(), &REGISTRY, original.as_ref(), &options.limits).findings;
+    findings.splice(0..0, notice);
     Ok(Checked { message: Some(any), findings })
 }

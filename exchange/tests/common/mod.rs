@@ -60,9 +60,18 @@ impl Server {
     /// Starts `telerad serve --role ROLE --listen LISTEN --store STORE EXTRA…` and reads the
     /// bound address from its first line.
     pub fn start(role: &str, listen: &str, store: &Path, extra: &[&str]) -> Server {
+        Server::start_with(role, listen, store, extra, Stdio::inherit())
+    }
+
+    /// [`Server::start`] with standard error written to `log`.
+    pub fn start_logged(role: &str, listen: &str, store: &Path, extra: &[&str], log: &Path) -> Server {
+        Server::start_with(role, listen, store, extra, Stdio::from(std::fs::File::create(log).expect("the log file")))
+    }
+
+    fn start_with(role: &str, listen: &str, store: &Path, extra: &[&str], stderr: Stdio) -> Server {
         let mut args = vec!["serve", "--role", role, "--listen", listen, "--store", store.to_str().unwrap()];
         args.extend_from_slice(extra);
-        let mut child = Command::new(bin()).args(&args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("telerad serve runs");
+        let mut child = Command::new(bin()).args(&args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(stderr).spawn().expect("telerad serve runs");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("the bound address");
         let addr = line.trim().to_owned();
@@ -129,4 +138,21 @@ pub fn orders(store: &Path) -> Vec<serde_json::Value> {
     let out = run(&["orders", "--store", store.to_str().unwrap(), "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     stdout(&out).lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect()
+}
+
+/// MSH-10 of a message file (tests do not depend on the fixtures' control ids).
+pub fn control_id_of(path: &Path) -> String {
+    let bytes = std::fs::read(path).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    text.split(['\r', '\n']).next().unwrap_or("").split('|').nth(9).unwrap_or("").to_owned()
+}
+
+/// A fixture with its MSH-10 set to `id` and the `replacements` made, written to `dir/name`.
+pub fn variant_with_id(dir: &Path, name: &str, fixture_name: &str, id: &str, replacements: &[(&str, &str)]) -> PathBuf {
+    let old = control_id_of(&fixture(fixture_name));
+    let old_field = format!("|{old}|");
+    let new_field = format!("|{id}|");
+    let mut all: Vec<(&str, &str)> = vec![(old_field.as_str(), new_field.as_str())];
+    all.extend_from_slice(replacements);
+    variant(dir, name, fixture_name, &all)
 }

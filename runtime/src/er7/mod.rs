@@ -138,6 +138,13 @@ pub struct ParseOptions {
     pub lenient_charset: bool,
     /// Keep malformed escape sequences raw instead of failing.
     pub lenient_escapes: bool,
+    /// Read a message labelled 8859/1 or 8859/15 that holds bytes 0x80–0x9F (C1 control codes
+    /// in ISO 8859) as Windows-1252, the set such files are almost always in: the message's
+    /// [`Message::charset`] is then [`Charset::Windows1252`], which callers must report (the
+    /// `telerad` checks add a warning). Off by default and in [`ParseOptions::lenient`]: it must
+    /// be asked for; without it such a message does not parse, in lenient mode too, since
+    /// reading `Œ` as a control code alters a name silently.
+    pub windows_1252_fallback: bool,
     /// Message size, segment count and repetitions per field the parser accepts (a larger
     /// input is a located [`ParseErrorKind::TooLarge`], [`ParseErrorKind::TooManySegments`] or
     /// [`ParseErrorKind::TooManyRepetitions`]); validation takes its step bound from here too.
@@ -147,7 +154,7 @@ pub struct ParseOptions {
 impl ParseOptions {
     /// Every tolerance on, default limits.
     pub const fn lenient() -> Self {
-        ParseOptions { lenient_terminators: true, lenient_charset: true, lenient_escapes: true, limits: Limits::DEFAULT }
+        ParseOptions { lenient_terminators: true, lenient_charset: true, lenient_escapes: true, windows_1252_fallback: false, limits: Limits::DEFAULT }
     }
 
     /// The same tolerances with other limits.
@@ -205,6 +212,7 @@ impl<'a> Message<'a> {
                 seps: Vec::with_capacity(bytes.len() / 8 + 8),
             },
             options: *options,
+            labelled_iso_8859: false,
         };
         parser.run()?;
         Ok(parser.msg)
@@ -435,6 +443,9 @@ pub(crate) fn is_segment_id(id: &[u8]) -> bool {
 struct Parser<'a> {
     msg: Message<'a>,
     options: ParseOptions,
+    /// MSH-18 says 8859/1 or 8859/15 (not a lenient reading of an unknown label), and no C1
+    /// byte has been read as Windows-1252 yet.
+    labelled_iso_8859: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -554,10 +565,34 @@ impl<'a> Parser<'a> {
                 return Err(self.located(kind, index, start + off));
             }
         }
+        // C1 control codes in a message labelled ISO 8859: a Windows-1252 file, mislabelled.
+        if scan.non_ascii && self.labelled_iso_8859 {
+            if let Some(off) = raw.iter().position(|&b| crate::charset::is_c1(b)) {
+                if self.options.windows_1252_fallback {
+                    self.msg.charset = Charset::Windows1252;
+                    self.labelled_iso_8859 = false;
+                } else {
+                    return Err(self.c1_error(index, start + off));
+                }
+            }
+        }
         if !self.options.lenient_escapes && scan.escape {
             self.check_escapes(&entry, index, raw)?;
         }
         Ok(())
+    }
+
+    /// A C1 byte in a message labelled ISO 8859, located at its field (the whole value is
+    /// misread, not one component) with the segment's occurrence: `PID[1]-5`.
+    fn c1_error(&self, index: usize, byte_at: usize) -> ParseError {
+        let byte = self.msg.bytes.get(byte_at).copied().unwrap_or(0);
+        let kind = ParseErrorKind::InvalidEncoding { charset: self.msg.charset.label(), byte };
+        let mut loc = locate(&self.msg, index, byte_at);
+        loc.component = None;
+        loc.subcomponent = None;
+        let id = self.msg.segs.get(index).map(|e| e.id);
+        let sequence = self.msg.segs.iter().take(index + 1).filter(|e| Some(e.id) == id).count();
+        ParseError::new(kind, loc).with_sequence(saturating_u32(sequence))
     }
 
     /// Fails when a field of the segment has more repetitions than the limit allows. One
@@ -617,7 +652,10 @@ impl<'a> Parser<'a> {
             first
         };
         match Charset::from_msh18(first) {
-            Ok(cs) => self.msg.charset = cs,
+            Ok(cs) => {
+                self.msg.charset = cs;
+                self.labelled_iso_8859 = matches!(cs, Charset::Latin1 | Charset::Latin9);
+            }
             Err(_) if self.options.lenient_charset => self.msg.charset = Charset::Latin1,
             Err(_) => {
                 let value = String::from_utf8_lossy(first.trim_ascii()).into_owned();

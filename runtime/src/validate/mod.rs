@@ -52,8 +52,8 @@ pub fn parse_error_finding(e: &crate::error::ParseError) -> Finding {
         _ => finding::code::SEGMENT_SEQUENCE,
     };
     let segment = loc.segment_id_str().map(str::to_owned);
-    // Only MSH's sequence is known without a parse: it is the first segment.
-    let sequence = (segment.as_deref() == Some("MSH")).then_some(1);
+    // MSH is the first segment; the parser gives the sequence of some errors (C1 bytes).
+    let sequence = e.segment_sequence().or_else(|| (segment.as_deref() == Some("MSH")).then_some(1));
     Finding {
         severity: Severity::Error,
         code,
