@@ -56,9 +56,22 @@ pub struct ServeArgs {
     /// Connections served at once.
     #[arg(long, default_value_t = 1024)]
     pub max_connections: usize,
+    /// Connections from one IP address at once (TLS handshakes included).
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub max_connections_per_peer: usize,
     /// Largest message (MLLP frame) accepted, in bytes; larger ones are answered AE unread.
-    #[arg(long, value_name = "BYTES", default_value_t = Limits::DEFAULT.max_message_bytes)]
+    #[arg(long, value_name = "BYTES", default_value_t = hl7_mllp::DEFAULT_MAX_FRAME_BYTES)]
     pub max_message_bytes: usize,
+    /// Bytes that messages being received may hold, all connections together (each may hold
+    /// its first 64 KiB besides); a message that would need more is answered AE unread.
+    #[arg(long, value_name = "BYTES", default_value_t = hl7_mllp::DEFAULT_MAX_INFLIGHT_BYTES)]
+    pub max_inflight_bytes: usize,
+    /// Seconds a message (MLLP frame) may take to arrive, from its first byte to its last.
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    pub frame_timeout: u64,
+    /// Seconds a TLS handshake may take.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub handshake_timeout: u64,
     /// Log connections on standard error.
     #[arg(long)]
     pub verbose: bool,
@@ -222,7 +235,15 @@ pub fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), Failure> {
     writeln!(out, "{bound}").and_then(|()| out.flush()).map_err(io_failure)?;
     eprintln!("telerad serve: {} side listening on {bound} ({}), store {}", role.name(), if tls.is_some() { "TLS" } else { "plaintext" }, args.store.display());
     let limits = Limits { max_message_bytes: args.max_message_bytes, ..Limits::DEFAULT };
-    let config = hl7_mllp::Config { limits, max_connections: args.max_connections, ..hl7_mllp::Config::default() };
+    let config = hl7_mllp::Config {
+        limits,
+        max_connections: args.max_connections,
+        max_connections_per_peer: args.max_connections_per_peer,
+        max_inflight_bytes: args.max_inflight_bytes,
+        frame_timeout: Duration::from_secs(args.frame_timeout),
+        handshake_timeout: Duration::from_secs(args.handshake_timeout),
+        ..hl7_mllp::Config::default()
+    };
     let receiver = Arc::new(crate::serve::Receiver { store: store.clone(), role, limits: config.limits, verbose: args.verbose, windows_1252_fallback: args.charset_fallback.is_some() });
     let served = rt.block_on(crate::serve::run(listener, tls, config, receiver, hl7_mllp::shutdown_signal()));
     drop(rt);

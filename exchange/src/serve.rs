@@ -10,7 +10,8 @@
 //! |---|---|
 //! | bytes outside any frame | none (an answer would be taken for the next message's ACK); logged |
 //! | frame over the size limit | AE, MSA-2 `UNKNOWN`, `ERR|||207^Application internal error^HL70357|E||||the message is larger than N bytes…`; the connection stays open |
-//! | frame cut short | the same AE with the reason (the peer has usually gone) |
+//! | frame over the memory budget (`--max-inflight-bytes`, all connections together) | the same AE, `…refused: this receiver's N bytes for messages being received are in use…`; the rest of the frame is discarded unread, the connection stays open |
+//! | frame cut short (the peer closed, or the read or frame deadline passed) | the same AE with the reason (the peer has usually gone) |
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -48,6 +49,7 @@ impl Receiver {
         let text = match problem {
             FrameError::Garbage { .. } => return None,
             FrameError::TooLarge { limit } => format!("the message is larger than {limit} bytes, this receiver's limit: it was not read"),
+            FrameError::OverBudget { budget, .. } => format!("the message was refused: this receiver's {budget} bytes for messages being received are in use; it was not read and may be sent again"),
             other => format!("{other}: the message was not read"),
         };
         let finding = receive::error(code::APPLICATION_INTERNAL, Erl::default(), "frame", text);
@@ -69,7 +71,9 @@ impl Handler for Receiver {
     fn event(&self, event: ServerEvent) {
         match event {
             ServerEvent::Refused { peer, limit } => eprintln!("telerad serve: {peer}: refused, {limit} connections already open"),
-            ServerEvent::AcceptFailed { error } => eprintln!("telerad serve: accept failed: {error}"),
+            ServerEvent::RefusedPeer { peer, limit } => eprintln!("telerad serve: {peer}: refused, {limit} connections already open from {}", peer.ip()),
+            ServerEvent::AcceptFailed { error, unreported: 0 } => eprintln!("telerad serve: accept failed: {error} (retrying; the next failures within 10 s are counted, not logged)"),
+            ServerEvent::AcceptFailed { error, unreported } => eprintln!("telerad serve: accept failed: {error} ({unreported} more failure(s) since the last report)"),
             ServerEvent::Accepted { peer } if self.verbose => eprintln!("telerad serve: {peer}: connected"),
             ServerEvent::Closed { peer, reason } if self.verbose => eprintln!("telerad serve: {peer}: closed ({reason})"),
             _ => {}

@@ -25,6 +25,16 @@
 //!   reported by [`FrameDecoder::finish`] as [`FrameError::Truncated`]: a half frame is never
 //!   handed on as a message.
 //!
+//! # Allowance (memory shared across connections)
+//!
+//! A decoder made with [`FrameDecoder::with_allowance`] holds at most `allowance` bytes of a
+//! payload by itself. Past that, [`next_frame`](FrameDecoder::next_frame) stops *before* taking
+//! the bytes that would need more and [`FrameDecoder::wants`] says how much the payload needs:
+//! the caller either [`grant`](FrameDecoder::grant)s it (after charging a shared budget, say)
+//! or [`refuse`](FrameDecoder::refuse)s the frame, which is then discarded like an oversized
+//! one and reported as [`FrameError::OverBudget`]. The payload's allocation never exceeds what
+//! was granted. With [`FrameDecoder::new`] the allowance is the payload limit: it never asks.
+//!
 //! # Cost
 //!
 //! Work is linear in the input: each byte is scanned once (with `memchr`) and the decoder keeps
@@ -60,6 +70,16 @@ pub enum FrameError {
     TooLarge {
         /// The payload limit, in bytes.
         limit: usize,
+    },
+    /// The frame needed more memory than its reader could grant (the receiver's budget for
+    /// frames being read, shared by all connections, was spent); the rest of the frame, up to
+    /// its end block, is discarded.
+    #[error("MLLP frame refused at {bytes} bytes: the receiver's memory budget of {budget} bytes for frames being read is in use: discarded up to its end block")]
+    OverBudget {
+        /// The payload bytes held when the frame was refused.
+        bytes: usize,
+        /// The budget, in bytes, shared by all connections.
+        budget: usize,
     },
     /// Bytes outside any frame (before a start block) were skipped.
     #[error("{bytes} bytes outside any MLLP frame skipped (not preceded by a start block 0x0B)")]
@@ -115,21 +135,100 @@ pub struct FrameDecoder {
     /// Pushed bytes; `input[pos..]` is not yet scanned.
     input: Vec<u8>,
     pos: usize,
-    /// The current frame's payload so far (never longer than `max_payload`).
+    /// The current frame's payload so far (never longer than `max_payload`, its allocation
+    /// never larger than `allowed`).
     payload: Vec<u8>,
+    /// What any frame may hold without asking.
+    allowance: usize,
+    /// What the current frame may hold: `allowance`, or more once granted.
+    allowed: usize,
+    /// Set when `next_frame` stopped because the payload needs more than `allowed`.
+    wants: Option<usize>,
+    /// Start blocks seen (frames opened), to tell one frame from the next.
+    started: u64,
 }
 
 impl FrameDecoder {
     /// A decoder accepting payloads of at most `max_payload` bytes (use
     /// `Limits::max_message_bytes`).
     pub fn new(max_payload: usize) -> Self {
+        FrameDecoder::with_allowance(max_payload, max_payload)
+    }
+
+    /// A decoder accepting payloads of at most `max_payload` bytes, holding at most
+    /// `allowance` of them unless more is [granted](FrameDecoder::grant) (see the
+    /// [module documentation](self)).
+    pub fn with_allowance(max_payload: usize, allowance: usize) -> Self {
+        let allowance = allowance.min(max_payload);
         FrameDecoder {
             max_payload,
             state: State::Seeking { skipped: 0 },
             input: Vec::new(),
             pos: 0,
             payload: Vec::new(),
+            allowance,
+            allowed: allowance,
+            wants: None,
+            started: 0,
         }
+    }
+
+    /// What the current frame may hold: the allowance, or what was granted since.
+    pub fn allowed(&self) -> usize {
+        self.allowed
+    }
+
+    /// What any frame may hold without asking.
+    pub fn allowance(&self) -> usize {
+        self.allowance
+    }
+
+    /// `Some(bytes)` when the last [`next_frame`](FrameDecoder::next_frame) returned `None`
+    /// because the current payload needs `bytes` (more than [`allowed`](FrameDecoder::allowed))
+    /// to go on: [`grant`](FrameDecoder::grant) at least that, or
+    /// [`refuse`](FrameDecoder::refuse) the frame, then call `next_frame` again. Pushing more
+    /// bytes meanwhile is allowed but they are held unscanned.
+    pub fn wants(&self) -> Option<usize> {
+        self.wants
+    }
+
+    /// Lets the current frame hold up to `bytes` (at most the payload limit). It lasts until
+    /// the frame ends; the next frame starts with the allowance again.
+    pub fn grant(&mut self, bytes: usize) {
+        self.allowed = self.allowed.max(bytes.min(self.max_payload));
+        if self.wants.is_some_and(|w| w <= self.allowed) {
+            self.wants = None;
+        }
+    }
+
+    /// Refuses the current frame (meant for when [`wants`](FrameDecoder::wants) is `Some`):
+    /// its payload is dropped and the rest of it discarded up to its end block. Returns the
+    /// event to report, [`FrameError::OverBudget`] with `budget`; `None` outside a frame.
+    pub fn refuse(&mut self, budget: usize) -> Option<FrameError> {
+        if !matches!(self.state, State::InFrame | State::InFrameAfterFs) {
+            return None;
+        }
+        let bytes = self.payload.len();
+        self.end_frame();
+        self.state = State::Discarding;
+        Some(FrameError::OverBudget { bytes, budget })
+    }
+
+    /// How many frames have been opened (start blocks seen): a change tells a caller timing
+    /// frames that a new one began.
+    pub fn frames_started(&self) -> u64 {
+        self.started
+    }
+
+    /// Back to the allowance for the next frame, giving back a payload allocation above it.
+    fn end_frame(&mut self) {
+        if self.payload.capacity() > self.allowance {
+            self.payload = Vec::new();
+        } else {
+            self.payload.clear();
+        }
+        self.allowed = self.allowance;
+        self.wants = None;
     }
 
     /// The payload limit given to [`new`](FrameDecoder::new).
@@ -155,6 +254,7 @@ impl FrameDecoder {
     /// The next complete frame or framing event, in input order; `None` when more bytes are
     /// needed. Call it until it returns `None` after each [`push`](FrameDecoder::push).
     pub fn next_frame(&mut self) -> Option<Result<Frame, FrameError>> {
+        self.wants = None;
         loop {
             let rest = self.input.get(self.pos..).unwrap_or_default();
             if rest.is_empty() {
@@ -172,6 +272,7 @@ impl FrameDecoder {
                     Some(at) => {
                         self.pos += at + 1;
                         self.state = State::InFrame;
+                        self.started = self.started.wrapping_add(1);
                         let bytes = skipped.saturating_add(at);
                         if bytes > 0 {
                             return Some(Err(FrameError::Garbage { bytes }));
@@ -184,17 +285,26 @@ impl FrameDecoder {
                         None => (rest.len(), None),
                     };
                     let data = rest.get(..take).unwrap_or_default();
-                    if !append(&mut self.payload, data, self.max_payload) {
-                        // The delimiter (if any) is left for the discarding state to read.
-                        self.pos += take;
-                        return Some(Err(self.too_large()));
+                    match append(&mut self.payload, data, self.max_payload, self.allowed) {
+                        Append::Done => {}
+                        Append::TooLarge => {
+                            // The delimiter (if any) is left for the discarding state to read.
+                            self.pos += take;
+                            return Some(Err(self.too_large()));
+                        }
+                        Append::Wants(bytes) => {
+                            // Nothing of `data` taken: it is read again once granted.
+                            self.wants = Some(bytes);
+                            return None;
+                        }
                     }
                     self.pos += take;
                     match delimiter {
                         Some(START_BLOCK) => {
                             self.pos += 1;
                             let bytes = self.payload.len();
-                            self.payload.clear();
+                            self.end_frame();
+                            self.started = self.started.wrapping_add(1);
                             return Some(Err(FrameError::Truncated { bytes }));
                         }
                         Some(_) => {
@@ -209,12 +319,21 @@ impl FrameDecoder {
                         self.pos += 1;
                         self.state = State::Seeking { skipped: 0 };
                         let payload = std::mem::take(&mut self.payload);
+                        self.end_frame();
                         return Some(Ok(Frame { payload }));
                     }
                     // A lone 0x1C is payload; the byte after it is read again as payload.
-                    self.state = State::InFrame;
-                    if !append(&mut self.payload, &[END_BLOCK], self.max_payload) {
-                        return Some(Err(self.too_large()));
+                    match append(&mut self.payload, &[END_BLOCK], self.max_payload, self.allowed) {
+                        Append::Done => self.state = State::InFrame,
+                        Append::TooLarge => {
+                            self.state = State::InFrame;
+                            return Some(Err(self.too_large()));
+                        }
+                        Append::Wants(bytes) => {
+                            // Still right after the 0x1C: it is appended once granted.
+                            self.wants = Some(bytes);
+                            return None;
+                        }
                     }
                 }
                 State::Discarding => match memchr(END_BLOCK, rest) {
@@ -250,6 +369,8 @@ impl FrameDecoder {
         self.pos = 0;
         // A large partial payload is not kept for a stream that may never send another frame.
         self.payload = Vec::new();
+        self.allowed = self.allowance;
+        self.wants = None;
         match state {
             State::Seeking { skipped } => {
                 let bytes = skipped.saturating_add(unscanned);
@@ -282,24 +403,38 @@ impl FrameDecoder {
     /// Drops the partial payload and switches to discarding the rest of the frame.
     #[cold]
     fn too_large(&mut self) -> FrameError {
+        self.end_frame();
         self.payload = Vec::new();
         self.state = State::Discarding;
         FrameError::TooLarge { limit: self.max_payload }
     }
 }
 
-/// Appends `bytes` to `payload` unless that would make it longer than `max`; the allocation
-/// grows geometrically but never past `max`, so a frame at the limit costs at most `max` bytes.
-fn append(payload: &mut Vec<u8>, bytes: &[u8], max: usize) -> bool {
+/// What [`append`] did.
+enum Append {
+    Done,
+    /// The payload would pass the limit: nothing appended.
+    TooLarge,
+    /// The payload would need this many bytes, more than allowed: nothing appended.
+    Wants(usize),
+}
+
+/// Appends `bytes` to `payload` unless that would make it longer than `max` or than `allowed`
+/// (`allowed <= max`); the allocation grows geometrically but never past `allowed`, so a frame
+/// costs at most what it was allowed.
+fn append(payload: &mut Vec<u8>, bytes: &[u8], max: usize, allowed: usize) -> Append {
     let Some(needed) = payload.len().checked_add(bytes.len()).filter(|&n| n <= max) else {
-        return false;
+        return Append::TooLarge;
     };
+    if needed > allowed {
+        return Append::Wants(needed);
+    }
     if needed > payload.capacity() {
-        let target = payload.capacity().saturating_mul(2).max(MIN_PAYLOAD_CAPACITY).max(needed).min(max);
+        let target = payload.capacity().saturating_mul(2).max(MIN_PAYLOAD_CAPACITY).max(needed).min(allowed);
         payload.reserve_exact(target - payload.len());
     }
     payload.extend_from_slice(bytes);
-    true
+    Append::Done
 }
 
 /// Appends `payload` framed (start block, payload, end block) to `out`, in one piece so that
@@ -471,6 +606,61 @@ mod tests {
         assert_eq!(events, vec![frame(b""), Err(FrameError::TooLarge { limit: 0 })]);
     }
 
+    /// Events for `chunks` with an allowance, granting whatever is asked up to `budget` bytes
+    /// in all and refusing past it; checks that the allocation never exceeds what was allowed.
+    fn decode_granting(max: usize, allowance: usize, budget: usize, chunks: &[&[u8]]) -> Vec<Result<Frame, FrameError>> {
+        let mut decoder = FrameDecoder::with_allowance(max, allowance);
+        let mut events = Vec::new();
+        for chunk in chunks {
+            decoder.push(chunk);
+            loop {
+                while let Some(event) = decoder.next_frame() {
+                    events.push(event);
+                }
+                assert!(decoder.payload.capacity() <= decoder.allowed(), "allocated {} over {}", decoder.payload.capacity(), decoder.allowed());
+                let Some(wanted) = decoder.wants() else { break };
+                assert!(wanted > decoder.allowed() && wanted <= max);
+                if wanted <= budget {
+                    decoder.grant(wanted);
+                } else {
+                    events.push(Err(decoder.refuse(budget).expect("in a frame")));
+                }
+            }
+        }
+        events.extend(decoder.finish().map(Err));
+        events
+    }
+
+    #[test]
+    fn past_its_allowance_a_frame_waits_for_a_grant_or_is_refused() {
+        let wire = framed(&[b"0123456789", b"abc", b"0123456789"]);
+        // Enough granted: the same frames as without an allowance.
+        assert_eq!(decode_granting(100, 4, 100, &[&wire]), vec![frame(b"0123456789"), frame(b"abc"), frame(b"0123456789")]);
+        // Eight bytes at most: the long frames are refused (a read chunk is taken whole or not at
+        // all, so nothing was held), the short one passes.
+        let refused = Err(FrameError::OverBudget { bytes: 0, budget: 8 });
+        assert_eq!(decode_granting(100, 4, 8, &[&wire]), vec![refused.clone(), frame(b"abc"), refused]);
+        // Nothing is taken past the allowance until granted.
+        let mut decoder = FrameDecoder::with_allowance(100, 4);
+        decoder.push(b"\x0B0123456789\x1C\x0D");
+        assert_eq!(decoder.next_frame(), None);
+        assert_eq!(decoder.wants(), Some(10));
+        assert_eq!(decoder.payload.len(), 0, "the read chunk is taken whole or not at all");
+        assert_eq!(decoder.frames_started(), 1);
+        decoder.grant(10);
+        assert_eq!(decoder.next_frame(), Some(frame(b"0123456789")));
+        assert_eq!((decoder.allowed(), decoder.wants()), (4, None), "the next frame starts with the allowance");
+        assert_eq!(decoder.refuse(1), None, "nothing to refuse between frames");
+    }
+
+    #[test]
+    fn a_lone_fs_past_the_allowance_waits_too() {
+        let events = decode_granting(100, 2, 100, &[b"\x0Bab", b"\x1C", b"c\x1C\x0D"]);
+        assert_eq!(events, vec![frame(b"ab\x1Cc")]);
+        let events = decode_granting(100, 2, 2, &[b"\x0Bab", b"\x1C", b"c\x1C\x0D\x0Bz\x1C\x0D"]);
+        assert_eq!(events, vec![Err(FrameError::OverBudget { bytes: 2, budget: 2 }), frame(b"z")]);
+    }
+
     /// Payloads as HL7 senders produce them: anything but the framing bytes.
     fn payload() -> impl Strategy<Value = Vec<u8>> {
         proptest::collection::vec(
@@ -521,6 +711,8 @@ mod tests {
             for event in whole.iter().filter_map(|e| e.as_ref().ok()) {
                 prop_assert!(event.payload.len() <= max);
             }
+            // Granting every request gives the same events as having no allowance.
+            prop_assert_eq!(&decode_granting(max, max / 4, usize::MAX, &split(&bytes, &cuts)), &whole);
         }
 
         #[test]

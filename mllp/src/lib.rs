@@ -2,8 +2,9 @@
 //! client, with the timeouts and bounds integrators ask for.
 //!
 //! - [`frame`]: the framing itself, pure and synchronous ([`FrameDecoder`], [`encode`]).
-//! - [`Config`]: limits (frame size = [`hl7_runtime::Limits::max_message_bytes`]), timeouts,
-//!   connection bound.
+//! - [`Config`]: limits (frame size = [`hl7_runtime::Limits::max_message_bytes`], memory for
+//!   frames being read across connections), timeouts (per read, per frame, TLS handshake),
+//!   connection bounds (in all, per peer address).
 //! - [`serve`] with a [`Handler`]: the receiving side; [`shutdown_signal`] for SIGINT/SIGTERM.
 //! - [`Client`] and [`send_with_retry`]: the sending side.
 //! - [`tls`]: rustls configurations (ring provider, optional mutual TLS) from PEM.
@@ -39,7 +40,7 @@ pub mod server;
 pub mod tls;
 
 pub use client::{send_with_retry, Client, ClientError, RetryPolicy, Stage};
-pub use config::Config;
+pub use config::{Config, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_INFLIGHT_BYTES};
 pub use frame::{encode, Frame, FrameDecoder, FrameError};
 pub use server::{serve, shutdown_signal, CloseReason, Handler, Inbound, ServerEvent};
 

@@ -108,6 +108,8 @@ pub fn reason_name(reason: &CloseReason) -> String {
         CloseReason::PeerClosed => "peer closed",
         CloseReason::IdleTimeout => "idle timeout",
         CloseReason::ReadTimeout => "read timeout",
+        CloseReason::FrameTimeout => "frame deadline",
+        CloseReason::ConnectionLimit => "connection limit",
         CloseReason::WriteTimeout => "write timeout",
         CloseReason::Shutdown => "shutdown",
         CloseReason::TlsHandshake(_) => "tls handshake",

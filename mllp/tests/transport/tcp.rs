@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use hl7_mllp::{send_with_retry, Client, ClientError, Config, FrameError, Inbound, RetryPolicy, Stage};
-use tokio::io::AsyncWriteExt;
+use hl7_mllp::{encode, send_with_retry, Client, ClientError, Config, FrameError, Inbound, RetryPolicy, Stage};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::support::*;
@@ -122,7 +122,8 @@ async fn a_stalled_half_frame_is_dropped_and_its_connection_closed() {
 
 #[tokio::test]
 async fn two_hundred_idle_connections_do_not_keep_a_client_waiting_and_are_closed_when_idle() {
-    let config = Config { idle_timeout: Duration::from_secs(3), ..test_config() };
+    // All from one address: the per-peer limit is raised so that all 200 are served.
+    let config = Config { idle_timeout: Duration::from_secs(3), max_connections_per_peer: 1000, ..test_config() };
     let server = Server::start(config, None, Recorder::default()).await;
     let mut idle = Vec::new();
     for _ in 0..200 {
@@ -306,4 +307,64 @@ async fn a_panicking_handler_ends_its_connection_only() {
     assert_eq!(bounded(client.send(MSG1)).await.unwrap(), ack(MSG1));
     stop.send(()).unwrap();
     bounded(server).await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_peer_over_its_limit_is_closed_at_once_and_others_are_served() {
+    let config = Config { max_connections: 10, max_connections_per_peer: 4, ..test_config() };
+    let server = Server::start(config, None, Recorder::default()).await;
+    let mut idle = Vec::new();
+    for _ in 0..4 {
+        idle.push(bounded(TcpStream::connect(server.addr)).await.unwrap());
+    }
+    server.handler.wait_for(|seen| seen.iter().filter(|s| **s == Seen::Accepted).count() == 4).await;
+    let mut fifth = bounded(TcpStream::connect(server.addr)).await.unwrap();
+    expect_closed(&mut fifth).await;
+    // 127.0.0.2 is loopback too, another address.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    let stream = bounded(socket.connect(server.addr)).await.unwrap();
+    let mut frame = Vec::new();
+    encode(MSG1, &mut frame);
+    let mut stream = stream;
+    stream.write_all(&frame).await.unwrap();
+    let mut expected = Vec::new();
+    encode(&ack(MSG1), &mut expected);
+    let mut got = vec![0u8; expected.len()];
+    bounded(stream.read_exact(&mut got)).await.unwrap();
+    assert_eq!(got, expected);
+    // A connection that leaves frees its address's slot.
+    drop(idle.pop());
+    server.handler.wait_for(|seen| seen.contains(&Seen::Closed("peer closed".into()))).await;
+    let mut client = bounded(Client::connect(server.addr, None, &test_config())).await.unwrap();
+    assert_eq!(bounded(client.send(MSG2)).await.unwrap(), ack(MSG2));
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_frame_trickling_in_is_cut_at_the_frame_deadline() {
+    // Each byte comes well within read_timeout; the whole frame does not come within frame_timeout.
+    let config = Config { read_timeout: Duration::from_secs(5), frame_timeout: Duration::from_secs(1), ..test_config() };
+    let server = Server::start(config, None, Recorder::default()).await;
+    let mut stream = bounded(TcpStream::connect(server.addr)).await.unwrap();
+    let started = std::time::Instant::now();
+    stream.write_all(b"\x0BMSH|").await.unwrap();
+    let closed = bounded(async {
+        loop {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if stream.write_all(b"x").await.is_err() {
+                break;
+            }
+            let mut byte = [0u8; 1];
+            match tokio::time::timeout(Duration::from_millis(1), stream.read(&mut byte)).await {
+                Ok(Ok(0) | Err(_)) => break,
+                _ => {}
+            }
+        }
+    });
+    closed.await;
+    assert!(started.elapsed() >= Duration::from_millis(900), "closed after {:?}", started.elapsed());
+    server.handler.wait_for(|seen| seen.contains(&Seen::Closed("frame deadline".into()))).await;
+    assert!(server.handler.seen().iter().any(|s| matches!(s, Seen::Invalid(FrameError::Truncated { .. }))));
+    server.stop().await.unwrap();
 }

@@ -265,3 +265,24 @@ fn configuration_errors_say_what_is_wrong_and_where() {
 
     assert!(matches!(tls::server_name("not a host name!"), Err(TlsError::ServerName { .. })));
 }
+
+#[tokio::test]
+async fn a_handshake_takes_no_slot_and_has_its_own_timeout() {
+    let pki = pki();
+    let config = Config { max_connections: 2, handshake_timeout: Duration::from_millis(800), ..test_config() };
+    let server = Server::start(config, Some(acceptor(&pki, false)), Recorder::default()).await;
+    // Connects and never starts the handshake: it holds one of the handshake slots, not one of
+    // the two connection slots.
+    let mut mute = bounded(tokio::net::TcpStream::connect(server.addr)).await.unwrap();
+    server.handler.wait_for(|seen| seen.contains(&Seen::Accepted)).await;
+    let mut first = bounded(Client::connect(server.addr, connector(&pki, None, "localhost"), &test_config())).await.unwrap();
+    assert_eq!(bounded(first.send(MSG)).await.unwrap(), ack());
+    let mut second = bounded(Client::connect(server.addr, connector(&pki, None, "localhost"), &test_config())).await.unwrap();
+    assert_eq!(bounded(second.send(MSG)).await.unwrap(), ack(), "two connections served beside a pending handshake");
+    // The mute one is closed at the handshake timeout, not the idle timeout.
+    expect_closed(&mut mute).await;
+    server.handler.wait_for(|seen| seen.contains(&Seen::Closed("tls handshake timeout".into()))).await;
+    first.close().await;
+    second.close().await;
+    server.stop().await.unwrap();
+}
