@@ -356,9 +356,8 @@ async fn a_frame_trickling_in_is_cut_at_the_frame_deadline() {
                 break;
             }
             let mut byte = [0u8; 1];
-            match tokio::time::timeout(Duration::from_millis(1), stream.read(&mut byte)).await {
-                Ok(Ok(0) | Err(_)) => break,
-                _ => {}
+            if let Ok(Ok(0) | Err(_)) = tokio::time::timeout(Duration::from_millis(1), stream.read(&mut byte)).await {
+                break;
             }
         }
     });
