@@ -513,9 +513,9 @@ where
             let Some(wanted) = decoder.wants() else { break };
             let allowance = decoder.allowance();
             let doubled = decoder.allowed().saturating_mul(2).max(wanted).min(max);
-            if charge.raise_to(doubled - allowance) {
+            if charge.raise_to(doubled.saturating_sub(allowance)) {
                 decoder.grant(doubled);
-            } else if charge.raise_to(wanted - allowance) {
+            } else if charge.raise_to(wanted.saturating_sub(allowance)) {
                 decoder.grant(wanted);
             } else {
                 let Some(problem) = decoder.refuse(budget.limit) else { break };
@@ -566,7 +566,9 @@ where
         };
         if ended {
             // A half frame or unreported skipped bytes: the handler hears of them, and may answer.
-            if let Some(problem) = decoder.finish() {
+            let problem = decoder.finish();
+            charge.release();
+            if let Some(problem) = problem {
                 if let Err(reason) =
                     answer(&mut stream, handler, Inbound::Invalid(problem), peer, config, &mut out).await
                 {
