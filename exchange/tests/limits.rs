@@ -23,7 +23,7 @@ fn status_kb(pid: u32, field: &str) -> u64 {
 
 /// Reads whatever arrives until the peer closes, `limit` passes, or an error; returns it and
 /// whether the peer closed.
-fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (Vec<u8>, bool) {
+fn read_until_closed(mut stream: &TcpStream, limit: Duration) -> (Vec<u8>, bool) {
     let start = Instant::now();
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
@@ -117,7 +117,7 @@ fn stalled_frames(extra: &[&str], logged: &str) -> Vec<String> {
                 }
                 let _ = written_tx.send(wrote.is_ok());
                 // Stalled: no end block. Whatever the server answered meanwhile is read now.
-                let (answer, _) = read_until_closed(&mut stream, Duration::from_secs(2));
+                let (answer, _) = read_until_closed(&stream, Duration::from_secs(2));
                 // Held open until the 17th sender has its answer.
                 let _ = release_rx.lock().unwrap().recv_timeout(Duration::from_secs(300));
                 String::from_utf8_lossy(&answer).into_owned()
@@ -164,7 +164,7 @@ fn a_sender_trickling_a_byte_a_second_is_cut_at_the_frame_deadline() {
     let mut closed = false;
     // Bounded: 30 bytes, one a second, at most.
     for _ in 0..30 {
-        let (got, gone) = read_until_closed(&mut stream, Duration::from_secs(1));
+        let (got, gone) = read_until_closed(&stream, Duration::from_secs(1));
         answer.extend_from_slice(&got);
         if gone || stream.write_all(b"X").is_err() {
             closed = true;
@@ -262,4 +262,39 @@ fn accept_failures_are_backed_off_and_logged_once_per_interval() {
     let out = run(&["send", "--to", &server.addr, fixture("flux1_nw_minimal.hl7").to_str().unwrap()]);
     assert!(stdout(&out).ends_with("\tAA\n"), "{}\n{}", stderr(&out), std::fs::read_to_string(&log).unwrap());
     assert!(server.stop().success());
+}
+
+/// `--handshake-timeout`: a socket that never starts its TLS handshake is closed after it (1 s
+/// here, not the 300 s idle timeout), and a TLS sender is served after it.
+#[test]
+fn a_tls_handshake_that_never_starts_is_closed_at_the_handshake_timeout() {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, "telerad test CA");
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
+    let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
+    std::fs::write(d.join("ca.pem"), ca.pem()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    std::fs::write(d.join("server.pem"), params.signed_by(&key, &*ca).unwrap().pem()).unwrap();
+    std::fs::write(d.join("server.key"), key.serialize_pem()).unwrap();
+    let p = |n: &str| d.join(n).to_str().unwrap().to_owned();
+    let log = d.join("serve.log");
+    let server = Server::start_logged("platform", "127.0.0.1:0", &d.join("p.db"), &["--tls-cert", &p("server.pem"), "--tls-key", &p("server.key"), "--handshake-timeout", "1", "--verbose"], &log);
+    let mute = TcpStream::connect(&server.addr).unwrap();
+    let start = Instant::now();
+    let (said, closed) = read_until_closed(&mute, Duration::from_secs(20));
+    let elapsed = start.elapsed();
+    assert!(closed && said.is_empty(), "closed without a word: {said:?}");
+    assert!(elapsed >= Duration::from_millis(800) && elapsed < Duration::from_secs(15), "closed after {elapsed:?}, the handshake timeout is 1 s");
+    let nw = fixture("flux1_nw_minimal.hl7");
+    let out = run(&["send", "--to", &server.addr, "--tls-ca", &p("ca.pem"), nw.to_str().unwrap()]);
+    assert!(stdout(&out).ends_with("\tAA\n"), "{}", stderr(&out));
+    assert!(server.stop().success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("closed (TLS handshake timeout)"), "{text}");
 }
