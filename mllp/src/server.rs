@@ -247,7 +247,10 @@ async fn serve_connection<H: Handler>(
         biased;
         _ = stop.changed() => CloseReason::Shutdown,
         done = handshake => match done {
-            Ok(Ok(stream)) => run_connection(stream, peer, config, handler, stop).await,
+            Ok(Ok(stream)) => {
+                let subject = crate::peer::client_subject(&stream);
+                crate::peer::with_client_subject(subject, run_connection(stream, peer, config, handler, stop)).await
+            }
             Ok(Err(error)) => CloseReason::TlsHandshake(error),
             Err(_) => CloseReason::TlsHandshakeTimeout,
         },
