@@ -93,10 +93,10 @@ pub struct AckArgs {
     /// This system's MSH-4 when the inbound MSH-6 is empty.
     #[arg(long, default_value = "TELERAD")]
     pub facility: String,
-    /// MSH-7 of the ACK (default: now, UTC, YYYYMMDDHHMMSS).
+    /// MSH-7 of the ACK (default: now, local time with its UTC offset, YYYYMMDDHHMMSS+ZZZZ).
     #[arg(long, value_name = "DTM")]
     pub now: Option<String>,
-    /// MSH-10 of the ACK (default: `ACK` followed by MSH-7).
+    /// MSH-10 of the ACK (default: `ACK` followed by MSH-7 without its offset).
     #[arg(long, value_name = "ID")]
     pub control_id: Option<String>,
     /// Answer AR with this reason (the receiver cannot take the message now; it may be resent).
@@ -255,8 +255,8 @@ fn ack(args: &AckArgs, out: &mut dyn Write) -> Result<(), Failure> {
     use hl7_runtime::ack::{build, AckOptions, Decision, Identity};
     let bytes = read(&args.input)?;
     let checked = telerad::check(&bytes, &options(args.input.lenient), args.input.profile.as_deref()).map_err(|e| Failure::Usage(e.to_string()))?;
-    let now = args.now.clone().unwrap_or_else(utc_now);
-    let control_id = args.control_id.clone().unwrap_or_else(|| format!("ACK{now}"));
+    let now = args.now.clone().unwrap_or_else(local_now);
+    let control_id = args.control_id.clone().unwrap_or_else(|| format!("ACK{}", now.get(..14).unwrap_or(&now)));
     let clock = || now.clone();
     let next_id = || control_id.clone();
     let opts = AckOptions {
@@ -282,8 +282,8 @@ fn ack(args: &AckArgs, out: &mut dyn Write) -> Result<(), Failure> {
     out.write_all(&ack).map_err(io_failure)
 }
 
-/// Now, UTC, as an HL7 DTM to the second.
-fn utc_now() -> String {
+/// Now, local time with its UTC offset, as an HL7 DTM to the second.
+fn local_now() -> String {
     crate::clock::now().dtm
 }
 

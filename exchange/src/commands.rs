@@ -152,10 +152,11 @@ pub struct RespondArgs {
     /// `exchange/examples/platform.json`).
     #[arg(long, value_name = "FILE")]
     pub identity: PathBuf,
-    /// MSH-10 of the response (default `TLR<MSH-7>-<n>`, n the store's next row).
+    /// MSH-10 of the response (default `TLR<MSH-7 without its offset>-<n>`, n the store's next
+    /// row).
     #[arg(long, value_name = "ID")]
     pub control_id: Option<String>,
-    /// MSH-7 and ORC-9 (default: now, UTC).
+    /// MSH-7 and ORC-9 (default: now, local time with its UTC offset, `TZ` honoured).
     #[arg(long, value_name = "DTM")]
     pub now: Option<String>,
     /// Send the response to the RIS instead of printing it.
@@ -346,7 +347,8 @@ pub fn respond(args: &RespondArgs, out: &mut dyn Write) -> Result<(), Failure> {
     } else {
         Answer::Refuse { reason: args.reason.clone() }
     };
-    let now = args.now.clone().unwrap_or_else(|| crate::clock::now().dtm);
+    let stamp = crate::clock::now();
+    let now = args.now.clone().unwrap_or_else(|| stamp.dtm.clone());
     let store = open_store(&args.store, StoreOptions::default())?;
     let lookup = key.clone();
     let found = store.query(move |c| store::request_of(c, &lookup)).map_err(|e| usage(e.to_string()))?.map_err(|e| usage(format!("store: {e}")))?;
@@ -362,7 +364,9 @@ pub fn respond(args: &RespondArgs, out: &mut dyn Write) -> Result<(), Failure> {
         Some(id) => id.clone(),
         None => {
             let next = store.query(|c| c.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM messages", [], |r| r.get::<_, i64>(0))).map_err(|e| usage(e.to_string()))?.unwrap_or(0);
-            format!("TLR{now}-{next}")
+            // The digits of the time only: an offset's `+` has no place in an identifier.
+            let digits = if args.now.is_some() { now.get(..14).unwrap_or(&now) } else { stamp.digits() };
+            format!("TLR{digits}-{next}")
         }
     };
     let bytes = match r::build(&request, &identity, &answer, &control_id, &now) {
@@ -451,7 +455,7 @@ pub fn load(args: &LoadArgs, out: &mut dyn Write) -> Result<(), Failure> {
         Some(p) => read_path(p)?,
         None => include_bytes!("../../tests/fixtures/flux1_nw_minimal.hl7").to_vec(),
     };
-    let run = args.run.clone().unwrap_or_else(|| crate::clock::now().dtm);
+    let run = args.run.clone().unwrap_or_else(|| crate::clock::now().digits().to_owned());
     let messages = crate::load::Messages::new(&template, &run).map_err(usage)?;
     let target = Target::plain(args.to.clone(), hl7_mllp::Config { limits: Limits::DEFAULT, ..hl7_mllp::Config::default() });
     let rt = runtime(true)?;

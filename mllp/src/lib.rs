@@ -8,6 +8,8 @@
 //! - [`serve`] with a [`Handler`]: the receiving side; [`shutdown_signal`] for SIGINT/SIGTERM.
 //! - [`Client`] and [`send_with_retry`]: the sending side.
 //! - [`tls`]: rustls configurations (ring provider, optional mutual TLS) from PEM.
+//! - [`peer`]: the subject of the TLS client certificate, for the handler
+//!   ([`client_certificate_subject`]).
 //!
 //! The transport carries bytes: it neither parses nor acknowledges HL7 by itself; the handler
 //! builds the ACK (`hl7_runtime::ack`) and returns its bytes.
@@ -36,12 +38,14 @@ pub mod client;
 pub mod config;
 pub mod frame;
 mod io;
+pub mod peer;
 pub mod server;
 pub mod tls;
 
 pub use client::{send_with_retry, Client, ClientError, RetryPolicy, Stage};
 pub use config::{Config, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_INFLIGHT_BYTES};
 pub use frame::{encode, Frame, FrameDecoder, FrameError};
+pub use peer::client_certificate_subject;
 pub use server::{serve, shutdown_signal, CloseReason, Handler, Inbound, ServerEvent};
 
 pub use rustls;

@@ -465,7 +465,9 @@ async fn serve_connection<H: Handler>(
     let Ok(_slot) = Arc::clone(&shared.slots).try_acquire_owned() else {
         return CloseReason::ConnectionLimit;
     };
-    run_connection(stream, peer, config, handler, stop, &shared.budget).await
+    // The client certificate's subject, readable by the handler (crate::peer).
+    let subject = crate::peer::client_subject(&stream);
+    crate::peer::with_client_subject(subject, run_connection(stream, peer, config, handler, stop, &shared.budget)).await
 }
 
 /// Reads frames from one connection, hands them to the handler in order and writes the

@@ -41,6 +41,21 @@ pub fn run(args: &[&str]) -> Output {
     run_for(args, Duration::from_secs(60))
 }
 
+/// [`run`] with environment variables set for the command (`TZ`…).
+pub fn run_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut child = Command::new(bin()).args(args).envs(env.iter().copied()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("telerad runs");
+    let start = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!("telerad {args:?} still running after 60 s; stderr: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().expect("output")
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -63,15 +78,24 @@ impl Server {
         Server::start_with(role, listen, store, extra, Stdio::inherit())
     }
 
+    /// [`Server::start`] with environment variables set for the server (`TZ`…).
+    pub fn start_env(role: &str, listen: &str, store: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::start_full(role, listen, store, extra, Stdio::inherit(), env)
+    }
+
     /// [`Server::start`] with standard error written to `log`.
     pub fn start_logged(role: &str, listen: &str, store: &Path, extra: &[&str], log: &Path) -> Server {
         Server::start_with(role, listen, store, extra, Stdio::from(std::fs::File::create(log).expect("the log file")))
     }
 
     fn start_with(role: &str, listen: &str, store: &Path, extra: &[&str], stderr: Stdio) -> Server {
+        Server::start_full(role, listen, store, extra, stderr, &[])
+    }
+
+    fn start_full(role: &str, listen: &str, store: &Path, extra: &[&str], stderr: Stdio, env: &[(&str, &str)]) -> Server {
         let mut args = vec!["serve", "--role", role, "--listen", listen, "--store", store.to_str().unwrap()];
         args.extend_from_slice(extra);
-        let mut child = Command::new(bin()).args(&args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(stderr).spawn().expect("telerad serve runs");
+        let mut child = Command::new(bin()).args(&args).envs(env.iter().copied()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(stderr).spawn().expect("telerad serve runs");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("the bound address");
         let addr = line.trim().to_owned();
