@@ -78,9 +78,9 @@ fn instant_of_dtm(dtm: &str) -> Option<Timestamp> {
     let local = civil::DateTime::strptime("%Y%m%d%H%M%S", digits).ok()?;
     let offset = match zone.as_bytes() {
         [] => Offset::UTC,
-        [sign @ (b'+' | b'-'), rest @ ..] if rest.len() == 4 && rest.iter().all(u8::is_ascii_digit) => {
-            let hours = i32::from(rest[0] - b'0') * 10 + i32::from(rest[1] - b'0');
-            let minutes = i32::from(rest[2] - b'0') * 10 + i32::from(rest[3] - b'0');
+        [sign @ (b'+' | b'-'), h1, h2, m1, m2] if [h1, h2, m1, m2].iter().all(|b| b.is_ascii_digit()) => {
+            let hours = i32::from(h1 - b'0') * 10 + i32::from(h2 - b'0');
+            let minutes = i32::from(m1 - b'0') * 10 + i32::from(m2 - b'0');
             let seconds = (hours * 60 + minutes) * 60;
             Offset::from_seconds(if *sign == b'-' { -seconds } else { seconds }).ok()?
         }

@@ -23,6 +23,17 @@ pub enum RoleArg {
     Ris,
 }
 
+/// `--processing-id`: MSH-11.1 of the messages a receiver takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProcessingIdArg {
+    /// Production.
+    #[value(name = "P")]
+    P,
+    /// Training (tests).
+    #[value(name = "T")]
+    T,
+}
+
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Which side this is: `platform` takes flows 1, 2, 4; `ris` takes flow 3.
@@ -47,12 +58,25 @@ pub struct ServeArgs {
     /// Listen without TLS on an address other than loopback.
     #[arg(long)]
     pub allow_plaintext: bool,
-    /// This side's MSH-3 in ACKs when the inbound MSH-5 is empty.
-    #[arg(long, default_value = "TELERAD")]
-    pub application: String,
-    /// This side's MSH-4 in ACKs when the inbound MSH-6 is empty.
-    #[arg(long, default_value = "TELERAD")]
-    pub facility: String,
+    /// This side's application: MSH-5.1 of every message must be this (AE 103 otherwise), and
+    /// it is the ACK's MSH-3 when the inbound MSH-5 is empty. Without it MSH-5 is not checked
+    /// and that MSH-3 is `TELERAD`.
+    #[arg(long, value_name = "NAME")]
+    pub application: Option<String>,
+    /// This side's facility: MSH-6.1 of every message must be this (AE 103 otherwise), and it
+    /// is the ACK's MSH-4 when the inbound MSH-6 is empty. Without it MSH-6 is not checked and
+    /// that MSH-4 is `TELERAD`.
+    #[arg(long, value_name = "NAME")]
+    pub facility: Option<String>,
+    /// MSH-11.1 of the messages taken: `P` (production) or `T` (training); a message with the
+    /// other is answered AE 202.
+    #[arg(long, value_enum, default_value = "P", ignore_case = true)]
+    pub processing_id: ProcessingIdArg,
+    /// Who may send (JSON, see the README): a message whose MSH-3/MSH-4 is not allowed from its
+    /// connection's client certificate or address is answered AR and stored as refused.
+    /// Without it any sender is taken.
+    #[arg(long, value_name = "FILE")]
+    pub senders: Option<PathBuf>,
     /// Connections served at once.
     #[arg(long, default_value_t = 1024)]
     pub max_connections: usize,
@@ -98,6 +122,9 @@ pub struct TlsClientArgs {
     /// Attempts per message when the connection fails (backoff 0.2 s, doubling, at most 5 s).
     #[arg(long, default_value_t = 6)]
     pub attempts: u32,
+    /// Send without TLS to an address other than loopback.
+    #[arg(long)]
+    pub allow_plaintext: bool,
 }
 
 #[derive(Debug, Args)]
@@ -221,15 +248,30 @@ pub fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), Failure> {
         }
         _ => None,
     };
-    let options = StoreOptions { identity: Identity { application: args.application.clone(), facility: args.facility.clone() }, ..StoreOptions::default() };
+    let senders = match &args.senders {
+        Some(path) => Some(Arc::new(crate::senders::Senders::load(path).map_err(usage)?)),
+        None => None,
+    };
+    let admission = crate::receive::Admission {
+        senders,
+        application: args.application.clone(),
+        facility: args.facility.clone(),
+        processing_id: Some(match args.processing_id {
+            ProcessingIdArg::P => crate::receive::ProcessingId::Production,
+            ProcessingIdArg::T => crate::receive::ProcessingId::Training,
+        }),
+    };
+    let defaults = StoreOptions::default().identity;
+    let identity = Identity { application: args.application.clone().unwrap_or(defaults.application), facility: args.facility.clone().unwrap_or(defaults.facility) };
+    let options = StoreOptions { identity, ..StoreOptions::default() };
     let store = open_store(&args.store, options)?;
     // A store that cannot be written would answer AR to every message: refuse to start.
     store.check_writable(&args.store).map_err(|e| usage(e.to_string()))?;
     let rt = runtime(true)?;
     let listener = rt.block_on(tokio::net::TcpListener::bind(args.listen.as_str())).map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
     let bound: SocketAddr = listener.local_addr().map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
-    if tls.is_none() && !bound.ip().is_loopback() && !args.allow_plaintext {
-        return Err(usage(format!("{bound} is not a loopback address: give --tls-cert and --tls-key, or --allow-plaintext to send health data unencrypted")));
+    if tls.is_none() && !args.allow_plaintext {
+        loopback_only(&[bound], &bound.to_string(), "--tls-cert and --tls-key")?;
     }
     // The first line is the bound address alone, so that a caller that asked for port 0 can
     // read where to connect.
@@ -245,7 +287,7 @@ pub fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), Failure> {
         handshake_timeout: Duration::from_secs(args.handshake_timeout),
         ..hl7_mllp::Config::default()
     };
-    let receiver = Arc::new(crate::serve::Receiver { store: store.clone(), role, limits: config.limits, verbose: args.verbose, windows_1252_fallback: args.charset_fallback.is_some() });
+    let receiver = Arc::new(crate::serve::Receiver { store: store.clone(), role, limits: config.limits, verbose: args.verbose, windows_1252_fallback: args.charset_fallback.is_some(), admission });
     let served = rt.block_on(crate::serve::run(listener, tls, config, receiver, hl7_mllp::shutdown_signal()));
     drop(rt);
     // Every answer has been written; wait for the writer to finish what it holds.
@@ -254,7 +296,24 @@ pub fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), Failure> {
     served.map_err(|e| usage(format!("serve: {e}")))
 }
 
+/// Health data goes without TLS only over loopback, unless `--allow-plaintext` says otherwise:
+/// an error naming the TLS options (`tls_flags`) when one of `addrs` is not loopback (or there
+/// is none).
+fn loopback_only(addrs: &[SocketAddr], shown: &str, tls_flags: &str) -> Result<(), Failure> {
+    if addrs.is_empty() || addrs.iter().any(|a| !a.ip().is_loopback()) {
+        return Err(usage(format!("{shown} is not a loopback address: give {tls_flags}, or --allow-plaintext to send health data unencrypted")));
+    }
+    Ok(())
+}
+
+/// The peer to send to; without TLS, `to` must resolve to loopback addresses only (see
+/// [`loopback_only`]).
 fn target(to: &str, net: &TlsClientArgs) -> Result<Target, Failure> {
+    if net.tls_ca.is_none() && !net.allow_plaintext {
+        use std::net::ToSocketAddrs as _;
+        let addrs: Vec<SocketAddr> = to.to_socket_addrs().map_err(|e| usage(format!("{to}: {e}")))?.collect();
+        loopback_only(&addrs, to, "--tls-ca")?;
+    }
     let tls = match &net.tls_ca {
         Some(ca) => {
             let identity = match (&net.tls_cert, &net.tls_key) {
@@ -349,6 +408,8 @@ pub fn respond(args: &RespondArgs, out: &mut dyn Write) -> Result<(), Failure> {
     };
     let stamp = crate::clock::now();
     let now = args.now.clone().unwrap_or_else(|| stamp.dtm.clone());
+    // Before anything is recorded: a peer this command will not send to is a usage error.
+    let target = args.to.as_deref().map(|to| target(to, &args.net)).transpose()?;
     let store = open_store(&args.store, StoreOptions::default())?;
     let lookup = key.clone();
     let found = store.query(move |c| store::request_of(c, &lookup)).map_err(|e| usage(e.to_string()))?.map_err(|e| usage(format!("store: {e}")))?;
@@ -392,11 +453,10 @@ pub fn respond(args: &RespondArgs, out: &mut dyn Write) -> Result<(), Failure> {
             return Err(Failure::Rejected(format!("order `{key}`: {}", refusal.reason)));
         }
     };
-    let Some(to) = &args.to else {
+    let (Some(to), Some(target)) = (&args.to, target) else {
         store.close();
         return out.write_all(&bytes).map_err(io_failure);
     };
-    let target = target(to, &args.net)?;
     let rt = runtime(false)?;
     let mut link = Link::new(target);
     let sent = rt.block_on(link.send(&bytes));

@@ -8,7 +8,8 @@
 //! Modules: [`receive`] (the per-message pipeline: parse, profile, role, validation, order
 //! events), [`store`] (the durable store, its writer and group commit), [`workflow`] (order
 //! states and transitions), [`respond`] (the platform's flow-3 answer), [`send`] (sending with
-//! reconnection, recording what was sent), [`serve`] (the MLLP handler), [`batch`] (message
+//! reconnection, recording what was sent), [`serve`] (the MLLP handler), [`senders`] (who
+//! may send), [`batch`] (message
 //! files), [`load`] (the load tool), [`cli`] and [`commands`] (the `telerad` command).
 //!
 //! Receiving one message without the network, as `telerad serve` does for each frame:
@@ -41,6 +42,7 @@ pub mod load;
 pub mod receive;
 pub mod respond;
 pub mod send;
+pub mod senders;
 pub mod serve;
 pub mod store;
 pub mod workflow;

@@ -13,12 +13,25 @@
 //! A message type no profile of the guide has is 200 at MSH-9.1, a known type with another
 //! event 201 at MSH-9.2, and an ORM/ORU/OMI whose first ORC-1 selects no profile (`XO`…) 201
 //! at ORC-1 (what `telerad validate` reports).
+//!
+//! Before any of that, the header is checked against the receiver's [`Admission`]:
+//!
+//! | check | otherwise |
+//! |---|---|
+//! | the sender (MSH-3, MSH-4) is allowed from this connection ([`Senders`]) | **refused**: AR, `ERR|||207^…|E||||<why>`, nothing else read; stored as refused |
+//! | MSH-5.1 is this receiver's application, MSH-6.1 its facility (when configured) | AE, 103 at `MSH^1^5` / `MSH^1^6` |
+//! | MSH-11.1 is this receiver's processing id (P or T) | AE, 202 at `MSH^1^11` |
+//!
+//! An empty MSH-5, MSH-6 or MSH-11 is left to the profile (101, required field missing).
 
 use hl7_runtime::validate::finding::code;
 use hl7_runtime::validate::{self, Erl, Finding, Severity};
 use hl7_runtime::{Limits, Message, ParseOptions};
 use telerad::AnyMessage;
 
+use std::sync::Arc;
+
+use crate::senders::{Origin, Senders};
 use crate::workflow::{self, Event};
 
 /// Which side of the exchange a receiver is.
@@ -45,6 +58,38 @@ impl Role {
             Role::Ris => "ris",
         }
     }
+}
+
+/// MSH-11.1 of the messages a receiver takes (table 0103).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProcessingId {
+    /// `P`, production.
+    Production,
+    /// `T`, training (tests).
+    Training,
+}
+
+impl ProcessingId {
+    pub const fn code(self) -> &'static str {
+        match self {
+            ProcessingId::Production => "P",
+            ProcessingId::Training => "T",
+        }
+    }
+}
+
+/// What a receiver checks in a message's header before reading the rest (see the module
+/// table). The default checks nothing.
+#[derive(Clone, Debug, Default)]
+pub struct Admission {
+    /// Who may send from where; `None`: anyone.
+    pub senders: Option<Arc<Senders>>,
+    /// MSH-5.1 must be this.
+    pub application: Option<String>,
+    /// MSH-6.1 must be this.
+    pub facility: Option<String>,
+    /// MSH-11.1 must be this.
+    pub processing_id: Option<ProcessingId>,
 }
 
 /// MSH-3 and MSH-4 of a message, as written (decoded, separators kept): with MSH-10, what
@@ -76,6 +121,11 @@ pub struct Prepared {
     /// SHA-256 of `raw` ([`crate::store::digest`]), computed here rather than by the store's
     /// single writer.
     pub digest: Vec<u8>,
+    /// The connection it came on (its client certificate's subject is stored with it).
+    pub origin: Origin,
+    /// Why its sender is not allowed ([`Admission::senders`]): the message is answered AR and
+    /// stored as refused.
+    pub refusal: Option<String>,
 }
 
 impl Prepared {
@@ -102,18 +152,41 @@ pub fn prepare(raw: Vec<u8>, role: Role, limits: &Limits) -> Prepared {
 /// Windows-1252 when `windows_1252_fallback` (with a warning finding at MSH-18) instead of
 /// answering AE (`telerad serve --charset-fallback windows-1252`).
 pub fn prepare_with(raw: Vec<u8>, role: Role, limits: &Limits, windows_1252_fallback: bool) -> Prepared {
-    let mut out = Prepared { raw: Vec::new(), header_len: None, sender: Sender::default(), control_id: String::new(), profile: None, findings: Vec::new(), events: Vec::new(), digest: Vec::new() };
+    prepare_from(raw, role, limits, windows_1252_fallback, &Admission::default(), Origin::default())
+}
+
+/// [`prepare_with`], the header checked first against `admission` for a message that came
+/// from `origin` (`telerad serve`).
+pub fn prepare_from(raw: Vec<u8>, role: Role, limits: &Limits, windows_1252_fallback: bool, admission: &Admission, origin: Origin) -> Prepared {
+    let mut out = empty();
+    out.origin = origin;
     let options = ParseOptions { windows_1252_fallback, ..ParseOptions::default() };
-    inspect(&raw, role, limits, &options, &mut out);
+    inspect(&raw, role, limits, &options, admission, &mut out);
     out.digest = crate::store::digest(&raw);
     out.raw = raw;
     out
 }
 
-fn inspect(raw: &[u8], role: Role, limits: &Limits, options: &ParseOptions, out: &mut Prepared) {
+fn empty() -> Prepared {
+    Prepared {
+        raw: Vec::new(),
+        header_len: None,
+        sender: Sender::default(),
+        control_id: String::new(),
+        profile: None,
+        findings: Vec::new(),
+        events: Vec::new(),
+        digest: Vec::new(),
+        origin: Origin::default(),
+        refusal: None,
+    }
+}
+
+fn inspect(raw: &[u8], role: Role, limits: &Limits, options: &ParseOptions, admission: &Admission, out: &mut Prepared) {
     if raw.len() > limits.max_message_bytes {
         out.findings.push(error(code::APPLICATION_INTERNAL, Erl::default(), "limit", format!("the message is {} bytes, more than this receiver's limit of {}", raw.len(), limits.max_message_bytes)));
         read_raw_header(raw, out);
+        admit(admission, out);
         return;
     }
     let message = match Message::parse_with(raw, options) {
@@ -121,6 +194,7 @@ fn inspect(raw: &[u8], role: Role, limits: &Limits, options: &ParseOptions, out:
         Err(e) => {
             out.findings.push(validate::parse_error_finding(&e));
             read_raw_header(raw, out);
+            admit(admission, out);
             return;
         }
     };
@@ -128,6 +202,10 @@ fn inspect(raw: &[u8], role: Role, limits: &Limits, options: &ParseOptions, out:
     out.findings.extend(hl7_runtime::charset::windows_1252_notice(&message));
     read_header(&message, out);
     out.header_len = header_len(raw);
+    if !admit(admission, out) {
+        return;
+    }
+    check_receiver(&message, admission, out);
     if message.segment_count() > limits.max_segments {
         out.findings.push(error(code::APPLICATION_INTERNAL, Erl::default(), "limit", format!("the message has {} segments, more than this receiver's limit of {}", message.segment_count(), limits.max_segments)));
         return;
@@ -163,6 +241,57 @@ fn inspect(raw: &[u8], role: Role, limits: &Limits, options: &ParseOptions, out:
                 workflow::Field::PlacerOrderNumber => code::REQUIRED_FIELD_MISSING,
             };
             out.findings.push(error(code, orc_erl(u.orc_sequence, u.field), "workflow", u.reason));
+        }
+    }
+}
+
+/// Checks the sender against [`Admission::senders`]; when it is not allowed, sets
+/// [`Prepared::refusal`] and returns false.
+fn admit(admission: &Admission, out: &mut Prepared) -> bool {
+    let Some(senders) = &admission.senders else {
+        return true;
+    };
+    if senders.allows(&out.sender, &out.origin) {
+        return true;
+    }
+    let address = out.origin.address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+    let certificate = out.origin.certificate.as_deref().map_or_else(|| "no client certificate".to_owned(), |c| format!("client certificate `{c}`"));
+    out.refusal = Some(format!(
+        "the sender `{}` / `{}` (MSH-3 / MSH-4) is not allowed to send to this receiver from this connection (address {address}, {certificate}); the message was not integrated",
+        out.sender.application, out.sender.facility
+    ));
+    false
+}
+
+/// MSH-5, MSH-6 and MSH-11 against this receiver (an empty one is the profile's to report).
+fn check_receiver(message: &Message<'_>, admission: &Admission, out: &mut Prepared) {
+    let Some(msh) = message.segment(0).filter(|s| s.id() == "MSH") else {
+        return;
+    };
+    let at = |field: u32| Erl { segment: Some("MSH".into()), sequence: Some(1), field: Some(field), ..Erl::default() };
+    for (field, name, expected) in [(5, "receiving application", &admission.application), (6, "receiving facility", &admission.facility)] {
+        let Some(expected) = expected else { continue };
+        let value = msh.field(field).first().component(1).text();
+        let value = value.trim();
+        if !value.is_empty() && value != expected {
+            out.findings.push(error(
+                code::TABLE_VALUE_NOT_FOUND,
+                at(field as u32),
+                "receiver",
+                format!("MSH-{field} ({name}) `{value}` does not name this receiver, `{expected}`: the message is for another system"),
+            ));
+        }
+    }
+    if let Some(expected) = admission.processing_id {
+        let value = msh.field(11).first().component(1).text();
+        let value = value.trim();
+        if !value.is_empty() && value != expected.code() {
+            out.findings.push(error(
+                code::UNSUPPORTED_PROCESSING_ID,
+                at(11),
+                "processing-id",
+                format!("MSH-11 (processing id) is `{value}`; this receiver takes only `{}` messages", expected.code()),
+            ));
         }
     }
 }
@@ -206,7 +335,7 @@ fn header_len(raw: &[u8]) -> Option<usize> {
 /// A message this side sends, read for the store: header, profile and order events (a
 /// message that does not parse is recorded with none).
 pub fn read_outbound(raw: &[u8]) -> crate::store::Outbound {
-    let mut p = Prepared { raw: Vec::new(), header_len: None, sender: Sender::default(), control_id: String::new(), profile: None, findings: Vec::new(), events: Vec::new(), digest: Vec::new() };
+    let mut p = empty();
     let mut events = Vec::new();
     match Message::parse_with(raw, &ParseOptions::default()) {
         Ok(message) => {

@@ -117,7 +117,8 @@ pub enum RespondError {
 const RADIOLOGIST_AUTHORITY_OID: &str = "1.2.250.1.71.4.2.1";
 
 /// Builds the flow-3 response to `request` (the stored flow-1 bytes), valid against the
-/// flux3 profile, with MSH-10 `control_id` and MSH-7/ORC-9 `now` (a DTM).
+/// flux3 profile, with MSH-10 `control_id` and MSH-7/ORC-9 `now` (a DTM). MSH-11 is the
+/// request's (`T` for a training request, `P` otherwise).
 pub fn build(request: &[u8], platform: &Platform, answer: &Answer, control_id: &str, now: &str) -> Result<Vec<u8>, RespondError> {
     let req = Message::parse(request)?;
     let owned = req.to_owned_buf();
@@ -139,7 +140,10 @@ pub fn build(request: &[u8], platform: &Platform, answer: &Answer, control_id: &
         HdValue { namespace_id: non_empty(r.component(1).text().into_owned()), universal_id: non_empty(r.component(2).text().into_owned()), universal_id_type: non_empty(r.component(3).text().into_owned()) }
     };
 
-    let mut header = MshBuilder::new(now, MsgValue { message_code: Some("ORU".into()), trigger_event: Some("R01".into()), message_structure: Some("ORU_R01".into()) }, control_id, "P", "2.5.1");
+    // A training request (MSH-11 `T`) is answered in training: a receiver running as `P`
+    // refuses `T` messages and the other way round (`telerad serve --processing-id`).
+    let processing_id = if msh.field(11).first().component(1).text().trim() == "T" { "T" } else { "P" };
+    let mut header = MshBuilder::new(now, MsgValue { message_code: Some("ORU".into()), trigger_event: Some("R01".into()), message_structure: Some("ORU_R01".into()) }, control_id, processing_id, "2.5.1");
     header.sending_application = Some(HdValue { namespace_id: Some(platform.application.clone()), ..Default::default() });
     header.sending_facility = Some(HdValue { namespace_id: Some(platform.facility.clone()), ..Default::default() });
     header.receiving_application = Some(hd(3));
@@ -252,6 +256,15 @@ mod tests {
 
     fn request() -> Vec<u8> {
         std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/flux1_nw_full.hl7")).unwrap()
+    }
+
+    #[test]
+    fn a_training_request_is_answered_in_training() {
+        let text = String::from_utf8(request()).unwrap();
+        let training = text.replacen("|P|2.5.1|", "|T|2.5.1|", 1);
+        assert_ne!(training, text);
+        let bytes = build(training.as_bytes(), &platform(), &Answer::Refuse { reason: None }, "TLR-T", "20260106171205").unwrap();
+        assert!(String::from_utf8(bytes).unwrap().starts_with("MSH|^~\\&|SI-TLR|PLAT-TLR|RIS|CHU_X|20260106171205||ORU^R01^ORU_R01|TLR-T|T|2.5.1|"));
     }
 
     #[test]

@@ -22,7 +22,8 @@ use hl7_runtime::validate::finding::code;
 use hl7_runtime::validate::Erl;
 use hl7_runtime::Limits;
 
-use crate::receive::{self, Role};
+use crate::receive::{self, Admission, Role};
+use crate::senders::Origin;
 use crate::store::Store;
 
 /// The MLLP handler of `telerad serve`.
@@ -34,12 +35,18 @@ pub struct Receiver {
     pub verbose: bool,
     /// `--charset-fallback windows-1252` (see [`receive::prepare_with`]).
     pub windows_1252_fallback: bool,
+    /// `--senders`, `--application`, `--facility`, `--processing-id`.
+    pub admission: Admission,
 }
 
 impl Receiver {
-    /// Parse, validate and read on this task, then store and wait for the commit.
-    pub async fn message(&self, bytes: Vec<u8>) -> Vec<u8> {
-        let prepared = receive::prepare_with(bytes, self.role, &self.limits, self.windows_1252_fallback);
+    /// Parse, validate and read on this task, then store and wait for the commit. `origin`:
+    /// the connection's address and client certificate subject.
+    pub async fn message(&self, bytes: Vec<u8>, origin: Origin) -> Vec<u8> {
+        let prepared = receive::prepare_from(bytes, self.role, &self.limits, self.windows_1252_fallback, &self.admission, origin);
+        if let Some(reason) = &prepared.refusal {
+            eprintln!("telerad serve: MSH-10 `{}` refused (AR): {reason}", prepared.control_id);
+        }
         self.store.receive(prepared).await
     }
 
@@ -63,7 +70,10 @@ impl Receiver {
 impl Handler for Receiver {
     async fn handle(&self, event: Inbound, peer: SocketAddr) -> Option<Vec<u8>> {
         match event {
-            Inbound::Message(bytes) => Some(self.message(bytes).await),
+            Inbound::Message(bytes) => {
+                let origin = Origin { address: Some(peer.ip()), certificate: hl7_mllp::client_certificate_subject() };
+                Some(self.message(bytes, origin).await)
+            }
             Inbound::Invalid(problem) => self.frame_problem(&problem, peer),
         }
     }

@@ -22,6 +22,13 @@
 //! gets its own stored ACK. A message whose MSH-10 cannot be read is stored each time (it
 //! cannot be recognised).
 //!
+//! A message whose sender is not allowed (`telerad serve --senders`, see
+//! [`crate::receive::Admission`]) is stored with `refused = 1` and its AR, each time it
+//! arrives: it is not recognised as a copy of a stored message, nothing of it is applied, and
+//! it does not count for the uniqueness above, so the same message sent later from an allowed
+//! connection is received as new. Every inbound row keeps the subject of the TLS client
+//! certificate of its connection (`client_subject`; NULL without one).
+//!
 //! # When the store cannot commit
 //!
 //! If the transaction (or one message's part of it) fails, nothing of that message is kept and
@@ -37,7 +44,8 @@
 //! # Tables
 //!
 //! `messages` (raw bytes and their SHA-256, direction, sender, MSH-10, time, profile, findings
-//! as JSON, the ACK, the row a conflict reuses the MSH-10 of),
+//! as JSON, the ACK, the row a conflict reuses the MSH-10 of, the client certificate's
+//! subject, whether the sender was refused),
 //! `orders` (key, state), `order_history` (one row per transition, with the message that made
 //! it) and `exams` (per order: accession number and Study Instance UID from flow 4). The
 //! schema is in [`SCHEMA`].
@@ -72,10 +80,14 @@ CREATE TABLE IF NOT EXISTS messages (
     ack BLOB,
     ack_code TEXT,
     digest BLOB,
-    conflict_of INTEGER REFERENCES messages (id) DEFERRABLE INITIALLY DEFERRED
+    conflict_of INTEGER REFERENCES messages (id) DEFERRABLE INITIALLY DEFERRED,
+    -- The subject of the TLS client certificate of the connection (inbound, mutual TLS).
+    client_subject TEXT,
+    -- 1: the sender was not allowed (`--senders`); answered AR, nothing applied.
+    refused INTEGER NOT NULL DEFAULT 0
 );
 CREATE UNIQUE INDEX IF NOT EXISTS messages_once
-    ON messages (direction, sender_application, sender_facility, control_id) WHERE control_id <> '' AND conflict_of IS NULL;
+    ON messages (direction, sender_application, sender_facility, control_id) WHERE control_id <> '' AND conflict_of IS NULL AND refused = 0;
 CREATE INDEX IF NOT EXISTS messages_conflicts ON messages (conflict_of, digest) WHERE conflict_of IS NOT NULL;
 CREATE TABLE IF NOT EXISTS orders (
     key TEXT PRIMARY KEY,
@@ -115,10 +127,11 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 /// The stored ACK of an inbound message (sender, MSH-10). `control_id <> ''` repeats the
 /// partial index's condition: without it SQLite cannot use the index for a bound parameter
 /// and scans the whole table (public so that a test can check the plan).
-pub const FIND_INBOUND: &str = "SELECT id, ack, digest, received_at FROM messages WHERE direction = 'in' AND sender_application = ?1 AND sender_facility = ?2 AND control_id = ?3 AND control_id <> '' AND conflict_of IS NULL";
+pub const FIND_INBOUND: &str =
+    "SELECT id, ack, digest, received_at FROM messages WHERE direction = 'in' AND sender_application = ?1 AND sender_facility = ?2 AND control_id = ?3 AND control_id <> '' AND conflict_of IS NULL AND refused = 0";
 /// The row of an outbound message (sender, MSH-10); see [`FIND_INBOUND`].
 pub const FIND_OUTBOUND: &str =
-    "SELECT id FROM messages WHERE direction = 'out' AND sender_application = ?1 AND sender_facility = ?2 AND control_id = ?3 AND control_id <> '' AND conflict_of IS NULL";
+    "SELECT id FROM messages WHERE direction = 'out' AND sender_application = ?1 AND sender_facility = ?2 AND control_id = ?3 AND control_id <> '' AND conflict_of IS NULL AND refused = 0";
 /// The stored ACK of a conflict already received (the message it conflicts with, digest).
 pub const FIND_CONFLICT: &str = "SELECT ack FROM messages WHERE conflict_of = ?1 AND digest = ?2";
 
@@ -307,8 +320,9 @@ impl Store {
     }
 }
 
-/// Brings a store file written by an earlier version to [`SCHEMA`] (the `digest` and
-/// `conflict_of` columns, the unique index that leaves conflicts out), then creates what is
+/// Brings a store file written by an earlier version to [`SCHEMA`] (the `digest`,
+/// `conflict_of`, `client_subject` and `refused` columns, the unique index that leaves
+/// conflicts and refused messages out), then creates what is
 /// missing, in one transaction. Rows stored before have no digest; theirs is computed from
 /// their bytes when a message with their MSH-10 arrives.
 fn migrate_and_create(conn: &Connection) -> rusqlite::Result<()> {
@@ -321,8 +335,14 @@ fn migrate_and_create(conn: &Connection) -> rusqlite::Result<()> {
         if !columns.iter().any(|c| c == "conflict_of") {
             tx.execute_batch("ALTER TABLE messages ADD COLUMN conflict_of INTEGER REFERENCES messages (id) DEFERRABLE INITIALLY DEFERRED")?;
         }
+        if !columns.iter().any(|c| c == "client_subject") {
+            tx.execute_batch("ALTER TABLE messages ADD COLUMN client_subject TEXT")?;
+        }
+        if !columns.iter().any(|c| c == "refused") {
+            tx.execute_batch("ALTER TABLE messages ADD COLUMN refused INTEGER NOT NULL DEFAULT 0")?;
+        }
         let index: Option<String> = tx.query_row("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'messages_once'", [], |r| r.get(0)).optional()?;
-        if index.is_some_and(|sql| !sql.contains("conflict_of")) {
+        if index.is_some_and(|sql| !sql.contains("conflict_of") || !sql.contains("refused")) {
             tx.execute_batch("DROP INDEX messages_once")?;
         }
     }
@@ -582,6 +602,35 @@ impl Inbound {
         }
     }
 
+    /// Stores a message whose sender is not allowed, with its AR: not looked up among the
+    /// stored ones (it answers for nothing stored), nothing applied, outside the unique index
+    /// (`refused = 1`), so the same message from an allowed connection is taken later.
+    fn refuse(&mut self, tx: &Transaction<'_>, next_id: &mut i64, digest: &[u8], reason: &str) -> rusqlite::Result<()> {
+        let p = &self.prepared;
+        let id = *next_id;
+        *next_id += 1;
+        let now = (self.options.clock)();
+        let (ack, code) = self.ack(&p.findings, Decision::Reject { reason: reason.to_owned() }, format!("{}{id}", self.options.ack_prefix), &now);
+        let mut findings = p.findings.clone();
+        findings.push(receive::error(hl7_runtime::validate::finding::code::APPLICATION_INTERNAL, Erl::default(), "senders", reason.to_owned()));
+        let stored = Row {
+            id,
+            direction: Direction::In,
+            sender: &p.sender,
+            control_id: &p.control_id,
+            at: &now.iso,
+            profile: p.profile,
+            raw: &p.raw,
+            digest,
+            conflict_of: None,
+            client_subject: p.origin.certificate.as_deref(),
+            refused: true,
+        };
+        insert_message(tx, &stored, &findings, Some(&ack), Some(code))?;
+        self.outcome = Some(ack);
+        Ok(())
+    }
+
     fn failure_ack(&self, reason: &str) -> Vec<u8> {
         let now = (self.options.clock)();
         let id = format!("AR{}", UNSTORED_ACKS.fetch_add(1, Ordering::Relaxed));
@@ -621,6 +670,10 @@ impl Work for Inbound {
         } else {
             &p.digest
         };
+        if let Some(reason) = p.refusal.clone() {
+            let digest = digest.clone();
+            return self.refuse(tx, next_id, &digest, &reason);
+        }
         // The stored message this one reuses the MSH-10 of, with other bytes.
         let mut conflict: Option<(i64, String)> = None;
         if !p.control_id.is_empty() {
@@ -683,7 +736,19 @@ impl Work for Inbound {
             }
         }
         let (ack, code) = self.ack(&findings, Decision::Accept, format!("{}{id}", self.options.ack_prefix), &now);
-        let stored = Row { id, direction: Direction::In, sender: &p.sender, control_id: &p.control_id, at: &now.iso, profile: p.profile, raw: &p.raw, digest, conflict_of: conflict.map(|(c, _)| c) };
+        let stored = Row {
+            id,
+            direction: Direction::In,
+            sender: &p.sender,
+            control_id: &p.control_id,
+            at: &now.iso,
+            profile: p.profile,
+            raw: &p.raw,
+            digest,
+            conflict_of: conflict.map(|(c, _)| c),
+            client_subject: p.origin.certificate.as_deref(),
+            refused: false,
+        };
         insert_message(tx, &stored, &findings, Some(&ack), Some(code))?;
         self.outcome = Some(ack);
         Ok(())
@@ -721,13 +786,17 @@ struct Row<'a> {
     digest: &'a [u8],
     /// The message whose MSH-10 this one reused with other bytes.
     conflict_of: Option<i64>,
+    /// The TLS client certificate's subject of the connection it came on.
+    client_subject: Option<&'a str>,
+    /// Its sender was not allowed.
+    refused: bool,
 }
 
 fn insert_message(tx: &Transaction<'_>, row: &Row<'_>, findings: &[Finding], ack: Option<&[u8]>, ack_code: Option<&str>) -> rusqlite::Result<()> {
     let findings = serde_json::to_string(findings).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     tx.prepare_cached(
-        "INSERT INTO messages (id, direction, sender_application, sender_facility, control_id, received_at, profile, findings, raw, ack, ack_code, digest, conflict_of)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        "INSERT INTO messages (id, direction, sender_application, sender_facility, control_id, received_at, profile, findings, raw, ack, ack_code, digest, conflict_of, client_subject, refused)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         row.id,
@@ -742,7 +811,9 @@ fn insert_message(tx: &Transaction<'_>, row: &Row<'_>, findings: &[Finding], ack
         ack,
         ack_code,
         row.digest,
-        row.conflict_of
+        row.conflict_of,
+        row.client_subject,
+        row.refused
     ])?;
     Ok(())
 }
@@ -843,7 +914,19 @@ impl Work for OutboundWork {
         }
         let code = o.ack.as_deref().and_then(ack_code);
         let digest = digest(&o.raw);
-        let row = Row { id, direction: Direction::Out, sender: &o.sender, control_id: &o.control_id, at: &now.iso, profile: o.profile, raw: &o.raw, digest: &digest, conflict_of: None };
+        let row = Row {
+            id,
+            direction: Direction::Out,
+            sender: &o.sender,
+            control_id: &o.control_id,
+            at: &now.iso,
+            profile: o.profile,
+            raw: &o.raw,
+            digest: &digest,
+            conflict_of: None,
+            client_subject: None,
+            refused: false,
+        };
         insert_message(tx, &row, &[], o.ack.as_deref(), code.as_deref())?;
         self.outcome = Some(Recorded::Stored { id });
         Ok(())

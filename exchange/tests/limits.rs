@@ -268,21 +268,11 @@ fn accept_failures_are_backed_off_and_logged_once_per_interval() {
 /// here, not the 300 s idle timeout), and a TLS sender is served after it.
 #[test]
 fn a_tls_handshake_that_never_starts_is_closed_at_the_handshake_timeout() {
-    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose};
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.distinguished_name.push(DnType::CommonName, "telerad test CA");
-    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
-    let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap();
-    std::fs::write(d.join("ca.pem"), ca.pem()).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-    std::fs::write(d.join("server.pem"), params.signed_by(&key, &*ca).unwrap().pem()).unwrap();
-    std::fs::write(d.join("server.key"), key.serialize_pem()).unwrap();
-    let p = |n: &str| d.join(n).to_str().unwrap().to_owned();
+    let pki = Pki::new(d);
+    pki.issue("server", &["localhost", "127.0.0.1"], true);
+    let p = |n: &str| pki.path(n);
     let log = d.join("serve.log");
     let server = Server::start_logged("platform", "127.0.0.1:0", &d.join("p.db"), &["--tls-cert", &p("server.pem"), "--tls-key", &p("server.key"), "--handshake-timeout", "1", "--verbose"], &log);
     let mute = TcpStream::connect(&server.addr).unwrap();
