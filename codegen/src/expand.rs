@@ -248,7 +248,7 @@ pub fn datatype_def(rt: &TokenStream, id: &str, name: &str, components: &[Compon
             }
         }
     });
-    quote! { #rt::meta::DataTypeDef { id: #id, name: #name, components: &[#(#comps),*] } }
+    quote! { #rt::meta::DataTypeDef::new(#id, #name, &[#(#comps),*]) }
 }
 
 /// Reads component `pos` of `part` (an expression of type `Part`): always `Option<T>`, since

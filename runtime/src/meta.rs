@@ -44,9 +44,28 @@ pub struct DataTypeDef {
     pub id: &'static str,
     pub name: &'static str,
     pub components: &'static [ComponentDef],
+    /// Whether a value of this datatype can break a datatype rule of the validator: a
+    /// primitive format (DT, DTM, TM, NM, SI) or a French composite rule (HD, EI, CX, XCN,
+    /// XON, ED) applies to it or to one of its components, at any depth. Decided when the
+    /// definition is built ([`DataTypeDef::new`], evaluated at compile time for generated and
+    /// derived datatypes), so that the validator does not walk the components of the many
+    /// values no rule reads (CE, ST, ID…).
+    pub checked: bool,
 }
 
 impl DataTypeDef {
+    /// The definition, with [`DataTypeDef::checked`] settled from `id` and the components'
+    /// own flags.
+    pub const fn new(id: &'static str, name: &'static str, components: &'static [ComponentDef]) -> DataTypeDef {
+        let mut checked = crate::validate::datatype_has_rules(id);
+        let mut rest = components;
+        while let [first, tail @ ..] = rest {
+            checked = checked || first.datatype.checked;
+            rest = tail;
+        }
+        DataTypeDef { id, name, components, checked }
+    }
+
     pub const fn is_primitive(&self) -> bool {
         self.components.is_empty()
     }

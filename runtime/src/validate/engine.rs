@@ -243,6 +243,10 @@ impl<'p, 'a> Run<'p, 'a> {
         if !self.budget.spend(1) {
             return;
         }
+        // No rule reads a value of this datatype or of any of its components.
+        if !dt.checked {
+            return;
+        }
         for p in super::composite::check(dt.id, part).into_iter().filter(|p| french_rules || p.rule == "ED-BASE64") {
             let at = At { component: Some(u32::from(p.component)), subcomponent: p.subcomponent.map(u32::from), ..at };
             let source = if p.rule == "ED-BASE64" { "hl7v2.5.1" } else { "PAM-FR-DT-1.8.2" };
@@ -595,11 +599,13 @@ impl<'p, 'a> Run<'p, 'a> {
     // ---------------------------------------------------------------- hand-kept rules
 
     fn rules(&mut self) {
-        for rule in self.placed.def.all_rules() {
+        let plan = super::rules::plan(self.placed.def);
+        for compiled in plan.iter() {
             if self.budget.exhausted {
                 return;
             }
-            let outcome = super::evaluate_rule(self.placed, rule, self.original, &mut self.budget);
+            let rule = compiled.rule;
+            let outcome = super::evaluate_rule(self.placed, compiled, self.original, &mut self.budget);
             for o in outcome {
                 let at = o.at.map(|l| At { segment: l.segment, field: l.field, repetition: l.repetition, component: l.component, subcomponent: l.subcomponent });
                 self.push(o.severity, o.code, at, rule.id, rule.src, o.message);

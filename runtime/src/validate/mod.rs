@@ -15,13 +15,44 @@ pub use finding::{Erl, Finding, Severity};
 
 use crate::typed::Placed;
 
-/// A primitive's format problem (DT, DTM, TM, NM, SI), `None` when it is well formed or the
-/// datatype has no format rule.
+/// The primitives [`primitive_format`] checks.
+const FORMATTED_PRIMITIVES: [&str; 5] = ["DT", "DTM", "TM", "NM", "SI"];
+
+/// The composites with rules of their own at the repetition level (`composite::check`).
+pub(crate) const RULED_COMPOSITES: [&str; 6] = ["HD", "EI", "CX", "XCN", "XON", "ED"];
+
 /// Whether [`primitive_format`] checks this datatype (so a value of another one need not be
 /// decoded for it).
 pub(crate) fn has_primitive_format(datatype: &str) -> bool {
-    matches!(datatype, "DT" | "DTM" | "TM" | "NM" | "SI")
+    FORMATTED_PRIMITIVES.contains(&datatype)
 }
+
+/// Whether a rule of the validator applies to a value of datatype `id` itself (a primitive
+/// format or a composite rule), its components aside: what [`crate::meta::DataTypeDef::new`]
+/// builds its `checked` flag from, at compile time.
+pub const fn datatype_has_rules(id: &str) -> bool {
+    const fn listed(id: &str, list: &[&str]) -> bool {
+        let mut rest = list;
+        while let [first, tail @ ..] = rest {
+            if first.len() == id.len() && const_eq(first.as_bytes(), id.as_bytes()) {
+                return true;
+            }
+            rest = tail;
+        }
+        false
+    }
+    const fn const_eq(a: &[u8], b: &[u8]) -> bool {
+        match (a, b) {
+            ([x, xs @ ..], [y, ys @ ..]) => *x == *y && const_eq(xs, ys),
+            ([], []) => true,
+            _ => false,
+        }
+    }
+    listed(id, &FORMATTED_PRIMITIVES) || listed(id, &RULED_COMPOSITES)
+}
+
+/// A primitive's format problem (DT, DTM, TM, NM, SI), `None` when it is well formed or the
+/// datatype has no format rule.
 
 pub(crate) fn primitive_format(datatype: &str, text: &str) -> Option<String> {
     if text.is_empty() {
@@ -38,7 +69,7 @@ pub(crate) fn primitive_format(datatype: &str, text: &str) -> Option<String> {
     r.err().map(|e| e.message)
 }
 
-pub(crate) fn evaluate_rule<'a>(placed: &Placed<'a>, rule: &crate::meta::RuleDef, original: Option<&crate::er7::Message<'a>>, budget: &mut engine::Budget) -> Vec<rules::Outcome> {
+pub(crate) fn evaluate_rule<'a>(placed: &Placed<'a>, rule: &rules::Compiled, original: Option<&crate::er7::Message<'a>>, budget: &mut engine::Budget) -> Vec<rules::Outcome> {
     rules::evaluate(placed, rule, original, budget)
 }
 

@@ -3,7 +3,7 @@
 
 use super::assertion::{self, Scope, Truth};
 use super::finding::{code, Severity};
-use crate::meta::{RuleDef, RuleKind, Usage};
+use crate::meta::{MessageDef, RuleDef, RuleKind, Usage};
 use crate::structure::{GroupInstance, Item};
 use crate::typed::Placed;
 
@@ -32,11 +32,56 @@ impl Loc {
     }
 }
 
-/// Evaluates `rule` in every occurrence of its context, spending one step per occurrence plus
-/// the values and group items it reads; stops when the budget is spent.
-pub(crate) fn evaluate<'a>(placed: &Placed<'a>, rule: &RuleDef, original: Option<&crate::er7::Message<'a>>, budget: &mut super::engine::Budget) -> Vec<Outcome> {
+/// A rule with everything its text decides parsed: its expression, its `location` and a
+/// predicate's element path. Parsed once per process and profile ([`plan`]), never per
+/// message.
+pub(crate) struct Compiled {
+    pub(crate) rule: &'static RuleDef,
+    expr: Result<assertion::Expr, assertion::AssertionError>,
+    /// `Some` when the rule names a `location`: the path, `None` when it does not parse.
+    location: Option<Option<assertion::Ref>>,
+    /// A predicate on an element path (`PV1-19`): `present(path)`, `None` when it does not
+    /// parse. Not set for a segment or group path.
+    target: Option<assertion::Expr>,
+}
+
+impl Compiled {
+    fn new(rule: &'static RuleDef) -> Compiled {
+        let target = match rule.kind {
+            RuleKind::Predicate { path, .. } if path.contains('-') => assertion::parse(&format!("present({path})")).ok(),
+            _ => None,
+        };
+        Compiled { rule, expr: assertion::parse(rule.expression), location: rule.location.map(parse_ref), target }
+    }
+
+    /// The element path of [`Compiled::target`].
+    fn target_ref(&self) -> Option<&assertion::Ref> {
+        match &self.target {
+            Some(assertion::Expr::Present(r)) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// The rules of a profile and the profiles it extends ([`MessageDef::all_rules`], in that
+/// order), compiled once per process: one map lookup per validation, not one parse per rule.
+pub(crate) fn plan(def: &'static MessageDef) -> std::sync::Arc<[Compiled]> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static PLANS: OnceLock<Mutex<HashMap<usize, Arc<[Compiled]>>>> = OnceLock::new();
+    let plans = PLANS.get_or_init(|| Mutex::new(HashMap::new()));
+    // A poisoned lock only means another thread panicked while inserting: the map is intact.
+    let mut map = plans.lock().unwrap_or_else(|p| p.into_inner());
+    // Definitions are statics: the address names one for the life of the process.
+    map.entry(std::ptr::from_ref(def) as usize).or_insert_with(|| def.all_rules().map(Compiled::new).collect()).clone()
+}
+
+/// Evaluates a compiled rule in every occurrence of its context, spending one step per
+/// occurrence plus the values and group items it reads; stops when the budget is spent.
+pub(crate) fn evaluate<'a>(placed: &Placed<'a>, compiled: &Compiled, original: Option<&crate::er7::Message<'a>>, budget: &mut super::engine::Budget) -> Vec<Outcome> {
+    let rule = compiled.rule;
     let mut out = Vec::new();
-    let expr = match parsed(rule.expression) {
+    let expr = match &compiled.expr {
         Ok(e) => e,
         Err(e) => {
             // A spec bug, not a message defect: say so rather than pass silently.
@@ -67,15 +112,15 @@ pub(crate) fn evaluate<'a>(placed: &Placed<'a>, rule: &RuleDef, original: Option
         }
         work = done;
         let at = scope.segment.or_else(|| scope.group.first_segment()).map(Loc::segment);
-        let truth = assertion::eval(&expr, scope);
+        let truth = assertion::eval(expr, scope);
         match rule.kind {
             RuleKind::Conformance { warning } => match truth {
                 Truth::True => {}
                 Truth::False => out.push(Outcome {
                     severity: if warning { Severity::Warning } else { Severity::Error },
                     code: code::APPLICATION_INTERNAL,
-                    at: conformance_location(rule, &expr, scope).or(at),
-                    message: format!("{} does not hold: `{}`{}", describe(rule), rule.expression, values_read(&expr, scope)),
+                    at: conformance_location(compiled, expr, scope).or(at),
+                    message: format!("{} does not hold: `{}`{}", describe(rule), rule.expression, values_read(expr, scope)),
                 }),
                 Truth::Unknown => out.push(info(at, format!("{} was not evaluated: it reads the acknowledged message, which was not given", describe(rule)))),
             },
@@ -88,7 +133,7 @@ pub(crate) fn evaluate<'a>(placed: &Placed<'a>, rule: &RuleDef, original: Option
                         continue;
                     }
                 };
-                let present = match presence(path, scope) {
+                let present = match presence(path, compiled, scope) {
                     Some(p) => p,
                     None => {
                         out.push(info(at, format!("the usage of {path} was not checked: the path does not resolve")));
@@ -97,7 +142,7 @@ pub(crate) fn evaluate<'a>(placed: &Placed<'a>, rule: &RuleDef, original: Option
                 };
                 let cond = if truth == Truth::True { "holds" } else { "does not hold" };
                 // An element path is reported at that element of the segment it resolves to.
-                let target = if path.contains('-') { parse_ref(path).and_then(|r| element_location(&r, scope)) } else { None };
+                let target = compiled.target_ref().and_then(|r| element_location(r, scope));
                 match (usage, present) {
                     (Usage::R, false) => out.push(Outcome {
                         severity: Severity::Error,
@@ -119,19 +164,6 @@ pub(crate) fn evaluate<'a>(placed: &Placed<'a>, rule: &RuleDef, original: Option
     out
 }
 
-/// Rule expressions are static text: each is parsed once per process, not once per message
-/// (parsing allocated more than evaluating on the guide's messages).
-fn parsed(text: &'static str) -> Result<std::sync::Arc<assertion::Expr>, assertion::AssertionError> {
-    use std::collections::HashMap;
-    use std::sync::{Arc, Mutex, OnceLock};
-    type Cache = Mutex<HashMap<&'static str, Result<Arc<assertion::Expr>, assertion::AssertionError>>>;
-    static CACHE: OnceLock<Cache> = OnceLock::new();
-    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    // A poisoned lock only means another thread panicked while inserting: the map is intact.
-    let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
-    map.entry(text).or_insert_with(|| assertion::parse(text).map(Arc::new)).clone()
-}
-
 fn describe(rule: &RuleDef) -> String {
     if rule.description.is_empty() {
         format!("rule {}", rule.id)
@@ -149,9 +181,9 @@ fn info(at: Option<Loc>, message: String) -> Outcome {
 /// the segment occurrence that path resolves to in this scope. `None` when the statement reads
 /// no element or the element's segment is not in the message (the caller falls back to the
 /// context).
-fn conformance_location(rule: &RuleDef, expr: &assertion::Expr, scope: &Scope<'_, '_>) -> Option<Loc> {
-    match rule.location {
-        Some(text) => parse_ref(text).and_then(|r| element_location(&r, scope)),
+fn conformance_location(compiled: &Compiled, expr: &assertion::Expr, scope: &Scope<'_, '_>) -> Option<Loc> {
+    match &compiled.location {
+        Some(r) => r.as_ref().and_then(|r| element_location(r, scope)),
         None => {
             expr.reads().0.into_iter().find(|r| !r.original).and_then(|r| element_location(r, scope))
         }
@@ -186,10 +218,10 @@ fn element_location(r: &assertion::Ref, scope: &Scope<'_, '_>) -> Option<Loc> {
 /// Whether the predicate's target is present in the scope: an element path (`PV1-19`), a
 /// segment id (`ERR`) or a group path (`PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION`,
 /// matched on its last name among the scope's descendants).
-fn presence(path: &str, scope: &Scope<'_, '_>) -> Option<bool> {
+fn presence(path: &str, compiled: &Compiled, scope: &Scope<'_, '_>) -> Option<bool> {
     if path.contains('-') {
-        let expr = assertion::parse(&format!("present({path})")).ok()?;
-        return Some(assertion::eval(&expr, scope) == Truth::True);
+        let expr = compiled.target.as_ref()?;
+        return Some(assertion::eval(expr, scope) == Truth::True);
     }
     let last = path.rsplit('/').next().unwrap_or(path);
     let is_segment = last.len() == 3 && last.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
