@@ -30,6 +30,26 @@ pub enum Item {
 pub struct GroupInstance {
     pub def: &'static GroupDef,
     pub items: Vec<Item>,
+    /// Which of `def.slices` this instance matches, worked out on the first question
+    /// ([`crate::typed::GroupView::is_slice`]): the structure check, the slice constraints and
+    /// every `slice:` rule ask it again of the same finished instance.
+    pub(crate) slices: std::sync::OnceLock<SliceMatches>,
+}
+
+/// The slices (the first 64 of its definition) a group instance matches, as bit masks.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SliceMatches {
+    /// Every discriminator of slice `i` holds.
+    pub(crate) is: u64,
+    /// The OBX-3 discriminators of slice `i` hold (it is of that kind).
+    pub(crate) kind: u64,
+}
+
+impl GroupInstance {
+    /// An instance of `def` holding `items`.
+    pub fn new(def: &'static GroupDef, items: Vec<Item>) -> GroupInstance {
+        GroupInstance { def, items, slices: std::sync::OnceLock::new() }
+    }
 }
 
 /// Two instances are equal when they are of the same definition (by identity: definitions are
@@ -174,7 +194,7 @@ impl Stack {
         if let Some(done) = self.frames.pop() {
             self.counts.truncate(done.counts);
             if let Some(parent) = self.frames.last_mut() {
-                parent.items.push(Item::Group { slot: parent.cursor as u16, group: GroupInstance { def: done.def, items: done.items } });
+                parent.items.push(Item::Group { slot: parent.cursor as u16, group: GroupInstance::new(done.def, done.items) });
             }
         }
     }
@@ -236,8 +256,8 @@ pub fn place<'i>(root: &'static GroupDef, ids: impl IntoIterator<Item = &'i str>
         stack.close_top();
     }
     match stack.frames.pop() {
-        Some(root_frame) => GroupInstance { def: root_frame.def, items: root_frame.items },
-        None => GroupInstance { def: root, items: Vec::new() },
+        Some(root_frame) => GroupInstance::new(root_frame.def, root_frame.items),
+        None => GroupInstance::new(root, Vec::new()),
     }
 }
 

@@ -398,7 +398,10 @@ impl<'m> GroupView<'m> {
 
     /// Whether this instance matches every discriminator of `slice`.
     pub fn is_slice(&self, slice: &SliceDef) -> bool {
-        slice.discriminator.iter().all(|d| self.discriminates(d))
+        match self.slice_bit(slice) {
+            Some(bit) => self.matches().is & bit != 0,
+            None => self.matches_slice(slice),
+        }
     }
 
     /// Whether this instance is of the kind `slice` describes: it matches the slice's
@@ -406,6 +409,41 @@ impl<'m> GroupView<'m> {
     /// instance of a known kind that matches no slice breaks a rule of that kind (a wrong sub-id
     /// suffix, a wrong value type), which those rules report; it is not of an unknown kind.
     pub fn is_kind_of(&self, slice: &SliceDef) -> bool {
+        match self.slice_bit(slice) {
+            Some(bit) => self.matches().kind & bit != 0,
+            None => self.of_kind(slice),
+        }
+    }
+
+    /// The bit of `slice` in [`crate::structure::SliceMatches`]: one of the first 64 slices of
+    /// this instance's own definition (compared by identity).
+    fn slice_bit(&self, slice: &SliceDef) -> Option<u64> {
+        let i = self.instance.def.slices.iter().position(|s| std::ptr::eq(*s, slice))?;
+        1u64.checked_shl(u32::try_from(i).ok()?)
+    }
+
+    /// The slices this instance matches, read from the message once per instance.
+    fn matches(&self) -> crate::structure::SliceMatches {
+        *self.instance.slices.get_or_init(|| {
+            let mut m = crate::structure::SliceMatches::default();
+            for (i, slice) in self.instance.def.slices.iter().enumerate().take(64) {
+                let bit = 1u64 << i;
+                if self.matches_slice(slice) {
+                    m.is |= bit;
+                }
+                if self.of_kind(slice) {
+                    m.kind |= bit;
+                }
+            }
+            m
+        })
+    }
+
+    fn matches_slice(&self, slice: &SliceDef) -> bool {
+        slice.discriminator.iter().all(|d| self.discriminates(d))
+    }
+
+    fn of_kind(&self, slice: &SliceDef) -> bool {
         let mut kind = slice.discriminator.iter().filter(|d| matches!(d, Discriminator::Value { field: 3, .. })).peekable();
         kind.peek().is_some() && kind.all(|d| self.discriminates(d))
     }
