@@ -53,7 +53,6 @@ pub const fn datatype_has_rules(id: &str) -> bool {
 
 /// A primitive's format problem (DT, DTM, TM, NM, SI), `None` when it is well formed or the
 /// datatype has no format rule.
-
 pub(crate) fn primitive_format(datatype: &str, text: &str) -> Option<String> {
     if text.is_empty() {
         return None;
