@@ -313,3 +313,30 @@ fn split_writes_each_message_alone() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("notes.txt: line 1: segment `hel` belongs to no message"), "{}", stderr(&out));
 }
+
+/// On a terminal (a pseudo-terminal from util-linux's `script`) the progress bar is drawn on
+/// standard error; the output is the same as without one.
+#[test]
+fn progress_bar_on_a_terminal_only() {
+    if Command::new("script").arg("--version").output().is_err() {
+        let why = "util-linux's `script` is not installed: no pseudo-terminal to draw the progress bar on";
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{why}");
+        }
+        let _ = writeln!(std::io::stderr(), "SKIPPED: {why}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    traffic(dir.path());
+    let d = dir.path().to_str().unwrap();
+    let json = dir.path().join("out.json");
+    let command = format!("{} validate --format json {d} > {}", bin(), json.display());
+    let terminal = Command::new("script").args(["-qec", &command, "/dev/null"]).stdin(Stdio::null()).output().unwrap();
+    // `script` exits with the command's status.
+    assert_eq!(terminal.status.code(), Some(1), "{}", stderr(&terminal));
+    let transcript = stdout(&terminal);
+    assert!(transcript.contains("validating ") && transcript.contains("file(s)"), "no progress bar on the terminal: {transcript:?}");
+    let redirected = run(&["validate", "--format", "json", d]);
+    assert!(std::fs::read(&json).unwrap() == redirected.stdout);
+    assert!(!stderr(&redirected).contains("validating"), "{}", stderr(&redirected));
+}
