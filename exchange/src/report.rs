@@ -13,7 +13,7 @@
 //! Messages are rendered as they come into a temporary file beside the report, and the page is
 //! put together at the end (the summary comes first but is known last): a run of 100,000
 //! messages never holds its report in memory. Messages without findings shown are one line
-//! each, so that 10,000 of them stay small.
+//! each, so that 10,000 of them stay small (under 30 MB for copies of the fixtures).
 
 use std::fmt::Write as _;
 use std::io::{BufWriter, Seek, Write};
@@ -43,8 +43,10 @@ pub struct Report {
     failed: Option<String>,
 }
 
-/// `text` escaped for HTML text and attribute values; control characters other than tab are
-/// shown as `\xNN` (they cannot be seen, and some are not allowed in HTML).
+/// `text` escaped for HTML text and double-quoted attribute values (the templates quote every
+/// attribute with `"`, so `'` is left as it is: findings quote values with it, and escaping
+/// it would add half a megabyte to a report of 10,000 messages); control characters other
+/// than tab are shown as `\xNN` (they cannot be seen, and some are not allowed in HTML).
 pub fn escape(text: &str, out: &mut String) {
     for c in text.chars() {
         match c {
@@ -52,7 +54,6 @@ pub fn escape(text: &str, out: &mut String) {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
             '\t' => out.push('\t'),
             c if c.is_control() => {
                 let _ = write!(out, "\\x{:02X}", c as u32);
@@ -64,6 +65,17 @@ pub fn escape(text: &str, out: &mut String) {
 
 fn environment() -> Result<minijinja::Environment<'static>, String> {
     let mut env = minijinja::Environment::new();
+    // Strings are escaped with [`escape`]: the five characters that matter in HTML text and
+    // quoted attributes. minijinja's own escaping also writes `/` as `&#x2f;`, which HTML does
+    // not need and which adds megabytes of file paths to a report of 10,000 messages.
+    env.set_formatter(|out, state, value| match value.as_str() {
+        Some(text) if !value.is_safe() && matches!(state.auto_escape(), minijinja::AutoEscape::Html) => {
+            let mut escaped = String::with_capacity(text.len());
+            escape(text, &mut escaped);
+            out.write_str(&escaped).map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
+        }
+        _ => minijinja::escape_formatter(out, state, value),
+    });
     // `.html` names: values are HTML-escaped unless marked `|safe`.
     for (name, text) in [
         ("head.html", include_str!("../templates/report_head.html")),
@@ -103,9 +115,11 @@ impl Report {
         let top = summary.rules.iter().take(CHART_RULES).map(|r| ChartRow { rule: &r.rule, source: &r.source, count: r.findings.total(), percent: (r.findings.total() * 1000 / total) as f64 / 10.0 }).collect::<Vec<_>>();
         let widest = top.first().map_or(1, |r| r.count.max(1));
         let chart: Vec<ChartRow> = top.into_iter().map(|r| ChartRow { percent: (r.count * 1000 / widest) as f64 / 10.0, ..r }).collect();
+        let rules: Vec<RuleRow> = summary.rules.iter().map(|r| RuleRow { rule: &r.rule, source: &r.source, href: guide_link(&r.source), error: r.findings.error, warning: r.findings.warning, info: r.findings.info }).collect();
         let context = minijinja::context! {
             summary => summary,
             chart => chart,
+            rules => rules,
             profiles => self.profiles,
             min_severity => self.min_severity,
             messages => self.count,
@@ -131,6 +145,17 @@ struct ChartRow<'a> {
     percent: f64,
 }
 
+/// A rule in the summary's table, linked to its page in the guide; findings link here.
+#[derive(Serialize)]
+struct RuleRow<'a> {
+    rule: &'a str,
+    source: &'a str,
+    href: Option<String>,
+    error: usize,
+    warning: usize,
+    info: usize,
+}
+
 #[derive(Serialize)]
 struct MessageView<'a> {
     id: String,
@@ -142,11 +167,9 @@ struct MessageView<'a> {
     profile: &'a str,
     valid: bool,
     errors: usize,
-    /// Severities present among the findings shown (for the filters).
-    severities: String,
     findings: Vec<FindingView<'a>>,
-    /// Each segment's HTML, highlights included (escaped here).
-    segments: Vec<String>,
+    /// The message's HTML, a line per segment, highlights included (escaped here).
+    segments: String,
 }
 
 #[derive(Serialize)]
@@ -159,8 +182,6 @@ struct FindingView<'a> {
     message: &'a str,
     rule: &'a str,
     source: &'a str,
-    /// The guide page of the source, when it is one.
-    href: Option<String>,
     /// The id of its highlighted element, when the element is in the message.
     element: Option<String>,
 }
@@ -189,11 +210,7 @@ impl Sink for Report {
         let id = format!("m{}", self.count);
         let profile = m.profile.unwrap_or(crate::summary::NO_PROFILE);
         self.profiles.insert(profile.to_owned());
-        let (segments, elements) = if m.shown.is_empty() { (Vec::new(), Vec::new()) } else { render_segments(m.bytes, &m.shown, &id) };
-        let mut severities: Vec<&str> = m.shown.iter().map(|f| severity_name(f.severity)).collect();
-        severities.dedup();
-        severities.sort_unstable();
-        severities.dedup();
+        let (segments, elements) = render_segments(m.bytes, &m.shown, &id);
         let findings = m
             .shown
             .iter()
@@ -207,7 +224,6 @@ impl Sink for Report {
                 message: &f.message,
                 rule: &f.rule,
                 source: &f.source,
-                href: guide_link(&f.source),
                 element: elements.get(k).cloned().flatten(),
             })
             .collect();
@@ -221,9 +237,8 @@ impl Sink for Report {
             profile,
             valid: m.valid,
             errors: m.errors,
-            severities: severities.join(" "),
             findings,
-            segments,
+            segments: segments.join("\n"),
         };
         let html = self.env.get_template("message.html").and_then(|t| t.render(minijinja::context! { m => view }));
         match html {
@@ -373,12 +388,12 @@ fn render_segments(bytes: &[u8], findings: &[Finding], id: &str) -> (Vec<String>
             }
         }
     }
+    // Links to the element's findings, numbered as in the list (shown as superscripts).
     let refs = |m: &Mark| {
-        let mut s = String::from("<sup>");
+        let mut s = String::new();
         for &k in &m.findings {
             let _ = write!(s, "<a href=\"#{id}-f{0}\">{0}</a>", k + 1);
         }
-        s.push_str("</sup>");
         s
     };
     let mut html = Vec::with_capacity(segments.len());
@@ -451,8 +466,8 @@ mod tests {
         let (html, elements) = render_segments(msg, &findings, "m1");
         assert_eq!(elements, [Some("m1-e1".into()), Some("m1-e2".into()), Some("m1-e1".into()), None, Some("m1-e3".into())]);
         // The message's text is escaped; marks nest; each links to its findings.
-        assert_eq!(html[1], "PID|||123^^^X~456||<mark class=\"el\" id=\"m1-e1\">DOE^<mark class=\"el\" id=\"m1-e2\">&lt;b&gt;&amp;amp;<sup><a href=\"#m1-f2\">2</a></sup></mark><sup><a href=\"#m1-f1\">1</a><a href=\"#m1-f3\">3</a></sup></mark>");
-        assert_eq!(html[2], "PID|||9<mark class=\"el gap\" id=\"m1-e3\" title=\"empty\">∅<sup><a href=\"#m1-f5\">5</a></sup></mark>");
+        assert_eq!(html[1], "PID|||123^^^X~456||<mark class=\"el\" id=\"m1-e1\">DOE^<mark class=\"el\" id=\"m1-e2\">&lt;b&gt;&amp;amp;<a href=\"#m1-f2\">2</a></mark><a href=\"#m1-f1\">1</a><a href=\"#m1-f3\">3</a></mark>");
+        assert_eq!(html[2], "PID|||9<mark class=\"el gap\" id=\"m1-e3\" title=\"empty\">∅<a href=\"#m1-f5\">5</a></mark>");
         assert!(html[0].starts_with("MSH|^~\\&amp;|APP"));
     }
 
@@ -460,7 +475,7 @@ mod tests {
     fn escaping_and_guide_links() {
         let mut s = String::new();
         escape("<script>'\"&\u{1}", &mut s);
-        assert_eq!(s, "&lt;script&gt;&#39;&quot;&amp;\\x01");
+        assert_eq!(s, "&lt;script&gt;'&quot;&amp;\\x01");
         assert_eq!(guide_link("st_flux1.md#t5.r7").as_deref(), Some("https://interop.esante.gouv.fr/ig/hl7v2/teleradiologie/st_flux1.html"));
         assert_eq!(guide_link("hl7v2.5.1"), None);
         assert_eq!(guide_link("hl7_runtime::Limits"), None);

@@ -69,6 +69,15 @@ fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
     Some(&tag[start..start + tag[start..].find('"')?])
 }
 
+/// The element a finding (the HTML after `<li class="f `) links to: its first link, when it is
+/// to an element (`#m<n>-e<k>`) rather than to a rule.
+fn element_link(item: &str) -> Option<&str> {
+    let item = &item[..item.find("</li>")?];
+    let href = item.split("<a href=\"#").nth(1)?.split('"').next()?;
+    let (message, element) = href.split_once('-')?;
+    (message.starts_with('m') && element.starts_with('e')).then_some(href)
+}
+
 #[test]
 fn the_report_in_a_browser() {
     let Some(browser) = chromium() else { return };
@@ -108,14 +117,14 @@ fn the_report_in_a_browser() {
     // Messages with findings are shown whole; the others on one line.
     assert_eq!(sections.len(), messages.iter().filter(|m| !m["findings"].as_array().unwrap().is_empty()).count());
     assert_eq!(tags(&dom, "section", "msg invalid").len(), invalid);
-    let items = tags(&dom, "li", "finding");
+    let items = tags(&dom, "li", "f ");
     assert_eq!(items.len(), findings);
     // Each finding whose element is in the message links to a highlighted element that exists,
     // and every highlighted element is linked from a finding.
     let marks = tags(&dom, "mark", "el");
     assert!(!marks.is_empty());
     let mark_ids: Vec<&str> = marks.iter().map(|m| attribute(m, "id").expect("a mark has an id")).collect();
-    let links: Vec<&str> = tags(&dom, "a", "loc").iter().map(|a| attribute(a, "href").unwrap().trim_start_matches('#')).collect();
+    let links: Vec<&str> = dom.split("<li class=\"f ").skip(1).filter_map(element_link).collect();
     assert!(links.len() >= items.len() / 2, "{} of {} findings located", links.len(), items.len());
     for l in &links {
         assert!(mark_ids.contains(l), "finding links to #{l}, which is not there");
@@ -123,13 +132,19 @@ fn the_report_in_a_browser() {
     for id in &mark_ids {
         assert!(links.contains(id), "element #{id} is linked from no finding");
     }
+    // Each finding's rule links to its row in the rules table, which links to the guide's page.
+    for item in dom.split("<li class=\"f ").skip(1) {
+        let rule = item.split("<i><a href=\"#").nth(1).expect("a rule link").split('"').next().unwrap();
+        assert!(dom.contains(&format!("<tr id=\"{rule}\">")), "no row #{rule}");
+    }
+    assert!(dom.contains("<tr id=\"rule-fixed\"><td>fixed</td><td class=\"n\">2</td><td class=\"n\">0</td><td class=\"n\">0</td><td><a href=\"https://interop.esante.gouv.fr/ig/hl7v2/teleradiologie/st-contraintes.html\">st-contraintes.md#t1.r12</a></td></tr>"));
     // The MSH-12.1 error of bad.hl7: its element holds `2.3` and links back to it.
     let at = dom.find("MSH-12.1 is '2.3'").expect("the error is in the report");
-    let item = &dom[dom[..at].rfind("<li class=\"finding error\"").unwrap()..at];
+    let item = &dom[dom[..at].rfind("<li class=\"f error\"").unwrap()..];
     let finding_id = attribute(item, "id").unwrap();
-    let element = attribute(&item[item.find("<a class=\"loc\"").unwrap()..], "href").unwrap().trim_start_matches('#');
+    let element = element_link(item).expect("the error links to its element");
     let mark = &dom[dom.find(&format!("<mark class=\"el\" id=\"{element}\">")).unwrap()..];
-    assert!(mark.starts_with(&format!("<mark class=\"el\" id=\"{element}\">2.3<sup><a href=\"#{finding_id}\">")), "{}", &mark[..120]);
+    assert!(mark.starts_with(&format!("<mark class=\"el\" id=\"{element}\">2.3<a href=\"#{finding_id}\">")), "{}", &mark[..120]);
     // The hostile message is shown as text.
     assert!(dom.contains("&lt;script&gt;document.title='owned'&lt;/script&gt;&lt;b&gt;x&lt;/b&gt;"));
     assert_eq!(dom.matches("<script").count(), 1, "only the report's own script");
@@ -140,7 +155,7 @@ fn the_report_in_a_browser() {
     let shown = |dom: &str| tags(dom, "section", "msg").into_iter().chain(tags(dom, "div", "msg")).filter(|t| !t.contains(" hidden")).count();
     assert_eq!(shown(&dom), invalid);
     assert!(dom.contains(&format!("<span id=\"shown\">{invalid} of {} message(s) shown</span>", messages.len())));
-    let visible_items = tags(&dom, "li", "finding").into_iter().filter(|t| !t.contains(" hidden")).count();
+    let visible_items = tags(&dom, "li", "f ").into_iter().filter(|t| !t.contains(" hidden")).count();
     let errors = messages.iter().flat_map(|m| m["findings"].as_array().unwrap().iter()).filter(|f| f["severity"] == "error").count();
     assert_eq!(visible_items, errors);
     // One profile.
