@@ -103,11 +103,11 @@ enum Done {
     Unread(usize, String),
     Skipped(usize),
     NoMessage(usize),
-    Message(usize, Result<Box<Result0>, String>),
+    Message(usize, Result<Box<Outcome>, String>),
 }
 
 /// What checking one message gives, before it is tied to its file's name and bytes.
-struct Result0 {
+struct Outcome {
     piece: Piece,
     of: usize,
     control_id: String,
@@ -125,7 +125,7 @@ fn severity_name(s: Severity) -> &'static str {
     }
 }
 
-fn check_one(bytes: &[u8], piece: Piece, of: usize, settings: &Settings) -> Result<Box<Result0>, String> {
+fn check_one(bytes: &[u8], piece: Piece, of: usize, settings: &Settings) -> Result<Box<Outcome>, String> {
     let message = bytes.get(piece.bytes.clone()).unwrap_or_default();
     let checked = telerad::check_with(message, &settings.parse, settings.profile.as_deref(), settings.original.as_deref()).map_err(|e| e.to_string())?;
     let profile = checked.message.as_ref().map(|m| m.profile().profile);
@@ -142,7 +142,7 @@ fn check_one(bytes: &[u8], piece: Piece, of: usize, settings: &Settings) -> Resu
         }
     }
     let control_id = crate::batch::control_id(message);
-    Ok(Box::new(Result0 { piece, of, control_id, profile, valid: errors == 0, errors, shown }))
+    Ok(Box::new(Outcome { piece, of, control_id, profile, valid: errors == 0, errors, shown }))
 }
 
 /// Checks every message of `sources` and hands the results to `sinks`, in order.

@@ -269,6 +269,17 @@ fn errors_in_the_commands_terms() {
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         assert!(out.stdout == std::fs::read(fixture("flux2_ca.hl7")).unwrap(), "{}", stdout(&out));
     }
+    // A byte that does not fit MSH-18: the set and the byte, located.
+    let latin1 = dir.path().join("latin1.hl7");
+    std::fs::write(&latin1, [std::fs::read(fixture("flux2_ca.hl7")).unwrap(), b"NTE|1||Fi\xe8vre\r".to_vec()].concat()).unwrap();
+    let out = run(&["validate", latin1.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("NTE-3 (byte ") && stdout(&out).contains("byte 0xE8 is not valid in the declared character set UNICODE UTF-8"), "{}", stdout(&out));
+    // A report that cannot be written: a usage error, said before anything is validated.
+    let out = run(&["validate", "--report", "/nonexistent/folder/report.html", latin1.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cannot write the report /nonexistent/folder/report.html"), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
     // An empty line inside a message.
     let empty = dir.path().join("empty.hl7");
     std::fs::write(&empty, fixture_text("flux2_ca.hl7").replacen('\r', "\r\r", 1)).unwrap();
