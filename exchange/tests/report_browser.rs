@@ -171,3 +171,30 @@ fn the_report_in_a_browser() {
     let png = std::fs::read(&shot).expect("the screenshot is written");
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 10_000, "{} bytes", png.len());
 }
+
+/// The report of 10,000 messages (copies of the fixtures, one per file, in 10 folders) stays
+/// under 30 MB, opens in the browser, and its script sees every message.
+#[test]
+fn ten_thousand_messages() {
+    let Some(browser) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let traffic = dir.path().join("traffic");
+    let fixtures: Vec<Vec<u8>> = telerad_tests::all_fixtures().into_iter().map(|(_, bytes)| bytes).collect();
+    for i in 0..10_000 {
+        let folder = traffic.join(format!("{:02}", i / 1000));
+        if i % 1000 == 0 {
+            std::fs::create_dir_all(&folder).unwrap();
+        }
+        std::fs::write(folder.join(format!("{i:05}.hl7")), &fixtures[i % fixtures.len()]).unwrap();
+    }
+    let report = dir.path().join("report.html");
+    let run = Command::new(bin()).args(["validate", "--summary", "--report", report.to_str().unwrap(), traffic.to_str().unwrap()]).stdin(Stdio::null()).output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    assert!(stdout(&run).contains("summary: 10000 message(s) in 10000 file(s): 10000 valid, 0 invalid"));
+    let size = std::fs::metadata(&report).unwrap().len();
+    assert!(size < 30_000_000, "{size} bytes");
+    let dom = browse(&browser, &dir.path().join("chromium"), &["--dump-dom"], &format!("file://{}", report.display()));
+    assert!(dom.contains("<body data-ready=\"1\">"), "the report's script ran");
+    assert!(dom.contains("<span id=\"shown\">10000 of 10000 message(s) shown</span>"));
+    assert_eq!(tags(&dom, "section", "msg").len() + tags(&dom, "div", "msg").len(), 10_000);
+}
