@@ -3,7 +3,8 @@
 //!
 //! Each message is written with its bytes as they are in the file (line ends included): split
 //! changes nothing, so `validate` reports the same findings on the pieces as on the whole
-//! (`fmt --lenient` normalises a piece). Existing files are never overwritten.
+//! (`fmt --lenient` normalises a piece); only a UTF-8 byte-order mark at the start of the file
+//! is left out. Existing files are never overwritten.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -25,7 +26,11 @@ pub struct SplitArgs {
 }
 
 pub fn run(args: &SplitArgs, out: &mut dyn Write) -> Result<(), Failure> {
-    let content = read_path(&args.file)?;
+    let mut content = read_path(&args.file)?;
+    // A byte-order mark belongs to the file (an editor's), not to its first message.
+    if content.starts_with(crate::inputs::BOM) {
+        content.drain(..crate::inputs::BOM.len());
+    }
     let found = crate::batch::locate(&content).map_err(|e| Failure::Rejected(format!("{}: {e}", args.file.display())))?;
     let messages = found.iter().map(|m| content.get(m.bytes.clone()).unwrap_or_default());
     let Some(dir) = &args.into else {

@@ -237,11 +237,12 @@ pub fn run(sources: &[Source], settings: &Settings, sinks: &mut [&mut dyn Sink])
                         messages += 1;
                         if checked.number == checked.of {
                             bar.inc(1);
-                            bar.set_message(format!("{messages} message(s)"));
                         }
                     }
                 }
             }
+            // After each chunk, so that a large batch file shows its progress too.
+            bar.set_message(format!("{messages} message(s)"));
         }
     }
     bar.finish_and_clear();

@@ -317,6 +317,12 @@ fn split_writes_each_message_alone() {
     assert_eq!(stdout(&out), format!("{}\r{}\r{}", messages[0], messages[1], messages[2]));
     let back = with_stdin(&["validate", "--format", "json", "--lenient", "-"], &out.stdout);
     assert_eq!(json_lines(&back).iter().map(|l| l["valid"].as_bool().unwrap()).collect::<Vec<_>>(), [true, false, true]);
+    // A byte-order mark is the file's, not the first message's.
+    let bom = dir.path().join("bom.hl7");
+    std::fs::write(&bom, format!("\u{FEFF}{}{}", messages[0], messages[1])).unwrap();
+    let out = run(&["split", bom.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("{}\r{}", messages[0], messages[1]));
     // Not a message file: a located error, exit 1.
     let notes = dir.path().join("notes.txt");
     std::fs::write(&notes, "hello\n").unwrap();
