@@ -22,12 +22,16 @@ pub struct Cli {
 pub enum Command {
     /// Print the typed message as JSON.
     Json(Input),
-    /// Print the message re-encoded from the typed model (byte-identical when unmodified).
+    /// Print the message re-encoded from the typed model (byte-identical when unmodified;
+    /// with `--lenient`, every segment ended by CR).
     Fmt(Input),
     /// Validate messages against the guide's profiles: every finding, located in HL7 terms.
     Validate(ValidateArgs),
     /// Print the ACK the guide prescribes for a message (AA, AE with located ERR, or AR).
     Ack(AckArgs),
+    /// Write the messages of a file (several messages, or an FHS/BHS batch) one per file, or
+    /// to standard output.
+    Split(crate::split::SplitArgs),
     /// List the profiles `--profile` accepts.
     Profiles,
     /// Receive messages over MLLP as the platform or the RIS: validate, apply the order
@@ -59,18 +63,52 @@ pub enum CharsetFallback {
     Windows1252,
 }
 
+/// `validate --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ValidateFormat {
+    /// A line per message, its findings below it, the summary at the end.
+    Text,
+    /// One JSON object per message, one per line.
+    Json,
+    /// JUnit XML: a test case per message, a failure per error finding.
+    Junit,
+}
+
+/// `--min-severity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MinSeverity {
+    Error,
+    Warning,
+    Info,
+}
+
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Message files (ER7); `-` reads standard input.
-    #[arg(required = true)]
+    /// Message files (ER7: one message, several, or an FHS/BHS batch), folders (walked
+    /// recursively, hidden entries skipped, files that do not start like HL7 skipped), or `-`
+    /// for standard input.
+    #[arg(required = true, value_name = "PATH")]
     pub files: Vec<PathBuf>,
     /// Use this profile instead of choosing it from MSH-9 and ORC-1.
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
-    /// `json`: one JSON object per file, one per line.
+    /// `json`: one JSON object per message, one per line; `junit`: JUnit XML for CI.
     #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
-    /// Parse leniently (LF terminators, malformed escapes kept raw, unknown MSH-18 as Latin-1).
+    pub format: ValidateFormat,
+    /// Show (and count) only the findings of this severity or a more severe one; which
+    /// messages are valid does not change.
+    #[arg(long, value_enum, default_value = "info", value_name = "SEVERITY")]
+    pub min_severity: MinSeverity,
+    /// Text: one line per message without its findings, then the summary (printed anyway after
+    /// more than one message). JSON: a last line `{"summary": …}`.
+    #[arg(long)]
+    pub summary: bool,
+    /// Also write a self-contained HTML report (summary, each message with its findings
+    /// highlighted) to this file.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
+    /// Parse leniently (LF terminators, malformed escapes kept raw, unknown MSH-18 as Latin-1,
+    /// a UTF-8 byte-order mark skipped).
     #[arg(long)]
     pub lenient: bool,
     /// Read a message labelled 8859/1 or 8859/15 that holds bytes 0x80–0x9F as this set, with
@@ -108,8 +146,10 @@ pub struct AckArgs {
 pub struct Input {
     /// The message file (ER7); `-` reads standard input.
     pub file: PathBuf,
-    /// Accept LF/CRLF segment terminators, malformed escapes (kept raw) and unknown MSH-18
-    /// values (read as Latin-1). Off by default: the guide's messages use CR and valid escapes.
+    /// Accept LF/CRLF segment terminators and empty lines (`fmt` writes CR after every
+    /// segment), malformed escapes (kept raw), unknown MSH-18 values (read as Latin-1) and a
+    /// UTF-8 byte-order mark (skipped). Off by default: the guide's messages use CR and valid
+    /// escapes.
     #[arg(long)]
     pub lenient: bool,
     /// Use this profile instead of choosing it from MSH-9 and ORC-1.
@@ -138,16 +178,21 @@ impl Failure {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
     match cli.command {
         Command::Json(input) => {
-            let bytes = read(&input)?;
+            let bytes = read_message(&input)?;
             let msg = typed(&bytes, &input)?;
             let text = serde_json::to_string_pretty(&msg).map_err(|e| Failure::Usage(format!("cannot write JSON: {e}")))?;
             writeln!(out, "{text}").map_err(io_failure)
         }
         Command::Fmt(input) => {
-            let bytes = read(&input)?;
+            let bytes = read_message(&input)?;
             let msg = typed(&bytes, &input)?;
-            out.write_all(&msg.placed().encode()).map_err(io_failure)
+            let encoded = msg.placed().encode();
+            // Lenient input may end its segments with LF or CRLF, or hold empty lines: the
+            // output is the message as the guide wants it, CR after every segment.
+            let encoded = if input.lenient { crate::batch::normalized(&encoded) } else { encoded };
+            out.write_all(&encoded).map_err(io_failure)
         }
+        Command::Split(args) => crate::split::run(&args, out),
         Command::Validate(args) => validate(&args, out),
         Command::Ack(args) => ack(&args, out),
         Command::Serve(args) => crate::commands::serve(&args, out),
@@ -173,81 +218,75 @@ fn options(lenient: bool) -> ParseOptions {
     }
 }
 
-/// Every file is checked whatever happens to the others; exit 2 (usage, I/O) wins over 1.
+/// Every message is checked whatever happens to the others; exit 2 (usage, I/O) wins over 1.
 fn validate(args: &ValidateArgs, out: &mut dyn Write) -> Result<(), Failure> {
-    let mut usage: Option<String> = None;
-    let mut rejected = false;
-    let original = match &args.original {
-        Some(f) => Some(read(&Input { file: f.clone(), lenient: args.lenient, profile: None })?),
-        None => None,
-    };
-    for file in &args.files {
-        let input = Input { file: file.clone(), lenient: args.lenient, profile: args.profile.clone() };
-        let bytes = match read(&input) {
-            Ok(b) => b,
-            Err(Failure::Usage(m) | Failure::Rejected(m)) => {
-                eprintln!("telerad: {m}");
-                usage.get_or_insert(String::new());
-                continue;
-            }
-        };
-        let parse = ParseOptions { windows_1252_fallback: args.charset_fallback.is_some(), ..options(args.lenient) };
-        let checked = match telerad::check_with(&bytes, &parse, args.profile.as_deref(), original.as_deref()) {
-            Ok(c) => c,
-            Err(e) => return Err(Failure::Usage(e.to_string())),
-        };
-        rejected |= !checked.is_valid();
-        let profile = checked.message.as_ref().map(|m| m.profile().profile);
-        match args.format {
-            Format::Json => {
-                let line = serde_json::json!({
-                    "file": file.display().to_string(),
-                    "profile": profile,
-                    "valid": checked.is_valid(),
-                    "findings": checked.findings.iter().map(finding_json).collect::<Vec<_>>(),
-                });
-                writeln!(out, "{line}").map_err(io_failure)?;
-            }
-            Format::Text => {
-                let errors = checked.findings.iter().filter(|f| f.severity == hl7_runtime::validate::Severity::Error).count();
-                let verdict = if checked.is_valid() { "valid".to_owned() } else { format!("invalid ({errors} error(s))") };
-                writeln!(out, "{}: {} [{}]", file.display(), verdict, profile.unwrap_or("no profile")).map_err(io_failure)?;
-                for f in &checked.findings {
-                    writeln!(out, "  {} {} {}: {} (rule {}, {})", severity(f.severity), f.code, f.location, f.message, f.rule, f.source).map_err(io_failure)?;
-                }
-            }
+    use crate::validation::{self as v, Sink};
+    use hl7_runtime::validate::Severity;
+    if let Some(p) = &args.profile {
+        if telerad::REGISTRY.profile(p).is_none() {
+            return Err(Failure::Usage(telerad::check::UnknownProfile(p.clone()).to_string()));
         }
     }
-    match (usage, rejected) {
-        (Some(m), _) => Err(Failure::Usage(m)),
-        (None, true) => Err(Failure::Rejected(String::new())),
-        (None, false) => Ok(()),
+    let original = match &args.original {
+        Some(f) => Some(read_path(f)?),
+        None => None,
+    };
+    let (sources, errors) = crate::inputs::expand(&args.files);
+    for e in &errors {
+        eprintln!("telerad: {e}");
     }
-}
-
-fn severity(s: hl7_runtime::validate::Severity) -> &'static str {
-    match s {
-        hl7_runtime::validate::Severity::Error => "error",
-        hl7_runtime::validate::Severity::Warning => "warning",
-        hl7_runtime::validate::Severity::Info => "info",
-    }
-}
-
-fn finding_json(f: &hl7_runtime::validate::Finding) -> serde_json::Value {
-    serde_json::json!({
-        "severity": severity(f.severity),
-        "code": f.code,
-        "location": {
-            "segment": f.location.segment,
-            "sequence": f.location.sequence,
-            "field": f.location.field,
-            "repetition": f.location.repetition,
-            "component": f.location.component,
-            "subcomponent": f.location.subcomponent,
+    let settings = v::Settings {
+        parse: ParseOptions { windows_1252_fallback: args.charset_fallback.is_some(), ..options(args.lenient) },
+        lenient: args.lenient,
+        profile: args.profile.clone(),
+        original,
+        min_severity: match args.min_severity {
+            MinSeverity::Error => Severity::Error,
+            MinSeverity::Warning => Severity::Warning,
+            MinSeverity::Info => Severity::Info,
         },
-        "rule": f.rule,
-        "message": f.message,
-    })
+    };
+    // Many lines: written in blocks, not a system call per line.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    let mut report = match &args.report {
+        Some(path) => Some(crate::report::Report::create(path, &settings).map_err(Failure::Usage)?),
+        None => None,
+    };
+    let ended = {
+        let mut text;
+        let mut json;
+        let mut junit;
+        let main: &mut dyn Sink = match args.format {
+            ValidateFormat::Text => {
+                text = v::Text { out: &mut out, compact: args.summary, summary: args.summary.then_some(true) };
+                &mut text
+            }
+            ValidateFormat::Json => {
+                json = v::Json { out: &mut out, summary: args.summary };
+                &mut json
+            }
+            ValidateFormat::Junit => {
+                junit = crate::junit::Junit::new(&mut out);
+                &mut junit
+            }
+        };
+        let mut sinks: Vec<&mut dyn Sink> = vec![main];
+        if let Some(r) = report.as_mut() {
+            sinks.push(r);
+        }
+        v::run(&sources, &settings, &mut sinks)?
+    };
+    out.flush().map_err(io_failure)?;
+    if let (Some(r), Some(path)) = (report, &args.report) {
+        r.write(path, &ended.summary).map_err(Failure::Usage)?;
+    }
+    if !errors.is_empty() || ended.unread {
+        Err(Failure::Usage(String::new()))
+    } else if ended.rejected {
+        Err(Failure::Rejected(String::new()))
+    } else {
+        Ok(())
+    }
 }
 
 /// Exit 0 whenever an ACK could be built, AE and AR included.
@@ -295,6 +334,19 @@ fn read(input: &Input) -> Result<Vec<u8>, Failure> {
     read_path(&input.file)
 }
 
+/// The message of `json` and `fmt`: a UTF-8 byte-order mark at its start is named (and
+/// skipped with `--lenient`) rather than reported as "not an HL7 message".
+fn read_message(input: &Input) -> Result<Vec<u8>, Failure> {
+    let mut bytes = read(input)?;
+    if bytes.starts_with(crate::inputs::BOM) {
+        if !input.lenient {
+            return Err(Failure::Rejected(format!("{}: {}", input.file.display(), crate::inputs::bom_text())));
+        }
+        bytes.drain(..crate::inputs::BOM.len());
+    }
+    Ok(bytes)
+}
+
 /// A file's bytes, or standard input's for `-`; a failure is a usage error (exit 2).
 pub(crate) fn read_path(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
     let mut bytes = Vec::new();
@@ -310,7 +362,7 @@ pub(crate) fn read_path(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
 fn typed<'a>(bytes: &'a [u8], input: &Input) -> Result<AnyMessage<'a>, Failure> {
     let options = if input.lenient { ParseOptions::lenient() } else { ParseOptions::default() };
     let name = input.file.display();
-    let message = Message::parse_with(bytes, &options).map_err(|e| Failure::Rejected(format!("{name}: {e}")))?;
+    let message = Message::parse_with(bytes, &options).map_err(|e| Failure::Rejected(format!("{name}: {}", crate::hints::reword(&e.to_string()))))?;
     match &input.profile {
         Some(id) => AnyMessage::with_profile(message, id).ok_or_else(|| {
             let known: Vec<&str> = telerad::REGISTRY.profiles.iter().map(|p| p.profile).collect();

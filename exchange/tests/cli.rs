@@ -115,12 +115,16 @@ fn bad_input_exits_1_with_a_located_error() {
     }
 }
 
+/// `fmt --lenient` reads LF and CRLF line ends (and empty lines) and writes the message as the
+/// guide wants it: CR after every segment.
 #[test]
-fn lenient_accepts_lf_terminators_and_keeps_them() {
-    let input = b"MSH|^~\\&|A|B|C|D|20260101||ORM^O01^ORM_O01|1|P|2.5.1\nPID|||1\n";
-    let out = telerad(&["fmt", "--lenient", "-"], Some(input));
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(out.stdout, input);
+fn lenient_accepts_lf_terminators_and_writes_cr() {
+    let expected = b"MSH|^~\\&|A|B|C|D|20260101||ORM^O01^ORM_O01|1|P|2.5.1\rPID|||1\r";
+    for input in [b"MSH|^~\\&|A|B|C|D|20260101||ORM^O01^ORM_O01|1|P|2.5.1\nPID|||1\n".as_slice(), b"MSH|^~\\&|A|B|C|D|20260101||ORM^O01^ORM_O01|1|P|2.5.1\r\n\r\nPID|||1"] {
+        let out = telerad(&["fmt", "--lenient", "-"], Some(input));
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(expected));
+    }
 }
 
 #[test]
