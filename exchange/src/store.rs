@@ -613,19 +613,7 @@ impl Inbound {
         let (ack, code) = self.ack(&p.findings, Decision::Reject { reason: reason.to_owned() }, format!("{}{id}", self.options.ack_prefix), &now);
         let mut findings = p.findings.clone();
         findings.push(receive::error(hl7_runtime::validate::finding::code::APPLICATION_INTERNAL, Erl::default(), "senders", reason.to_owned()));
-        let stored = Row {
-            id,
-            direction: Direction::In,
-            sender: &p.sender,
-            control_id: &p.control_id,
-            at: &now.iso,
-            profile: p.profile,
-            raw: &p.raw,
-            digest,
-            conflict_of: None,
-            client_subject: p.origin.certificate.as_deref(),
-            refused: true,
-        };
+        let stored = Row::inbound(p, id, &now.iso, digest, None, true);
         insert_message(tx, &stored, &findings, Some(&ack), Some(code))?;
         self.outcome = Some(ack);
         Ok(())
@@ -736,19 +724,7 @@ impl Work for Inbound {
             }
         }
         let (ack, code) = self.ack(&findings, Decision::Accept, format!("{}{id}", self.options.ack_prefix), &now);
-        let stored = Row {
-            id,
-            direction: Direction::In,
-            sender: &p.sender,
-            control_id: &p.control_id,
-            at: &now.iso,
-            profile: p.profile,
-            raw: &p.raw,
-            digest,
-            conflict_of: conflict.map(|(c, _)| c),
-            client_subject: p.origin.certificate.as_deref(),
-            refused: false,
-        };
+        let stored = Row::inbound(p, id, &now.iso, digest, conflict.map(|(c, _)| c), false);
         insert_message(tx, &stored, &findings, Some(&ack), Some(code))?;
         self.outcome = Some(ack);
         Ok(())
@@ -790,6 +766,25 @@ struct Row<'a> {
     client_subject: Option<&'a str>,
     /// Its sender was not allowed.
     refused: bool,
+}
+
+impl<'a> Row<'a> {
+    /// The row of an inbound message, received at `at`.
+    fn inbound(p: &'a Prepared, id: i64, at: &'a str, digest: &'a [u8], conflict_of: Option<i64>, refused: bool) -> Row<'a> {
+        Row {
+            id,
+            direction: Direction::In,
+            sender: &p.sender,
+            control_id: &p.control_id,
+            at,
+            profile: p.profile,
+            raw: &p.raw,
+            digest,
+            conflict_of,
+            client_subject: p.origin.certificate.as_deref(),
+            refused,
+        }
+    }
 }
 
 fn insert_message(tx: &Transaction<'_>, row: &Row<'_>, findings: &[Finding], ack: Option<&[u8]>, ack_code: Option<&str>) -> rusqlite::Result<()> {
