@@ -108,7 +108,7 @@ impl Sink for Junit<'_> {
         let mut out = String::new();
         let mut failures = 0;
         for f in &m.shown {
-            let detail = format!("{} {} {}: {} (rule {}, {})", severity(f.severity), f.code, f.location, f.message, f.rule, f.source);
+            let detail = format!("{} {} {}: {} (rule {}, {})", f.severity.word(), f.code, f.location, f.message, f.rule, f.source);
             if f.severity == Severity::Error {
                 failures += 1;
                 let _ = writeln!(case, "      <failure message=\"{}: {}\" type=\"{} {}\">{}</failure>", escape(&f.location.to_string()), escape(&f.message), f.code, escape(&f.rule), escape(&detail));
@@ -155,14 +155,6 @@ impl Sink for Junit<'_> {
         self.out.write_all(self.body.as_bytes())?;
         writeln!(self.out, "</testsuites>")?;
         self.out.flush()
-    }
-}
-
-fn severity(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
     }
 }
 

@@ -20,7 +20,7 @@ use std::io::{BufWriter, Seek, Write};
 use std::ops::Range;
 use std::path::Path;
 
-use hl7_runtime::validate::{Erl, Finding, Severity};
+use hl7_runtime::validate::{Erl, Finding};
 use serde::Serialize;
 
 use crate::summary::Summary;
@@ -95,11 +95,7 @@ impl Report {
             _ => Path::new("."),
         };
         let temp = tempfile::tempfile_in(dir).map_err(|e| format!("cannot write the report {}: {e}", path.display()))?;
-        let min_severity = match settings.min_severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        };
+        let min_severity = settings.min_severity.word();
         Ok(Report { env: environment()?, messages: BufWriter::new(temp), count: 0, profiles: Default::default(), min_severity, failed: None })
     }
 
@@ -186,14 +182,6 @@ struct FindingView<'a> {
     element: Option<String>,
 }
 
-fn severity_name(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
-    }
-}
-
 /// `st_flux1.md#t5.r7` → the published page `…/st_flux1.html`.
 pub fn guide_link(source: &str) -> Option<String> {
     let page = source.split('#').next()?;
@@ -218,7 +206,7 @@ impl Sink for Report {
             .map(|(k, f)| FindingView {
                 id: format!("{id}-f{}", k + 1),
                 number: k + 1,
-                severity: severity_name(f.severity),
+                severity: f.severity.word(),
                 code: f.code,
                 location: f.location.to_string(),
                 message: &f.message,
@@ -439,6 +427,7 @@ fn render_segments(bytes: &[u8], findings: &[Finding], id: &str) -> (Vec<String>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hl7_runtime::validate::Severity;
 
     fn finding(location: &str) -> Finding {
         Finding { severity: Severity::Error, code: 101, location: location.parse().unwrap(), rule: "r".into(), source: "st_flux1.md#t1.r1".into(), message: "m".into() }

@@ -117,14 +117,6 @@ struct Outcome {
     shown: Vec<Finding>,
 }
 
-fn severity_name(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
-    }
-}
-
 fn check_one(bytes: &[u8], piece: Piece, of: usize, settings: &Settings) -> Result<Box<Outcome>, String> {
     let message = bytes.get(piece.bytes.clone()).unwrap_or_default();
     let checked = telerad::check_with(message, &settings.parse, settings.profile.as_deref(), settings.original.as_deref()).map_err(|e| e.to_string())?;
@@ -150,7 +142,7 @@ pub fn run(sources: &[Source], settings: &Settings, sinks: &mut [&mut dyn Sink])
     let io = crate::cli::io_failure;
     let bar = progress(sources.len());
     let names: Vec<String> = sources.iter().map(Source::name).collect();
-    let mut tally = Tally::new(severity_name(settings.min_severity));
+    let mut tally = Tally::new(settings.min_severity.word());
     let mut ended = Ended::default();
     let mut messages = 0usize;
     for (g, group) in sources.chunks(FILES_AT_ONCE).enumerate() {
@@ -280,7 +272,7 @@ impl Sink for Text<'_> {
         writeln!(self.out, "{}{line}: {verdict} [{}]", m.name(), m.profile.unwrap_or("no profile"))?;
         if !self.compact {
             for f in &m.shown {
-                writeln!(self.out, "  {} {} {}: {} (rule {}, {})", severity_name(f.severity), f.code, f.location, f.message, f.rule, f.source)?;
+                writeln!(self.out, "  {} {} {}: {} (rule {}, {})", f.severity.word(), f.code, f.location, f.message, f.rule, f.source)?;
             }
         }
         Ok(())
@@ -303,7 +295,7 @@ pub struct Json<'w> {
 
 pub fn finding_json(f: &Finding) -> serde_json::Value {
     serde_json::json!({
-        "severity": severity_name(f.severity),
+        "severity": f.severity.word(),
         "code": f.code,
         "location": {
             "segment": f.location.segment,

@@ -20,6 +20,15 @@ impl Severity {
             Severity::Info => "I",
         }
     }
+
+    /// The lowercase word, as JSON writes it (`error`, `warning`, `info`).
+    pub const fn word(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
 }
 
 /// HL7 table 0357 (Message error condition codes) used by the validator (ERR-3).

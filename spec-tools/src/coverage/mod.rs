@@ -200,20 +200,6 @@ fn run_case(st: &Statement, case: &cases::Case, fixtures: &BTreeMap<String, Vec<
     if got.iter().any(|f| expect.matches(f)) {
         return Ok(());
     }
-    let near: Vec<String> = got.iter().filter(|f| f.severity != Severity::Info && !baseline.contains(f)).take(4).map(|f| format!("{} {} {} {}", f.severity_word(), f.code, f.location, f.rule)).collect();
+    let near: Vec<String> = got.iter().filter(|f| f.severity != Severity::Info && !baseline.contains(f)).take(4).map(|f| format!("{} {} {} {}", f.severity.word(), f.code, f.location, f.rule)).collect();
     Err(format!("expected {expect}; new findings: [{}]", near.join("; ")))
-}
-
-trait SeverityWord {
-    fn severity_word(&self) -> &'static str;
-}
-
-impl SeverityWord for Finding {
-    fn severity_word(&self) -> &'static str {
-        match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
 }

@@ -56,11 +56,7 @@ impl Expect {
 
 impl std::fmt::Display for Expect {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let sev = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        };
+        let sev = self.severity.word();
         write!(f, "{sev} {} at {}{} rule {}", self.code, self.at.as_deref().unwrap_or("*"), if self.prefix { "*" } else { "" }, self.rule)?;
         if let Some(m) = &self.message {
             write!(f, " saying '{m}'")?;
