@@ -425,13 +425,17 @@ impl<'m> GroupView<'m> {
     /// The slices this instance matches, read from the message once per instance.
     fn matches(&self) -> crate::structure::SliceMatches {
         *self.instance.slices.get_or_init(|| {
+            // The slices of a group test few elements (OBX-3.1, OBX-4, OBX-2) many times:
+            // each is read once here and its discriminators compared to it.
+            let mut read = ElementReads::default();
             let mut m = crate::structure::SliceMatches::default();
             for (i, slice) in self.instance.def.slices.iter().enumerate().take(64) {
                 let bit = 1u64 << i;
-                if self.matches_slice(slice) {
+                if slice.discriminator.iter().all(|d| read.holds(self, d)) {
                     m.is |= bit;
                 }
-                if self.of_kind(slice) {
+                let mut kind = slice.discriminator.iter().filter(|d| matches!(d, Discriminator::Value { field: 3, .. })).peekable();
+                if kind.peek().is_some() && kind.all(|d| read.holds(self, d)) {
                     m.kind |= bit;
                 }
             }
@@ -449,25 +453,19 @@ impl<'m> GroupView<'m> {
     }
 
     fn discriminates(&self, d: &Discriminator) -> bool {
-        let (path, field, component) = match d {
-            Discriminator::Value { path, field, component, .. } => (*path, *field, *component),
-            Discriminator::SubIdSuffix { path, field, .. } => (*path, *field, None),
-        };
-        let id = path.get(..3).unwrap_or("");
-        let Some(seg) = self.first_segment_with_id(id) else { return false };
+        let (id, field, component) = discriminated(d);
+        let text = self.discriminated_text(id, field, component);
+        text.is_some_and(|t| holds(d, &t))
+    }
+
+    /// The element a discriminator reads in this instance (`None` without its segment).
+    fn discriminated_text(&self, id: &str, field: u16, component: Option<u16>) -> Option<Cow<'m, str>> {
+        let seg = self.first_segment_with_id(id)?;
         let f = seg.field(field as usize);
-        let text = match component {
+        Some(match component {
             Some(c) => f.component(c as usize).text(),
             None => f.text(),
-        };
-        match d {
-            Discriminator::Value { value, .. } => text.trim() == *value,
-            Discriminator::SubIdSuffix { suffix, .. } => text
-                .trim()
-                .split_once('.')
-                .and_then(|(n, m)| Some((n.parse::<u32>().ok()?, m.parse::<u32>().ok()?)))
-                .is_some_and(|(_, m)| m == *suffix),
-        }
+        })
     }
 
     /// The first segment of this instance with this id (for slice values such as OBX-5).
@@ -489,5 +487,46 @@ impl<'m> GroupView<'m> {
         let at = self.instance.first_segment().unwrap_or(0);
         let location = self.message.segment(at).map(|s| s.location());
         Missing { path, location }
+    }
+}
+
+/// The segment id, field and component a discriminator reads.
+fn discriminated(d: &Discriminator) -> (&'static str, u16, Option<u16>) {
+    let (path, field, component) = match d {
+        Discriminator::Value { path, field, component, .. } => (*path, *field, *component),
+        Discriminator::SubIdSuffix { path, field, .. } => (*path, *field, None),
+    };
+    (path.get(..3).unwrap_or(""), field, component)
+}
+
+/// Whether the element's text satisfies the discriminator.
+fn holds(d: &Discriminator, text: &str) -> bool {
+    match d {
+        Discriminator::Value { value, .. } => text.trim() == *value,
+        Discriminator::SubIdSuffix { suffix, .. } => text
+            .trim()
+            .split_once('.')
+            .and_then(|(n, m)| Some((n.parse::<u32>().ok()?, m.parse::<u32>().ok()?)))
+            .is_some_and(|(_, m)| m == *suffix),
+    }
+}
+
+/// The elements the discriminators of one instance have read, each read once.
+#[derive(Default)]
+struct ElementReads<'m> {
+    read: Vec<((&'static str, u16, Option<u16>), Option<Cow<'m, str>>)>,
+}
+
+impl<'m> ElementReads<'m> {
+    fn holds(&mut self, view: &GroupView<'m>, d: &Discriminator) -> bool {
+        let key = discriminated(d);
+        let i = match self.read.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                self.read.push((key, view.discriminated_text(key.0, key.1, key.2)));
+                self.read.len() - 1
+            }
+        };
+        self.read.get(i).and_then(|(_, t)| t.as_deref()).is_some_and(|t| holds(d, t))
     }
 }

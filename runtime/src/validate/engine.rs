@@ -150,6 +150,7 @@ impl<'p, 'a> Run<'p, 'a> {
 
     // ---------------------------------------------------------------- structure
 
+    #[inline(never)] // a pass of its own in profiles
     fn structure(&mut self) {
         // Placing and checking the structure visit each segment a bounded number of times.
         if !self.budget.spend(self.placed.message.segment_count() as u64) {
@@ -175,6 +176,7 @@ impl<'p, 'a> Run<'p, 'a> {
 
     /// Base HL7 v2.5.1 field rules for every segment the registry defines: required fields,
     /// repetitions, lengths (warnings, as the guide's own values exceed some), formats.
+    #[inline(never)] // a pass of its own in profiles
     fn base_fields(&mut self) {
         let message = &self.placed.message;
         for (i, seg) in message.segments().enumerate() {
@@ -282,6 +284,7 @@ impl<'p, 'a> Run<'p, 'a> {
     // ---------------------------------------------------------------- segment constraints
 
     /// What a (derived) segment declares of itself, for every occurrence.
+    #[inline(never)] // a pass of its own in profiles
     fn segment_own_constraints(&mut self) {
         let message = &self.placed.message;
         let owned: Vec<(usize, &'static SegmentConstraints)> =
@@ -293,6 +296,7 @@ impl<'p, 'a> Run<'p, 'a> {
 
     // ---------------------------------------------------------------- profile constraints
 
+    #[inline(never)] // a pass of its own in profiles
     fn profile_constraints(&mut self) {
         let def = self.placed.def;
         for sc in def.constraints() {
@@ -464,6 +468,7 @@ impl<'p, 'a> Run<'p, 'a> {
     /// together. sub-id.md says "in a message"; with several ORDER groups (flow 4) sub-ids
     /// number the occurrences of one order, so the scope is the group holding the sliced
     /// OBSERVATION groups (errata of spec/README.md).
+    #[inline(never)] // a pass of its own in profiles
     fn sub_ids(&mut self) {
         let mut scopes = Vec::new();
         sliced_parents(&self.placed.tree, &mut scopes);
@@ -589,6 +594,7 @@ impl<'p, 'a> Run<'p, 'a> {
     // ---------------------------------------------------------------- built-in checks
 
     /// The named checks the assertion language cannot express (`builtin.rs`).
+    #[inline(never)] // a pass of its own in profiles
     fn builtins(&mut self) {
         for h in super::builtin::check(self.placed, &mut self.budget) {
             let at = At { field: h.field, component: h.component, ..At::segment(h.segment) };
@@ -598,6 +604,7 @@ impl<'p, 'a> Run<'p, 'a> {
 
     // ---------------------------------------------------------------- hand-kept rules
 
+    #[inline(never)] // a pass of its own in profiles
     fn rules(&mut self) {
         let plan = super::rules::plan(self.placed.def);
         for compiled in plan.iter() {
