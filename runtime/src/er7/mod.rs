@@ -254,6 +254,11 @@ impl<'a> Message<'a> {
         self.segs.get(index).and_then(|e| std::str::from_utf8(&e.id).ok())
     }
 
+    /// Whether the segment at a 0-based index has this id, without building its view.
+    pub fn segment_is(&self, index: usize, id: &str) -> bool {
+        self.segs.get(index).is_some_and(|e| e.id.as_slice() == id.as_bytes())
+    }
+
     /// The segment ids in order, without building segment views (what structure placement
     /// needs, on the hot path of every typed parse).
     pub fn segment_ids(&self) -> impl Iterator<Item = &str> + '_ {

@@ -607,12 +607,13 @@ impl<'p, 'a> Run<'p, 'a> {
     #[inline(never)] // a pass of its own in profiles
     fn rules(&mut self) {
         let plan = super::rules::plan(self.placed.def);
+        let walk = super::assertion::Walk::new(self.placed);
         for compiled in plan.iter() {
             if self.budget.exhausted {
                 return;
             }
             let rule = compiled.rule;
-            let outcome = super::evaluate_rule(self.placed, compiled, self.original, &mut self.budget);
+            let outcome = super::rules::evaluate(self.placed, &walk, compiled, self.original, &mut self.budget);
             for o in outcome {
                 let at = o.at.map(|l| At { segment: l.segment, field: l.field, repetition: l.repetition, component: l.component, subcomponent: l.subcomponent });
                 self.push(o.severity, o.code, at, rule.id, rule.src, o.message);

@@ -13,7 +13,6 @@ mod rules;
 pub use engine::{validate, validate_bounded, validate_with, Validation};
 pub use finding::{Erl, Finding, Severity};
 
-use crate::typed::Placed;
 
 /// The primitives [`primitive_format`] checks.
 const FORMATTED_PRIMITIVES: [&str; 5] = ["DT", "DTM", "TM", "NM", "SI"];
@@ -68,9 +67,7 @@ pub(crate) fn primitive_format(datatype: &str, text: &str) -> Option<String> {
     r.err().map(|e| e.message)
 }
 
-pub(crate) fn evaluate_rule<'a>(placed: &Placed<'a>, rule: &rules::Compiled, original: Option<&crate::er7::Message<'a>>, budget: &mut engine::Budget) -> Vec<rules::Outcome> {
-    rules::evaluate(placed, rule, original, budget)
-}
+
 
 /// The finding for a message that does not parse: located where parsing stopped.
 pub fn parse_error_finding(e: &crate::error::ParseError) -> Finding {

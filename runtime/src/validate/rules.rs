@@ -78,7 +78,7 @@ pub(crate) fn plan(def: &'static MessageDef) -> std::sync::Arc<[Compiled]> {
 
 /// Evaluates a compiled rule in every occurrence of its context, spending one step per
 /// occurrence plus the values and group items it reads; stops when the budget is spent.
-pub(crate) fn evaluate<'a>(placed: &Placed<'a>, compiled: &Compiled, original: Option<&crate::er7::Message<'a>>, budget: &mut super::engine::Budget) -> Vec<Outcome> {
+pub(crate) fn evaluate<'m, 'a>(placed: &'m Placed<'a>, walk: &assertion::Walk<'m>, compiled: &Compiled, original: Option<&'m crate::er7::Message<'a>>, budget: &mut super::engine::Budget) -> Vec<Outcome> {
     let rule = compiled.rule;
     let mut out = Vec::new();
     let expr = match &compiled.expr {
@@ -89,7 +89,7 @@ pub(crate) fn evaluate<'a>(placed: &Placed<'a>, compiled: &Compiled, original: O
             return out;
         }
     };
-    let scopes = match assertion::contexts(placed, rule.context) {
+    let scopes = match assertion::contexts_in(placed, walk, rule.context) {
         Ok(s) => s,
         Err(e) => {
             out.push(info(None, format!("rule {} was not evaluated: its context does not resolve ({e})", rule.id)));

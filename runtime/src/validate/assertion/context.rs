@@ -19,8 +19,9 @@ pub struct Scope<'m, 'a> {
     /// holds the segment).
     pub group: &'m GroupInstance,
     /// The enclosing group occurrences of `group`, root first, `group` excluded: path
-    /// resolution falls back to the nearest of them that contains the segment.
-    pub ancestors: Vec<&'m GroupInstance>,
+    /// resolution falls back to the nearest of them that contains the segment. Shared by the
+    /// scopes of one group occurrence ([`Walk`]).
+    pub ancestors: Rc<[&'m GroupInstance]>,
     /// The context's own segment (message index) for segment and `SEG-f[*]` contexts: paths
     /// into a segment with its id resolve to it, not to a sibling.
     pub segment: Option<usize>,
@@ -34,13 +35,13 @@ pub struct Scope<'m, 'a> {
     /// scope, quadratic in the repetitions.
     pub(crate) current: Option<Repetition<'a>>,
     /// What the scopes of one context have already read (shared by them all).
-    pub(crate) memo: Rc<Memo>,
+    pub(crate) memo: Rc<Memo<'a>>,
 }
 
 impl<'m, 'a> Scope<'m, 'a> {
     /// The whole message, once (a rule without context).
     pub fn message(placed: &'m Placed<'a>) -> Self {
-        Scope { placed, group: &placed.tree, ancestors: Vec::new(), segment: None, repetition: None, original: None, current: None, memo: Rc::default() }
+        Scope { placed, group: &placed.tree, ancestors: Rc::new([]), segment: None, repetition: None, original: None, current: None, memo: Rc::default() }
     }
 
     /// The same scope with the acknowledged message available to `original.` paths.
@@ -50,20 +51,37 @@ impl<'m, 'a> Scope<'m, 'a> {
     }
 }
 
-/// Visits every group occurrence in message order with its ancestors (root first).
-fn walk_groups<'t>(
-    inst: &'t GroupInstance,
-    chain: &mut Vec<&'t GroupInstance>,
-    f: &mut dyn FnMut(&'t GroupInstance, &[&'t GroupInstance]),
-) {
-    f(inst, chain);
-    chain.push(inst);
-    for it in &inst.items {
-        if let Item::Group { group, .. } = it {
-            walk_groups(group, chain, f);
+/// The group occurrences and the segments of a placed message with their ancestors, walked
+/// once per validation and shared by the contexts of every rule: a rule's occurrences are then
+/// a filter over two lists, not a walk of the tree with a copy of the ancestor chain per
+/// occurrence.
+pub struct Walk<'m> {
+    /// Every group occurrence, in message order (a group before its children), with its
+    /// ancestors, root first.
+    groups: Vec<(&'m GroupInstance, Rc<[&'m GroupInstance]>)>,
+    /// Every segment (message index), in message order, with the group holding it and that
+    /// group's ancestors.
+    segments: Vec<(usize, &'m GroupInstance, Rc<[&'m GroupInstance]>)>,
+}
+
+impl<'m> Walk<'m> {
+    pub fn new(placed: &'m Placed<'_>) -> Walk<'m> {
+        fn visit<'t>(inst: &'t GroupInstance, chain: &mut Vec<&'t GroupInstance>, walk: &mut Walk<'t>) {
+            let ancestors: Rc<[&'t GroupInstance]> = chain.as_slice().into();
+            walk.groups.push((inst, Rc::clone(&ancestors)));
+            chain.push(inst);
+            for it in &inst.items {
+                match it {
+                    Item::Segment { segment, .. } | Item::Unexpected { segment } => walk.segments.push((*segment, inst, Rc::clone(&ancestors))),
+                    Item::Group { group, .. } => visit(group, chain, walk),
+                }
+            }
+            chain.pop();
         }
+        let mut walk = Walk { groups: Vec::new(), segments: Vec::new() };
+        visit(&placed.tree, &mut Vec::new(), &mut walk);
+        walk
     }
-    chain.pop();
 }
 
 /// Visits every segment in message order with the group holding it and that group's
@@ -95,7 +113,7 @@ pub fn segment_scope<'m, 'a>(placed: &'m Placed<'a>, segment: usize) -> Option<S
         }
     });
     let (group, ancestors) = found?;
-    Some(Scope { placed, group, ancestors, segment: Some(segment), repetition: None, original: None, current: None, memo: Rc::default() })
+    Some(Scope { placed, group, ancestors: ancestors.into(), segment: Some(segment), repetition: None, original: None, current: None, memo: Rc::default() })
 }
 
 /// Every `(group, slice)` of the structure with this slice name (a group definition reused
@@ -141,14 +159,19 @@ fn repetition_context(context: &str) -> Option<(&str, u16)> {
 /// context that names nothing in the message's structure is an error, since the rule could
 /// then never be checked.
 pub fn contexts<'m, 'a>(placed: &'m Placed<'a>, context: Option<&str>) -> Result<Vec<Scope<'m, 'a>>, AssertionError> {
+    contexts_in(placed, &Walk::new(placed), context)
+}
+
+/// As [`contexts`], over a message already walked.
+pub fn contexts_in<'m, 'a>(placed: &'m Placed<'a>, walk: &Walk<'m>, context: Option<&str>) -> Result<Vec<Scope<'m, 'a>>, AssertionError> {
     let Some(context) = context else { return Ok(vec![Scope::message(placed)]) };
     let root = placed.def.root;
     let mut out = Vec::new();
-    let memo: Rc<Memo> = Rc::default();
-    let scope = |group, chain: &[&'m GroupInstance]| Scope {
+    let memo: Rc<Memo<'a>> = Rc::default();
+    let scope = |group, chain: &Rc<[&'m GroupInstance]>| Scope {
         placed,
         group,
-        ancestors: chain.to_vec(),
+        ancestors: Rc::clone(chain),
         segment: None,
         repetition: None,
         original: None,
@@ -163,12 +186,12 @@ pub fn contexts<'m, 'a>(placed: &'m Placed<'a>, context: Option<&str>) -> Result
             return Err(AssertionError::new(6, format!("no slice `{name}` in the structure of {}", placed.def.profile)));
         }
         let message = &placed.message;
-        walk_groups(&placed.tree, &mut Vec::new(), &mut |inst, chain| {
+        for (inst, chain) in &walk.groups {
             let view = GroupView { message, instance: inst };
             if slices.iter().any(|(g, s)| std::ptr::eq(*g, inst.def) && view.is_slice(s)) {
                 out.push(scope(inst, chain));
             }
-        });
+        }
         return Ok(shared(out, &memo));
     }
 
@@ -177,17 +200,17 @@ pub fn contexts<'m, 'a>(placed: &'m Placed<'a>, context: Option<&str>) -> Result
             return Err(AssertionError::new(0, format!("invalid context `{context}`: expected `SEG-f[*]`")));
         };
         let message = &placed.message;
-        walk_segments(&placed.tree, &mut Vec::new(), &mut |i, group, chain| {
-            if message.segment_id(i) != Some(seg) {
-                return;
+        for &(i, group, ref chain) in &walk.segments {
+            if !message.segment_is(i, seg) {
+                continue;
             }
-            let Some(s) = message.segment(i) else { return };
+            let Some(s) = message.segment(i) else { continue };
             // One walk over the repetitions; each scope keeps its repetition's view.
             for (r, rep) in s.field(usize::from(field)).repetitions().enumerate() {
                 out.push(Scope {
                     placed,
                     group,
-                    ancestors: chain.to_vec(),
+                    ancestors: Rc::clone(chain),
                     segment: Some(i),
                     repetition: Some((i, field, r + 1)),
                     original: None,
@@ -195,7 +218,7 @@ pub fn contexts<'m, 'a>(placed: &'m Placed<'a>, context: Option<&str>) -> Result
                     memo: Rc::clone(&memo),
                 });
             }
-        });
+        }
         return Ok(shared(out, &memo));
     }
 
@@ -203,19 +226,19 @@ pub fn contexts<'m, 'a>(placed: &'m Placed<'a>, context: Option<&str>) -> Result
     if names.iter().any(|n| n.is_empty()) || !group_path_exists(root, &names) {
         return Err(AssertionError::new(0, format!("no group path `{context}` in the structure of {}", placed.def.profile)));
     }
-    walk_groups(&placed.tree, &mut Vec::new(), &mut |inst, chain| {
+    for (inst, chain) in &walk.groups {
         // The root is not named in a context path: compare the names below it.
         let matches = chain.len() == names.len()
             && chain.iter().skip(1).map(|g| g.def.name).chain(std::iter::once(inst.def.name)).eq(names.iter().copied());
         if matches {
             out.push(scope(inst, chain));
         }
-    });
+    }
     Ok(shared(out, &memo))
 }
 
 /// The scopes of a context, their memo keeping reads when there are several of them.
-fn shared<'m, 'a>(scopes: Vec<Scope<'m, 'a>>, memo: &Memo) -> Vec<Scope<'m, 'a>> {
+fn shared<'m, 'a>(scopes: Vec<Scope<'m, 'a>>, memo: &Memo<'a>) -> Vec<Scope<'m, 'a>> {
     if scopes.len() > 1 {
         memo.share();
     }

@@ -1,5 +1,6 @@
 //! Three-valued evaluation of an [`Expr`] in a [`Scope`].
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -17,9 +18,9 @@ use super::{CmpOp, CountTarget, Expr, Operand, Ref, Rhs, Scope};
 /// `PID-5[*]` context, or a path resolved by scanning a large group, costs the product of
 /// two sizes of the input instead of their sum.
 #[derive(Debug, Default)]
-pub struct Memo {
+pub struct Memo<'a> {
     /// Values of a path in a segment: path → (acknowledged message?, segment index) → values.
-    values: RefCell<HashMap<Ref, ValuesBySegment>>,
+    values: RefCell<HashMap<Ref, ValuesBySegment<'a>>>,
     /// First segment of an id in a group's subtree: id → group address → segment index.
     firsts: RefCell<HashMap<String, HashMap<usize, Option<usize>>>>,
     /// `count(SEG)` in a group: id → group address → count.
@@ -32,7 +33,7 @@ pub struct Memo {
     shared: Cell<bool>,
 }
 
-impl Memo {
+impl Memo<'_> {
     /// Keeps reads from now on, for the scopes of a context with several occurrences.
     pub(crate) fn share(&self) {
         self.shared.set(true);
@@ -48,7 +49,7 @@ impl Memo {
     }
 }
 
-type ValuesBySegment = HashMap<(bool, usize), Rc<Values>>;
+type ValuesBySegment<'a> = HashMap<(bool, usize), Rc<Values<'a>>>;
 
 /// Groups are keyed by address: they live in the placed tree, which outlives every scope.
 fn key_of(inst: &GroupInstance) -> usize {
@@ -86,8 +87,9 @@ impl Truth {
 struct Unknown;
 
 /// The values an operand ranges over: one for a path, one per repetition for `ANY`;
-/// `None` is an absent value.
-type Values = Vec<Option<String>>;
+/// `None` is an absent value. Borrowed from the message unless decoding or joining children
+/// made a new string.
+type Values<'a> = Vec<Option<Cow<'a, str>>>;
 
 /// Evaluates `expr` in `scope`.
 pub fn eval(expr: &Expr, scope: &Scope<'_, '_>) -> Truth {
@@ -123,20 +125,20 @@ pub fn eval(expr: &Expr, scope: &Scope<'_, '_>) -> Truth {
             }
         }
         Expr::Not(x) => eval(x, scope).not(),
-        Expr::Present(r) => match value(scope, r) {
-            Ok(v) => Truth::from_bool(v.is_some()),
+        Expr::Present(r) => match present(scope, r) {
+            Ok(p) => Truth::from_bool(p),
             Err(Unknown) => Truth::Unknown,
         },
-        Expr::Absent(r) => match value(scope, r) {
-            Ok(v) => Truth::from_bool(v.is_none()),
+        Expr::Absent(r) => match present(scope, r) {
+            Ok(p) => Truth::from_bool(!p),
             Err(Unknown) => Truth::Unknown,
         },
         Expr::Matches(o, p) => match values(scope, o) {
-            Ok(vs) => Truth::from_bool(vs.iter().flatten().any(|v| p.regex.is_match(v))),
+            Ok(vs) => Truth::from_bool(vs.iter().flatten().any(|v| p.regex.is_match(v.as_ref()))),
             Err(Unknown) => Truth::Unknown,
         },
         Expr::In(o, list) => match values(scope, o) {
-            Ok(vs) => Truth::from_bool(vs.iter().flatten().any(|v| list.iter().any(|l| l == v))),
+            Ok(vs) => Truth::from_bool(vs.iter().flatten().any(|v| list.iter().any(|l| l.as_str() == v.as_ref()))),
             Err(Unknown) => Truth::Unknown,
         },
         Expr::Compare { left, op, right } => {
@@ -163,9 +165,9 @@ pub fn eval(expr: &Expr, scope: &Scope<'_, '_>) -> Truth {
     }
 }
 
-fn rhs_values(scope: &Scope<'_, '_>, rhs: &Rhs) -> Result<Read, Unknown> {
+fn rhs_values<'v, 'a: 'v>(scope: &Scope<'_, 'a>, rhs: &'v Rhs) -> Result<Read<'v>, Unknown> {
     match rhs {
-        Rhs::Literal(s) => Ok(Read::One([Some(s.clone())])),
+        Rhs::Literal(s) => Ok(Read::One([Some(Cow::Borrowed(s.as_str()))])),
         Rhs::Operand(o) => values(scope, o),
     }
 }
@@ -175,7 +177,7 @@ fn rhs_values(scope: &Scope<'_, '_>, rhs: &Rhs) -> Result<Read, Unknown> {
 fn first_in_group<'a>(message: &Message<'a>, inst: &GroupInstance, id: &str) -> Option<Segment<'a>> {
     let direct = inst.items.iter().find_map(|it| match it {
         Item::Segment { segment, .. } | Item::Unexpected { segment } => {
-            message.segment(*segment).filter(|s| s.id() == id)
+            message.segment_is(*segment, id).then(|| message.segment(*segment)).flatten()
         }
         Item::Group { .. } => None,
     });
@@ -255,12 +257,19 @@ fn first_in_message_memo<'a>(scope: &Scope<'_, 'a>, id: &str) -> Option<Segment<
 }
 
 /// The value of one repetition of a path, `None` when absent or empty.
-fn element(rep: Option<Repetition<'_>>, r: &Ref, delimiters: Delimiters) -> Option<String> {
+fn element<'a>(rep: Option<Repetition<'a>>, r: &Ref, delimiters: Delimiters) -> Option<Cow<'a, str>> {
     let mut part = Part::Repetition(rep?);
     for n in [r.component, r.subcomponent].into_iter().flatten() {
         part = part.child(usize::from(n))?;
     }
-    let s = encode(&part, delimiters);
+    // A part without children's separators is its own text: no string is built (most reads).
+    let has = |sep: Option<u8>| sep.is_some_and(|b| memchr::memchr(b, part.raw()).is_some());
+    let leaf = match part {
+        Part::Subcomponent(_) => true,
+        Part::Component(_) => !has(delimiters.subcomponent),
+        Part::Repetition(_) => !has(Some(delimiters.component)) && !has(delimiters.subcomponent),
+    };
+    let s = if leaf { part.text() } else { Cow::Owned(encode(&part, delimiters)) };
     (!s.is_empty()).then_some(s)
 }
 
@@ -320,7 +329,7 @@ fn field_of<'a>(seg: &Segment<'a>, r: &Ref) -> Field<'a> {
 /// `SEG-f[*]` context when the path is into that very field, else the first; with `ANY`,
 /// every repetition. Everything but the current repetition is read once per segment and path
 /// (see [`Memo`]).
-fn values(scope: &Scope<'_, '_>, o: &Operand) -> Result<Read, Unknown> {
+fn values<'a>(scope: &Scope<'_, 'a>, o: &Operand) -> Result<Read<'a>, Unknown> {
     match o {
         Operand::Ref(r) => values_of(scope, r, false),
         Operand::Any(r) => values_of(scope, r, true),
@@ -328,7 +337,7 @@ fn values(scope: &Scope<'_, '_>, o: &Operand) -> Result<Read, Unknown> {
 }
 
 /// [`values`] of the path `r`, of every repetition with `any`.
-fn values_of(scope: &Scope<'_, '_>, r: &Ref, any: bool) -> Result<Read, Unknown> {
+fn values_of<'a>(scope: &Scope<'_, 'a>, r: &Ref, any: bool) -> Result<Read<'a>, Unknown> {
     let Some(seg) = resolve(scope, r)? else { return Ok(Read::One([None])) };
     let d = seg.delimiters();
     if !any && r.repetition.is_none() && !r.original {
@@ -365,7 +374,7 @@ fn values_of(scope: &Scope<'_, '_>, r: &Ref, any: bool) -> Result<Read, Unknown>
         scope.memo.add_work(1);
         return Ok(Read::One([one]));
     }
-    let read: Values = match r.repetition {
+    let read: Values<'a> = match r.repetition {
         Some(i) => vec![element(field.repetition(usize::from(i)), r, d)],
         // An empty field still has one (absent) value, so that `ANY(P) != 'x'` agrees with
         // `P != 'x'` when P is absent.
@@ -382,14 +391,14 @@ fn values_of(scope: &Scope<'_, '_>, r: &Ref, any: bool) -> Result<Read, Unknown>
 }
 
 /// What an operand read: one value, or the values kept in the memo.
-enum Read {
-    One([Option<String>; 1]),
-    Kept(Rc<Values>),
+enum Read<'a> {
+    One([Option<Cow<'a, str>>; 1]),
+    Kept(Rc<Values<'a>>),
 }
 
-impl std::ops::Deref for Read {
-    type Target = [Option<String>];
-    fn deref(&self) -> &[Option<String>] {
+impl<'a> std::ops::Deref for Read<'a> {
+    type Target = [Option<Cow<'a, str>>];
+    fn deref(&self) -> &[Option<Cow<'a, str>>] {
         match self {
             Read::One(v) => v,
             Read::Kept(v) => v,
@@ -400,11 +409,12 @@ impl std::ops::Deref for Read {
 /// The value a path reads in `scope` (decoded, as comparisons see it): `None` when absent or
 /// when it reads the acknowledged message and none was given. For messages that name values.
 pub fn value_of(scope: &Scope<'_, '_>, r: &Ref) -> Option<String> {
-    value(scope, r).ok().flatten()
+    values_of(scope, r, false).ok()?.first().cloned().flatten().map(Cow::into_owned)
 }
 
-fn value(scope: &Scope<'_, '_>, r: &Ref) -> Result<Option<String>, Unknown> {
-    Ok(values_of(scope, r, false)?.first().cloned().flatten())
+/// Whether a path has a value in `scope`.
+fn present(scope: &Scope<'_, '_>, r: &Ref) -> Result<bool, Unknown> {
+    Ok(values_of(scope, r, false)?.first().is_some_and(Option::is_some))
 }
 
 /// `count(SEG)`: segments of that id anywhere in the context group occurrence.
