@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
 use crate::er7::{Delimiters, Field, Message, Repetition, Segment};
@@ -19,12 +19,12 @@ use super::{CmpOp, CountTarget, Expr, Operand, Ref, Rhs, Scope};
 /// two sizes of the input instead of their sum.
 #[derive(Debug, Default)]
 pub struct Memo<'a> {
-    /// Values of a path in a segment: path → (acknowledged message?, segment index) → values.
-    values: RefCell<HashMap<Ref, ValuesBySegment<'a>>>,
+    /// Values of a path in a segment: (path, segment index) → values.
+    values: RefCell<HashMap<(PathKey, usize), Rc<Values<'a>>>>,
     /// First segment of an id in a group's subtree: id → group address → segment index.
-    firsts: RefCell<HashMap<String, HashMap<usize, Option<usize>>>>,
+    firsts: RefCell<HashMap<(SegmentKey, usize), Option<usize>>>,
     /// `count(SEG)` in a group: id → group address → count.
-    counts: RefCell<HashMap<String, HashMap<usize, u64>>>,
+    counts: RefCell<HashMap<(SegmentKey, usize), u64>>,
     /// Element values decoded and group items visited, the work validation counts.
     work: Cell<u64>,
     /// Whether reads are kept: only when several scopes share the memo. A context with one
@@ -49,7 +49,46 @@ impl Memo<'_> {
     }
 }
 
-type ValuesBySegment<'a> = HashMap<(bool, usize), Rc<Values<'a>>>;
+/// A segment id as a memo key: its three bytes, copied (the assertion language's ids are three
+/// characters; any other text gets a key of its own that no id has).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct SegmentKey([u8; 3]);
+
+impl SegmentKey {
+    fn of(id: &str) -> SegmentKey {
+        match id.as_bytes() {
+            &[a, b, c] => SegmentKey([a, b, c]),
+            _ => SegmentKey([0; 3]),
+        }
+    }
+}
+
+/// A path read by an operand as a memo key, without the string a [`Ref`] holds: `any` marks
+/// `ANY(P)`, which reads other values than `P`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct PathKey {
+    original: bool,
+    segment: SegmentKey,
+    field: u16,
+    repetition: Option<u16>,
+    component: Option<u16>,
+    subcomponent: Option<u16>,
+    any: bool,
+}
+
+impl PathKey {
+    fn of(r: &Ref, any: bool) -> PathKey {
+        PathKey {
+            original: r.original,
+            segment: SegmentKey::of(&r.segment),
+            field: r.field,
+            repetition: r.repetition,
+            component: r.component,
+            subcomponent: r.subcomponent,
+            any: any && r.repetition.is_none(),
+        }
+    }
+}
 
 /// Groups are keyed by address: they live in the placed tree, which outlives every scope.
 fn key_of(inst: &GroupInstance) -> usize {
@@ -194,14 +233,15 @@ fn first_in_group_memo<'a>(scope: &Scope<'_, 'a>, inst: &GroupInstance, id: &str
     let message = &scope.placed.message;
     let key = key_of(inst);
     let shared = scope.memo.shared.get();
-    let known = if shared { scope.memo.firsts.borrow().get(id).and_then(|m| m.get(&key).copied()) } else { None };
+    let memo_key = (SegmentKey::of(id), key);
+    let known = if shared { scope.memo.firsts.borrow().get(&memo_key).copied() } else { None };
     let index = match known {
         Some(index) => index,
         None => {
             scope.memo.add_work(inst.segment_count());
             let index = first_in_group(message, inst, id).map(|s| s.index());
             if shared {
-                scope.memo.firsts.borrow_mut().entry(id.to_owned()).or_default().insert(key, index);
+                scope.memo.firsts.borrow_mut().insert(memo_key, index);
             }
             index
         }
@@ -241,14 +281,15 @@ pub fn locate(scope: &Scope<'_, '_>, r: &Ref) -> Option<usize> {
 fn first_in_message_memo<'a>(scope: &Scope<'_, 'a>, id: &str) -> Option<Segment<'a>> {
     let message = &scope.placed.message;
     let shared = scope.memo.shared.get();
-    let known = if shared { scope.memo.firsts.borrow().get(id).and_then(|m| m.get(&usize::MAX).copied()) } else { None };
+    let memo_key = (SegmentKey::of(id), usize::MAX);
+    let known = if shared { scope.memo.firsts.borrow().get(&memo_key).copied() } else { None };
     let index = match known {
         Some(index) => index,
         None => {
             scope.memo.add_work(message.segment_count());
             let index = message.segments_by_id(id).next().map(|s| s.index());
             if shared {
-                scope.memo.firsts.borrow_mut().entry(id.to_owned()).or_default().insert(usize::MAX, index);
+                scope.memo.firsts.borrow_mut().insert(memo_key, index);
             }
             index
         }
@@ -348,19 +389,10 @@ fn values_of<'a>(scope: &Scope<'_, 'a>, r: &Ref, any: bool) -> Result<Read<'a>, 
             }
         }
     }
-    // `ANY(P)` and `P` read different things: the memo is keyed by the operand's path with
-    // `ANY` marked by a repetition that no rule can write (0).
     let shared = scope.memo.shared.get();
-    let slot = (r.original, seg.index());
-    let key = shared.then(|| {
-        let mut key = r.clone();
-        if any && r.repetition.is_none() {
-            key.repetition = Some(0);
-        }
-        key
-    });
+    let key = shared.then(|| (PathKey::of(r, any), seg.index()));
     if let Some(key) = &key {
-        if let Some(v) = scope.memo.values.borrow().get(key).and_then(|m| m.get(&slot)) {
+        if let Some(v) = scope.memo.values.borrow().get(key) {
             return Ok(Read::Kept(Rc::clone(v)));
         }
     }
@@ -385,7 +417,7 @@ fn values_of<'a>(scope: &Scope<'_, 'a>, r: &Ref, any: bool) -> Result<Read<'a>, 
     scope.memo.add_work(read.len());
     let read = Rc::new(read);
     if let Some(key) = key {
-        scope.memo.values.borrow_mut().entry(key).or_default().insert(slot, Rc::clone(&read));
+        scope.memo.values.borrow_mut().insert(key, Rc::clone(&read));
     }
     Ok(Read::Kept(read))
 }
@@ -426,7 +458,7 @@ fn count(scope: &Scope<'_, '_>, target: &CountTarget) -> Result<u64, Unknown> {
             let key = key_of(scope.group);
             let shared = scope.memo.shared.get();
             if shared {
-                if let Some(n) = scope.memo.counts.borrow().get(id.as_str()).and_then(|m| m.get(&key)) {
+                if let Some(n) = scope.memo.counts.borrow().get(&(SegmentKey::of(id), key)) {
                     return Ok(*n);
                 }
             }
@@ -434,7 +466,7 @@ fn count(scope: &Scope<'_, '_>, target: &CountTarget) -> Result<u64, Unknown> {
             let message = &scope.placed.message;
             let n = scope.group.count_segments(|i| message.segment_id(i) == Some(id.as_str())) as u64;
             if shared {
-                scope.memo.counts.borrow_mut().entry(id.clone()).or_default().insert(key, n);
+                scope.memo.counts.borrow_mut().insert((SegmentKey::of(id), key), n);
             }
             Ok(n)
         }
