@@ -341,11 +341,28 @@ fn check_group(
             out.push(StructureFinding { path: format!("{}{id}[{n}]", PrefixText(prefix)), problem: StructureProblem::Unexpected { segment: *segment }, segment: Some(*segment) });
         }
     }
-    for (slot, child) in inst.def.children.iter().enumerate() {
+    // One pass over the items counts every child: (segments, group instances) per slot.
+    let mut counts = vec![(0u32, 0u32); inst.def.children.len()];
+    for it in &inst.items {
+        match it {
+            Item::Segment { slot, .. } => {
+                if let Some(c) = counts.get_mut(usize::from(*slot)) {
+                    c.0 += 1;
+                }
+            }
+            Item::Group { slot, .. } => {
+                if let Some(c) = counts.get_mut(usize::from(*slot)) {
+                    c.1 += 1;
+                }
+            }
+            Item::Unexpected { .. } => {}
+        }
+    }
+    for (slot, (child, &(segments, groups))) in inst.def.children.iter().zip(&counts).enumerate() {
         let slot = slot as u16;
         let found = match child {
-            Node::Segment(_) => inst.segments_at(slot).count() as u32,
-            Node::Group(_) => inst.groups_at(slot).count() as u32,
+            Node::Segment(_) => segments,
+            Node::Group(_) => groups,
         };
         // Paths are written only for findings: a valid message builds none.
         let path = || format!("{}{}", PrefixText(prefix), child.name());
@@ -356,8 +373,14 @@ fn check_group(
             out.push(StructureFinding { path: path(), problem: StructureProblem::TooMany { max: child.max(), found }, segment: inst.first_segment() });
         }
         if let Node::Group(g) = child {
-            for slice in g.slices {
-                let n = inst.groups_at(slot).filter(|gi| slice_of(gi, slice)).count() as u32;
+            // One pass over the instances counts every slice.
+            let mut matching = vec![0u32; g.slices.len()];
+            for gi in inst.groups_at(slot) {
+                for (n, slice) in matching.iter_mut().zip(g.slices) {
+                    *n += u32::from(slice_of(gi, slice));
+                }
+            }
+            for (slice, &n) in g.slices.iter().zip(&matching) {
                 let spath = || format!("{}:{}", path(), slice.name);
                 if n < slice.min {
                     out.push(StructureFinding { path: spath(), problem: StructureProblem::TooFew { min: slice.min, found: n }, segment: inst.first_segment() });

@@ -288,7 +288,7 @@ impl<'p, 'a> Run<'p, 'a> {
     fn segment_own_constraints(&mut self) {
         let message = &self.placed.message;
         let owned: Vec<(usize, &'static SegmentConstraints)> =
-            message.segments().enumerate().filter_map(|(i, seg)| Some((i, self.registry.segment(seg.id())?.constraints?))).collect();
+            message.segment_ids().enumerate().filter_map(|(i, id)| Some((i, self.registry.segment(id)?.constraints?))).collect();
         for (i, sc) in owned {
             self.segment_constraints(i, sc, "segment");
         }
