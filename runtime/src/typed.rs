@@ -491,7 +491,7 @@ impl<'m> GroupView<'m> {
 }
 
 /// The segment id, field and component a discriminator reads.
-fn discriminated(d: &Discriminator) -> (&'static str, u16, Option<u16>) {
+fn discriminated(d: &Discriminator) -> Discriminated {
     let (path, field, component) = match d {
         Discriminator::Value { path, field, component, .. } => (*path, *field, *component),
         Discriminator::SubIdSuffix { path, field, .. } => (*path, *field, None),
@@ -511,10 +511,13 @@ fn holds(d: &Discriminator, text: &str) -> bool {
     }
 }
 
+/// Which element a discriminator reads: segment id, field, component.
+type Discriminated = (&'static str, u16, Option<u16>);
+
 /// The elements the discriminators of one instance have read, each read once.
 #[derive(Default)]
 struct ElementReads<'m> {
-    read: Vec<((&'static str, u16, Option<u16>), Option<Cow<'m, str>>)>,
+    read: Vec<(Discriminated, Option<Cow<'m, str>>)>,
 }
 
 impl<'m> ElementReads<'m> {
