@@ -298,18 +298,32 @@ impl<'p, 'a> Run<'p, 'a> {
 
     #[inline(never)] // a pass of its own in profiles
     fn profile_constraints(&mut self) {
-        let def = self.placed.def;
+        // The tree outlives the run: walked through this copy of the reference, the segments
+        // in scope are visited in place rather than collected first.
+        let placed = self.placed;
+        let message = &placed.message;
+        let def = placed.def;
         for sc in def.constraints() {
-            let targets = self.segments_in_scope(sc);
-            for i in targets {
-                self.segment_constraints(i, sc, "profile");
+            match sc.group {
+                // Every occurrence of the segment.
+                None => {
+                    for (i, id) in message.segment_ids().enumerate() {
+                        if id == sc.segment {
+                            self.segment_constraints(i, sc, "profile");
+                        }
+                    }
+                }
+                // Only those directly in the named group.
+                Some(path) => each_instance_at(&placed.tree, path, &mut |g| {
+                    for i in direct_segments(g, sc.segment, message) {
+                        self.segment_constraints(i, sc, "profile");
+                    }
+                }),
             }
         }
         // Slices: their constraints apply to the segments directly in each matching instance.
-        let mut slices = Vec::new();
-        collect_slices(&self.placed.tree, &mut slices);
-        for inst in slices {
-            let view = GroupView { message: &self.placed.message, instance: inst };
+        each_sliced(&placed.tree, &mut |inst| {
+            let view = GroupView { message, instance: inst };
             if !inst.def.slices.iter().any(|s| view.is_slice(s) || view.is_kind_of(s)) {
                 // The guide lists the kinds of this group; one it does not list is reported,
                 // as a warning: the guide does not say its slicing is closed. An instance of a
@@ -317,48 +331,17 @@ impl<'p, 'a> Run<'p, 'a> {
                 // reported by the rules of that kind instead (F1-REGION-SUBID-M, F3-PROTOCOL-OBX2 …).
                 let kinds: Vec<&str> = inst.def.slices.iter().map(|s| s.name).collect();
                 let at = inst.first_segment().map(At::segment);
-                let message = format!("this {} is none of the kinds the guide defines ({})", inst.def.name, kinds.join(", "));
-                self.push(Severity::Warning, code::SEGMENT_SEQUENCE, at, "slice", "st-profils.md", message);
+                let text = format!("this {} is none of the kinds the guide defines ({})", inst.def.name, kinds.join(", "));
+                self.push(Severity::Warning, code::SEGMENT_SEQUENCE, at, "slice", "st-profils.md", text);
             }
             for slice in inst.def.slices.iter().filter(|s| view.is_slice(s)) {
                 for sc in slice.segments {
-                    let ids: Vec<usize> = inst
-                        .items
-                        .iter()
-                        .filter_map(|it| match it {
-                            Item::Segment { segment, .. } => Some(*segment),
-                            _ => None,
-                        })
-                        .filter(|i| self.placed.message.segment(*i).is_some_and(|s| s.id() == sc.segment))
-                        .collect();
-                    for i in ids {
+                    for i in direct_segments(inst, sc.segment, message) {
                         self.segment_constraints(i, sc, slice.name);
                     }
                 }
             }
-        }
-    }
-
-    /// Segment numbers a message-level constraint applies to: every occurrence, or only those
-    /// directly in the named group.
-    fn segments_in_scope(&self, sc: &SegmentConstraints) -> Vec<usize> {
-        let message = &self.placed.message;
-        match sc.group {
-            None => message.segment_ids().enumerate().filter(|(_, id)| *id == sc.segment).map(|(i, _)| i).collect(),
-            Some(path) => {
-                let mut insts = Vec::new();
-                instances_at(&self.placed.tree, path, &mut insts);
-                insts
-                    .into_iter()
-                    .flat_map(|g| g.items.iter())
-                    .filter_map(|it| match it {
-                        Item::Segment { segment, .. } => Some(*segment),
-                        _ => None,
-                    })
-                    .filter(|i| message.segment(*i).is_some_and(|s| s.id() == sc.segment))
-                    .collect()
-            }
-        }
+        });
     }
 
     fn segment_constraints(&mut self, segment: usize, sc: &SegmentConstraints, scope: &str) {
@@ -412,7 +395,7 @@ impl<'p, 'a> Run<'p, 'a> {
             }
             if let Some(t) = ec.table.and_then(|t| self.registry.table(t)) {
                 // A coded element (CE, CWE, ID of a composite) is checked on its code.
-                let code_value = v.repetition.and_then(|r| self.code_of(seg, ec, r)).unwrap_or_else(|| value.to_owned());
+                let code_value = v.repetition.and_then(|r| self.code_of(seg, ec, r)).unwrap_or(Cow::Borrowed(value));
                 if !t.codes.is_empty() && !t.codes.iter().any(|c| table_code_matches(c, &code_value)) {
                     self.push(Severity::Error, code::TABLE_VALUE_NOT_FOUND, Some(at), &rule_for("table"), ec.src, format!("{} '{code_value}' is not in table {} ({})", ec.path, t.id, t.name));
                 }
@@ -425,7 +408,7 @@ impl<'p, 'a> Run<'p, 'a> {
 
     /// The first component of the constrained element when that element is a composite
     /// (the code of a CE/CWE), `None` when it is primitive.
-    fn code_of(&self, seg: &Segment<'_>, ec: &ElementConstraint, r: Repetition<'_>) -> Option<String> {
+    fn code_of<'m>(&self, seg: &Segment<'_>, ec: &ElementConstraint, r: Repetition<'m>) -> Option<Cow<'m, str>> {
         let fd = self.registry.segment(seg.id())?.field(ec.field as usize)?;
         let mut dt = fd.datatype?;
         for n in [ec.component, ec.subcomponent].into_iter().flatten() {
@@ -439,7 +422,7 @@ impl<'p, 'a> Run<'p, 'a> {
             (Some(c), None) => r.component(c as usize).subcomponent(1).text(),
             (Some(_), Some(_)) => return None,
         };
-        Some(text.trim().to_owned())
+        Some(trimmed(text))
     }
 
     fn value_set(&mut self, ec: &ElementConstraint, rep: Option<Repetition<'_>>, code_value: &str, name: &str, at: At, rule: &str) {
@@ -450,7 +433,7 @@ impl<'p, 'a> Run<'p, 'a> {
         }
         // The coding system is the third component of the coded value the code is the first of.
         let system = match ec.component {
-            Some(1) => rep.map(|r| r.component(3).text().trim().to_owned()),
+            Some(1) => rep.map(|r| trimmed(r.component(3).text())),
             _ => None,
         };
         let ok = vs.codes.iter().any(|(s, c)| *c == code_value && system.as_deref().is_none_or(|sys| sys.is_empty() || sys == *s));
@@ -478,14 +461,14 @@ impl<'p, 'a> Run<'p, 'a> {
             if !self.budget.spend(parent.items.len() as u64) {
                 return;
             }
-            let obxs: Vec<(usize, String, String)> = parent
+            let obxs: Vec<FirstObx<'_>> = parent
                 .groups_at(slot)
                 .filter_map(|g| GroupView { message: &self.placed.message, instance: g }.first_segment_with_id("OBX"))
-                .map(|s| (s.index(), s.field(3).component(1).text().trim().to_owned(), s.field(4).text().trim().to_owned()))
+                .map(|s| (s.index(), trimmed(s.field(3).component(1).text()), trimmed(s.field(4).text())))
                 .collect();
-            let mut by_code: BTreeMap<&str, Vec<&(usize, String, String)>> = BTreeMap::new();
+            let mut by_code: BTreeMap<&str, Vec<&FirstObx<'_>>> = BTreeMap::new();
             for o in &obxs {
-                by_code.entry(o.1.as_str()).or_default().push(o);
+                by_code.entry(o.1.as_ref()).or_default().push(o);
             }
             for (code_value, members) in &by_code {
                 if members.len() > 1 {
@@ -508,7 +491,7 @@ impl<'p, 'a> Run<'p, 'a> {
     /// concept and m the kind of information, so a second OBX with the same pair repeats an
     /// element the guide gives [0..1] per occurrence (erratum E14 of flow 4). Each repeat is
     /// reported at its OBX-4.
-    fn sub_id_unique(&mut self, code_value: &str, members: &[&(usize, String, String)]) {
+    fn sub_id_unique(&mut self, code_value: &str, members: &[&FirstObx<'_>]) {
         let mut seen: BTreeMap<(u32, u32), usize> = BTreeMap::new();
         for (seg, sub) in members.iter().map(|m| (m.0, &m.2)) {
             let Some(key) = parse_sub_id(sub) else { continue };
@@ -531,7 +514,7 @@ impl<'p, 'a> Run<'p, 'a> {
     /// depended upon is optional (a required or conditional one is SUBID-FAMILY's): a
     /// topographic precision n.2 belongs to its main location n.1 (error), and the quantity n.3
     /// is "fortement recommandée" when the product n.1 is given (warning).
-    fn sub_id_dependencies(&mut self, gdef: &crate::meta::GroupDef, code_value: &str, members: &[&(usize, String, String)]) {
+    fn sub_id_dependencies(&mut self, gdef: &crate::meta::GroupDef, code_value: &str, members: &[&FirstObx<'_>]) {
         for dep in SUB_ID_DEPENDENCIES.iter().filter(|d| d.code == code_value) {
             // Only where the profile slices this code by both m (flow 1 and flow 4).
             let usage_of = |m: u32| {
@@ -557,7 +540,7 @@ impl<'p, 'a> Run<'p, 'a> {
         }
     }
 
-    fn sub_id_family(&mut self, gdef: &crate::meta::GroupDef, code_value: &str, members: &[&(usize, String, String)]) {
+    fn sub_id_family(&mut self, gdef: &crate::meta::GroupDef, code_value: &str, members: &[&FirstObx<'_>]) {
         use crate::meta::Discriminator;
         // The slices of this code told apart by OBX-4's `m`: (m, usage, name).
         let family: Vec<(u32, Usage, &str)> = gdef
@@ -608,12 +591,13 @@ impl<'p, 'a> Run<'p, 'a> {
     fn rules(&mut self) {
         let plan = super::rules::plan(self.placed.def);
         let walk = super::assertion::Walk::new(self.placed);
+        let mut scopes = Vec::new();
         for compiled in plan.iter() {
             if self.budget.exhausted {
                 return;
             }
             let rule = compiled.rule;
-            let outcome = super::rules::evaluate(self.placed, &walk, compiled, self.original, &mut self.budget);
+            let outcome = super::rules::evaluate(self.placed, &walk, compiled, self.original, &mut self.budget, &mut scopes);
             for o in outcome {
                 let at = o.at.map(|l| At { segment: l.segment, field: l.field, repetition: l.repetition, component: l.component, subcomponent: l.subcomponent });
                 self.push(o.severity, o.code, at, rule.id, rule.src, o.message);
@@ -671,6 +655,18 @@ fn element_values<'a>(field: &Field<'a>, ec: &ElementConstraint) -> Values<'a> {
             all.extend(reps);
             Values::Many(all)
         }
+    }
+}
+
+/// The first OBX of an OBSERVATION instance: (segment index, OBX-3.1, OBX-4), trimmed.
+type FirstObx<'a> = (usize, Cow<'a, str>, Cow<'a, str>);
+
+/// `text` without its surrounding whitespace, still borrowed when it was.
+fn trimmed(text: Cow<'_, str>) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(t) => Cow::Borrowed(t.trim()),
+        Cow::Owned(t) if t.trim().len() == t.len() => Cow::Owned(t),
+        Cow::Owned(t) => Cow::Owned(t.trim().to_owned()),
     }
 }
 
@@ -755,19 +751,20 @@ fn sliced_parents<'t>(inst: &'t GroupInstance, out: &mut Vec<(&'t GroupInstance,
     }
 }
 
-fn collect_slices<'t>(inst: &'t GroupInstance, out: &mut Vec<&'t GroupInstance>) {
+/// Visits every group instance that has slices, depth first, in message order.
+fn each_sliced<'t>(inst: &'t GroupInstance, f: &mut dyn FnMut(&'t GroupInstance)) {
     for it in &inst.items {
         if let Item::Group { group, .. } = it {
             if !group.def.slices.is_empty() {
-                out.push(group);
+                f(group);
             }
-            collect_slices(group, out);
+            each_sliced(group, f);
         }
     }
 }
 
-/// Instances of the group at `path` (group names from the root, `/`-separated).
-fn instances_at<'t>(inst: &'t GroupInstance, path: &str, out: &mut Vec<&'t GroupInstance>) {
+/// Visits the instances of the group at `path` (group names from the root, `/`-separated).
+fn each_instance_at<'t>(inst: &'t GroupInstance, path: &str, f: &mut dyn FnMut(&'t GroupInstance)) {
     let (head, rest) = match path.split_once('/') {
         Some((h, r)) => (h, Some(r)),
         None => (path, None),
@@ -776,12 +773,23 @@ fn instances_at<'t>(inst: &'t GroupInstance, path: &str, out: &mut Vec<&'t Group
         if let Item::Group { group, .. } = it {
             if group.def.name == head {
                 match rest {
-                    None => out.push(group),
-                    Some(r) => instances_at(group, r, out),
+                    None => f(group),
+                    Some(r) => each_instance_at(group, r, f),
                 }
             }
         }
     }
+}
+
+/// Message indexes of the segments with this id directly in `inst`.
+fn direct_segments<'t>(inst: &'t GroupInstance, id: &'t str, message: &'t crate::er7::Message<'_>) -> impl Iterator<Item = usize> + 't {
+    inst.items
+        .iter()
+        .filter_map(|it| match it {
+            Item::Segment { segment, .. } => Some(*segment),
+            _ => None,
+        })
+        .filter(move |i| message.segment_is(*i, id))
 }
 
 /// Whether the profile (or one it extends) prescribes the values of field `segment-field`:

@@ -78,7 +78,15 @@ pub(crate) fn plan(def: &'static MessageDef) -> std::sync::Arc<[Compiled]> {
 
 /// Evaluates a compiled rule in every occurrence of its context, spending one step per
 /// occurrence plus the values and group items it reads; stops when the budget is spent.
-pub(crate) fn evaluate<'m, 'a>(placed: &'m Placed<'a>, walk: &assertion::Walk<'m>, compiled: &Compiled, original: Option<&'m crate::er7::Message<'a>>, budget: &mut super::engine::Budget) -> Vec<Outcome> {
+/// `scopes` is a list the caller reuses from rule to rule.
+pub(crate) fn evaluate<'m, 'a>(
+    placed: &'m Placed<'a>,
+    walk: &assertion::Walk<'m, 'a>,
+    compiled: &Compiled,
+    original: Option<&'m crate::er7::Message<'a>>,
+    budget: &mut super::engine::Budget,
+    scopes: &mut Vec<Scope<'m, 'a>>,
+) -> Vec<Outcome> {
     let rule = compiled.rule;
     let mut out = Vec::new();
     let expr = match &compiled.expr {
@@ -89,23 +97,22 @@ pub(crate) fn evaluate<'m, 'a>(placed: &'m Placed<'a>, walk: &assertion::Walk<'m
             return out;
         }
     };
-    let scopes = match assertion::contexts_in(placed, walk, rule.context) {
-        Ok(s) => s,
-        Err(e) => {
-            out.push(info(None, format!("rule {} was not evaluated: its context does not resolve ({e})", rule.id)));
-            return out;
+    if let Err(e) = assertion::contexts_in(placed, walk, rule.context, scopes) {
+        out.push(info(None, format!("rule {} was not evaluated: its context does not resolve ({e})", rule.id)));
+        return out;
+    }
+    if let Some(o) = original {
+        for s in scopes.iter_mut() {
+            s.original = Some(o);
         }
-    };
-    let scopes: Vec<Scope<'_, '_>> = match original {
-        Some(o) => scopes.into_iter().map(|s| s.with_original(o)).collect(),
-        None => scopes,
-    };
+    }
     // Finding the context's occurrences walked the structure once.
     if !budget.spend(scopes.len() as u64) {
         return out;
     }
-    let mut work = 0;
-    for scope in &scopes {
+    // The memo is the validation's: only the work done from here on is this rule's.
+    let mut work = walk.work();
+    for scope in scopes.iter() {
         let done = scope.memo.work();
         if !budget.spend(1 + done.saturating_sub(work)) {
             return out;

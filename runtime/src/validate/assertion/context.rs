@@ -54,19 +54,22 @@ impl<'m, 'a> Scope<'m, 'a> {
 /// The group occurrences and the segments of a placed message with their ancestors, walked
 /// once per validation and shared by the contexts of every rule: a rule's occurrences are then
 /// a filter over two lists, not a walk of the tree with a copy of the ancestor chain per
-/// occurrence.
-pub struct Walk<'m> {
+/// occurrence. It also holds the one [`Memo`] of the validation: what a scope reads depends on
+/// the path and the segment or group it resolves to, never on the rule, so the rules of a
+/// profile share their reads (and no memo is allocated per rule).
+pub struct Walk<'m, 'a> {
     /// Every group occurrence, in message order (a group before its children), with its
     /// ancestors, root first.
     groups: Vec<(&'m GroupInstance, Rc<[&'m GroupInstance]>)>,
     /// Every segment (message index), in message order, with the group holding it and that
     /// group's ancestors.
     segments: Vec<(usize, &'m GroupInstance, Rc<[&'m GroupInstance]>)>,
+    memo: Rc<Memo<'a>>,
 }
 
-impl<'m> Walk<'m> {
-    pub fn new(placed: &'m Placed<'_>) -> Walk<'m> {
-        fn visit<'t>(inst: &'t GroupInstance, chain: &mut Vec<&'t GroupInstance>, walk: &mut Walk<'t>) {
+impl<'m, 'a> Walk<'m, 'a> {
+    pub fn new(placed: &'m Placed<'a>) -> Walk<'m, 'a> {
+        fn visit<'t>(inst: &'t GroupInstance, chain: &mut Vec<&'t GroupInstance>, walk: &mut Walk<'t, '_>) {
             let ancestors: Rc<[&'t GroupInstance]> = chain.as_slice().into();
             walk.groups.push((inst, Rc::clone(&ancestors)));
             chain.push(inst);
@@ -78,9 +81,14 @@ impl<'m> Walk<'m> {
             }
             chain.pop();
         }
-        let mut walk = Walk { groups: Vec::new(), segments: Vec::new() };
+        let mut walk = Walk { groups: Vec::new(), segments: Vec::new(), memo: Rc::default() };
         visit(&placed.tree, &mut Vec::new(), &mut walk);
         walk
+    }
+
+    /// The work the scopes of this walk have done so far (see [`Memo`]).
+    pub(crate) fn work(&self) -> u64 {
+        self.memo.work()
     }
 }
 
@@ -132,10 +140,10 @@ fn find_slices(def: &'static GroupDef, name: &str, out: &mut Vec<(&'static Group
 }
 
 /// Whether `names` is a group path of the structure under `def`.
-fn group_path_exists(def: &'static GroupDef, names: &[&str]) -> bool {
-    let Some((first, rest)) = names.split_first() else { return true };
+fn group_path_exists<'n>(def: &'static GroupDef, mut names: impl Iterator<Item = &'n str> + Clone) -> bool {
+    let Some(first) = names.next() else { return true };
     def.children.iter().any(|c| match c {
-        Node::Group(g) => g.name == *first && group_path_exists(g, rest),
+        Node::Group(g) => g.name == first && group_path_exists(g, names.clone()),
         Node::Segment(_) => false,
     })
 }
@@ -159,15 +167,16 @@ fn repetition_context(context: &str) -> Option<(&str, u16)> {
 /// context that names nothing in the message's structure is an error, since the rule could
 /// then never be checked.
 pub fn contexts<'m, 'a>(placed: &'m Placed<'a>, context: Option<&str>) -> Result<Vec<Scope<'m, 'a>>, AssertionError> {
-    contexts_in(placed, &Walk::new(placed), context)
+    let mut out = Vec::new();
+    contexts_in(placed, &Walk::new(placed), context, &mut out)?;
+    Ok(out)
 }
 
-/// As [`contexts`], over a message already walked.
-pub fn contexts_in<'m, 'a>(placed: &'m Placed<'a>, walk: &Walk<'m>, context: Option<&str>) -> Result<Vec<Scope<'m, 'a>>, AssertionError> {
-    let Some(context) = context else { return Ok(vec![Scope::message(placed)]) };
-    let root = placed.def.root;
-    let mut out = Vec::new();
-    let memo: Rc<Memo<'a>> = Rc::default();
+/// As [`contexts`], over a message already walked, into `out` (cleared first: the rules of a
+/// validation reuse one list).
+pub(crate) fn contexts_in<'m, 'a>(placed: &'m Placed<'a>, walk: &Walk<'m, 'a>, context: Option<&str>, out: &mut Vec<Scope<'m, 'a>>) -> Result<(), AssertionError> {
+    out.clear();
+    let memo = &walk.memo;
     let scope = |group, chain: &Rc<[&'m GroupInstance]>| Scope {
         placed,
         group,
@@ -176,8 +185,16 @@ pub fn contexts_in<'m, 'a>(placed: &'m Placed<'a>, walk: &Walk<'m>, context: Opt
         repetition: None,
         original: None,
         current: None,
-        memo: Rc::clone(&memo),
+        memo: Rc::clone(memo),
     };
+    let Some(context) = context else {
+        // The whole message: the root, whose ancestors (none) the walk lists first.
+        if let Some((root, none)) = walk.groups.first() {
+            out.push(scope(root, none));
+        }
+        return Ok(());
+    };
+    let root = placed.def.root;
 
     if let Some(name) = context.strip_prefix("slice:") {
         let mut slices = Vec::new();
@@ -192,7 +209,8 @@ pub fn contexts_in<'m, 'a>(placed: &'m Placed<'a>, walk: &Walk<'m>, context: Opt
                 out.push(scope(inst, chain));
             }
         }
-        return Ok(shared(out, &memo));
+        share_when_several(out, memo);
+        return Ok(());
     }
 
     if context.contains('-') {
@@ -215,32 +233,34 @@ pub fn contexts_in<'m, 'a>(placed: &'m Placed<'a>, walk: &Walk<'m>, context: Opt
                     repetition: Some((i, field, r + 1)),
                     original: None,
                     current: Some(rep),
-                    memo: Rc::clone(&memo),
+                    memo: Rc::clone(memo),
                 });
             }
         }
-        return Ok(shared(out, &memo));
+        share_when_several(out, memo);
+        return Ok(());
     }
 
-    let names: Vec<&str> = context.split('/').collect();
-    if names.iter().any(|n| n.is_empty()) || !group_path_exists(root, &names) {
+    let names = context.split('/');
+    if names.clone().any(str::is_empty) || !group_path_exists(root, names.clone()) {
         return Err(AssertionError::new(0, format!("no group path `{context}` in the structure of {}", placed.def.profile)));
     }
+    let depth = names.clone().count();
     for (inst, chain) in &walk.groups {
         // The root is not named in a context path: compare the names below it.
-        let matches = chain.len() == names.len()
-            && chain.iter().skip(1).map(|g| g.def.name).chain(std::iter::once(inst.def.name)).eq(names.iter().copied());
+        let matches = chain.len() == depth && chain.iter().skip(1).map(|g| g.def.name).chain(std::iter::once(inst.def.name)).eq(names.clone());
         if matches {
             out.push(scope(inst, chain));
         }
     }
-    Ok(shared(out, &memo))
+    share_when_several(out, memo);
+    Ok(())
 }
 
-/// The scopes of a context, their memo keeping reads when there are several of them.
-fn shared<'m, 'a>(scopes: Vec<Scope<'m, 'a>>, memo: &Memo<'a>) -> Vec<Scope<'m, 'a>> {
+/// From a context with several occurrences on, the memo keeps what scopes read: with one
+/// occurrence each path is read once, and keeping it would cost more than the read.
+fn share_when_several(scopes: &[Scope<'_, '_>], memo: &Memo<'_>) {
     if scopes.len() > 1 {
         memo.share();
     }
-    scopes
 }

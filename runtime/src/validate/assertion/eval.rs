@@ -20,7 +20,7 @@ use super::{CmpOp, CountTarget, Expr, Operand, Ref, Rhs, Scope};
 #[derive(Debug, Default)]
 pub struct Memo<'a> {
     /// Values of a path in a segment: (path, segment index) → values.
-    values: RefCell<HashMap<(PathKey, usize), Rc<Values<'a>>>>,
+    values: RefCell<HashMap<(PathKey, usize), Kept<'a>>>,
     /// First segment of an id in a group's subtree: id → group address → segment index.
     firsts: RefCell<HashMap<(SegmentKey, usize), Option<usize>>>,
     /// `count(SEG)` in a group: id → group address → count.
@@ -392,8 +392,10 @@ fn values_of<'a>(scope: &Scope<'_, 'a>, r: &Ref, any: bool) -> Result<Read<'a>, 
     let shared = scope.memo.shared.get();
     let key = shared.then(|| (PathKey::of(r, any), seg.index()));
     if let Some(key) = &key {
-        if let Some(v) = scope.memo.values.borrow().get(key) {
-            return Ok(Read::Kept(Rc::clone(v)));
+        match scope.memo.values.borrow().get(key) {
+            Some(Kept::Borrowed(v)) => return Ok(Read::One([v.map(Cow::Borrowed)])),
+            Some(Kept::Made(v)) => return Ok(Read::Kept(Rc::clone(v))),
+            None => {}
         }
     }
     let field = field_of(&seg, r);
@@ -406,6 +408,25 @@ fn values_of<'a>(scope: &Scope<'_, 'a>, r: &Ref, any: bool) -> Result<Read<'a>, 
         scope.memo.add_work(1);
         return Ok(Read::One([one]));
     }
+    // One value the message holds as it is (most reads): kept as the slice, without a vector.
+    if let Some(key) = key {
+        let single = r.repetition.is_some() || !any || (field.repetition_count() == 1 && !field.is_empty());
+        if single {
+            scope.memo.add_work(1);
+            let one = element(field.repetition(r.repetition.map_or(1, usize::from)), r, d);
+            let kept = match one {
+                None => Kept::Borrowed(None),
+                Some(Cow::Borrowed(b)) => Kept::Borrowed(Some(b)),
+                Some(Cow::Owned(_)) => {
+                    let read = Rc::new(vec![one]);
+                    scope.memo.values.borrow_mut().insert(key, Kept::Made(Rc::clone(&read)));
+                    return Ok(Read::Kept(read));
+                }
+            };
+            scope.memo.values.borrow_mut().insert(key, kept);
+            return Ok(Read::One([one]));
+        }
+    }
     let read: Values<'a> = match r.repetition {
         Some(i) => vec![element(field.repetition(usize::from(i)), r, d)],
         // An empty field still has one (absent) value, so that `ANY(P) != 'x'` agrees with
@@ -417,9 +438,17 @@ fn values_of<'a>(scope: &Scope<'_, 'a>, r: &Ref, any: bool) -> Result<Read<'a>, 
     scope.memo.add_work(read.len());
     let read = Rc::new(read);
     if let Some(key) = key {
-        scope.memo.values.borrow_mut().insert(key, Rc::clone(&read));
+        scope.memo.values.borrow_mut().insert(key, Kept::Made(Rc::clone(&read)));
     }
     Ok(Read::Kept(read))
+}
+
+/// What the memo keeps of a read: the one value as the message holds it, or the values made
+/// (several repetitions, or text decoding or joining built).
+#[derive(Debug)]
+enum Kept<'a> {
+    Borrowed(Option<&'a str>),
+    Made(Rc<Values<'a>>),
 }
 
 /// What an operand read: one value, or the values kept in the memo.
