@@ -342,7 +342,18 @@ fn check_group(
         }
     }
     // One pass over the items counts every child: (segments, group instances) per slot.
-    let mut counts = vec![(0u32, 0u32); inst.def.children.len()];
+    // On the stack for the groups of every profile (at most a few dozen children); a
+    // generated or derived group with more gets a vector.
+    let mut inline = [(0u32, 0u32); 32];
+    let mut spilled;
+    let children = inst.def.children.len();
+    let counts: &mut [(u32, u32)] = match inline.get_mut(..children) {
+        Some(c) => c,
+        None => {
+            spilled = vec![(0u32, 0u32); children];
+            &mut spilled
+        }
+    };
     for it in &inst.items {
         match it {
             Item::Segment { slot, .. } => {
@@ -358,7 +369,7 @@ fn check_group(
             Item::Unexpected { .. } => {}
         }
     }
-    for (slot, (child, &(segments, groups))) in inst.def.children.iter().zip(&counts).enumerate() {
+    for (slot, (child, &(segments, groups))) in inst.def.children.iter().zip(counts.iter()).enumerate() {
         let slot = slot as u16;
         let found = match child {
             Node::Segment(_) => segments,

@@ -356,7 +356,6 @@ impl<'p, 'a> Run<'p, 'a> {
 
     fn element(&mut self, seg: &Segment<'_>, segment: usize, ec: &ElementConstraint, scope: &str) {
         let field = seg.field(ec.field as usize);
-        let rule_for = |what: &str| if scope == "profile" { what.to_owned() } else { format!("{what}:{scope}") };
         let at = At { segment, field: Some(u32::from(ec.field)), repetition: None, component: ec.component.map(u32::from), subcomponent: ec.subcomponent.map(u32::from) };
         // A component's usage holds only when its field is present (HL7: usage of a component
         // is relative to its parent).
@@ -370,11 +369,11 @@ impl<'p, 'a> Run<'p, 'a> {
         let any_present = values.iter().any(|v| !v.text.is_empty());
         match ec.usage {
             Some(Usage::R) if !any_present => {
-                self.push(Severity::Error, code::REQUIRED_FIELD_MISSING, Some(at), &rule_for("usage"), ec.src, format!("{} is required by the guide but empty", ec.path));
+                self.push(Severity::Error, code::REQUIRED_FIELD_MISSING, Some(at), &rule_name(scope, "usage"), ec.src, format!("{} is required by the guide but empty", ec.path));
                 return;
             }
             Some(Usage::X) if any_present => {
-                self.push(Severity::Error, code::DATA_TYPE, Some(at), &rule_for("usage"), ec.src, format!("{} must not be sent (usage X)", ec.path));
+                self.push(Severity::Error, code::DATA_TYPE, Some(at), &rule_name(scope, "usage"), ec.src, format!("{} must not be sent (usage X)", ec.path));
             }
             _ => {}
         }
@@ -384,24 +383,24 @@ impl<'p, 'a> Run<'p, 'a> {
             if let Some(fixed) = ec.fixed {
                 if value != fixed {
                     let c = header_code(ec.path).unwrap_or(code::TABLE_VALUE_NOT_FOUND);
-                    self.push(Severity::Error, c, Some(at), &rule_for("fixed"), ec.src, format!("{} is '{value}', the guide fixes '{fixed}'", ec.path));
+                    self.push(Severity::Error, c, Some(at), &rule_name(scope, "fixed"), ec.src, format!("{} is '{value}', the guide fixes '{fixed}'", ec.path));
                     continue;
                 }
             }
             if !ec.values.is_empty() && !ec.values.contains(&value) {
                 let c = header_code(ec.path).unwrap_or(code::TABLE_VALUE_NOT_FOUND);
-                self.push(Severity::Error, c, Some(at), &rule_for("values"), ec.src, format!("{} is '{value}', expected one of {}", ec.path, ec.values.join(", ")));
+                self.push(Severity::Error, c, Some(at), &rule_name(scope, "values"), ec.src, format!("{} is '{value}', expected one of {}", ec.path, ec.values.join(", ")));
                 continue;
             }
             if let Some(t) = ec.table.and_then(|t| self.registry.table(t)) {
                 // A coded element (CE, CWE, ID of a composite) is checked on its code.
                 let code_value = v.repetition.and_then(|r| self.code_of(seg, ec, r)).unwrap_or(Cow::Borrowed(value));
                 if !t.codes.is_empty() && !t.codes.iter().any(|c| table_code_matches(c, &code_value)) {
-                    self.push(Severity::Error, code::TABLE_VALUE_NOT_FOUND, Some(at), &rule_for("table"), ec.src, format!("{} '{code_value}' is not in table {} ({})", ec.path, t.id, t.name));
+                    self.push(Severity::Error, code::TABLE_VALUE_NOT_FOUND, Some(at), &rule_name(scope, "table"), ec.src, format!("{} '{code_value}' is not in table {} ({})", ec.path, t.id, t.name));
                 }
             }
             if let Some(vs) = ec.value_set {
-                self.value_set(ec, v.repetition, value, vs.name, at, &rule_for("value-set"));
+                self.value_set(ec, v.repetition, value, vs.name, at, scope);
             }
         }
     }
@@ -425,10 +424,11 @@ impl<'p, 'a> Run<'p, 'a> {
         Some(trimmed(text))
     }
 
-    fn value_set(&mut self, ec: &ElementConstraint, rep: Option<Repetition<'_>>, code_value: &str, name: &str, at: At, rule: &str) {
+    fn value_set(&mut self, ec: &ElementConstraint, rep: Option<Repetition<'_>>, code_value: &str, name: &str, at: At, scope: &str) {
+        let rule = || rule_name(scope, "value-set");
         let Some(vs) = self.registry.value_set(name) else { return };
         if !vs.available {
-            self.push(Severity::Info, code::ACCEPTED, Some(at), rule, ec.src, format!("{} '{code_value}' was not checked against {name}: the value set is not available offline", ec.path));
+            self.push(Severity::Info, code::ACCEPTED, Some(at), &rule(), ec.src, format!("{} '{code_value}' was not checked against {name}: the value set is not available offline", ec.path));
             return;
         }
         // The coding system is the third component of the coded value the code is the first of.
@@ -439,7 +439,7 @@ impl<'p, 'a> Run<'p, 'a> {
         let ok = vs.codes.iter().any(|(s, c)| *c == code_value && system.as_deref().is_none_or(|sys| sys.is_empty() || sys == *s));
         if !ok {
             let sys = system.filter(|s| !s.is_empty()).map(|s| format!(" ({s})")).unwrap_or_default();
-            self.push(Severity::Error, code::TABLE_VALUE_NOT_FOUND, Some(at), rule, ec.src, format!("{} '{code_value}'{sys} is not in {name}", ec.path));
+            self.push(Severity::Error, code::TABLE_VALUE_NOT_FOUND, Some(at), &rule(), ec.src, format!("{} '{code_value}'{sys} is not in {name}", ec.path));
         }
     }
 
@@ -461,16 +461,15 @@ impl<'p, 'a> Run<'p, 'a> {
             if !self.budget.spend(parent.items.len() as u64) {
                 return;
             }
-            let obxs: Vec<FirstObx<'_>> = parent
+            let mut obxs: Vec<FirstObx<'_>> = parent
                 .groups_at(slot)
                 .filter_map(|g| GroupView { message: &self.placed.message, instance: g }.first_segment_with_id("OBX"))
                 .map(|s| (s.index(), trimmed(s.field(3).component(1).text()), trimmed(s.field(4).text())))
                 .collect();
-            let mut by_code: BTreeMap<&str, Vec<&FirstObx<'_>>> = BTreeMap::new();
-            for o in &obxs {
-                by_code.entry(o.1.as_ref()).or_default().push(o);
-            }
-            for (code_value, members) in &by_code {
+            // By code, then in message order (a stable sort): the OBX of each code in one run.
+            obxs.sort_by(|a, b| a.1.cmp(&b.1));
+            for members in obxs.chunk_by(|a, b| a.1 == b.1) {
+                let Some((_, code_value, _)) = members.first() else { continue };
                 if members.len() > 1 {
                     for (seg, _, sub) in members.iter().map(|m| (m.0, &m.1, &m.2)) {
                         if parse_sub_id(sub).is_none() {
@@ -491,7 +490,7 @@ impl<'p, 'a> Run<'p, 'a> {
     /// concept and m the kind of information, so a second OBX with the same pair repeats an
     /// element the guide gives [0..1] per occurrence (erratum E14 of flow 4). Each repeat is
     /// reported at its OBX-4.
-    fn sub_id_unique(&mut self, code_value: &str, members: &[&FirstObx<'_>]) {
+    fn sub_id_unique(&mut self, code_value: &str, members: &[FirstObx<'_>]) {
         let mut seen: BTreeMap<(u32, u32), usize> = BTreeMap::new();
         for (seg, sub) in members.iter().map(|m| (m.0, &m.2)) {
             let Some(key) = parse_sub_id(sub) else { continue };
@@ -514,7 +513,7 @@ impl<'p, 'a> Run<'p, 'a> {
     /// depended upon is optional (a required or conditional one is SUBID-FAMILY's): a
     /// topographic precision n.2 belongs to its main location n.1 (error), and the quantity n.3
     /// is "fortement recommandée" when the product n.1 is given (warning).
-    fn sub_id_dependencies(&mut self, gdef: &crate::meta::GroupDef, code_value: &str, members: &[&FirstObx<'_>]) {
+    fn sub_id_dependencies(&mut self, gdef: &crate::meta::GroupDef, code_value: &str, members: &[FirstObx<'_>]) {
         for dep in SUB_ID_DEPENDENCIES.iter().filter(|d| d.code == code_value) {
             // Only where the profile slices this code by both m (flow 1 and flow 4).
             let usage_of = |m: u32| {
@@ -540,7 +539,7 @@ impl<'p, 'a> Run<'p, 'a> {
         }
     }
 
-    fn sub_id_family(&mut self, gdef: &crate::meta::GroupDef, code_value: &str, members: &[&FirstObx<'_>]) {
+    fn sub_id_family(&mut self, gdef: &crate::meta::GroupDef, code_value: &str, members: &[FirstObx<'_>]) {
         use crate::meta::Discriminator;
         // The slices of this code told apart by OBX-4's `m`: (m, usage, name).
         let family: Vec<(u32, Usage, &str)> = gdef
@@ -658,18 +657,6 @@ fn element_values<'a>(field: &Field<'a>, ec: &ElementConstraint) -> Values<'a> {
     }
 }
 
-/// The first OBX of an OBSERVATION instance: (segment index, OBX-3.1, OBX-4), trimmed.
-type FirstObx<'a> = (usize, Cow<'a, str>, Cow<'a, str>);
-
-/// `text` without its surrounding whitespace, still borrowed when it was.
-fn trimmed(text: Cow<'_, str>) -> Cow<'_, str> {
-    match text {
-        Cow::Borrowed(t) => Cow::Borrowed(t.trim()),
-        Cow::Owned(t) if t.trim().len() == t.len() => Cow::Owned(t),
-        Cow::Owned(t) => Cow::Owned(t.trim().to_owned()),
-    }
-}
-
 /// The values of a constrained element: one (most fields do not repeat) without allocating.
 enum Values<'a> {
     One([Value<'a>; 1]),
@@ -683,6 +670,29 @@ impl<'a> std::ops::Deref for Values<'a> {
             Values::One(v) => v,
             Values::Many(v) => v,
         }
+    }
+}
+
+/// The rule name of a finding on a constrained element: `what` for the profile's own
+/// constraints, `what:slice` for a slice's or `what:segment` for a derived segment's. Built
+/// only when a finding is reported.
+fn rule_name(scope: &str, what: &'static str) -> Cow<'static, str> {
+    if scope == "profile" {
+        Cow::Borrowed(what)
+    } else {
+        Cow::Owned(format!("{what}:{scope}"))
+    }
+}
+
+/// The first OBX of an OBSERVATION instance: (segment index, OBX-3.1, OBX-4), trimmed.
+type FirstObx<'a> = (usize, Cow<'a, str>, Cow<'a, str>);
+
+/// `text` without its surrounding whitespace, still borrowed when it was.
+fn trimmed(text: Cow<'_, str>) -> Cow<'_, str> {
+    match text {
+        Cow::Borrowed(t) => Cow::Borrowed(t.trim()),
+        Cow::Owned(t) if t.trim().len() == t.len() => Cow::Owned(t),
+        Cow::Owned(t) => Cow::Owned(t.trim().to_owned()),
     }
 }
 

@@ -69,20 +69,25 @@ pub struct Walk<'m, 'a> {
 
 impl<'m, 'a> Walk<'m, 'a> {
     pub fn new(placed: &'m Placed<'a>) -> Walk<'m, 'a> {
-        fn visit<'t>(inst: &'t GroupInstance, chain: &mut Vec<&'t GroupInstance>, walk: &mut Walk<'t, '_>) {
-            let ancestors: Rc<[&'t GroupInstance]> = chain.as_slice().into();
-            walk.groups.push((inst, Rc::clone(&ancestors)));
-            chain.push(inst);
+        /// `ancestors` is shared by the siblings it is passed to: one chain per group that
+        /// holds groups, not one per group occurrence.
+        fn visit<'t>(inst: &'t GroupInstance, ancestors: &Rc<[&'t GroupInstance]>, walk: &mut Walk<'t, '_>) {
+            walk.groups.push((inst, Rc::clone(ancestors)));
+            let mut inner: Option<Rc<[&'t GroupInstance]>> = None;
             for it in &inst.items {
                 match it {
-                    Item::Segment { segment, .. } | Item::Unexpected { segment } => walk.segments.push((*segment, inst, Rc::clone(&ancestors))),
-                    Item::Group { group, .. } => visit(group, chain, walk),
+                    Item::Segment { segment, .. } | Item::Unexpected { segment } => walk.segments.push((*segment, inst, Rc::clone(ancestors))),
+                    Item::Group { group, .. } => {
+                        let chain = inner.get_or_insert_with(|| ancestors.iter().copied().chain(std::iter::once(inst)).collect());
+                        visit(group, chain, walk);
+                    }
                 }
             }
-            chain.pop();
         }
-        let mut walk = Walk { groups: Vec::new(), segments: Vec::new(), memo: Rc::default() };
-        visit(&placed.tree, &mut Vec::new(), &mut walk);
+        // A group occurrence holds at least one segment: both lists fit in the segment count.
+        let n = placed.message.segment_count();
+        let mut walk = Walk { groups: Vec::with_capacity(n), segments: Vec::with_capacity(n), memo: Rc::default() };
+        visit(&placed.tree, &Rc::from([]), &mut walk);
         walk
     }
 

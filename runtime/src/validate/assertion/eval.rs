@@ -299,10 +299,7 @@ fn first_in_message_memo<'a>(scope: &Scope<'_, 'a>, id: &str) -> Option<Segment<
 
 /// The value of one repetition of a path, `None` when absent or empty.
 fn element<'a>(rep: Option<Repetition<'a>>, r: &Ref, delimiters: Delimiters) -> Option<Cow<'a, str>> {
-    let mut part = Part::Repetition(rep?);
-    for n in [r.component, r.subcomponent].into_iter().flatten() {
-        part = part.child(usize::from(n))?;
-    }
+    let part = part_of(rep, r)?;
     // A part without children's separators is its own text: no string is built (most reads).
     let has = |sep: Option<u8>| sep.is_some_and(|b| memchr::memchr(b, part.raw()).is_some());
     let leaf = match part {
@@ -312,6 +309,27 @@ fn element<'a>(rep: Option<Repetition<'a>>, r: &Ref, delimiters: Delimiters) -> 
     };
     let s = if leaf { part.text() } else { Cow::Owned(encode(&part, delimiters)) };
     (!s.is_empty()).then_some(s)
+}
+
+/// The component or subcomponent of one repetition that a path names (the repetition itself
+/// when it names neither).
+fn part_of<'a>(rep: Option<Repetition<'a>>, r: &Ref) -> Option<Part<'a>> {
+    let mut part = Part::Repetition(rep?);
+    for n in [r.component, r.subcomponent].into_iter().flatten() {
+        part = part.child(usize::from(n))?;
+    }
+    Some(part)
+}
+
+/// Whether [`element`] would give a value, without building it: some leaf of the part has
+/// text (joining the leaves drops only empty ones).
+fn has_value(part: &Part<'_>, d: Delimiters) -> bool {
+    match part {
+        Part::Subcomponent(s) => !s.text().is_empty(),
+        Part::Component(c) if d.subcomponent.is_some() => c.subcomponents().any(|s| !s.text().is_empty()),
+        Part::Component(c) => !c.text().is_empty(),
+        Part::Repetition(r) => r.components().any(|c| has_value(&Part::Component(c), d)),
+    }
 }
 
 /// The comparison string of a part: decoded text for a leaf; for a part with children, the
@@ -473,9 +491,25 @@ pub fn value_of(scope: &Scope<'_, '_>, r: &Ref) -> Option<String> {
     values_of(scope, r, false).ok()?.first().cloned().flatten().map(Cow::into_owned)
 }
 
-/// Whether a path has a value in `scope`.
+/// Whether a path has a value in `scope`: what [`values_of`] reads, without building the
+/// value of a composite only to see that it is not empty.
 fn present(scope: &Scope<'_, '_>, r: &Ref) -> Result<bool, Unknown> {
-    Ok(values_of(scope, r, false)?.first().is_some_and(Option::is_some))
+    let Some(seg) = resolve(scope, r)? else { return Ok(false) };
+    let d = seg.delimiters();
+    let current = match (scope.repetition, scope.current) {
+        (Some((s, f, _)), Some(current)) if r.repetition.is_none() && !r.original && s == seg.index() && f == r.field => Some(current),
+        _ => None,
+    };
+    if current.is_none() && scope.memo.shared.get() {
+        match scope.memo.values.borrow().get(&(PathKey::of(r, false), seg.index())) {
+            Some(Kept::Borrowed(v)) => return Ok(v.is_some()),
+            Some(Kept::Made(v)) => return Ok(v.first().is_some_and(Option::is_some)),
+            None => {}
+        }
+    }
+    let rep = current.or_else(|| field_of(&seg, r).repetition(r.repetition.map_or(1, usize::from)));
+    scope.memo.add_work(1);
+    Ok(part_of(rep, r).is_some_and(|p| has_value(&p, d)))
 }
 
 /// `count(SEG)`: segments of that id anywhere in the context group occurrence.
