@@ -15,7 +15,7 @@ use std::hint::black_box;
 use hl7_runtime::ParseOptions;
 
 const USAGE: &str = "usage: instructions OPERATION FIXTURE N
-  OPERATION: parse | typed | validate | check | er7-parse | encode | er7-encode
+  OPERATION: parse | typed | validate | check | ack | er7-parse | encode | er7-encode
   FIXTURE:   a file of tests/fixtures/ (encode and er7-encode build the flow-3 response)";
 
 fn main() -> Result<(), String> {
@@ -47,6 +47,19 @@ fn main() -> Result<(), String> {
         "check" => {
             for _ in 0..n {
                 sink += telerad::check(black_box(&bytes), &opts, None).map_err(|e| e.to_string())?.findings.len();
+            }
+        }
+        // The ACK of a message already checked (its findings computed once, before the loop).
+        "ack" => {
+            use hl7_runtime::ack::{build, AckOptions, Decision, Identity};
+            let clock = || "20260106171300".to_owned();
+            let next_id = || "ACK-000001".to_owned();
+            let receiver = Identity { application: "RIS".into(), facility: "CHU_X".into() };
+            let ack_opts = AckOptions { receiver, clock: &clock, next_id: &next_id };
+            let checked = telerad::check(&bytes, &opts, None).map_err(|e| e.to_string())?;
+            let inbound = checked.message.as_ref().map(|m| &m.placed().message);
+            for _ in 0..n {
+                sink += build(black_box(inbound), &bytes, &checked.findings, Decision::Accept, &ack_opts).map_err(|e| e.to_string())?.len();
             }
         }
         "er7-parse" => {

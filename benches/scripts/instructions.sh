@@ -9,7 +9,9 @@ count() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$1" "
 cases=("$@")
 if [ ${#cases[@]} -eq 0 ]; then
   cases=(parse:flux3_ok_ft.hl7 typed:flux3_ok_ft.hl7 er7-parse:flux3_ok_ft.hl7
-         validate:flux3_ok_ft.hl7 check:flux3_ok_ft.hl7 validate:flux1_nw_full.hl7 er7-parse:flux1_nw_full.hl7
+         validate:flux3_ok_ft.hl7 check:flux3_ok_ft.hl7 ack:flux3_ok_ft.hl7
+         typed:flux1_nw_full.hl7 er7-parse:flux1_nw_full.hl7 validate:flux1_nw_full.hl7 check:flux1_nw_full.hl7
+         typed:bench/flux4_sr_ten_orders.hl7 er7-parse:bench/flux4_sr_ten_orders.hl7 check:bench/flux4_sr_ten_orders.hl7
          encode:- er7-encode:-)
 fi
 printf '| operation | input | instructions |\n|---|---|---:|\n'
