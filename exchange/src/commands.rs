@@ -214,7 +214,7 @@ pub struct LoadArgs {
     /// Messages in all.
     #[arg(long, default_value_t = 10_000)]
     pub messages: usize,
-    /// The template message (default: tests/fixtures/flux1_nw_minimal.hl7, compiled in).
+    /// The template message (default: exchange/examples/flux1_nw_minimal.hl7, compiled in).
     #[arg(long, value_name = "FILE")]
     pub template: Option<PathBuf>,
     /// Distinguishes this run's MSH-10 and orders from earlier runs on the same store
@@ -513,7 +513,9 @@ pub fn orders(args: &OrdersArgs, out: &mut dyn Write) -> Result<(), Failure> {
 pub fn load(args: &LoadArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let template = match &args.template {
         Some(p) => read_path(p)?,
-        None => include_bytes!("../../tests/fixtures/flux1_nw_minimal.hl7").to_vec(),
+        // A symbolic link to the test fixture of the same name (one copy of the message), inside
+        // this package so that `cargo package` carries the file behind it.
+        None => include_bytes!("../examples/flux1_nw_minimal.hl7").to_vec(),
     };
     let run = args.run.clone().unwrap_or_else(|| crate::clock::now().digits().to_owned());
     let messages = crate::load::Messages::new(&template, &run).map_err(usage)?;

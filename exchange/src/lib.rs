@@ -24,7 +24,7 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
 //! let store = Store::open(&dir.path().join("platform.db"), StoreOptions::default())?;
-//! let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/flux1_nw_minimal.hl7"))?;
+//! let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/flux1_nw_minimal.hl7"))?;
 //! // Parse, validate and read the order events (in parallel, on any thread)…
 //! let prepared = prepare(bytes, Role::Platform, &hl7_runtime::Limits::DEFAULT);
 //! // …then the workflow, the commit, and the ACK (written to the peer only after this).
