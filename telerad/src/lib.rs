@@ -23,6 +23,15 @@ mod generated {
 pub use generated::*;
 pub use hl7_runtime as runtime;
 
+/// The derive macros of `hl7-derive`, for an application's own segments, datatypes, groups and
+/// messages (`use telerad::derive::{Message, Segment};`). Their expansions name the runtime as
+/// `::telerad::runtime` and the guide's datatypes as `::telerad::datatypes`, so an application
+/// that depends on telerad alone needs nothing else; see `hl7-derive`'s docs for the
+/// attributes and the example `telerad/examples/z_segment`.
+pub mod derive {
+    pub use hl7_derive::{DataType, Group, Message, Segment};
+}
+
 pub mod check;
 
 pub use check::{check, check_with, Checked};
