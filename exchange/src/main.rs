@@ -1,5 +1,4 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
-#![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 
