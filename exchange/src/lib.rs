@@ -10,10 +10,11 @@
 //! states and transitions), [`respond`] (the platform's flow-3 answer), [`send`] (sending with
 //! reconnection, recording what was sent), [`serve`] (the MLLP handler), [`senders`] (who
 //! may send), [`batch`] (message
-//! files), [`load`] (the load tool), [`cli`] and [`commands`] (the `telerad` command);
-//! `telerad validate` over folders: [`inputs`] (files and the messages in them),
+//! files); `telerad validate` over folders: [`inputs`] (files and the messages in them),
 //! [`validation`] (checking on every core, in order), [`summary`], [`junit`], [`report`] (the
-//! HTML report), [`hints`] (errors in the command's terms); [`split`] (`telerad split`).
+//! HTML report), [`hints`] (errors in the command's terms); [`failure`] (a command's exit code).
+//! The `telerad` command's own modules (its clap types, the subcommands, `split`, the load
+//! tool) belong to the binary (`src/bin/telerad/`), not to this library's API.
 //!
 //! Receiving one message without the network, as `telerad serve` does for each frame:
 //!
@@ -37,20 +38,17 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
 pub mod batch;
-pub mod cli;
 pub mod clock;
-pub mod commands;
+pub mod failure;
 pub mod hints;
 pub mod inputs;
 pub mod junit;
-pub mod load;
 pub mod receive;
 pub mod report;
 pub mod respond;
 pub mod send;
 pub mod senders;
 pub mod serve;
-pub mod split;
 pub mod store;
 pub mod summary;
 pub mod validation;
