@@ -10,10 +10,11 @@
 //! states and transitions), [`respond`] (the platform's flow-3 answer), [`send`] (sending with
 //! reconnection, recording what was sent), [`serve`] (the MLLP handler), [`senders`] (who
 //! may send), [`batch`] (message
-//! files), [`load`] (the load tool), [`cli`] and [`commands`] (the `telerad` command);
-//! `telerad validate` over folders: [`inputs`] (files and the messages in them),
+//! files); `telerad validate` over folders: [`inputs`] (files and the messages in them),
 //! [`validation`] (checking on every core, in order), [`summary`], [`junit`], [`report`] (the
-//! HTML report), [`hints`] (errors in the command's terms); [`split`] (`telerad split`).
+//! HTML report), [`hints`] (errors in the command's terms); [`failure`] (a command's exit code).
+//! The `telerad` command's own modules (its clap types, the subcommands, `split`, the load
+//! tool) belong to the binary (`src/bin/telerad/`), not to this library's API.
 //!
 //! Receiving one message without the network, as `telerad serve` does for each frame:
 //!
@@ -24,7 +25,7 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let dir = tempfile::tempdir()?;
 //! let store = Store::open(&dir.path().join("platform.db"), StoreOptions::default())?;
-//! let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/flux1_nw_minimal.hl7"))?;
+//! let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/flux1_nw_minimal.hl7"))?;
 //! // Parse, validate and read the order events (in parallel, on any thread)…
 //! let prepared = prepare(bytes, Role::Platform, &hl7_runtime::Limits::DEFAULT);
 //! // …then the workflow, the commit, and the ACK (written to the peer only after this).
@@ -35,23 +36,19 @@
 //! ```
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
-#![forbid(unsafe_code)]
 
 pub mod batch;
-pub mod cli;
 pub mod clock;
-pub mod commands;
+pub mod failure;
 pub mod hints;
 pub mod inputs;
 pub mod junit;
-pub mod load;
 pub mod receive;
 pub mod report;
 pub mod respond;
 pub mod send;
 pub mod senders;
 pub mod serve;
-pub mod split;
 pub mod store;
 pub mod summary;
 pub mod validation;

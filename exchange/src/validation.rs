@@ -138,8 +138,8 @@ fn check_one(bytes: &[u8], piece: Piece, of: usize, settings: &Settings) -> Resu
 }
 
 /// Checks every message of `sources` and hands the results to `sinks`, in order.
-pub fn run(sources: &[Source], settings: &Settings, sinks: &mut [&mut dyn Sink]) -> Result<Ended, crate::cli::Failure> {
-    let io = crate::cli::io_failure;
+pub fn run(sources: &[Source], settings: &Settings, sinks: &mut [&mut dyn Sink]) -> Result<Ended, crate::failure::Failure> {
+    let io = crate::failure::io_failure;
     let bar = progress(sources.len());
     let names: Vec<String> = sources.iter().map(Source::name).collect();
     let mut tally = Tally::new(settings.min_severity.word());
@@ -204,7 +204,7 @@ pub fn run(sources: &[Source], settings: &Settings, sinks: &mut [&mut dyn Sink])
                         bar.inc(1);
                     }
                     Done::Message(f, result) => {
-                        let r = result.map_err(crate::cli::Failure::Usage)?;
+                        let r = result.map_err(crate::failure::Failure::Usage)?;
                         if r.piece.number == 1 {
                             tally.file(name(f));
                         }

@@ -11,7 +11,11 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use telerad_exchange::load::{self, Messages};
+// The load tool is the binary's own module (`telerad load`); the test compiles its source.
+#[allow(dead_code)]
+#[path = "../src/bin/telerad/load.rs"]
+mod load;
+use load::Messages;
 use telerad_exchange::send::Target;
 
 const MESSAGES: usize = 5_000;

@@ -61,9 +61,11 @@ pub fn target<'i>(input: &'i DeriveInput, derive: &str, what: &str, errors: &mut
     Some(Target { ident: &input.ident, lifetime: lifetime?, fields: fields? })
 }
 
-/// The runtime crate's path: `#[hl7(runtime = "...")]`, default `::hl7_runtime`.
+/// The runtime crate's path: `#[hl7(runtime = "...")]`, default `::telerad::runtime` (the
+/// runtime as telerad re-exports it, so that an application depending on telerad alone needs
+/// no attribute; see the crate docs).
 pub fn runtime_path(attrs: &Attrs, errors: &mut Errors) -> TokenStream {
-    path_or(attrs, "runtime", "::hl7_runtime", errors)
+    path_or(attrs, "runtime", "::telerad::runtime", errors)
 }
 
 /// The module of the guide's datatypes (`DT_ST` …): `#[hl7(datatypes = "...")]`, default

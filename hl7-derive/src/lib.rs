@@ -2,9 +2,9 @@
 //! the types `hl7-codegen` generates from `spec/`.
 //!
 //! ```ignore
-//! use hl7_derive::Segment;
-//! use hl7_runtime::typed::{Missing, Reps};
 //! use telerad::datatypes::{Ei, St};
+//! use telerad::derive::Segment;
+//! use telerad::runtime::typed::{Missing, Reps};
 //!
 //! /// ZDS: the Study Instance UID of an exam (a Z segment of the application).
 //! #[derive(Segment, Debug)]
@@ -34,11 +34,20 @@
 //! and `part` (the field keeping the whole segment or value), `choice`, `profile`,
 //! `message_type`, `title`, `extends` (the path of the `MessageDef` a message extends),
 //! `rule(id, expression, context, description, warning)`, `runtime` and `datatypes` (paths,
-//! default `::hl7_runtime` and `::telerad::datatypes`). The type of each field follows its
+//! default `::telerad::runtime` and `::telerad::datatypes`). The type of each field follows its
 //! usage and cardinality exactly as generated accessors do: `Result<T, Missing>` for R,
 //! `Option<T>` otherwise, `Reps<'a, T>` (fields) or `Vec<T>` (structure elements) when it
 //! repeats. Every mistake is reported at once, on the token at fault.
-#![forbid(unsafe_code)]
+//!
+//! ## Through telerad
+//!
+//! An application reaches these derives as `telerad::derive` and depends on `telerad` alone:
+//! `telerad` re-exports them, and re-exports the runtime as `telerad::runtime`. What a derive
+//! expands to names the runtime and the datatypes by absolute paths, which must resolve in the
+//! application's crate, so both defaults point into telerad: `::telerad::runtime` (the same
+//! crate as `hl7_runtime`, re-exported) and `::telerad::datatypes`. A crate that uses
+//! `hl7-derive` without telerad names its own with `#[hl7(runtime = "::hl7_runtime",
+//! datatypes = "...")]` on each derived type.
 
 // The macro reports every mistake as a compile error and never panics.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]

@@ -31,7 +31,6 @@
 //! The rustls, tokio-rustls and rustls-pki-types crates are re-exported so callers name the
 //! same versions as this crate.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
-#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod client;

@@ -14,7 +14,6 @@
 // Library code handles every input by value (get, iterators, error paths): a panic on bad
 // input would take down a receiver. Tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
-#![forbid(unsafe_code)]
 
 mod generated {
     include!(concat!(env!("OUT_DIR"), "/mod.rs"));
@@ -22,6 +21,15 @@ mod generated {
 
 pub use generated::*;
 pub use hl7_runtime as runtime;
+
+/// The derive macros of `hl7-derive`, for an application's own segments, datatypes, groups and
+/// messages (`use telerad::derive::{Message, Segment};`). Their expansions name the runtime as
+/// `::telerad::runtime` and the guide's datatypes as `::telerad::datatypes`, so an application
+/// that depends on telerad alone needs nothing else; see `hl7-derive`'s docs for the
+/// attributes and the example `telerad/examples/z_segment`.
+pub mod derive {
+    pub use hl7_derive::{DataType, Group, Message, Segment};
+}
 
 pub mod check;
 

@@ -6,9 +6,11 @@ use hl7_runtime::typed::{FromPart, Missing, Part, Reps, SegmentType};
 use hl7_runtime::{Message, Segment};
 use telerad::datatypes::{Ei, Id, St};
 
-/// A local coded value: code, label, and the code system's version.
+/// A local coded value: code, label, and the code system's version. It names the runtime
+/// crate itself (`runtime`), as a crate using the derives without telerad would; ZDS below
+/// keeps the default, the runtime as telerad re-exports it.
 #[derive(DataType, Debug, Clone, Copy)]
-#[hl7(id = "ZCV", name = "Local coded value")]
+#[hl7(id = "ZCV", name = "Local coded value", runtime = "::hl7_runtime")]
 pub struct Zcv<'a> {
     #[hl7(component = 1, datatype = "ST", usage = "R")]
     pub code: Option<St<'a>>,

@@ -4,11 +4,14 @@
 //!
 //! Run: `cargo run -p telerad --example z_segment` (reads `tests/fixtures/flux1_nw_ztl.hl7`, or
 //! the file given as its argument).
+//!
+//! Its only HL7 dependency is telerad, as an application's would be: the derives are
+//! `telerad::derive`, the runtime is `telerad::runtime`.
 
-use hl7_runtime::ack::{self, AckOptions, Decision, Identity};
-use hl7_runtime::meta::Registry;
-use hl7_runtime::select;
-use hl7_runtime::validate::{self, Severity};
+use telerad::runtime::ack::{self, AckOptions, Decision, Identity};
+use telerad::runtime::meta::Registry;
+use telerad::runtime::select;
+use telerad::runtime::validate::{self, Severity};
 
 mod ztl;
 
@@ -22,10 +25,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bytes = std::fs::read(&path)?;
 
     // Parse, and let profile selection pick the application's profile from MSH-9 and ORC-1.
-    let message = hl7_runtime::Message::parse(&bytes)?;
+    let message = telerad::runtime::Message::parse(&bytes)?;
     let profile = select::profile(&message, &REGISTRY)?;
     println!("profile: {} ({})", profile.profile, profile.title);
-    let placed = hl7_runtime::typed::Placed::new(message, profile);
+    let placed = telerad::runtime::typed::Placed::new(message, profile);
 
     // Typed access: the derived struct holds every element, generated groups included.
     let typed = RequestWithZtl::from_placed(&placed);
@@ -56,7 +59,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{}", String::from_utf8_lossy(&ack).replace('\r', "\n"));
 
     // JSON: the ZTL's fields under their Rust names, as generated segments' are.
-    let json = hl7_runtime::json::message(&placed, &REGISTRY);
+    let json = telerad::runtime::json::message(&placed, &REGISTRY);
     println!("ZTL as JSON: {}", json["ZTL"]);
     Ok(())
 }

@@ -1,9 +1,9 @@
 //! The application's own declarations: a Z segment and the variant of flow 1 that carries it.
 //! (Also compiled by `tests/tests/derive.rs`, which holds them to what this example shows.)
 
-use hl7_derive::{Message, Segment};
-use hl7_runtime::typed::{Missing, Reps};
-use hl7_runtime::Segment;
+use telerad::derive::{Message, Segment};
+use telerad::runtime::typed::{Missing, Reps};
+use telerad::runtime::Segment;
 use telerad::datatypes::{Id, St};
 use telerad::flux1_orm_o01_nw as flow1;
 use telerad::segments::{Msh, Nte};

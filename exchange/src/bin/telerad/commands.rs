@@ -12,10 +12,10 @@ use hl7_runtime::ack::Identity;
 use hl7_runtime::Limits;
 
 use crate::cli::{io_failure, read_path, Failure};
-use crate::receive::Role;
-use crate::send::{self, Link, RecordOutcome, Target};
-use crate::store::{self, Recorded, Store, StoreOptions};
-use crate::workflow::{OrderKey, State};
+use telerad_exchange::receive::Role;
+use telerad_exchange::send::{self, Link, RecordOutcome, Target};
+use telerad_exchange::store::{self, Recorded, Store, StoreOptions};
+use telerad_exchange::workflow::{OrderKey, State};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum RoleArg {
@@ -214,7 +214,7 @@ pub struct LoadArgs {
     /// Messages in all.
     #[arg(long, default_value_t = 10_000)]
     pub messages: usize,
-    /// The template message (default: tests/fixtures/flux1_nw_minimal.hl7, compiled in).
+    /// The template message (default: exchange/examples/flux1_nw_minimal.hl7, compiled in).
     #[arg(long, value_name = "FILE")]
     pub template: Option<PathBuf>,
     /// Distinguishes this run's MSH-10 and orders from earlier runs on the same store
@@ -249,16 +249,16 @@ pub fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), Failure> {
         _ => None,
     };
     let senders = match &args.senders {
-        Some(path) => Some(Arc::new(crate::senders::Senders::load(path).map_err(usage)?)),
+        Some(path) => Some(Arc::new(telerad_exchange::senders::Senders::load(path).map_err(usage)?)),
         None => None,
     };
-    let admission = crate::receive::Admission {
+    let admission = telerad_exchange::receive::Admission {
         senders,
         application: args.application.clone(),
         facility: args.facility.clone(),
         processing_id: Some(match args.processing_id {
-            ProcessingIdArg::P => crate::receive::ProcessingId::Production,
-            ProcessingIdArg::T => crate::receive::ProcessingId::Training,
+            ProcessingIdArg::P => telerad_exchange::receive::ProcessingId::Production,
+            ProcessingIdArg::T => telerad_exchange::receive::ProcessingId::Training,
         }),
     };
     let defaults = StoreOptions::default().identity;
@@ -287,8 +287,8 @@ pub fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), Failure> {
         handshake_timeout: Duration::from_secs(args.handshake_timeout),
         ..hl7_mllp::Config::default()
     };
-    let receiver = Arc::new(crate::serve::Receiver { store: store.clone(), role, limits: config.limits, verbose: args.verbose, windows_1252_fallback: args.charset_fallback.is_some(), admission });
-    let served = rt.block_on(crate::serve::run(listener, tls, config, receiver, hl7_mllp::shutdown_signal()));
+    let receiver = Arc::new(telerad_exchange::serve::Receiver { store: store.clone(), role, limits: config.limits, verbose: args.verbose, windows_1252_fallback: args.charset_fallback.is_some(), admission });
+    let served = rt.block_on(telerad_exchange::serve::run(listener, tls, config, receiver, hl7_mllp::shutdown_signal()));
     drop(rt);
     // Every answer has been written; wait for the writer to finish what it holds.
     store.close();
@@ -337,7 +337,7 @@ pub fn send(args: &SendArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let mut messages = Vec::new();
     for file in &args.files {
         let content = read_path(file)?;
-        let split = crate::batch::split(&content).map_err(|e| usage(format!("{}: {e}", file.display())))?;
+        let split = telerad_exchange::batch::split(&content).map_err(|e| usage(format!("{}: {e}", file.display())))?;
         messages.extend(split);
     }
     let target = target(&args.to, &args.net)?;
@@ -350,7 +350,7 @@ pub fn send(args: &SendArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let mut rejected = false;
     let mut failure = None;
     for (i, message) in messages.iter().enumerate() {
-        let id = crate::batch::control_id(message);
+        let id = telerad_exchange::batch::control_id(message);
         let answer = match rt.block_on(link.send(message)) {
             Ok(a) => a,
             Err(e) => {
@@ -383,7 +383,7 @@ pub fn send(args: &SendArgs, out: &mut dyn Write) -> Result<(), Failure> {
 }
 
 pub fn respond(args: &RespondArgs, out: &mut dyn Write) -> Result<(), Failure> {
-    use crate::respond::{self as r, Answer, Protocol};
+    use telerad_exchange::respond::{self as r, Answer, Protocol};
     let key = OrderKey::parse(&args.order).map_err(|e| usage(format!("--order {e}")))?;
     let identity: r::Platform = serde_json::from_slice(&read_path(&args.identity)?).map_err(|e| usage(format!("{}: {e}", args.identity.display())))?;
     if !args.store.exists() {
@@ -406,7 +406,7 @@ pub fn respond(args: &RespondArgs, out: &mut dyn Write) -> Result<(), Failure> {
     } else {
         Answer::Refuse { reason: args.reason.clone() }
     };
-    let stamp = crate::clock::now();
+    let stamp = telerad_exchange::clock::now();
     let now = args.now.clone().unwrap_or_else(|| stamp.dtm.clone());
     // Before anything is recorded: a peer this command will not send to is a usage error.
     let target = args.to.as_deref().map(|to| target(to, &args.net)).transpose()?;
@@ -441,7 +441,7 @@ pub fn respond(args: &RespondArgs, out: &mut dyn Write) -> Result<(), Failure> {
             return Err(usage(e.to_string()));
         }
     };
-    let recorded = store.record_outbound(crate::receive::read_outbound(&bytes), true).map_err(|e| usage(e.to_string()))?;
+    let recorded = store.record_outbound(telerad_exchange::receive::read_outbound(&bytes), true).map_err(|e| usage(e.to_string()))?;
     let id = match recorded {
         Recorded::Stored { id } => id,
         Recorded::AlreadyRecorded { .. } => {
@@ -513,9 +513,11 @@ pub fn orders(args: &OrdersArgs, out: &mut dyn Write) -> Result<(), Failure> {
 pub fn load(args: &LoadArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let template = match &args.template {
         Some(p) => read_path(p)?,
-        None => include_bytes!("../../tests/fixtures/flux1_nw_minimal.hl7").to_vec(),
+        // A symbolic link to the test fixture of the same name (one copy of the message), inside
+        // this package so that `cargo package` carries the file behind it.
+        None => include_bytes!("../../../examples/flux1_nw_minimal.hl7").to_vec(),
     };
-    let run = args.run.clone().unwrap_or_else(|| crate::clock::now().digits().to_owned());
+    let run = args.run.clone().unwrap_or_else(|| telerad_exchange::clock::now().digits().to_owned());
     let messages = crate::load::Messages::new(&template, &run).map_err(usage)?;
     let target = Target::plain(args.to.clone(), hl7_mllp::Config { limits: Limits::DEFAULT, ..hl7_mllp::Config::default() });
     let rt = runtime(true)?;

@@ -1,18 +1,25 @@
+//! The `telerad` command. Its subcommands' modules (clap's types among them) are this
+//! binary's own, not the library's API; `load` is also compiled into `tests/faults.rs`.
+
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
-#![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
+mod cli;
+mod commands;
+mod load;
+mod split;
+
 fn main() -> ExitCode {
-    let cli = telerad_exchange::cli::Cli::parse();
+    let cli = cli::Cli::parse();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    match telerad_exchange::cli::run(cli, &mut out) {
+    match cli::run(cli, &mut out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            let (telerad_exchange::cli::Failure::Rejected(m) | telerad_exchange::cli::Failure::Usage(m)) = &f;
+            let (cli::Failure::Rejected(m) | cli::Failure::Usage(m)) = &f;
             if !m.is_empty() {
                 eprintln!("telerad: {m}");
             }

@@ -28,10 +28,10 @@ pub struct SplitArgs {
 pub fn run(args: &SplitArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let mut content = read_path(&args.file)?;
     // A byte-order mark belongs to the file (an editor's), not to its first message.
-    if content.starts_with(crate::inputs::BOM) {
-        content.drain(..crate::inputs::BOM.len());
+    if content.starts_with(telerad_exchange::inputs::BOM) {
+        content.drain(..telerad_exchange::inputs::BOM.len());
     }
-    let found = crate::batch::locate(&content).map_err(|e| Failure::Rejected(format!("{}: {e}", args.file.display())))?;
+    let found = telerad_exchange::batch::locate(&content).map_err(|e| Failure::Rejected(format!("{}: {e}", args.file.display())))?;
     let messages = found.iter().map(|m| content.get(m.bytes.clone()).unwrap_or_default());
     let Some(dir) = &args.into else {
         for (i, m) in messages.enumerate() {

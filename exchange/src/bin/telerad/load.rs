@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::send::{acknowledgment, Link, Target};
+use telerad_exchange::send::{acknowledgment, Link, Target};
 
 /// What a load run saw.
 #[derive(Clone, Debug, Default)]

@@ -4,12 +4,12 @@
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use hl7_runtime::{Message, ParseOptions};
 
 use telerad::AnyMessage;
+pub use telerad_exchange::failure::{io_failure, Failure};
 
 #[derive(Debug, Parser)]
 #[command(name = "telerad", version, about = "HL7 v2.5.1 messages of the CI-SIS teleradiology guide")]
@@ -157,24 +157,6 @@ pub struct Input {
     pub profile: Option<String>,
 }
 
-/// Outcome of one command, mapped to the exit code contract.
-#[derive(Debug)]
-pub enum Failure {
-    /// Exit 1: the message was not accepted.
-    Rejected(String),
-    /// Exit 2: usage, I/O or configuration.
-    Usage(String),
-}
-
-impl Failure {
-    pub fn exit_code(&self) -> ExitCode {
-        match self {
-            Failure::Rejected(_) => ExitCode::from(1),
-            Failure::Usage(_) => ExitCode::from(2),
-        }
-    }
-}
-
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
     match cli.command {
         Command::Json(input) => {
@@ -189,7 +171,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
             let encoded = msg.placed().encode();
             // Lenient input may end its segments with LF or CRLF, or hold empty lines: the
             // output is the message as the guide wants it, CR after every segment.
-            let encoded = if input.lenient { crate::batch::normalized(&encoded) } else { encoded };
+            let encoded = if input.lenient { telerad_exchange::batch::normalized(&encoded) } else { encoded };
             out.write_all(&encoded).map_err(io_failure)
         }
         Command::Split(args) => crate::split::run(&args, out),
@@ -220,7 +202,7 @@ fn options(lenient: bool) -> ParseOptions {
 
 /// Every message is checked whatever happens to the others; exit 2 (usage, I/O) wins over 1.
 fn validate(args: &ValidateArgs, out: &mut dyn Write) -> Result<(), Failure> {
-    use crate::validation::{self as v, Sink};
+    use telerad_exchange::validation::{self as v, Sink};
     use hl7_runtime::validate::Severity;
     if let Some(p) = &args.profile {
         if telerad::REGISTRY.profile(p).is_none() {
@@ -231,7 +213,7 @@ fn validate(args: &ValidateArgs, out: &mut dyn Write) -> Result<(), Failure> {
         Some(f) => Some(read_path(f)?),
         None => None,
     };
-    let (sources, errors) = crate::inputs::expand(&args.files);
+    let (sources, errors) = telerad_exchange::inputs::expand(&args.files);
     for e in &errors {
         eprintln!("telerad: {e}");
     }
@@ -249,7 +231,7 @@ fn validate(args: &ValidateArgs, out: &mut dyn Write) -> Result<(), Failure> {
     // Many lines: written in blocks, not a system call per line.
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     let mut report = match &args.report {
-        Some(path) => Some(crate::report::Report::create(path, &settings).map_err(Failure::Usage)?),
+        Some(path) => Some(telerad_exchange::report::Report::create(path, &settings).map_err(Failure::Usage)?),
         None => None,
     };
     let ended = {
@@ -266,7 +248,7 @@ fn validate(args: &ValidateArgs, out: &mut dyn Write) -> Result<(), Failure> {
                 &mut json
             }
             ValidateFormat::Junit => {
-                junit = crate::junit::Junit::new(&mut out);
+                junit = telerad_exchange::junit::Junit::new(&mut out);
                 &mut junit
             }
         };
@@ -323,11 +305,7 @@ fn ack(args: &AckArgs, out: &mut dyn Write) -> Result<(), Failure> {
 
 /// Now, local time with its UTC offset, as an HL7 DTM to the second.
 fn local_now() -> String {
-    crate::clock::now().dtm
-}
-
-pub(crate) fn io_failure(e: std::io::Error) -> Failure {
-    Failure::Usage(format!("cannot write output: {e}"))
+    telerad_exchange::clock::now().dtm
 }
 
 fn read(input: &Input) -> Result<Vec<u8>, Failure> {
@@ -338,11 +316,11 @@ fn read(input: &Input) -> Result<Vec<u8>, Failure> {
 /// skipped with `--lenient`) rather than reported as "not an HL7 message".
 fn read_message(input: &Input) -> Result<Vec<u8>, Failure> {
     let mut bytes = read(input)?;
-    if bytes.starts_with(crate::inputs::BOM) {
+    if bytes.starts_with(telerad_exchange::inputs::BOM) {
         if !input.lenient {
-            return Err(Failure::Rejected(format!("{}: {}", input.file.display(), crate::inputs::bom_text())));
+            return Err(Failure::Rejected(format!("{}: {}", input.file.display(), telerad_exchange::inputs::bom_text())));
         }
-        bytes.drain(..crate::inputs::BOM.len());
+        bytes.drain(..telerad_exchange::inputs::BOM.len());
     }
     Ok(bytes)
 }
@@ -362,7 +340,7 @@ pub(crate) fn read_path(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
 fn typed<'a>(bytes: &'a [u8], input: &Input) -> Result<AnyMessage<'a>, Failure> {
     let options = if input.lenient { ParseOptions::lenient() } else { ParseOptions::default() };
     let name = input.file.display();
-    let message = Message::parse_with(bytes, &options).map_err(|e| Failure::Rejected(format!("{name}: {}", crate::hints::reword(&e.to_string()))))?;
+    let message = Message::parse_with(bytes, &options).map_err(|e| Failure::Rejected(format!("{name}: {}", telerad_exchange::hints::reword(&e.to_string()))))?;
     match &input.profile {
         Some(id) => AnyMessage::with_profile(message, id).ok_or_else(|| {
             let known: Vec<&str> = telerad::REGISTRY.profiles.iter().map(|p| p.profile).collect();
