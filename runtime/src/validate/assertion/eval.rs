@@ -399,66 +399,61 @@ fn values<'a>(scope: &Scope<'_, 'a>, o: &Operand) -> Result<Read<'a>, Unknown> {
 fn values_of<'a>(scope: &Scope<'_, 'a>, r: &Ref, any: bool) -> Result<Read<'a>, Unknown> {
     let Some(seg) = resolve(scope, r)? else { return Ok(Read::One([None])) };
     let d = seg.delimiters();
-    if !any && r.repetition.is_none() && !r.original {
-        if let (Some((s, f, _)), Some(current)) = (scope.repetition, scope.current) {
-            if s == seg.index() && f == r.field {
-                scope.memo.add_work(1);
-                return Ok(Read::One([element(Some(current), r, d)]));
-            }
+    if !any {
+        if let Some(current) = current_repetition(scope, r, &seg) {
+            scope.memo.add_work(1);
+            return Ok(Read::One([element(Some(current), r, d)]));
         }
     }
-    let shared = scope.memo.shared.get();
-    let key = shared.then(|| (PathKey::of(r, any), seg.index()));
-    if let Some(key) = &key {
-        match scope.memo.values.borrow().get(key) {
-            Some(Kept::Borrowed(v)) => return Ok(Read::One([v.map(Cow::Borrowed)])),
-            Some(Kept::Made(v)) => return Ok(Read::Kept(Rc::clone(v))),
-            None => {}
-        }
+    let key = scope.memo.shared.get().then(|| (PathKey::of(r, any), seg.index()));
+    if let Some(read) = key.and_then(|k| kept(scope, &k)) {
+        return Ok(read);
     }
     let field = field_of(&seg, r);
-    // Not kept (one occurrence) and one value: no vector, no shared pointer.
-    if key.is_none() && !(any && r.repetition.is_none() && field.repetition_count() > 1) {
-        let one = match r.repetition {
-            Some(i) => element(field.repetition(usize::from(i)), r, d),
-            None => element(field.repetition(1), r, d),
-        };
+    // One value (most reads): no vector, no shared pointer; kept, when reads are, as the slice
+    // of the message. An empty field has no repetition 1, so `ANY(P)` of it reads one absent
+    // value, and `ANY(P) != 'x'` agrees with `P != 'x'` when P is absent.
+    if r.repetition.is_some() || !any || field.repetition_count() <= 1 {
         scope.memo.add_work(1);
+        let one = element(field.repetition(r.repetition.map_or(1, usize::from)), r, d);
+        let Some(key) = key else { return Ok(Read::One([one])) };
+        let kept = match &one {
+            None => Kept::Borrowed(None),
+            Some(Cow::Borrowed(b)) => Kept::Borrowed(Some(*b)),
+            // Decoding or joining made a string: kept once, shared by the later reads.
+            Some(Cow::Owned(_)) => {
+                let read = Rc::new(vec![one]);
+                scope.memo.values.borrow_mut().insert(key, Kept::Made(Rc::clone(&read)));
+                return Ok(Read::Kept(read));
+            }
+        };
+        scope.memo.values.borrow_mut().insert(key, kept);
         return Ok(Read::One([one]));
     }
-    // One value the message holds as it is (most reads): kept as the slice, without a vector.
-    if let Some(key) = key {
-        let single = r.repetition.is_some() || !any || (field.repetition_count() == 1 && !field.is_empty());
-        if single {
-            scope.memo.add_work(1);
-            let one = element(field.repetition(r.repetition.map_or(1, usize::from)), r, d);
-            let kept = match one {
-                None => Kept::Borrowed(None),
-                Some(Cow::Borrowed(b)) => Kept::Borrowed(Some(b)),
-                Some(Cow::Owned(_)) => {
-                    let read = Rc::new(vec![one]);
-                    scope.memo.values.borrow_mut().insert(key, Kept::Made(Rc::clone(&read)));
-                    return Ok(Read::Kept(read));
-                }
-            };
-            scope.memo.values.borrow_mut().insert(key, kept);
-            return Ok(Read::One([one]));
-        }
-    }
-    let read: Values<'a> = match r.repetition {
-        Some(i) => vec![element(field.repetition(usize::from(i)), r, d)],
-        // An empty field still has one (absent) value, so that `ANY(P) != 'x'` agrees with
-        // `P != 'x'` when P is absent.
-        None if any && field.is_empty() => vec![None],
-        None if any => field.repetitions().map(|rep| element(Some(rep), r, d)).collect(),
-        None => vec![element(field.repetition(1), r, d)],
-    };
+    // `ANY(P)` of a repeating field: every repetition.
+    let read: Values<'a> = field.repetitions().map(|rep| element(Some(rep), r, d)).collect();
     scope.memo.add_work(read.len());
     let read = Rc::new(read);
     if let Some(key) = key {
         scope.memo.values.borrow_mut().insert(key, Kept::Made(Rc::clone(&read)));
     }
     Ok(Read::Kept(read))
+}
+
+/// The repetition a `SEG-f[*]` context is at, when the path (without `[r]`, not `original.`)
+/// reads that very field of that very segment occurrence.
+fn current_repetition<'a>(scope: &Scope<'_, 'a>, r: &Ref, seg: &Segment<'a>) -> Option<Repetition<'a>> {
+    let (s, f, _) = scope.repetition?;
+    let current = scope.current?;
+    (r.repetition.is_none() && !r.original && s == seg.index() && f == r.field).then_some(current)
+}
+
+/// What the memo already holds for a read.
+fn kept<'a>(scope: &Scope<'_, 'a>, key: &(PathKey, usize)) -> Option<Read<'a>> {
+    match scope.memo.values.borrow().get(key)? {
+        Kept::Borrowed(v) => Some(Read::One([v.map(Cow::Borrowed)])),
+        Kept::Made(v) => Some(Read::Kept(Rc::clone(v))),
+    }
 }
 
 /// What the memo keeps of a read: the one value as the message holds it, or the values made
@@ -495,18 +490,13 @@ pub fn value_of(scope: &Scope<'_, '_>, r: &Ref) -> Option<String> {
 /// value of a composite only to see that it is not empty.
 fn present(scope: &Scope<'_, '_>, r: &Ref) -> Result<bool, Unknown> {
     let Some(seg) = resolve(scope, r)? else { return Ok(false) };
-    let d = seg.delimiters();
-    let current = match (scope.repetition, scope.current) {
-        (Some((s, f, _)), Some(current)) if r.repetition.is_none() && !r.original && s == seg.index() && f == r.field => Some(current),
-        _ => None,
-    };
+    let current = current_repetition(scope, r, &seg);
     if current.is_none() && scope.memo.shared.get() {
-        match scope.memo.values.borrow().get(&(PathKey::of(r, false), seg.index())) {
-            Some(Kept::Borrowed(v)) => return Ok(v.is_some()),
-            Some(Kept::Made(v)) => return Ok(v.first().is_some_and(Option::is_some)),
-            None => {}
+        if let Some(read) = kept(scope, &(PathKey::of(r, false), seg.index())) {
+            return Ok(read.first().is_some_and(Option::is_some));
         }
     }
+    let d = seg.delimiters();
     let rep = current.or_else(|| field_of(&seg, r).repetition(r.repetition.map_or(1, usize::from)));
     scope.memo.add_work(1);
     Ok(part_of(rep, r).is_some_and(|p| has_value(&p, d)))
