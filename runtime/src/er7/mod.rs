@@ -38,6 +38,7 @@ mod scan;
 mod views;
 
 pub use views::{Component, Components, Field, Repetition, Segment, Subcomponent, Subcomponents};
+pub(crate) use views::find;
 
 use std::borrow::Cow;
 

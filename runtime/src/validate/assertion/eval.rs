@@ -301,7 +301,7 @@ fn first_in_message_memo<'a>(scope: &Scope<'_, 'a>, id: &str) -> Option<Segment<
 fn element<'a>(rep: Option<Repetition<'a>>, r: &Ref, delimiters: Delimiters) -> Option<Cow<'a, str>> {
     let part = part_of(rep, r)?;
     // A part without children's separators is its own text: no string is built (most reads).
-    let has = |sep: Option<u8>| sep.is_some_and(|b| memchr::memchr(b, part.raw()).is_some());
+    let has = |sep: Option<u8>| sep.is_some_and(|b| crate::er7::find(b, part.raw()).is_some());
     let leaf = match part {
         Part::Subcomponent(_) => true,
         Part::Component(_) => !has(delimiters.subcomponent),
