@@ -1,22 +1,101 @@
 #!/usr/bin/env bash
 # Instructions per operation, counted by callgrind (see benches/examples/instructions.rs):
-# a measure that machine load does not move. Usage: benches/scripts/instructions.sh [OP:FIXTURE ...]
+# a measure that machine load does not move. Each operation runs 1 and 101 times; the
+# difference over 100 is its cost, start-up and the registry's first use left out.
+#
+#   benches/scripts/instructions.sh [OP:FIXTURE ...]   a table (default: the cases below)
+#   benches/scripts/instructions.sh --check            compares the recorded cases with
+#                                                      benches/instructions.recorded and fails
+#                                                      when one grew by more than 5 % (CI)
+#   benches/scripts/instructions.sh --record           measures them and rewrites that file
+#
+# A deliberate slowdown to see --check fail (BENCHMARKS.md, "Instruction counts in CI"):
+#   sed -i 's/^const CACHED_SEPS: usize = 48;/const CACHED_SEPS: usize = 2;/' runtime/src/er7/views.rs
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cargo build -q --release -p benches --example instructions
+recorded=benches/instructions.recorded
+# Growth tolerated by --check, in percent: the counts move by well under 1 % between runs of
+# the same binary (allocator and hashing seeds), so 5 % is a change of the code.
+tolerance=5
+
+mode=table
+case "${1:-}" in
+  --check) mode=check; shift ;;
+  --record) mode=record; shift ;;
+esac
+
+cargo build -q --release --locked -p benches --example instructions
 bin=target/release/examples/instructions
 count() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$1" "$2" "$3" 2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'; }
-cases=("$@")
-if [ ${#cases[@]} -eq 0 ]; then
-  cases=(parse:flux3_ok_ft.hl7 typed:flux3_ok_ft.hl7 er7-parse:flux3_ok_ft.hl7
-         validate:flux3_ok_ft.hl7 check:flux3_ok_ft.hl7 ack:flux3_ok_ft.hl7
-         typed:flux1_nw_full.hl7 er7-parse:flux1_nw_full.hl7 validate:flux1_nw_full.hl7 check:flux1_nw_full.hl7
-         typed:bench/flux4_sr_ten_orders.hl7 er7-parse:bench/flux4_sr_ten_orders.hl7 check:bench/flux4_sr_ten_orders.hl7
-         encode:- er7-encode:-)
-fi
-printf '| operation | input | instructions |\n|---|---|---:|\n'
-for c in "${cases[@]}"; do
-  op=${c%%:*}; fixture=${c#*:}; [ "$fixture" = - ] && fixture=flux3_ok_ft.hl7
+per_op() {
+  local op=${1%%:*} fixture=${1#*:}
+  [ "$fixture" = - ] && fixture=flux3_ok_ft.hl7
+  local one many
   one=$(count "$op" "$fixture" 1); many=$(count "$op" "$fixture" 101)
-  printf '| %s | %s | %s |\n' "$op" "$fixture" "$(( (many - one) / 100 ))"
-done
+  if [ -z "$one" ] || [ -z "$many" ]; then
+    echo "instructions.sh: callgrind gave no count for $1 (is valgrind installed?)" >&2
+    exit 2
+  fi
+  echo $(( (many - one) / 100 ))
+}
+
+# What the CPU offers changes which search routine memchr picks, so the recorded counts say
+# which kind of CPU they come from; --check warns when this one differs.
+cpu() { if grep -qw avx2 /proc/cpuinfo 2>/dev/null; then echo avx2; else echo no-avx2; fi; }
+
+# The cases --check guards (issue 21): parse, typed read, check (parse + validation), the ACK
+# and builder encoding, on the three inputs of the validation issue.
+guarded=(parse:flux3_ok_ft.hl7 typed:flux3_ok_ft.hl7 typed:flux1_nw_full.hl7
+         check:flux3_ok_ft.hl7 check:flux1_nw_full.hl7 check:bench/flux4_sr_ten_orders.hl7
+         ack:flux3_ok_ft.hl7 encode:-)
+
+case $mode in
+  table)
+    cases=("$@")
+    if [ ${#cases[@]} -eq 0 ]; then
+      cases=(parse:flux3_ok_ft.hl7 typed:flux3_ok_ft.hl7 er7-parse:flux3_ok_ft.hl7
+             validate:flux3_ok_ft.hl7 check:flux3_ok_ft.hl7 ack:flux3_ok_ft.hl7
+             typed:flux1_nw_full.hl7 er7-parse:flux1_nw_full.hl7 validate:flux1_nw_full.hl7 check:flux1_nw_full.hl7
+             typed:bench/flux4_sr_ten_orders.hl7 er7-parse:bench/flux4_sr_ten_orders.hl7 check:bench/flux4_sr_ten_orders.hl7
+             encode:- er7-encode:-)
+    fi
+    printf '| operation | input | instructions |\n|---|---|---:|\n'
+    for c in "${cases[@]}"; do
+      printf '| %s | %s | %s |\n' "${c%%:*}" "${c#*:}" "$(per_op "$c")"
+    done
+    ;;
+  record)
+    {
+      echo "# Instructions per operation (benches/scripts/instructions.sh --record), checked by --check in CI."
+      echo "# cpu $(cpu)"
+      for c in "${guarded[@]}"; do echo "$c $(per_op "$c")"; done
+    } > "$recorded.tmp"
+    mv "$recorded.tmp" "$recorded"
+    cat "$recorded"
+    ;;
+  check)
+    [ -f "$recorded" ] || { echo "instructions.sh: $recorded is missing (run --record)" >&2; exit 2; }
+    was_cpu=$(sed -n 's/^# cpu //p' "$recorded")
+    if [ "$was_cpu" != "$(cpu)" ]; then
+      echo "WARNING: the counts were recorded on a CPU with $was_cpu, this one has $(cpu): memchr's routines differ, so counts may differ without a code change"
+    fi
+    failed=0
+    printf '| operation | input | recorded | now | change |\n|---|---|---:|---:|---:|\n'
+    while read -r c was; do
+      case $c in '#'*|'') continue ;; esac
+      now=$(per_op "$c")
+      # Per mille, in integers: 1000 × (now − was) / was.
+      change=$(( (now - was) * 1000 / was ))
+      sign="+"; abs=$change
+      if [ "$change" -lt 0 ]; then sign="-"; abs=$(( -change )); fi
+      verdict=""
+      if [ $(( now * 100 )) -gt $(( was * (100 + tolerance) )) ]; then verdict=" **grew by more than ${tolerance} %**"; failed=1; fi
+      printf '| %s | %s | %s | %s | %s%d.%d %%%s |\n' "${c%%:*}" "${c#*:}" "$was" "$now" "$sign" $(( abs / 10 )) $(( abs % 10 )) "$verdict"
+    done < "$recorded"
+    if [ $failed -ne 0 ]; then
+      echo "instructions.sh: an operation costs more than ${tolerance} % over $recorded; if the growth is meant, say why in the commit and run --record" >&2
+      exit 1
+    fi
+    echo "every operation within ${tolerance} % of $recorded"
+    ;;
+esac
