@@ -15,7 +15,7 @@ use std::hint::black_box;
 use hl7_runtime::ParseOptions;
 
 const USAGE: &str = "usage: instructions OPERATION FIXTURE N
-  OPERATION: parse | typed | validate | check | ack | er7-parse | encode | er7-encode
+  OPERATION: parse | visit | typed | validate | check | ack | er7-parse | encode | er7-encode
   FIXTURE:   a file of tests/fixtures/ (encode and er7-encode build the flow-3 response)";
 
 fn main() -> Result<(), String> {
@@ -29,6 +29,22 @@ fn main() -> Result<(), String> {
         "parse" => {
             for _ in 0..n {
                 sink += hl7_runtime::Message::parse_with(black_box(&bytes), &opts).map_err(|e| e.to_string())?.segment_count();
+            }
+        }
+        // The peers' visit workload (benches/benches/common/workloads.rs, `ours_visit`): the
+        // generic parse, then every component of every repetition of every field once.
+        "visit" => {
+            for _ in 0..n {
+                let msg = hl7_runtime::Message::parse_with(black_box(&bytes), &opts).map_err(|e| e.to_string())?;
+                for seg in msg.segments() {
+                    for f in seg.fields() {
+                        for r in f.repetitions() {
+                            for c in r.components() {
+                                sink = sink.wrapping_add(c.raw().len() + 1);
+                            }
+                        }
+                    }
+                }
             }
         }
         "typed" => {

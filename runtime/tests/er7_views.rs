@@ -251,6 +251,28 @@ fn escape_free_delimiters() {
 }
 
 #[test]
+fn field_walk_agrees_with_field_access_around_the_offset_cache() {
+    // The view caches 48 field separators: `fields()` takes the cached ones from the cache and
+    // scans for the rest, so every count around that edge, for MSH (whose MSH-1 is the
+    // separator) and for another segment, must give what `field(n)` gives.
+    for n in [0usize, 1, 2, 46, 47, 48, 49, 50, 51, 97] {
+        let many: Vec<String> = (1..=n).map(|i| format!("v{i}^c")).collect();
+        let tail = if n == 0 { String::new() } else { format!("|{}", many.join("|")) };
+        let input = format!("MSH|^~\\&{tail}\rZZZ{tail}\r");
+        let opts = ParseOptions { lenient_charset: true, ..Default::default() };
+        let m = Message::parse_with(input.as_bytes(), &opts).unwrap();
+        for seg in m.segments() {
+            let walked: Vec<_> = seg.fields().collect();
+            assert_eq!(walked.len(), seg.field_count(), "{} with {n} values", seg.id());
+            for (i, f) in walked.iter().enumerate() {
+                let g = seg.field(i + 1);
+                assert_eq!((f.raw(), f.location()), (g.raw(), g.location()), "{}-{} of {n}", seg.id(), i + 1);
+            }
+        }
+    }
+}
+
+#[test]
 fn field_access_agrees_with_linear_walk_on_long_segments() {
     // 120 fields (beyond the inline offset cache) and a segment longer than 64 KiB.
     let many: Vec<String> = (1..=120).map(|i| format!("f{i}")).collect();

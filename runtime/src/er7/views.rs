@@ -308,19 +308,26 @@ impl<'a> Segment<'a> {
     pub fn fields(&self) -> impl Iterator<Item = Field<'a>> + 'a {
         let seg = *self;
         let is_msh = seg.is_msh();
-        let first = if is_msh { 2 } else { 1 };
-        let msh1 = is_msh.then(|| seg.make_field(1, 3, 4, true));
-        // After "XXX|" come the fields (for MSH, MSH-2 first), one per separator-delimited part.
-        let body = if seg.field_count >= first { seg.raw.get(4..).unwrap_or(&[]) } else { &[] };
-        let parts = if seg.field_count >= first {
-            Parts::new(body, Some(seg.ctx.delimiters.field))
-        } else {
-            Parts::children(body, None)
-        };
-        msh1.into_iter().chain(parts.enumerate().map(move |(i, (off, part))| {
-            let (fs, n) = (4 + off, first + i);
-            seg.make_field(n, fs, fs + part.len(), is_msh && n == 2)
-        }))
+        // Field n starts after separator n - 1 (n - 2 for MSH, whose MSH-1 is the separator
+        // itself). The fields whose separators the view caches are found from the cache, as
+        // the parse found them; the rest by one scan on from the last cached separator, not
+        // one per field (which would make a segment of many fields quadratic).
+        let first_scanned = usize::from(seg.cached) + if is_msh { 2 } else { 1 };
+        let head = (1..=seg.field_count.min(first_scanned - 1)).map(move |n| seg.field(n));
+        let tail = (seg.field_count >= first_scanned)
+            .then(|| {
+                let last = seg.seps.get(usize::from(seg.cached).checked_sub(1)?).map(|&s| s as usize + 1)?;
+                let body = seg.raw.get(last..)?;
+                // The first part is the last cached field, already given by `head`.
+                Some(Parts::new(body, Some(seg.ctx.delimiters.field)).skip(1).enumerate().map(move |(i, (off, part))| {
+                    let (fs, n) = (last + off, first_scanned + i);
+                    seg.make_field(n, fs, fs + part.len(), false)
+                }))
+            })
+            .flatten()
+            .into_iter()
+            .flatten();
+        head.chain(tail)
     }
 
     /// Where the segment starts.
