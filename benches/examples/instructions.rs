@@ -15,7 +15,7 @@ use std::hint::black_box;
 use hl7_runtime::ParseOptions;
 
 const USAGE: &str = "usage: instructions OPERATION FIXTURE N
-  OPERATION: parse | visit | typed | validate | check | ack | er7-parse | encode | er7-encode
+  OPERATION: parse | visit | hl7-v2-visit | typed | validate | check | ack | er7-parse | encode | er7-encode
   FIXTURE:   a file of tests/fixtures/ (encode and er7-encode build the flow-3 response)";
 
 fn main() -> Result<(), String> {
@@ -41,6 +41,26 @@ fn main() -> Result<(), String> {
                         for r in f.repetitions() {
                             for c in r.components() {
                                 sink = sink.wrapping_add(c.raw().len() + 1);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // The same workload by `hl7-v2`, the peer that leads it (issue 21).
+        "hl7-v2-visit" => {
+            for _ in 0..n {
+                let msg = hl7_v2::Hl7Message::parse(black_box(&bytes)).map_err(|e| e.to_string())?;
+                let enc = &msg.encoding;
+                let (rep, comp) = (enc.repetition_sep as char, enc.component_sep as char);
+                for seg in msg.all_segments() {
+                    for f in seg.raw_fields() {
+                        if f.is_empty() {
+                            continue;
+                        }
+                        for r in f.split(rep) {
+                            for c in r.split(comp) {
+                                sink = sink.wrapping_add(c.len() + 1);
                             }
                         }
                     }

@@ -46,6 +46,66 @@ impl Ctx {
     }
 }
 
+/// The fields of a segment in order ([`Segment::fields`]). Field `first + k` starts after
+/// field separator `k` (MSH's first separator is MSH-1 itself, so its fields from MSH-2 on
+/// are `first = 2`). The fields whose separators the view caches are read off the cache, as
+/// the parse found them; the rest by one scan on from the last cached one, never one scan per
+/// field (which would make a segment of many fields quadratic).
+struct Fields<'a> {
+    seg: Segment<'a>,
+    /// MSH-1 is still to come.
+    msh1: bool,
+    /// The next cached separator.
+    k: usize,
+    first: usize,
+    /// Past the cache: the parts after the last cached separator, numbered from `.1`.
+    tail: Option<(std::iter::Skip<Parts<'a>>, usize, usize)>,
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = Field<'a>;
+    fn next(&mut self) -> Option<Field<'a>> {
+        let seg = &self.seg;
+        if self.msh1 {
+            self.msh1 = false;
+            return (seg.field_count >= 1).then(|| seg.make_field(1, 3, 4, true));
+        }
+        let cached = usize::from(seg.cached);
+        if self.k < cached {
+            let k = self.k;
+            self.k += 1;
+            let start = *seg.seps.get(k)? as usize + 1;
+            let end = match seg.seps.get(k + 1).filter(|_| k + 1 < cached) {
+                Some(&next) => next as usize,
+                None => {
+                    let rest = seg.raw.get(start..).unwrap_or(&[]);
+                    let end = find(seg.ctx.delimiters.field, rest).map_or(seg.raw.len(), |e| start + e);
+                    crate::work::scanned(end.saturating_sub(start) + 1);
+                    end
+                }
+            };
+            let n = self.first + k;
+            return Some(seg.make_field(n, start, end, seg.is_msh() && n == 2));
+        }
+        if self.tail.is_none() {
+            let n = self.first + cached;
+            if n > seg.field_count || cached == 0 {
+                return None;
+            }
+            let base = *seg.seps.get(cached - 1)? as usize + 1;
+            let body = seg.raw.get(base..)?;
+            // The first part is the last cached field, already given.
+            self.tail = Some((Parts::new(body, Some(seg.ctx.delimiters.field)).skip(1), base, n));
+        }
+        let (parts, base, n) = self.tail.as_mut()?;
+        let (off, part) = parts.next()?;
+        let fs = *base + off;
+        let field = self.seg.make_field(*n, fs, fs + part.len(), false);
+        *n += 1;
+        Some(field)
+    }
+}
+
 /// Compact location; 0 means "not applicable" for the 1-based positions. Positions are
 /// `u32` like the byte offset: an element's position is below the message length, so it
 /// always fits (a `u16` wrapped past 65,535 repetitions or fields).
@@ -306,28 +366,8 @@ impl<'a> Segment<'a> {
 
     /// Fields 1 to `field_count()`, in one pass over the segment.
     pub fn fields(&self) -> impl Iterator<Item = Field<'a>> + 'a {
-        let seg = *self;
-        let is_msh = seg.is_msh();
-        // Field n starts after separator n - 1 (n - 2 for MSH, whose MSH-1 is the separator
-        // itself). The fields whose separators the view caches are found from the cache, as
-        // the parse found them; the rest by one scan on from the last cached separator, not
-        // one per field (which would make a segment of many fields quadratic).
-        let first_scanned = usize::from(seg.cached) + if is_msh { 2 } else { 1 };
-        let head = (1..=seg.field_count.min(first_scanned - 1)).map(move |n| seg.field(n));
-        let tail = (seg.field_count >= first_scanned)
-            .then(|| {
-                let last = seg.seps.get(usize::from(seg.cached).checked_sub(1)?).map(|&s| s as usize + 1)?;
-                let body = seg.raw.get(last..)?;
-                // The first part is the last cached field, already given by `head`.
-                Some(Parts::new(body, Some(seg.ctx.delimiters.field)).skip(1).enumerate().map(move |(i, (off, part))| {
-                    let (fs, n) = (last + off, first_scanned + i);
-                    seg.make_field(n, fs, fs + part.len(), false)
-                }))
-            })
-            .flatten()
-            .into_iter()
-            .flatten();
-        head.chain(tail)
+        let is_msh = self.is_msh();
+        Fields { seg: *self, msh1: is_msh, k: 0, first: if is_msh { 2 } else { 1 }, tail: None }
     }
 
     /// Where the segment starts.
