@@ -115,17 +115,28 @@ mod simd {
     #[target_feature(enable = "sse2")]
     #[allow(clippy::too_many_arguments)]
     fn classify(v: __m128i, at: usize, lanes: u32, n: &Needles, base: u32, seps: &mut Vec<u32>, scan: &mut Scan) {
+        // Signed comparison: bytes from 0x80 are negative, so "below 0x20" also catches them
+        // (and TAB): one mask says whether any byte is high, a control or a TAB.
+        let below = mask(_mm_cmplt_epi8(v, n.space)) & lanes;
+        let repetitions = mask(_mm_cmpeq_epi8(v, n.repetition)) & lanes;
+        let escapes = if n.has_escape { mask(_mm_cmpeq_epi8(v, n.escape)) & lanes } else { 0 };
+        let mut m = mask(_mm_cmpeq_epi8(v, n.field)) & lanes;
+        // Most blocks of a long value (a Base64 document, a report's text) hold none of these:
+        // nothing to record. Counting bits takes a dozen instructions without POPCNT, which
+        // the x86-64 baseline lacks, so it is left to the blocks that need it.
+        if below | repetitions | escapes | m == 0 {
+            return;
+        }
         let high = mask(v) & lanes;
-        // Signed comparison: bytes from 0x80 are negative, so "below 0x20" also catches
-        // them; the high-bit mask takes them out again.
-        let controls = mask(_mm_cmplt_epi8(v, n.space)) & !high & !mask(_mm_cmpeq_epi8(v, n.tab)) & lanes;
-        scan.repetitions += (mask(_mm_cmpeq_epi8(v, n.repetition)) & lanes).count_ones() as usize;
-        scan.escape |= n.has_escape && mask(_mm_cmpeq_epi8(v, n.escape)) & lanes != 0;
+        let controls = below & !high & !mask(_mm_cmpeq_epi8(v, n.tab));
+        if repetitions != 0 {
+            scan.repetitions += repetitions.count_ones() as usize;
+        }
+        scan.escape |= escapes != 0;
         scan.non_ascii |= high != 0;
         if controls != 0 && scan.first_control.is_none() {
             scan.first_control = Some(at + controls.trailing_zeros() as usize);
         }
-        let mut m = mask(_mm_cmpeq_epi8(v, n.field)) & lanes;
         while m != 0 {
             // Offsets fit in u32: the parser rejects larger inputs.
             seps.push(base + (at + m.trailing_zeros() as usize) as u32);
