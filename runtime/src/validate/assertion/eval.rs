@@ -231,18 +231,17 @@ fn first_in_group<'a>(message: &Message<'a>, inst: &GroupInstance, id: &str) -> 
 /// The first segment with this id in `inst`'s subtree, read once per group and id.
 fn first_in_group_memo<'a>(scope: &Scope<'_, 'a>, inst: &GroupInstance, id: &str) -> Option<Segment<'a>> {
     let message = &scope.placed.message;
-    let key = key_of(inst);
-    let shared = scope.memo.shared.get();
-    let memo_key = (SegmentKey::of(id), key);
-    let known = if shared { scope.memo.firsts.borrow().get(&memo_key).copied() } else { None };
+    // Always kept, unlike values: finding a segment walks the group's subtree (hundreds of
+    // instructions), a look-up is a few dozen, and rules in the same group look for the same
+    // segments (`OBR-2 = ORC-2` and `OBR-16 = ORC-12` both find the ORDER's OBR and ORC).
+    let memo_key = (SegmentKey::of(id), key_of(inst));
+    let known = scope.memo.firsts.borrow().get(&memo_key).copied();
     let index = match known {
         Some(index) => index,
         None => {
             scope.memo.add_work(inst.segment_count());
             let index = first_in_group(message, inst, id).map(|s| s.index());
-            if shared {
-                scope.memo.firsts.borrow_mut().insert(memo_key, index);
-            }
+            scope.memo.firsts.borrow_mut().insert(memo_key, index);
             index
         }
     };
@@ -280,17 +279,14 @@ pub fn locate(scope: &Scope<'_, '_>, r: &Ref) -> Option<usize> {
 /// addresses never collide with `usize::MAX`).
 fn first_in_message_memo<'a>(scope: &Scope<'_, 'a>, id: &str) -> Option<Segment<'a>> {
     let message = &scope.placed.message;
-    let shared = scope.memo.shared.get();
     let memo_key = (SegmentKey::of(id), usize::MAX);
-    let known = if shared { scope.memo.firsts.borrow().get(&memo_key).copied() } else { None };
+    let known = scope.memo.firsts.borrow().get(&memo_key).copied();
     let index = match known {
         Some(index) => index,
         None => {
             scope.memo.add_work(message.segment_count());
             let index = message.segments_by_id(id).next().map(|s| s.index());
-            if shared {
-                scope.memo.firsts.borrow_mut().insert(memo_key, index);
-            }
+            scope.memo.firsts.borrow_mut().insert(memo_key, index);
             index
         }
     };
