@@ -306,3 +306,25 @@ fn field_access_agrees_with_linear_walk_on_long_segments() {
     assert_eq!(obx.field(5).location().byte, input.rfind("b^c").unwrap());
     assert_eq!(m.get("OBX-5.2").unwrap().unwrap(), "c");
 }
+
+#[test]
+fn utf8_values_are_read_as_slices_of_the_message_validated_once() {
+    use std::borrow::Cow;
+    // A UTF-8 message valid as a whole: a value without escapes is borrowed from it as text
+    // (no second validation, no copy); one with an escape is decoded into a new string; MSH-2
+    // (which holds the escape character itself) is read as it is.
+    let input = "MSH|^~\\&|A|B|||20260106||ADT^A01|1|P|2.5.1|||||FRA|UNICODE UTF-8\rPID|||1^^^H\\T\\I||Élodie^Zoé\r";
+    let m = Message::parse(input.as_bytes()).unwrap();
+    let pid = m.segment(1).unwrap();
+    let name = pid.field(5).first();
+    assert!(matches!(name.component(1).text(), Cow::Borrowed("Élodie")));
+    assert!(matches!(name.component(2).text(), Cow::Borrowed("Zoé")));
+    assert!(matches!(pid.field(3).first().component(4).text(), Cow::Owned(ref s) if s == "H&I"));
+    assert!(matches!(m.segment(0).unwrap().field(2).text(), Cow::Borrowed("^~\\&")));
+    // Not valid UTF-8 as a whole: the strict parse still locates the bad byte.
+    let mut bad = input.as_bytes().to_vec();
+    let at = input.find("Zo").unwrap() + 2;
+    bad[at] = 0xFF;
+    let e = Message::parse(&bad).unwrap_err();
+    assert_eq!(e.location().byte, at, "{e}");
+}

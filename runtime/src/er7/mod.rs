@@ -182,6 +182,9 @@ pub struct Message<'a> {
     charset: Charset,
     segs: Vec<SegEntry>,
     seps: Vec<u32>,
+    /// The input as text when it is a UTF-8 message and valid UTF-8 (checked once, whole, by
+    /// the parse): reading a value then takes its slice, with no second validation.
+    text: Option<&'a str>,
 }
 
 impl<'a> Message<'a> {
@@ -211,6 +214,7 @@ impl<'a> Message<'a> {
                 charset: Charset::Ascii,
                 segs: Vec::with_capacity(16),
                 seps: Vec::with_capacity(bytes.len() / 8 + 8),
+                text: None,
             },
             options: *options,
             labelled_iso_8859: false,
@@ -310,7 +314,7 @@ impl<'a> Message<'a> {
         let Some(raw) = self.bytes.get(start..end) else {
             return Ok(None);
         };
-        let ctx = Ctx { delimiters: self.delimiters, charset: self.charset, opaque };
+        let ctx = Ctx { delimiters: self.delimiters, charset: self.charset, opaque, whole: self.text };
         if p.repetition.is_none() && p.component.is_none() {
             return Ok(Some(ctx.text(raw)));
         }
@@ -341,7 +345,7 @@ impl<'a> Message<'a> {
             index,
             e.id,
             self.seps.get(e.sep_start as usize..e.sep_end as usize).unwrap_or(&[]),
-            Ctx { delimiters: self.delimiters, charset: self.charset, opaque: false },
+            Ctx { delimiters: self.delimiters, charset: self.charset, opaque: false, whole: self.text },
         )
     }
 }
@@ -558,13 +562,19 @@ impl<'a> Parser<'a> {
         self.check_repetitions(&entry, index, scan.repetitions)?;
         if index == 0 {
             self.read_charset(&entry)?;
+            // A UTF-8 message is validated once, whole (a word at a time while it is ASCII),
+            // rather than segment by segment here and again on every read of a value. When
+            // it is not valid, the segment checks below find and locate the first bad byte.
+            if self.msg.charset == Charset::Utf8 {
+                self.msg.text = std::str::from_utf8(self.msg.bytes).ok();
+            }
         }
         if let Some(off) = scan.first_control {
             let byte = raw.get(off).copied().unwrap_or(0);
             return Err(self.located(ParseErrorKind::ControlCharacter { byte }, index, start + off));
         }
         // Plain ASCII is valid in every supported character set.
-        if !self.options.lenient_charset && scan.non_ascii {
+        if !self.options.lenient_charset && scan.non_ascii && self.msg.text.is_none() {
             if let Some(off) = self.msg.charset.first_invalid(raw) {
                 let byte = raw.get(off).copied().unwrap_or(0);
                 let kind = ParseErrorKind::InvalidEncoding { charset: self.msg.charset.label(), byte };

@@ -15,14 +15,17 @@ use crate::escape;
 
 /// Decoding context shared by all views.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Ctx {
+pub(crate) struct Ctx<'a> {
     pub delimiters: Delimiters,
     pub charset: Charset,
     /// MSH-1/MSH-2: never split, never unescaped.
     pub opaque: bool,
+    /// The whole message as text, when the parse found it valid UTF-8 in a UTF-8 message:
+    /// a value without escapes is then a slice of it, not validated again on every read.
+    pub whole: Option<&'a str>,
 }
 
-impl Ctx {
+impl<'a> Ctx<'a> {
     pub fn rep_sep(&self) -> Option<u8> {
         (!self.opaque).then_some(self.delimiters.repetition)
     }
@@ -36,13 +39,32 @@ impl Ctx {
             self.delimiters.subcomponent
         }
     }
-    pub fn text<'a>(&self, raw: &'a [u8]) -> Cow<'a, str> {
+    pub fn text(&self, raw: &'a [u8]) -> Cow<'a, str> {
         crate::work::scanned(raw.len());
+        if let Some(text) = self.plain(raw) {
+            return Cow::Borrowed(text);
+        }
         if self.opaque {
             self.charset.decode_lossy(raw)
         } else {
             escape::decode(raw, &self.delimiters, self.charset)
         }
+    }
+
+    /// `raw` as the slice of the whole message's text it is, when there is such a text and
+    /// `raw` holds no escape to resolve. Views only ever hold slices of the message, so the
+    /// slice starts where `raw` does; the check of that keeps a stray slice from reading
+    /// the wrong text.
+    fn plain(&self, raw: &'a [u8]) -> Option<&'a str> {
+        let whole = self.whole?;
+        if let Some(esc) = self.delimiters.escape.filter(|_| !self.opaque) {
+            if find(esc, raw).is_some() {
+                return None;
+            }
+        }
+        let start = (raw.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+        let text = whole.get(start..start.checked_add(raw.len())?)?;
+        (text.as_ptr() == raw.as_ptr()).then_some(text)
     }
 }
 
@@ -252,7 +274,7 @@ pub struct Segment<'a> {
     index: usize,
     id: [u8; 3],
     field_count: usize,
-    ctx: Ctx,
+    ctx: Ctx<'a>,
 }
 
 impl<'a> Segment<'a> {
@@ -264,7 +286,7 @@ impl<'a> Segment<'a> {
         index: usize,
         id: [u8; 3],
         separators: &[u32],
-        ctx: Ctx,
+        ctx: Ctx<'a>,
     ) -> Self {
         let field_count = separators.len() + usize::from(id == *b"MSH");
         let mut seps = [0u32; CACHED_SEPS];
@@ -390,7 +412,7 @@ impl<'a> Segment<'a> {
 #[derive(Clone, Copy, Debug)]
 pub struct Field<'a> {
     raw: &'a [u8],
-    ctx: Ctx,
+    ctx: Ctx<'a>,
     loc: Loc,
 }
 
@@ -456,7 +478,7 @@ impl<'a> Field<'a> {
 #[derive(Clone, Copy, Debug)]
 pub struct Repetition<'a> {
     raw: &'a [u8],
-    ctx: Ctx,
+    ctx: Ctx<'a>,
     loc: Loc,
 }
 
@@ -508,7 +530,7 @@ impl<'a> Repetition<'a> {
 #[derive(Clone, Debug)]
 pub struct Components<'a> {
     parts: Parts<'a>,
-    ctx: Ctx,
+    ctx: Ctx<'a>,
     loc: Loc,
     n: usize,
 }
@@ -526,7 +548,7 @@ impl<'a> Iterator for Components<'a> {
 #[derive(Clone, Debug)]
 pub struct Subcomponents<'a> {
     parts: Parts<'a>,
-    ctx: Ctx,
+    ctx: Ctx<'a>,
     loc: Loc,
     n: usize,
 }
@@ -544,7 +566,7 @@ impl<'a> Iterator for Subcomponents<'a> {
 #[derive(Clone, Copy, Debug)]
 pub struct Component<'a> {
     raw: &'a [u8],
-    ctx: Ctx,
+    ctx: Ctx<'a>,
     loc: Loc,
 }
 
@@ -595,7 +617,7 @@ impl<'a> Component<'a> {
 #[derive(Clone, Copy, Debug)]
 pub struct Subcomponent<'a> {
     raw: &'a [u8],
-    ctx: Ctx,
+    ctx: Ctx<'a>,
     loc: Loc,
 }
 
