@@ -14,8 +14,11 @@ use std::hint::black_box;
 
 use hl7_runtime::ParseOptions;
 
+#[path = "../benches/common/workloads.rs"]
+mod workloads;
+
 const USAGE: &str = "usage: instructions OPERATION FIXTURE N
-  OPERATION: parse | visit | hl7-v2-visit | typed | validate | check | ack | er7-parse | encode | er7-encode
+  OPERATION: parse | read | er7-read | hl7-v2-read | visit | hl7-v2-visit | floor | typed | validate | check | ack | er7-parse | encode | er7-encode
   FIXTURE:   a file of tests/fixtures/ (encode and er7-encode build the flow-3 response)";
 
 fn main() -> Result<(), String> {
@@ -31,40 +34,41 @@ fn main() -> Result<(), String> {
                 sink += hl7_runtime::Message::parse_with(black_box(&bytes), &opts).map_err(|e| e.to_string())?.segment_count();
             }
         }
-        // The peers' visit workload (benches/benches/common/workloads.rs, `ours_visit`): the
-        // generic parse, then every component of every repetition of every field once.
-        "visit" => {
+        // The peers' workloads (benches/benches/common/workloads.rs), the same functions the
+        // criterion bench `peers` times: the typed read and the visit of every component, ours
+        // and the peers' that lead them (issue 21), and the SIMD floor.
+        "read" if fixture.contains("omi") || fixture.contains("flux4") => {
             for _ in 0..n {
-                let msg = hl7_runtime::Message::parse_with(black_box(&bytes), &opts).map_err(|e| e.to_string())?;
-                for seg in msg.segments() {
-                    for f in seg.fields() {
-                        for r in f.repetitions() {
-                            for c in r.components() {
-                                sink = sink.wrapping_add(c.raw().len() + 1);
-                            }
-                        }
-                    }
-                }
+                let mut s = workloads::Checksum::default();
+                workloads::ours_typed_omi(black_box(&bytes), &mut s).ok_or("does not parse")?;
+                sink += s.0;
             }
         }
-        // The same workload by `hl7-v2`, the peer that leads it (issue 21).
-        "hl7-v2-visit" => {
+        "read" => {
             for _ in 0..n {
-                let msg = hl7_v2::Hl7Message::parse(black_box(&bytes)).map_err(|e| e.to_string())?;
-                let enc = &msg.encoding;
-                let (rep, comp) = (enc.repetition_sep as char, enc.component_sep as char);
-                for seg in msg.all_segments() {
-                    for f in seg.raw_fields() {
-                        if f.is_empty() {
-                            continue;
-                        }
-                        for r in f.split(rep) {
-                            for c in r.split(comp) {
-                                sink = sink.wrapping_add(c.len() + 1);
-                            }
-                        }
-                    }
-                }
+                let mut s = workloads::Checksum::default();
+                workloads::ours_typed_oru(black_box(&bytes), &mut s).ok_or("does not parse")?;
+                sink += s.0;
+            }
+        }
+        "er7-read" | "hl7-v2-read" => {
+            for _ in 0..n {
+                let mut s = workloads::Checksum::default();
+                let ok = if op == "er7-read" { workloads::er7_read(black_box(&bytes), &mut s) } else { workloads::hl7_v2_read(black_box(&bytes), &mut s) };
+                ok.ok_or("does not parse")?;
+                sink += s.0;
+            }
+        }
+        "visit" | "hl7-v2-visit" => {
+            for _ in 0..n {
+                let visited = if op == "visit" { workloads::ours_visit(black_box(&bytes)) } else { workloads::hl7_v2_visit(black_box(&bytes)) };
+                sink += visited.ok_or("does not parse")?;
+            }
+        }
+        "floor" => {
+            let mut positions = Vec::with_capacity(bytes.len());
+            for _ in 0..n {
+                sink += workloads::floor(black_box(&bytes), &mut positions);
             }
         }
         "typed" => {
