@@ -43,9 +43,9 @@ per_op() {
 # which kind of CPU they come from; --check warns when this one differs.
 cpu() { if grep -qw avx2 /proc/cpuinfo 2>/dev/null; then echo avx2; else echo no-avx2; fi; }
 
-# The cases --check guards (issue 21): parse, the peers' visit workload, typed read, check (parse + validation), the ACK
+# The cases --check guards (issue 21): parse, the peers' read and visit workloads, typed parse, check (parse + validation), the ACK
 # and builder encoding, on the three inputs of the validation issue.
-guarded=(parse:flux3_ok_ft.hl7 visit:flux3_ok_ft.hl7 typed:flux3_ok_ft.hl7 typed:flux1_nw_full.hl7
+guarded=(parse:flux3_ok_ft.hl7 read:flux3_ok_ft.hl7 visit:flux3_ok_ft.hl7 typed:flux3_ok_ft.hl7 typed:flux1_nw_full.hl7
          check:flux3_ok_ft.hl7 check:flux1_nw_full.hl7 check:bench/flux4_sr_ten_orders.hl7
          ack:flux3_ok_ft.hl7 encode:-)
 
