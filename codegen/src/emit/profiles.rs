@@ -74,10 +74,10 @@ impl Emit<'_> {
                 pub fn unexpected(&self) -> impl ::core::iter::Iterator<Item = #rt::Segment<'_>> + '_ { self.0.root().unexpected() }
                 #root_accessors
             }
-            /// The JSON shape of `hl7_runtime::json` (the one `telerad json` prints).
             impl #rt::typed::MessageType for Message<'_> {
                 const DEF: &'static #rt::meta::MessageDef = &DEF;
             }
+            /// The JSON shape of the runtime's `json` module.
             impl #rt::__private::serde::Serialize for Message<'_> {
                 fn serialize<S: #rt::__private::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
                     #rt::__private::serialize_placed(&self.0, &super::REGISTRY, serializer)
