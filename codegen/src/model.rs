@@ -321,6 +321,10 @@ pub struct ElementConstraint {
     pub value_set: Option<(String, Option<String>)>,
     pub len: Option<u32>,
     pub src: String,
+    /// The guide's name of the element in its row (its Description column): documentation.
+    pub description: Option<String>,
+    /// The guide's own words for the element's value (its Valeur column): documentation.
+    pub guide_value: Option<String>,
 }
 
 /// Where the spec is read from: the guide's folder of profiles, the base standard's folder, and
@@ -1290,6 +1294,8 @@ impl Cx {
             value_set: e.value_set.as_ref().map(|v| (v.name.clone(), v.oid.clone())),
             len: e.len,
             src: e.src.clone().unwrap_or_default(),
+            description: e.description.clone(),
+            guide_value: e.guide_value.clone(),
         })
     }
 
