@@ -226,6 +226,8 @@ pub struct Group {
     pub slices: Vec<Slice>,
     pub src: String,
     pub pointer: String,
+    /// The guide's words for the row (its Meaning column): documentation.
+    pub meaning: Option<String>,
 }
 
 #[derive(Debug)]
@@ -260,6 +262,8 @@ pub struct SegmentRef {
     pub max: u32,
     pub src: String,
     pub pointer: String,
+    /// The guide's words for the row (its Meaning column): documentation.
+    pub meaning: Option<String>,
 }
 
 #[derive(Debug)]
@@ -705,6 +709,7 @@ impl Cx {
             slices: Vec::new(),
             src: String::new(),
             pointer: "/structure".to_owned(),
+            meaning: None,
         };
         root.children = self.children(file, "/structure", "", &t.structure, model);
         // The message is the structure table itself: its header row (`…#tN.r1`).
@@ -1149,6 +1154,7 @@ impl Cx {
                     max,
                     src,
                     pointer: p,
+                    meaning: e.meaning.clone(),
                 }));
             } else {
                 let (name, kids, key, choice) = match (&e.group, &e.choice) {
@@ -1176,6 +1182,7 @@ impl Cx {
                     slices: Vec::new(),
                     src,
                     pointer: p,
+                    meaning: e.meaning.clone(),
                 }));
             }
         }

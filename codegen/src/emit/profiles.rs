@@ -308,7 +308,7 @@ impl Emit<'_> {
                     let path = if g.path.is_empty() { s.id.clone() } else { format!("{}/{}", g.path, s.id) };
                     let line = format!(" {path} · {} · {} · {} · spec/{}#{}", s.usage.code(), card(s.min, s.max), s.src, p.file, s.pointer);
                     let applies = p.segments.iter().filter(|c| c.segment == s.id && c.group.as_ref().is_none_or(|grp| *grp == g.path));
-                    let doc = with_constraints(&line, applies);
+                    let doc = with_constraints(&with_meaning(line, s.meaning.as_deref()), applies);
                     let shape = expand::Shape::of(s.usage, s.min, s.max);
                     let ty = quote! { super::segments::#sty<#lt> };
                     let body = expand::read_child(rt, &view, slot, shape, true, &ty, &path);
@@ -323,7 +323,7 @@ impl Emit<'_> {
                 Node::Group(inner) => {
                     let gty = format_ident!("{}", inner.rust);
                     let path = inner.path.clone();
-                    let doc = format!(" {path} · {} · {} · {} · spec/{}#{}", inner.usage.code(), card(inner.min, inner.max), inner.src, p.file, inner.pointer);
+                    let doc = with_meaning(format!(" {path} · {} · {} · {} · spec/{}#{}", inner.usage.code(), card(inner.min, inner.max), inner.src, p.file, inner.pointer), inner.meaning.as_deref());
                     let shape = expand::Shape::of(inner.usage, inner.min, inner.max);
                     let ty = quote! { #gty<#lt> };
                     let body = expand::read_child(rt, &view, slot, shape, false, &ty, &path);
@@ -333,7 +333,8 @@ impl Emit<'_> {
                         expand::Shape::Optional => quote! { ::core::option::Option<#ty> },
                     };
                     let m = format_ident!("{}", inner.accessor);
-                    out.push(quote! { #[doc = #doc] pub fn #m(&self) -> #ret { #body } });
+                    let doc = doc.lines();
+                    out.push(quote! { #(#[doc = #doc])* pub fn #m(&self) -> #ret { #body } });
                     for s in &inner.slices {
                         let sty = format_ident!("{}", s.rust);
                         let st = slice_static(&s.name);
@@ -357,10 +358,18 @@ impl Emit<'_> {
     }
 }
 
+/// A structure row's first doc line, then the guide's words for the row on a line of its own.
+fn with_meaning(line: String, meaning: Option<&str>) -> String {
+    match meaning {
+        Some(m) if !m.trim().is_empty() => format!("{line}\n\n {}", doc_text(m)),
+        _ => line,
+    }
+}
+
 /// A doc comment: its first line, then one line per element the profile constrains in these
 /// segment constraints (`with_constraints(" OBR · …", …)`).
 fn with_constraints<'c>(first: &str, constraints: impl Iterator<Item = &'c SegmentConstraints>) -> Vec<String> {
-    let mut lines = vec![first.to_owned()];
+    let mut lines: Vec<String> = first.lines().map(str::to_owned).collect();
     let elements: Vec<&ElementConstraint> = constraints.flat_map(|c| &c.elements).collect();
     if !elements.is_empty() {
         lines.push(String::new());

@@ -421,6 +421,8 @@ impl<'a> Message<'a> {
     }
     /// MSH · R · 1..1 · st-profils.md#t5.r2 · spec/telerad/ack.tables.json#/structure/0
     ///
+    /// Message header
+    ///
     /// The profile's constraints:
     /// - `MSH-1` · R · = `|` · as ST · | séparateur de champ · acquittement.md#t2.r2
     /// - `MSH-2` · R · = `^~\&` · as ST · ^~\\&amp; séparateur de composant, répétition, caractère d'échappement, séparateur de sous-composants · acquittement.md#t2.r3
@@ -449,12 +451,16 @@ impl<'a> Message<'a> {
         self.0.root().required_segment::<super::segments::Msh<'_>>(0u16, "MSH")
     }
     /// SFT · O · 0..* · st-profils.md#t5.r3 · spec/telerad/ack.tables.json#/structure/1
+    ///
+    /// Software segment
     pub fn sfts(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Sft<'_>> + '_ {
         self.0.root().segments::<super::segments::Sft<'_>>(1u16)
     }
     /// MSA · R · 1..1 · st-profils.md#t5.r5 · spec/telerad/ack.tables.json#/structure/2
+    ///
+    /// Message Acknowledgement
     ///
     /// The profile's constraints:
     /// - `MSA-1` · R · AA | AE | AR · table 0008 · Code d'acquittement du message autorisé : · AA(Original mode: Application Accept - Enhanced mode: Application acknowledgment: Accept) : le message a été compris et intégré par l'application destinatrice qui prend la responsabilité du message et libère ainsi l'application productrice de toute obligation de le renvoyer. · AE (Original mode: Application Error - Enhanced mode: Application acknowledgment: Error) : le message contient des erreurs de syntaxe. · AR (Original mode: Application Reject - Enhanced mode: Application acknowledgment: Reject) : le message est rejeté pour une raison circonstancielle. Il peut être réémis plus tard. · acquittement.md#t3.r2
@@ -468,6 +474,8 @@ impl<'a> Message<'a> {
         self.0.root().required_segment::<super::segments::Msa<'_>>(2u16, "MSA")
     }
     /// ERR · C · 0..* · st-profils.md#t5.r6 · spec/telerad/ack.tables.json#/structure/3
+    ///
+    /// Error
     ///
     /// The profile's constraints:
     /// - `ERR-2` · O · as ERL · Localisation de l'erreur dans le cas d'une erreur de syntaxe du message initial. · acquittement.md#t4.r2

@@ -1146,6 +1146,8 @@ impl<'a> Message<'a> {
     }
     /// MSH · R · 1..1 · st-profils.md#t2.r2 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/0
     ///
+    /// Message Header
+    ///
     /// The profile's constraints:
     /// - `MSH-1` · R · = `|` · as ST · Séparateur de champ | · st-contraintes.md#t1.r2
     /// - `MSH-2` · R · = `^~\&` · as ST · Séparateur de composant, Répétition, Caractère d'échappement, Séparateur de sous-composants ^~\\&amp; · st-contraintes.md#t1.r3
@@ -1177,6 +1179,8 @@ impl<'a> Message<'a> {
         self.0.root().required_segment::<super::segments::Msh<'_>>(0u16, "MSH")
     }
     /// NTE · O · 0..* · st-profils.md#t2.r3 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/1
+    ///
+    /// Notes and Comments (Header)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'_>> + '_ {
@@ -1223,6 +1227,8 @@ impl<'m> Patient<'m> {
     }
     /// PATIENT/PID · R · 1..1 · st-profils.md#t2.r5 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/0
     ///
+    /// Patient Identification
+    ///
     /// The profile's constraints:
     /// - `PID-3` · R · as CX · Identifiants du patient · st-contraintes.md#t2.r2
     /// - `PID-5` · R · as XPN · Nom du patient · st-contraintes.md#t2.r3
@@ -1241,10 +1247,14 @@ impl<'m> Patient<'m> {
         self.0.required_segment::<super::segments::Pid<'m>>(0u16, "PATIENT/PID")
     }
     /// PATIENT/PD1 · O · 0..1 · st-profils.md#t2.r6 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/1
+    ///
+    /// Additional Demographics
     pub fn pd1(&self) -> ::core::option::Option<super::segments::Pd1<'m>> {
         self.0.segment::<super::segments::Pd1<'m>>(1u16)
     }
     /// PATIENT/NTE · O · 0..* · st-profils.md#t2.r7 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/2
+    ///
+    /// Notes and Comments (Patient)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
@@ -1265,10 +1275,14 @@ impl<'m> Patient<'m> {
             .map(<Insurance<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// PATIENT/GT1 · O · 0..1 · st-profils.md#t2.r17 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/5
+    ///
+    /// Guarantor
     pub fn gt1(&self) -> ::core::option::Option<super::segments::Gt1<'m>> {
         self.0.segment::<super::segments::Gt1<'m>>(5u16)
     }
     /// PATIENT/AL1 · O · 0..* · st-profils.md#t2.r18 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/6
+    ///
+    /// Allergy Information
     pub fn al1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Al1<'m>> + 'm {
@@ -1313,6 +1327,8 @@ impl<'m> PatientVisit<'m> {
     }
     /// PATIENT/PATIENT_VISIT/PV1 · R · 1..1 · st-profils.md#t2.r9 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/3/children/0
     ///
+    /// Patient Visit
+    ///
     /// The profile's constraints:
     /// - `PV1-2` · table 0004 · PAM-FR-2.11.2#page:52
     /// - `PV1-19` · C · as CX · Identifiant du rendez-vous · st-contraintes.md#t3.r3
@@ -1331,6 +1347,8 @@ impl<'m> PatientVisit<'m> {
             >(0u16, "PATIENT/PATIENT_VISIT/PV1")
     }
     /// PATIENT/PATIENT_VISIT/PV2 · O · 0..1 · st-profils.md#t2.r10 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/3/children/1
+    ///
+    /// Patient Visit – Additional Info
     pub fn pv2(&self) -> ::core::option::Option<super::segments::Pv2<'m>> {
         self.0.segment::<super::segments::Pv2<'m>>(1u16)
     }
@@ -1372,6 +1390,8 @@ impl<'m> Insurance<'m> {
         self.0.unexpected()
     }
     /// PATIENT/INSURANCE/IN1 · R · 1..1 · st-profils.md#t2.r13 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/4/children/0
+    ///
+    /// Insurance
     pub fn in1(
         &self,
     ) -> ::core::result::Result<
@@ -1382,10 +1402,14 @@ impl<'m> Insurance<'m> {
             .required_segment::<super::segments::In1<'m>>(0u16, "PATIENT/INSURANCE/IN1")
     }
     /// PATIENT/INSURANCE/IN2 · O · 0..1 · st-profils.md#t2.r14 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/4/children/1
+    ///
+    /// Insurance Additional Info
     pub fn in2(&self) -> ::core::option::Option<super::segments::In2<'m>> {
         self.0.segment::<super::segments::In2<'m>>(1u16)
     }
     /// PATIENT/INSURANCE/IN3 · O · 0..1 · st-profils.md#t2.r15 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/4/children/2
+    ///
+    /// Insurance Certification
     pub fn in3(&self) -> ::core::option::Option<super::segments::In3<'m>> {
         self.0.segment::<super::segments::In3<'m>>(2u16)
     }
@@ -1427,6 +1451,8 @@ impl<'m> Order<'m> {
         self.0.unexpected()
     }
     /// ORDER/ORC · R · 1..1 · st-profils.md#t2.r21 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/0
+    ///
+    /// Common Order
     ///
     /// The profile's constraints:
     /// - `ORC-1` · R · = `CA` · table 0119 · Order control: Valeur fixée à « CA » (Canceled) · st_flux2.md#t1.r4
@@ -1472,18 +1498,24 @@ impl<'m> Order<'m> {
             .map(<OrderDetail<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// ORDER/FT1 · O · 0..* · st-profils.md#t2.r37 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/2
+    ///
+    /// Financial Transaction
     pub fn ft1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Ft1<'m>> + 'm {
         self.0.segments::<super::segments::Ft1<'m>>(2u16)
     }
     /// ORDER/CTI · O · 0..* · st-profils.md#t2.r38 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/3
+    ///
+    /// Clinical Trial Identification
     pub fn ctis(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Cti<'m>> + 'm {
         self.0.segments::<super::segments::Cti<'m>>(3u16)
     }
     /// ORDER/BLG · O · 0..1 · st-profils.md#t2.r39 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/4
+    ///
+    /// Billing
     pub fn blg(&self) -> ::core::option::Option<super::segments::Blg<'m>> {
         self.0.segment::<super::segments::Blg<'m>>(4u16)
     }
@@ -1526,6 +1558,8 @@ impl<'m> OrderDetail<'m> {
     }
     /// ORDER/ORDER_DETAIL/OBR · R · 1..1 · st-profils.md#t2.r23 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/0
     ///
+    /// Order Detail / Observation Request
+    ///
     /// The profile's constraints:
     /// - `OBR-2` · R · Placer Order Number: Identifiant de la demande d'examen (identique à l'ORC-2) · st_flux2.md#t2.r4
     /// - `OBR-4` · R · Universal Service Identifier: Code local identifiant la procédure métier portée par le message · st_flux2.md#t2.r5
@@ -1543,36 +1577,52 @@ impl<'m> OrderDetail<'m> {
             .required_segment::<super::segments::Obr<'m>>(0u16, "ORDER/ORDER_DETAIL/OBR")
     }
     /// ORDER/ORDER_DETAIL/RQD · O · 0..1 · st-profils.md#t2.r24 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/1
+    ///
+    /// Requisition Detail
     pub fn rqd(&self) -> ::core::option::Option<super::segments::Rqd<'m>> {
         self.0.segment::<super::segments::Rqd<'m>>(1u16)
     }
     /// ORDER/ORDER_DETAIL/RQ1 · O · 0..1 · st-profils.md#t2.r25 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/2
+    ///
+    /// Requisition Detail-1
     pub fn rq1(&self) -> ::core::option::Option<super::segments::Rq1<'m>> {
         self.0.segment::<super::segments::Rq1<'m>>(2u16)
     }
     /// ORDER/ORDER_DETAIL/RXO · O · 0..1 · st-profils.md#t2.r26 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/3
+    ///
+    /// Pharmacy/Treatment Order
     pub fn rxo(&self) -> ::core::option::Option<super::segments::Rxo<'m>> {
         self.0.segment::<super::segments::Rxo<'m>>(3u16)
     }
     /// ORDER/ORDER_DETAIL/ODS · O · 0..1 · st-profils.md#t2.r27 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/4
+    ///
+    /// Dietary Orders, Supplements, and Preferences
     pub fn ods(&self) -> ::core::option::Option<super::segments::Ods<'m>> {
         self.0.segment::<super::segments::Ods<'m>>(4u16)
     }
     /// ORDER/ORDER_DETAIL/ODT · O · 0..1 · st-profils.md#t2.r28 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/5
+    ///
+    /// Diet Tray Instructions
     pub fn odt(&self) -> ::core::option::Option<super::segments::Odt<'m>> {
         self.0.segment::<super::segments::Odt<'m>>(5u16)
     }
     /// ORDER/ORDER_DETAIL/NTE · O · 0..* · st-profils.md#t2.r29 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/6
+    ///
+    /// Notes and Comments (Order Detail)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
         self.0.segments::<super::segments::Nte<'m>>(6u16)
     }
     /// ORDER/ORDER_DETAIL/CTD · O · 0..1 · st-profils.md#t2.r30 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/7
+    ///
+    /// Contact Data
     pub fn ctd(&self) -> ::core::option::Option<super::segments::Ctd<'m>> {
         self.0.segment::<super::segments::Ctd<'m>>(7u16)
     }
     /// ORDER/ORDER_DETAIL/DG1 · O · 0..* · st-profils.md#t2.r31 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/8
+    ///
+    /// Diagnosis
     pub fn dg1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Dg1<'m>> + 'm {
@@ -1624,6 +1674,8 @@ impl<'m> Observation<'m> {
         self.0.unexpected()
     }
     /// ORDER/ORDER_DETAIL/OBSERVATION/OBX · R · 1..1 · st-profils.md#t2.r33 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/9/children/0
+    ///
+    /// Observation / Result
     pub fn obx(
         &self,
     ) -> ::core::result::Result<
@@ -1636,6 +1688,8 @@ impl<'m> Observation<'m> {
             >(0u16, "ORDER/ORDER_DETAIL/OBSERVATION/OBX")
     }
     /// ORDER/ORDER_DETAIL/OBSERVATION/NTE · O · 0..* · st-profils.md#t2.r34 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/9/children/1
+    ///
+    /// Notes and Comments (Observation)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {

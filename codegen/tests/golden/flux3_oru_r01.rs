@@ -1344,6 +1344,8 @@ impl<'a> Message<'a> {
     }
     /// MSH · R · 1..1 · st-profils.md#t3.r2 · spec/telerad/flux3_oru_r01.tables.json#/structure/0
     ///
+    /// Message Header
+    ///
     /// The profile's constraints:
     /// - `MSH-1` · R · = `|` · as ST · Séparateur de champ | · st-contraintes.md#t1.r2
     /// - `MSH-2` · R · = `^~\&` · as ST · Séparateur de composant, Répétition, Caractère d'échappement, Séparateur de sous-composants ^~\\&amp; · st-contraintes.md#t1.r3
@@ -1375,6 +1377,8 @@ impl<'a> Message<'a> {
         self.0.root().required_segment::<super::segments::Msh<'_>>(0u16, "MSH")
     }
     /// SFT · O · 0..* · st-profils.md#t3.r3 · spec/telerad/flux3_oru_r01.tables.json#/structure/1
+    ///
+    /// Software Segment
     pub fn sfts(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Sft<'_>> + '_ {
@@ -1390,6 +1394,8 @@ impl<'a> Message<'a> {
             .map(<PatientResult<'_> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// DSC · O · 0..1 · st-profils.md#t3.r36 · spec/telerad/flux3_oru_r01.tables.json#/structure/3
+    ///
+    /// Continuation Pointer
     pub fn dsc(&self) -> ::core::option::Option<super::segments::Dsc<'_>> {
         self.0.root().segment::<super::segments::Dsc<'_>>(3u16)
     }
@@ -1471,6 +1477,8 @@ impl<'m> Patient<'m> {
     }
     /// PATIENT_RESULT/PATIENT/PID · R · 1..1 · st-profils.md#t3.r6 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/0
     ///
+    /// Patient Identification
+    ///
     /// The profile's constraints:
     /// - `PID-3` · R · as CX · Identifiants du patient · st-contraintes.md#t2.r2
     /// - `PID-5` · R · as XPN · Nom du patient · st-contraintes.md#t2.r3
@@ -1492,16 +1500,22 @@ impl<'m> Patient<'m> {
             >(0u16, "PATIENT_RESULT/PATIENT/PID")
     }
     /// PATIENT_RESULT/PATIENT/PD1 · O · 0..1 · st-profils.md#t3.r7 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/1
+    ///
+    /// Additional Demographics
     pub fn pd1(&self) -> ::core::option::Option<super::segments::Pd1<'m>> {
         self.0.segment::<super::segments::Pd1<'m>>(1u16)
     }
     /// PATIENT_RESULT/PATIENT/NTE · O · 0..* · st-profils.md#t3.r8 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/2
+    ///
+    /// Notes and Comments (Patient)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
         self.0.segments::<super::segments::Nte<'m>>(2u16)
     }
     /// PATIENT_RESULT/PATIENT/NK1 · O · 0..* · st-profils.md#t3.r9 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/3
+    ///
+    /// Next of Kin / Associated Parties
     pub fn nk1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nk1<'m>> + 'm {
@@ -1552,6 +1566,8 @@ impl<'m> Visit<'m> {
     }
     /// PATIENT_RESULT/PATIENT/VISIT/PV1 · R · 1..1 · st-profils.md#t3.r11 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/4/children/0
     ///
+    /// Patient Visit
+    ///
     /// The profile's constraints:
     /// - `PV1-2` · table 0004 · PAM-FR-2.11.2#page:52
     /// - `PV1-19` · C · as CX · Identifiant du rendez-vous · st-contraintes.md#t3.r3
@@ -1570,6 +1586,8 @@ impl<'m> Visit<'m> {
             >(0u16, "PATIENT_RESULT/PATIENT/VISIT/PV1")
     }
     /// PATIENT_RESULT/PATIENT/VISIT/PV2 · O · 0..1 · st-profils.md#t3.r12 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/4/children/1
+    ///
+    /// Patient Visit – Additional Info
     pub fn pv2(&self) -> ::core::option::Option<super::segments::Pv2<'m>> {
         self.0.segment::<super::segments::Pv2<'m>>(1u16)
     }
@@ -1612,6 +1630,8 @@ impl<'m> OrderObservation<'m> {
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/ORC · R · 1..1 · st-profils.md#t3.r16 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/0
     ///
+    /// Common Order
+    ///
     /// The profile's constraints:
     /// - `ORC-1` · R · OK | OC · table 0119 · Order control: Décision du médecin effecteur à distance vis-à-vis de la demande d'examen OK (Order/service accepted &amp; OK) dans le cas d'une demande d'examen validée OC (Order/service canceled) dans le cas d'une demande d'examen refusée · st_flux3.md#t1.r4
     /// - `ORC-2` · R · Placer Order Number · st_flux3.md#t1.r5
@@ -1649,6 +1669,8 @@ impl<'m> OrderObservation<'m> {
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/OBR · R · 1..1 · st-profils.md#t3.r17 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/1
     ///
+    /// Observation Request
+    ///
     /// The profile's constraints:
     /// - `OBR-2` · R · Placer Order Number: Identifiant de la demande d'examen (identique à l'ORC-2) · st_flux3.md#t2.r4
     /// - `OBR-4` · R · Universal Service Identifier: Code local identifiant la procédure métier portée par le message · st_flux3.md#t2.r5
@@ -1668,6 +1690,8 @@ impl<'m> OrderObservation<'m> {
             >(1u16, "PATIENT_RESULT/ORDER_OBSERVATION/OBR")
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/NTE · O · 0..* · st-profils.md#t3.r18 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/2
+    ///
+    /// Notes and Comments (Order)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
@@ -1680,6 +1704,8 @@ impl<'m> OrderObservation<'m> {
             .map(<TimingQty<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/CTD · O · 0..1 · st-profils.md#t3.r23 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/4
+    ///
+    /// Contact Data
     pub fn ctd(&self) -> ::core::option::Option<super::segments::Ctd<'m>> {
         self.0.segment::<super::segments::Ctd<'m>>(4u16)
     }
@@ -1730,12 +1756,16 @@ impl<'m> OrderObservation<'m> {
             .map(ProtocolEncapsulated)
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/FT1 · O · 0..* · st-profils.md#t3.r28 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/6
+    ///
+    /// Financial Transaction
     pub fn ft1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Ft1<'m>> + 'm {
         self.0.segments::<super::segments::Ft1<'m>>(6u16)
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/CTI · O · 0..* · st-profils.md#t3.r29 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/7
+    ///
+    /// Clinical Trial Identification
     pub fn ctis(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Cti<'m>> + 'm {
@@ -1785,6 +1815,8 @@ impl<'m> TimingQty<'m> {
         self.0.unexpected()
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/TIMING_QTY/TQ1 · R · 1..1 · st-profils.md#t3.r20 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/3/children/0
+    ///
+    /// Timing / Quantity
     pub fn tq1(
         &self,
     ) -> ::core::result::Result<
@@ -1797,6 +1829,8 @@ impl<'m> TimingQty<'m> {
             >(0u16, "PATIENT_RESULT/ORDER_OBSERVATION/TIMING_QTY/TQ1")
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/TIMING_QTY/TQ2 · O · 0..* · st-profils.md#t3.r21 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/3/children/1
+    ///
+    /// Timing / Quantity Order Sequence
     pub fn tq2s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Tq2<'m>> + 'm {
@@ -1840,6 +1874,8 @@ impl<'m> Observation<'m> {
         self.0.unexpected()
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION/OBX · R · 1..1 · st-profils.md#t3.r25 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/5/children/0
+    ///
+    /// Observation / Result
     pub fn obx(
         &self,
     ) -> ::core::result::Result<
@@ -1852,6 +1888,8 @@ impl<'m> Observation<'m> {
             >(0u16, "PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION/OBX")
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION/NTE · O · 0..* · st-profils.md#t3.r26 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/5/children/1
+    ///
+    /// Notes and Comments (Observation)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
@@ -1968,6 +2006,8 @@ impl<'m> Specimen<'m> {
         self.0.unexpected()
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/SPECIMEN/SPM · R · 1..1 · st-profils.md#t3.r31 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/8/children/0
+    ///
+    /// Specimen
     pub fn spm(
         &self,
     ) -> ::core::result::Result<
@@ -1980,6 +2020,8 @@ impl<'m> Specimen<'m> {
             >(0u16, "PATIENT_RESULT/ORDER_OBSERVATION/SPECIMEN/SPM")
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/SPECIMEN/OBX · O · 0..* · st-profils.md#t3.r32 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/8/children/1
+    ///
+    /// Observation related to Specimen
     pub fn obxes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Obx<'m>> + 'm {

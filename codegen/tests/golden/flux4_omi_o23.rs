@@ -2331,6 +2331,8 @@ impl<'a> Message<'a> {
     }
     /// MSH · R · 1..1 · st-profils.md#t4.r2 · spec/telerad/flux4_omi_o23.tables.json#/structure/0
     ///
+    /// Message Header
+    ///
     /// The profile's constraints:
     /// - `MSH-1` · R · = `|` · as ST · Séparateur de champ | · st-contraintes.md#t1.r2
     /// - `MSH-2` · R · = `^~\&` · as ST · Séparateur de composant, Répétition, Caractère d'échappement, Séparateur de sous-composants ^~\\&amp; · st-contraintes.md#t1.r3
@@ -2362,12 +2364,16 @@ impl<'a> Message<'a> {
         self.0.root().required_segment::<super::segments::Msh<'_>>(0u16, "MSH")
     }
     /// SFT · O · 0..* · st-profils.md#t4.r3 · spec/telerad/flux4_omi_o23.tables.json#/structure/1
+    ///
+    /// Software Segment
     pub fn sfts(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Sft<'_>> + '_ {
         self.0.root().segments::<super::segments::Sft<'_>>(1u16)
     }
     /// NTE · O · 0..* · st-profils.md#t4.r4 · spec/telerad/flux4_omi_o23.tables.json#/structure/2
+    ///
+    /// Notes and Comments (Header)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'_>> + '_ {
@@ -2414,6 +2420,8 @@ impl<'m> Patient<'m> {
     }
     /// PATIENT/PID · R · 1..1 · st-profils.md#t4.r6 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/0
     ///
+    /// Patient Identification
+    ///
     /// The profile's constraints:
     /// - `PID-3` · R · as CX · Identifiants du patient · st-contraintes.md#t2.r2
     /// - `PID-5` · R · as XPN · Nom du patient · st-contraintes.md#t2.r3
@@ -2432,10 +2440,14 @@ impl<'m> Patient<'m> {
         self.0.required_segment::<super::segments::Pid<'m>>(0u16, "PATIENT/PID")
     }
     /// PATIENT/PD1 · O · 0..1 · st-profils.md#t4.r7 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/1
+    ///
+    /// Additional Demographics
     pub fn pd1(&self) -> ::core::option::Option<super::segments::Pd1<'m>> {
         self.0.segment::<super::segments::Pd1<'m>>(1u16)
     }
     /// PATIENT/NTE · O · 0..* · st-profils.md#t4.r8 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/2
+    ///
+    /// Notes and Comments (Patient)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
@@ -2456,10 +2468,14 @@ impl<'m> Patient<'m> {
             .map(<Insurance<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// PATIENT/GT1 · O · 0..1 · st-profils.md#t4.r18 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/5
+    ///
+    /// Guarantor
     pub fn gt1(&self) -> ::core::option::Option<super::segments::Gt1<'m>> {
         self.0.segment::<super::segments::Gt1<'m>>(5u16)
     }
     /// PATIENT/AL1 · O · 0..* · st-profils.md#t4.r19 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/6
+    ///
+    /// Allergy Information
     pub fn al1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Al1<'m>> + 'm {
@@ -2504,6 +2520,8 @@ impl<'m> PatientVisit<'m> {
     }
     /// PATIENT/PATIENT_VISIT/PV1 · R · 1..1 · st-profils.md#t4.r10 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/3/children/0
     ///
+    /// Patient Visit
+    ///
     /// The profile's constraints:
     /// - `PV1-2` · table 0004 · PAM-FR-2.11.2#page:52
     /// - `PV1-19` · C · as CX · Identifiant du rendez-vous · st-contraintes.md#t3.r3
@@ -2522,6 +2540,8 @@ impl<'m> PatientVisit<'m> {
             >(0u16, "PATIENT/PATIENT_VISIT/PV1")
     }
     /// PATIENT/PATIENT_VISIT/PV2 · O · 0..1 · st-profils.md#t4.r11 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/3/children/1
+    ///
+    /// Patient Visit – Additional Info
     pub fn pv2(&self) -> ::core::option::Option<super::segments::Pv2<'m>> {
         self.0.segment::<super::segments::Pv2<'m>>(1u16)
     }
@@ -2563,6 +2583,8 @@ impl<'m> Insurance<'m> {
         self.0.unexpected()
     }
     /// PATIENT/INSURANCE/IN1 · R · 1..1 · st-profils.md#t4.r14 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/4/children/0
+    ///
+    /// Insurance
     pub fn in1(
         &self,
     ) -> ::core::result::Result<
@@ -2573,10 +2595,14 @@ impl<'m> Insurance<'m> {
             .required_segment::<super::segments::In1<'m>>(0u16, "PATIENT/INSURANCE/IN1")
     }
     /// PATIENT/INSURANCE/IN2 · O · 0..1 · st-profils.md#t4.r15 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/4/children/1
+    ///
+    /// Insurance Additional Info
     pub fn in2(&self) -> ::core::option::Option<super::segments::In2<'m>> {
         self.0.segment::<super::segments::In2<'m>>(1u16)
     }
     /// PATIENT/INSURANCE/IN3 · O · 0..1 · st-profils.md#t4.r16 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/4/children/2
+    ///
+    /// Insurance Additional Info – Cert.
     pub fn in3(&self) -> ::core::option::Option<super::segments::In3<'m>> {
         self.0.segment::<super::segments::In3<'m>>(2u16)
     }
@@ -2619,6 +2645,8 @@ impl<'m> Order<'m> {
     }
     /// ORDER/ORC · R · 1..1 · st-profils.md#t4.r22 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/0
     ///
+    /// Common Order
+    ///
     /// The profile's constraints:
     /// - `ORC-1` · R · = `SR` · table 0119 · Order control: Valeur fixée à « SR » (Response to send order/service status request) · st_flux4.md#t1.r4
     /// - `ORC-2` · R · Placer Order Number · st_flux4.md#t1.r5
@@ -2641,6 +2669,8 @@ impl<'m> Order<'m> {
     }
     /// ORDER/OBR · R · 1..1 · st-profils.md#t4.r27 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/2
     ///
+    /// Observation Request
+    ///
     /// The profile's constraints:
     /// - `OBR-2` · R · Placer Order Number: Identifiant de la demande d'examen (identique à l'ORC-2) · st_flux4.md#t3.r4
     /// - `OBR-4` · R · Universal Service Identifier: Code local identifiant la procédure métier portée par le message · st_flux4.md#t3.r5
@@ -2656,16 +2686,22 @@ impl<'m> Order<'m> {
         self.0.required_segment::<super::segments::Obr<'m>>(2u16, "ORDER/OBR")
     }
     /// ORDER/NTE · O · 0..* · st-profils.md#t4.r28 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/3
+    ///
+    /// Notes and Comments (Order)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
         self.0.segments::<super::segments::Nte<'m>>(3u16)
     }
     /// ORDER/CTD · O · 0..1 · st-profils.md#t4.r29 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/4
+    ///
+    /// Contact Data
     pub fn ctd(&self) -> ::core::option::Option<super::segments::Ctd<'m>> {
         self.0.segment::<super::segments::Ctd<'m>>(4u16)
     }
     /// ORDER/DG1 · O · 0..* · st-profils.md#t4.r30 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/5
+    ///
+    /// Diagnosis
     pub fn dg1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Dg1<'m>> + 'm {
@@ -2892,6 +2928,8 @@ impl<'m> Order<'m> {
     }
     /// ORDER/IPC · R · 1..1 · st-profils.md#t4.r35 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/7
     ///
+    /// Imaging Procedure Control
+    ///
     /// The profile's constraints:
     /// - `IPC-1` · R · Accession Identifier · st_flux4.md#t4.r4
     /// - `IPC-1.1` · R · Entity Identifier: Accession Number · st_flux4.md#t4.r5
@@ -2953,6 +2991,8 @@ impl<'m> Timing<'m> {
     }
     /// ORDER/TIMING/TQ1 · R · 1..1 · st-profils.md#t4.r24 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/1/children/0
     ///
+    /// Timing / Quantity
+    ///
     /// The profile's constraints:
     /// - `TQ1-6` · R · Service Duration: Durée de rétention des images (jours) · st_flux4.md#t2.r4
     /// - `TQ1-7` · R · Start date/time: Date/heure de l'examen d'imagerie · st_flux4.md#t2.r5
@@ -2965,6 +3005,8 @@ impl<'m> Timing<'m> {
         self.0.required_segment::<super::segments::Tq1<'m>>(0u16, "ORDER/TIMING/TQ1")
     }
     /// ORDER/TIMING/TQ2 · O · 0..* · st-profils.md#t4.r25 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/1/children/1
+    ///
+    /// Timing / Quantity Order Sequence
     pub fn tq2s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Tq2<'m>> + 'm {
@@ -3008,6 +3050,8 @@ impl<'m> Observation<'m> {
         self.0.unexpected()
     }
     /// ORDER/OBSERVATION/OBX · R · 1..1 · st-profils.md#t4.r32 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/6/children/0
+    ///
+    /// Observation / Result
     pub fn obx(
         &self,
     ) -> ::core::result::Result<
@@ -3018,6 +3062,8 @@ impl<'m> Observation<'m> {
             .required_segment::<super::segments::Obx<'m>>(0u16, "ORDER/OBSERVATION/OBX")
     }
     /// ORDER/OBSERVATION/NTE · O · 0..* · st-profils.md#t4.r33 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/6/children/1
+    ///
+    /// Notes and Comments (Observation)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
