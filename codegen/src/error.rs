@@ -5,7 +5,7 @@ use std::fmt;
 /// One problem in one spec file.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SpecError {
-    /// The file, relative to the spec folder (`telerad/flux1_orm_o01_nw.tables.json`).
+    /// The file, as `<folder>/<file>` (for example `telerad/flux1_orm_o01_nw.tables.json`).
     pub file: String,
     /// RFC 6901 pointer into that file (`/segments/PID/fields/2/usage`), empty for the root.
     pub pointer: String,

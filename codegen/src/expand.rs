@@ -141,36 +141,57 @@ pub fn opt_u16(n: Option<u16>) -> TokenStream {
 /// The `ElementConstraint` expression of a constraint on one field, component or
 /// subcomponent (a profile's, a slice's, or a derived segment's own).
 pub fn element_constraint(rt: &TokenStream, e: &ElementConstraint) -> TokenStream {
-    let path = &e.path.text;
-    let field = e.path.field;
-    let component = opt_u16(e.path.component);
-    let sub = opt_u16(e.path.subcomponent);
-    let usage = match e.usage {
-        Some(u) => {
-            let u = usage(rt, u);
-            quote! { ::core::option::Option::Some(#u) }
-        }
-        None => quote! { ::core::option::Option::None },
-    };
-    let (min, max, len) = (opt_u32(e.min), opt_u32(e.max), opt_u32(e.len));
-    let fixed = opt_str(e.fixed.as_deref());
-    let values = &e.values;
-    let datatype = opt_str(e.datatype.as_deref());
-    let table = opt_str(e.table.as_deref());
-    let value_set = match &e.value_set {
-        Some((name, oid)) => {
-            let oid = opt_str(oid.as_deref());
-            quote! { ::core::option::Option::Some(#rt::meta::ValueSetRef { name: #name, oid: #oid }) }
-        }
-        None => quote! { ::core::option::Option::None },
-    };
+    // Only what the guide gives is spelt; the rest comes from `ElementConstraint::DEFAULT`.
+    let (path, field) = (&e.path.text, e.path.field);
+    let mut given = vec![quote! { path: #path }, quote! { field: #field }];
+    if let Some(c) = e.path.component {
+        given.push(quote! { component: ::core::option::Option::Some(#c) });
+    }
+    if let Some(s) = e.path.subcomponent {
+        given.push(quote! { subcomponent: ::core::option::Option::Some(#s) });
+    }
+    if let Some(u) = e.usage {
+        let u = usage(rt, u);
+        given.push(quote! { usage: ::core::option::Option::Some(#u) });
+    }
+    if let Some(n) = e.min {
+        given.push(quote! { min: ::core::option::Option::Some(#n) });
+    }
+    if let Some(n) = e.max {
+        let n = max(rt, n);
+        given.push(quote! { max: ::core::option::Option::Some(#n) });
+    }
+    if let Some(f) = &e.fixed {
+        given.push(quote! { fixed: ::core::option::Option::Some(#f) });
+    }
+    if !e.values.is_empty() {
+        let values = &e.values;
+        given.push(quote! { values: &[#(#values),*] });
+    }
+    if let Some(d) = &e.datatype {
+        given.push(quote! { datatype: ::core::option::Option::Some(#d) });
+    }
+    if let Some(t) = &e.table {
+        given.push(quote! { table: ::core::option::Option::Some(#t) });
+    }
+    if let Some((name, oid)) = &e.value_set {
+        let oid = opt_str(oid.as_deref());
+        given.push(quote! { value_set: ::core::option::Option::Some(#rt::meta::ValueSetRef { name: #name, oid: #oid }) });
+    }
+    if let Some(n) = e.len {
+        given.push(quote! { len: ::core::option::Option::Some(#n) });
+    }
     let src = &e.src;
-    quote! {
-        #rt::meta::ElementConstraint {
-            path: #path, field: #field, component: #component, subcomponent: #sub,
-            usage: #usage, min: #min, max: #max, fixed: #fixed, values: &[#(#values),*],
-            datatype: #datatype, table: #table, value_set: #value_set, len: #len, src: #src,
-        }
+    given.push(quote! { src: #src });
+    quote! { #rt::meta::ElementConstraint { #(#given,)* ..#rt::meta::ElementConstraint::DEFAULT } }
+}
+
+/// An upper bound: `UNBOUNDED` by name for HL7's `*`, the number otherwise.
+pub fn max(rt: &TokenStream, n: u32) -> TokenStream {
+    if n == UNBOUNDED {
+        quote! { #rt::meta::UNBOUNDED }
+    } else {
+        quote! { #n }
     }
 }
 
@@ -181,7 +202,7 @@ pub fn segment_def(rt: &TokenStream, id: &str, name: &str, fields: &[Field<'_>],
     let fields = fields.iter().map(|f| {
         let (pos, fname, ident, dt) = (f.pos, f.name, f.ident, &f.datatype);
         let usage = usage(rt, f.usage);
-        let (min, max) = (f.min, f.max);
+        let (min, max) = (f.min, max(rt, f.max));
         let len = opt_u32(f.len);
         let table = opt_str(f.table);
         quote! {
@@ -283,13 +304,13 @@ pub enum Child {
 /// The `Node` expression of a child.
 pub fn node(rt: &TokenStream, child: &Child) -> TokenStream {
     match child {
-        Child::Segment { def, usage: u, min, max, src } => {
-            let u = usage(rt, *u);
+        Child::Segment { def, usage: u, min, max: m, src } => {
+            let (u, max) = (usage(rt, *u), max(rt, *m));
             quote! { #rt::meta::Node::Segment(#rt::meta::SegmentNode { def: #def, usage: #u, min: #min, max: #max, src: #src }) }
         }
         Child::Group { def } => quote! { #rt::meta::Node::Group(#def) },
-        Child::Element { ty, usage: u, min, max, src } => {
-            let u = usage(rt, *u);
+        Child::Element { ty, usage: u, min, max: m, src } => {
+            let (u, max) = (usage(rt, *u), max(rt, *m));
             quote! { #rt::meta::Node::of(<#ty as #rt::typed::StructureElement<'static>>::ELEMENT, #u, #min, #max, #src) }
         }
     }
@@ -312,7 +333,7 @@ pub struct Group<'a> {
 
 /// The `GroupDef` expression.
 pub fn group_def(rt: &TokenStream, g: &Group<'_>) -> TokenStream {
-    let (name, min, max, choice, first, slices, src) = (g.name, g.min, g.max, g.choice, g.first, g.slices, g.src);
+    let (name, min, max, choice, first, slices, src) = (g.name, g.min, max(rt, g.max), g.choice, g.first, g.slices, g.src);
     let u = usage(rt, g.usage);
     let children = g.children.iter().map(|c| node(rt, c));
     quote! {
@@ -435,4 +456,25 @@ pub fn rule_def(rt: &TokenStream, r: &Rule<'_>) -> TokenStream {
     quote! {
         #rt::meta::RuleDef { id: #id, kind: #kind, expression: #expression, context: #context, location: #location, description: #description, src: #src }
     }
+}
+
+/// The guide's words as one line of Markdown that says what the guide says: whitespace folded,
+/// and the characters rustdoc would read as HTML, links or emphasis escaped (`<OBR>`, `[0..1]`,
+/// `*`), so that the documentation builds under `-D warnings` and shows the text verbatim.
+pub fn doc_text(text: &str) -> String {
+    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out = String::with_capacity(folded.len());
+    for c in folded.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '[' | ']' | '*' | '_' | '`' | '\\' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }

@@ -1,4 +1,5 @@
-//! hl7-codegen: HL7 v2 profile definitions (`spec/`) → checked model → Rust.
+//! hl7-codegen: HL7 v2 profile definitions (a guide's folder of profiles over the base
+//! standard's folder) → checked model → Rust.
 //!
 //! Three stages, each its own module: [`spec`] mirrors the JSON, [`model`] checks it and
 //! resolves references (reporting every problem at once, with file and JSON pointer), and
@@ -10,7 +11,7 @@
 //!
 //! ```no_run
 //! // in build.rs, inside `fn main`:
-//! hl7_codegen::Config::new("../spec").runtime_path("::hl7_runtime").build().unwrap();
+//! hl7_codegen::Config::new("spec/my-guide").base_standard("spec/hl7v2.5.1").runtime_path("::hl7_runtime").build().unwrap();
 //! ```
 
 pub mod error;
@@ -30,7 +31,9 @@ pub use error::{SpecError, SpecErrors};
 /// What to generate and where from.
 #[derive(Debug, Clone)]
 pub struct Config {
-    spec_dir: PathBuf,
+    guide_dir: PathBuf,
+    base_dir: PathBuf,
+    fixtures_dir: Option<PathBuf>,
     runtime_path: String,
     profiles: Option<Vec<String>>,
     out_dir: Option<PathBuf>,
@@ -51,9 +54,27 @@ pub enum BuildError {
 }
 
 impl Config {
-    /// Reads the spec folder `spec_dir` (the one holding `hl7v2.5.1/` and `telerad/`).
-    pub fn new(spec_dir: impl AsRef<Path>) -> Self {
-        Config { spec_dir: spec_dir.as_ref().to_path_buf(), runtime_path: "::hl7_runtime".to_owned(), profiles: None, out_dir: None }
+    /// Reads the guide's profiles from `guide_dir` (`<profile>.tables.json`, `.hand.json`, and
+    /// the optional `common`, `code_tables`, `national_tables`, `value_sets` files of
+    /// `spec/README.md`). The base standard's folder defaults to `hl7v2.5.1` beside it.
+    pub fn new(guide_dir: impl AsRef<Path>) -> Self {
+        let guide_dir = guide_dir.as_ref().to_path_buf();
+        let base_dir = guide_dir.parent().unwrap_or(Path::new("")).join("hl7v2.5.1");
+        Config { guide_dir, base_dir, fixtures_dir: None, runtime_path: "::hl7_runtime".to_owned(), profiles: None, out_dir: None }
+    }
+
+    /// The folder of the base standard's definitions (`segments.json`, `datatypes.json`,
+    /// `tables.json`, `structures.json`) the guide's profiles constrain.
+    pub fn base_standard(mut self, dir: impl AsRef<Path>) -> Self {
+        self.base_dir = dir.as_ref().to_path_buf();
+        self
+    }
+
+    /// The folder of example messages that the `violations` of hand files name: when given,
+    /// a violation naming a file it lacks is a spec error.
+    pub fn fixtures(mut self, dir: impl AsRef<Path>) -> Self {
+        self.fixtures_dir = Some(dir.as_ref().to_path_buf());
+        self
     }
 
     /// The path generated code uses for the runtime crate (default `::hl7_runtime`).
@@ -76,7 +97,8 @@ impl Config {
 
     /// The checked model, for tools that want to look at the spec rather than emit code.
     pub fn model(&self) -> Result<model::Model, SpecErrors> {
-        model::load(&self.spec_dir, self.profiles.as_deref())
+        let folders = model::Folders { guide: &self.guide_dir, base: &self.base_dir, fixtures: self.fixtures_dir.as_deref() };
+        model::load(&folders, self.profiles.as_deref())
     }
 
     /// Every generated file by name, formatted. Pure: reads the spec, writes nothing.
@@ -90,6 +112,16 @@ impl Config {
         let rt = quote::quote! { #rt };
         let files = emit::Emit { model: &model, rt }.files();
         Ok((files, model.files.clone()))
+    }
+
+    /// Where a file of [`model::Model::files`] (`<folder>/<file>`) is on disk.
+    fn spec_file(&self, rel: &str) -> PathBuf {
+        let (folder, name) = rel.split_once('/').unwrap_or(("", rel));
+        if model::folder_label(&self.base_dir) == folder {
+            self.base_dir.join(name)
+        } else {
+            self.guide_dir.join(name)
+        }
     }
 
     /// Generates into the output folder, rewriting only files whose content changed, and tells
@@ -108,7 +140,7 @@ impl Config {
         };
         if in_build_script {
             for f in &read {
-                println!("cargo:rerun-if-changed={}", self.spec_dir.join(f).display());
+                println!("cargo:rerun-if-changed={}", self.spec_file(f).display());
             }
         }
         let (files, _) = result?;

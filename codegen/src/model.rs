@@ -52,11 +52,16 @@ pub struct Model {
     pub tables: BTreeMap<String, Table>,
     pub value_sets: BTreeMap<String, ValueSet>,
     pub profiles: Vec<Profile>,
-    /// The checks the engine makes natively (`telerad/engine_rules.json`), for the violation
+    /// The checks the engine makes natively (`engine_rules.json` of the guide's folder), for the violation
     /// suite; nothing is generated from them.
     pub engine_rules: Vec<EngineRule>,
-    /// Every spec file read, relative to the spec folder, for rerun-if-changed and headers.
+    /// Every spec file read, as `<folder>/<file>` (the guide's or the base standard's folder
+    /// name, then the file: `hl7v2.5.1/segments.json`), for rerun-if-changed and headers.
     pub files: Vec<String>,
+    /// The names of the guide's folder and of the base standard's folder, the first component
+    /// of their files' names.
+    pub guide: String,
+    pub base: String,
 }
 
 #[derive(Debug)]
@@ -173,7 +178,7 @@ pub enum Edit {
     Swap { from: String, to: String },
 }
 
-/// A check the engine makes natively (`telerad/engine_rules.json`), with its counterexamples.
+/// A check the engine makes natively (`engine_rules.json` of the guide's folder), with its counterexamples.
 #[derive(Debug, Clone)]
 pub struct EngineRule {
     pub id: String,
@@ -221,6 +226,8 @@ pub struct Group {
     pub slices: Vec<Slice>,
     pub src: String,
     pub pointer: String,
+    /// The guide's words for the row (its Meaning column): documentation.
+    pub meaning: Option<String>,
 }
 
 #[derive(Debug)]
@@ -255,6 +262,8 @@ pub struct SegmentRef {
     pub max: u32,
     pub src: String,
     pub pointer: String,
+    /// The guide's words for the row (its Meaning column): documentation.
+    pub meaning: Option<String>,
 }
 
 #[derive(Debug)]
@@ -316,15 +325,29 @@ pub struct ElementConstraint {
     pub value_set: Option<(String, Option<String>)>,
     pub len: Option<u32>,
     pub src: String,
+    /// The guide's name of the element in its row (its Description column): documentation.
+    pub description: Option<String>,
+    /// The guide's own words for the element's value (its Valeur column): documentation.
+    pub guide_value: Option<String>,
 }
 
-/// Reads and checks the whole spec folder.
-pub fn load(spec_dir: &Path, profiles_wanted: Option<&[String]>) -> Result<Model, SpecErrors> {
-    let mut cx = Cx { dir: spec_dir.to_path_buf(), errors: SpecErrors::default(), files: Vec::new() };
-    let segments_file: Option<SegmentsFile> = cx.read("hl7v2.5.1/segments.json");
-    let datatypes_file: Option<DatatypesFile> = cx.read("hl7v2.5.1/datatypes.json");
-    let tables_file: Option<TablesFile> = cx.read("hl7v2.5.1/tables.json");
-    let code_tables: Option<TablesFile> = cx.read("telerad/code_tables.tables.json");
+/// Where the spec is read from: the guide's folder of profiles, the base standard's folder, and
+/// optionally the folder of fixtures that `violations` name.
+#[derive(Debug, Clone)]
+pub struct Folders<'a> {
+    pub guide: &'a Path,
+    pub base: &'a Path,
+    pub fixtures: Option<&'a Path>,
+}
+
+/// Reads and checks a guide's folder against its base standard's folder.
+pub fn load(folders: &Folders<'_>, profiles_wanted: Option<&[String]>) -> Result<Model, SpecErrors> {
+    let mut cx = Cx::new(folders);
+    let segments_file: Option<SegmentsFile> = cx.read(&cx.base_file("segments.json"));
+    let datatypes_file: Option<DatatypesFile> = cx.read(&cx.base_file("datatypes.json"));
+    let tables_file: Option<TablesFile> = cx.read(&cx.base_file("tables.json"));
+    // A guide's local code tables, when it has any.
+    let code_tables: Option<TablesFile> = cx.read_optional(&cx.guide_file("code_tables.tables.json"));
 
     let mut model = Model {
         version: segments_file.as_ref().map(|s| s.version.clone()).unwrap_or_default(),
@@ -335,15 +358,22 @@ pub fn load(spec_dir: &Path, profiles_wanted: Option<&[String]>) -> Result<Model
         profiles: Vec::new(),
         engine_rules: Vec::new(),
         files: Vec::new(),
+        guide: cx.guide_label.clone(),
+        base: cx.base_label.clone(),
     };
     if let Some(f) = datatypes_file {
         cx.datatypes(f, &mut model);
     }
     if let Some(f) = segments_file {
-        cx.segments(f, &mut model);
+        cx.segments(&cx.base_file("segments.json"), f, &mut model);
+    }
+    // The guide's own segments (Z segments), in the base file's format, when it has any.
+    let guide_segments = cx.guide_file("segments.json");
+    if let Some(f) = cx.read_optional::<SegmentsFile>(&guide_segments) {
+        cx.segments(&guide_segments, f, &mut model);
     }
     // National specialisations of HL7 user-defined tables (IHE France) replace the base ones.
-    let national: Option<TablesFile> = cx.read_optional("telerad/national_tables.json");
+    let national: Option<TablesFile> = cx.read_optional(&cx.guide_file("national_tables.json"));
     for f in [tables_file, code_tables, national].into_iter().flatten() {
         for (id, t) in f.tables {
             let values = t.values.into_iter().map(|v| (v.code, v.description.unwrap_or_default())).collect();
@@ -351,7 +381,7 @@ pub fn load(spec_dir: &Path, profiles_wanted: Option<&[String]>) -> Result<Model
         }
     }
 
-    if let Some(f) = cx.read_optional::<ValueSetsFile>("telerad/value_sets.json") {
+    if let Some(f) = cx.read_optional::<ValueSetsFile>(&cx.guide_file("value_sets.json")) {
         for (name, v) in f.value_sets {
             let codes = v.codes.into_iter().map(|c| (c.system, c.code)).collect();
             let src = v.source.unwrap_or_default();
@@ -362,31 +392,33 @@ pub fn load(spec_dir: &Path, profiles_wanted: Option<&[String]>) -> Result<Model
             model.value_sets.insert(name.clone(), ValueSet { name, oid: v.oid, available: false, codes: Vec::new(), src });
         }
     }
-    let common: Option<ProfileTablesFile> = cx.read("telerad/common.tables.json");
-    let common_hand: Option<ProfileHandFile> = cx.read_optional("telerad/common.hand.json");
+    // Constraints every profile that `includes` "common" shares, when the guide has any.
+    let common: Option<ProfileTablesFile> = cx.read_optional(&cx.guide_file("common.tables.json"));
+    let common_hand: Option<ProfileHandFile> = cx.read_optional(&cx.guide_file("common.hand.json"));
     let mut ids = cx.profile_ids();
     if let Some(wanted) = profiles_wanted {
         for w in wanted {
             if !ids.contains(w) {
-                cx.errors.push("telerad", "", format!("profile `{w}` was asked for but spec/telerad has no {w}.tables.json"));
+                let (guide, label) = (cx.guide.display().to_string(), cx.guide_label.clone());
+                cx.errors.push(&label, "", format!("profile `{w}` was asked for but {guide} has no {w}.tables.json"));
             }
         }
         ids.retain(|id| wanted.contains(id));
     }
     for id in ids {
-        let file = format!("telerad/{id}.tables.json");
+        let file = cx.guide_file(&format!("{id}.tables.json"));
         let Some(tables) = cx.read::<ProfileTablesFile>(&file) else { continue };
-        let hand_file = format!("telerad/{id}.hand.json");
+        let hand_file = cx.guide_file(&format!("{id}.hand.json"));
         let hand = cx.read_optional::<ProfileHandFile>(&hand_file);
         if let Some(p) = cx.profile(&file, tables, hand.map(|h| (hand_file, h)), common.as_ref(), common_hand.as_ref(), &model) {
             model.profiles.push(p);
         }
     }
     // Read for the violation suite only: not a file the generated code depends on.
-    let rel = "telerad/engine_rules.json";
-    if let Ok(text) = std::fs::read_to_string(cx.dir.join(rel)) {
-        if let Some(f) = cx.parse::<EngineRulesFile>(rel, &text) {
-            model.engine_rules = cx.engine_rules(rel, &f, &model);
+    let rel = cx.guide_file("engine_rules.json");
+    if let Ok(text) = std::fs::read_to_string(cx.file_path(&rel)) {
+        if let Some(f) = cx.parse::<EngineRulesFile>(&rel, &text) {
+            model.engine_rules = cx.engine_rules(&rel, &f, &model);
         }
     }
     model.files = cx.files.clone();
@@ -396,14 +428,60 @@ pub fn load(spec_dir: &Path, profiles_wanted: Option<&[String]>) -> Result<Model
 }
 
 struct Cx {
-    dir: PathBuf,
+    guide: PathBuf,
+    base: PathBuf,
+    fixtures: Option<PathBuf>,
+    /// The folders' own names, which name their files in reports and provenance lines.
+    guide_label: String,
+    base_label: String,
     errors: SpecErrors,
     files: Vec<String>,
 }
 
+/// The last component of a folder's path (`spec/hl7v2.5.1` → `hl7v2.5.1`), resolving `.`.
+pub(crate) fn folder_label(dir: &Path) -> String {
+    let named = |d: &Path| d.file_name().map(|n| n.to_string_lossy().into_owned());
+    named(dir).or_else(|| named(&dir.canonicalize().ok()?)).unwrap_or_default()
+}
+
 impl Cx {
+    fn new(f: &Folders<'_>) -> Cx {
+        let mut cx = Cx {
+            guide: f.guide.to_path_buf(),
+            base: f.base.to_path_buf(),
+            fixtures: f.fixtures.map(Path::to_path_buf),
+            guide_label: folder_label(f.guide),
+            base_label: folder_label(f.base),
+            errors: SpecErrors::default(),
+            files: Vec::new(),
+        };
+        // File names are `<folder>/<file>`: two folders of one name could not be told apart.
+        if cx.guide_label == cx.base_label {
+            let label = cx.guide_label.clone();
+            cx.errors.push(&label, "", format!("the guide's folder and the base standard's folder are both named `{label}`"));
+        }
+        cx
+    }
+
+    fn guide_file(&self, name: &str) -> String {
+        format!("{}/{name}", self.guide_label)
+    }
+
+    fn base_file(&self, name: &str) -> String {
+        format!("{}/{name}", self.base_label)
+    }
+
+    /// Where a file named `<folder>/<file>` is on disk.
+    fn file_path(&self, rel: &str) -> PathBuf {
+        match rel.split_once('/') {
+            Some((folder, name)) if folder == self.base_label => self.base.join(name),
+            Some((folder, name)) if folder == self.guide_label => self.guide.join(name),
+            _ => self.guide.join(rel),
+        }
+    }
+
     fn read<T: serde::de::DeserializeOwned>(&mut self, rel: &str) -> Option<T> {
-        let path = self.dir.join(rel);
+        let path = self.file_path(rel);
         match std::fs::read_to_string(&path) {
             Ok(text) => {
                 self.files.push(rel.to_owned());
@@ -417,7 +495,7 @@ impl Cx {
     }
 
     fn read_optional<T: serde::de::DeserializeOwned>(&mut self, rel: &str) -> Option<T> {
-        if self.dir.join(rel).exists() {
+        if self.file_path(rel).exists() {
             self.read(rel)
         } else {
             None
@@ -438,7 +516,7 @@ impl Cx {
     }
 
     fn profile_ids(&mut self) -> Vec<String> {
-        let dir = self.dir.join("telerad");
+        let dir = self.guide.clone();
         let mut ids = Vec::new();
         match std::fs::read_dir(&dir) {
             Ok(rd) => {
@@ -451,7 +529,10 @@ impl Cx {
                     }
                 }
             }
-            Err(e) => self.errors.push("telerad", "", format!("cannot list {}: {e}", dir.display())),
+            Err(e) => {
+                let label = self.guide_label.clone();
+                self.errors.push(&label, "", format!("cannot list {}: {e}", dir.display()))
+            }
         }
         ids.sort();
         ids
@@ -479,7 +560,7 @@ impl Cx {
     }
 
     fn datatypes(&mut self, f: DatatypesFile, model: &mut Model) {
-        let file = "hl7v2.5.1/datatypes.json";
+        let file = &self.base_file("datatypes.json");
         let known: BTreeSet<String> = f.datatypes.keys().filter(|k| *k != "varies").cloned().collect();
         for (id, d) in f.datatypes {
             // "varies" marks OBX-5 in segments.json; it is no datatype of its own.
@@ -523,10 +604,15 @@ impl Cx {
         }
     }
 
-    fn segments(&mut self, f: SegmentsFile, model: &mut Model) {
-        let file = "hl7v2.5.1/segments.json";
+    /// The segments of `file`: the base standard's, or the guide's own (Z segments), which may
+    /// not redefine a base segment.
+    fn segments(&mut self, file: &str, f: SegmentsFile, model: &mut Model) {
         for (id, s) in f.segments {
             let base = format!("/segments/{}", token(&id));
+            if model.segments.contains_key(&id) {
+                self.errors.push(file, &base, format!("segment `{id}` is already defined by the base standard"));
+                continue;
+            }
             if !valid_segment_id(&id) {
                 self.errors.push(file, &base, format!("segment id `{id}` must be 3 uppercase letters or digits, starting with a letter"));
             }
@@ -600,7 +686,7 @@ impl Cx {
                 }
             }
         }
-        let expected = file.trim_start_matches("telerad/").trim_end_matches(".tables.json");
+        let expected = file.trim_start_matches(&format!("{}/", self.guide_label)).trim_end_matches(".tables.json");
         if t.profile != expected {
             self.errors.push(file, "/profile", format!("profile `{}` does not match its file name (`{expected}`)", t.profile));
         }
@@ -623,6 +709,7 @@ impl Cx {
             slices: Vec::new(),
             src: String::new(),
             pointer: "/structure".to_owned(),
+            meaning: None,
         };
         root.children = self.children(file, "/structure", "", &t.structure, model);
         // The message is the structure table itself: its header row (`…#tN.r1`).
@@ -637,14 +724,16 @@ impl Cx {
         for inc in &t.includes {
             match (inc.as_str(), common) {
                 ("common", Some(c)) => {
+                    let (common_file, common_hand_file) = (self.guide_file("common.tables.json"), self.guide_file("common.hand.json"));
                     for (i, s) in c.segments.iter().enumerate() {
-                        let sc = self.segment_constraints("telerad/common.tables.json", &format!("/segments/{i}"), s, model);
+                        let sc = self.segment_constraints(&common_file, &format!("/segments/{i}"), s, model);
                         segments.push(sc);
                     }
                     if let Some(h) = common_hand {
-                        self.overrides("telerad/common.hand.json", &h.overrides, &mut segments, model);
+                        self.overrides(&common_hand_file, &h.overrides, &mut segments, model);
                     }
                 }
+                ("common", None) => self.errors.push(file, "/includes", "`common` is included but the guide has no common.tables.json"),
                 (other, _) => self.errors.push(file, "/includes", format!("unknown include `{other}`; only `common` exists")),
             }
         }
@@ -680,7 +769,8 @@ impl Cx {
         let mut rules = Vec::new();
         if t.includes.iter().any(|i| i == "common") {
             if let Some(h) = common_hand {
-                self.rules("telerad/common.hand.json", h, &root, model, &mut rules);
+                let common_hand_file = self.guide_file("common.hand.json");
+                self.rules(&common_hand_file, h, &root, model, &mut rules);
             }
         }
         if let Some((hf, h)) = &hand {
@@ -846,7 +936,7 @@ impl Cx {
     /// The `violations` of a rule: edit shapes, ERL addresses, and an expected 0357 code the
     /// validator writes.
     fn violations(&mut self, file: &str, rule_ptr: &str, list: &[ViolationSpec]) -> Vec<Violation> {
-        let fixtures = self.dir.join("../tests/fixtures");
+        let fixtures = self.fixtures.clone();
         let mut out = Vec::new();
         for (i, v) in list.iter().enumerate() {
             let p = format!("{rule_ptr}/violations/{i}");
@@ -854,7 +944,7 @@ impl Cx {
                 let Some(name) = name else { continue };
                 if name.is_empty() || name.contains('/') {
                     self.errors.push(file, format!("{p}/{key}"), format!("`{name}` is not a file name of tests/fixtures"));
-                } else if fixtures.is_dir() && !fixtures.join(name).is_file() {
+                } else if fixtures.as_ref().is_some_and(|f| !f.join(name).is_file()) {
                     self.errors.push(file, format!("{p}/{key}"), format!("no fixture `{name}` in tests/fixtures"));
                 }
             }
@@ -974,8 +1064,8 @@ impl Cx {
     /// with this entry's identity and cardinality, and its `overrides` applied.
     fn resolve_reuse(&mut self, file: &str, p: &str, sl: &SliceSpec) -> Option<SliceSpec> {
         let Some(reuse) = &sl.reuse else { return Some(sl.clone()) };
-        let other_file = format!("telerad/{}.tables.json", reuse.profile);
-        if !self.dir.join(&other_file).is_file() {
+        let other_file = self.guide_file(&format!("{}.tables.json", reuse.profile));
+        if !self.file_path(&other_file).is_file() {
             self.errors.push(file, format!("{p}/reuse/profile"), format!("no profile `{}` to reuse a slice from", reuse.profile));
             return None;
         }
@@ -1064,6 +1154,7 @@ impl Cx {
                     max,
                     src,
                     pointer: p,
+                    meaning: e.meaning.clone(),
                 }));
             } else {
                 let (name, kids, key, choice) = match (&e.group, &e.choice) {
@@ -1091,6 +1182,7 @@ impl Cx {
                     slices: Vec::new(),
                     src,
                     pointer: p,
+                    meaning: e.meaning.clone(),
                 }));
             }
         }
@@ -1189,12 +1281,12 @@ impl Cx {
         }
         if let Some(v) = &e.value_set {
             if !model.value_sets.contains_key(&v.name) {
-                self.errors.push(file, format!("{p}/value_set/name"), format!("unknown value set `{}` (not in telerad/value_sets.json)", v.name));
+                self.errors.push(file, format!("{p}/value_set/name"), format!("unknown value set `{}` (not in {}/value_sets.json)", v.name, self.guide_label));
             }
         }
         if let Some(t) = &e.table {
             if !model.tables.contains_key(t) {
-                self.errors.push(file, format!("{p}/table"), format!("unknown table `{t}` (neither in hl7v2.5.1/tables.json nor in telerad/code_tables.tables.json)"));
+                self.errors.push(file, format!("{p}/table"), format!("unknown table `{t}` (neither in {}/tables.json nor in {}/code_tables.tables.json)", self.base_label, self.guide_label));
             }
         }
         Some(ElementConstraint {
@@ -1209,6 +1301,8 @@ impl Cx {
             value_set: e.value_set.as_ref().map(|v| (v.name.clone(), v.oid.clone())),
             len: e.len,
             src: e.src.clone().unwrap_or_default(),
+            description: e.description.clone(),
+            guide_value: e.guide_value.clone(),
         })
     }
 

@@ -420,7 +420,7 @@ pub struct EditSpec {
     pub swap: Option<String>,
 }
 
-/// `telerad/engine_rules.json`: the checks the engine makes natively, each with its written
+/// `engine_rules.json` (in the guide's folder): the checks the engine makes natively, each with its written
 /// counterexamples (spec/HAND-FORMAT.md, "violations"), read by the violation suite.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -455,7 +455,7 @@ pub struct ExpectSpec {
     pub severity: Option<String>,
 }
 
-/// `telerad/value_sets.json`: the CI-SIS value sets the guide binds (converted by
+/// `value_sets.json` (in the guide's folder): the value sets the guide binds (converted by
 /// `spec/tools/convert_value_sets.py`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

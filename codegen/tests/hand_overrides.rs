@@ -57,7 +57,7 @@ fn structure_slice_and_reuse_overrides() {
     edit_hand(&dir, "flux1_orm_o01_nw", |h| {
         h.insert("slice_overrides".into(), serde_json::json!([ { "slice": "history", "max": "*", "src": "test" } ]));
     });
-    let model = hl7_codegen::Config::new(&dir).model().unwrap_or_else(|e| panic!("{e}"));
+    let model = hl7_codegen::Config::new(dir.join("telerad")).model().unwrap_or_else(|e| panic!("{e}"));
     let f2 = model.profiles.iter().find(|p| p.id == "flux2_orm_o01_ca").unwrap();
     let obs = find_group(&f2.root, "ORDER/ORDER_DETAIL/OBSERVATION").unwrap();
     assert_eq!((obs.min, obs.max), (1, 3));

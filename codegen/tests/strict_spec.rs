@@ -38,7 +38,7 @@ fn spec_with(file: &str, from: &str, to: &str) -> PathBuf {
 /// The spec error report after one change; fails when the spec still loads.
 fn report(file: &str, from: &str, to: &str) -> String {
     let dir = spec_with(file, from, to);
-    let result = hl7_codegen::Config::new(&dir).model();
+    let result = hl7_codegen::Config::new(dir.join("telerad")).model();
     let _ = std::fs::remove_dir_all(&dir);
     match result {
         Ok(_) => panic!("the spec loaded although {file} has `{to}` for `{from}`"),
@@ -53,7 +53,7 @@ fn assert_reports(report: &str, at: &str, words: &str) {
 
 #[test]
 fn the_project_spec_loads() {
-    let model = hl7_codegen::Config::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec")).model().unwrap_or_else(|e| panic!("{e}"));
+    let model = hl7_codegen::Config::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/telerad")).fixtures(Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")).model().unwrap_or_else(|e| panic!("{e}"));
     assert!(model.profiles.iter().all(|p| !p.rules.is_empty()));
 }
 
@@ -138,7 +138,7 @@ fn a_well_formed_violation_is_kept_in_the_model() {
         .replace("CODE", "207")
         .replace("AT", "OBR[1]-2");
     let dir = spec_with("telerad/flux1_orm_o01_nw.hand.json", CONFORMANCE, &v);
-    let model = hl7_codegen::Config::new(&dir).model();
+    let model = hl7_codegen::Config::new(dir.join("telerad")).model();
     let _ = std::fs::remove_dir_all(&dir);
     let model = model.unwrap_or_else(|e| panic!("{e}"));
     let p = model.profiles.iter().find(|p| p.id == "flux1_orm_o01_nw").unwrap();

@@ -185,6 +185,8 @@ fn field<'i>(
             value_set: value_set.as_ref().map(|v| (v.value(), None)),
             len: None,
             src: format!("#[derive(Segment)] {}.{ident}", t.ident),
+            description: None,
+            guide_value: None,
         }
     });
     Some(Declared { ident, pos, pos_span, name, usage, min, max, len, table, shape, datatype, own })

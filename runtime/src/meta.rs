@@ -311,6 +311,27 @@ pub struct ElementConstraint {
     pub src: &'static str,
 }
 
+impl ElementConstraint {
+    /// A constraint that says nothing: generated code spreads it (`..ElementConstraint::DEFAULT`)
+    /// and spells only what the guide gives, so a literal reads as the guide's row.
+    pub const DEFAULT: ElementConstraint = ElementConstraint {
+        path: "",
+        field: 0,
+        component: None,
+        subcomponent: None,
+        usage: None,
+        min: None,
+        max: None,
+        fixed: None,
+        values: &[],
+        datatype: None,
+        table: None,
+        value_set: None,
+        len: None,
+        src: "",
+    };
+}
+
 /// A CI-SIS value set named by the guide.
 #[derive(Debug, Clone, Copy)]
 pub struct ValueSetRef {

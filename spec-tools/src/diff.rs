@@ -42,8 +42,8 @@ pub fn run(old: &Path, new: &Path, json: bool, fail_on_breaking: bool) -> ExitCo
         }
         return ExitCode::from(EXIT_ERROR);
     }
-    let a = hl7_codegen::Config::new(old).model();
-    let b = hl7_codegen::Config::new(new).model();
+    let a = crate::codegen_config(old).model();
+    let b = crate::codegen_config(new).model();
     let (a, b) = match (a, b) {
         (Ok(a), Ok(b)) => (a, b),
         (a, b) => {

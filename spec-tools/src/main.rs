@@ -65,7 +65,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Generate { spec, out, runtime_path } => {
-            match hl7_codegen::Config::new(&spec).runtime_path(runtime_path).out_dir(&out).build() {
+            match hl7_spec_tools::codegen_config(&spec).runtime_path(runtime_path).out_dir(&out).build() {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("hl7-codegen: {e}");

@@ -108,7 +108,7 @@ fn add_slice(c: &Copy) {
 }
 
 fn model(dir: &Path) -> hl7_codegen::model::Model {
-    hl7_codegen::Config::new(dir).model().unwrap_or_else(|e| panic!("{e}"))
+    hl7_spec_tools::codegen_config(dir).model().unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn report(c: &Copy) -> Report {

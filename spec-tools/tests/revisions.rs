@@ -21,8 +21,8 @@ fn extract_and_diff(ig: &Path, name: &str, old_is_committed: bool) -> diff::Repo
     let spec = temp(name);
     copy_dir(&repo().join("spec"), &spec);
     assert_eq!(extract::run(ig, &spec, false), std::process::ExitCode::SUCCESS);
-    let committed = hl7_codegen::Config::new(repo().join("spec")).model().unwrap();
-    let extracted = hl7_codegen::Config::new(&spec).model().unwrap_or_else(|e| panic!("{name}: {e}"));
+    let committed = hl7_spec_tools::codegen_config(&repo().join("spec")).model().unwrap();
+    let extracted = hl7_spec_tools::codegen_config(&spec).model().unwrap_or_else(|e| panic!("{name}: {e}"));
     let report = if old_is_committed { diff::diff(&committed, &extracted) } else { diff::diff(&extracted, &committed) };
     let _ = std::fs::remove_dir_all(&spec);
     report

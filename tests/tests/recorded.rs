@@ -73,7 +73,7 @@ fn inputs() -> Vec<Input> {
     }
     // Every case of the violation suite, each validated in its statement's profile.
     let fixtures_dir = telerad_tests::fixtures_dir();
-    let model = hl7_codegen::Config::new(root().join("spec")).model().expect("the spec reads");
+    let model = hl7_spec_tools::codegen_config(&root().join("spec")).model().expect("the spec reads");
     let fixtures = coverage::valid_fixtures(&fixtures_dir).expect("the fixtures read");
     for st in statements::collect(&model) {
         if st.not_failable.is_some() || st.unprovable.is_some() {

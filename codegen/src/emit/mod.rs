@@ -24,13 +24,13 @@ impl Emit<'_> {
     /// Every generated file, by file name.
     pub(crate) fn files(&self) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
-        out.insert("datatypes.rs".to_owned(), render("hl7v2.5.1/datatypes.json", self.datatypes()));
-        out.insert("segments.rs".to_owned(), render("hl7v2.5.1/segments.json", self.segments()));
-        out.insert("tables.rs".to_owned(), render("hl7v2.5.1/tables.json", self.tables()));
+        out.insert("datatypes.rs".to_owned(), render(&format!("{}/datatypes.json", self.model.base), self.datatypes()));
+        out.insert("segments.rs".to_owned(), render(&format!("{}/segments.json", self.model.base), self.segments()));
+        out.insert("tables.rs".to_owned(), render(&format!("{}/tables.json", self.model.base), self.tables()));
         for p in &self.model.profiles {
             out.insert(format!("{}.rs", p.id), render(&p.file, self.profile(p)));
         }
-        out.insert("mod.rs".to_owned(), render("telerad/", self.index()));
+        out.insert("mod.rs".to_owned(), render(&format!("{}/", self.model.guide), self.index()));
         out
     }
 
@@ -93,7 +93,7 @@ impl Emit<'_> {
                     }
                 }
             }
-            /// The JSON shape of `hl7_runtime::json` (the one `telerad json` prints).
+            /// The JSON shape of the runtime's `json` module.
             impl #rt::__private::serde::Serialize for AnyMessage<'_> {
                 fn serialize<S: #rt::__private::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
                     #rt::__private::serialize_placed(self.placed(), &REGISTRY, serializer)

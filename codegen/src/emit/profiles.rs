@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::{card, opt_str, opt_u16, opt_u32, Emit};
-use crate::expand;
+use crate::expand::{self, doc_text};
 use crate::model::{Discriminator, ElementConstraint, Group, Node, Profile, Rule, RuleKind, SegmentConstraints, Slice};
 
 fn group_static(path: &str) -> proc_macro2::Ident {
@@ -74,10 +74,10 @@ impl Emit<'_> {
                 pub fn unexpected(&self) -> impl ::core::iter::Iterator<Item = #rt::Segment<'_>> + '_ { self.0.root().unexpected() }
                 #root_accessors
             }
-            /// The JSON shape of `hl7_runtime::json` (the one `telerad json` prints).
             impl #rt::typed::MessageType for Message<'_> {
                 const DEF: &'static #rt::meta::MessageDef = &DEF;
             }
+            /// The JSON shape of the runtime's `json` module.
             impl #rt::__private::serde::Serialize for Message<'_> {
                 fn serialize<S: #rt::__private::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
                     #rt::__private::serialize_placed(&self.0, &super::REGISTRY, serializer)
@@ -148,7 +148,7 @@ impl Emit<'_> {
         let st = slice_static(&s.name);
         let (name, title) = (&s.name, &s.title);
         let usage = self.usage(s.usage);
-        let (min, max) = (s.min, s.max);
+        let (min, max) = (s.min, expand::max(rt, s.max));
         let disc = s.discriminator.iter().map(|d| match d {
             Discriminator::Value { path, value } => {
                 let (t, f) = (&path.text, path.field);
@@ -210,7 +210,14 @@ impl Emit<'_> {
             }
             None => quote! { ::core::option::Option::None },
         };
-        let (min, max) = (opt_u32(s.min), opt_u32(s.max));
+        let min = opt_u32(s.min);
+        let max = match s.max {
+            Some(n) => {
+                let n = expand::max(rt, n);
+                quote! { ::core::option::Option::Some(#n) }
+            }
+            None => quote! { ::core::option::Option::None },
+        };
         let src = &s.src;
         let elems = s.elements.iter().map(|e| self.element_constraint(e));
         quote! {
@@ -258,17 +265,20 @@ impl Emit<'_> {
         let st = slice_static(&s.name);
         let value = s.value_type.as_ref().map(|v| {
             let vty = format_ident!("{}", self.model.datatypes.get(v).map(|d| d.rust.as_str()).unwrap_or("St"));
-            let doc = format!(" OBX-5 read as {v}, the datatype this slice fixes in OBX-2.");
+            let line = format!(" OBX-5 read as {v}, the datatype this slice fixes in OBX-2.");
+            let obx5 = s.segments.iter().filter(|c| c.segment == "OBX").flat_map(|c| &c.elements).filter(|e| e.path.field == 5 && e.path.component.is_none());
+            let doc: Vec<String> = std::iter::once(line).chain(obx5.map(|e| format!(" - {}", constraint_line(e)))).collect();
             quote! {
-                #[doc = #doc]
+                #(#[doc = #doc])*
                 pub fn value(&self) -> ::core::option::Option<super::datatypes::#vty<'m>> {
                     self.0 .0.first_segment_with_id("OBX").and_then(|obx| #rt::typed::single(obx.field(5)))
                 }
             }
         });
-        let doc = format!(" Slice `{}` of {} ({}) · {} · {} · {} · spec/{}#{}", s.name, g.path, s.title, s.usage.code(), card(s.min, s.max), s.src, s.file, s.pointer);
+        let line = format!(" Slice `{}` of {} ({}) · {} · {} · {} · spec/{}#{}", s.name, g.path, doc_text(&s.title), s.usage.code(), card(s.min, s.max), s.src, s.file, s.pointer);
+        let doc = with_constraints(&line, s.segments.iter());
         quote! {
-            #[doc = #doc]
+            #(#[doc = #doc])*
             #[derive(Clone, Copy, Debug)]
             pub struct #ty<'m>(pub #gty<'m>);
             impl<'m> #ty<'m> {
@@ -296,7 +306,9 @@ impl Emit<'_> {
                     let seg = self.model.segments.get(&s.id);
                     let sty = format_ident!("{}", seg.map(|x| x.rust.as_str()).unwrap_or("Msh"));
                     let path = if g.path.is_empty() { s.id.clone() } else { format!("{}/{}", g.path, s.id) };
-                    let doc = format!(" {path} · {} · {} · {} · spec/{}#{}", s.usage.code(), card(s.min, s.max), s.src, p.file, s.pointer);
+                    let line = format!(" {path} · {} · {} · {} · spec/{}#{}", s.usage.code(), card(s.min, s.max), s.src, p.file, s.pointer);
+                    let applies = p.segments.iter().filter(|c| c.segment == s.id && c.group.as_ref().is_none_or(|grp| *grp == g.path));
+                    let doc = with_constraints(&with_meaning(line, s.meaning.as_deref()), applies);
                     let shape = expand::Shape::of(s.usage, s.min, s.max);
                     let ty = quote! { super::segments::#sty<#lt> };
                     let body = expand::read_child(rt, &view, slot, shape, true, &ty, &path);
@@ -306,12 +318,12 @@ impl Emit<'_> {
                         expand::Shape::Optional => quote! { ::core::option::Option<#ty> },
                     };
                     let m = format_ident!("{}", s.accessor);
-                    out.push(quote! { #[doc = #doc] pub fn #m(&self) -> #ret { #body } });
+                    out.push(quote! { #(#[doc = #doc])* pub fn #m(&self) -> #ret { #body } });
                 }
                 Node::Group(inner) => {
                     let gty = format_ident!("{}", inner.rust);
                     let path = inner.path.clone();
-                    let doc = format!(" {path} · {} · {} · {} · spec/{}#{}", inner.usage.code(), card(inner.min, inner.max), inner.src, p.file, inner.pointer);
+                    let doc = with_meaning(format!(" {path} · {} · {} · {} · spec/{}#{}", inner.usage.code(), card(inner.min, inner.max), inner.src, p.file, inner.pointer), inner.meaning.as_deref());
                     let shape = expand::Shape::of(inner.usage, inner.min, inner.max);
                     let ty = quote! { #gty<#lt> };
                     let body = expand::read_child(rt, &view, slot, shape, false, &ty, &path);
@@ -321,12 +333,14 @@ impl Emit<'_> {
                         expand::Shape::Optional => quote! { ::core::option::Option<#ty> },
                     };
                     let m = format_ident!("{}", inner.accessor);
-                    out.push(quote! { #[doc = #doc] pub fn #m(&self) -> #ret { #body } });
+                    let doc = doc.lines();
+                    out.push(quote! { #(#[doc = #doc])* pub fn #m(&self) -> #ret { #body } });
                     for s in &inner.slices {
                         let sty = format_ident!("{}", s.rust);
                         let st = slice_static(&s.name);
                         let spath = format!("{path}:{}", s.name);
-                        let doc = format!(" {} ({}) · {} · {} · {} · spec/{}#{}", spath, s.title, s.usage.code(), card(s.min, s.max), s.src, s.file, s.pointer);
+                        let line = format!(" {} ({}) · {} · {} · {} · spec/{}#{}", spath, doc_text(&s.title), s.usage.code(), card(s.min, s.max), s.src, s.file, s.pointer);
+                        let doc = with_constraints(&line, s.segments.iter());
                         let (body, ret) = if s.max > 1 {
                             (quote! { #view.slice(#slot, &#st).map(#gty).map(#sty) }, quote! { impl ::core::iter::Iterator<Item = #sty<#lt>> + #lt })
                         } else if s.min > 0 {
@@ -335,11 +349,76 @@ impl Emit<'_> {
                             (quote! { #view.slice(#slot, &#st).next().map(#gty).map(#sty) }, quote! { ::core::option::Option<#sty<#lt>> })
                         };
                         let m = format_ident!("{}", s.accessor);
-                        out.push(quote! { #[doc = #doc] pub fn #m(&self) -> #ret { #body } });
+                        out.push(quote! { #(#[doc = #doc])* pub fn #m(&self) -> #ret { #body } });
                     }
                 }
             }
         }
         quote! { #(#out)* }
     }
+}
+
+/// A structure row's first doc line, then the guide's words for the row on a line of its own.
+fn with_meaning(line: String, meaning: Option<&str>) -> String {
+    match meaning {
+        Some(m) if !m.trim().is_empty() => format!("{line}\n\n {}", doc_text(m)),
+        _ => line,
+    }
+}
+
+/// A doc comment: its first line, then one line per element the profile constrains in these
+/// segment constraints (`with_constraints(" OBR · …", …)`).
+fn with_constraints<'c>(first: &str, constraints: impl Iterator<Item = &'c SegmentConstraints>) -> Vec<String> {
+    let mut lines: Vec<String> = first.lines().map(str::to_owned).collect();
+    let elements: Vec<&ElementConstraint> = constraints.flat_map(|c| &c.elements).collect();
+    if !elements.is_empty() {
+        lines.push(String::new());
+        lines.push(" The profile's constraints:".to_owned());
+        lines.extend(elements.into_iter().map(|e| format!(" - {}", constraint_line(e))));
+    }
+    lines
+}
+
+/// One element constraint in one line, in the order a reader of the guide's table expects:
+/// the path, then what the guide requires (usage, cardinality, fixed value, value list, table or
+/// value set, datatype, length), then the guide's own words, then the row it comes from:
+/// `ORC-1 · R · OK | OC · table 0119 · Order control: Décision … · st_flux3.md#t1.r4`.
+pub(crate) fn constraint_line(e: &ElementConstraint) -> String {
+    let mut parts = vec![format!("`{}`", e.path.text)];
+    if let Some(u) = e.usage {
+        parts.push(u.code().to_owned());
+    }
+    if e.min.is_some() || e.max.is_some() {
+        parts.push(card(e.min.unwrap_or(0), e.max.unwrap_or(crate::model::UNBOUNDED)));
+    }
+    if let Some(f) = &e.fixed {
+        parts.push(format!("= `{}`", f.replace('`', "'")));
+    }
+    if !e.values.is_empty() {
+        parts.push(doc_text(&e.values.join(" | ")));
+    }
+    if let Some(t) = &e.table {
+        parts.push(format!("table {t}"));
+    }
+    if let Some((name, oid)) = &e.value_set {
+        parts.push(match oid {
+            Some(oid) => format!("value set {name} ({oid})"),
+            None => format!("value set {name}"),
+        });
+    }
+    if let Some(d) = &e.datatype {
+        parts.push(format!("as {d}"));
+    }
+    if let Some(n) = e.len {
+        parts.push(format!("length {n}"));
+    }
+    match (&e.description, &e.guide_value) {
+        (Some(d), Some(v)) => parts.push(format!("{}: {}", doc_text(d), doc_text(v))),
+        (Some(t), None) | (None, Some(t)) => parts.push(doc_text(t)),
+        (None, None) => {}
+    }
+    if !e.src.is_empty() {
+        parts.push(e.src.clone());
+    }
+    parts.join(" · ")
 }

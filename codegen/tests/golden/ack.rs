@@ -18,7 +18,7 @@ static G_ROOT: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::GroupDef {
             def: &super::segments::SEG_SFT,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t5.r3 · spec/telerad/ack.tables.json#/structure/1",
         }),
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
@@ -32,7 +32,7 @@ static G_ROOT: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::GroupDef {
             def: &super::segments::SEG_ERR,
             usage: ::hl7_runtime::meta::Usage::C,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t5.r6 · spec/telerad/ack.tables.json#/structure/3",
         }),
     ],
@@ -59,290 +59,158 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("|"),
-                    values: &[],
                     datatype: ::core::option::Option::Some("ST"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "acquittement.md#t2.r2",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("^~\\&"),
-                    values: &[],
                     datatype: ::core::option::Option::Some("ST"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "acquittement.md#t2.r3",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("HD"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "acquittement.md#t2.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-4",
                     field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("HD"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "acquittement.md#t2.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("HD"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "acquittement.md#t2.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-6",
                     field: 6u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("HD"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "acquittement.md#t2.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-7",
                     field: 7u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("TS"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "acquittement.md#t2.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-9",
                     field: 9u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("MSG"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "acquittement.md#t2.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-9.1",
                     field: 9u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("ACK"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "acquittement.md#t2.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-9.2",
                     field: 9u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
                     values: &["O01", "R01", "O23"],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0003"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "acquittement.md#t2.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-9.3",
                     field: 9u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("ACK"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "acquittement.md#t2.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-10",
                     field: 10u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("ST"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "acquittement.md#t2.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("PT"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "acquittement.md#t2.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-11.1",
                     field: 11u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
                     values: &["P", "T", "D"],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0103"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "acquittement.md#t2.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-12",
                     field: 12u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("VID"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "acquittement.md#t2.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-12.1",
                     field: 12u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("2.5.1"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "acquittement.md#t2.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-17",
                     field: 17u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("FRA"),
-                    values: &[],
                     datatype: ::core::option::Option::Some("ID"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "acquittement.md#t2.r13",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-18",
                     field: 18u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
                     values: &["UNICODE UTF-8", "8859/15"],
                     datatype: ::core::option::Option::Some("ID"),
                     table: ::core::option::Option::Some("0211"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "acquittement.md#t2.r14",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "acquittement.md#t2.r1",
@@ -357,34 +225,18 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSA-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
                     values: &["AA", "AE", "AR"],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0008"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "acquittement.md#t3.r2",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSA-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "acquittement.md#t3.r3",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "acquittement.md#t3.r1",
@@ -394,55 +246,32 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
             group: ::core::option::Option::None,
             usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::C),
             min: ::core::option::Option::Some(0u32),
-            max: ::core::option::Option::Some(4294967295u32),
+            max: ::core::option::Option::Some(::hl7_runtime::meta::UNBOUNDED),
             elements: &[
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ERR-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("ERL"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "acquittement.md#t4.r2",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ERR-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0357"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "acquittement.md#t4.r3",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ERR-4",
                     field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("ID"),
                     table: ::core::option::Option::Some("0516"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "acquittement.md#t4.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "acquittement.md#t4.r1",
@@ -591,6 +420,28 @@ impl<'a> Message<'a> {
         self.0.root().unexpected()
     }
     /// MSH · R · 1..1 · st-profils.md#t5.r2 · spec/telerad/ack.tables.json#/structure/0
+    ///
+    /// Message header
+    ///
+    /// The profile's constraints:
+    /// - `MSH-1` · R · = `|` · as ST · | séparateur de champ · acquittement.md#t2.r2
+    /// - `MSH-2` · R · = `^~\&` · as ST · ^~\\&amp; séparateur de composant, répétition, caractère d'échappement, séparateur de sous-composants · acquittement.md#t2.r3
+    /// - `MSH-3` · R · as HD · Application émettrice · acquittement.md#t2.r4
+    /// - `MSH-4` · R · as HD · Organisation émettrice · acquittement.md#t2.r5
+    /// - `MSH-5` · R · as HD · Application réceptrice · acquittement.md#t2.r6
+    /// - `MSH-6` · R · as HD · Organisation réceptrice · acquittement.md#t2.r7
+    /// - `MSH-7` · R · as TS · Date/time du message · acquittement.md#t2.r8
+    /// - `MSH-9` · R · as MSG · Type du message, selon l'évènement du message initial : ACK^O01^ACK ACK^R01^ACK ACK^O23^ACK · acquittement.md#t2.r9
+    /// - `MSH-9.1` · R · = `ACK` · acquittement.md#t2.r9
+    /// - `MSH-9.2` · R · O01 | R01 | O23 · table 0003 · acquittement.md#t2.r9
+    /// - `MSH-9.3` · R · = `ACK` · acquittement.md#t2.r9
+    /// - `MSH-10` · R · as ST · Identifiant du message · acquittement.md#t2.r10
+    /// - `MSH-11` · R · as PT · Processing Id P : en production T : message de test D : environnement de debug · acquittement.md#t2.r11
+    /// - `MSH-11.1` · R · P | T | D · table 0103 · acquittement.md#t2.r11
+    /// - `MSH-12` · R · as VID · Version du standard 2.5.1 · acquittement.md#t2.r12
+    /// - `MSH-12.1` · R · = `2.5.1` · acquittement.md#t2.r12
+    /// - `MSH-17` · R · = `FRA` · as ID · Code du pays FRA · acquittement.md#t2.r13
+    /// - `MSH-18` · R · UNICODE UTF-8 | 8859/15 · table 0211 · as ID · Jeux de caractères, valeurs possibles : UNICODE UTF-8 ou 8859/15 · acquittement.md#t2.r14
     pub fn msh(
         &self,
     ) -> ::core::result::Result<
@@ -600,12 +451,20 @@ impl<'a> Message<'a> {
         self.0.root().required_segment::<super::segments::Msh<'_>>(0u16, "MSH")
     }
     /// SFT · O · 0..* · st-profils.md#t5.r3 · spec/telerad/ack.tables.json#/structure/1
+    ///
+    /// Software segment
     pub fn sfts(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Sft<'_>> + '_ {
         self.0.root().segments::<super::segments::Sft<'_>>(1u16)
     }
     /// MSA · R · 1..1 · st-profils.md#t5.r5 · spec/telerad/ack.tables.json#/structure/2
+    ///
+    /// Message Acknowledgement
+    ///
+    /// The profile's constraints:
+    /// - `MSA-1` · R · AA | AE | AR · table 0008 · Code d'acquittement du message autorisé : · AA(Original mode: Application Accept - Enhanced mode: Application acknowledgment: Accept) : le message a été compris et intégré par l'application destinatrice qui prend la responsabilité du message et libère ainsi l'application productrice de toute obligation de le renvoyer. · AE (Original mode: Application Error - Enhanced mode: Application acknowledgment: Error) : le message contient des erreurs de syntaxe. · AR (Original mode: Application Reject - Enhanced mode: Application acknowledgment: Reject) : le message est rejeté pour une raison circonstancielle. Il peut être réémis plus tard. · acquittement.md#t3.r2
+    /// - `MSA-2` · R · Rappel l'identifiant du message acquitté correspondant au champ MSH.10 du message initial. · acquittement.md#t3.r3
     pub fn msa(
         &self,
     ) -> ::core::result::Result<
@@ -615,16 +474,23 @@ impl<'a> Message<'a> {
         self.0.root().required_segment::<super::segments::Msa<'_>>(2u16, "MSA")
     }
     /// ERR · C · 0..* · st-profils.md#t5.r6 · spec/telerad/ack.tables.json#/structure/3
+    ///
+    /// Error
+    ///
+    /// The profile's constraints:
+    /// - `ERR-2` · O · as ERL · Localisation de l'erreur dans le cas d'une erreur de syntaxe du message initial. · acquittement.md#t4.r2
+    /// - `ERR-3` · R · table 0357 · acquittement.md#t4.r3
+    /// - `ERR-4` · R · table 0516 · as ID · Sévérité de l'erreur dont les valeurs sont à prendre dans la table HL7 0516 (nom symbolique errorSeverity) · acquittement.md#t4.r4
     pub fn errs(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Err<'_>> + '_ {
         self.0.root().segments::<super::segments::Err<'_>>(3u16)
     }
 }
-/// The JSON shape of `hl7_runtime::json` (the one `telerad json` prints).
 impl ::hl7_runtime::typed::MessageType for Message<'_> {
     const DEF: &'static ::hl7_runtime::meta::MessageDef = &DEF;
 }
+/// The JSON shape of the runtime's `json` module.
 impl ::hl7_runtime::__private::serde::Serialize for Message<'_> {
     fn serialize<S: ::hl7_runtime::__private::serde::Serializer>(
         &self,

@@ -30,7 +30,7 @@ static G_PATIENT__INSURANCE: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta
     name: "INSURANCE",
     usage: ::hl7_runtime::meta::Usage::O,
     min: 0u32,
-    max: 4294967295u32,
+    max: ::hl7_runtime::meta::UNBOUNDED,
     choice: false,
     children: &[
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
@@ -84,7 +84,7 @@ static G_PATIENT: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::GroupDef 
             def: &super::segments::SEG_NTE,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t1.r7 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/2",
         }),
         ::hl7_runtime::meta::Node::Group(&G_PATIENT__PATIENT_VISIT),
@@ -100,7 +100,7 @@ static G_PATIENT: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::GroupDef 
             def: &super::segments::SEG_AL1,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t1.r18 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/6",
         }),
     ],
@@ -134,165 +134,88 @@ pub static SLICE_MODALITY: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::meta::
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t4.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("CE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t4.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t4.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.1",
                     field: 3u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("MODALITE_IMAGERIE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t4.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.2",
                     field: 3u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t4.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.3",
                     field: 3u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t4.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("CE"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t4.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.1",
                     field: 5u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
                     value_set: ::core::option::Option::Some(::hl7_runtime::meta::ValueSetRef {
                         name: "JDV_modalitedemandeActeImagerie-CISIS",
                         oid: ::core::option::Option::Some("1.2.250.1.213.1.1.5.660"),
                     }),
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t4.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.3",
                     field: 5u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
                     values: &["terminologie-cisis-fr", "DCM"],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t4.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("O"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t4.r13",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux1.md#t4.r3",
@@ -302,71 +225,39 @@ pub static SLICE_MODALITY: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::meta::
             group: ::core::option::Option::None,
             usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
             min: ::core::option::Option::Some(0u32),
-            max: ::core::option::Option::Some(4294967295u32),
+            max: ::core::option::Option::Some(::hl7_runtime::meta::UNBOUNDED),
             elements: &[
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "NTE-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t5.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "NTE-4",
                     field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t5.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "NTE-4.1",
                     field: 4u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t5.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "NTE-4.3",
                     field: 4u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("HL70364"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0396"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t5.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux1.md#t5.r1",
@@ -406,181 +297,95 @@ pub static SLICE_ANATOMICAL_REGION: ::hl7_runtime::meta::SliceDef = ::hl7_runtim
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t6.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("CE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t6.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t6.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.1",
                     field: 3u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("REGION_ANATOMIQUE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t6.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.2",
                     field: 3u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t6.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.3",
                     field: 3u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t6.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-4",
                     field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t6.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("CE"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t6.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.1",
                     field: 5u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
                     value_set: ::core::option::Option::Some(::hl7_runtime::meta::ValueSetRef {
                         name: "JDV_RegionAnatomique-CISIS",
                         oid: ::core::option::Option::Some("1.2.250.1.213.1.1.5.695"),
                     }),
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t6.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.3",
                     field: 5u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("SCT"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t6.r13",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("O"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t6.r14",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux1.md#t6.r3",
@@ -620,181 +425,95 @@ pub static SLICE_TOPOGRAPHIC_PRECISION: ::hl7_runtime::meta::SliceDef = ::hl7_ru
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t7.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("CE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t7.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t7.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.1",
                     field: 3u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("REGION_ANATOMIQUE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t7.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.2",
                     field: 3u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t7.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.3",
                     field: 3u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t7.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-4",
                     field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t7.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("CE"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t7.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.1",
                     field: 5u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
                     value_set: ::core::option::Option::Some(::hl7_runtime::meta::ValueSetRef {
                         name: "JDV_ModificateurTopographique-CISIS",
                         oid: ::core::option::Option::Some("1.2.250.1.213.1.1.5.688"),
                     }),
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t7.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.3",
                     field: 5u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("SCT"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t7.r13",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("O"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t7.r14",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux1.md#t7.r3",
@@ -829,146 +548,74 @@ pub static SLICE_HISTORY: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::meta::S
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t8.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("FT"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t8.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t8.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.1",
                     field: 3u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("11322-5"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t8.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.2",
                     field: 3u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t8.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.3",
                     field: 3u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("LN"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t8.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("FT"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t8.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-8",
                     field: 8u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
                     values: &["SANS_IMPACT", "PERTINENT", "MAJEUR"],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t8.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("O"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t8.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux1.md#t8.r3",
@@ -1003,146 +650,73 @@ pub static SLICE_BODY_HEIGHT: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::met
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t9.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("NM"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t9.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t9.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.1",
                     field: 3u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("8302-2"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t9.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.2",
                     field: 3u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t9.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.3",
                     field: 3u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("LN"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t9.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("NM"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t9.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-6",
                     field: 6u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t9.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("O"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t9.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux1.md#t9.r3",
@@ -1177,146 +751,73 @@ pub static SLICE_BODY_WEIGHT: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::met
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t10.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("NM"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t10.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t10.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.1",
                     field: 3u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("29463-7"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t10.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.2",
                     field: 3u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t10.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.3",
                     field: 3u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("LN"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t10.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("NM"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t10.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-6",
                     field: 6u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t10.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("O"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t10.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux1.md#t10.r3",
@@ -1351,162 +852,85 @@ pub static SLICE_PREGNANCY_STATUS: ::hl7_runtime::meta::SliceDef = ::hl7_runtime
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t11.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("CE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t11.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t11.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.1",
                     field: 3u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("82810-3"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t11.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.2",
                     field: 3u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t11.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.3",
                     field: 3u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("LN"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t11.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("CE"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t11.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.1",
                     field: 5u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
                     values: &["Y", "N"],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0136"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t11.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.3",
                     field: 5u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("expandedYes-NoIndicator"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t11.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("O"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t11.r13",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux1.md#t11.r3",
@@ -1519,7 +943,7 @@ static G_ORDER__ORDER_DETAIL__OBSERVATION: ::hl7_runtime::meta::GroupDef = ::hl7
     name: "OBSERVATION",
     usage: ::hl7_runtime::meta::Usage::R,
     min: 1u32,
-    max: 4294967295u32,
+    max: ::hl7_runtime::meta::UNBOUNDED,
     choice: false,
     children: &[
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
@@ -1533,7 +957,7 @@ static G_ORDER__ORDER_DETAIL__OBSERVATION: ::hl7_runtime::meta::GroupDef = ::hl7
             def: &super::segments::SEG_NTE,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t1.r34 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/9/children/1",
         }),
     ],
@@ -1602,7 +1026,7 @@ static G_ORDER__ORDER_DETAIL: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::met
             def: &super::segments::SEG_NTE,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t1.r29 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/6",
         }),
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
@@ -1616,7 +1040,7 @@ static G_ORDER__ORDER_DETAIL: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::met
             def: &super::segments::SEG_DG1,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t1.r31 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/8",
         }),
         ::hl7_runtime::meta::Node::Group(&G_ORDER__ORDER_DETAIL__OBSERVATION),
@@ -1629,7 +1053,7 @@ static G_ORDER: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::GroupDef {
     name: "ORDER",
     usage: ::hl7_runtime::meta::Usage::R,
     min: 1u32,
-    max: 4294967295u32,
+    max: ::hl7_runtime::meta::UNBOUNDED,
     choice: false,
     children: &[
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
@@ -1644,14 +1068,14 @@ static G_ORDER: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::GroupDef {
             def: &super::segments::SEG_FT1,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t1.r37 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/2",
         }),
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
             def: &super::segments::SEG_CTI,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t1.r38 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/3",
         }),
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
@@ -1684,7 +1108,7 @@ static G_ROOT: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::GroupDef {
             def: &super::segments::SEG_NTE,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t1.r3 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/1",
         }),
         ::hl7_runtime::meta::Node::Group(&G_PATIENT),
@@ -1713,290 +1137,156 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("|"),
-                    values: &[],
                     datatype: ::core::option::Option::Some("ST"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r2",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("^~\\&"),
-                    values: &[],
                     datatype: ::core::option::Option::Some("ST"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r3",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("HD"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-4",
                     field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("HD"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("HD"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-6",
                     field: 6u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("HD"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-7",
                     field: 7u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("TS"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-9",
                     field: 9u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("MSG"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-10",
                     field: 10u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("ST"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("PT"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-11.1",
                     field: 11u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
                     values: &["P", "T", "D"],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0103"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-12",
                     field: 12u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("VID"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-12.1",
                     field: 12u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("2.5.1"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-17",
                     field: 17u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("FRA"),
-                    values: &[],
                     datatype: ::core::option::Option::Some("ID"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r13",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-18",
                     field: 18u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
                     values: &["UNICODE UTF-8", "8859/15"],
                     datatype: ::core::option::Option::Some("ID"),
                     table: ::core::option::Option::Some("0211"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r14",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-21",
                     field: 21u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("EI"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r15",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-21.1",
                     field: 21u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("1.0"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r15",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-21.2",
                     field: 21u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("CISIS_TLR_HL7_V2"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r15",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st-contraintes.md#t1.r1",
@@ -2011,130 +1301,65 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("CX"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t2.r2",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("XPN"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t2.r3",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-18",
                     field: 18u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::RE),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("CX"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t2.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-32",
                     field: 32u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
                     min: ::core::option::Option::Some(1u32),
-                    max: ::core::option::Option::Some(4294967295u32),
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
+                    max: ::core::option::Option::Some(::hl7_runtime::meta::UNBOUNDED),
                     table: ::core::option::Option::Some("0445"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:35",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-8",
                     field: 8u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0001"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:38",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-30",
                     field: 30u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0136"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:35",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-31",
                     field: 31u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0136"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:35",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-11.7",
                     field: 11u16,
                     component: ::core::option::Option::Some(7u16),
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0190"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-DT-1.8.2#page:25",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st-contraintes.md#t2.r1",
@@ -2149,82 +1374,40 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PV1-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0004"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:52",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PV1-19",
                     field: 19u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::C),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("CX"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t3.r3",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PV1-44",
                     field: 44u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::RE),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("TS"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t3.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PV1-45",
                     field: 45u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::RE),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("TS"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t3.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PV1-51",
                     field: 51u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0326"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:52",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st-contraintes.md#t3.r1",
@@ -2240,49 +1423,28 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                     path: "MSH-9.1",
                     field: 9u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("ORM"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-9.2",
                     field: 9u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("O01"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-9.3",
                     field: 9u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("ORM_O01"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st-contraintes.md#t1.r1",
@@ -2297,194 +1459,95 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("NW"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0119"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-2.1",
                     field: 2u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-2.3",
                     field: 2u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-2.4",
                     field: 2u16,
                     component: ::core::option::Option::Some(4u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-9",
                     field: 9u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::RE),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12",
                     field: 12u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.1",
                     field: 12u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.2",
                     field: 12u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r13",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.3",
                     field: 12u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r14",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.9",
                     field: 12u16,
                     component: ::core::option::Option::Some(9u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r15",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.9.1",
@@ -2492,15 +1555,8 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                     component: ::core::option::Option::Some(9u16),
                     subcomponent: ::core::option::Option::Some(1u16),
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r16",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.9.2",
@@ -2508,15 +1564,9 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                     component: ::core::option::Option::Some(9u16),
                     subcomponent: ::core::option::Option::Some(2u16),
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("1.2.250.1.71.4.2.1"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r17",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.9.3",
@@ -2524,175 +1574,92 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                     component: ::core::option::Option::Some(9u16),
                     subcomponent: ::core::option::Option::Some(3u16),
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("ISO"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r18",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.13",
                     field: 12u16,
                     component: ::core::option::Option::Some(13u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0203"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r19",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-14",
                     field: 14u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::RE),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r20",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-17",
                     field: 17u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r21",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-17.1",
                     field: 17u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("STRUCTURE_IMAGERIE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("TLR_TYPE_ORGANISATION"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r22",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-17.3",
                     field: 17u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TLR_TYPE_ORGANISATION"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r23",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-21",
                     field: 21u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r24",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-21.1",
                     field: 21u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r25",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-21.6",
                     field: 21u16,
                     component: ::core::option::Option::Some(6u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r26",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-21.7",
                     field: 21u16,
                     component: ::core::option::Option::Some(7u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
                     values: &["FINEJ", "FINEG", "IDNST", "UF", "SRV"],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0203"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r27",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-21.10",
                     field: 21u16,
                     component: ::core::option::Option::Some(10u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t1.r28",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux1.md#t1.r1",
@@ -2707,114 +1674,57 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t2.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-4",
                     field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t2.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-4.1",
                     field: 4u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TRANSMISSION_DEMANDE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("TLR_OBR_PROCEDURE"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t2.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-4.2",
                     field: 4u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t2.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-4.3",
                     field: 4u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TLR_OBR_PROCEDURE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t2.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-13",
                     field: 13u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t2.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-16",
                     field: 16u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t2.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux1.md#t2.r1",
@@ -2824,71 +1734,39 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
             group: ::core::option::Option::Some("ORDER/ORDER_DETAIL"),
             usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
             min: ::core::option::Option::Some(0u32),
-            max: ::core::option::Option::Some(4294967295u32),
+            max: ::core::option::Option::Some(::hl7_runtime::meta::UNBOUNDED),
             elements: &[
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "NTE-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t3.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "NTE-4",
                     field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t3.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "NTE-4.1",
                     field: 4u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t3.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "NTE-4.3",
                     field: 4u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("HL70364"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0396"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t3.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux1.md#t3.r1",
@@ -3160,6 +2038,31 @@ impl<'a> Message<'a> {
         self.0.root().unexpected()
     }
     /// MSH · R · 1..1 · st-profils.md#t1.r2 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/0
+    ///
+    /// Message Header
+    ///
+    /// The profile's constraints:
+    /// - `MSH-1` · R · = `|` · as ST · Séparateur de champ | · st-contraintes.md#t1.r2
+    /// - `MSH-2` · R · = `^~\&` · as ST · Séparateur de composant, Répétition, Caractère d'échappement, Séparateur de sous-composants ^~\\&amp; · st-contraintes.md#t1.r3
+    /// - `MSH-3` · R · as HD · Application émettrice · st-contraintes.md#t1.r4
+    /// - `MSH-4` · R · as HD · Organisation émettrice · st-contraintes.md#t1.r5
+    /// - `MSH-5` · R · as HD · Application réceptrice · st-contraintes.md#t1.r6
+    /// - `MSH-6` · R · as HD · Organisation réceptrice · st-contraintes.md#t1.r7
+    /// - `MSH-7` · R · as TS · Horodatage du message · st-contraintes.md#t1.r8
+    /// - `MSH-9` · R · as MSG · Type du message ORM^O01^ORM\_O01 ORU^R01^ORU\_R01 OMI^O23^OMI\_O23 · st-contraintes.md#t1.r9
+    /// - `MSH-10` · R · as ST · Identifiant du message · st-contraintes.md#t1.r10
+    /// - `MSH-11` · R · as PT · Processing Id P : en production T : message de test D : environnement de debug · st-contraintes.md#t1.r11
+    /// - `MSH-11.1` · R · P | T | D · table 0103 · st-contraintes.md#t1.r11
+    /// - `MSH-12` · R · as VID · Version du standard 2.5.1 · st-contraintes.md#t1.r12
+    /// - `MSH-12.1` · R · = `2.5.1` · st-contraintes.md#t1.r12
+    /// - `MSH-17` · R · = `FRA` · as ID · Code du pays FRA · st-contraintes.md#t1.r13
+    /// - `MSH-18` · R · UNICODE UTF-8 | 8859/15 · table 0211 · as ID · Jeux de caractères, valeurs possibles UNICODE UTF-8 ou 8859/15 · st-contraintes.md#t1.r14
+    /// - `MSH-21` · R · as EI · Identifiant du profil de message MSH-21.1 : Version du profil de message : (1.0) MSH-21.2 : Nom du profil de message : CISIS\_TLR\_HL7\_V2 · st-contraintes.md#t1.r15
+    /// - `MSH-21.1` · R · = `1.0` · st-contraintes.md#t1.r15
+    /// - `MSH-21.2` · R · = `CISIS_TLR_HL7_V2` · st-contraintes.md#t1.r15
+    /// - `MSH-9.1` · R · = `ORM` · st-contraintes.md#t1.r9
+    /// - `MSH-9.2` · R · = `O01` · st-contraintes.md#t1.r9
+    /// - `MSH-9.3` · R · = `ORM_O01` · st-contraintes.md#t1.r9
     pub fn msh(
         &self,
     ) -> ::core::result::Result<
@@ -3169,6 +2072,8 @@ impl<'a> Message<'a> {
         self.0.root().required_segment::<super::segments::Msh<'_>>(0u16, "MSH")
     }
     /// NTE · O · 0..* · st-profils.md#t1.r3 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/1
+    ///
+    /// Notes and Comments (Header)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'_>> + '_ {
@@ -3191,10 +2096,10 @@ impl<'a> Message<'a> {
             .map(<Order<'_> as ::hl7_runtime::typed::GroupType>::from_group)
     }
 }
-/// The JSON shape of `hl7_runtime::json` (the one `telerad json` prints).
 impl ::hl7_runtime::typed::MessageType for Message<'_> {
     const DEF: &'static ::hl7_runtime::meta::MessageDef = &DEF;
 }
+/// The JSON shape of the runtime's `json` module.
 impl ::hl7_runtime::__private::serde::Serialize for Message<'_> {
     fn serialize<S: ::hl7_runtime::__private::serde::Serializer>(
         &self,
@@ -3214,6 +2119,18 @@ impl<'m> Patient<'m> {
         self.0.unexpected()
     }
     /// PATIENT/PID · R · 1..1 · st-profils.md#t1.r5 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/0
+    ///
+    /// Patient Identification
+    ///
+    /// The profile's constraints:
+    /// - `PID-3` · R · as CX · Identifiants du patient · st-contraintes.md#t2.r2
+    /// - `PID-5` · R · as XPN · Nom du patient · st-contraintes.md#t2.r3
+    /// - `PID-18` · RE · as CX · N° de dossier administratif · st-contraintes.md#t2.r4
+    /// - `PID-32` · R · 1..* · table 0445 · PAM-FR-2.11.2#page:35
+    /// - `PID-8` · table 0001 · PAM-FR-2.11.2#page:38
+    /// - `PID-30` · table 0136 · PAM-FR-2.11.2#page:35
+    /// - `PID-31` · table 0136 · PAM-FR-2.11.2#page:35
+    /// - `PID-11.7` · table 0190 · PAM-FR-DT-1.8.2#page:25
     pub fn pid(
         &self,
     ) -> ::core::result::Result<
@@ -3223,10 +2140,14 @@ impl<'m> Patient<'m> {
         self.0.required_segment::<super::segments::Pid<'m>>(0u16, "PATIENT/PID")
     }
     /// PATIENT/PD1 · O · 0..1 · st-profils.md#t1.r6 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/1
+    ///
+    /// Additional Demographics
     pub fn pd1(&self) -> ::core::option::Option<super::segments::Pd1<'m>> {
         self.0.segment::<super::segments::Pd1<'m>>(1u16)
     }
     /// PATIENT/NTE · O · 0..* · st-profils.md#t1.r7 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/2
+    ///
+    /// Notes and Comments (Patient)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
@@ -3247,10 +2168,14 @@ impl<'m> Patient<'m> {
             .map(<Insurance<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// PATIENT/GT1 · O · 0..1 · st-profils.md#t1.r17 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/5
+    ///
+    /// Guarantor
     pub fn gt1(&self) -> ::core::option::Option<super::segments::Gt1<'m>> {
         self.0.segment::<super::segments::Gt1<'m>>(5u16)
     }
     /// PATIENT/AL1 · O · 0..* · st-profils.md#t1.r18 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/6
+    ///
+    /// Allergy Information
     pub fn al1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Al1<'m>> + 'm {
@@ -3294,6 +2219,15 @@ impl<'m> PatientVisit<'m> {
         self.0.unexpected()
     }
     /// PATIENT/PATIENT_VISIT/PV1 · R · 1..1 · st-profils.md#t1.r9 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/3/children/0
+    ///
+    /// Patient Visit
+    ///
+    /// The profile's constraints:
+    /// - `PV1-2` · table 0004 · PAM-FR-2.11.2#page:52
+    /// - `PV1-19` · C · as CX · Identifiant du rendez-vous · st-contraintes.md#t3.r3
+    /// - `PV1-44` · RE · as TS · Date d'entrée du patient · st-contraintes.md#t3.r4
+    /// - `PV1-45` · RE · as TS · Date de sortie du patient · st-contraintes.md#t3.r5
+    /// - `PV1-51` · table 0326 · PAM-FR-2.11.2#page:52
     pub fn pv1(
         &self,
     ) -> ::core::result::Result<
@@ -3306,6 +2240,8 @@ impl<'m> PatientVisit<'m> {
             >(0u16, "PATIENT/PATIENT_VISIT/PV1")
     }
     /// PATIENT/PATIENT_VISIT/PV2 · O · 0..1 · st-profils.md#t1.r10 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/3/children/1
+    ///
+    /// Patient Visit – Additional Info
     pub fn pv2(&self) -> ::core::option::Option<super::segments::Pv2<'m>> {
         self.0.segment::<super::segments::Pv2<'m>>(1u16)
     }
@@ -3347,6 +2283,8 @@ impl<'m> Insurance<'m> {
         self.0.unexpected()
     }
     /// PATIENT/INSURANCE/IN1 · R · 1..1 · st-profils.md#t1.r13 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/4/children/0
+    ///
+    /// Insurance
     pub fn in1(
         &self,
     ) -> ::core::result::Result<
@@ -3357,10 +2295,14 @@ impl<'m> Insurance<'m> {
             .required_segment::<super::segments::In1<'m>>(0u16, "PATIENT/INSURANCE/IN1")
     }
     /// PATIENT/INSURANCE/IN2 · O · 0..1 · st-profils.md#t1.r14 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/4/children/1
+    ///
+    /// Insurance Additional Info
     pub fn in2(&self) -> ::core::option::Option<super::segments::In2<'m>> {
         self.0.segment::<super::segments::In2<'m>>(1u16)
     }
     /// PATIENT/INSURANCE/IN3 · O · 0..1 · st-profils.md#t1.r15 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/4/children/2
+    ///
+    /// Insurance Certification
     pub fn in3(&self) -> ::core::option::Option<super::segments::In3<'m>> {
         self.0.segment::<super::segments::In3<'m>>(2u16)
     }
@@ -3402,6 +2344,35 @@ impl<'m> Order<'m> {
         self.0.unexpected()
     }
     /// ORDER/ORC · R · 1..1 · st-profils.md#t1.r21 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/0
+    ///
+    /// Common Order
+    ///
+    /// The profile's constraints:
+    /// - `ORC-1` · R · = `NW` · table 0119 · Order control: Valeur fixée à « NW » (New order/service) · st_flux1.md#t1.r4
+    /// - `ORC-2` · R · Placer Order Number · st_flux1.md#t1.r5
+    /// - `ORC-2.1` · R · Entity Identifier: Identifiant de la demande d'examen d'imagerie (Order Placer Number) · st_flux1.md#t1.r6
+    /// - `ORC-2.3` · R · Universal Id: Identifiant de l'autorité d'affectation · st_flux1.md#t1.r7
+    /// - `ORC-2.4` · R · Universal Id Type · st_flux1.md#t1.r8
+    /// - `ORC-9` · R · Date/Time of Transaction: Date à laquelle la demande d'examen a été réalisée · st_flux1.md#t1.r9
+    /// - `ORC-11` · RE · Verified By: Informations relatives au professionnel de santé effecteur à distance qui analyse la pertinence de l’examen demandé en lien avec le médecin demandeur, valide la demande d’examen et défini le protocole d’imagerie Ce champ est à renseigner s'il est connu de l'expéditeur au moment de l'envoi de la demande d'examen d'imagerie · st_flux1.md#t1.r10
+    /// - `ORC-12` · R · Ordering Provider: Informations relatives au professionnel de santé responsable de la structure d’imagerie qui accueille le patient et supervise la réalisation de l’acte d’imagerie (3) · st_flux1.md#t1.r11
+    /// - `ORC-12.1` · R · Person Identifier: Identifiant du professionnel (au format PS\_IdNat) · st_flux1.md#t1.r12
+    /// - `ORC-12.2` · R · Family Name: Nom d'exercice du professionnel · st_flux1.md#t1.r13
+    /// - `ORC-12.3` · R · Given Name: Prénom d'exercice du professionnel · st_flux1.md#t1.r14
+    /// - `ORC-12.9` · R · Assigning Authority: Autorité d'affectation de l'identifiant du PS · st_flux1.md#t1.r15
+    /// - `ORC-12.9.1` · O · Namespace Id: Nom de l'autorité d'affectation · st_flux1.md#t1.r16
+    /// - `ORC-12.9.2` · R · = `1.2.250.1.71.4.2.1` · Universal Id: Autorité d'affectation de l'identifiant du PS (OID de gestion de personnes) : 1.2.250.1.71.4.2.1 · st_flux1.md#t1.r17
+    /// - `ORC-12.9.3` · R · = `ISO` · Universal Id Type: ISO · st_flux1.md#t1.r18
+    /// - `ORC-12.13` · R · table 0203 · Identifier Type Code: Type d'Identifiant du professionnel (valeur issue de la Table 0203 - Interop'Santé présent dan le document "Contraintes sur les types de données HL7 v2.5 applicables aux profils d’intégration du cadre technique IT Infrastructure dans le périmètre d’IHE France") · st_flux1.md#t1.r19
+    /// - `ORC-14` · RE · Call Back Phone Number: Numéro de téléphone à appeler pour obtenir des précisions sur la demande d'examen d'imagerie Ce champ est à renseigner s'il est connu de l'expéditeur au moment de l'envoi de la demande d'examen d'imagerie · st_flux1.md#t1.r20
+    /// - `ORC-17` · R · Entering Organization: Qualifie le type d'organisation (4) · st_flux1.md#t1.r21
+    /// - `ORC-17.1` · R · = `STRUCTURE_IMAGERIE` · table TLR_TYPE_ORGANISATION · Code: STRUCTURE\_IMAGERIE · st_flux1.md#t1.r22
+    /// - `ORC-17.3` · R · = `TLR_TYPE_ORGANISATION` · Name of Coding system: TLR\_TYPE\_ORGANISATION · st_flux1.md#t1.r23
+    /// - `ORC-21` · R · Ordering Facility Name: Informations relatives à la structure émettrice · st_flux1.md#t1.r24
+    /// - `ORC-21.1` · R · OrganizationName: Nom de l'organisation (structure d'imagerie) · st_flux1.md#t1.r25
+    /// - `ORC-21.6` · R · Assigning Authority: Autorité d'affectation de l'Identifiant de l'organisation 1.2.250.1.71.4.2.2 (OID de gestion des structures pour préciser une entité juridique ou une entité géographique), N° FINESS ou N° FINEG pour identifier une organisation intra-établissement (service, UF, pôle…). Cf Contraintes sur les types de données HL7 v2.5 applicables aux profils d'intégration du cadre technique IT Infrastructure dans le périmètre d'IHE France. · st_flux1.md#t1.r26
+    /// - `ORC-21.7` · R · FINEJ | FINEG | IDNST | UF | SRV · table 0203 · Type d'identifiant (valeur issue de la Table 0203 - Interop'Santé présent dan le document "Contraintes sur les types de données HL7 v2.5 applicables aux profils d’intégration du cadre technique IT Infrastructure dans le périmètre d’IHE France") : FINEJ (FINESS d'entité juridique) ou FINEG (FINESS d'entité géographique) ou IDNST ou UF (UF), SVR (service). · st_flux1.md#t1.r27
+    /// - `ORC-21.10` · R · Organization number: Identifiant de l'organisation (au format Struct\_IdNat) · st_flux1.md#t1.r28
     pub fn orc(
         &self,
     ) -> ::core::result::Result<
@@ -3419,18 +2390,24 @@ impl<'m> Order<'m> {
             .map(<OrderDetail<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// ORDER/FT1 · O · 0..* · st-profils.md#t1.r37 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/2
+    ///
+    /// Financial Transaction
     pub fn ft1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Ft1<'m>> + 'm {
         self.0.segments::<super::segments::Ft1<'m>>(2u16)
     }
     /// ORDER/CTI · O · 0..* · st-profils.md#t1.r38 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/3
+    ///
+    /// Clinical Trial Identification
     pub fn ctis(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Cti<'m>> + 'm {
         self.0.segments::<super::segments::Cti<'m>>(3u16)
     }
     /// ORDER/BLG · O · 0..1 · st-profils.md#t1.r39 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/4
+    ///
+    /// Billing
     pub fn blg(&self) -> ::core::option::Option<super::segments::Blg<'m>> {
         self.0.segment::<super::segments::Blg<'m>>(4u16)
     }
@@ -3472,6 +2449,17 @@ impl<'m> OrderDetail<'m> {
         self.0.unexpected()
     }
     /// ORDER/ORDER_DETAIL/OBR · R · 1..1 · st-profils.md#t1.r23 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/0
+    ///
+    /// Order Detail / Observation Request
+    ///
+    /// The profile's constraints:
+    /// - `OBR-2` · R · Placer Order Number: Identifiant de la demande d'examen (identique à l'ORC-2) · st_flux1.md#t2.r4
+    /// - `OBR-4` · R · Universal Service Identifier: Code local identifiant la procédure métier portée par le message · st_flux1.md#t2.r5
+    /// - `OBR-4.1` · R · = `TRANSMISSION_DEMANDE` · table TLR_OBR_PROCEDURE · Code: TRANSMISSION\_DEMANDE · st_flux1.md#t2.r6
+    /// - `OBR-4.2` · O · Display name: Transmission d’une demande d’examen d'imagerie · st_flux1.md#t2.r7
+    /// - `OBR-4.3` · R · = `TLR_OBR_PROCEDURE` · Name of Coding system: TLR\_OBR\_PROCEDURE · st_flux1.md#t2.r8
+    /// - `OBR-13` · R · Relevant Clinical Information: Justification de la demande d'examen · st_flux1.md#t2.r9
+    /// - `OBR-16` · R · Ordering Provider: Informations relatives au professionnel de santé responsable (identique à l'ORC-12) · st_flux1.md#t2.r10
     pub fn obr(
         &self,
     ) -> ::core::result::Result<
@@ -3482,36 +2470,58 @@ impl<'m> OrderDetail<'m> {
             .required_segment::<super::segments::Obr<'m>>(0u16, "ORDER/ORDER_DETAIL/OBR")
     }
     /// ORDER/ORDER_DETAIL/RQD · O · 0..1 · st-profils.md#t1.r24 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/1
+    ///
+    /// Requisition Detail
     pub fn rqd(&self) -> ::core::option::Option<super::segments::Rqd<'m>> {
         self.0.segment::<super::segments::Rqd<'m>>(1u16)
     }
     /// ORDER/ORDER_DETAIL/RQ1 · O · 0..1 · st-profils.md#t1.r25 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/2
+    ///
+    /// Requisition Detail-1
     pub fn rq1(&self) -> ::core::option::Option<super::segments::Rq1<'m>> {
         self.0.segment::<super::segments::Rq1<'m>>(2u16)
     }
     /// ORDER/ORDER_DETAIL/RXO · O · 0..1 · st-profils.md#t1.r26 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/3
+    ///
+    /// Pharmacy/Treatment Order
     pub fn rxo(&self) -> ::core::option::Option<super::segments::Rxo<'m>> {
         self.0.segment::<super::segments::Rxo<'m>>(3u16)
     }
     /// ORDER/ORDER_DETAIL/ODS · O · 0..1 · st-profils.md#t1.r27 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/4
+    ///
+    /// Dietary Orders, Supplements, and Preferences
     pub fn ods(&self) -> ::core::option::Option<super::segments::Ods<'m>> {
         self.0.segment::<super::segments::Ods<'m>>(4u16)
     }
     /// ORDER/ORDER_DETAIL/ODT · O · 0..1 · st-profils.md#t1.r28 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/5
+    ///
+    /// Diet Tray Instructions
     pub fn odt(&self) -> ::core::option::Option<super::segments::Odt<'m>> {
         self.0.segment::<super::segments::Odt<'m>>(5u16)
     }
     /// ORDER/ORDER_DETAIL/NTE · O · 0..* · st-profils.md#t1.r29 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/6
+    ///
+    /// Notes and Comments (Order Detail)
+    ///
+    /// The profile's constraints:
+    /// - `NTE-3` · R · Comment · st_flux1.md#t3.r4
+    /// - `NTE-4` · O · st_flux1.md#t3.r5
+    /// - `NTE-4.1` · O · st_flux1.md#t3.r6
+    /// - `NTE-4.3` · O · = `HL70364` · table 0396 · st_flux1.md#t3.r7
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
         self.0.segments::<super::segments::Nte<'m>>(6u16)
     }
     /// ORDER/ORDER_DETAIL/CTD · O · 0..1 · st-profils.md#t1.r30 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/7
+    ///
+    /// Contact Data
     pub fn ctd(&self) -> ::core::option::Option<super::segments::Ctd<'m>> {
         self.0.segment::<super::segments::Ctd<'m>>(7u16)
     }
     /// ORDER/ORDER_DETAIL/DG1 · O · 0..* · st-profils.md#t1.r31 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/8
+    ///
+    /// Diagnosis
     pub fn dg1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Dg1<'m>> + 'm {
@@ -3526,6 +2536,22 @@ impl<'m> OrderDetail<'m> {
             .map(<Observation<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// ORDER/ORDER_DETAIL/OBSERVATION:modality (Modalité d'imagerie) · R · 1..1 · st_flux1.md#t4.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/0
+    ///
+    /// The profile's constraints:
+    /// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t4.r4
+    /// - `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t4.r5
+    /// - `OBX-3` · R · Observation Identifier · st_flux1.md#t4.r6
+    /// - `OBX-3.1` · R · = `MODALITE_IMAGERIE` · table TLR_OBSERVATION · Code: MODALITE\_IMAGERIE · st_flux1.md#t4.r7
+    /// - `OBX-3.2` · O · Display name: Modalité d’imagerie utilisée ou prévue pour réaliser l’examen · st_flux1.md#t4.r8
+    /// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux1.md#t4.r9
+    /// - `OBX-5` · R · as CE · Observation Value · st_flux1.md#t4.r10
+    /// - `OBX-5.1` · R · value set JDV_modalitedemandeActeImagerie-CISIS (1.2.250.1.213.1.1.5.660) · Code: Valeur issue du JDV\_modalitedemandeActeImagerie-CISIS · st_flux1.md#t4.r11
+    /// - `OBX-5.3` · R · terminologie-cisis-fr | DCM · Name Of Coding System: terminologie-cisis-fr ou DCM en fonction de l'appartenance du code à l'un des systèmes de codage · st_flux1.md#t4.r12
+    /// - `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t4.r13
+    /// - `NTE-3` · R · Comment · st_flux1.md#t5.r4
+    /// - `NTE-4` · O · st_flux1.md#t5.r5
+    /// - `NTE-4.1` · O · st_flux1.md#t5.r6
+    /// - `NTE-4.3` · O · = `HL70364` · table 0396 · st_flux1.md#t5.r7
     pub fn modality(
         &self,
     ) -> ::core::result::Result<Modality<'m>, ::hl7_runtime::typed::Missing> {
@@ -3539,6 +2565,19 @@ impl<'m> OrderDetail<'m> {
             .map(Modality)
     }
     /// ORDER/ORDER_DETAIL/OBSERVATION:anatomical_region (Localisation anatomique principale) · R · 1..1 · st_flux1.md#t6.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/1
+    ///
+    /// The profile's constraints:
+    /// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t6.r4
+    /// - `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t6.r5
+    /// - `OBX-3` · R · Observation Identifier · st_flux1.md#t6.r6
+    /// - `OBX-3.1` · R · = `REGION_ANATOMIQUE` · table TLR_OBSERVATION · Code: REGION\_ANATOMIQUE · st_flux1.md#t6.r7
+    /// - `OBX-3.2` · O · Display name: Localisation anatomique examinée dans le cadre de l’examen d’imagerie · st_flux1.md#t6.r8
+    /// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux1.md#t6.r9
+    /// - `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.1 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux1.md#t6.r10
+    /// - `OBX-5` · R · as CE · Observation Value · st_flux1.md#t6.r11
+    /// - `OBX-5.1` · R · value set JDV_RegionAnatomique-CISIS (1.2.250.1.213.1.1.5.695) · Code: Valeur issue du JDV\_RegionAnatomique-CISIS · st_flux1.md#t6.r12
+    /// - `OBX-5.3` · R · = `SCT` · Name Of Coding System: SCT · st_flux1.md#t6.r13
+    /// - `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t6.r14
     pub fn anatomical_region(
         &self,
     ) -> ::core::result::Result<AnatomicalRegion<'m>, ::hl7_runtime::typed::Missing> {
@@ -3552,6 +2591,19 @@ impl<'m> OrderDetail<'m> {
             .map(AnatomicalRegion)
     }
     /// ORDER/ORDER_DETAIL/OBSERVATION:topographic_precision (Précision topographique) · O · 0..1 · st_flux1.md#t7.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/2
+    ///
+    /// The profile's constraints:
+    /// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t7.r4
+    /// - `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t7.r5
+    /// - `OBX-3` · R · Observation Identifier · st_flux1.md#t7.r6
+    /// - `OBX-3.1` · R · = `REGION_ANATOMIQUE` · table TLR_OBSERVATION · Code: REGION\_ANATOMIQUE · st_flux1.md#t7.r7
+    /// - `OBX-3.2` · O · Display name: Localisation anatomique examinée dans le cadre de l’examen d’imagerie · st_flux1.md#t7.r8
+    /// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux1.md#t7.r9
+    /// - `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.2 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux1.md#t7.r10
+    /// - `OBX-5` · R · as CE · Observation Value · st_flux1.md#t7.r11
+    /// - `OBX-5.1` · R · value set JDV_ModificateurTopographique-CISIS (1.2.250.1.213.1.1.5.688) · Code: Valeur issue du JDV\_ModificateurTopographique-CISIS · st_flux1.md#t7.r12
+    /// - `OBX-5.3` · R · = `SCT` · Name Of Coding System: SCT · st_flux1.md#t7.r13
+    /// - `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t7.r14
     pub fn topographic_precision(
         &self,
     ) -> ::core::option::Option<TopographicPrecision<'m>> {
@@ -3562,18 +2614,63 @@ impl<'m> OrderDetail<'m> {
             .map(TopographicPrecision)
     }
     /// ORDER/ORDER_DETAIL/OBSERVATION:history (Antécédents) · O · 0..1 · st_flux1.md#t8.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/3
+    ///
+    /// The profile's constraints:
+    /// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t8.r4
+    /// - `OBX-2` · R · = `FT` · Value Type: FT (Formated Text) · st_flux1.md#t8.r5
+    /// - `OBX-3` · R · Observation Identifier · st_flux1.md#t8.r6
+    /// - `OBX-3.1` · R · = `11322-5` · Code: 11322-5 · st_flux1.md#t8.r7
+    /// - `OBX-3.2` · O · Display name: History of General health Narrative · st_flux1.md#t8.r8
+    /// - `OBX-3.3` · R · = `LN` · Name of Coding system: LN · st_flux1.md#t8.r9
+    /// - `OBX-5` · R · as FT · Observation Value: Antécédents · st_flux1.md#t8.r10
+    /// - `OBX-8` · O · SANS\_IMPACT | PERTINENT | MAJEUR · Abnormal flag: Pertinence de l'antécédent Valeur possible : SANS\_IMPACT PERTINENT MAJEUR · st_flux1.md#t8.r11
+    /// - `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t8.r12
     pub fn history(&self) -> ::core::option::Option<History<'m>> {
         self.0.slice(9u16, &SLICE_HISTORY).next().map(Observation).map(History)
     }
     /// ORDER/ORDER_DETAIL/OBSERVATION:body_height (Taille corporelle) · O · 0..1 · st_flux1.md#t9.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/4
+    ///
+    /// The profile's constraints:
+    /// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t9.r4
+    /// - `OBX-2` · R · = `NM` · Value Type: NM (Numeric) · st_flux1.md#t9.r5
+    /// - `OBX-3` · R · Observation Identifier · st_flux1.md#t9.r6
+    /// - `OBX-3.1` · R · = `8302-2` · Code: 8302-2 · st_flux1.md#t9.r7
+    /// - `OBX-3.2` · O · Display name: Body height · st_flux1.md#t9.r8
+    /// - `OBX-3.3` · R · = `LN` · Name of Coding system: LN · st_flux1.md#t9.r9
+    /// - `OBX-5` · R · as NM · Observation Value: Taille du patient · st_flux1.md#t9.r10
+    /// - `OBX-6` · R · Units: Unité · st_flux1.md#t9.r11
+    /// - `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t9.r12
     pub fn body_height(&self) -> ::core::option::Option<BodyHeight<'m>> {
         self.0.slice(9u16, &SLICE_BODY_HEIGHT).next().map(Observation).map(BodyHeight)
     }
     /// ORDER/ORDER_DETAIL/OBSERVATION:body_weight (Poids corporel) · O · 0..1 · st_flux1.md#t10.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/5
+    ///
+    /// The profile's constraints:
+    /// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t10.r4
+    /// - `OBX-2` · R · = `NM` · Value Type: NM (Numeric) · st_flux1.md#t10.r5
+    /// - `OBX-3` · R · Observation Identifier · st_flux1.md#t10.r6
+    /// - `OBX-3.1` · R · = `29463-7` · Code: 29463-7 · st_flux1.md#t10.r7
+    /// - `OBX-3.2` · O · Display name: Body weight · st_flux1.md#t10.r8
+    /// - `OBX-3.3` · R · = `LN` · Name of Coding system: LN · st_flux1.md#t10.r9
+    /// - `OBX-5` · R · as NM · Observation Value: Poids du patient · st_flux1.md#t10.r10
+    /// - `OBX-6` · R · Units: Unité · st_flux1.md#t10.r11
+    /// - `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t10.r12
     pub fn body_weight(&self) -> ::core::option::Option<BodyWeight<'m>> {
         self.0.slice(9u16, &SLICE_BODY_WEIGHT).next().map(Observation).map(BodyWeight)
     }
     /// ORDER/ORDER_DETAIL/OBSERVATION:pregnancy_status (Statut grossesse) · O · 0..1 · st_flux1.md#t11.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/6
+    ///
+    /// The profile's constraints:
+    /// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t11.r4
+    /// - `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t11.r5
+    /// - `OBX-3` · R · Observation Identifier · st_flux1.md#t11.r6
+    /// - `OBX-3.1` · R · = `82810-3` · Code: 82810-3 · st_flux1.md#t11.r7
+    /// - `OBX-3.2` · O · Display name: Pregnancy status · st_flux1.md#t11.r8
+    /// - `OBX-3.3` · R · = `LN` · Name of Coding system: LN · st_flux1.md#t11.r9
+    /// - `OBX-5` · R · as CE · Observation Value · st_flux1.md#t11.r10
+    /// - `OBX-5.1` · R · Y | N · table 0136 · Code: Table HL7 : 0136 : · Y (Yes) -&gt; Personne prise en charge enceinte · N (No) -&gt; Personne prise en charge non enceinte · st_flux1.md#t11.r11
+    /// - `OBX-5.3` · R · = `expandedYes-NoIndicator` · Name Of Coding System: expandedYes-NoIndicator · st_flux1.md#t11.r12
+    /// - `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t11.r13
     pub fn pregnancy_status(&self) -> ::core::option::Option<PregnancyStatus<'m>> {
         self.0
             .slice(9u16, &SLICE_PREGNANCY_STATUS)
@@ -3619,6 +2716,8 @@ impl<'m> Observation<'m> {
         self.0.unexpected()
     }
     /// ORDER/ORDER_DETAIL/OBSERVATION/OBX · R · 1..1 · st-profils.md#t1.r33 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/9/children/0
+    ///
+    /// Observation / Result
     pub fn obx(
         &self,
     ) -> ::core::result::Result<
@@ -3631,6 +2730,8 @@ impl<'m> Observation<'m> {
             >(0u16, "ORDER/ORDER_DETAIL/OBSERVATION/OBX")
     }
     /// ORDER/ORDER_DETAIL/OBSERVATION/NTE · O · 0..* · st-profils.md#t1.r34 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/9/children/1
+    ///
+    /// Notes and Comments (Observation)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
@@ -3664,6 +2765,22 @@ impl<'m> ::hl7_runtime::typed::StructureElement<'m> for Observation<'m> {
     }
 }
 /// Slice `modality` of ORDER/ORDER_DETAIL/OBSERVATION (Modalité d'imagerie) · R · 1..1 · st_flux1.md#t4.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/0
+///
+/// The profile's constraints:
+/// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t4.r4
+/// - `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t4.r5
+/// - `OBX-3` · R · Observation Identifier · st_flux1.md#t4.r6
+/// - `OBX-3.1` · R · = `MODALITE_IMAGERIE` · table TLR_OBSERVATION · Code: MODALITE\_IMAGERIE · st_flux1.md#t4.r7
+/// - `OBX-3.2` · O · Display name: Modalité d’imagerie utilisée ou prévue pour réaliser l’examen · st_flux1.md#t4.r8
+/// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux1.md#t4.r9
+/// - `OBX-5` · R · as CE · Observation Value · st_flux1.md#t4.r10
+/// - `OBX-5.1` · R · value set JDV_modalitedemandeActeImagerie-CISIS (1.2.250.1.213.1.1.5.660) · Code: Valeur issue du JDV\_modalitedemandeActeImagerie-CISIS · st_flux1.md#t4.r11
+/// - `OBX-5.3` · R · terminologie-cisis-fr | DCM · Name Of Coding System: terminologie-cisis-fr ou DCM en fonction de l'appartenance du code à l'un des systèmes de codage · st_flux1.md#t4.r12
+/// - `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t4.r13
+/// - `NTE-3` · R · Comment · st_flux1.md#t5.r4
+/// - `NTE-4` · O · st_flux1.md#t5.r5
+/// - `NTE-4.1` · O · st_flux1.md#t5.r6
+/// - `NTE-4.3` · O · = `HL70364` · table 0396 · st_flux1.md#t5.r7
 #[derive(Clone, Copy, Debug)]
 pub struct Modality<'m>(pub Observation<'m>);
 impl<'m> Modality<'m> {
@@ -3674,6 +2791,7 @@ impl<'m> Modality<'m> {
         self.0
     }
     /// OBX-5 read as CE, the datatype this slice fixes in OBX-2.
+    /// - `OBX-5` · R · as CE · Observation Value · st_flux1.md#t4.r10
     pub fn value(&self) -> ::core::option::Option<super::datatypes::Ce<'m>> {
         self.0
             .0
@@ -3688,6 +2806,19 @@ impl<'m> ::core::ops::Deref for Modality<'m> {
     }
 }
 /// Slice `anatomical_region` of ORDER/ORDER_DETAIL/OBSERVATION (Localisation anatomique principale) · R · 1..1 · st_flux1.md#t6.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/1
+///
+/// The profile's constraints:
+/// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t6.r4
+/// - `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t6.r5
+/// - `OBX-3` · R · Observation Identifier · st_flux1.md#t6.r6
+/// - `OBX-3.1` · R · = `REGION_ANATOMIQUE` · table TLR_OBSERVATION · Code: REGION\_ANATOMIQUE · st_flux1.md#t6.r7
+/// - `OBX-3.2` · O · Display name: Localisation anatomique examinée dans le cadre de l’examen d’imagerie · st_flux1.md#t6.r8
+/// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux1.md#t6.r9
+/// - `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.1 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux1.md#t6.r10
+/// - `OBX-5` · R · as CE · Observation Value · st_flux1.md#t6.r11
+/// - `OBX-5.1` · R · value set JDV_RegionAnatomique-CISIS (1.2.250.1.213.1.1.5.695) · Code: Valeur issue du JDV\_RegionAnatomique-CISIS · st_flux1.md#t6.r12
+/// - `OBX-5.3` · R · = `SCT` · Name Of Coding System: SCT · st_flux1.md#t6.r13
+/// - `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t6.r14
 #[derive(Clone, Copy, Debug)]
 pub struct AnatomicalRegion<'m>(pub Observation<'m>);
 impl<'m> AnatomicalRegion<'m> {
@@ -3698,6 +2829,7 @@ impl<'m> AnatomicalRegion<'m> {
         self.0
     }
     /// OBX-5 read as CE, the datatype this slice fixes in OBX-2.
+    /// - `OBX-5` · R · as CE · Observation Value · st_flux1.md#t6.r11
     pub fn value(&self) -> ::core::option::Option<super::datatypes::Ce<'m>> {
         self.0
             .0
@@ -3712,6 +2844,19 @@ impl<'m> ::core::ops::Deref for AnatomicalRegion<'m> {
     }
 }
 /// Slice `topographic_precision` of ORDER/ORDER_DETAIL/OBSERVATION (Précision topographique) · O · 0..1 · st_flux1.md#t7.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/2
+///
+/// The profile's constraints:
+/// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t7.r4
+/// - `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t7.r5
+/// - `OBX-3` · R · Observation Identifier · st_flux1.md#t7.r6
+/// - `OBX-3.1` · R · = `REGION_ANATOMIQUE` · table TLR_OBSERVATION · Code: REGION\_ANATOMIQUE · st_flux1.md#t7.r7
+/// - `OBX-3.2` · O · Display name: Localisation anatomique examinée dans le cadre de l’examen d’imagerie · st_flux1.md#t7.r8
+/// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux1.md#t7.r9
+/// - `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.2 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux1.md#t7.r10
+/// - `OBX-5` · R · as CE · Observation Value · st_flux1.md#t7.r11
+/// - `OBX-5.1` · R · value set JDV_ModificateurTopographique-CISIS (1.2.250.1.213.1.1.5.688) · Code: Valeur issue du JDV\_ModificateurTopographique-CISIS · st_flux1.md#t7.r12
+/// - `OBX-5.3` · R · = `SCT` · Name Of Coding System: SCT · st_flux1.md#t7.r13
+/// - `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t7.r14
 #[derive(Clone, Copy, Debug)]
 pub struct TopographicPrecision<'m>(pub Observation<'m>);
 impl<'m> TopographicPrecision<'m> {
@@ -3722,6 +2867,7 @@ impl<'m> TopographicPrecision<'m> {
         self.0
     }
     /// OBX-5 read as CE, the datatype this slice fixes in OBX-2.
+    /// - `OBX-5` · R · as CE · Observation Value · st_flux1.md#t7.r11
     pub fn value(&self) -> ::core::option::Option<super::datatypes::Ce<'m>> {
         self.0
             .0
@@ -3736,6 +2882,17 @@ impl<'m> ::core::ops::Deref for TopographicPrecision<'m> {
     }
 }
 /// Slice `history` of ORDER/ORDER_DETAIL/OBSERVATION (Antécédents) · O · 0..1 · st_flux1.md#t8.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/3
+///
+/// The profile's constraints:
+/// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t8.r4
+/// - `OBX-2` · R · = `FT` · Value Type: FT (Formated Text) · st_flux1.md#t8.r5
+/// - `OBX-3` · R · Observation Identifier · st_flux1.md#t8.r6
+/// - `OBX-3.1` · R · = `11322-5` · Code: 11322-5 · st_flux1.md#t8.r7
+/// - `OBX-3.2` · O · Display name: History of General health Narrative · st_flux1.md#t8.r8
+/// - `OBX-3.3` · R · = `LN` · Name of Coding system: LN · st_flux1.md#t8.r9
+/// - `OBX-5` · R · as FT · Observation Value: Antécédents · st_flux1.md#t8.r10
+/// - `OBX-8` · O · SANS\_IMPACT | PERTINENT | MAJEUR · Abnormal flag: Pertinence de l'antécédent Valeur possible : SANS\_IMPACT PERTINENT MAJEUR · st_flux1.md#t8.r11
+/// - `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t8.r12
 #[derive(Clone, Copy, Debug)]
 pub struct History<'m>(pub Observation<'m>);
 impl<'m> History<'m> {
@@ -3746,6 +2903,7 @@ impl<'m> History<'m> {
         self.0
     }
     /// OBX-5 read as FT, the datatype this slice fixes in OBX-2.
+    /// - `OBX-5` · R · as FT · Observation Value: Antécédents · st_flux1.md#t8.r10
     pub fn value(&self) -> ::core::option::Option<super::datatypes::Ft<'m>> {
         self.0
             .0
@@ -3760,6 +2918,17 @@ impl<'m> ::core::ops::Deref for History<'m> {
     }
 }
 /// Slice `body_height` of ORDER/ORDER_DETAIL/OBSERVATION (Taille corporelle) · O · 0..1 · st_flux1.md#t9.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/4
+///
+/// The profile's constraints:
+/// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t9.r4
+/// - `OBX-2` · R · = `NM` · Value Type: NM (Numeric) · st_flux1.md#t9.r5
+/// - `OBX-3` · R · Observation Identifier · st_flux1.md#t9.r6
+/// - `OBX-3.1` · R · = `8302-2` · Code: 8302-2 · st_flux1.md#t9.r7
+/// - `OBX-3.2` · O · Display name: Body height · st_flux1.md#t9.r8
+/// - `OBX-3.3` · R · = `LN` · Name of Coding system: LN · st_flux1.md#t9.r9
+/// - `OBX-5` · R · as NM · Observation Value: Taille du patient · st_flux1.md#t9.r10
+/// - `OBX-6` · R · Units: Unité · st_flux1.md#t9.r11
+/// - `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t9.r12
 #[derive(Clone, Copy, Debug)]
 pub struct BodyHeight<'m>(pub Observation<'m>);
 impl<'m> BodyHeight<'m> {
@@ -3770,6 +2939,7 @@ impl<'m> BodyHeight<'m> {
         self.0
     }
     /// OBX-5 read as NM, the datatype this slice fixes in OBX-2.
+    /// - `OBX-5` · R · as NM · Observation Value: Taille du patient · st_flux1.md#t9.r10
     pub fn value(&self) -> ::core::option::Option<super::datatypes::Nm<'m>> {
         self.0
             .0
@@ -3784,6 +2954,17 @@ impl<'m> ::core::ops::Deref for BodyHeight<'m> {
     }
 }
 /// Slice `body_weight` of ORDER/ORDER_DETAIL/OBSERVATION (Poids corporel) · O · 0..1 · st_flux1.md#t10.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/5
+///
+/// The profile's constraints:
+/// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t10.r4
+/// - `OBX-2` · R · = `NM` · Value Type: NM (Numeric) · st_flux1.md#t10.r5
+/// - `OBX-3` · R · Observation Identifier · st_flux1.md#t10.r6
+/// - `OBX-3.1` · R · = `29463-7` · Code: 29463-7 · st_flux1.md#t10.r7
+/// - `OBX-3.2` · O · Display name: Body weight · st_flux1.md#t10.r8
+/// - `OBX-3.3` · R · = `LN` · Name of Coding system: LN · st_flux1.md#t10.r9
+/// - `OBX-5` · R · as NM · Observation Value: Poids du patient · st_flux1.md#t10.r10
+/// - `OBX-6` · R · Units: Unité · st_flux1.md#t10.r11
+/// - `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t10.r12
 #[derive(Clone, Copy, Debug)]
 pub struct BodyWeight<'m>(pub Observation<'m>);
 impl<'m> BodyWeight<'m> {
@@ -3794,6 +2975,7 @@ impl<'m> BodyWeight<'m> {
         self.0
     }
     /// OBX-5 read as NM, the datatype this slice fixes in OBX-2.
+    /// - `OBX-5` · R · as NM · Observation Value: Poids du patient · st_flux1.md#t10.r10
     pub fn value(&self) -> ::core::option::Option<super::datatypes::Nm<'m>> {
         self.0
             .0
@@ -3808,6 +2990,18 @@ impl<'m> ::core::ops::Deref for BodyWeight<'m> {
     }
 }
 /// Slice `pregnancy_status` of ORDER/ORDER_DETAIL/OBSERVATION (Statut grossesse) · O · 0..1 · st_flux1.md#t11.r1 · spec/telerad/flux1_orm_o01_nw.tables.json#/slices/6
+///
+/// The profile's constraints:
+/// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t11.r4
+/// - `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t11.r5
+/// - `OBX-3` · R · Observation Identifier · st_flux1.md#t11.r6
+/// - `OBX-3.1` · R · = `82810-3` · Code: 82810-3 · st_flux1.md#t11.r7
+/// - `OBX-3.2` · O · Display name: Pregnancy status · st_flux1.md#t11.r8
+/// - `OBX-3.3` · R · = `LN` · Name of Coding system: LN · st_flux1.md#t11.r9
+/// - `OBX-5` · R · as CE · Observation Value · st_flux1.md#t11.r10
+/// - `OBX-5.1` · R · Y | N · table 0136 · Code: Table HL7 : 0136 : · Y (Yes) -&gt; Personne prise en charge enceinte · N (No) -&gt; Personne prise en charge non enceinte · st_flux1.md#t11.r11
+/// - `OBX-5.3` · R · = `expandedYes-NoIndicator` · Name Of Coding System: expandedYes-NoIndicator · st_flux1.md#t11.r12
+/// - `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t11.r13
 #[derive(Clone, Copy, Debug)]
 pub struct PregnancyStatus<'m>(pub Observation<'m>);
 impl<'m> PregnancyStatus<'m> {
@@ -3818,6 +3012,7 @@ impl<'m> PregnancyStatus<'m> {
         self.0
     }
     /// OBX-5 read as CE, the datatype this slice fixes in OBX-2.
+    /// - `OBX-5` · R · as CE · Observation Value · st_flux1.md#t11.r10
     pub fn value(&self) -> ::core::option::Option<super::datatypes::Ce<'m>> {
         self.0
             .0

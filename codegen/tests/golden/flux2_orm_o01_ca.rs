@@ -30,7 +30,7 @@ static G_PATIENT__INSURANCE: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta
     name: "INSURANCE",
     usage: ::hl7_runtime::meta::Usage::O,
     min: 0u32,
-    max: 4294967295u32,
+    max: ::hl7_runtime::meta::UNBOUNDED,
     choice: false,
     children: &[
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
@@ -84,7 +84,7 @@ static G_PATIENT: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::GroupDef 
             def: &super::segments::SEG_NTE,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t2.r7 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/2",
         }),
         ::hl7_runtime::meta::Node::Group(&G_PATIENT__PATIENT_VISIT),
@@ -100,7 +100,7 @@ static G_PATIENT: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::GroupDef 
             def: &super::segments::SEG_AL1,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t2.r18 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/6",
         }),
     ],
@@ -112,7 +112,7 @@ static G_ORDER__ORDER_DETAIL__OBSERVATION: ::hl7_runtime::meta::GroupDef = ::hl7
     name: "OBSERVATION",
     usage: ::hl7_runtime::meta::Usage::O,
     min: 0u32,
-    max: 4294967295u32,
+    max: ::hl7_runtime::meta::UNBOUNDED,
     choice: false,
     children: &[
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
@@ -126,7 +126,7 @@ static G_ORDER__ORDER_DETAIL__OBSERVATION: ::hl7_runtime::meta::GroupDef = ::hl7
             def: &super::segments::SEG_NTE,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t2.r34 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/9/children/1",
         }),
     ],
@@ -187,7 +187,7 @@ static G_ORDER__ORDER_DETAIL: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::met
             def: &super::segments::SEG_NTE,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t2.r29 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/6",
         }),
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
@@ -201,7 +201,7 @@ static G_ORDER__ORDER_DETAIL: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::met
             def: &super::segments::SEG_DG1,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t2.r31 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/8",
         }),
         ::hl7_runtime::meta::Node::Group(&G_ORDER__ORDER_DETAIL__OBSERVATION),
@@ -214,7 +214,7 @@ static G_ORDER: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::GroupDef {
     name: "ORDER",
     usage: ::hl7_runtime::meta::Usage::R,
     min: 1u32,
-    max: 4294967295u32,
+    max: ::hl7_runtime::meta::UNBOUNDED,
     choice: false,
     children: &[
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
@@ -229,14 +229,14 @@ static G_ORDER: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::GroupDef {
             def: &super::segments::SEG_FT1,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t2.r37 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/2",
         }),
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
             def: &super::segments::SEG_CTI,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t2.r38 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/3",
         }),
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
@@ -269,7 +269,7 @@ static G_ROOT: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::GroupDef {
             def: &super::segments::SEG_NTE,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t2.r3 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/1",
         }),
         ::hl7_runtime::meta::Node::Group(&G_PATIENT),
@@ -298,290 +298,156 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("|"),
-                    values: &[],
                     datatype: ::core::option::Option::Some("ST"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r2",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("^~\\&"),
-                    values: &[],
                     datatype: ::core::option::Option::Some("ST"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r3",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("HD"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-4",
                     field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("HD"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("HD"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-6",
                     field: 6u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("HD"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-7",
                     field: 7u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("TS"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-9",
                     field: 9u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("MSG"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-10",
                     field: 10u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("ST"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("PT"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-11.1",
                     field: 11u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
                     values: &["P", "T", "D"],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0103"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-12",
                     field: 12u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("VID"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-12.1",
                     field: 12u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("2.5.1"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-17",
                     field: 17u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("FRA"),
-                    values: &[],
                     datatype: ::core::option::Option::Some("ID"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r13",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-18",
                     field: 18u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
                     values: &["UNICODE UTF-8", "8859/15"],
                     datatype: ::core::option::Option::Some("ID"),
                     table: ::core::option::Option::Some("0211"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r14",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-21",
                     field: 21u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("EI"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r15",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-21.1",
                     field: 21u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("1.0"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r15",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-21.2",
                     field: 21u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("CISIS_TLR_HL7_V2"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r15",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st-contraintes.md#t1.r1",
@@ -596,130 +462,65 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("CX"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t2.r2",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("XPN"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t2.r3",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-18",
                     field: 18u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::RE),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("CX"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t2.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-32",
                     field: 32u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
                     min: ::core::option::Option::Some(1u32),
-                    max: ::core::option::Option::Some(4294967295u32),
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
+                    max: ::core::option::Option::Some(::hl7_runtime::meta::UNBOUNDED),
                     table: ::core::option::Option::Some("0445"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:35",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-8",
                     field: 8u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0001"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:38",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-30",
                     field: 30u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0136"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:35",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-31",
                     field: 31u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0136"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:35",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-11.7",
                     field: 11u16,
                     component: ::core::option::Option::Some(7u16),
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0190"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-DT-1.8.2#page:25",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st-contraintes.md#t2.r1",
@@ -734,82 +535,40 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PV1-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0004"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:52",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PV1-19",
                     field: 19u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::C),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("CX"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t3.r3",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PV1-44",
                     field: 44u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::RE),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("TS"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t3.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PV1-45",
                     field: 45u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::RE),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("TS"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t3.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PV1-51",
                     field: 51u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0326"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:52",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st-contraintes.md#t3.r1",
@@ -825,49 +584,28 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                     path: "MSH-9.1",
                     field: 9u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("ORM"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-9.2",
                     field: 9u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("O01"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-9.3",
                     field: 9u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("ORM_O01"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st-contraintes.md#t1.r1",
@@ -882,194 +620,95 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("CA"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0119"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-2.1",
                     field: 2u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-2.3",
                     field: 2u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-2.4",
                     field: 2u16,
                     component: ::core::option::Option::Some(4u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-9",
                     field: 9u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::RE),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12",
                     field: 12u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.1",
                     field: 12u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.2",
                     field: 12u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r13",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.3",
                     field: 12u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r14",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.9",
                     field: 12u16,
                     component: ::core::option::Option::Some(9u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r15",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.9.1",
@@ -1077,15 +716,8 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                     component: ::core::option::Option::Some(9u16),
                     subcomponent: ::core::option::Option::Some(1u16),
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r16",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.9.2",
@@ -1093,15 +725,9 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                     component: ::core::option::Option::Some(9u16),
                     subcomponent: ::core::option::Option::Some(2u16),
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("1.2.250.1.71.4.2.1"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r17",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.9.3",
@@ -1109,191 +735,100 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                     component: ::core::option::Option::Some(9u16),
                     subcomponent: ::core::option::Option::Some(3u16),
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("ISO"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r18",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.13",
                     field: 12u16,
                     component: ::core::option::Option::Some(13u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0203"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r19",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-14",
                     field: 14u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::RE),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r20",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-16",
                     field: 16u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("CE"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r21",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-17",
                     field: 17u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r22",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-17.1",
                     field: 17u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("STRUCTURE_IMAGERIE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("TLR_TYPE_ORGANISATION"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r23",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-17.3",
                     field: 17u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TLR_TYPE_ORGANISATION"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r24",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-21",
                     field: 21u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r25",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-21.1",
                     field: 21u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r26",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-21.6",
                     field: 21u16,
                     component: ::core::option::Option::Some(6u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r27",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-21.7",
                     field: 21u16,
                     component: ::core::option::Option::Some(7u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
                     values: &["FINEJ", "FINEG", "IDNST", "UF", "SRV"],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0203"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r28",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-21.10",
                     field: 21u16,
                     component: ::core::option::Option::Some(10u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t1.r29",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux2.md#t1.r1",
@@ -1308,98 +843,50 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t2.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-4",
                     field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t2.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-4.1",
                     field: 4u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("ANNULATION_DEMANDE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("TLR_OBR_PROCEDURE"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t2.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-4.2",
                     field: 4u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t2.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-4.3",
                     field: 4u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TLR_OBR_PROCEDURE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t2.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-16",
                     field: 16u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux2.md#t2.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux2.md#t2.r1",
@@ -1658,6 +1145,31 @@ impl<'a> Message<'a> {
         self.0.root().unexpected()
     }
     /// MSH · R · 1..1 · st-profils.md#t2.r2 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/0
+    ///
+    /// Message Header
+    ///
+    /// The profile's constraints:
+    /// - `MSH-1` · R · = `|` · as ST · Séparateur de champ | · st-contraintes.md#t1.r2
+    /// - `MSH-2` · R · = `^~\&` · as ST · Séparateur de composant, Répétition, Caractère d'échappement, Séparateur de sous-composants ^~\\&amp; · st-contraintes.md#t1.r3
+    /// - `MSH-3` · R · as HD · Application émettrice · st-contraintes.md#t1.r4
+    /// - `MSH-4` · R · as HD · Organisation émettrice · st-contraintes.md#t1.r5
+    /// - `MSH-5` · R · as HD · Application réceptrice · st-contraintes.md#t1.r6
+    /// - `MSH-6` · R · as HD · Organisation réceptrice · st-contraintes.md#t1.r7
+    /// - `MSH-7` · R · as TS · Horodatage du message · st-contraintes.md#t1.r8
+    /// - `MSH-9` · R · as MSG · Type du message ORM^O01^ORM\_O01 ORU^R01^ORU\_R01 OMI^O23^OMI\_O23 · st-contraintes.md#t1.r9
+    /// - `MSH-10` · R · as ST · Identifiant du message · st-contraintes.md#t1.r10
+    /// - `MSH-11` · R · as PT · Processing Id P : en production T : message de test D : environnement de debug · st-contraintes.md#t1.r11
+    /// - `MSH-11.1` · R · P | T | D · table 0103 · st-contraintes.md#t1.r11
+    /// - `MSH-12` · R · as VID · Version du standard 2.5.1 · st-contraintes.md#t1.r12
+    /// - `MSH-12.1` · R · = `2.5.1` · st-contraintes.md#t1.r12
+    /// - `MSH-17` · R · = `FRA` · as ID · Code du pays FRA · st-contraintes.md#t1.r13
+    /// - `MSH-18` · R · UNICODE UTF-8 | 8859/15 · table 0211 · as ID · Jeux de caractères, valeurs possibles UNICODE UTF-8 ou 8859/15 · st-contraintes.md#t1.r14
+    /// - `MSH-21` · R · as EI · Identifiant du profil de message MSH-21.1 : Version du profil de message : (1.0) MSH-21.2 : Nom du profil de message : CISIS\_TLR\_HL7\_V2 · st-contraintes.md#t1.r15
+    /// - `MSH-21.1` · R · = `1.0` · st-contraintes.md#t1.r15
+    /// - `MSH-21.2` · R · = `CISIS_TLR_HL7_V2` · st-contraintes.md#t1.r15
+    /// - `MSH-9.1` · R · = `ORM` · st-contraintes.md#t1.r9
+    /// - `MSH-9.2` · R · = `O01` · st-contraintes.md#t1.r9
+    /// - `MSH-9.3` · R · = `ORM_O01` · st-contraintes.md#t1.r9
     pub fn msh(
         &self,
     ) -> ::core::result::Result<
@@ -1667,6 +1179,8 @@ impl<'a> Message<'a> {
         self.0.root().required_segment::<super::segments::Msh<'_>>(0u16, "MSH")
     }
     /// NTE · O · 0..* · st-profils.md#t2.r3 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/1
+    ///
+    /// Notes and Comments (Header)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'_>> + '_ {
@@ -1689,10 +1203,10 @@ impl<'a> Message<'a> {
             .map(<Order<'_> as ::hl7_runtime::typed::GroupType>::from_group)
     }
 }
-/// The JSON shape of `hl7_runtime::json` (the one `telerad json` prints).
 impl ::hl7_runtime::typed::MessageType for Message<'_> {
     const DEF: &'static ::hl7_runtime::meta::MessageDef = &DEF;
 }
+/// The JSON shape of the runtime's `json` module.
 impl ::hl7_runtime::__private::serde::Serialize for Message<'_> {
     fn serialize<S: ::hl7_runtime::__private::serde::Serializer>(
         &self,
@@ -1712,6 +1226,18 @@ impl<'m> Patient<'m> {
         self.0.unexpected()
     }
     /// PATIENT/PID · R · 1..1 · st-profils.md#t2.r5 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/0
+    ///
+    /// Patient Identification
+    ///
+    /// The profile's constraints:
+    /// - `PID-3` · R · as CX · Identifiants du patient · st-contraintes.md#t2.r2
+    /// - `PID-5` · R · as XPN · Nom du patient · st-contraintes.md#t2.r3
+    /// - `PID-18` · RE · as CX · N° de dossier administratif · st-contraintes.md#t2.r4
+    /// - `PID-32` · R · 1..* · table 0445 · PAM-FR-2.11.2#page:35
+    /// - `PID-8` · table 0001 · PAM-FR-2.11.2#page:38
+    /// - `PID-30` · table 0136 · PAM-FR-2.11.2#page:35
+    /// - `PID-31` · table 0136 · PAM-FR-2.11.2#page:35
+    /// - `PID-11.7` · table 0190 · PAM-FR-DT-1.8.2#page:25
     pub fn pid(
         &self,
     ) -> ::core::result::Result<
@@ -1721,10 +1247,14 @@ impl<'m> Patient<'m> {
         self.0.required_segment::<super::segments::Pid<'m>>(0u16, "PATIENT/PID")
     }
     /// PATIENT/PD1 · O · 0..1 · st-profils.md#t2.r6 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/1
+    ///
+    /// Additional Demographics
     pub fn pd1(&self) -> ::core::option::Option<super::segments::Pd1<'m>> {
         self.0.segment::<super::segments::Pd1<'m>>(1u16)
     }
     /// PATIENT/NTE · O · 0..* · st-profils.md#t2.r7 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/2
+    ///
+    /// Notes and Comments (Patient)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
@@ -1745,10 +1275,14 @@ impl<'m> Patient<'m> {
             .map(<Insurance<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// PATIENT/GT1 · O · 0..1 · st-profils.md#t2.r17 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/5
+    ///
+    /// Guarantor
     pub fn gt1(&self) -> ::core::option::Option<super::segments::Gt1<'m>> {
         self.0.segment::<super::segments::Gt1<'m>>(5u16)
     }
     /// PATIENT/AL1 · O · 0..* · st-profils.md#t2.r18 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/6
+    ///
+    /// Allergy Information
     pub fn al1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Al1<'m>> + 'm {
@@ -1792,6 +1326,15 @@ impl<'m> PatientVisit<'m> {
         self.0.unexpected()
     }
     /// PATIENT/PATIENT_VISIT/PV1 · R · 1..1 · st-profils.md#t2.r9 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/3/children/0
+    ///
+    /// Patient Visit
+    ///
+    /// The profile's constraints:
+    /// - `PV1-2` · table 0004 · PAM-FR-2.11.2#page:52
+    /// - `PV1-19` · C · as CX · Identifiant du rendez-vous · st-contraintes.md#t3.r3
+    /// - `PV1-44` · RE · as TS · Date d'entrée du patient · st-contraintes.md#t3.r4
+    /// - `PV1-45` · RE · as TS · Date de sortie du patient · st-contraintes.md#t3.r5
+    /// - `PV1-51` · table 0326 · PAM-FR-2.11.2#page:52
     pub fn pv1(
         &self,
     ) -> ::core::result::Result<
@@ -1804,6 +1347,8 @@ impl<'m> PatientVisit<'m> {
             >(0u16, "PATIENT/PATIENT_VISIT/PV1")
     }
     /// PATIENT/PATIENT_VISIT/PV2 · O · 0..1 · st-profils.md#t2.r10 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/3/children/1
+    ///
+    /// Patient Visit – Additional Info
     pub fn pv2(&self) -> ::core::option::Option<super::segments::Pv2<'m>> {
         self.0.segment::<super::segments::Pv2<'m>>(1u16)
     }
@@ -1845,6 +1390,8 @@ impl<'m> Insurance<'m> {
         self.0.unexpected()
     }
     /// PATIENT/INSURANCE/IN1 · R · 1..1 · st-profils.md#t2.r13 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/4/children/0
+    ///
+    /// Insurance
     pub fn in1(
         &self,
     ) -> ::core::result::Result<
@@ -1855,10 +1402,14 @@ impl<'m> Insurance<'m> {
             .required_segment::<super::segments::In1<'m>>(0u16, "PATIENT/INSURANCE/IN1")
     }
     /// PATIENT/INSURANCE/IN2 · O · 0..1 · st-profils.md#t2.r14 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/4/children/1
+    ///
+    /// Insurance Additional Info
     pub fn in2(&self) -> ::core::option::Option<super::segments::In2<'m>> {
         self.0.segment::<super::segments::In2<'m>>(1u16)
     }
     /// PATIENT/INSURANCE/IN3 · O · 0..1 · st-profils.md#t2.r15 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/4/children/2
+    ///
+    /// Insurance Certification
     pub fn in3(&self) -> ::core::option::Option<super::segments::In3<'m>> {
         self.0.segment::<super::segments::In3<'m>>(2u16)
     }
@@ -1900,6 +1451,36 @@ impl<'m> Order<'m> {
         self.0.unexpected()
     }
     /// ORDER/ORC · R · 1..1 · st-profils.md#t2.r21 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/0
+    ///
+    /// Common Order
+    ///
+    /// The profile's constraints:
+    /// - `ORC-1` · R · = `CA` · table 0119 · Order control: Valeur fixée à « CA » (Canceled) · st_flux2.md#t1.r4
+    /// - `ORC-2` · R · Placer Order Number · st_flux2.md#t1.r5
+    /// - `ORC-2.1` · R · Entity Identifier: Identifiant de la demande d'examen d'imagerie (Order Placer Number) · st_flux2.md#t1.r6
+    /// - `ORC-2.3` · R · Universal Id: Identifiant de l'autorité d'affectation · st_flux2.md#t1.r7
+    /// - `ORC-2.4` · R · Universal Id Type · st_flux2.md#t1.r8
+    /// - `ORC-9` · R · Date/Time of Transaction: Date à laquelle la demande d'examen a été annulée · st_flux2.md#t1.r9
+    /// - `ORC-11` · RE · Verified By: Informations relatives au Médecin effecteur à distance qui analyse la pertinence de l’examen demandé en lien avec le médecin demandeur, valide la demande d’examen et défini le protocole d’imagerie Ce champ est à renseigner s'il est connu de l'expéditeur au moment de l'envoi de la demande d'examen d'imagerie · st_flux2.md#t1.r10
+    /// - `ORC-12` · R · Ordering Provider: Informations relatives au professionnel de santé responsable de la structure d’imagerie qui accueille le patient et supervise la réalisation de l’acte d’imagerie (Voir note 3) · st_flux2.md#t1.r11
+    /// - `ORC-12.1` · R · Person Identifier: Identifiant du professionnel (au format PS\_IdNat) · st_flux2.md#t1.r12
+    /// - `ORC-12.2` · R · Family Name: Nom d'exercice du professionnel · st_flux2.md#t1.r13
+    /// - `ORC-12.3` · R · Given Name: Prénom d'exercice du professionnel · st_flux2.md#t1.r14
+    /// - `ORC-12.9` · R · Assigning Authority: Autorité d'affectation de l'identifiant du PS · st_flux2.md#t1.r15
+    /// - `ORC-12.9.1` · O · Namespace Id: Nom de l'autorité d'affectation · st_flux2.md#t1.r16
+    /// - `ORC-12.9.2` · R · = `1.2.250.1.71.4.2.1` · Universal Id: Autorité d'affectation de l'identifiant du PS (OID de gestion de personnes) : 1.2.250.1.71.4.2.1 · st_flux2.md#t1.r17
+    /// - `ORC-12.9.3` · R · = `ISO` · Universal Id Type: ISO · st_flux2.md#t1.r18
+    /// - `ORC-12.13` · R · table 0203 · Identifier Type Code: Type d'Identifiant du professionnel (valeur issue de la Table 0203 - Interop'Santé présent dan le document "Contraintes sur les types de données HL7 v2.5 applicables aux profils d’intégration du cadre technique IT Infrastructure dans le périmètre d’IHE France") · st_flux2.md#t1.r19
+    /// - `ORC-14` · RE · Call Back Phone Number: Numéro de téléphone à appeler pour obtenir des précisions sur la demande d'examen d'imagerie Ce champ est à renseigner s'il est connu de l'expéditeur au moment de l'envoi de la demande d'examen d'imagerie · st_flux2.md#t1.r20
+    /// - `ORC-16` · O · as CE · st_flux2.md#t1.r21
+    /// - `ORC-17` · R · Entering Organization: Qualifie le type d'organisation (voir Note 1) · st_flux2.md#t1.r22
+    /// - `ORC-17.1` · R · = `STRUCTURE_IMAGERIE` · table TLR_TYPE_ORGANISATION · Code: STRUCTURE\_IMAGERIE · st_flux2.md#t1.r23
+    /// - `ORC-17.3` · R · = `TLR_TYPE_ORGANISATION` · Name of Coding system: TLR\_TYPE\_ORGANISATION · st_flux2.md#t1.r24
+    /// - `ORC-21` · R · Ordering Facility Name: Informations relatives à la structure émettrice · st_flux2.md#t1.r25
+    /// - `ORC-21.1` · R · OrganizationName: Nom de l'organisation · st_flux2.md#t1.r26
+    /// - `ORC-21.6` · R · Assigning Authority: Autorité d'affectation de l'Identifiant de l'organisation 1.2.250.1.71.4.2.2 (OID de gestion des structures pour préciser une entité juridique ou une entité géographique), N° FINESS ou N° FINEG pour identifier une organisation intra-établissement (service, UF, pôle…). Cf Contraintes sur les types de données HL7 v2.5 applicables aux profils d'intégration du cadre technique IT Infrastructure dans le périmètre d'IHE France. · st_flux2.md#t1.r27
+    /// - `ORC-21.7` · R · FINEJ | FINEG | IDNST | UF | SRV · table 0203 · Type d'identifiant (valeur issue de la Table 0203 - Interop'Santé présent dan le document "Contraintes sur les types de données HL7 v2.5 applicables aux profils d’intégration du cadre technique IT Infrastructure dans le périmètre d’IHE France") : FINEJ (FINESS d'entité juridique) ou FINEG (FINESS d'entité géographique) ou IDNST ou UF (UF), SVR (service). · st_flux2.md#t1.r28
+    /// - `ORC-21.10` · R · Organization number: Identifiant de l'organisation (au format Struct\_IdNat) · st_flux2.md#t1.r29
     pub fn orc(
         &self,
     ) -> ::core::result::Result<
@@ -1917,18 +1498,24 @@ impl<'m> Order<'m> {
             .map(<OrderDetail<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// ORDER/FT1 · O · 0..* · st-profils.md#t2.r37 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/2
+    ///
+    /// Financial Transaction
     pub fn ft1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Ft1<'m>> + 'm {
         self.0.segments::<super::segments::Ft1<'m>>(2u16)
     }
     /// ORDER/CTI · O · 0..* · st-profils.md#t2.r38 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/3
+    ///
+    /// Clinical Trial Identification
     pub fn ctis(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Cti<'m>> + 'm {
         self.0.segments::<super::segments::Cti<'m>>(3u16)
     }
     /// ORDER/BLG · O · 0..1 · st-profils.md#t2.r39 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/4
+    ///
+    /// Billing
     pub fn blg(&self) -> ::core::option::Option<super::segments::Blg<'m>> {
         self.0.segment::<super::segments::Blg<'m>>(4u16)
     }
@@ -1970,6 +1557,16 @@ impl<'m> OrderDetail<'m> {
         self.0.unexpected()
     }
     /// ORDER/ORDER_DETAIL/OBR · R · 1..1 · st-profils.md#t2.r23 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/0
+    ///
+    /// Order Detail / Observation Request
+    ///
+    /// The profile's constraints:
+    /// - `OBR-2` · R · Placer Order Number: Identifiant de la demande d'examen (identique à l'ORC-2) · st_flux2.md#t2.r4
+    /// - `OBR-4` · R · Universal Service Identifier: Code local identifiant la procédure métier portée par le message · st_flux2.md#t2.r5
+    /// - `OBR-4.1` · R · = `ANNULATION_DEMANDE` · table TLR_OBR_PROCEDURE · Code: ANNULATION\_DEMANDE · st_flux2.md#t2.r6
+    /// - `OBR-4.2` · O · Display name: Annulation d’une demande d’examen · st_flux2.md#t2.r7
+    /// - `OBR-4.3` · R · = `TLR_OBR_PROCEDURE` · Name of Coding system: TLR\_OBR\_PROCEDURE · st_flux2.md#t2.r8
+    /// - `OBR-16` · R · Ordering Provider: Informations relatives au professionnel de santé responsable (identique à l'ORC-12) · st_flux2.md#t2.r9
     pub fn obr(
         &self,
     ) -> ::core::result::Result<
@@ -1980,36 +1577,52 @@ impl<'m> OrderDetail<'m> {
             .required_segment::<super::segments::Obr<'m>>(0u16, "ORDER/ORDER_DETAIL/OBR")
     }
     /// ORDER/ORDER_DETAIL/RQD · O · 0..1 · st-profils.md#t2.r24 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/1
+    ///
+    /// Requisition Detail
     pub fn rqd(&self) -> ::core::option::Option<super::segments::Rqd<'m>> {
         self.0.segment::<super::segments::Rqd<'m>>(1u16)
     }
     /// ORDER/ORDER_DETAIL/RQ1 · O · 0..1 · st-profils.md#t2.r25 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/2
+    ///
+    /// Requisition Detail-1
     pub fn rq1(&self) -> ::core::option::Option<super::segments::Rq1<'m>> {
         self.0.segment::<super::segments::Rq1<'m>>(2u16)
     }
     /// ORDER/ORDER_DETAIL/RXO · O · 0..1 · st-profils.md#t2.r26 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/3
+    ///
+    /// Pharmacy/Treatment Order
     pub fn rxo(&self) -> ::core::option::Option<super::segments::Rxo<'m>> {
         self.0.segment::<super::segments::Rxo<'m>>(3u16)
     }
     /// ORDER/ORDER_DETAIL/ODS · O · 0..1 · st-profils.md#t2.r27 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/4
+    ///
+    /// Dietary Orders, Supplements, and Preferences
     pub fn ods(&self) -> ::core::option::Option<super::segments::Ods<'m>> {
         self.0.segment::<super::segments::Ods<'m>>(4u16)
     }
     /// ORDER/ORDER_DETAIL/ODT · O · 0..1 · st-profils.md#t2.r28 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/5
+    ///
+    /// Diet Tray Instructions
     pub fn odt(&self) -> ::core::option::Option<super::segments::Odt<'m>> {
         self.0.segment::<super::segments::Odt<'m>>(5u16)
     }
     /// ORDER/ORDER_DETAIL/NTE · O · 0..* · st-profils.md#t2.r29 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/6
+    ///
+    /// Notes and Comments (Order Detail)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
         self.0.segments::<super::segments::Nte<'m>>(6u16)
     }
     /// ORDER/ORDER_DETAIL/CTD · O · 0..1 · st-profils.md#t2.r30 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/7
+    ///
+    /// Contact Data
     pub fn ctd(&self) -> ::core::option::Option<super::segments::Ctd<'m>> {
         self.0.segment::<super::segments::Ctd<'m>>(7u16)
     }
     /// ORDER/ORDER_DETAIL/DG1 · O · 0..* · st-profils.md#t2.r31 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/8
+    ///
+    /// Diagnosis
     pub fn dg1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Dg1<'m>> + 'm {
@@ -2061,6 +1674,8 @@ impl<'m> Observation<'m> {
         self.0.unexpected()
     }
     /// ORDER/ORDER_DETAIL/OBSERVATION/OBX · R · 1..1 · st-profils.md#t2.r33 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/9/children/0
+    ///
+    /// Observation / Result
     pub fn obx(
         &self,
     ) -> ::core::result::Result<
@@ -2073,6 +1688,8 @@ impl<'m> Observation<'m> {
             >(0u16, "ORDER/ORDER_DETAIL/OBSERVATION/OBX")
     }
     /// ORDER/ORDER_DETAIL/OBSERVATION/NTE · O · 0..* · st-profils.md#t2.r34 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/9/children/1
+    ///
+    /// Notes and Comments (Observation)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {

@@ -51,14 +51,14 @@ static G_PATIENT_RESULT__PATIENT: ::hl7_runtime::meta::GroupDef = ::hl7_runtime:
             def: &super::segments::SEG_NTE,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t3.r8 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/2",
         }),
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
             def: &super::segments::SEG_NK1,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t3.r9 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/3",
         }),
         ::hl7_runtime::meta::Node::Group(&G_PATIENT_RESULT__PATIENT__VISIT),
@@ -71,7 +71,7 @@ static G_PATIENT_RESULT__ORDER_OBSERVATION__TIMING_QTY: ::hl7_runtime::meta::Gro
     name: "TIMING_QTY",
     usage: ::hl7_runtime::meta::Usage::O,
     min: 0u32,
-    max: 4294967295u32,
+    max: ::hl7_runtime::meta::UNBOUNDED,
     choice: false,
     children: &[
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
@@ -85,7 +85,7 @@ static G_PATIENT_RESULT__ORDER_OBSERVATION__TIMING_QTY: ::hl7_runtime::meta::Gro
             def: &super::segments::SEG_TQ2,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t3.r21 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/3/children/1",
         }),
     ],
@@ -99,7 +99,7 @@ pub static SLICE_PROTOCOL_TEXT: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::m
     title: "Protocole d'imagerie en clair",
     usage: ::hl7_runtime::meta::Usage::O,
     min: 0u32,
-    max: 4294967295u32,
+    max: ::hl7_runtime::meta::UNBOUNDED,
     discriminator: &[
         ::hl7_runtime::meta::Discriminator::Value {
             path: "OBX-3.1",
@@ -125,130 +125,67 @@ pub static SLICE_PROTOCOL_TEXT: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::m
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t3.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("FT"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t3.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t3.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.1",
                     field: 3u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("PROTOCOLE_IMAGERIE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t3.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.2",
                     field: 3u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t3.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.3",
                     field: 3u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t3.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("FT"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t3.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("F"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t3.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux3.md#t3.r3",
@@ -263,7 +200,7 @@ pub static SLICE_PROTOCOL_ENCAPSULATED: ::hl7_runtime::meta::SliceDef = ::hl7_ru
     title: "Protocole d'imagerie encapsulé",
     usage: ::hl7_runtime::meta::Usage::O,
     min: 0u32,
-    max: 4294967295u32,
+    max: ::hl7_runtime::meta::UNBOUNDED,
     discriminator: &[
         ::hl7_runtime::meta::Discriminator::Value {
             path: "OBX-3.1",
@@ -289,178 +226,93 @@ pub static SLICE_PROTOCOL_ENCAPSULATED: ::hl7_runtime::meta::SliceDef = ::hl7_ru
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t4.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("ED"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t4.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t4.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.1",
                     field: 3u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("PROTOCOLE_IMAGERIE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t4.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.2",
                     field: 3u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t4.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.3",
                     field: 3u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t4.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("ED"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t4.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.2",
                     field: 5u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TEXT"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t4.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.4",
                     field: 5u16,
                     component: ::core::option::Option::Some(4u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("Base64"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t4.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.5",
                     field: 5u16,
                     component: ::core::option::Option::Some(5u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t4.r13",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("F"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t4.r14",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux3.md#t4.r3",
@@ -473,7 +325,7 @@ static G_PATIENT_RESULT__ORDER_OBSERVATION__OBSERVATION: ::hl7_runtime::meta::Gr
     name: "OBSERVATION",
     usage: ::hl7_runtime::meta::Usage::C,
     min: 0u32,
-    max: 4294967295u32,
+    max: ::hl7_runtime::meta::UNBOUNDED,
     choice: false,
     children: &[
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
@@ -487,7 +339,7 @@ static G_PATIENT_RESULT__ORDER_OBSERVATION__OBSERVATION: ::hl7_runtime::meta::Gr
             def: &super::segments::SEG_NTE,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t3.r26 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/5/children/1",
         }),
     ],
@@ -499,7 +351,7 @@ static G_PATIENT_RESULT__ORDER_OBSERVATION__SPECIMEN: ::hl7_runtime::meta::Group
     name: "SPECIMEN",
     usage: ::hl7_runtime::meta::Usage::O,
     min: 0u32,
-    max: 4294967295u32,
+    max: ::hl7_runtime::meta::UNBOUNDED,
     choice: false,
     children: &[
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
@@ -513,7 +365,7 @@ static G_PATIENT_RESULT__ORDER_OBSERVATION__SPECIMEN: ::hl7_runtime::meta::Group
             def: &super::segments::SEG_OBX,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t3.r32 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/8/children/1",
         }),
     ],
@@ -525,7 +377,7 @@ static G_PATIENT_RESULT__ORDER_OBSERVATION: ::hl7_runtime::meta::GroupDef = ::hl
     name: "ORDER_OBSERVATION",
     usage: ::hl7_runtime::meta::Usage::R,
     min: 1u32,
-    max: 4294967295u32,
+    max: ::hl7_runtime::meta::UNBOUNDED,
     choice: false,
     children: &[
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
@@ -546,7 +398,7 @@ static G_PATIENT_RESULT__ORDER_OBSERVATION: ::hl7_runtime::meta::GroupDef = ::hl
             def: &super::segments::SEG_NTE,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t3.r18 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/2",
         }),
         ::hl7_runtime::meta::Node::Group(
@@ -566,14 +418,14 @@ static G_PATIENT_RESULT__ORDER_OBSERVATION: ::hl7_runtime::meta::GroupDef = ::hl
             def: &super::segments::SEG_FT1,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t3.r28 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/6",
         }),
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
             def: &super::segments::SEG_CTI,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t3.r29 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/7",
         }),
         ::hl7_runtime::meta::Node::Group(&G_PATIENT_RESULT__ORDER_OBSERVATION__SPECIMEN),
@@ -614,7 +466,7 @@ static G_ROOT: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::GroupDef {
             def: &super::segments::SEG_SFT,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t3.r3 · spec/telerad/flux3_oru_r01.tables.json#/structure/1",
         }),
         ::hl7_runtime::meta::Node::Group(&G_PATIENT_RESULT),
@@ -649,290 +501,156 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("|"),
-                    values: &[],
                     datatype: ::core::option::Option::Some("ST"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r2",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("^~\\&"),
-                    values: &[],
                     datatype: ::core::option::Option::Some("ST"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r3",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("HD"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-4",
                     field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("HD"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("HD"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-6",
                     field: 6u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("HD"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-7",
                     field: 7u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("TS"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-9",
                     field: 9u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("MSG"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-10",
                     field: 10u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("ST"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("PT"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-11.1",
                     field: 11u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
                     values: &["P", "T", "D"],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0103"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-12",
                     field: 12u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("VID"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-12.1",
                     field: 12u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("2.5.1"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-17",
                     field: 17u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("FRA"),
-                    values: &[],
                     datatype: ::core::option::Option::Some("ID"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r13",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-18",
                     field: 18u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
                     values: &["UNICODE UTF-8", "8859/15"],
                     datatype: ::core::option::Option::Some("ID"),
                     table: ::core::option::Option::Some("0211"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r14",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-21",
                     field: 21u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("EI"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r15",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-21.1",
                     field: 21u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("1.0"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r15",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-21.2",
                     field: 21u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("CISIS_TLR_HL7_V2"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r15",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st-contraintes.md#t1.r1",
@@ -947,130 +665,65 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("CX"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t2.r2",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("XPN"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t2.r3",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-18",
                     field: 18u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::RE),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("CX"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t2.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-32",
                     field: 32u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
                     min: ::core::option::Option::Some(1u32),
-                    max: ::core::option::Option::Some(4294967295u32),
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
+                    max: ::core::option::Option::Some(::hl7_runtime::meta::UNBOUNDED),
                     table: ::core::option::Option::Some("0445"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:35",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-8",
                     field: 8u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0001"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:38",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-30",
                     field: 30u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0136"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:35",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-31",
                     field: 31u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0136"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:35",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-11.7",
                     field: 11u16,
                     component: ::core::option::Option::Some(7u16),
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0190"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-DT-1.8.2#page:25",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st-contraintes.md#t2.r1",
@@ -1085,82 +738,40 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PV1-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0004"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:52",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PV1-19",
                     field: 19u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::C),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("CX"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t3.r3",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PV1-44",
                     field: 44u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::RE),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("TS"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t3.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PV1-45",
                     field: 45u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::RE),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("TS"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t3.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PV1-51",
                     field: 51u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0326"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:52",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st-contraintes.md#t3.r1",
@@ -1176,49 +787,28 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                     path: "MSH-9.1",
                     field: 9u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("ORU"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-9.2",
                     field: 9u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("R01"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-9.3",
                     field: 9u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("ORU_R01"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st-contraintes.md#t1.r1",
@@ -1233,162 +823,81 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
                     values: &["OK", "OC"],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0119"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t1.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t1.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-2.1",
                     field: 2u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t1.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-2.3",
                     field: 2u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t1.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-2.4",
                     field: 2u16,
                     component: ::core::option::Option::Some(4u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t1.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12",
                     field: 12u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t1.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.1",
                     field: 12u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t1.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.2",
                     field: 12u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t1.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.3",
                     field: 12u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t1.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.9",
                     field: 12u16,
                     component: ::core::option::Option::Some(9u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t1.r13",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.9.1",
@@ -1396,15 +905,8 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                     component: ::core::option::Option::Some(9u16),
                     subcomponent: ::core::option::Option::Some(1u16),
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t1.r14",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.9.2",
@@ -1412,15 +914,9 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                     component: ::core::option::Option::Some(9u16),
                     subcomponent: ::core::option::Option::Some(2u16),
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("1.2.250.1.71.4.2.1"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t1.r15",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.9.3",
@@ -1428,175 +924,92 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                     component: ::core::option::Option::Some(9u16),
                     subcomponent: ::core::option::Option::Some(3u16),
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("ISO"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t1.r16",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-12.13",
                     field: 12u16,
                     component: ::core::option::Option::Some(13u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0203"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t1.r17",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-16",
                     field: 16u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t1.r18",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-17",
                     field: 17u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t1.r19",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-17.1",
                     field: 17u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("PLATEFORME_TLR"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("TLR_TYPE_ORGANISATION"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t1.r20",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-17.3",
                     field: 17u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TLR_TYPE_ORGANISATION"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t1.r21",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-21",
                     field: 21u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t1.r22",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-21.1",
                     field: 21u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t1.r23",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-21.6",
                     field: 21u16,
                     component: ::core::option::Option::Some(6u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t1.r24",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-21.7",
                     field: 21u16,
                     component: ::core::option::Option::Some(7u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
                     values: &["FINEJ", "FINEG", "IDNST", "UF", "SRV"],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0203"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t1.r25",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-21.10",
                     field: 21u16,
                     component: ::core::option::Option::Some(10u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t1.r26",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux3.md#t1.r1",
@@ -1611,98 +1024,50 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t2.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-4",
                     field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t2.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-4.1",
                     field: 4u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("REPONSE_DEMANDE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("TLR_OBR_PROCEDURE"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t2.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-4.2",
                     field: 4u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t2.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-4.3",
                     field: 4u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TLR_OBR_PROCEDURE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t2.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-16",
                     field: 16u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux3.md#t2.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux3.md#t2.r1",
@@ -1978,6 +1343,31 @@ impl<'a> Message<'a> {
         self.0.root().unexpected()
     }
     /// MSH · R · 1..1 · st-profils.md#t3.r2 · spec/telerad/flux3_oru_r01.tables.json#/structure/0
+    ///
+    /// Message Header
+    ///
+    /// The profile's constraints:
+    /// - `MSH-1` · R · = `|` · as ST · Séparateur de champ | · st-contraintes.md#t1.r2
+    /// - `MSH-2` · R · = `^~\&` · as ST · Séparateur de composant, Répétition, Caractère d'échappement, Séparateur de sous-composants ^~\\&amp; · st-contraintes.md#t1.r3
+    /// - `MSH-3` · R · as HD · Application émettrice · st-contraintes.md#t1.r4
+    /// - `MSH-4` · R · as HD · Organisation émettrice · st-contraintes.md#t1.r5
+    /// - `MSH-5` · R · as HD · Application réceptrice · st-contraintes.md#t1.r6
+    /// - `MSH-6` · R · as HD · Organisation réceptrice · st-contraintes.md#t1.r7
+    /// - `MSH-7` · R · as TS · Horodatage du message · st-contraintes.md#t1.r8
+    /// - `MSH-9` · R · as MSG · Type du message ORM^O01^ORM\_O01 ORU^R01^ORU\_R01 OMI^O23^OMI\_O23 · st-contraintes.md#t1.r9
+    /// - `MSH-10` · R · as ST · Identifiant du message · st-contraintes.md#t1.r10
+    /// - `MSH-11` · R · as PT · Processing Id P : en production T : message de test D : environnement de debug · st-contraintes.md#t1.r11
+    /// - `MSH-11.1` · R · P | T | D · table 0103 · st-contraintes.md#t1.r11
+    /// - `MSH-12` · R · as VID · Version du standard 2.5.1 · st-contraintes.md#t1.r12
+    /// - `MSH-12.1` · R · = `2.5.1` · st-contraintes.md#t1.r12
+    /// - `MSH-17` · R · = `FRA` · as ID · Code du pays FRA · st-contraintes.md#t1.r13
+    /// - `MSH-18` · R · UNICODE UTF-8 | 8859/15 · table 0211 · as ID · Jeux de caractères, valeurs possibles UNICODE UTF-8 ou 8859/15 · st-contraintes.md#t1.r14
+    /// - `MSH-21` · R · as EI · Identifiant du profil de message MSH-21.1 : Version du profil de message : (1.0) MSH-21.2 : Nom du profil de message : CISIS\_TLR\_HL7\_V2 · st-contraintes.md#t1.r15
+    /// - `MSH-21.1` · R · = `1.0` · st-contraintes.md#t1.r15
+    /// - `MSH-21.2` · R · = `CISIS_TLR_HL7_V2` · st-contraintes.md#t1.r15
+    /// - `MSH-9.1` · R · = `ORU` · st-contraintes.md#t1.r9
+    /// - `MSH-9.2` · R · = `R01` · st-contraintes.md#t1.r9
+    /// - `MSH-9.3` · R · = `ORU_R01` · st-contraintes.md#t1.r9
     pub fn msh(
         &self,
     ) -> ::core::result::Result<
@@ -1987,6 +1377,8 @@ impl<'a> Message<'a> {
         self.0.root().required_segment::<super::segments::Msh<'_>>(0u16, "MSH")
     }
     /// SFT · O · 0..* · st-profils.md#t3.r3 · spec/telerad/flux3_oru_r01.tables.json#/structure/1
+    ///
+    /// Software Segment
     pub fn sfts(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Sft<'_>> + '_ {
@@ -2002,14 +1394,16 @@ impl<'a> Message<'a> {
             .map(<PatientResult<'_> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// DSC · O · 0..1 · st-profils.md#t3.r36 · spec/telerad/flux3_oru_r01.tables.json#/structure/3
+    ///
+    /// Continuation Pointer
     pub fn dsc(&self) -> ::core::option::Option<super::segments::Dsc<'_>> {
         self.0.root().segment::<super::segments::Dsc<'_>>(3u16)
     }
 }
-/// The JSON shape of `hl7_runtime::json` (the one `telerad json` prints).
 impl ::hl7_runtime::typed::MessageType for Message<'_> {
     const DEF: &'static ::hl7_runtime::meta::MessageDef = &DEF;
 }
+/// The JSON shape of the runtime's `json` module.
 impl ::hl7_runtime::__private::serde::Serialize for Message<'_> {
     fn serialize<S: ::hl7_runtime::__private::serde::Serializer>(
         &self,
@@ -2082,6 +1476,18 @@ impl<'m> Patient<'m> {
         self.0.unexpected()
     }
     /// PATIENT_RESULT/PATIENT/PID · R · 1..1 · st-profils.md#t3.r6 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/0
+    ///
+    /// Patient Identification
+    ///
+    /// The profile's constraints:
+    /// - `PID-3` · R · as CX · Identifiants du patient · st-contraintes.md#t2.r2
+    /// - `PID-5` · R · as XPN · Nom du patient · st-contraintes.md#t2.r3
+    /// - `PID-18` · RE · as CX · N° de dossier administratif · st-contraintes.md#t2.r4
+    /// - `PID-32` · R · 1..* · table 0445 · PAM-FR-2.11.2#page:35
+    /// - `PID-8` · table 0001 · PAM-FR-2.11.2#page:38
+    /// - `PID-30` · table 0136 · PAM-FR-2.11.2#page:35
+    /// - `PID-31` · table 0136 · PAM-FR-2.11.2#page:35
+    /// - `PID-11.7` · table 0190 · PAM-FR-DT-1.8.2#page:25
     pub fn pid(
         &self,
     ) -> ::core::result::Result<
@@ -2094,16 +1500,22 @@ impl<'m> Patient<'m> {
             >(0u16, "PATIENT_RESULT/PATIENT/PID")
     }
     /// PATIENT_RESULT/PATIENT/PD1 · O · 0..1 · st-profils.md#t3.r7 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/1
+    ///
+    /// Additional Demographics
     pub fn pd1(&self) -> ::core::option::Option<super::segments::Pd1<'m>> {
         self.0.segment::<super::segments::Pd1<'m>>(1u16)
     }
     /// PATIENT_RESULT/PATIENT/NTE · O · 0..* · st-profils.md#t3.r8 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/2
+    ///
+    /// Notes and Comments (Patient)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
         self.0.segments::<super::segments::Nte<'m>>(2u16)
     }
     /// PATIENT_RESULT/PATIENT/NK1 · O · 0..* · st-profils.md#t3.r9 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/3
+    ///
+    /// Next of Kin / Associated Parties
     pub fn nk1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nk1<'m>> + 'm {
@@ -2153,6 +1565,15 @@ impl<'m> Visit<'m> {
         self.0.unexpected()
     }
     /// PATIENT_RESULT/PATIENT/VISIT/PV1 · R · 1..1 · st-profils.md#t3.r11 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/4/children/0
+    ///
+    /// Patient Visit
+    ///
+    /// The profile's constraints:
+    /// - `PV1-2` · table 0004 · PAM-FR-2.11.2#page:52
+    /// - `PV1-19` · C · as CX · Identifiant du rendez-vous · st-contraintes.md#t3.r3
+    /// - `PV1-44` · RE · as TS · Date d'entrée du patient · st-contraintes.md#t3.r4
+    /// - `PV1-45` · RE · as TS · Date de sortie du patient · st-contraintes.md#t3.r5
+    /// - `PV1-51` · table 0326 · PAM-FR-2.11.2#page:52
     pub fn pv1(
         &self,
     ) -> ::core::result::Result<
@@ -2165,6 +1586,8 @@ impl<'m> Visit<'m> {
             >(0u16, "PATIENT_RESULT/PATIENT/VISIT/PV1")
     }
     /// PATIENT_RESULT/PATIENT/VISIT/PV2 · O · 0..1 · st-profils.md#t3.r12 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/4/children/1
+    ///
+    /// Patient Visit – Additional Info
     pub fn pv2(&self) -> ::core::option::Option<super::segments::Pv2<'m>> {
         self.0.segment::<super::segments::Pv2<'m>>(1u16)
     }
@@ -2206,6 +1629,33 @@ impl<'m> OrderObservation<'m> {
         self.0.unexpected()
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/ORC · R · 1..1 · st-profils.md#t3.r16 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/0
+    ///
+    /// Common Order
+    ///
+    /// The profile's constraints:
+    /// - `ORC-1` · R · OK | OC · table 0119 · Order control: Décision du médecin effecteur à distance vis-à-vis de la demande d'examen OK (Order/service accepted &amp; OK) dans le cas d'une demande d'examen validée OC (Order/service canceled) dans le cas d'une demande d'examen refusée · st_flux3.md#t1.r4
+    /// - `ORC-2` · R · Placer Order Number · st_flux3.md#t1.r5
+    /// - `ORC-2.1` · R · Entity Identifier: Identifiant de la demande d'examen d'imagerie (Order Placer Number) · st_flux3.md#t1.r6
+    /// - `ORC-2.3` · R · Universal Id: Identifiant de l'autorité d'affectation · st_flux3.md#t1.r7
+    /// - `ORC-2.4` · R · Universal Id Type · st_flux3.md#t1.r8
+    /// - `ORC-12` · R · Ordering Provider: Informations relatives au médecin effecteur à distance qui analyse la pertinence de l’examen demandé en lien avec le médecin demandeur, valide la demande d’examen et défini le protocole d’imagerie (Voir note 3) · st_flux3.md#t1.r9
+    /// - `ORC-12.1` · R · Person Identifier: Identifiant du professionnel (au format PS\_IdNat) · st_flux3.md#t1.r10
+    /// - `ORC-12.2` · R · Family Name: Nom d'exercice du professionnel · st_flux3.md#t1.r11
+    /// - `ORC-12.3` · R · Given Name: Prénom d'exercice du professionnel · st_flux3.md#t1.r12
+    /// - `ORC-12.9` · R · Assigning Authority: Autorité d'affectation de l'identifiant du PS · st_flux3.md#t1.r13
+    /// - `ORC-12.9.1` · O · Namespace Id: Nom de l'autorité d'affectation · st_flux3.md#t1.r14
+    /// - `ORC-12.9.2` · R · = `1.2.250.1.71.4.2.1` · Universal Id: Autorité d'affectation de l'identifiant du PS (OID de gestion de personnes) : 1.2.250.1.71.4.2.1 · st_flux3.md#t1.r15
+    /// - `ORC-12.9.3` · R · = `ISO` · Universal Id Type: ISO · st_flux3.md#t1.r16
+    /// - `ORC-12.13` · R · table 0203 · Identifier Type Code: Type d'Identifiant du professionnel (valeur issue de la Table 0203 - Interop'Santé présent dan le document "Contraintes sur les types de données HL7 v2.5 applicables aux profils d’intégration du cadre technique IT Infrastructure dans le périmètre d’IHE France") · st_flux3.md#t1.r17
+    /// - `ORC-16` · O · Order Control Code Reason: Motif du refus de la demande d'examen (type CE) Peut être exprimé à l’aide d’un code renseigné dans CE-1 – Identifier, avec le système de codage correspondant précisé en CE-3 – Name of Coding System (code local ou standard). À défaut de codage disponible, un libellé en clair peut être renseigné dans CE-2 – Text. · st_flux3.md#t1.r18
+    /// - `ORC-17` · R · Entering Organization: Qualifie le type d'organisation (voir Note 1) · st_flux3.md#t1.r19
+    /// - `ORC-17.1` · R · = `PLATEFORME_TLR` · table TLR_TYPE_ORGANISATION · Code: PLATEFORME\_TLR · st_flux3.md#t1.r20
+    /// - `ORC-17.3` · R · = `TLR_TYPE_ORGANISATION` · Name of Coding system: TLR\_TYPE\_ORGANISATION · st_flux3.md#t1.r21
+    /// - `ORC-21` · R · Ordering Facility Name: Informations relatives à la structure émettrice · st_flux3.md#t1.r22
+    /// - `ORC-21.1` · R · OrganizationName: Nom de l'organisation · st_flux3.md#t1.r23
+    /// - `ORC-21.6` · R · Assigning Authority: Autorité d'affectation de l'Identifiant de l'organisation (au format Struct\_IdNat) 1.2.250.1.71.4.2.2 (OID de gestion des structures pour préciser une entité juridique ou une entité géographique), N° FINESS ou N° FINEG pour identifier une organisation intra-établissement (service, UF, pôle…). Cf Contraintes sur les types de données HL7 v2.5 applicables aux profils d'intégration du cadre technique IT Infrastructure dans le périmètre d'IHE France. · st_flux3.md#t1.r24
+    /// - `ORC-21.7` · R · FINEJ | FINEG | IDNST | UF | SRV · table 0203 · Type d'identifiant (valeur issue de la Table 0203 - Interop'Santé présent dan le document "Contraintes sur les types de données HL7 v2.5 applicables aux profils d’intégration du cadre technique IT Infrastructure dans le périmètre d’IHE France") : FINEJ (FINESS d'entité juridique) ou FINEG (FINESS d'entité géographique) ou IDNST ou UF (UF), SVR (service). · st_flux3.md#t1.r25
+    /// - `ORC-21.10` · R · Organization number: Identifiant de l'organisation (au format Struct\_IdNat) · st_flux3.md#t1.r26
     pub fn orc(
         &self,
     ) -> ::core::result::Result<
@@ -2218,6 +1668,16 @@ impl<'m> OrderObservation<'m> {
             >(0u16, "PATIENT_RESULT/ORDER_OBSERVATION/ORC")
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/OBR · R · 1..1 · st-profils.md#t3.r17 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/1
+    ///
+    /// Observation Request
+    ///
+    /// The profile's constraints:
+    /// - `OBR-2` · R · Placer Order Number: Identifiant de la demande d'examen (identique à l'ORC-2) · st_flux3.md#t2.r4
+    /// - `OBR-4` · R · Universal Service Identifier: Code local identifiant la procédure métier portée par le message · st_flux3.md#t2.r5
+    /// - `OBR-4.1` · R · = `REPONSE_DEMANDE` · table TLR_OBR_PROCEDURE · Code: REPONSE\_DEMANDE · st_flux3.md#t2.r6
+    /// - `OBR-4.2` · O · Display name: Réponse à une demande d’examen d'imagerie · st_flux3.md#t2.r7
+    /// - `OBR-4.3` · R · = `TLR_OBR_PROCEDURE` · Name of Coding system: TLR\_OBR\_PROCEDURE · st_flux3.md#t2.r8
+    /// - `OBR-16` · R · Ordering Provider: Informations relatives au professionnel de santé effecteur à distance (identique à l'ORC-12) · st_flux3.md#t2.r9
     pub fn obr(
         &self,
     ) -> ::core::result::Result<
@@ -2230,6 +1690,8 @@ impl<'m> OrderObservation<'m> {
             >(1u16, "PATIENT_RESULT/ORDER_OBSERVATION/OBR")
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/NTE · O · 0..* · st-profils.md#t3.r18 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/2
+    ///
+    /// Notes and Comments (Order)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
@@ -2242,6 +1704,8 @@ impl<'m> OrderObservation<'m> {
             .map(<TimingQty<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/CTD · O · 0..1 · st-profils.md#t3.r23 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/4
+    ///
+    /// Contact Data
     pub fn ctd(&self) -> ::core::option::Option<super::segments::Ctd<'m>> {
         self.0.segment::<super::segments::Ctd<'m>>(4u16)
     }
@@ -2254,12 +1718,35 @@ impl<'m> OrderObservation<'m> {
             .map(<Observation<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION:protocol_text (Protocole d'imagerie en clair) · O · 0..* · st_flux3.md#t3.r1 · spec/telerad/flux3_oru_r01.tables.json#/slices/0
+    ///
+    /// The profile's constraints:
+    /// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux3.md#t3.r4
+    /// - `OBX-2` · R · = `FT` · Value Type: FT (Formated Text) · st_flux3.md#t3.r5
+    /// - `OBX-3` · R · Observation Identifier · st_flux3.md#t3.r6
+    /// - `OBX-3.1` · R · = `PROTOCOLE_IMAGERIE` · table TLR_OBSERVATION · Code: PROTOCOLE\_IMAGERIE · st_flux3.md#t3.r7
+    /// - `OBX-3.2` · O · Display name: Protocole d'imagerie médicale · st_flux3.md#t3.r8
+    /// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux3.md#t3.r9
+    /// - `OBX-5` · R · as FT · Observation Value: Protocole d'imagerie · st_flux3.md#t3.r10
+    /// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux3.md#t3.r11
     pub fn protocol_texts(
         &self,
     ) -> impl ::core::iter::Iterator<Item = ProtocolText<'m>> + 'm {
         self.0.slice(5u16, &SLICE_PROTOCOL_TEXT).map(Observation).map(ProtocolText)
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION:protocol_encapsulated (Protocole d'imagerie encapsulé) · O · 0..* · st_flux3.md#t4.r1 · spec/telerad/flux3_oru_r01.tables.json#/slices/1
+    ///
+    /// The profile's constraints:
+    /// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux3.md#t4.r4
+    /// - `OBX-2` · R · = `ED` · Value Type: ED (Encapsuled Data) · st_flux3.md#t4.r5
+    /// - `OBX-3` · R · Observation Identifier · st_flux3.md#t4.r6
+    /// - `OBX-3.1` · R · = `PROTOCOLE_IMAGERIE` · table TLR_OBSERVATION · Code: PROTOCOLE\_IMAGERIE · st_flux3.md#t4.r7
+    /// - `OBX-3.2` · O · Display name: Protocole d'imagerie médicale · st_flux3.md#t4.r8
+    /// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux3.md#t4.r9
+    /// - `OBX-5` · R · as ED · Observation Value · st_flux3.md#t4.r10
+    /// - `OBX-5.2` · R · = `TEXT` · Type: TEXT (Machine readable text document) · st_flux3.md#t4.r11
+    /// - `OBX-5.4` · R · = `Base64` · Encoding: Base64 · st_flux3.md#t4.r12
+    /// - `OBX-5.5` · R · Data: Intégrer le protcole d'imagerie PDF en base64 · st_flux3.md#t4.r13
+    /// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux3.md#t4.r14
     pub fn protocol_encapsulateds(
         &self,
     ) -> impl ::core::iter::Iterator<Item = ProtocolEncapsulated<'m>> + 'm {
@@ -2269,12 +1756,16 @@ impl<'m> OrderObservation<'m> {
             .map(ProtocolEncapsulated)
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/FT1 · O · 0..* · st-profils.md#t3.r28 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/6
+    ///
+    /// Financial Transaction
     pub fn ft1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Ft1<'m>> + 'm {
         self.0.segments::<super::segments::Ft1<'m>>(6u16)
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/CTI · O · 0..* · st-profils.md#t3.r29 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/7
+    ///
+    /// Clinical Trial Identification
     pub fn ctis(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Cti<'m>> + 'm {
@@ -2324,6 +1815,8 @@ impl<'m> TimingQty<'m> {
         self.0.unexpected()
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/TIMING_QTY/TQ1 · R · 1..1 · st-profils.md#t3.r20 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/3/children/0
+    ///
+    /// Timing / Quantity
     pub fn tq1(
         &self,
     ) -> ::core::result::Result<
@@ -2336,6 +1829,8 @@ impl<'m> TimingQty<'m> {
             >(0u16, "PATIENT_RESULT/ORDER_OBSERVATION/TIMING_QTY/TQ1")
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/TIMING_QTY/TQ2 · O · 0..* · st-profils.md#t3.r21 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/3/children/1
+    ///
+    /// Timing / Quantity Order Sequence
     pub fn tq2s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Tq2<'m>> + 'm {
@@ -2379,6 +1874,8 @@ impl<'m> Observation<'m> {
         self.0.unexpected()
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION/OBX · R · 1..1 · st-profils.md#t3.r25 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/5/children/0
+    ///
+    /// Observation / Result
     pub fn obx(
         &self,
     ) -> ::core::result::Result<
@@ -2391,6 +1888,8 @@ impl<'m> Observation<'m> {
             >(0u16, "PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION/OBX")
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION/NTE · O · 0..* · st-profils.md#t3.r26 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/5/children/1
+    ///
+    /// Notes and Comments (Observation)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
@@ -2424,6 +1923,16 @@ impl<'m> ::hl7_runtime::typed::StructureElement<'m> for Observation<'m> {
     }
 }
 /// Slice `protocol_text` of PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION (Protocole d'imagerie en clair) · O · 0..* · st_flux3.md#t3.r1 · spec/telerad/flux3_oru_r01.tables.json#/slices/0
+///
+/// The profile's constraints:
+/// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux3.md#t3.r4
+/// - `OBX-2` · R · = `FT` · Value Type: FT (Formated Text) · st_flux3.md#t3.r5
+/// - `OBX-3` · R · Observation Identifier · st_flux3.md#t3.r6
+/// - `OBX-3.1` · R · = `PROTOCOLE_IMAGERIE` · table TLR_OBSERVATION · Code: PROTOCOLE\_IMAGERIE · st_flux3.md#t3.r7
+/// - `OBX-3.2` · O · Display name: Protocole d'imagerie médicale · st_flux3.md#t3.r8
+/// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux3.md#t3.r9
+/// - `OBX-5` · R · as FT · Observation Value: Protocole d'imagerie · st_flux3.md#t3.r10
+/// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux3.md#t3.r11
 #[derive(Clone, Copy, Debug)]
 pub struct ProtocolText<'m>(pub Observation<'m>);
 impl<'m> ProtocolText<'m> {
@@ -2434,6 +1943,7 @@ impl<'m> ProtocolText<'m> {
         self.0
     }
     /// OBX-5 read as FT, the datatype this slice fixes in OBX-2.
+    /// - `OBX-5` · R · as FT · Observation Value: Protocole d'imagerie · st_flux3.md#t3.r10
     pub fn value(&self) -> ::core::option::Option<super::datatypes::Ft<'m>> {
         self.0
             .0
@@ -2448,6 +1958,19 @@ impl<'m> ::core::ops::Deref for ProtocolText<'m> {
     }
 }
 /// Slice `protocol_encapsulated` of PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION (Protocole d'imagerie encapsulé) · O · 0..* · st_flux3.md#t4.r1 · spec/telerad/flux3_oru_r01.tables.json#/slices/1
+///
+/// The profile's constraints:
+/// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux3.md#t4.r4
+/// - `OBX-2` · R · = `ED` · Value Type: ED (Encapsuled Data) · st_flux3.md#t4.r5
+/// - `OBX-3` · R · Observation Identifier · st_flux3.md#t4.r6
+/// - `OBX-3.1` · R · = `PROTOCOLE_IMAGERIE` · table TLR_OBSERVATION · Code: PROTOCOLE\_IMAGERIE · st_flux3.md#t4.r7
+/// - `OBX-3.2` · O · Display name: Protocole d'imagerie médicale · st_flux3.md#t4.r8
+/// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux3.md#t4.r9
+/// - `OBX-5` · R · as ED · Observation Value · st_flux3.md#t4.r10
+/// - `OBX-5.2` · R · = `TEXT` · Type: TEXT (Machine readable text document) · st_flux3.md#t4.r11
+/// - `OBX-5.4` · R · = `Base64` · Encoding: Base64 · st_flux3.md#t4.r12
+/// - `OBX-5.5` · R · Data: Intégrer le protcole d'imagerie PDF en base64 · st_flux3.md#t4.r13
+/// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux3.md#t4.r14
 #[derive(Clone, Copy, Debug)]
 pub struct ProtocolEncapsulated<'m>(pub Observation<'m>);
 impl<'m> ProtocolEncapsulated<'m> {
@@ -2458,6 +1981,7 @@ impl<'m> ProtocolEncapsulated<'m> {
         self.0
     }
     /// OBX-5 read as ED, the datatype this slice fixes in OBX-2.
+    /// - `OBX-5` · R · as ED · Observation Value · st_flux3.md#t4.r10
     pub fn value(&self) -> ::core::option::Option<super::datatypes::Ed<'m>> {
         self.0
             .0
@@ -2482,6 +2006,8 @@ impl<'m> Specimen<'m> {
         self.0.unexpected()
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/SPECIMEN/SPM · R · 1..1 · st-profils.md#t3.r31 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/8/children/0
+    ///
+    /// Specimen
     pub fn spm(
         &self,
     ) -> ::core::result::Result<
@@ -2494,6 +2020,8 @@ impl<'m> Specimen<'m> {
             >(0u16, "PATIENT_RESULT/ORDER_OBSERVATION/SPECIMEN/SPM")
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/SPECIMEN/OBX · O · 0..* · st-profils.md#t3.r32 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/8/children/1
+    ///
+    /// Observation related to Specimen
     pub fn obxes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Obx<'m>> + 'm {

@@ -30,7 +30,7 @@ static G_PATIENT__INSURANCE: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta
     name: "INSURANCE",
     usage: ::hl7_runtime::meta::Usage::O,
     min: 0u32,
-    max: 4294967295u32,
+    max: ::hl7_runtime::meta::UNBOUNDED,
     choice: false,
     children: &[
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
@@ -84,7 +84,7 @@ static G_PATIENT: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::GroupDef 
             def: &super::segments::SEG_NTE,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t4.r8 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/2",
         }),
         ::hl7_runtime::meta::Node::Group(&G_PATIENT__PATIENT_VISIT),
@@ -100,7 +100,7 @@ static G_PATIENT: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::GroupDef 
             def: &super::segments::SEG_AL1,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t4.r19 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/6",
         }),
     ],
@@ -112,7 +112,7 @@ static G_ORDER__TIMING: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::Gro
     name: "TIMING",
     usage: ::hl7_runtime::meta::Usage::R,
     min: 1u32,
-    max: 4294967295u32,
+    max: ::hl7_runtime::meta::UNBOUNDED,
     choice: false,
     children: &[
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
@@ -126,7 +126,7 @@ static G_ORDER__TIMING: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::Gro
             def: &super::segments::SEG_TQ2,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t4.r25 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/1/children/1",
         }),
     ],
@@ -160,178 +160,93 @@ pub static SLICE_VIEWER_URL: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::meta
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t5.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("ED"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t5.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t5.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.1",
                     field: 3u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("URL_PARTIELLE_VIEWER"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t5.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.2",
                     field: 3u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t5.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.3",
                     field: 3u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t5.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("ED"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t5.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.2",
                     field: 5u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TEXT"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t5.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.4",
                     field: 5u16,
                     component: ::core::option::Option::Some(4u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("Base64"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t5.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.5",
                     field: 5u16,
                     component: ::core::option::Option::Some(5u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t5.r13",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("F"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t5.r14",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux4.md#t5.r3",
@@ -366,165 +281,88 @@ pub static SLICE_PROCEDURE_CODE: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t6.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("CE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t6.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t6.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.1",
                     field: 3u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("CODE_ACTE_IMAGERIE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t6.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.2",
                     field: 3u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t6.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.3",
                     field: 3u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t6.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("CE"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t6.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.1",
                     field: 5u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
                     value_set: ::core::option::Option::Some(::hl7_runtime::meta::ValueSetRef {
                         name: "JDV_CodeDocumentImagerie-CISIS",
                         oid: ::core::option::Option::Some("1.2.250.1.213.1.1.5.687"),
                     }),
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t6.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.3",
                     field: 5u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("LN"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t6.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("F"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t6.r13",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux4.md#t6.r3",
@@ -539,7 +377,7 @@ pub static SLICE_ADMINISTERED_PRODUCT_CODE: ::hl7_runtime::meta::SliceDef = ::hl
     title: "Groupe OBSERVATION – Type de produit",
     usage: ::hl7_runtime::meta::Usage::C,
     min: 0u32,
-    max: 4294967295u32,
+    max: ::hl7_runtime::meta::UNBOUNDED,
     discriminator: &[
         ::hl7_runtime::meta::Discriminator::Value {
             path: "OBX-3.1",
@@ -564,178 +402,92 @@ pub static SLICE_ADMINISTERED_PRODUCT_CODE: ::hl7_runtime::meta::SliceDef = ::hl
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t7.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("CE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t7.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t7.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.1",
                     field: 3u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("PRODUIT_ADMINISTRE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t7.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.2",
                     field: 3u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t7.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.3",
                     field: 3u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t7.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-4",
                     field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t7.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("CE"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t7.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.1",
                     field: 5u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
                     values: &["V09", "V10"],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t7.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.3",
                     field: 5u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("ATC"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t7.r13",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("F"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t7.r14",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux4.md#t7.r3",
@@ -750,7 +502,7 @@ pub static SLICE_ADMINISTERED_PRODUCT_LOT: ::hl7_runtime::meta::SliceDef = ::hl7
     title: "Groupe OBSERVATION – Numéro de lot",
     usage: ::hl7_runtime::meta::Usage::C,
     min: 0u32,
-    max: 4294967295u32,
+    max: ::hl7_runtime::meta::UNBOUNDED,
     discriminator: &[
         ::hl7_runtime::meta::Discriminator::Value {
             path: "OBX-3.1",
@@ -775,146 +527,74 @@ pub static SLICE_ADMINISTERED_PRODUCT_LOT: ::hl7_runtime::meta::SliceDef = ::hl7
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t8.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("NM"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t8.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t8.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.1",
                     field: 3u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("PRODUIT_ADMINISTRE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t8.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.2",
                     field: 3u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t8.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.3",
                     field: 3u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t8.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-4",
                     field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t8.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("NM"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t8.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("F"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t8.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux4.md#t8.r3",
@@ -929,7 +609,7 @@ pub static SLICE_ADMINISTERED_PRODUCT_QUANTITY: ::hl7_runtime::meta::SliceDef = 
     title: "Groupe OBSERVATION – Quantité de produit administré",
     usage: ::hl7_runtime::meta::Usage::O,
     min: 0u32,
-    max: 4294967295u32,
+    max: ::hl7_runtime::meta::UNBOUNDED,
     discriminator: &[
         ::hl7_runtime::meta::Discriminator::Value {
             path: "OBX-3.1",
@@ -954,162 +634,81 @@ pub static SLICE_ADMINISTERED_PRODUCT_QUANTITY: ::hl7_runtime::meta::SliceDef = 
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t9.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("NM"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t9.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t9.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.1",
                     field: 3u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("PRODUIT_ADMINISTRE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t9.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.2",
                     field: 3u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t9.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.3",
                     field: 3u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t9.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-4",
                     field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t9.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("NM"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t9.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-6",
                     field: 6u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t9.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("F"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t9.r13",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux4.md#t9.r3",
@@ -1124,7 +723,7 @@ pub static SLICE_DEVICE_IDENTIFIER: ::hl7_runtime::meta::SliceDef = ::hl7_runtim
     title: "Groupe OBSERVATION – Identifiant de l’appareil d’imagerie",
     usage: ::hl7_runtime::meta::Usage::O,
     min: 0u32,
-    max: 4294967295u32,
+    max: ::hl7_runtime::meta::UNBOUNDED,
     discriminator: &[
         ::hl7_runtime::meta::Discriminator::Value {
             path: "OBX-3.1",
@@ -1149,146 +748,74 @@ pub static SLICE_DEVICE_IDENTIFIER: ::hl7_runtime::meta::SliceDef = ::hl7_runtim
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t10.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TX"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t10.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t10.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.1",
                     field: 3u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("APPAREIL_IMAGERIE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t10.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.2",
                     field: 3u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t10.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.3",
                     field: 3u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t10.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-4",
                     field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t10.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("TX"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t10.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("F"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t10.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux4.md#t10.r3",
@@ -1303,7 +830,7 @@ pub static SLICE_DEVICE_MODEL: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::me
     title: "Groupe OBSERVATION – Modèle de l’appareil d’imagerie",
     usage: ::hl7_runtime::meta::Usage::O,
     min: 0u32,
-    max: 4294967295u32,
+    max: ::hl7_runtime::meta::UNBOUNDED,
     discriminator: &[
         ::hl7_runtime::meta::Discriminator::Value {
             path: "OBX-3.1",
@@ -1328,146 +855,74 @@ pub static SLICE_DEVICE_MODEL: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::me
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t11.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TX"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t11.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t11.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.1",
                     field: 3u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("APPAREIL_IMAGERIE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t11.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.2",
                     field: 3u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t11.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.3",
                     field: 3u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t11.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-4",
                     field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t11.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("TX"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t11.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("F"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t11.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux4.md#t11.r3",
@@ -1507,181 +962,95 @@ pub static SLICE_ANATOMICAL_REGION: ::hl7_runtime::meta::SliceDef = ::hl7_runtim
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t6.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("CE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t6.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t6.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.1",
                     field: 3u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("REGION_ANATOMIQUE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t6.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.2",
                     field: 3u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t6.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.3",
                     field: 3u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t6.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-4",
                     field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t6.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("CE"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t6.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.1",
                     field: 5u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
                     value_set: ::core::option::Option::Some(::hl7_runtime::meta::ValueSetRef {
                         name: "JDV_RegionAnatomique-CISIS",
                         oid: ::core::option::Option::Some("1.2.250.1.213.1.1.5.695"),
                     }),
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t6.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.3",
                     field: 5u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("SCT"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t6.r13",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("F"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#h:Groupes OBSERVATION - Localisation anatomique",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux1.md#t6.r3",
@@ -1721,181 +1090,95 @@ pub static SLICE_TOPOGRAPHIC_PRECISION: ::hl7_runtime::meta::SliceDef = ::hl7_ru
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t7.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("CE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t7.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t7.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.1",
                     field: 3u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("REGION_ANATOMIQUE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t7.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.2",
                     field: 3u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t7.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.3",
                     field: 3u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t7.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-4",
                     field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t7.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("CE"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t7.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.1",
                     field: 5u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
                     value_set: ::core::option::Option::Some(::hl7_runtime::meta::ValueSetRef {
                         name: "JDV_ModificateurTopographique-CISIS",
                         oid: ::core::option::Option::Some("1.2.250.1.213.1.1.5.688"),
                     }),
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t7.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.3",
                     field: 5u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("SCT"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t7.r13",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("F"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#h:Groupes OBSERVATION - Localisation anatomique",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux1.md#t7.r3",
@@ -1930,165 +1213,88 @@ pub static SLICE_MODALITY: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::meta::
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t4.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("CE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t4.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t4.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.1",
                     field: 3u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("MODALITE_IMAGERIE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t4.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.2",
                     field: 3u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t4.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-3.3",
                     field: 3u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TLR_OBSERVATION"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t4.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("CE"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t4.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.1",
                     field: 5u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
                     value_set: ::core::option::Option::Some(::hl7_runtime::meta::ValueSetRef {
                         name: "JDV_modalitedemandeActeImagerie-CISIS",
                         oid: ::core::option::Option::Some("1.2.250.1.213.1.1.5.660"),
                     }),
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t4.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-5.3",
                     field: 5u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
                     values: &["terminologie-cisis-fr", "DCM"],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t4.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBX-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("F"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#h:Groupe OBSERVATION - Modalité d'imagerie",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux1.md#t4.r3",
@@ -2098,71 +1304,39 @@ pub static SLICE_MODALITY: ::hl7_runtime::meta::SliceDef = ::hl7_runtime::meta::
             group: ::core::option::Option::None,
             usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
             min: ::core::option::Option::Some(0u32),
-            max: ::core::option::Option::Some(4294967295u32),
+            max: ::core::option::Option::Some(::hl7_runtime::meta::UNBOUNDED),
             elements: &[
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "NTE-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t5.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "NTE-4",
                     field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t5.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "NTE-4.1",
                     field: 4u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t5.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "NTE-4.3",
                     field: 4u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("HL70364"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0396"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux1.md#t5.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux1.md#t5.r1",
@@ -2175,7 +1349,7 @@ static G_ORDER__OBSERVATION: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta
     name: "OBSERVATION",
     usage: ::hl7_runtime::meta::Usage::R,
     min: 1u32,
-    max: 4294967295u32,
+    max: ::hl7_runtime::meta::UNBOUNDED,
     choice: false,
     children: &[
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
@@ -2189,7 +1363,7 @@ static G_ORDER__OBSERVATION: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta
             def: &super::segments::SEG_NTE,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t4.r33 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/6/children/1",
         }),
     ],
@@ -2212,7 +1386,7 @@ static G_ORDER: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::GroupDef {
     name: "ORDER",
     usage: ::hl7_runtime::meta::Usage::R,
     min: 1u32,
-    max: 4294967295u32,
+    max: ::hl7_runtime::meta::UNBOUNDED,
     choice: false,
     children: &[
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
@@ -2234,7 +1408,7 @@ static G_ORDER: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::GroupDef {
             def: &super::segments::SEG_NTE,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t4.r28 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/3",
         }),
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
@@ -2248,7 +1422,7 @@ static G_ORDER: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::GroupDef {
             def: &super::segments::SEG_DG1,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t4.r30 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/5",
         }),
         ::hl7_runtime::meta::Node::Group(&G_ORDER__OBSERVATION),
@@ -2282,14 +1456,14 @@ static G_ROOT: ::hl7_runtime::meta::GroupDef = ::hl7_runtime::meta::GroupDef {
             def: &super::segments::SEG_SFT,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t4.r3 · spec/telerad/flux4_omi_o23.tables.json#/structure/1",
         }),
         ::hl7_runtime::meta::Node::Segment(::hl7_runtime::meta::SegmentNode {
             def: &super::segments::SEG_NTE,
             usage: ::hl7_runtime::meta::Usage::O,
             min: 0u32,
-            max: 4294967295u32,
+            max: ::hl7_runtime::meta::UNBOUNDED,
             src: "st-profils.md#t4.r4 · spec/telerad/flux4_omi_o23.tables.json#/structure/2",
         }),
         ::hl7_runtime::meta::Node::Group(&G_PATIENT),
@@ -2318,290 +1492,156 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("|"),
-                    values: &[],
                     datatype: ::core::option::Option::Some("ST"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r2",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("^~\\&"),
-                    values: &[],
                     datatype: ::core::option::Option::Some("ST"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r3",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("HD"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-4",
                     field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("HD"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("HD"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-6",
                     field: 6u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("HD"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-7",
                     field: 7u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("TS"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-9",
                     field: 9u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("MSG"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-10",
                     field: 10u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("ST"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-11",
                     field: 11u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("PT"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-11.1",
                     field: 11u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
                     values: &["P", "T", "D"],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0103"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-12",
                     field: 12u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("VID"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-12.1",
                     field: 12u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("2.5.1"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-17",
                     field: 17u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("FRA"),
-                    values: &[],
                     datatype: ::core::option::Option::Some("ID"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r13",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-18",
                     field: 18u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
                     values: &["UNICODE UTF-8", "8859/15"],
                     datatype: ::core::option::Option::Some("ID"),
                     table: ::core::option::Option::Some("0211"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r14",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-21",
                     field: 21u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("EI"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r15",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-21.1",
                     field: 21u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("1.0"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r15",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-21.2",
                     field: 21u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("CISIS_TLR_HL7_V2"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r15",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st-contraintes.md#t1.r1",
@@ -2616,130 +1656,65 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("CX"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t2.r2",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-5",
                     field: 5u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("XPN"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t2.r3",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-18",
                     field: 18u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::RE),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("CX"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t2.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-32",
                     field: 32u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
                     min: ::core::option::Option::Some(1u32),
-                    max: ::core::option::Option::Some(4294967295u32),
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
+                    max: ::core::option::Option::Some(::hl7_runtime::meta::UNBOUNDED),
                     table: ::core::option::Option::Some("0445"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:35",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-8",
                     field: 8u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0001"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:38",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-30",
                     field: 30u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0136"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:35",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-31",
                     field: 31u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0136"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:35",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PID-11.7",
                     field: 11u16,
                     component: ::core::option::Option::Some(7u16),
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0190"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-DT-1.8.2#page:25",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st-contraintes.md#t2.r1",
@@ -2754,82 +1729,40 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PV1-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0004"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:52",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PV1-19",
                     field: 19u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::C),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("CX"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t3.r3",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PV1-44",
                     field: 44u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::RE),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("TS"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t3.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PV1-45",
                     field: 45u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::RE),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
                     datatype: ::core::option::Option::Some("TS"),
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t3.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "PV1-51",
                     field: 51u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
-                    usage: ::core::option::Option::None,
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0326"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "PAM-FR-2.11.2#page:52",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st-contraintes.md#t3.r1",
@@ -2845,49 +1778,28 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                     path: "MSH-9.1",
                     field: 9u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("OMI"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-9.2",
                     field: 9u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("O23"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "MSH-9.3",
                     field: 9u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("OMI_O23"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st-contraintes.md#t1.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st-contraintes.md#t1.r1",
@@ -2902,82 +1814,42 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("SR"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("0119"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t1.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t1.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-2.1",
                     field: 2u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t1.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-2.3",
                     field: 2u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t1.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "ORC-2.4",
                     field: 2u16,
                     component: ::core::option::Option::Some(4u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t1.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux4.md#t1.r1",
@@ -2992,34 +1864,16 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "TQ1-6",
                     field: 6u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t2.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "TQ1-7",
                     field: 7u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t2.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux4.md#t2.r1",
@@ -3034,82 +1888,43 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t3.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-4",
                     field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t3.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-4.1",
                     field: 4u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("COMPLEMENT_POST_ACTE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
                     table: ::core::option::Option::Some("TLR_OBR_PROCEDURE"),
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t3.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-4.2",
                     field: 4u16,
                     component: ::core::option::Option::Some(2u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::O),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t3.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "OBR-4.3",
                     field: 4u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("TLR_OBR_PROCEDURE"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t3.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux4.md#t3.r1",
@@ -3124,216 +1939,115 @@ pub static DEF: ::hl7_runtime::meta::MessageDef = ::hl7_runtime::meta::MessageDe
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "IPC-1",
                     field: 1u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t4.r4",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "IPC-1.1",
                     field: 1u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t4.r5",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "IPC-1.3",
                     field: 1u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t4.r6",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "IPC-1.4",
                     field: 1u16,
                     component: ::core::option::Option::Some(4u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("ISO"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t4.r7",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "IPC-2",
                     field: 2u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t4.r8",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "IPC-2.1",
                     field: 2u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
                     value_set: ::core::option::Option::Some(::hl7_runtime::meta::ValueSetRef {
                         name: "JDV_CodeDocumentImagerie-CISIS",
                         oid: ::core::option::Option::Some("1.2.250.1.213.1.1.5.687"),
                     }),
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t4.r9",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "IPC-2.3",
                     field: 2u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("2.16.840.1.113883.6.1"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t4.r10",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "IPC-2.4",
                     field: 2u16,
                     component: ::core::option::Option::Some(4u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("ISO"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t4.r11",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "IPC-3",
                     field: 3u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t4.r12",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "IPC-4",
                     field: 4u16,
-                    component: ::core::option::Option::None,
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t4.r13",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "IPC-4.1",
                     field: 4u16,
                     component: ::core::option::Option::Some(1u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
-                    fixed: ::core::option::Option::None,
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
                     value_set: ::core::option::Option::Some(::hl7_runtime::meta::ValueSetRef {
                         name: "JDV_CodeDocumentImagerie-CISIS",
                         oid: ::core::option::Option::Some("1.2.250.1.213.1.1.5.687"),
                     }),
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t4.r14",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "IPC-4.3",
                     field: 4u16,
                     component: ::core::option::Option::Some(3u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("2.16.840.1.113883.6.1"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t4.r15",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
                 ::hl7_runtime::meta::ElementConstraint {
                     path: "IPC-4.4",
                     field: 4u16,
                     component: ::core::option::Option::Some(4u16),
-                    subcomponent: ::core::option::Option::None,
                     usage: ::core::option::Option::Some(::hl7_runtime::meta::Usage::R),
-                    min: ::core::option::Option::None,
-                    max: ::core::option::Option::None,
                     fixed: ::core::option::Option::Some("ISO"),
-                    values: &[],
-                    datatype: ::core::option::Option::None,
-                    table: ::core::option::Option::None,
-                    value_set: ::core::option::Option::None,
-                    len: ::core::option::Option::None,
                     src: "st_flux4.md#t4.r16",
+                    ..::hl7_runtime::meta::ElementConstraint::DEFAULT
                 },
             ],
             src: "st_flux4.md#t4.r1",
@@ -3616,6 +2330,31 @@ impl<'a> Message<'a> {
         self.0.root().unexpected()
     }
     /// MSH · R · 1..1 · st-profils.md#t4.r2 · spec/telerad/flux4_omi_o23.tables.json#/structure/0
+    ///
+    /// Message Header
+    ///
+    /// The profile's constraints:
+    /// - `MSH-1` · R · = `|` · as ST · Séparateur de champ | · st-contraintes.md#t1.r2
+    /// - `MSH-2` · R · = `^~\&` · as ST · Séparateur de composant, Répétition, Caractère d'échappement, Séparateur de sous-composants ^~\\&amp; · st-contraintes.md#t1.r3
+    /// - `MSH-3` · R · as HD · Application émettrice · st-contraintes.md#t1.r4
+    /// - `MSH-4` · R · as HD · Organisation émettrice · st-contraintes.md#t1.r5
+    /// - `MSH-5` · R · as HD · Application réceptrice · st-contraintes.md#t1.r6
+    /// - `MSH-6` · R · as HD · Organisation réceptrice · st-contraintes.md#t1.r7
+    /// - `MSH-7` · R · as TS · Horodatage du message · st-contraintes.md#t1.r8
+    /// - `MSH-9` · R · as MSG · Type du message ORM^O01^ORM\_O01 ORU^R01^ORU\_R01 OMI^O23^OMI\_O23 · st-contraintes.md#t1.r9
+    /// - `MSH-10` · R · as ST · Identifiant du message · st-contraintes.md#t1.r10
+    /// - `MSH-11` · R · as PT · Processing Id P : en production T : message de test D : environnement de debug · st-contraintes.md#t1.r11
+    /// - `MSH-11.1` · R · P | T | D · table 0103 · st-contraintes.md#t1.r11
+    /// - `MSH-12` · R · as VID · Version du standard 2.5.1 · st-contraintes.md#t1.r12
+    /// - `MSH-12.1` · R · = `2.5.1` · st-contraintes.md#t1.r12
+    /// - `MSH-17` · R · = `FRA` · as ID · Code du pays FRA · st-contraintes.md#t1.r13
+    /// - `MSH-18` · R · UNICODE UTF-8 | 8859/15 · table 0211 · as ID · Jeux de caractères, valeurs possibles UNICODE UTF-8 ou 8859/15 · st-contraintes.md#t1.r14
+    /// - `MSH-21` · R · as EI · Identifiant du profil de message MSH-21.1 : Version du profil de message : (1.0) MSH-21.2 : Nom du profil de message : CISIS\_TLR\_HL7\_V2 · st-contraintes.md#t1.r15
+    /// - `MSH-21.1` · R · = `1.0` · st-contraintes.md#t1.r15
+    /// - `MSH-21.2` · R · = `CISIS_TLR_HL7_V2` · st-contraintes.md#t1.r15
+    /// - `MSH-9.1` · R · = `OMI` · st-contraintes.md#t1.r9
+    /// - `MSH-9.2` · R · = `O23` · st-contraintes.md#t1.r9
+    /// - `MSH-9.3` · R · = `OMI_O23` · st-contraintes.md#t1.r9
     pub fn msh(
         &self,
     ) -> ::core::result::Result<
@@ -3625,12 +2364,16 @@ impl<'a> Message<'a> {
         self.0.root().required_segment::<super::segments::Msh<'_>>(0u16, "MSH")
     }
     /// SFT · O · 0..* · st-profils.md#t4.r3 · spec/telerad/flux4_omi_o23.tables.json#/structure/1
+    ///
+    /// Software Segment
     pub fn sfts(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Sft<'_>> + '_ {
         self.0.root().segments::<super::segments::Sft<'_>>(1u16)
     }
     /// NTE · O · 0..* · st-profils.md#t4.r4 · spec/telerad/flux4_omi_o23.tables.json#/structure/2
+    ///
+    /// Notes and Comments (Header)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'_>> + '_ {
@@ -3653,10 +2396,10 @@ impl<'a> Message<'a> {
             .map(<Order<'_> as ::hl7_runtime::typed::GroupType>::from_group)
     }
 }
-/// The JSON shape of `hl7_runtime::json` (the one `telerad json` prints).
 impl ::hl7_runtime::typed::MessageType for Message<'_> {
     const DEF: &'static ::hl7_runtime::meta::MessageDef = &DEF;
 }
+/// The JSON shape of the runtime's `json` module.
 impl ::hl7_runtime::__private::serde::Serialize for Message<'_> {
     fn serialize<S: ::hl7_runtime::__private::serde::Serializer>(
         &self,
@@ -3676,6 +2419,18 @@ impl<'m> Patient<'m> {
         self.0.unexpected()
     }
     /// PATIENT/PID · R · 1..1 · st-profils.md#t4.r6 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/0
+    ///
+    /// Patient Identification
+    ///
+    /// The profile's constraints:
+    /// - `PID-3` · R · as CX · Identifiants du patient · st-contraintes.md#t2.r2
+    /// - `PID-5` · R · as XPN · Nom du patient · st-contraintes.md#t2.r3
+    /// - `PID-18` · RE · as CX · N° de dossier administratif · st-contraintes.md#t2.r4
+    /// - `PID-32` · R · 1..* · table 0445 · PAM-FR-2.11.2#page:35
+    /// - `PID-8` · table 0001 · PAM-FR-2.11.2#page:38
+    /// - `PID-30` · table 0136 · PAM-FR-2.11.2#page:35
+    /// - `PID-31` · table 0136 · PAM-FR-2.11.2#page:35
+    /// - `PID-11.7` · table 0190 · PAM-FR-DT-1.8.2#page:25
     pub fn pid(
         &self,
     ) -> ::core::result::Result<
@@ -3685,10 +2440,14 @@ impl<'m> Patient<'m> {
         self.0.required_segment::<super::segments::Pid<'m>>(0u16, "PATIENT/PID")
     }
     /// PATIENT/PD1 · O · 0..1 · st-profils.md#t4.r7 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/1
+    ///
+    /// Additional Demographics
     pub fn pd1(&self) -> ::core::option::Option<super::segments::Pd1<'m>> {
         self.0.segment::<super::segments::Pd1<'m>>(1u16)
     }
     /// PATIENT/NTE · O · 0..* · st-profils.md#t4.r8 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/2
+    ///
+    /// Notes and Comments (Patient)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
@@ -3709,10 +2468,14 @@ impl<'m> Patient<'m> {
             .map(<Insurance<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// PATIENT/GT1 · O · 0..1 · st-profils.md#t4.r18 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/5
+    ///
+    /// Guarantor
     pub fn gt1(&self) -> ::core::option::Option<super::segments::Gt1<'m>> {
         self.0.segment::<super::segments::Gt1<'m>>(5u16)
     }
     /// PATIENT/AL1 · O · 0..* · st-profils.md#t4.r19 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/6
+    ///
+    /// Allergy Information
     pub fn al1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Al1<'m>> + 'm {
@@ -3756,6 +2519,15 @@ impl<'m> PatientVisit<'m> {
         self.0.unexpected()
     }
     /// PATIENT/PATIENT_VISIT/PV1 · R · 1..1 · st-profils.md#t4.r10 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/3/children/0
+    ///
+    /// Patient Visit
+    ///
+    /// The profile's constraints:
+    /// - `PV1-2` · table 0004 · PAM-FR-2.11.2#page:52
+    /// - `PV1-19` · C · as CX · Identifiant du rendez-vous · st-contraintes.md#t3.r3
+    /// - `PV1-44` · RE · as TS · Date d'entrée du patient · st-contraintes.md#t3.r4
+    /// - `PV1-45` · RE · as TS · Date de sortie du patient · st-contraintes.md#t3.r5
+    /// - `PV1-51` · table 0326 · PAM-FR-2.11.2#page:52
     pub fn pv1(
         &self,
     ) -> ::core::result::Result<
@@ -3768,6 +2540,8 @@ impl<'m> PatientVisit<'m> {
             >(0u16, "PATIENT/PATIENT_VISIT/PV1")
     }
     /// PATIENT/PATIENT_VISIT/PV2 · O · 0..1 · st-profils.md#t4.r11 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/3/children/1
+    ///
+    /// Patient Visit – Additional Info
     pub fn pv2(&self) -> ::core::option::Option<super::segments::Pv2<'m>> {
         self.0.segment::<super::segments::Pv2<'m>>(1u16)
     }
@@ -3809,6 +2583,8 @@ impl<'m> Insurance<'m> {
         self.0.unexpected()
     }
     /// PATIENT/INSURANCE/IN1 · R · 1..1 · st-profils.md#t4.r14 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/4/children/0
+    ///
+    /// Insurance
     pub fn in1(
         &self,
     ) -> ::core::result::Result<
@@ -3819,10 +2595,14 @@ impl<'m> Insurance<'m> {
             .required_segment::<super::segments::In1<'m>>(0u16, "PATIENT/INSURANCE/IN1")
     }
     /// PATIENT/INSURANCE/IN2 · O · 0..1 · st-profils.md#t4.r15 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/4/children/1
+    ///
+    /// Insurance Additional Info
     pub fn in2(&self) -> ::core::option::Option<super::segments::In2<'m>> {
         self.0.segment::<super::segments::In2<'m>>(1u16)
     }
     /// PATIENT/INSURANCE/IN3 · O · 0..1 · st-profils.md#t4.r16 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/4/children/2
+    ///
+    /// Insurance Additional Info – Cert.
     pub fn in3(&self) -> ::core::option::Option<super::segments::In3<'m>> {
         self.0.segment::<super::segments::In3<'m>>(2u16)
     }
@@ -3864,6 +2644,15 @@ impl<'m> Order<'m> {
         self.0.unexpected()
     }
     /// ORDER/ORC · R · 1..1 · st-profils.md#t4.r22 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/0
+    ///
+    /// Common Order
+    ///
+    /// The profile's constraints:
+    /// - `ORC-1` · R · = `SR` · table 0119 · Order control: Valeur fixée à « SR » (Response to send order/service status request) · st_flux4.md#t1.r4
+    /// - `ORC-2` · R · Placer Order Number · st_flux4.md#t1.r5
+    /// - `ORC-2.1` · R · Entity Identifier: Identifiant de la demande d'examen d'imagerie (Order Placer Number) · st_flux4.md#t1.r6
+    /// - `ORC-2.3` · R · Universal Id: Identifiant de l'autorité d'affectation · st_flux4.md#t1.r7
+    /// - `ORC-2.4` · R · Universal Id Type · st_flux4.md#t1.r8
     pub fn orc(
         &self,
     ) -> ::core::result::Result<
@@ -3879,6 +2668,15 @@ impl<'m> Order<'m> {
             .map(<Timing<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// ORDER/OBR · R · 1..1 · st-profils.md#t4.r27 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/2
+    ///
+    /// Observation Request
+    ///
+    /// The profile's constraints:
+    /// - `OBR-2` · R · Placer Order Number: Identifiant de la demande d'examen (identique à l'ORC-2) · st_flux4.md#t3.r4
+    /// - `OBR-4` · R · Universal Service Identifier: Code local identifiant la procédure métier portée par le message · st_flux4.md#t3.r5
+    /// - `OBR-4.1` · R · = `COMPLEMENT_POST_ACTE` · table TLR_OBR_PROCEDURE · Code: COMPLEMENT\_POST\_ACTE · st_flux4.md#t3.r6
+    /// - `OBR-4.2` · O · Display name: Transmission d'un complément d’information post-examen · st_flux4.md#t3.r7
+    /// - `OBR-4.3` · R · = `TLR_OBR_PROCEDURE` · Name of Coding system: TLR\_OBR\_PROCEDURE · st_flux4.md#t3.r8
     pub fn obr(
         &self,
     ) -> ::core::result::Result<
@@ -3888,16 +2686,22 @@ impl<'m> Order<'m> {
         self.0.required_segment::<super::segments::Obr<'m>>(2u16, "ORDER/OBR")
     }
     /// ORDER/NTE · O · 0..* · st-profils.md#t4.r28 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/3
+    ///
+    /// Notes and Comments (Order)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
         self.0.segments::<super::segments::Nte<'m>>(3u16)
     }
     /// ORDER/CTD · O · 0..1 · st-profils.md#t4.r29 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/4
+    ///
+    /// Contact Data
     pub fn ctd(&self) -> ::core::option::Option<super::segments::Ctd<'m>> {
         self.0.segment::<super::segments::Ctd<'m>>(4u16)
     }
     /// ORDER/DG1 · O · 0..* · st-profils.md#t4.r30 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/5
+    ///
+    /// Diagnosis
     pub fn dg1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Dg1<'m>> + 'm {
@@ -3912,6 +2716,19 @@ impl<'m> Order<'m> {
             .map(<Observation<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// ORDER/OBSERVATION:viewer_url (Groupe OBSERVATION - URL de viewer DRIMbox) · R · 1..1 · st_flux4.md#t5.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/0
+    ///
+    /// The profile's constraints:
+    /// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux4.md#t5.r4
+    /// - `OBX-2` · R · = `ED` · Value Type: ED (Encapsulated Data) · st_flux4.md#t5.r5
+    /// - `OBX-3` · R · Observation Identifier · st_flux4.md#t5.r6
+    /// - `OBX-3.1` · R · = `URL_PARTIELLE_VIEWER` · table TLR_OBSERVATION · Code: URL\_PARTIELLE\_VIEWER · st_flux4.md#t5.r7
+    /// - `OBX-3.2` · O · Display name: URL partielle d’accès à la visionneuse d’imagerie DRIMbox · st_flux4.md#t5.r8
+    /// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux4.md#t5.r9
+    /// - `OBX-5` · R · as ED · Observation Value · st_flux4.md#t5.r10
+    /// - `OBX-5.2` · R · = `TEXT` · Type: TEXT (Machine readable text document) · st_flux4.md#t5.r11
+    /// - `OBX-5.4` · R · = `Base64` · Encoding: Base64 · st_flux4.md#t5.r12
+    /// - `OBX-5.5` · R · Data: URL partielle d’accès à la visionneuse d’imagerie DRIMbox · st_flux4.md#t5.r13
+    /// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t5.r14
     pub fn viewer_url(
         &self,
     ) -> ::core::result::Result<ViewerUrl<'m>, ::hl7_runtime::typed::Missing> {
@@ -3921,6 +2738,18 @@ impl<'m> Order<'m> {
             .map(ViewerUrl)
     }
     /// ORDER/OBSERVATION:procedure_code (Groupe OBSERVATION - Acte d'imagerie) · R · 1..1 · st_flux4.md#t6.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/1
+    ///
+    /// The profile's constraints:
+    /// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux4.md#t6.r4
+    /// - `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux4.md#t6.r5
+    /// - `OBX-3` · R · Observation Identifier · st_flux4.md#t6.r6
+    /// - `OBX-3.1` · R · = `CODE_ACTE_IMAGERIE` · table TLR_OBSERVATION · Code: CODE\_ACTE\_IMAGERIE · st_flux4.md#t6.r7
+    /// - `OBX-3.2` · O · Display name: Code de l'acte d'imagerie réalisée · st_flux4.md#t6.r8
+    /// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux4.md#t6.r9
+    /// - `OBX-5` · R · as CE · Observation Value · st_flux4.md#t6.r10
+    /// - `OBX-5.1` · R · value set JDV_CodeDocumentImagerie-CISIS (1.2.250.1.213.1.1.5.687) · Code: Valeur issue du JDV\_CodeDocumentImagerie-CISIS · st_flux4.md#t6.r11
+    /// - `OBX-5.3` · R · = `LN` · Name Of Coding System: LN · st_flux4.md#t6.r12
+    /// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t6.r13
     pub fn procedure_code(
         &self,
     ) -> ::core::result::Result<ProcedureCode<'m>, ::hl7_runtime::typed::Missing> {
@@ -3934,6 +2763,19 @@ impl<'m> Order<'m> {
             .map(ProcedureCode)
     }
     /// ORDER/OBSERVATION:administered_product_code (Groupe OBSERVATION – Type de produit) · C · 0..* · st_flux4.md#t7.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/2
+    ///
+    /// The profile's constraints:
+    /// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux4.md#t7.r4
+    /// - `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux4.md#t7.r5
+    /// - `OBX-3` · R · Observation Identifier · st_flux4.md#t7.r6
+    /// - `OBX-3.1` · R · = `PRODUIT_ADMINISTRE` · table TLR_OBSERVATION · Code: PRODUIT\_ADMINISTRE · st_flux4.md#t7.r7
+    /// - `OBX-3.2` · O · Display name: Produit administré lors de l'examen d'imagerie · st_flux4.md#t7.r8
+    /// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux4.md#t7.r9
+    /// - `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.1 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux4.md#t7.r10
+    /// - `OBX-5` · R · as CE · Observation Value · st_flux4.md#t7.r11
+    /// - `OBX-5.1` · R · V09 | V10 · Code: Valeur issue du JDV ATC niveau 2 “V09” ou “V10”. · st_flux4.md#t7.r12
+    /// - `OBX-5.3` · R · = `ATC` · Name Of Coding System: ATC · st_flux4.md#t7.r13
+    /// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t7.r14
     pub fn administered_product_codes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = AdministeredProductCode<'m>> + 'm {
@@ -3943,6 +2785,17 @@ impl<'m> Order<'m> {
             .map(AdministeredProductCode)
     }
     /// ORDER/OBSERVATION:administered_product_lot (Groupe OBSERVATION – Numéro de lot) · C · 0..* · st_flux4.md#t8.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/3
+    ///
+    /// The profile's constraints:
+    /// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux4.md#t8.r4
+    /// - `OBX-2` · R · = `NM` · Value Type: NM (Numeric) · st_flux4.md#t8.r5
+    /// - `OBX-3` · R · Observation Identifier · st_flux4.md#t8.r6
+    /// - `OBX-3.1` · R · = `PRODUIT_ADMINISTRE` · table TLR_OBSERVATION · Code: PRODUIT\_ADMINISTRE · st_flux4.md#t8.r7
+    /// - `OBX-3.2` · O · Display name: Produit administré lors de l'examen d'imagerie · st_flux4.md#t8.r8
+    /// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux4.md#t8.r9
+    /// - `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.2 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux4.md#t8.r10
+    /// - `OBX-5` · R · as NM · Observation Value: Numéro de lot du radiopharmaceutique adminsitré · st_flux4.md#t8.r11
+    /// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t8.r12
     pub fn administered_product_lots(
         &self,
     ) -> impl ::core::iter::Iterator<Item = AdministeredProductLot<'m>> + 'm {
@@ -3952,6 +2805,18 @@ impl<'m> Order<'m> {
             .map(AdministeredProductLot)
     }
     /// ORDER/OBSERVATION:administered_product_quantity (Groupe OBSERVATION – Quantité de produit administré) · O · 0..* · st_flux4.md#t9.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/4
+    ///
+    /// The profile's constraints:
+    /// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux4.md#t9.r4
+    /// - `OBX-2` · R · = `NM` · Value Type: NM (Numeric) · st_flux4.md#t9.r5
+    /// - `OBX-3` · R · Observation Identifier · st_flux4.md#t9.r6
+    /// - `OBX-3.1` · R · = `PRODUIT_ADMINISTRE` · table TLR_OBSERVATION · Code: PRODUIT\_ADMINISTRE · st_flux4.md#t9.r7
+    /// - `OBX-3.2` · O · Display name: Produit administré lors de l'examen d'imagerie · st_flux4.md#t9.r8
+    /// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux4.md#t9.r9
+    /// - `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.3 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux4.md#t9.r10
+    /// - `OBX-5` · R · as NM · Observation Value: Volume de radiopharmeutique administré · st_flux4.md#t9.r11
+    /// - `OBX-6` · R · Units: Unité · st_flux4.md#t9.r12
+    /// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t9.r13
     pub fn administered_product_quantitys(
         &self,
     ) -> impl ::core::iter::Iterator<Item = AdministeredProductQuantity<'m>> + 'm {
@@ -3961,6 +2826,17 @@ impl<'m> Order<'m> {
             .map(AdministeredProductQuantity)
     }
     /// ORDER/OBSERVATION:device_identifier (Groupe OBSERVATION – Identifiant de l’appareil d’imagerie) · O · 0..* · st_flux4.md#t10.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/5
+    ///
+    /// The profile's constraints:
+    /// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux4.md#t10.r4
+    /// - `OBX-2` · R · = `TX` · Value Type: TX (Text Data) · st_flux4.md#t10.r5
+    /// - `OBX-3` · R · Observation Identifier · st_flux4.md#t10.r6
+    /// - `OBX-3.1` · R · = `APPAREIL_IMAGERIE` · table TLR_OBSERVATION · Code: APPAREIL\_IMAGERIE · st_flux4.md#t10.r7
+    /// - `OBX-3.2` · O · Display name: Appareil d'imagerie utilisé lors de l'examen · st_flux4.md#t10.r8
+    /// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux4.md#t10.r9
+    /// - `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.1 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux4.md#t10.r10
+    /// - `OBX-5` · R · as TX · Observation Value: Identifiant de l'appareil d'imagerie : SupportIUD voir SFE 2.1.7.4.3. · st_flux4.md#t10.r11
+    /// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t10.r12
     pub fn device_identifiers(
         &self,
     ) -> impl ::core::iter::Iterator<Item = DeviceIdentifier<'m>> + 'm {
@@ -3970,12 +2846,36 @@ impl<'m> Order<'m> {
             .map(DeviceIdentifier)
     }
     /// ORDER/OBSERVATION:device_model (Groupe OBSERVATION – Modèle de l’appareil d’imagerie) · O · 0..* · st_flux4.md#t11.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/6
+    ///
+    /// The profile's constraints:
+    /// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux4.md#t11.r4
+    /// - `OBX-2` · R · = `TX` · Value Type: TX (Text Data) · st_flux4.md#t11.r5
+    /// - `OBX-3` · R · Observation Identifier · st_flux4.md#t11.r6
+    /// - `OBX-3.1` · R · = `APPAREIL_IMAGERIE` · table TLR_OBSERVATION · Code: APPAREIL\_IMAGERIE · st_flux4.md#t11.r7
+    /// - `OBX-3.2` · O · Display name: Appareil d'imagerie utilisé lors de l'examen · st_flux4.md#t11.r8
+    /// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux4.md#t11.r9
+    /// - `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.2 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux4.md#t11.r10
+    /// - `OBX-5` · R · as TX · Observation Value: Modèle de l’appareil d’imagerie utilisé · st_flux4.md#t11.r11
+    /// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t11.r12
     pub fn device_models(
         &self,
     ) -> impl ::core::iter::Iterator<Item = DeviceModel<'m>> + 'm {
         self.0.slice(6u16, &SLICE_DEVICE_MODEL).map(Observation).map(DeviceModel)
     }
     /// ORDER/OBSERVATION:anatomical_region (Groupe OBSERVATION - Localisation anatomique principale) · O · 0..1 · st_flux4.md#h:Groupes OBSERVATION - Localisation anatomique · spec/telerad/flux4_omi_o23.hand.json#/slices/0
+    ///
+    /// The profile's constraints:
+    /// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t6.r4
+    /// - `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t6.r5
+    /// - `OBX-3` · R · Observation Identifier · st_flux1.md#t6.r6
+    /// - `OBX-3.1` · R · = `REGION_ANATOMIQUE` · table TLR_OBSERVATION · Code: REGION\_ANATOMIQUE · st_flux1.md#t6.r7
+    /// - `OBX-3.2` · O · Display name: Localisation anatomique examinée dans le cadre de l’examen d’imagerie · st_flux1.md#t6.r8
+    /// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux1.md#t6.r9
+    /// - `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.1 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux1.md#t6.r10
+    /// - `OBX-5` · R · as CE · Observation Value · st_flux1.md#t6.r11
+    /// - `OBX-5.1` · R · value set JDV_RegionAnatomique-CISIS (1.2.250.1.213.1.1.5.695) · Code: Valeur issue du JDV\_RegionAnatomique-CISIS · st_flux1.md#t6.r12
+    /// - `OBX-5.3` · R · = `SCT` · Name Of Coding System: SCT · st_flux1.md#t6.r13
+    /// - `OBX-11` · R · = `F` · Observation Result Status: Valeur "F" dans le cadre de ce flux (flux 1 : « O ») · st_flux4.md#h:Groupes OBSERVATION - Localisation anatomique
     pub fn anatomical_region(&self) -> ::core::option::Option<AnatomicalRegion<'m>> {
         self.0
             .slice(6u16, &SLICE_ANATOMICAL_REGION)
@@ -3984,6 +2884,19 @@ impl<'m> Order<'m> {
             .map(AnatomicalRegion)
     }
     /// ORDER/OBSERVATION:topographic_precision (Groupe OBSERVATION - Précision topographique) · O · 0..1 · st_flux1.md#t7.r1 · spec/telerad/flux4_omi_o23.hand.json#/slices/1
+    ///
+    /// The profile's constraints:
+    /// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t7.r4
+    /// - `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t7.r5
+    /// - `OBX-3` · R · Observation Identifier · st_flux1.md#t7.r6
+    /// - `OBX-3.1` · R · = `REGION_ANATOMIQUE` · table TLR_OBSERVATION · Code: REGION\_ANATOMIQUE · st_flux1.md#t7.r7
+    /// - `OBX-3.2` · O · Display name: Localisation anatomique examinée dans le cadre de l’examen d’imagerie · st_flux1.md#t7.r8
+    /// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux1.md#t7.r9
+    /// - `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.2 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux1.md#t7.r10
+    /// - `OBX-5` · R · as CE · Observation Value · st_flux1.md#t7.r11
+    /// - `OBX-5.1` · R · value set JDV_ModificateurTopographique-CISIS (1.2.250.1.213.1.1.5.688) · Code: Valeur issue du JDV\_ModificateurTopographique-CISIS · st_flux1.md#t7.r12
+    /// - `OBX-5.3` · R · = `SCT` · Name Of Coding System: SCT · st_flux1.md#t7.r13
+    /// - `OBX-11` · R · = `F` · Observation Result Status: Valeur "F" dans le cadre de ce flux (flux 1 : « O ») · st_flux4.md#h:Groupes OBSERVATION - Localisation anatomique
     pub fn topographic_precision(
         &self,
     ) -> ::core::option::Option<TopographicPrecision<'m>> {
@@ -3994,10 +2907,43 @@ impl<'m> Order<'m> {
             .map(TopographicPrecision)
     }
     /// ORDER/OBSERVATION:modality (Groupe OBSERVATION - Modalité d'imagerie) · O · 0..1 · st_flux4.md#h:Groupe OBSERVATION - Modalité d'imagerie · spec/telerad/flux4_omi_o23.hand.json#/slices/2
+    ///
+    /// The profile's constraints:
+    /// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t4.r4
+    /// - `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t4.r5
+    /// - `OBX-3` · R · Observation Identifier · st_flux1.md#t4.r6
+    /// - `OBX-3.1` · R · = `MODALITE_IMAGERIE` · table TLR_OBSERVATION · Code: MODALITE\_IMAGERIE · st_flux1.md#t4.r7
+    /// - `OBX-3.2` · O · Display name: Modalité d’imagerie utilisée ou prévue pour réaliser l’examen · st_flux1.md#t4.r8
+    /// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux1.md#t4.r9
+    /// - `OBX-5` · R · as CE · Observation Value · st_flux1.md#t4.r10
+    /// - `OBX-5.1` · R · value set JDV_modalitedemandeActeImagerie-CISIS (1.2.250.1.213.1.1.5.660) · Code: Valeur issue du JDV\_modalitedemandeActeImagerie-CISIS · st_flux1.md#t4.r11
+    /// - `OBX-5.3` · R · terminologie-cisis-fr | DCM · Name Of Coding System: terminologie-cisis-fr ou DCM en fonction de l'appartenance du code à l'un des systèmes de codage · st_flux1.md#t4.r12
+    /// - `OBX-11` · R · = `F` · Observation Result Status: Valeur "F" dans le cadre de ce flux (flux 1 : « O ») · st_flux4.md#h:Groupe OBSERVATION - Modalité d'imagerie
+    /// - `NTE-3` · R · Comment · st_flux1.md#t5.r4
+    /// - `NTE-4` · O · st_flux1.md#t5.r5
+    /// - `NTE-4.1` · O · st_flux1.md#t5.r6
+    /// - `NTE-4.3` · O · = `HL70364` · table 0396 · st_flux1.md#t5.r7
     pub fn modality(&self) -> ::core::option::Option<Modality<'m>> {
         self.0.slice(6u16, &SLICE_MODALITY).next().map(Observation).map(Modality)
     }
     /// ORDER/IPC · R · 1..1 · st-profils.md#t4.r35 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/7
+    ///
+    /// Imaging Procedure Control
+    ///
+    /// The profile's constraints:
+    /// - `IPC-1` · R · Accession Identifier · st_flux4.md#t4.r4
+    /// - `IPC-1.1` · R · Entity Identifier: Accession Number · st_flux4.md#t4.r5
+    /// - `IPC-1.3` · R · Universal Id: Identifiant de l'autorité d'affectation · st_flux4.md#t4.r6
+    /// - `IPC-1.4` · R · = `ISO` · Universal Id Type: ISO · st_flux4.md#t4.r7
+    /// - `IPC-2` · R · Requested Procedure ID · st_flux4.md#t4.r8
+    /// - `IPC-2.1` · R · value set JDV_CodeDocumentImagerie-CISIS (1.2.250.1.213.1.1.5.687) · Entity Identifier: Code issu du JDV\_CodeDocumentImagerie-CISIS · st_flux4.md#t4.r9
+    /// - `IPC-2.3` · R · = `2.16.840.1.113883.6.1` · Universal Id: OID du code system utilisé 2.16.840.1.113883.6.1 (LOINC) · st_flux4.md#t4.r10
+    /// - `IPC-2.4` · R · = `ISO` · Universal Id Type: ISO · st_flux4.md#t4.r11
+    /// - `IPC-3` · R · Study Instance UID (5) · st_flux4.md#t4.r12
+    /// - `IPC-4` · R · Scheduled Procedure Step ID · st_flux4.md#t4.r13
+    /// - `IPC-4.1` · R · value set JDV_CodeDocumentImagerie-CISIS (1.2.250.1.213.1.1.5.687) · Entity Identifier: Code issu du JDV\_CodeDocumentImagerie-CISIS · st_flux4.md#t4.r14
+    /// - `IPC-4.3` · R · = `2.16.840.1.113883.6.1` · Universal Id: OID du code system utilisé 2.16.840.1.113883.6.1 (LOINC) · st_flux4.md#t4.r15
+    /// - `IPC-4.4` · R · = `ISO` · Universal Id Type: ISO · st_flux4.md#t4.r16
     pub fn ipc(
         &self,
     ) -> ::core::result::Result<
@@ -4044,6 +2990,12 @@ impl<'m> Timing<'m> {
         self.0.unexpected()
     }
     /// ORDER/TIMING/TQ1 · R · 1..1 · st-profils.md#t4.r24 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/1/children/0
+    ///
+    /// Timing / Quantity
+    ///
+    /// The profile's constraints:
+    /// - `TQ1-6` · R · Service Duration: Durée de rétention des images (jours) · st_flux4.md#t2.r4
+    /// - `TQ1-7` · R · Start date/time: Date/heure de l'examen d'imagerie · st_flux4.md#t2.r5
     pub fn tq1(
         &self,
     ) -> ::core::result::Result<
@@ -4053,6 +3005,8 @@ impl<'m> Timing<'m> {
         self.0.required_segment::<super::segments::Tq1<'m>>(0u16, "ORDER/TIMING/TQ1")
     }
     /// ORDER/TIMING/TQ2 · O · 0..* · st-profils.md#t4.r25 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/1/children/1
+    ///
+    /// Timing / Quantity Order Sequence
     pub fn tq2s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Tq2<'m>> + 'm {
@@ -4096,6 +3050,8 @@ impl<'m> Observation<'m> {
         self.0.unexpected()
     }
     /// ORDER/OBSERVATION/OBX · R · 1..1 · st-profils.md#t4.r32 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/6/children/0
+    ///
+    /// Observation / Result
     pub fn obx(
         &self,
     ) -> ::core::result::Result<
@@ -4106,6 +3062,8 @@ impl<'m> Observation<'m> {
             .required_segment::<super::segments::Obx<'m>>(0u16, "ORDER/OBSERVATION/OBX")
     }
     /// ORDER/OBSERVATION/NTE · O · 0..* · st-profils.md#t4.r33 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/6/children/1
+    ///
+    /// Notes and Comments (Observation)
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
@@ -4139,6 +3097,19 @@ impl<'m> ::hl7_runtime::typed::StructureElement<'m> for Observation<'m> {
     }
 }
 /// Slice `viewer_url` of ORDER/OBSERVATION (Groupe OBSERVATION - URL de viewer DRIMbox) · R · 1..1 · st_flux4.md#t5.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/0
+///
+/// The profile's constraints:
+/// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux4.md#t5.r4
+/// - `OBX-2` · R · = `ED` · Value Type: ED (Encapsulated Data) · st_flux4.md#t5.r5
+/// - `OBX-3` · R · Observation Identifier · st_flux4.md#t5.r6
+/// - `OBX-3.1` · R · = `URL_PARTIELLE_VIEWER` · table TLR_OBSERVATION · Code: URL\_PARTIELLE\_VIEWER · st_flux4.md#t5.r7
+/// - `OBX-3.2` · O · Display name: URL partielle d’accès à la visionneuse d’imagerie DRIMbox · st_flux4.md#t5.r8
+/// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux4.md#t5.r9
+/// - `OBX-5` · R · as ED · Observation Value · st_flux4.md#t5.r10
+/// - `OBX-5.2` · R · = `TEXT` · Type: TEXT (Machine readable text document) · st_flux4.md#t5.r11
+/// - `OBX-5.4` · R · = `Base64` · Encoding: Base64 · st_flux4.md#t5.r12
+/// - `OBX-5.5` · R · Data: URL partielle d’accès à la visionneuse d’imagerie DRIMbox · st_flux4.md#t5.r13
+/// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t5.r14
 #[derive(Clone, Copy, Debug)]
 pub struct ViewerUrl<'m>(pub Observation<'m>);
 impl<'m> ViewerUrl<'m> {
@@ -4149,6 +3120,7 @@ impl<'m> ViewerUrl<'m> {
         self.0
     }
     /// OBX-5 read as ED, the datatype this slice fixes in OBX-2.
+    /// - `OBX-5` · R · as ED · Observation Value · st_flux4.md#t5.r10
     pub fn value(&self) -> ::core::option::Option<super::datatypes::Ed<'m>> {
         self.0
             .0
@@ -4163,6 +3135,18 @@ impl<'m> ::core::ops::Deref for ViewerUrl<'m> {
     }
 }
 /// Slice `procedure_code` of ORDER/OBSERVATION (Groupe OBSERVATION - Acte d'imagerie) · R · 1..1 · st_flux4.md#t6.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/1
+///
+/// The profile's constraints:
+/// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux4.md#t6.r4
+/// - `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux4.md#t6.r5
+/// - `OBX-3` · R · Observation Identifier · st_flux4.md#t6.r6
+/// - `OBX-3.1` · R · = `CODE_ACTE_IMAGERIE` · table TLR_OBSERVATION · Code: CODE\_ACTE\_IMAGERIE · st_flux4.md#t6.r7
+/// - `OBX-3.2` · O · Display name: Code de l'acte d'imagerie réalisée · st_flux4.md#t6.r8
+/// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux4.md#t6.r9
+/// - `OBX-5` · R · as CE · Observation Value · st_flux4.md#t6.r10
+/// - `OBX-5.1` · R · value set JDV_CodeDocumentImagerie-CISIS (1.2.250.1.213.1.1.5.687) · Code: Valeur issue du JDV\_CodeDocumentImagerie-CISIS · st_flux4.md#t6.r11
+/// - `OBX-5.3` · R · = `LN` · Name Of Coding System: LN · st_flux4.md#t6.r12
+/// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t6.r13
 #[derive(Clone, Copy, Debug)]
 pub struct ProcedureCode<'m>(pub Observation<'m>);
 impl<'m> ProcedureCode<'m> {
@@ -4173,6 +3157,7 @@ impl<'m> ProcedureCode<'m> {
         self.0
     }
     /// OBX-5 read as CE, the datatype this slice fixes in OBX-2.
+    /// - `OBX-5` · R · as CE · Observation Value · st_flux4.md#t6.r10
     pub fn value(&self) -> ::core::option::Option<super::datatypes::Ce<'m>> {
         self.0
             .0
@@ -4187,6 +3172,19 @@ impl<'m> ::core::ops::Deref for ProcedureCode<'m> {
     }
 }
 /// Slice `administered_product_code` of ORDER/OBSERVATION (Groupe OBSERVATION – Type de produit) · C · 0..* · st_flux4.md#t7.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/2
+///
+/// The profile's constraints:
+/// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux4.md#t7.r4
+/// - `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux4.md#t7.r5
+/// - `OBX-3` · R · Observation Identifier · st_flux4.md#t7.r6
+/// - `OBX-3.1` · R · = `PRODUIT_ADMINISTRE` · table TLR_OBSERVATION · Code: PRODUIT\_ADMINISTRE · st_flux4.md#t7.r7
+/// - `OBX-3.2` · O · Display name: Produit administré lors de l'examen d'imagerie · st_flux4.md#t7.r8
+/// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux4.md#t7.r9
+/// - `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.1 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux4.md#t7.r10
+/// - `OBX-5` · R · as CE · Observation Value · st_flux4.md#t7.r11
+/// - `OBX-5.1` · R · V09 | V10 · Code: Valeur issue du JDV ATC niveau 2 “V09” ou “V10”. · st_flux4.md#t7.r12
+/// - `OBX-5.3` · R · = `ATC` · Name Of Coding System: ATC · st_flux4.md#t7.r13
+/// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t7.r14
 #[derive(Clone, Copy, Debug)]
 pub struct AdministeredProductCode<'m>(pub Observation<'m>);
 impl<'m> AdministeredProductCode<'m> {
@@ -4197,6 +3195,7 @@ impl<'m> AdministeredProductCode<'m> {
         self.0
     }
     /// OBX-5 read as CE, the datatype this slice fixes in OBX-2.
+    /// - `OBX-5` · R · as CE · Observation Value · st_flux4.md#t7.r11
     pub fn value(&self) -> ::core::option::Option<super::datatypes::Ce<'m>> {
         self.0
             .0
@@ -4211,6 +3210,17 @@ impl<'m> ::core::ops::Deref for AdministeredProductCode<'m> {
     }
 }
 /// Slice `administered_product_lot` of ORDER/OBSERVATION (Groupe OBSERVATION – Numéro de lot) · C · 0..* · st_flux4.md#t8.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/3
+///
+/// The profile's constraints:
+/// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux4.md#t8.r4
+/// - `OBX-2` · R · = `NM` · Value Type: NM (Numeric) · st_flux4.md#t8.r5
+/// - `OBX-3` · R · Observation Identifier · st_flux4.md#t8.r6
+/// - `OBX-3.1` · R · = `PRODUIT_ADMINISTRE` · table TLR_OBSERVATION · Code: PRODUIT\_ADMINISTRE · st_flux4.md#t8.r7
+/// - `OBX-3.2` · O · Display name: Produit administré lors de l'examen d'imagerie · st_flux4.md#t8.r8
+/// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux4.md#t8.r9
+/// - `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.2 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux4.md#t8.r10
+/// - `OBX-5` · R · as NM · Observation Value: Numéro de lot du radiopharmaceutique adminsitré · st_flux4.md#t8.r11
+/// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t8.r12
 #[derive(Clone, Copy, Debug)]
 pub struct AdministeredProductLot<'m>(pub Observation<'m>);
 impl<'m> AdministeredProductLot<'m> {
@@ -4221,6 +3231,7 @@ impl<'m> AdministeredProductLot<'m> {
         self.0
     }
     /// OBX-5 read as NM, the datatype this slice fixes in OBX-2.
+    /// - `OBX-5` · R · as NM · Observation Value: Numéro de lot du radiopharmaceutique adminsitré · st_flux4.md#t8.r11
     pub fn value(&self) -> ::core::option::Option<super::datatypes::Nm<'m>> {
         self.0
             .0
@@ -4235,6 +3246,18 @@ impl<'m> ::core::ops::Deref for AdministeredProductLot<'m> {
     }
 }
 /// Slice `administered_product_quantity` of ORDER/OBSERVATION (Groupe OBSERVATION – Quantité de produit administré) · O · 0..* · st_flux4.md#t9.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/4
+///
+/// The profile's constraints:
+/// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux4.md#t9.r4
+/// - `OBX-2` · R · = `NM` · Value Type: NM (Numeric) · st_flux4.md#t9.r5
+/// - `OBX-3` · R · Observation Identifier · st_flux4.md#t9.r6
+/// - `OBX-3.1` · R · = `PRODUIT_ADMINISTRE` · table TLR_OBSERVATION · Code: PRODUIT\_ADMINISTRE · st_flux4.md#t9.r7
+/// - `OBX-3.2` · O · Display name: Produit administré lors de l'examen d'imagerie · st_flux4.md#t9.r8
+/// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux4.md#t9.r9
+/// - `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.3 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux4.md#t9.r10
+/// - `OBX-5` · R · as NM · Observation Value: Volume de radiopharmeutique administré · st_flux4.md#t9.r11
+/// - `OBX-6` · R · Units: Unité · st_flux4.md#t9.r12
+/// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t9.r13
 #[derive(Clone, Copy, Debug)]
 pub struct AdministeredProductQuantity<'m>(pub Observation<'m>);
 impl<'m> AdministeredProductQuantity<'m> {
@@ -4245,6 +3268,7 @@ impl<'m> AdministeredProductQuantity<'m> {
         self.0
     }
     /// OBX-5 read as NM, the datatype this slice fixes in OBX-2.
+    /// - `OBX-5` · R · as NM · Observation Value: Volume de radiopharmeutique administré · st_flux4.md#t9.r11
     pub fn value(&self) -> ::core::option::Option<super::datatypes::Nm<'m>> {
         self.0
             .0
@@ -4259,6 +3283,17 @@ impl<'m> ::core::ops::Deref for AdministeredProductQuantity<'m> {
     }
 }
 /// Slice `device_identifier` of ORDER/OBSERVATION (Groupe OBSERVATION – Identifiant de l’appareil d’imagerie) · O · 0..* · st_flux4.md#t10.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/5
+///
+/// The profile's constraints:
+/// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux4.md#t10.r4
+/// - `OBX-2` · R · = `TX` · Value Type: TX (Text Data) · st_flux4.md#t10.r5
+/// - `OBX-3` · R · Observation Identifier · st_flux4.md#t10.r6
+/// - `OBX-3.1` · R · = `APPAREIL_IMAGERIE` · table TLR_OBSERVATION · Code: APPAREIL\_IMAGERIE · st_flux4.md#t10.r7
+/// - `OBX-3.2` · O · Display name: Appareil d'imagerie utilisé lors de l'examen · st_flux4.md#t10.r8
+/// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux4.md#t10.r9
+/// - `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.1 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux4.md#t10.r10
+/// - `OBX-5` · R · as TX · Observation Value: Identifiant de l'appareil d'imagerie : SupportIUD voir SFE 2.1.7.4.3. · st_flux4.md#t10.r11
+/// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t10.r12
 #[derive(Clone, Copy, Debug)]
 pub struct DeviceIdentifier<'m>(pub Observation<'m>);
 impl<'m> DeviceIdentifier<'m> {
@@ -4269,6 +3304,7 @@ impl<'m> DeviceIdentifier<'m> {
         self.0
     }
     /// OBX-5 read as TX, the datatype this slice fixes in OBX-2.
+    /// - `OBX-5` · R · as TX · Observation Value: Identifiant de l'appareil d'imagerie : SupportIUD voir SFE 2.1.7.4.3. · st_flux4.md#t10.r11
     pub fn value(&self) -> ::core::option::Option<super::datatypes::Tx<'m>> {
         self.0
             .0
@@ -4283,6 +3319,17 @@ impl<'m> ::core::ops::Deref for DeviceIdentifier<'m> {
     }
 }
 /// Slice `device_model` of ORDER/OBSERVATION (Groupe OBSERVATION – Modèle de l’appareil d’imagerie) · O · 0..* · st_flux4.md#t11.r1 · spec/telerad/flux4_omi_o23.tables.json#/slices/6
+///
+/// The profile's constraints:
+/// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux4.md#t11.r4
+/// - `OBX-2` · R · = `TX` · Value Type: TX (Text Data) · st_flux4.md#t11.r5
+/// - `OBX-3` · R · Observation Identifier · st_flux4.md#t11.r6
+/// - `OBX-3.1` · R · = `APPAREIL_IMAGERIE` · table TLR_OBSERVATION · Code: APPAREIL\_IMAGERIE · st_flux4.md#t11.r7
+/// - `OBX-3.2` · O · Display name: Appareil d'imagerie utilisé lors de l'examen · st_flux4.md#t11.r8
+/// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux4.md#t11.r9
+/// - `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.2 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux4.md#t11.r10
+/// - `OBX-5` · R · as TX · Observation Value: Modèle de l’appareil d’imagerie utilisé · st_flux4.md#t11.r11
+/// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t11.r12
 #[derive(Clone, Copy, Debug)]
 pub struct DeviceModel<'m>(pub Observation<'m>);
 impl<'m> DeviceModel<'m> {
@@ -4293,6 +3340,7 @@ impl<'m> DeviceModel<'m> {
         self.0
     }
     /// OBX-5 read as TX, the datatype this slice fixes in OBX-2.
+    /// - `OBX-5` · R · as TX · Observation Value: Modèle de l’appareil d’imagerie utilisé · st_flux4.md#t11.r11
     pub fn value(&self) -> ::core::option::Option<super::datatypes::Tx<'m>> {
         self.0
             .0
@@ -4307,6 +3355,19 @@ impl<'m> ::core::ops::Deref for DeviceModel<'m> {
     }
 }
 /// Slice `anatomical_region` of ORDER/OBSERVATION (Groupe OBSERVATION - Localisation anatomique principale) · O · 0..1 · st_flux4.md#h:Groupes OBSERVATION - Localisation anatomique · spec/telerad/flux4_omi_o23.hand.json#/slices/0
+///
+/// The profile's constraints:
+/// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t6.r4
+/// - `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t6.r5
+/// - `OBX-3` · R · Observation Identifier · st_flux1.md#t6.r6
+/// - `OBX-3.1` · R · = `REGION_ANATOMIQUE` · table TLR_OBSERVATION · Code: REGION\_ANATOMIQUE · st_flux1.md#t6.r7
+/// - `OBX-3.2` · O · Display name: Localisation anatomique examinée dans le cadre de l’examen d’imagerie · st_flux1.md#t6.r8
+/// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux1.md#t6.r9
+/// - `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.1 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux1.md#t6.r10
+/// - `OBX-5` · R · as CE · Observation Value · st_flux1.md#t6.r11
+/// - `OBX-5.1` · R · value set JDV_RegionAnatomique-CISIS (1.2.250.1.213.1.1.5.695) · Code: Valeur issue du JDV\_RegionAnatomique-CISIS · st_flux1.md#t6.r12
+/// - `OBX-5.3` · R · = `SCT` · Name Of Coding System: SCT · st_flux1.md#t6.r13
+/// - `OBX-11` · R · = `F` · Observation Result Status: Valeur "F" dans le cadre de ce flux (flux 1 : « O ») · st_flux4.md#h:Groupes OBSERVATION - Localisation anatomique
 #[derive(Clone, Copy, Debug)]
 pub struct AnatomicalRegion<'m>(pub Observation<'m>);
 impl<'m> AnatomicalRegion<'m> {
@@ -4317,6 +3378,7 @@ impl<'m> AnatomicalRegion<'m> {
         self.0
     }
     /// OBX-5 read as CE, the datatype this slice fixes in OBX-2.
+    /// - `OBX-5` · R · as CE · Observation Value · st_flux1.md#t6.r11
     pub fn value(&self) -> ::core::option::Option<super::datatypes::Ce<'m>> {
         self.0
             .0
@@ -4331,6 +3393,19 @@ impl<'m> ::core::ops::Deref for AnatomicalRegion<'m> {
     }
 }
 /// Slice `topographic_precision` of ORDER/OBSERVATION (Groupe OBSERVATION - Précision topographique) · O · 0..1 · st_flux1.md#t7.r1 · spec/telerad/flux4_omi_o23.hand.json#/slices/1
+///
+/// The profile's constraints:
+/// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t7.r4
+/// - `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t7.r5
+/// - `OBX-3` · R · Observation Identifier · st_flux1.md#t7.r6
+/// - `OBX-3.1` · R · = `REGION_ANATOMIQUE` · table TLR_OBSERVATION · Code: REGION\_ANATOMIQUE · st_flux1.md#t7.r7
+/// - `OBX-3.2` · O · Display name: Localisation anatomique examinée dans le cadre de l’examen d’imagerie · st_flux1.md#t7.r8
+/// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux1.md#t7.r9
+/// - `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.2 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux1.md#t7.r10
+/// - `OBX-5` · R · as CE · Observation Value · st_flux1.md#t7.r11
+/// - `OBX-5.1` · R · value set JDV_ModificateurTopographique-CISIS (1.2.250.1.213.1.1.5.688) · Code: Valeur issue du JDV\_ModificateurTopographique-CISIS · st_flux1.md#t7.r12
+/// - `OBX-5.3` · R · = `SCT` · Name Of Coding System: SCT · st_flux1.md#t7.r13
+/// - `OBX-11` · R · = `F` · Observation Result Status: Valeur "F" dans le cadre de ce flux (flux 1 : « O ») · st_flux4.md#h:Groupes OBSERVATION - Localisation anatomique
 #[derive(Clone, Copy, Debug)]
 pub struct TopographicPrecision<'m>(pub Observation<'m>);
 impl<'m> TopographicPrecision<'m> {
@@ -4341,6 +3416,7 @@ impl<'m> TopographicPrecision<'m> {
         self.0
     }
     /// OBX-5 read as CE, the datatype this slice fixes in OBX-2.
+    /// - `OBX-5` · R · as CE · Observation Value · st_flux1.md#t7.r11
     pub fn value(&self) -> ::core::option::Option<super::datatypes::Ce<'m>> {
         self.0
             .0
@@ -4355,6 +3431,22 @@ impl<'m> ::core::ops::Deref for TopographicPrecision<'m> {
     }
 }
 /// Slice `modality` of ORDER/OBSERVATION (Groupe OBSERVATION - Modalité d'imagerie) · O · 0..1 · st_flux4.md#h:Groupe OBSERVATION - Modalité d'imagerie · spec/telerad/flux4_omi_o23.hand.json#/slices/2
+///
+/// The profile's constraints:
+/// - `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t4.r4
+/// - `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t4.r5
+/// - `OBX-3` · R · Observation Identifier · st_flux1.md#t4.r6
+/// - `OBX-3.1` · R · = `MODALITE_IMAGERIE` · table TLR_OBSERVATION · Code: MODALITE\_IMAGERIE · st_flux1.md#t4.r7
+/// - `OBX-3.2` · O · Display name: Modalité d’imagerie utilisée ou prévue pour réaliser l’examen · st_flux1.md#t4.r8
+/// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux1.md#t4.r9
+/// - `OBX-5` · R · as CE · Observation Value · st_flux1.md#t4.r10
+/// - `OBX-5.1` · R · value set JDV_modalitedemandeActeImagerie-CISIS (1.2.250.1.213.1.1.5.660) · Code: Valeur issue du JDV\_modalitedemandeActeImagerie-CISIS · st_flux1.md#t4.r11
+/// - `OBX-5.3` · R · terminologie-cisis-fr | DCM · Name Of Coding System: terminologie-cisis-fr ou DCM en fonction de l'appartenance du code à l'un des systèmes de codage · st_flux1.md#t4.r12
+/// - `OBX-11` · R · = `F` · Observation Result Status: Valeur "F" dans le cadre de ce flux (flux 1 : « O ») · st_flux4.md#h:Groupe OBSERVATION - Modalité d'imagerie
+/// - `NTE-3` · R · Comment · st_flux1.md#t5.r4
+/// - `NTE-4` · O · st_flux1.md#t5.r5
+/// - `NTE-4.1` · O · st_flux1.md#t5.r6
+/// - `NTE-4.3` · O · = `HL70364` · table 0396 · st_flux1.md#t5.r7
 #[derive(Clone, Copy, Debug)]
 pub struct Modality<'m>(pub Observation<'m>);
 impl<'m> Modality<'m> {
@@ -4365,6 +3457,7 @@ impl<'m> Modality<'m> {
         self.0
     }
     /// OBX-5 read as CE, the datatype this slice fixes in OBX-2.
+    /// - `OBX-5` · R · as CE · Observation Value · st_flux1.md#t4.r10
     pub fn value(&self) -> ::core::option::Option<super::datatypes::Ce<'m>> {
         self.0
             .0

@@ -71,7 +71,7 @@ impl<'a> AnyMessage<'a> {
         }
     }
 }
-/// The JSON shape of `hl7_runtime::json` (the one `telerad json` prints).
+/// The JSON shape of the runtime's `json` module.
 impl ::hl7_runtime::__private::serde::Serialize for AnyMessage<'_> {
     fn serialize<S: ::hl7_runtime::__private::serde::Serializer>(
         &self,

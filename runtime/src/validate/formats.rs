@@ -542,7 +542,7 @@ pub fn base64(s: &str) -> Result<usize, FormatError> {
     base64_decode(s).map(|bytes| bytes.len())
 }
 
-/// The bytes of strict standard Base64 text (the rules of [`base64`]), for the checks that
+/// The bytes of strict standard Base64 text (the rules of [`base64()`]), for the checks that
 /// read what an ED carries (the flow 4 viewer URL).
 pub fn base64_decode(s: &str) -> Result<Vec<u8>, FormatError> {
     use base64::Engine as _;

@@ -98,7 +98,7 @@ pub struct Fixture {
 /// Reads the statements of `spec_dir`, makes their cases on the valid fixtures of
 /// `fixtures_dir` and runs them.
 pub fn run(spec_dir: &Path, fixtures_dir: &Path) -> Result<Report, String> {
-    let model = hl7_codegen::Config::new(spec_dir).model().map_err(|e| e.to_string())?;
+    let model = crate::codegen_config(spec_dir).model().map_err(|e| e.to_string())?;
     let statements = statements::collect(&model);
     let fixtures = valid_fixtures(fixtures_dir)?;
     let mut rows = Vec::new();

@@ -20,7 +20,7 @@ pub struct Scope<'m, 'a> {
     pub group: &'m GroupInstance,
     /// The enclosing group occurrences of `group`, root first, `group` excluded: path
     /// resolution falls back to the nearest of them that contains the segment. Shared by the
-    /// scopes of one group occurrence ([`Walk`]).
+    /// scopes of one group occurrence (`Walk`).
     pub ancestors: Rc<[&'m GroupInstance]>,
     /// The context's own segment (message index) for segment and `SEG-f[*]` contexts: paths
     /// into a segment with its id resolve to it, not to a sibling.
