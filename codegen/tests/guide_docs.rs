@@ -83,6 +83,34 @@ fn flow_3_order_control_and_observation_value_show_the_constraint_and_the_guides
 }
 
 #[test]
+fn shared_segment_accessors_list_what_each_profile_says_of_their_field() {
+    // `order.orc()?.order_control()` returns the segment type every profile shares, so its
+    // docs list each profile's constraint on ORC-1, flow 3's among them; OBX-5 lists each
+    // slice's, with the slice named.
+    let files = config().generate().unwrap();
+    let text = &files["segments.rs"];
+    let orc1 = docs_before(text, "pub fn order_control(");
+    assert_eq!(orc1.len(), 1, "one ORC-1 accessor");
+    let lines: Vec<&&str> = orc1[0].iter().filter(|l| l.starts_with("/// - ")).collect();
+    assert_eq!(lines.len(), 4, "one line per profile that constrains ORC-1: {lines:#?}");
+    let flux3 = lines.iter().find(|l| l.starts_with("/// - flux3_oru_r01: ")).expect("flow 3's line");
+    assert!(flux3.starts_with("/// - flux3_oru_r01: `ORC-1` · R · OK | OC · table 0119 · Order control: Décision du médecin effecteur à distance"), "{flux3}");
+    assert!(flux3.ends_with(" · st_flux3.md#t1.r4"), "{flux3}");
+    assert!(lines.iter().any(|l| l.starts_with("/// - flux1_orm_o01_nw: `ORC-1` · R · = `NW` · table 0119")), "{lines:#?}");
+    let obx5 = docs_before(text, "pub fn observation_value(");
+    assert_eq!(obx5.len(), 1, "one OBX-5 accessor");
+    assert!(
+        obx5[0].contains(&"/// - flux3_oru_r01 (PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION:protocol_text): `OBX-5` · R · as FT · Observation Value: Protocole d'imagerie · st_flux3.md#t3.r10"),
+        "{:#?}",
+        obx5[0]
+    );
+    // A field no profile constrains keeps its base line only.
+    let quantity = docs_before(text, "pub fn quantity_timing(");
+    assert!(!quantity.is_empty(), "ORC-7 and OBR-27 have accessors");
+    assert!(quantity.iter().flatten().all(|l| !l.starts_with("/// - ")), "{quantity:#?}");
+}
+
+#[test]
 fn doc_text_escapes_what_rustdoc_would_read_as_markup() {
     assert_eq!(doc_text("<OBR | RQD>  [0..1]\n*"), "&lt;OBR | RQD&gt; \\[0..1\\] \\*");
     assert_eq!(doc_text("PLATEFORME_TLR"), "PLATEFORME\\_TLR");

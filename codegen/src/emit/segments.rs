@@ -5,7 +5,7 @@ use quote::{format_ident, quote};
 
 use super::Emit;
 use crate::expand::{self, card, Shape};
-use crate::model::{Field, Segment};
+use crate::model::{Field, Group, Node, Segment, SegmentConstraints};
 
 impl Emit<'_> {
     pub(super) fn segments(&self) -> TokenStream {
@@ -50,6 +50,38 @@ impl Emit<'_> {
         }
     }
 
+    /// What each profile of the guide says of field `pos` of segment `id`, as doc lines under
+    /// the base line. A segment's view type is shared by every profile, so hovering
+    /// `order_control()` cannot know the profile it is read in: it lists them all, each line
+    /// naming its profile and, when the constraint holds only there, its group or slice
+    /// (`flux3_oru_r01: ORC-1 · R · OK | OC · table 0119 · Order control: … · st_flux3.md#t1.r4`).
+    /// The constraints on the field's components stay on the profiles' own accessors.
+    fn profile_lines(&self, id: &str, pos: u16) -> Vec<String> {
+        let mut lines = Vec::new();
+        for p in &self.model.profiles {
+            let mut each = |scope: Option<&str>, sc: &SegmentConstraints| {
+                if sc.segment != id {
+                    return;
+                }
+                for e in sc.elements.iter().filter(|e| e.path.field == pos && e.path.component.is_none()) {
+                    let at = match scope.or(sc.group.as_deref()) {
+                        Some(scope) => format!("{} ({scope})", p.id),
+                        None => p.id.clone(),
+                    };
+                    lines.push(format!(" - {at}: {}", super::profiles::constraint_line(e)));
+                }
+            };
+            for sc in &p.segments {
+                each(None, sc);
+            }
+            each_slice(&p.root, &mut |slice, sc| each(Some(slice), sc));
+        }
+        if !lines.is_empty() {
+            lines.splice(0..0, [String::new(), " In the guide's profiles:".to_owned()]);
+        }
+        lines
+    }
+
     fn segment(&self, s: &Segment) -> TokenStream {
         let rt = &self.rt;
         let st = format_ident!("SEG_{}", s.id);
@@ -72,10 +104,12 @@ impl Emit<'_> {
             );
             let alias_doc = format!(" {path}: same as [`Self::{}`].", f.ident);
             let title = format!(" {}", f.name);
+            let profiles = self.profile_lines(&s.id, f.pos);
             quote! {
                 #[doc = #title]
                 #[doc = ""]
                 #[doc = #doc]
+                #(#[doc = #profiles])*
                 pub fn #m(&self) -> #ret { #body }
                 #[doc = #alias_doc]
                 pub fn #alias(&self) -> #ret { self.#m() }
@@ -98,6 +132,21 @@ impl Emit<'_> {
                 pub fn segment(&self) -> #rt::Segment<'a> { self.0 }
             }
             #impls
+        }
+    }
+}
+
+/// Every slice's segment constraints in a profile's groups, depth first: `(slice path, constraints)`.
+fn each_slice(g: &Group, f: &mut impl FnMut(&str, &SegmentConstraints)) {
+    for slice in &g.slices {
+        let at = format!("{}:{}", g.path, slice.name);
+        for sc in &slice.segments {
+            f(&at, sc);
+        }
+    }
+    for child in &g.children {
+        if let Node::Group(inner) = child {
+            each_slice(inner, f);
         }
     }
 }

@@ -2307,6 +2307,9 @@ impl<'a> Err<'a> {
     /// Error Location
     ///
     /// ERR-2 · ERL · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/ERR/fields/1
+    ///
+    /// In the guide's profiles:
+    /// - ack: `ERR-2` · O · as ERL · Localisation de l'erreur dans le cas d'une erreur de syntaxe du message initial. · acquittement.md#t4.r2
     pub fn error_location(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Erl<'a>> {
@@ -2319,6 +2322,9 @@ impl<'a> Err<'a> {
     /// HL7 Error Code
     ///
     /// ERR-3 · CWE · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/ERR/fields/2
+    ///
+    /// In the guide's profiles:
+    /// - ack: `ERR-3` · R · table 0357 · acquittement.md#t4.r3
     pub fn hl7_error_code(
         &self,
     ) -> ::core::result::Result<
@@ -2339,6 +2345,9 @@ impl<'a> Err<'a> {
     /// Severity
     ///
     /// ERR-4 · ID · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/ERR/fields/3
+    ///
+    /// In the guide's profiles:
+    /// - ack: `ERR-4` · R · table 0516 · as ID · Sévérité de l'erreur dont les valeurs sont à prendre dans la table HL7 0516 (nom symbolique errorSeverity) · acquittement.md#t4.r4
     pub fn severity(
         &self,
     ) -> ::core::result::Result<
@@ -11608,6 +11617,9 @@ impl<'a> Ipc<'a> {
     /// Accession Identifier
     ///
     /// IPC-1 · EI · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/IPC/fields/0
+    ///
+    /// In the guide's profiles:
+    /// - flux4_omi_o23: `IPC-1` · R · Accession Identifier · st_flux4.md#t4.r4
     pub fn accession_identifier(
         &self,
     ) -> ::core::result::Result<
@@ -11628,6 +11640,9 @@ impl<'a> Ipc<'a> {
     /// Requested Procedure ID
     ///
     /// IPC-2 · EI · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/IPC/fields/1
+    ///
+    /// In the guide's profiles:
+    /// - flux4_omi_o23: `IPC-2` · R · Requested Procedure ID · st_flux4.md#t4.r8
     pub fn requested_procedure_id(
         &self,
     ) -> ::core::result::Result<
@@ -11648,6 +11663,9 @@ impl<'a> Ipc<'a> {
     /// Study Instance UID
     ///
     /// IPC-3 · EI · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/IPC/fields/2
+    ///
+    /// In the guide's profiles:
+    /// - flux4_omi_o23: `IPC-3` · R · Study Instance UID (5) · st_flux4.md#t4.r12
     pub fn study_instance_uid(
         &self,
     ) -> ::core::result::Result<
@@ -11668,6 +11686,9 @@ impl<'a> Ipc<'a> {
     /// Scheduled Procedure Step ID
     ///
     /// IPC-4 · EI · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/IPC/fields/3
+    ///
+    /// In the guide's profiles:
+    /// - flux4_omi_o23: `IPC-4` · R · Scheduled Procedure Step ID · st_flux4.md#t4.r13
     pub fn scheduled_procedure_step_id(
         &self,
     ) -> ::core::result::Result<
@@ -11956,6 +11977,9 @@ impl<'a> Msa<'a> {
     /// Acknowledgment Code
     ///
     /// MSA-1 · ID · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/MSA/fields/0
+    ///
+    /// In the guide's profiles:
+    /// - ack: `MSA-1` · R · AA | AE | AR · table 0008 · Code d'acquittement du message autorisé : · AA(Original mode: Application Accept - Enhanced mode: Application acknowledgment: Accept) : le message a été compris et intégré par l'application destinatrice qui prend la responsabilité du message et libère ainsi l'application productrice de toute obligation de le renvoyer. · AE (Original mode: Application Error - Enhanced mode: Application acknowledgment: Error) : le message contient des erreurs de syntaxe. · AR (Original mode: Application Reject - Enhanced mode: Application acknowledgment: Reject) : le message est rejeté pour une raison circonstancielle. Il peut être réémis plus tard. · acquittement.md#t3.r2
     pub fn acknowledgment_code(
         &self,
     ) -> ::core::result::Result<
@@ -11976,6 +12000,9 @@ impl<'a> Msa<'a> {
     /// Message Control ID
     ///
     /// MSA-2 · ST · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/MSA/fields/1
+    ///
+    /// In the guide's profiles:
+    /// - ack: `MSA-2` · R · Rappel l'identifiant du message acquitté correspondant au champ MSH.10 du message initial. · acquittement.md#t3.r3
     pub fn message_control_id(
         &self,
     ) -> ::core::result::Result<
@@ -12593,6 +12620,13 @@ impl<'a> Msh<'a> {
     /// Field Separator
     ///
     /// MSH-1 · ST · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/MSH/fields/0
+    ///
+    /// In the guide's profiles:
+    /// - ack: `MSH-1` · R · = `|` · as ST · | séparateur de champ · acquittement.md#t2.r2
+    /// - flux1_orm_o01_nw: `MSH-1` · R · = `|` · as ST · Séparateur de champ | · st-contraintes.md#t1.r2
+    /// - flux2_orm_o01_ca: `MSH-1` · R · = `|` · as ST · Séparateur de champ | · st-contraintes.md#t1.r2
+    /// - flux3_oru_r01: `MSH-1` · R · = `|` · as ST · Séparateur de champ | · st-contraintes.md#t1.r2
+    /// - flux4_omi_o23: `MSH-1` · R · = `|` · as ST · Séparateur de champ | · st-contraintes.md#t1.r2
     pub fn field_separator(
         &self,
     ) -> ::core::result::Result<
@@ -12613,6 +12647,13 @@ impl<'a> Msh<'a> {
     /// Encoding Characters
     ///
     /// MSH-2 · ST · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/MSH/fields/1
+    ///
+    /// In the guide's profiles:
+    /// - ack: `MSH-2` · R · = `^~\&` · as ST · ^~\\&amp; séparateur de composant, répétition, caractère d'échappement, séparateur de sous-composants · acquittement.md#t2.r3
+    /// - flux1_orm_o01_nw: `MSH-2` · R · = `^~\&` · as ST · Séparateur de composant, Répétition, Caractère d'échappement, Séparateur de sous-composants ^~\\&amp; · st-contraintes.md#t1.r3
+    /// - flux2_orm_o01_ca: `MSH-2` · R · = `^~\&` · as ST · Séparateur de composant, Répétition, Caractère d'échappement, Séparateur de sous-composants ^~\\&amp; · st-contraintes.md#t1.r3
+    /// - flux3_oru_r01: `MSH-2` · R · = `^~\&` · as ST · Séparateur de composant, Répétition, Caractère d'échappement, Séparateur de sous-composants ^~\\&amp; · st-contraintes.md#t1.r3
+    /// - flux4_omi_o23: `MSH-2` · R · = `^~\&` · as ST · Séparateur de composant, Répétition, Caractère d'échappement, Séparateur de sous-composants ^~\\&amp; · st-contraintes.md#t1.r3
     pub fn encoding_characters(
         &self,
     ) -> ::core::result::Result<
@@ -12633,6 +12674,13 @@ impl<'a> Msh<'a> {
     /// Sending Application
     ///
     /// MSH-3 · HD · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/MSH/fields/2
+    ///
+    /// In the guide's profiles:
+    /// - ack: `MSH-3` · R · as HD · Application émettrice · acquittement.md#t2.r4
+    /// - flux1_orm_o01_nw: `MSH-3` · R · as HD · Application émettrice · st-contraintes.md#t1.r4
+    /// - flux2_orm_o01_ca: `MSH-3` · R · as HD · Application émettrice · st-contraintes.md#t1.r4
+    /// - flux3_oru_r01: `MSH-3` · R · as HD · Application émettrice · st-contraintes.md#t1.r4
+    /// - flux4_omi_o23: `MSH-3` · R · as HD · Application émettrice · st-contraintes.md#t1.r4
     pub fn sending_application(
         &self,
     ) -> ::core::option::Option<super::datatypes::Hd<'a>> {
@@ -12645,6 +12693,13 @@ impl<'a> Msh<'a> {
     /// Sending Facility
     ///
     /// MSH-4 · HD · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/MSH/fields/3
+    ///
+    /// In the guide's profiles:
+    /// - ack: `MSH-4` · R · as HD · Organisation émettrice · acquittement.md#t2.r5
+    /// - flux1_orm_o01_nw: `MSH-4` · R · as HD · Organisation émettrice · st-contraintes.md#t1.r5
+    /// - flux2_orm_o01_ca: `MSH-4` · R · as HD · Organisation émettrice · st-contraintes.md#t1.r5
+    /// - flux3_oru_r01: `MSH-4` · R · as HD · Organisation émettrice · st-contraintes.md#t1.r5
+    /// - flux4_omi_o23: `MSH-4` · R · as HD · Organisation émettrice · st-contraintes.md#t1.r5
     pub fn sending_facility(&self) -> ::core::option::Option<super::datatypes::Hd<'a>> {
         ::hl7_runtime::typed::single(self.0.field(4usize))
     }
@@ -12655,6 +12710,13 @@ impl<'a> Msh<'a> {
     /// Receiving Application
     ///
     /// MSH-5 · HD · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/MSH/fields/4
+    ///
+    /// In the guide's profiles:
+    /// - ack: `MSH-5` · R · as HD · Application réceptrice · acquittement.md#t2.r6
+    /// - flux1_orm_o01_nw: `MSH-5` · R · as HD · Application réceptrice · st-contraintes.md#t1.r6
+    /// - flux2_orm_o01_ca: `MSH-5` · R · as HD · Application réceptrice · st-contraintes.md#t1.r6
+    /// - flux3_oru_r01: `MSH-5` · R · as HD · Application réceptrice · st-contraintes.md#t1.r6
+    /// - flux4_omi_o23: `MSH-5` · R · as HD · Application réceptrice · st-contraintes.md#t1.r6
     pub fn receiving_application(
         &self,
     ) -> ::core::option::Option<super::datatypes::Hd<'a>> {
@@ -12667,6 +12729,13 @@ impl<'a> Msh<'a> {
     /// Receiving Facility
     ///
     /// MSH-6 · HD · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/MSH/fields/5
+    ///
+    /// In the guide's profiles:
+    /// - ack: `MSH-6` · R · as HD · Organisation réceptrice · acquittement.md#t2.r7
+    /// - flux1_orm_o01_nw: `MSH-6` · R · as HD · Organisation réceptrice · st-contraintes.md#t1.r7
+    /// - flux2_orm_o01_ca: `MSH-6` · R · as HD · Organisation réceptrice · st-contraintes.md#t1.r7
+    /// - flux3_oru_r01: `MSH-6` · R · as HD · Organisation réceptrice · st-contraintes.md#t1.r7
+    /// - flux4_omi_o23: `MSH-6` · R · as HD · Organisation réceptrice · st-contraintes.md#t1.r7
     pub fn receiving_facility(
         &self,
     ) -> ::core::option::Option<super::datatypes::Hd<'a>> {
@@ -12679,6 +12748,13 @@ impl<'a> Msh<'a> {
     /// Date/Time Of Message
     ///
     /// MSH-7 · TS · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/MSH/fields/6
+    ///
+    /// In the guide's profiles:
+    /// - ack: `MSH-7` · R · as TS · Date/time du message · acquittement.md#t2.r8
+    /// - flux1_orm_o01_nw: `MSH-7` · R · as TS · Horodatage du message · st-contraintes.md#t1.r8
+    /// - flux2_orm_o01_ca: `MSH-7` · R · as TS · Horodatage du message · st-contraintes.md#t1.r8
+    /// - flux3_oru_r01: `MSH-7` · R · as TS · Horodatage du message · st-contraintes.md#t1.r8
+    /// - flux4_omi_o23: `MSH-7` · R · as TS · Horodatage du message · st-contraintes.md#t1.r8
     pub fn date_time_of_message(
         &self,
     ) -> ::core::result::Result<
@@ -12709,6 +12785,13 @@ impl<'a> Msh<'a> {
     /// Message Type
     ///
     /// MSH-9 · MSG · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/MSH/fields/8
+    ///
+    /// In the guide's profiles:
+    /// - ack: `MSH-9` · R · as MSG · Type du message, selon l'évènement du message initial : ACK^O01^ACK ACK^R01^ACK ACK^O23^ACK · acquittement.md#t2.r9
+    /// - flux1_orm_o01_nw: `MSH-9` · R · as MSG · Type du message ORM^O01^ORM\_O01 ORU^R01^ORU\_R01 OMI^O23^OMI\_O23 · st-contraintes.md#t1.r9
+    /// - flux2_orm_o01_ca: `MSH-9` · R · as MSG · Type du message ORM^O01^ORM\_O01 ORU^R01^ORU\_R01 OMI^O23^OMI\_O23 · st-contraintes.md#t1.r9
+    /// - flux3_oru_r01: `MSH-9` · R · as MSG · Type du message ORM^O01^ORM\_O01 ORU^R01^ORU\_R01 OMI^O23^OMI\_O23 · st-contraintes.md#t1.r9
+    /// - flux4_omi_o23: `MSH-9` · R · as MSG · Type du message ORM^O01^ORM\_O01 ORU^R01^ORU\_R01 OMI^O23^OMI\_O23 · st-contraintes.md#t1.r9
     pub fn message_type(
         &self,
     ) -> ::core::result::Result<
@@ -12729,6 +12812,13 @@ impl<'a> Msh<'a> {
     /// Message Control ID
     ///
     /// MSH-10 · ST · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/MSH/fields/9
+    ///
+    /// In the guide's profiles:
+    /// - ack: `MSH-10` · R · as ST · Identifiant du message · acquittement.md#t2.r10
+    /// - flux1_orm_o01_nw: `MSH-10` · R · as ST · Identifiant du message · st-contraintes.md#t1.r10
+    /// - flux2_orm_o01_ca: `MSH-10` · R · as ST · Identifiant du message · st-contraintes.md#t1.r10
+    /// - flux3_oru_r01: `MSH-10` · R · as ST · Identifiant du message · st-contraintes.md#t1.r10
+    /// - flux4_omi_o23: `MSH-10` · R · as ST · Identifiant du message · st-contraintes.md#t1.r10
     pub fn message_control_id(
         &self,
     ) -> ::core::result::Result<
@@ -12749,6 +12839,13 @@ impl<'a> Msh<'a> {
     /// Processing ID
     ///
     /// MSH-11 · PT · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/MSH/fields/10
+    ///
+    /// In the guide's profiles:
+    /// - ack: `MSH-11` · R · as PT · Processing Id P : en production T : message de test D : environnement de debug · acquittement.md#t2.r11
+    /// - flux1_orm_o01_nw: `MSH-11` · R · as PT · Processing Id P : en production T : message de test D : environnement de debug · st-contraintes.md#t1.r11
+    /// - flux2_orm_o01_ca: `MSH-11` · R · as PT · Processing Id P : en production T : message de test D : environnement de debug · st-contraintes.md#t1.r11
+    /// - flux3_oru_r01: `MSH-11` · R · as PT · Processing Id P : en production T : message de test D : environnement de debug · st-contraintes.md#t1.r11
+    /// - flux4_omi_o23: `MSH-11` · R · as PT · Processing Id P : en production T : message de test D : environnement de debug · st-contraintes.md#t1.r11
     pub fn processing_id(
         &self,
     ) -> ::core::result::Result<
@@ -12769,6 +12866,13 @@ impl<'a> Msh<'a> {
     /// Version ID
     ///
     /// MSH-12 · VID · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/MSH/fields/11
+    ///
+    /// In the guide's profiles:
+    /// - ack: `MSH-12` · R · as VID · Version du standard 2.5.1 · acquittement.md#t2.r12
+    /// - flux1_orm_o01_nw: `MSH-12` · R · as VID · Version du standard 2.5.1 · st-contraintes.md#t1.r12
+    /// - flux2_orm_o01_ca: `MSH-12` · R · as VID · Version du standard 2.5.1 · st-contraintes.md#t1.r12
+    /// - flux3_oru_r01: `MSH-12` · R · as VID · Version du standard 2.5.1 · st-contraintes.md#t1.r12
+    /// - flux4_omi_o23: `MSH-12` · R · as VID · Version du standard 2.5.1 · st-contraintes.md#t1.r12
     pub fn version_id(
         &self,
     ) -> ::core::result::Result<
@@ -12835,6 +12939,13 @@ impl<'a> Msh<'a> {
     /// Country Code
     ///
     /// MSH-17 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/MSH/fields/16
+    ///
+    /// In the guide's profiles:
+    /// - ack: `MSH-17` · R · = `FRA` · as ID · Code du pays FRA · acquittement.md#t2.r13
+    /// - flux1_orm_o01_nw: `MSH-17` · R · = `FRA` · as ID · Code du pays FRA · st-contraintes.md#t1.r13
+    /// - flux2_orm_o01_ca: `MSH-17` · R · = `FRA` · as ID · Code du pays FRA · st-contraintes.md#t1.r13
+    /// - flux3_oru_r01: `MSH-17` · R · = `FRA` · as ID · Code du pays FRA · st-contraintes.md#t1.r13
+    /// - flux4_omi_o23: `MSH-17` · R · = `FRA` · as ID · Code du pays FRA · st-contraintes.md#t1.r13
     pub fn country_code(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(17usize))
     }
@@ -12845,6 +12956,13 @@ impl<'a> Msh<'a> {
     /// Character Set
     ///
     /// MSH-18 · ID · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/MSH/fields/17
+    ///
+    /// In the guide's profiles:
+    /// - ack: `MSH-18` · R · UNICODE UTF-8 | 8859/15 · table 0211 · as ID · Jeux de caractères, valeurs possibles : UNICODE UTF-8 ou 8859/15 · acquittement.md#t2.r14
+    /// - flux1_orm_o01_nw: `MSH-18` · R · UNICODE UTF-8 | 8859/15 · table 0211 · as ID · Jeux de caractères, valeurs possibles UNICODE UTF-8 ou 8859/15 · st-contraintes.md#t1.r14
+    /// - flux2_orm_o01_ca: `MSH-18` · R · UNICODE UTF-8 | 8859/15 · table 0211 · as ID · Jeux de caractères, valeurs possibles UNICODE UTF-8 ou 8859/15 · st-contraintes.md#t1.r14
+    /// - flux3_oru_r01: `MSH-18` · R · UNICODE UTF-8 | 8859/15 · table 0211 · as ID · Jeux de caractères, valeurs possibles UNICODE UTF-8 ou 8859/15 · st-contraintes.md#t1.r14
+    /// - flux4_omi_o23: `MSH-18` · R · UNICODE UTF-8 | 8859/15 · table 0211 · as ID · Jeux de caractères, valeurs possibles UNICODE UTF-8 ou 8859/15 · st-contraintes.md#t1.r14
     pub fn character_set(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Id<'a>> {
@@ -12881,6 +12999,12 @@ impl<'a> Msh<'a> {
     /// Message Profile Identifier
     ///
     /// MSH-21 · EI · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/MSH/fields/20
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `MSH-21` · R · as EI · Identifiant du profil de message MSH-21.1 : Version du profil de message : (1.0) MSH-21.2 : Nom du profil de message : CISIS\_TLR\_HL7\_V2 · st-contraintes.md#t1.r15
+    /// - flux2_orm_o01_ca: `MSH-21` · R · as EI · Identifiant du profil de message MSH-21.1 : Version du profil de message : (1.0) MSH-21.2 : Nom du profil de message : CISIS\_TLR\_HL7\_V2 · st-contraintes.md#t1.r15
+    /// - flux3_oru_r01: `MSH-21` · R · as EI · Identifiant du profil de message MSH-21.1 : Version du profil de message : (1.0) MSH-21.2 : Nom du profil de message : CISIS\_TLR\_HL7\_V2 · st-contraintes.md#t1.r15
+    /// - flux4_omi_o23: `MSH-21` · R · as EI · Identifiant du profil de message MSH-21.1 : Version du profil de message : (1.0) MSH-21.2 : Nom du profil de message : CISIS\_TLR\_HL7\_V2 · st-contraintes.md#t1.r15
     pub fn message_profile_identifier(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ei<'a>> {
@@ -14542,6 +14666,11 @@ impl<'a> Nte<'a> {
     /// Comment
     ///
     /// NTE-3 · FT · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/NTE/fields/2
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL): `NTE-3` · R · Comment · st_flux1.md#t3.r4
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:modality): `NTE-3` · R · Comment · st_flux1.md#t5.r4
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:modality): `NTE-3` · R · Comment · st_flux1.md#t5.r4
     pub fn comment(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ft<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(3usize))
     }
@@ -14552,6 +14681,11 @@ impl<'a> Nte<'a> {
     /// Comment Type
     ///
     /// NTE-4 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NTE/fields/3
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL): `NTE-4` · O · st_flux1.md#t3.r5
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:modality): `NTE-4` · O · st_flux1.md#t5.r5
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:modality): `NTE-4` · O · st_flux1.md#t5.r5
     pub fn comment_type(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(4usize))
     }
@@ -15867,6 +16001,12 @@ impl<'a> Obr<'a> {
     /// Placer Order Number
     ///
     /// OBR-2 · EI · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/1
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `OBR-2` · R · Placer Order Number: Identifiant de la demande d'examen (identique à l'ORC-2) · st_flux1.md#t2.r4
+    /// - flux2_orm_o01_ca: `OBR-2` · R · Placer Order Number: Identifiant de la demande d'examen (identique à l'ORC-2) · st_flux2.md#t2.r4
+    /// - flux3_oru_r01: `OBR-2` · R · Placer Order Number: Identifiant de la demande d'examen (identique à l'ORC-2) · st_flux3.md#t2.r4
+    /// - flux4_omi_o23: `OBR-2` · R · Placer Order Number: Identifiant de la demande d'examen (identique à l'ORC-2) · st_flux4.md#t3.r4
     pub fn placer_order_number(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ei<'a>> {
@@ -15891,6 +16031,12 @@ impl<'a> Obr<'a> {
     /// Universal Service Identifier
     ///
     /// OBR-4 · CE · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/3
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `OBR-4` · R · Universal Service Identifier: Code local identifiant la procédure métier portée par le message · st_flux1.md#t2.r5
+    /// - flux2_orm_o01_ca: `OBR-4` · R · Universal Service Identifier: Code local identifiant la procédure métier portée par le message · st_flux2.md#t2.r5
+    /// - flux3_oru_r01: `OBR-4` · R · Universal Service Identifier: Code local identifiant la procédure métier portée par le message · st_flux3.md#t2.r5
+    /// - flux4_omi_o23: `OBR-4` · R · Universal Service Identifier: Code local identifiant la procédure métier portée par le message · st_flux4.md#t3.r5
     pub fn universal_service_identifier(
         &self,
     ) -> ::core::result::Result<
@@ -16001,6 +16147,9 @@ impl<'a> Obr<'a> {
     /// Relevant Clinical Information
     ///
     /// OBR-13 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/12
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `OBR-13` · R · Relevant Clinical Information: Justification de la demande d'examen · st_flux1.md#t2.r9
     pub fn relevant_clinical_information(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
@@ -16035,6 +16184,11 @@ impl<'a> Obr<'a> {
     /// Ordering Provider
     ///
     /// OBR-16 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/15
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `OBR-16` · R · Ordering Provider: Informations relatives au professionnel de santé responsable (identique à l'ORC-12) · st_flux1.md#t2.r10
+    /// - flux2_orm_o01_ca: `OBR-16` · R · Ordering Provider: Informations relatives au professionnel de santé responsable (identique à l'ORC-12) · st_flux2.md#t2.r9
+    /// - flux3_oru_r01: `OBR-16` · R · Ordering Provider: Informations relatives au professionnel de santé effecteur à distance (identique à l'ORC-12) · st_flux3.md#t2.r9
     pub fn ordering_provider(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
@@ -17115,6 +17269,27 @@ impl<'a> Obx<'a> {
     /// Set ID - OBX
     ///
     /// OBX-1 · SI · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/0
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:modality): `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t4.r4
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:anatomical_region): `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t6.r4
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:topographic_precision): `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t7.r4
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:history): `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t8.r4
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:body_height): `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t9.r4
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:body_weight): `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t10.r4
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:pregnancy_status): `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t11.r4
+    /// - flux3_oru_r01 (PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION:protocol_text): `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux3.md#t3.r4
+    /// - flux3_oru_r01 (PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION:protocol_encapsulated): `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux3.md#t4.r4
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:viewer_url): `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux4.md#t5.r4
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:procedure_code): `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux4.md#t6.r4
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:administered_product_code): `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux4.md#t7.r4
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:administered_product_lot): `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux4.md#t8.r4
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:administered_product_quantity): `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux4.md#t9.r4
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:device_identifier): `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux4.md#t10.r4
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:device_model): `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux4.md#t11.r4
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:anatomical_region): `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t6.r4
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:topographic_precision): `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t7.r4
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:modality): `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t4.r4
     pub fn set_id_obx(&self) -> ::core::option::Option<super::datatypes::Si<'a>> {
         ::hl7_runtime::typed::single(self.0.field(1usize))
     }
@@ -17125,6 +17300,27 @@ impl<'a> Obx<'a> {
     /// Value Type
     ///
     /// OBX-2 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/1
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:modality): `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t4.r5
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:anatomical_region): `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t6.r5
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:topographic_precision): `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t7.r5
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:history): `OBX-2` · R · = `FT` · Value Type: FT (Formated Text) · st_flux1.md#t8.r5
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:body_height): `OBX-2` · R · = `NM` · Value Type: NM (Numeric) · st_flux1.md#t9.r5
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:body_weight): `OBX-2` · R · = `NM` · Value Type: NM (Numeric) · st_flux1.md#t10.r5
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:pregnancy_status): `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t11.r5
+    /// - flux3_oru_r01 (PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION:protocol_text): `OBX-2` · R · = `FT` · Value Type: FT (Formated Text) · st_flux3.md#t3.r5
+    /// - flux3_oru_r01 (PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION:protocol_encapsulated): `OBX-2` · R · = `ED` · Value Type: ED (Encapsuled Data) · st_flux3.md#t4.r5
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:viewer_url): `OBX-2` · R · = `ED` · Value Type: ED (Encapsulated Data) · st_flux4.md#t5.r5
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:procedure_code): `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux4.md#t6.r5
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:administered_product_code): `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux4.md#t7.r5
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:administered_product_lot): `OBX-2` · R · = `NM` · Value Type: NM (Numeric) · st_flux4.md#t8.r5
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:administered_product_quantity): `OBX-2` · R · = `NM` · Value Type: NM (Numeric) · st_flux4.md#t9.r5
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:device_identifier): `OBX-2` · R · = `TX` · Value Type: TX (Text Data) · st_flux4.md#t10.r5
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:device_model): `OBX-2` · R · = `TX` · Value Type: TX (Text Data) · st_flux4.md#t11.r5
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:anatomical_region): `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t6.r5
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:topographic_precision): `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t7.r5
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:modality): `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t4.r5
     pub fn value_type(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(2usize))
     }
@@ -17135,6 +17331,27 @@ impl<'a> Obx<'a> {
     /// Observation Identifier
     ///
     /// OBX-3 · CE · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/2
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:modality): `OBX-3` · R · Observation Identifier · st_flux1.md#t4.r6
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:anatomical_region): `OBX-3` · R · Observation Identifier · st_flux1.md#t6.r6
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:topographic_precision): `OBX-3` · R · Observation Identifier · st_flux1.md#t7.r6
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:history): `OBX-3` · R · Observation Identifier · st_flux1.md#t8.r6
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:body_height): `OBX-3` · R · Observation Identifier · st_flux1.md#t9.r6
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:body_weight): `OBX-3` · R · Observation Identifier · st_flux1.md#t10.r6
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:pregnancy_status): `OBX-3` · R · Observation Identifier · st_flux1.md#t11.r6
+    /// - flux3_oru_r01 (PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION:protocol_text): `OBX-3` · R · Observation Identifier · st_flux3.md#t3.r6
+    /// - flux3_oru_r01 (PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION:protocol_encapsulated): `OBX-3` · R · Observation Identifier · st_flux3.md#t4.r6
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:viewer_url): `OBX-3` · R · Observation Identifier · st_flux4.md#t5.r6
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:procedure_code): `OBX-3` · R · Observation Identifier · st_flux4.md#t6.r6
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:administered_product_code): `OBX-3` · R · Observation Identifier · st_flux4.md#t7.r6
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:administered_product_lot): `OBX-3` · R · Observation Identifier · st_flux4.md#t8.r6
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:administered_product_quantity): `OBX-3` · R · Observation Identifier · st_flux4.md#t9.r6
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:device_identifier): `OBX-3` · R · Observation Identifier · st_flux4.md#t10.r6
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:device_model): `OBX-3` · R · Observation Identifier · st_flux4.md#t11.r6
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:anatomical_region): `OBX-3` · R · Observation Identifier · st_flux1.md#t6.r6
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:topographic_precision): `OBX-3` · R · Observation Identifier · st_flux1.md#t7.r6
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:modality): `OBX-3` · R · Observation Identifier · st_flux1.md#t4.r6
     pub fn observation_identifier(
         &self,
     ) -> ::core::result::Result<
@@ -17155,6 +17372,17 @@ impl<'a> Obx<'a> {
     /// Observation Sub-ID
     ///
     /// OBX-4 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/3
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:anatomical_region): `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.1 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux1.md#t6.r10
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:topographic_precision): `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.2 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux1.md#t7.r10
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:administered_product_code): `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.1 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux4.md#t7.r10
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:administered_product_lot): `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.2 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux4.md#t8.r10
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:administered_product_quantity): `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.3 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux4.md#t9.r10
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:device_identifier): `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.1 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux4.md#t10.r10
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:device_model): `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.2 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux4.md#t11.r10
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:anatomical_region): `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.1 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux1.md#t6.r10
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:topographic_precision): `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.2 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux1.md#t7.r10
     pub fn observation_sub_id(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
@@ -17167,6 +17395,27 @@ impl<'a> Obx<'a> {
     /// Observation Value
     ///
     /// OBX-5 · varies · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/4
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:modality): `OBX-5` · R · as CE · Observation Value · st_flux1.md#t4.r10
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:anatomical_region): `OBX-5` · R · as CE · Observation Value · st_flux1.md#t6.r11
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:topographic_precision): `OBX-5` · R · as CE · Observation Value · st_flux1.md#t7.r11
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:history): `OBX-5` · R · as FT · Observation Value: Antécédents · st_flux1.md#t8.r10
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:body_height): `OBX-5` · R · as NM · Observation Value: Taille du patient · st_flux1.md#t9.r10
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:body_weight): `OBX-5` · R · as NM · Observation Value: Poids du patient · st_flux1.md#t10.r10
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:pregnancy_status): `OBX-5` · R · as CE · Observation Value · st_flux1.md#t11.r10
+    /// - flux3_oru_r01 (PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION:protocol_text): `OBX-5` · R · as FT · Observation Value: Protocole d'imagerie · st_flux3.md#t3.r10
+    /// - flux3_oru_r01 (PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION:protocol_encapsulated): `OBX-5` · R · as ED · Observation Value · st_flux3.md#t4.r10
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:viewer_url): `OBX-5` · R · as ED · Observation Value · st_flux4.md#t5.r10
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:procedure_code): `OBX-5` · R · as CE · Observation Value · st_flux4.md#t6.r10
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:administered_product_code): `OBX-5` · R · as CE · Observation Value · st_flux4.md#t7.r11
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:administered_product_lot): `OBX-5` · R · as NM · Observation Value: Numéro de lot du radiopharmaceutique adminsitré · st_flux4.md#t8.r11
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:administered_product_quantity): `OBX-5` · R · as NM · Observation Value: Volume de radiopharmeutique administré · st_flux4.md#t9.r11
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:device_identifier): `OBX-5` · R · as TX · Observation Value: Identifiant de l'appareil d'imagerie : SupportIUD voir SFE 2.1.7.4.3. · st_flux4.md#t10.r11
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:device_model): `OBX-5` · R · as TX · Observation Value: Modèle de l’appareil d’imagerie utilisé · st_flux4.md#t11.r11
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:anatomical_region): `OBX-5` · R · as CE · Observation Value · st_flux1.md#t6.r11
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:topographic_precision): `OBX-5` · R · as CE · Observation Value · st_flux1.md#t7.r11
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:modality): `OBX-5` · R · as CE · Observation Value · st_flux1.md#t4.r10
     pub fn observation_value(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, ::hl7_runtime::typed::Varies<'a>> {
@@ -17181,6 +17430,11 @@ impl<'a> Obx<'a> {
     /// Units
     ///
     /// OBX-6 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/5
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:body_height): `OBX-6` · R · Units: Unité · st_flux1.md#t9.r11
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:body_weight): `OBX-6` · R · Units: Unité · st_flux1.md#t10.r11
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:administered_product_quantity): `OBX-6` · R · Units: Unité · st_flux4.md#t9.r12
     pub fn units(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(6usize))
     }
@@ -17201,6 +17455,9 @@ impl<'a> Obx<'a> {
     /// Abnormal Flags
     ///
     /// OBX-8 · IS · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/7
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:history): `OBX-8` · O · SANS\_IMPACT | PERTINENT | MAJEUR · Abnormal flag: Pertinence de l'antécédent Valeur possible : SANS\_IMPACT PERTINENT MAJEUR · st_flux1.md#t8.r11
     pub fn abnormal_flags(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
@@ -17235,6 +17492,27 @@ impl<'a> Obx<'a> {
     /// Observation Result Status
     ///
     /// OBX-11 · ID · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/10
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:modality): `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t4.r13
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:anatomical_region): `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t6.r14
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:topographic_precision): `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t7.r14
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:history): `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t8.r12
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:body_height): `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t9.r12
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:body_weight): `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t10.r12
+    /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:pregnancy_status): `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t11.r13
+    /// - flux3_oru_r01 (PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION:protocol_text): `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux3.md#t3.r11
+    /// - flux3_oru_r01 (PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION:protocol_encapsulated): `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux3.md#t4.r14
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:viewer_url): `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t5.r14
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:procedure_code): `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t6.r13
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:administered_product_code): `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t7.r14
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:administered_product_lot): `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t8.r12
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:administered_product_quantity): `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t9.r13
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:device_identifier): `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t10.r12
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:device_model): `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t11.r12
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:anatomical_region): `OBX-11` · R · = `F` · Observation Result Status: Valeur "F" dans le cadre de ce flux (flux 1 : « O ») · st_flux4.md#h:Groupes OBSERVATION - Localisation anatomique
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:topographic_precision): `OBX-11` · R · = `F` · Observation Result Status: Valeur "F" dans le cadre de ce flux (flux 1 : « O ») · st_flux4.md#h:Groupes OBSERVATION - Localisation anatomique
+    /// - flux4_omi_o23 (ORDER/OBSERVATION:modality): `OBX-11` · R · = `F` · Observation Result Status: Valeur "F" dans le cadre de ce flux (flux 1 : « O ») · st_flux4.md#h:Groupe OBSERVATION - Modalité d'imagerie
     pub fn observation_result_status(
         &self,
     ) -> ::core::result::Result<
@@ -18643,6 +18921,12 @@ impl<'a> Orc<'a> {
     /// Order Control
     ///
     /// ORC-1 · ID · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/0
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `ORC-1` · R · = `NW` · table 0119 · Order control: Valeur fixée à « NW » (New order/service) · st_flux1.md#t1.r4
+    /// - flux2_orm_o01_ca: `ORC-1` · R · = `CA` · table 0119 · Order control: Valeur fixée à « CA » (Canceled) · st_flux2.md#t1.r4
+    /// - flux3_oru_r01: `ORC-1` · R · OK | OC · table 0119 · Order control: Décision du médecin effecteur à distance vis-à-vis de la demande d'examen OK (Order/service accepted &amp; OK) dans le cas d'une demande d'examen validée OC (Order/service canceled) dans le cas d'une demande d'examen refusée · st_flux3.md#t1.r4
+    /// - flux4_omi_o23: `ORC-1` · R · = `SR` · table 0119 · Order control: Valeur fixée à « SR » (Response to send order/service status request) · st_flux4.md#t1.r4
     pub fn order_control(
         &self,
     ) -> ::core::result::Result<
@@ -18663,6 +18947,12 @@ impl<'a> Orc<'a> {
     /// Placer Order Number
     ///
     /// ORC-2 · EI · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/1
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `ORC-2` · R · Placer Order Number · st_flux1.md#t1.r5
+    /// - flux2_orm_o01_ca: `ORC-2` · R · Placer Order Number · st_flux2.md#t1.r5
+    /// - flux3_oru_r01: `ORC-2` · R · Placer Order Number · st_flux3.md#t1.r5
+    /// - flux4_omi_o23: `ORC-2` · R · Placer Order Number · st_flux4.md#t1.r5
     pub fn placer_order_number(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ei<'a>> {
@@ -18741,6 +19031,10 @@ impl<'a> Orc<'a> {
     /// Date/Time of Transaction
     ///
     /// ORC-9 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/8
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `ORC-9` · R · Date/Time of Transaction: Date à laquelle la demande d'examen a été réalisée · st_flux1.md#t1.r9
+    /// - flux2_orm_o01_ca: `ORC-9` · R · Date/Time of Transaction: Date à laquelle la demande d'examen a été annulée · st_flux2.md#t1.r9
     pub fn date_time_of_transaction(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
@@ -18765,6 +19059,10 @@ impl<'a> Orc<'a> {
     /// Verified By
     ///
     /// ORC-11 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/10
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `ORC-11` · RE · Verified By: Informations relatives au professionnel de santé effecteur à distance qui analyse la pertinence de l’examen demandé en lien avec le médecin demandeur, valide la demande d’examen et défini le protocole d’imagerie Ce champ est à renseigner s'il est connu de l'expéditeur au moment de l'envoi de la demande d'examen d'imagerie · st_flux1.md#t1.r10
+    /// - flux2_orm_o01_ca: `ORC-11` · RE · Verified By: Informations relatives au Médecin effecteur à distance qui analyse la pertinence de l’examen demandé en lien avec le médecin demandeur, valide la demande d’examen et défini le protocole d’imagerie Ce champ est à renseigner s'il est connu de l'expéditeur au moment de l'envoi de la demande d'examen d'imagerie · st_flux2.md#t1.r10
     pub fn verified_by(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
@@ -18777,6 +19075,11 @@ impl<'a> Orc<'a> {
     /// Ordering Provider
     ///
     /// ORC-12 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/11
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `ORC-12` · R · Ordering Provider: Informations relatives au professionnel de santé responsable de la structure d’imagerie qui accueille le patient et supervise la réalisation de l’acte d’imagerie (3) · st_flux1.md#t1.r11
+    /// - flux2_orm_o01_ca: `ORC-12` · R · Ordering Provider: Informations relatives au professionnel de santé responsable de la structure d’imagerie qui accueille le patient et supervise la réalisation de l’acte d’imagerie (Voir note 3) · st_flux2.md#t1.r11
+    /// - flux3_oru_r01: `ORC-12` · R · Ordering Provider: Informations relatives au médecin effecteur à distance qui analyse la pertinence de l’examen demandé en lien avec le médecin demandeur, valide la demande d’examen et défini le protocole d’imagerie (Voir note 3) · st_flux3.md#t1.r9
     pub fn ordering_provider(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
@@ -18799,6 +19102,10 @@ impl<'a> Orc<'a> {
     /// Call Back Phone Number
     ///
     /// ORC-14 · XTN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/13
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `ORC-14` · RE · Call Back Phone Number: Numéro de téléphone à appeler pour obtenir des précisions sur la demande d'examen d'imagerie Ce champ est à renseigner s'il est connu de l'expéditeur au moment de l'envoi de la demande d'examen d'imagerie · st_flux1.md#t1.r20
+    /// - flux2_orm_o01_ca: `ORC-14` · RE · Call Back Phone Number: Numéro de téléphone à appeler pour obtenir des précisions sur la demande d'examen d'imagerie Ce champ est à renseigner s'il est connu de l'expéditeur au moment de l'envoi de la demande d'examen d'imagerie · st_flux2.md#t1.r20
     pub fn call_back_phone_number(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
@@ -18823,6 +19130,10 @@ impl<'a> Orc<'a> {
     /// Order Control Code Reason
     ///
     /// ORC-16 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/15
+    ///
+    /// In the guide's profiles:
+    /// - flux2_orm_o01_ca: `ORC-16` · O · as CE · st_flux2.md#t1.r21
+    /// - flux3_oru_r01: `ORC-16` · O · Order Control Code Reason: Motif du refus de la demande d'examen (type CE) Peut être exprimé à l’aide d’un code renseigné dans CE-1 – Identifier, avec le système de codage correspondant précisé en CE-3 – Name of Coding System (code local ou standard). À défaut de codage disponible, un libellé en clair peut être renseigné dans CE-2 – Text. · st_flux3.md#t1.r18
     pub fn order_control_code_reason(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
@@ -18835,6 +19146,11 @@ impl<'a> Orc<'a> {
     /// Entering Organization
     ///
     /// ORC-17 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/16
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `ORC-17` · R · Entering Organization: Qualifie le type d'organisation (4) · st_flux1.md#t1.r21
+    /// - flux2_orm_o01_ca: `ORC-17` · R · Entering Organization: Qualifie le type d'organisation (voir Note 1) · st_flux2.md#t1.r22
+    /// - flux3_oru_r01: `ORC-17` · R · Entering Organization: Qualifie le type d'organisation (voir Note 1) · st_flux3.md#t1.r19
     pub fn entering_organization(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
@@ -18881,6 +19197,11 @@ impl<'a> Orc<'a> {
     /// Ordering Facility Name
     ///
     /// ORC-21 · XON · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/20
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `ORC-21` · R · Ordering Facility Name: Informations relatives à la structure émettrice · st_flux1.md#t1.r24
+    /// - flux2_orm_o01_ca: `ORC-21` · R · Ordering Facility Name: Informations relatives à la structure émettrice · st_flux2.md#t1.r25
+    /// - flux3_oru_r01: `ORC-21` · R · Ordering Facility Name: Informations relatives à la structure émettrice · st_flux3.md#t1.r22
     pub fn ordering_facility_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
@@ -20858,6 +21179,12 @@ impl<'a> Pid<'a> {
     /// Patient Identifier List
     ///
     /// PID-3 · CX · R · 1..* · spec/hl7v2.5.1/segments.json#/segments/PID/fields/2
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `PID-3` · R · as CX · Identifiants du patient · st-contraintes.md#t2.r2
+    /// - flux2_orm_o01_ca: `PID-3` · R · as CX · Identifiants du patient · st-contraintes.md#t2.r2
+    /// - flux3_oru_r01: `PID-3` · R · as CX · Identifiants du patient · st-contraintes.md#t2.r2
+    /// - flux4_omi_o23: `PID-3` · R · as CX · Identifiants du patient · st-contraintes.md#t2.r2
     pub fn patient_identifier_list(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
@@ -20882,6 +21209,12 @@ impl<'a> Pid<'a> {
     /// Patient Name
     ///
     /// PID-5 · XPN · R · 1..* · spec/hl7v2.5.1/segments.json#/segments/PID/fields/4
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `PID-5` · R · as XPN · Nom du patient · st-contraintes.md#t2.r3
+    /// - flux2_orm_o01_ca: `PID-5` · R · as XPN · Nom du patient · st-contraintes.md#t2.r3
+    /// - flux3_oru_r01: `PID-5` · R · as XPN · Nom du patient · st-contraintes.md#t2.r3
+    /// - flux4_omi_o23: `PID-5` · R · as XPN · Nom du patient · st-contraintes.md#t2.r3
     pub fn patient_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
@@ -20918,6 +21251,12 @@ impl<'a> Pid<'a> {
     /// Administrative Sex
     ///
     /// PID-8 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/7
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `PID-8` · table 0001 · PAM-FR-2.11.2#page:38
+    /// - flux2_orm_o01_ca: `PID-8` · table 0001 · PAM-FR-2.11.2#page:38
+    /// - flux3_oru_r01: `PID-8` · table 0001 · PAM-FR-2.11.2#page:38
+    /// - flux4_omi_o23: `PID-8` · table 0001 · PAM-FR-2.11.2#page:38
     pub fn administrative_sex(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
@@ -21028,6 +21367,12 @@ impl<'a> Pid<'a> {
     /// Patient Account Number
     ///
     /// PID-18 · CX · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/17
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `PID-18` · RE · as CX · N° de dossier administratif · st-contraintes.md#t2.r4
+    /// - flux2_orm_o01_ca: `PID-18` · RE · as CX · N° de dossier administratif · st-contraintes.md#t2.r4
+    /// - flux3_oru_r01: `PID-18` · RE · as CX · N° de dossier administratif · st-contraintes.md#t2.r4
+    /// - flux4_omi_o23: `PID-18` · RE · as CX · N° de dossier administratif · st-contraintes.md#t2.r4
     pub fn patient_account_number(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cx<'a>> {
@@ -21166,6 +21511,12 @@ impl<'a> Pid<'a> {
     /// Patient Death Indicator
     ///
     /// PID-30 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/29
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `PID-30` · table 0136 · PAM-FR-2.11.2#page:35
+    /// - flux2_orm_o01_ca: `PID-30` · table 0136 · PAM-FR-2.11.2#page:35
+    /// - flux3_oru_r01: `PID-30` · table 0136 · PAM-FR-2.11.2#page:35
+    /// - flux4_omi_o23: `PID-30` · table 0136 · PAM-FR-2.11.2#page:35
     pub fn patient_death_indicator(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
@@ -21178,6 +21529,12 @@ impl<'a> Pid<'a> {
     /// Identity Unknown Indicator
     ///
     /// PID-31 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/30
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `PID-31` · table 0136 · PAM-FR-2.11.2#page:35
+    /// - flux2_orm_o01_ca: `PID-31` · table 0136 · PAM-FR-2.11.2#page:35
+    /// - flux3_oru_r01: `PID-31` · table 0136 · PAM-FR-2.11.2#page:35
+    /// - flux4_omi_o23: `PID-31` · table 0136 · PAM-FR-2.11.2#page:35
     pub fn identity_unknown_indicator(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
@@ -21190,6 +21547,12 @@ impl<'a> Pid<'a> {
     /// Identity Reliability Code
     ///
     /// PID-32 · IS · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PID/fields/31
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `PID-32` · R · 1..* · table 0445 · PAM-FR-2.11.2#page:35
+    /// - flux2_orm_o01_ca: `PID-32` · R · 1..* · table 0445 · PAM-FR-2.11.2#page:35
+    /// - flux3_oru_r01: `PID-32` · R · 1..* · table 0445 · PAM-FR-2.11.2#page:35
+    /// - flux4_omi_o23: `PID-32` · R · 1..* · table 0445 · PAM-FR-2.11.2#page:35
     pub fn identity_reliability_code(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
@@ -22601,6 +22964,12 @@ impl<'a> Pv1<'a> {
     /// Patient Class
     ///
     /// PV1-2 · IS · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/1
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `PV1-2` · table 0004 · PAM-FR-2.11.2#page:52
+    /// - flux2_orm_o01_ca: `PV1-2` · table 0004 · PAM-FR-2.11.2#page:52
+    /// - flux3_oru_r01: `PV1-2` · table 0004 · PAM-FR-2.11.2#page:52
+    /// - flux4_omi_o23: `PV1-2` · table 0004 · PAM-FR-2.11.2#page:52
     pub fn patient_class(
         &self,
     ) -> ::core::result::Result<
@@ -22801,6 +23170,12 @@ impl<'a> Pv1<'a> {
     /// Visit Number
     ///
     /// PV1-19 · CX · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/18
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `PV1-19` · C · as CX · Identifiant du rendez-vous · st-contraintes.md#t3.r3
+    /// - flux2_orm_o01_ca: `PV1-19` · C · as CX · Identifiant du rendez-vous · st-contraintes.md#t3.r3
+    /// - flux3_oru_r01: `PV1-19` · C · as CX · Identifiant du rendez-vous · st-contraintes.md#t3.r3
+    /// - flux4_omi_o23: `PV1-19` · C · as CX · Identifiant du rendez-vous · st-contraintes.md#t3.r3
     pub fn visit_number(&self) -> ::core::option::Option<super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::single(self.0.field(19usize))
     }
@@ -23085,6 +23460,12 @@ impl<'a> Pv1<'a> {
     /// Admit Date/Time
     ///
     /// PV1-44 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/43
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `PV1-44` · RE · as TS · Date d'entrée du patient · st-contraintes.md#t3.r4
+    /// - flux2_orm_o01_ca: `PV1-44` · RE · as TS · Date d'entrée du patient · st-contraintes.md#t3.r4
+    /// - flux3_oru_r01: `PV1-44` · RE · as TS · Date d'entrée du patient · st-contraintes.md#t3.r4
+    /// - flux4_omi_o23: `PV1-44` · RE · as TS · Date d'entrée du patient · st-contraintes.md#t3.r4
     pub fn admit_date_time(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(44usize))
     }
@@ -23095,6 +23476,12 @@ impl<'a> Pv1<'a> {
     /// Discharge Date/Time
     ///
     /// PV1-45 · TS · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/44
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `PV1-45` · RE · as TS · Date de sortie du patient · st-contraintes.md#t3.r5
+    /// - flux2_orm_o01_ca: `PV1-45` · RE · as TS · Date de sortie du patient · st-contraintes.md#t3.r5
+    /// - flux3_oru_r01: `PV1-45` · RE · as TS · Date de sortie du patient · st-contraintes.md#t3.r5
+    /// - flux4_omi_o23: `PV1-45` · RE · as TS · Date de sortie du patient · st-contraintes.md#t3.r5
     pub fn discharge_date_time(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ts<'a>> {
@@ -23161,6 +23548,12 @@ impl<'a> Pv1<'a> {
     /// Visit Indicator
     ///
     /// PV1-51 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/50
+    ///
+    /// In the guide's profiles:
+    /// - flux1_orm_o01_nw: `PV1-51` · table 0326 · PAM-FR-2.11.2#page:52
+    /// - flux2_orm_o01_ca: `PV1-51` · table 0326 · PAM-FR-2.11.2#page:52
+    /// - flux3_oru_r01: `PV1-51` · table 0326 · PAM-FR-2.11.2#page:52
+    /// - flux4_omi_o23: `PV1-51` · table 0326 · PAM-FR-2.11.2#page:52
     pub fn visit_indicator(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(51usize))
     }
@@ -28731,6 +29124,9 @@ impl<'a> Tq1<'a> {
     /// Service Duration
     ///
     /// TQ1-6 · CQ · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/TQ1/fields/5
+    ///
+    /// In the guide's profiles:
+    /// - flux4_omi_o23: `TQ1-6` · R · Service Duration: Durée de rétention des images (jours) · st_flux4.md#t2.r4
     pub fn service_duration(&self) -> ::core::option::Option<super::datatypes::Cq<'a>> {
         ::hl7_runtime::typed::single(self.0.field(6usize))
     }
@@ -28741,6 +29137,9 @@ impl<'a> Tq1<'a> {
     /// Start date/time
     ///
     /// TQ1-7 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/TQ1/fields/6
+    ///
+    /// In the guide's profiles:
+    /// - flux4_omi_o23: `TQ1-7` · R · Start date/time: Date/heure de l'examen d'imagerie · st_flux4.md#t2.r5
     pub fn start_date_time(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(7usize))
     }
