@@ -37,7 +37,7 @@
 //! (<SQLite error>); it was not integrated and may be sent again`. A message that also had
 //! errors gets AE with its ERRs and that one (errors win, see `hl7_runtime::ack`). That ACK is
 //! not stored (there is nowhere to store it); its MSH-10 is `AR` followed by a process-local
-//! counter. The writer logs each such failure on standard error with its cause, once per
+//! counter. The writer logs each such failure (`tracing`, target `telerad::store`) with its cause, once per
 //! burst ([`FailureLog`]). [`Store::check_writable`] finds a store that cannot be written
 //! before anything is received (`telerad serve` exits 2 then).
 //!
@@ -408,12 +408,13 @@ fn writer(mut conn: Connection, rx: mpsc::Receiver<Box<dyn Work>>, max_batch: us
         if !writes.is_empty() {
             let outcome = commit_batch(&mut conn, writes);
             let now = std::time::Instant::now();
-            let mut lines: Vec<String> = outcome.failures.iter().flat_map(|cause| log.failure(cause, now)).collect();
-            if outcome.stored > 0 {
-                lines.extend(log.success());
+            for line in outcome.failures.iter().flat_map(|cause| log.failure(cause, now)) {
+                tracing::error!(target: "telerad::store", "store: {line}");
             }
-            for line in lines {
-                eprintln!("telerad: store: {line}");
+            if outcome.stored > 0 {
+                if let Some(line) = log.success() {
+                    tracing::warn!(target: "telerad::store", "store: {line}");
+                }
             }
         }
     }

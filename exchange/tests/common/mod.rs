@@ -74,8 +74,9 @@ pub struct Server {
 impl Server {
     /// Starts `telerad serve --role ROLE --listen LISTEN --store STORE EXTRA…` and reads the
     /// bound address from its first line.
+    /// Its log (inherited) at WARN: no line per message in the tests' output.
     pub fn start(role: &str, listen: &str, store: &Path, extra: &[&str]) -> Server {
-        Server::start_with(role, listen, store, extra, Stdio::inherit())
+        Server::start_full(role, listen, store, extra, Stdio::inherit(), &[("RUST_LOG", "warn")])
     }
 
     /// [`Server::start`] with environment variables set for the server (`TZ`…).

@@ -16,6 +16,13 @@ pub use telerad_exchange::failure::{io_failure, Failure};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// The log on standard error: `text` lines or one JSON object per line.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: crate::logging::LogFormat,
+    /// The log's level or filter (`error`, `warn`, `info`, `debug`, `trace`, or
+    /// `info,telerad::connection=warn`); default `RUST_LOG`, else `info`.
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log_level: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

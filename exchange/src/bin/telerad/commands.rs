@@ -96,7 +96,8 @@ pub struct ServeArgs {
     /// Seconds a TLS handshake may take.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub handshake_timeout: u64,
-    /// Log connections on standard error.
+    /// Log at DEBUG unless `--log-level` or `RUST_LOG` say otherwise (connections and messages
+    /// are logged at INFO anyway).
     #[arg(long)]
     pub verbose: bool,
     /// Read a message labelled 8859/1 or 8859/15 that holds bytes 0x80–0x9F as this set (with a
@@ -276,7 +277,7 @@ pub fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), Failure> {
     // The first line is the bound address alone, so that a caller that asked for port 0 can
     // read where to connect.
     writeln!(out, "{bound}").and_then(|()| out.flush()).map_err(io_failure)?;
-    eprintln!("telerad serve: {} side listening on {bound} ({}), store {}", role.name(), if tls.is_some() { "TLS" } else { "plaintext" }, args.store.display());
+    tracing::info!(target: "telerad::serve", role = role.name(), listen = %bound, tls = tls.is_some(), store = %args.store.display(), "{} side listening on {bound} ({})", role.name(), if tls.is_some() { "TLS" } else { "plaintext" });
     let limits = Limits { max_message_bytes: args.max_message_bytes, ..Limits::DEFAULT };
     let config = hl7_mllp::Config {
         limits,
@@ -292,7 +293,7 @@ pub fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), Failure> {
     drop(rt);
     // Every answer has been written; wait for the writer to finish what it holds.
     store.close();
-    eprintln!("telerad serve: stopped");
+    tracing::info!(target: "telerad::serve", "stopped");
     served.map_err(|e| usage(format!("serve: {e}")))
 }
 
@@ -351,6 +352,7 @@ pub fn send(args: &SendArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let mut failure = None;
     for (i, message) in messages.iter().enumerate() {
         let id = telerad_exchange::batch::control_id(message);
+        let start = std::time::Instant::now();
         let answer = match rt.block_on(link.send(message)) {
             Ok(a) => a,
             Err(e) => {
@@ -358,6 +360,7 @@ pub fn send(args: &SendArgs, out: &mut dyn Write) -> Result<(), Failure> {
                 break;
             }
         };
+        log_sent(&args.to, message, &answer, start);
         let (code, acked) = send::acknowledgment(&answer).unwrap_or_default();
         if !acked.is_empty() && acked != id {
             eprintln!("telerad: {}: the ACK acknowledges `{acked}`, not `{id}`", args.to);
@@ -380,6 +383,18 @@ pub fn send(args: &SendArgs, out: &mut dyn Write) -> Result<(), Failure> {
         (None, true) => Err(Failure::Rejected(String::new())),
         (None, false) => Ok(()),
     }
+}
+
+/// The log line of a message sent (`telerad_exchange::serve::log_message`).
+fn log_sent(to: &str, message: &[u8], answer: &[u8], start: std::time::Instant) {
+    use telerad_exchange::serve::{self, AckSummary, MessageLog};
+    if !tracing::enabled!(target: "telerad::message", tracing::Level::INFO) {
+        return;
+    }
+    let ack_us = serve::micros(start);
+    let read = telerad_exchange::receive::read_outbound(message);
+    let summary = AckSummary::of(answer);
+    serve::log_message(&MessageLog { direction: "out", peer: Some(to.to_owned()), sender: &read.sender, control_id: &read.control_id, profile: read.profile, ack: &summary, ack_us });
 }
 
 pub fn respond(args: &RespondArgs, out: &mut dyn Write) -> Result<(), Failure> {
@@ -459,8 +474,12 @@ pub fn respond(args: &RespondArgs, out: &mut dyn Write) -> Result<(), Failure> {
     };
     let rt = runtime(false)?;
     let mut link = Link::new(target);
+    let start = std::time::Instant::now();
     let sent = rt.block_on(link.send(&bytes));
     rt.block_on(link.close());
+    if let Ok(answer) = &sent {
+        log_sent(to, &bytes, answer, start);
+    }
     let answer = match sent {
         Ok(a) => a,
         Err(e) => {
