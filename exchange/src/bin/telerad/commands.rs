@@ -138,6 +138,14 @@ pub struct SendArgs {
     pub store: Option<PathBuf>,
     #[command(flatten)]
     pub net: TlsClientArgs,
+    /// Under the line of each message not accepted, its ACK's ERR segments: ERR-2 (location),
+    /// ERR-3 (code), ERR-8 (text), tab-separated, indented by two spaces.
+    #[arg(long)]
+    pub verbose: bool,
+    /// `json`: one object per message, `{"control_id", "msa", "errors": [{"location", "code",
+    /// "severity", "text"}]}`.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: crate::cli::Format,
     /// Message files: several messages per file, or FHS/BHS batch files; `-` reads standard
     /// input.
     #[arg(required = true)]
@@ -366,7 +374,7 @@ pub fn send(args: &SendArgs, out: &mut dyn Write) -> Result<(), Failure> {
             eprintln!("telerad: {}: the ACK acknowledges `{acked}`, not `{id}`", args.to);
         }
         rejected |= !send::accepted(&code);
-        writeln!(out, "{id}\t{}", if code.is_empty() { "?" } else { code.as_str() }).map_err(io_failure)?;
+        print_answer(out, args.format, args.verbose, &id, &code, &answer)?;
         if let Some(store) = &store {
             match send::record(store, message, &answer).map_err(|e| usage(e.to_string()))? {
                 RecordOutcome::Inconsistent(why) => eprintln!("telerad: {id}: accepted by the peer, but this store's workflow refuses it: {why}; stored without changing the order"),
@@ -382,6 +390,27 @@ pub fn send(args: &SendArgs, out: &mut dyn Write) -> Result<(), Failure> {
         (Some(m), _) => Err(Failure::Usage(m)),
         (None, true) => Err(Failure::Rejected(String::new())),
         (None, false) => Ok(()),
+    }
+}
+
+/// A message's line (`MSH-10<TAB>MSA-1`, `?` without an MSA) and, with `verbose`, the ERR
+/// segments of an ACK other than AA under it; in JSON one object with every ERR.
+fn print_answer(out: &mut dyn Write, format: crate::cli::Format, verbose: bool, id: &str, code: &str, answer: &[u8]) -> Result<(), Failure> {
+    let shown = if code.is_empty() { "?" } else { code };
+    match format {
+        crate::cli::Format::Text => {
+            writeln!(out, "{id}\t{shown}").map_err(io_failure)?;
+            if verbose && code != "AA" {
+                for e in send::ack_errors(answer) {
+                    writeln!(out, "  {}\t{}\t{}", e.location, e.code, e.text).map_err(io_failure)?;
+                }
+            }
+            Ok(())
+        }
+        crate::cli::Format::Json => {
+            let line = serde_json::json!({ "control_id": id, "msa": shown, "errors": send::ack_errors(answer) });
+            writeln!(out, "{line}").map_err(io_failure)
+        }
     }
 }
 
