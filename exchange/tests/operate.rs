@@ -44,3 +44,51 @@ fn send_verbose_prints_the_err_segments_of_each_ack_not_aa() {
     assert!(e["text"].as_str().unwrap().starts_with("no order has this placer order number"), "{e}");
     drop(server);
 }
+
+/// Messages stored, and the state of each order.
+fn store_state(store: &std::path::Path) -> (i64, Vec<(String, String)>) {
+    let conn = rusqlite::Connection::open_with_flags(store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let count = conn.query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0)).unwrap();
+    let orders = conn.prepare("SELECT key, state FROM orders ORDER BY key").unwrap().query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+    (count, orders)
+}
+
+const ORDER: &str = "CMD-2026-000421^^1.2.250.1.748.12345678.12^ISO";
+
+#[test]
+fn respond_dry_run_prints_the_response_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("p.db");
+    let server = Server::start("platform", "127.0.0.1:0", &store, &[]);
+    let out = run(&["send", "--to", &server.addr, path(&fixture("flux1_nw_full.hl7"))]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(server.stop().success());
+    let before = store_state(&store);
+    assert_eq!(before, (1, vec![(ORDER.to_owned(), "requested".to_owned())]));
+    let bytes_before = std::fs::read(&store).unwrap();
+
+    let protocol = dir.path().join("protocol.txt");
+    std::fs::write(&protocol, "IRM genou gauche").unwrap();
+    let identity = identity();
+    let args = ["respond", "--store", path(&store), "--order", ORDER, "--accept", "--protocol", path(&protocol), "--identity", path(&identity), "--now", "20260106171205", "--dry-run"];
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let response = stdout(&out);
+    assert!(response.starts_with("MSH|^~\\&|SI-TLR|PLAT-TLR|RIS|CHU_X|20260106171205||ORU^R01^ORU_R01|TLR20260106171205-2|"), "{response}");
+    assert!(response.contains("\rORC|OK|CMD-2026-000421^^1.2.250.1.748.12345678.12^ISO|"), "{response}");
+    assert_eq!(store_state(&store), before, "no message recorded, the order still requested");
+    assert_eq!(std::fs::read(&store).unwrap(), bytes_before, "the store file is not written");
+    // --dry-run and --to together: a usage error.
+    let mut with_to = args.to_vec();
+    with_to.extend(["--to", "127.0.0.1:1"]);
+    assert_eq!(run(&with_to).status.code(), Some(2));
+    // A dry run of an order that cannot be answered fails as the real one would.
+    let out = run(&["respond", "--store", path(&store), "--order", "NOPE^^1.2.3^ISO", "--refuse", "--identity", path(&identity), "--dry-run"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+
+    // The same without --dry-run records it and moves the order.
+    let out = run(&args[..args.len() - 1]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), response, "the same response as the dry run");
+    assert_eq!(store_state(&store), (2, vec![(ORDER.to_owned(), "accepted".to_owned())]));
+}

@@ -198,6 +198,10 @@ pub struct RespondArgs {
     /// Send the response to the RIS instead of printing it.
     #[arg(long, value_name = "HOST:PORT")]
     pub to: Option<String>,
+    /// Print the response that would be recorded and sent, and change nothing: the store is
+    /// opened read-only, the order keeps its state.
+    #[arg(long, conflicts_with = "to")]
+    pub dry_run: bool,
     #[command(flatten)]
     pub net: TlsClientArgs,
 }
@@ -454,35 +458,23 @@ pub fn respond(args: &RespondArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let now = args.now.clone().unwrap_or_else(|| stamp.dtm.clone());
     // Before anything is recorded: a peer this command will not send to is a usage error.
     let target = args.to.as_deref().map(|to| target(to, &args.net)).transpose()?;
+    if args.dry_run {
+        // Read-only: nothing is written, not even the store's schema.
+        let conn = open_read_only(&args.store)?;
+        let found = store::request_of(&conn, &key).map_err(|e| usage(format!("store {}: {e}", args.store.display())))?;
+        let next = conn.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM messages", [], |r| r.get::<_, i64>(0)).map_err(|e| usage(format!("store {}: {e}", args.store.display())))?;
+        let (_, bytes) = response(args, &key, found, next, &identity, &answer, &stamp, &now)?;
+        return out.write_all(&bytes).map_err(io_failure);
+    }
     let store = open_store(&args.store, StoreOptions::default())?;
     let lookup = key.clone();
     let found = store.query(move |c| store::request_of(c, &lookup)).map_err(|e| usage(e.to_string()))?.map_err(|e| usage(format!("store: {e}")))?;
-    let Some((state, request)) = found else {
-        store.close();
-        return Err(Failure::Rejected(format!("no order `{key}` in {}", args.store.display())));
-    };
-    if state != State::Requested {
-        store.close();
-        return Err(Failure::Rejected(format!("order `{key}` is {state}: only a requested order can be answered")));
-    }
-    let control_id = match &args.control_id {
-        Some(id) => id.clone(),
-        None => {
-            let next = store.query(|c| c.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM messages", [], |r| r.get::<_, i64>(0))).map_err(|e| usage(e.to_string()))?.unwrap_or(0);
-            // The digits of the time only: an offset's `+` has no place in an identifier.
-            let digits = if args.now.is_some() { now.get(..14).unwrap_or(&now) } else { stamp.digits() };
-            format!("TLR{digits}-{next}")
-        }
-    };
-    let bytes = match r::build(&request, &identity, &answer, &control_id, &now) {
-        Ok(b) => b,
-        Err(e @ r::RespondError::Invalid(_)) => {
+    let next = store.query(|c| c.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM messages", [], |r| r.get::<_, i64>(0))).map_err(|e| usage(e.to_string()))?.unwrap_or(0);
+    let (control_id, bytes) = match response(args, &key, found, next, &identity, &answer, &stamp, &now) {
+        Ok(built) => built,
+        Err(f) => {
             store.close();
-            return Err(Failure::Rejected(format!("{e} (check {})", args.identity.display())));
-        }
-        Err(e) => {
-            store.close();
-            return Err(usage(e.to_string()));
+            return Err(f);
         }
     };
     let recorded = store.record_outbound(telerad_exchange::receive::read_outbound(&bytes), true).map_err(|e| usage(e.to_string()))?;
@@ -530,13 +522,54 @@ pub fn respond(args: &RespondArgs, out: &mut dyn Write) -> Result<(), Failure> {
     }
 }
 
-pub fn orders(args: &OrdersArgs, out: &mut dyn Write) -> Result<(), Failure> {
-    if !args.store.exists() {
-        return Err(usage(format!("no store at {}", args.store.display())));
+/// The response to the order `key`'s request (`found`: its state and bytes) and its MSH-10
+/// (`--control-id`, or from the time and `next`, the store's next row).
+#[allow(clippy::too_many_arguments)]
+fn response(
+    args: &RespondArgs,
+    key: &OrderKey,
+    found: Option<(State, Vec<u8>)>,
+    next: i64,
+    identity: &telerad_exchange::respond::Platform,
+    answer: &telerad_exchange::respond::Answer,
+    stamp: &telerad_exchange::clock::Stamp,
+    now: &str,
+) -> Result<(String, Vec<u8>), Failure> {
+    use telerad_exchange::respond as r;
+    let Some((state, request)) = found else {
+        return Err(Failure::Rejected(format!("no order `{key}` in {}", args.store.display())));
+    };
+    if state != State::Requested {
+        return Err(Failure::Rejected(format!("order `{key}` is {state}: only a requested order can be answered")));
     }
-    let conn = rusqlite::Connection::open_with_flags(&args.store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| usage(format!("store {}: {e}", args.store.display())))?;
+    let control_id = match &args.control_id {
+        Some(id) => id.clone(),
+        None => {
+            // The digits of the time only: an offset's `+` has no place in an identifier.
+            let digits = if args.now.is_some() { now.get(..14).unwrap_or(now) } else { stamp.digits() };
+            format!("TLR{digits}-{next}")
+        }
+    };
+    match r::build(&request, identity, answer, &control_id, now) {
+        Ok(bytes) => Ok((control_id, bytes)),
+        Err(e @ r::RespondError::Invalid(_)) => Err(Failure::Rejected(format!("{e} (check {})", args.identity.display()))),
+        Err(e) => Err(usage(e.to_string())),
+    }
+}
+
+/// A store opened read-only (`orders`, `messages`, `show`, `respond --dry-run`): nothing is
+/// created or changed; a missing file is a usage error.
+fn open_read_only(path: &Path) -> Result<rusqlite::Connection, Failure> {
+    if !path.exists() {
+        return Err(usage(format!("no store at {}", path.display())));
+    }
+    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| usage(format!("store {}: {e}", path.display())))?;
     let _ = conn.busy_timeout(Duration::from_secs(5));
+    Ok(conn)
+}
+
+pub fn orders(args: &OrdersArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    let conn = open_read_only(&args.store)?;
     let list = store::orders(&conn).map_err(|e| usage(format!("store {}: {e}", args.store.display())))?;
     for o in &list {
         match args.format {
