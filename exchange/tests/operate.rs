@@ -92,3 +92,119 @@ fn respond_dry_run_prints_the_response_and_changes_nothing() {
     assert_eq!(stdout(&out), response, "the same response as the dry run");
     assert_eq!(store_state(&store), (2, vec![(ORDER.to_owned(), "accepted".to_owned())]));
 }
+
+/// A platform store filled by `serve`: an NW (AA), an SR for an unknown order (AE), a flow 3
+/// (AE, not the platform's), an NW from another sender for the same order (AE 205), an
+/// invalid NW (AE 103), and the CA of the first (AA). Returns the files sent.
+fn filled_store(dir: &std::path::Path) -> (std::path::PathBuf, Vec<std::path::PathBuf>) {
+    let store = dir.join("p.db");
+    let server = Server::start("platform", "127.0.0.1:0", &store, &[]);
+    let files = vec![
+        fixture("flux1_nw_full.hl7"),
+        fixture("flux4_sr.hl7"),
+        fixture("flux3_ok_ft.hl7"),
+        variant(dir, "other_sender.hl7", "flux1_nw_full.hl7", &[("|RIS|CHU_X|", "|RIS|CHU_Y|")]),
+        variant_with_id(dir, "invalid.hl7", "flux1_nw_full.hl7", "BAD-1", &[("|19880512|F|", "|19880512|Q|")]),
+        fixture("flux2_ca.hl7"),
+    ];
+    let mut args = vec!["send", "--to", server.addr.as_str()];
+    args.extend(files.iter().map(|f| path(f)));
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stdout(&out).lines().map(|l| l.rsplit('\t').next().unwrap()).collect::<Vec<_>>(), ["AA", "AE", "AE", "AE", "AE", "AA"], "{}", stdout(&out));
+    assert!(server.stop().success());
+    (store, files)
+}
+
+fn listed(store: &std::path::Path, filter: &[&str]) -> Vec<serde_json::Value> {
+    let mut args = vec!["messages", "--store", path(store), "--format", "json"];
+    args.extend_from_slice(filter);
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    stdout(&out).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn ids(list: &[serde_json::Value]) -> Vec<i64> {
+    list.iter().map(|m| m["id"].as_i64().unwrap()).collect()
+}
+
+#[test]
+fn messages_lists_and_filters_what_serve_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, files) = filled_store(dir.path());
+    let all = listed(&store, &[]);
+    assert_eq!(ids(&all), [1, 2, 3, 4, 5, 6]);
+    let m = &all[0];
+    assert_eq!((m["direction"].as_str(), m["sender_application"].as_str(), m["sender_facility"].as_str()), (Some("in"), Some("RIS"), Some("CHU_X")));
+    assert_eq!((m["control_id"].as_str(), m["profile"].as_str(), m["msa"].as_str(), m["errors"].as_u64()), (Some(control_id_of(&files[0]).as_str()), Some("flux1_orm_o01_nw"), Some("AA"), Some(0)));
+    assert_eq!(all[3]["errors"].as_u64(), Some(1), "the second NW: 205");
+    assert_eq!(all[4]["errors"].as_u64(), Some(1), "the invalid NW: 103");
+
+    assert_eq!(ids(&listed(&store, &["--msa", "AE"])), [2, 3, 4, 5]);
+    assert_eq!(ids(&listed(&store, &["--msa", "aa"])), [1, 6]);
+    assert!(listed(&store, &["--msa", "AR"]).is_empty());
+    assert_eq!(ids(&listed(&store, &["--control-id", "BAD-1"])), [5]);
+    assert_eq!(ids(&listed(&store, &["--sender", "CHU_Y"])), [4]);
+    assert_eq!(ids(&listed(&store, &["--sender", "SI-TLR"])), [3], "MSH-3 of the flow 3");
+    // The order: its NW and its CA (not the refused NW of another sender).
+    assert_eq!(ids(&listed(&store, &["--order", ORDER])), [1, 6]);
+    assert_eq!(ids(&listed(&store, &["--order", ORDER, "--msa", "AE"])), Vec::<i64>::new());
+    // Times: since is inclusive, until exclusive.
+    let third = all[2]["received_at"].as_str().unwrap().to_owned();
+    assert!(ids(&listed(&store, &["--since", &third])).starts_with(&[3]));
+    assert!(!ids(&listed(&store, &["--until", &third])).contains(&3));
+    assert!(listed(&store, &["--since", "2999-01-01"]).is_empty());
+    assert_eq!(listed(&store, &["--until", "2999-01-01T00:00:00+01:00"]).len(), 6);
+
+    // Text: one tab-separated line per message.
+    let out = run(&["messages", "--store", path(&store), "--msa", "AE"]);
+    let text = stdout(&out);
+    let first: Vec<&str> = text.lines().next().unwrap().split('\t').collect();
+    assert_eq!(first[0], "2");
+    assert_eq!(&first[2..], ["in", "RIS", "CHU_X", &control_id_of(&files[1]), "flux4_omi_o23", "AE", "1"], "{text}");
+
+    // Bad input: located, exit 2.
+    let out = run(&["messages", "--store", path(&store), "--since", "yesterday"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--since `yesterday` is neither a date (2026-12-06) nor a time"), "{}", stderr(&out));
+    let out = run(&["messages", "--store", path(&store), "--msa", "XX"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["messages", "--store", path(&dir.path().join("none.db"))]);
+    assert!(stderr(&out).contains("no store at"), "{}", stderr(&out));
+}
+
+#[test]
+fn show_prints_the_message_its_findings_as_validate_prints_them_and_its_ack() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, files) = filled_store(dir.path());
+    // The invalid NW: the same findings as `telerad validate` prints for its file.
+    let out = run(&["show", "--store", path(&store), "5"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let validated = stdout(&run(&["validate", path(&files[4])]));
+    let expected: Vec<&str> = validated.lines().filter(|l| l.starts_with("  ")).collect();
+    assert!(expected.iter().any(|l| l.starts_with("  error 103 PID[1]-8")), "{validated}");
+    let findings: Vec<&str> = text.split("\nfindings: ").nth(1).unwrap().lines().skip(1).take_while(|l| !l.is_empty()).collect();
+    assert_eq!(findings, expected, "{text}");
+    assert!(text.contains("\nfindings: invalid (1 error(s)) [flux1_orm_o01_nw]\n"), "{text}");
+    let message = std::fs::read_to_string(&files[4]).unwrap().replace('\r', "\n");
+    assert!(text.contains(&format!("\nmessage:\n{message}")), "{text}");
+    let ack = text.split("\nack:\n").nth(1).unwrap();
+    assert!(ack.starts_with("MSH|^~\\&|SI-TLR|PLAT-TLR|RIS|CHU_X|") && ack.contains("\nMSA|AE|BAD-1\n") && ack.contains("\nERR||PID^1^8|103^"), "{ack}");
+
+    // The NW: valid, the order it created.
+    let text = stdout(&run(&["show", "--store", path(&store), "1"]));
+    assert!(text.contains(&format!("order {ORDER}\tNW: - -> requested\n")), "{text}");
+    assert!(text.contains("\nfindings: valid [flux1_orm_o01_nw]\n"), "{text}");
+    // JSON.
+    let out = run(&["show", "--store", path(&store), "--format", "json", "2"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let errors: Vec<u64> = v["findings"].as_array().unwrap().iter().filter(|f| f["severity"] == "error").map(|f| f["code"].as_u64().unwrap()).collect();
+    assert_eq!((v["msa"].as_str(), errors), (Some("AE"), vec![204]), "{v}");
+    assert!(v["message"].as_str().unwrap().starts_with("MSH|") && v["ack"].as_str().unwrap().contains("MSA|AE|"), "{v}");
+    // A row that is not there: exit 1; not a number: exit 2.
+    let out = run(&["show", "--store", path(&store), "99"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no message 99 in"), "{}", stderr(&out));
+    assert_eq!(run(&["show", "--store", path(&store), "x"]).status.code(), Some(2));
+}

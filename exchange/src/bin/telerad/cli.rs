@@ -50,6 +50,10 @@ pub enum Command {
     Respond(crate::commands::RespondArgs),
     /// Show the orders of a store, their state and history.
     Orders(crate::commands::OrdersArgs),
+    /// List the messages of a store (received and sent), filtered.
+    Messages(crate::commands::MessagesArgs),
+    /// Print one stored message with its findings and its ACK.
+    Show(crate::commands::ShowArgs),
     /// Measure ACKed messages per second against a receiver (see BENCHMARKS.md).
     #[command(hide = true)]
     Load(crate::commands::LoadArgs),
@@ -188,6 +192,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Send(args) => crate::commands::send(&args, out),
         Command::Respond(args) => crate::commands::respond(&args, out),
         Command::Orders(args) => crate::commands::orders(&args, out),
+        Command::Messages(args) => crate::commands::messages(&args, out),
+        Command::Show(args) => crate::commands::show(&args, out),
         Command::Load(args) => crate::commands::load(&args, out),
         Command::Profiles => {
             for p in telerad::REGISTRY.profiles {

@@ -216,6 +216,58 @@ pub struct OrdersArgs {
     pub format: crate::cli::Format,
 }
 
+/// `messages --msa`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MsaArg {
+    #[value(name = "AA")]
+    Aa,
+    #[value(name = "AE")]
+    Ae,
+    #[value(name = "AR")]
+    Ar,
+}
+
+#[derive(Debug, Args)]
+pub struct MessagesArgs {
+    /// The store.
+    #[arg(long, value_name = "PATH")]
+    pub store: PathBuf,
+    /// Stored at or after this time: `2026-12-06T10:00:00Z` (RFC 3339, with its offset) or a
+    /// date, `2026-12-06` (its start, UTC).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Stored before this time (same forms as `--since`).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// MSH-3 or MSH-4 is this.
+    #[arg(long, value_name = "NAME")]
+    pub sender: Option<String>,
+    /// MSH-10 is this.
+    #[arg(long, value_name = "ID")]
+    pub control_id: Option<String>,
+    /// The message created or moved this order (ORC-2 as ER7 writes it, as `orders` prints it).
+    #[arg(long, value_name = "ID")]
+    pub order: Option<String>,
+    /// MSA-1 of its ACK.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub msa: Option<MsaArg>,
+    /// `json`: one object per message, one per line.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: crate::cli::Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The store.
+    #[arg(long, value_name = "PATH")]
+    pub store: PathBuf,
+    /// The message's row id (the first column of `telerad messages`).
+    pub id: i64,
+    /// `json`: one object with the message, its findings and its ACK.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: crate::cli::Format,
+}
+
 #[derive(Debug, Args)]
 pub struct LoadArgs {
     /// The receiver, `HOST:PORT` (a platform: the messages are flow-1 requests).
@@ -589,6 +641,113 @@ pub fn orders(args: &OrdersArgs, out: &mut dyn Write) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+pub fn messages(args: &MessagesArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    use telerad_exchange::inspect;
+    let bound = |flag: &str, v: &Option<String>| v.as_deref().map(|t| inspect::time_bound(t).map_err(|e| usage(format!("{flag} {e}")))).transpose();
+    let filter = inspect::MessageFilter {
+        since: bound("--since", &args.since)?,
+        until: bound("--until", &args.until)?,
+        sender: args.sender.clone(),
+        control_id: args.control_id.clone(),
+        order: args.order.as_deref().map(OrderKey::parse).transpose().map_err(|e| usage(format!("--order {e}")))?,
+        msa: args.msa.map(|m| match m {
+            MsaArg::Aa => "AA".to_owned(),
+            MsaArg::Ae => "AE".to_owned(),
+            MsaArg::Ar => "AR".to_owned(),
+        }),
+    };
+    let conn = open_read_only(&args.store)?;
+    let list = inspect::messages(&conn, &filter).map_err(|e| usage(format!("{}: {e}", args.store.display())))?;
+    let mut out = std::io::BufWriter::new(out);
+    for m in &list {
+        match args.format {
+            crate::cli::Format::Json => {
+                let line = serde_json::to_string(m).map_err(|e| usage(format!("cannot write JSON: {e}")))?;
+                writeln!(out, "{line}").map_err(io_failure)?;
+            }
+            crate::cli::Format::Text => writeln!(out, "{}", message_line(m)).map_err(io_failure)?,
+        }
+    }
+    out.flush().map_err(io_failure)
+}
+
+/// `ID<TAB>TIME<TAB>DIRECTION<TAB>MSH-3<TAB>MSH-4<TAB>MSH-10<TAB>PROFILE<TAB>MSA-1<TAB>ERRORS`,
+/// `-` for what is missing, then `conflict of N` or `refused` when so.
+fn message_line(m: &telerad_exchange::inspect::MessageRow) -> String {
+    let mut line = format!(
+        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+        m.id,
+        m.received_at,
+        m.direction,
+        m.sender_application,
+        m.sender_facility,
+        m.control_id,
+        m.profile.as_deref().unwrap_or("-"),
+        m.msa.as_deref().unwrap_or("-"),
+        m.errors
+    );
+    if let Some(c) = m.conflict_of {
+        line.push_str(&format!("\tconflict of {c}"));
+    }
+    if m.refused {
+        line.push_str("\trefused");
+    }
+    line
+}
+
+pub fn show(args: &ShowArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    use telerad_exchange::inspect;
+    use telerad_exchange::validation::{finding_json, finding_line};
+    let conn = open_read_only(&args.store)?;
+    let m = inspect::message(&conn, args.id).map_err(|e| usage(format!("{}: {e}", args.store.display())))?;
+    let Some(m) = m else {
+        return Err(Failure::Rejected(format!("no message {} in {}", args.id, args.store.display())));
+    };
+    // Segments one per line; the bytes as stored (in the message's character set).
+    let lines = |bytes: &[u8]| -> Vec<u8> { bytes.iter().map(|&b| if b == b'\r' { b'\n' } else { b }).collect() };
+    match args.format {
+        crate::cli::Format::Json => {
+            let mut value = serde_json::to_value(&m.row).map_err(|e| usage(format!("cannot write JSON: {e}")))?;
+            if let Some(o) = value.as_object_mut() {
+                o.insert("message".into(), String::from_utf8_lossy(&m.raw).into_owned().into());
+                o.insert("findings".into(), m.findings.iter().map(finding_json).collect::<Vec<_>>().into());
+                o.insert("ack".into(), m.ack.as_deref().map(|a| String::from_utf8_lossy(a).into_owned()).into());
+                o.insert("transitions".into(), m.transitions.iter().map(|(k, t)| serde_json::json!({ "order": k, "transition": t })).collect::<Vec<_>>().into());
+            }
+            writeln!(out, "{value}").map_err(io_failure)
+        }
+        crate::cli::Format::Text => {
+            let mut text = Vec::new();
+            let r = &m.row;
+            let verdict = if r.errors == 0 { "valid".to_owned() } else { format!("invalid ({} error(s))", r.errors) };
+            writeln!(text, "{}", message_line(r)).map_err(io_failure)?;
+            for (key, transition) in &m.transitions {
+                writeln!(text, "order {key}\t{transition}").map_err(io_failure)?;
+            }
+            writeln!(text, "\nfindings: {verdict} [{}]", r.profile.as_deref().unwrap_or("no profile")).map_err(io_failure)?;
+            for f in &m.findings {
+                writeln!(text, "  {}", finding_line(f)).map_err(io_failure)?;
+            }
+            writeln!(text, "\nmessage:").map_err(io_failure)?;
+            text.extend(lines(&m.raw));
+            if !text.ends_with(b"\n") {
+                text.push(b'\n');
+            }
+            match &m.ack {
+                Some(ack) => {
+                    writeln!(text, "\nack:").map_err(io_failure)?;
+                    text.extend(lines(ack));
+                    if !text.ends_with(b"\n") {
+                        text.push(b'\n');
+                    }
+                }
+                None => writeln!(text, "\nack: none recorded").map_err(io_failure)?,
+            }
+            out.write_all(&text).map_err(io_failure)
+        }
+    }
 }
 
 pub fn load(args: &LoadArgs, out: &mut dyn Write) -> Result<(), Failure> {
