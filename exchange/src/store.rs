@@ -297,6 +297,36 @@ impl Store {
             .map_err(StoreError::Sql)
     }
 
+    /// Records the ACK a peer returned when an outbound message (row `id`) was sent again
+    /// (`telerad resend`). When the peer accepts it now and did not before, the message's order
+    /// events are applied, as [`crate::send::record`] does for a first sending; the refusal of
+    /// the workflow, if any, is returned (the ACK is recorded anyway, the orders unchanged).
+    pub fn record_resent(&self, id: i64, ack: &[u8], ack_code: &str) -> Result<Option<String>, StoreError> {
+        let (ack, code) = (ack.to_vec(), ack_code.to_owned());
+        let now = (self.options.clock)().iso;
+        self.query(move |c| -> rusqlite::Result<Option<String>> {
+            let tx = c.unchecked_transaction()?;
+            let (raw, before): (Vec<u8>, Option<String>) = tx.query_row("SELECT raw, ack_code FROM messages WHERE id = ?1 AND direction = 'out'", params![id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            tx.execute("UPDATE messages SET ack = ?1, ack_code = ?2 WHERE id = ?3", params![ack, code, id])?;
+            let mut refused = None;
+            if crate::send::accepted(&code) && !before.as_deref().is_some_and(crate::send::accepted) {
+                let events = hl7_runtime::Message::parse(&raw).ok().and_then(|m| workflow::events(&m).ok()).unwrap_or_default();
+                run(&tx, "SAVEPOINT resent")?;
+                match apply_events(&tx, &events, Direction::Out, id, &now)? {
+                    Ok(()) => run(&tx, "RELEASE resent")?,
+                    Err((_, refusal)) => {
+                        run(&tx, "ROLLBACK TO resent")?;
+                        run(&tx, "RELEASE resent")?;
+                        refused = Some(format!("{} ({})", refusal.reason, refusal.code));
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok(refused)
+        })?
+        .map_err(StoreError::Sql)
+    }
+
     /// Runs `f` on the writer's connection, between two batches (reads for the command line;
     /// not for the receive path).
     pub fn query<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> T + Send + 'static) -> Result<T, StoreError> {

@@ -208,3 +208,64 @@ fn show_prints_the_message_its_findings_as_validate_prints_them_and_its_ack() {
     assert!(stderr(&out).contains("no message 99 in"), "{}", stderr(&out));
     assert_eq!(run(&["show", "--store", path(&store), "x"]).status.code(), Some(2));
 }
+
+/// MSA-1 and the ACK recorded for row `id`.
+fn recorded_ack(store: &std::path::Path, id: i64) -> (String, Vec<u8>) {
+    let conn = rusqlite::Connection::open_with_flags(store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    conn.query_row("SELECT ack_code, ack FROM messages WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?))).unwrap()
+}
+
+#[test]
+fn resend_sends_the_same_bytes_and_records_the_new_ack() {
+    let dir = tempfile::tempdir().unwrap();
+    let ris = dir.path().join("ris.db");
+    let training = Server::start("platform", "127.0.0.1:0", &dir.path().join("training.db"), &["--processing-id", "T"]);
+    let platform = Server::start("platform", "127.0.0.1:0", &dir.path().join("p.db"), &[]);
+    let nw = fixture("flux1_nw_full.hl7");
+    let id = control_id_of(&nw);
+    // Sent first to a receiver that takes only training messages: AE 202, no order on the RIS.
+    let out = run(&["send", "--store", path(&ris), "--to", &training.addr, path(&nw)]);
+    assert_eq!(stdout(&out), format!("{id}\tAE\n"), "{}", stderr(&out));
+    assert_eq!(recorded_ack(&ris, 1).0, "AE");
+    assert_eq!(store_state(&ris), (1, vec![]));
+
+    // Sent again, from the store, to the right receiver: AA, recorded, the order applied.
+    let out = run(&["resend", "--store", path(&ris), "1", "--to", &platform.addr]);
+    assert_eq!((out.status.code(), stdout(&out)), (Some(0), format!("{id}\tAA\n")), "{}", stderr(&out));
+    let (code, first_ack) = recorded_ack(&ris, 1);
+    assert_eq!(code, "AA");
+    assert!(String::from_utf8_lossy(&first_ack).contains(&format!("\rMSA|AA|{id}\r")));
+    assert_eq!(store_state(&ris), (1, vec![(ORDER.to_owned(), "requested".to_owned())]), "one row, the order applied");
+    // The receiver got the same bytes.
+    let conn = rusqlite::Connection::open_with_flags(dir.path().join("p.db"), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+    let received: Vec<u8> = conn.query_row("SELECT raw FROM messages WHERE id = 1", [], |r| r.get(0)).unwrap();
+    assert_eq!(received, std::fs::read(&nw).unwrap());
+    drop(conn);
+
+    // Once more: the receiver's duplicate detection answers its stored ACK, byte for byte.
+    let out = run(&["resend", "--store", path(&ris), "1", "--to", &platform.addr]);
+    assert_eq!(stdout(&out), format!("{id}\tAA\n"), "{}", stderr(&out));
+    assert_eq!(recorded_ack(&ris, 1), ("AA".to_owned(), first_ack));
+    assert_eq!(store_state(&dir.path().join("p.db")).0, 1, "not stored twice by the receiver");
+
+    // To the training receiver again, verbose: its stored AE, with its ERR, recorded.
+    let out = run(&["resend", "--verbose", "--store", path(&ris), "1", "--to", &training.addr]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.starts_with(&format!("{id}\tAE\n  MSH^1^11\t202\t")), "{text}");
+    assert_eq!(recorded_ack(&ris, 1).0, "AE");
+    assert_eq!(store_state(&ris).1, vec![(ORDER.to_owned(), "requested".to_owned())], "the order is not undone");
+
+    // Bad input.
+    let out = run(&["resend", "--store", path(&ris), "9", "--to", &platform.addr]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no message 9 in"), "{}", stderr(&out));
+    let received = dir.path().join("p.db");
+    let out = run(&["resend", "--store", path(&received), "1", "--to", &platform.addr]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("message 1 was received, not sent, by this side"), "{}", stderr(&out));
+    let out = run(&["resend", "--store", path(&ris), "1", "--to", "127.0.0.1:1", "--attempts", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("message 1 not sent"), "{}", stderr(&out));
+    assert_eq!(recorded_ack(&ris, 1).0, "AE", "nothing recorded when nothing was sent");
+}

@@ -54,6 +54,8 @@ pub enum Command {
     Messages(crate::commands::MessagesArgs),
     /// Print one stored message with its findings and its ACK.
     Show(crate::commands::ShowArgs),
+    /// Send a stored outbound message again (the same bytes) and record the new ACK.
+    Resend(crate::commands::ResendArgs),
     /// Measure ACKed messages per second against a receiver (see BENCHMARKS.md).
     #[command(hide = true)]
     Load(crate::commands::LoadArgs),
@@ -194,6 +196,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Orders(args) => crate::commands::orders(&args, out),
         Command::Messages(args) => crate::commands::messages(&args, out),
         Command::Show(args) => crate::commands::show(&args, out),
+        Command::Resend(args) => crate::commands::resend(&args, out),
         Command::Load(args) => crate::commands::load(&args, out),
         Command::Profiles => {
             for p in telerad::REGISTRY.profiles {

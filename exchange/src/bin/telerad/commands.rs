@@ -269,6 +269,26 @@ pub struct ShowArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ResendArgs {
+    /// The store where the message was recorded as sent (`send --store`, `respond`).
+    #[arg(long, value_name = "PATH")]
+    pub store: PathBuf,
+    /// The message's row id (the first column of `telerad messages`).
+    pub id: i64,
+    /// The receiver, `HOST:PORT`.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub to: String,
+    #[command(flatten)]
+    pub net: TlsClientArgs,
+    /// Under the message's line, the ERR segments of an ACK other than AA (as `send --verbose`).
+    #[arg(long)]
+    pub verbose: bool,
+    /// `json`: one object, as `send --format json`.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: crate::cli::Format,
+}
+
+#[derive(Debug, Args)]
 pub struct LoadArgs {
     /// The receiver, `HOST:PORT` (a platform: the messages are flow-1 requests).
     #[arg(long, value_name = "HOST:PORT")]
@@ -747,6 +767,44 @@ pub fn show(args: &ShowArgs, out: &mut dyn Write) -> Result<(), Failure> {
             }
             out.write_all(&text).map_err(io_failure)
         }
+    }
+}
+
+/// Exit as `send`: 0 when the peer accepts it, 1 when not, 2 on a network or usage error.
+pub fn resend(args: &ResendArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    let found = {
+        let conn = open_read_only(&args.store)?;
+        conn.query_row("SELECT direction, raw, control_id FROM messages WHERE id = ?1", rusqlite::params![args.id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?)))
+            .map(Some)
+            .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })
+            .map_err(|e| usage(format!("store {}: {e}", args.store.display())))?
+    };
+    let Some((direction, bytes, id)) = found else {
+        return Err(Failure::Rejected(format!("no message {} in {}", args.id, args.store.display())));
+    };
+    if direction != "out" {
+        return Err(usage(format!("message {} was received, not sent, by this side: only a message sent can be sent again", args.id)));
+    }
+    let target = target(&args.to, &args.net)?;
+    let rt = runtime(false)?;
+    let mut link = Link::new(target);
+    let start = std::time::Instant::now();
+    let sent = rt.block_on(link.send(&bytes));
+    rt.block_on(link.close());
+    let answer = sent.map_err(|e| usage(format!("{}: {e}; message {} not sent", args.to, args.id)))?;
+    log_sent(&args.to, &bytes, &answer, start);
+    let (code, _) = send::acknowledgment(&answer).unwrap_or_default();
+    let store = open_store(&args.store, StoreOptions::default())?;
+    let recorded = store.record_resent(args.id, &answer, &code);
+    store.close();
+    if let Some(why) = recorded.map_err(|e| usage(e.to_string()))? {
+        eprintln!("telerad: {id}: accepted by the peer, but this store's workflow refuses it: {why}; the ACK is recorded without changing the order");
+    }
+    print_answer(out, args.format, args.verbose, &id, &code, &answer)?;
+    if send::accepted(&code) {
+        Ok(())
+    } else {
+        Err(Failure::Rejected(String::new()))
     }
 }
 
