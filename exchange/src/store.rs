@@ -48,7 +48,17 @@
 //! subject, whether the sender was refused),
 //! `orders` (key, state), `order_history` (one row per transition, with the message that made
 //! it) and `exams` (per order: accession number and Study Instance UID from flow 4). The
-//! schema is in [`SCHEMA`].
+//! schema is [`SCHEMA`] (version 1) followed by the steps of [`MIGRATIONS`].
+//!
+//! # Versions
+//!
+//! The schema's version is SQLite's `user_version`. Opening a store applies, in one
+//! transaction, every step of [`MIGRATIONS`] it has not had, then sets `user_version` to
+//! [`SCHEMA_VERSION`]. Version 1 is the schema of the stores written before versions were
+//! kept (`user_version` 0): its step creates the tables on a new file and brings the stores of
+//! earlier releases to it (columns added), and is a no-op on a version-1 store. A store of a
+//! later version than this code knows is refused ([`StoreError::Newer`]), not touched.
+//! (`rusqlite_migration`, which does the same, has no release for this crate's rusqlite.)
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -124,6 +134,29 @@ CREATE INDEX IF NOT EXISTS exams_message ON exams (message_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ";
 
+/// One step of the schema, from the version before it to its own.
+#[derive(Clone, Copy)]
+pub enum Migration {
+    /// Version 1: [`SCHEMA`], and the columns earlier releases lacked.
+    Version1,
+    /// SQL run as a batch.
+    Sql(&'static str),
+}
+
+/// The steps, version 1 first: step `i` brings a store to version `i + 1`. A step is never
+/// changed once released; a new one is added at the end.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration::Version1,
+    // 2: what `telerad messages --since/--until` and `telerad purge` look up.
+    Migration::Sql(
+        "CREATE INDEX messages_received_at ON messages (received_at);
+         CREATE INDEX orders_state ON orders (state, updated_at);",
+    ),
+];
+
+/// The version a store has once opened.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
 /// The stored ACK of an inbound message (sender, MSH-10). `control_id <> ''` repeats the
 /// partial index's condition: without it SQLite cannot use the index for a bound parameter
 /// and scans the whole table (public so that a test can check the plan).
@@ -195,6 +228,8 @@ pub enum StoreError {
     NotWritable { path: PathBuf, reason: String },
     #[error("store: cannot start the writer thread: {0}")]
     Thread(std::io::Error),
+    #[error("store {path}: its schema is version {found}, newer than this telerad's ({known}): use a telerad of that version or later")]
+    Newer { path: PathBuf, found: i64, known: i64 },
 }
 
 /// A handle on the store's writer; cheap to clone, shared by every connection.
@@ -218,7 +253,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
         // 32 MiB of page cache (the default is 2 MiB): the indexes stay in memory.
         conn.pragma_update(None, "cache_size", -32_768).map_err(open_err)?;
-        migrate_and_create(&conn).map_err(open_err)?;
+        migrate(&conn, path)?;
         let (tx, rx) = mpsc::channel::<Box<dyn Work>>();
         let max_batch = options.max_batch.max(1);
         let handle = std::thread::Builder::new()
@@ -350,13 +385,43 @@ impl Store {
     }
 }
 
-/// Brings a store file written by an earlier version to [`SCHEMA`] (the `digest`,
+/// Applies the steps of [`MIGRATIONS`] that the store at `path` has not had, in one
+/// transaction; returns the version it had.
+pub fn migrate(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
+    let open_err = |source| StoreError::Open { path: path.to_owned(), source };
+    let version = |c: &Connection| c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0));
+    // A store of this version is only read (it may be read-only: `check_writable` says so
+    // later, with the reason).
+    if version(conn).map_err(open_err)? == SCHEMA_VERSION {
+        return Ok(SCHEMA_VERSION);
+    }
+    // The write lock before reading the version again: two processes opening the same old
+    // store do not both migrate it.
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate).map_err(open_err)?;
+    let found = version(&tx).map_err(open_err)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::Newer { path: path.to_owned(), found, known: SCHEMA_VERSION });
+    }
+    for step in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(0)) {
+        match step {
+            Migration::Version1 => migrate_and_create(&tx),
+            Migration::Sql(sql) => tx.execute_batch(sql),
+        }
+        .map_err(open_err)?;
+    }
+    if found != SCHEMA_VERSION {
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(open_err)?;
+    }
+    tx.commit().map_err(open_err)?;
+    Ok(found)
+}
+
+/// Version 1: brings a store file written by an earlier version to [`SCHEMA`] (the `digest`,
 /// `conflict_of`, `client_subject` and `refused` columns, the unique index that leaves
 /// conflicts and refused messages out), then creates what is
-/// missing, in one transaction. Rows stored before have no digest; theirs is computed from
-/// their bytes when a message with their MSH-10 arrives.
-fn migrate_and_create(conn: &Connection) -> rusqlite::Result<()> {
-    let tx = conn.unchecked_transaction()?;
+/// missing. Rows stored before have no digest; theirs is computed from their bytes when a
+/// message with their MSH-10 arrives.
+fn migrate_and_create(tx: &Connection) -> rusqlite::Result<()> {
     let columns: Vec<String> = tx.prepare("SELECT name FROM pragma_table_info('messages')")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
     if !columns.is_empty() {
         if !columns.iter().any(|c| c == "digest") {
@@ -376,8 +441,7 @@ fn migrate_and_create(conn: &Connection) -> rusqlite::Result<()> {
             tx.execute_batch("DROP INDEX messages_once")?;
         }
     }
-    tx.execute_batch(SCHEMA)?;
-    tx.commit()
+    tx.execute_batch(SCHEMA)
 }
 
 /// SHA-256 of a message's bytes (as received, MLLP framing removed): what tells a message sent

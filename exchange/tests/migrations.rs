@@ -41,3 +41,65 @@ fn the_version_1_fixture_is_a_store_of_the_starting_schema() {
     let out = run(&["messages", "--store", store.to_str().unwrap()]);
     assert_eq!(stdout(&out).lines().count(), 7, "{}", stdout(&out));
 }
+
+fn schema(conn: &rusqlite::Connection) -> Vec<(String, String, Option<String>)> {
+    conn.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name").unwrap().query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
+}
+
+fn user_version(path: &Path) -> i64 {
+    rusqlite::Connection::open(path).unwrap().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn a_version_1_store_is_migrated_and_keeps_working() {
+    use hl7_runtime::Limits;
+    use telerad_exchange::receive::{prepare, Role};
+    use telerad_exchange::store::{self, Store, StoreOptions, SCHEMA_VERSION};
+    const { assert!(SCHEMA_VERSION >= 2) };
+    let dir = tempfile::tempdir().unwrap();
+    let path = v1_store(dir.path());
+    let stored_ack: Vec<u8> = rusqlite::Connection::open(&path).unwrap().query_row("SELECT ack FROM messages WHERE id = 1", [], |r| r.get(0)).unwrap();
+    let store = Store::open(&path, StoreOptions::default()).unwrap();
+    // The NW of row 1 again: the ACK stored at version 1, byte for byte; a new message: AA.
+    let nw = std::fs::read(fixture("flux1_nw_full.hl7")).unwrap();
+    assert_eq!(store.receive_blocking(prepare(nw.clone(), Role::Platform, &Limits::DEFAULT)), stored_ack);
+    let other = String::from_utf8(nw).unwrap().replace("CMD-2026-000421", "CMD-2026-000999").replace("CHUXF1-20260106-0002", "AFTER-MIGRATION");
+    let ack = store.receive_blocking(prepare(other.into_bytes(), Role::Platform, &Limits::DEFAULT));
+    assert!(String::from_utf8_lossy(&ack).contains("\rMSA|AA|AFTER-MIGRATION\r"), "{}", String::from_utf8_lossy(&ack));
+    let orders = store.query(|c| store::orders(c).unwrap()).unwrap();
+    store.close();
+    assert_eq!(user_version(&path), SCHEMA_VERSION);
+    assert_eq!(orders.iter().map(|o| o.state.as_str()).collect::<Vec<_>>(), ["accepted", "cancelled", "requested"]);
+    assert_eq!(orders[0].exams.len(), 1, "the exam of version 1 kept");
+    assert_eq!(orders[0].history.len(), 3);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    assert_eq!(conn.query_row("SELECT COUNT(*) FROM messages", [], |r| r.get::<_, i64>(0)).unwrap(), 8);
+    // The same schema as a store created new.
+    let fresh = dir.path().join("fresh.db");
+    Store::open(&fresh, StoreOptions::default()).unwrap().close();
+    let fresh_schema = schema(&rusqlite::Connection::open(&fresh).unwrap());
+    assert!(fresh_schema.iter().any(|(_, name, _)| name == "messages_received_at"), "{fresh_schema:?}");
+    assert_eq!(schema(&conn), fresh_schema);
+    assert_eq!(user_version(&fresh), SCHEMA_VERSION);
+    // Opening it again changes nothing.
+    drop(conn);
+    let before = std::fs::read(&path).unwrap();
+    Store::open(&path, StoreOptions::default()).unwrap().close();
+    assert_eq!(user_version(&path), SCHEMA_VERSION);
+    assert_eq!(std::fs::read(&path).unwrap().len(), before.len());
+}
+
+#[test]
+fn a_store_of_a_later_version_is_refused_untouched() {
+    use telerad_exchange::store::{Store, StoreOptions, SCHEMA_VERSION};
+    let dir = tempfile::tempdir().unwrap();
+    let path = v1_store(dir.path());
+    rusqlite::Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let e = Store::open(&path, StoreOptions::default()).err().expect("refused");
+    assert_eq!(e.to_string(), format!("store {}: its schema is version 99, newer than this telerad's ({SCHEMA_VERSION}): use a telerad of that version or later", path.display()));
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    let out = run(&["serve", "--role", "platform", "--listen", "127.0.0.1:0", "--store", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("its schema is version 99, newer than this telerad's"), "{}", stderr(&out));
+}
