@@ -1095,6 +1095,50 @@ pub fn request_of(conn: &Connection, key: &OrderKey) -> rusqlite::Result<Option<
     .map(|o| o.and_then(|(s, raw)| State::from_name(&s).map(|s| (s, raw))))
 }
 
+/// What [`purge`] deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Purged {
+    pub orders: i64,
+    pub messages: i64,
+}
+
+/// Deletes the orders in a final state (refused, cancelled) last changed before `before` (the
+/// store's UTC form), their history and exams, and the messages that created or moved them
+/// (with the conflicts that reused their MSH-10), in one transaction. A message that also moved
+/// an order that is kept is kept; an order still open (requested, accepted) is never deleted,
+/// nor a message linked to no order. Then compacts the file (VACUUM), outside the
+/// transaction.
+pub fn purge(conn: &Connection, before: &str) -> rusqlite::Result<Purged> {
+    let final_states = [State::Refused.name(), State::Cancelled.name()];
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    tx.execute_batch(
+        "DROP TABLE IF EXISTS temp.purge_orders; DROP TABLE IF EXISTS temp.purge_messages;
+         CREATE TEMP TABLE purge_orders (key TEXT PRIMARY KEY);
+         CREATE TEMP TABLE purge_messages (id INTEGER PRIMARY KEY);",
+    )?;
+    let orders = tx.execute("INSERT INTO temp.purge_orders SELECT key FROM orders WHERE state IN (?1, ?2) AND updated_at < ?3", params![final_states[0], final_states[1], before])?;
+    tx.execute_batch(
+        "INSERT INTO temp.purge_messages
+             SELECT message_id FROM order_history WHERE order_key IN temp.purge_orders
+             UNION SELECT request_message FROM orders WHERE key IN temp.purge_orders
+             UNION SELECT message_id FROM exams WHERE order_key IN temp.purge_orders
+             EXCEPT SELECT message_id FROM order_history WHERE order_key NOT IN temp.purge_orders
+             EXCEPT SELECT request_message FROM orders WHERE key NOT IN temp.purge_orders
+             EXCEPT SELECT message_id FROM exams WHERE order_key NOT IN temp.purge_orders;
+         INSERT OR IGNORE INTO temp.purge_messages SELECT id FROM messages WHERE conflict_of IN temp.purge_messages;
+         DELETE FROM exams WHERE order_key IN temp.purge_orders;
+         DELETE FROM order_history WHERE order_key IN temp.purge_orders;
+         DELETE FROM orders WHERE key IN temp.purge_orders;",
+    )?;
+    let messages = tx.execute("DELETE FROM messages WHERE id IN temp.purge_messages", [])?;
+    tx.execute_batch("DROP TABLE temp.purge_orders; DROP TABLE temp.purge_messages;")?;
+    tx.commit()?;
+    conn.execute_batch("VACUUM")?;
+    // The WAL holds the compacted pages until a checkpoint: the file shrinks now.
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(Purged { orders: orders as i64, messages: messages as i64 })
+}
+
 /// Counts of what is stored, for tests and the load tool.
 pub fn count_messages(conn: &Connection, direction: Direction) -> rusqlite::Result<i64> {
     conn.query_row("SELECT COUNT(*) FROM messages WHERE direction = ?1", params![direction.name()], |r| r.get(0))

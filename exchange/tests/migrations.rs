@@ -103,3 +103,38 @@ fn a_store_of_a_later_version_is_refused_untouched() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("its schema is version 99, newer than this telerad's"), "{}", stderr(&out));
 }
+
+#[test]
+fn purge_deletes_the_messages_of_final_orders_only_and_compacts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = v1_store(dir.path());
+    let p = path.to_str().unwrap();
+    let listed = |p: &str| -> Vec<i64> { stdout(&run(&["messages", "--store", p, "--format", "json"])).lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].as_i64().unwrap()).collect() };
+    assert_eq!(listed(p), [1, 2, 3, 4, 5, 6, 7]);
+    // Nothing is that old.
+    let out = run(&["purge", "--store", p, "--older-than", "36500"]);
+    assert_eq!((out.status.code(), stdout(&out)), (Some(0), "purged 0 order(s), 0 message(s)\n".to_owned()), "{}", stderr(&out));
+    assert_eq!(listed(p), [1, 2, 3, 4, 5, 6, 7]);
+    // Everything is: the cancelled order goes with its NW, the conflict reusing its MSH-10 and
+    // its CA; the accepted order (open) keeps its NW, OK and SR; the flow 3 answered AE (no
+    // order) stays.
+    let out = run(&["purge", "--store", p, "--older-than", "0"]);
+    assert_eq!((out.status.code(), stdout(&out)), (Some(0), "purged 1 order(s), 3 message(s)\n".to_owned()), "{}", stderr(&out));
+    assert_eq!(listed(p), [2, 3, 5, 6]);
+    let kept = orders(&path);
+    assert_eq!(kept.len(), 1);
+    assert_eq!((kept[0]["state"].as_str(), kept[0]["history"].as_array().unwrap().len(), kept[0]["exams"].as_array().unwrap().len()), (Some("accepted"), 3, 1));
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let dangling: i64 = conn.query_row("SELECT COUNT(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(dangling, 0, "no reference left to a deleted row");
+    assert_eq!(conn.query_row("PRAGMA freelist_count", [], |r| r.get::<_, i64>(0)).unwrap(), 0, "compacted");
+    drop(conn);
+    // Again: nothing more.
+    assert_eq!(stdout(&run(&["purge", "--store", p, "--older-than", "0"])), "purged 0 order(s), 0 message(s)\n");
+    // Bad input.
+    let out = run(&["purge", "--store", p, "--older-than", "-3"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["purge", "--store", dir.path().join("none.db").to_str().unwrap(), "--older-than", "1"]);
+    assert!(stderr(&out).contains("no store at"), "{}", stderr(&out));
+    assert!(!dir.path().join("none.db").exists(), "not created");
+}

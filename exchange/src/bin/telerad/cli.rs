@@ -56,6 +56,9 @@ pub enum Command {
     Show(crate::commands::ShowArgs),
     /// Send a stored outbound message again (the same bytes) and record the new ACK.
     Resend(crate::commands::ResendArgs),
+    /// Delete the messages of the orders that reached a final state (refused, cancelled) more
+    /// than DAYS ago, then compact the store; open orders are never touched.
+    Purge(crate::commands::PurgeArgs),
     /// Measure ACKed messages per second against a receiver (see BENCHMARKS.md).
     #[command(hide = true)]
     Load(crate::commands::LoadArgs),
@@ -197,6 +200,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Messages(args) => crate::commands::messages(&args, out),
         Command::Show(args) => crate::commands::show(&args, out),
         Command::Resend(args) => crate::commands::resend(&args, out),
+        Command::Purge(args) => crate::commands::purge(&args, out),
         Command::Load(args) => crate::commands::load(&args, out),
         Command::Profiles => {
             for p in telerad::REGISTRY.profiles {

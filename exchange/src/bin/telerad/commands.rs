@@ -289,6 +289,16 @@ pub struct ResendArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// The store.
+    #[arg(long, value_name = "PATH")]
+    pub store: PathBuf,
+    /// Orders whose last change (to refused or cancelled) is older than this many days.
+    #[arg(long, value_name = "DAYS")]
+    pub older_than: u32,
+}
+
+#[derive(Debug, Args)]
 pub struct LoadArgs {
     /// The receiver, `HOST:PORT` (a platform: the messages are flow-1 requests).
     #[arg(long, value_name = "HOST:PORT")]
@@ -806,6 +816,22 @@ pub fn resend(args: &ResendArgs, out: &mut dyn Write) -> Result<(), Failure> {
     } else {
         Err(Failure::Rejected(String::new()))
     }
+}
+
+/// Prints `purged N order(s), M message(s)`.
+pub fn purge(args: &PurgeArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    if !args.store.exists() {
+        return Err(usage(format!("no store at {}", args.store.display())));
+    }
+    let cutoff = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_hours(i64::from(args.older_than) * 24))
+        .map_err(|e| usage(format!("--older-than {}: {e}", args.older_than)))?;
+    let before = telerad_exchange::clock::at(cutoff, &jiff::tz::TimeZone::UTC).iso;
+    let store = open_store(&args.store, StoreOptions::default())?;
+    let purged = store.query(move |c| store::purge(c, &before));
+    store.close();
+    let purged = purged.map_err(|e| usage(e.to_string()))?.map_err(|e| usage(format!("store {}: {e}", args.store.display())))?;
+    writeln!(out, "purged {} order(s), {} message(s)", purged.orders, purged.messages).map_err(io_failure)
 }
 
 pub fn load(args: &LoadArgs, out: &mut dyn Write) -> Result<(), Failure> {
