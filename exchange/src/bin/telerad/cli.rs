@@ -59,9 +59,21 @@ pub enum Command {
     /// Delete the messages of the orders that reached a final state (refused, cancelled) more
     /// than DAYS ago, then compact the store; open orders are never touched.
     Purge(crate::commands::PurgeArgs),
+    /// Check a configuration file of `serve --config`: every problem, located.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Measure ACKed messages per second against a receiver (see BENCHMARKS.md).
     #[command(hide = true)]
     Load(crate::commands::LoadArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Read FILE as `serve --config` would, and report every problem (exit 2), or `FILE: valid`.
+    /// The store is not opened.
+    Check {
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -202,6 +214,14 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Resend(args) => crate::commands::resend(&args, out),
         Command::Purge(args) => crate::commands::purge(&args, out),
         Command::Load(args) => crate::commands::load(&args, out),
+        Command::Config(ConfigCommand::Check { file }) => {
+            let problems = crate::config::check(&file);
+            if problems.is_empty() {
+                writeln!(out, "{}: valid", file.display()).map_err(io_failure)
+            } else {
+                Err(Failure::Usage(problems.join("\ntelerad: ")))
+            }
+        }
         Command::Profiles => {
             for p in telerad::REGISTRY.profiles {
                 let event = p.event.unwrap_or("*");

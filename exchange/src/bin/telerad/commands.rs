@@ -17,14 +17,15 @@ use telerad_exchange::send::{self, Link, RecordOutcome, Target};
 use telerad_exchange::store::{self, Recorded, Store, StoreOptions};
 use telerad_exchange::workflow::{OrderKey, State};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum RoleArg {
     Platform,
     Ris,
 }
 
 /// `--processing-id`: MSH-11.1 of the messages a receiver takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
 pub enum ProcessingIdArg {
     /// Production.
     #[value(name = "P")]
@@ -36,24 +37,31 @@ pub enum ProcessingIdArg {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Which side this is: `platform` takes flows 1, 2, 4; `ris` takes flow 3.
+    /// Every option below in a TOML file (`exchange/deploy/serve.toml`); the flags given here
+    /// win over it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Which side this is: `platform` takes flows 1, 2, 4; `ris` takes flow 3 (required, here
+    /// or in the configuration file).
     #[arg(long, value_enum)]
-    pub role: RoleArg,
+    pub role: Option<RoleArg>,
     /// Address to listen on, e.g. `127.0.0.1:2575` (port 0: any free port; the bound address
-    /// is the first line printed).
+    /// is the first line printed). Required, here or in the configuration file.
     #[arg(long, value_name = "ADDR")]
-    pub listen: String,
-    /// The store (SQLite file, created on first use).
+    pub listen: Option<String>,
+    /// The store (SQLite file, created on first use). Required, here or in the configuration
+    /// file.
     #[arg(long, value_name = "PATH")]
-    pub store: PathBuf,
-    /// TLS: this server's certificate chain (PEM).
-    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub store: Option<PathBuf>,
+    /// TLS: this server's certificate chain (PEM); with `--tls-key`.
+    #[arg(long, value_name = "FILE")]
     pub tls_cert: Option<PathBuf>,
-    /// TLS: this server's private key (PEM).
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    /// TLS: this server's private key (PEM); with `--tls-cert`.
+    #[arg(long, value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
-    /// Mutual TLS: clients must present a certificate issued by one of these CAs (PEM).
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    /// Mutual TLS: clients must present a certificate issued by one of these CAs (PEM); needs
+    /// `--tls-cert`.
+    #[arg(long, value_name = "FILE")]
     pub tls_client_ca: Option<PathBuf>,
     /// Listen without TLS on an address other than loopback.
     #[arg(long)]
@@ -72,6 +80,9 @@ pub struct ServeArgs {
     /// other is answered AE 202.
     #[arg(long, value_enum, default_value = "P", ignore_case = true)]
     pub processing_id: ProcessingIdArg,
+    /// The `[[sender]]` tables of the configuration file (when it names no senders file).
+    #[arg(skip)]
+    pub inline_senders: Vec<telerad_exchange::senders::Entry>,
     /// Who may send (JSON, see the README): a message whose MSH-3/MSH-4 is not allowed from its
     /// connection's client certificate or address is answered AR and stored as refused.
     /// Without it any sender is taken.
@@ -332,19 +343,25 @@ fn open_store(path: &Path, options: StoreOptions) -> Result<Store, Failure> {
 }
 
 pub fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), Failure> {
-    let role = match args.role {
+    let missing = |flag: &str| usage(format!("serve needs --{flag} (or `{flag}` in the --config file)"));
+    let role = match args.role.ok_or_else(|| missing("role"))? {
         RoleArg::Platform => Role::Platform,
         RoleArg::Ris => Role::Ris,
     };
+    let listen = args.listen.as_deref().ok_or_else(|| missing("listen"))?;
+    let store_path = args.store.as_deref().ok_or_else(|| missing("store"))?;
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {
             let config = hl7_mllp::tls::server_config_from_files(cert, key, args.tls_client_ca.as_deref()).map_err(|e| usage(format!("TLS: {e}")))?;
             Some(hl7_mllp::tokio_rustls::TlsAcceptor::from(config))
         }
-        _ => None,
+        (None, None) if args.tls_client_ca.is_some() => return Err(usage("--tls-client-ca needs --tls-cert and --tls-key")),
+        (None, None) => None,
+        _ => return Err(usage("--tls-cert and --tls-key go together")),
     };
     let senders = match &args.senders {
         Some(path) => Some(Arc::new(telerad_exchange::senders::Senders::load(path).map_err(usage)?)),
+        None if !args.inline_senders.is_empty() => Some(Arc::new(telerad_exchange::senders::Senders::from_entries(args.inline_senders.clone()).map_err(|e| usage(format!("--config [[sender]]: {e}")))?)),
         None => None,
     };
     let admission = telerad_exchange::receive::Admission {
@@ -359,19 +376,19 @@ pub fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let defaults = StoreOptions::default().identity;
     let identity = Identity { application: args.application.clone().unwrap_or(defaults.application), facility: args.facility.clone().unwrap_or(defaults.facility) };
     let options = StoreOptions { identity, ..StoreOptions::default() };
-    let store = open_store(&args.store, options)?;
+    let store = open_store(store_path, options)?;
     // A store that cannot be written would answer AR to every message: refuse to start.
-    store.check_writable(&args.store).map_err(|e| usage(e.to_string()))?;
+    store.check_writable(store_path).map_err(|e| usage(e.to_string()))?;
     let rt = runtime(true)?;
-    let listener = rt.block_on(tokio::net::TcpListener::bind(args.listen.as_str())).map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
-    let bound: SocketAddr = listener.local_addr().map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
+    let listener = rt.block_on(tokio::net::TcpListener::bind(listen)).map_err(|e| usage(format!("cannot listen on {listen}: {e}")))?;
+    let bound: SocketAddr = listener.local_addr().map_err(|e| usage(format!("cannot listen on {listen}: {e}")))?;
     if tls.is_none() && !args.allow_plaintext {
         loopback_only(&[bound], &bound.to_string(), "--tls-cert and --tls-key")?;
     }
     // The first line is the bound address alone, so that a caller that asked for port 0 can
     // read where to connect.
     writeln!(out, "{bound}").and_then(|()| out.flush()).map_err(io_failure)?;
-    tracing::info!(target: "telerad::serve", role = role.name(), listen = %bound, tls = tls.is_some(), store = %args.store.display(), "{} side listening on {bound} ({})", role.name(), if tls.is_some() { "TLS" } else { "plaintext" });
+    tracing::info!(target: "telerad::serve", role = role.name(), listen = %bound, tls = tls.is_some(), store = %store_path.display(), "{} side listening on {bound} ({})", role.name(), if tls.is_some() { "TLS" } else { "plaintext" });
     let limits = Limits { max_message_bytes: args.max_message_bytes, ..Limits::DEFAULT };
     let config = hl7_mllp::Config {
         limits,
