@@ -45,6 +45,8 @@ pub struct Receiver {
     pub windows_1252_fallback: bool,
     /// `--senders`, `--application`, `--facility`, `--processing-id`.
     pub admission: Admission,
+    /// `--metrics`.
+    pub metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 impl Receiver {
@@ -62,11 +64,20 @@ impl Receiver {
             tracing::warn!(target: "telerad::message", control_id = %prepared.control_id, "MSH-10 `{}` refused (AR): {reason}", prepared.control_id);
         }
         // What the log line needs, taken before the store owns the message (no patient data).
-        let header = tracing::enabled!(target: "telerad::message", tracing::Level::INFO).then(|| (prepared.sender.clone(), prepared.control_id.clone(), prepared.profile));
+        let header = tracing::enabled!(target: "telerad::message", tracing::Level::INFO).then(|| (prepared.sender.clone(), prepared.control_id.clone()));
+        let profile = prepared.profile;
         let ack = self.store.receive(prepared).await;
-        if let Some((sender, control_id, profile)) = header {
-            let summary = AckSummary::of(&ack);
-            log_message(&MessageLog { direction: "in", peer: peer.map(|p| p.to_string()), sender: &sender, control_id: &control_id, profile, ack: &summary, ack_us: micros(start) });
+        if header.is_none() && self.metrics.is_none() {
+            return ack;
+        }
+        let elapsed = start.elapsed();
+        let summary = AckSummary::of(&ack);
+        if let Some(m) = &self.metrics {
+            m.message(profile, &summary.code, elapsed);
+        }
+        if let Some((sender, control_id)) = header {
+            let ack_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+            log_message(&MessageLog { direction: "in", peer: peer.map(|p| p.to_string()), sender: &sender, control_id: &control_id, profile, ack: &summary, ack_us });
         }
         ack
     }
@@ -74,6 +85,15 @@ impl Receiver {
     /// The AE for a framing problem (see the module table), or `None`.
     pub fn frame_problem(&self, problem: &FrameError, peer: SocketAddr) -> Option<Vec<u8>> {
         tracing::warn!(target: "telerad::connection", event = "frame", peer = %peer, "{problem}");
+        if let Some(m) = &self.metrics {
+            m.frame_problem(match problem {
+                FrameError::TooLarge { .. } => "too_large",
+                FrameError::OverBudget { .. } => "over_budget",
+                FrameError::Garbage { .. } => "garbage",
+                FrameError::Truncated { .. } => "truncated",
+                _ => "other",
+            });
+        }
         let text = match problem {
             FrameError::Garbage { .. } => return None,
             FrameError::TooLarge { limit } => format!("the message is larger than {limit} bytes, this receiver's limit: it was not read"),
@@ -100,6 +120,15 @@ impl Handler for Receiver {
     }
 
     fn event(&self, event: ServerEvent) {
+        if let Some(m) = &self.metrics {
+            match &event {
+                ServerEvent::Accepted { .. } => m.connection_opened(),
+                ServerEvent::Closed { .. } => m.connection_closed(),
+                ServerEvent::Refused { .. } => m.connection_refused("max_connections"),
+                ServerEvent::RefusedPeer { .. } => m.connection_refused("max_connections_per_peer"),
+                _ => {}
+            }
+        }
         match event {
             ServerEvent::Refused { peer, limit } => {
                 tracing::warn!(target: "telerad::connection", event = "refused", peer = %peer, reason = %format!("{limit} connections already open"), "connection refused")

@@ -197,7 +197,13 @@ pub struct StoreOptions {
     pub max_batch: usize,
     /// How long a commit waits for another process holding the file's write lock.
     pub busy_timeout: Duration,
+    /// Called by the writer after each transaction with its duration and whether it committed
+    /// (`serve --metrics`).
+    pub on_commit: Option<CommitHook>,
 }
+
+/// See [`StoreOptions::on_commit`].
+pub type CommitHook = Arc<dyn Fn(Duration, bool) + Send + Sync>;
 
 impl Default for StoreOptions {
     fn default() -> Self {
@@ -207,6 +213,7 @@ impl Default for StoreOptions {
             ack_prefix: "ACK".into(),
             max_batch: 512,
             busy_timeout: Duration::from_secs(5),
+            on_commit: None,
         }
     }
 }
@@ -256,9 +263,10 @@ impl Store {
         migrate(&conn, path)?;
         let (tx, rx) = mpsc::channel::<Box<dyn Work>>();
         let max_batch = options.max_batch.max(1);
+        let on_commit = options.on_commit.clone();
         let handle = std::thread::Builder::new()
             .name("telerad-store".into())
-            .spawn(move || writer(conn, rx, max_batch))
+            .spawn(move || writer(conn, rx, max_batch, on_commit))
             .map_err(StoreError::Thread)?;
         Ok(Store { tx, writer: Arc::new(std::sync::Mutex::new(Some(handle))), options: Arc::new(options) })
     }
@@ -482,7 +490,7 @@ trait Work: Send {
     fn failed(self: Box<Self>, reason: &str);
 }
 
-fn writer(mut conn: Connection, rx: mpsc::Receiver<Box<dyn Work>>, max_batch: usize) {
+fn writer(mut conn: Connection, rx: mpsc::Receiver<Box<dyn Work>>, max_batch: usize, on_commit: Option<CommitHook>) {
     let mut batch: Vec<Box<dyn Work>> = Vec::with_capacity(max_batch);
     let mut log = FailureLog::new(FAILURE_LOG_WINDOW);
     while let Ok(first) = rx.recv() {
@@ -500,8 +508,12 @@ fn writer(mut conn: Connection, rx: mpsc::Receiver<Box<dyn Work>>, max_batch: us
             q.run_query(&conn);
         }
         if !writes.is_empty() {
+            let start = std::time::Instant::now();
             let outcome = commit_batch(&mut conn, writes);
             let now = std::time::Instant::now();
+            if let Some(hook) = &on_commit {
+                hook(now.duration_since(start), outcome.failures.is_empty());
+            }
             for line in outcome.failures.iter().flat_map(|cause| log.failure(cause, now)) {
                 tracing::error!(target: "telerad::store", "store: {line}");
             }

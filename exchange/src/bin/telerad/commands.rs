@@ -107,6 +107,11 @@ pub struct ServeArgs {
     /// Seconds a TLS handshake may take.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub handshake_timeout: u64,
+    /// Serve Prometheus metrics (`/metrics`) and a health check (`/health`) over HTTP on this
+    /// address: `PORT` alone is loopback (`127.0.0.1:PORT`); another address than loopback
+    /// needs `--allow-plaintext`. With it, the second line printed is its bound address.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
     /// Log at DEBUG unless `--log-level` or `RUST_LOG` say otherwise (connections and messages
     /// are logged at INFO anyway).
     #[arg(long)]
@@ -373,9 +378,21 @@ pub fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), Failure> {
             ProcessingIdArg::T => telerad_exchange::receive::ProcessingId::Training,
         }),
     };
+    let metrics_addr = match &args.metrics {
+        Some(text) => {
+            let addr = metrics_addr(text).map_err(|e| usage(format!("--metrics {text}: {e}")))?;
+            if !args.allow_plaintext {
+                loopback_only(&[addr], &format!("--metrics {text}"), "a loopback address")?;
+            }
+            Some(addr)
+        }
+        None => None,
+    };
+    let metrics = metrics_addr.map(|_| Arc::new(telerad_exchange::metrics::Metrics::new(store_path)));
     let defaults = StoreOptions::default().identity;
     let identity = Identity { application: args.application.clone().unwrap_or(defaults.application), facility: args.facility.clone().unwrap_or(defaults.facility) };
-    let options = StoreOptions { identity, ..StoreOptions::default() };
+    let on_commit = metrics.clone().map(|m| -> store::CommitHook { Arc::new(move |latency, ok| m.commit(latency, ok)) });
+    let options = StoreOptions { identity, on_commit, ..StoreOptions::default() };
     let store = open_store(store_path, options)?;
     // A store that cannot be written would answer AR to every message: refuse to start.
     store.check_writable(store_path).map_err(|e| usage(e.to_string()))?;
@@ -388,6 +405,16 @@ pub fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), Failure> {
     // The first line is the bound address alone, so that a caller that asked for port 0 can
     // read where to connect.
     writeln!(out, "{bound}").and_then(|()| out.flush()).map_err(io_failure)?;
+    let http = match (metrics_addr, &metrics) {
+        (Some(addr), Some(m)) => {
+            let l = telerad_exchange::metrics::Listener::start(addr, m.clone()).map_err(|e| usage(format!("--metrics: {e}")))?;
+            writeln!(out, "{}", l.addr).and_then(|()| out.flush()).map_err(io_failure)?;
+            tracing::info!(target: "telerad::serve", metrics = %l.addr, "metrics and health on http://{}/metrics and /health", l.addr);
+            m.set_listening(true);
+            Some(l)
+        }
+        _ => None,
+    };
     tracing::info!(target: "telerad::serve", role = role.name(), listen = %bound, tls = tls.is_some(), store = %store_path.display(), "{} side listening on {bound} ({})", role.name(), if tls.is_some() { "TLS" } else { "plaintext" });
     let limits = Limits { max_message_bytes: args.max_message_bytes, ..Limits::DEFAULT };
     let config = hl7_mllp::Config {
@@ -399,13 +426,34 @@ pub fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), Failure> {
         handshake_timeout: Duration::from_secs(args.handshake_timeout),
         ..hl7_mllp::Config::default()
     };
-    let receiver = Arc::new(telerad_exchange::serve::Receiver { store: store.clone(), role, limits: config.limits, verbose: args.verbose, windows_1252_fallback: args.charset_fallback.is_some(), admission });
-    let served = rt.block_on(telerad_exchange::serve::run(listener, tls, config, receiver, hl7_mllp::shutdown_signal()));
+    let receiver = Arc::new(telerad_exchange::serve::Receiver { store: store.clone(), role, limits: config.limits, verbose: args.verbose, windows_1252_fallback: args.charset_fallback.is_some(), admission, metrics: metrics.clone() });
+    let stopping = metrics.clone();
+    let shutdown = async move {
+        hl7_mllp::shutdown_signal().await;
+        // Not accepting any more: /health answers 503 from now on.
+        if let Some(m) = stopping {
+            m.set_listening(false);
+        }
+    };
+    let served = rt.block_on(telerad_exchange::serve::run(listener, tls, config, receiver, shutdown));
     drop(rt);
     // Every answer has been written; wait for the writer to finish what it holds.
     store.close();
+    if let Some(l) = http {
+        l.stop();
+    }
     tracing::info!(target: "telerad::serve", "stopped");
     served.map_err(|e| usage(format!("serve: {e}")))
+}
+
+/// `--metrics`: `HOST:PORT`, or `PORT` alone for loopback.
+pub fn metrics_addr(text: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs as _;
+    if let Ok(port) = text.trim().parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    let mut addrs = text.to_socket_addrs().map_err(|e| e.to_string())?;
+    addrs.next().ok_or_else(|| "no address".to_owned())
 }
 
 /// Health data goes without TLS only over loopback, unless `--allow-plaintext` says otherwise:

@@ -40,6 +40,7 @@ pub struct ServeConfig {
     pub handshake_timeout: Option<u64>,
     pub verbose: Option<bool>,
     pub charset_fallback: Option<CharsetFallbackName>,
+    pub metrics: Option<String>,
     pub log_format: Option<LogFormatName>,
     pub log_level: Option<String>,
 }
@@ -94,7 +95,7 @@ pub fn apply(config: ServeConfig, args: &mut ServeArgs, matches: &ArgMatches, lo
         )*};
     }
     fill!(role, listen, store, tls_cert, tls_key, tls_client_ca, allow_plaintext, application, facility, processing_id, senders);
-    fill!(max_connections, max_connections_per_peer, max_message_bytes, max_inflight_bytes, frame_timeout, handshake_timeout, verbose);
+    fill!(max_connections, max_connections_per_peer, max_message_bytes, max_inflight_bytes, frame_timeout, handshake_timeout, verbose, metrics);
     if let Some(CharsetFallbackName::Windows1252) = config.charset_fallback {
         if !given(matches, "charset_fallback") {
             args.charset_fallback = Some(crate::cli::CharsetFallback::Windows1252);
@@ -149,6 +150,15 @@ pub fn check(path: &Path) -> Vec<String> {
                 }
             }
             Err(e) => problems.push(format!("{name}: listen = \"{listen}\": {e}")),
+        }
+    }
+    if let Some(metrics) = &config.metrics {
+        match crate::commands::metrics_addr(metrics) {
+            Ok(a) if !a.ip().is_loopback() && !config.allow_plaintext.unwrap_or(false) => {
+                problems.push(format!("{name}: metrics = \"{metrics}\" is not a loopback address: give allow-plaintext = true to serve metrics on it"))
+            }
+            Ok(_) => {}
+            Err(e) => problems.push(format!("{name}: metrics = \"{metrics}\": {e}")),
         }
     }
     if let Some(file) = &config.senders {
