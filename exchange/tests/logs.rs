@@ -31,7 +31,7 @@ fn serve_logs_one_json_line_per_message_without_patient_data() {
     // AA, AA, AE (flow 3 is not the platform's), AE (an SR for an unknown order).
     let names = ["flux1_nw_full.hl7", "flux2_ca.hl7", "flux3_ok_ft.hl7", "flux4_sr.hl7"];
     let files: Vec<String> = names.iter().map(|n| fixture(n).to_str().unwrap().to_owned()).collect();
-    let mut args = vec!["send", "--log-format", "json", "--to", server.addr.as_str()];
+    let mut args = vec!["send", "--log-format", "json", "--log-level", "info", "--to", server.addr.as_str()];
     args.extend(files.iter().map(String::as_str));
     let out = run(&args);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -91,15 +91,20 @@ fn the_level_comes_from_log_level_or_rust_log_and_a_bad_one_is_a_usage_error() {
     let log = dir.path().join("serve.log");
     // At WARN, no line per message.
     let server = Server::start_logged("platform", "127.0.0.1:0", &dir.path().join("p.db"), &["--log-level", "warn"], &log);
-    let out = run(&["send", "--to", &server.addr, fixture("flux1_nw_minimal.hl7").to_str().unwrap()]);
+    let nw = fixture("flux1_nw_minimal.hl7");
+    let out = run(&["send", "--log-level", "info", "--to", &server.addr, nw.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stderr(&out).contains(" INFO telerad::message: message sent direction=\"out\""), "{}", stderr(&out));
+    // RUST_LOG when there is no --log-level; --log-level wins over it.
+    let out = run_env(&["send", "--to", &server.addr, nw.to_str().unwrap()], &[("RUST_LOG", "error")]);
+    assert_eq!((out.status.code(), stderr(&out)), (Some(0), String::new()));
+    let out = run_env(&["send", "--log-level", "info", "--to", &server.addr, nw.to_str().unwrap()], &[("RUST_LOG", "error")]);
+    assert!(stderr(&out).contains("message sent"), "{}", stderr(&out));
+    let out = run_env(&["send", "--to", &server.addr, nw.to_str().unwrap()], &[("RUST_LOG", "info,telerad::message=off")]);
+    assert!(!stderr(&out).contains("message sent"), "{}", stderr(&out));
     assert!(server.stop().success());
     let text = std::fs::read_to_string(&log).unwrap();
-    assert!(!text.contains("message received"), "{text}");
-    // RUST_LOG.
-    let out = run_env(&["send", "--to", "127.0.0.1:1", "--attempts", "1", fixture("flux1_nw_minimal.hl7").to_str().unwrap()], &[("RUST_LOG", "error")]);
-    assert_eq!(out.status.code(), Some(2));
+    assert!(!text.contains("message received") && !text.contains("connection opened"), "{text}");
     let out = run(&["profiles", "--log-level", "info,=="]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--log-level `info,==`"), "{}", stderr(&out));
