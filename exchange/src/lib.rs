@@ -7,7 +7,7 @@
 //!
 //! Modules: [`receive`] (the per-message pipeline: parse, profile, role, validation, order
 //! events), [`store`] (the durable store, its writer and group commit), [`workflow`] (order
-//! states and transitions), [`respond`] (the platform's flow-3 answer), [`send`] (sending with
+//! states and transitions), [`inspect`] (reading the store: `telerad messages`, `show`), [`respond`] (the platform's flow-3 answer), [`metrics`] (`serve --metrics`), [`send`] (sending with
 //! reconnection, recording what was sent), [`serve`] (the MLLP handler), [`senders`] (who
 //! may send), [`batch`] (message
 //! files); `telerad validate` over folders: [`inputs`] (files and the messages in them),
@@ -42,7 +42,9 @@ pub mod clock;
 pub mod failure;
 pub mod hints;
 pub mod inputs;
+pub mod inspect;
 pub mod junit;
+pub mod metrics;
 pub mod receive;
 pub mod report;
 pub mod respond;

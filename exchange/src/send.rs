@@ -103,6 +103,34 @@ pub fn acknowledgment(answer: &[u8]) -> Option<(String, String)> {
     Some((msa.field(1).text().trim().to_owned(), msa.field(2).first().text().trim().to_owned()))
 }
 
+/// One ERR segment of an ACK, as `send --verbose` shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct AckError {
+    /// ERR-2, the error location (ERL) as ER7 writes it: `ORC^1^2`.
+    pub location: String,
+    /// ERR-3.1, the code of HL7 table 0357 (`205`).
+    pub code: String,
+    /// ERR-4, the severity (`E`, `W`, `I`).
+    pub severity: String,
+    /// ERR-8, the user message (decoded).
+    pub text: String,
+}
+
+/// The ERR segments of an answer, in order (none when it does not parse).
+pub fn ack_errors(answer: &[u8]) -> Vec<AckError> {
+    let Ok(msg) = hl7_runtime::Message::parse_with(answer, &hl7_runtime::ParseOptions::lenient()) else {
+        return Vec::new();
+    };
+    msg.segments_by_id("ERR")
+        .map(|err| AckError {
+            location: err.field(2).text().trim().to_owned(),
+            code: err.field(3).first().component(1).text().trim().to_owned(),
+            severity: err.field(4).text().trim().to_owned(),
+            text: err.field(8).text().into_owned(),
+        })
+        .collect()
+}
+
 /// Whether MSA-1 says the peer took the message (original `AA` or enhanced `CA`).
 pub fn accepted(code: &str) -> bool {
     matches!(code, "AA" | "CA")

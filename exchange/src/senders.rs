@@ -24,16 +24,20 @@ use std::path::Path;
 
 use crate::receive::Sender;
 
-/// One sender of the file.
-#[derive(Debug, serde::Deserialize)]
+/// One sender of the file (or of a `[[sender]]` table of `telerad serve --config`).
+#[derive(Clone, Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Entry {
-    application: String,
-    facility: String,
+pub struct Entry {
+    /// MSH-3, as the message writes it.
+    pub application: String,
+    /// MSH-4, as the message writes it.
+    pub facility: String,
+    /// Subjects of the TLS client certificates it may send with.
     #[serde(default)]
-    certificates: Vec<String>,
+    pub certificates: Vec<String>,
+    /// Source addresses it may send from.
     #[serde(default)]
-    addresses: Vec<IpAddr>,
+    pub addresses: Vec<IpAddr>,
 }
 
 /// The connections allowed for one sender.
@@ -68,6 +72,11 @@ impl Senders {
     /// Parses the JSON text of a senders file.
     pub fn parse(text: &[u8]) -> Result<Senders, String> {
         let entries: Vec<Entry> = serde_json::from_slice(text).map_err(|e| e.to_string())?;
+        Senders::from_entries(entries)
+    }
+
+    /// The senders of a parsed file; the same checks as [`Senders::parse`].
+    pub fn from_entries(entries: Vec<Entry>) -> Result<Senders, String> {
         let mut allowed = HashMap::new();
         for (i, e) in entries.into_iter().enumerate() {
             let name = format!("sender {} (`{}` / `{}`)", i + 1, e.application, e.facility);

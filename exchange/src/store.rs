@@ -37,7 +37,7 @@
 //! (<SQLite error>); it was not integrated and may be sent again`. A message that also had
 //! errors gets AE with its ERRs and that one (errors win, see `hl7_runtime::ack`). That ACK is
 //! not stored (there is nowhere to store it); its MSH-10 is `AR` followed by a process-local
-//! counter. The writer logs each such failure on standard error with its cause, once per
+//! counter. The writer logs each such failure (`tracing`, target `telerad::store`) with its cause, once per
 //! burst ([`FailureLog`]). [`Store::check_writable`] finds a store that cannot be written
 //! before anything is received (`telerad serve` exits 2 then).
 //!
@@ -48,7 +48,17 @@
 //! subject, whether the sender was refused),
 //! `orders` (key, state), `order_history` (one row per transition, with the message that made
 //! it) and `exams` (per order: accession number and Study Instance UID from flow 4). The
-//! schema is in [`SCHEMA`].
+//! schema is [`SCHEMA`] (version 1) followed by the steps of [`MIGRATIONS`].
+//!
+//! # Versions
+//!
+//! The schema's version is SQLite's `user_version`. Opening a store applies, in one
+//! transaction, every step of [`MIGRATIONS`] it has not had, then sets `user_version` to
+//! [`SCHEMA_VERSION`]. Version 1 is the schema of the stores written before versions were
+//! kept (`user_version` 0): its step creates the tables on a new file and brings the stores of
+//! earlier releases to it (columns added), and is a no-op on a version-1 store. A store of a
+//! later version than this code knows is refused ([`StoreError::Newer`]), not touched.
+//! (`rusqlite_migration`, which does the same, has no release for this crate's rusqlite.)
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -124,6 +134,28 @@ CREATE INDEX IF NOT EXISTS exams_message ON exams (message_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ";
 
+/// One step of the schema, from the version before it to its own.
+#[derive(Clone, Copy)]
+pub enum Migration {
+    /// Version 1: [`SCHEMA`], and the columns earlier releases lacked.
+    Version1,
+    /// SQL run as a batch.
+    Sql(&'static str),
+}
+
+/// The steps, version 1 first: step `i` brings a store to version `i + 1`. A step is never
+/// changed once released; a new one is added at the end.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration::Version1,
+    // 2: `telerad messages --since/--until` reads a time range without scanning every
+    // message (the times only grow: each insert appends to the index). `purge` reads `orders`
+    // whole (small rows): an index on it would cost each order transition for a rare command.
+    Migration::Sql("CREATE INDEX messages_received_at ON messages (received_at);"),
+];
+
+/// The version a store has once opened.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
 /// The stored ACK of an inbound message (sender, MSH-10). `control_id <> ''` repeats the
 /// partial index's condition: without it SQLite cannot use the index for a bound parameter
 /// and scans the whole table (public so that a test can check the plan).
@@ -164,7 +196,13 @@ pub struct StoreOptions {
     pub max_batch: usize,
     /// How long a commit waits for another process holding the file's write lock.
     pub busy_timeout: Duration,
+    /// Called by the writer after each transaction with its duration and whether it committed
+    /// (`serve --metrics`).
+    pub on_commit: Option<CommitHook>,
 }
+
+/// See [`StoreOptions::on_commit`].
+pub type CommitHook = Arc<dyn Fn(Duration, bool) + Send + Sync>;
 
 impl Default for StoreOptions {
     fn default() -> Self {
@@ -174,6 +212,7 @@ impl Default for StoreOptions {
             ack_prefix: "ACK".into(),
             max_batch: 512,
             busy_timeout: Duration::from_secs(5),
+            on_commit: None,
         }
     }
 }
@@ -195,6 +234,8 @@ pub enum StoreError {
     NotWritable { path: PathBuf, reason: String },
     #[error("store: cannot start the writer thread: {0}")]
     Thread(std::io::Error),
+    #[error("store {path}: its schema is version {found}, newer than this telerad's ({known}): use a telerad of that version or later")]
+    Newer { path: PathBuf, found: i64, known: i64 },
 }
 
 /// A handle on the store's writer; cheap to clone, shared by every connection.
@@ -218,12 +259,13 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
         // 32 MiB of page cache (the default is 2 MiB): the indexes stay in memory.
         conn.pragma_update(None, "cache_size", -32_768).map_err(open_err)?;
-        migrate_and_create(&conn).map_err(open_err)?;
+        migrate(&conn, path)?;
         let (tx, rx) = mpsc::channel::<Box<dyn Work>>();
         let max_batch = options.max_batch.max(1);
+        let on_commit = options.on_commit.clone();
         let handle = std::thread::Builder::new()
             .name("telerad-store".into())
-            .spawn(move || writer(conn, rx, max_batch))
+            .spawn(move || writer(conn, rx, max_batch, on_commit))
             .map_err(StoreError::Thread)?;
         Ok(Store { tx, writer: Arc::new(std::sync::Mutex::new(Some(handle))), options: Arc::new(options) })
     }
@@ -297,6 +339,36 @@ impl Store {
             .map_err(StoreError::Sql)
     }
 
+    /// Records the ACK a peer returned when an outbound message (row `id`) was sent again
+    /// (`telerad resend`). When the peer accepts it now and did not before, the message's order
+    /// events are applied, as [`crate::send::record`] does for a first sending; the refusal of
+    /// the workflow, if any, is returned (the ACK is recorded anyway, the orders unchanged).
+    pub fn record_resent(&self, id: i64, ack: &[u8], ack_code: &str) -> Result<Option<String>, StoreError> {
+        let (ack, code) = (ack.to_vec(), ack_code.to_owned());
+        let now = (self.options.clock)().iso;
+        self.query(move |c| -> rusqlite::Result<Option<String>> {
+            let tx = c.unchecked_transaction()?;
+            let (raw, before): (Vec<u8>, Option<String>) = tx.query_row("SELECT raw, ack_code FROM messages WHERE id = ?1 AND direction = 'out'", params![id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            tx.execute("UPDATE messages SET ack = ?1, ack_code = ?2 WHERE id = ?3", params![ack, code, id])?;
+            let mut refused = None;
+            if crate::send::accepted(&code) && !before.as_deref().is_some_and(crate::send::accepted) {
+                let events = hl7_runtime::Message::parse(&raw).ok().and_then(|m| workflow::events(&m).ok()).unwrap_or_default();
+                run(&tx, "SAVEPOINT resent")?;
+                match apply_events(&tx, &events, Direction::Out, id, &now)? {
+                    Ok(()) => run(&tx, "RELEASE resent")?,
+                    Err((_, refusal)) => {
+                        run(&tx, "ROLLBACK TO resent")?;
+                        run(&tx, "RELEASE resent")?;
+                        refused = Some(format!("{} ({})", refusal.reason, refusal.code));
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok(refused)
+        })?
+        .map_err(StoreError::Sql)
+    }
+
     /// Runs `f` on the writer's connection, between two batches (reads for the command line;
     /// not for the receive path).
     pub fn query<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> T + Send + 'static) -> Result<T, StoreError> {
@@ -320,13 +392,43 @@ impl Store {
     }
 }
 
-/// Brings a store file written by an earlier version to [`SCHEMA`] (the `digest`,
+/// Applies the steps of [`MIGRATIONS`] that the store at `path` has not had, in one
+/// transaction; returns the version it had.
+pub fn migrate(conn: &Connection, path: &Path) -> Result<i64, StoreError> {
+    let open_err = |source| StoreError::Open { path: path.to_owned(), source };
+    let version = |c: &Connection| c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0));
+    // A store of this version is only read (it may be read-only: `check_writable` says so
+    // later, with the reason).
+    if version(conn).map_err(open_err)? == SCHEMA_VERSION {
+        return Ok(SCHEMA_VERSION);
+    }
+    // The write lock before reading the version again: two processes opening the same old
+    // store do not both migrate it.
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate).map_err(open_err)?;
+    let found = version(&tx).map_err(open_err)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::Newer { path: path.to_owned(), found, known: SCHEMA_VERSION });
+    }
+    for step in MIGRATIONS.iter().skip(usize::try_from(found).unwrap_or(0)) {
+        match step {
+            Migration::Version1 => migrate_and_create(&tx),
+            Migration::Sql(sql) => tx.execute_batch(sql),
+        }
+        .map_err(open_err)?;
+    }
+    if found != SCHEMA_VERSION {
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(open_err)?;
+    }
+    tx.commit().map_err(open_err)?;
+    Ok(found)
+}
+
+/// Version 1: brings a store file written by an earlier version to [`SCHEMA`] (the `digest`,
 /// `conflict_of`, `client_subject` and `refused` columns, the unique index that leaves
 /// conflicts and refused messages out), then creates what is
-/// missing, in one transaction. Rows stored before have no digest; theirs is computed from
-/// their bytes when a message with their MSH-10 arrives.
-fn migrate_and_create(conn: &Connection) -> rusqlite::Result<()> {
-    let tx = conn.unchecked_transaction()?;
+/// missing. Rows stored before have no digest; theirs is computed from their bytes when a
+/// message with their MSH-10 arrives.
+fn migrate_and_create(tx: &Connection) -> rusqlite::Result<()> {
     let columns: Vec<String> = tx.prepare("SELECT name FROM pragma_table_info('messages')")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
     if !columns.is_empty() {
         if !columns.iter().any(|c| c == "digest") {
@@ -346,8 +448,7 @@ fn migrate_and_create(conn: &Connection) -> rusqlite::Result<()> {
             tx.execute_batch("DROP INDEX messages_once")?;
         }
     }
-    tx.execute_batch(SCHEMA)?;
-    tx.commit()
+    tx.execute_batch(SCHEMA)
 }
 
 /// SHA-256 of a message's bytes (as received, MLLP framing removed): what tells a message sent
@@ -388,7 +489,7 @@ trait Work: Send {
     fn failed(self: Box<Self>, reason: &str);
 }
 
-fn writer(mut conn: Connection, rx: mpsc::Receiver<Box<dyn Work>>, max_batch: usize) {
+fn writer(mut conn: Connection, rx: mpsc::Receiver<Box<dyn Work>>, max_batch: usize, on_commit: Option<CommitHook>) {
     let mut batch: Vec<Box<dyn Work>> = Vec::with_capacity(max_batch);
     let mut log = FailureLog::new(FAILURE_LOG_WINDOW);
     while let Ok(first) = rx.recv() {
@@ -406,14 +507,19 @@ fn writer(mut conn: Connection, rx: mpsc::Receiver<Box<dyn Work>>, max_batch: us
             q.run_query(&conn);
         }
         if !writes.is_empty() {
+            let start = std::time::Instant::now();
             let outcome = commit_batch(&mut conn, writes);
             let now = std::time::Instant::now();
-            let mut lines: Vec<String> = outcome.failures.iter().flat_map(|cause| log.failure(cause, now)).collect();
-            if outcome.stored > 0 {
-                lines.extend(log.success());
+            if let Some(hook) = &on_commit {
+                hook(now.duration_since(start), outcome.failures.is_empty());
             }
-            for line in lines {
-                eprintln!("telerad: store: {line}");
+            for line in outcome.failures.iter().flat_map(|cause| log.failure(cause, now)) {
+                tracing::error!(target: "telerad::store", "store: {line}");
+            }
+            if outcome.stored > 0 {
+                if let Some(line) = log.success() {
+                    tracing::warn!(target: "telerad::store", "store: {line}");
+                }
             }
         }
     }
@@ -998,6 +1104,50 @@ pub fn request_of(conn: &Connection, key: &OrderKey) -> rusqlite::Result<Option<
     )
     .optional()
     .map(|o| o.and_then(|(s, raw)| State::from_name(&s).map(|s| (s, raw))))
+}
+
+/// What [`purge`] deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Purged {
+    pub orders: i64,
+    pub messages: i64,
+}
+
+/// Deletes the orders in a final state (refused, cancelled) last changed before `before` (the
+/// store's UTC form), their history and exams, and the messages that created or moved them
+/// (with the conflicts that reused their MSH-10), in one transaction. A message that also moved
+/// an order that is kept is kept; an order still open (requested, accepted) is never deleted,
+/// nor a message linked to no order. Then compacts the file (VACUUM), outside the
+/// transaction.
+pub fn purge(conn: &Connection, before: &str) -> rusqlite::Result<Purged> {
+    let final_states = [State::Refused.name(), State::Cancelled.name()];
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    tx.execute_batch(
+        "DROP TABLE IF EXISTS temp.purge_orders; DROP TABLE IF EXISTS temp.purge_messages;
+         CREATE TEMP TABLE purge_orders (key TEXT PRIMARY KEY);
+         CREATE TEMP TABLE purge_messages (id INTEGER PRIMARY KEY);",
+    )?;
+    let orders = tx.execute("INSERT INTO temp.purge_orders SELECT key FROM orders WHERE state IN (?1, ?2) AND updated_at < ?3", params![final_states[0], final_states[1], before])?;
+    tx.execute_batch(
+        "INSERT INTO temp.purge_messages
+             SELECT message_id FROM order_history WHERE order_key IN temp.purge_orders
+             UNION SELECT request_message FROM orders WHERE key IN temp.purge_orders
+             UNION SELECT message_id FROM exams WHERE order_key IN temp.purge_orders
+             EXCEPT SELECT message_id FROM order_history WHERE order_key NOT IN temp.purge_orders
+             EXCEPT SELECT request_message FROM orders WHERE key NOT IN temp.purge_orders
+             EXCEPT SELECT message_id FROM exams WHERE order_key NOT IN temp.purge_orders;
+         INSERT OR IGNORE INTO temp.purge_messages SELECT id FROM messages WHERE conflict_of IN temp.purge_messages;
+         DELETE FROM exams WHERE order_key IN temp.purge_orders;
+         DELETE FROM order_history WHERE order_key IN temp.purge_orders;
+         DELETE FROM orders WHERE key IN temp.purge_orders;",
+    )?;
+    let messages = tx.execute("DELETE FROM messages WHERE id IN temp.purge_messages", [])?;
+    tx.execute_batch("DROP TABLE temp.purge_orders; DROP TABLE temp.purge_messages;")?;
+    tx.commit()?;
+    conn.execute_batch("VACUUM")?;
+    // The WAL holds the compacted pages until a checkpoint: the file shrinks now.
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(Purged { orders: orders as i64, messages: messages as i64 })
 }
 
 /// Counts of what is stored, for tests and the load tool.

@@ -272,7 +272,7 @@ impl Sink for Text<'_> {
         writeln!(self.out, "{}{line}: {verdict} [{}]", m.name(), m.profile.unwrap_or("no profile"))?;
         if !self.compact {
             for f in &m.shown {
-                writeln!(self.out, "  {} {} {}: {} (rule {}, {})", f.severity.word(), f.code, f.location, f.message, f.rule, f.source)?;
+                writeln!(self.out, "  {}", finding_line(f))?;
             }
         }
         Ok(())
@@ -291,6 +291,12 @@ impl Sink for Text<'_> {
 pub struct Json<'w> {
     pub out: &'w mut dyn Write,
     pub summary: bool,
+}
+
+/// A finding as the text output writes it, indentation aside: `error 101 PID^1^3: … (rule
+/// usage, st_flux1.md#t2.r4)` (also `telerad show`).
+pub fn finding_line(f: &Finding) -> String {
+    format!("{} {} {}: {} (rule {}, {})", f.severity.word(), f.code, f.location, f.message, f.rule, f.source)
 }
 
 pub fn finding_json(f: &Finding) -> serde_json::Value {

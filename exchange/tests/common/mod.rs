@@ -74,8 +74,9 @@ pub struct Server {
 impl Server {
     /// Starts `telerad serve --role ROLE --listen LISTEN --store STORE EXTRA…` and reads the
     /// bound address from its first line.
+    /// Its log (inherited) at WARN: no line per message in the tests' output.
     pub fn start(role: &str, listen: &str, store: &Path, extra: &[&str]) -> Server {
-        Server::start_with(role, listen, store, extra, Stdio::inherit())
+        Server::start_full(role, listen, store, extra, Stdio::inherit(), &[("RUST_LOG", "warn")])
     }
 
     /// [`Server::start`] with environment variables set for the server (`TZ`…).
@@ -95,7 +96,12 @@ impl Server {
     fn start_full(role: &str, listen: &str, store: &Path, extra: &[&str], stderr: Stdio, env: &[(&str, &str)]) -> Server {
         let mut args = vec!["serve", "--role", role, "--listen", listen, "--store", store.to_str().unwrap()];
         args.extend_from_slice(extra);
-        let mut child = Command::new(bin()).args(&args).envs(env.iter().copied()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(stderr).spawn().expect("telerad serve runs");
+        let mut command = Command::new(bin());
+        // The log's level is the test's choice, not the environment's.
+        if !env.iter().any(|(k, _)| *k == "RUST_LOG") {
+            command.env_remove("RUST_LOG");
+        }
+        let mut child = command.args(&args).envs(env.iter().copied()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(stderr).spawn().expect("telerad serve runs");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("the bound address");
         let addr = line.trim().to_owned();

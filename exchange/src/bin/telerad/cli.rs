@@ -16,6 +16,13 @@ pub use telerad_exchange::failure::{io_failure, Failure};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// The log on standard error: `text` lines or one JSON object per line.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: crate::logging::LogFormat,
+    /// The log's level or filter (`error`, `warn`, `info`, `debug`, `trace`, or
+    /// `info,telerad::connection=warn`); default `RUST_LOG`, else `info`.
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub log_level: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -43,9 +50,30 @@ pub enum Command {
     Respond(crate::commands::RespondArgs),
     /// Show the orders of a store, their state and history.
     Orders(crate::commands::OrdersArgs),
+    /// List the messages of a store (received and sent), filtered.
+    Messages(crate::commands::MessagesArgs),
+    /// Print one stored message with its findings and its ACK.
+    Show(crate::commands::ShowArgs),
+    /// Send a stored outbound message again (the same bytes) and record the new ACK.
+    Resend(crate::commands::ResendArgs),
+    /// Delete the messages of the orders that reached a final state (refused, cancelled) more
+    /// than DAYS ago, then compact the store; open orders are never touched.
+    Purge(crate::commands::PurgeArgs),
+    /// Check a configuration file of `serve --config`: every problem, located.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Measure ACKed messages per second against a receiver (see BENCHMARKS.md).
     #[command(hide = true)]
     Load(crate::commands::LoadArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Read FILE as `serve --config` would, and report every problem (exit 2), or `FILE: valid`.
+    /// The store is not opened.
+    Check {
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -181,7 +209,19 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Send(args) => crate::commands::send(&args, out),
         Command::Respond(args) => crate::commands::respond(&args, out),
         Command::Orders(args) => crate::commands::orders(&args, out),
+        Command::Messages(args) => crate::commands::messages(&args, out),
+        Command::Show(args) => crate::commands::show(&args, out),
+        Command::Resend(args) => crate::commands::resend(&args, out),
+        Command::Purge(args) => crate::commands::purge(&args, out),
         Command::Load(args) => crate::commands::load(&args, out),
+        Command::Config(ConfigCommand::Check { file }) => {
+            let problems = crate::config::check(&file);
+            if problems.is_empty() {
+                writeln!(out, "{}: valid", file.display()).map_err(io_failure)
+            } else {
+                Err(Failure::Usage(problems.join("\ntelerad: ")))
+            }
+        }
         Command::Profiles => {
             for p in telerad::REGISTRY.profiles {
                 let event = p.event.unwrap_or("*");

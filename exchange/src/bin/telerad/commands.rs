@@ -17,14 +17,15 @@ use telerad_exchange::send::{self, Link, RecordOutcome, Target};
 use telerad_exchange::store::{self, Recorded, Store, StoreOptions};
 use telerad_exchange::workflow::{OrderKey, State};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum RoleArg {
     Platform,
     Ris,
 }
 
 /// `--processing-id`: MSH-11.1 of the messages a receiver takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
 pub enum ProcessingIdArg {
     /// Production.
     #[value(name = "P")]
@@ -36,24 +37,31 @@ pub enum ProcessingIdArg {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Which side this is: `platform` takes flows 1, 2, 4; `ris` takes flow 3.
+    /// Every option below in a TOML file (`exchange/deploy/serve.toml`); the flags given here
+    /// win over it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Which side this is: `platform` takes flows 1, 2, 4; `ris` takes flow 3 (required, here
+    /// or in the configuration file).
     #[arg(long, value_enum)]
-    pub role: RoleArg,
+    pub role: Option<RoleArg>,
     /// Address to listen on, e.g. `127.0.0.1:2575` (port 0: any free port; the bound address
-    /// is the first line printed).
+    /// is the first line printed). Required, here or in the configuration file.
     #[arg(long, value_name = "ADDR")]
-    pub listen: String,
-    /// The store (SQLite file, created on first use).
+    pub listen: Option<String>,
+    /// The store (SQLite file, created on first use). Required, here or in the configuration
+    /// file.
     #[arg(long, value_name = "PATH")]
-    pub store: PathBuf,
-    /// TLS: this server's certificate chain (PEM).
-    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub store: Option<PathBuf>,
+    /// TLS: this server's certificate chain (PEM); with `--tls-key`.
+    #[arg(long, value_name = "FILE")]
     pub tls_cert: Option<PathBuf>,
-    /// TLS: this server's private key (PEM).
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    /// TLS: this server's private key (PEM); with `--tls-cert`.
+    #[arg(long, value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
-    /// Mutual TLS: clients must present a certificate issued by one of these CAs (PEM).
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    /// Mutual TLS: clients must present a certificate issued by one of these CAs (PEM); needs
+    /// `--tls-cert`.
+    #[arg(long, value_name = "FILE")]
     pub tls_client_ca: Option<PathBuf>,
     /// Listen without TLS on an address other than loopback.
     #[arg(long)]
@@ -72,6 +80,9 @@ pub struct ServeArgs {
     /// other is answered AE 202.
     #[arg(long, value_enum, default_value = "P", ignore_case = true)]
     pub processing_id: ProcessingIdArg,
+    /// The `[[sender]]` tables of the configuration file (when it names no senders file).
+    #[arg(skip)]
+    pub inline_senders: Vec<telerad_exchange::senders::Entry>,
     /// Who may send (JSON, see the README): a message whose MSH-3/MSH-4 is not allowed from its
     /// connection's client certificate or address is answered AR and stored as refused.
     /// Without it any sender is taken.
@@ -96,7 +107,13 @@ pub struct ServeArgs {
     /// Seconds a TLS handshake may take.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub handshake_timeout: u64,
-    /// Log connections on standard error.
+    /// Serve Prometheus metrics (`/metrics`) and a health check (`/health`) over HTTP on this
+    /// address: `PORT` alone is loopback (`127.0.0.1:PORT`); another address than loopback
+    /// needs `--allow-plaintext`. With it, the second line printed is its bound address.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
+    /// Log at DEBUG unless `--log-level` or `RUST_LOG` say otherwise (connections and messages
+    /// are logged at INFO anyway).
     #[arg(long)]
     pub verbose: bool,
     /// Read a message labelled 8859/1 or 8859/15 that holds bytes 0x80–0x9F as this set (with a
@@ -137,6 +154,14 @@ pub struct SendArgs {
     pub store: Option<PathBuf>,
     #[command(flatten)]
     pub net: TlsClientArgs,
+    /// Under the line of each message not accepted, its ACK's ERR segments: ERR-2 (location),
+    /// ERR-3 (code), ERR-8 (text), tab-separated, indented by two spaces.
+    #[arg(long)]
+    pub verbose: bool,
+    /// `json`: one object per message, `{"control_id", "msa", "errors": [{"location", "code",
+    /// "severity", "text"}]}`.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: crate::cli::Format,
     /// Message files: several messages per file, or FHS/BHS batch files; `-` reads standard
     /// input.
     #[arg(required = true)]
@@ -189,6 +214,10 @@ pub struct RespondArgs {
     /// Send the response to the RIS instead of printing it.
     #[arg(long, value_name = "HOST:PORT")]
     pub to: Option<String>,
+    /// Print the response that would be recorded and sent, and change nothing: the store is
+    /// opened read-only, the order keeps its state.
+    #[arg(long, conflicts_with = "to")]
+    pub dry_run: bool,
     #[command(flatten)]
     pub net: TlsClientArgs,
 }
@@ -201,6 +230,88 @@ pub struct OrdersArgs {
     /// `json`: one JSON object per order, one per line.
     #[arg(long, value_enum, default_value = "text")]
     pub format: crate::cli::Format,
+}
+
+/// `messages --msa`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MsaArg {
+    #[value(name = "AA")]
+    Aa,
+    #[value(name = "AE")]
+    Ae,
+    #[value(name = "AR")]
+    Ar,
+}
+
+#[derive(Debug, Args)]
+pub struct MessagesArgs {
+    /// The store.
+    #[arg(long, value_name = "PATH")]
+    pub store: PathBuf,
+    /// Stored at or after this time: `2026-12-06T10:00:00Z` (RFC 3339, with its offset) or a
+    /// date, `2026-12-06` (its start, UTC).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Stored before this time (same forms as `--since`).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// MSH-3 or MSH-4 is this.
+    #[arg(long, value_name = "NAME")]
+    pub sender: Option<String>,
+    /// MSH-10 is this.
+    #[arg(long, value_name = "ID")]
+    pub control_id: Option<String>,
+    /// The message created or moved this order (ORC-2 as ER7 writes it, as `orders` prints it).
+    #[arg(long, value_name = "ID")]
+    pub order: Option<String>,
+    /// MSA-1 of its ACK.
+    #[arg(long, value_enum, ignore_case = true)]
+    pub msa: Option<MsaArg>,
+    /// `json`: one object per message, one per line.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: crate::cli::Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The store.
+    #[arg(long, value_name = "PATH")]
+    pub store: PathBuf,
+    /// The message's row id (the first column of `telerad messages`).
+    pub id: i64,
+    /// `json`: one object with the message, its findings and its ACK.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: crate::cli::Format,
+}
+
+#[derive(Debug, Args)]
+pub struct ResendArgs {
+    /// The store where the message was recorded as sent (`send --store`, `respond`).
+    #[arg(long, value_name = "PATH")]
+    pub store: PathBuf,
+    /// The message's row id (the first column of `telerad messages`).
+    pub id: i64,
+    /// The receiver, `HOST:PORT`.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub to: String,
+    #[command(flatten)]
+    pub net: TlsClientArgs,
+    /// Under the message's line, the ERR segments of an ACK other than AA (as `send --verbose`).
+    #[arg(long)]
+    pub verbose: bool,
+    /// `json`: one object, as `send --format json`.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: crate::cli::Format,
+}
+
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// The store.
+    #[arg(long, value_name = "PATH")]
+    pub store: PathBuf,
+    /// Orders whose last change (to refused or cancelled) is older than this many days.
+    #[arg(long, value_name = "DAYS")]
+    pub older_than: u32,
 }
 
 #[derive(Debug, Args)]
@@ -237,19 +348,25 @@ fn open_store(path: &Path, options: StoreOptions) -> Result<Store, Failure> {
 }
 
 pub fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), Failure> {
-    let role = match args.role {
+    let missing = |flag: &str| usage(format!("serve needs --{flag} (or `{flag}` in the --config file)"));
+    let role = match args.role.ok_or_else(|| missing("role"))? {
         RoleArg::Platform => Role::Platform,
         RoleArg::Ris => Role::Ris,
     };
+    let listen = args.listen.as_deref().ok_or_else(|| missing("listen"))?;
+    let store_path = args.store.as_deref().ok_or_else(|| missing("store"))?;
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {
             let config = hl7_mllp::tls::server_config_from_files(cert, key, args.tls_client_ca.as_deref()).map_err(|e| usage(format!("TLS: {e}")))?;
             Some(hl7_mllp::tokio_rustls::TlsAcceptor::from(config))
         }
-        _ => None,
+        (None, None) if args.tls_client_ca.is_some() => return Err(usage("--tls-client-ca needs --tls-cert and --tls-key")),
+        (None, None) => None,
+        _ => return Err(usage("--tls-cert and --tls-key go together")),
     };
     let senders = match &args.senders {
         Some(path) => Some(Arc::new(telerad_exchange::senders::Senders::load(path).map_err(usage)?)),
+        None if !args.inline_senders.is_empty() => Some(Arc::new(telerad_exchange::senders::Senders::from_entries(args.inline_senders.clone()).map_err(|e| usage(format!("--config [[sender]]: {e}")))?)),
         None => None,
     };
     let admission = telerad_exchange::receive::Admission {
@@ -261,22 +378,44 @@ pub fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), Failure> {
             ProcessingIdArg::T => telerad_exchange::receive::ProcessingId::Training,
         }),
     };
+    let metrics_addr = match &args.metrics {
+        Some(text) => {
+            let addr = metrics_addr(text).map_err(|e| usage(format!("--metrics {text}: {e}")))?;
+            if !args.allow_plaintext {
+                loopback_only(&[addr], &format!("--metrics {text}"), "a loopback address")?;
+            }
+            Some(addr)
+        }
+        None => None,
+    };
+    let metrics = metrics_addr.map(|_| Arc::new(telerad_exchange::metrics::Metrics::new(store_path)));
     let defaults = StoreOptions::default().identity;
     let identity = Identity { application: args.application.clone().unwrap_or(defaults.application), facility: args.facility.clone().unwrap_or(defaults.facility) };
-    let options = StoreOptions { identity, ..StoreOptions::default() };
-    let store = open_store(&args.store, options)?;
+    let on_commit = metrics.clone().map(|m| -> store::CommitHook { Arc::new(move |latency, ok| m.commit(latency, ok)) });
+    let options = StoreOptions { identity, on_commit, ..StoreOptions::default() };
+    let store = open_store(store_path, options)?;
     // A store that cannot be written would answer AR to every message: refuse to start.
-    store.check_writable(&args.store).map_err(|e| usage(e.to_string()))?;
+    store.check_writable(store_path).map_err(|e| usage(e.to_string()))?;
     let rt = runtime(true)?;
-    let listener = rt.block_on(tokio::net::TcpListener::bind(args.listen.as_str())).map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
-    let bound: SocketAddr = listener.local_addr().map_err(|e| usage(format!("cannot listen on {}: {e}", args.listen)))?;
+    let listener = rt.block_on(tokio::net::TcpListener::bind(listen)).map_err(|e| usage(format!("cannot listen on {listen}: {e}")))?;
+    let bound: SocketAddr = listener.local_addr().map_err(|e| usage(format!("cannot listen on {listen}: {e}")))?;
     if tls.is_none() && !args.allow_plaintext {
         loopback_only(&[bound], &bound.to_string(), "--tls-cert and --tls-key")?;
     }
     // The first line is the bound address alone, so that a caller that asked for port 0 can
     // read where to connect.
     writeln!(out, "{bound}").and_then(|()| out.flush()).map_err(io_failure)?;
-    eprintln!("telerad serve: {} side listening on {bound} ({}), store {}", role.name(), if tls.is_some() { "TLS" } else { "plaintext" }, args.store.display());
+    let http = match (metrics_addr, &metrics) {
+        (Some(addr), Some(m)) => {
+            let l = telerad_exchange::metrics::Listener::start(addr, m.clone()).map_err(|e| usage(format!("--metrics: {e}")))?;
+            writeln!(out, "{}", l.addr).and_then(|()| out.flush()).map_err(io_failure)?;
+            tracing::info!(target: "telerad::serve", metrics = %l.addr, "metrics and health on http://{}/metrics and /health", l.addr);
+            m.set_listening(true);
+            Some(l)
+        }
+        _ => None,
+    };
+    tracing::info!(target: "telerad::serve", role = role.name(), listen = %bound, tls = tls.is_some(), store = %store_path.display(), "{} side listening on {bound} ({})", role.name(), if tls.is_some() { "TLS" } else { "plaintext" });
     let limits = Limits { max_message_bytes: args.max_message_bytes, ..Limits::DEFAULT };
     let config = hl7_mllp::Config {
         limits,
@@ -287,13 +426,34 @@ pub fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), Failure> {
         handshake_timeout: Duration::from_secs(args.handshake_timeout),
         ..hl7_mllp::Config::default()
     };
-    let receiver = Arc::new(telerad_exchange::serve::Receiver { store: store.clone(), role, limits: config.limits, verbose: args.verbose, windows_1252_fallback: args.charset_fallback.is_some(), admission });
-    let served = rt.block_on(telerad_exchange::serve::run(listener, tls, config, receiver, hl7_mllp::shutdown_signal()));
+    let receiver = Arc::new(telerad_exchange::serve::Receiver { store: store.clone(), role, limits: config.limits, verbose: args.verbose, windows_1252_fallback: args.charset_fallback.is_some(), admission, metrics: metrics.clone() });
+    let stopping = metrics.clone();
+    let shutdown = async move {
+        hl7_mllp::shutdown_signal().await;
+        // Not accepting any more: /health answers 503 from now on.
+        if let Some(m) = stopping {
+            m.set_listening(false);
+        }
+    };
+    let served = rt.block_on(telerad_exchange::serve::run(listener, tls, config, receiver, shutdown));
     drop(rt);
     // Every answer has been written; wait for the writer to finish what it holds.
     store.close();
-    eprintln!("telerad serve: stopped");
+    if let Some(l) = http {
+        l.stop();
+    }
+    tracing::info!(target: "telerad::serve", "stopped");
     served.map_err(|e| usage(format!("serve: {e}")))
+}
+
+/// `--metrics`: `HOST:PORT`, or `PORT` alone for loopback.
+pub fn metrics_addr(text: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs as _;
+    if let Ok(port) = text.trim().parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    let mut addrs = text.to_socket_addrs().map_err(|e| e.to_string())?;
+    addrs.next().ok_or_else(|| "no address".to_owned())
 }
 
 /// Health data goes without TLS only over loopback, unless `--allow-plaintext` says otherwise:
@@ -351,6 +511,7 @@ pub fn send(args: &SendArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let mut failure = None;
     for (i, message) in messages.iter().enumerate() {
         let id = telerad_exchange::batch::control_id(message);
+        let start = std::time::Instant::now();
         let answer = match rt.block_on(link.send(message)) {
             Ok(a) => a,
             Err(e) => {
@@ -358,12 +519,13 @@ pub fn send(args: &SendArgs, out: &mut dyn Write) -> Result<(), Failure> {
                 break;
             }
         };
+        log_sent(&args.to, message, &answer, start);
         let (code, acked) = send::acknowledgment(&answer).unwrap_or_default();
         if !acked.is_empty() && acked != id {
             eprintln!("telerad: {}: the ACK acknowledges `{acked}`, not `{id}`", args.to);
         }
         rejected |= !send::accepted(&code);
-        writeln!(out, "{id}\t{}", if code.is_empty() { "?" } else { code.as_str() }).map_err(io_failure)?;
+        print_answer(out, args.format, args.verbose, &id, &code, &answer)?;
         if let Some(store) = &store {
             match send::record(store, message, &answer).map_err(|e| usage(e.to_string()))? {
                 RecordOutcome::Inconsistent(why) => eprintln!("telerad: {id}: accepted by the peer, but this store's workflow refuses it: {why}; stored without changing the order"),
@@ -380,6 +542,39 @@ pub fn send(args: &SendArgs, out: &mut dyn Write) -> Result<(), Failure> {
         (None, true) => Err(Failure::Rejected(String::new())),
         (None, false) => Ok(()),
     }
+}
+
+/// A message's line (`MSH-10<TAB>MSA-1`, `?` without an MSA) and, with `verbose`, the ERR
+/// segments of an ACK other than AA under it; in JSON one object with every ERR.
+fn print_answer(out: &mut dyn Write, format: crate::cli::Format, verbose: bool, id: &str, code: &str, answer: &[u8]) -> Result<(), Failure> {
+    let shown = if code.is_empty() { "?" } else { code };
+    match format {
+        crate::cli::Format::Text => {
+            writeln!(out, "{id}\t{shown}").map_err(io_failure)?;
+            if verbose && code != "AA" {
+                for e in send::ack_errors(answer) {
+                    writeln!(out, "  {}\t{}\t{}", e.location, e.code, e.text).map_err(io_failure)?;
+                }
+            }
+            Ok(())
+        }
+        crate::cli::Format::Json => {
+            let line = serde_json::json!({ "control_id": id, "msa": shown, "errors": send::ack_errors(answer) });
+            writeln!(out, "{line}").map_err(io_failure)
+        }
+    }
+}
+
+/// The log line of a message sent (`telerad_exchange::serve::log_message`).
+fn log_sent(to: &str, message: &[u8], answer: &[u8], start: std::time::Instant) {
+    use telerad_exchange::serve::{self, AckSummary, MessageLog};
+    if !tracing::enabled!(target: "telerad::message", tracing::Level::INFO) {
+        return;
+    }
+    let ack_us = serve::micros(start);
+    let read = telerad_exchange::receive::read_outbound(message);
+    let summary = AckSummary::of(answer);
+    serve::log_message(&MessageLog { direction: "out", peer: Some(to.to_owned()), sender: &read.sender, control_id: &read.control_id, profile: read.profile, ack: &summary, ack_us });
 }
 
 pub fn respond(args: &RespondArgs, out: &mut dyn Write) -> Result<(), Failure> {
@@ -410,35 +605,23 @@ pub fn respond(args: &RespondArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let now = args.now.clone().unwrap_or_else(|| stamp.dtm.clone());
     // Before anything is recorded: a peer this command will not send to is a usage error.
     let target = args.to.as_deref().map(|to| target(to, &args.net)).transpose()?;
+    if args.dry_run {
+        // Read-only: nothing is written, not even the store's schema.
+        let conn = open_read_only(&args.store)?;
+        let found = store::request_of(&conn, &key).map_err(|e| usage(format!("store {}: {e}", args.store.display())))?;
+        let next = conn.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM messages", [], |r| r.get::<_, i64>(0)).map_err(|e| usage(format!("store {}: {e}", args.store.display())))?;
+        let (_, bytes) = response(args, &key, found, next, &identity, &answer, &stamp, &now)?;
+        return out.write_all(&bytes).map_err(io_failure);
+    }
     let store = open_store(&args.store, StoreOptions::default())?;
     let lookup = key.clone();
     let found = store.query(move |c| store::request_of(c, &lookup)).map_err(|e| usage(e.to_string()))?.map_err(|e| usage(format!("store: {e}")))?;
-    let Some((state, request)) = found else {
-        store.close();
-        return Err(Failure::Rejected(format!("no order `{key}` in {}", args.store.display())));
-    };
-    if state != State::Requested {
-        store.close();
-        return Err(Failure::Rejected(format!("order `{key}` is {state}: only a requested order can be answered")));
-    }
-    let control_id = match &args.control_id {
-        Some(id) => id.clone(),
-        None => {
-            let next = store.query(|c| c.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM messages", [], |r| r.get::<_, i64>(0))).map_err(|e| usage(e.to_string()))?.unwrap_or(0);
-            // The digits of the time only: an offset's `+` has no place in an identifier.
-            let digits = if args.now.is_some() { now.get(..14).unwrap_or(&now) } else { stamp.digits() };
-            format!("TLR{digits}-{next}")
-        }
-    };
-    let bytes = match r::build(&request, &identity, &answer, &control_id, &now) {
-        Ok(b) => b,
-        Err(e @ r::RespondError::Invalid(_)) => {
+    let next = store.query(|c| c.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM messages", [], |r| r.get::<_, i64>(0))).map_err(|e| usage(e.to_string()))?.unwrap_or(0);
+    let (control_id, bytes) = match response(args, &key, found, next, &identity, &answer, &stamp, &now) {
+        Ok(built) => built,
+        Err(f) => {
             store.close();
-            return Err(Failure::Rejected(format!("{e} (check {})", args.identity.display())));
-        }
-        Err(e) => {
-            store.close();
-            return Err(usage(e.to_string()));
+            return Err(f);
         }
     };
     let recorded = store.record_outbound(telerad_exchange::receive::read_outbound(&bytes), true).map_err(|e| usage(e.to_string()))?;
@@ -459,8 +642,12 @@ pub fn respond(args: &RespondArgs, out: &mut dyn Write) -> Result<(), Failure> {
     };
     let rt = runtime(false)?;
     let mut link = Link::new(target);
+    let start = std::time::Instant::now();
     let sent = rt.block_on(link.send(&bytes));
     rt.block_on(link.close());
+    if let Ok(answer) = &sent {
+        log_sent(to, &bytes, answer, start);
+    }
     let answer = match sent {
         Ok(a) => a,
         Err(e) => {
@@ -482,13 +669,54 @@ pub fn respond(args: &RespondArgs, out: &mut dyn Write) -> Result<(), Failure> {
     }
 }
 
-pub fn orders(args: &OrdersArgs, out: &mut dyn Write) -> Result<(), Failure> {
-    if !args.store.exists() {
-        return Err(usage(format!("no store at {}", args.store.display())));
+/// The response to the order `key`'s request (`found`: its state and bytes) and its MSH-10
+/// (`--control-id`, or from the time and `next`, the store's next row).
+#[allow(clippy::too_many_arguments)]
+fn response(
+    args: &RespondArgs,
+    key: &OrderKey,
+    found: Option<(State, Vec<u8>)>,
+    next: i64,
+    identity: &telerad_exchange::respond::Platform,
+    answer: &telerad_exchange::respond::Answer,
+    stamp: &telerad_exchange::clock::Stamp,
+    now: &str,
+) -> Result<(String, Vec<u8>), Failure> {
+    use telerad_exchange::respond as r;
+    let Some((state, request)) = found else {
+        return Err(Failure::Rejected(format!("no order `{key}` in {}", args.store.display())));
+    };
+    if state != State::Requested {
+        return Err(Failure::Rejected(format!("order `{key}` is {state}: only a requested order can be answered")));
     }
-    let conn = rusqlite::Connection::open_with_flags(&args.store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| usage(format!("store {}: {e}", args.store.display())))?;
+    let control_id = match &args.control_id {
+        Some(id) => id.clone(),
+        None => {
+            // The digits of the time only: an offset's `+` has no place in an identifier.
+            let digits = if args.now.is_some() { now.get(..14).unwrap_or(now) } else { stamp.digits() };
+            format!("TLR{digits}-{next}")
+        }
+    };
+    match r::build(&request, identity, answer, &control_id, now) {
+        Ok(bytes) => Ok((control_id, bytes)),
+        Err(e @ r::RespondError::Invalid(_)) => Err(Failure::Rejected(format!("{e} (check {})", args.identity.display()))),
+        Err(e) => Err(usage(e.to_string())),
+    }
+}
+
+/// A store opened read-only (`orders`, `messages`, `show`, `respond --dry-run`): nothing is
+/// created or changed; a missing file is a usage error.
+fn open_read_only(path: &Path) -> Result<rusqlite::Connection, Failure> {
+    if !path.exists() {
+        return Err(usage(format!("no store at {}", path.display())));
+    }
+    let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| usage(format!("store {}: {e}", path.display())))?;
     let _ = conn.busy_timeout(Duration::from_secs(5));
+    Ok(conn)
+}
+
+pub fn orders(args: &OrdersArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    let conn = open_read_only(&args.store)?;
     let list = store::orders(&conn).map_err(|e| usage(format!("store {}: {e}", args.store.display())))?;
     for o in &list {
         match args.format {
@@ -508,6 +736,167 @@ pub fn orders(args: &OrdersArgs, out: &mut dyn Write) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+pub fn messages(args: &MessagesArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    use telerad_exchange::inspect;
+    let bound = |flag: &str, v: &Option<String>| v.as_deref().map(|t| inspect::time_bound(t).map_err(|e| usage(format!("{flag} {e}")))).transpose();
+    let filter = inspect::MessageFilter {
+        since: bound("--since", &args.since)?,
+        until: bound("--until", &args.until)?,
+        sender: args.sender.clone(),
+        control_id: args.control_id.clone(),
+        order: args.order.as_deref().map(OrderKey::parse).transpose().map_err(|e| usage(format!("--order {e}")))?,
+        msa: args.msa.map(|m| match m {
+            MsaArg::Aa => "AA".to_owned(),
+            MsaArg::Ae => "AE".to_owned(),
+            MsaArg::Ar => "AR".to_owned(),
+        }),
+    };
+    let conn = open_read_only(&args.store)?;
+    let list = inspect::messages(&conn, &filter).map_err(|e| usage(format!("{}: {e}", args.store.display())))?;
+    let mut out = std::io::BufWriter::new(out);
+    for m in &list {
+        match args.format {
+            crate::cli::Format::Json => {
+                let line = serde_json::to_string(m).map_err(|e| usage(format!("cannot write JSON: {e}")))?;
+                writeln!(out, "{line}").map_err(io_failure)?;
+            }
+            crate::cli::Format::Text => writeln!(out, "{}", message_line(m)).map_err(io_failure)?,
+        }
+    }
+    out.flush().map_err(io_failure)
+}
+
+/// `ID<TAB>TIME<TAB>DIRECTION<TAB>MSH-3<TAB>MSH-4<TAB>MSH-10<TAB>PROFILE<TAB>MSA-1<TAB>ERRORS`,
+/// `-` for what is missing, then `conflict of N` or `refused` when so.
+fn message_line(m: &telerad_exchange::inspect::MessageRow) -> String {
+    let mut line = format!(
+        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+        m.id,
+        m.received_at,
+        m.direction,
+        m.sender_application,
+        m.sender_facility,
+        m.control_id,
+        m.profile.as_deref().unwrap_or("-"),
+        m.msa.as_deref().unwrap_or("-"),
+        m.errors
+    );
+    if let Some(c) = m.conflict_of {
+        line.push_str(&format!("\tconflict of {c}"));
+    }
+    if m.refused {
+        line.push_str("\trefused");
+    }
+    line
+}
+
+pub fn show(args: &ShowArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    use telerad_exchange::inspect;
+    use telerad_exchange::validation::{finding_json, finding_line};
+    let conn = open_read_only(&args.store)?;
+    let m = inspect::message(&conn, args.id).map_err(|e| usage(format!("{}: {e}", args.store.display())))?;
+    let Some(m) = m else {
+        return Err(Failure::Rejected(format!("no message {} in {}", args.id, args.store.display())));
+    };
+    // Segments one per line; the bytes as stored (in the message's character set).
+    let lines = |bytes: &[u8]| -> Vec<u8> { bytes.iter().map(|&b| if b == b'\r' { b'\n' } else { b }).collect() };
+    match args.format {
+        crate::cli::Format::Json => {
+            let mut value = serde_json::to_value(&m.row).map_err(|e| usage(format!("cannot write JSON: {e}")))?;
+            if let Some(o) = value.as_object_mut() {
+                o.insert("message".into(), String::from_utf8_lossy(&m.raw).into_owned().into());
+                o.insert("findings".into(), m.findings.iter().map(finding_json).collect::<Vec<_>>().into());
+                o.insert("ack".into(), m.ack.as_deref().map(|a| String::from_utf8_lossy(a).into_owned()).into());
+                o.insert("transitions".into(), m.transitions.iter().map(|(k, t)| serde_json::json!({ "order": k, "transition": t })).collect::<Vec<_>>().into());
+            }
+            writeln!(out, "{value}").map_err(io_failure)
+        }
+        crate::cli::Format::Text => {
+            let mut text = Vec::new();
+            let r = &m.row;
+            let verdict = if r.errors == 0 { "valid".to_owned() } else { format!("invalid ({} error(s))", r.errors) };
+            writeln!(text, "{}", message_line(r)).map_err(io_failure)?;
+            for (key, transition) in &m.transitions {
+                writeln!(text, "order {key}\t{transition}").map_err(io_failure)?;
+            }
+            writeln!(text, "\nfindings: {verdict} [{}]", r.profile.as_deref().unwrap_or("no profile")).map_err(io_failure)?;
+            for f in &m.findings {
+                writeln!(text, "  {}", finding_line(f)).map_err(io_failure)?;
+            }
+            writeln!(text, "\nmessage:").map_err(io_failure)?;
+            text.extend(lines(&m.raw));
+            if !text.ends_with(b"\n") {
+                text.push(b'\n');
+            }
+            match &m.ack {
+                Some(ack) => {
+                    writeln!(text, "\nack:").map_err(io_failure)?;
+                    text.extend(lines(ack));
+                    if !text.ends_with(b"\n") {
+                        text.push(b'\n');
+                    }
+                }
+                None => writeln!(text, "\nack: none recorded").map_err(io_failure)?,
+            }
+            out.write_all(&text).map_err(io_failure)
+        }
+    }
+}
+
+/// Exit as `send`: 0 when the peer accepts it, 1 when not, 2 on a network or usage error.
+pub fn resend(args: &ResendArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    let found = {
+        let conn = open_read_only(&args.store)?;
+        conn.query_row("SELECT direction, raw, control_id FROM messages WHERE id = ?1", rusqlite::params![args.id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?)))
+            .map(Some)
+            .or_else(|e| if e == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(e) })
+            .map_err(|e| usage(format!("store {}: {e}", args.store.display())))?
+    };
+    let Some((direction, bytes, id)) = found else {
+        return Err(Failure::Rejected(format!("no message {} in {}", args.id, args.store.display())));
+    };
+    if direction != "out" {
+        return Err(usage(format!("message {} was received, not sent, by this side: only a message sent can be sent again", args.id)));
+    }
+    let target = target(&args.to, &args.net)?;
+    let rt = runtime(false)?;
+    let mut link = Link::new(target);
+    let start = std::time::Instant::now();
+    let sent = rt.block_on(link.send(&bytes));
+    rt.block_on(link.close());
+    let answer = sent.map_err(|e| usage(format!("{}: {e}; message {} not sent", args.to, args.id)))?;
+    log_sent(&args.to, &bytes, &answer, start);
+    let (code, _) = send::acknowledgment(&answer).unwrap_or_default();
+    let store = open_store(&args.store, StoreOptions::default())?;
+    let recorded = store.record_resent(args.id, &answer, &code);
+    store.close();
+    if let Some(why) = recorded.map_err(|e| usage(e.to_string()))? {
+        eprintln!("telerad: {id}: accepted by the peer, but this store's workflow refuses it: {why}; the ACK is recorded without changing the order");
+    }
+    print_answer(out, args.format, args.verbose, &id, &code, &answer)?;
+    if send::accepted(&code) {
+        Ok(())
+    } else {
+        Err(Failure::Rejected(String::new()))
+    }
+}
+
+/// Prints `purged N order(s), M message(s)`.
+pub fn purge(args: &PurgeArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    if !args.store.exists() {
+        return Err(usage(format!("no store at {}", args.store.display())));
+    }
+    let cutoff = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_hours(i64::from(args.older_than) * 24))
+        .map_err(|e| usage(format!("--older-than {}: {e}", args.older_than)))?;
+    let before = telerad_exchange::clock::at(cutoff, &jiff::tz::TimeZone::UTC).iso;
+    let store = open_store(&args.store, StoreOptions::default())?;
+    let purged = store.query(move |c| store::purge(c, &before));
+    store.close();
+    let purged = purged.map_err(|e| usage(e.to_string()))?.map_err(|e| usage(format!("store {}: {e}", args.store.display())))?;
+    writeln!(out, "purged {} order(s), {} message(s)", purged.orders, purged.messages).map_err(io_failure)
 }
 
 pub fn load(args: &LoadArgs, out: &mut dyn Write) -> Result<(), Failure> {
