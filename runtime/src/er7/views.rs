@@ -97,15 +97,7 @@ impl<'a> Iterator for Fields<'a> {
             let k = self.k;
             self.k += 1;
             let start = *seg.seps.get(k)? as usize + 1;
-            let end = match seg.seps.get(k + 1).filter(|_| k + 1 < cached) {
-                Some(&next) => next as usize,
-                None => {
-                    let rest = seg.raw.get(start..).unwrap_or(&[]);
-                    let end = find(seg.ctx.delimiters.field, rest).map_or(seg.raw.len(), |e| start + e);
-                    crate::work::scanned(end.saturating_sub(start) + 1);
-                    end
-                }
-            };
+            let end = seg.field_end(k, start);
             let n = self.first + k;
             return Some(seg.make_field(n, start, end, seg.is_msh() && n == 2));
         }
@@ -376,14 +368,21 @@ impl<'a> Segment<'a> {
         }
         let k = if self.is_msh() { n - 2 } else { n - 1 };
         let start = self.sep(k)? + 1;
-        let next = if k + 1 < usize::from(self.cached) { self.sep(k + 1) } else { None };
-        let end = next.unwrap_or_else(|| {
-            let sep = self.ctx.delimiters.field;
-            let end = self.raw.get(start..).and_then(|rest| find(sep, rest)).map_or(self.raw.len(), |e| start + e);
-            crate::work::scanned(end.saturating_sub(start) + 1);
-            end
-        });
-        Some((start, end, self.is_msh() && n == 2))
+        Some((start, self.field_end(k, start), self.is_msh() && n == 2))
+    }
+
+    /// Where the field that starts at `start`, after separator `k`, ends: the next cached
+    /// separator, else the next field separator found by a scan, else the segment's end.
+    fn field_end(&self, k: usize, start: usize) -> usize {
+        match self.seps.get(k + 1).filter(|_| k + 1 < usize::from(self.cached)) {
+            Some(&next) => next as usize,
+            None => {
+                let rest = self.raw.get(start..).unwrap_or(&[]);
+                let end = find(self.ctx.delimiters.field, rest).map_or(self.raw.len(), |e| start + e);
+                crate::work::scanned(end.saturating_sub(start) + 1);
+                end
+            }
+        }
     }
 
     /// Fields 1 to `field_count()`, in one pass over the segment.
