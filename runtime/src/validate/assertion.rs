@@ -9,7 +9,7 @@ mod parse;
 use std::fmt;
 
 pub use context::{contexts, segment_scope, Scope};
-pub(crate) use context::{contexts_in, Walk};
+pub(crate) use context::{contexts_in, Context, Walk};
 pub use eval::{eval, locate, value_of, Truth};
 pub use parse::parse;
 

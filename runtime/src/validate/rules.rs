@@ -43,15 +43,18 @@ pub(crate) struct Compiled {
     /// A predicate on an element path (`PV1-19`): `present(path)`, `None` when it does not
     /// parse. Not set for a segment or group path.
     target: Option<assertion::Expr>,
+    /// The rule's context resolved in the profile's structure, or why it does not resolve.
+    context: Result<assertion::Context, assertion::AssertionError>,
 }
 
 impl Compiled {
-    fn new(rule: &'static RuleDef) -> Compiled {
+    fn new(def: &'static MessageDef, rule: &'static RuleDef) -> Compiled {
         let target = match rule.kind {
             RuleKind::Predicate { path, .. } if path.contains('-') => assertion::parse(&format!("present({path})")).ok(),
             _ => None,
         };
-        Compiled { rule, expr: assertion::parse(rule.expression), location: rule.location.map(parse_ref), target }
+        let context = assertion::Context::compile(def, rule.context);
+        Compiled { rule, expr: assertion::parse(rule.expression), location: rule.location.map(parse_ref), target, context }
     }
 
     /// The element path of [`Compiled::target`].
@@ -73,7 +76,7 @@ pub(crate) fn plan(def: &'static MessageDef) -> std::sync::Arc<[Compiled]> {
     // A poisoned lock only means another thread panicked while inserting: the map is intact.
     let mut map = plans.lock().unwrap_or_else(|p| p.into_inner());
     // Definitions are statics: the address names one for the life of the process.
-    map.entry(std::ptr::from_ref(def) as usize).or_insert_with(|| def.all_rules().map(Compiled::new).collect()).clone()
+    map.entry(std::ptr::from_ref(def) as usize).or_insert_with(|| def.all_rules().map(|r| Compiled::new(def, r)).collect()).clone()
 }
 
 /// Evaluates a compiled rule in every occurrence of its context, spending one step per
@@ -97,9 +100,12 @@ pub(crate) fn evaluate<'m, 'a>(
             return out;
         }
     };
-    if let Err(e) = assertion::contexts_in(placed, walk, rule.context, scopes) {
-        out.push(info(None, format!("rule {} was not evaluated: its context does not resolve ({e})", rule.id)));
-        return out;
+    match &compiled.context {
+        Ok(context) => assertion::contexts_in(placed, walk, context, scopes),
+        Err(e) => {
+            out.push(info(None, format!("rule {} was not evaluated: its context does not resolve ({e})", rule.id)));
+            return out;
+        }
     }
     if let Some(o) = original {
         for s in scopes.iter_mut() {

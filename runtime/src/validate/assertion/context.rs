@@ -167,19 +167,63 @@ fn repetition_context(context: &str) -> Option<(&str, u16)> {
     Some((seg, f))
 }
 
+/// A rule's `context` resolved against a profile's structure once, when the rule is compiled
+/// (`validate::rules::plan`): validating a message then filters the walk's lists, without
+/// splitting the context's text or looking its names up in the structure again.
+#[derive(Debug, Clone)]
+pub(crate) enum Context {
+    /// No context: the whole message, once.
+    Message,
+    /// `slice:NAME`: every `(group, slice)` of the structure with that slice name.
+    Slice(Vec<(&'static GroupDef, &'static SliceDef)>),
+    /// `SEG-f[*]`: every repetition of that field of every segment with that id.
+    Repetition { segment: String, field: u16 },
+    /// A group path below the root (`ORDER/OBSERVATION`), its names in order.
+    Group(Vec<String>),
+}
+
+impl Context {
+    /// Resolves `context` in the structure of `def`; an error when it names nothing there, since
+    /// the rule could then never be checked.
+    pub(crate) fn compile(def: &'static crate::meta::MessageDef, context: Option<&str>) -> Result<Context, AssertionError> {
+        let Some(context) = context else { return Ok(Context::Message) };
+        let root = def.root;
+        if let Some(name) = context.strip_prefix("slice:") {
+            let mut slices = Vec::new();
+            find_slices(root, name, &mut slices);
+            if slices.is_empty() {
+                return Err(AssertionError::new(6, format!("no slice `{name}` in the structure of {}", def.profile)));
+            }
+            return Ok(Context::Slice(slices));
+        }
+        if context.contains('-') {
+            let Some((segment, field)) = repetition_context(context) else {
+                return Err(AssertionError::new(0, format!("invalid context `{context}`: expected `SEG-f[*]`")));
+            };
+            return Ok(Context::Repetition { segment: segment.to_owned(), field });
+        }
+        let names = context.split('/');
+        if names.clone().any(str::is_empty) || !group_path_exists(root, names.clone()) {
+            return Err(AssertionError::new(0, format!("no group path `{context}` in the structure of {}", def.profile)));
+        }
+        Ok(Context::Group(names.map(str::to_owned).collect()))
+    }
+}
+
 /// The evaluation occurrences of a rule's `context` in a placed message, in message order.
 /// A known context with no occurrence gives an empty list (the rule holds vacuously); a
 /// context that names nothing in the message's structure is an error, since the rule could
 /// then never be checked.
 pub fn contexts<'m, 'a>(placed: &'m Placed<'a>, context: Option<&str>) -> Result<Vec<Scope<'m, 'a>>, AssertionError> {
     let mut out = Vec::new();
-    contexts_in(placed, &Walk::new(placed), context, &mut out)?;
+    let context = Context::compile(placed.def, context)?;
+    contexts_in(placed, &Walk::new(placed), &context, &mut out);
     Ok(out)
 }
 
-/// As [`contexts`], over a message already walked, into `out` (cleared first: the rules of a
-/// validation reuse one list).
-pub(crate) fn contexts_in<'m, 'a>(placed: &'m Placed<'a>, walk: &Walk<'m, 'a>, context: Option<&str>, out: &mut Vec<Scope<'m, 'a>>) -> Result<(), AssertionError> {
+/// The occurrences of a compiled context in a message already walked, into `out` (cleared
+/// first: the rules of a validation reuse one list).
+pub(crate) fn contexts_in<'m, 'a>(placed: &'m Placed<'a>, walk: &Walk<'m, 'a>, context: &Context, out: &mut Vec<Scope<'m, 'a>>) {
     out.clear();
     let memo = &walk.memo;
     let scope = |group, chain: &Rc<[&'m GroupInstance]>| Scope {
@@ -192,74 +236,56 @@ pub(crate) fn contexts_in<'m, 'a>(placed: &'m Placed<'a>, walk: &Walk<'m, 'a>, c
         current: None,
         memo: Rc::clone(memo),
     };
-    let Some(context) = context else {
-        // The whole message: the root, whose ancestors (none) the walk lists first.
-        if let Some((root, none)) = walk.groups.first() {
-            out.push(scope(root, none));
+    let message = &placed.message;
+    match context {
+        Context::Message => {
+            // The whole message: the root, whose ancestors (none) the walk lists first.
+            if let Some((root, none)) = walk.groups.first() {
+                out.push(scope(root, none));
+            }
+            return;
         }
-        return Ok(());
-    };
-    let root = placed.def.root;
-
-    if let Some(name) = context.strip_prefix("slice:") {
-        let mut slices = Vec::new();
-        find_slices(root, name, &mut slices);
-        if slices.is_empty() {
-            return Err(AssertionError::new(6, format!("no slice `{name}` in the structure of {}", placed.def.profile)));
-        }
-        let message = &placed.message;
-        for (inst, chain) in &walk.groups {
-            let view = GroupView { message, instance: inst };
-            if slices.iter().any(|(g, s)| std::ptr::eq(*g, inst.def) && view.is_slice(s)) {
-                out.push(scope(inst, chain));
+        Context::Slice(slices) => {
+            for (inst, chain) in &walk.groups {
+                let view = GroupView { message, instance: inst };
+                if slices.iter().any(|(g, s)| std::ptr::eq(*g, inst.def) && view.is_slice(s)) {
+                    out.push(scope(inst, chain));
+                }
             }
         }
-        share_when_several(out, memo);
-        return Ok(());
-    }
-
-    if context.contains('-') {
-        let Some((seg, field)) = repetition_context(context) else {
-            return Err(AssertionError::new(0, format!("invalid context `{context}`: expected `SEG-f[*]`")));
-        };
-        let message = &placed.message;
-        for &(i, group, ref chain) in &walk.segments {
-            if !message.segment_is(i, seg) {
-                continue;
-            }
-            let Some(s) = message.segment(i) else { continue };
-            // One walk over the repetitions; each scope keeps its repetition's view.
-            for (r, rep) in s.field(usize::from(field)).repetitions().enumerate() {
-                out.push(Scope {
-                    placed,
-                    group,
-                    ancestors: Rc::clone(chain),
-                    segment: Some(i),
-                    repetition: Some((i, field, r + 1)),
-                    original: None,
-                    current: Some(rep),
-                    memo: Rc::clone(memo),
-                });
+        Context::Repetition { segment: seg, field } => {
+            for &(i, group, ref chain) in &walk.segments {
+                if !message.segment_is(i, seg) {
+                    continue;
+                }
+                let Some(s) = message.segment(i) else { continue };
+                // One walk over the repetitions; each scope keeps its repetition's view.
+                for (r, rep) in s.field(usize::from(*field)).repetitions().enumerate() {
+                    out.push(Scope {
+                        placed,
+                        group,
+                        ancestors: Rc::clone(chain),
+                        segment: Some(i),
+                        repetition: Some((i, *field, r + 1)),
+                        original: None,
+                        current: Some(rep),
+                        memo: Rc::clone(memo),
+                    });
+                }
             }
         }
-        share_when_several(out, memo);
-        return Ok(());
-    }
-
-    let names = context.split('/');
-    if names.clone().any(str::is_empty) || !group_path_exists(root, names.clone()) {
-        return Err(AssertionError::new(0, format!("no group path `{context}` in the structure of {}", placed.def.profile)));
-    }
-    let depth = names.clone().count();
-    for (inst, chain) in &walk.groups {
-        // The root is not named in a context path: compare the names below it.
-        let matches = chain.len() == depth && chain.iter().skip(1).map(|g| g.def.name).chain(std::iter::once(inst.def.name)).eq(names.clone());
-        if matches {
-            out.push(scope(inst, chain));
+        Context::Group(names) => {
+            for (inst, chain) in &walk.groups {
+                // The root is not named in a context path: compare the names below it.
+                let matches = chain.len() == names.len()
+                    && chain.iter().skip(1).map(|g| g.def.name).chain(std::iter::once(inst.def.name)).eq(names.iter().map(String::as_str));
+                if matches {
+                    out.push(scope(inst, chain));
+                }
+            }
         }
     }
     share_when_several(out, memo);
-    Ok(())
 }
 
 /// From a context with several occurrences on, the memo keeps what scopes read: with one
