@@ -487,6 +487,20 @@ impl<'a> Repetition<'a> {
         self.raw
     }
 
+    /// The repetition's text when it is a slice of the message with no escape to resolve,
+    /// with the component and subcomponent separators that split it: its components and
+    /// subcomponents are then the pieces between those separators, as they are, so a reader
+    /// of many of them can split this text instead of making a view per part. `None` for an
+    /// opaque field, a message without a subcomponent separator, or a text that decoding
+    /// would change.
+    pub(crate) fn plain_parts(&self) -> Option<(&'a str, u8, u8)> {
+        let (component, subcomponent) = (self.ctx.comp_sep()?, self.ctx.sub_sep()?);
+        match self.ctx.text(self.raw) {
+            Cow::Borrowed(text) => Some((text, component, subcomponent)),
+            Cow::Owned(_) => None,
+        }
+    }
+
     /// True when empty.
     pub fn is_empty(&self) -> bool {
         self.raw.is_empty()
