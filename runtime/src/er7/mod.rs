@@ -38,7 +38,7 @@ mod scan;
 mod views;
 
 pub use views::{Component, Components, Field, Repetition, Segment, Subcomponent, Subcomponents};
-pub(crate) use views::find;
+pub(crate) use views::{find, Ctx};
 
 use std::borrow::Cow;
 
@@ -48,7 +48,7 @@ use crate::charset::Charset;
 use crate::error::{Location, ParseError, ParseErrorKind, PathError};
 use crate::escape;
 use crate::limits::Limits;
-use views::{Ctx, Loc, Parts};
+use views::{Loc, Parts};
 
 /// The delimiters declared by MSH-1 and MSH-2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]

@@ -56,12 +56,18 @@ impl<'a> Ctx<'a> {
     /// slice starts where `raw` does; the check of that keeps a stray slice from reading
     /// the wrong text.
     fn plain(&self, raw: &'a [u8]) -> Option<&'a str> {
-        let whole = self.whole?;
         if let Some(esc) = self.delimiters.escape.filter(|_| !self.opaque) {
             if find(esc, raw).is_some() {
                 return None;
             }
         }
+        self.slice_of_whole(raw)
+    }
+
+    /// `raw` as the slice of the whole message's text it is, escapes or not: for a caller
+    /// that already knows `raw` holds none (or is opaque).
+    pub(crate) fn slice_of_whole(&self, raw: &'a [u8]) -> Option<&'a str> {
+        let whole = self.whole?;
         let start = (raw.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
         let text = whole.get(start..start.checked_add(raw.len())?)?;
         (text.as_ptr() == raw.as_ptr()).then_some(text)
@@ -421,6 +427,11 @@ impl<'a> Field<'a> {
         self.raw
     }
 
+    /// How the field's parts are split and decoded (`validate::tokens` splits it itself).
+    pub(crate) fn ctx(&self) -> Ctx<'a> {
+        self.ctx
+    }
+
     /// True when the field is empty or absent.
     pub fn is_empty(&self) -> bool {
         self.raw.is_empty()
@@ -485,20 +496,6 @@ impl<'a> Repetition<'a> {
     /// Raw bytes.
     pub fn raw(&self) -> &'a [u8] {
         self.raw
-    }
-
-    /// The repetition's text when it is a slice of the message with no escape to resolve,
-    /// with the component and subcomponent separators that split it: its components and
-    /// subcomponents are then the pieces between those separators, as they are, so a reader
-    /// of many of them can split this text instead of making a view per part. `None` for an
-    /// opaque field, a message without a subcomponent separator, or a text that decoding
-    /// would change.
-    pub(crate) fn plain_parts(&self) -> Option<(&'a str, u8, u8)> {
-        let (component, subcomponent) = (self.ctx.comp_sep()?, self.ctx.sub_sep()?);
-        match self.ctx.text(self.raw) {
-            Cow::Borrowed(text) => Some((text, component, subcomponent)),
-            Cow::Owned(_) => None,
-        }
     }
 
     /// True when empty.

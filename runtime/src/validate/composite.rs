@@ -4,96 +4,29 @@
 use super::formats::{self, ComponentProblem, CxParts, EiParts, HdParts, XcnParts, XonParts};
 use std::borrow::Cow;
 
-use crate::typed::Part;
+use super::tokens::{Tok, Tokens};
 
-/// Reads a value's components and subcomponents on demand, decoded; a value without escapes
-/// is borrowed from the message, so the passing path allocates nothing.
-enum Texts<'a> {
-    /// The repetition is a slice of the message's text without escapes (most values): its
-    /// components are split off that text in one pass, and a subcomponent off its component,
-    /// with no view made and no escape looked for per part.
-    Plain {
-        /// Components 1 to 13 (index 0 is component 1): XCN-13 is the last any rule reads.
-        comps: [&'a str; 13],
-        subcomponent: u8,
-    },
-    /// Otherwise, through the views, which decode each part.
-    Views {
-        /// Components 1 to 13, found in one scan.
-        comps: [Option<Part<'a>>; 13],
-    },
+/// Reads a repetition's components and subcomponents on demand, decoded, off the message's
+/// elements found once ([`Tokens`]); a value without escapes is borrowed from the message, so
+/// the passing path allocates nothing.
+struct Texts<'t, 'a> {
+    tokens: &'t Tokens<'a>,
+    rep: Tok,
 }
 
 type Text<'a> = Cow<'a, str>;
 
-impl<'a> Texts<'a> {
-    fn of(part: Part<'a>) -> Texts<'a> {
-        if let Part::Repetition(rep) = part {
-            if let Some((text, component, subcomponent)) = rep.plain_parts() {
-                let mut comps = [""; 13];
-                for (slot, piece) in comps.iter_mut().zip(pieces(text, component)) {
-                    *slot = piece;
-                }
-                return Texts::Plain { comps, subcomponent };
-            }
-        }
-        let mut comps = [None; 13];
-        for (slot, child) in comps.iter_mut().zip(part.children()) {
-            *slot = Some(child);
-        }
-        Texts::Views { comps }
-    }
-    fn part(comps: &[Option<Part<'a>>; 13], n: usize) -> Option<Part<'a>> {
-        comps.get(n.checked_sub(1)?).copied().flatten()
-    }
+impl<'a> Texts<'_, 'a> {
     fn c(&self, n: usize) -> Text<'a> {
-        match self {
-            Texts::Plain { comps, .. } => Cow::Borrowed(n.checked_sub(1).and_then(|i| comps.get(i)).copied().unwrap_or_default()),
-            Texts::Views { comps } => Self::part(comps, n).map(|c| c.text()).unwrap_or_default(),
-        }
+        self.tokens.child(self.rep, n).map(|c| self.tokens.text(c)).unwrap_or_default()
     }
     fn s(&self, n: usize, m: usize) -> Text<'a> {
-        match self {
-            Texts::Plain { comps, subcomponent } => {
-                let component = n.checked_sub(1).and_then(|i| comps.get(i)).copied().unwrap_or_default();
-                Cow::Borrowed(m.checked_sub(1).and_then(|j| pieces(component, *subcomponent).nth(j)).unwrap_or_default())
-            }
-            Texts::Views { comps } => Self::part(comps, n).and_then(|c| c.child(m)).map(|x| x.text()).unwrap_or_default(),
-        }
+        self.tokens.child(self.rep, n).and_then(|c| self.tokens.child(c, m)).map(|x| self.tokens.text(x)).unwrap_or_default()
     }
     /// The three subcomponents of the HD in component `n`.
     fn hd(&self, n: usize) -> [Text<'a>; 3] {
-        if let Texts::Plain { comps, subcomponent } = self {
-            // One pass over the component for the three.
-            let mut out: [Text<'a>; 3] = Default::default();
-            let component = n.checked_sub(1).and_then(|i| comps.get(i)).copied().unwrap_or_default();
-            for (slot, piece) in out.iter_mut().zip(pieces(component, *subcomponent)) {
-                *slot = Cow::Borrowed(piece);
-            }
-            return out;
-        }
         [self.s(n, 1), self.s(n, 2), self.s(n, 3)]
     }
-}
-
-/// The pieces of `text` between the (ASCII) separator `sep`: `str::split` with a byte search
-/// (memchr), which costs a fraction of the char searcher on these short values. A separator
-/// is ASCII, so every cut falls between two characters.
-fn pieces(text: &str, sep: u8) -> impl Iterator<Item = &str> {
-    let mut rest = Some(text);
-    std::iter::from_fn(move || {
-        let t = rest?;
-        match memchr::memchr(sep, t.as_bytes()) {
-            Some(i) => {
-                rest = t.get(i + 1..);
-                t.get(..i)
-            }
-            None => {
-                rest = None;
-                Some(t)
-            }
-        }
-    })
 }
 
 /// A present value: absent and empty are the same to the rules.
@@ -107,14 +40,14 @@ fn hd_parts<'t>(h: &'t [Text<'_>; 3]) -> HdParts<'t> {
 }
 
 /// The French composite rules for a value of datatype `dt` read at the repetition level.
-pub(crate) fn check(dt: &str, part: Part<'_>) -> Vec<ComponentProblem> {
+pub(crate) fn check(dt: &str, rep: Tok, tokens: &Tokens<'_>) -> Vec<ComponentProblem> {
     // Runs for every repetition of every field: only the datatypes with rules here pay for
     // decoding their components (the exchange's receive profile showed Texts::of at 17 % of
     // validation, mostly for CE, ST and the like).
-    if !matches!(part, Part::Repetition(_)) || !super::RULED_COMPOSITES.contains(&dt) {
+    if !matches!(rep, Tok::Rep(_)) || !super::RULED_COMPOSITES.contains(&dt) {
         return Vec::new();
     }
-    let t = Texts::of(part);
+    let t = Texts { tokens, rep };
     match dt {
         "HD" => {
             let (a, b, c) = (t.c(1), t.c(2), t.c(3));
@@ -156,7 +89,7 @@ pub(crate) fn check(dt: &str, part: Part<'_>) -> Vec<ComponentProblem> {
 }
 
 /// An ED whose encoding (ED-4) is Base64 must carry Base64 in its data (ED-5).
-fn ed(t: &Texts<'_>) -> Vec<ComponentProblem> {
+fn ed(t: &Texts<'_, '_>) -> Vec<ComponentProblem> {
     if t.c(4) != "Base64" {
         return Vec::new();
     }

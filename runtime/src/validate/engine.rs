@@ -51,7 +51,8 @@ pub struct Validation {
 /// the ones that would have come after are not silently dropped but declared missing.
 pub fn validate_bounded<'a>(placed: &Placed<'a>, registry: &Registry, original: Option<&crate::er7::Message<'a>>, limits: &Limits) -> Validation {
     let budget = Budget { used: 0, limit: limits.max_validation_steps, exhausted: false };
-    let mut v = Run { placed, registry, out: Vec::new(), sequences: sequences(placed), original, budget };
+    let tokens = super::tokens::Tokens::new(&placed.message);
+    let mut v = Run { placed, registry, tokens: &tokens, out: Vec::new(), sequences: sequences(placed), original, budget };
     v.structure();
     v.base_fields();
     v.segment_own_constraints();
@@ -108,6 +109,8 @@ fn sequences(placed: &Placed<'_>) -> Vec<u32> {
 struct Run<'p, 'a> {
     placed: &'p Placed<'a>,
     registry: &'p Registry,
+    /// The message's elements, found once for every check that reads them.
+    tokens: &'p super::tokens::Tokens<'a>,
     out: Vec<Finding>,
     sequences: Vec<u32>,
     original: Option<&'p crate::er7::Message<'a>>,
@@ -179,19 +182,20 @@ impl<'p, 'a> Run<'p, 'a> {
     #[inline(never)] // a pass of its own in profiles
     fn base_fields(&mut self) {
         let message = &self.placed.message;
-        for (i, seg) in message.segments().enumerate() {
+        let tokens = self.tokens;
+        for i in 0..message.segment_count() {
             if !self.budget.spend(1) {
                 return;
             }
-            let Some(def) = self.registry.segment(seg.id()) else { continue };
+            let Some(def) = message.segment_id(i).and_then(|id| self.registry.segment(id)) else { continue };
             for fd in def.fields {
                 if !self.budget.spend(1) {
                     return;
                 }
-                let field = seg.field(fd.pos as usize);
+                let field = tokens.field(i, usize::from(fd.pos));
                 let at = At { segment: i, field: Some(u32::from(fd.pos)), repetition: None, component: None, subcomponent: None };
                 let path = ElementPath::field(def.id, fd.pos);
-                if field.is_empty() {
+                if tokens.field_raw(field).is_empty() {
                     if fd.usage == Usage::R && !(def.id == "MSH" && fd.pos <= 2) {
                         self.push(Severity::Error, code::REQUIRED_FIELD_MISSING, Some(at), "base-usage", "hl7v2.5.1", format!("{path} ({}) is required by HL7 v2.5.1 but empty", fd.name));
                     }
@@ -200,16 +204,16 @@ impl<'p, 'a> Run<'p, 'a> {
                 if def.id == "MSH" && fd.pos <= 2 {
                     continue;
                 }
-                let reps = saturating_u32(field.repetition_count());
+                let reps = saturating_u32(tokens.rep_count(field));
                 if reps > fd.max {
                     self.push(Severity::Error, code::DATA_TYPE, Some(at), "base-repetitions", "hl7v2.5.1", format!("{path} has {reps} repetitions, at most {} allowed", fd.max));
                 }
-                let dt = fd.datatype.or_else(|| self.varies_type(&seg));
+                let dt = fd.datatype.or_else(|| self.varies_type(i));
                 // The length rule (spec/README.md, "Lengths"): HL7's length is checked on
                 // primitive fields only, and never on a field whose values the profile
                 // prescribes (fixed, listed, table, value set).
                 let base_len = fd.len.filter(|_| dt.is_some_and(DataTypeDef::is_primitive));
-                for (r, rep) in field.repetitions().enumerate() {
+                for (r, rep) in tokens.reps(field).enumerate() {
                     if !self.budget.spend(1) {
                         return;
                     }
@@ -217,28 +221,29 @@ impl<'p, 'a> Run<'p, 'a> {
                     // Decoding never lengthens a value (an escape or a UTF-8 sequence is at least
                     // as long as what it stands for), so a value no longer than the limit in
                     // bytes needs no decoding to be within it.
-                    if let Some(len) = base_len.filter(|len| raw_exceeds(rep.raw(), *len)) {
-                        let chars = rep.text().chars().count();
+                    if let Some(len) = base_len.filter(|len| raw_exceeds(tokens.raw(rep), *len)) {
+                        let chars = tokens.text(rep).chars().count();
                         if chars as u32 > len && !prescribed(self.placed.def, def.id, fd.pos) {
                             self.push(Severity::Warning, code::DATA_TYPE, Some(at), "base-length", "hl7v2.5.1", format!("{path} is {chars} characters long, HL7 v2.5.1 gives {len}"));
                         }
                     }
                     if let Some(dt) = dt {
-                        self.formats(crate::typed::Part::Repetition(rep), dt, at, path);
+                        self.formats(rep, dt, at, path);
                     }
                 }
             }
         }
     }
 
-    /// OBX-5's datatype, from OBX-2.
-    fn varies_type(&self, seg: &Segment<'_>) -> Option<&'static DataTypeDef> {
-        self.registry.datatype(seg.field(2).text().trim())
+    /// OBX-5's datatype, from OBX-2 of segment `segment`.
+    fn varies_type(&self, segment: usize) -> Option<&'static DataTypeDef> {
+        let tokens = self.tokens;
+        self.registry.datatype(tokens.field_text(tokens.field(segment, 2)).trim())
     }
 
     /// Checks primitive formats down the components of `dt`, and the French composite rules
     /// (HD, CX, EI, XCN, XON) and ED's Base64 at the repetition level.
-    fn formats(&mut self, part: crate::typed::Part<'_>, dt: &'static DataTypeDef, at: At, path: ElementPath<'_>) {
+    fn formats(&mut self, part: super::tokens::Tok, dt: &'static DataTypeDef, at: At, path: ElementPath<'_>) {
         // IPC-3 is a DICOM Study Instance UID carried in EI-1 alone (the guide's IPC table and
         // example): the French EI rules for identifiers with an assigning authority do not fit.
         let french_rules = !path.is_field("IPC", 3);
@@ -249,7 +254,8 @@ impl<'p, 'a> Run<'p, 'a> {
         if !dt.checked {
             return;
         }
-        for p in super::composite::check(dt.id, part).into_iter().filter(|p| french_rules || p.rule == "ED-BASE64") {
+        let tokens = self.tokens;
+        for p in super::composite::check(dt.id, part, tokens).into_iter().filter(|p| french_rules || p.rule == "ED-BASE64") {
             let at = At { component: Some(u32::from(p.component)), subcomponent: p.subcomponent.map(u32::from), ..at };
             let source = if p.rule == "ED-BASE64" { "hl7v2.5.1" } else { "PAM-FR-DT-1.8.2" };
             self.push(Severity::Error, code::DATA_TYPE, Some(at), p.rule, source, format!("{path} ({}): {}", dt.id, p.message));
@@ -257,16 +263,16 @@ impl<'p, 'a> Run<'p, 'a> {
         if dt.is_primitive() {
             // Only the primitives with a format are decoded.
             if super::has_primitive_format(dt.id) {
-                let text = part.text();
+                let text = tokens.text(part);
                 if let Some(problem) = super::primitive_format(dt.id, &text) {
                     self.push(Severity::Error, code::DATA_TYPE, Some(at), "format", "hl7v2.5.1", format!("{path} ({}): {problem}", dt.id));
                 }
             }
             return;
         }
-        // One scan of the children, matched to the component definitions by position (both
-        // ascend), rather than `part.child(pos)` per definition, which rescans each time.
-        let mut children = part.children().zip(1usize..).filter(|(p, _)| !p.raw().is_empty()).peekable();
+        // One pass over the children, matched to the component definitions by position (both
+        // ascend).
+        let mut children = tokens.children(part).zip(1usize..).filter(|(p, _)| !tokens.raw(*p).is_empty()).peekable();
         for c in dt.components {
             let pos = usize::from(c.pos);
             while children.next_if(|(_, n)| *n < pos).is_some() {}

@@ -9,6 +9,7 @@ mod builtin;
 mod composite;
 mod engine;
 mod rules;
+mod tokens;
 
 pub use engine::{validate, validate_bounded, validate_with, Validation};
 pub use finding::{Erl, Finding, Severity};
