@@ -15,11 +15,12 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::finding::{code, Erl, Finding, Severity};
-use crate::er7::{saturating_u32, Field, Repetition, Segment};
+use crate::er7::saturating_u32;
 use crate::limits::Limits;
 use crate::meta::{DataTypeDef, ElementConstraint, GroupDef, MessageDef, Node, Registry, SegmentConstraints, Usage};
 use crate::structure::{GroupInstance, Item, StructureProblem};
 use crate::typed::{GroupView, Placed};
+use super::tokens::{Tok, Tokens};
 
 /// Validates a placed message against its profile, within [`Limits::DEFAULT`]; findings sorted
 /// by severity, then location.
@@ -351,24 +352,27 @@ impl<'p, 'a> Run<'p, 'a> {
     }
 
     fn segment_constraints(&mut self, segment: usize, sc: &SegmentConstraints, scope: &str) {
-        let Some(seg) = self.placed.message.segment(segment) else { return };
+        if segment >= self.placed.message.segment_count() {
+            return;
+        }
         for ec in sc.elements {
             if !self.budget.spend(1) {
                 return;
             }
-            self.element(&seg, segment, ec, scope);
+            self.element(segment, ec, scope);
         }
     }
 
-    fn element(&mut self, seg: &Segment<'_>, segment: usize, ec: &ElementConstraint, scope: &str) {
-        let field = seg.field(ec.field as usize);
+    fn element(&mut self, segment: usize, ec: &ElementConstraint, scope: &str) {
+        let tokens = self.tokens;
+        let field = tokens.field(segment, usize::from(ec.field));
         let at = At { segment, field: Some(u32::from(ec.field)), repetition: None, component: ec.component.map(u32::from), subcomponent: ec.subcomponent.map(u32::from) };
         // A component's usage holds only when its field is present (HL7: usage of a component
         // is relative to its parent).
-        if ec.component.is_some() && field.is_empty() {
+        if ec.component.is_some() && tokens.field_raw(field).is_empty() {
             return;
         }
-        let values = element_values(&field, ec);
+        let values = element_values(tokens, field, ec);
         if !self.budget.spend(values.len() as u64) {
             return;
         }
@@ -400,7 +404,7 @@ impl<'p, 'a> Run<'p, 'a> {
             }
             if let Some(t) = ec.table.and_then(|t| self.registry.table(t)) {
                 // A coded element (CE, CWE, ID of a composite) is checked on its code.
-                let code_value = v.repetition.and_then(|r| self.code_of(seg, ec, r)).unwrap_or(Cow::Borrowed(value));
+                let code_value = v.repetition.and_then(|r| self.code_of(segment, ec, r)).unwrap_or(Cow::Borrowed(value));
                 if !t.codes.is_empty() && !t.codes.iter().any(|c| table_code_matches(c, &code_value)) {
                     self.push(Severity::Error, code::TABLE_VALUE_NOT_FOUND, Some(at), &rule_name(scope, "table"), ec.src, format!("{} '{code_value}' is not in table {} ({})", ec.path, t.id, t.name));
                 }
@@ -413,8 +417,8 @@ impl<'p, 'a> Run<'p, 'a> {
 
     /// The first component of the constrained element when that element is a composite
     /// (the code of a CE/CWE), `None` when it is primitive.
-    fn code_of<'m>(&self, seg: &Segment<'_>, ec: &ElementConstraint, r: Repetition<'m>) -> Option<Cow<'m, str>> {
-        let fd = self.registry.segment(seg.id())?.field(ec.field as usize)?;
+    fn code_of(&self, segment: usize, ec: &ElementConstraint, r: Tok) -> Option<Cow<'a, str>> {
+        let fd = self.registry.segment(self.placed.message.segment_id(segment)?)?.field(ec.field as usize)?;
         let mut dt = fd.datatype?;
         for n in [ec.component, ec.subcomponent].into_iter().flatten() {
             dt = dt.components.get(usize::from(n).checked_sub(1)?)?.datatype;
@@ -422,15 +426,16 @@ impl<'p, 'a> Run<'p, 'a> {
         if dt.is_primitive() {
             return None;
         }
-        let text = match (ec.component, ec.subcomponent) {
-            (None, _) => r.component(1).text(),
-            (Some(c), None) => r.component(c as usize).subcomponent(1).text(),
+        let tokens = self.tokens;
+        let part = match (ec.component, ec.subcomponent) {
+            (None, _) => tokens.child(r, 1),
+            (Some(c), None) => tokens.child(r, usize::from(c)).and_then(|c| tokens.child(c, 1)),
             (Some(_), Some(_)) => return None,
         };
-        Some(trimmed(text))
+        Some(trimmed(part.map(|p| tokens.text(p)).unwrap_or_default()))
     }
 
-    fn value_set(&mut self, ec: &ElementConstraint, rep: Option<Repetition<'_>>, code_value: &str, name: &str, at: At, scope: &str) {
+    fn value_set(&mut self, ec: &ElementConstraint, rep: Option<Tok>, code_value: &str, name: &str, at: At, scope: &str) {
         let rule = || rule_name(scope, "value-set");
         let Some(vs) = self.registry.value_set(name) else { return };
         if !vs.available {
@@ -439,7 +444,7 @@ impl<'p, 'a> Run<'p, 'a> {
         }
         // The coding system is the third component of the coded value the code is the first of.
         let system = match ec.component {
-            Some(1) => rep.map(|r| trimmed(r.component(3).text())),
+            Some(1) => rep.map(|r| trimmed(self.tokens.child(r, 3).map(|c| self.tokens.text(c)).unwrap_or_default())),
             _ => None,
         };
         let ok = vs.codes.iter().any(|(s, c)| *c == code_value && system.as_deref().is_none_or(|sys| sys.is_empty() || sys == *s));
@@ -636,20 +641,20 @@ struct Value<'a> {
     index: u32,
     /// Decoded text, empty when absent; borrowed from the message unless it had escapes.
     text: Cow<'a, str>,
-    /// The repetition itself, kept so later checks read its other components without
-    /// scanning the field again (a field may repeat thousands of times).
-    repetition: Option<Repetition<'a>>,
+    /// The repetition itself, kept so later checks read its other components by index.
+    repetition: Option<Tok>,
 }
 
 /// The decoded value of the constrained element in each repetition of its field, in one pass.
-fn element_values<'a>(field: &Field<'a>, ec: &ElementConstraint) -> Values<'a> {
+fn element_values<'a>(tokens: &Tokens<'a>, field: Option<u32>, ec: &ElementConstraint) -> Values<'a> {
     let absent = || Value { index: 1, text: Cow::Borrowed(""), repetition: None };
-    let mut reps = field.repetitions().enumerate().map(|(r, rep)| {
-        let text = match (ec.component, ec.subcomponent) {
-            (None, _) => rep.text(),
-            (Some(c), None) => rep.component(c as usize).text(),
-            (Some(c), Some(s)) => rep.component(c as usize).subcomponent(s as usize).text(),
+    let mut reps = tokens.reps(field).enumerate().map(|(r, rep)| {
+        let part = match (ec.component, ec.subcomponent) {
+            (None, _) => Some(rep),
+            (Some(c), None) => tokens.child(rep, usize::from(c)),
+            (Some(c), Some(s)) => tokens.child(rep, usize::from(c)).and_then(|c| tokens.child(c, usize::from(s))),
         };
+        let text = part.map(|p| tokens.text(p)).unwrap_or_default();
         Value { index: saturating_u32(r + 1), text, repetition: Some(rep) }
     });
     let Some(first) = reps.next() else { return Values::One([absent()]) };
