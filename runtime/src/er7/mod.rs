@@ -38,7 +38,7 @@ mod scan;
 mod views;
 
 pub use views::{Component, Components, Field, Repetition, Segment, Subcomponent, Subcomponents};
-pub(crate) use views::{find, Ctx};
+pub(crate) use views::Ctx;
 
 use std::borrow::Cow;
 

@@ -52,7 +52,7 @@ pub struct Validation {
 /// the ones that would have come after are not silently dropped but declared missing.
 pub fn validate_bounded<'a>(placed: &Placed<'a>, registry: &Registry, original: Option<&crate::er7::Message<'a>>, limits: &Limits) -> Validation {
     let budget = Budget { used: 0, limit: limits.max_validation_steps, exhausted: false };
-    let tokens = super::tokens::Tokens::new(&placed.message);
+    let tokens = std::rc::Rc::new(super::tokens::Tokens::new(&placed.message));
     let mut v = Run { placed, registry, tokens: &tokens, out: Vec::new(), sequences: sequences(placed), original, budget };
     v.structure();
     v.base_fields();
@@ -111,7 +111,7 @@ struct Run<'p, 'a> {
     placed: &'p Placed<'a>,
     registry: &'p Registry,
     /// The message's elements, found once for every check that reads them.
-    tokens: &'p super::tokens::Tokens<'a>,
+    tokens: &'p std::rc::Rc<Tokens<'a>>,
     out: Vec<Finding>,
     sequences: Vec<u32>,
     original: Option<&'p crate::er7::Message<'a>>,
@@ -183,7 +183,7 @@ impl<'p, 'a> Run<'p, 'a> {
     #[inline(never)] // a pass of its own in profiles
     fn base_fields(&mut self) {
         let message = &self.placed.message;
-        let tokens = self.tokens;
+        let tokens = &**self.tokens;
         for i in 0..message.segment_count() {
             if !self.budget.spend(1) {
                 return;
@@ -238,7 +238,7 @@ impl<'p, 'a> Run<'p, 'a> {
 
     /// OBX-5's datatype, from OBX-2 of segment `segment`.
     fn varies_type(&self, segment: usize) -> Option<&'static DataTypeDef> {
-        let tokens = self.tokens;
+        let tokens = &**self.tokens;
         self.registry.datatype(tokens.field_text(tokens.field(segment, 2)).trim())
     }
 
@@ -255,7 +255,7 @@ impl<'p, 'a> Run<'p, 'a> {
         if !dt.checked {
             return;
         }
-        let tokens = self.tokens;
+        let tokens = &**self.tokens;
         for p in super::composite::check(dt.id, part, tokens).into_iter().filter(|p| french_rules || p.rule == "ED-BASE64") {
             let at = At { component: Some(u32::from(p.component)), subcomponent: p.subcomponent.map(u32::from), ..at };
             let source = if p.rule == "ED-BASE64" { "hl7v2.5.1" } else { "PAM-FR-DT-1.8.2" };
@@ -364,7 +364,7 @@ impl<'p, 'a> Run<'p, 'a> {
     }
 
     fn element(&mut self, segment: usize, ec: &ElementConstraint, scope: &str) {
-        let tokens = self.tokens;
+        let tokens = &**self.tokens;
         let field = tokens.field(segment, usize::from(ec.field));
         let at = At { segment, field: Some(u32::from(ec.field)), repetition: None, component: ec.component.map(u32::from), subcomponent: ec.subcomponent.map(u32::from) };
         // A component's usage holds only when its field is present (HL7: usage of a component
@@ -426,7 +426,7 @@ impl<'p, 'a> Run<'p, 'a> {
         if dt.is_primitive() {
             return None;
         }
-        let tokens = self.tokens;
+        let tokens = &**self.tokens;
         let part = match (ec.component, ec.subcomponent) {
             (None, _) => tokens.child(r, 1),
             (Some(c), None) => tokens.child(r, usize::from(c)).and_then(|c| tokens.child(c, 1)),
@@ -600,7 +600,7 @@ impl<'p, 'a> Run<'p, 'a> {
     #[inline(never)] // a pass of its own in profiles
     fn rules(&mut self) {
         let plan = super::rules::plan(self.placed.def);
-        let walk = super::assertion::Walk::new(self.placed);
+        let walk = super::assertion::Walk::with_tokens(self.placed, std::rc::Rc::clone(self.tokens));
         let mut scopes = Vec::new();
         for compiled in plan.iter() {
             if self.budget.exhausted {

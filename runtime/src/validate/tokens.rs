@@ -46,6 +46,7 @@ struct Node<'a> {
 }
 
 /// The elements of one message (see the module's documentation).
+#[derive(Debug)]
 pub(crate) struct Tokens<'a> {
     ctx: Option<Ctx<'a>>,
     /// The fields of each segment (message index), field 1 first.
@@ -173,6 +174,11 @@ impl<'a> Tokens<'a> {
         if let Some(f) = self.fields.get_mut(index as usize) {
             f.reps.len = self.reps.len() as u32 - f.reps.first;
         }
+    }
+
+    /// The message's separators (`None` for a message without segments).
+    pub(crate) fn delimiters(&self) -> Option<crate::er7::Delimiters> {
+        self.ctx.map(|c| c.delimiters)
     }
 
     /// Field `pos` (1-based) of segment `segment`: `None` when the segment has fewer fields.

@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use crate::er7::{Message, Repetition};
+use crate::er7::Message;
 use crate::meta::{GroupDef, Node, SliceDef};
 use crate::structure::{GroupInstance, Item};
 use crate::typed::{GroupView, Placed};
@@ -33,7 +33,7 @@ pub struct Scope<'m, 'a> {
     /// The view of the current repetition of a `SEG-f[*]` context, taken while the field's
     /// repetitions were walked once: reading it again by index would rescan the field in every
     /// scope, quadratic in the repetitions.
-    pub(crate) current: Option<Repetition<'a>>,
+    pub(crate) current: Option<crate::validate::tokens::Tok>,
     /// What the scopes of one context have already read (shared by them all).
     pub(crate) memo: Rc<Memo<'a>>,
 }
@@ -69,6 +69,15 @@ pub struct Walk<'m, 'a> {
 
 impl<'m, 'a> Walk<'m, 'a> {
     pub fn new(placed: &'m Placed<'a>) -> Walk<'m, 'a> {
+        Walk::with_memo(placed, Memo::default())
+    }
+
+    /// As [`Walk::new`], for a validation that has found the message's elements already.
+    pub(crate) fn with_tokens(placed: &'m Placed<'a>, tokens: Rc<crate::validate::tokens::Tokens<'a>>) -> Walk<'m, 'a> {
+        Walk::with_memo(placed, Memo::with_tokens(tokens))
+    }
+
+    fn with_memo(placed: &'m Placed<'a>, memo: Memo<'a>) -> Walk<'m, 'a> {
         /// `ancestors` is shared by the siblings it is passed to: one chain per group that
         /// holds groups, not one per group occurrence.
         fn visit<'t>(inst: &'t GroupInstance, ancestors: &Rc<[&'t GroupInstance]>, walk: &mut Walk<'t, '_>) {
@@ -86,7 +95,7 @@ impl<'m, 'a> Walk<'m, 'a> {
         }
         // A group occurrence holds at least one segment: both lists fit in the segment count.
         let n = placed.message.segment_count();
-        let mut walk = Walk { groups: Vec::with_capacity(n), segments: Vec::with_capacity(n), memo: Rc::default() };
+        let mut walk = Walk { groups: Vec::with_capacity(n), segments: Vec::with_capacity(n), memo: Rc::new(memo) };
         visit(&placed.tree, &Rc::from([]), &mut walk);
         walk
     }
@@ -258,9 +267,9 @@ pub(crate) fn contexts_in<'m, 'a>(placed: &'m Placed<'a>, walk: &Walk<'m, 'a>, c
                 if !message.segment_is(i, seg) {
                     continue;
                 }
-                let Some(s) = message.segment(i) else { continue };
-                // One walk over the repetitions; each scope keeps its repetition's view.
-                for (r, rep) in s.field(usize::from(*field)).repetitions().enumerate() {
+                let tokens = memo.tokens(message);
+                // One walk over the repetitions; each scope keeps its repetition.
+                for (r, rep) in tokens.reps(tokens.field(i, usize::from(*field))).enumerate() {
                     out.push(Scope {
                         placed,
                         group,

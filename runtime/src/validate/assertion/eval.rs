@@ -1,13 +1,13 @@
 //! Three-valued evaluation of an [`Expr`] in a [`Scope`].
 
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use rustc_hash::FxHashMap as HashMap;
 use std::rc::Rc;
 
-use crate::er7::{Delimiters, Field, Message, Repetition, Segment};
+use crate::er7::{Delimiters, Message};
+use crate::validate::tokens::{Tok, Tokens};
 use crate::structure::{GroupInstance, Item};
-use crate::typed::Part;
 
 use super::{CmpOp, CountTarget, Expr, Operand, Ref, Rhs, Scope};
 
@@ -31,6 +31,40 @@ pub struct Memo<'a> {
     /// occurrence (most rules) reads each path once, and keeping it would cost more (a key
     /// cloned and hashed, a map entry) than the read itself.
     shared: Cell<bool>,
+    /// The evaluated message's elements, found once (the validation's own, or found on first
+    /// use for a scope made outside it).
+    tokens: OnceCell<Rc<Tokens<'a>>>,
+    /// The acknowledged message's elements, found on the first `original.` read, with the
+    /// address of that message's bytes (a memo is shared by scopes with one original).
+    original: RefCell<Option<(usize, Rc<Tokens<'a>>)>>,
+}
+
+impl<'a> Memo<'a> {
+    /// A memo for the scopes of a validation that has found the message's elements already.
+    pub(crate) fn with_tokens(tokens: Rc<Tokens<'a>>) -> Memo<'a> {
+        let memo = Memo::default();
+        let _ = memo.tokens.set(tokens);
+        memo
+    }
+
+    /// The elements of the evaluated message.
+    pub(crate) fn tokens(&self, message: &Message<'a>) -> &Tokens<'a> {
+        self.tokens.get_or_init(|| Rc::new(Tokens::new(message)))
+    }
+
+    /// The elements of the acknowledged message.
+    fn original_tokens(&self, original: &Message<'a>) -> Rc<Tokens<'a>> {
+        let address = original.bytes().as_ptr() as usize;
+        let mut kept = self.original.borrow_mut();
+        match &*kept {
+            Some((a, t)) if *a == address => Rc::clone(t),
+            _ => {
+                let t = Rc::new(Tokens::new(original));
+                *kept = Some((address, Rc::clone(&t)));
+                t
+            }
+        }
+    }
 }
 
 impl Memo<'_> {
@@ -213,11 +247,9 @@ fn rhs_values<'v, 'a: 'v>(scope: &Scope<'_, 'a>, rhs: &'v Rhs) -> Result<Read<'v
 
 /// The first segment with this id directly in `inst`, else in its child groups, depth
 /// first (rule 1 of "Resolution of a path").
-fn first_in_group<'a>(message: &Message<'a>, inst: &GroupInstance, id: &str) -> Option<Segment<'a>> {
+fn first_in_group(message: &Message<'_>, inst: &GroupInstance, id: &str) -> Option<usize> {
     let direct = inst.items.iter().find_map(|it| match it {
-        Item::Segment { segment, .. } | Item::Unexpected { segment } => {
-            message.segment_is(*segment, id).then(|| message.segment(*segment)).flatten()
-        }
+        Item::Segment { segment, .. } | Item::Unexpected { segment } => message.segment_is(*segment, id).then_some(*segment),
         Item::Group { .. } => None,
     });
     direct.or_else(|| {
@@ -229,41 +261,66 @@ fn first_in_group<'a>(message: &Message<'a>, inst: &GroupInstance, id: &str) -> 
 }
 
 /// The first segment with this id in `inst`'s subtree, read once per group and id.
-fn first_in_group_memo<'a>(scope: &Scope<'_, 'a>, inst: &GroupInstance, id: &str) -> Option<Segment<'a>> {
+fn first_in_group_memo(scope: &Scope<'_, '_>, inst: &GroupInstance, id: &str) -> Option<usize> {
     let message = &scope.placed.message;
     // Always kept, unlike values: finding a segment walks the group's subtree (hundreds of
     // instructions), a look-up is a few dozen, and rules in the same group look for the same
     // segments (`OBR-2 = ORC-2` and `OBR-16 = ORC-12` both find the ORDER's OBR and ORC).
     let memo_key = (SegmentKey::of(id), key_of(inst));
     let known = scope.memo.firsts.borrow().get(&memo_key).copied();
-    let index = match known {
+    match known {
         Some(index) => index,
         None => {
             scope.memo.add_work(inst.segment_count());
-            let index = first_in_group(message, inst, id).map(|s| s.index());
+            let index = first_in_group(message, inst, id);
             scope.memo.firsts.borrow_mut().insert(memo_key, index);
             index
         }
-    };
-    index.and_then(|i| message.segment(i))
+    }
+}
+
+/// A segment a path resolved to: its index in the evaluated message, or in the acknowledged
+/// one for an `original.` path, with that message's elements.
+struct Resolved<'s, 'a> {
+    tokens: Source<'s, 'a>,
+    segment: usize,
+}
+
+/// The elements of the message a path reads: the evaluated one's, borrowed from the memo, or
+/// the acknowledged one's.
+enum Source<'s, 'a> {
+    Here(&'s Tokens<'a>),
+    Original(Rc<Tokens<'a>>),
+}
+
+impl<'a> std::ops::Deref for Source<'_, 'a> {
+    type Target = Tokens<'a>;
+    fn deref(&self) -> &Tokens<'a> {
+        match self {
+            Source::Here(t) => t,
+            Source::Original(t) => t,
+        }
+    }
 }
 
 /// The segment a path designates: the context's own segment, else the nearest occurrence
 /// (context group, enclosing groups innermost first, then the whole message).
-fn resolve<'m, 'a>(scope: &Scope<'m, 'a>, r: &Ref) -> Result<Option<Segment<'a>>, Unknown> {
+fn resolve<'s, 'a>(scope: &'s Scope<'_, 'a>, r: &Ref) -> Result<Option<Resolved<'s, 'a>>, Unknown> {
     if r.original {
         let Some(original) = scope.original else { return Err(Unknown) };
-        return Ok(original.segments_by_id(&r.segment).next());
+        let Some(segment) = original.segments_by_id(&r.segment).next().map(|s| s.index()) else { return Ok(None) };
+        return Ok(Some(Resolved { tokens: Source::Original(scope.memo.original_tokens(original)), segment }));
     }
     let message = &scope.placed.message;
-    if let Some(own) = scope.segment.and_then(|i| message.segment(i)).filter(|s| s.id() == r.segment) {
-        return Ok(Some(own));
+    let tokens = Source::Here(scope.memo.tokens(message));
+    if let Some(own) = scope.segment.filter(|i| message.segment_is(*i, &r.segment)) {
+        return Ok(Some(Resolved { tokens, segment: own }));
     }
     let found = std::iter::once(scope.group)
         .chain(scope.ancestors.iter().rev().copied())
         .find_map(|g| first_in_group_memo(scope, g, &r.segment))
         .or_else(|| first_in_message_memo(scope, &r.segment));
-    Ok(found)
+    Ok(found.map(|segment| Resolved { tokens, segment }))
 }
 
 /// The message index of the segment a (non-`original.`) path designates in this scope, as the
@@ -272,16 +329,16 @@ pub fn locate(scope: &Scope<'_, '_>, r: &Ref) -> Option<usize> {
     if r.original {
         return None;
     }
-    resolve(scope, r).ok().flatten().map(|s| s.index())
+    resolve(scope, r).ok().flatten().map(|s| s.segment)
 }
 
 /// The first segment with this id in the whole message, read once per id (the group
 /// addresses never collide with `usize::MAX`).
-fn first_in_message_memo<'a>(scope: &Scope<'_, 'a>, id: &str) -> Option<Segment<'a>> {
+fn first_in_message_memo(scope: &Scope<'_, '_>, id: &str) -> Option<usize> {
     let message = &scope.placed.message;
     let memo_key = (SegmentKey::of(id), usize::MAX);
     let known = scope.memo.firsts.borrow().get(&memo_key).copied();
-    let index = match known {
+    match known {
         Some(index) => index,
         None => {
             scope.memo.add_work(message.segment_count());
@@ -289,62 +346,61 @@ fn first_in_message_memo<'a>(scope: &Scope<'_, 'a>, id: &str) -> Option<Segment<
             scope.memo.firsts.borrow_mut().insert(memo_key, index);
             index
         }
-    };
-    index.and_then(|i| message.segment(i))
+    }
 }
 
 /// The value of one repetition of a path, `None` when absent or empty.
-fn element<'a>(rep: Option<Repetition<'a>>, r: &Ref, delimiters: Delimiters) -> Option<Cow<'a, str>> {
-    let part = part_of(rep, r)?;
+fn element<'a>(t: &Tokens<'a>, rep: Option<Tok>, r: &Ref) -> Option<Cow<'a, str>> {
+    let part = part_of(t, rep, r)?;
     // A part without children's separators is its own text: no string is built (most reads).
-    let has = |sep: Option<u8>| sep.is_some_and(|b| crate::er7::find(b, part.raw()).is_some());
+    let single = |p: Tok| t.children(p).nth(1).is_none();
     let leaf = match part {
-        Part::Subcomponent(_) => true,
-        Part::Component(_) => !has(delimiters.subcomponent),
-        Part::Repetition(_) => !has(Some(delimiters.component)) && !has(delimiters.subcomponent),
+        Tok::Sub(_) => true,
+        Tok::Comp(_) => single(part),
+        Tok::Rep(_) => single(part) && t.children(part).next().is_none_or(single),
     };
-    let s = if leaf { part.text() } else { Cow::Owned(encode(&part, delimiters)) };
+    let s = if leaf { t.text(part) } else { Cow::Owned(encode(t, part)) };
     (!s.is_empty()).then_some(s)
 }
 
 /// The component or subcomponent of one repetition that a path names (the repetition itself
-/// when it names neither).
-fn part_of<'a>(rep: Option<Repetition<'a>>, r: &Ref) -> Option<Part<'a>> {
-    let mut part = Part::Repetition(rep?);
+/// when it names neither); `None` when a step is absent or empty (as `Part::child`).
+fn part_of(t: &Tokens<'_>, rep: Option<Tok>, r: &Ref) -> Option<Tok> {
+    let mut part = rep?;
     for n in [r.component, r.subcomponent].into_iter().flatten() {
-        part = part.child(usize::from(n))?;
+        part = t.child(part, usize::from(n)).filter(|c| !t.raw(*c).is_empty())?;
     }
     Some(part)
 }
 
 /// Whether [`element`] would give a value, without building it: some leaf of the part has
 /// text (joining the leaves drops only empty ones).
-fn has_value(part: &Part<'_>, d: Delimiters) -> bool {
+fn has_value(t: &Tokens<'_>, part: Tok) -> bool {
     match part {
-        Part::Subcomponent(s) => !s.text().is_empty(),
-        Part::Component(c) if d.subcomponent.is_some() => c.subcomponents().any(|s| !s.text().is_empty()),
-        Part::Component(c) => !c.text().is_empty(),
-        Part::Repetition(r) => r.components().any(|c| has_value(&Part::Component(c), d)),
+        Tok::Sub(_) => !t.text(part).is_empty(),
+        Tok::Comp(_) => t.children(part).any(|s| !t.text(s).is_empty()),
+        Tok::Rep(_) => t.children(part).any(|c| has_value(t, c)),
     }
 }
 
 /// The comparison string of a part: decoded text for a leaf; for a part with children, the
 /// decoded children joined by the message's separators, trailing empty children dropped.
 /// Written into one string, without a string per child.
-fn encode(part: &Part<'_>, d: Delimiters) -> String {
+fn encode(t: &Tokens<'_>, part: Tok) -> String {
     let mut out = String::new();
+    let Some(d) = t.delimiters() else { return out };
     match part {
-        Part::Subcomponent(s) => out.push_str(&s.text()),
-        Part::Component(c) => encode_component(c, d, &mut out),
-        Part::Repetition(r) => {
+        Tok::Sub(_) => out.push_str(&t.text(part)),
+        Tok::Comp(_) => encode_component(t, part, d, &mut out),
+        Tok::Rep(_) => {
             let start = out.len();
             let mut keep = start;
-            for (i, c) in r.components().enumerate() {
+            for (i, c) in t.children(part).enumerate() {
                 if i > 0 {
                     out.push(char::from(d.component));
                 }
                 let before = out.len();
-                encode_component(&c, d, &mut out);
+                encode_component(t, c, d, &mut out);
                 if out.len() > before {
                     keep = out.len();
                 }
@@ -357,27 +413,23 @@ fn encode(part: &Part<'_>, d: Delimiters) -> String {
 
 /// A component's subcomponents joined by the subcomponent separator, trailing empty ones
 /// dropped, appended to `out`.
-fn encode_component(c: &crate::er7::Component<'_>, d: Delimiters, out: &mut String) {
+fn encode_component(t: &Tokens<'_>, c: Tok, d: Delimiters, out: &mut String) {
     let Some(sep) = d.subcomponent else {
-        out.push_str(&c.text());
+        out.push_str(&t.text(c));
         return;
     };
     let mut keep = out.len();
-    for (i, s) in c.subcomponents().enumerate() {
+    for (i, s) in t.children(c).enumerate() {
         if i > 0 {
             out.push(char::from(sep));
         }
-        let text = s.text();
+        let text = t.text(s);
         if !text.is_empty() {
             out.push_str(&text);
             keep = out.len();
         }
     }
     out.truncate(keep);
-}
-
-fn field_of<'a>(seg: &Segment<'a>, r: &Ref) -> Field<'a> {
-    seg.field(usize::from(r.field))
 }
 
 /// The values an operand reads: the explicit `[r]`, else the current repetition of a
@@ -394,24 +446,24 @@ fn values<'a>(scope: &Scope<'_, 'a>, o: &Operand) -> Result<Read<'a>, Unknown> {
 /// [`values`] of the path `r`, of every repetition with `any`.
 fn values_of<'a>(scope: &Scope<'_, 'a>, r: &Ref, any: bool) -> Result<Read<'a>, Unknown> {
     let Some(seg) = resolve(scope, r)? else { return Ok(Read::One([None])) };
-    let d = seg.delimiters();
+    let t = &*seg.tokens;
     if !any {
-        if let Some(current) = current_repetition(scope, r, &seg) {
+        if let Some(current) = current_repetition(scope, r, seg.segment) {
             scope.memo.add_work(1);
-            return Ok(Read::One([element(Some(current), r, d)]));
+            return Ok(Read::One([element(t, Some(current), r)]));
         }
     }
-    let key = scope.memo.shared.get().then(|| (PathKey::of(r, any), seg.index()));
+    let key = scope.memo.shared.get().then(|| (PathKey::of(r, any), seg.segment));
     if let Some(read) = key.and_then(|k| kept(scope, &k)) {
         return Ok(read);
     }
-    let field = field_of(&seg, r);
+    let field = t.field(seg.segment, usize::from(r.field));
     // One value (most reads): no vector, no shared pointer; kept, when reads are, as the slice
     // of the message. An empty field has no repetition 1, so `ANY(P)` of it reads one absent
     // value, and `ANY(P) != 'x'` agrees with `P != 'x'` when P is absent.
-    if r.repetition.is_some() || !any || field.repetition_count() <= 1 {
+    if r.repetition.is_some() || !any || t.rep_count(field) <= 1 {
         scope.memo.add_work(1);
-        let one = element(field.repetition(r.repetition.map_or(1, usize::from)), r, d);
+        let one = element(t, nth_rep(t, field, r.repetition.map_or(1, usize::from)), r);
         let Some(key) = key else { return Ok(Read::One([one])) };
         let kept = match &one {
             None => Kept::Borrowed(None),
@@ -427,7 +479,7 @@ fn values_of<'a>(scope: &Scope<'_, 'a>, r: &Ref, any: bool) -> Result<Read<'a>, 
         return Ok(Read::One([one]));
     }
     // `ANY(P)` of a repeating field: every repetition.
-    let read: Values<'a> = field.repetitions().map(|rep| element(Some(rep), r, d)).collect();
+    let read: Values<'a> = t.reps(field).map(|rep| element(t, Some(rep), r)).collect();
     scope.memo.add_work(read.len());
     let read = Rc::new(read);
     if let Some(key) = key {
@@ -438,10 +490,15 @@ fn values_of<'a>(scope: &Scope<'_, 'a>, r: &Ref, any: bool) -> Result<Read<'a>, 
 
 /// The repetition a `SEG-f[*]` context is at, when the path (without `[r]`, not `original.`)
 /// reads that very field of that very segment occurrence.
-fn current_repetition<'a>(scope: &Scope<'_, 'a>, r: &Ref, seg: &Segment<'a>) -> Option<Repetition<'a>> {
+fn current_repetition(scope: &Scope<'_, '_>, r: &Ref, segment: usize) -> Option<Tok> {
     let (s, f, _) = scope.repetition?;
     let current = scope.current?;
-    (r.repetition.is_none() && !r.original && s == seg.index() && f == r.field).then_some(current)
+    (r.repetition.is_none() && !r.original && s == segment && f == r.field).then_some(current)
+}
+
+/// Repetition `n` (1-based) of a field, `None` when absent (as `Field::repetition`).
+fn nth_rep(t: &Tokens<'_>, field: Option<u32>, n: usize) -> Option<Tok> {
+    t.reps(field).nth(n.checked_sub(1)?)
 }
 
 /// What the memo already holds for a read.
@@ -486,16 +543,16 @@ pub fn value_of(scope: &Scope<'_, '_>, r: &Ref) -> Option<String> {
 /// value of a composite only to see that it is not empty.
 fn present(scope: &Scope<'_, '_>, r: &Ref) -> Result<bool, Unknown> {
     let Some(seg) = resolve(scope, r)? else { return Ok(false) };
-    let current = current_repetition(scope, r, &seg);
+    let current = current_repetition(scope, r, seg.segment);
     if current.is_none() && scope.memo.shared.get() {
-        if let Some(read) = kept(scope, &(PathKey::of(r, false), seg.index())) {
+        if let Some(read) = kept(scope, &(PathKey::of(r, false), seg.segment)) {
             return Ok(read.first().is_some_and(Option::is_some));
         }
     }
-    let d = seg.delimiters();
-    let rep = current.or_else(|| field_of(&seg, r).repetition(r.repetition.map_or(1, usize::from)));
+    let t = &*seg.tokens;
+    let rep = current.or_else(|| nth_rep(t, t.field(seg.segment, usize::from(r.field)), r.repetition.map_or(1, usize::from)));
     scope.memo.add_work(1);
-    Ok(part_of(rep, r).is_some_and(|p| has_value(&p, d)))
+    Ok(part_of(t, rep, r).is_some_and(|p| has_value(t, p)))
 }
 
 /// `count(SEG)`: segments of that id anywhere in the context group occurrence.
@@ -521,9 +578,9 @@ fn count(scope: &Scope<'_, '_>, target: &CountTarget) -> Result<u64, Unknown> {
         }
         CountTarget::Ref(r) => {
             let Some(seg) = resolve(scope, r)? else { return Ok(0) };
-            let field = field_of(&seg, r);
+            let field = seg.tokens.field(seg.segment, usize::from(r.field));
             if r.repetition.is_none() && r.component.is_none() {
-                return Ok(if field.is_empty() { 0 } else { field.repetition_count() as u64 });
+                return Ok(seg.tokens.rep_count(field) as u64);
             }
             // Every repetition, or the explicit one: the same values `ANY` reads, memoised.
             let vs = values_of(scope, r, true)?;
