@@ -424,6 +424,19 @@ pub fn si(s: &str) -> Result<(), FormatError> {
 /// Arcs are unbounded integers, so they are checked as text and never parsed into a fixed width.
 pub fn oid(s: &str) -> Result<(), FormatError> {
     const WHAT: &str = "an OID";
+    // An OID is checked in HD-2 of every typed identifier, and nearly all are well formed:
+    // one pass over the bytes accepts those, and only a value it refuses is taken apart below
+    // to say what is wrong.
+    if well_formed_oid(s.as_bytes()) {
+        return Ok(());
+    }
+    oid_problem(s)
+}
+
+/// Why `s` is not an OID (`Ok` when it is one: the reference [`well_formed_oid`] is tested
+/// against).
+fn oid_problem(s: &str) -> Result<(), FormatError> {
+    const WHAT: &str = "an OID";
     if s.is_empty() {
         return Err(FormatError::new("an empty value is not an OID: expected numbers separated by dots, e.g. 1.2.250.1"));
     }
@@ -468,6 +481,27 @@ pub fn oid(s: &str) -> Result<(), FormatError> {
         )));
     }
     Ok(())
+}
+
+/// Whether `s` passes every check of [`oid`]: at least two arcs of digits, none empty, none
+/// with a leading zero, the first 0, 1 or 2, and the second at most 39 under 0 and 1.
+fn well_formed_oid(s: &[u8]) -> bool {
+    let mut arcs = 0usize;
+    let mut first = b'2';
+    for arc in s.split(|&b| b == b'.') {
+        let Some(&lead) = arc.first() else { return false };
+        if !arc.iter().all(u8::is_ascii_digit) || (lead == b'0' && arc.len() > 1) {
+            return false;
+        }
+        match arcs {
+            0 if arc.len() != 1 || lead > b'2' => return false,
+            0 => first = lead,
+            1 if first != b'2' && (arc.len() > 2 || number(arc) > 39) => return false,
+            _ => {}
+        }
+        arcs += 1;
+    }
+    arcs >= 2
 }
 
 /// The French NIR as carried in an INS or NH identifier: 13 characters plus the 2-digit key,
@@ -586,5 +620,30 @@ fn char_at_byte(s: &str, offset: usize) -> String {
     match s[start..].chars().next() {
         Some(c) => describe_char(c),
         None => "a character".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{oid_problem, well_formed_oid};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The one-pass acceptance of OIDs agrees with the check that explains refusals, on
+        /// strings of digits and dots (and a stray letter) of every shape.
+        #[test]
+        fn oid_fast_path_agrees(s in "[0-9.a]{0,12}") {
+            prop_assert_eq!(well_formed_oid(s.as_bytes()), oid_problem(&s).is_ok(), "{}", s);
+        }
+    }
+
+    #[test]
+    fn oid_examples() {
+        for ok in ["1.2.250.1.213.1.4.10", "2.999", "0.39", "1.0"] {
+            assert!(well_formed_oid(ok.as_bytes()) && oid_problem(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "1", "1.", ".1", "1..2", "3.1", "1.40", "1.02", "01.2", "1.2a", "12.1"] {
+            assert!(!well_formed_oid(bad.as_bytes()) && oid_problem(bad).is_err(), "{bad}");
+        }
     }
 }
