@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use super::finding::{code, Erl, Finding, Severity};
 use crate::er7::saturating_u32;
 use crate::limits::Limits;
-use crate::meta::{DataTypeDef, ElementConstraint, GroupDef, MessageDef, Node, Registry, SegmentConstraints, Usage};
+use crate::meta::{DataTypeDef, ElementConstraint, GroupDef, MessageDef, Node, Registry, SegmentConstraints, SegmentDef, Usage};
 use crate::structure::{GroupInstance, Item, StructureProblem};
 use crate::typed::{GroupView, Placed};
 use super::tokens::{Tok, Tokens};
@@ -53,7 +53,9 @@ pub struct Validation {
 pub fn validate_bounded<'a>(placed: &Placed<'a>, registry: &Registry, original: Option<&crate::er7::Message<'a>>, limits: &Limits) -> Validation {
     let budget = Budget { used: 0, limit: limits.max_validation_steps, exhausted: false };
     let tokens = std::rc::Rc::new(super::tokens::Tokens::new(&placed.message));
-    let mut v = Run { placed, registry, tokens: &tokens, out: Vec::new(), sequences: sequences(placed), original, budget };
+    // Each segment's definition, looked up once for the passes that read it.
+    let defs: Vec<Option<&'static SegmentDef>> = placed.message.segment_ids().map(|id| registry.segment(id)).collect();
+    let mut v = Run { placed, registry, tokens: &tokens, defs: &defs, tables: Vec::new(), out: Vec::new(), sequences: sequences(placed), original, budget };
     v.structure();
     v.base_fields();
     v.segment_own_constraints();
@@ -112,6 +114,11 @@ struct Run<'p, 'a> {
     registry: &'p Registry,
     /// The message's elements, found once for every check that reads them.
     tokens: &'p std::rc::Rc<Tokens<'a>>,
+    /// The registry's definition of each segment of the message, by index.
+    defs: &'p [Option<&'static SegmentDef>],
+    /// The tables the constraints named so far, by the address of the name they gave: a
+    /// message's constraints name a handful of tables, each many times.
+    tables: Vec<(usize, Option<&'static crate::meta::TableDef>)>,
     out: Vec<Finding>,
     sequences: Vec<u32>,
     original: Option<&'p crate::er7::Message<'a>>,
@@ -188,7 +195,7 @@ impl<'p, 'a> Run<'p, 'a> {
             if !self.budget.spend(1) {
                 return;
             }
-            let Some(def) = message.segment_id(i).and_then(|id| self.registry.segment(id)) else { continue };
+            let Some(def) = self.defs.get(i).copied().flatten() else { continue };
             for fd in def.fields {
                 if !self.budget.spend(1) {
                     return;
@@ -293,10 +300,8 @@ impl<'p, 'a> Run<'p, 'a> {
     /// What a (derived) segment declares of itself, for every occurrence.
     #[inline(never)] // a pass of its own in profiles
     fn segment_own_constraints(&mut self) {
-        let message = &self.placed.message;
-        let owned: Vec<(usize, &'static SegmentConstraints)> =
-            message.segment_ids().enumerate().filter_map(|(i, id)| Some((i, self.registry.segment(id)?.constraints?))).collect();
-        for (i, sc) in owned {
+        let defs = self.defs;
+        for (i, sc) in defs.iter().enumerate().filter_map(|(i, def)| Some((i, (*def)?.constraints?))) {
             self.segment_constraints(i, sc, "segment");
         }
     }
@@ -402,7 +407,7 @@ impl<'p, 'a> Run<'p, 'a> {
                 self.push(Severity::Error, c, Some(at), &rule_name(scope, "values"), ec.src, format!("{} is '{value}', expected one of {}", ec.path, ec.values.join(", ")));
                 continue;
             }
-            if let Some(t) = ec.table.and_then(|t| self.registry.table(t)) {
+            if let Some(t) = ec.table.and_then(|t| self.table(t)) {
                 // A coded element (CE, CWE, ID of a composite) is checked on its code.
                 let code_value = v.repetition.and_then(|r| self.code_of(segment, ec, r)).unwrap_or(Cow::Borrowed(value));
                 if !t.codes.is_empty() && !t.codes.iter().any(|c| table_code_matches(c, &code_value)) {
@@ -415,10 +420,21 @@ impl<'p, 'a> Run<'p, 'a> {
         }
     }
 
+    /// The registry's table `id`, looked up once per name per validation.
+    fn table(&mut self, id: &'static str) -> Option<&'static crate::meta::TableDef> {
+        let key = id.as_ptr() as usize;
+        if let Some((_, t)) = self.tables.iter().find(|(k, _)| *k == key) {
+            return *t;
+        }
+        let t = self.registry.table(id);
+        self.tables.push((key, t));
+        t
+    }
+
     /// The first component of the constrained element when that element is a composite
     /// (the code of a CE/CWE), `None` when it is primitive.
     fn code_of(&self, segment: usize, ec: &ElementConstraint, r: Tok) -> Option<Cow<'a, str>> {
-        let fd = self.registry.segment(self.placed.message.segment_id(segment)?)?.field(ec.field as usize)?;
+        let fd = self.defs.get(segment).copied().flatten()?.field(ec.field as usize)?;
         let mut dt = fd.datatype?;
         for n in [ec.component, ec.subcomponent].into_iter().flatten() {
             dt = dt.components.get(usize::from(n).checked_sub(1)?)?.datatype;

@@ -423,7 +423,6 @@ pub fn si(s: &str) -> Result<(), FormatError> {
 /// ISO/ITU-T object identifier in dotted form (the syntax HD-2 must follow when HD-3 is ISO).
 /// Arcs are unbounded integers, so they are checked as text and never parsed into a fixed width.
 pub fn oid(s: &str) -> Result<(), FormatError> {
-    const WHAT: &str = "an OID";
     // An OID is checked in HD-2 of every typed identifier, and nearly all are well formed:
     // one pass over the bytes accepts those, and only a value it refuses is taken apart below
     // to say what is wrong.
