@@ -410,7 +410,9 @@ impl<'p, 'a> Run<'p, 'a> {
             if let Some(t) = ec.table.and_then(|t| self.table(t)) {
                 // A coded element (CE, CWE, ID of a composite) is checked on its code.
                 let code_value = v.repetition.and_then(|r| self.code_of(segment, ec, r)).unwrap_or(Cow::Borrowed(value));
-                if !t.codes.is_empty() && !t.codes.iter().any(|c| table_code_matches(c, &code_value)) {
+                // Exact codes first (a length compare rejects most at once), patterns after.
+                let listed = t.codes.iter().any(|c| *c == code_value) || t.codes.iter().any(|c| table_code_matches(c, &code_value));
+                if !t.codes.is_empty() && !listed {
                     self.push(Severity::Error, code::TABLE_VALUE_NOT_FOUND, Some(at), &rule_name(scope, "table"), ec.src, format!("{} '{code_value}' is not in table {} ({})", ec.path, t.id, t.name));
                 }
             }
