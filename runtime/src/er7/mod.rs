@@ -333,6 +333,30 @@ impl<'a> Message<'a> {
         Ok(nth(comp, ctx.sub_sep(), sub_n).map(|sub| ctx.text(sub)))
     }
 
+    /// How the message's views split and decode (not opaque).
+    pub(crate) fn ctx(&self) -> Ctx<'a> {
+        Ctx { delimiters: self.delimiters, charset: self.charset, opaque: false, whole: self.text }
+    }
+
+    /// The bytes of each field of segment `index`, field 1 first, and whether the field is
+    /// opaque (MSH-1, MSH-2): what [`Segment::fields`] gives, read straight off the separators
+    /// the parse indexed, without a view per field.
+    pub(crate) fn field_slices(&self, index: usize) -> impl Iterator<Item = (&'a [u8], bool)> + '_ {
+        let e = self.segs.get(index).copied();
+        let seps = e.and_then(|e| self.seps.get(e.sep_start as usize..e.sep_end as usize)).unwrap_or(&[]);
+        let (start, end) = e.map_or((0, 0), |e| (e.start as usize, e.end as usize));
+        let msh = e.is_some_and(|e| e.id == *b"MSH");
+        let bytes = self.bytes;
+        // MSH-1 is the field separator itself, the byte after the id.
+        let msh1 = msh.then(|| (bytes.get(start + 3..start + 4).unwrap_or(&[]), true));
+        let rest = seps.iter().enumerate().map(move |(k, &sep)| {
+            let from = sep as usize + 1;
+            let to = seps.get(k + 1).map_or(end, |&s| s as usize).max(from);
+            (bytes.get(from..to).unwrap_or(&[]), msh && k == 0)
+        });
+        msh1.into_iter().chain(rest)
+    }
+
     fn view(&self, index: usize, e: SegEntry) -> Segment<'a> {
         let bytes = self.bytes;
         let raw = bytes.get(e.start as usize..e.end as usize).unwrap_or(&[]);

@@ -427,11 +427,6 @@ impl<'a> Field<'a> {
         self.raw
     }
 
-    /// How the field's parts are split and decoded (`validate::tokens` splits it itself).
-    pub(crate) fn ctx(&self) -> Ctx<'a> {
-        self.ctx
-    }
-
     /// True when the field is empty or absent.
     pub fn is_empty(&self) -> bool {
         self.raw.is_empty()

@@ -80,12 +80,12 @@ impl<'a> Tokens<'a> {
             comps: Vec::with_capacity(bytes / 6 + n),
             subs: Vec::with_capacity(bytes / 4 + n),
         };
-        for seg in message.segments() {
+        let ctx = message.ctx();
+        t.ctx = Some(ctx);
+        for i in 0..n {
             let first = t.fields.len() as u32;
-            for field in seg.fields() {
-                let ctx = field.ctx();
-                t.ctx.get_or_insert(Ctx { opaque: false, ..ctx });
-                t.push_field(field.raw(), ctx);
+            for (raw, opaque) in message.field_slices(i) {
+                t.push_field(raw, Ctx { opaque, ..ctx });
             }
             t.segments.push(Span { first, len: t.fields.len() as u32 - first });
         }
