@@ -244,6 +244,34 @@ impl<'a> Tokens<'a> {
         ctx.text(raw)
     }
 
+    /// A part's text with its children joined by the message's separators and trailing empty
+    /// children dropped (what the assertion language compares), when that is its bytes as they
+    /// are: a field without escapes, and nothing to drop (no empty subcomponent at the end of
+    /// a component, no empty component at the end). `None` when it must be built.
+    pub(crate) fn joined(&self, tok: Tok) -> Option<&'a str> {
+        let n = self.node(tok)?;
+        let (ctx, f) = (self.ctx?, self.fields.get(n.field as usize)?);
+        if !f.plain || f.opaque {
+            return None;
+        }
+        let d = ctx.delimiters;
+        let last = n.raw.last().copied();
+        let ends_sub = d.subcomponent.is_some() && last == d.subcomponent;
+        let drops = match tok {
+            Tok::Sub(_) => false,
+            Tok::Comp(_) => ends_sub,
+            Tok::Rep(_) => {
+                ends_sub
+                    || last == Some(d.component)
+                    || d.subcomponent.is_some_and(|s| n.raw.windows(2).any(|w| w == [s, d.component]))
+            }
+        };
+        if drops {
+            return None;
+        }
+        ctx.slice_of_whole(n.raw)
+    }
+
     /// The children of a part, as `Part::children` gives them: a repetition's components, a
     /// component's subcomponents, a subcomponent itself.
     pub(crate) fn children(&self, tok: Tok) -> impl Iterator<Item = Tok> + use<> {

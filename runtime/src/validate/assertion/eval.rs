@@ -359,7 +359,11 @@ fn element<'a>(t: &Tokens<'a>, rep: Option<Tok>, r: &Ref) -> Option<Cow<'a, str>
         Tok::Comp(_) => single(part),
         Tok::Rep(_) => single(part) && t.children(part).next().is_none_or(single),
     };
-    let s = if leaf { t.text(part) } else { Cow::Owned(encode(t, part)) };
+    let s = match (leaf, t.joined(part)) {
+        (true, _) => t.text(part),
+        (false, Some(as_is)) => Cow::Borrowed(as_is),
+        (false, None) => Cow::Owned(encode(t, part)),
+    };
     (!s.is_empty()).then_some(s)
 }
 
@@ -586,5 +590,54 @@ fn count(scope: &Scope<'_, '_>, target: &CountTarget) -> Result<u64, Unknown> {
             let vs = values_of(scope, r, true)?;
             Ok(vs.iter().filter(|v| v.is_some()).count() as u64)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{encode, Tok, Tokens};
+    use crate::er7::Message;
+    use proptest::prelude::*;
+
+    /// A header declaring UTF-8 (MSH-18), so that values without escapes are slices of the
+    /// message's text.
+    const UTF8_HEADER: &str = "MSH|^~\\&|A|||||||||||||||UNICODE UTF-8";
+
+    /// The parts of field 1 of the second segment, repetitions and components.
+    fn parts(t: &Tokens<'_>) -> Vec<Tok> {
+        let field = t.field(1, 1);
+        t.reps(field).flat_map(|r| std::iter::once(r).chain(t.children(r))).collect()
+    }
+
+    proptest! {
+        /// A part's bytes taken as they are agree with the joined string built child by child,
+        /// whenever they are taken (the shortcut of `element`).
+        #[test]
+        fn joined_as_is_agrees_with_encode(field in "[AB^&~]{0,10}") {
+            let bytes = format!("{UTF8_HEADER}\rZZ1|{field}\r");
+            let message = Message::parse(bytes.as_bytes()).unwrap();
+            let t = Tokens::new(&message);
+            for part in parts(&t) {
+                if let Some(as_is) = t.joined(part) {
+                    prop_assert_eq!(as_is, encode(&t, part), "{}", field);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn joined_takes_plain_values_and_leaves_the_rest() {
+        let bytes = format!("{UTF8_HEADER}\rZZ1|A^B&C~D^&~E^|F\\T\\G^H\r");
+        let message = Message::parse(bytes.as_bytes()).unwrap();
+        let t = Tokens::new(&message);
+        let reps: Vec<Tok> = t.reps(t.field(1, 1)).collect();
+        assert_eq!(t.joined(reps[0]), Some("A^B&C"));
+        assert_eq!(t.joined(reps[1]), None, "a trailing empty subcomponent is dropped");
+        assert_eq!(encode(&t, reps[1]), "D");
+        assert_eq!(t.joined(reps[2]), None, "a trailing empty component is dropped");
+        assert_eq!(encode(&t, reps[2]), "E");
+        let escaped: Vec<Tok> = t.reps(t.field(1, 2)).collect();
+        assert_eq!(t.joined(escaped[0]), None, "an escape is decoded");
+        assert_eq!(encode(&t, escaped[0]), "F&G^H");
     }
 }
