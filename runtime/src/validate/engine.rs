@@ -319,10 +319,9 @@ impl<'p, 'a> Run<'p, 'a> {
             match sc.group {
                 // Every occurrence of the segment.
                 None => {
-                    for (i, id) in message.segment_ids().enumerate() {
-                        if id == sc.segment {
-                            self.segment_constraints(i, sc, "profile");
-                        }
+                    // Ids compared as bytes: no text made of each id per constraint.
+                    for i in (0..message.segment_count()).filter(|&i| message.segment_is(i, sc.segment)) {
+                        self.segment_constraints(i, sc, "profile");
                     }
                 }
                 // Only those directly in the named group.
