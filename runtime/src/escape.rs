@@ -59,6 +59,34 @@ pub(crate) fn parse_escape(
     };
     let start = p + 1;
     let rest = bytes.get(start..).unwrap_or(&[]);
+    // Most sequences are one letter closed at once (`\F\ \S\ \R\ \E\ \T\ \H\ \N\`): settled
+    // without the search below, to the same answer.
+    if let [letter, close, ..] = *rest {
+        if close == esc {
+            let kind = match letter {
+                b'F' => Some(Escape::Delimiter(d.field)),
+                b'S' => Some(Escape::Delimiter(d.component)),
+                b'R' => Some(Escape::Delimiter(d.repetition)),
+                b'E' => Some(Escape::Delimiter(esc)),
+                b'T' => d.subcomponent.map(Escape::Delimiter),
+                b'H' | b'N' => Some(Escape::Format),
+                _ => None,
+            };
+            if let Some(kind) = kind {
+                return Ok((kind, start + 2));
+            }
+        }
+    }
+    parse_searched(bytes, p, d, charset)
+}
+
+/// [`parse_escape`] by searching the closing escape character.
+fn parse_searched(bytes: &[u8], p: usize, d: &Delimiters, charset: Charset) -> Result<(Escape, usize), Malformed> {
+    let Some(esc) = d.escape else {
+        return Err(Malformed { end: p.saturating_add(1), reason: "no escape character defined" });
+    };
+    let start = p + 1;
+    let rest = bytes.get(start..).unwrap_or(&[]);
     let mut close = None;
     for (i, &b) in rest.iter().enumerate() {
         if b == esc {
@@ -180,6 +208,41 @@ pub(crate) fn unescape(raw: &[u8], d: &Delimiters, charset: Charset) -> Vec<u8> 
     }
     out.extend_from_slice(raw.get(i..).unwrap_or(&[]));
     out
+}
+
+/// [`unescape`] of a value that is a slice of a message's validated UTF-8 text, straight to
+/// text: the runs between escapes are copied as the text they already are, with no second
+/// validation of the whole. `None` outside UTF-8, when a hexadecimal escape is present (its bytes may join the
+/// bytes around them into one character, which [`decode`] handles) or a delimiter is not ASCII.
+pub(crate) fn unescape_text(text: &str, d: &Delimiters, charset: Charset) -> Option<String> {
+    if charset != Charset::Utf8 {
+        return None;
+    }
+    let esc = d.escape.filter(u8::is_ascii)?;
+    let raw = text.as_bytes();
+    let mut out = String::with_capacity(raw.len());
+    let mut i = 0;
+    while let Some(off) = raw.get(i..).and_then(|rest| memchr(esc, rest)) {
+        let p = i + off;
+        out.push_str(text.get(i..p)?);
+        match parse_escape(raw, p, d, charset) {
+            Ok((Escape::Delimiter(b), end)) if b.is_ascii() => {
+                out.push(char::from(b));
+                i = end;
+            }
+            Ok((Escape::Format, end)) => {
+                out.push_str(text.get(p..end)?);
+                i = end;
+            }
+            Ok(_) => return None,
+            Err(_) => {
+                out.push(char::from(esc));
+                i = p + 1;
+            }
+        }
+    }
+    out.push_str(text.get(i..)?);
+    Some(out)
 }
 
 /// Decodes an element's raw bytes to text: escapes first, then the character set.
@@ -572,6 +635,34 @@ mod tests {
                         #[cfg(target_arch = "x86_64")]
                         assert_eq!(simd::plain_run(&special, &text), want, "{text:?} {charset:?}");
                         assert_eq!(special.plain_run_words(&text), want, "{text:?} {charset:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn text_unescape_agrees_with_decode() {
+        let d = Delimiters { field: b'|', component: b'^', repetition: b'~', escape: Some(b'\\'), subcomponent: Some(b'&') };
+        let no_sub = Delimiters { subcomponent: None, ..d };
+        let cases = [
+            "", "plain", "é", r"\F\", r"a\S\b\T\c\R\d\E\e", r"\H\gras\N\ \.br\ \.sp 2\ \.in-3\ \Cxxyy\ \C1234\ \M123456\ \Zabc\",
+            r"\\pacs\share", r"\", r"a\", r"\\", r"\Q\", r"\X\", r"\XC3A9\", r"\XC3\é", r"\X41\", r"\F", r"\.zz\", r"é\E\è\S\",
+            r"\F\\S\\T\\R\\E\\H\\N\",
+        ];
+        for delims in [d, no_sub] {
+            for charset in [Charset::Utf8, Charset::Latin1] {
+                for case in cases {
+                    let want = decode(case.as_bytes(), &delims, charset);
+                    for i in 0..case.len() {
+                        if case.as_bytes().get(i) == Some(&b'\\') {
+                            let (fast, searched) = (parse_escape(case.as_bytes(), i, &delims, charset), parse_searched(case.as_bytes(), i, &delims, charset));
+                            assert_eq!(fast, searched, "{case:?} at {i}");
+                        }
+                    }
+                    match unescape_text(case, &delims, charset) {
+                        Some(got) => assert_eq!(got, want, "{case:?}"),
+                        None => assert!(case.contains(r"\X") || charset != Charset::Utf8, "{case:?}"),
                     }
                 }
             }
