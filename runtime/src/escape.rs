@@ -59,10 +59,19 @@ pub(crate) fn parse_escape(
     };
     let start = p + 1;
     let rest = bytes.get(start..).unwrap_or(&[]);
-    // Most sequences are one letter closed at once (`\F\ \S\ \R\ \E\ \T\ \H\ \N\`): settled
-    // without the search below, to the same answer.
+    // Most sequences are one letter closed at once (`\F\ \S\ \R\ \E\ \T\ \H\ \N\`) or `\.br\`,
+    // the line break of every formatted text: settled without the search below, to the same
+    // answer.
+    // Only with the standard delimiters `|^~\&`: delimiters may be any bytes, and a letter or
+    // dot that is one ends the search below (one comparison of the five, not one per letter).
+    let standard = *d == Delimiters::STANDARD;
+    if let [b'.', b'b', b'r', close, ..] = *rest {
+        if close == esc && standard {
+            return Ok((Escape::Format, start + 4));
+        }
+    }
     if let [letter, close, ..] = *rest {
-        if close == esc {
+        if close == esc && standard {
             let kind = match letter {
                 b'F' => Some(Escape::Delimiter(d.field)),
                 b'S' => Some(Escape::Delimiter(d.component)),
@@ -645,12 +654,15 @@ mod tests {
     fn text_unescape_agrees_with_decode() {
         let d = Delimiters { field: b'|', component: b'^', repetition: b'~', escape: Some(b'\\'), subcomponent: Some(b'&') };
         let no_sub = Delimiters { subcomponent: None, ..d };
+        // Delimiters that are letters of the sequences settled without a search.
+        let dot = Delimiters { component: b'.', ..d };
+        let letters = Delimiters { field: b'F', component: b'b', repetition: b'H', ..d };
         let cases = [
             "", "plain", "é", r"\F\", r"a\S\b\T\c\R\d\E\e", r"\H\gras\N\ \.br\ \.sp 2\ \.in-3\ \Cxxyy\ \C1234\ \M123456\ \Zabc\",
             r"\\pacs\share", r"\", r"a\", r"\\", r"\Q\", r"\X\", r"\XC3A9\", r"\XC3\é", r"\X41\", r"\F", r"\.zz\", r"é\E\è\S\",
-            r"\F\\S\\T\\R\\E\\H\\N\",
+            r"\F\\S\\T\\R\\E\\H\\N\", r"\.br\\.br", r"\.br", r"\.b\", r"\.brr\", r"\.br|\",
         ];
-        for delims in [d, no_sub] {
+        for delims in [d, no_sub, dot, letters] {
             for charset in [Charset::Utf8, Charset::Latin1] {
                 for case in cases {
                     let want = decode(case.as_bytes(), &delims, charset);
