@@ -101,39 +101,51 @@ pub fn encode(segments: Vec<SegmentBuf>) -> Result<Vec<u8>, BuildError> {
 
 /// Where a value goes: a repetition of a field, and a component and subcomponent when the value
 /// sits below the field. 1-based, as HL7 counts.
+///
+/// Held as one 128-bit key, a 32-bit lane per level (field, repetition, component,
+/// subcomponent, from the high end; 0 for a level the value does not reach), so that the
+/// writer compares and steps positions with a few word operations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct At {
-    field: u32,
-    rep: u32,
-    comp: Option<u32>,
-    sub: Option<u32>,
+    key: u128,
 }
 
 impl At {
     /// Repetition `rep` of field `field`.
     pub const fn field(field: u32, rep: u32) -> At {
-        At { field, rep, comp: None, sub: None }
+        At { key: (field as u128) << 96 | (rep as u128) << 64 }
     }
 
-    /// The `n`th child of a composite written here: one level down, or, at the subcomponent
-    /// level where ER7 has no level left, the place itself for the first child and nowhere for
-    /// the others (HL7's truncation rule, as [`Value`] applies it).
+    /// The `n`th child (1-based) of a composite written here: one level down, or, at the
+    /// subcomponent level where ER7 has no level left, the place itself for the first child and
+    /// nowhere for the others (HL7's truncation rule, as [`Value`] applies it). Nowhere for 0.
     pub const fn child(self, n: u32) -> Option<At> {
-        match (self.comp, self.sub) {
-            (None, _) => Some(At { comp: Some(n), ..self }),
-            (Some(_), None) => Some(At { sub: Some(n), ..self }),
-            (Some(_), Some(_)) => {
-                if n == 1 {
-                    Some(self)
-                } else {
-                    None
-                }
-            }
+        if n == 0 {
+            return None;
+        }
+        if self.lane(2) == 0 {
+            Some(At { key: self.key | (n as u128) << 32 })
+        } else if self.lane(3) == 0 {
+            Some(At { key: self.key | n as u128 })
+        } else if n == 1 {
+            Some(self)
+        } else {
+            None
         }
     }
 
+    /// Level `level`'s number (0 = field … 3 = subcomponent), 0 when not reached.
+    const fn lane(self, level: u32) -> u32 {
+        (self.key >> (96 - 32 * level)) as u32
+    }
+
+    /// The key with the levels not reached at 1, where their value is written.
+    const fn place(self) -> u128 {
+        self.key | ((self.lane(2) == 0) as u128) << 32 | (self.lane(3) == 0) as u128
+    }
+
     fn path(self, segment: &str) -> String {
-        format!("{segment}-{}[{}].{}.{}", self.field, self.rep, self.comp.unwrap_or(1), self.sub.unwrap_or(1))
+        format!("{segment}-{}[{}].{}.{}", self.lane(0), self.lane(1), self.lane(2).max(1), self.lane(3).max(1))
     }
 }
 
@@ -180,12 +192,16 @@ impl Write for Value {
 #[derive(Debug)]
 pub struct Writer {
     out: Vec<u8>,
+    /// Field, repetition, component and subcomponent separators, as the levels of [`At`].
+    separators: [u8; 4],
+    /// Whether the delimiters have a subcomponent separator (its slot above is then unused).
+    subcomponents: bool,
     delimiters: Delimiters,
     charset: Charset,
     segment: &'static str,
     special: crate::escape::Special,
-    /// The position written last in the current segment: (field, rep, comp, sub).
-    cursor: (u32, u32, u32, u32),
+    /// The place written last in the current segment, as [`At::place`].
+    cursor: u128,
     error: Option<EncodeError>,
 }
 
@@ -196,7 +212,18 @@ impl Writer {
         let charset = Charset::from_msh18(msh18.as_bytes())?;
         let delimiters = Delimiters::default();
         let special = crate::escape::Special::new(&delimiters, charset);
-        Ok(Writer { out: Vec::with_capacity(capacity), delimiters, charset, segment: "", special, cursor: (0, 1, 1, 1), error: None })
+        let separators = [delimiters.field, delimiters.repetition, delimiters.component, delimiters.subcomponent.unwrap_or(0)];
+        Ok(Writer {
+            out: Vec::with_capacity(capacity),
+            separators,
+            subcomponents: delimiters.subcomponent.is_some(),
+            delimiters,
+            charset,
+            segment: "",
+            special,
+            cursor: At::field(0, 1).place(),
+            error: None,
+        })
     }
 
     /// Starts a segment (ending the previous one). MSH gets its delimiters, MSH-1 and MSH-2.
@@ -209,68 +236,89 @@ impl Writer {
             self.fail(EncodeError::InvalidSegmentId { id: id.to_owned() });
         }
         self.out.extend_from_slice(id.as_bytes());
-        self.cursor = (0, 1, 1, 1);
+        self.cursor = At::field(0, 1).place();
         if id == "MSH" {
             self.out.push(self.delimiters.field);
             self.out.extend(self.delimiters.encoding_characters());
-            self.cursor = (2, 1, 1, 1);
+            self.cursor = At::field(2, 1).place();
         }
     }
 
     /// Writes `text` at `at`, escaped and converted; nothing for an empty text.
+    ///
+    /// After an error the writing goes on (its bytes are dropped by [`Writer::finish`]), which
+    /// spares every value a test.
     pub fn text(&mut self, at: At, text: &str) {
-        if text.is_empty() || self.error.is_some() {
+        if text.is_empty() {
             return;
         }
-        let d = self.delimiters;
-        let target = (at.field, at.rep, at.comp.unwrap_or(1), at.sub.unwrap_or(1));
+        let target = at.place();
         if target <= self.cursor {
-            let e = EncodeError::InvalidDelimiters { reason: "value written out of position order" };
-            self.fail(EncodeError::at(at.path(self.segment), e));
+            self.out_of_order(at);
             return;
         }
-        // Move from the last position written to the target, one separator per step; a
-        // separator is thus only ever written before a value.
-        let (mut f, mut r, mut c, mut s) = self.cursor;
-        let (tf, tr, tc, ts) = target;
-        if tf > f {
-            self.repeat(d.field, tf - f);
-            (f, r, c, s) = (tf, 1, 1, 1);
+        // From the last place written to the target: at the first level where they differ,
+        // as many separators as the target is ahead; below it, as many as the target's number
+        // less one. A separator is thus only ever written before a value.
+        let lanes = |key: u128| [(key >> 96) as u32, (key >> 64) as u32, (key >> 32) as u32, key as u32];
+        let ([tf, tr, tc, ts], [f, r, c, s]) = (lanes(target), lanes(self.cursor));
+        let ok = match (self.cursor ^ target).leading_zeros() / 32 {
+            0 => self.separators(0, tf - f) && self.separators(1, tr.saturating_sub(1)) && self.separators(2, tc.saturating_sub(1)) && self.separators(3, ts.saturating_sub(1)),
+            1 => self.separators(1, tr - r) && self.separators(2, tc.saturating_sub(1)) && self.separators(3, ts.saturating_sub(1)),
+            2 => self.separators(2, tc - c) && self.separators(3, ts.saturating_sub(1)),
+            _ => self.separators(3, ts - s),
+        };
+        if !ok {
+            self.no_subcomponents(at);
+            return;
         }
-        if tr > r {
-            self.repeat(d.repetition, tr - r);
-            (r, c, s) = (tr, 1, 1);
-        }
-        if tc > c {
-            self.repeat(d.component, tc - c);
-            (c, s) = (tc, 1);
-        }
-        if ts > s {
-            let Some(sep) = d.subcomponent else {
-                self.fail(EncodeError::at(at.path(self.segment), EncodeError::NoSubcomponentSeparator));
-                return;
-            };
-            self.repeat(sep, ts - s);
-            s = ts;
-        }
-        self.cursor = (f, r, c, s);
+        self.cursor = target;
         // Most values need no escape and no conversion: copied whole.
-        if self.special.is_plain(text.as_bytes()) {
-            self.out.extend_from_slice(text.as_bytes());
-            return;
+        if !self.special.write_if_plain(text.as_bytes(), &mut self.out) {
+            self.escaped(at, text);
         }
+    }
+
+    /// The text of [`Writer::text`] that needs escapes or a conversion.
+    #[inline(never)]
+    fn escaped(&mut self, at: At, text: &str) {
+        let d = self.delimiters;
         if let Err(e) = crate::escape::encode_text_with(text, &d, self.charset, &self.special, &mut self.out) {
             self.fail(EncodeError::at(at.path(self.segment), e));
         }
     }
 
-    fn repeat(&mut self, byte: u8, n: u32) {
+    #[cold]
+    #[inline(never)]
+    fn out_of_order(&mut self, at: At) {
+        let e = EncodeError::InvalidDelimiters { reason: "value written out of position order" };
+        self.fail(EncodeError::at(at.path(self.segment), e));
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn no_subcomponents(&mut self, at: At) {
+        self.fail(EncodeError::at(at.path(self.segment), EncodeError::NoSubcomponentSeparator));
+    }
+
+    /// `n` separators of `level` (0 = field … 3 = subcomponent); false when that level has
+    /// none.
+    #[inline(always)]
+    fn separators(&mut self, level: usize, n: u32) -> bool {
+        if n == 0 {
+            return true;
+        }
+        if level == 3 && !self.subcomponents {
+            return false;
+        }
+        let sep = self.separators.get(level).copied().unwrap_or(0);
         // Usually one separator: a push, not the `memset` call `extend` makes.
         if n == 1 {
-            self.out.push(byte);
+            self.out.push(sep);
         } else {
-            self.out.extend(std::iter::repeat_n(byte, n as usize));
+            self.out.extend(std::iter::repeat_n(sep, n as usize));
         }
+        true
     }
 
     #[cold]

@@ -59,6 +59,43 @@ pub(crate) fn parse_escape(
     };
     let start = p + 1;
     let rest = bytes.get(start..).unwrap_or(&[]);
+    // Most sequences are one letter closed at once (`\F\ \S\ \R\ \E\ \T\ \H\ \N\`) or `\.br\`,
+    // the line break of every formatted text: settled without the search below, to the same
+    // answer.
+    // Only with the standard delimiters `|^~\&`: delimiters may be any bytes, and a letter or
+    // dot that is one ends the search below (one comparison of the five, not one per letter).
+    let standard = *d == Delimiters::STANDARD;
+    if let [b'.', b'b', b'r', close, ..] = *rest {
+        if close == esc && standard {
+            return Ok((Escape::Format, start + 4));
+        }
+    }
+    if let [letter, close, ..] = *rest {
+        if close == esc && standard {
+            let kind = match letter {
+                b'F' => Some(Escape::Delimiter(d.field)),
+                b'S' => Some(Escape::Delimiter(d.component)),
+                b'R' => Some(Escape::Delimiter(d.repetition)),
+                b'E' => Some(Escape::Delimiter(esc)),
+                b'T' => d.subcomponent.map(Escape::Delimiter),
+                b'H' | b'N' => Some(Escape::Format),
+                _ => None,
+            };
+            if let Some(kind) = kind {
+                return Ok((kind, start + 2));
+            }
+        }
+    }
+    parse_searched(bytes, p, d, charset)
+}
+
+/// [`parse_escape`] by searching the closing escape character.
+fn parse_searched(bytes: &[u8], p: usize, d: &Delimiters, charset: Charset) -> Result<(Escape, usize), Malformed> {
+    let Some(esc) = d.escape else {
+        return Err(Malformed { end: p.saturating_add(1), reason: "no escape character defined" });
+    };
+    let start = p + 1;
+    let rest = bytes.get(start..).unwrap_or(&[]);
     let mut close = None;
     for (i, &b) in rest.iter().enumerate() {
         if b == esc {
@@ -182,6 +219,41 @@ pub(crate) fn unescape(raw: &[u8], d: &Delimiters, charset: Charset) -> Vec<u8> 
     out
 }
 
+/// [`unescape`] of a value that is a slice of a message's validated UTF-8 text, straight to
+/// text: the runs between escapes are copied as the text they already are, with no second
+/// validation of the whole. `None` outside UTF-8, when a hexadecimal escape is present (its bytes may join the
+/// bytes around them into one character, which [`decode`] handles) or a delimiter is not ASCII.
+pub(crate) fn unescape_text(text: &str, d: &Delimiters, charset: Charset) -> Option<String> {
+    if charset != Charset::Utf8 {
+        return None;
+    }
+    let esc = d.escape.filter(u8::is_ascii)?;
+    let raw = text.as_bytes();
+    let mut out = String::with_capacity(raw.len());
+    let mut i = 0;
+    while let Some(off) = raw.get(i..).and_then(|rest| memchr(esc, rest)) {
+        let p = i + off;
+        out.push_str(text.get(i..p)?);
+        match parse_escape(raw, p, d, charset) {
+            Ok((Escape::Delimiter(b), end)) if b.is_ascii() => {
+                out.push(char::from(b));
+                i = end;
+            }
+            Ok((Escape::Format, end)) => {
+                out.push_str(text.get(p..end)?);
+                i = end;
+            }
+            Ok(_) => return None,
+            Err(_) => {
+                out.push(char::from(esc));
+                i = p + 1;
+            }
+        }
+    }
+    out.push_str(text.get(i..)?);
+    Some(out)
+}
+
 /// Decodes an element's raw bytes to text: escapes first, then the character set.
 /// Borrows when there is nothing to convert.
 pub fn decode<'a>(raw: &'a [u8], d: &Delimiters, charset: Charset) -> Cow<'a, str> {
@@ -213,6 +285,10 @@ pub struct Special {
     delimiters: [u8; 5],
     /// Whether non-ASCII bytes are special (the character set is not UTF-8).
     high: bool,
+    /// Each delimiter repeated over sixteen lanes, for the vector scan: loaded, not broadcast
+    /// on every call.
+    #[cfg(target_arch = "x86_64")]
+    lanes: [[u8; 16]; 5],
 }
 
 impl Special {
@@ -230,7 +306,13 @@ impl Special {
                 *s = true;
             }
         }
-        Special { table, delimiters, high: charset != Charset::Utf8 }
+        Special {
+            table,
+            delimiters,
+            high: charset != Charset::Utf8,
+            #[cfg(target_arch = "x86_64")]
+            lanes: delimiters.map(|b| [b; 16]),
+        }
     }
 
     /// The length of the leading run of `bytes` that needs nothing: eight bytes at a time
@@ -255,12 +337,29 @@ impl Special {
     /// Whether `bytes` need nothing: copied as they are.
     #[inline]
     pub fn is_plain(&self, bytes: &[u8]) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        if bytes.len() < 16 {
+            // One vector of the value's own bytes, read as overlapping words (no padding):
+            // the same cost at every length, where the table costs a few instructions a byte.
+            return simd::short_is_plain(self, bytes);
+        }
         if bytes.len() < 16 {
             // No early exit: a short value is looked up whole, without a branch per byte.
             !bytes.iter().fold(false, |special, &b| special | self.table.get(usize::from(b)).copied().unwrap_or(true))
         } else {
             self.plain_run(bytes) == bytes.len()
         }
+    }
+
+    /// Appends `bytes` to `out` when they need nothing, and says whether it did: the
+    /// writer's path for a value, most of which are short and plain.
+    #[inline]
+    pub fn write_if_plain(&self, bytes: &[u8], out: &mut Vec<u8>) -> bool {
+        if !self.is_plain(bytes) {
+            return false;
+        }
+        out.extend_from_slice(bytes);
+        true
     }
 
     /// [`Special::plain_run`] one byte at a time.
@@ -300,7 +399,7 @@ impl Special {
 /// least sixteen bytes.
 #[cfg(target_arch = "x86_64")]
 mod simd {
-    use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_set1_epi8};
+    use std::arch::x86_64::{__m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_or_si128, _mm_set1_epi8, _mm_set_epi64x};
 
     use crate::sse2::{load, mask};
 
@@ -313,27 +412,92 @@ mod simd {
         unsafe { run(special, bytes) }
     }
 
+    #[allow(unsafe_code)] // calls the SSE2 function, see SAFETY
+    #[inline]
+    pub(super) fn short_is_plain(special: &Special, bytes: &[u8]) -> bool {
+        // SAFETY: as for `plain_run`: SSE2 is part of the x86-64 baseline.
+        unsafe { short(special, bytes) }
+    }
+
+    /// One bit per special lane of `v`: the comparisons joined in the vector, one mask.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn specials(special: &Special, v: __m128i) -> u32 {
+        // Signed comparison: below 0x20 also takes every byte from 0x80, which are
+        // special unless the message is UTF-8; there, only the lanes whose high bit is clear.
+        let mut m = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+        if !special.high {
+            m = _mm_andnot_si128(v, m);
+        }
+        for n in &special.lanes {
+            m = _mm_or_si128(m, _mm_cmpeq_epi8(v, load(n)));
+        }
+        mask(m)
+    }
+
+    /// The first and the last word of 8, 4, 2 or 1 bytes of a value of 1 to 15 bytes, and
+    /// that width; (0, 0, 0) for an empty one.
+    #[inline(always)]
+    fn ends(bytes: &[u8]) -> (u64, u64, usize) {
+        let n = bytes.len();
+        let word = |at: usize, len: usize| -> u64 {
+            let mut w = [0u8; 8];
+            if let (Some(dst), Some(src)) = (w.get_mut(..len), bytes.get(at..at + len)) {
+                dst.copy_from_slice(src);
+            }
+            u64::from_le_bytes(w)
+        };
+        match n {
+            0 => (0, 0, 0),
+            8.. => (word(0, 8), word(n - 8, 8), 8),
+            4.. => (word(0, 4), word(n - 4, 4), 4),
+            2.. => (word(0, 2), word(n - 2, 2), 2),
+            _ => (word(0, 1), word(0, 1), 1),
+        }
+    }
+
+    /// Whether a value of fewer than sixteen bytes is plain: its bytes gathered into one vector
+    /// by two overlapping reads (its first and its last word), so every lane holds a byte of
+    /// the value, some twice or more, which a yes-or-no question does not mind.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn short(special: &Special, bytes: &[u8]) -> bool {
+        let (first, last, width) = ends(bytes);
+        if width == 0 {
+            return true;
+        }
+        specials(special, gather(first, last, width)) == 0
+    }
+
+    /// The vector of [`short`]: the two words side by side, the narrow ones repeated.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn gather(first: u64, last: u64, width: usize) -> __m128i {
+        let (lo, hi) = match width {
+            8 => (first, last),
+            4 => {
+                let x = first | last << 32;
+                (x, x)
+            }
+            2 => {
+                let x = (first | last << 16) * 0x0000_0001_0000_0001;
+                (x, x)
+            }
+            _ => {
+                let x = first * 0x0101_0101_0101_0101;
+                (x, x)
+            }
+        };
+        // `as i64`: the intrinsic takes signed words; only the bit pattern matters.
+        _mm_set_epi64x(hi as i64, lo as i64)
+    }
+
     #[target_feature(enable = "sse2")]
     fn run(special: &Special, bytes: &[u8]) -> usize {
         if bytes.len() < 16 {
             return special.plain_run_table(bytes);
         }
-        let [a, b, c, d, e] = special.delimiters;
-        // `as i8`: the intrinsics take signed bytes; only the bit pattern matters.
-        let needles = [a, b, c, d, e].map(|x| _mm_set1_epi8(x as i8));
-        let space = _mm_set1_epi8(0x20);
-        let specials = |v: __m128i| {
-            // Signed comparison: below 0x20 also takes every byte from 0x80, which are
-            // special unless the message is UTF-8.
-            let mut m = mask(_mm_cmplt_epi8(v, space));
-            if !special.high {
-                m &= !mask(v);
-            }
-            for n in needles {
-                m |= mask(_mm_cmpeq_epi8(v, n));
-            }
-            m
-        };
+        let specials = |v: __m128i| specials(special, v);
         let mut chunks = bytes.chunks_exact(16);
         let mut at = 0;
         for chunk in &mut chunks {
@@ -393,7 +557,10 @@ pub fn encode_text_with(text: &str, d: &Delimiters, charset: Charset, special: &
             i += ch.len_utf8();
             continue;
         }
-        if Some(b) == d.escape {
+        // Only a formatting command is written back as it is, and only these letters start
+        // one: other escape characters (a UNC path's `\\server\share`) are escaped without
+        // looking for a closing one, which can be far (up to the element's end).
+        if Some(b) == d.escape && matches!(bytes.get(i + 1), Some(b'H' | b'N' | b'.' | b'C' | b'M' | b'Z')) {
             if let Ok((Escape::Format, end)) = parse_escape(bytes, i, d, charset) {
                 // Formatting commands (`\.br\`, `\H\` …) are written back as they are.
                 out.extend_from_slice(bytes.get(i..end).unwrap_or(&[]));
@@ -478,6 +645,64 @@ mod tests {
                         assert_eq!(simd::plain_run(&special, &text), want, "{text:?} {charset:?}");
                         assert_eq!(special.plain_run_words(&text), want, "{text:?} {charset:?}");
                     }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn text_unescape_agrees_with_decode() {
+        let d = Delimiters { field: b'|', component: b'^', repetition: b'~', escape: Some(b'\\'), subcomponent: Some(b'&') };
+        let no_sub = Delimiters { subcomponent: None, ..d };
+        // Delimiters that are letters of the sequences settled without a search.
+        let dot = Delimiters { component: b'.', ..d };
+        let letters = Delimiters { field: b'F', component: b'b', repetition: b'H', ..d };
+        let cases = [
+            "", "plain", "é", r"\F\", r"a\S\b\T\c\R\d\E\e", r"\H\gras\N\ \.br\ \.sp 2\ \.in-3\ \Cxxyy\ \C1234\ \M123456\ \Zabc\",
+            r"\\pacs\share", r"\", r"a\", r"\\", r"\Q\", r"\X\", r"\XC3A9\", r"\XC3\é", r"\X41\", r"\F", r"\.zz\", r"é\E\è\S\",
+            r"\F\\S\\T\\R\\E\\H\\N\", r"\.br\\.br", r"\.br", r"\.b\", r"\.brr\", r"\.br|\",
+        ];
+        for delims in [d, no_sub, dot, letters] {
+            for charset in [Charset::Utf8, Charset::Latin1] {
+                for case in cases {
+                    let want = decode(case.as_bytes(), &delims, charset);
+                    for i in 0..case.len() {
+                        if case.as_bytes().get(i) == Some(&b'\\') {
+                            let (fast, searched) = (parse_escape(case.as_bytes(), i, &delims, charset), parse_searched(case.as_bytes(), i, &delims, charset));
+                            assert_eq!(fast, searched, "{case:?} at {i}");
+                        }
+                    }
+                    match unescape_text(case, &delims, charset) {
+                        Some(got) => assert_eq!(got, want, "{case:?}"),
+                        None => assert!(case.contains(r"\X") || charset != Charset::Utf8, "{case:?}"),
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn short_values_are_plain_as_the_table_says_at_every_position() {
+        let d = Delimiters { field: b'|', component: b'^', repetition: b'~', escape: Some(b'\\'), subcomponent: Some(b'&') };
+        let alphabet: &[u8] = b"|^~\\&\t\r\x00\x1f \x7f\x80\xc3\xffaZ9";
+        for charset in [Charset::Utf8, Charset::Latin1] {
+            let special = Special::new(&d, charset);
+            for len in 0usize..20 {
+                for &b in alphabet {
+                    for pos in 0..len {
+                        let mut text: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+                        if let Some(x) = text.get_mut(pos) {
+                            *x = b;
+                        }
+                        let plain = reference(&special, &text) == len;
+                        assert_eq!(special.is_plain(&text), plain, "{text:?} {charset:?}");
+                        let mut out = b"ab".to_vec();
+                        assert_eq!(special.write_if_plain(&text, &mut out), plain, "{text:?} {charset:?}");
+                        let want: Vec<u8> = if plain { [b"ab".as_slice(), &text].concat() } else { b"ab".to_vec() };
+                        assert_eq!(out, want);
+                    }
+                    let text: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+                    assert!(special.is_plain(&text));
                 }
             }
         }

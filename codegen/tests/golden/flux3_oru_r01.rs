@@ -2517,7 +2517,7 @@ impl MessageBuilder {
     ) -> ::core::result::Result<::std::vec::Vec<u8>, ::hl7_runtime::build::BuildError> {
         let mut w = ::hl7_runtime::build::Writer::new(
             self.msh.character_set.first().map_or("", ::std::string::String::as_str),
-            1024,
+            4096usize,
         )?;
         self.write_er7(&mut w);
         w.finish()

@@ -46,6 +46,9 @@ impl<'a> Ctx<'a> {
         }
         if self.opaque {
             self.charset.decode_lossy(raw)
+        } else if let Some(text) = self.slice_of_whole(raw).and_then(|t| escape::unescape_text(t, &self.delimiters, self.charset)) {
+            // A slice of the validated text: its runs between escapes need no second check.
+            Cow::Owned(text)
         } else {
             escape::decode(raw, &self.delimiters, self.charset)
         }
@@ -56,6 +59,7 @@ impl<'a> Ctx<'a> {
     /// slice starts where `raw` does; the check of that keeps a stray slice from reading
     /// the wrong text.
     fn plain(&self, raw: &'a [u8]) -> Option<&'a str> {
+        self.whole?;
         if let Some(esc) = self.delimiters.escape.filter(|_| !self.opaque) {
             if find(esc, raw).is_some() {
                 return None;
@@ -64,8 +68,8 @@ impl<'a> Ctx<'a> {
         self.slice_of_whole(raw)
     }
 
-    /// `raw` as the slice of the whole message's text it is, escapes or not: for a caller
-    /// that already knows `raw` holds none (or is opaque).
+    /// `raw` as the slice of the whole message's text it is, escapes or not (see
+    /// [`Ctx::plain`]): for a caller that knows what `raw` holds.
     pub(crate) fn slice_of_whole(&self, raw: &'a [u8]) -> Option<&'a str> {
         let whole = self.whole?;
         let start = (raw.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
