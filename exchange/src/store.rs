@@ -598,6 +598,22 @@ impl Store {
         rx.blocking_recv().map_err(|_| StoreError::Stopped)
     }
 
+    /// Every order with its exams and history ([`orders`]), whatever the database.
+    pub fn list_orders(&self) -> Result<Vec<OrderView>, StoreError> {
+        match self.backend {
+            Backend::Sqlite => self.query(|c| orders(c))?.map_err(StoreError::Sql),
+            Backend::Postgres { .. } => self.query_pg(|c| c.and_then(|c| crate::pg::orders(c).map_err(|e| e.to_string())))?.map_err(StoreError::Commit),
+        }
+    }
+
+    /// Messages stored in one direction ([`count_messages`]), whatever the database.
+    pub fn count(&self, direction: Direction) -> Result<i64, StoreError> {
+        match self.backend {
+            Backend::Sqlite => self.query(move |c| count_messages(c, direction))?.map_err(StoreError::Sql),
+            Backend::Postgres { .. } => self.query_pg(move |c| c.and_then(|c| crate::pg::count_messages(c, direction).map_err(|e| e.to_string())))?.map_err(StoreError::Commit),
+        }
+    }
+
     /// Waits until everything sent before is committed and the writer has stopped. Other
     /// clones of this handle must be dropped first, or this waits for them.
     pub fn close(self) {
