@@ -232,7 +232,13 @@ pub fn postgres(test: &str) -> Option<String> {
         if std::env::var("CI").is_ok_and(|v| v == "true") {
             panic!("TELERAD_TEST_PG is not set: the PostgreSQL tests need a server (.ci/postgres.sh start DIR prints the variable)");
         }
-        eprintln!("\n*** SKIPPED {test}: TELERAD_TEST_PG is not set, no PostgreSQL server to test against.\n*** Run `eval \"$(.ci/postgres.sh start /tmp/telerad-pg)\"` first (see the README).\n");
+        // Straight to the process's standard error: the test harness captures `eprintln!` of
+        // a passing test, and a skip must be seen.
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** SKIPPED {test}: TELERAD_TEST_PG is not set, no PostgreSQL server to test against.\n*** Run `eval \"$(.ci/postgres.sh start /tmp/telerad-pg)\"` first (see the README).\n"
+        );
         return None;
     };
     let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap_or_else(|e| panic!("TELERAD_TEST_PG={base}: cannot connect: {e}"));
