@@ -5,7 +5,7 @@
 //! # What is the same
 //!
 //! The receive path is the SQLite store's code (duplicate detection with the digest rule,
-//! conflicts, refused senders, the workflow) over [`crate::store::Tx`]; the writer thread,
+//! conflicts, refused senders, the workflow) over `crate::store::Tx`; the writer thread,
 //! group commit and the ACK after the commit are the same loop. The tables and columns are
 //! the same, with PostgreSQL's types (`BYTEA`, `BOOLEAN`), created by the same numbered steps
 //! ([`MIGRATIONS`] has one step per step of [`crate::store::MIGRATIONS`]; the version is the

@@ -601,7 +601,7 @@ impl Store {
     /// Every order with its exams and history ([`orders`]), whatever the database.
     pub fn list_orders(&self) -> Result<Vec<OrderView>, StoreError> {
         match self.backend {
-            Backend::Sqlite => self.query(|c| orders(c))?.map_err(StoreError::Sql),
+            Backend::Sqlite => self.query(orders)?.map_err(StoreError::Sql),
             Backend::Postgres { .. } => self.query_pg(|c| c.and_then(|c| crate::pg::orders(c).map_err(|e| e.to_string())))?.map_err(StoreError::Commit),
         }
     }
