@@ -22,9 +22,13 @@ cleanup() {
 trap cleanup EXIT
 field() { python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(d['$2'])" "$1"; }
 serve() { # STORE OUT: starts a receiver, waits for its address
+  # Removed first: the check below must not see an earlier run's address before the new
+  # process has truncated the file.
+  rm -f "$2"
   "$bin" serve --role platform --listen 127.0.0.1:0 --store "$1" --log-level warn > "$2" 2> "$2.err" &
   pids+=($!)
-  for _ in $(seq 100); do [ -s "$2" ] && break; sleep 0.1; done
+  for _ in $(seq 600); do [ -s "$2" ] && break; sleep 0.1; done
+  [ -s "$2" ] || { echo "serve --store $1 did not start: $(cat "$2.err")" >&2; exit 1; }
 }
 stop_all() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2> /dev/null || true; done
