@@ -368,3 +368,30 @@ fn a_receiver_that_loses_the_database_answers_ar_and_recovers() {
     assert_eq!(store.count(Direction::In).unwrap(), 2, "OUT-0 and OUT-1; nothing of the outage");
     store.close();
 }
+
+/// The PostgreSQL schema's versions are the SQLite store's: a database at version 1 (the first
+/// step alone) is brought to the current version on open, its rows kept; a newer one is refused
+/// and left as it is.
+#[test]
+fn postgres_migrations_share_the_versions() {
+    let Some(b) = Backend::postgres("pg_migrations") else { return };
+    let url = b.location.to_str().unwrap().to_owned();
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    db.batch_execute(telerad_exchange::pg::MIGRATIONS[0]).unwrap();
+    db.batch_execute("CREATE TABLE telerad_schema (version BIGINT NOT NULL); INSERT INTO telerad_schema VALUES (1)").unwrap();
+    let store = b.open();
+    assert_eq!(msa(&receive(&store, &fixture("flux1_nw_full.hl7"))).0, "AA");
+    store.close();
+    let version: i64 = db.query_one("SELECT version FROM telerad_schema", &[]).unwrap().get(0);
+    assert_eq!(version, store::SCHEMA_VERSION);
+    let index: i64 = db.query_one("SELECT count(*) FROM pg_indexes WHERE indexname = 'messages_received_at'", &[]).unwrap().get(0);
+    assert_eq!(index, 1, "step 2 applied");
+    db.execute("UPDATE telerad_schema SET version = $1", &[&(store::SCHEMA_VERSION + 1)]).unwrap();
+    match Store::open(&b.location, options()) {
+        Err(e @ store::StoreError::Newer { .. }) => assert!(e.to_string().contains("newer than this telerad's"), "{e}"),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("a newer schema was opened"),
+    }
+    let still: i64 = db.query_one("SELECT version FROM telerad_schema", &[]).unwrap().get(0);
+    assert_eq!(still, store::SCHEMA_VERSION + 1, "left as it is");
+}
