@@ -1,5 +1,6 @@
 //! The durable store: every message received or sent, its ACK, and the orders with their
-//! history, in one SQLite file.
+//! history, in one SQLite file — or, with a `postgres://` URL, in a PostgreSQL database
+//! ([`crate::pg`]: the same tables, steps and receive path, for several receivers).
 //!
 //! # Durability and group commit
 //!
