@@ -52,3 +52,17 @@ fn commands_on_postgres() {
         scenario(&PathBuf::from(url));
     }
 }
+
+/// `sslmode=require` asks the server for TLS and stops when it has none (the test cluster has
+/// none); a password in the URL is never printed.
+#[test]
+fn postgres_tls_is_asked_and_passwords_are_hidden() {
+    let Some(url) = common::postgres("store_tls") else { return };
+    let out = run(&["orders", "--store", &format!("{url}?sslmode=require")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr(&out).contains("TLS"), "{}", common::stderr(&out));
+    let out = run(&["serve", "--role", "platform", "--listen", "127.0.0.1:0", "--store", "postgres://telerad:s3cret@127.0.0.1:1/x"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = common::stderr(&out);
+    assert!(err.contains("postgres://telerad:***@127.0.0.1:1/x") && !err.contains("s3cret"), "{err}");
+}
