@@ -8,7 +8,8 @@
 # root the cluster belongs to `nobody` (the folder is handed over to it). The server listens on
 # 127.0.0.1 at a free port and on a socket in DIR; trust authentication, local only: it is a
 # test cluster, never a real one. `restart DIR` stops and starts it again on the same port (the
-# database-restart test uses it).
+# database-restart test uses it). PG_SERVER_OPTS, if set, is added to the server's options at
+# start and restart (the TLS test: `-c ssl=on -c ssl_cert_file=… -c ssl_key_file=…`).
 set -euo pipefail
 cmd="${1:-}"
 dir="${2:-}"
@@ -40,14 +41,14 @@ case "$cmd" in
     [ "$(id -u)" -eq 0 ] && chown nobody "$dir/port"
     # fsync stays on: the tests check that what was acknowledged is stored.
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200" start >&2
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 ${PG_SERVER_OPTS:-}" start >&2
     echo "export TELERAD_TEST_PG=postgres://telerad@127.0.0.1:$port/postgres"
     echo "export TELERAD_TEST_PG_DIR=$dir"
     ;;
   restart)
     port="$(cat "$dir/port")"
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -m fast \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200" restart >&2
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 ${PG_SERVER_OPTS:-}" restart >&2
     ;;
   stop)
     if [ -d "$dir/data" ]; then

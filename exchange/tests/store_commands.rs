@@ -66,3 +66,55 @@ fn postgres_tls_is_asked_and_passwords_are_hidden() {
     let err = common::stderr(&out);
     assert!(err.contains("postgres://telerad:***@127.0.0.1:1/x") && !err.contains("s3cret"), "{err}");
 }
+
+/// TLS to the database, the server's certificate checked: a cluster of this test's own with
+/// `ssl=on` and a certificate for 127.0.0.1 from a test CA. With that CA (`SSL_CERT_FILE`) the
+/// store is read over TLS; with the system's roots alone the certificate is refused.
+#[test]
+fn postgres_over_tls_with_a_checked_certificate() {
+    if common::postgres("store_tls_gate").is_none() {
+        return;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.ci/postgres.sh");
+    let dir = tempfile::Builder::new().prefix("telerad-pg-tls").tempdir_in("/tmp").unwrap();
+    let pki_dir = dir.path().join("pki");
+    std::fs::create_dir(&pki_dir).unwrap();
+    let pki = common::Pki::new(&pki_dir);
+    pki.issue("db", &["127.0.0.1"], true);
+    // The server (as `nobody` when the tests run as root) reads its key, which it wants private.
+    use std::os::unix::fs::PermissionsExt;
+    for p in [dir.path(), pki_dir.as_path()] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    std::fs::set_permissions(pki_dir.join("db.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let root = std::process::Command::new("id").arg("-u").output().unwrap().stdout == b"0\n";
+    if root {
+        assert!(std::process::Command::new("chown").arg("nobody").arg(pki_dir.join("db.key")).status().unwrap().success());
+    }
+    let cluster = dir.path().join("cluster");
+    let opts = format!("-c ssl=on -c ssl_cert_file={} -c ssl_key_file={}", pki.path("db.pem"), pki.path("db.key"));
+    let out = std::process::Command::new("bash").arg(&script).arg("start").arg(&cluster).env("PG_SERVER_OPTS", &opts).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    struct Stop<'a>(&'a Path, &'a Path);
+    impl Drop for Stop<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("bash").arg(self.0).arg("stop").arg(self.1).status();
+        }
+    }
+    let _stop = Stop(&script, &cluster);
+    let exports = String::from_utf8(out.stdout).unwrap();
+    let url = exports.lines().find_map(|l| l.strip_prefix("export TELERAD_TEST_PG=")).unwrap().to_owned();
+    let tls_url = format!("{url}?sslmode=require");
+    // A store created over TLS by a receiver, then read.
+    let server = Server::start_env("platform", "127.0.0.1:0", Path::new(&tls_url), &[], &[("SSL_CERT_FILE", &pki.path("ca.pem")), ("RUST_LOG", "warn")]);
+    let sent = run(&["send", "--to", &server.addr, common::fixture("flux1_nw_full.hl7").to_str().unwrap()]);
+    assert!(stdout(&sent).ends_with("\tAA\n"), "{}", common::stderr(&sent));
+    server.stop();
+    let read = common::run_env(&["orders", "--store", &tls_url], &[("SSL_CERT_FILE", &pki.path("ca.pem"))]);
+    assert!(read.status.success(), "{}", common::stderr(&read));
+    assert!(stdout(&read).starts_with("CMD-2026-000421^^1.2.250.1.748.12345678.12^ISO\trequested"), "{}", stdout(&read));
+    // Without the test CA the certificate is not trusted.
+    let refused = common::run_env(&["orders", "--store", &tls_url], &[("SSL_CERT_FILE", "/nonexistent")]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stdout(&refused));
+    assert!(common::stderr(&refused).to_lowercase().contains("certificate"), "{}", common::stderr(&refused));
+}
