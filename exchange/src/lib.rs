@@ -45,6 +45,7 @@ pub mod inputs;
 pub mod inspect;
 pub mod junit;
 pub mod metrics;
+pub mod pg;
 pub mod receive;
 pub mod report;
 pub mod respond;

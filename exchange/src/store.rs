@@ -1,5 +1,6 @@
 //! The durable store: every message received or sent, its ACK, and the orders with their
-//! history, in one SQLite file.
+//! history, in one SQLite file — or, with a `postgres://` URL, in a PostgreSQL database
+//! ([`crate::pg`]: the same tables, steps and receive path, for several receivers).
 //!
 //! # Durability and group commit
 //!
@@ -183,6 +184,157 @@ impl Direction {
     }
 }
 
+/// A database error of either store; its text is what the AR of a message not stored says.
+#[derive(Debug)]
+pub enum DbError {
+    Sqlite(rusqlite::Error),
+    Postgres(postgres::Error),
+    /// A stored value this code cannot read (an unknown order state), or one it cannot write.
+    Data(String),
+}
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DbError::Sqlite(e) => e.fmt(f),
+            DbError::Postgres(e) => f.write_str(&crate::pg::reason(e)),
+            DbError::Data(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for DbError {}
+
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> DbError {
+        DbError::Sqlite(e)
+    }
+}
+
+impl From<postgres::Error> for DbError {
+    fn from(e: postgres::Error) -> DbError {
+        DbError::Postgres(e)
+    }
+}
+
+/// What the receive path and the workflow need of a transaction, whatever the database: the
+/// interface both stores implement ([`SqliteTx`] here, `crate::pg::PgTx`), so that duplicate
+/// detection, conflicts and the order workflow are one code for both.
+pub(crate) trait Tx {
+    /// The row id of the next stored message (known before its ACK is built, which names it).
+    fn next_id(&mut self) -> Result<i64, DbError>;
+    /// A statement without parameters (savepoints).
+    fn run(&mut self, sql: &'static str) -> Result<(), DbError>;
+    /// [`FIND_INBOUND`]: id, ACK, digest and time of the stored inbound message.
+    #[allow(clippy::type_complexity)]
+    fn find_inbound(&mut self, sender: &Sender, control_id: &str) -> Result<Option<(i64, Option<Vec<u8>>, Option<Vec<u8>>, String)>, DbError>;
+    /// The bytes of a stored message.
+    fn raw_of(&mut self, id: i64) -> Result<Vec<u8>, DbError>;
+    /// [`FIND_CONFLICT`]: the ACK of a conflict already stored.
+    fn find_conflict(&mut self, conflict_of: i64, digest: &[u8]) -> Result<Option<Option<Vec<u8>>>, DbError>;
+    /// [`FIND_OUTBOUND`].
+    fn find_outbound(&mut self, sender: &Sender, control_id: &str) -> Result<Option<i64>, DbError>;
+    fn insert_message(&mut self, row: &Row<'_>, findings: &str, ack: Option<&[u8]>, ack_code: Option<&str>) -> Result<(), DbError>;
+    /// An order's state and whether it has exams. PostgreSQL locks the row until the commit
+    /// (another receiver's event for it waits, then reads the state this one leaves); SQLite's
+    /// transaction already holds the file's write lock.
+    fn order(&mut self, key: &str) -> Result<Option<(String, bool)>, DbError>;
+    fn insert_order(&mut self, key: &str, state: &str, has_exams: bool, at: &str, message_id: i64) -> Result<(), DbError>;
+    fn update_order(&mut self, key: &str, state: &str, has_exams: bool, at: &str) -> Result<(), DbError>;
+    #[allow(clippy::too_many_arguments)]
+    fn insert_history(&mut self, key: &str, at: &str, direction: &str, control: &str, from: Option<&str>, to: &str, message_id: i64) -> Result<(), DbError>;
+    /// Inserts or replaces the exam (order, accession).
+    fn put_exam(&mut self, key: &str, accession: &str, study_instance_uid: &str, message_id: i64) -> Result<(), DbError>;
+}
+
+/// [`Tx`] on a SQLite transaction (the statements of this store before the interface, through
+/// the statement cache). Row ids count from `MAX(id) + 1`, read under the write lock.
+pub(crate) struct SqliteTx<'a, 'c> {
+    tx: &'a Transaction<'c>,
+    next_id: i64,
+}
+
+impl Tx for SqliteTx<'_, '_> {
+    fn next_id(&mut self) -> Result<i64, DbError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        Ok(id)
+    }
+    fn run(&mut self, sql: &'static str) -> Result<(), DbError> {
+        Ok(run(self.tx, sql)?)
+    }
+    fn find_inbound(&mut self, sender: &Sender, control_id: &str) -> Result<Option<(i64, Option<Vec<u8>>, Option<Vec<u8>>, String)>, DbError> {
+        Ok(self
+            .tx
+            .prepare_cached(FIND_INBOUND)?
+            .query_row(params![sender.application, sender.facility, control_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .optional()?)
+    }
+    fn raw_of(&mut self, id: i64) -> Result<Vec<u8>, DbError> {
+        Ok(self.tx.prepare_cached("SELECT raw FROM messages WHERE id = ?1")?.query_row(params![id], |r| r.get::<_, Vec<u8>>(0))?)
+    }
+    fn find_conflict(&mut self, conflict_of: i64, digest: &[u8]) -> Result<Option<Option<Vec<u8>>>, DbError> {
+        Ok(self.tx.prepare_cached(FIND_CONFLICT)?.query_row(params![conflict_of, digest], |r| r.get(0)).optional()?)
+    }
+    fn find_outbound(&mut self, sender: &Sender, control_id: &str) -> Result<Option<i64>, DbError> {
+        Ok(self.tx.prepare_cached(FIND_OUTBOUND)?.query_row(params![sender.application, sender.facility, control_id], |r| r.get(0)).optional()?)
+    }
+    fn insert_message(&mut self, row: &Row<'_>, findings: &str, ack: Option<&[u8]>, ack_code: Option<&str>) -> Result<(), DbError> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO messages (id, direction, sender_application, sender_facility, control_id, received_at, profile, findings, raw, ack, ack_code, digest, conflict_of, client_subject, refused)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )?
+            .execute(params![
+                row.id,
+                row.direction.name(),
+                row.sender.application,
+                row.sender.facility,
+                row.control_id,
+                row.at,
+                row.profile,
+                findings,
+                row.raw,
+                ack,
+                ack_code,
+                row.digest,
+                row.conflict_of,
+                row.client_subject,
+                row.refused
+            ])?;
+        Ok(())
+    }
+    fn order(&mut self, key: &str) -> Result<Option<(String, bool)>, DbError> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT state, has_exams FROM orders WHERE key = ?1")?
+            .query_row(params![key], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))
+            .optional()?)
+    }
+    fn insert_order(&mut self, key: &str, state: &str, has_exams: bool, at: &str, message_id: i64) -> Result<(), DbError> {
+        self.tx
+            .prepare_cached("INSERT INTO orders (key, state, has_exams, created_at, updated_at, request_message) VALUES (?1, ?2, ?3, ?4, ?4, ?5)")?
+            .execute(params![key, state, has_exams, at, message_id])?;
+        Ok(())
+    }
+    fn update_order(&mut self, key: &str, state: &str, has_exams: bool, at: &str) -> Result<(), DbError> {
+        self.tx.prepare_cached("UPDATE orders SET state = ?2, has_exams = ?3, updated_at = ?4 WHERE key = ?1")?.execute(params![key, state, has_exams, at])?;
+        Ok(())
+    }
+    fn insert_history(&mut self, key: &str, at: &str, direction: &str, control: &str, from: Option<&str>, to: &str, message_id: i64) -> Result<(), DbError> {
+        self.tx
+            .prepare_cached("INSERT INTO order_history (order_key, at, direction, order_control, from_state, to_state, message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
+            .execute(params![key, at, direction, control, from, to, message_id])?;
+        Ok(())
+    }
+    fn put_exam(&mut self, key: &str, accession: &str, study_instance_uid: &str, message_id: i64) -> Result<(), DbError> {
+        self.tx
+            .prepare_cached("INSERT OR REPLACE INTO exams (order_key, accession, study_instance_uid, message_id) VALUES (?1, ?2, ?3, ?4)")?
+            .execute(params![key, accession, study_instance_uid, message_id])?;
+        Ok(())
+    }
+}
+
 /// How a store is opened and how it answers.
 #[derive(Clone)]
 pub struct StoreOptions {
@@ -236,6 +388,10 @@ pub enum StoreError {
     Thread(std::io::Error),
     #[error("store {path}: its schema is version {found}, newer than this telerad's ({known}): use a telerad of that version or later")]
     Newer { path: PathBuf, found: i64, known: i64 },
+    #[error("store {url}: {reason}")]
+    Postgres { url: String, reason: String },
+    #[error("store: {0}")]
+    Backend(&'static str),
 }
 
 /// A handle on the store's writer; cheap to clone, shared by every connection.
@@ -244,11 +400,26 @@ pub struct Store {
     tx: mpsc::Sender<Box<dyn Work>>,
     writer: Arc<std::sync::Mutex<Option<JoinHandle<()>>>>,
     options: Arc<StoreOptions>,
+    backend: Backend,
+}
+
+/// Which database a [`Store`] writes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server; the URL as shown (its password hidden).
+    Postgres { shown: String },
 }
 
 impl Store {
-    /// Opens (creating it on first use) the store at `path` and starts its writer thread.
+    /// Opens (creating it on first use) the store at `path` and starts its writer thread. A
+    /// `postgres://` or `postgresql://` URL in `path` opens a PostgreSQL store instead
+    /// ([`crate::pg`]).
     pub fn open(path: &Path, options: StoreOptions) -> Result<Store, StoreError> {
+        if let Some(url) = crate::pg::url_of(path) {
+            return crate::pg::open(url, options);
+        }
         let open_err = |source| StoreError::Open { path: path.to_owned(), source };
         create_private(path).map_err(|source| StoreError::Create { path: path.to_owned(), source })?;
         let conn = Connection::open(path).map_err(open_err)?;
@@ -267,7 +438,16 @@ impl Store {
             .name("telerad-store".into())
             .spawn(move || writer(conn, rx, max_batch, on_commit))
             .map_err(StoreError::Thread)?;
-        Ok(Store { tx, writer: Arc::new(std::sync::Mutex::new(Some(handle))), options: Arc::new(options) })
+        Ok(Store { tx, writer: Arc::new(std::sync::Mutex::new(Some(handle))), options: Arc::new(options), backend: Backend::Sqlite })
+    }
+
+    /// A store whose writer thread is already running (the PostgreSQL store's).
+    pub(crate) fn from_parts(tx: mpsc::Sender<Box<dyn Work>>, handle: JoinHandle<()>, options: StoreOptions, backend: Backend) -> Store {
+        Store { tx, writer: Arc::new(std::sync::Mutex::new(Some(handle))), options: Arc::new(options), backend }
+    }
+
+    pub fn backend(&self) -> &Backend {
+        &self.backend
     }
 
     /// Writes to the store once, through the writer and to disk (a row of `meta`), so that a
@@ -276,6 +456,16 @@ impl Store {
     /// any message is answered. `path` is for the error only.
     pub fn check_writable(&self, path: &Path) -> Result<(), StoreError> {
         let now = (self.options.clock)().iso;
+        if let Backend::Postgres { shown } = &self.backend {
+            let shown = shown.clone();
+            let result = self.query_pg(move |c| -> Result<(), String> {
+                let c = c?;
+                c.execute("INSERT INTO meta (key, value) VALUES ('checked_at', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", &[&now])
+                    .map(|_| ())
+                    .map_err(|e| crate::pg::reason(&e))
+            })?;
+            return result.map_err(|reason| StoreError::NotWritable { path: PathBuf::from(shown), reason });
+        }
         let result = self.query(move |c| -> Result<(), String> {
             if c.is_readonly(rusqlite::MAIN_DB).map_err(|e| e.to_string())? {
                 return Err("SQLite opened it read-only (the file or its directory is not writable by this user)".into());
@@ -335,6 +525,11 @@ impl Store {
     /// Sets the ACK a peer returned for an outbound message.
     pub fn set_ack(&self, id: i64, ack: &[u8], ack_code: &str) -> Result<(), StoreError> {
         let (ack, code) = (ack.to_vec(), ack_code.to_owned());
+        if let Backend::Postgres { .. } = self.backend {
+            return self
+                .query_pg(move |c| c.and_then(|c| c.execute("UPDATE messages SET ack = $1, ack_code = $2 WHERE id = $3", &[&ack, &code, &id]).map(|_| ()).map_err(|e| crate::pg::reason(&e))))?
+                .map_err(StoreError::Commit);
+        }
         self.query(move |c| c.execute("UPDATE messages SET ack = ?1, ack_code = ?2 WHERE id = ?3", params![ack, code, id]).map(|_| ()))?
             .map_err(StoreError::Sql)
     }
@@ -346,6 +541,9 @@ impl Store {
     pub fn record_resent(&self, id: i64, ack: &[u8], ack_code: &str) -> Result<Option<String>, StoreError> {
         let (ack, code) = (ack.to_vec(), ack_code.to_owned());
         let now = (self.options.clock)().iso;
+        if let Backend::Postgres { .. } = self.backend {
+            return self.query_pg(move |c| c.and_then(|c| crate::pg::record_resent(c, id, &ack, &code, &now).map_err(|e| e.to_string())))?.map_err(StoreError::Commit);
+        }
         self.query(move |c| -> rusqlite::Result<Option<String>> {
             let tx = c.unchecked_transaction()?;
             let (raw, before): (Vec<u8>, Option<String>) = tx.query_row("SELECT raw, ack_code FROM messages WHERE id = ?1 AND direction = 'out'", params![id], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -354,7 +552,11 @@ impl Store {
             if crate::send::accepted(&code) && !before.as_deref().is_some_and(crate::send::accepted) {
                 let events = hl7_runtime::Message::parse(&raw).ok().and_then(|m| workflow::events(&m).ok()).unwrap_or_default();
                 run(&tx, "SAVEPOINT resent")?;
-                match apply_events(&tx, &events, Direction::Out, id, &now)? {
+                let applied = apply_events(&mut SqliteTx { tx: &tx, next_id: 0 }, &events, Direction::Out, id, &now).map_err(|e| match e {
+                    DbError::Sqlite(e) => e,
+                    other => rusqlite::Error::ToSqlConversionFailure(Box::new(other)),
+                })?;
+                match applied {
                     Ok(()) => run(&tx, "RELEASE resent")?,
                     Err((_, refusal)) => {
                         run(&tx, "ROLLBACK TO resent")?;
@@ -369,15 +571,48 @@ impl Store {
         .map_err(StoreError::Sql)
     }
 
+    /// Runs `f` on a PostgreSQL store's writer connection, between two batches (connecting
+    /// first if it was lost; `Err` is why it cannot).
+    pub fn query_pg<T: Send + 'static>(&self, f: impl FnOnce(Result<&mut postgres::Client, String>) -> T + Send + 'static) -> Result<T, StoreError> {
+        if self.backend == Backend::Sqlite {
+            return Err(StoreError::Backend("a PostgreSQL query on a SQLite store"));
+        }
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let work = crate::pg::Query::new(move |c| {
+            let _ = reply.send(f(c));
+        });
+        self.tx.send(Box::new(work)).map_err(|_| StoreError::Stopped)?;
+        rx.blocking_recv().map_err(|_| StoreError::Stopped)
+    }
+
     /// Runs `f` on the writer's connection, between two batches (reads for the command line;
-    /// not for the receive path).
+    /// not for the receive path). SQLite stores only.
     pub fn query<T: Send + 'static>(&self, f: impl FnOnce(&Connection) -> T + Send + 'static) -> Result<T, StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Backend("a SQLite query on a PostgreSQL store"));
+        }
         let (reply, rx) = tokio::sync::oneshot::channel();
         let work = Query { f: Some(Box::new(move |c: &Connection| {
             let _ = reply.send(f(c));
         })) };
         self.tx.send(Box::new(work)).map_err(|_| StoreError::Stopped)?;
         rx.blocking_recv().map_err(|_| StoreError::Stopped)
+    }
+
+    /// Every order with its exams and history ([`orders`]), whatever the database.
+    pub fn list_orders(&self) -> Result<Vec<OrderView>, StoreError> {
+        match self.backend {
+            Backend::Sqlite => self.query(orders)?.map_err(StoreError::Sql),
+            Backend::Postgres { .. } => self.query_pg(|c| c.and_then(|c| crate::pg::orders(c).map_err(|e| e.to_string())))?.map_err(StoreError::Commit),
+        }
+    }
+
+    /// Messages stored in one direction ([`count_messages`]), whatever the database.
+    pub fn count(&self, direction: Direction) -> Result<i64, StoreError> {
+        match self.backend {
+            Backend::Sqlite => self.query(move |c| count_messages(c, direction))?.map_err(StoreError::Sql),
+            Backend::Postgres { .. } => self.query_pg(move |c| c.and_then(|c| crate::pg::count_messages(c, direction).map_err(|e| e.to_string())))?.map_err(StoreError::Commit),
+        }
     }
 
     /// Waits until everything sent before is committed and the writer has stopped. Other
@@ -478,18 +713,50 @@ fn create_private(path: &Path) -> std::io::Result<()> {
 /// One item of work for the writer. `apply` runs inside the batch's transaction, in a
 /// savepoint of its own; the answer is given after the commit (`committed`) or instead of it
 /// (`failed`).
-trait Work: Send {
+pub(crate) trait Work: Send {
     /// Reads (`query`) run outside any transaction.
     fn is_query(&self) -> bool {
         false
     }
     fn run_query(&mut self, _conn: &Connection) {}
-    fn apply(&mut self, tx: &Transaction<'_>, next_id: &mut i64) -> rusqlite::Result<()>;
+    /// A query of a PostgreSQL store, on its writer's connection (or the reason there is none).
+    fn run_pg_query(&mut self, _client: Result<&mut postgres::Client, String>) {}
+    /// The orders the item's events touch (PostgreSQL locks them, in key order, before the
+    /// batch's items run: two receivers' batches then never wait on each other in a cycle).
+    fn order_keys<'a>(&'a self, _out: &mut Vec<&'a str>) {}
+    /// May run more than once (PostgreSQL retries a batch that lost a deadlock): it must
+    /// leave nothing behind but its outcome, rewritten each time.
+    fn apply(&mut self, tx: &mut dyn Tx) -> Result<(), DbError>;
     fn committed(self: Box<Self>);
     fn failed(self: Box<Self>, reason: &str);
 }
 
-fn writer(mut conn: Connection, rx: mpsc::Receiver<Box<dyn Work>>, max_batch: usize, on_commit: Option<CommitHook>) {
+fn writer(conn: Connection, rx: mpsc::Receiver<Box<dyn Work>>, max_batch: usize, on_commit: Option<CommitHook>) {
+    writer_loop(rx, max_batch, on_commit, SqliteWriter(conn));
+}
+
+/// What a writer thread does with its connection: the queries, then the batch of writes.
+pub(crate) trait Writer {
+    fn queries(&mut self, queries: Vec<Box<dyn Work>>);
+    fn commit(&mut self, writes: Vec<Box<dyn Work>>) -> BatchOutcome;
+}
+
+struct SqliteWriter(Connection);
+
+impl Writer for SqliteWriter {
+    fn queries(&mut self, queries: Vec<Box<dyn Work>>) {
+        for mut q in queries {
+            q.run_query(&self.0);
+        }
+    }
+    fn commit(&mut self, writes: Vec<Box<dyn Work>>) -> BatchOutcome {
+        commit_batch(&mut self.0, writes)
+    }
+}
+
+/// The writer thread's loop, for both stores: takes what is queued (at most `max_batch`),
+/// runs the queries, commits the writes as one batch, and logs the failures once per burst.
+pub(crate) fn writer_loop(rx: mpsc::Receiver<Box<dyn Work>>, max_batch: usize, on_commit: Option<CommitHook>, mut w: impl Writer) {
     let mut batch: Vec<Box<dyn Work>> = Vec::with_capacity(max_batch);
     let mut log = FailureLog::new(FAILURE_LOG_WINDOW);
     while let Ok(first) = rx.recv() {
@@ -502,13 +769,13 @@ fn writer(mut conn: Connection, rx: mpsc::Receiver<Box<dyn Work>>, max_batch: us
         }
         // Queries run before the batch's writes; they are for the command line and see what
         // was committed before them.
-        let (mut queries, writes): (Vec<_>, Vec<_>) = batch.drain(..).partition(|w| w.is_query());
-        for q in &mut queries {
-            q.run_query(&conn);
+        let (queries, writes): (Vec<_>, Vec<_>) = batch.drain(..).partition(|w| w.is_query());
+        if !queries.is_empty() {
+            w.queries(queries);
         }
         if !writes.is_empty() {
             let start = std::time::Instant::now();
-            let outcome = commit_batch(&mut conn, writes);
+            let outcome = w.commit(writes);
             let now = std::time::Instant::now();
             if let Some(hook) = &on_commit {
                 hook(now.duration_since(start), outcome.failures.is_empty());
@@ -529,9 +796,9 @@ fn writer(mut conn: Connection, rx: mpsc::Receiver<Box<dyn Work>>, max_batch: us
 pub const FAILURE_LOG_WINDOW: Duration = Duration::from_secs(60);
 
 /// What one batch did: the cause of each item that was not stored, and how many were.
-struct BatchOutcome {
-    failures: Vec<String>,
-    stored: usize,
+pub(crate) struct BatchOutcome {
+    pub(crate) failures: Vec<String>,
+    pub(crate) stored: usize,
 }
 
 /// Store failures, logged once per burst: the first with its cause; identical ones (same
@@ -612,7 +879,7 @@ fn commit_batch(conn: &mut Connection, writes: Vec<Box<dyn Work>>) -> BatchOutco
     // Row ids are given here rather than by SQLite so that an ACK (which names its row) is
     // built before its row is written; the IMMEDIATE transaction holds the write lock, so no
     // other process can take them.
-    let mut next_id = match tx.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM messages", [], |r| r.get::<_, i64>(0)) {
+    let next_id = match tx.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM messages", [], |r| r.get::<_, i64>(0)) {
         Ok(n) => n,
         Err(e) => {
             let reason = e.to_string();
@@ -623,8 +890,9 @@ fn commit_batch(conn: &mut Connection, writes: Vec<Box<dyn Work>>) -> BatchOutco
     };
     let mut ok: Vec<Box<dyn Work>> = Vec::with_capacity(writes.len());
     let mut failed: Vec<(Box<dyn Work>, String)> = Vec::new();
+    let mut stx = SqliteTx { tx: &tx, next_id };
     for mut w in writes {
-        let result = run(&tx, "SAVEPOINT item").and_then(|()| w.apply(&tx, &mut next_id));
+        let result = run(&tx, "SAVEPOINT item").map_err(DbError::from).and_then(|()| w.apply(&mut stx));
         match result {
             Ok(()) => match run(&tx, "RELEASE item") {
                 Ok(()) => ok.push(w),
@@ -674,7 +942,7 @@ impl Work for Query {
             f(conn);
         }
     }
-    fn apply(&mut self, _tx: &Transaction<'_>, _next_id: &mut i64) -> rusqlite::Result<()> {
+    fn apply(&mut self, _tx: &mut dyn Tx) -> Result<(), DbError> {
         Ok(())
     }
     fn committed(self: Box<Self>) {}
@@ -711,10 +979,9 @@ impl Inbound {
     /// Stores a message whose sender is not allowed, with its AR: not looked up among the
     /// stored ones (it answers for nothing stored), nothing applied, outside the unique index
     /// (`refused = 1`), so the same message from an allowed connection is taken later.
-    fn refuse(&mut self, tx: &Transaction<'_>, next_id: &mut i64, digest: &[u8], reason: &str) -> rusqlite::Result<()> {
+    fn refuse(&mut self, tx: &mut dyn Tx, digest: &[u8], reason: &str) -> Result<(), DbError> {
         let p = &self.prepared;
-        let id = *next_id;
-        *next_id += 1;
+        let id = tx.next_id()?;
         let now = (self.options.clock)();
         let (ack, code) = self.ack(&p.findings, Decision::Reject { reason: reason.to_owned() }, format!("{}{id}", self.options.ack_prefix), &now);
         let mut findings = p.findings.clone();
@@ -754,7 +1021,11 @@ fn fallback_ack(options: &StoreOptions, reason: &str) -> Vec<u8> {
 }
 
 impl Work for Inbound {
-    fn apply(&mut self, tx: &Transaction<'_>, next_id: &mut i64) -> rusqlite::Result<()> {
+    fn order_keys<'a>(&'a self, out: &mut Vec<&'a str>) {
+        out.extend(self.prepared.events.iter().map(|e| e.key.as_str()));
+    }
+
+    fn apply(&mut self, tx: &mut dyn Tx) -> Result<(), DbError> {
         let p = &self.prepared;
         // `prepare` computed it on the connection's task; a hand-made `Prepared` may lack it.
         let computed;
@@ -766,28 +1037,24 @@ impl Work for Inbound {
         };
         if let Some(reason) = p.refusal.clone() {
             let digest = digest.clone();
-            return self.refuse(tx, next_id, &digest, &reason);
+            return self.refuse(tx, &digest, &reason);
         }
         // The stored message this one reuses the MSH-10 of, with other bytes.
         let mut conflict: Option<(i64, String)> = None;
         if !p.control_id.is_empty() {
-            #[allow(clippy::type_complexity)]
-            let stored: Option<(i64, Option<Vec<u8>>, Option<Vec<u8>>, String)> = tx
-                .prepare_cached(FIND_INBOUND)?
-                .query_row(params![p.sender.application, p.sender.facility, p.control_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-                .optional()?;
+            let stored = tx.find_inbound(&p.sender, &p.control_id)?;
             if let Some((stored_id, ack, stored_digest, at)) = stored {
                 let stored_digest = match stored_digest {
                     Some(d) => d,
                     // A row from before the digest column.
-                    None => self::digest(&tx.prepare_cached("SELECT raw FROM messages WHERE id = ?1")?.query_row(params![stored_id], |r| r.get::<_, Vec<u8>>(0))?),
+                    None => self::digest(&tx.raw_of(stored_id)?),
                 };
                 if stored_digest == *digest {
                     self.outcome = Some(ack.unwrap_or_default());
                     return Ok(());
                 }
                 // The same conflicting message sent again: its stored ACK.
-                let again: Option<Option<Vec<u8>>> = tx.prepare_cached(FIND_CONFLICT)?.query_row(params![stored_id, digest], |r| r.get(0)).optional()?;
+                let again = tx.find_conflict(stored_id, digest)?;
                 if let Some(ack) = again {
                     self.outcome = Some(ack.unwrap_or_default());
                     return Ok(());
@@ -795,8 +1062,7 @@ impl Work for Inbound {
                 conflict = Some((stored_id, at));
             }
         }
-        let id = *next_id;
-        *next_id += 1;
+        let id = tx.next_id()?;
         let now = (self.options.clock)();
         let mut findings = p.findings.clone();
         if let Some((_, at)) = &conflict {
@@ -815,15 +1081,15 @@ impl Work for Inbound {
             // applied before the refused one are undone.
             let several = p.events.len() > 1;
             if several {
-                run(tx, "SAVEPOINT workflow")?;
+                tx.run("SAVEPOINT workflow")?;
             }
             match apply_events(tx, &p.events, Direction::In, id, &now.iso)? {
-                Ok(()) if several => run(tx, "RELEASE workflow")?,
+                Ok(()) if several => tx.run("RELEASE workflow")?,
                 Ok(()) => {}
                 Err((sequence, refusal)) => {
                     if several {
-                        run(tx, "ROLLBACK TO workflow")?;
-                        run(tx, "RELEASE workflow")?;
+                        tx.run("ROLLBACK TO workflow")?;
+                        tx.run("RELEASE workflow")?;
                     }
                     findings.push(receive::error(refusal.code, receive::orc_erl(sequence, refusal.field), "workflow", refusal.reason));
                 }
@@ -857,21 +1123,21 @@ pub fn ack_code(ack: &[u8]) -> Option<String> {
 }
 
 /// What identifies a stored message.
-struct Row<'a> {
-    id: i64,
-    direction: Direction,
-    sender: &'a Sender,
-    control_id: &'a str,
-    at: &'a str,
-    profile: Option<&'a str>,
-    raw: &'a [u8],
-    digest: &'a [u8],
+pub(crate) struct Row<'a> {
+    pub(crate) id: i64,
+    pub(crate) direction: Direction,
+    pub(crate) sender: &'a Sender,
+    pub(crate) control_id: &'a str,
+    pub(crate) at: &'a str,
+    pub(crate) profile: Option<&'a str>,
+    pub(crate) raw: &'a [u8],
+    pub(crate) digest: &'a [u8],
     /// The message whose MSH-10 this one reused with other bytes.
-    conflict_of: Option<i64>,
+    pub(crate) conflict_of: Option<i64>,
     /// The TLS client certificate's subject of the connection it came on.
-    client_subject: Option<&'a str>,
+    pub(crate) client_subject: Option<&'a str>,
     /// Its sender was not allowed.
-    refused: bool,
+    pub(crate) refused: bool,
 }
 
 impl<'a> Row<'a> {
@@ -893,44 +1159,19 @@ impl<'a> Row<'a> {
     }
 }
 
-fn insert_message(tx: &Transaction<'_>, row: &Row<'_>, findings: &[Finding], ack: Option<&[u8]>, ack_code: Option<&str>) -> rusqlite::Result<()> {
-    let findings = serde_json::to_string(findings).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-    tx.prepare_cached(
-        "INSERT INTO messages (id, direction, sender_application, sender_facility, control_id, received_at, profile, findings, raw, ack, ack_code, digest, conflict_of, client_subject, refused)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-    )?
-    .execute(params![
-        row.id,
-        row.direction.name(),
-        row.sender.application,
-        row.sender.facility,
-        row.control_id,
-        row.at,
-        row.profile,
-        findings,
-        row.raw,
-        ack,
-        ack_code,
-        row.digest,
-        row.conflict_of,
-        row.client_subject,
-        row.refused
-    ])?;
-    Ok(())
+fn insert_message(tx: &mut dyn Tx, row: &Row<'_>, findings: &[Finding], ack: Option<&[u8]>, ack_code: Option<&str>) -> Result<(), DbError> {
+    let findings = serde_json::to_string(findings).map_err(|e| DbError::Data(format!("the findings cannot be written as JSON: {e}")))?;
+    tx.insert_message(row, &findings, ack, ack_code)
 }
 
 /// Applies a message's events in order. The outer `Err` is SQLite's; the inner one the first
 /// refusal, with the ORC's sequence (the caller rolls back what was applied before it).
-fn apply_events(tx: &Transaction<'_>, events: &[Event], direction: Direction, message_id: i64, at: &str) -> rusqlite::Result<Result<(), (u32, Refusal)>> {
+pub(crate) fn apply_events(tx: &mut dyn Tx, events: &[Event], direction: Direction, message_id: i64, at: &str) -> Result<Result<(), (u32, Refusal)>, DbError> {
     for ev in events {
-        let current: Option<(String, bool)> = tx
-            .prepare_cached("SELECT state, has_exams FROM orders WHERE key = ?1")?
-            .query_row(params![ev.key.as_str()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)))
-            .optional()?;
-        let current = match current {
+        let current = match tx.order(ev.key.as_str())? {
             Some((s, has_exams)) => match State::from_name(&s) {
                 Some(state) => Some(Current { state, has_exams }),
-                None => return Err(rusqlite::Error::InvalidColumnType(0, format!("orders.state `{s}`"), rusqlite::types::Type::Text)),
+                None => return Err(DbError::Data(format!("orders.state `{s}` of order `{}` is not a state this telerad knows", ev.key.as_str()))),
             },
             None => None,
         };
@@ -940,17 +1181,13 @@ fn apply_events(tx: &Transaction<'_>, events: &[Event], direction: Direction, me
         };
         let has_exams = current.is_some_and(|c| c.has_exams) || !ev.exams.is_empty();
         if current.is_none() {
-            tx.prepare_cached("INSERT INTO orders (key, state, has_exams, created_at, updated_at, request_message) VALUES (?1, ?2, ?3, ?4, ?4, ?5)")?
-                .execute(params![ev.key.as_str(), to.name(), has_exams, at, message_id])?;
+            tx.insert_order(ev.key.as_str(), to.name(), has_exams, at, message_id)?;
         } else {
-            tx.prepare_cached("UPDATE orders SET state = ?2, has_exams = ?3, updated_at = ?4 WHERE key = ?1")?
-                .execute(params![ev.key.as_str(), to.name(), has_exams, at])?;
+            tx.update_order(ev.key.as_str(), to.name(), has_exams, at)?;
         }
-        tx.prepare_cached("INSERT INTO order_history (order_key, at, direction, order_control, from_state, to_state, message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?
-            .execute(params![ev.key.as_str(), at, direction.name(), ev.control.code(), current.map(|c| c.state.name()), to.name(), message_id])?;
+        tx.insert_history(ev.key.as_str(), at, direction.name(), ev.control.code(), current.map(|c| c.state.name()), to.name(), message_id)?;
         for exam in &ev.exams {
-            tx.prepare_cached("INSERT OR REPLACE INTO exams (order_key, accession, study_instance_uid, message_id) VALUES (?1, ?2, ?3, ?4)")?
-                .execute(params![ev.key.as_str(), exam.accession, exam.study_instance_uid, message_id])?;
+            tx.put_exam(ev.key.as_str(), &exam.accession, &exam.study_instance_uid, message_id)?;
         }
     }
     Ok(Ok(()))
@@ -988,27 +1225,28 @@ struct OutboundWork {
 }
 
 impl Work for OutboundWork {
-    fn apply(&mut self, tx: &Transaction<'_>, next_id: &mut i64) -> rusqlite::Result<()> {
+    fn order_keys<'a>(&'a self, out: &mut Vec<&'a str>) {
+        if self.apply {
+            out.extend(self.outbound.events.iter().map(|e| e.key.as_str()));
+        }
+    }
+
+    fn apply(&mut self, tx: &mut dyn Tx) -> Result<(), DbError> {
         let o = &self.outbound;
         if !o.control_id.is_empty() {
-            let known: Option<i64> = tx
-                .prepare_cached(FIND_OUTBOUND)?
-                .query_row(params![o.sender.application, o.sender.facility, o.control_id], |r| r.get(0))
-                .optional()?;
-            if let Some(id) = known {
+            if let Some(id) = tx.find_outbound(&o.sender, &o.control_id)? {
                 self.outcome = Some(Recorded::AlreadyRecorded { id });
                 return Ok(());
             }
         }
-        let id = *next_id;
-        *next_id += 1;
+        let id = tx.next_id()?;
         let now = (self.clock)();
         if self.apply {
             if let Err((sequence, refusal)) = apply_events(tx, &o.events, Direction::Out, id, &now.iso)? {
                 let key = o.events.iter().find(|e| e.orc_sequence == sequence).map(|e| e.key.clone()).unwrap_or_else(|| OrderKey::from_components(["", "", "", ""]));
                 // Nothing of this item is kept: back to `commit_batch`'s savepoint, which it
                 // then releases.
-                run(tx, "ROLLBACK TO item")?;
+                tx.run("ROLLBACK TO item")?;
                 self.outcome = Some(Recorded::Refused { key, refusal });
                 return Ok(());
             }

@@ -222,3 +222,34 @@ impl Pki {
         self.dir.join(name).to_str().unwrap().to_owned()
     }
 }
+
+/// The PostgreSQL server of the tests (`TELERAD_TEST_PG`, a URL; `.ci/postgres.sh start`
+/// prints it) with a fresh database named after `test`, dropped first if an earlier run left
+/// it. Without the variable: under `CI=true` the test fails; elsewhere it says loudly that it
+/// is skipped and returns None.
+pub fn postgres(test: &str) -> Option<String> {
+    let Ok(base) = std::env::var("TELERAD_TEST_PG") else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("TELERAD_TEST_PG is not set: the PostgreSQL tests need a server (.ci/postgres.sh start DIR prints the variable)");
+        }
+        // Straight to the process's standard error: the test harness captures `eprintln!` of
+        // a passing test, and a skip must be seen.
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** SKIPPED {test}: TELERAD_TEST_PG is not set, no PostgreSQL server to test against.\n*** Run `eval \"$(.ci/postgres.sh start /tmp/telerad-pg)\"` first (see the README).\n"
+        );
+        return None;
+    };
+    let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap_or_else(|e| panic!("TELERAD_TEST_PG={base}: cannot connect: {e}"));
+    let name = format!("t_{}", test.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).take(50).collect::<String>());
+    // One statement each: neither runs inside a transaction block.
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).expect("drop the test database");
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create the test database");
+    let (head, tail) = match base.find('?') {
+        Some(i) => base.split_at(i),
+        None => (base.as_str(), ""),
+    };
+    let (server, _) = head.rsplit_once('/').expect("a URL with a database");
+    Some(format!("{server}/{name}{tail}"))
+}

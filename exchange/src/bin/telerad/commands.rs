@@ -49,8 +49,9 @@ pub struct ServeArgs {
     /// is the first line printed). Required, here or in the configuration file.
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<String>,
-    /// The store (SQLite file, created on first use). Required, here or in the configuration
-    /// file.
+    /// The store: a SQLite file (created on first use) or a PostgreSQL database
+    /// (`postgres://USER@HOST:PORT/DB?sslmode=require`, its schema created or migrated on first
+    /// use; several receivers may share it). Required, here or in the configuration file.
     #[arg(long, value_name = "PATH")]
     pub store: Option<PathBuf>,
     /// TLS: this server's certificate chain (PEM); with `--tls-key`.
@@ -224,7 +225,7 @@ pub struct RespondArgs {
 
 #[derive(Debug, Args)]
 pub struct OrdersArgs {
-    /// The store.
+    /// The store: a SQLite file or a PostgreSQL URL (`postgres://…`).
     #[arg(long, value_name = "PATH")]
     pub store: PathBuf,
     /// `json`: one JSON object per order, one per line.
@@ -245,7 +246,7 @@ pub enum MsaArg {
 
 #[derive(Debug, Args)]
 pub struct MessagesArgs {
-    /// The store.
+    /// The store: a SQLite file or a PostgreSQL URL (`postgres://…`).
     #[arg(long, value_name = "PATH")]
     pub store: PathBuf,
     /// Stored at or after this time: `2026-12-06T10:00:00Z` (RFC 3339, with its offset) or a
@@ -274,7 +275,7 @@ pub struct MessagesArgs {
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    /// The store.
+    /// The store: a SQLite file or a PostgreSQL URL (`postgres://…`).
     #[arg(long, value_name = "PATH")]
     pub store: PathBuf,
     /// The message's row id (the first column of `telerad messages`).
@@ -306,7 +307,7 @@ pub struct ResendArgs {
 
 #[derive(Debug, Args)]
 pub struct PurgeArgs {
-    /// The store.
+    /// The store: a SQLite file or a PostgreSQL URL (`postgres://…`).
     #[arg(long, value_name = "PATH")]
     pub store: PathBuf,
     /// Orders whose last change (to refused or cancelled) is older than this many days.
@@ -415,7 +416,7 @@ pub fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), Failure> {
         }
         _ => None,
     };
-    tracing::info!(target: "telerad::serve", role = role.name(), listen = %bound, tls = tls.is_some(), store = %store_path.display(), "{} side listening on {bound} ({})", role.name(), if tls.is_some() { "TLS" } else { "plaintext" });
+    tracing::info!(target: "telerad::serve", role = role.name(), listen = %bound, tls = tls.is_some(), store = %store_name(store_path), "{} side listening on {bound} ({})", role.name(), if tls.is_some() { "TLS" } else { "plaintext" });
     let limits = Limits { max_message_bytes: args.max_message_bytes, ..Limits::DEFAULT };
     let config = hl7_mllp::Config {
         limits,
@@ -581,7 +582,8 @@ pub fn respond(args: &RespondArgs, out: &mut dyn Write) -> Result<(), Failure> {
     use telerad_exchange::respond::{self as r, Answer, Protocol};
     let key = OrderKey::parse(&args.order).map_err(|e| usage(format!("--order {e}")))?;
     let identity: r::Platform = serde_json::from_slice(&read_path(&args.identity)?).map_err(|e| usage(format!("{}: {e}", args.identity.display())))?;
-    if !args.store.exists() {
+    let postgres = telerad_exchange::pg::url_of(&args.store).is_some();
+    if !postgres && !args.store.exists() {
         return Err(usage(format!("no store at {}", args.store.display())));
     }
     let answer = if args.accept {
@@ -605,6 +607,14 @@ pub fn respond(args: &RespondArgs, out: &mut dyn Write) -> Result<(), Failure> {
     let now = args.now.clone().unwrap_or_else(|| stamp.dtm.clone());
     // Before anything is recorded: a peer this command will not send to is a usage error.
     let target = args.to.as_deref().map(|to| target(to, &args.net)).transpose()?;
+    if let Some(client) = pg_client(&args.store).filter(|_| args.dry_run) {
+        let mut client = client?;
+        let failed = |e: telerad_exchange::store::DbError| usage(format!("store {}: {e}", store_name(&args.store)));
+        let found = telerad_exchange::pg::request_of(&mut client, &key).map_err(failed)?;
+        let next = telerad_exchange::pg::next_id(&mut client).map_err(failed)?;
+        let (_, bytes) = response(args, &key, found, next, &identity, &answer, &stamp, &now)?;
+        return out.write_all(&bytes).map_err(io_failure);
+    }
     if args.dry_run {
         // Read-only: nothing is written, not even the store's schema.
         let conn = open_read_only(&args.store)?;
@@ -615,8 +625,18 @@ pub fn respond(args: &RespondArgs, out: &mut dyn Write) -> Result<(), Failure> {
     }
     let store = open_store(&args.store, StoreOptions::default())?;
     let lookup = key.clone();
-    let found = store.query(move |c| store::request_of(c, &lookup)).map_err(|e| usage(e.to_string()))?.map_err(|e| usage(format!("store: {e}")))?;
-    let next = store.query(|c| c.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM messages", [], |r| r.get::<_, i64>(0))).map_err(|e| usage(e.to_string()))?.unwrap_or(0);
+    let (found, next) = if postgres {
+        let found = store
+            .query_pg(move |c| c.and_then(|c| telerad_exchange::pg::request_of(c, &lookup).map_err(|e| e.to_string())))
+            .map_err(|e| usage(e.to_string()))?
+            .map_err(|e| usage(format!("store: {e}")))?;
+        let next = store.query_pg(|c| c.and_then(|c| telerad_exchange::pg::next_id(c).map_err(|e| e.to_string()))).map_err(|e| usage(e.to_string()))?.unwrap_or(0);
+        (found, next)
+    } else {
+        let found = store.query(move |c| store::request_of(c, &lookup)).map_err(|e| usage(e.to_string()))?.map_err(|e| usage(format!("store: {e}")))?;
+        let next = store.query(|c| c.query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM messages", [], |r| r.get::<_, i64>(0))).map_err(|e| usage(e.to_string()))?.unwrap_or(0);
+        (found, next)
+    };
     let (control_id, bytes) = match response(args, &key, found, next, &identity, &answer, &stamp, &now) {
         Ok(built) => built,
         Err(f) => {
@@ -684,7 +704,7 @@ fn response(
 ) -> Result<(String, Vec<u8>), Failure> {
     use telerad_exchange::respond as r;
     let Some((state, request)) = found else {
-        return Err(Failure::Rejected(format!("no order `{key}` in {}", args.store.display())));
+        return Err(Failure::Rejected(format!("no order `{key}` in {}", store_name(&args.store))));
     };
     if state != State::Requested {
         return Err(Failure::Rejected(format!("order `{key}` is {state}: only a requested order can be answered")));
@@ -704,6 +724,23 @@ fn response(
     }
 }
 
+/// A connection to the PostgreSQL store `--store` names, when it is one (`orders`,
+/// `messages`, `show`, `purge`, `resend`'s lookup, `respond`'s lookups). Connecting does not
+/// create or migrate anything.
+fn pg_client(path: &Path) -> Option<Result<postgres::Client, Failure>> {
+    use telerad_exchange::pg;
+    let url = pg::url_of(path)?;
+    Some(pg::connect(url).map_err(|e| usage(format!("store {}: {e}", pg::shown(url)))))
+}
+
+/// How a store is named in messages (a PostgreSQL URL without its password).
+fn store_name(path: &Path) -> String {
+    match telerad_exchange::pg::url_of(path) {
+        Some(url) => telerad_exchange::pg::shown(url),
+        None => path.display().to_string(),
+    }
+}
+
 /// A store opened read-only (`orders`, `messages`, `show`, `respond --dry-run`): nothing is
 /// created or changed; a missing file is a usage error.
 fn open_read_only(path: &Path) -> Result<rusqlite::Connection, Failure> {
@@ -716,8 +753,13 @@ fn open_read_only(path: &Path) -> Result<rusqlite::Connection, Failure> {
 }
 
 pub fn orders(args: &OrdersArgs, out: &mut dyn Write) -> Result<(), Failure> {
-    let conn = open_read_only(&args.store)?;
-    let list = store::orders(&conn).map_err(|e| usage(format!("store {}: {e}", args.store.display())))?;
+    let list = match pg_client(&args.store) {
+        Some(client) => telerad_exchange::pg::orders(&mut client?).map_err(|e| usage(format!("store {}: {e}", store_name(&args.store))))?,
+        None => {
+            let conn = open_read_only(&args.store)?;
+            store::orders(&conn).map_err(|e| usage(format!("store {}: {e}", args.store.display())))?
+        }
+    };
     for o in &list {
         match args.format {
             crate::cli::Format::Json => {
@@ -753,8 +795,13 @@ pub fn messages(args: &MessagesArgs, out: &mut dyn Write) -> Result<(), Failure>
             MsaArg::Ar => "AR".to_owned(),
         }),
     };
-    let conn = open_read_only(&args.store)?;
-    let list = inspect::messages(&conn, &filter).map_err(|e| usage(format!("{}: {e}", args.store.display())))?;
+    let list = match pg_client(&args.store) {
+        Some(client) => telerad_exchange::pg::messages(&mut client?, &filter).map_err(|e| usage(format!("store {}: {e}", store_name(&args.store))))?,
+        None => {
+            let conn = open_read_only(&args.store)?;
+            inspect::messages(&conn, &filter).map_err(|e| usage(format!("{}: {e}", args.store.display())))?
+        }
+    };
     let mut out = std::io::BufWriter::new(out);
     for m in &list {
         match args.format {
@@ -795,10 +842,15 @@ fn message_line(m: &telerad_exchange::inspect::MessageRow) -> String {
 pub fn show(args: &ShowArgs, out: &mut dyn Write) -> Result<(), Failure> {
     use telerad_exchange::inspect;
     use telerad_exchange::validation::{finding_json, finding_line};
-    let conn = open_read_only(&args.store)?;
-    let m = inspect::message(&conn, args.id).map_err(|e| usage(format!("{}: {e}", args.store.display())))?;
+    let m = match pg_client(&args.store) {
+        Some(client) => telerad_exchange::pg::message(&mut client?, args.id).map_err(|e| usage(format!("store {}: {e}", store_name(&args.store))))?,
+        None => {
+            let conn = open_read_only(&args.store)?;
+            inspect::message(&conn, args.id).map_err(|e| usage(format!("{}: {e}", args.store.display())))?
+        }
+    };
     let Some(m) = m else {
-        return Err(Failure::Rejected(format!("no message {} in {}", args.id, args.store.display())));
+        return Err(Failure::Rejected(format!("no message {} in {}", args.id, store_name(&args.store))));
     };
     // Segments one per line; the bytes as stored (in the message's character set).
     let lines = |bytes: &[u8]| -> Vec<u8> { bytes.iter().map(|&b| if b == b'\r' { b'\n' } else { b }).collect() };
@@ -847,7 +899,9 @@ pub fn show(args: &ShowArgs, out: &mut dyn Write) -> Result<(), Failure> {
 
 /// Exit as `send`: 0 when the peer accepts it, 1 when not, 2 on a network or usage error.
 pub fn resend(args: &ResendArgs, out: &mut dyn Write) -> Result<(), Failure> {
-    let found = {
+    let found = if let Some(client) = pg_client(&args.store) {
+        telerad_exchange::pg::sent_message(&mut client?, args.id).map_err(|e| usage(format!("store {}: {e}", store_name(&args.store))))?
+    } else {
         let conn = open_read_only(&args.store)?;
         conn.query_row("SELECT direction, raw, control_id FROM messages WHERE id = ?1", rusqlite::params![args.id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?)))
             .map(Some)
@@ -855,7 +909,7 @@ pub fn resend(args: &ResendArgs, out: &mut dyn Write) -> Result<(), Failure> {
             .map_err(|e| usage(format!("store {}: {e}", args.store.display())))?
     };
     let Some((direction, bytes, id)) = found else {
-        return Err(Failure::Rejected(format!("no message {} in {}", args.id, args.store.display())));
+        return Err(Failure::Rejected(format!("no message {} in {}", args.id, store_name(&args.store))));
     };
     if direction != "out" {
         return Err(usage(format!("message {} was received, not sent, by this side: only a message sent can be sent again", args.id)));
@@ -885,13 +939,18 @@ pub fn resend(args: &ResendArgs, out: &mut dyn Write) -> Result<(), Failure> {
 
 /// Prints `purged N order(s), M message(s)`.
 pub fn purge(args: &PurgeArgs, out: &mut dyn Write) -> Result<(), Failure> {
-    if !args.store.exists() {
+    let postgres = pg_client(&args.store).transpose()?;
+    if postgres.is_none() && !args.store.exists() {
         return Err(usage(format!("no store at {}", args.store.display())));
     }
     let cutoff = jiff::Timestamp::now()
         .checked_sub(jiff::SignedDuration::from_hours(i64::from(args.older_than) * 24))
         .map_err(|e| usage(format!("--older-than {}: {e}", args.older_than)))?;
     let before = telerad_exchange::clock::at(cutoff, &jiff::tz::TimeZone::UTC).iso;
+    if let Some(mut client) = postgres {
+        let purged = telerad_exchange::pg::purge(&mut client, &before).map_err(|e| usage(format!("store {}: {e}", store_name(&args.store))))?;
+        return writeln!(out, "purged {} order(s), {} message(s)", purged.orders, purged.messages).map_err(io_failure);
+    }
     let store = open_store(&args.store, StoreOptions::default())?;
     let purged = store.query(move |c| store::purge(c, &before));
     store.close();

@@ -67,7 +67,8 @@ pub fn load(path: &Path) -> Result<ServeConfig, String> {
     let mut config: ServeConfig = toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), e.to_string().trim_end()))?;
     let base = path.parent().unwrap_or(Path::new("."));
     for p in [&mut config.store, &mut config.tls_cert, &mut config.tls_key, &mut config.tls_client_ca, &mut config.senders].into_iter().flatten() {
-        if p.is_relative() {
+        // A PostgreSQL URL is not a file beside the configuration.
+        if p.is_relative() && telerad_exchange::pg::url_of(p).is_none() {
             *p = base.join(&*p);
         }
     }
