@@ -3,7 +3,6 @@
 //! Everything here reads; nothing writes.
 
 use hl7_runtime::validate::{Erl, Finding, Severity};
-use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::workflow::OrderKey;
@@ -23,6 +22,39 @@ pub struct MessageFilter {
     pub order: Option<OrderKey>,
     /// MSA-1 of its ACK.
     pub msa: Option<String>,
+}
+
+impl MessageFilter {
+    /// The filter's conditions as SQL to follow a `WHERE` (each one ` AND …`), with their values
+    /// in order; `placeholder(n)` writes the n-th parameter as the database spells it (`?n` for
+    /// SQLite, `$n` for PostgreSQL). One text for both stores, so they select the same rows.
+    pub(crate) fn conditions(&self, placeholder: impl Fn(usize) -> String) -> (String, Vec<String>) {
+        let mut sql = String::new();
+        let mut values: Vec<String> = Vec::new();
+        let mut condition = |clause: &str, value: &str| {
+            values.push(value.to_owned());
+            sql.push_str(&clause.replace('?', &placeholder(values.len())));
+        };
+        if let Some(v) = &self.since {
+            condition(" AND received_at >= ?", v);
+        }
+        if let Some(v) = &self.until {
+            condition(" AND received_at < ?", v);
+        }
+        if let Some(v) = &self.sender {
+            condition(" AND (sender_application = ? OR sender_facility = ?)", v);
+        }
+        if let Some(v) = &self.control_id {
+            condition(" AND control_id = ?", v);
+        }
+        if let Some(v) = &self.order {
+            condition(" AND id IN (SELECT message_id FROM order_history WHERE order_key = ? UNION SELECT request_message FROM orders WHERE key = ?)", v.as_str());
+        }
+        if let Some(v) = &self.msa {
+            condition(" AND ack_code = ?", v);
+        }
+        (sql, values)
+    }
 }
 
 /// One stored message, without its bytes.
@@ -92,31 +124,8 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(MessageRow, String)> {
 
 /// The messages `filter` selects, oldest first.
 pub fn messages(conn: &Connection, filter: &MessageFilter) -> Result<Vec<MessageRow>, InspectError> {
-    let mut sql = format!("SELECT {COLUMNS} FROM messages WHERE 1 = 1");
-    let mut values: Vec<Value> = Vec::new();
-    let mut condition = |clause: &str, value: &str| {
-        values.push(Value::Text(value.to_owned()));
-        sql.push_str(&clause.replace('?', &format!("?{}", values.len())));
-    };
-    if let Some(v) = &filter.since {
-        condition(" AND received_at >= ?", v);
-    }
-    if let Some(v) = &filter.until {
-        condition(" AND received_at < ?", v);
-    }
-    if let Some(v) = &filter.sender {
-        condition(" AND (sender_application = ? OR sender_facility = ?)", v);
-    }
-    if let Some(v) = &filter.control_id {
-        condition(" AND control_id = ?", v);
-    }
-    if let Some(v) = &filter.order {
-        condition(" AND id IN (SELECT message_id FROM order_history WHERE order_key = ? UNION SELECT request_message FROM orders WHERE key = ?)", v.as_str());
-    }
-    if let Some(v) = &filter.msa {
-        condition(" AND ack_code = ?", v);
-    }
-    sql.push_str(" ORDER BY id");
+    let (conditions, values) = filter.conditions(|n| format!("?{n}"));
+    let sql = format!("SELECT {COLUMNS} FROM messages WHERE 1 = 1{conditions} ORDER BY id");
     let rows: Vec<(MessageRow, String)> = conn.prepare(&sql)?.query_map(rusqlite::params_from_iter(values), row)?.collect::<Result<_, _>>()?;
     rows.into_iter()
         .map(|(mut m, findings)| {

@@ -625,31 +625,8 @@ fn message_row(r: &postgres::Row) -> (MessageRow, String) {
 
 /// The messages `filter` selects, oldest first (as [`crate::inspect::messages`]).
 pub fn messages(client: &mut Client, filter: &MessageFilter) -> Result<Vec<MessageRow>, DbError> {
-    let mut sql = format!("SELECT {COLUMNS} FROM messages WHERE true");
-    let mut values: Vec<String> = Vec::new();
-    let mut condition = |clause: &str, value: &str| {
-        values.push(value.to_owned());
-        sql.push_str(&clause.replace('?', &format!("${}", values.len())));
-    };
-    if let Some(v) = &filter.since {
-        condition(" AND received_at >= ?", v);
-    }
-    if let Some(v) = &filter.until {
-        condition(" AND received_at < ?", v);
-    }
-    if let Some(v) = &filter.sender {
-        condition(" AND (sender_application = ? OR sender_facility = ?)", v);
-    }
-    if let Some(v) = &filter.control_id {
-        condition(" AND control_id = ?", v);
-    }
-    if let Some(v) = &filter.order {
-        condition(" AND id IN (SELECT message_id FROM order_history WHERE order_key = ? UNION SELECT request_message FROM orders WHERE key = ?)", v.as_str());
-    }
-    if let Some(v) = &filter.msa {
-        condition(" AND ack_code = ?", v);
-    }
-    sql.push_str(" ORDER BY id");
+    let (conditions, values) = filter.conditions(|n| format!("${n}"));
+    let sql = format!("SELECT {COLUMNS} FROM messages WHERE true{conditions} ORDER BY id");
     let params: Vec<&(dyn postgres::types::ToSql + Sync)> = values.iter().map(|v| v as &(dyn postgres::types::ToSql + Sync)).collect();
     let rows = client.query(&sql, &params)?;
     rows.iter()
