@@ -238,8 +238,11 @@ impl Writer {
         self.out.extend_from_slice(id.as_bytes());
         self.cursor = At::field(0, 1).place();
         if id == "MSH" {
-            self.out.push(self.delimiters.field);
-            self.out.extend(self.delimiters.encoding_characters());
+            // MSH-2 pushed byte by byte: `encoding_characters` would allocate it.
+            let d = self.delimiters;
+            self.out.extend_from_slice(&[d.field, d.component, d.repetition]);
+            self.out.extend(d.escape);
+            self.out.extend(d.subcomponent);
             self.cursor = At::field(2, 1).place();
         }
     }

@@ -28,9 +28,12 @@ impl Emit<'_> {
         let writes = d.components.iter().map(|c| {
             let f = format_ident!("{}", c.ident);
             let n = u32::from(c.pos);
+            // The place is worked out only for a component that is there: most are not.
             quote! {
-                if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (&self.#f, at.child(#n)) {
-                    #rt::build::Write::write_at(v, w, at);
+                if let ::core::option::Option::Some(v) = &self.#f {
+                    if let ::core::option::Option::Some(at) = at.child(#n) {
+                        #rt::build::Write::write_at(v, w, at);
+                    }
                 }
             }
         });

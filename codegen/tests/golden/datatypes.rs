@@ -132,53 +132,45 @@ impl ::hl7_runtime::build::Write for AdValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.street_address,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.street_address {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.other_designation,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.other_designation {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.city,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.city {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.state_or_province,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.state_or_province {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.zip_or_postal_code,
-            at.child(5u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.zip_or_postal_code {
+            if let ::core::option::Option::Some(at) = at.child(5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.country,
-            at.child(6u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.country {
+            if let ::core::option::Option::Some(at) = at.child(6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.address_type,
-            at.child(7u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.address_type {
+            if let ::core::option::Option::Some(at) = at.child(7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.other_geographic_designation,
-            at.child(8u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.other_geographic_designation {
+            if let ::core::option::Option::Some(at) = at.child(8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -303,23 +295,20 @@ impl ::hl7_runtime::build::Write for AuiValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.authorization_number,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.authorization_number {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.date,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.date {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.source,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.source {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -412,17 +401,15 @@ impl ::hl7_runtime::build::Write for CcdValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.invocation_event,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.invocation_event {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.date_time,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.date_time {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -557,41 +544,35 @@ impl ::hl7_runtime::build::Write for CeValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.identifier,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.identifier {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.text,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.text {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.name_of_coding_system,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.name_of_coding_system {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.alternate_identifier,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.alternate_identifier {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.alternate_text,
-            at.child(5u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.alternate_text {
+            if let ::core::option::Option::Some(at) = at.child(5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.name_of_alternate_coding_system,
-            at.child(6u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.name_of_alternate_coding_system {
+            if let ::core::option::Option::Some(at) = at.child(6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -742,41 +723,35 @@ impl ::hl7_runtime::build::Write for CfValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.identifier,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.identifier {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.formatted_text,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.formatted_text {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.name_of_coding_system,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.name_of_coding_system {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.alternate_identifier,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.alternate_identifier {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.alternate_formatted_text,
-            at.child(5u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.alternate_formatted_text {
+            if let ::core::option::Option::Some(at) = at.child(5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.name_of_alternate_coding_system,
-            at.child(6u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.name_of_alternate_coding_system {
+            if let ::core::option::Option::Some(at) = at.child(6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -965,59 +940,51 @@ impl ::hl7_runtime::build::Write for CneValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.identifier,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.identifier {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.text,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.text {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.name_of_coding_system,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.name_of_coding_system {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.alternate_identifier,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.alternate_identifier {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.alternate_text,
-            at.child(5u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.alternate_text {
+            if let ::core::option::Option::Some(at) = at.child(5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.name_of_alternate_coding_system,
-            at.child(6u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.name_of_alternate_coding_system {
+            if let ::core::option::Option::Some(at) = at.child(6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.coding_system_version_id,
-            at.child(7u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.coding_system_version_id {
+            if let ::core::option::Option::Some(at) = at.child(7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.alternate_coding_system_version_id,
-            at.child(8u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.alternate_coding_system_version_id
+        {
+            if let ::core::option::Option::Some(at) = at.child(8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.original_text,
-            at.child(9u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.original_text {
+            if let ::core::option::Option::Some(at) = at.child(9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -1245,71 +1212,64 @@ impl ::hl7_runtime::build::Write for CnnValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.id_number,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.id_number {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.family_name,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.family_name {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.given_name,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.given_name {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.second_and_further_given_names_or_initials_thereof,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self
+            .second_and_further_given_names_or_initials_thereof
+        {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.suffix,
-            at.child(5u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.suffix {
+            if let ::core::option::Option::Some(at) = at.child(5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.prefix,
-            at.child(6u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.prefix {
+            if let ::core::option::Option::Some(at) = at.child(6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.degree,
-            at.child(7u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.degree {
+            if let ::core::option::Option::Some(at) = at.child(7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.source_table,
-            at.child(8u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.source_table {
+            if let ::core::option::Option::Some(at) = at.child(8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.assigning_authority_namespace_id,
-            at.child(9u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.assigning_authority_namespace_id {
+            if let ::core::option::Option::Some(at) = at.child(9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.assigning_authority_universal_id,
-            at.child(10u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.assigning_authority_universal_id {
+            if let ::core::option::Option::Some(at) = at.child(10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.assigning_authority_universal_id_type,
-            at.child(11u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self
+            .assigning_authority_universal_id_type
+        {
+            if let ::core::option::Option::Some(at) = at.child(11u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -1475,41 +1435,35 @@ impl ::hl7_runtime::build::Write for CpValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.price,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.price {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.price_type,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.price_type {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.from_value,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.from_value {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.to_value,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.to_value {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.range_units,
-            at.child(5u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.range_units {
+            if let ::core::option::Option::Some(at) = at.child(5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.range_type,
-            at.child(6u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.range_type {
+            if let ::core::option::Option::Some(at) = at.child(6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -1612,17 +1566,15 @@ impl ::hl7_runtime::build::Write for CqValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.quantity,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.quantity {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.units,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.units {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -1795,59 +1747,51 @@ impl ::hl7_runtime::build::Write for CweValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.identifier,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.identifier {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.text,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.text {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.name_of_coding_system,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.name_of_coding_system {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.alternate_identifier,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.alternate_identifier {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.alternate_text,
-            at.child(5u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.alternate_text {
+            if let ::core::option::Option::Some(at) = at.child(5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.name_of_alternate_coding_system,
-            at.child(6u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.name_of_alternate_coding_system {
+            if let ::core::option::Option::Some(at) = at.child(6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.coding_system_version_id,
-            at.child(7u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.coding_system_version_id {
+            if let ::core::option::Option::Some(at) = at.child(7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.alternate_coding_system_version_id,
-            at.child(8u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.alternate_coding_system_version_id
+        {
+            if let ::core::option::Option::Some(at) = at.child(8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.original_text,
-            at.child(9u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.original_text {
+            if let ::core::option::Option::Some(at) = at.child(9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -2060,65 +2004,55 @@ impl ::hl7_runtime::build::Write for CxValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.id_number,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.id_number {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.check_digit,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.check_digit {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.check_digit_scheme,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.check_digit_scheme {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.assigning_authority,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.assigning_authority {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.identifier_type_code,
-            at.child(5u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.identifier_type_code {
+            if let ::core::option::Option::Some(at) = at.child(5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.assigning_facility,
-            at.child(6u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.assigning_facility {
+            if let ::core::option::Option::Some(at) = at.child(6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.effective_date,
-            at.child(7u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.effective_date {
+            if let ::core::option::Option::Some(at) = at.child(7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.expiration_date,
-            at.child(8u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.expiration_date {
+            if let ::core::option::Option::Some(at) = at.child(8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.assigning_jurisdiction,
-            at.child(9u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.assigning_jurisdiction {
+            if let ::core::option::Option::Some(at) = at.child(9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.assigning_agency_or_department,
-            at.child(10u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.assigning_agency_or_department {
+            if let ::core::option::Option::Some(at) = at.child(10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -2249,23 +2183,20 @@ impl ::hl7_runtime::build::Write for DdiValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.delay_days,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.delay_days {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.monetary_amount,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.monetary_amount {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.number_of_days,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.number_of_days {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -2358,17 +2289,15 @@ impl ::hl7_runtime::build::Write for DldValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.discharge_location,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.discharge_location {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.effective_date,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.effective_date {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -2469,23 +2398,20 @@ impl ::hl7_runtime::build::Write for DlnValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.license_number,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.license_number {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.issuing_state_province_country,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.issuing_state_province_country {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.expiration_date,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.expiration_date {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -2567,17 +2493,15 @@ impl ::hl7_runtime::build::Write for DrValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.range_start_date_time,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.range_start_date_time {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.range_end_date_time,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.range_end_date_time {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -2680,17 +2604,15 @@ impl ::hl7_runtime::build::Write for DtnValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.day_type,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.day_type {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.number_of_days,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.number_of_days {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -2804,35 +2726,30 @@ impl ::hl7_runtime::build::Write for EdValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.source_application,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.source_application {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.type_of_data,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.type_of_data {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.data_subtype,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.data_subtype {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.encoding,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.encoding {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.data,
-            at.child(5u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.data {
+            if let ::core::option::Option::Some(at) = at.child(5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -2957,29 +2874,25 @@ impl ::hl7_runtime::build::Write for EiValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.entity_identifier,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.entity_identifier {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.namespace_id,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.namespace_id {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.universal_id,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.universal_id {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.universal_id_type,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.universal_id_type {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -3065,17 +2978,15 @@ impl ::hl7_runtime::build::Write for EipValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.placer_assigned_identifier,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.placer_assigned_identifier {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.filler_assigned_identifier,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.filler_assigned_identifier {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -3186,29 +3097,25 @@ impl ::hl7_runtime::build::Write for EldValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.segment_id,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.segment_id {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.segment_sequence,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.segment_sequence {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.field_position,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.field_position {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.code_identifying_error,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.code_identifying_error {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -3351,41 +3258,35 @@ impl ::hl7_runtime::build::Write for ErlValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.segment_id,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.segment_id {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.segment_sequence,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.segment_sequence {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.field_position,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.field_position {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.field_repetition,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.field_repetition {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.component_number,
-            at.child(5u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.component_number {
+            if let ::core::option::Option::Some(at) = at.child(5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.sub_component_number,
-            at.child(6u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.sub_component_number {
+            if let ::core::option::Option::Some(at) = at.child(6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -3490,17 +3391,15 @@ impl ::hl7_runtime::build::Write for FcValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.financial_class_code,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.financial_class_code {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.effective_date,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.effective_date {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -3625,35 +3524,31 @@ impl ::hl7_runtime::build::Write for FnValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.surname,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.surname {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.own_surname_prefix,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.own_surname_prefix {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.own_surname,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.own_surname {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.surname_prefix_from_partner_spouse,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.surname_prefix_from_partner_spouse
+        {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.surname_from_partner_spouse,
-            at.child(5u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.surname_from_partner_spouse {
+            if let ::core::option::Option::Some(at) = at.child(5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -3782,23 +3677,20 @@ impl ::hl7_runtime::build::Write for HdValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.namespace_id,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.namespace_id {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.universal_id,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.universal_id {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.universal_id_type,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.universal_id_type {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -3905,23 +3797,20 @@ impl ::hl7_runtime::build::Write for IcdValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.certification_patient_type,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.certification_patient_type {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.certification_required,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.certification_required {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.date_time_certification_required,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.date_time_certification_required {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -4040,23 +3929,20 @@ impl ::hl7_runtime::build::Write for JccValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.job_code,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.job_code {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.job_class,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.job_class {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.job_description_text,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.job_description_text {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -4233,59 +4119,50 @@ impl ::hl7_runtime::build::Write for La1Value {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.point_of_care,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.point_of_care {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.room,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.room {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.bed,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.bed {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.facility,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.facility {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.location_status,
-            at.child(5u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.location_status {
+            if let ::core::option::Option::Some(at) = at.child(5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.patient_location_type,
-            at.child(6u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.patient_location_type {
+            if let ::core::option::Option::Some(at) = at.child(6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.building,
-            at.child(7u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.building {
+            if let ::core::option::Option::Some(at) = at.child(7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.floor,
-            at.child(8u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.floor {
+            if let ::core::option::Option::Some(at) = at.child(8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.address,
-            at.child(9u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.address {
+            if let ::core::option::Option::Some(at) = at.child(9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -4400,17 +4277,15 @@ impl ::hl7_runtime::build::Write for MoValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.quantity,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.quantity {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.denomination,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.denomination {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -4488,17 +4363,15 @@ impl ::hl7_runtime::build::Write for MocValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.monetary_amount,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.monetary_amount {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.charge_code,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.charge_code {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -4599,23 +4472,20 @@ impl ::hl7_runtime::build::Write for MopValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.money_or_percentage_indicator,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.money_or_percentage_indicator {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.money_or_percentage_quantity,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.money_or_percentage_quantity {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.currency_denomination,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.currency_denomination {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -4720,23 +4590,20 @@ impl ::hl7_runtime::build::Write for MsgValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.message_code,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.message_code {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.trigger_event,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.trigger_event {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.message_structure,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.message_structure {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -4926,71 +4793,60 @@ impl ::hl7_runtime::build::Write for NdlValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.name_of_person,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.name_of_person {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.start_date_time,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.start_date_time {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.end_date_time,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.end_date_time {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.point_of_care,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.point_of_care {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.room,
-            at.child(5u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.room {
+            if let ::core::option::Option::Some(at) = at.child(5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.bed,
-            at.child(6u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.bed {
+            if let ::core::option::Option::Some(at) = at.child(6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.facility,
-            at.child(7u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.facility {
+            if let ::core::option::Option::Some(at) = at.child(7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.location_status,
-            at.child(8u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.location_status {
+            if let ::core::option::Option::Some(at) = at.child(8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.patient_location_type,
-            at.child(9u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.patient_location_type {
+            if let ::core::option::Option::Some(at) = at.child(9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.building,
-            at.child(10u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.building {
+            if let ::core::option::Option::Some(at) = at.child(10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.floor,
-            at.child(11u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.floor {
+            if let ::core::option::Option::Some(at) = at.child(11u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -5239,71 +5095,68 @@ impl ::hl7_runtime::build::Write for OsdValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.sequence_results_flag,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.sequence_results_flag {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.placer_order_number_entity_identifier,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self
+            .placer_order_number_entity_identifier
+        {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.placer_order_number_namespace_id,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.placer_order_number_namespace_id {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.filler_order_number_entity_identifier,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self
+            .filler_order_number_entity_identifier
+        {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.filler_order_number_namespace_id,
-            at.child(5u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.filler_order_number_namespace_id {
+            if let ::core::option::Option::Some(at) = at.child(5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.sequence_condition_value,
-            at.child(6u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.sequence_condition_value {
+            if let ::core::option::Option::Some(at) = at.child(6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.maximum_number_of_repeats,
-            at.child(7u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.maximum_number_of_repeats {
+            if let ::core::option::Option::Some(at) = at.child(7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.placer_order_number_universal_id,
-            at.child(8u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.placer_order_number_universal_id {
+            if let ::core::option::Option::Some(at) = at.child(8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.placer_order_number_universal_id_type,
-            at.child(9u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self
+            .placer_order_number_universal_id_type
+        {
+            if let ::core::option::Option::Some(at) = at.child(9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.filler_order_number_universal_id,
-            at.child(10u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.filler_order_number_universal_id {
+            if let ::core::option::Option::Some(at) = at.child(10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.filler_order_number_universal_id_type,
-            at.child(11u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self
+            .filler_order_number_universal_id_type
+        {
+            if let ::core::option::Option::Some(at) = at.child(11u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -5548,71 +5401,61 @@ impl ::hl7_runtime::build::Write for PlValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.point_of_care,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.point_of_care {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.room,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.room {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.bed,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.bed {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.facility,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.facility {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.location_status,
-            at.child(5u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.location_status {
+            if let ::core::option::Option::Some(at) = at.child(5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.person_location_type,
-            at.child(6u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.person_location_type {
+            if let ::core::option::Option::Some(at) = at.child(6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.building,
-            at.child(7u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.building {
+            if let ::core::option::Option::Some(at) = at.child(7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.floor,
-            at.child(8u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.floor {
+            if let ::core::option::Option::Some(at) = at.child(8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.location_description,
-            at.child(9u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.location_description {
+            if let ::core::option::Option::Some(at) = at.child(9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.comprehensive_location_identifier,
-            at.child(10u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.comprehensive_location_identifier
+        {
+            if let ::core::option::Option::Some(at) = at.child(10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.assigning_authority_for_location,
-            at.child(11u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.assigning_authority_for_location {
+            if let ::core::option::Option::Some(at) = at.child(11u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -5761,29 +5604,26 @@ impl ::hl7_runtime::build::Write for PlnValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.id_number,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.id_number {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.type_of_id_number,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.type_of_id_number {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.state_other_qualifying_information,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.state_other_qualifying_information
+        {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.expiration_date,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.expiration_date {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -5883,23 +5723,23 @@ impl ::hl7_runtime::build::Write for PrlValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.parent_observation_identifier,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.parent_observation_identifier {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.parent_observation_sub_identifier,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.parent_observation_sub_identifier
+        {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.parent_observation_value_descriptor,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self
+            .parent_observation_value_descriptor
+        {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -5992,17 +5832,15 @@ impl ::hl7_runtime::build::Write for PtValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.processing_id,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.processing_id {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.processing_mode,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.processing_mode {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -6113,29 +5951,25 @@ impl ::hl7_runtime::build::Write for PtaValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.policy_type,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.policy_type {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.amount_class,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.amount_class {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.money_or_percentage_quantity,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.money_or_percentage_quantity {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.money_or_percentage,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.money_or_percentage {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -6232,17 +6066,15 @@ impl ::hl7_runtime::build::Write for RiValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.repeat_pattern,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.repeat_pattern {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.explicit_time_interval,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.explicit_time_interval {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -6353,29 +6185,25 @@ impl ::hl7_runtime::build::Write for RmcValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.room_type,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.room_type {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.amount_type,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.amount_type {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.coverage_amount,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.coverage_amount {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.money_or_percentage,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.money_or_percentage {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -6494,29 +6322,25 @@ impl ::hl7_runtime::build::Write for RpValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.pointer,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.pointer {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.application_id,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.application_id {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.type_of_data,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.type_of_data {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.subtype,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.subtype {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -6710,71 +6534,60 @@ impl ::hl7_runtime::build::Write for RptValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.repeat_pattern_code,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.repeat_pattern_code {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.calendar_alignment,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.calendar_alignment {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.phase_range_begin_value,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.phase_range_begin_value {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.phase_range_end_value,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.phase_range_end_value {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.period_quantity,
-            at.child(5u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.period_quantity {
+            if let ::core::option::Option::Some(at) = at.child(5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.period_units,
-            at.child(6u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.period_units {
+            if let ::core::option::Option::Some(at) = at.child(6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.institution_specified_time,
-            at.child(7u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.institution_specified_time {
+            if let ::core::option::Option::Some(at) = at.child(7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.event,
-            at.child(8u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.event {
+            if let ::core::option::Option::Some(at) = at.child(8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.event_offset_quantity,
-            at.child(9u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.event_offset_quantity {
+            if let ::core::option::Option::Some(at) = at.child(9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.event_offset_units,
-            at.child(10u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.event_offset_units {
+            if let ::core::option::Option::Some(at) = at.child(10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.general_timing_specification,
-            at.child(11u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.general_timing_specification {
+            if let ::core::option::Option::Some(at) = at.child(11u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -6911,23 +6724,20 @@ impl ::hl7_runtime::build::Write for SadValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.street_or_mailing_address,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.street_or_mailing_address {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.street_name,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.street_name {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.dwelling_number,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.dwelling_number {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -7050,29 +6860,25 @@ impl ::hl7_runtime::build::Write for SnValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.comparator,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.comparator {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.num1,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.num1 {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.separator_suffix,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.separator_suffix {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.num2,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.num2 {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -7220,47 +7026,40 @@ impl ::hl7_runtime::build::Write for SpsValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.specimen_source_name_or_code,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.specimen_source_name_or_code {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.additives,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.additives {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.specimen_collection_method,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.specimen_collection_method {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.body_site,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.body_site {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.site_modifier,
-            at.child(5u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.site_modifier {
+            if let ::core::option::Option::Some(at) = at.child(5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.collection_method_modifier_code,
-            at.child(6u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.collection_method_modifier_code {
+            if let ::core::option::Option::Some(at) = at.child(6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.specimen_role,
-            at.child(7u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.specimen_role {
+            if let ::core::option::Option::Some(at) = at.child(7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -7494,77 +7293,65 @@ impl ::hl7_runtime::build::Write for TqValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.quantity,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.quantity {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.interval,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.interval {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.duration,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.duration {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.start_date_time,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.start_date_time {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.end_date_time,
-            at.child(5u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.end_date_time {
+            if let ::core::option::Option::Some(at) = at.child(5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.priority,
-            at.child(6u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.priority {
+            if let ::core::option::Option::Some(at) = at.child(6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.condition,
-            at.child(7u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.condition {
+            if let ::core::option::Option::Some(at) = at.child(7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.text,
-            at.child(8u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.text {
+            if let ::core::option::Option::Some(at) = at.child(8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.conjunction,
-            at.child(9u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.conjunction {
+            if let ::core::option::Option::Some(at) = at.child(9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.order_sequencing,
-            at.child(10u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.order_sequencing {
+            if let ::core::option::Option::Some(at) = at.child(10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.occurrence_duration,
-            at.child(11u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.occurrence_duration {
+            if let ::core::option::Option::Some(at) = at.child(11u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.total_occurrences,
-            at.child(12u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.total_occurrences {
+            if let ::core::option::Option::Some(at) = at.child(12u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -7691,17 +7478,15 @@ impl ::hl7_runtime::build::Write for TsValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.time,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.time {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.degree_of_precision,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.degree_of_precision {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -7808,23 +7593,20 @@ impl ::hl7_runtime::build::Write for VidValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.version_id,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.version_id {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.internationalization_code,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.internationalization_code {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.international_version_id,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.international_version_id {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -8050,89 +7832,75 @@ impl ::hl7_runtime::build::Write for XadValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.street_address,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.street_address {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.other_designation,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.other_designation {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.city,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.city {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.state_or_province,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.state_or_province {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.zip_or_postal_code,
-            at.child(5u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.zip_or_postal_code {
+            if let ::core::option::Option::Some(at) = at.child(5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.country,
-            at.child(6u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.country {
+            if let ::core::option::Option::Some(at) = at.child(6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.address_type,
-            at.child(7u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.address_type {
+            if let ::core::option::Option::Some(at) = at.child(7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.other_geographic_designation,
-            at.child(8u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.other_geographic_designation {
+            if let ::core::option::Option::Some(at) = at.child(8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.county_parish_code,
-            at.child(9u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.county_parish_code {
+            if let ::core::option::Option::Some(at) = at.child(9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.census_tract,
-            at.child(10u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.census_tract {
+            if let ::core::option::Option::Some(at) = at.child(10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.address_representation_code,
-            at.child(11u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.address_representation_code {
+            if let ::core::option::Option::Some(at) = at.child(11u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.address_validity_range,
-            at.child(12u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.address_validity_range {
+            if let ::core::option::Option::Some(at) = at.child(12u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.effective_date,
-            at.child(13u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.effective_date {
+            if let ::core::option::Option::Some(at) = at.child(13u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.expiration_date,
-            at.child(14u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.expiration_date {
+            if let ::core::option::Option::Some(at) = at.child(14u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -8524,143 +8292,122 @@ impl ::hl7_runtime::build::Write for XcnValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.id_number,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.id_number {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.family_name,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.family_name {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.given_name,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.given_name {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.second_and_further_given_names_or_initials_thereof,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self
+            .second_and_further_given_names_or_initials_thereof
+        {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.suffix,
-            at.child(5u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.suffix {
+            if let ::core::option::Option::Some(at) = at.child(5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.prefix,
-            at.child(6u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.prefix {
+            if let ::core::option::Option::Some(at) = at.child(6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.degree,
-            at.child(7u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.degree {
+            if let ::core::option::Option::Some(at) = at.child(7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.source_table,
-            at.child(8u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.source_table {
+            if let ::core::option::Option::Some(at) = at.child(8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.assigning_authority,
-            at.child(9u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.assigning_authority {
+            if let ::core::option::Option::Some(at) = at.child(9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.name_type_code,
-            at.child(10u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.name_type_code {
+            if let ::core::option::Option::Some(at) = at.child(10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.identifier_check_digit,
-            at.child(11u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.identifier_check_digit {
+            if let ::core::option::Option::Some(at) = at.child(11u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.check_digit_scheme,
-            at.child(12u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.check_digit_scheme {
+            if let ::core::option::Option::Some(at) = at.child(12u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.identifier_type_code,
-            at.child(13u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.identifier_type_code {
+            if let ::core::option::Option::Some(at) = at.child(13u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.assigning_facility,
-            at.child(14u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.assigning_facility {
+            if let ::core::option::Option::Some(at) = at.child(14u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.name_representation_code,
-            at.child(15u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.name_representation_code {
+            if let ::core::option::Option::Some(at) = at.child(15u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.name_context,
-            at.child(16u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.name_context {
+            if let ::core::option::Option::Some(at) = at.child(16u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.name_validity_range,
-            at.child(17u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.name_validity_range {
+            if let ::core::option::Option::Some(at) = at.child(17u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.name_assembly_order,
-            at.child(18u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.name_assembly_order {
+            if let ::core::option::Option::Some(at) = at.child(18u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.effective_date,
-            at.child(19u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.effective_date {
+            if let ::core::option::Option::Some(at) = at.child(19u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.expiration_date,
-            at.child(20u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.expiration_date {
+            if let ::core::option::Option::Some(at) = at.child(20u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.professional_suffix,
-            at.child(21u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.professional_suffix {
+            if let ::core::option::Option::Some(at) = at.child(21u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.assigning_jurisdiction,
-            at.child(22u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.assigning_jurisdiction {
+            if let ::core::option::Option::Some(at) = at.child(22u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.assigning_agency_or_department,
-            at.child(23u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.assigning_agency_or_department {
+            if let ::core::option::Option::Some(at) = at.child(23u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -8931,65 +8678,55 @@ impl ::hl7_runtime::build::Write for XonValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.organization_name,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.organization_name {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.organization_name_type_code,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.organization_name_type_code {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.id_number,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.id_number {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.check_digit,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.check_digit {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.check_digit_scheme,
-            at.child(5u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.check_digit_scheme {
+            if let ::core::option::Option::Some(at) = at.child(5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.assigning_authority,
-            at.child(6u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.assigning_authority {
+            if let ::core::option::Option::Some(at) = at.child(6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.identifier_type_code,
-            at.child(7u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.identifier_type_code {
+            if let ::core::option::Option::Some(at) = at.child(7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.assigning_facility,
-            at.child(8u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.assigning_facility {
+            if let ::core::option::Option::Some(at) = at.child(8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.name_representation_code,
-            at.child(9u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.name_representation_code {
+            if let ::core::option::Option::Some(at) = at.child(9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.organization_identifier,
-            at.child(10u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.organization_identifier {
+            if let ::core::option::Option::Some(at) = at.child(10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -9246,89 +8983,77 @@ impl ::hl7_runtime::build::Write for XpnValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.family_name,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.family_name {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.given_name,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.given_name {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.second_and_further_given_names_or_initials_thereof,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self
+            .second_and_further_given_names_or_initials_thereof
+        {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.suffix,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.suffix {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.prefix,
-            at.child(5u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.prefix {
+            if let ::core::option::Option::Some(at) = at.child(5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.degree,
-            at.child(6u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.degree {
+            if let ::core::option::Option::Some(at) = at.child(6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.name_type_code,
-            at.child(7u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.name_type_code {
+            if let ::core::option::Option::Some(at) = at.child(7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.name_representation_code,
-            at.child(8u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.name_representation_code {
+            if let ::core::option::Option::Some(at) = at.child(8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.name_context,
-            at.child(9u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.name_context {
+            if let ::core::option::Option::Some(at) = at.child(9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.name_validity_range,
-            at.child(10u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.name_validity_range {
+            if let ::core::option::Option::Some(at) = at.child(10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.name_assembly_order,
-            at.child(11u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.name_assembly_order {
+            if let ::core::option::Option::Some(at) = at.child(11u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.effective_date,
-            at.child(12u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.effective_date {
+            if let ::core::option::Option::Some(at) = at.child(12u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.expiration_date,
-            at.child(13u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.expiration_date {
+            if let ::core::option::Option::Some(at) = at.child(13u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.professional_suffix,
-            at.child(14u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.professional_suffix {
+            if let ::core::option::Option::Some(at) = at.child(14u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
@@ -9587,77 +9312,65 @@ impl ::hl7_runtime::build::Write for XtnValue {
         w: &mut ::hl7_runtime::build::Writer,
         at: ::hl7_runtime::build::At,
     ) {
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.telephone_number,
-            at.child(1u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.telephone_number {
+            if let ::core::option::Option::Some(at) = at.child(1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.telecommunication_use_code,
-            at.child(2u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.telecommunication_use_code {
+            if let ::core::option::Option::Some(at) = at.child(2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.telecommunication_equipment_type,
-            at.child(3u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.telecommunication_equipment_type {
+            if let ::core::option::Option::Some(at) = at.child(3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.email_address,
-            at.child(4u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.email_address {
+            if let ::core::option::Option::Some(at) = at.child(4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.country_code,
-            at.child(5u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.country_code {
+            if let ::core::option::Option::Some(at) = at.child(5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.area_city_code,
-            at.child(6u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.area_city_code {
+            if let ::core::option::Option::Some(at) = at.child(6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.local_number,
-            at.child(7u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.local_number {
+            if let ::core::option::Option::Some(at) = at.child(7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.extension,
-            at.child(8u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.extension {
+            if let ::core::option::Option::Some(at) = at.child(8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.any_text,
-            at.child(9u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.any_text {
+            if let ::core::option::Option::Some(at) = at.child(9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.extension_prefix,
-            at.child(10u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.extension_prefix {
+            if let ::core::option::Option::Some(at) = at.child(10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.speed_dial_code,
-            at.child(11u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.speed_dial_code {
+            if let ::core::option::Option::Some(at) = at.child(11u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
-        if let (::core::option::Option::Some(v), ::core::option::Option::Some(at)) = (
-            &self.unformatted_telephone_number,
-            at.child(12u32),
-        ) {
-            ::hl7_runtime::build::Write::write_at(v, w, at);
+        if let ::core::option::Option::Some(v) = &self.unformatted_telephone_number {
+            if let ::core::option::Option::Some(at) = at.child(12u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, at);
+            }
         }
     }
 }
