@@ -2,9 +2,10 @@
 //! delimiters); the rest becomes PID fields of a message that declares it. Every field's
 //! text decodes, strict and lenient. The escape module's own round trip is checked too:
 //! text that `encode_text` accepts decodes back to itself, and raw bytes decoded, encoded and
-//! decoded again give the same text.
+//! decoded again give the same text. The builders' writer gives `encode_text`'s bytes.
 #![no_main]
 
+use hl7_runtime::build::{At, Writer};
 use hl7_runtime::escape::{decode, encode_text};
 use hl7_runtime::{Charset, Delimiters, Message, ParseOptions};
 use libfuzzer_sys::fuzz_target;
@@ -49,6 +50,24 @@ fuzz_target!(|data: &[u8]| {
             for d in [Delimiters::STANDARD, ODD] {
                 if let Ok(raw) = encode_text(text, &d, cs) {
                     assert_eq!(decode(&raw, &d, cs), text, "{cs:?} {:?}", String::from_utf8_lossy(&raw));
+                }
+            }
+        }
+        // The builders' writer writes what `encode_text` writes, after a short value and after
+        // a long one (its check of a short value reads the output's last sixteen bytes).
+        for (msh18, cs) in [("", Charset::Ascii), ("8859/1", Charset::Latin1), ("UNICODE UTF-8", Charset::Utf8)] {
+            for before in ["A", "0123456789ABCDEFGHIJ"] {
+                let mut w = Writer::new(msh18, 0).expect("a known MSH-18");
+                w.segment("ZZZ");
+                w.text(At::field(1, 1), before);
+                w.text(At::field(2, 1), text);
+                match (w.finish(), encode_text(text, &Delimiters::STANDARD, cs)) {
+                    (Ok(got), Ok(raw)) => {
+                        let sep: &[u8] = if raw.is_empty() { b"" } else { b"|" };
+                        assert_eq!(got, [&b"ZZZ|"[..], before.as_bytes(), sep, &raw[..], b"\r"].concat(), "{cs:?} {text:?}");
+                    }
+                    (Err(_), Err(_)) => {}
+                    (got, want) => panic!("writer {got:?}, encode_text {want:?} for {text:?} in {cs:?}"),
                 }
             }
         }

@@ -103,17 +103,25 @@ pub fn encode(segments: Vec<SegmentBuf>) -> Result<Vec<u8>, BuildError> {
 /// sits below the field. 1-based, as HL7 counts.
 ///
 /// Held as one 128-bit key, a 32-bit lane per level (field, repetition, component,
-/// subcomponent, from the high end; 0 for a level the value does not reach), so that the
-/// writer compares and steps positions with a few word operations.
+/// subcomponent, from the high end), so that the writer compares and steps positions with a
+/// few word operations. The levels the value does not reach are at 1, where a value above
+/// them is written (the key is thus the place the writer compares), and the two top bits of
+/// the field lane say how deep the value is (0: at the field, 1: a component, 2: a
+/// subcomponent), which only [`At::child`] reads. Field numbers stay below 2³⁰.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct At {
     key: u128,
 }
 
+/// The depth bits of [`At`]'s key.
+const DEPTH: u128 = 3 << 126;
+/// One 32-bit lane, at the low end.
+const LANE: u128 = 0xFFFF_FFFF;
+
 impl At {
     /// Repetition `rep` of field `field`.
     pub const fn field(field: u32, rep: u32) -> At {
-        At { key: (field as u128) << 96 | (rep as u128) << 64 }
+        At { key: ((field as u128) << 96 & !DEPTH) | (rep as u128) << 64 | 1 << 32 | 1 }
     }
 
     /// The `n`th child (1-based) of a composite written here: one level down, or, at the
@@ -123,31 +131,33 @@ impl At {
         if n == 0 {
             return None;
         }
-        if self.lane(2) == 0 {
-            Some(At { key: self.key | (n as u128) << 32 })
-        } else if self.lane(3) == 0 {
-            Some(At { key: self.key | n as u128 })
-        } else if n == 1 {
-            Some(self)
-        } else {
-            None
+        let key = self.key & !DEPTH;
+        match self.key >> 126 {
+            0 => Some(At { key: (key & !(LANE << 32)) | (n as u128) << 32 | 1 << 126 }),
+            1 => Some(At { key: (key & !LANE) | n as u128 | 2 << 126 }),
+            _ if n == 1 => Some(self),
+            _ => None,
         }
     }
 
-    /// Level `level`'s number (0 = field … 3 = subcomponent), 0 when not reached.
+    /// Level `level`'s number (0 = field … 3 = subcomponent).
     const fn lane(self, level: u32) -> u32 {
-        (self.key >> (96 - 32 * level)) as u32
+        (self.place() >> (96 - 32 * level)) as u32
     }
 
-    /// The key with the levels not reached at 1, where their value is written.
+    /// The place key: the lanes, without the depth.
     const fn place(self) -> u128 {
-        self.key | ((self.lane(2) == 0) as u128) << 32 | (self.lane(3) == 0) as u128
+        self.key & !DEPTH
     }
 
     fn path(self, segment: &str) -> String {
-        format!("{segment}-{}[{}].{}.{}", self.lane(0), self.lane(1), self.lane(2).max(1), self.lane(3).max(1))
+        format!("{segment}-{}[{}].{}.{}", self.lane(0), self.lane(1), self.lane(2), self.lane(3))
     }
 }
+
+/// The place key of repetition 1, component 1, subcomponent 1 of field 0: the levels below a
+/// field at their first place.
+const FIRSTS: u128 = 1 << 64 | 1 << 32 | 1;
 
 /// A builder value that writes itself into a [`Writer`]: text, a generated `…Value`, or a
 /// [`Value`].
@@ -256,30 +266,54 @@ impl Writer {
             return;
         }
         let target = at.place();
-        if target <= self.cursor {
+        let cursor = self.cursor;
+        if target <= cursor {
             self.out_of_order(at);
             return;
         }
         // From the last place written to the target: at the first level where they differ,
         // as many separators as the target is ahead; below it, as many as the target's number
         // less one. A separator is thus only ever written before a value.
-        let lanes = |key: u128| [(key >> 96) as u32, (key >> 64) as u32, (key >> 32) as u32, key as u32];
-        let ([tf, tr, tc, ts], [f, r, c, s]) = (lanes(target), lanes(self.cursor));
-        let ok = match (self.cursor ^ target).leading_zeros() / 32 {
-            0 => self.separators(0, tf - f) && self.separators(1, tr.saturating_sub(1)) && self.separators(2, tc.saturating_sub(1)) && self.separators(3, ts.saturating_sub(1)),
-            1 => self.separators(1, tr - r) && self.separators(2, tc.saturating_sub(1)) && self.separators(3, ts.saturating_sub(1)),
-            2 => self.separators(2, tc - c) && self.separators(3, ts.saturating_sub(1)),
-            _ => self.separators(3, ts - s),
+        // The key in halves (field and repetition; component and subcomponent), so that the
+        // shifts below are of one word.
+        let halves = |key: u128| ((key >> 64) as u64, key as u64);
+        let ((th, tl), (ch, cl)) = (halves(target), halves(cursor));
+        let (high, t, c) = if th != ch { (true, th, ch) } else { (false, tl, cl) };
+        // Whether the lower lane of the differing half is the one that differs.
+        let lower = (t ^ c).leading_zeros() >= 32;
+        let shift = if lower { 0 } else { 32 };
+        let ahead = ((t >> shift) as u32).wrapping_sub((c >> shift) as u32);
+        let level = usize::from(!high) * 2 + usize::from(lower);
+        // Usually the target is the first place below its level (the next field, the next
+        // component …): then its separators are all of that one level.
+        let first_below = match (high, lower) {
+            (true, false) => th as u32 == 1 && tl == FIRSTS as u64,
+            (true, true) => tl == FIRSTS as u64,
+            (false, false) => tl as u32 == 1,
+            (false, true) => true,
         };
+        let ok = if first_below { self.separators(level, ahead) } else { self.separators_down(level, ahead, target) };
         if !ok {
             self.no_subcomponents(at);
             return;
         }
         self.cursor = target;
         // Most values need no escape and no conversion: copied whole.
-        if !self.special.write_if_plain(text.as_bytes(), &mut self.out) {
+        if !self.special.append_if_plain(text.as_bytes(), &mut self.out) {
             self.escaped(at, text);
         }
+    }
+
+    /// The separators of [`Writer::text`] when the target is below the first place of its
+    /// level: `ahead` of `level`, then, at each level below, the target's number less one.
+    #[inline(never)]
+    fn separators_down(&mut self, level: usize, ahead: u32, target: u128) -> bool {
+        let lanes = [(target >> 96) as u32, (target >> 64) as u32, (target >> 32) as u32, target as u32];
+        let mut ok = self.separators(level, ahead);
+        for (below, &n) in lanes.iter().enumerate().skip(level + 1) {
+            ok = ok && self.separators(below, n.saturating_sub(1));
+        }
+        ok
     }
 
     /// The text of [`Writer::text`] that needs escapes or a conversion.

@@ -289,6 +289,10 @@ pub struct Special {
     /// on every call.
     #[cfg(target_arch = "x86_64")]
     lanes: [[u8; 16]; 5],
+    /// Whether the delimiters are the standard `|^~\&`: the vector scan then finds four of
+    /// them with one comparison (see `simd::specials`).
+    #[cfg(target_arch = "x86_64")]
+    standard: bool,
 }
 
 impl Special {
@@ -312,6 +316,8 @@ impl Special {
             high: charset != Charset::Utf8,
             #[cfg(target_arch = "x86_64")]
             lanes: delimiters.map(|b| [b; 16]),
+            #[cfg(target_arch = "x86_64")]
+            standard: *d == Delimiters::STANDARD,
         }
     }
 
@@ -351,15 +357,40 @@ impl Special {
         }
     }
 
-    /// Appends `bytes` to `out` when they need nothing, and says whether it did: the
-    /// writer's path for a value, most of which are short and plain.
+    /// Appends `bytes` to `out` and says whether they need nothing; when they do, `out` is
+    /// left as it was. The writer's path for a value: a short value is checked where it has
+    /// just been copied, as the last lanes of the output's last sixteen bytes, one load
+    /// instead of gathering the value's own bytes.
     #[inline]
-    pub fn write_if_plain(&self, bytes: &[u8], out: &mut Vec<u8>) -> bool {
-        if !self.is_plain(bytes) {
-            return false;
-        }
+    pub fn append_if_plain(&self, bytes: &[u8], out: &mut Vec<u8>) -> bool {
+        let start = out.len();
         out.extend_from_slice(bytes);
-        true
+        #[cfg(target_arch = "x86_64")]
+        {
+            let (len, end) = (bytes.len(), out.len());
+            let plain = if len < 16 {
+                end.checked_sub(16).and_then(|at| out.get(at..)).map(|tail| simd::tail_is_plain(self, tail, len))
+            } else if len <= 32 {
+                // Two blocks of the value, overlapping unless it is 32 bytes long.
+                let (head, tail) = (out.get(start..start + 16), out.get(end - 16..));
+                head.zip(tail).map(|(head, tail)| simd::tail_is_plain(self, head, 16) && simd::tail_is_plain(self, tail, 16))
+            } else {
+                None
+            };
+            match plain {
+                Some(true) => return true,
+                Some(false) => {
+                    out.truncate(start);
+                    return false;
+                }
+                None => {}
+            }
+        }
+        if self.is_plain(bytes) {
+            return true;
+        }
+        out.truncate(start);
+        false
     }
 
     /// [`Special::plain_run`] one byte at a time.
@@ -399,7 +430,7 @@ impl Special {
 /// least sixteen bytes.
 #[cfg(target_arch = "x86_64")]
 mod simd {
-    use std::arch::x86_64::{__m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_or_si128, _mm_set1_epi8, _mm_set_epi64x};
+    use std::arch::x86_64::{__m128i, _mm_and_si128, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_or_si128, _mm_set1_epi8, _mm_set_epi64x};
 
     use crate::sse2::{load, mask};
 
@@ -419,6 +450,21 @@ mod simd {
         unsafe { short(special, bytes) }
     }
 
+    #[allow(unsafe_code)] // calls the SSE2 function, see SAFETY
+    #[inline]
+    pub(super) fn tail_is_plain(special: &Special, block: &[u8], len: usize) -> bool {
+        // SAFETY: as for `plain_run`: SSE2 is part of the x86-64 baseline.
+        unsafe { tail(special, block, len) }
+    }
+
+    /// Whether the last `len` (at most sixteen) bytes of the sixteen-byte `block` are plain:
+    /// the lanes before them shifted out of the mask.
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn tail(special: &Special, block: &[u8], len: usize) -> bool {
+        specials(special, load(block)) >> (16 - len.min(16)) == 0
+    }
+
     /// One bit per special lane of `v`: the comparisons joined in the vector, one mask.
     #[inline]
     #[target_feature(enable = "sse2")]
@@ -428,6 +474,12 @@ mod simd {
         let mut m = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
         if !special.high {
             m = _mm_andnot_si128(v, m);
+        }
+        if special.standard {
+            // `\ ^ | ~` are 0x5C with none, one or both of the bits 0x02 and 0x20 set: the
+            // bytes that read 0x5C once those two bits are cleared, and no other. Then `&`.
+            let four = _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8(!0x22)), _mm_set1_epi8(0x5C));
+            return mask(_mm_or_si128(m, _mm_or_si128(four, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x26)))));
         }
         for n in &special.lanes {
             m = _mm_or_si128(m, _mm_cmpeq_epi8(v, load(n)));
@@ -682,27 +734,32 @@ mod tests {
     }
 
     #[test]
-    fn short_values_are_plain_as_the_table_says_at_every_position() {
-        let d = Delimiters { field: b'|', component: b'^', repetition: b'~', escape: Some(b'\\'), subcomponent: Some(b'&') };
-        let alphabet: &[u8] = b"|^~\\&\t\r\x00\x1f \x7f\x80\xc3\xffaZ9";
-        for charset in [Charset::Utf8, Charset::Latin1] {
+    fn values_are_plain_as_the_table_says_at_every_position() {
+        let standard = Delimiters { field: b'|', component: b'^', repetition: b'~', escape: Some(b'\\'), subcomponent: Some(b'&') };
+        let other = Delimiters { field: b'#', component: b'*', repetition: b'!', escape: Some(b'$'), subcomponent: Some(b'%') };
+        // Every byte: the standard delimiters are found by a comparison under a mask, which
+        // must take those five and no neighbour.
+        let alphabet: Vec<u8> = (0..=255).collect();
+        for (d, charset) in [(standard, Charset::Utf8), (standard, Charset::Latin1), (other, Charset::Utf8)] {
             let special = Special::new(&d, charset);
-            for len in 0usize..20 {
-                for &b in alphabet {
-                    for pos in 0..len {
+            for len in 0usize..40 {
+                for &b in &alphabet {
+                    for pos in [0, len / 2, len.saturating_sub(1)] {
                         let mut text: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
                         if let Some(x) = text.get_mut(pos) {
                             *x = b;
                         }
                         let plain = reference(&special, &text) == len;
                         assert_eq!(special.is_plain(&text), plain, "{text:?} {charset:?}");
-                        let mut out = b"ab".to_vec();
-                        assert_eq!(special.write_if_plain(&text, &mut out), plain, "{text:?} {charset:?}");
-                        let want: Vec<u8> = if plain { [b"ab".as_slice(), &text].concat() } else { b"ab".to_vec() };
-                        assert_eq!(out, want);
+                        // Written after nothing, after a little and after more than a block:
+                        // the short path reads the output's last sixteen bytes when it can.
+                        for before in [&b""[..], b"ab", b"MSH|^~\\&|SENDER|FAC|"] {
+                            let mut out = before.to_vec();
+                            assert_eq!(special.append_if_plain(&text, &mut out), plain, "{text:?} {charset:?} after {before:?}");
+                            let want: Vec<u8> = if plain { [before, &text].concat() } else { before.to_vec() };
+                            assert_eq!(out, want);
+                        }
                     }
-                    let text: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
-                    assert!(special.is_plain(&text));
                 }
             }
         }
