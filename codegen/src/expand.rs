@@ -31,32 +31,8 @@
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
+pub use crate::api::Shape;
 use crate::model::{ElementConstraint, Usage, UNBOUNDED};
-
-/// How a value of an element is returned: the usage/cardinality → Rust type contract of
-/// `spec/README.md`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Shape {
-    /// Usage R, at most one: `Result<T, Missing>`.
-    Required,
-    /// Any other usage, at most one: `Option<T>`.
-    Optional,
-    /// More than one allowed: every repetition (`Reps` for fields, an iterator or a `Vec` for
-    /// structure elements).
-    Repeated,
-}
-
-impl Shape {
-    pub fn of(usage: Usage, min: u32, max: u32) -> Shape {
-        if max > 1 {
-            Shape::Repeated
-        } else if usage == Usage::R || min > 0 {
-            Shape::Required
-        } else {
-            Shape::Optional
-        }
-    }
-}
 
 /// `::hl7_runtime::meta::Usage::R`.
 pub fn usage(rt: &TokenStream, u: Usage) -> TokenStream {
@@ -105,9 +81,7 @@ pub struct Field<'a> {
 
 impl Field<'_> {
     pub fn shape(&self) -> Shape {
-        // A field's type follows its usage: R is required even when a profile's cardinality
-        // says 0 (usage folding already made min 1 for R).
-        Shape::of(self.usage, 0, self.max)
+        Shape::of_field(self.usage, self.max)
     }
 }
 
@@ -358,6 +332,16 @@ pub fn read_child(rt: &TokenStream, view: &TokenStream, slot: u16, shape: Shape,
         (false, Shape::Repeated) => quote! { #view.groups(#slot).map(<#ty as #rt::typed::GroupType>::from_group) },
         (false, Shape::Required) => quote! { #view.required_group(#slot, #path).map(<#ty as #rt::typed::GroupType>::from_group) },
         (false, Shape::Optional) => quote! { #view.group(#slot).map(<#ty as #rt::typed::GroupType>::from_group) },
+    }
+}
+
+/// The type a structure accessor returns (`ty` the child's view), as its shape says: lazily,
+/// an iterator for repetitions.
+pub fn child_type(rt: &TokenStream, shape: Shape, ty: &TokenStream, lt: &TokenStream) -> TokenStream {
+    match shape {
+        Shape::Repeated => quote! { impl ::core::iter::Iterator<Item = #ty> + #lt },
+        Shape::Required => quote! { ::core::result::Result<#ty, #rt::typed::Missing> },
+        Shape::Optional => quote! { ::core::option::Option<#ty> },
     }
 }
 

@@ -14,6 +14,7 @@
 //! hl7_codegen::Config::new("spec/my-guide").base_standard("spec/hl7v2.5.1").runtime_path("::hl7_runtime").build().unwrap();
 //! ```
 
+pub mod api;
 pub mod error;
 pub mod expand;
 pub mod model;

@@ -1,6 +1,6 @@
 //! What the four derives share: the shape of the input, usages, cardinalities, field types.
 
-use hl7_codegen::expand::Shape;
+use hl7_codegen::api::Shape;
 use hl7_codegen::model::{Usage, UNBOUNDED};
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};

@@ -1,6 +1,7 @@
 //! `#[derive(DataType)]`: a composite datatype, one field per component.
 
-use hl7_codegen::expand::{self, Shape};
+use hl7_codegen::api::Shape;
+use hl7_codegen::expand;
 use hl7_codegen::model::Usage;
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
@@ -67,7 +68,7 @@ pub fn derive(input: &DeriveInput) -> syn::Result<TokenStream> {
             let usage = common::usage(&fattrs, &mut errors);
             // Any component may be left out of a message (HL7's truncation), so each is read
             // as an `Option` whatever its usage; validation reports a missing R component.
-            let Some(inner) = common::inner_type(f, Shape::Optional, "Reps", &mut errors) else { continue };
+            let Some(inner) = common::inner_type(f, Shape::of_component(), "Reps", &mut errors) else { continue };
             if common::is_named(inner, "Varies") {
                 errors.at(inner.span(), "wrong field type: a component has a datatype of its own; `Varies` is for OBX-5 only");
                 continue;

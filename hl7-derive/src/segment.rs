@@ -1,6 +1,7 @@
 //! `#[derive(Segment)]`: a struct with one field per HL7 field.
 
-use hl7_codegen::expand::{self, Shape};
+use hl7_codegen::api::Shape;
+use hl7_codegen::expand;
 use hl7_codegen::model::{ElementConstraint, ElementPath, Usage};
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
@@ -162,7 +163,7 @@ fn field<'i>(
         }
     }
     let (min, max) = card?;
-    let shape = Shape::of(usage, 0, max);
+    let shape = Shape::of_field(usage, max);
     let inner = common::inner_type(f, shape, "Reps", errors);
     let datatype_lit = attrs.str("datatype", errors);
     let datatype_id = datatype_lit.as_ref().and_then(|l| common::datatype_id(l, errors));

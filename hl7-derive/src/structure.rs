@@ -1,6 +1,7 @@
 //! `#[derive(Group)]` and `#[derive(Message)]`: one field per child, segment or group.
 
-use hl7_codegen::expand::{self, Child, Shape};
+use hl7_codegen::api::Shape;
+use hl7_codegen::expand::{self, Child};
 use hl7_codegen::model::Usage;
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -36,7 +37,7 @@ fn children<'i>(t: &Target<'i>, owner: &str, errors: &mut Errors) -> Vec<Declare
         let Some(ident) = f.ident.as_ref() else { continue };
         let usage = common::usage(&attrs, errors);
         let Some((min, max)) = common::cardinality(&attrs, usage, errors) else { continue };
-        let shape = Shape::of(usage, min, max);
+        let shape = Shape::of_child(usage, min, max);
         let Some(ty) = common::inner_type(f, shape, "Vec", errors) else { continue };
         if usage == Usage::X {
             errors.at(ident.span(), format!("usage X in {owner}: an element that must not be sent has no field; leave it out of the struct"));

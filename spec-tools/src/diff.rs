@@ -17,8 +17,8 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use hl7_codegen::model::{DataType, Discriminator, ElementConstraint, Group, Model, Node, Profile, Segment, SegmentConstraints, Slice, Usage, UNBOUNDED};
-use hl7_codegen::names;
+use hl7_codegen::model::{DataType, Discriminator, ElementConstraint, Group, Model, Node, Profile, SegmentConstraints, Slice, Usage, UNBOUNDED};
+use hl7_codegen::api::{children, surface, ItemKind, Surface};
 use serde::Serialize;
 
 /// Exit code: the two folders define the same thing.
@@ -302,14 +302,6 @@ fn opt_card(min: Option<u32>, max: Option<u32>) -> Option<String> {
     Some(format!("{}..{}", min.map(|m| m.to_string()).unwrap_or_default(), max.unwrap_or_default()))
 }
 
-fn join(parent: &str, child: &str) -> String {
-    if parent.is_empty() {
-        child.to_owned()
-    } else {
-        format!("{parent}/{child}")
-    }
-}
-
 impl Differ {
     fn push(&mut self, kind: Kind, profile: Option<&str>, path: impl Into<String>, old: Option<String>, new: Option<String>) {
         self.changes.push(Change { kind, profile: profile.map(str::to_owned), path: path.into(), old, new, breaking: false, api: Vec::new() });
@@ -523,23 +515,6 @@ impl Differ {
 
 /// The children of a group with their paths; a name met twice in one group gets `[2]`, `[3]`…
 /// so that every child has its own path.
-fn children<'g>(g: &'g Group, path: &str) -> Vec<(String, &'g Node)> {
-    let mut seen: BTreeMap<&str, u32> = BTreeMap::new();
-    g.children
-        .iter()
-        .map(|c| {
-            let name = match c {
-                Node::Segment(s) => s.id.as_str(),
-                Node::Group(inner) => inner.name.as_str(),
-            };
-            let n = seen.entry(name).or_insert(0);
-            *n += 1;
-            let key = if *n == 1 { name.to_owned() } else { format!("{name}[{n}]") };
-            (join(path, &key), c)
-        })
-        .collect()
-}
-
 fn leaf(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
@@ -715,198 +690,8 @@ fn constraint_items(prefix: &str, list: &[SegmentConstraints]) -> Vec<(String, C
 }
 
 // ---------------------------------------------------------------------------------------------
-// Generated-API side: the public items `hl7_codegen::emit` writes, by the same rules.
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ItemKind {
-    Type,
-    Method,
-    Field,
-    /// A parameter of a builder's `new`.
-    Param,
-    /// The order of a builder's `new` parameters (names, comma-separated).
-    ParamOrder,
-    /// A variant of the exhaustive `AnyMessage` enum.
-    Variant,
-}
-
-#[derive(Debug, Clone)]
-struct Item {
-    kind: ItemKind,
-    sig: String,
-    profile: Option<String>,
-    /// The HL7 path the item is generated from (see [`Change::path`]).
-    origin: String,
-}
-
-/// Items by name, in generation order.
-#[derive(Default)]
-struct Surface {
-    order: Vec<String>,
-    items: BTreeMap<String, Item>,
-}
-
-impl Surface {
-    fn add(&mut self, name: String, kind: ItemKind, sig: impl Into<String>, profile: Option<&str>, origin: &str) {
-        let item = Item { kind, sig: sig.into(), profile: profile.map(str::to_owned), origin: origin.to_owned() };
-        // A name generated twice would not compile; keep the first, as rustc would report it.
-        if !self.items.contains_key(&name) {
-            self.order.push(name.clone());
-            self.items.insert(name, item);
-        }
-    }
-}
-
-/// The return shape of a structure accessor (spec/README.md, "the API contract").
-fn shape(min: u32, max: u32, t: &str) -> String {
-    if max > 1 {
-        format!("impl Iterator<Item = {t}>")
-    } else if min > 0 {
-        format!("Result<{t}, Missing>")
-    } else {
-        format!("Option<{t}>")
-    }
-}
-
-fn dt_rust(m: &Model, id: &str) -> String {
-    m.datatypes.get(id).map(|d| d.rust.clone()).unwrap_or_else(|| "St".to_owned())
-}
-
-/// The owned type of a datatype in builders: `String` for primitives, `XxValue` for composites.
-fn value_type(m: &Model, id: Option<&str>) -> String {
-    match id {
-        None => "Value".to_owned(),
-        Some(id) => match m.datatypes.get(id) {
-            Some(d) if !d.components.is_empty() => format!("{}Value", d.rust),
-            _ => "String".to_owned(),
-        },
-    }
-}
-
-fn surface(m: &Model) -> Surface {
-    let mut s = Surface::default();
-    for d in m.datatypes.values() {
-        datatype_items(m, d, &mut s);
-    }
-    for seg in m.segments.values() {
-        segment_items(m, seg, &mut s);
-    }
-    for p in &m.profiles {
-        let pid = Some(p.id.as_str());
-        s.add(format!("AnyMessage::{}", names::camel(&p.id)), ItemKind::Variant, "variant", pid, "");
-        group_items(m, p, &p.root, "", &mut s);
-    }
-    s
-}
-
-fn datatype_items(m: &Model, d: &DataType, s: &mut Surface) {
-    let ty = format!("datatypes::{}", d.rust);
-    if d.components.is_empty() {
-        s.add(ty, ItemKind::Type, "type = Primitive", None, &d.id);
-        return;
-    }
-    s.add(ty.clone(), ItemKind::Type, "struct", None, &d.id);
-    let value = format!("datatypes::{}Value", d.rust);
-    s.add(value.clone(), ItemKind::Type, "struct", None, &d.id);
-    for c in &d.components {
-        let origin = format!("{}.{}", d.id, c.pos);
-        s.add(format!("{ty}::{}()", c.ident), ItemKind::Method, format!("Option<{}>", dt_rust(m, &c.datatype)), None, &origin);
-        s.add(format!("{value}.{}", c.ident), ItemKind::Field, format!("Option<{}>", value_type(m, Some(&c.datatype))), None, &origin);
-    }
-    let first_primitive = d.components.first().is_some_and(|c| m.datatypes.get(&c.datatype).is_none_or(|x| x.components.is_empty()));
-    if first_primitive {
-        s.add(format!("impl From<&str> for {value}"), ItemKind::Method, "impl", None, &format!("{}.1", d.id));
-    }
-}
-
-fn segment_items(m: &Model, seg: &Segment, s: &mut Surface) {
-    let ty = format!("segments::{}", seg.rust);
-    let builder = format!("{ty}Builder");
-    s.add(ty.clone(), ItemKind::Type, "struct", None, &seg.id);
-    s.add(builder.clone(), ItemKind::Type, "struct", None, &seg.id);
-    let mut params = Vec::new();
-    for f in &seg.fields {
-        let origin = format!("{}-{}", seg.id, f.pos);
-        let t = f.datatype.as_deref().map(|d| dt_rust(m, d)).unwrap_or_else(|| "Varies".to_owned());
-        let ret = if f.max > 1 {
-            format!("Reps<{t}>")
-        } else if f.usage == Usage::R {
-            format!("Result<{t}, Missing>")
-        } else {
-            format!("Option<{t}>")
-        };
-        s.add(format!("{ty}::{}()", f.ident), ItemKind::Method, ret.clone(), None, &origin);
-        s.add(format!("{ty}::{}_{}()", seg.id.to_lowercase(), f.pos), ItemKind::Method, ret, None, &origin);
-        // MSH-1 and MSH-2 are the delimiters: the builder writes them itself.
-        if seg.id == "MSH" && f.pos <= 2 {
-            continue;
-        }
-        let vt = value_type(m, f.datatype.as_deref());
-        let field_ty = if f.max > 1 { format!("Vec<{vt}>") } else { format!("Option<{vt}>") };
-        s.add(format!("{builder}.{}", f.ident), ItemKind::Field, field_ty, None, &origin);
-        if f.usage == Usage::R {
-            s.add(format!("{builder}::new({})", f.ident), ItemKind::Param, format!("impl Into<{vt}>"), None, &origin);
-            params.push(f.ident.clone());
-        }
-    }
-    if params.is_empty() {
-        s.add(format!("impl Default for {builder}"), ItemKind::Method, "impl", None, &seg.id);
-    }
-    s.add(format!("{builder}::new"), ItemKind::ParamOrder, params.join(", "), None, &seg.id);
-}
-
-fn group_items(m: &Model, p: &Profile, g: &Group, path: &str, s: &mut Surface) {
-    let pid = Some(p.id.as_str());
-    let ty = format!("{}::{}", p.id, g.rust);
-    let builder = format!("{ty}Builder");
-    s.add(ty.clone(), ItemKind::Type, "struct", pid, path);
-    s.add(builder.clone(), ItemKind::Type, "struct", pid, path);
-    let mut params = Vec::new();
-    for (cp, c) in children(g, path) {
-        let (accessor, view, built) = match c {
-            Node::Segment(r) => {
-                let rust = m.segments.get(&r.id).map(|x| x.rust.clone()).unwrap_or_else(|| "Msh".to_owned());
-                (&r.accessor, rust.clone(), format!("{rust}Builder"))
-            }
-            Node::Group(inner) => (&inner.accessor, inner.rust.clone(), format!("{}Builder", inner.rust)),
-        };
-        s.add(format!("{ty}::{accessor}()"), ItemKind::Method, shape(c.min(), c.max(), &view), pid, &cp);
-        if let Node::Group(inner) = c {
-            for sl in &inner.slices {
-                let sp = format!("{cp}:{}", sl.name);
-                s.add(format!("{ty}::{}()", sl.accessor), ItemKind::Method, shape(sl.min, sl.max, &sl.rust), pid, &sp);
-            }
-        }
-        // Usage X: the element must not be sent, so the builder has no place for it.
-        if c.max() == 0 {
-            continue;
-        }
-        let field_ty = match (c.min() > 0, c.max() > 1) {
-            (true, false) => built.clone(),
-            (_, true) => format!("Vec<{built}>"),
-            (false, false) => format!("Option<{built}>"),
-        };
-        s.add(format!("{builder}.{accessor}"), ItemKind::Field, field_ty, pid, &cp);
-        if c.min() > 0 {
-            s.add(format!("{builder}::new({accessor})"), ItemKind::Param, built, pid, &cp);
-            params.push(accessor.clone());
-        }
-    }
-    s.add(format!("{builder}::new"), ItemKind::ParamOrder, params.join(", "), pid, path);
-    for sl in &g.slices {
-        let sp = format!("{path}:{}", sl.name);
-        let sty = format!("{}::{}", p.id, sl.rust);
-        s.add(sty.clone(), ItemKind::Type, "struct", pid, &sp);
-        if let Some(v) = &sl.value_type {
-            s.add(format!("{sty}::value()"), ItemKind::Method, format!("Option<{}>", dt_rust(m, v)), pid, &sp);
-        }
-    }
-    for (cp, c) in children(g, path) {
-        if let Node::Group(inner) = c {
-            group_items(m, p, inner, &cp, s);
-        }
-    }
-}
+// Generated-API side: the public items `hl7_codegen::emit` writes, listed by
+// `hl7_codegen::api::surface` from the same decisions.
 
 struct ApiChange {
     profile: Option<String>,

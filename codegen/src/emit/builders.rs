@@ -4,11 +4,12 @@
 //! required children of a group), so a message cannot be built without them; everything else
 //! is a public field. Writing goes through `hl7_runtime::build`.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 use super::Emit;
-use crate::model::{DataType, Group, Node, Profile, Segment, Usage};
+use crate::api::{Holds, Slot};
+use crate::model::{DataType, Group, Node, Profile, Segment};
 
 impl Emit<'_> {
     /// The owned value type of a composite datatype.
@@ -89,67 +90,44 @@ impl Emit<'_> {
         let rt = &self.rt;
         let ty = format_ident!("{}Builder", s.rust);
         let id = &s.id;
-        // MSH-1 and MSH-2 are the delimiters: the message writes them.
-        let fields: Vec<_> = s.fields.iter().filter(|f| !(s.id == "MSH" && f.pos <= 2)).collect();
-        let required: Vec<_> = fields.iter().filter(|f| f.usage == Usage::R).collect();
-        let decls = fields.iter().map(|f| {
+        // The fields the builder has a place for, and how (MSH-1 and MSH-2 it has none for:
+        // the message writes them).
+        let fields: Vec<_> = s.fields.iter().filter_map(|f| Slot::of_field(&s.id, f.pos, f.usage, f.max).map(|slot| (f, slot))).collect();
+        let required: Vec<_> = fields.iter().filter(|(_, slot)| slot.argument).map(|(f, _)| f).collect();
+        let decls = fields.iter().map(|(f, slot)| {
             let name = format_ident!("{}", f.ident);
-            let t = self.field_value_type(f.datatype.as_deref());
+            let t = held(*slot, &self.field_value_type(f.datatype.as_deref()));
             let doc = format!(" {}-{} · {} · {} · {}", s.id, f.pos, f.datatype.as_deref().unwrap_or("varies"), f.usage.code(), f.name);
-            if f.max > 1 {
-                quote! { #[doc = #doc] pub #name: ::std::vec::Vec<#t> }
-            } else {
-                quote! { #[doc = #doc] pub #name: ::core::option::Option<#t> }
-            }
+            quote! { #[doc = #doc] pub #name: #t }
         });
         let params = required.iter().map(|f| {
             let name = format_ident!("{}", f.ident);
             let t = self.field_value_type(f.datatype.as_deref());
             quote! { #name: impl ::core::convert::Into<#t> }
         });
-        let inits = fields.iter().map(|f| {
+        let inits = fields.iter().map(|(f, slot)| {
             let name = format_ident!("{}", f.ident);
-            let repeated = f.max > 1;
-            match (f.usage == Usage::R, repeated) {
-                (true, true) => quote! { #name: ::std::vec![#name.into()] },
-                (true, false) => quote! { #name: ::core::option::Option::Some(#name.into()) },
-                (false, true) => quote! { #name: ::std::vec::Vec::new() },
-                (false, false) => quote! { #name: ::core::option::Option::None },
-            }
+            init(*slot, &name, &quote! { #name.into() })
         });
-        let writes = fields.iter().map(|f| {
+        let writes = fields.iter().map(|(f, slot)| {
             let name = format_ident!("{}", f.ident);
             let pos = f.pos as usize;
-            if f.max > 1 {
-                quote! {
-                    for (i, v) in self.#name.iter().enumerate() {
-                        #rt::build::set(&mut seg, #pos, i + 1, v.clone());
-                    }
+            let many = quote! {
+                for (i, v) in self.#name.iter().enumerate() {
+                    #rt::build::set(&mut seg, #pos, i + 1, v.clone());
                 }
-            } else {
-                quote! {
-                    if let ::core::option::Option::Some(v) = &self.#name {
-                        #rt::build::set(&mut seg, #pos, 1, v.clone());
-                    }
-                }
-            }
+            };
+            each(slot.holds, &name, quote! { #rt::build::set(&mut seg, #pos, 1, v.clone()); }, many)
         });
-        let er7_writes = fields.iter().map(|f| {
+        let er7_writes = fields.iter().map(|(f, slot)| {
             let name = format_ident!("{}", f.ident);
             let pos = u32::from(f.pos);
-            if f.max > 1 {
-                quote! {
-                    for (rep, v) in (1u32..).zip(&self.#name) {
-                        #rt::build::Write::write_at(v, w, #rt::build::At::field(#pos, rep));
-                    }
+            let many = quote! {
+                for (rep, v) in (1u32..).zip(&self.#name) {
+                    #rt::build::Write::write_at(v, w, #rt::build::At::field(#pos, rep));
                 }
-            } else {
-                quote! {
-                    if let ::core::option::Option::Some(v) = &self.#name {
-                        #rt::build::Write::write_at(v, w, #rt::build::At::field(#pos, 1));
-                    }
-                }
-            }
+            };
+            each(slot.holds, &name, quote! { #rt::build::Write::write_at(v, w, #rt::build::At::field(#pos, 1)); }, many)
         });
         let req_doc = if required.is_empty() {
             " A segment with no field set (the base standard requires none).".to_owned()
@@ -213,9 +191,11 @@ impl Emit<'_> {
         let mut writes = Vec::new();
         let mut er7_writes = Vec::new();
         for c in &g.children {
-            if c.max() == 0 {
-                continue;
-            }
+            let usage = match c {
+                Node::Segment(s) => s.usage,
+                Node::Group(inner) => inner.usage,
+            };
+            let Some(slot) = Slot::of_child(usage, c.min(), c.max()) else { continue };
             // Builder fields are named like the view's accessors.
             let (accessor, t, path) = match c {
                 Node::Segment(s) => {
@@ -228,43 +208,21 @@ impl Emit<'_> {
                     (&inner.accessor, quote! { #t }, inner.path.clone())
                 }
             };
-            let repeated = c.max() > 1;
             let f = format_ident!("{}", accessor);
             let doc = format!(" {path} · {}", crate::emit::card(c.min(), c.max()));
-            let required = c.min() > 0;
             let emit_one = match c {
                 Node::Segment(_) => quote! { segments.push(v.to_segment()); },
                 Node::Group(_) => quote! { v.write(segments); },
             };
             let er7_one = quote! { v.write_er7(w); };
-            match (required, repeated) {
-                (true, true) => {
-                    decls.push(quote! { #[doc = #doc] pub #f: ::std::vec::Vec<#t> });
-                    params.push(quote! { #f: #t });
-                    inits.push(quote! { #f: ::std::vec![#f] });
-                    writes.push(quote! { for v in &self.#f { #emit_one } });
-                    er7_writes.push(quote! { for v in &self.#f { #er7_one } });
-                }
-                (true, false) => {
-                    decls.push(quote! { #[doc = #doc] pub #f: #t });
-                    params.push(quote! { #f: #t });
-                    inits.push(quote! { #f });
-                    writes.push(quote! { { let v = &self.#f; #emit_one } });
-                    er7_writes.push(quote! { { let v = &self.#f; #er7_one } });
-                }
-                (false, true) => {
-                    decls.push(quote! { #[doc = #doc] pub #f: ::std::vec::Vec<#t> });
-                    inits.push(quote! { #f: ::std::vec::Vec::new() });
-                    writes.push(quote! { for v in &self.#f { #emit_one } });
-                    er7_writes.push(quote! { for v in &self.#f { #er7_one } });
-                }
-                (false, false) => {
-                    decls.push(quote! { #[doc = #doc] pub #f: ::core::option::Option<#t> });
-                    inits.push(quote! { #f: ::core::option::Option::None });
-                    writes.push(quote! { if let ::core::option::Option::Some(v) = &self.#f { #emit_one } });
-                    er7_writes.push(quote! { if let ::core::option::Option::Some(v) = &self.#f { #er7_one } });
-                }
+            let held_t = held(slot, &t);
+            decls.push(quote! { #[doc = #doc] pub #f: #held_t });
+            if slot.argument {
+                params.push(quote! { #f: #t });
             }
+            inits.push(init(slot, &f, &quote! { #f }));
+            writes.push(each(slot.holds, &f, emit_one.clone(), quote! { for v in &self.#f { #emit_one } }));
+            er7_writes.push(each(slot.holds, &f, er7_one.clone(), quote! { for v in &self.#f { #er7_one } }));
         }
         let doc = if is_root {
             " Builds a message of this profile; `new` takes every required segment and group.".to_owned()
@@ -326,5 +284,35 @@ impl Emit<'_> {
                 #finish
             }
         });
+    }
+}
+
+/// The type of a builder field holding values of type `t`.
+fn held(slot: Slot, t: &TokenStream) -> TokenStream {
+    match slot.holds {
+        Holds::One => quote! { #t },
+        Holds::Maybe => quote! { ::core::option::Option<#t> },
+        Holds::Many => quote! { ::std::vec::Vec<#t> },
+    }
+}
+
+/// The field `f`'s value in `new`: from the argument (`arg`) when it is one, else empty. A value
+/// held as it is can only be an argument, of the field's own name.
+fn init(slot: Slot, f: &Ident, arg: &TokenStream) -> TokenStream {
+    match (slot.holds, slot.argument) {
+        (Holds::One, _) => quote! { #f },
+        (Holds::Maybe, true) => quote! { #f: ::core::option::Option::Some(#arg) },
+        (Holds::Many, true) => quote! { #f: ::std::vec![#arg] },
+        (Holds::Maybe, false) => quote! { #f: ::core::option::Option::None },
+        (Holds::Many, false) => quote! { #f: ::std::vec::Vec::new() },
+    }
+}
+
+/// `one` (which reads `v`) for the value of `self.f`, or `many` (its loop) for repetitions.
+fn each(holds: Holds, f: &Ident, one: TokenStream, many: TokenStream) -> TokenStream {
+    match holds {
+        Holds::One => quote! { { let v = &self.#f; #one } },
+        Holds::Maybe => quote! { if let ::core::option::Option::Some(v) = &self.#f { #one } },
+        Holds::Many => many,
     }
 }

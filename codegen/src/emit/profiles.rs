@@ -309,14 +309,10 @@ impl Emit<'_> {
                     let line = format!(" {path} · {} · {} · {} · spec/{}#{}", s.usage.code(), card(s.min, s.max), s.src, p.file, s.pointer);
                     let applies = p.segments.iter().filter(|c| c.segment == s.id && c.group.as_ref().is_none_or(|grp| *grp == g.path));
                     let doc = with_constraints(&with_meaning(line, s.meaning.as_deref()), applies);
-                    let shape = expand::Shape::of(s.usage, s.min, s.max);
+                    let shape = expand::Shape::of_child(s.usage, s.min, s.max);
                     let ty = quote! { super::segments::#sty<#lt> };
                     let body = expand::read_child(rt, &view, slot, shape, true, &ty, &path);
-                    let ret = match shape {
-                        expand::Shape::Repeated => quote! { impl ::core::iter::Iterator<Item = #ty> + #lt },
-                        expand::Shape::Required => quote! { ::core::result::Result<#ty, #rt::typed::Missing> },
-                        expand::Shape::Optional => quote! { ::core::option::Option<#ty> },
-                    };
+                    let ret = expand::child_type(rt, shape, &ty, &lt);
                     let m = format_ident!("{}", s.accessor);
                     out.push(quote! { #(#[doc = #doc])* pub fn #m(&self) -> #ret { #body } });
                 }
@@ -324,14 +320,10 @@ impl Emit<'_> {
                     let gty = format_ident!("{}", inner.rust);
                     let path = inner.path.clone();
                     let doc = with_meaning(format!(" {path} · {} · {} · {} · spec/{}#{}", inner.usage.code(), card(inner.min, inner.max), inner.src, p.file, inner.pointer), inner.meaning.as_deref());
-                    let shape = expand::Shape::of(inner.usage, inner.min, inner.max);
+                    let shape = expand::Shape::of_child(inner.usage, inner.min, inner.max);
                     let ty = quote! { #gty<#lt> };
                     let body = expand::read_child(rt, &view, slot, shape, false, &ty, &path);
-                    let ret = match shape {
-                        expand::Shape::Repeated => quote! { impl ::core::iter::Iterator<Item = #ty> + #lt },
-                        expand::Shape::Required => quote! { ::core::result::Result<#ty, #rt::typed::Missing> },
-                        expand::Shape::Optional => quote! { ::core::option::Option<#ty> },
-                    };
+                    let ret = expand::child_type(rt, shape, &ty, &lt);
                     let m = format_ident!("{}", inner.accessor);
                     let doc = doc.lines();
                     out.push(quote! { #(#[doc = #doc])* pub fn #m(&self) -> #ret { #body } });
@@ -341,13 +333,13 @@ impl Emit<'_> {
                         let spath = format!("{path}:{}", s.name);
                         let line = format!(" {} ({}) · {} · {} · {} · spec/{}#{}", spath, doc_text(&s.title), s.usage.code(), card(s.min, s.max), s.src, s.file, s.pointer);
                         let doc = with_constraints(&line, s.segments.iter());
-                        let (body, ret) = if s.max > 1 {
-                            (quote! { #view.slice(#slot, &#st).map(#gty).map(#sty) }, quote! { impl ::core::iter::Iterator<Item = #sty<#lt>> + #lt })
-                        } else if s.min > 0 {
-                            (quote! { #view.required_slice(#slot, &#st, #spath).map(#gty).map(#sty) }, quote! { ::core::result::Result<#sty<#lt>, #rt::typed::Missing> })
-                        } else {
-                            (quote! { #view.slice(#slot, &#st).next().map(#gty).map(#sty) }, quote! { ::core::option::Option<#sty<#lt>> })
+                        let shape = expand::Shape::of_child(s.usage, s.min, s.max);
+                        let body = match shape {
+                            expand::Shape::Repeated => quote! { #view.slice(#slot, &#st).map(#gty).map(#sty) },
+                            expand::Shape::Required => quote! { #view.required_slice(#slot, &#st, #spath).map(#gty).map(#sty) },
+                            expand::Shape::Optional => quote! { #view.slice(#slot, &#st).next().map(#gty).map(#sty) },
                         };
+                        let ret = expand::child_type(rt, shape, &quote! { #sty<#lt> }, &lt);
                         let m = format_ident!("{}", s.accessor);
                         out.push(quote! { #(#[doc = #doc])* pub fn #m(&self) -> #ret { #body } });
                     }
