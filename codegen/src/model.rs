@@ -1422,26 +1422,30 @@ pub fn valid_segment_id(id: &str) -> bool {
     b.len() == 3 && b[0].is_ascii_uppercase() && b.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
-/// `PID-3`, `ORC-12.9.2` → parts; `None` when malformed.
+/// `PID-3`, `ORC-12.9.2` → parts; `None` when malformed. The runtime's path grammar
+/// (`hl7_runtime::path::syntax`), of which a spec's element path takes a segment without
+/// occurrence and a field, component and subcomponent without repetition.
 pub fn parse_path(text: &str) -> Option<ElementPath> {
-    let (seg, rest) = text.split_once('-')?;
-    if !valid_segment_id(seg) {
+    let p = hl7_runtime::path::syntax::parse(text).ok()?;
+    let e = p.element?;
+    if !p.groups.is_empty() || p.segment.occurrence.is_some() || e.repetition.is_some() {
         return None;
     }
-    let mut nums = rest.split('.').map(|n| n.parse::<u16>().ok().filter(|v| *v > 0));
-    let field = nums.next()??;
-    let component = match nums.next() {
-        Some(c) => Some(c?),
-        None => None,
-    };
-    let subcomponent = match nums.next() {
-        Some(s) => Some(s?),
-        None => None,
-    };
-    if nums.next().is_some() {
-        return None;
-    }
-    Some(ElementPath { text: text.to_owned(), segment: seg.to_owned(), field, component, subcomponent })
+    // Positions beyond u16 make the path malformed here, as an absent one does not.
+    let pos = |n: Option<usize>| n.map(|n| u16::try_from(n).ok());
+    Some(ElementPath {
+        text: text.to_owned(),
+        segment: p.segment.name.to_owned(),
+        field: pos(Some(e.field))??,
+        component: match pos(e.component) {
+            Some(n) => Some(n?),
+            None => None,
+        },
+        subcomponent: match pos(e.subcomponent) {
+            Some(n) => Some(n?),
+            None => None,
+        },
+    })
 }
 
 /// The segment ids that can open each group: its children's, up to the first required one.
@@ -1535,5 +1539,12 @@ mod tests {
         assert!(parse_path("orc-1").is_none());
         assert!(parse_path("ORC-1.2.3.4").is_none());
         assert!(parse_path("ORC1").is_none());
+        // The runtime's grammar, less what a spec's element path does not take.
+        assert!(parse_path("ORC-01").is_none());
+        assert!(parse_path("ORC-1[2]").is_none());
+        assert!(parse_path("ORC[2]-1").is_none());
+        assert!(parse_path("ORDER/ORC-1").is_none());
+        assert!(parse_path("ORC-70000").is_none());
+        assert!(parse_path("ORC").is_none());
     }
 }

@@ -316,11 +316,13 @@ impl EncodeError {
     }
 }
 
-/// A malformed path given to `Message::get`.
+/// A malformed path (`Message::get`, `path::get`): where, and why, in the grammar of
+/// [`crate::path::syntax`].
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PathError {
-    /// The path does not follow the grammar `SEG[occ]-field[rep].comp.sub`.
+    /// The path does not follow the grammar, or uses a part of it the caller does not take
+    /// (groups over a flat message).
     #[error("invalid path {path:?} at character {position}: {reason}")]
     Syntax {
         /// The path given.

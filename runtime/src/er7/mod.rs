@@ -19,21 +19,16 @@
 //!
 //! # Paths
 //!
-//! [`Message::get`] reads a value by HL7 path over the flat message (no group structure):
+//! [`Message::get`] reads a value by HL7 path over the flat message (no group structure): a
+//! path of [`crate::path::syntax`] without groups, with a field:
 //!
 //! ```ebnf
-//! path         = segment-id , [ "[" , number , "]" ] ,      (* occurrence, default 1 *)
-//!                "-" , number ,                             (* field *)
-//!                [ "[" , number , "]" ] ,                   (* repetition, default 1 *)
-//!                [ "." , number , [ "." , number ] ] ;      (* component, subcomponent *)
-//! segment-id   = upper , 2 * ( upper | digit ) ;
-//! number       = nonzero-digit , { digit } ;
+//! path = segid , [ "[" , int , "]" ] , "-" , int , [ "[" , int , "]" ] , [ "." , int , [ "." , int ] ] ;
 //! ```
 //!
 //! Examples: `PID-3[1].4.2`, `OBX[3]-5`, `MSH-9.1`. Without a repetition or component the
 //! whole field is returned (all repetitions, separators included, escapes decoded).
 
-mod path;
 mod scan;
 mod views;
 
@@ -302,7 +297,7 @@ impl<'a> Message<'a> {
     /// occurrence or field does not exist, or a repetition/component/subcomponent lies
     /// past the last separator of its container.
     pub fn get(&self, path: &str) -> Result<Option<Cow<'a, str>>, PathError> {
-        let p = path::parse(path)?;
+        let p = flat_path(path)?;
         let Some((index, entry)) = self
             .segs
             .iter()
@@ -472,6 +467,35 @@ fn read_header(bytes: &[u8]) -> Result<Delimiters, ParseError> {
 }
 
 /// 3 characters, uppercase letters or digits, the first a letter (ZDS, NK1, IN1…).
+/// A path of [`Message::get`]: a segment occurrence and an element, positions 1-based.
+struct FlatPath<'p> {
+    segment: &'p [u8],
+    occurrence: usize,
+    field: usize,
+    repetition: Option<usize>,
+    component: Option<usize>,
+    subcomponent: Option<usize>,
+}
+
+/// Reads `path` with the one grammar, taking no groups (the message is flat here) and requiring
+/// a field.
+fn flat_path(path: &str) -> Result<FlatPath<'_>, PathError> {
+    let p = crate::path::syntax::parse(path)?;
+    let error = |position: usize, reason: &'static str| PathError::Syntax { path: path.to_owned(), position, reason };
+    if !p.groups.is_empty() {
+        return Err(error(0, "a message read flat has no groups: `SEG[occ]-field…`"));
+    }
+    let Some(e) = p.element else { return Err(error(path.len(), "expected '-' and a field number")) };
+    Ok(FlatPath {
+        segment: p.segment.name.as_bytes(),
+        occurrence: p.segment.occurrence.unwrap_or(1),
+        field: e.field,
+        repetition: e.repetition,
+        component: e.component,
+        subcomponent: e.subcomponent,
+    })
+}
+
 pub(crate) fn is_segment_id(id: &[u8]) -> bool {
     match id {
         [a, b, c] => {

@@ -15,17 +15,16 @@ use super::structure::{cardinality, usage};
 const BASE_TABLES: &[(&str, &str)] =
     &[("ORC-1", "0119"), ("NTE-4.3", "0396"), ("MSH-11.1", "0103"), ("MSH-18", "0211"), ("MSA-1", "0008"), ("MSH-9.2", "0003")];
 
-/// An element path `SEG-f[.c[.s]]` with its depth (0 field, 1 component, 2 subcomponent).
+/// An element path `SEG-f[.c[.s]]` with its depth (0 field, 1 component, 2 subcomponent): a
+/// path of the runtime's grammar (`hl7_runtime::path::syntax`) without groups, occurrence or
+/// repetition.
 pub fn parse_path(s: &str) -> Option<(String, usize)> {
-    let (seg, rest) = s.split_once('-')?;
-    if seg.len() != 3 || !seg.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
+    let p = hl7_runtime::path::syntax::parse(s).ok()?;
+    let e = p.element?;
+    if !p.groups.is_empty() || p.segment.occurrence.is_some() || e.repetition.is_some() {
         return None;
     }
-    let parts: Vec<&str> = rest.split('.').collect();
-    if parts.len() > 3 || parts.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()) || p.starts_with('0')) {
-        return None;
-    }
-    Some((s.to_string(), parts.len() - 1))
+    Some((s.to_string(), usize::from(e.component.is_some()) + usize::from(e.subcomponent.is_some())))
 }
 
 pub struct ElementCell {

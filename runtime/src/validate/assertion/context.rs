@@ -162,18 +162,16 @@ fn group_path_exists<'n>(def: &'static GroupDef, mut names: impl Iterator<Item =
     })
 }
 
-/// `SEG-f[*]` → `(SEG, f)`.
+/// `SEG-f[*]` → `(SEG, f)`: a path of the one grammar (`crate::path::syntax`) naming a field
+/// of a segment, then `[*]`.
 fn repetition_context(context: &str) -> Option<(&str, u16)> {
-    let body = context.strip_suffix("[*]")?;
-    let (seg, field) = body.split_once('-')?;
-    let ok_seg = seg.len() == 3
-        && seg.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
-        && seg.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-    if !ok_seg || field.starts_with('0') || !field.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
+    let p = crate::path::syntax::parse(context.strip_suffix("[*]")?).ok()?;
+    match p.element {
+        Some(e) if p.groups.is_empty() && p.segment.occurrence.is_none() && (e.repetition, e.component, e.subcomponent) == (None, None, None) => {
+            Some((p.segment.name, u16::try_from(e.field).ok()?))
+        }
+        _ => None,
     }
-    let f = field.parse::<u16>().ok()?;
-    Some((seg, f))
 }
 
 /// A rule's `context` resolved against a profile's structure once, when the rule is compiled

@@ -225,52 +225,28 @@ impl Lexer<'_> {
         }
     }
 
-    /// The rest of a ref, from the `-` after its segment id.
+    /// The rest of a ref, from the `-` after its segment id: the element part of the path
+    /// grammar (`crate::path::syntax`), read from the ASCII run that holds it.
     fn reference(&mut self, original: bool, segment: String) -> Result<Tok, AssertionError> {
-        self.pos += 1;
-        let field = self.position("field")?;
-        let mut repetition = None;
-        if self.peek() == Some('[') {
-            self.pos += 1;
-            repetition = Some(self.position("repetition")?);
-            if self.peek() != Some(']') {
-                return Err(AssertionError::new(self.pos, "expected `]`"));
-            }
-            self.pos += 1;
-        }
-        let mut component = None;
-        let mut subcomponent = None;
-        if self.peek() == Some('.') {
-            self.pos += 1;
-            component = Some(self.position("component")?);
-            if self.peek() == Some('.') {
-                self.pos += 1;
-                subcomponent = Some(self.position("subcomponent")?);
-            }
-        }
+        // A path is ASCII, so its characters are its bytes: positions carry over.
+        let run: String = self.chars.get(self.pos..).unwrap_or(&[]).iter().take_while(|c| c.is_ascii() && !c.is_ascii_whitespace()).collect();
+        let (e, end) = crate::path::syntax::element_at(&run, 0, usize::from(u16::MAX)).map_err(|e| match e {
+            crate::error::PathError::Syntax { position, reason, .. } => AssertionError::new(self.pos + position, reason),
+        })?;
+        self.pos += end;
         if self.peek().is_some_and(|c| is_word_char(c) || c == '.' || c == '[') {
             return Err(AssertionError::new(self.pos, "unexpected character after a path (at most field, component and subcomponent)"));
         }
-        Ok(Tok::Ref(Ref { original, segment, field, repetition, component, subcomponent }))
-    }
-
-    /// A 1-based position of a path (`int` of the grammar: no leading zero).
-    fn position(&mut self, what: &str) -> Result<u16, AssertionError> {
-        let at = self.pos;
-        let mut end = at;
-        while self.peek_at(end).is_some_and(|c| c.is_ascii_digit()) {
-            end += 1;
-        }
-        let digits = self.text(at, end);
-        if digits.is_empty() {
-            return Err(AssertionError::new(at, format!("expected a {what} number")));
-        }
-        if digits.starts_with('0') {
-            return Err(AssertionError::new(at, format!("a {what} number starts at 1 and has no leading zero")));
-        }
-        let n = digits.parse::<u16>().map_err(|_| AssertionError::new(at, format!("{what} number too large")))?;
-        self.pos = end;
-        Ok(n)
+        // Positions were capped at u16::MAX by the grammar.
+        let pos = |n: usize| u16::try_from(n).unwrap_or(u16::MAX);
+        Ok(Tok::Ref(Ref {
+            original,
+            segment,
+            field: pos(e.field),
+            repetition: e.repetition.map(pos),
+            component: e.component.map(pos),
+            subcomponent: e.subcomponent.map(pos),
+        }))
     }
 }
 
