@@ -175,7 +175,7 @@ impl Stack {
             let count = counts.get(i).copied().unwrap_or(0);
             let room = count < child.max();
             let matches = match child {
-                Node::Segment(s) => s.def.id == id,
+                Node::Segment(s) => crate::meta::ids_equal(s.def.id, id),
                 Node::Group(g) => g.opens(id),
             };
             if matches && room {

@@ -264,7 +264,7 @@ impl<'a> Message<'a> {
 
     /// Whether the segment at a 0-based index has this id, without building its view.
     pub fn segment_is(&self, index: usize, id: &str) -> bool {
-        self.segs.get(index).is_some_and(|e| e.id.as_slice() == id.as_bytes())
+        self.segs.get(index).is_some_and(|e| matches!(id.as_bytes(), [a, b, c] if e.id == [*a, *b, *c]))
     }
 
     /// The segment ids in order, without building segment views (what structure placement
