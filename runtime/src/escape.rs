@@ -290,8 +290,8 @@ pub struct Special {
     #[cfg(target_arch = "x86_64")]
     lanes: [[u8; 16]; 5],
     /// Whether the delimiters are the standard `|^~\&`: the vector scan then finds four of
-    /// them with one comparison (see `simd::specials`).
-    #[cfg(target_arch = "x86_64")]
+    /// them with one comparison (see `simd::specials`), and the common formatting commands
+    /// are known without parsing them.
     standard: bool,
 }
 
@@ -316,7 +316,6 @@ impl Special {
             high: charset != Charset::Utf8,
             #[cfg(target_arch = "x86_64")]
             lanes: delimiters.map(|b| [b; 16]),
-            #[cfg(target_arch = "x86_64")]
             standard: *d == Delimiters::STANDARD,
         }
     }
@@ -613,6 +612,18 @@ pub fn encode_text_with(text: &str, d: &Delimiters, charset: Charset, special: &
         // one: other escape characters (a UNC path's `\\server\share`) are escaped without
         // looking for a closing one, which can be far (up to the element's end).
         if Some(b) == d.escape && matches!(bytes.get(i + 1), Some(b'H' | b'N' | b'.' | b'C' | b'M' | b'Z')) {
+            // The formatted text's own commands, `\.br\`, `\H\` and `\N\`, known at once with the
+            // standard delimiters (as `parse_escape` knows them, without the call).
+            let common = match bytes.get(i + 1..).unwrap_or(&[]) {
+                [b'.', b'b', b'r', close, ..] if *close == b && special.standard => Some(i + 5),
+                [b'H' | b'N', close, ..] if *close == b && special.standard => Some(i + 3),
+                _ => None,
+            };
+            if let Some(end) = common {
+                out.extend_from_slice(bytes.get(i..end).unwrap_or(&[]));
+                i = end;
+                continue;
+            }
             if let Ok((Escape::Format, end)) = parse_escape(bytes, i, d, charset) {
                 // Formatting commands (`\.br\`, `\H\` …) are written back as they are.
                 out.extend_from_slice(bytes.get(i..end).unwrap_or(&[]));
