@@ -165,13 +165,17 @@ pub trait Write {
     fn write_at(&self, w: &mut Writer, at: At);
 }
 
+// Inlined into the generated builders, which then call `Writer::text` directly: most values
+// are text, and the call in between cost as much as comparing their places.
 impl Write for String {
+    #[inline]
     fn write_at(&self, w: &mut Writer, at: At) {
         w.text(at, self);
     }
 }
 
 impl Write for str {
+    #[inline]
     fn write_at(&self, w: &mut Writer, at: At) {
         w.text(at, self);
     }
