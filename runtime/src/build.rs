@@ -353,9 +353,15 @@ impl Writer {
             return false;
         }
         let sep = self.separators.get(level).copied().unwrap_or(0);
-        // Usually one separator: a push, not the `memset` call `extend` makes.
+        // Usually one separator: a push, not the `memset` call `extend` makes; a few more (the
+        // empty components before an XCN's or HD's last ones) as eight written at once and
+        // the surplus cut off.
         if n == 1 {
             self.out.push(sep);
+        } else if n <= 8 {
+            let end = self.out.len() + n as usize;
+            self.out.extend_from_slice(&[sep; 8]);
+            self.out.truncate(end);
         } else {
             self.out.extend(std::iter::repeat_n(sep, n as usize));
         }
@@ -376,5 +382,48 @@ impl Writer {
             self.out.push(b'\r');
         }
         Ok(self.out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every run of separators the writer can owe before a value, at each level, against the
+    /// bytes spelled out: one separator, a few (written eight at once, the surplus cut off)
+    /// and more than eight.
+    #[test]
+    fn separators_before_a_value_at_every_level_and_count() {
+        let at = |f: u32, r: u32, c: u32, s: u32| At::field(f, r).child(c).and_then(|a| a.child(s)).unwrap();
+        for f in 2..=12u32 {
+            for r in 1..=11u32 {
+                for c in 1..=11u32 {
+                    for s in [1, 2, 9, 11] {
+                        let mut w = Writer::new("", 64).unwrap();
+                        w.segment("ZZZ");
+                        w.text(At::field(1, 1), "a");
+                        w.text(at(f, r, c, s), "x");
+                        let sep = |b: &str, n: u32| b.repeat(n as usize);
+                        let want = format!("ZZZ|a{}{}{}{}x\r", sep("|", f - 1), sep("~", r - 1), sep("^", c - 1), sep("&", s - 1));
+                        assert_eq!(String::from_utf8(w.finish().unwrap()).unwrap(), want, "{f} {r} {c} {s}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Within a field: the next component, the next subcomponent, a later repetition.
+    #[test]
+    fn separators_after_a_value_in_the_same_field() {
+        let mut w = Writer::new("", 64).unwrap();
+        w.segment("ZZZ");
+        let c = |n: u32| At::field(2, 1).child(n).unwrap();
+        w.text(c(1), "a");
+        w.text(c(4), "b");
+        w.text(c(5).child(3).unwrap(), "c");
+        w.text(c(5).child(12).unwrap(), "d");
+        w.text(At::field(2, 10).child(2).unwrap(), "e");
+        w.text(At::field(3, 1), "f");
+        assert_eq!(w.finish().unwrap(), b"ZZZ||a^^^b^&&c&&&&&&&&&d~~~~~~~~~^e|f\r");
     }
 }
