@@ -67,16 +67,32 @@ impl Compiled {
 }
 
 /// The rules of a profile and the profiles it extends ([`MessageDef::all_rules`], in that
-/// order), compiled once per process: one map lookup per validation, not one parse per rule.
-pub(crate) fn plan(def: &'static MessageDef) -> std::sync::Arc<[Compiled]> {
+/// order), compiled once per process and kept for its life, as the definitions are.
+///
+/// Each thread keeps the plans it has used in a list of its own, so that validating takes no
+/// lock and touches no shared counter (the exchange validates on every worker thread at once);
+/// a plan a thread has not used yet comes from the process's map, compiled there once.
+pub(crate) fn plan(def: &'static MessageDef) -> &'static [Compiled] {
+    use std::cell::RefCell;
     use std::collections::HashMap;
-    use std::sync::{Arc, Mutex, OnceLock};
-    static PLANS: OnceLock<Mutex<HashMap<usize, Arc<[Compiled]>>>> = OnceLock::new();
+    use std::sync::{Mutex, OnceLock};
+    // Definitions are statics: the address names one for the life of the process.
+    let key = std::ptr::from_ref(def) as usize;
+    thread_local! {
+        static SEEN: RefCell<Vec<(usize, &'static [Compiled])>> = const { RefCell::new(Vec::new()) };
+    }
+    if let Some(plan) = SEEN.with_borrow(|seen| seen.iter().find(|(k, _)| *k == key).map(|(_, p)| *p)) {
+        return plan;
+    }
+    static PLANS: OnceLock<Mutex<HashMap<usize, &'static [Compiled]>>> = OnceLock::new();
     let plans = PLANS.get_or_init(|| Mutex::new(HashMap::new()));
     // A poisoned lock only means another thread panicked while inserting: the map is intact.
     let mut map = plans.lock().unwrap_or_else(|p| p.into_inner());
-    // Definitions are statics: the address names one for the life of the process.
-    map.entry(std::ptr::from_ref(def) as usize).or_insert_with(|| def.all_rules().map(|r| Compiled::new(def, r)).collect()).clone()
+    // Leaked on purpose: one plan per definition, which lives as long as the process.
+    let plan = *map.entry(key).or_insert_with(|| Vec::leak(def.all_rules().map(|r| Compiled::new(def, r)).collect()));
+    drop(map);
+    SEEN.with_borrow_mut(|seen| seen.push((key, plan)));
+    plan
 }
 
 /// Evaluates a compiled rule in every occurrence of its context, spending one step per
