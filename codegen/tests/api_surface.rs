@@ -180,6 +180,7 @@ fn the_api_the_diff_lists_is_the_api_generated() {
             wrong.push(format!("{field}: generated, not listed"));
         }
     }
+    println!("{} items listed, {typed} of them compared by type", listed.order.len());
     assert!(wrong.is_empty(), "{} disagreements:\n{}", wrong.len(), wrong.join("\n"));
     // The comparison above looked at the types, not only at the names.
     assert!(typed > 1000, "only {typed} typed items compared");
