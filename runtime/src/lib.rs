@@ -30,6 +30,8 @@ pub mod path;
 pub mod select;
 #[cfg(target_arch = "x86_64")]
 mod sse2;
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 pub mod structure;
 pub mod typed;
 pub mod work;
