@@ -77,7 +77,10 @@ case $mode in
     [ -f "$recorded" ] || { echo "instructions.sh: $recorded is missing (run --record)" >&2; exit 2; }
     was_cpu=$(sed -n 's/^# cpu //p' "$recorded")
     if [ "$was_cpu" != "$(cpu)" ]; then
-      echo "WARNING: the counts were recorded on a CPU with $was_cpu, this one has $(cpu): memchr's routines differ, so counts may differ without a code change"
+      # The segment scan takes its AVX2 path only where the CPU has AVX2, and memchr picks its
+      # routines by CPU too: counts from the other kind of CPU say nothing about the code.
+      echo "WARNING: the counts were recorded on a CPU with $was_cpu, this one has $(cpu): the scan's and memchr's paths differ, so the counts are not comparable. THE INSTRUCTION-COUNT CHECK IS SKIPPED on this machine (run --record on a $(cpu) machine to check here)." >&2
+      exit 0
     fi
     failed=0
     printf '| operation | input | recorded | now | change |\n|---|---|---:|---:|---:|\n'
