@@ -1431,20 +1431,15 @@ pub fn parse_path(text: &str) -> Option<ElementPath> {
     if !p.groups.is_empty() || p.segment.occurrence.is_some() || e.repetition.is_some() {
         return None;
     }
-    // Positions beyond u16 make the path malformed here, as an absent one does not.
-    let pos = |n: Option<usize>| n.map(|n| u16::try_from(n).ok());
+    // A position beyond u16 makes the path malformed here; an absent one does not.
+    let pos = |n: usize| u16::try_from(n).ok();
+    let below = |n: Option<usize>| n.map_or(Some(None), |n| pos(n).map(Some));
     Some(ElementPath {
         text: text.to_owned(),
         segment: p.segment.name.to_owned(),
-        field: pos(Some(e.field))??,
-        component: match pos(e.component) {
-            Some(n) => Some(n?),
-            None => None,
-        },
-        subcomponent: match pos(e.subcomponent) {
-            Some(n) => Some(n?),
-            None => None,
-        },
+        field: pos(e.field)?,
+        component: below(e.component)?,
+        subcomponent: below(e.subcomponent)?,
     })
 }
 

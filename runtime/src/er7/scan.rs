@@ -55,7 +55,7 @@ pub(crate) fn segment(raw: &[u8], base: u32, d: &Delimiters, seps: &mut Vec<u32>
 
 #[cfg(target_arch = "x86_64")]
 mod simd {
-    use std::arch::x86_64::{__m128i, __m256i, _mm256_cmpeq_epi8, _mm256_cmpgt_epi8, _mm256_set1_epi8, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_set1_epi8};
+    use std::arch::x86_64::{__m128i, _mm256_cmpeq_epi8, _mm256_cmpgt_epi8, _mm256_set1_epi8, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_set1_epi8};
 
     use crate::{avx2, sse2};
 
@@ -98,7 +98,7 @@ mod simd {
     #[target_feature(enable = "avx2")]
     fn avx2_blocks(raw: &[u8], base: u32, d: &Delimiters, seps: &mut Vec<u32>, scan: &mut Scan) -> usize {
         // `as i8`: the intrinsics take signed bytes; only the bit pattern matters.
-        let n = Needles256 {
+        let n = Needles {
             field: _mm256_set1_epi8(d.field as i8),
             repetition: _mm256_set1_epi8(d.repetition as i8),
             escape: _mm256_set1_epi8(d.escape.unwrap_or(d.field) as i8),
@@ -122,15 +122,6 @@ mod simd {
             at += 32;
         }
         at
-    }
-
-    struct Needles256 {
-        field: __m256i,
-        repetition: __m256i,
-        escape: __m256i,
-        has_escape: bool,
-        space: __m256i,
-        tab: __m256i,
     }
 
     /// Sixteen bytes at a time from `from`, the tail padded.
@@ -165,20 +156,22 @@ mod simd {
         at
     }
 
-    struct Needles {
-        field: __m128i,
-        repetition: __m128i,
-        escape: __m128i,
+    /// The bytes a block is compared with, each repeated over the lanes of a vector `V`
+    /// (`__m128i` for SSE2, `__m256i` for AVX2).
+    struct Needles<V> {
+        field: V,
+        repetition: V,
+        escape: V,
         has_escape: bool,
-        space: __m128i,
-        tab: __m128i,
+        space: V,
+        tab: V,
     }
 
     /// Classifies the sixteen bytes at offset `at` of the segment, of which the lanes set
     /// in `lanes` are real (the others are the padding of the tail).
     #[target_feature(enable = "sse2")]
     #[allow(clippy::too_many_arguments)]
-    fn classify(v: __m128i, at: usize, lanes: u32, n: &Needles, base: u32, seps: &mut Vec<u32>, scan: &mut Scan) {
+    fn classify(v: __m128i, at: usize, lanes: u32, n: &Needles<__m128i>, base: u32, seps: &mut Vec<u32>, scan: &mut Scan) {
         // Signed comparison: bytes from 0x80 are negative, so "below 0x20" also catches them
         // (and TAB): one mask says whether any byte is high, a control or a TAB.
         let below = sse2::mask(_mm_cmplt_epi8(v, n.space)) & lanes;
