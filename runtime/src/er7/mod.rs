@@ -466,7 +466,6 @@ fn read_header(bytes: &[u8]) -> Result<Delimiters, ParseError> {
     }
 }
 
-/// 3 characters, uppercase letters or digits, the first a letter (ZDS, NK1, IN1…).
 /// A path of [`Message::get`]: a segment occurrence and an element, positions 1-based.
 struct FlatPath<'p> {
     segment: &'p [u8],
@@ -496,6 +495,7 @@ fn flat_path(path: &str) -> Result<FlatPath<'_>, PathError> {
     })
 }
 
+/// 3 characters, uppercase letters or digits, the first a letter (ZDS, NK1, IN1…).
 pub(crate) fn is_segment_id(id: &[u8]) -> bool {
     match id {
         [a, b, c] => {
