@@ -27,6 +27,7 @@ pub mod limits;
 pub mod meta;
 pub mod owned;
 pub mod path;
+mod plan;
 pub mod select;
 #[cfg(target_arch = "x86_64")]
 mod sse2;

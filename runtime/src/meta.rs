@@ -510,6 +510,40 @@ impl Registry {
         let id = id.strip_prefix("HL7").filter(|n| n.len() == 4 && n.bytes().all(|b| b.is_ascii_digit())).unwrap_or(id);
         self.chain().find_map(|r| lookup(r.tables, id, |t| t.id))
     }
+    /// [`Registry::table`] of a name that lives as long as the definitions (a constraint's
+    /// table), remembered per thread: the validator looks up a dozen tables per message, and
+    /// a look-up by name compares strings down a sorted list of hundreds. The answer depends
+    /// only on the name and on the definition lists of the registries in the chain, all
+    /// `'static` and never changed, so those lists' addresses (not the registry's own, which
+    /// may be a value on the stack) and the name's make a key that cannot go stale.
+    pub(crate) fn table_static(&self, id: &'static str) -> Option<&'static TableDef> {
+        use std::cell::RefCell;
+        type Key = (usize, usize, [(usize, usize); 4]);
+        let mut lists = [(0usize, 0usize); 4];
+        let mut levels = self.chain();
+        for (slot, r) in lists.iter_mut().zip(&mut levels) {
+            *slot = (r.tables.as_ptr() as usize, r.tables.len());
+        }
+        // A deeper chain than the key holds is looked up every time.
+        if levels.next().is_some() {
+            return self.table(id);
+        }
+        let key: Key = (id.as_ptr() as usize, id.len(), lists);
+        thread_local! {
+            static SEEN: RefCell<Vec<(Key, Option<&'static TableDef>)>> = const { RefCell::new(Vec::new()) };
+        }
+        if let Some(found) = SEEN.with_borrow(|seen| seen.iter().find(|(k, _)| *k == key).map(|(_, t)| *t)) {
+            return found;
+        }
+        let found = self.table(id);
+        // Bounded: a process names finitely many static tables (a guard all the same).
+        SEEN.with_borrow_mut(|seen| {
+            if seen.len() < 4096 {
+                seen.push((key, found));
+            }
+        });
+        found
+    }
     pub fn value_set(&self, name: &str) -> Option<&'static ValueSetDef> {
         self.chain().flat_map(|r| r.value_sets.iter().copied()).find(|v| v.name == name)
     }

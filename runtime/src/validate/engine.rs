@@ -19,7 +19,7 @@ use crate::er7::saturating_u32;
 use crate::limits::Limits;
 use crate::meta::{DataTypeDef, ElementConstraint, GroupDef, MessageDef, Node, Registry, SegmentConstraints, SegmentDef, Usage};
 use crate::structure::{GroupInstance, Item, StructureProblem};
-use crate::typed::{GroupView, Placed};
+use crate::typed::{trimmed, GroupView, Placed};
 use super::tokens::{Tok, Tokens};
 
 /// Validates a placed message against its profile, within [`Limits::DEFAULT`]; findings sorted
@@ -409,9 +409,7 @@ impl<'p, 'a> Run<'p, 'a> {
             if let Some(t) = ec.table.and_then(|t| self.table(t)) {
                 // A coded element (CE, CWE, ID of a composite) is checked on its code.
                 let code_value = v.repetition.and_then(|r| self.code_of(segment, ec, r)).unwrap_or(Cow::Borrowed(value));
-                // Exact codes first (a length compare rejects most at once), patterns after.
-                let listed = t.codes.iter().any(|c| *c == code_value) || t.codes.iter().any(|c| table_code_matches(c, &code_value));
-                if !t.codes.is_empty() && !listed {
+                if !t.codes.is_empty() && !TableIndex::of(t).lists(&code_value) {
                     self.push(Severity::Error, code::TABLE_VALUE_NOT_FOUND, Some(at), &rule_name(scope, "table"), ec.src, format!("{} '{code_value}' is not in table {} ({})", ec.path, t.id, t.name));
                 }
             }
@@ -421,13 +419,14 @@ impl<'p, 'a> Run<'p, 'a> {
         }
     }
 
-    /// The registry's table `id`, looked up once per name per validation.
+    /// The registry's table `id`, looked up once per name per validation (and found in the
+    /// thread's cache of [`Registry::table_static`] after the first validation).
     fn table(&mut self, id: &'static str) -> Option<&'static crate::meta::TableDef> {
         let key = id.as_ptr() as usize;
         if let Some((_, t)) = self.tables.iter().find(|(k, _)| *k == key) {
             return *t;
         }
-        let t = self.registry.table(id);
+        let t = self.registry.table_static(id);
         self.tables.push((key, t));
         t
     }
@@ -633,7 +632,32 @@ impl<'p, 'a> Run<'p, 'a> {
     }
 }
 
-/// Table codes written as patterns (`HL7nnnn` in table 0396: any HL7 table) match by shape.
+/// A table's codes arranged for look-up, once per table and process ([`crate::plan`]): a
+/// message's constraints look up a dozen coded values, each in a table of up to a few hundred
+/// codes (HL7 tables hold up to 286), and comparing them one by one was the largest cost of
+/// the constraints pass.
+struct TableIndex {
+    codes: rustc_hash::FxHashSet<&'static str>,
+    /// The codes written as patterns (`HL7nnnn` in table 0396: any HL7 table), which match
+    /// by shape.
+    patterns: Vec<&'static str>,
+}
+
+impl TableIndex {
+    fn of(table: &'static crate::meta::TableDef) -> &'static TableIndex {
+        crate::plan::of(table, || TableIndex {
+            codes: table.codes.iter().copied().collect(),
+            patterns: table.codes.iter().copied().filter(|c| c.ends_with("nnnn")).collect(),
+        })
+    }
+
+    /// Whether `value` is one of the codes, or has the shape of a pattern.
+    fn lists(&self, value: &str) -> bool {
+        self.codes.contains(value) || self.patterns.iter().any(|p| table_code_matches(p, value))
+    }
+}
+
+/// Table codes written as patterns (`HL7nnnn`) match by shape.
 fn table_code_matches(code: &str, value: &str) -> bool {
     match code.strip_suffix("nnnn") {
         Some(prefix) => value.strip_prefix(prefix).is_some_and(|d| d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit())),
@@ -715,14 +739,6 @@ fn rule_name(scope: &str, what: &'static str) -> Cow<'static, str> {
 /// The first OBX of an OBSERVATION instance: (segment index, OBX-3.1, OBX-4), trimmed.
 type FirstObx<'a> = (usize, Cow<'a, str>, Cow<'a, str>);
 
-/// `text` without its surrounding whitespace, still borrowed when it was.
-fn trimmed(text: Cow<'_, str>) -> Cow<'_, str> {
-    match text {
-        Cow::Borrowed(t) => Cow::Borrowed(t.trim()),
-        Cow::Owned(t) if t.trim().len() == t.len() => Cow::Owned(t),
-        Cow::Owned(t) => Cow::Owned(t.trim().to_owned()),
-    }
-}
 
 /// A dependency between two members of a sub-id occurrence (see `Run::sub_id_dependencies`).
 struct SubIdDependency {

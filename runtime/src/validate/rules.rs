@@ -45,6 +45,9 @@ pub(crate) struct Compiled {
     target: Option<assertion::Expr>,
     /// The rule's context resolved in the profile's structure, or why it does not resolve.
     context: Result<assertion::Context, assertion::AssertionError>,
+    /// What a failed conformance statement shows: the distinct paths its expression reads in
+    /// the evaluated message (the first 6), each with its text.
+    shown: Vec<(assertion::Ref, String)>,
 }
 
 impl Compiled {
@@ -54,7 +57,9 @@ impl Compiled {
             _ => None,
         };
         let context = assertion::Context::compile(def, rule.context);
-        Compiled { rule, expr: assertion::parse(rule.expression), location: rule.location.map(parse_ref), target, context }
+        let expr = assertion::parse(rule.expression);
+        let shown = expr.as_ref().map(shown).unwrap_or_default();
+        Compiled { rule, expr, location: rule.location.map(parse_ref), target, context, shown }
     }
 
     /// The element path of [`Compiled::target`].
@@ -67,32 +72,10 @@ impl Compiled {
 }
 
 /// The rules of a profile and the profiles it extends ([`MessageDef::all_rules`], in that
-/// order), compiled once per process and kept for its life, as the definitions are.
-///
-/// Each thread keeps the plans it has used in a list of its own, so that validating takes no
-/// lock and touches no shared counter (the exchange validates on every worker thread at once);
-/// a plan a thread has not used yet comes from the process's map, compiled there once.
+/// order), compiled once per process and kept for its life, as the definitions are
+/// ([`crate::plan`]: found without a lock on every worker thread).
 pub(crate) fn plan(def: &'static MessageDef) -> &'static [Compiled] {
-    use std::cell::RefCell;
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
-    // Definitions are statics: the address names one for the life of the process.
-    let key = std::ptr::from_ref(def) as usize;
-    thread_local! {
-        static SEEN: RefCell<Vec<(usize, &'static [Compiled])>> = const { RefCell::new(Vec::new()) };
-    }
-    if let Some(plan) = SEEN.with_borrow(|seen| seen.iter().find(|(k, _)| *k == key).map(|(_, p)| *p)) {
-        return plan;
-    }
-    static PLANS: OnceLock<Mutex<HashMap<usize, &'static [Compiled]>>> = OnceLock::new();
-    let plans = PLANS.get_or_init(|| Mutex::new(HashMap::new()));
-    // A poisoned lock only means another thread panicked while inserting: the map is intact.
-    let mut map = plans.lock().unwrap_or_else(|p| p.into_inner());
-    // Leaked on purpose: one plan per definition, which lives as long as the process.
-    let plan = *map.entry(key).or_insert_with(|| Vec::leak(def.all_rules().map(|r| Compiled::new(def, r)).collect()));
-    drop(map);
-    SEEN.with_borrow_mut(|seen| seen.push((key, plan)));
-    plan
+    crate::plan::of(def, || def.all_rules().map(|r| Compiled::new(def, r)).collect::<Vec<_>>())
 }
 
 /// Evaluates a compiled rule in every occurrence of its context, spending one step per
@@ -148,8 +131,8 @@ pub(crate) fn evaluate<'m, 'a>(
                 Truth::False => out.push(Outcome {
                     severity: if warning { Severity::Warning } else { Severity::Error },
                     code: code::APPLICATION_INTERNAL,
-                    at: conformance_location(compiled, expr, scope).or(at),
-                    message: format!("{} does not hold: `{}`{}", describe(rule), rule.expression, values_read(expr, scope)),
+                    at: conformance_location(compiled, scope).or(at),
+                    message: format!("{} does not hold: `{}`{}", describe(rule), rule.expression, values_read(compiled, scope)),
                 }),
                 Truth::Unknown => out.push(info(at, format!("{} was not evaluated: it reads the acknowledged message, which was not given", describe(rule)))),
             },
@@ -210,12 +193,11 @@ fn info(at: Option<Loc>, message: String) -> Outcome {
 /// the segment occurrence that path resolves to in this scope. `None` when the statement reads
 /// no element or the element's segment is not in the message (the caller falls back to the
 /// context).
-fn conformance_location(compiled: &Compiled, expr: &assertion::Expr, scope: &Scope<'_, '_>) -> Option<Loc> {
+fn conformance_location(compiled: &Compiled, scope: &Scope<'_, '_>) -> Option<Loc> {
     match &compiled.location {
         Some(r) => r.as_ref().and_then(|r| element_location(r, scope)),
-        None => {
-            expr.reads().0.into_iter().find(|r| !r.original).and_then(|r| element_location(r, scope))
-        }
+        // The first path of `shown` is the first the expression reads (`original.` aside).
+        None => compiled.shown.first().and_then(|(r, _)| element_location(r, scope)),
     }
 }
 
@@ -277,24 +259,40 @@ fn any_group(inst: &GroupInstance, name: &str, found: &mut bool) {
     }
 }
 
+/// The paths a failure shows ([`Compiled::shown`]): those the expression reads, `original.`
+/// ones aside, each once, the first 6, with their text; worked out with the plan, so that a
+/// failure only reads the values.
+fn shown(expr: &assertion::Expr) -> Vec<(assertion::Ref, String)> {
+    let (refs, _) = expr.reads();
+    let mut out: Vec<(assertion::Ref, String)> = Vec::new();
+    for r in refs.into_iter().filter(|r| !r.original) {
+        if out.len() == 6 {
+            break;
+        }
+        if !out.iter().any(|(seen, _)| seen == r) {
+            out.push((r.clone(), r.to_string()));
+        }
+    }
+    out
+}
+
 /// The values the expression's paths read here, so a person sees why it failed:
 /// ` (OBR-2 'DEM-1', ORC-2 'DEM-2')`.
-fn values_read(expr: &assertion::Expr, scope: &Scope<'_, '_>) -> String {
-    let (refs, _) = expr.reads();
-    let mut seen = std::collections::BTreeSet::new();
-    let parts: Vec<String> = refs
-        .into_iter()
-        .filter(|r| !r.original && seen.insert(r.to_string()))
-        .take(6)
-        .map(|r| match assertion::value_of(scope, r) {
-            Some(v) => format!("{r} '{v}'"),
-            None => format!("{r} absent"),
-        })
-        .collect();
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", parts.join(", "))
+fn values_read(compiled: &Compiled, scope: &Scope<'_, '_>) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    for (i, (r, label)) in compiled.shown.iter().enumerate() {
+        out.push_str(if i == 0 { " (" } else { ", " });
+        out.push_str(label);
+        // Writing to a String cannot fail.
+        let _ = match assertion::value_of(scope, r) {
+            Some(v) => write!(out, " '{v}'"),
+            None => write!(out, " absent"),
+        };
     }
+    if !out.is_empty() {
+        out.push(')');
+    }
+    out
 }
 

@@ -1,0 +1,70 @@
+//! What a static definition decides, worked out once per process and kept for its life:
+//! compiled rules per profile (`validate::rules`), the discriminator tests of a group's slices
+//! (`typed`). Definitions are statics, so a definition's address names it for the life of the
+//! process, and what is worked out from it can live as long.
+//!
+//! Each thread keeps the plans it has used in a list of its own, so that finding one takes no
+//! lock and touches no shared counter (the exchange validates on every worker thread at once);
+//! a plan a thread has not used yet comes from the process's map, worked out there once. A
+//! thread started later finds the process's plan: nothing is worked out, or kept, per thread.
+
+use std::any::{Any, TypeId};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+type Kept = &'static (dyn Any + Send + Sync);
+
+/// The plan of type `T` for the static definition `def`, made by `make` the first time any
+/// thread asks for it.
+pub(crate) fn of<D: ?Sized, T: Any + Send + Sync>(def: &'static D, make: impl FnOnce() -> T) -> &'static T {
+    let key = (TypeId::of::<T>(), std::ptr::from_ref(def).cast::<()>() as usize);
+    thread_local! {
+        static SEEN: RefCell<Vec<((TypeId, usize), Kept)>> = const { RefCell::new(Vec::new()) };
+    }
+    let seen = SEEN.with_borrow(|seen| seen.iter().find(|(k, _)| *k == key).map(|(_, p)| *p));
+    if let Some(plan) = seen.and_then(|p| p.downcast_ref::<T>()) {
+        return plan;
+    }
+    static PLANS: OnceLock<Mutex<HashMap<(TypeId, usize), Kept>>> = OnceLock::new();
+    let plans = PLANS.get_or_init(|| Mutex::new(HashMap::new()));
+    // A poisoned lock only means another thread panicked while inserting: the map is intact.
+    let mut map = plans.lock().unwrap_or_else(|p| p.into_inner());
+    // Leaked on purpose: one plan per definition and type, which lives as long as the process.
+    let plan: Kept = *map.entry(key).or_insert_with(|| Box::leak(Box::new(make())));
+    drop(map);
+    SEEN.with_borrow_mut(|seen| seen.push((key, plan)));
+    match plan.downcast_ref::<T>() {
+        Some(plan) => plan,
+        // The map's entry for this key was made by this very function with a `T`.
+        None => unreachable!("a plan is kept under its own type"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static A: u8 = 1;
+    static B: u8 = 2;
+
+    #[test]
+    fn a_plan_is_made_once_per_definition_and_type_for_every_thread() {
+        static MADE: AtomicUsize = AtomicUsize::new(0);
+        let make = || {
+            MADE.fetch_add(1, Ordering::SeqCst);
+            vec![1u32, 2, 3]
+        };
+        let first = of(&A, make);
+        assert_eq!(first, &vec![1, 2, 3]);
+        assert!(std::ptr::eq(first, of(&A, make)));
+        let other_thread = std::thread::spawn(move || std::ptr::from_ref(of(&A, make)) as usize).join().unwrap();
+        assert_eq!(other_thread, std::ptr::from_ref(first) as usize);
+        assert_eq!(MADE.load(Ordering::SeqCst), 1);
+        // Another definition, or another type for the same one, is another plan.
+        assert_eq!(of(&B, || vec![9u32]), &vec![9]);
+        assert_eq!(of(&A, || String::from("text")), "text");
+        assert_eq!(MADE.load(Ordering::SeqCst), 1);
+    }
+}
