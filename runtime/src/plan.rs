@@ -18,15 +18,16 @@ type Kept = &'static (dyn Any + Send + Sync);
 /// The plan of type `T` for the static definition `def`, made by `make` the first time any
 /// thread asks for it.
 pub(crate) fn of<D: ?Sized, T: Any + Send + Sync>(def: &'static D, make: impl FnOnce() -> T) -> &'static T {
-    let key = (TypeId::of::<T>(), std::ptr::from_ref(def).cast::<()>() as usize);
+    let key = (std::ptr::from_ref(def).cast::<()>() as usize, TypeId::of::<T>());
     thread_local! {
-        static SEEN: RefCell<Vec<((TypeId, usize), Kept)>> = const { RefCell::new(Vec::new()) };
+        static SEEN: RefCell<Vec<((usize, TypeId), Kept)>> = const { RefCell::new(Vec::new()) };
     }
-    let seen = SEEN.with_borrow(|seen| seen.iter().find(|(k, _)| *k == key).map(|(_, p)| *p));
+    // The address is compared first: it tells plans apart, the type rarely does.
+    let seen = SEEN.with_borrow(|seen| seen.iter().find(|(k, _)| k.0 == key.0 && k.1 == key.1).map(|(_, p)| *p));
     if let Some(plan) = seen.and_then(|p| p.downcast_ref::<T>()) {
         return plan;
     }
-    static PLANS: OnceLock<Mutex<HashMap<(TypeId, usize), Kept>>> = OnceLock::new();
+    static PLANS: OnceLock<Mutex<HashMap<(usize, TypeId), Kept>>> = OnceLock::new();
     let plans = PLANS.get_or_init(|| Mutex::new(HashMap::new()));
     // A poisoned lock only means another thread panicked while inserting: the map is intact.
     let mut map = plans.lock().unwrap_or_else(|p| p.into_inner());

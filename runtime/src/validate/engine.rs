@@ -196,22 +196,33 @@ impl<'p, 'a> Run<'p, 'a> {
                 return;
             }
             let Some(def) = self.defs.get(i).copied().flatten() else { continue };
-            for fd in def.fields {
+            let plan = FieldPlan::of(def);
+            // Required fields first: an empty one is all there is to say of it.
+            for fd in &plan.required {
                 if !self.budget.spend(1) {
                     return;
                 }
-                let field = tokens.field(i, usize::from(fd.pos));
+                if tokens.field_raw(tokens.field(i, usize::from(fd.pos))).is_empty() {
+                    let at = At { segment: i, field: Some(u32::from(fd.pos)), repetition: None, component: None, subcomponent: None };
+                    let path = ElementPath::field(def.id, fd.pos);
+                    self.push(Severity::Error, code::REQUIRED_FIELD_MISSING, Some(at), "base-usage", "hl7v2.5.1", format!("{path} ({}) is required by HL7 v2.5.1 but empty", fd.name));
+                }
+            }
+            // Then the fields the segment has, not every field the definition lists: most are
+            // absent (PV1 defines 52, a flow's PV1 sends 4), and an absent optional field has
+            // nothing to check.
+            for (pos, fd) in plan.checked.iter().enumerate().skip(1) {
+                let Some(field) = tokens.field(i, pos) else { break };
+                let Some(fd) = fd else { continue };
+                if tokens.field_raw(Some(field)).is_empty() {
+                    continue;
+                }
+                if !self.budget.spend(1) {
+                    return;
+                }
+                let field = Some(field);
                 let at = At { segment: i, field: Some(u32::from(fd.pos)), repetition: None, component: None, subcomponent: None };
                 let path = ElementPath::field(def.id, fd.pos);
-                if tokens.field_raw(field).is_empty() {
-                    if fd.usage == Usage::R && !(def.id == "MSH" && fd.pos <= 2) {
-                        self.push(Severity::Error, code::REQUIRED_FIELD_MISSING, Some(at), "base-usage", "hl7v2.5.1", format!("{path} ({}) is required by HL7 v2.5.1 but empty", fd.name));
-                    }
-                    continue;
-                }
-                if def.id == "MSH" && fd.pos <= 2 {
-                    continue;
-                }
                 let reps = saturating_u32(tokens.rep_count(field));
                 if reps > fd.max {
                     self.push(Severity::Error, code::DATA_TYPE, Some(at), "base-repetitions", "hl7v2.5.1", format!("{path} has {reps} repetitions, at most {} allowed", fd.max));
@@ -629,6 +640,35 @@ impl<'p, 'a> Run<'p, 'a> {
                 self.push(o.severity, o.code, at, rule.id, rule.src, o.message);
             }
         }
+    }
+}
+
+/// The base field definitions of a segment arranged for [`Run::base_fields`], once per
+/// segment definition and process ([`crate::plan`]).
+struct FieldPlan {
+    /// The required fields (HL7 usage R), MSH-1 and MSH-2 aside (never empty: the parse
+    /// reads the separators from them).
+    required: Vec<&'static crate::meta::FieldDef>,
+    /// The definition of each position (index 0 unused), `None` for a position the definition
+    /// skips and for MSH-1 and MSH-2 (nothing of theirs is checked here).
+    checked: Vec<Option<&'static crate::meta::FieldDef>>,
+}
+
+impl FieldPlan {
+    fn of(def: &'static SegmentDef) -> &'static FieldPlan {
+        crate::plan::of(def, || {
+            let opaque = |fd: &crate::meta::FieldDef| def.id == "MSH" && fd.pos <= 2;
+            let required = def.fields.iter().filter(|fd| fd.usage == Usage::R && !opaque(fd)).collect();
+            let last = def.fields.iter().map(|fd| usize::from(fd.pos)).max().unwrap_or(0);
+            let mut checked = vec![None; last + 1];
+            for fd in def.fields.iter().filter(|fd| !opaque(fd)) {
+                if let Some(slot) = checked.get_mut(usize::from(fd.pos)) {
+                    // The first definition of a position, as `SegmentDef::field` would find it.
+                    slot.get_or_insert(fd);
+                }
+            }
+            FieldPlan { required, checked }
+        })
     }
 }
 

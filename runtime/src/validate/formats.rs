@@ -266,8 +266,13 @@ pub fn dtm(s: &str) -> Result<(), FormatError> {
             "an empty value is not a date/time (DTM): expected at least the year, YYYY[MM[DD[HH[MM[SS[.SSSS]]]]]][+/-ZZZZ]",
         ));
     }
-    check_time_charset(s, WHAT, "YYYY[MM[DD[HH[MM[SS[.S[S[S[S]]]]]]]]][+/-ZZZZ]")?;
-    let (main, offset) = split_offset(s);
+    // Digits alone (most values: `20260106171205`) have no offset, no fraction and no other
+    // character to report: the checks below on the digits are all there is to do.
+    let digits_only = s.bytes().all(|b| b.is_ascii_digit());
+    if !digits_only {
+        check_time_charset(s, WHAT, "YYYY[MM[DD[HH[MM[SS[.S[S[S[S]]]]]]]]][+/-ZZZZ]")?;
+    }
+    let (main, offset) = if digits_only { (s, None) } else { split_offset(s) };
     let (clock, fraction) = match main.split_once('.') {
         Some((c, f)) => (c, Some(f)),
         None => (main, None),
