@@ -155,7 +155,7 @@ pub enum CountTarget {
 #[derive(Debug, Clone)]
 pub struct Pattern {
     pub source: String,
-    pub regex: regex_lite::Regex,
+    pub regex: regex::Regex,
 }
 
 /// Two patterns are the same when written the same (compiled regexes are not comparable).

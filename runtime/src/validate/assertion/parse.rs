@@ -350,7 +350,10 @@ impl Parser {
                 self.expect(&Tok::Comma, "`,`")?;
                 let at = self.at();
                 let source = self.string()?;
-                let regex = regex_lite::Regex::new(&format!("^(?:{source})$"))
+                if let Some(class) = perl_class(&source) {
+                    return Err(AssertionError::new(at, format!("`\\{class}` is not accepted in a pattern: patterns spell their classes (the Unicode meaning of `\\d`, `\\w`, `\\s`, `\\b` and `\\p{{…}}` would accept more than HL7 means, digits of every script for `\\d`); write the class, such as [0-9]")));
+                }
+                let regex = regex::Regex::new(&format!("^(?:{source})$"))
                     .map_err(|e| AssertionError::new(at, format!("invalid regular expression: {e}")))?;
                 self.expect(&Tok::RParen, "`)`")?;
                 Ok(Expr::Matches(o, Pattern { source, regex }))
@@ -465,4 +468,67 @@ pub fn parse(text: &str) -> Result<Expr, AssertionError> {
         return Err(p.unexpected("`AND`, `OR` or end of input"));
     }
     Ok(e)
+}
+
+/// The first Perl class, word boundary or Unicode class (`\d`, `\D`, `\s`, `\S`, `\w`, `\W`,
+/// `\b`, `\B`, `\p`, `\P`) a pattern uses, outside an escaped backslash: the `regex` crate
+/// gives them their Unicode meaning (and `\p` would compile or not depending on which of its
+/// Unicode tables the build happens to include).
+fn perl_class(pattern: &str) -> Option<char> {
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some(k @ ('d' | 'D' | 's' | 'S' | 'w' | 'W' | 'b' | 'B' | 'p' | 'P')) => return Some(k),
+                _ => continue,
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{parse, Expr};
+
+    fn pattern(source: &str) -> Result<regex::Regex, String> {
+        match parse(&format!("matches(OBX-4, '{source}')")) {
+            Ok(Expr::Matches(_, p)) => Ok(p.regex),
+            Ok(other) => Err(format!("not a pattern: {other:?}")),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    #[test]
+    fn patterns_are_anchored_at_both_ends() {
+        let re = pattern(r"[1-9][0-9]*\.[12]").unwrap();
+        assert!(re.is_match("12.1"));
+        assert!(!re.is_match("12.3"));
+        assert!(!re.is_match("x12.1"), "anchored at the start");
+        assert!(!re.is_match("12.12"), "anchored at the end");
+        // The guide's NIR key, with an alternation that the anchors must not split.
+        let nir = pattern("[0-9]{5}(2A|2B|[0-9]{2})[0-9]{8}").unwrap();
+        assert!(nir.is_match("288056912304561"));
+        assert!(nir.is_match("188052A12345678"));
+        assert!(!nir.is_match("2880569123045612"));
+    }
+
+    #[test]
+    fn perl_classes_and_word_boundaries_are_refused_with_the_class_to_write() {
+        for class in ['d', 'D', 's', 'S', 'w', 'W', 'b', 'B', 'p', 'P'] {
+            let e = pattern(&format!("[1-9]\\{class}+")).unwrap_err();
+            assert!(e.contains(&format!("`\\{class}` is not accepted")), "{class}: {e}");
+            assert!(e.contains("[0-9]"), "{e}");
+        }
+        // An escaped backslash followed by a letter is a backslash and the letter.
+        let re = pattern(r"a\\d").unwrap();
+        assert!(re.is_match(r"a\d"));
+        assert!(!re.is_match("a1"));
+    }
+
+    #[test]
+    fn an_invalid_pattern_is_an_error_located_in_the_expression() {
+        let e = pattern("[0-9").unwrap_err();
+        assert!(e.contains("invalid regular expression"), "{e}");
+    }
 }
