@@ -1,5 +1,5 @@
 //! Every element of a message found once for validation: the fields of each segment, their
-//! repetitions, components and subcomponents, split in one pass per field and kept in flat
+//! repetitions, components and subcomponents, split in one pass per segment and kept in flat
 //! lists, so that each check reads its element by index instead of making a view and
 //! scanning for it again. The format checks read every component of every checked field, the
 //! guide's constraints and rules read the same fields again: with views each read cost a few
@@ -9,13 +9,25 @@
 //!
 //! The lists give what the views give (`er7::views`): an empty element has no children, an
 //! opaque field (MSH-1, MSH-2) is never split, and text is decoded as the views decode it.
+//!
+//! The split reads a segment sixteen bytes at a time (SSE2, part of the x86-64 baseline; a
+//! scalar loop elsewhere): each block gives one bit per byte that is a delimiter, CR or LF,
+//! and only those bytes are visited. Fields are short (eight bytes on average, most of them
+//! empty), so the split used to cost more per field than per byte: a table of levels zeroed
+//! and a search for the escape character per field, a call per element. Now a field
+//! separator closes the open field where it is found, an empty field or one without
+//! separators (a date, a code) takes a shorter way, and the escape character is one more
+//! byte the blocks report. The segment's fields are found as the parse found them, the runs
+//! between its field separators up to its first CR or LF; debug builds check them against
+//! `Message::field_slices`.
 
 use std::borrow::Cow;
 
-use crate::er7::{Ctx, Message};
+use crate::er7::{Ctx, Delimiters, Message};
 
 /// A run of children in one of the lists.
 #[derive(Clone, Copy, Debug, Default)]
+#[cfg_attr(test, derive(PartialEq))]
 struct Span {
     first: u32,
     len: u32,
@@ -28,6 +40,7 @@ impl Span {
 }
 
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(test, derive(PartialEq))]
 struct FieldTok<'a> {
     raw: &'a [u8],
     reps: Span,
@@ -38,6 +51,7 @@ struct FieldTok<'a> {
 }
 
 #[derive(Clone, Copy, Debug)]
+#[cfg_attr(test, derive(PartialEq))]
 struct Node<'a> {
     raw: &'a [u8],
     children: Span,
@@ -47,6 +61,7 @@ struct Node<'a> {
 
 /// The elements of one message (see the module's documentation).
 #[derive(Debug)]
+#[cfg_attr(test, derive(PartialEq))]
 pub(crate) struct Tokens<'a> {
     ctx: Option<Ctx<'a>>,
     /// The fields of each segment (message index), field 1 first.
@@ -63,6 +78,154 @@ pub(crate) enum Tok {
     Rep(u32),
     Comp(u32),
     Sub(u32),
+}
+
+/// Where the open field, repetition, component and subcomponent start (offsets in the region
+/// being split), where the children of each start in their lists, and whether the open field
+/// holds an escape so far.
+struct Open {
+    field: usize,
+    rep: usize,
+    comp: usize,
+    sub: usize,
+    field_children: usize,
+    rep_children: usize,
+    comp_children: usize,
+    escaped: bool,
+}
+
+/// How one message's segments are split: its delimiters, and whether its text is valid UTF-8
+/// (`Ctx::whole`: a field without escapes is then a slice of it).
+struct Splitter<'a> {
+    message: &'a [u8],
+    delimiters: Delimiters,
+    /// The subcomponent separator, or the component separator again when there is none:
+    /// a separator is told apart by comparing it with the component separator first, so that
+    /// one is never taken for a subcomponent's end.
+    sub: u8,
+    whole: bool,
+    #[cfg(target_arch = "x86_64")]
+    needles: simd::Needles,
+}
+
+impl<'a> Splitter<'a> {
+    fn new(message: &'a [u8], d: &Delimiters, whole: bool) -> Splitter<'a> {
+        Splitter {
+            message,
+            delimiters: *d,
+            sub: d.subcomponent.unwrap_or(d.component),
+            whole,
+            #[cfg(target_arch = "x86_64")]
+            needles: simd::Needles::new(d),
+        }
+    }
+
+    /// The rest of the message from `field` on, when `field` is a slice of it.
+    fn from(&self, field: &[u8]) -> Option<&'a [u8]> {
+        let off = (field.as_ptr() as usize).checked_sub(self.message.as_ptr() as usize)?;
+        let rest = self.message.get(off..)?;
+        (rest.as_ptr() == field.as_ptr()).then_some(rest)
+    }
+
+    /// The bytes among the sixteen of `region` from `at` that a split stops at, one bit per
+    /// byte (bit 0 the first): separators, the escape character, CR and LF. Those past the
+    /// region's end, padding, are none of these.
+    #[inline]
+    fn block(&self, region: &[u8], at: usize) -> u32 {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if let Some(window) = region.get(at..at + 16) {
+                return simd::events(window, &self.needles);
+            }
+            // The last bytes: padded with NULs, which no delimiter, CR or LF is.
+            let mut padded = [0u8; 16];
+            let rest = region.get(at..).unwrap_or(&[]);
+            if let Some(head) = padded.get_mut(..rest.len()) {
+                head.copy_from_slice(rest);
+            }
+            simd::events(&padded, &self.needles)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            scalar_events(region.get(at..).unwrap_or(&[]), &self.delimiters)
+        }
+    }
+}
+
+/// [`Splitter::block`] a byte at a time: the path of other architectures, and the reference
+/// the vector path is tested against.
+#[cfg_attr(all(target_arch = "x86_64", not(test)), allow(dead_code))]
+fn scalar_events(rest: &[u8], d: &Delimiters) -> u32 {
+    let mut events = 0;
+    for (i, &b) in rest.iter().take(16).enumerate() {
+        let stop = d.is_separator(b) || Some(b) == d.escape || b == b'\r' || b == b'\n';
+        events |= u32::from(stop) << i;
+    }
+    events
+}
+
+#[cfg(target_arch = "x86_64")]
+mod simd {
+    use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_or_si128, _mm_set1_epi8};
+
+    use crate::er7::Delimiters;
+    use crate::sse2;
+
+    /// The bytes a block is compared with, each repeated over the sixteen lanes.
+    pub(super) struct Needles {
+        field: __m128i,
+        rep: __m128i,
+        comp: __m128i,
+        /// The component separator again without a subcomponent separator.
+        sub: __m128i,
+        /// The field separator again without an escape character.
+        escape: __m128i,
+        cr: __m128i,
+        lf: __m128i,
+    }
+
+    impl Needles {
+        #[allow(unsafe_code)] // calls the SSE2 function, see SAFETY
+        pub(super) fn new(d: &Delimiters) -> Needles {
+            // SAFETY: SSE2 is part of the x86-64 baseline: every processor this code can run
+            // on has it (the compiler enables it for the target), which is all `needles` asks.
+            unsafe { needles(d) }
+        }
+    }
+
+    #[target_feature(enable = "sse2")]
+    fn needles(d: &Delimiters) -> Needles {
+        // `as i8`: the intrinsics take signed bytes; only the bit pattern matters.
+        Needles {
+            field: _mm_set1_epi8(d.field as i8),
+            rep: _mm_set1_epi8(d.repetition as i8),
+            comp: _mm_set1_epi8(d.component as i8),
+            sub: _mm_set1_epi8(d.subcomponent.unwrap_or(d.component) as i8),
+            escape: _mm_set1_epi8(d.escape.unwrap_or(d.field) as i8),
+            cr: _mm_set1_epi8(b'\r' as i8),
+            lf: _mm_set1_epi8(b'\n' as i8),
+        }
+    }
+
+    /// [`super::Splitter::block`] on the first sixteen bytes of `window`.
+    #[inline]
+    #[allow(unsafe_code)] // calls the SSE2 function, see SAFETY
+    pub(super) fn events(window: &[u8], n: &Needles) -> u32 {
+        // SAFETY: SSE2 is part of the x86-64 baseline (see `Needles::new`).
+        unsafe { sse2_events(window, n) }
+    }
+
+    #[inline]
+    #[target_feature(enable = "sse2")]
+    fn sse2_events(window: &[u8], n: &Needles) -> u32 {
+        let v = sse2::load(window);
+        let seps = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, n.field), _mm_cmpeq_epi8(v, n.rep)),
+            _mm_or_si128(_mm_cmpeq_epi8(v, n.comp), _mm_cmpeq_epi8(v, n.sub)),
+        );
+        let others = _mm_or_si128(_mm_cmpeq_epi8(v, n.escape), _mm_or_si128(_mm_cmpeq_epi8(v, n.cr), _mm_cmpeq_epi8(v, n.lf)));
+        sse2::mask(_mm_or_si128(seps, others))
+    }
 }
 
 impl<'a> Tokens<'a> {
@@ -82,98 +245,174 @@ impl<'a> Tokens<'a> {
         };
         let ctx = message.ctx();
         t.ctx = Some(ctx);
+        let split = Splitter::new(message.bytes(), &ctx.delimiters, ctx.whole.is_some());
         for i in 0..n {
             let first = t.fields.len() as u32;
+            // MSH-1 and MSH-2 first, never split; then the first field that is: from there on
+            // the segment's fields are split in one scan of its bytes, up to its end.
             for (raw, opaque) in message.field_slices(i) {
-                t.push_field(raw, Ctx { opaque, ..ctx });
+                if opaque {
+                    t.push_opaque(raw, split.whole);
+                } else if let Some(rest) = split.from(raw) {
+                    t.push_fields(rest, &split);
+                    break;
+                } else {
+                    // Not a slice of the message (never so): this field alone.
+                    t.push_fields(raw, &split);
+                }
             }
+            debug_assert!(t.same_fields(first, message.field_slices(i)), "segment {i} split into other fields than the parse's");
             t.segments.push(Span { first, len: t.fields.len() as u32 - first });
         }
         t
     }
 
-    fn push_field(&mut self, raw: &'a [u8], ctx: Ctx<'a>) {
+    /// Whether the fields from `first` on are `slices`, slice for slice (the scan finds a
+    /// segment's fields as the parse did: the runs between field separators up to the first CR
+    /// or LF).
+    fn same_fields<'s>(&self, first: u32, slices: impl Iterator<Item = (&'s [u8], bool)>) -> bool {
+        let ours = self.fields.get(first as usize..).unwrap_or(&[]).iter().map(|f| (f.raw.as_ptr(), f.raw.len(), f.opaque));
+        ours.eq(slices.map(|(raw, opaque)| (raw.as_ptr(), raw.len(), opaque)))
+    }
+
+    /// MSH-1 or MSH-2: one repetition, one component, one subcomponent, the whole field
+    /// (none when it is empty); never unescaped, so a slice of the text whenever there is one.
+    fn push_opaque(&mut self, raw: &'a [u8], whole: bool) {
         let index = self.fields.len() as u32;
-        let escape = ctx.delimiters.escape.filter(|_| !ctx.opaque);
-        let plain = ctx.whole.is_some() && escape.is_none_or(|e| !raw.contains(&e));
-        let reps = Span { first: self.reps.len() as u32, len: 0 };
-        self.fields.push(FieldTok { raw, reps, opaque: ctx.opaque, plain });
+        let reps = Span { first: self.reps.len() as u32, len: u32::from(!raw.is_empty()) };
+        self.fields.push(FieldTok { raw, reps, opaque: true, plain: whole });
         if raw.is_empty() {
             return;
         }
-        let (Some(r), Some(c)) = (ctx.rep_sep(), ctx.comp_sep()) else {
-            // Opaque: one repetition, one component, one subcomponent, the whole field.
-            self.subs.push(Node { raw, children: Span::default(), field: index });
-            let sub = Span { first: self.subs.len() as u32 - 1, len: 1 };
-            self.comps.push(Node { raw, children: sub, field: index });
-            let comp = Span { first: self.comps.len() as u32 - 1, len: 1 };
-            self.reps.push(Node { raw, children: comp, field: index });
-            self.close_field(index);
+        self.subs.push(Node { raw, children: Span::default(), field: index });
+        let sub = Span { first: self.subs.len() as u32 - 1, len: 1 };
+        self.comps.push(Node { raw, children: sub, field: index });
+        let comp = Span { first: self.comps.len() as u32 - 1, len: 1 };
+        self.reps.push(Node { raw, children: comp, field: index });
+    }
+
+    /// Splits the fields that start `region` up to its first CR or LF (the segment's end) or
+    /// its end, sixteen bytes at a time: each block gives the positions of its separators as
+    /// bit masks, and only those are visited, each closing the open parts at its level and
+    /// below.
+    fn push_fields(&mut self, region: &'a [u8], split: &Splitter<'a>) {
+        let d = &split.delimiters;
+        let mut open = self.open(0);
+        let mut at = 0usize;
+        while at < region.len() {
+            let mut events = split.block(region, at);
+            while events != 0 {
+                let i = at + events.trailing_zeros() as usize;
+                events &= events - 1;
+                // Never past the end: the padding matches nothing.
+                let Some(&b) = region.get(i) else { break };
+                // Told apart by the byte, the most frequent first.
+                if b == d.field {
+                    self.close_field(region, &mut open, i, split.whole);
+                } else if b == d.component {
+                    self.close_comp(region, &mut open, i);
+                } else if b == split.sub {
+                    self.close_sub(region, &mut open, i);
+                } else if b == d.repetition {
+                    self.close_rep(region, &mut open, i);
+                } else if b == b'\r' || b == b'\n' {
+                    self.close_field(region, &mut open, i, split.whole);
+                    return;
+                } else {
+                    open.escaped = true;
+                }
+            }
+            at += 16;
+        }
+        self.close_field(region, &mut open, region.len(), split.whole);
+    }
+
+    /// A field opening at `at`, its children next in the lists.
+    fn open(&self, at: usize) -> Open {
+        Open {
+            field: at,
+            rep: at,
+            comp: at,
+            sub: at,
+            field_children: self.reps.len(),
+            rep_children: self.comps.len(),
+            comp_children: self.subs.len(),
+            escaped: false,
+        }
+    }
+
+    /// A field ends at `i`: its repetitions are those pushed since it opened (none when it is
+    /// empty); the next opens after `i`. Most fields are empty or hold no separator (a date, a
+    /// code): those two take a shorter way.
+    #[inline(always)]
+    fn close_field(&mut self, region: &'a [u8], open: &mut Open, i: usize, whole: bool) {
+        let raw = region.get(open.field..i).unwrap_or(&[]);
+        if raw.is_empty() {
+            // Nothing pushed, nothing escaped: only the positions move.
+            let reps = Span { first: self.reps.len() as u32, len: 0 };
+            self.fields.push(FieldTok { raw, reps, opaque: false, plain: whole });
+            (open.field, open.rep, open.comp, open.sub) = (i + 1, i + 1, i + 1, i + 1);
             return;
+        }
+        let reps = if open.sub == open.field {
+            // One repetition, of one component, of one subcomponent: the whole field.
+            let field = self.fields.len() as u32;
+            let sub = Span { first: self.subs.len() as u32, len: 1 };
+            self.subs.push(Node { raw, children: Span::default(), field });
+            let comp = Span { first: self.comps.len() as u32, len: 1 };
+            self.comps.push(Node { raw, children: sub, field });
+            let rep = Span { first: self.reps.len() as u32, len: 1 };
+            self.reps.push(Node { raw, children: comp, field });
+            rep
+        } else {
+            let first = open.field_children;
+            self.close_rep(region, open, i);
+            Span { first: first as u32, len: (self.reps.len() - first) as u32 }
         };
-        // The level each byte closes: 3 a repetition, 2 a component, 1 a subcomponent, 0 none.
-        let mut levels = [0u8; 256];
-        for (sep, level) in [(ctx.sub_sep(), 1), (Some(c), 2), (Some(r), 3)] {
-            if let Some(slot) = sep.and_then(|b| levels.get_mut(usize::from(b))) {
-                *slot = level;
-            }
-        }
-        // One pass over the bytes: a separator closes the open parts at its level and below.
-        let (mut rep_start, mut comp_start, mut sub_start) = (0usize, 0usize, 0usize);
-        let (mut rep_children, mut comp_children) = (self.comps.len(), self.subs.len());
-        for (i, &b) in raw.iter().enumerate() {
-            let level = levels.get(usize::from(b)).copied().unwrap_or(0);
-            if level == 0 {
-                continue;
-            }
-            self.push_sub(raw, sub_start, i, index);
-            sub_start = i + 1;
-            if level >= 2 {
-                self.push_comp(raw, comp_start, i, comp_children, index);
-                comp_start = i + 1;
-                comp_children = self.subs.len();
-            }
-            if level == 3 {
-                self.push_rep(raw, rep_start, i, rep_children, index);
-                rep_start = i + 1;
-                rep_children = self.comps.len();
-            }
-        }
-        self.push_sub(raw, sub_start, raw.len(), index);
-        self.push_comp(raw, comp_start, raw.len(), comp_children, index);
-        self.push_rep(raw, rep_start, raw.len(), rep_children, index);
-        self.close_field(index);
+        self.fields.push(FieldTok { raw, reps, opaque: false, plain: whole && !open.escaped });
+        *open = self.open(i + 1);
     }
 
-    fn push_sub(&mut self, raw: &'a [u8], start: usize, end: usize, field: u32) {
-        self.subs.push(Node { raw: raw.get(start..end).unwrap_or(&[]), children: Span::default(), field });
+    /// A subcomponent separator at `i`: the open subcomponent ends.
+    #[inline(always)]
+    fn close_sub(&mut self, region: &'a [u8], open: &mut Open, i: usize) {
+        let field = self.fields.len() as u32;
+        self.subs.push(Node { raw: region.get(open.sub..i).unwrap_or(&[]), children: Span::default(), field });
+        open.sub = i + 1;
     }
 
-    /// A component ends: its subcomponents are those pushed since `children` (none when it
-    /// is empty: an empty element has no children).
-    fn push_comp(&mut self, raw: &'a [u8], start: usize, end: usize, children: usize, field: u32) {
-        let raw = raw.get(start..end).unwrap_or(&[]);
-        if raw.is_empty() {
-            self.subs.truncate(children);
+    /// A component ends at `i`: its subcomponents are those pushed since it opened, none when
+    /// it is empty (an empty element has no children, so its one empty subcomponent is never
+    /// pushed).
+    #[inline(always)]
+    fn close_comp(&mut self, region: &'a [u8], open: &mut Open, i: usize) {
+        let first = open.comp_children;
+        if open.comp < i {
+            self.close_sub(region, open, i);
         }
-        let span = Span { first: children as u32, len: (self.subs.len() - children) as u32 };
-        self.comps.push(Node { raw, children: span, field });
+        let span = Span { first: first as u32, len: (self.subs.len() - first) as u32 };
+        let field = self.fields.len() as u32;
+        self.comps.push(Node { raw: region.get(open.comp..i).unwrap_or(&[]), children: span, field });
+        open.comp = i + 1;
+        open.sub = i + 1;
+        open.comp_children = self.subs.len();
     }
 
-    fn push_rep(&mut self, raw: &'a [u8], start: usize, end: usize, children: usize, field: u32) {
-        let raw = raw.get(start..end).unwrap_or(&[]);
-        if raw.is_empty() {
-            // Its one empty component (and that one's nothing) go.
-            self.comps.truncate(children);
+    /// A repetition ends at `i`: as a component, with its components.
+    #[inline(always)]
+    fn close_rep(&mut self, region: &'a [u8], open: &mut Open, i: usize) {
+        let first = open.rep_children;
+        if open.rep < i {
+            self.close_comp(region, open, i);
         }
-        let span = Span { first: children as u32, len: (self.comps.len() - children) as u32 };
-        self.reps.push(Node { raw, children: span, field });
-    }
-
-    fn close_field(&mut self, index: u32) {
-        if let Some(f) = self.fields.get_mut(index as usize) {
-            f.reps.len = self.reps.len() as u32 - f.reps.first;
-        }
+        let span = Span { first: first as u32, len: (self.comps.len() - first) as u32 };
+        let field = self.fields.len() as u32;
+        self.reps.push(Node { raw: region.get(open.rep..i).unwrap_or(&[]), children: span, field });
+        open.rep = i + 1;
+        open.comp = i + 1;
+        open.sub = i + 1;
+        open.rep_children = self.comps.len();
+        open.comp_children = self.subs.len();
     }
 
     /// The message's separators (`None` for a message without segments).
@@ -291,6 +530,266 @@ impl<'a> Tokens<'a> {
             (Tok::Rep(_), node) => (k < node.children.len as usize).then(|| Tok::Comp(node.children.first + k as u32)),
             (Tok::Comp(_), node) => (k < node.children.len as usize).then(|| Tok::Sub(node.children.first + k as u32)),
             (Tok::Sub(i), _) => (k == 0).then_some(Tok::Sub(i)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::er7::ParseOptions;
+
+    /// The splitter this one replaced, a byte at a time through a table of levels: the
+    /// reference the vector split must agree with, node for node.
+    mod reference {
+        use super::super::*;
+
+        pub(super) fn tokens<'a>(message: &Message<'a>) -> Tokens<'a> {
+            let n = message.segment_count();
+            let mut t = Tokens {
+                ctx: Some(message.ctx()),
+                segments: Vec::new(),
+                fields: Vec::new(),
+                reps: Vec::new(),
+                comps: Vec::new(),
+                subs: Vec::new(),
+            };
+            let ctx = message.ctx();
+            for i in 0..n {
+                let first = t.fields.len() as u32;
+                for (raw, opaque) in message.field_slices(i) {
+                    push_field(&mut t, raw, Ctx { opaque, ..ctx });
+                }
+                t.segments.push(Span { first, len: t.fields.len() as u32 - first });
+            }
+            t
+        }
+
+        fn push_field<'a>(t: &mut Tokens<'a>, raw: &'a [u8], ctx: Ctx<'a>) {
+            let index = t.fields.len() as u32;
+            let escape = ctx.delimiters.escape.filter(|_| !ctx.opaque);
+            let plain = ctx.whole.is_some() && escape.is_none_or(|e| !raw.contains(&e));
+            let reps = Span { first: t.reps.len() as u32, len: 0 };
+            t.fields.push(FieldTok { raw, reps, opaque: ctx.opaque, plain });
+            if raw.is_empty() {
+                return;
+            }
+            let (Some(r), Some(c)) = (ctx.rep_sep(), ctx.comp_sep()) else {
+                t.subs.push(Node { raw, children: Span::default(), field: index });
+                let sub = Span { first: t.subs.len() as u32 - 1, len: 1 };
+                t.comps.push(Node { raw, children: sub, field: index });
+                let comp = Span { first: t.comps.len() as u32 - 1, len: 1 };
+                t.reps.push(Node { raw, children: comp, field: index });
+                close_field(t, index);
+                return;
+            };
+            let mut levels = [0u8; 256];
+            for (sep, level) in [(ctx.sub_sep(), 1), (Some(c), 2), (Some(r), 3)] {
+                if let Some(slot) = sep.and_then(|b| levels.get_mut(usize::from(b))) {
+                    *slot = level;
+                }
+            }
+            let (mut rep_start, mut comp_start, mut sub_start) = (0usize, 0usize, 0usize);
+            let (mut rep_children, mut comp_children) = (t.comps.len(), t.subs.len());
+            for (i, &b) in raw.iter().enumerate() {
+                let level = levels.get(usize::from(b)).copied().unwrap_or(0);
+                if level == 0 {
+                    continue;
+                }
+                push_sub(t, raw, sub_start, i, index);
+                sub_start = i + 1;
+                if level >= 2 {
+                    push_comp(t, raw, comp_start, i, comp_children, index);
+                    comp_start = i + 1;
+                    comp_children = t.subs.len();
+                }
+                if level == 3 {
+                    push_rep(t, raw, rep_start, i, rep_children, index);
+                    rep_start = i + 1;
+                    rep_children = t.comps.len();
+                }
+            }
+            push_sub(t, raw, sub_start, raw.len(), index);
+            push_comp(t, raw, comp_start, raw.len(), comp_children, index);
+            push_rep(t, raw, rep_start, raw.len(), rep_children, index);
+            close_field(t, index);
+        }
+
+        fn push_sub<'a>(t: &mut Tokens<'a>, raw: &'a [u8], start: usize, end: usize, field: u32) {
+            t.subs.push(Node { raw: raw.get(start..end).unwrap_or(&[]), children: Span::default(), field });
+        }
+
+        fn push_comp<'a>(t: &mut Tokens<'a>, raw: &'a [u8], start: usize, end: usize, children: usize, field: u32) {
+            let raw = raw.get(start..end).unwrap_or(&[]);
+            if raw.is_empty() {
+                t.subs.truncate(children);
+            }
+            let span = Span { first: children as u32, len: (t.subs.len() - children) as u32 };
+            t.comps.push(Node { raw, children: span, field });
+        }
+
+        fn push_rep<'a>(t: &mut Tokens<'a>, raw: &'a [u8], start: usize, end: usize, children: usize, field: u32) {
+            let raw = raw.get(start..end).unwrap_or(&[]);
+            if raw.is_empty() {
+                t.comps.truncate(children);
+            }
+            let span = Span { first: children as u32, len: (t.comps.len() - children) as u32 };
+            t.reps.push(Node { raw, children: span, field });
+        }
+
+        fn close_field(t: &mut Tokens<'_>, index: u32) {
+            if let Some(f) = t.fields.get_mut(index as usize) {
+                f.reps.len = t.reps.len() as u32 - f.reps.first;
+            }
+        }
+    }
+
+    /// Splits `text` both ways and compares every list; the slices are compared by where they
+    /// are in the message, not only by their bytes.
+    fn agree(text: &[u8]) {
+        let options = ParseOptions { lenient_escapes: true, lenient_charset: true, lenient_terminators: true, ..ParseOptions::default() };
+        let message = Message::parse_with(text, &options).unwrap_or_else(|e| panic!("{e:?}: {:?}", String::from_utf8_lossy(text)));
+        let got = Tokens::new(&message);
+        let want = reference::tokens(&message);
+        assert_eq!(got, want, "{:?}", String::from_utf8_lossy(text));
+        let at = |raw: &[u8]| (raw.as_ptr() as usize - text.as_ptr() as usize, raw.len());
+        let spans = |t: &Tokens<'_>| {
+            let nodes = t.reps.iter().chain(&t.comps).chain(&t.subs).map(|n| at(n.raw));
+            t.fields.iter().map(|f| at(f.raw)).chain(nodes).collect::<Vec<_>>()
+        };
+        assert_eq!(spans(&got), spans(&want), "{:?}", String::from_utf8_lossy(text));
+    }
+
+    /// A message with these delimiters (MSH-1 then MSH-2) and these segments after MSH, whose
+    /// own fields follow its MSH-18 (UTF-8, so that fields are slices of the text), each
+    /// segment ended by `end` (the last one too when `last`).
+    fn message(msh: &str, msh_fields: &[String], segments: &[Vec<String>], end: &str, last: bool) -> Vec<u8> {
+        let f = msh.chars().next().unwrap_or('|');
+        let mut text = format!("MSH{msh}{f}A{f}B{f}C{f}D{f}20240101{f}{f}ADT{f}1{f}P{f}2.5{f}{f}{f}{f}{f}{f}{f}UNICODE UTF-8");
+        for field in msh_fields {
+            text.push(f);
+            text.push_str(field);
+        }
+        for (k, fields) in segments.iter().enumerate() {
+            text.push_str(end);
+            text.push_str(&format!("Z{:02}", k % 100));
+            for field in fields {
+                text.push(f);
+                text.push_str(field);
+            }
+        }
+        if last {
+            text.push_str(end);
+        }
+        text.into_bytes()
+    }
+
+    /// Segment terminators: CR, and what the lenient parse takes too (LF, CRLF, empty lines).
+    const ENDS: [&str; 4] = ["\r", "\n", "\r\n", "\r\r"];
+
+    /// The standard delimiters, others, and none for subcomponents.
+    const DELIMITERS: [&str; 4] = ["|^~\\&", "#$%*!", "|^~\\", "|^~\\&#"];
+
+    /// Swaps the standard separators in `field` for those of `msh`.
+    fn with_delimiters(field: &str, msh: &str) -> String {
+        let to: Vec<char> = msh.chars().collect();
+        field
+            .chars()
+            .map(|c| match "|^~\\&".find(c).and_then(|k| to.get(k)) {
+                Some(&d) => d,
+                None => c,
+            })
+            .collect()
+    }
+
+    fn field() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("|"),
+            Just("^"),
+            Just("~"),
+            Just("&"),
+            Just("\\"),
+            Just("\\F\\"),
+            Just("a"),
+            Just("Z"),
+            Just("é"),
+            Just("0"),
+            Just(" "),
+            Just("#"),
+            Just("%"),
+        ];
+        prop::collection::vec(piece, 0..=80).prop_map(|p| p.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+        #[test]
+        fn the_vector_split_agrees_with_the_byte_at_a_time_one(
+            delimiters in 0..DELIMITERS.len(),
+            end in 0..ENDS.len(),
+            last in any::<bool>(),
+            msh_fields in prop::collection::vec(field(), 0..4),
+            segments in prop::collection::vec(prop::collection::vec(field(), 0..12), 0..6),
+        ) {
+            let msh = DELIMITERS.get(delimiters).copied().unwrap_or("|^~\\&");
+            let swap = |fields: &[String]| fields.iter().map(|f| with_delimiters(f, msh)).collect::<Vec<_>>();
+            let segments: Vec<Vec<String>> = segments.iter().map(|s| swap(s)).collect();
+            let end = ENDS.get(end).copied().unwrap_or("\r");
+            agree(&message(msh, &swap(&msh_fields), &segments, end, last));
+        }
+    }
+
+    /// Every length to 80 at every position modulo sixteen, of separators dense and sparse,
+    /// with each set of delimiters; the field last in the message too (read padded).
+    #[test]
+    fn every_length_and_alignment() {
+        let patterns = ["a^b~c&d\\F\\é^^~~&&", "abcdefgh^", "~", "&", "\\", "^^&~", "zzzzzzzzzzzzzzzzzzzzzz~"];
+        for msh in DELIMITERS {
+            for pattern in patterns {
+                for len in 0..=80 {
+                    let field: String = pattern.chars().cycle().take(len).collect();
+                    let field = with_delimiters(&field, msh);
+                    for pad in 0..16 {
+                        let segments = vec![vec!["x".repeat(pad), field.clone()], vec![field.clone()]];
+                        agree(&message(msh, std::slice::from_ref(&field), &segments, "\r", pad % 2 == 0));
+                    }
+                }
+            }
+        }
+    }
+
+    /// A message the parse accepts without MSH-18 (plain ASCII, no text to slice): fields are
+    /// never `plain` then.
+    #[test]
+    fn without_text() {
+        agree(b"MSH|^~\\&|A|B\rPID|1||12^^^H&1.2&ISO~34||DOE^JOHN\\S\\X|");
+        agree(b"MSH|^~\\&");
+        agree(b"MSH|^~\\&|");
+        agree(b"MSH|^~\\|a^b&c~d");
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_vector_blocks_agree_with_the_scalar_ones() {
+        let alphabet = b"|^~\\&#$%*!a\r\n\t\xc3\xa9";
+        for msh in DELIMITERS {
+            let msh = msh.as_bytes();
+            let d = Delimiters {
+                field: msh.first().copied().unwrap_or(b'|'),
+                component: msh.get(1).copied().unwrap_or(b'^'),
+                repetition: msh.get(2).copied().unwrap_or(b'~'),
+                escape: msh.get(3).copied(),
+                subcomponent: msh.get(4).copied(),
+            };
+            for d in [d, Delimiters { subcomponent: None, ..d }, Delimiters { escape: None, subcomponent: None, ..d }] {
+                let needles = simd::Needles::new(&d);
+                for k in 0..alphabet.len() {
+                    let block: Vec<u8> = (0..16).map(|i| alphabet.get((i * 5 + k) % alphabet.len()).copied().unwrap_or(b'a')).collect();
+                    assert_eq!(simd::events(&block, &needles), scalar_events(&block, &d), "{block:?} {d:?}");
+                }
+            }
         }
     }
 }
