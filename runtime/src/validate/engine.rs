@@ -290,9 +290,9 @@ impl<'p, 'a> Run<'p, 'a> {
             return;
         }
         // One pass over the children, matched to the component definitions by position (both
-        // ascend).
+        // ascend); only the components some rule reads (`DataTypeDef::checked`) are visited.
         let mut children = tokens.children(part).zip(1usize..).filter(|(p, _)| !tokens.raw(*p).is_empty()).peekable();
-        for c in dt.components {
+        for c in dt.components.iter().filter(|c| c.datatype.checked) {
             let pos = usize::from(c.pos);
             while children.next_if(|(_, n)| *n < pos).is_some() {}
             if let Some((child, _)) = children.next_if(|(_, n)| *n == pos) {

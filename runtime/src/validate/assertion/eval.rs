@@ -350,10 +350,13 @@ fn element<'a>(t: &Tokens<'a>, rep: Option<Tok>, r: &Ref) -> Option<Cow<'a, str>
         Tok::Comp(_) => single(part),
         Tok::Rep(_) => single(part) && t.children(part).next().is_none_or(single),
     };
-    let s = match (leaf, t.joined(part)) {
-        (true, _) => t.text(part),
-        (false, Some(as_is)) => Cow::Borrowed(as_is),
-        (false, None) => Cow::Owned(encode(t, part)),
+    let s = if leaf {
+        t.text(part)
+    } else {
+        match t.joined(part) {
+            Some(as_is) => Cow::Borrowed(as_is),
+            None => Cow::Owned(encode(t, part)),
+        }
     };
     (!s.is_empty()).then_some(s)
 }
