@@ -387,6 +387,26 @@ impl<'p, 'a> Run<'p, 'a> {
         if ec.component.is_some() && tokens.field_raw(field).is_empty() {
             return;
         }
+        // A constraint on usage alone (most of a profile's: R) reads only whether the element
+        // is present; in a field without escapes that is whether its bytes are empty, which
+        // needs no text made of each value.
+        let usage_only = ec.fixed.is_none() && ec.values.is_empty() && ec.table.is_none() && ec.value_set.is_none();
+        if usage_only && tokens.field_plain(field) {
+            if !self.budget.spend(tokens.rep_count(field).max(1) as u64) {
+                return;
+            }
+            let present = tokens.reps(field).any(|rep| part_of_rep(tokens, rep, ec).is_some_and(|p| !tokens.raw(p).is_empty()));
+            match ec.usage {
+                Some(Usage::R) if !present => {
+                    self.push(Severity::Error, code::REQUIRED_FIELD_MISSING, Some(at), &rule_name(scope, "usage"), ec.src, format!("{} is required by the guide but empty", ec.path));
+                }
+                Some(Usage::X) if present => {
+                    self.push(Severity::Error, code::DATA_TYPE, Some(at), &rule_name(scope, "usage"), ec.src, format!("{} must not be sent (usage X)", ec.path));
+                }
+                _ => {}
+            }
+            return;
+        }
         let values = element_values(tokens, field, ec);
         if !self.budget.spend(values.len() as u64) {
             return;
@@ -726,16 +746,20 @@ struct Value<'a> {
     repetition: Option<Tok>,
 }
 
+/// The constrained element in one repetition of its field (`None` when absent).
+fn part_of_rep(tokens: &Tokens<'_>, rep: Tok, ec: &ElementConstraint) -> Option<Tok> {
+    match (ec.component, ec.subcomponent) {
+        (None, _) => Some(rep),
+        (Some(c), None) => tokens.child(rep, usize::from(c)),
+        (Some(c), Some(s)) => tokens.child(rep, usize::from(c)).and_then(|c| tokens.child(c, usize::from(s))),
+    }
+}
+
 /// The decoded value of the constrained element in each repetition of its field, in one pass.
 fn element_values<'a>(tokens: &Tokens<'a>, field: Option<u32>, ec: &ElementConstraint) -> Values<'a> {
     let absent = || Value { index: 1, text: Cow::Borrowed(""), repetition: None };
     let mut reps = tokens.reps(field).enumerate().map(|(r, rep)| {
-        let part = match (ec.component, ec.subcomponent) {
-            (None, _) => Some(rep),
-            (Some(c), None) => tokens.child(rep, usize::from(c)),
-            (Some(c), Some(s)) => tokens.child(rep, usize::from(c)).and_then(|c| tokens.child(c, usize::from(s))),
-        };
-        let text = part.map(|p| tokens.text(p)).unwrap_or_default();
+        let text = part_of_rep(tokens, rep, ec).map(|p| tokens.text(p)).unwrap_or_default();
         Value { index: saturating_u32(r + 1), text, repetition: Some(rep) }
     });
     let Some(first) = reps.next() else { return Values::One([absent()]) };

@@ -432,6 +432,12 @@ impl<'a> Tokens<'a> {
         field.and_then(|f| self.fields.get(f as usize)).map_or(&[], |f| f.raw)
     }
 
+    /// Whether every part of a field is its bytes as they are (a slice of the message's text
+    /// with nothing to decode): then a part's text is empty exactly when its bytes are.
+    pub(crate) fn field_plain(&self, field: Option<u32>) -> bool {
+        field.and_then(|f| self.fields.get(f as usize)).is_some_and(|f| f.plain && !f.opaque)
+    }
+
     /// The decoded text of a field (as `Field::text`).
     pub(crate) fn field_text(&self, field: Option<u32>) -> Cow<'a, str> {
         match field.and_then(|f| self.fields.get(f as usize).map(|t| (f, t))) {
