@@ -354,3 +354,56 @@ mod located {
         assert_eq!((default.severity, default.code, default.location.to_string()), (Severity::Warning, 207, "OBR[1]-4.1".to_owned()));
     }
 }
+
+/// Validation settles which slices each sliced group instance matches from the message's
+/// element lists (`Run::settle_slices`); the typed API reads the same elements through segment
+/// views. Both must agree on every slice of every instance: on every fixture, and on edits of
+/// the discriminated elements (OBX-3.1, OBX-4, OBX-2) with surrounding spaces, escapes, other
+/// sub-ids, repetitions and subcomponents.
+#[test]
+fn slices_settled_by_validation_agree_with_the_typed_views() {
+    use hl7_runtime::structure::{GroupInstance, Item};
+    use hl7_runtime::typed::GroupView;
+
+    fn compare(name: &str, views: &GroupView<'_>, settled: &GroupView<'_>, compared: &mut usize) {
+        assert!(std::ptr::eq(views.instance.def, settled.instance.def), "{name}: trees differ");
+        for slice in views.instance.def.slices {
+            assert_eq!(views.is_slice(slice), settled.is_slice(slice), "{name}: {} is_slice {}", views.instance.def.name, slice.name);
+            assert_eq!(views.is_kind_of(slice), settled.is_kind_of(slice), "{name}: {} is_kind_of {}", views.instance.def.name, slice.name);
+            *compared += 1;
+        }
+        fn groups(g: &GroupInstance) -> Vec<&GroupInstance> {
+            g.items.iter().filter_map(|it| if let Item::Group { group, .. } = it { Some(group) } else { None }).collect()
+        }
+        let (a, b) = (groups(views.instance), groups(settled.instance));
+        assert_eq!(a.len(), b.len(), "{name}: trees differ");
+        for (x, y) in a.into_iter().zip(b) {
+            compare(name, &GroupView { message: views.message, instance: x }, &GroupView { message: settled.message, instance: y }, compared);
+        }
+    }
+
+    let mut cases = all_fixtures();
+    for (from, to) in [
+        ("|REGION_ANATOMIQUE^", "| REGION_ANATOMIQUE ^"),
+        ("|REGION_ANATOMIQUE^", "|REGION\\T\\ANATOMIQUE^"),
+        ("|REGION_ANATOMIQUE^", "|REGION_ANATOMIQUE&X^"),
+        ("|REGION_ANATOMIQUE^", "|~REGION_ANATOMIQUE^"),
+        ("|1.1|", "| 1.1 |"),
+        ("|1.1|", "|1.\\E\\1|"),
+        ("|1.2|", "|2.1~1.2|"),
+        ("|1.2|", "|1.2.0|"),
+        ("OBX|2|CE|", "OBX|2|\\F\\|"),
+        ("OBX|2|CE|", "OBX|2| CE |"),
+    ] {
+        cases.push((format!("flux4_sr.hl7 with `{from}` as `{to}`"), edited("flux4_sr.hl7", from, to)));
+    }
+    let mut compared = 0;
+    for (name, bytes) in cases {
+        let parse = || telerad::AnyMessage::from_message(hl7_runtime::Message::parse(&bytes).expect("parses")).expect("a profile");
+        let (views, settled) = (parse(), parse());
+        // Validation settles the second tree's slices; the first reads them through views.
+        hl7_runtime::validate::validate(settled.placed(), &telerad::REGISTRY);
+        compare(&name, &views.placed().root(), &settled.placed().root(), &mut compared);
+    }
+    assert!(compared > 100, "only {compared} slice tests compared");
+}

@@ -56,6 +56,7 @@ pub fn validate_bounded<'a>(placed: &Placed<'a>, registry: &Registry, original: 
     // Each segment's definition, looked up once for the passes that read it.
     let defs: Vec<Option<&'static SegmentDef>> = placed.message.segment_ids().map(|id| registry.segment(id)).collect();
     let mut v = Run { placed, registry, tokens: &tokens, defs: &defs, tables: Vec::new(), out: Vec::new(), sequences: sequences(placed), original, budget };
+    v.settle_slices();
     v.structure();
     v.base_fields();
     v.segment_own_constraints();
@@ -160,6 +161,27 @@ impl<'p, 'a> Run<'p, 'a> {
     }
 
     // ---------------------------------------------------------------- structure
+
+    /// Which slices each sliced group instance matches, read off the message's elements before
+    /// the structure check and every later pass ask (through [`GroupView::is_slice`]), which
+    /// would read them through segment views.
+    fn settle_slices(&self) {
+        let message = &self.placed.message;
+        let tokens = &**self.tokens;
+        // What `GroupView::discriminated_text` reads: the first segment with the id in the
+        // instance, component `c` of its field's first repetition, or the whole field.
+        let read = |inst: &GroupInstance, id: &str, field: u16, component: Option<u16>| {
+            let segment = inst.find_segment(&mut |i| message.segment_is(i, id))?;
+            let field = tokens.field(segment, usize::from(field));
+            Some(match component {
+                Some(c) => tokens.reps(field).next().and_then(|r| tokens.child(r, usize::from(c))).map(|c| tokens.text(c)).unwrap_or_default(),
+                None => tokens.field_text(field),
+            })
+        };
+        each_sliced(&self.placed.tree, &mut |inst| {
+            GroupView { message, instance: inst }.settle_matches(&|id, field, component| read(inst, id, field, component));
+        });
+    }
 
     #[inline(never)] // a pass of its own in profiles
     fn structure(&mut self) {
@@ -519,10 +541,18 @@ impl<'p, 'a> Run<'p, 'a> {
             if !self.budget.spend(parent.items.len() as u64) {
                 return;
             }
+            // Read off the message's elements (as the views read OBX-3.1 and OBX-4: the first
+            // repetition's component, the whole field), not through segment views: the OBX of
+            // every OBSERVATION is read here.
+            let message = &self.placed.message;
+            let tokens = &**self.tokens;
             let mut obxs: Vec<FirstObx<'_>> = parent
                 .groups_at(slot)
-                .filter_map(|g| GroupView { message: &self.placed.message, instance: g }.first_segment_with_id("OBX"))
-                .map(|s| (s.index(), trimmed(s.field(3).component(1).text()), trimmed(s.field(4).text())))
+                .filter_map(|g| g.find_segment(&mut |i| message.segment_is(i, "OBX")))
+                .map(|i| {
+                    let code = tokens.reps(tokens.field(i, 3)).next().and_then(|r| tokens.child(r, 1)).map(|c| tokens.text(c)).unwrap_or_default();
+                    (i, trimmed(code), trimmed(tokens.field_text(tokens.field(i, 4))))
+                })
                 .collect();
             // By code, then in message order (a stable sort): the OBX of each code in one run.
             obxs.sort_by(|a, b| a.1.cmp(&b.1));
