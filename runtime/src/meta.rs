@@ -544,6 +544,7 @@ impl Registry {
         });
         found
     }
+
     pub fn value_set(&self, name: &str) -> Option<&'static ValueSetDef> {
         self.chain().flat_map(|r| r.value_sets.iter().copied()).find(|v| v.name == name)
     }

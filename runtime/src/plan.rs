@@ -1,7 +1,9 @@
-//! What a static definition decides, worked out once per process and kept for its life:
-//! compiled rules per profile (`validate::rules`), the discriminator tests of a group's slices
-//! (`typed`). Definitions are statics, so a definition's address names it for the life of the
-//! process, and what is worked out from it can live as long.
+//! What a static definition decides, worked out once per process and kept for its life: a
+//! profile's compiled rules and each rule's shown paths (`validate::rules`), a group's slice
+//! tests (`typed`), a segment's base fields and a table's codes as a set (`validate::engine`).
+//! Definitions are statics, so a definition's address names it for the life of the process
+//! (every definition type has a size, so no two share an address), and what is worked out
+//! from it can live as long.
 //!
 //! Each thread keeps the plans it has used in a list of its own, so that finding one takes no
 //! lock and touches no shared counter (the exchange validates on every worker thread at once);
@@ -18,6 +20,7 @@ type Kept = &'static (dyn Any + Send + Sync);
 /// The plan of type `T` for the static definition `def`, made by `make` the first time any
 /// thread asks for it.
 pub(crate) fn of<D: ?Sized, T: Any + Send + Sync>(def: &'static D, make: impl FnOnce() -> T) -> &'static T {
+    debug_assert!(std::mem::size_of_val(def) > 0, "a definition without a size has no address of its own");
     let key = (std::ptr::from_ref(def).cast::<()>() as usize, TypeId::of::<T>());
     thread_local! {
         static SEEN: RefCell<Vec<((usize, TypeId), Kept)>> = const { RefCell::new(Vec::new()) };
@@ -30,14 +33,25 @@ pub(crate) fn of<D: ?Sized, T: Any + Send + Sync>(def: &'static D, make: impl Fn
     static PLANS: OnceLock<Mutex<HashMap<(usize, TypeId), Kept>>> = OnceLock::new();
     let plans = PLANS.get_or_init(|| Mutex::new(HashMap::new()));
     // A poisoned lock only means another thread panicked while inserting: the map is intact.
-    let mut map = plans.lock().unwrap_or_else(|p| p.into_inner());
-    // Leaked on purpose: one plan per definition and type, which lives as long as the process.
-    let plan: Kept = *map.entry(key).or_insert_with(|| Box::leak(Box::new(make())));
-    drop(map);
+    let lock = || plans.lock().unwrap_or_else(|p| p.into_inner());
+    let known = lock().get(&key).copied();
+    let plan: Kept = match known.and_then(|p| p.downcast_ref::<T>()) {
+        Some(plan) => plan,
+        None => {
+            // Made without the lock held, so that making a plan may ask for another one; two
+            // threads may both make it, and the first to keep it wins.
+            let made = make();
+            match lock().entry(key) {
+                std::collections::hash_map::Entry::Occupied(kept) => *kept.get(),
+                // Leaked on purpose: one plan per definition and type, for the process's life.
+                std::collections::hash_map::Entry::Vacant(slot) => *slot.insert(Box::leak(Box::new(made))),
+            }
+        }
+    };
     SEEN.with_borrow_mut(|seen| seen.push((key, plan)));
     match plan.downcast_ref::<T>() {
         Some(plan) => plan,
-        // The map's entry for this key was made by this very function with a `T`.
+        // Every entry under this key was made by this very function with a `T`.
         None => unreachable!("a plan is kept under its own type"),
     }
 }
@@ -67,5 +81,13 @@ mod tests {
         assert_eq!(of(&B, || vec![9u32]), &vec![9]);
         assert_eq!(of(&A, || String::from("text")), "text");
         assert_eq!(MADE.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn making_a_plan_may_ask_for_another() {
+        static C: u16 = 3;
+        static D: u16 = 4;
+        let outer = of(&C, || of(&D, || 40u64) + 1);
+        assert_eq!((*outer, *of(&D, || 0u64)), (41, 40));
     }
 }
