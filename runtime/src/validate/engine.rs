@@ -169,17 +169,12 @@ impl<'p, 'a> Run<'p, 'a> {
         let message = &self.placed.message;
         let tokens = &**self.tokens;
         // What `GroupView::discriminated_text` reads: the first segment with the id in the
-        // instance, component `c` of its field's first repetition, or the whole field.
-        let read = |inst: &GroupInstance, id: &str, field: u16, component: Option<u16>| {
-            let segment = inst.find_segment(&mut |i| message.segment_is(i, id))?;
-            let field = tokens.field(segment, usize::from(field));
-            Some(match component {
-                Some(c) => tokens.reps(field).next().and_then(|r| tokens.child(r, usize::from(c))).map(|c| tokens.text(c)).unwrap_or_default(),
-                None => tokens.field_text(field),
-            })
-        };
+        // instance, then its element.
         each_sliced(&self.placed.tree, &mut |inst| {
-            GroupView { message, instance: inst }.settle_matches(&|id, field, component| read(inst, id, field, component));
+            GroupView { message, instance: inst }.settle_matches(&|id, field, component| {
+                let segment = inst.find_segment(&mut |i| message.segment_is(i, id))?;
+                Some(view_text(tokens, segment, field, component))
+            });
         });
     }
 
@@ -413,27 +408,17 @@ impl<'p, 'a> Run<'p, 'a> {
         // is present; in a field without escapes that is whether its bytes are empty, which
         // needs no text made of each value.
         let usage_only = ec.fixed.is_none() && ec.values.is_empty() && ec.table.is_none() && ec.value_set.is_none();
-        if usage_only && tokens.field_plain(field) {
-            if !self.budget.spend(tokens.rep_count(field).max(1) as u64) {
-                return;
-            }
-            let present = tokens.reps(field).any(|rep| part_of_rep(tokens, rep, ec).is_some_and(|p| !tokens.raw(p).is_empty()));
-            match ec.usage {
-                Some(Usage::R) if !present => {
-                    self.push(Severity::Error, code::REQUIRED_FIELD_MISSING, Some(at), &rule_name(scope, "usage"), ec.src, format!("{} is required by the guide but empty", ec.path));
-                }
-                Some(Usage::X) if present => {
-                    self.push(Severity::Error, code::DATA_TYPE, Some(at), &rule_name(scope, "usage"), ec.src, format!("{} must not be sent (usage X)", ec.path));
-                }
-                _ => {}
-            }
+        // One step per repetition (one for an empty field) either way.
+        if !self.budget.spend(tokens.rep_count(field).max(1) as u64) {
             return;
         }
-        let values = element_values(tokens, field, ec);
-        if !self.budget.spend(values.len() as u64) {
-            return;
-        }
-        let any_present = values.iter().any(|v| !v.text.is_empty());
+        let (values, any_present) = if usage_only && tokens.field_plain(field) {
+            (None, tokens.reps(field).any(|rep| part_of_rep(tokens, rep, ec).is_some_and(|p| !tokens.raw(p).is_empty())))
+        } else {
+            let values = element_values(tokens, field, ec);
+            let any_present = values.iter().any(|v| !v.text.is_empty());
+            (Some(values), any_present)
+        };
         match ec.usage {
             Some(Usage::R) if !any_present => {
                 self.push(Severity::Error, code::REQUIRED_FIELD_MISSING, Some(at), &rule_name(scope, "usage"), ec.src, format!("{} is required by the guide but empty", ec.path));
@@ -444,6 +429,8 @@ impl<'p, 'a> Run<'p, 'a> {
             }
             _ => {}
         }
+        // Read from the bytes: usage was all there was to check.
+        let Some(values) = values else { return };
         for v in values.iter().filter(|v| !v.text.is_empty()) {
             let at = At { repetition: (values.len() > 1).then_some(v.index), ..at };
             let value = v.text.trim();
@@ -549,10 +536,7 @@ impl<'p, 'a> Run<'p, 'a> {
             let mut obxs: Vec<FirstObx<'_>> = parent
                 .groups_at(slot)
                 .filter_map(|g| g.find_segment(&mut |i| message.segment_is(i, "OBX")))
-                .map(|i| {
-                    let code = tokens.reps(tokens.field(i, 3)).next().and_then(|r| tokens.child(r, 1)).map(|c| tokens.text(c)).unwrap_or_default();
-                    (i, trimmed(code), trimmed(tokens.field_text(tokens.field(i, 4))))
-                })
+                .map(|i| (i, trimmed(view_text(tokens, i, 3, Some(1))), trimmed(view_text(tokens, i, 4, None))))
                 .collect();
             // By code, then in message order (a stable sort): the OBX of each code in one run.
             obxs.sort_by(|a, b| a.1.cmp(&b.1));
@@ -776,6 +760,17 @@ struct Value<'a> {
     repetition: Option<Tok>,
 }
 
+/// The text the segment views give of field `field` of segment `segment` (`Field::text`), or
+/// of its component `c` (`Field::component`: of the first repetition), read off the element
+/// lists.
+fn view_text<'a>(tokens: &Tokens<'a>, segment: usize, field: u16, component: Option<u16>) -> Cow<'a, str> {
+    let field = tokens.field(segment, usize::from(field));
+    match component {
+        Some(c) => tokens.reps(field).next().and_then(|r| tokens.child(r, usize::from(c))).map(|c| tokens.text(c)).unwrap_or_default(),
+        None => tokens.field_text(field),
+    }
+}
+
 /// The constrained element in one repetition of its field (`None` when absent).
 fn part_of_rep(tokens: &Tokens<'_>, rep: Tok, ec: &ElementConstraint) -> Option<Tok> {
     match (ec.component, ec.subcomponent) {
@@ -832,7 +827,6 @@ fn rule_name(scope: &str, what: &'static str) -> Cow<'static, str> {
 
 /// The first OBX of an OBSERVATION instance: (segment index, OBX-3.1, OBX-4), trimmed.
 type FirstObx<'a> = (usize, Cow<'a, str>, Cow<'a, str>);
-
 
 /// A dependency between two members of a sub-id occurrence (see `Run::sub_id_dependencies`).
 struct SubIdDependency {
