@@ -96,7 +96,7 @@ use std::fmt::Write as _;
 use crate::charset::Charset;
 use crate::er7::{Delimiters, Field, Message, ParseOptions, Segment};
 use crate::error::EncodeError;
-use crate::owned::{FieldBuf, MessageBuf, SegmentBuf};
+use crate::build::{At, Writer};
 use crate::validate::finding::code;
 use crate::validate::{Erl, Finding, Severity};
 
@@ -240,30 +240,30 @@ pub fn build_with_info(
         _ => (Charset::Utf8, true),
     };
 
-    let mut errs: Vec<ErrSpec> = findings
+    let mut errs: Vec<ErrSpec<'_>> = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
-        .map(|f| ErrSpec { location: Some(f.location.clone()), code: f.code, severity: f.severity, text: f.message.clone() })
+        .map(|f| ErrSpec { location: Some(Cow::Borrowed(&f.location)), code: f.code, severity: f.severity, text: Cow::Borrowed(&f.message) })
         .collect();
     if unparsed && errs.is_empty() {
         errs.push(ErrSpec {
-            location: Some(Erl { segment: Some("MSH".into()), sequence: Some(1), ..Erl::default() }),
+            location: Some(Cow::Owned(Erl { segment: Some("MSH".into()), sequence: Some(1), ..Erl::default() })),
             code: code::SEGMENT_SEQUENCE,
             severity: Severity::Error,
-            text: "the message could not be parsed".into(),
+            text: Cow::Borrowed("the message could not be parsed"),
         });
     }
     if !unparsed && header.control_id.is_empty() && !findings.iter().any(reports_missing_msh10) {
         errs.push(ErrSpec {
-            location: Some(Erl { segment: Some("MSH".into()), sequence: Some(1), field: Some(10), ..Erl::default() }),
+            location: Some(Cow::Owned(Erl { segment: Some("MSH".into()), sequence: Some(1), field: Some(10), ..Erl::default() })),
             code: code::REQUIRED_FIELD_MISSING,
             severity: Severity::Error,
-            text: "MSH-10 (message control id) is empty: MSA-2 cannot recall it".into(),
+            text: Cow::Borrowed("MSH-10 (message control id) is empty: MSA-2 cannot recall it"),
         });
     }
     let has_error = !errs.is_empty();
     if let Decision::Reject { reason } = &decision {
-        errs.push(ErrSpec { location: None, code: code::APPLICATION_INTERNAL, severity: Severity::Error, text: reason.clone() });
+        errs.push(ErrSpec { location: None, code: code::APPLICATION_INTERNAL, severity: Severity::Error, text: Cow::Borrowed(reason) });
     }
     let ack_code = if has_error || unparsed {
         AckCode::Error
@@ -275,50 +275,61 @@ pub fn build_with_info(
 
     let control_id = (opts.next_id)();
     let mut receiver_fallback = false;
-    let mut or_receiver = |field: FieldBuf, fallback: &str| {
-        if field.is_empty() {
-            receiver_fallback = true;
-            FieldBuf::text(fallback)
-        } else {
-            field
-        }
+    let msh3 = if header.receiving_app.is_empty() {
+        receiver_fallback = true;
+        Copied::Plain(&opts.receiver.application)
+    } else {
+        header.receiving_app
     };
-    let msh3 = or_known(or_receiver(header.receiving_app.clone(), &opts.receiver.application));
-    let msh4 = or_known(or_receiver(header.receiving_facility.clone(), &opts.receiver.facility));
+    let msh4 = if header.receiving_facility.is_empty() {
+        receiver_fallback = true;
+        Copied::Plain(&opts.receiver.facility)
+    } else {
+        header.receiving_facility
+    };
+    let msh11 = if matches!(header.processing_id.first_text().trim(), "P" | "T" | "D") { header.processing_id } else { Copied::Plain("P") };
 
-    let mut msg = MessageBuf::new(Delimiters::STANDARD, charset);
-    let msh = msg.add_segment("MSH");
-    *msh.field_mut(3) = msh3;
-    *msh.field_mut(4) = msh4;
-    *msh.field_mut(5) = or_known(header.sending_app);
-    *msh.field_mut(6) = or_known(header.sending_facility);
-    msh.set_field(7, &(opts.clock)());
-    msh.set_component(9, 1, 1, "ACK").set_component(9, 1, 2, ack_event(&header.trigger, &header.message_code)).set_component(9, 1, 3, "ACK");
-    msh.set_field(10, &control_id);
-    *msh.field_mut(11) = if matches!(first_text(&header.processing_id).trim(), "P" | "T" | "D") { header.processing_id } else { FieldBuf::text("P") };
-    msh.set_field(12, "2.5.1");
-    msh.set_field(17, "FRA");
-    msh.set_field(18, charset.label());
+    // Written straight to ER7, in position order, as the generated builders write: no owned
+    // model to fill, normalize and encode (that took two thirds of an ACK's time, most of it
+    // in allocations). Trailing empty elements are never written, as the owned model's
+    // normalization dropped them.
+    let mut w = Writer::with_charset(charset, 256 + 160 * errs.len());
+    w.segment("MSH");
+    msh3.or_unknown().write(&mut w, 3);
+    msh4.or_unknown().write(&mut w, 4);
+    header.sending_app.or_unknown().write(&mut w, 5);
+    header.sending_facility.or_unknown().write(&mut w, 6);
+    w.text(At::field(7, 1), &(opts.clock)());
+    let event = ack_event(&header.trigger, &header.message_code);
+    for (n, text) in (1..).zip(["ACK", event, "ACK"]) {
+        w.text(component(9, n), text);
+    }
+    w.text(At::field(10, 1), &control_id);
+    msh11.write(&mut w, 11);
+    w.text(At::field(12, 1), "2.5.1");
+    w.text(At::field(17, 1), "FRA");
+    w.text(At::field(18, 1), charset.label());
 
-    let msa2 = if header.control_id.is_empty() { UNKNOWN } else { header.control_id.as_str() };
-    msg.add_segment("MSA").set_field(1, ack_code.code()).set_field(2, msa2);
+    w.segment("MSA");
+    w.text(At::field(1, 1), ack_code.code());
+    w.text(At::field(2, 1), if header.control_id.is_empty() { UNKNOWN } else { &header.control_id });
 
     let mut notated = 0;
+    let mut digits = Digits::default();
     for err in &errs {
-        let seg = msg.add_segment("ERR");
+        w.segment("ERR");
         if let Some(erl) = &err.location {
-            write_erl(seg, erl);
+            write_erl(&mut w, erl, &mut digits);
         }
-        seg.set_component(3, 1, 1, &err.code.to_string())
-            .set_component(3, 1, 2, code::text(err.code))
-            .set_component(3, 1, 3, "HL70357");
-        seg.set_field(4, err.severity.code());
+        w.text(component(3, 1), digits.of(u32::from(err.code)));
+        w.text(component(3, 2), code::text(err.code));
+        w.text(component(3, 3), "HL70357");
+        w.text(At::field(4, 1), err.severity.code());
         let (text, n) = notate(&err.text, charset);
         notated += n;
-        seg.set_field(8, &text);
+        w.text(At::field(8, 1), &text);
     }
-    msg.normalize();
-    let bytes = msg.encode()?;
+    let bytes = w.finish_encoded()?;
 
     Ok(Ack {
         bytes,
@@ -329,25 +340,23 @@ pub fn build_with_info(
             header: source,
             receiver_fallback,
             control_id,
-            acknowledged_id: header.control_id,
+            acknowledged_id: header.control_id.into_owned(),
             errors: errs.len(),
             notated_characters: notated,
         },
     })
 }
 
+/// Component `n` of the first repetition of field `field`.
+fn component(field: u32, n: u32) -> At {
+    let at = At::field(field, 1);
+    at.child(n).unwrap_or(at)
+}
+
 /// What the ACK writes where a value it requires cannot be known: MSH-3/4 when neither the
 /// inbound MSH-5/6 nor the configured receiver identity gives one, MSH-5/6 when the inbound's
 /// MSH-3/4 are empty or unreadable, MSA-2 when its MSH-10 is (ACK profile errata E5, E6).
 pub const UNKNOWN: &str = "UNKNOWN";
-
-fn or_known(field: FieldBuf) -> FieldBuf {
-    if field.is_empty() {
-        FieldBuf::text(UNKNOWN)
-    } else {
-        field
-    }
-}
 
 /// MSH-9.2 of the ACK: the inbound's event when it is one of the guide's (O01, R01, O23);
 /// otherwise the event of the guide's flow for the inbound's message type (ORM → O01, ORU →
@@ -361,12 +370,12 @@ fn ack_event<'t>(trigger: &'t str, message_code: &str) -> &'t str {
     }
 }
 
-/// One ERR to write.
-struct ErrSpec {
-    location: Option<Erl>,
+/// One ERR to write: a finding's location and text, or the builder's own.
+struct ErrSpec<'f> {
+    location: Option<Cow<'f, Erl>>,
     code: u16,
     severity: Severity,
-    text: String,
+    text: Cow<'f, str>,
 }
 
 fn reports_missing_msh10(f: &Finding) -> bool {
@@ -376,45 +385,125 @@ fn reports_missing_msh10(f: &Finding) -> bool {
         && f.location.field == Some(10)
 }
 
-/// What the ACK takes from the inbound header, decoded.
+/// What the ACK takes from the inbound header: views of its fields, read only when written.
 #[derive(Default)]
-struct Header {
-    sending_app: FieldBuf,
-    sending_facility: FieldBuf,
-    receiving_app: FieldBuf,
-    receiving_facility: FieldBuf,
-    message_code: String,
-    trigger: String,
-    control_id: String,
-    processing_id: FieldBuf,
+struct Header<'a> {
+    sending_app: Copied<'a>,
+    sending_facility: Copied<'a>,
+    receiving_app: Copied<'a>,
+    receiving_facility: Copied<'a>,
+    message_code: Cow<'a, str>,
+    trigger: Cow<'a, str>,
+    control_id: Cow<'a, str>,
+    processing_id: Copied<'a>,
     /// `None` when there is no header to read it from.
     charset: Option<Charset>,
 }
 
-impl Header {
-    fn read(msg: &Message<'_>) -> Option<Header> {
+impl<'a> Header<'a> {
+    fn read(msg: &Message<'a>) -> Option<Header<'a>> {
         let msh = msg.segment(0).filter(|s| s.id() == "MSH")?;
         Some(Header::from_segment(&msh, msg.charset()))
     }
 
-    fn from_segment(msh: &Segment<'_>, charset: Charset) -> Header {
+    fn from_segment(msh: &Segment<'a>, charset: Charset) -> Header<'a> {
+        let d = msh.delimiters();
         Header {
-            sending_app: field_buf(msh.field(3)),
-            sending_facility: field_buf(msh.field(4)),
-            receiving_app: field_buf(msh.field(5)),
-            receiving_facility: field_buf(msh.field(6)),
-            message_code: msh.field(9).component(1).text().into_owned(),
-            trigger: msh.field(9).component(2).text().into_owned(),
-            control_id: msh.field(10).first().text().into_owned(),
-            processing_id: field_buf(msh.field(11)),
+            sending_app: Copied::Parsed(msh.field(3), d),
+            sending_facility: Copied::Parsed(msh.field(4), d),
+            receiving_app: Copied::Parsed(msh.field(5), d),
+            receiving_facility: Copied::Parsed(msh.field(6), d),
+            message_code: msh.field(9).component(1).text(),
+            trigger: msh.field(9).component(2).text(),
+            control_id: msh.field(10).first().text(),
+            processing_id: Copied::Parsed(msh.field(11), d),
             charset: Some(charset),
+        }
+    }
+}
+
+/// A header field the ACK copies: as parsed, every repetition, component and subcomponent
+/// decoded and written again; or one text (the plain value a broken header still showed, the
+/// receiver identity, a fallback), written whole.
+#[derive(Clone, Copy, Default)]
+enum Copied<'a> {
+    #[default]
+    Empty,
+    /// The field, and its message's delimiters.
+    Parsed(Field<'a>, Delimiters),
+    Plain(&'a str),
+}
+
+impl<'a> Copied<'a> {
+    /// Whether it holds no text: every part of it decodes to nothing.
+    fn is_empty(&self) -> bool {
+        match self {
+            Copied::Empty => true,
+            Copied::Plain(text) => text.is_empty(),
+            Copied::Parsed(f, d) => {
+                // Separators alone are empty and, without an escape, any other byte is text:
+                // most fields are told without decoding them.
+                let raw = f.raw();
+                if raw.iter().all(|&b| b == d.component || b == d.repetition || Some(b) == d.subcomponent) {
+                    return true;
+                }
+                if d.escape.is_none_or(|e| !raw.contains(&e)) {
+                    return false;
+                }
+                f.repetitions().all(|r| r.components().all(|c| c.subcomponents().all(|s| s.text().is_empty())))
+            }
+        }
+    }
+
+    /// [`UNKNOWN`] in place of an empty value (ACK profile erratum E5).
+    fn or_unknown(self) -> Copied<'a> {
+        if self.is_empty() {
+            Copied::Plain(UNKNOWN)
+        } else {
+            self
+        }
+    }
+
+    /// The first subcomponent of the first component of the first repetition.
+    fn first_text(&self) -> Cow<'a, str> {
+        match self {
+            Copied::Empty => Cow::Borrowed(""),
+            Copied::Plain(text) => Cow::Borrowed(text),
+            Copied::Parsed(f, _) => f
+                .repetitions()
+                .next()
+                .and_then(|r| r.components().next())
+                .and_then(|c| c.subcomponents().next())
+                .map_or(Cow::Borrowed(""), |s| s.text()),
+        }
+    }
+
+    /// Writes it as field `field`: each part at its place (the writer leaves out the empty
+    /// ones and the separators only they would need).
+    fn write(&self, w: &mut Writer, field: u32) {
+        match self {
+            Copied::Empty => {}
+            Copied::Plain(text) => w.text(At::field(field, 1), text),
+            Copied::Parsed(f, _) => {
+                for (r, rep) in (1..).zip(f.repetitions()) {
+                    let at = At::field(field, r);
+                    for (c, comp) in (1..).zip(rep.components()) {
+                        let Some(at) = at.child(c) else { continue };
+                        for (s, sub) in (1..).zip(comp.subcomponents()) {
+                            if let Some(at) = at.child(s) {
+                                w.text(at, &sub.text());
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }
 
 /// The header of a message that did not parse: its first line alone, leniently, so that a
 /// fault in a later segment does not hide MSH-10.
-fn raw_header(raw: &[u8]) -> Option<Header> {
+fn raw_header(raw: &[u8]) -> Option<Header<'_>> {
     let end = raw.iter().position(|&b| b == b'\r' || b == b'\n').unwrap_or(raw.len());
     let line = raw.get(..end)?;
     match Message::parse_with(line, &ParseOptions::lenient()) {
@@ -427,7 +516,7 @@ fn raw_header(raw: &[u8]) -> Option<Header> {
 /// the line split at its field separator (byte 3), each value's first component kept when it
 /// is plain printable ASCII without the escape character. What cannot be read stays empty
 /// (and gets the ACK's fallback).
-fn split_header(line: &[u8]) -> Option<Header> {
+fn split_header(line: &[u8]) -> Option<Header<'_>> {
     let rest = line.strip_prefix(b"MSH")?;
     let (&sep, _) = rest.split_first()?;
     if sep.is_ascii_alphanumeric() || !sep.is_ascii_graphic() {
@@ -439,74 +528,77 @@ fn split_header(line: &[u8]) -> Option<Header> {
     let repetition = encoding.get(1).copied().unwrap_or(b'~');
     let escape = encoding.get(2).copied().unwrap_or(b'\\');
     // MSH-n is at index n - 1: "MSH" is index 0 and MSH-1 is the separator itself.
-    let part = |n: usize, c: usize| -> String {
-        let Some(value) = fields.get(n - 1) else { return String::new() };
+    let part = |n: usize, c: usize| -> &[u8] {
+        let Some(value) = fields.get(n - 1) else { return b"" };
         let first_rep = value.split(|&b| b == repetition).next().unwrap_or(b"");
         let comp = first_rep.split(|&b| b == component).nth(c - 1).unwrap_or(b"");
         let plain = comp.iter().all(|&b| (0x20..0x7f).contains(&b) && b != escape);
         if plain {
-            String::from_utf8_lossy(comp).into_owned()
+            comp
         } else {
-            String::new()
+            b""
         }
     };
+    // Printable ASCII, so always UTF-8.
+    let text = |n: usize, c: usize| std::str::from_utf8(part(n, c)).unwrap_or("");
     Some(Header {
-        sending_app: text_buf(&part(3, 1)),
-        sending_facility: text_buf(&part(4, 1)),
-        receiving_app: text_buf(&part(5, 1)),
-        receiving_facility: text_buf(&part(6, 1)),
-        message_code: part(9, 1),
-        trigger: part(9, 2),
-        control_id: part(10, 1),
-        processing_id: text_buf(&part(11, 1)),
+        sending_app: Copied::Plain(text(3, 1)),
+        sending_facility: Copied::Plain(text(4, 1)),
+        receiving_app: Copied::Plain(text(5, 1)),
+        receiving_facility: Copied::Plain(text(6, 1)),
+        message_code: Cow::Borrowed(text(9, 1)),
+        trigger: Cow::Borrowed(text(9, 2)),
+        control_id: Cow::Borrowed(text(10, 1)),
+        processing_id: Copied::Plain(text(11, 1)),
         charset: None,
     })
 }
 
-/// The first subcomponent of the first component of the first repetition.
-fn first_text(f: &FieldBuf) -> &str {
-    f.reps.first().and_then(|r| r.comps.first()).and_then(|c| c.subs.first()).map_or("", String::as_str)
-}
-
-fn text_buf(text: &str) -> FieldBuf {
-    if text.is_empty() {
-        FieldBuf::default()
-    } else {
-        FieldBuf::text(text)
-    }
-}
-
-/// A whole field as decoded text, every level kept, in the owned model's canonical form.
-fn field_buf(f: Field<'_>) -> FieldBuf {
-    let mut buf = crate::owned::field_buf(f);
-    buf.normalize();
-    buf
-}
-
-fn write_erl(seg: &mut SegmentBuf, erl: &Erl) {
+/// ERR-2 (ERL): the parts the location knows, as components.
+fn write_erl(w: &mut Writer, erl: &Erl, digits: &mut Digits) {
     let Some(segment) = &erl.segment else {
         return;
     };
     // MSH occurs once, so its sequence is known even when the finding left it out.
     let sequence = erl.sequence.or((segment == "MSH").then_some(1));
-    let parts = [
-        Some(segment.clone()),
-        sequence.map(|n| n.to_string()),
-        erl.field.map(|n| n.to_string()),
-        erl.repetition.map(|n| n.to_string()),
-        erl.component.map(|n| n.to_string()),
-        erl.subcomponent.map(|n| n.to_string()),
-    ];
-    for (i, part) in parts.iter().enumerate() {
-        if let Some(p) = part {
-            seg.set_component(2, 1, i + 1, p);
+    w.text(component(2, 1), segment);
+    let numbers = [sequence, erl.field, erl.repetition, erl.component, erl.subcomponent];
+    for (n, number) in (2..).zip(numbers) {
+        if let Some(number) = number {
+            w.text(component(2, n), digits.of(number));
         }
+    }
+}
+
+/// A number's decimal digits, written in place (`to_string` allocated one per ERR-2 part).
+#[derive(Default)]
+struct Digits([u8; 10]);
+
+impl Digits {
+    fn of(&mut self, mut n: u32) -> &str {
+        let mut at = self.0.len();
+        loop {
+            at -= 1;
+            if let Some(d) = self.0.get_mut(at) {
+                *d = b'0' + (n % 10) as u8;
+            }
+            n /= 10;
+            if n == 0 || at == 0 {
+                break;
+            }
+        }
+        std::str::from_utf8(self.0.get(at..).unwrap_or(&[])).unwrap_or("")
     }
 }
 
 /// The text with every character `charset` cannot represent written as `<U+XXXX>`, and how
 /// many were.
 fn notate(text: &str, charset: Charset) -> (Cow<'_, str>, usize) {
+    // Every set an ACK is written in holds ASCII (each character asked alone cost more than
+    // the rest of the ACK on long texts).
+    if text.is_ascii() {
+        return (Cow::Borrowed(text), 0);
+    }
     let mut scratch = Vec::with_capacity(4);
     let fits = |ch: char, scratch: &mut Vec<u8>| {
         scratch.clear();

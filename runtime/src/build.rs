@@ -223,11 +223,16 @@ impl Writer {
     /// A writer for a message whose MSH-18 is `msh18` (ASCII when empty), with the standard
     /// delimiters `|^~\&`.
     pub fn new(msh18: &str, capacity: usize) -> Result<Writer, BuildError> {
-        let charset = Charset::from_msh18(msh18.as_bytes())?;
+        Ok(Writer::with_charset(Charset::from_msh18(msh18.as_bytes())?, capacity))
+    }
+
+    /// A writer in `charset`, with the standard delimiters: for a message whose set is
+    /// decided by its writer rather than read from a value (the ACK).
+    pub(crate) fn with_charset(charset: Charset, capacity: usize) -> Writer {
         let delimiters = Delimiters::default();
         let special = crate::escape::Special::new(&delimiters, charset);
         let separators = [delimiters.field, delimiters.repetition, delimiters.component, delimiters.subcomponent.unwrap_or(0)];
-        Ok(Writer {
+        Writer {
             out: Vec::with_capacity(capacity),
             separators,
             subcomponents: delimiters.subcomponent.is_some(),
@@ -237,7 +242,7 @@ impl Writer {
             special,
             cursor: At::field(0, 1).place(),
             error: None,
-        })
+        }
     }
 
     /// Starts a segment (ending the previous one). MSH gets its delimiters, MSH-1 and MSH-2.
@@ -374,9 +379,15 @@ impl Writer {
     }
 
     /// The ER7 bytes, CR after every segment, or the first error.
-    pub fn finish(mut self) -> Result<Vec<u8>, BuildError> {
+    pub fn finish(self) -> Result<Vec<u8>, BuildError> {
+        Ok(self.finish_encoded()?)
+    }
+
+    /// [`Writer::finish`] for a writer whose character set was given, not read: its only
+    /// error is one of encoding.
+    pub(crate) fn finish_encoded(mut self) -> Result<Vec<u8>, EncodeError> {
         if let Some(e) = self.error {
-            return Err(e.into());
+            return Err(e);
         }
         if !self.segment.is_empty() {
             self.out.push(b'\r');

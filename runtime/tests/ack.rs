@@ -315,5 +315,17 @@ fn an_identity_the_charset_cannot_hold_is_an_error() {
     let raw = msg(&[&header]);
     let inbound = Message::parse(&raw).unwrap();
     let o = AckOptions { receiver: Identity { application: "Łódź".into(), facility: "F".into() }, ..opts() };
-    assert!(ack::build(Some(&inbound), &raw, &[], Decision::Accept, &o).is_err());
+    let e = ack::build(Some(&inbound), &raw, &[], Decision::Accept, &o).unwrap_err();
+    // Located where the identity goes.
+    assert!(e.to_string().contains("MSH-3"), "{e}");
+}
+
+#[test]
+fn header_fields_of_separators_alone_are_empty_and_trailing_empty_parts_are_dropped() {
+    let raw = msg(&[r"MSH|^~\&|A\T\B^^|Fac^^&~|^~&|&^~|20260106134418||ORM^O01^ORM_O01|12345|P|2.5.1|||||FRA|UNICODE UTF-8"]);
+    let ack = ack_of(&raw, &[], Decision::Accept);
+    // MSH-5/6 hold separators only: the receiver identity; the inbound MSH-3/4 lose their
+    // trailing empty parts, and an escape is decoded and written again.
+    assert!(ack.info.receiver_fallback);
+    assert!(lines(&ack.bytes)[0].starts_with(r"MSH|^~\&|MyTLR|MyFacility|A\T\B|Fac|20260106134419|"), "{}", lines(&ack.bytes)[0]);
 }
