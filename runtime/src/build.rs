@@ -279,7 +279,7 @@ pub struct Writer {
     delimiters: Delimiters,
     charset: Charset,
     segment: &'static str,
-    special: crate::escape::Special,
+    special: &'static crate::escape::Special,
     /// The output's length after the last text written, or after the segment's id: the
     /// separators after it are owed, and cut off unless a text follows them.
     committed: usize,
@@ -297,9 +297,11 @@ impl Writer {
     /// A writer for a message whose MSH-18 is `msh18` (ASCII when empty), with the standard
     /// delimiters `|^~\&`: every level has a separator.
     pub fn new(msh18: &str, capacity: usize) -> Result<Writer, BuildError> {
-        let charset = Charset::from_msh18(msh18.as_bytes())?;
-        let delimiters = Delimiters::default();
-        let special = crate::escape::Special::new(&delimiters, charset);
+        // The label as the builders' users write it, known without the comparisons that ignore
+        // case and spaces.
+        let charset = if msh18 == "UNICODE UTF-8" { Charset::Utf8 } else { Charset::from_msh18(msh18.as_bytes())? };
+        let delimiters = Delimiters::STANDARD;
+        let special = if charset == Charset::Utf8 { &crate::escape::STANDARD_UTF8 } else { &crate::escape::STANDARD_NOT_UTF8 };
         let separators = [delimiters.field, delimiters.repetition, delimiters.component, delimiters.subcomponent.unwrap_or(0)];
         Ok(Writer {
             out: Vec::with_capacity(capacity),
@@ -391,7 +393,7 @@ impl Writer {
     #[inline(never)]
     fn escaped_here(&mut self, text: &str) {
         let (d, start) = (self.delimiters, self.out.len());
-        if let Err(e) = crate::escape::encode_text_with(text, &d, self.charset, &self.special, &mut self.out) {
+        if let Err(e) = crate::escape::encode_text_with(text, &d, self.charset, self.special, &mut self.out) {
             let path = self.path_before(start);
             self.fail(EncodeError::at(path, e));
         }
@@ -492,7 +494,7 @@ impl Writer {
     #[inline(never)]
     fn escaped(&mut self, at: At, text: &str) {
         let d = self.delimiters;
-        if let Err(e) = crate::escape::encode_text_with(text, &d, self.charset, &self.special, &mut self.out) {
+        if let Err(e) = crate::escape::encode_text_with(text, &d, self.charset, self.special, &mut self.out) {
             self.fail(EncodeError::at(at.path(self.segment), e));
         }
     }
