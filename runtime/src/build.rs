@@ -159,40 +159,99 @@ impl At {
 /// field at their first place.
 const FIRSTS: u128 = 1 << 64 | 1 << 32 | 1;
 
+/// How deep a value sits: at a field, a component or a subcomponent. A composite's children
+/// are one level down, except below the subcomponent level, where ER7 has no level left and a
+/// composite's first child takes its place (HL7's truncation rule, as [`Value`] applies it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Level(u8);
+
+impl Level {
+    /// A field's repetition.
+    pub const FIELD: Level = Level(0);
+    const COMPONENT: Level = Level(1);
+    const SUBCOMPONENT: Level = Level(2);
+}
+
 /// A builder value that writes itself into a [`Writer`]: text, a generated `…Value`, or a
 /// [`Value`].
 pub trait Write {
-    fn write_at(&self, w: &mut Writer, at: At);
+    /// Writes the value at the place the writer has reached, which is `level` deep.
+    fn write_at(&self, w: &mut Writer, level: Level);
 }
 
-// Inlined into the generated builders, which then call `Writer::text` directly: most values
-// are text, and the call in between cost as much as comparing their places.
+// Inlined into the generated builders, which then call `Writer::put` directly: most values
+// are text.
 impl Write for String {
     #[inline]
-    fn write_at(&self, w: &mut Writer, at: At) {
-        w.text(at, self);
+    fn write_at(&self, w: &mut Writer, _: Level) {
+        w.put(self);
     }
 }
 
 impl Write for str {
     #[inline]
-    fn write_at(&self, w: &mut Writer, at: At) {
-        w.text(at, self);
+    fn write_at(&self, w: &mut Writer, _: Level) {
+        w.put(self);
     }
 }
 
 impl Write for Value {
-    fn write_at(&self, w: &mut Writer, at: At) {
+    fn write_at(&self, w: &mut Writer, level: Level) {
         match self {
-            Value::Text(t) => w.text(at, t),
+            Value::Text(t) => w.put(t),
             Value::Composite(children) => {
+                let mut c = w.children(level);
                 for (n, child) in (1u32..).zip(children) {
-                    if let (Some(child), Some(at)) = (child, at.child(n)) {
-                        child.write_at(w, at);
+                    if let Some(child) = child {
+                        if let Some(level) = c.child(w, n) {
+                            child.write_at(w, level);
+                        }
                     }
                 }
+                c.close(w);
             }
         }
+    }
+}
+
+/// The children of a composite as it writes them, or the repetitions of a field, in position
+/// order (see [`Writer::children`] and [`Writer::repetitions`]).
+#[derive(Debug)]
+pub struct Children {
+    /// The output's length when the composite started: the separators owed after it are the
+    /// composite's own.
+    mark: usize,
+    /// The child reached last (1 before any).
+    reached: u32,
+    /// The children's separator; 0 below the subcomponent level, where they have none.
+    separator: u8,
+    level: Level,
+}
+
+impl Children {
+    /// Moves to child `n` (1-based) and returns its level, or `None` when the child has no
+    /// place (below the subcomponent level, every child but the first; 0).
+    #[inline]
+    pub fn child(&mut self, w: &mut Writer, n: u32) -> Option<Level> {
+        if self.separator == 0 {
+            return (n == 1).then_some(self.level);
+        }
+        let Some(ahead) = n.checked_sub(self.reached) else {
+            if n != 0 {
+                w.out_of_order_here();
+            }
+            return None;
+        };
+        w.owe(self.separator, ahead);
+        self.reached = n;
+        Some(self.level)
+    }
+
+    /// Ends the composite: the separators it owes after its last text are dropped (an empty
+    /// child or trailing empty children write nothing).
+    #[inline]
+    pub fn close(self, w: &mut Writer) {
+        w.out.truncate(self.mark.max(w.committed));
     }
 }
 
@@ -201,8 +260,15 @@ impl Write for Value {
 /// elements never appear (the same bytes as [`encode`], which the tests check), and text is
 /// escaped and converted to the character set as it is written.
 ///
-/// Values must be written in position order within a segment, as generated builders do; the
-/// first error is kept, with its HL7 position, and returned by [`Writer::finish`].
+/// The generated builders move through a segment in position order: [`Writer::field`] to a
+/// field, [`Writer::repetitions`] through its repetitions, [`Writer::children`] through a
+/// composite's children, [`Writer::put`] for a text at the place reached. The separators a move owes are written at once, with no
+/// position compared, and cut off when the composite, field or segment ends without a text
+/// after them. [`Writer::text`] instead writes a text at a place given whole (an [`At`]),
+/// working out the separators from the place written last; a segment is written one way or
+/// the other, not both.
+///
+/// The first error is kept, with its HL7 position, and returned by [`Writer::finish`].
 #[derive(Debug)]
 pub struct Writer {
     out: Vec<u8>,
@@ -213,24 +279,35 @@ pub struct Writer {
     delimiters: Delimiters,
     charset: Charset,
     segment: &'static str,
-    special: crate::escape::Special,
-    /// The place written last in the current segment, as [`At::place`].
+    special: &'static crate::escape::Special,
+    /// The output's length after the last text written, or after the segment's id: the
+    /// separators after it are owed, and cut off unless a text follows them.
+    committed: usize,
+    /// Where the current segment's fields start (after its id, and MSH-2): the places of
+    /// errors are counted from there.
+    body: usize,
+    /// The field reached by [`Writer::field`] in the current segment.
+    field: u32,
+    /// The place [`Writer::text`] wrote last in the current segment, as [`At::place`].
     cursor: u128,
     error: Option<EncodeError>,
 }
 
 impl Writer {
     /// A writer for a message whose MSH-18 is `msh18` (ASCII when empty), with the standard
-    /// delimiters `|^~\&`.
+    /// delimiters `|^~\&`: every level has a separator.
     pub fn new(msh18: &str, capacity: usize) -> Result<Writer, BuildError> {
-        Ok(Writer::with_charset(Charset::from_msh18(msh18.as_bytes())?, capacity))
+        // The label as the builders' users write it, known without the comparisons that ignore
+        // case and spaces.
+        let charset = if msh18 == "UNICODE UTF-8" { Charset::Utf8 } else { Charset::from_msh18(msh18.as_bytes())? };
+        Ok(Writer::with_charset(charset, capacity))
     }
 
     /// A writer in `charset`, with the standard delimiters: for a message whose set is
     /// decided by its writer rather than read from a value (the ACK).
     pub(crate) fn with_charset(charset: Charset, capacity: usize) -> Writer {
-        let delimiters = Delimiters::default();
-        let special = crate::escape::Special::new(&delimiters, charset);
+        let delimiters = Delimiters::STANDARD;
+        let special = if charset == Charset::Utf8 { &crate::escape::STANDARD_UTF8 } else { &crate::escape::STANDARD_NOT_UTF8 };
         let separators = [delimiters.field, delimiters.repetition, delimiters.component, delimiters.subcomponent.unwrap_or(0)];
         Writer {
             out: Vec::with_capacity(capacity),
@@ -240,6 +317,9 @@ impl Writer {
             charset,
             segment: "",
             special,
+            committed: 0,
+            body: 0,
+            field: 0,
             cursor: At::field(0, 1).place(),
             error: None,
         }
@@ -248,6 +328,7 @@ impl Writer {
     /// Starts a segment (ending the previous one). MSH gets its delimiters, MSH-1 and MSH-2.
     pub fn segment(&mut self, id: &'static str) {
         if !self.segment.is_empty() {
+            self.out.truncate(self.committed);
             self.out.push(b'\r');
         }
         self.segment = id;
@@ -256,6 +337,7 @@ impl Writer {
         }
         self.out.extend_from_slice(id.as_bytes());
         self.cursor = At::field(0, 1).place();
+        self.field = 0;
         if id == "MSH" {
             // MSH-2 pushed byte by byte: `encoding_characters` would allocate it.
             let d = self.delimiters;
@@ -263,7 +345,95 @@ impl Writer {
             self.out.extend(d.escape);
             self.out.extend(d.subcomponent);
             self.cursor = At::field(2, 1).place();
+            self.field = 2;
         }
+        (self.committed, self.body) = (self.out.len(), self.out.len());
+    }
+
+    /// Moves to field `field` of the current segment (1-based, later than the field reached),
+    /// where a value of [`Level::FIELD`] is then written; a repeating field goes on with
+    /// [`Writer::repetitions`].
+    #[inline(always)]
+    pub fn field(&mut self, field: u32) {
+        match field.checked_sub(self.field) {
+            Some(ahead @ 1..) => self.owe(self.separators[0], ahead),
+            _ => return self.out_of_order_here(),
+        }
+        self.field = field;
+    }
+
+    /// The repetitions of the field reached, each a [`Level::FIELD`] value; see [`Children`].
+    #[inline]
+    pub fn repetitions(&self) -> Children {
+        Children { mark: self.out.len(), reached: 1, separator: self.separators[1], level: Level::FIELD }
+    }
+
+    /// The children of a composite at the place reached, `level` deep; see [`Children`].
+    #[inline]
+    pub fn children(&self, level: Level) -> Children {
+        let (separator, level) = match level {
+            Level::FIELD => (self.separators[2], Level::COMPONENT),
+            Level::COMPONENT => (self.separators[3], Level::SUBCOMPONENT),
+            _ => (0, Level::SUBCOMPONENT),
+        };
+        Children { mark: self.out.len(), reached: 1, separator, level }
+    }
+
+    /// Writes `text` at the place reached, escaped and converted; nothing for an empty text.
+    ///
+    /// After an error the writing goes on (its bytes are dropped by [`Writer::finish`]), which
+    /// spares every value a test.
+    #[inline]
+    pub fn put(&mut self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        // Most values need no escape and no conversion: copied whole.
+        if !self.special.append_if_plain(text.as_bytes(), &mut self.out) {
+            self.escaped_here(text);
+        }
+        self.committed = self.out.len();
+    }
+
+    /// The text of [`Writer::put`] that needs escapes or a conversion.
+    #[inline(never)]
+    fn escaped_here(&mut self, text: &str) {
+        let (d, start) = (self.delimiters, self.out.len());
+        if let Err(e) = crate::escape::encode_text_with(text, &d, self.charset, self.special, &mut self.out) {
+            let path = self.path_before(start);
+            self.fail(EncodeError::at(path, e));
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn out_of_order_here(&mut self) {
+        let e = EncodeError::InvalidDelimiters { reason: "value written out of position order" };
+        let path = self.path_before(self.out.len());
+        self.fail(EncodeError::at(path, e));
+    }
+
+    /// The place of a text that would start at `end` in the output, as [`At`]'s path: the
+    /// separators of the segment before it counted. Text is escaped, so every delimiter byte
+    /// after MSH-2 is a separator.
+    #[cold]
+    fn path_before(&self, end: usize) -> String {
+        let mut place = [if self.segment == "MSH" { 2 } else { 0 }, 1, 1, 1];
+        let [field, rep, comp, sub] = self.separators;
+        for &b in self.out.get(self.body..end).unwrap_or(&[]) {
+            let level = match b {
+                _ if b == field => 0,
+                _ if b == rep => 1,
+                _ if b == comp => 2,
+                _ if b == sub && self.subcomponents => 3,
+                _ => continue,
+            };
+            for (l, n) in place.iter_mut().enumerate().skip(level) {
+                *n = if l == level { *n + 1 } else { 1 };
+            }
+        }
+        let [f, r, c, s] = place;
+        format!("{}-{f}[{r}].{c}.{s}", self.segment)
     }
 
     /// Writes `text` at `at`, escaped and converted; nothing for an empty text.
@@ -311,6 +481,7 @@ impl Writer {
         if !self.special.append_if_plain(text.as_bytes(), &mut self.out) {
             self.escaped(at, text);
         }
+        self.committed = self.out.len();
     }
 
     /// The separators of [`Writer::text`] when the target is below the first place of its
@@ -329,7 +500,7 @@ impl Writer {
     #[inline(never)]
     fn escaped(&mut self, at: At, text: &str) {
         let d = self.delimiters;
-        if let Err(e) = crate::escape::encode_text_with(text, &d, self.charset, &self.special, &mut self.out) {
+        if let Err(e) = crate::escape::encode_text_with(text, &d, self.charset, self.special, &mut self.out) {
             self.fail(EncodeError::at(at.path(self.segment), e));
         }
     }
@@ -358,19 +529,26 @@ impl Writer {
             return false;
         }
         let sep = self.separators.get(level).copied().unwrap_or(0);
+        self.owe(sep, n);
+        true
+    }
+
+    /// `n` separators `sep`.
+    #[inline(always)]
+    fn owe(&mut self, sep: u8, n: u32) {
         // Usually one separator: a push, not the `memset` call `extend` makes; a few more (the
         // empty components before an XCN's or HD's last ones) as eight written at once and
         // the surplus cut off.
-        if n == 1 {
-            self.out.push(sep);
-        } else if n <= 8 {
-            let end = self.out.len() + n as usize;
-            self.out.extend_from_slice(&[sep; 8]);
-            self.out.truncate(end);
-        } else {
-            self.out.extend(std::iter::repeat_n(sep, n as usize));
+        match n {
+            0 => {}
+            1 => self.out.push(sep),
+            2..=8 => {
+                let end = self.out.len() + n as usize;
+                self.out.extend_from_slice(&[sep; 8]);
+                self.out.truncate(end);
+            }
+            _ => self.out.extend(std::iter::repeat_n(sep, n as usize)),
         }
-        true
     }
 
     #[cold]
@@ -390,6 +568,7 @@ impl Writer {
             return Err(e);
         }
         if !self.segment.is_empty() {
+            self.out.truncate(self.committed);
             self.out.push(b'\r');
         }
         Ok(self.out)
@@ -436,5 +615,48 @@ mod tests {
         w.text(At::field(2, 10).child(2).unwrap(), "e");
         w.text(At::field(3, 1), "f");
         assert_eq!(w.finish().unwrap(), b"ZZZ||a^^^b^&&c&&&&&&&&&d~~~~~~~~~^e|f\r");
+    }
+
+    /// A value tree of up to three levels below a field: texts that are empty, plain, need an
+    /// escape or (outside UTF-8) cannot be written; absent and empty children.
+    fn value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let text = proptest::sample::select(vec!["", "", "a", "bc", "é", "Œ", "x|y^z", "\\.br\\", "0123456789abcdefghij"]).prop_map(Value::from);
+        text.prop_recursive(3, 24, 5, |inner| proptest::collection::vec(proptest::option::of(inner), 0..5).prop_map(Value::Composite))
+    }
+
+    proptest::proptest! {
+        /// The writer's moves (fields, repetitions, children) write the bytes the owned model
+        /// encodes, and the same first error at the same place: trailing empty elements, HL7's
+        /// truncation below the subcomponent level, escapes and characters MSH-18 cannot hold.
+        #[test]
+        fn writer_moves_encode_as_the_owned_model(
+            msh in proptest::bool::ANY,
+            latin1 in proptest::bool::ANY,
+            fields in proptest::collection::btree_map(3u32..9, proptest::collection::vec(value(), 1..3), 0..5),
+        ) {
+            let id = if msh { "MSH" } else { "ZZZ" };
+            let charset = if latin1 { Charset::Latin1 } else { Charset::Utf8 };
+            let mut w = Writer::new(charset.label(), 64).unwrap();
+            w.segment(id);
+            let mut seg = SegmentBuf::new(id);
+            for (&f, reps) in &fields {
+                w.field(f);
+                let mut r = w.repetitions();
+                for (rep, v) in (1u32..).zip(reps) {
+                    if let Some(level) = r.child(&mut w, rep) {
+                        v.write_at(&mut w, level);
+                    }
+                    set(&mut seg, f as usize, rep as usize, v.clone());
+                }
+                r.close(&mut w);
+            }
+            let mut buf = MessageBuf::new(Delimiters::default(), charset);
+            buf.segments = vec![seg];
+            buf.normalize();
+            let want = buf.encode().map_err(BuildError::from);
+            let got = w.finish();
+            proptest::prop_assert_eq!(got.as_ref().map(|b| String::from_utf8_lossy(b)), want.as_ref().map(|b| String::from_utf8_lossy(b)));
+        }
     }
 }

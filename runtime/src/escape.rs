@@ -295,7 +295,38 @@ pub struct Special {
     standard: bool,
 }
 
+/// [`Special`] for the standard delimiters in a UTF-8 message and in any other, built at
+/// compile time: the builders' writer takes one per message instead of building the table.
+pub(crate) static STANDARD_UTF8: Special = Special::standard(true);
+pub(crate) static STANDARD_NOT_UTF8: Special = Special::standard(false);
+
 impl Special {
+    /// [`Special::new`] for [`Delimiters::STANDARD`], as a constant.
+    // A constant function cannot call `get_mut`; the indexes are below the table's 256.
+    #[allow(clippy::indexing_slicing)]
+    const fn standard(utf8: bool) -> Self {
+        let delimiters = [b'|', b'^', b'~', b'&', b'\\'];
+        let mut table = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            table[b] = b < 0x20 || (b >= 0x80 && !utf8);
+            b += 1;
+        }
+        let mut i = 0;
+        while i < delimiters.len() {
+            table[delimiters[i] as usize] = true;
+            i += 1;
+        }
+        Special {
+            table,
+            delimiters,
+            high: !utf8,
+            #[cfg(target_arch = "x86_64")]
+            lanes: [[b'|'; 16], [b'^'; 16], [b'~'; 16], [b'&'; 16], [b'\\'; 16]],
+            standard: true,
+        }
+    }
+
     pub fn new(d: &Delimiters, charset: Charset) -> Self {
         let mut table = [false; 256];
         table.iter_mut().take(0x20).for_each(|s| *s = true);
@@ -773,6 +804,17 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// The compile-time tables are the ones `Special::new` builds.
+    #[test]
+    fn standard_tables_are_the_built_ones() {
+        for (built, charset) in [(&STANDARD_UTF8, Charset::Utf8), (&STANDARD_NOT_UTF8, Charset::Latin1)] {
+            let want = Special::new(&Delimiters::STANDARD, charset);
+            assert_eq!((built.table, built.delimiters, built.high, built.standard), (want.table, want.delimiters, want.high, want.standard));
+            #[cfg(target_arch = "x86_64")]
+            assert_eq!(built.lanes, want.lanes);
         }
     }
 }

@@ -29,11 +29,11 @@ impl Emit<'_> {
         let writes = d.components.iter().map(|c| {
             let f = format_ident!("{}", c.ident);
             let n = u32::from(c.pos);
-            // The place is worked out only for a component that is there: most are not.
+            // The writer moves only to a component that is there: most are not.
             quote! {
                 if let ::core::option::Option::Some(v) = &self.#f {
-                    if let ::core::option::Option::Some(at) = at.child(#n) {
-                        #rt::build::Write::write_at(v, w, at);
+                    if let ::core::option::Option::Some(level) = c.child(w, #n) {
+                        #rt::build::Write::write_at(v, w, level);
                     }
                 }
             }
@@ -61,7 +61,11 @@ impl Emit<'_> {
                 fn from(v: #ty) -> Self { #rt::build::Value::Composite(::std::vec![#(#parts),*]) }
             }
             impl #rt::build::Write for #ty {
-                fn write_at(&self, w: &mut #rt::build::Writer, at: #rt::build::At) { #(#writes)* }
+                fn write_at(&self, w: &mut #rt::build::Writer, level: #rt::build::Level) {
+                    let mut c = w.children(level);
+                    #(#writes)*
+                    c.close(w);
+                }
             }
         }
     }
@@ -122,12 +126,20 @@ impl Emit<'_> {
         let er7_writes = fields.iter().map(|(f, slot)| {
             let name = format_ident!("{}", f.ident);
             let pos = u32::from(f.pos);
+            // An empty list moves nowhere: a field is reached only when it has a value.
             let many = quote! {
-                for (rep, v) in (1u32..).zip(&self.#name) {
-                    #rt::build::Write::write_at(v, w, #rt::build::At::field(#pos, rep));
+                if !self.#name.is_empty() {
+                    w.field(#pos);
+                    let mut reps = w.repetitions();
+                    for (rep, v) in (1u32..).zip(&self.#name) {
+                        if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                            #rt::build::Write::write_at(v, w, level);
+                        }
+                    }
+                    reps.close(w);
                 }
             };
-            each(slot.holds, &name, quote! { #rt::build::Write::write_at(v, w, #rt::build::At::field(#pos, 1)); }, many)
+            each(slot.holds, &name, quote! { w.field(#pos); #rt::build::Write::write_at(v, w, #rt::build::Level::FIELD); }, many)
         });
         let req_doc = if required.is_empty() {
             " A segment with no field set (the base standard requires none).".to_owned()

@@ -130,48 +130,50 @@ impl ::hl7_runtime::build::Write for AdValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.street_address {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.other_designation {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.city {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.state_or_province {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.zip_or_postal_code {
-            if let ::core::option::Option::Some(at) = at.child(5u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.country {
-            if let ::core::option::Option::Some(at) = at.child(6u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.address_type {
-            if let ::core::option::Option::Some(at) = at.child(7u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.other_geographic_designation {
-            if let ::core::option::Option::Some(at) = at.child(8u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// AD · Address
@@ -293,23 +295,25 @@ impl ::hl7_runtime::build::Write for AuiValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.authorization_number {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.date {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.source {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// AUI · Authorization Information
@@ -399,18 +403,20 @@ impl ::hl7_runtime::build::Write for CcdValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.invocation_event {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.date_time {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// CCD · Charge Code and Date
@@ -542,38 +548,40 @@ impl ::hl7_runtime::build::Write for CeValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.identifier {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.text {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.name_of_coding_system {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.alternate_identifier {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.alternate_text {
-            if let ::core::option::Option::Some(at) = at.child(5u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.name_of_alternate_coding_system {
-            if let ::core::option::Option::Some(at) = at.child(6u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// CE · Coded Element
@@ -721,38 +729,40 @@ impl ::hl7_runtime::build::Write for CfValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.identifier {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.formatted_text {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.name_of_coding_system {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.alternate_identifier {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.alternate_formatted_text {
-            if let ::core::option::Option::Some(at) = at.child(5u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.name_of_alternate_coding_system {
-            if let ::core::option::Option::Some(at) = at.child(6u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// CF · Coded Element with Formatted Values
@@ -938,54 +948,56 @@ impl ::hl7_runtime::build::Write for CneValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.identifier {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.text {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.name_of_coding_system {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.alternate_identifier {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.alternate_text {
-            if let ::core::option::Option::Some(at) = at.child(5u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.name_of_alternate_coding_system {
-            if let ::core::option::Option::Some(at) = at.child(6u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.coding_system_version_id {
-            if let ::core::option::Option::Some(at) = at.child(7u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.alternate_coding_system_version_id
         {
-            if let ::core::option::Option::Some(at) = at.child(8u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.original_text {
-            if let ::core::option::Option::Some(at) = at.child(9u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// CNE · Coded with No Exceptions
@@ -1210,67 +1222,69 @@ impl ::hl7_runtime::build::Write for CnnValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.id_number {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.family_name {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.given_name {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self
             .second_and_further_given_names_or_initials_thereof
         {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.suffix {
-            if let ::core::option::Option::Some(at) = at.child(5u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.prefix {
-            if let ::core::option::Option::Some(at) = at.child(6u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.degree {
-            if let ::core::option::Option::Some(at) = at.child(7u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.source_table {
-            if let ::core::option::Option::Some(at) = at.child(8u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.assigning_authority_namespace_id {
-            if let ::core::option::Option::Some(at) = at.child(9u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.assigning_authority_universal_id {
-            if let ::core::option::Option::Some(at) = at.child(10u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self
             .assigning_authority_universal_id_type
         {
-            if let ::core::option::Option::Some(at) = at.child(11u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 11u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// CNN · Composite ID Number and Name Simplified
@@ -1433,38 +1447,40 @@ impl ::hl7_runtime::build::Write for CpValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.price {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.price_type {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.from_value {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.to_value {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.range_units {
-            if let ::core::option::Option::Some(at) = at.child(5u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.range_type {
-            if let ::core::option::Option::Some(at) = at.child(6u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// CP · Composite Price
@@ -1564,18 +1580,20 @@ impl ::hl7_runtime::build::Write for CqValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.quantity {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.units {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// CQ · Composite Quantity with Units
@@ -1745,54 +1763,56 @@ impl ::hl7_runtime::build::Write for CweValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.identifier {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.text {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.name_of_coding_system {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.alternate_identifier {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.alternate_text {
-            if let ::core::option::Option::Some(at) = at.child(5u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.name_of_alternate_coding_system {
-            if let ::core::option::Option::Some(at) = at.child(6u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.coding_system_version_id {
-            if let ::core::option::Option::Some(at) = at.child(7u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.alternate_coding_system_version_id
         {
-            if let ::core::option::Option::Some(at) = at.child(8u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.original_text {
-            if let ::core::option::Option::Some(at) = at.child(9u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// CWE · Coded with Exceptions
@@ -2002,58 +2022,60 @@ impl ::hl7_runtime::build::Write for CxValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.id_number {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.check_digit {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.check_digit_scheme {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.assigning_authority {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.identifier_type_code {
-            if let ::core::option::Option::Some(at) = at.child(5u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.assigning_facility {
-            if let ::core::option::Option::Some(at) = at.child(6u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.effective_date {
-            if let ::core::option::Option::Some(at) = at.child(7u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.expiration_date {
-            if let ::core::option::Option::Some(at) = at.child(8u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.assigning_jurisdiction {
-            if let ::core::option::Option::Some(at) = at.child(9u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.assigning_agency_or_department {
-            if let ::core::option::Option::Some(at) = at.child(10u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// CX · Extended Composite ID with Check Digit
@@ -2181,23 +2203,25 @@ impl ::hl7_runtime::build::Write for DdiValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.delay_days {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.monetary_amount {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.number_of_days {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// DDI · Daily Deductible Information
@@ -2287,18 +2311,20 @@ impl ::hl7_runtime::build::Write for DldValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.discharge_location {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.effective_date {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// DLD · Discharge Location and Date
@@ -2396,23 +2422,25 @@ impl ::hl7_runtime::build::Write for DlnValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.license_number {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.issuing_state_province_country {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.expiration_date {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// DLN · Driver_s License Number
@@ -2491,18 +2519,20 @@ impl ::hl7_runtime::build::Write for DrValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.range_start_date_time {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.range_end_date_time {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// DR · Date/Time Range
@@ -2602,18 +2632,20 @@ impl ::hl7_runtime::build::Write for DtnValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.day_type {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.number_of_days {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// DTN · Day Type and Number
@@ -2724,33 +2756,35 @@ impl ::hl7_runtime::build::Write for EdValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.source_application {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.type_of_data {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.data_subtype {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.encoding {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.data {
-            if let ::core::option::Option::Some(at) = at.child(5u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// ED · Encapsulated Data
@@ -2872,28 +2906,30 @@ impl ::hl7_runtime::build::Write for EiValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.entity_identifier {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.namespace_id {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.universal_id {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.universal_id_type {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// EI · Entity Identifier
@@ -2976,18 +3012,20 @@ impl ::hl7_runtime::build::Write for EipValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.placer_assigned_identifier {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.filler_assigned_identifier {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// EIP · Entity Identifier Pair
@@ -3095,28 +3133,30 @@ impl ::hl7_runtime::build::Write for EldValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.segment_id {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.segment_sequence {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.field_position {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.code_identifying_error {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// ELD · Error Location and Description
@@ -3256,38 +3296,40 @@ impl ::hl7_runtime::build::Write for ErlValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.segment_id {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.segment_sequence {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.field_position {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.field_repetition {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.component_number {
-            if let ::core::option::Option::Some(at) = at.child(5u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.sub_component_number {
-            if let ::core::option::Option::Some(at) = at.child(6u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// ERL · Error Location
@@ -3389,18 +3431,20 @@ impl ::hl7_runtime::build::Write for FcValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.financial_class_code {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.effective_date {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// FC · Financial Class
@@ -3522,34 +3566,36 @@ impl ::hl7_runtime::build::Write for FnValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.surname {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.own_surname_prefix {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.own_surname {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.surname_prefix_from_partner_spouse
         {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.surname_from_partner_spouse {
-            if let ::core::option::Option::Some(at) = at.child(5u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// FN · Family Name
@@ -3675,23 +3721,25 @@ impl ::hl7_runtime::build::Write for HdValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.namespace_id {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.universal_id {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.universal_id_type {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// HD · Hierarchic Designator
@@ -3795,23 +3843,25 @@ impl ::hl7_runtime::build::Write for IcdValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.certification_patient_type {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.certification_required {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.date_time_certification_required {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// ICD · Insurance Certification Definition
@@ -3927,23 +3977,25 @@ impl ::hl7_runtime::build::Write for JccValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.job_code {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.job_class {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.job_description_text {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// JCC · Job Code/Class
@@ -4117,53 +4169,55 @@ impl ::hl7_runtime::build::Write for La1Value {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.point_of_care {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.room {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.bed {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.facility {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.location_status {
-            if let ::core::option::Option::Some(at) = at.child(5u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.patient_location_type {
-            if let ::core::option::Option::Some(at) = at.child(6u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.building {
-            if let ::core::option::Option::Some(at) = at.child(7u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.floor {
-            if let ::core::option::Option::Some(at) = at.child(8u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.address {
-            if let ::core::option::Option::Some(at) = at.child(9u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// LA1 · Location with Address Variation 1
@@ -4275,18 +4329,20 @@ impl ::hl7_runtime::build::Write for MoValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.quantity {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.denomination {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// MO · Money
@@ -4361,18 +4417,20 @@ impl ::hl7_runtime::build::Write for MocValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.monetary_amount {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.charge_code {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// MOC · Money and Code
@@ -4470,23 +4528,25 @@ impl ::hl7_runtime::build::Write for MopValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.money_or_percentage_indicator {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.money_or_percentage_quantity {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.currency_denomination {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// MOP · Money or Percentage
@@ -4588,23 +4648,25 @@ impl ::hl7_runtime::build::Write for MsgValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.message_code {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.trigger_event {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.message_structure {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// MSG · Message Type
@@ -4791,63 +4853,65 @@ impl ::hl7_runtime::build::Write for NdlValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.name_of_person {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.start_date_time {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.end_date_time {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.point_of_care {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.room {
-            if let ::core::option::Option::Some(at) = at.child(5u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.bed {
-            if let ::core::option::Option::Some(at) = at.child(6u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.facility {
-            if let ::core::option::Option::Some(at) = at.child(7u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.location_status {
-            if let ::core::option::Option::Some(at) = at.child(8u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.patient_location_type {
-            if let ::core::option::Option::Some(at) = at.child(9u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.building {
-            if let ::core::option::Option::Some(at) = at.child(10u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.floor {
-            if let ::core::option::Option::Some(at) = at.child(11u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 11u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// NDL · Name with Date and Location
@@ -5093,71 +5157,73 @@ impl ::hl7_runtime::build::Write for OsdValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.sequence_results_flag {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self
             .placer_order_number_entity_identifier
         {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.placer_order_number_namespace_id {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self
             .filler_order_number_entity_identifier
         {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.filler_order_number_namespace_id {
-            if let ::core::option::Option::Some(at) = at.child(5u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.sequence_condition_value {
-            if let ::core::option::Option::Some(at) = at.child(6u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.maximum_number_of_repeats {
-            if let ::core::option::Option::Some(at) = at.child(7u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.placer_order_number_universal_id {
-            if let ::core::option::Option::Some(at) = at.child(8u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self
             .placer_order_number_universal_id_type
         {
-            if let ::core::option::Option::Some(at) = at.child(9u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.filler_order_number_universal_id {
-            if let ::core::option::Option::Some(at) = at.child(10u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self
             .filler_order_number_universal_id_type
         {
-            if let ::core::option::Option::Some(at) = at.child(11u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 11u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// OSD · Order Sequence Definition
@@ -5399,64 +5465,66 @@ impl ::hl7_runtime::build::Write for PlValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.point_of_care {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.room {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.bed {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.facility {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.location_status {
-            if let ::core::option::Option::Some(at) = at.child(5u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.person_location_type {
-            if let ::core::option::Option::Some(at) = at.child(6u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.building {
-            if let ::core::option::Option::Some(at) = at.child(7u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.floor {
-            if let ::core::option::Option::Some(at) = at.child(8u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.location_description {
-            if let ::core::option::Option::Some(at) = at.child(9u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.comprehensive_location_identifier
         {
-            if let ::core::option::Option::Some(at) = at.child(10u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.assigning_authority_for_location {
-            if let ::core::option::Option::Some(at) = at.child(11u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 11u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// PL · Person Location
@@ -5602,29 +5670,31 @@ impl ::hl7_runtime::build::Write for PlnValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.id_number {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.type_of_id_number {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.state_other_qualifying_information
         {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.expiration_date {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// PLN · Practitioner License or Other ID Number
@@ -5721,26 +5791,28 @@ impl ::hl7_runtime::build::Write for PrlValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.parent_observation_identifier {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.parent_observation_sub_identifier
         {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self
             .parent_observation_value_descriptor
         {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// PRL · Parent Result Link
@@ -5830,18 +5902,20 @@ impl ::hl7_runtime::build::Write for PtValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.processing_id {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.processing_mode {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// PT · Processing Type
@@ -5949,28 +6023,30 @@ impl ::hl7_runtime::build::Write for PtaValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.policy_type {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.amount_class {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.money_or_percentage_quantity {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.money_or_percentage {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// PTA · Policy Type and Amount
@@ -6064,18 +6140,20 @@ impl ::hl7_runtime::build::Write for RiValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.repeat_pattern {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.explicit_time_interval {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// RI · Repeat Interval
@@ -6183,28 +6261,30 @@ impl ::hl7_runtime::build::Write for RmcValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.room_type {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.amount_type {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.coverage_amount {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.money_or_percentage {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// RMC · Room Coverage
@@ -6320,28 +6400,30 @@ impl ::hl7_runtime::build::Write for RpValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.pointer {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.application_id {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.type_of_data {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.subtype {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// RP · Reference Pointer
@@ -6532,63 +6614,65 @@ impl ::hl7_runtime::build::Write for RptValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.repeat_pattern_code {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.calendar_alignment {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.phase_range_begin_value {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.phase_range_end_value {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.period_quantity {
-            if let ::core::option::Option::Some(at) = at.child(5u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.period_units {
-            if let ::core::option::Option::Some(at) = at.child(6u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.institution_specified_time {
-            if let ::core::option::Option::Some(at) = at.child(7u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.event {
-            if let ::core::option::Option::Some(at) = at.child(8u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.event_offset_quantity {
-            if let ::core::option::Option::Some(at) = at.child(9u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.event_offset_units {
-            if let ::core::option::Option::Some(at) = at.child(10u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.general_timing_specification {
-            if let ::core::option::Option::Some(at) = at.child(11u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 11u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// RPT · Repeat Pattern
@@ -6722,23 +6806,25 @@ impl ::hl7_runtime::build::Write for SadValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.street_or_mailing_address {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.street_name {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.dwelling_number {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// SAD · Street Address
@@ -6858,28 +6944,30 @@ impl ::hl7_runtime::build::Write for SnValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.comparator {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.num1 {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.separator_suffix {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.num2 {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// SN · Structured Numeric
@@ -7024,43 +7112,45 @@ impl ::hl7_runtime::build::Write for SpsValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.specimen_source_name_or_code {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.additives {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.specimen_collection_method {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.body_site {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.site_modifier {
-            if let ::core::option::Option::Some(at) = at.child(5u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.collection_method_modifier_code {
-            if let ::core::option::Option::Some(at) = at.child(6u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.specimen_role {
-            if let ::core::option::Option::Some(at) = at.child(7u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// SPS · Specimen Source
@@ -7291,68 +7381,70 @@ impl ::hl7_runtime::build::Write for TqValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.quantity {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.interval {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.duration {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.start_date_time {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.end_date_time {
-            if let ::core::option::Option::Some(at) = at.child(5u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.priority {
-            if let ::core::option::Option::Some(at) = at.child(6u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.condition {
-            if let ::core::option::Option::Some(at) = at.child(7u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.text {
-            if let ::core::option::Option::Some(at) = at.child(8u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.conjunction {
-            if let ::core::option::Option::Some(at) = at.child(9u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.order_sequencing {
-            if let ::core::option::Option::Some(at) = at.child(10u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.occurrence_duration {
-            if let ::core::option::Option::Some(at) = at.child(11u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 11u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.total_occurrences {
-            if let ::core::option::Option::Some(at) = at.child(12u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 12u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// TQ · Timing Quantity
@@ -7476,18 +7568,20 @@ impl ::hl7_runtime::build::Write for TsValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.time {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.degree_of_precision {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// TS · Time Stamp
@@ -7591,23 +7685,25 @@ impl ::hl7_runtime::build::Write for VidValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.version_id {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.internationalization_code {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.international_version_id {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// VID · Version Identifier
@@ -7830,78 +7926,80 @@ impl ::hl7_runtime::build::Write for XadValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.street_address {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.other_designation {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.city {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.state_or_province {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.zip_or_postal_code {
-            if let ::core::option::Option::Some(at) = at.child(5u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.country {
-            if let ::core::option::Option::Some(at) = at.child(6u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.address_type {
-            if let ::core::option::Option::Some(at) = at.child(7u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.other_geographic_designation {
-            if let ::core::option::Option::Some(at) = at.child(8u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.county_parish_code {
-            if let ::core::option::Option::Some(at) = at.child(9u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.census_tract {
-            if let ::core::option::Option::Some(at) = at.child(10u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.address_representation_code {
-            if let ::core::option::Option::Some(at) = at.child(11u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 11u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.address_validity_range {
-            if let ::core::option::Option::Some(at) = at.child(12u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 12u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.effective_date {
-            if let ::core::option::Option::Some(at) = at.child(13u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 13u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.expiration_date {
-            if let ::core::option::Option::Some(at) = at.child(14u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 14u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// XAD · Extended Address
@@ -8290,125 +8388,127 @@ impl ::hl7_runtime::build::Write for XcnValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.id_number {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.family_name {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.given_name {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self
             .second_and_further_given_names_or_initials_thereof
         {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.suffix {
-            if let ::core::option::Option::Some(at) = at.child(5u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.prefix {
-            if let ::core::option::Option::Some(at) = at.child(6u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.degree {
-            if let ::core::option::Option::Some(at) = at.child(7u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.source_table {
-            if let ::core::option::Option::Some(at) = at.child(8u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.assigning_authority {
-            if let ::core::option::Option::Some(at) = at.child(9u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.name_type_code {
-            if let ::core::option::Option::Some(at) = at.child(10u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.identifier_check_digit {
-            if let ::core::option::Option::Some(at) = at.child(11u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 11u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.check_digit_scheme {
-            if let ::core::option::Option::Some(at) = at.child(12u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 12u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.identifier_type_code {
-            if let ::core::option::Option::Some(at) = at.child(13u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 13u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.assigning_facility {
-            if let ::core::option::Option::Some(at) = at.child(14u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 14u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.name_representation_code {
-            if let ::core::option::Option::Some(at) = at.child(15u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 15u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.name_context {
-            if let ::core::option::Option::Some(at) = at.child(16u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 16u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.name_validity_range {
-            if let ::core::option::Option::Some(at) = at.child(17u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 17u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.name_assembly_order {
-            if let ::core::option::Option::Some(at) = at.child(18u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 18u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.effective_date {
-            if let ::core::option::Option::Some(at) = at.child(19u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 19u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.expiration_date {
-            if let ::core::option::Option::Some(at) = at.child(20u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 20u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.professional_suffix {
-            if let ::core::option::Option::Some(at) = at.child(21u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 21u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.assigning_jurisdiction {
-            if let ::core::option::Option::Some(at) = at.child(22u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 22u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.assigning_agency_or_department {
-            if let ::core::option::Option::Some(at) = at.child(23u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 23u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// XCN · Extended Composite ID Number and Name for Persons
@@ -8676,58 +8776,60 @@ impl ::hl7_runtime::build::Write for XonValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.organization_name {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.organization_name_type_code {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.id_number {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.check_digit {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.check_digit_scheme {
-            if let ::core::option::Option::Some(at) = at.child(5u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.assigning_authority {
-            if let ::core::option::Option::Some(at) = at.child(6u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.identifier_type_code {
-            if let ::core::option::Option::Some(at) = at.child(7u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.assigning_facility {
-            if let ::core::option::Option::Some(at) = at.child(8u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.name_representation_code {
-            if let ::core::option::Option::Some(at) = at.child(9u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.organization_identifier {
-            if let ::core::option::Option::Some(at) = at.child(10u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// XON · Extended Composite Name and Identification Number for Organizations
@@ -8981,80 +9083,82 @@ impl ::hl7_runtime::build::Write for XpnValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.family_name {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.given_name {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self
             .second_and_further_given_names_or_initials_thereof
         {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.suffix {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.prefix {
-            if let ::core::option::Option::Some(at) = at.child(5u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.degree {
-            if let ::core::option::Option::Some(at) = at.child(6u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.name_type_code {
-            if let ::core::option::Option::Some(at) = at.child(7u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.name_representation_code {
-            if let ::core::option::Option::Some(at) = at.child(8u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.name_context {
-            if let ::core::option::Option::Some(at) = at.child(9u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.name_validity_range {
-            if let ::core::option::Option::Some(at) = at.child(10u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.name_assembly_order {
-            if let ::core::option::Option::Some(at) = at.child(11u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 11u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.effective_date {
-            if let ::core::option::Option::Some(at) = at.child(12u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 12u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.expiration_date {
-            if let ::core::option::Option::Some(at) = at.child(13u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 13u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.professional_suffix {
-            if let ::core::option::Option::Some(at) = at.child(14u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 14u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// XPN · Extended Person Name
@@ -9310,68 +9414,70 @@ impl ::hl7_runtime::build::Write for XtnValue {
     fn write_at(
         &self,
         w: &mut ::hl7_runtime::build::Writer,
-        at: ::hl7_runtime::build::At,
+        level: ::hl7_runtime::build::Level,
     ) {
+        let mut c = w.children(level);
         if let ::core::option::Option::Some(v) = &self.telephone_number {
-            if let ::core::option::Option::Some(at) = at.child(1u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 1u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.telecommunication_use_code {
-            if let ::core::option::Option::Some(at) = at.child(2u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 2u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.telecommunication_equipment_type {
-            if let ::core::option::Option::Some(at) = at.child(3u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 3u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.email_address {
-            if let ::core::option::Option::Some(at) = at.child(4u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 4u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.country_code {
-            if let ::core::option::Option::Some(at) = at.child(5u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 5u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.area_city_code {
-            if let ::core::option::Option::Some(at) = at.child(6u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 6u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.local_number {
-            if let ::core::option::Option::Some(at) = at.child(7u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 7u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.extension {
-            if let ::core::option::Option::Some(at) = at.child(8u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 8u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.any_text {
-            if let ::core::option::Option::Some(at) = at.child(9u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 9u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.extension_prefix {
-            if let ::core::option::Option::Some(at) = at.child(10u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 10u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.speed_dial_code {
-            if let ::core::option::Option::Some(at) = at.child(11u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 11u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
         if let ::core::option::Option::Some(v) = &self.unformatted_telephone_number {
-            if let ::core::option::Option::Some(at) = at.child(12u32) {
-                ::hl7_runtime::build::Write::write_at(v, w, at);
+            if let ::core::option::Option::Some(level) = c.child(w, 12u32) {
+                ::hl7_runtime::build::Write::write_at(v, w, level);
             }
         }
+        c.close(w);
     }
 }
 /// XTN · Extended Telecommunication Number

@@ -66,46 +66,54 @@ impl Al1Builder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("AL1");
         if let ::core::option::Option::Some(v) = &self.set_id_al1 {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.allergen_type_code {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.allergen_code_mnemonic_description
         {
+            w.field(3u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(3u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.allergy_severity_code {
+            w.field(4u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(4u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.allergy_reaction_code) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(5u32, rep),
-            );
+        if !self.allergy_reaction_code.is_empty() {
+            w.field(5u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.allergy_reaction_code) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.identification_date {
+            w.field(6u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(6u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
@@ -348,31 +356,35 @@ impl BlgBuilder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("BLG");
         if let ::core::option::Option::Some(v) = &self.when_to_charge {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.charge_type {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.account_id {
+            w.field(3u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(3u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.charge_type_reason {
+            w.field(4u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(4u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
@@ -571,54 +583,71 @@ impl CtdBuilder {
     /// Writes the segment as ER7, straight from these values.
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("CTD");
-        for (rep, v) in (1u32..).zip(&self.contact_role) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(1u32, rep),
-            );
+        if !self.contact_role.is_empty() {
+            w.field(1u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.contact_role) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.contact_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(2u32, rep),
-            );
+        if !self.contact_name.is_empty() {
+            w.field(2u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.contact_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.contact_address) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(3u32, rep),
-            );
+        if !self.contact_address.is_empty() {
+            w.field(3u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.contact_address) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.contact_location {
+            w.field(4u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(4u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.contact_communication_information) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(5u32, rep),
-            );
+        if !self.contact_communication_information.is_empty() {
+            w.field(5u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.contact_communication_information) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.preferred_method_of_contact {
+            w.field(6u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(6u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.contact_identifiers) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(7u32, rep),
-            );
+        if !self.contact_identifiers.is_empty() {
+            w.field(7u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.contact_identifiers) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
     }
 }
@@ -861,24 +890,27 @@ impl CtiBuilder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("CTI");
         if let ::core::option::Option::Some(v) = &self.sponsor_study_id {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.study_phase_identifier {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.study_scheduled_time_point {
+            w.field(3u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(3u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
@@ -1149,150 +1181,173 @@ impl Dg1Builder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("DG1");
         if let ::core::option::Option::Some(v) = &self.set_id_dg1 {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.diagnosis_coding_method {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.diagnosis_code_dg1 {
+            w.field(3u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(3u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.diagnosis_description {
+            w.field(4u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(4u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.diagnosis_date_time {
+            w.field(5u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(5u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.diagnosis_type {
+            w.field(6u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(6u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.major_diagnostic_category {
+            w.field(7u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(7u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.diagnostic_related_group {
+            w.field(8u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(8u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.drg_approval_indicator {
+            w.field(9u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(9u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.drg_grouper_review_code {
+            w.field(10u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(10u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.outlier_type {
+            w.field(11u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(11u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.outlier_days {
+            w.field(12u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(12u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.outlier_cost {
+            w.field(13u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(13u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.grouper_version_and_type {
+            w.field(14u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(14u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.diagnosis_priority {
+            w.field(15u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(15u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.diagnosing_clinician) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(16u32, rep),
-            );
+        if !self.diagnosing_clinician.is_empty() {
+            w.field(16u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.diagnosing_clinician) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.diagnosis_classification {
+            w.field(17u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(17u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.confidential_indicator {
+            w.field(18u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(18u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.attestation_date_time {
+            w.field(19u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(19u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.diagnosis_identifier {
+            w.field(20u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(20u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.diagnosis_action_code {
+            w.field(21u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(21u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
@@ -1862,17 +1917,19 @@ impl DscBuilder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("DSC");
         if let ::core::option::Option::Some(v) = &self.continuation_pointer {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.continuation_style {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
@@ -2062,89 +2119,113 @@ impl ErrBuilder {
     /// Writes the segment as ER7, straight from these values.
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("ERR");
-        for (rep, v) in (1u32..).zip(&self.error_code_and_location) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(1u32, rep),
-            );
+        if !self.error_code_and_location.is_empty() {
+            w.field(1u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.error_code_and_location) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.error_location) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(2u32, rep),
-            );
+        if !self.error_location.is_empty() {
+            w.field(2u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.error_location) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.hl7_error_code {
+            w.field(3u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(3u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.severity {
+            w.field(4u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(4u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.application_error_code {
+            w.field(5u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(5u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.application_error_parameter) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(6u32, rep),
-            );
+        if !self.application_error_parameter.is_empty() {
+            w.field(6u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.application_error_parameter) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.diagnostic_information {
+            w.field(7u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(7u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.user_message {
+            w.field(8u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(8u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.inform_person_indicator) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(9u32, rep),
-            );
+        if !self.inform_person_indicator.is_empty() {
+            w.field(9u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.inform_person_indicator) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.override_type {
+            w.field(10u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(10u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.override_reason_code) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(11u32, rep),
-            );
+        if !self.override_reason_code.is_empty() {
+            w.field(11u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.override_reason_code) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.help_desk_contact_point) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(12u32, rep),
-            );
+        if !self.help_desk_contact_point.is_empty() {
+            w.field(12u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.help_desk_contact_point) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
     }
 }
@@ -2701,223 +2782,266 @@ impl Ft1Builder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("FT1");
         if let ::core::option::Option::Some(v) = &self.set_id_ft1 {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.transaction_id {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.transaction_batch_id {
+            w.field(3u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(3u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.transaction_date {
+            w.field(4u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(4u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.transaction_posting_date {
+            w.field(5u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(5u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.transaction_type {
+            w.field(6u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(6u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.transaction_code {
+            w.field(7u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(7u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.transaction_description {
+            w.field(8u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(8u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.transaction_description_alt {
+            w.field(9u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(9u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.transaction_quantity {
+            w.field(10u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(10u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.transaction_amount_extended {
+            w.field(11u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(11u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.transaction_amount_unit {
+            w.field(12u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(12u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.department_code {
+            w.field(13u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(13u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.insurance_plan_id {
+            w.field(14u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(14u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.insurance_amount {
+            w.field(15u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(15u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.assigned_patient_location {
+            w.field(16u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(16u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.fee_schedule {
+            w.field(17u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(17u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.patient_type {
+            w.field(18u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(18u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.diagnosis_code_ft1) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(19u32, rep),
-            );
+        if !self.diagnosis_code_ft1.is_empty() {
+            w.field(19u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.diagnosis_code_ft1) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.performed_by_code) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(20u32, rep),
-            );
+        if !self.performed_by_code.is_empty() {
+            w.field(20u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.performed_by_code) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.ordered_by_code) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(21u32, rep),
-            );
+        if !self.ordered_by_code.is_empty() {
+            w.field(21u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.ordered_by_code) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.unit_cost {
+            w.field(22u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(22u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.filler_order_number {
+            w.field(23u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(23u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.entered_by_code) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(24u32, rep),
-            );
+        if !self.entered_by_code.is_empty() {
+            w.field(24u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.entered_by_code) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.procedure_code {
+            w.field(25u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(25u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.procedure_code_modifier) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(26u32, rep),
-            );
+        if !self.procedure_code_modifier.is_empty() {
+            w.field(26u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.procedure_code_modifier) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.advanced_beneficiary_notice_code {
+            w.field(27u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(27u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self
             .medically_necessary_duplicate_procedure_reason
         {
+            w.field(28u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(28u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.ndc_code {
+            w.field(29u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(29u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.payment_reference_id {
+            w.field(30u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(30u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.transaction_reference_key) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(31u32, rep),
-            );
+        if !self.transaction_reference_key.is_empty() {
+            w.field(31u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.transaction_reference_key) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
     }
 }
@@ -4050,403 +4174,500 @@ impl Gt1Builder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("GT1");
         if let ::core::option::Option::Some(v) = &self.set_id_gt1 {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.guarantor_number) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(2u32, rep),
-            );
+        if !self.guarantor_number.is_empty() {
+            w.field(2u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.guarantor_number) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.guarantor_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(3u32, rep),
-            );
+        if !self.guarantor_name.is_empty() {
+            w.field(3u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.guarantor_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.guarantor_spouse_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(4u32, rep),
-            );
+        if !self.guarantor_spouse_name.is_empty() {
+            w.field(4u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.guarantor_spouse_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.guarantor_address) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(5u32, rep),
-            );
+        if !self.guarantor_address.is_empty() {
+            w.field(5u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.guarantor_address) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.guarantor_ph_num_home) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(6u32, rep),
-            );
+        if !self.guarantor_ph_num_home.is_empty() {
+            w.field(6u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.guarantor_ph_num_home) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.guarantor_ph_num_business) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(7u32, rep),
-            );
+        if !self.guarantor_ph_num_business.is_empty() {
+            w.field(7u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.guarantor_ph_num_business) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_date_time_of_birth {
+            w.field(8u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(8u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_administrative_sex {
+            w.field(9u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(9u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_type {
+            w.field(10u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(10u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_relationship {
+            w.field(11u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(11u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_ssn {
+            w.field(12u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(12u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_date_begin {
+            w.field(13u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(13u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_date_end {
+            w.field(14u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(14u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_priority {
+            w.field(15u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(15u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.guarantor_employer_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(16u32, rep),
-            );
+        if !self.guarantor_employer_name.is_empty() {
+            w.field(16u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.guarantor_employer_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.guarantor_employer_address) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(17u32, rep),
-            );
+        if !self.guarantor_employer_address.is_empty() {
+            w.field(17u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.guarantor_employer_address) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.guarantor_employer_phone_number) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(18u32, rep),
-            );
+        if !self.guarantor_employer_phone_number.is_empty() {
+            w.field(18u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.guarantor_employer_phone_number) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.guarantor_employee_id_number) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(19u32, rep),
-            );
+        if !self.guarantor_employee_id_number.is_empty() {
+            w.field(19u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.guarantor_employee_id_number) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_employment_status {
+            w.field(20u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(20u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.guarantor_organization_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(21u32, rep),
-            );
+        if !self.guarantor_organization_name.is_empty() {
+            w.field(21u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.guarantor_organization_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_billing_hold_flag {
+            w.field(22u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(22u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_credit_rating_code {
+            w.field(23u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(23u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_death_date_and_time {
+            w.field(24u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(24u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_death_flag {
+            w.field(25u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(25u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_charge_adjustment_code {
+            w.field(26u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(26u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_household_annual_income
         {
+            w.field(27u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(27u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_household_size {
+            w.field(28u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(28u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.guarantor_employer_id_number) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(29u32, rep),
-            );
+        if !self.guarantor_employer_id_number.is_empty() {
+            w.field(29u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.guarantor_employer_id_number) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_marital_status_code {
+            w.field(30u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(30u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_hire_effective_date {
+            w.field(31u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(31u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.employment_stop_date {
+            w.field(32u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(32u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.living_dependency {
+            w.field(33u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(33u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.ambulatory_status) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(34u32, rep),
-            );
+        if !self.ambulatory_status.is_empty() {
+            w.field(34u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.ambulatory_status) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.citizenship) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(35u32, rep),
-            );
+        if !self.citizenship.is_empty() {
+            w.field(35u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.citizenship) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.primary_language {
+            w.field(36u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(36u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.living_arrangement {
+            w.field(37u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(37u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.publicity_code {
+            w.field(38u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(38u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.protection_indicator {
+            w.field(39u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(39u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.student_indicator {
+            w.field(40u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(40u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.religion {
+            w.field(41u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(41u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.mothers_maiden_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(42u32, rep),
-            );
+        if !self.mothers_maiden_name.is_empty() {
+            w.field(42u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.mothers_maiden_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.nationality {
+            w.field(43u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(43u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.ethnic_group) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(44u32, rep),
-            );
+        if !self.ethnic_group.is_empty() {
+            w.field(44u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.ethnic_group) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.contact_persons_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(45u32, rep),
-            );
+        if !self.contact_persons_name.is_empty() {
+            w.field(45u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.contact_persons_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.contact_persons_telephone_number) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(46u32, rep),
-            );
+        if !self.contact_persons_telephone_number.is_empty() {
+            w.field(46u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.contact_persons_telephone_number) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.contact_reason {
+            w.field(47u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(47u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.contact_relationship {
+            w.field(48u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(48u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.job_title {
+            w.field(49u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(49u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.job_code_class {
+            w.field(50u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(50u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.guarantor_employers_organization_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(51u32, rep),
-            );
+        if !self.guarantor_employers_organization_name.is_empty() {
+            w.field(51u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.guarantor_employers_organization_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.handicap {
+            w.field(52u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(52u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.job_status {
+            w.field(53u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(53u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_financial_class {
+            w.field(54u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(54u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.guarantor_race) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(55u32, rep),
-            );
+        if !self.guarantor_race.is_empty() {
+            w.field(55u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.guarantor_race) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.guarantor_birth_place {
+            w.field(56u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(56u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.vip_indicator {
+            w.field(57u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(57u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
@@ -6126,374 +6347,453 @@ impl In1Builder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("IN1");
         if let ::core::option::Option::Some(v) = &self.set_id_in1 {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.insurance_plan_id {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.insurance_company_id) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(3u32, rep),
-            );
+        if !self.insurance_company_id.is_empty() {
+            w.field(3u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.insurance_company_id) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.insurance_company_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(4u32, rep),
-            );
+        if !self.insurance_company_name.is_empty() {
+            w.field(4u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.insurance_company_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.insurance_company_address) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(5u32, rep),
-            );
+        if !self.insurance_company_address.is_empty() {
+            w.field(5u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.insurance_company_address) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.insurance_co_contact_person) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(6u32, rep),
-            );
+        if !self.insurance_co_contact_person.is_empty() {
+            w.field(6u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.insurance_co_contact_person) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.insurance_co_phone_number) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(7u32, rep),
-            );
+        if !self.insurance_co_phone_number.is_empty() {
+            w.field(7u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.insurance_co_phone_number) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.group_number {
+            w.field(8u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(8u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.group_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(9u32, rep),
-            );
+        if !self.group_name.is_empty() {
+            w.field(9u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.group_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.insureds_group_emp_id) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(10u32, rep),
-            );
+        if !self.insureds_group_emp_id.is_empty() {
+            w.field(10u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.insureds_group_emp_id) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.insureds_group_emp_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(11u32, rep),
-            );
+        if !self.insureds_group_emp_name.is_empty() {
+            w.field(11u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.insureds_group_emp_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.plan_effective_date {
+            w.field(12u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(12u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.plan_expiration_date {
+            w.field(13u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(13u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.authorization_information {
+            w.field(14u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(14u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.plan_type {
+            w.field(15u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(15u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.name_of_insured) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(16u32, rep),
-            );
+        if !self.name_of_insured.is_empty() {
+            w.field(16u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.name_of_insured) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.insureds_relationship_to_patient {
+            w.field(17u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(17u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.insureds_date_of_birth {
+            w.field(18u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(18u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.insureds_address) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(19u32, rep),
-            );
+        if !self.insureds_address.is_empty() {
+            w.field(19u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.insureds_address) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.assignment_of_benefits {
+            w.field(20u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(20u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.coordination_of_benefits {
+            w.field(21u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(21u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.coord_of_ben_priority {
+            w.field(22u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(22u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.notice_of_admission_flag {
+            w.field(23u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(23u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.notice_of_admission_date {
+            w.field(24u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(24u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.report_of_eligibility_flag {
+            w.field(25u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(25u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.report_of_eligibility_date {
+            w.field(26u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(26u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.release_information_code {
+            w.field(27u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(27u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.pre_admit_cert {
+            w.field(28u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(28u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.verification_date_time {
+            w.field(29u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(29u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.verification_by) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(30u32, rep),
-            );
+        if !self.verification_by.is_empty() {
+            w.field(30u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.verification_by) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.type_of_agreement_code {
+            w.field(31u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(31u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.billing_status {
+            w.field(32u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(32u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.lifetime_reserve_days {
+            w.field(33u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(33u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.delay_before_l_r_day {
+            w.field(34u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(34u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.company_plan_code {
+            w.field(35u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(35u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.policy_number {
+            w.field(36u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(36u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.policy_deductible {
+            w.field(37u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(37u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.policy_limit_amount {
+            w.field(38u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(38u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.policy_limit_days {
+            w.field(39u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(39u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.room_rate_semi_private {
+            w.field(40u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(40u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.room_rate_private {
+            w.field(41u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(41u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.insureds_employment_status {
+            w.field(42u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(42u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.insureds_administrative_sex {
+            w.field(43u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(43u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.insureds_employers_address) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(44u32, rep),
-            );
+        if !self.insureds_employers_address.is_empty() {
+            w.field(44u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.insureds_employers_address) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.verification_status {
+            w.field(45u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(45u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.prior_insurance_plan_id {
+            w.field(46u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(46u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.coverage_type {
+            w.field(47u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(47u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.handicap {
+            w.field(48u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(48u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.insureds_id_number) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(49u32, rep),
-            );
+        if !self.insureds_id_number.is_empty() {
+            w.field(49u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.insureds_id_number) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.signature_code {
+            w.field(50u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(50u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.signature_code_date {
+            w.field(51u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(51u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.insured_s_birth_place {
+            w.field(52u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(52u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.vip_indicator {
+            w.field(53u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(53u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
@@ -8220,514 +8520,641 @@ impl In2Builder {
     /// Writes the segment as ER7, straight from these values.
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("IN2");
-        for (rep, v) in (1u32..).zip(&self.insureds_employee_id) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(1u32, rep),
-            );
+        if !self.insureds_employee_id.is_empty() {
+            w.field(1u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.insureds_employee_id) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.insureds_social_security_number {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.insureds_employers_name_and_id) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(3u32, rep),
-            );
+        if !self.insureds_employers_name_and_id.is_empty() {
+            w.field(3u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.insureds_employers_name_and_id) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.employer_information_data {
+            w.field(4u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(4u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.mail_claim_party) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(5u32, rep),
-            );
+        if !self.mail_claim_party.is_empty() {
+            w.field(5u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.mail_claim_party) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.medicare_health_ins_card_number {
+            w.field(6u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(6u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.medicaid_case_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(7u32, rep),
-            );
+        if !self.medicaid_case_name.is_empty() {
+            w.field(7u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.medicaid_case_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.medicaid_case_number {
+            w.field(8u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(8u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.military_sponsor_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(9u32, rep),
-            );
+        if !self.military_sponsor_name.is_empty() {
+            w.field(9u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.military_sponsor_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.military_id_number {
+            w.field(10u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(10u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.dependent_of_military_recipient {
+            w.field(11u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(11u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.military_organization {
+            w.field(12u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(12u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.military_station {
+            w.field(13u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(13u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.military_service {
+            w.field(14u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(14u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.military_rank_grade {
+            w.field(15u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(15u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.military_status {
+            w.field(16u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(16u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.military_retire_date {
+            w.field(17u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(17u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.military_non_avail_cert_on_file {
+            w.field(18u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(18u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.baby_coverage {
+            w.field(19u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(19u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.combine_baby_bill {
+            w.field(20u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(20u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.blood_deductible {
+            w.field(21u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(21u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.special_coverage_approval_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(22u32, rep),
-            );
+        if !self.special_coverage_approval_name.is_empty() {
+            w.field(22u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.special_coverage_approval_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.special_coverage_approval_title {
+            w.field(23u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(23u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.non_covered_insurance_code) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(24u32, rep),
-            );
+        if !self.non_covered_insurance_code.is_empty() {
+            w.field(24u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.non_covered_insurance_code) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.payor_id) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(25u32, rep),
-            );
+        if !self.payor_id.is_empty() {
+            w.field(25u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.payor_id) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.payor_subscriber_id) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(26u32, rep),
-            );
+        if !self.payor_subscriber_id.is_empty() {
+            w.field(26u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.payor_subscriber_id) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.eligibility_source {
+            w.field(27u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(27u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.room_coverage_type_amount) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(28u32, rep),
-            );
+        if !self.room_coverage_type_amount.is_empty() {
+            w.field(28u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.room_coverage_type_amount) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.policy_type_amount) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(29u32, rep),
-            );
+        if !self.policy_type_amount.is_empty() {
+            w.field(29u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.policy_type_amount) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.daily_deductible {
+            w.field(30u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(30u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.living_dependency {
+            w.field(31u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(31u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.ambulatory_status) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(32u32, rep),
-            );
+        if !self.ambulatory_status.is_empty() {
+            w.field(32u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.ambulatory_status) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.citizenship) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(33u32, rep),
-            );
+        if !self.citizenship.is_empty() {
+            w.field(33u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.citizenship) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.primary_language {
+            w.field(34u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(34u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.living_arrangement {
+            w.field(35u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(35u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.publicity_code {
+            w.field(36u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(36u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.protection_indicator {
+            w.field(37u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(37u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.student_indicator {
+            w.field(38u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(38u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.religion {
+            w.field(39u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(39u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.mothers_maiden_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(40u32, rep),
-            );
+        if !self.mothers_maiden_name.is_empty() {
+            w.field(40u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.mothers_maiden_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.nationality {
+            w.field(41u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(41u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.ethnic_group) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(42u32, rep),
-            );
+        if !self.ethnic_group.is_empty() {
+            w.field(42u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.ethnic_group) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.marital_status) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(43u32, rep),
-            );
+        if !self.marital_status.is_empty() {
+            w.field(43u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.marital_status) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.insureds_employment_start_date {
+            w.field(44u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(44u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.employment_stop_date {
+            w.field(45u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(45u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.job_title {
+            w.field(46u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(46u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.job_code_class {
+            w.field(47u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(47u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.job_status {
+            w.field(48u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(48u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.employer_contact_person_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(49u32, rep),
-            );
+        if !self.employer_contact_person_name.is_empty() {
+            w.field(49u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.employer_contact_person_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.employer_contact_person_phone_number) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(50u32, rep),
-            );
+        if !self.employer_contact_person_phone_number.is_empty() {
+            w.field(50u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.employer_contact_person_phone_number) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.employer_contact_reason {
+            w.field(51u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(51u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.insureds_contact_persons_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(52u32, rep),
-            );
+        if !self.insureds_contact_persons_name.is_empty() {
+            w.field(52u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.insureds_contact_persons_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.insureds_contact_person_phone_number) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(53u32, rep),
-            );
+        if !self.insureds_contact_person_phone_number.is_empty() {
+            w.field(53u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.insureds_contact_person_phone_number) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.insureds_contact_person_reason) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(54u32, rep),
-            );
+        if !self.insureds_contact_person_reason.is_empty() {
+            w.field(54u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.insureds_contact_person_reason) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self
             .relationship_to_the_patient_start_date
         {
+            w.field(55u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(55u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.relationship_to_the_patient_stop_date) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(56u32, rep),
-            );
+        if !self.relationship_to_the_patient_stop_date.is_empty() {
+            w.field(56u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.relationship_to_the_patient_stop_date) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.insurance_co_contact_reason {
+            w.field(57u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(57u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.insurance_co_contact_phone_number
         {
+            w.field(58u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(58u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.policy_scope {
+            w.field(59u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(59u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.policy_source {
+            w.field(60u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(60u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.patient_member_number {
+            w.field(61u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(61u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.guarantors_relationship_to_insured
         {
+            w.field(62u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(62u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.insureds_phone_number_home) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(63u32, rep),
-            );
+        if !self.insureds_phone_number_home.is_empty() {
+            w.field(63u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.insureds_phone_number_home) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.insureds_employer_phone_number) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(64u32, rep),
-            );
+        if !self.insureds_employer_phone_number.is_empty() {
+            w.field(64u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.insureds_employer_phone_number) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.military_handicapped_program {
+            w.field(65u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(65u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.suspend_flag {
+            w.field(66u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(66u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.copay_limit_flag {
+            w.field(67u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(67u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.stoploss_limit_flag {
+            w.field(68u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(68u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.insured_organization_name_and_id) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(69u32, rep),
-            );
+        if !self.insured_organization_name_and_id.is_empty() {
+            w.field(69u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.insured_organization_name_and_id) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.insured_employer_organization_name_and_id) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(70u32, rep),
-            );
+        if !self.insured_employer_organization_name_and_id.is_empty() {
+            w.field(70u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.insured_employer_organization_name_and_id)
+            {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.race) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(71u32, rep),
-            );
+        if !self.race.is_empty() {
+            w.field(71u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.race) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self
             .cms_patient_s_relationship_to_insured
         {
+            w.field(72u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(72u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
@@ -10563,179 +10990,220 @@ impl In3Builder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("IN3");
         if let ::core::option::Option::Some(v) = &self.set_id_in3 {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.certification_number {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.certified_by) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(3u32, rep),
-            );
+        if !self.certified_by.is_empty() {
+            w.field(3u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.certified_by) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.certification_required {
+            w.field(4u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(4u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.penalty {
+            w.field(5u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(5u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.certification_date_time {
+            w.field(6u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(6u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.certification_modify_date_time {
+            w.field(7u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(7u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.operator) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(8u32, rep),
-            );
+        if !self.operator.is_empty() {
+            w.field(8u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.operator) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.certification_begin_date {
+            w.field(9u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(9u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.certification_end_date {
+            w.field(10u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(10u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.days {
+            w.field(11u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(11u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.non_concur_code_description {
+            w.field(12u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(12u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.non_concur_effective_date_time {
+            w.field(13u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(13u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.physician_reviewer) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(14u32, rep),
-            );
+        if !self.physician_reviewer.is_empty() {
+            w.field(14u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.physician_reviewer) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.certification_contact {
+            w.field(15u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(15u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.certification_contact_phone_number) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(16u32, rep),
-            );
+        if !self.certification_contact_phone_number.is_empty() {
+            w.field(16u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.certification_contact_phone_number) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.appeal_reason {
+            w.field(17u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(17u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.certification_agency {
+            w.field(18u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(18u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.certification_agency_phone_number) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(19u32, rep),
-            );
+        if !self.certification_agency_phone_number.is_empty() {
+            w.field(19u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.certification_agency_phone_number) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.pre_certification_requirement) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(20u32, rep),
-            );
+        if !self.pre_certification_requirement.is_empty() {
+            w.field(20u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.pre_certification_requirement) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.case_manager {
+            w.field(21u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(21u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.second_opinion_date {
+            w.field(22u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(22u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.second_opinion_status {
+            w.field(23u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(23u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.second_opinion_documentation_received) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(24u32, rep),
-            );
+        if !self.second_opinion_documentation_received.is_empty() {
+            w.field(24u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.second_opinion_documentation_received) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.second_opinion_physician) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(25u32, rep),
-            );
+        if !self.second_opinion_physician.is_empty() {
+            w.field(25u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.second_opinion_physician) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
     }
 }
@@ -11439,66 +11907,79 @@ impl IpcBuilder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("IPC");
         if let ::core::option::Option::Some(v) = &self.accession_identifier {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.requested_procedure_id {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.study_instance_uid {
+            w.field(3u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(3u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.scheduled_procedure_step_id {
+            w.field(4u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(4u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.modality {
+            w.field(5u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(5u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.protocol_code) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(6u32, rep),
-            );
+        if !self.protocol_code.is_empty() {
+            w.field(6u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.protocol_code) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.scheduled_station_name {
+            w.field(7u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(7u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.scheduled_procedure_step_location) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(8u32, rep),
-            );
+        if !self.scheduled_procedure_step_location.is_empty() {
+            w.field(8u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.scheduled_procedure_step_location) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.scheduled_ae_title {
+            w.field(9u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(9u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
@@ -11853,45 +12334,51 @@ impl MsaBuilder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("MSA");
         if let ::core::option::Option::Some(v) = &self.acknowledgment_code {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.message_control_id {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.text_message {
+            w.field(3u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(3u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.expected_sequence_number {
+            w.field(4u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(4u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.delayed_acknowledgment_type {
+            w.field(5u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(5u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.error_condition {
+            w.field(6u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(6u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
@@ -12238,139 +12725,162 @@ impl MshBuilder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("MSH");
         if let ::core::option::Option::Some(v) = &self.sending_application {
+            w.field(3u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(3u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.sending_facility {
+            w.field(4u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(4u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.receiving_application {
+            w.field(5u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(5u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.receiving_facility {
+            w.field(6u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(6u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.date_time_of_message {
+            w.field(7u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(7u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.security {
+            w.field(8u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(8u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.message_type {
+            w.field(9u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(9u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.message_control_id {
+            w.field(10u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(10u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.processing_id {
+            w.field(11u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(11u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.version_id {
+            w.field(12u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(12u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.sequence_number {
+            w.field(13u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(13u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.continuation_pointer {
+            w.field(14u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(14u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.accept_acknowledgment_type {
+            w.field(15u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(15u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.application_acknowledgment_type {
+            w.field(16u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(16u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.country_code {
+            w.field(17u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(17u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.character_set) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(18u32, rep),
-            );
+        if !self.character_set.is_empty() {
+            w.field(18u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.character_set) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.principal_language_of_message {
+            w.field(19u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(19u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self
             .alternate_character_set_handling_scheme
         {
+            w.field(20u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(20u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.message_profile_identifier) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(21u32, rep),
-            );
+        if !self.message_profile_identifier.is_empty() {
+            w.field(21u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.message_profile_identifier) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
     }
 }
@@ -13314,284 +13824,356 @@ impl Nk1Builder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("NK1");
         if let ::core::option::Option::Some(v) = &self.set_id_nk1 {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.nk_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(2u32, rep),
-            );
+        if !self.nk_name.is_empty() {
+            w.field(2u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.nk_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.relationship {
+            w.field(3u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(3u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.address) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(4u32, rep),
-            );
+        if !self.address.is_empty() {
+            w.field(4u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.address) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.phone_number) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(5u32, rep),
-            );
+        if !self.phone_number.is_empty() {
+            w.field(5u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.phone_number) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.business_phone_number) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(6u32, rep),
-            );
+        if !self.business_phone_number.is_empty() {
+            w.field(6u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.business_phone_number) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.contact_role {
+            w.field(7u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(7u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.start_date {
+            w.field(8u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(8u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.end_date {
+            w.field(9u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(9u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self
             .next_of_kin_associated_parties_job_title
         {
+            w.field(10u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(10u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self
             .next_of_kin_associated_parties_job_code_class
         {
+            w.field(11u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(11u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self
             .next_of_kin_associated_parties_employee_number
         {
+            w.field(12u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(12u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.organization_name_nk1) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(13u32, rep),
-            );
+        if !self.organization_name_nk1.is_empty() {
+            w.field(13u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.organization_name_nk1) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.marital_status {
+            w.field(14u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(14u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.administrative_sex {
+            w.field(15u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(15u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.date_time_of_birth {
+            w.field(16u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(16u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.living_dependency) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(17u32, rep),
-            );
+        if !self.living_dependency.is_empty() {
+            w.field(17u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.living_dependency) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.ambulatory_status) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(18u32, rep),
-            );
+        if !self.ambulatory_status.is_empty() {
+            w.field(18u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.ambulatory_status) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.citizenship) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(19u32, rep),
-            );
+        if !self.citizenship.is_empty() {
+            w.field(19u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.citizenship) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.primary_language {
+            w.field(20u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(20u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.living_arrangement {
+            w.field(21u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(21u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.publicity_code {
+            w.field(22u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(22u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.protection_indicator {
+            w.field(23u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(23u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.student_indicator {
+            w.field(24u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(24u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.religion {
+            w.field(25u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(25u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.mothers_maiden_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(26u32, rep),
-            );
+        if !self.mothers_maiden_name.is_empty() {
+            w.field(26u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.mothers_maiden_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.nationality {
+            w.field(27u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(27u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.ethnic_group) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(28u32, rep),
-            );
+        if !self.ethnic_group.is_empty() {
+            w.field(28u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.ethnic_group) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.contact_reason) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(29u32, rep),
-            );
+        if !self.contact_reason.is_empty() {
+            w.field(29u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.contact_reason) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.contact_persons_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(30u32, rep),
-            );
+        if !self.contact_persons_name.is_empty() {
+            w.field(30u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.contact_persons_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.contact_persons_telephone_number) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(31u32, rep),
-            );
+        if !self.contact_persons_telephone_number.is_empty() {
+            w.field(31u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.contact_persons_telephone_number) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.contact_persons_address) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(32u32, rep),
-            );
+        if !self.contact_persons_address.is_empty() {
+            w.field(32u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.contact_persons_address) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.next_of_kin_associated_partys_identifiers) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(33u32, rep),
-            );
+        if !self.next_of_kin_associated_partys_identifiers.is_empty() {
+            w.field(33u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.next_of_kin_associated_partys_identifiers)
+            {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.job_status {
+            w.field(34u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(34u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.race) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(35u32, rep),
-            );
+        if !self.race.is_empty() {
+            w.field(35u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.race) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.handicap {
+            w.field(36u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(36u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self
             .contact_person_social_security_number
         {
+            w.field(37u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(37u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.next_of_kin_birth_place {
+            w.field(38u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(38u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.vip_indicator {
+            w.field(39u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(39u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
@@ -14553,31 +15135,37 @@ impl NteBuilder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("NTE");
         if let ::core::option::Option::Some(v) = &self.set_id_nte {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.source_of_comment {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.comment) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(3u32, rep),
-            );
+        if !self.comment.is_empty() {
+            w.field(3u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.comment) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.comment_type {
+            w.field(4u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(4u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
@@ -15068,360 +15656,440 @@ impl ObrBuilder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("OBR");
         if let ::core::option::Option::Some(v) = &self.set_id_obr {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.placer_order_number {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.filler_order_number {
+            w.field(3u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(3u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.universal_service_identifier {
+            w.field(4u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(4u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.priority_obr {
+            w.field(5u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(5u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.requested_date_time {
+            w.field(6u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(6u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.observation_date_time {
+            w.field(7u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(7u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.observation_end_date_time {
+            w.field(8u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(8u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.collection_volume {
+            w.field(9u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(9u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.collector_identifier) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(10u32, rep),
-            );
+        if !self.collector_identifier.is_empty() {
+            w.field(10u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.collector_identifier) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.specimen_action_code {
+            w.field(11u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(11u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.danger_code {
+            w.field(12u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(12u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.relevant_clinical_information {
+            w.field(13u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(13u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.specimen_received_date_time {
+            w.field(14u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(14u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.specimen_source {
+            w.field(15u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(15u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.ordering_provider) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(16u32, rep),
-            );
+        if !self.ordering_provider.is_empty() {
+            w.field(16u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.ordering_provider) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.order_callback_phone_number) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(17u32, rep),
-            );
+        if !self.order_callback_phone_number.is_empty() {
+            w.field(17u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.order_callback_phone_number) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.placer_field_1 {
+            w.field(18u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(18u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.placer_field_2 {
+            w.field(19u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(19u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.filler_field_1 {
+            w.field(20u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(20u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.filler_field_2 {
+            w.field(21u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(21u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.results_rpt_status_chng_date_time
         {
+            w.field(22u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(22u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.charge_to_practice {
+            w.field(23u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(23u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.diagnostic_serv_sect_id {
+            w.field(24u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(24u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.result_status {
+            w.field(25u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(25u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.parent_result {
+            w.field(26u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(26u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.quantity_timing) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(27u32, rep),
-            );
+        if !self.quantity_timing.is_empty() {
+            w.field(27u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.quantity_timing) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.result_copies_to) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(28u32, rep),
-            );
+        if !self.result_copies_to.is_empty() {
+            w.field(28u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.result_copies_to) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.parent_number {
+            w.field(29u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(29u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.transportation_mode {
+            w.field(30u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(30u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.reason_for_study) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(31u32, rep),
-            );
+        if !self.reason_for_study.is_empty() {
+            w.field(31u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.reason_for_study) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.principal_result_interpreter {
+            w.field(32u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(32u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.assistant_result_interpreter) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(33u32, rep),
-            );
+        if !self.assistant_result_interpreter.is_empty() {
+            w.field(33u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.assistant_result_interpreter) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.technician) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(34u32, rep),
-            );
+        if !self.technician.is_empty() {
+            w.field(34u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.technician) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.transcriptionist) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(35u32, rep),
-            );
+        if !self.transcriptionist.is_empty() {
+            w.field(35u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.transcriptionist) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.scheduled_date_time {
+            w.field(36u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(36u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.number_of_sample_containers {
+            w.field(37u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(37u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.transport_logistics_of_collected_sample) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(38u32, rep),
-            );
+        if !self.transport_logistics_of_collected_sample.is_empty() {
+            w.field(38u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.transport_logistics_of_collected_sample) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.collectors_comment) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(39u32, rep),
-            );
+        if !self.collectors_comment.is_empty() {
+            w.field(39u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.collectors_comment) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self
             .transport_arrangement_responsibility
         {
+            w.field(40u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(40u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.transport_arranged {
+            w.field(41u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(41u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.escort_required {
+            w.field(42u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(42u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.planned_patient_transport_comment) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(43u32, rep),
-            );
+        if !self.planned_patient_transport_comment.is_empty() {
+            w.field(43u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.planned_patient_transport_comment) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.procedure_code {
+            w.field(44u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(44u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.procedure_code_modifier) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(45u32, rep),
-            );
+        if !self.procedure_code_modifier.is_empty() {
+            w.field(45u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.procedure_code_modifier) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.placer_supplemental_service_information) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(46u32, rep),
-            );
+        if !self.placer_supplemental_service_information.is_empty() {
+            w.field(46u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.placer_supplemental_service_information) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.filler_supplemental_service_information) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(47u32, rep),
-            );
+        if !self.filler_supplemental_service_information.is_empty() {
+            w.field(47u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.filler_supplemental_service_information) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self
             .medically_necessary_duplicate_procedure_reason
         {
+            w.field(48u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(48u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.result_handling {
+            w.field(49u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(49u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self
             .parent_universal_service_identifier
         {
+            w.field(50u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(50u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
@@ -16800,181 +17468,218 @@ impl ObxBuilder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("OBX");
         if let ::core::option::Option::Some(v) = &self.set_id_obx {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.value_type {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.observation_identifier {
+            w.field(3u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(3u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.observation_sub_id {
+            w.field(4u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(4u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.observation_value) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(5u32, rep),
-            );
+        if !self.observation_value.is_empty() {
+            w.field(5u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.observation_value) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.units {
+            w.field(6u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(6u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.references_range {
+            w.field(7u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(7u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.abnormal_flags) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(8u32, rep),
-            );
+        if !self.abnormal_flags.is_empty() {
+            w.field(8u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.abnormal_flags) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.probability {
+            w.field(9u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(9u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.nature_of_abnormal_test) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(10u32, rep),
-            );
+        if !self.nature_of_abnormal_test.is_empty() {
+            w.field(10u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.nature_of_abnormal_test) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.observation_result_status {
+            w.field(11u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(11u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.effective_date_of_reference_range
         {
+            w.field(12u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(12u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.user_defined_access_checks {
+            w.field(13u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(13u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.date_time_of_the_observation {
+            w.field(14u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(14u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.producers_id {
+            w.field(15u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(15u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.responsible_observer) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(16u32, rep),
-            );
+        if !self.responsible_observer.is_empty() {
+            w.field(16u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.responsible_observer) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.observation_method) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(17u32, rep),
-            );
+        if !self.observation_method.is_empty() {
+            w.field(17u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.observation_method) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.equipment_instance_identifier) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(18u32, rep),
-            );
+        if !self.equipment_instance_identifier.is_empty() {
+            w.field(18u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.equipment_instance_identifier) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.date_time_of_the_analysis {
+            w.field(19u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(19u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.reserved_for_v2_6 {
+            w.field(20u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(20u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.reserved_for_v2_6_2 {
+            w.field(21u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(21u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.reserved_for_v2_6_3 {
+            w.field(22u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(22u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.performing_organization_name {
+            w.field(23u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(23u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.performing_organization_address {
+            w.field(24u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(24u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self
             .performing_organization_medical_director
         {
+            w.field(25u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(25u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
@@ -17773,32 +18478,42 @@ impl OdsBuilder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("ODS");
         if let ::core::option::Option::Some(v) = &self.type_ {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.service_period) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(2u32, rep),
-            );
+        if !self.service_period.is_empty() {
+            w.field(2u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.service_period) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.diet_supplement_or_preference_code) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(3u32, rep),
-            );
+        if !self.diet_supplement_or_preference_code.is_empty() {
+            w.field(3u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.diet_supplement_or_preference_code) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.text_instruction) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(4u32, rep),
-            );
+        if !self.text_instruction.is_empty() {
+            w.field(4u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.text_instruction) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
     }
 }
@@ -17982,24 +18697,29 @@ impl OdtBuilder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("ODT");
         if let ::core::option::Option::Some(v) = &self.tray_type {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.service_period) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(2u32, rep),
-            );
+        if !self.service_period.is_empty() {
+            w.field(2u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.service_period) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.text_instruction {
+            w.field(3u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(3u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
@@ -18341,226 +19061,277 @@ impl OrcBuilder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("ORC");
         if let ::core::option::Option::Some(v) = &self.order_control {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.placer_order_number {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.filler_order_number {
+            w.field(3u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(3u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.placer_group_number {
+            w.field(4u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(4u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.order_status {
+            w.field(5u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(5u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.response_flag {
+            w.field(6u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(6u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.quantity_timing) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(7u32, rep),
-            );
+        if !self.quantity_timing.is_empty() {
+            w.field(7u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.quantity_timing) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.parent_order {
+            w.field(8u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(8u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.date_time_of_transaction {
+            w.field(9u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(9u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.entered_by) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(10u32, rep),
-            );
+        if !self.entered_by.is_empty() {
+            w.field(10u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.entered_by) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.verified_by) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(11u32, rep),
-            );
+        if !self.verified_by.is_empty() {
+            w.field(11u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.verified_by) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.ordering_provider) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(12u32, rep),
-            );
+        if !self.ordering_provider.is_empty() {
+            w.field(12u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.ordering_provider) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.enterers_location {
+            w.field(13u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(13u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.call_back_phone_number) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(14u32, rep),
-            );
+        if !self.call_back_phone_number.is_empty() {
+            w.field(14u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.call_back_phone_number) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.order_effective_date_time {
+            w.field(15u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(15u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.order_control_code_reason {
+            w.field(16u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(16u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.entering_organization {
+            w.field(17u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(17u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.entering_device {
+            w.field(18u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(18u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.action_by) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(19u32, rep),
-            );
+        if !self.action_by.is_empty() {
+            w.field(19u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.action_by) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.advanced_beneficiary_notice_code {
+            w.field(20u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(20u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.ordering_facility_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(21u32, rep),
-            );
+        if !self.ordering_facility_name.is_empty() {
+            w.field(21u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.ordering_facility_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.ordering_facility_address) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(22u32, rep),
-            );
+        if !self.ordering_facility_address.is_empty() {
+            w.field(22u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.ordering_facility_address) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.ordering_facility_phone_number) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(23u32, rep),
-            );
+        if !self.ordering_facility_phone_number.is_empty() {
+            w.field(23u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.ordering_facility_phone_number) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.ordering_provider_address) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(24u32, rep),
-            );
+        if !self.ordering_provider_address.is_empty() {
+            w.field(24u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.ordering_provider_address) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.order_status_modifier {
+            w.field(25u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(25u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self
             .advanced_beneficiary_notice_override_reason
         {
+            w.field(26u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(26u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self
             .fillers_expected_availability_date_time
         {
+            w.field(27u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(27u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.confidentiality_code {
+            w.field(28u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(28u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.order_type {
+            w.field(29u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(29u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.enterer_authorization_mode {
+            w.field(30u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(30u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self
             .parent_universal_service_identifier
         {
+            w.field(31u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(31u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
@@ -19516,156 +20287,190 @@ impl Pd1Builder {
     /// Writes the segment as ER7, straight from these values.
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("PD1");
-        for (rep, v) in (1u32..).zip(&self.living_dependency) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(1u32, rep),
-            );
+        if !self.living_dependency.is_empty() {
+            w.field(1u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.living_dependency) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.living_arrangement {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.patient_primary_facility) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(3u32, rep),
-            );
+        if !self.patient_primary_facility.is_empty() {
+            w.field(3u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.patient_primary_facility) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.patient_primary_care_provider_name_and_id_no)
-        {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(4u32, rep),
-            );
+        if !self.patient_primary_care_provider_name_and_id_no.is_empty() {
+            w.field(4u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..)
+                .zip(&self.patient_primary_care_provider_name_and_id_no)
+            {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.student_indicator {
+            w.field(5u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(5u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.handicap {
+            w.field(6u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(6u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.living_will_code {
+            w.field(7u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(7u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.organ_donor_code {
+            w.field(8u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(8u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.separate_bill {
+            w.field(9u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(9u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.duplicate_patient) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(10u32, rep),
-            );
+        if !self.duplicate_patient.is_empty() {
+            w.field(10u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.duplicate_patient) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.publicity_code {
+            w.field(11u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(11u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.protection_indicator {
+            w.field(12u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(12u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self
             .protection_indicator_effective_date
         {
+            w.field(13u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(13u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.place_of_worship) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(14u32, rep),
-            );
+        if !self.place_of_worship.is_empty() {
+            w.field(14u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.place_of_worship) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.advance_directive_code) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(15u32, rep),
-            );
+        if !self.advance_directive_code.is_empty() {
+            w.field(15u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.advance_directive_code) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.immunization_registry_status {
+            w.field(16u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(16u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self
             .immunization_registry_status_effective_date
         {
+            w.field(17u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(17u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.publicity_code_effective_date {
+            w.field(18u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(18u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.military_branch {
+            w.field(19u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(19u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.military_rank_grade {
+            w.field(20u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(20u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.military_status {
+            w.field(21u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(21u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
@@ -20441,277 +21246,344 @@ impl PidBuilder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("PID");
         if let ::core::option::Option::Some(v) = &self.set_id_pid {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.patient_id {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.patient_identifier_list) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(3u32, rep),
-            );
+        if !self.patient_identifier_list.is_empty() {
+            w.field(3u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.patient_identifier_list) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.alternate_patient_id_pid) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(4u32, rep),
-            );
+        if !self.alternate_patient_id_pid.is_empty() {
+            w.field(4u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.alternate_patient_id_pid) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.patient_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(5u32, rep),
-            );
+        if !self.patient_name.is_empty() {
+            w.field(5u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.patient_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.mothers_maiden_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(6u32, rep),
-            );
+        if !self.mothers_maiden_name.is_empty() {
+            w.field(6u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.mothers_maiden_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.date_time_of_birth {
+            w.field(7u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(7u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.administrative_sex {
+            w.field(8u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(8u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.patient_alias) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(9u32, rep),
-            );
+        if !self.patient_alias.is_empty() {
+            w.field(9u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.patient_alias) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.race) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(10u32, rep),
-            );
+        if !self.race.is_empty() {
+            w.field(10u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.race) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.patient_address) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(11u32, rep),
-            );
+        if !self.patient_address.is_empty() {
+            w.field(11u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.patient_address) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.county_code {
+            w.field(12u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(12u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.phone_number_home) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(13u32, rep),
-            );
+        if !self.phone_number_home.is_empty() {
+            w.field(13u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.phone_number_home) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.phone_number_business) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(14u32, rep),
-            );
+        if !self.phone_number_business.is_empty() {
+            w.field(14u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.phone_number_business) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.primary_language {
+            w.field(15u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(15u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.marital_status {
+            w.field(16u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(16u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.religion {
+            w.field(17u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(17u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.patient_account_number {
+            w.field(18u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(18u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.ssn_number_patient {
+            w.field(19u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(19u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.drivers_license_number_patient {
+            w.field(20u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(20u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.mothers_identifier) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(21u32, rep),
-            );
+        if !self.mothers_identifier.is_empty() {
+            w.field(21u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.mothers_identifier) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.ethnic_group) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(22u32, rep),
-            );
+        if !self.ethnic_group.is_empty() {
+            w.field(22u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.ethnic_group) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.birth_place {
+            w.field(23u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(23u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.multiple_birth_indicator {
+            w.field(24u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(24u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.birth_order {
+            w.field(25u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(25u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.citizenship) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(26u32, rep),
-            );
+        if !self.citizenship.is_empty() {
+            w.field(26u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.citizenship) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.veterans_military_status {
+            w.field(27u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(27u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.nationality {
+            w.field(28u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(28u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.patient_death_date_and_time {
+            w.field(29u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(29u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.patient_death_indicator {
+            w.field(30u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(30u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.identity_unknown_indicator {
+            w.field(31u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(31u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.identity_reliability_code) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(32u32, rep),
-            );
+        if !self.identity_reliability_code.is_empty() {
+            w.field(32u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.identity_reliability_code) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.last_update_date_time {
+            w.field(33u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(33u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.last_update_facility {
+            w.field(34u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(34u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.species_code {
+            w.field(35u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(35u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.breed_code {
+            w.field(36u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(36u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.strain {
+            w.field(37u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(37u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.production_class_code {
+            w.field(38u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(38u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.tribal_citizenship) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(39u32, rep),
-            );
+        if !self.tribal_citizenship.is_empty() {
+            w.field(39u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.tribal_citizenship) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
     }
 }
@@ -22002,368 +22874,444 @@ impl Pv1Builder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("PV1");
         if let ::core::option::Option::Some(v) = &self.set_id_pv1 {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.patient_class {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.assigned_patient_location {
+            w.field(3u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(3u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.admission_type {
+            w.field(4u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(4u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.preadmit_number {
+            w.field(5u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(5u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.prior_patient_location {
+            w.field(6u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(6u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.attending_doctor) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(7u32, rep),
-            );
+        if !self.attending_doctor.is_empty() {
+            w.field(7u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.attending_doctor) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.referring_doctor) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(8u32, rep),
-            );
+        if !self.referring_doctor.is_empty() {
+            w.field(8u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.referring_doctor) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.consulting_doctor) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(9u32, rep),
-            );
+        if !self.consulting_doctor.is_empty() {
+            w.field(9u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.consulting_doctor) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.hospital_service {
+            w.field(10u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(10u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.temporary_location {
+            w.field(11u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(11u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.preadmit_test_indicator {
+            w.field(12u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(12u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.re_admission_indicator {
+            w.field(13u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(13u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.admit_source {
+            w.field(14u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(14u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.ambulatory_status) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(15u32, rep),
-            );
+        if !self.ambulatory_status.is_empty() {
+            w.field(15u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.ambulatory_status) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.vip_indicator {
+            w.field(16u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(16u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.admitting_doctor) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(17u32, rep),
-            );
+        if !self.admitting_doctor.is_empty() {
+            w.field(17u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.admitting_doctor) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.patient_type {
+            w.field(18u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(18u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.visit_number {
+            w.field(19u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(19u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.financial_class) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(20u32, rep),
-            );
+        if !self.financial_class.is_empty() {
+            w.field(20u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.financial_class) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.charge_price_indicator {
+            w.field(21u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(21u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.courtesy_code {
+            w.field(22u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(22u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.credit_rating {
+            w.field(23u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(23u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.contract_code) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(24u32, rep),
-            );
+        if !self.contract_code.is_empty() {
+            w.field(24u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.contract_code) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.contract_effective_date) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(25u32, rep),
-            );
+        if !self.contract_effective_date.is_empty() {
+            w.field(25u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.contract_effective_date) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.contract_amount) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(26u32, rep),
-            );
+        if !self.contract_amount.is_empty() {
+            w.field(26u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.contract_amount) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.contract_period) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(27u32, rep),
-            );
+        if !self.contract_period.is_empty() {
+            w.field(27u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.contract_period) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.interest_code {
+            w.field(28u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(28u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.transfer_to_bad_debt_code {
+            w.field(29u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(29u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.transfer_to_bad_debt_date {
+            w.field(30u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(30u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.bad_debt_agency_code {
+            w.field(31u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(31u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.bad_debt_transfer_amount {
+            w.field(32u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(32u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.bad_debt_recovery_amount {
+            w.field(33u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(33u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.delete_account_indicator {
+            w.field(34u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(34u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.delete_account_date {
+            w.field(35u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(35u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.discharge_disposition {
+            w.field(36u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(36u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.discharged_to_location {
+            w.field(37u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(37u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.diet_type {
+            w.field(38u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(38u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.servicing_facility {
+            w.field(39u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(39u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.bed_status {
+            w.field(40u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(40u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.account_status {
+            w.field(41u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(41u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.pending_location {
+            w.field(42u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(42u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.prior_temporary_location {
+            w.field(43u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(43u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.admit_date_time {
+            w.field(44u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(44u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.discharge_date_time) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(45u32, rep),
-            );
+        if !self.discharge_date_time.is_empty() {
+            w.field(45u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.discharge_date_time) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.current_patient_balance {
+            w.field(46u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(46u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.total_charges {
+            w.field(47u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(47u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.total_adjustments {
+            w.field(48u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(48u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.total_payments {
+            w.field(49u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(49u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.alternate_visit_id {
+            w.field(50u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(50u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.visit_indicator {
+            w.field(51u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(51u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.other_healthcare_provider) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(52u32, rep),
-            );
+        if !self.other_healthcare_provider.is_empty() {
+            w.field(52u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.other_healthcare_provider) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
     }
 }
@@ -23933,353 +24881,418 @@ impl Pv2Builder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("PV2");
         if let ::core::option::Option::Some(v) = &self.prior_pending_location {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.accommodation_code {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.admit_reason {
+            w.field(3u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(3u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.transfer_reason {
+            w.field(4u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(4u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.patient_valuables) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(5u32, rep),
-            );
+        if !self.patient_valuables.is_empty() {
+            w.field(5u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.patient_valuables) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.patient_valuables_location {
+            w.field(6u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(6u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.visit_user_code) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(7u32, rep),
-            );
+        if !self.visit_user_code.is_empty() {
+            w.field(7u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.visit_user_code) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.expected_admit_date_time {
+            w.field(8u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(8u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.expected_discharge_date_time {
+            w.field(9u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(9u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.estimated_length_of_inpatient_stay
         {
+            w.field(10u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(10u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.actual_length_of_inpatient_stay {
+            w.field(11u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(11u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.visit_description {
+            w.field(12u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(12u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.referral_source_code) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(13u32, rep),
-            );
+        if !self.referral_source_code.is_empty() {
+            w.field(13u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.referral_source_code) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.previous_service_date {
+            w.field(14u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(14u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self
             .employment_illness_related_indicator
         {
+            w.field(15u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(15u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.purge_status_code {
+            w.field(16u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(16u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.purge_status_date {
+            w.field(17u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(17u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.special_program_code {
+            w.field(18u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(18u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.retention_indicator {
+            w.field(19u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(19u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.expected_number_of_insurance_plans
         {
+            w.field(20u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(20u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.visit_publicity_code {
+            w.field(21u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(21u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.visit_protection_indicator {
+            w.field(22u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(22u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.clinic_organization_name) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(23u32, rep),
-            );
+        if !self.clinic_organization_name.is_empty() {
+            w.field(23u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.clinic_organization_name) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.patient_status_code {
+            w.field(24u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(24u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.visit_priority_code {
+            w.field(25u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(25u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.previous_treatment_date {
+            w.field(26u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(26u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.expected_discharge_disposition {
+            w.field(27u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(27u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.signature_on_file_date {
+            w.field(28u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(28u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.first_similar_illness_date {
+            w.field(29u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(29u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.patient_charge_adjustment_code {
+            w.field(30u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(30u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.recurring_service_code {
+            w.field(31u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(31u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.billing_media_code {
+            w.field(32u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(32u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.expected_surgery_date_and_time {
+            w.field(33u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(33u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.military_partnership_code {
+            w.field(34u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(34u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.military_non_availability_code {
+            w.field(35u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(35u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.newborn_baby_indicator {
+            w.field(36u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(36u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.baby_detained_indicator {
+            w.field(37u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(37u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.mode_of_arrival_code {
+            w.field(38u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(38u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.recreational_drug_use_code) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(39u32, rep),
-            );
+        if !self.recreational_drug_use_code.is_empty() {
+            w.field(39u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.recreational_drug_use_code) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.admission_level_of_care_code {
+            w.field(40u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(40u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.precaution_code) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(41u32, rep),
-            );
+        if !self.precaution_code.is_empty() {
+            w.field(41u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.precaution_code) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.patient_condition_code {
+            w.field(42u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(42u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.living_will_code {
+            w.field(43u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(43u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.organ_donor_code {
+            w.field(44u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(44u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.advance_directive_code) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(45u32, rep),
-            );
+        if !self.advance_directive_code.is_empty() {
+            w.field(45u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.advance_directive_code) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.patient_status_effective_date {
+            w.field(46u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(46u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.expected_loa_return_date_time {
+            w.field(47u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(47u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self
             .expected_pre_admission_testing_date_time
         {
+            w.field(48u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(48u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.notify_clergy_code) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(49u32, rep),
-            );
+        if !self.notify_clergy_code.is_empty() {
+            w.field(49u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.notify_clergy_code) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
     }
 }
@@ -25503,52 +26516,59 @@ impl Rq1Builder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("RQ1");
         if let ::core::option::Option::Some(v) = &self.anticipated_price {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.manufacturer_identifier {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.manufacturers_catalog {
+            w.field(3u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(3u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.vendor_id {
+            w.field(4u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(4u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.vendor_catalog {
+            w.field(5u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(5u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.taxable {
+            w.field(6u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(6u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.substitute_allowed {
+            w.field(7u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(7u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
@@ -25831,73 +26851,83 @@ impl RqdBuilder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("RQD");
         if let ::core::option::Option::Some(v) = &self.requisition_line_number {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.item_code_internal {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.item_code_external {
+            w.field(3u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(3u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.hospital_item_code {
+            w.field(4u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(4u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.requisition_quantity {
+            w.field(5u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(5u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.requisition_unit_of_measure {
+            w.field(6u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(6u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.dept_cost_center {
+            w.field(7u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(7u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.item_natural_account_code {
+            w.field(8u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(8u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.deliver_to_id {
+            w.field(9u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(9u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.date_needed {
+            w.field(10u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(10u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
@@ -26370,201 +27400,244 @@ impl RxoBuilder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("RXO");
         if let ::core::option::Option::Some(v) = &self.requested_give_code {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.requested_give_amount_minimum {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.requested_give_amount_maximum {
+            w.field(3u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(3u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.requested_give_units {
+            w.field(4u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(4u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.requested_dosage_form {
+            w.field(5u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(5u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.providers_pharmacy_treatment_instructions) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(6u32, rep),
-            );
+        if !self.providers_pharmacy_treatment_instructions.is_empty() {
+            w.field(6u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.providers_pharmacy_treatment_instructions)
+            {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.providers_administration_instructions) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(7u32, rep),
-            );
+        if !self.providers_administration_instructions.is_empty() {
+            w.field(7u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.providers_administration_instructions) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.deliver_to_location {
+            w.field(8u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(8u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.allow_substitutions {
+            w.field(9u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(9u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.requested_dispense_code {
+            w.field(10u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(10u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.requested_dispense_amount {
+            w.field(11u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(11u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.requested_dispense_units {
+            w.field(12u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(12u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.number_of_refills {
+            w.field(13u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(13u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.ordering_providers_dea_number) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(14u32, rep),
-            );
+        if !self.ordering_providers_dea_number.is_empty() {
+            w.field(14u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.ordering_providers_dea_number) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.pharmacist_treatment_suppliers_verifier_id) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(15u32, rep),
-            );
+        if !self.pharmacist_treatment_suppliers_verifier_id.is_empty() {
+            w.field(15u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..)
+                .zip(&self.pharmacist_treatment_suppliers_verifier_id)
+            {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.needs_human_review {
+            w.field(16u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(16u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.requested_give_per {
+            w.field(17u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(17u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.requested_give_strength {
+            w.field(18u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(18u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.requested_give_strength_units {
+            w.field(19u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(19u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.indication) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(20u32, rep),
-            );
+        if !self.indication.is_empty() {
+            w.field(20u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.indication) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.requested_give_rate_amount {
+            w.field(21u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(21u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.requested_give_rate_units {
+            w.field(22u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(22u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.total_daily_dose {
+            w.field(23u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(23u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.supplementary_code) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(24u32, rep),
-            );
+        if !self.supplementary_code.is_empty() {
+            w.field(24u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.supplementary_code) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.requested_drug_strength_volume {
+            w.field(25u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(25u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self
             .requested_drug_strength_volume_units
         {
+            w.field(26u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(26u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.pharmacy_order_type {
+            w.field(27u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(27u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.dispensing_interval {
+            w.field(28u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(28u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
@@ -27329,47 +28402,53 @@ impl SftBuilder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("SFT");
         if let ::core::option::Option::Some(v) = &self.software_vendor_organization {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self
             .software_certified_version_or_release_number
         {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.software_product_name {
+            w.field(3u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(3u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.software_binary_id {
+            w.field(4u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(4u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.software_product_information {
+            w.field(5u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(5u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.software_install_date {
+            w.field(6u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(6u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
@@ -27780,206 +28859,255 @@ impl SpmBuilder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("SPM");
         if let ::core::option::Option::Some(v) = &self.set_id_spm {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.specimen_id {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.specimen_parent_i_ds) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(3u32, rep),
-            );
+        if !self.specimen_parent_i_ds.is_empty() {
+            w.field(3u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.specimen_parent_i_ds) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.specimen_type {
+            w.field(4u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(4u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.specimen_type_modifier) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(5u32, rep),
-            );
+        if !self.specimen_type_modifier.is_empty() {
+            w.field(5u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.specimen_type_modifier) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.specimen_additives) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(6u32, rep),
-            );
+        if !self.specimen_additives.is_empty() {
+            w.field(6u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.specimen_additives) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.specimen_collection_method {
+            w.field(7u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(7u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.specimen_source_site {
+            w.field(8u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(8u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.specimen_source_site_modifier) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(9u32, rep),
-            );
+        if !self.specimen_source_site_modifier.is_empty() {
+            w.field(9u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.specimen_source_site_modifier) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.specimen_collection_site {
+            w.field(10u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(10u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.specimen_role) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(11u32, rep),
-            );
+        if !self.specimen_role.is_empty() {
+            w.field(11u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.specimen_role) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.specimen_collection_amount {
+            w.field(12u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(12u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.grouped_specimen_count {
+            w.field(13u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(13u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.specimen_description) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(14u32, rep),
-            );
+        if !self.specimen_description.is_empty() {
+            w.field(14u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.specimen_description) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.specimen_handling_code) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(15u32, rep),
-            );
+        if !self.specimen_handling_code.is_empty() {
+            w.field(15u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.specimen_handling_code) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.specimen_risk_code) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(16u32, rep),
-            );
+        if !self.specimen_risk_code.is_empty() {
+            w.field(16u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.specimen_risk_code) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.specimen_collection_date_time {
+            w.field(17u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(17u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.specimen_received_date_time {
+            w.field(18u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(18u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.specimen_expiration_date_time {
+            w.field(19u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(19u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.specimen_availability {
+            w.field(20u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(20u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.specimen_reject_reason) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(21u32, rep),
-            );
+        if !self.specimen_reject_reason.is_empty() {
+            w.field(21u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.specimen_reject_reason) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.specimen_quality {
+            w.field(22u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(22u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.specimen_appropriateness {
+            w.field(23u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(23u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.specimen_condition) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(24u32, rep),
-            );
+        if !self.specimen_condition.is_empty() {
+            w.field(24u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.specimen_condition) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.specimen_current_quantity {
+            w.field(25u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(25u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.number_of_specimen_containers {
+            w.field(26u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(26u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.container_type {
+            w.field(27u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(27u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.container_condition {
+            w.field(28u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(28u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.specimen_child_role {
+            w.field(29u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(29u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
@@ -28795,101 +29923,123 @@ impl Tq1Builder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("TQ1");
         if let ::core::option::Option::Some(v) = &self.set_id_tq1 {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.quantity {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.repeat_pattern) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(3u32, rep),
-            );
+        if !self.repeat_pattern.is_empty() {
+            w.field(3u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.repeat_pattern) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.explicit_time) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(4u32, rep),
-            );
+        if !self.explicit_time.is_empty() {
+            w.field(4u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.explicit_time) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.relative_time_and_units) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(5u32, rep),
-            );
+        if !self.relative_time_and_units.is_empty() {
+            w.field(5u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.relative_time_and_units) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.service_duration {
+            w.field(6u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(6u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.start_date_time {
+            w.field(7u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(7u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.end_date_time {
+            w.field(8u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(8u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.priority) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(9u32, rep),
-            );
+        if !self.priority.is_empty() {
+            w.field(9u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.priority) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.condition_text {
+            w.field(10u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(10u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.text_instruction {
+            w.field(11u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(11u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.conjunction {
+            w.field(12u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(12u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.occurrence_duration {
+            w.field(13u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(13u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.total_occurrences {
+            w.field(14u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(14u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
@@ -29337,77 +30487,93 @@ impl Tq2Builder {
     pub fn write_er7(&self, w: &mut ::hl7_runtime::build::Writer) {
         w.segment("TQ2");
         if let ::core::option::Option::Some(v) = &self.set_id_tq2 {
+            w.field(1u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(1u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.sequence_results_flag {
+            w.field(2u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(2u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
-        for (rep, v) in (1u32..).zip(&self.related_placer_number) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(3u32, rep),
-            );
+        if !self.related_placer_number.is_empty() {
+            w.field(3u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.related_placer_number) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.related_filler_number) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(4u32, rep),
-            );
+        if !self.related_filler_number.is_empty() {
+            w.field(4u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.related_filler_number) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
-        for (rep, v) in (1u32..).zip(&self.related_placer_group_number) {
-            ::hl7_runtime::build::Write::write_at(
-                v,
-                w,
-                ::hl7_runtime::build::At::field(5u32, rep),
-            );
+        if !self.related_placer_group_number.is_empty() {
+            w.field(5u32);
+            let mut reps = w.repetitions();
+            for (rep, v) in (1u32..).zip(&self.related_placer_group_number) {
+                if let ::core::option::Option::Some(level) = reps.child(w, rep) {
+                    ::hl7_runtime::build::Write::write_at(v, w, level);
+                }
+            }
+            reps.close(w);
         }
         if let ::core::option::Option::Some(v) = &self.sequence_condition_code {
+            w.field(6u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(6u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.cyclic_entry_exit_indicator {
+            w.field(7u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(7u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self.sequence_condition_time_interval {
+            w.field(8u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(8u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self
             .cyclic_group_maximum_number_of_repeats
         {
+            w.field(9u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(9u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
         if let ::core::option::Option::Some(v) = &self
             .special_service_request_relationship
         {
+            w.field(10u32);
             ::hl7_runtime::build::Write::write_at(
                 v,
                 w,
-                ::hl7_runtime::build::At::field(10u32, 1),
+                ::hl7_runtime::build::Level::FIELD,
             );
         }
     }
