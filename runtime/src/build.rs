@@ -262,11 +262,11 @@ impl Children {
 ///
 /// The generated builders move through a segment in position order: [`Writer::field`] to a
 /// field, [`Writer::repetitions`] through its repetitions, [`Writer::children`] through a
-/// composite's children, [`Writer::put`] for a text at the place reached. The separators a move owes are written at once, with no
-/// position compared, and cut off when the composite, field or segment ends without a text
-/// after them. [`Writer::text`] instead writes a text at a place given whole (an [`At`]),
-/// working out the separators from the place written last; a segment is written one way or
-/// the other, not both.
+/// composite's children, [`Writer::put`] for a text at the place reached. The separators a
+/// move owes are written at once, with no position compared, and cut off when the composite,
+/// field or segment ends without a text after them. [`Writer::text`] instead writes a text at
+/// a place given whole (an [`At`]), working out the separators from the place written last
+/// (the ACK writes this way); a segment is written one way or the other, not both.
 ///
 /// The first error is kept, with its HL7 position, and returned by [`Writer::finish`].
 #[derive(Debug)]
