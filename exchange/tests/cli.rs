@@ -134,6 +134,12 @@ fn usage_and_io_errors_exit_2() {
     assert!(stderr(&out).contains("cannot read /nonexistent/message.hl7"));
     assert_eq!(telerad(&["bogus"], None).status.code(), Some(2));
     assert_eq!(telerad(&[], None).status.code(), Some(2));
+    // An address naming no receiver is refused at once (an empty one used to run forever).
+    for to in ["", "no-port", "127.0.0.1:notaport"] {
+        let out = telerad(&["load", "--to", to, "--messages", "1"], None);
+        assert_eq!(out.status.code(), Some(2), "--to {to:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("not a HOST:PORT address"), "{}", stderr(&out));
+    }
     let path = fixtures().join("flux1_nw_full.hl7");
     let out = telerad(&["json", "--profile", "nope", path.to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(2));

@@ -965,6 +965,11 @@ pub fn load(args: &LoadArgs, out: &mut dyn Write) -> Result<(), Failure> {
         // this package so that `cargo package` carries the file behind it.
         None => include_bytes!("../../../examples/flux1_nw_minimal.hl7").to_vec(),
     };
+    // An address that names no receiver is a usage error, not every message sent and re-sent to
+    // nowhere (`--to ""` went on without end).
+    if !std::net::ToSocketAddrs::to_socket_addrs(args.to.as_str()).is_ok_and(|mut a| a.next().is_some()) {
+        return Err(usage(format!("--to {:?}: not a HOST:PORT address", args.to)));
+    }
     let run = args.run.clone().unwrap_or_else(|| telerad_exchange::clock::now().digits().to_owned());
     let messages = crate::load::Messages::new(&template, &run).map_err(usage)?;
     let target = Target::plain(args.to.clone(), hl7_mllp::Config { limits: Limits::DEFAULT, ..hl7_mllp::Config::default() });
