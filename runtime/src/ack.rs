@@ -275,18 +275,8 @@ pub fn build_with_info(
 
     let control_id = (opts.next_id)();
     let mut receiver_fallback = false;
-    let msh3 = if header.receiving_app.is_empty() {
-        receiver_fallback = true;
-        Copied::Plain(&opts.receiver.application)
-    } else {
-        header.receiving_app
-    };
-    let msh4 = if header.receiving_facility.is_empty() {
-        receiver_fallback = true;
-        Copied::Plain(&opts.receiver.facility)
-    } else {
-        header.receiving_facility
-    };
+    let msh3 = addressee(header.receiving_app, &opts.receiver.application, &mut receiver_fallback);
+    let msh4 = addressee(header.receiving_facility, &opts.receiver.facility, &mut receiver_fallback);
     let msh11 = if matches!(header.processing_id.first_text().trim(), "P" | "T" | "D") { header.processing_id } else { Copied::Plain("P") };
 
     // Written straight to ER7, in position order, as the generated builders write: no owned
@@ -295,8 +285,8 @@ pub fn build_with_info(
     // normalization dropped them.
     let mut w = Writer::with_charset(charset, 256 + 160 * errs.len());
     w.segment("MSH");
-    msh3.or_unknown().write(&mut w, 3);
-    msh4.or_unknown().write(&mut w, 4);
+    msh3.write(&mut w, 3);
+    msh4.write(&mut w, 4);
     header.sending_app.or_unknown().write(&mut w, 5);
     header.sending_facility.or_unknown().write(&mut w, 6);
     w.text(At::field(7, 1), &(opts.clock)());
@@ -345,6 +335,17 @@ pub fn build_with_info(
             notated_characters: notated,
         },
     })
+}
+
+/// MSH-3 or MSH-4 of the ACK: the inbound's MSH-5 or MSH-6, else this receiver's own value
+/// (`fallback` then set), else [`UNKNOWN`].
+fn addressee<'x>(inbound: Copied<'x>, own: &'x str, fallback: &mut bool) -> Copied<'x> {
+    if inbound.is_empty() {
+        *fallback = true;
+        Copied::Plain(own).or_unknown()
+    } else {
+        inbound
+    }
 }
 
 /// Component `n` of the first repetition of field `field`.
