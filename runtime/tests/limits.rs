@@ -42,6 +42,41 @@ fn message_size_limit_is_located_in_the_segment_that_crosses_it() {
     assert!(Message::parse_with(text.as_bytes(), &exact).is_ok());
 }
 
+/// Every limit from 0 to past the input: the parse fails exactly when a segment ends past the
+/// limit, at the first such segment, located at the limit (or at the segment's start when the
+/// limit falls in the terminator before it). The parser finds a segment's end and its
+/// separators in one scan that reads no further than the limit, so this walks the limit over
+/// every byte, terminators and a segment longer than a vector block included.
+#[test]
+fn every_limit_is_located_in_the_segment_that_crosses_it() {
+    let long = "x".repeat(70);
+    let text = format!("{MSH}PID|||12345^^^H~678\rOBX|1|TX|{long}|a|b\rNTE|1");
+    let bytes = text.as_bytes();
+    // Segment bounds (start, end), found a byte at a time.
+    let mut bounds = Vec::new();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\r' {
+            bounds.push((start, i));
+            start = i + 1;
+        }
+    }
+    bounds.push((start, bytes.len()));
+    for limit in 0..=bytes.len() + 1 {
+        let options = with(Limits { max_message_bytes: limit, ..Limits::DEFAULT });
+        let crossing = bounds.iter().position(|&(_, end)| end > limit);
+        match (Message::parse_with(bytes, &options), crossing) {
+            (Ok(m), None) => assert_eq!(m.segment_count(), bounds.len(), "limit {limit}"),
+            (Err(e), Some(k)) => {
+                assert_eq!(e.kind(), &ParseErrorKind::TooLarge { len: bytes.len(), limit }, "limit {limit}");
+                assert_eq!(e.location().segment_index, k, "limit {limit}");
+                assert_eq!(e.location().byte, limit.max(bounds[k].0), "limit {limit}");
+            }
+            (got, expected) => panic!("limit {limit}: {got:?}, expected the segment crossing it: {expected:?}"),
+        }
+    }
+}
+
 #[test]
 fn an_error_before_the_size_limit_wins() {
     // A broken segment id comes before the byte where the limit is crossed.

@@ -2,8 +2,8 @@
 //!
 //! # Design
 //!
-//! [`Message::parse`] makes one pass over the input: `memchr` finds segment terminators
-//! and field separators, and the positions of the field separators of all segments go
+//! [`Message::parse`] makes one pass over the input: a vector scan finds segment terminators
+//! and field separators together (`scan.rs`), and the positions of the field separators of all segments go
 //! into one flat `Vec<u32>` (each segment remembers its range in it). Field access is
 //! therefore O(1), while repetitions, components and subcomponents are found on access
 //! by scanning the field, which is short; nothing is copied or allocated per field.
@@ -37,7 +37,7 @@ pub(crate) use views::Ctx;
 
 use std::borrow::Cow;
 
-use memchr::{memchr, memchr2, memchr_iter};
+use memchr::{memchr, memchr_iter};
 
 use crate::charset::Charset;
 use crate::error::{Location, ParseError, ParseErrorKind, PathError};
@@ -518,10 +518,21 @@ impl<'a> Parser<'a> {
     fn run(&mut self) -> Result<(), ParseError> {
         let bytes = self.msg.bytes;
         let len = bytes.len();
+        let d = self.msg.delimiters;
+        let limit = self.options.limits.max_message_bytes;
         let mut start = 0usize;
         while start < len {
-            let rest = bytes.get(start..).unwrap_or(&[]);
-            let (end, term_len) = match memchr2(b'\r', b'\n', rest) {
+            // One pass finds the segment's end, its field separators (indexed as it goes) and
+            // what the checks of `segment` need (`scan.rs`). It reads no further than the
+            // size limit: a segment running past it is an error, and its separators are not
+            // indexed (an oversized input must not grow the index beyond the limit's worth).
+            let window = bytes.get(start..).unwrap_or(&[]);
+            let window = window.get(..limit.saturating_add(1).saturating_sub(start)).unwrap_or(window);
+            let sep_start = self.msg.seps.len();
+            let (scan, terminator) = scan::segment(window, start as u32, &d, &mut self.msg.seps);
+            let (end, term_len) = match terminator {
+                // Past the window, the segment ends beyond the limit (or at the input's end).
+                None if start + window.len() < len => (start + window.len(), 0),
                 None => (len, 0),
                 Some(off) => {
                     let e = start + off;
@@ -545,12 +556,14 @@ impl<'a> Parser<'a> {
                     }
                 }
             };
-            if end > self.options.limits.max_message_bytes {
+            if end > limit {
                 // Located in the segment that crosses the limit, at the first byte past it;
                 // nothing after it has been read.
-                let kind = ParseErrorKind::TooLarge { len, limit: self.options.limits.max_message_bytes };
-                let byte = self.options.limits.max_message_bytes.max(start);
-                return Err(self.segment_error(kind, bytes.get(start..end).unwrap_or(&[]), byte));
+                let kind = ParseErrorKind::TooLarge { len, limit };
+                let byte = limit.max(start);
+                // The id is read from the segment's first bytes, which a terminator (never
+                // part of an id) ends: its end need not be found.
+                return Err(self.segment_error(kind, bytes.get(start..).unwrap_or(&[]), byte));
             }
             if end == start {
                 if !self.options.lenient_terminators {
@@ -560,7 +573,7 @@ impl<'a> Parser<'a> {
                     ));
                 }
             } else {
-                self.segment(start, end)?;
+                self.segment(start, end, sep_start, scan)?;
             }
             start = end + term_len;
         }
@@ -576,18 +589,15 @@ impl<'a> Parser<'a> {
         ParseError::new(kind, Location::segment(self.msg.segs.len(), id, byte))
     }
 
-    fn segment(&mut self, start: usize, end: usize) -> Result<(), ParseError> {
+    /// The checks of the segment `start..end`, which `scan` (from `run`) covered and whose
+    /// field separators are the index's from `sep_start` on.
+    fn segment(&mut self, start: usize, end: usize, sep_start: usize, scan: scan::Scan) -> Result<(), ParseError> {
         let bytes = self.msg.bytes;
         let raw = bytes.get(start..end).unwrap_or(&[]);
         // The passes below (terminator, field separators, repetitions, controls, character
         // set, escapes) each cover the segment once.
         crate::work::scanned(6 * (raw.len() + 1));
         let index = self.msg.segs.len();
-        // One pass finds the field separators (indexed as it goes) and what the checks
-        // below need (`scan.rs`).
-        let sep_start = self.msg.seps.len();
-        let d = self.msg.delimiters;
-        let scan = scan::segment(raw, start as u32, &d, &mut self.msg.seps);
         let id_len = self.msg.seps.get(sep_start).map_or(raw.len(), |&s| s as usize - start);
         let id = match raw.get(..id_len) {
             Some(id @ [a, b, c]) if is_segment_id(id) => [*a, *b, *c],

@@ -1,16 +1,23 @@
-//! One pass over a segment that finds what the parser's checks need: the field separators
-//! (stored into the message's index as it goes), how many repetition separators there are,
-//! the first control character, whether any byte is non-ASCII and whether an escape character
-//! occurs.
+//! One pass over a segment that finds what the parser's checks need: where the segment ends
+//! (its first CR or LF), the field separators (stored into the message's index as it goes),
+//! how many repetition separators there are, the first control character, whether any byte is
+//! non-ASCII and whether an escape character occurs.
 //!
-//! The parser used to make a pass per question (`memchr_iter` on the field separator, a count
-//! of repetition separators, a word-at-a-time control scan, the character set's validation,
-//! `memchr` on the escape character). The separators of a segment are dense (a field every
-//! eight bytes or so), so one `memchr` call per field cost more in call overhead than in
-//! scanning; and a pure-ASCII segment, the common case, needs no character-set validation
-//! at all. Here thirty-two bytes are classified at once where the processor has AVX2
-//! (detected at run time), sixteen with SSE2 (which every x86-64 processor has) otherwise and
-//! for the tail, and a scalar loop on other architectures.
+//! The parser used to make a pass per question (`memchr` for the terminator, `memchr_iter` on
+//! the field separator, a count of repetition separators, a word-at-a-time control scan, the
+//! character set's validation, `memchr` on the escape character). The separators of a segment
+//! are dense (a field every eight bytes or so), so one `memchr` call per field cost more in
+//! call overhead than in scanning; and a pure-ASCII segment, the common case, needs no
+//! character-set validation at all. Here thirty-two bytes are classified at once where the
+//! processor has AVX2 (detected at run time), sixteen with SSE2 (which every x86-64 processor
+//! has) otherwise and for the tail, and a scalar loop on other architectures.
+//!
+//! The terminator is found by the same pass: CR and LF are controls, so a block without
+//! controls (nearly all of them) costs nothing more, and the one that holds the terminator
+//! is cut there. The parser used to find it with a `memchr2` call per segment first, which
+//! read every byte twice and paid a call and a padded tail per segment (measured with
+//! `benches/scripts/instructions.sh`: the parse of the flow-3 ORU went from 11,036 to 10,225
+//! instructions).
 
 use super::Delimiters;
 
@@ -42,61 +49,77 @@ impl Scan {
     }
 }
 
-/// Scans `raw` (a segment starting at absolute offset `base`), appending the absolute offset
-/// of every field separator to `seps`.
-pub(crate) fn segment(raw: &[u8], base: u32, d: &Delimiters, seps: &mut Vec<u32>) -> Scan {
+/// Scans the segment that starts `rest` (at absolute offset `base`) up to its terminator, the
+/// first CR or LF, appending the absolute offset of every field separator before it to
+/// `seps`. Returns what the scan found and the terminator's offset in `rest`, `None` when the
+/// segment runs to the end of the input.
+pub(crate) fn segment(rest: &[u8], base: u32, d: &Delimiters, seps: &mut Vec<u32>) -> (Scan, Option<usize>) {
     let mut scan = Scan::default();
-    let done = simd::blocks(raw, base, d, seps, &mut scan);
-    for (i, &b) in raw.iter().enumerate().skip(done) {
+    let (done, end) = simd::blocks(rest, base, d, seps, &mut scan);
+    if end.is_some() {
+        return (scan, end);
+    }
+    for (i, &b) in rest.iter().enumerate().skip(done) {
+        if is_terminator(b) {
+            return (scan, Some(i));
+        }
         scan.byte(i, b, d, base, seps);
     }
-    scan
+    (scan, None)
+}
+
+fn is_terminator(b: u8) -> bool {
+    b == b'\r' || b == b'\n'
 }
 
 #[cfg(target_arch = "x86_64")]
 mod simd {
-    use std::arch::x86_64::{__m128i, _mm256_cmpeq_epi8, _mm256_cmpgt_epi8, _mm256_set1_epi8, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_set1_epi8};
+    use std::arch::x86_64::{__m128i, _mm256_cmpeq_epi8, _mm256_cmpgt_epi8, _mm256_or_si256, _mm256_set1_epi8, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_or_si128, _mm_set1_epi8};
 
     use crate::{avx2, sse2};
 
     use super::{Delimiters, Scan};
 
-    /// Classifies `raw` thirty-two bytes at a time with AVX2 when the processor has it, then
-    /// sixteen at a time with SSE2, the tail padded; returns how many bytes it covered (all of
-    /// them).
-    pub(super) fn blocks(raw: &[u8], base: u32, d: &Delimiters, seps: &mut Vec<u32>, scan: &mut Scan) -> usize {
+    /// Classifies `rest` thirty-two bytes at a time with AVX2 when the processor has it, then
+    /// sixteen at a time with SSE2, the tail padded, up to the first CR or LF. Returns how many
+    /// bytes it covered (all of them when there is no terminator) and the terminator's offset.
+    pub(super) fn blocks(rest: &[u8], base: u32, d: &Delimiters, seps: &mut Vec<u32>, scan: &mut Scan) -> (usize, Option<usize>) {
         let mut done = 0;
-        // A segment under 32 bytes has no block for AVX2: not worth the detection's load.
-        if raw.len() >= 32 && std::arch::is_x86_feature_detected!("avx2") {
-            done = avx2_path(raw, base, d, seps, scan);
+        // Under 32 bytes there is no block for AVX2: not worth the detection's load.
+        if rest.len() >= 32 && std::arch::is_x86_feature_detected!("avx2") {
+            let (covered, end) = avx2_path(rest, base, d, seps, scan);
+            if end.is_some() {
+                return (covered, end);
+            }
+            done = covered;
         }
-        sse2_path(raw, done, base, d, seps, scan)
+        sse2_path(rest, done, base, d, seps, scan)
     }
 
     /// [`blocks`] without AVX2: the path of processors that lack it, which the tests take too.
     #[cfg(test)]
-    pub(super) fn sse2_only(raw: &[u8], base: u32, d: &Delimiters, seps: &mut Vec<u32>, scan: &mut Scan) -> usize {
-        sse2_path(raw, 0, base, d, seps, scan)
+    pub(super) fn sse2_only(rest: &[u8], base: u32, d: &Delimiters, seps: &mut Vec<u32>, scan: &mut Scan) -> (usize, Option<usize>) {
+        sse2_path(rest, 0, base, d, seps, scan)
     }
 
     #[allow(unsafe_code)] // calls the AVX2 function, see SAFETY
-    fn avx2_path(raw: &[u8], base: u32, d: &Delimiters, seps: &mut Vec<u32>, scan: &mut Scan) -> usize {
+    fn avx2_path(rest: &[u8], base: u32, d: &Delimiters, seps: &mut Vec<u32>, scan: &mut Scan) -> (usize, Option<usize>) {
         // SAFETY: the caller detected AVX2 on this processor at run time, which is all
         // `avx2_blocks` asks.
-        unsafe { avx2_blocks(raw, base, d, seps, scan) }
+        unsafe { avx2_blocks(rest, base, d, seps, scan) }
     }
 
     #[allow(unsafe_code)] // calls the SSE2 function, see SAFETY
-    fn sse2_path(raw: &[u8], from: usize, base: u32, d: &Delimiters, seps: &mut Vec<u32>, scan: &mut Scan) -> usize {
+    fn sse2_path(rest: &[u8], from: usize, base: u32, d: &Delimiters, seps: &mut Vec<u32>, scan: &mut Scan) -> (usize, Option<usize>) {
         // SAFETY: SSE2 is part of the x86-64 baseline: every processor this code can run on
         // has it (the compiler enables it for the target), which is all `sse2_blocks` asks.
-        unsafe { sse2_blocks(raw, from, base, d, seps, scan) }
+        unsafe { sse2_blocks(rest, from, base, d, seps, scan) }
     }
 
-    /// The whole blocks of thirty-two bytes of `raw`; returns where they end (the rest is
-    /// left to the SSE2 path).
+    /// The whole blocks of thirty-two bytes of `rest` up to the first terminator; returns
+    /// where they end (the rest is left to the SSE2 path) or the terminator.
     #[target_feature(enable = "avx2")]
-    fn avx2_blocks(raw: &[u8], base: u32, d: &Delimiters, seps: &mut Vec<u32>, scan: &mut Scan) -> usize {
+    fn avx2_blocks(rest: &[u8], base: u32, d: &Delimiters, seps: &mut Vec<u32>, scan: &mut Scan) -> (usize, Option<usize>) {
         // `as i8`: the intrinsics take signed bytes; only the bit pattern matters.
         let n = Needles {
             field: _mm256_set1_epi8(d.field as i8),
@@ -105,9 +128,11 @@ mod simd {
             has_escape: d.escape.is_some(),
             space: _mm256_set1_epi8(0x20),
             tab: _mm256_set1_epi8(b'\t' as i8),
+            cr: _mm256_set1_epi8(b'\r' as i8),
+            lf: _mm256_set1_epi8(b'\n' as i8),
         };
         let mut at = 0usize;
-        for chunk in raw.chunks_exact(32) {
+        for chunk in rest.chunks_exact(32) {
             let v = avx2::load(chunk);
             // As `classify`, on thirty-two lanes, all of them real.
             let below = avx2::mask(_mm256_cmpgt_epi8(n.space, v));
@@ -117,16 +142,23 @@ mod simd {
             if below | repetitions | escapes | m != 0 {
                 let high = avx2::mask(v);
                 let controls = below & !high & !avx2::mask(_mm256_cmpeq_epi8(v, n.tab));
-                record(at, m, repetitions, escapes, high, controls, base, seps, scan);
+                // Only a block with controls can hold the terminator: one per segment.
+                let terminators = if controls == 0 { 0 } else { avx2::mask(_mm256_or_si256(_mm256_cmpeq_epi8(v, n.cr), _mm256_cmpeq_epi8(v, n.lf))) };
+                let lanes = before_first(terminators);
+                record(at, m & lanes, repetitions & lanes, escapes & lanes, high & lanes, controls & lanes, base, seps, scan);
+                if terminators != 0 {
+                    let end = at + terminators.trailing_zeros() as usize;
+                    return (end, Some(end));
+                }
             }
             at += 32;
         }
-        at
+        (at, None)
     }
 
-    /// Sixteen bytes at a time from `from`, the tail padded.
+    /// Sixteen bytes at a time from `from` up to the first terminator, the tail padded.
     #[target_feature(enable = "sse2")]
-    fn sse2_blocks(raw: &[u8], from: usize, base: u32, d: &Delimiters, seps: &mut Vec<u32>, scan: &mut Scan) -> usize {
+    fn sse2_blocks(rest: &[u8], from: usize, base: u32, d: &Delimiters, seps: &mut Vec<u32>, scan: &mut Scan) -> (usize, Option<usize>) {
         let needles = Needles {
             field: _mm_set1_epi8(d.field as i8),
             repetition: _mm_set1_epi8(d.repetition as i8),
@@ -136,11 +168,15 @@ mod simd {
             has_escape: d.escape.is_some(),
             space: _mm_set1_epi8(0x20),
             tab: _mm_set1_epi8(b'\t' as i8),
+            cr: _mm_set1_epi8(b'\r' as i8),
+            lf: _mm_set1_epi8(b'\n' as i8),
         };
         let mut at = from;
-        let mut chunks = raw.get(from..).unwrap_or(&[]).chunks_exact(16);
+        let mut chunks = rest.get(from..).unwrap_or(&[]).chunks_exact(16);
         for chunk in &mut chunks {
-            classify(sse2::load(chunk), at, 0xFFFF, &needles, base, seps, scan);
+            if let Some(end) = classify(sse2::load(chunk), at, 0xFFFF, &needles, base, seps, scan) {
+                return (end, Some(end));
+            }
             at += 16;
         }
         // The tail goes through the same path, padded, with the padding lanes masked out.
@@ -150,10 +186,12 @@ mod simd {
             if let Some(head) = padded.get_mut(..tail.len()) {
                 head.copy_from_slice(tail);
             }
-            classify(sse2::load(&padded), at, (1u32 << tail.len()) - 1, &needles, base, seps, scan);
+            if let Some(end) = classify(sse2::load(&padded), at, (1u32 << tail.len()) - 1, &needles, base, seps, scan) {
+                return (end, Some(end));
+            }
             at += tail.len();
         }
-        at
+        (at, None)
     }
 
     /// The bytes a block is compared with, each repeated over the lanes of a vector `V`
@@ -165,13 +203,28 @@ mod simd {
         has_escape: bool,
         space: V,
         tab: V,
+        cr: V,
+        lf: V,
+    }
+
+    /// The lanes before the first one set in `terminators` (all of them when none is set).
+    #[inline(always)]
+    fn before_first(terminators: u32) -> u32 {
+        if terminators == 0 {
+            u32::MAX
+        } else {
+            // The lowest set bit, less one: every lane below it. A terminator in lane 0
+            // leaves none.
+            (terminators & terminators.wrapping_neg()) - 1
+        }
     }
 
     /// Classifies the sixteen bytes at offset `at` of the segment, of which the lanes set
-    /// in `lanes` are real (the others are the padding of the tail).
+    /// in `lanes` are real (the others are the padding of the tail); returns the offset of
+    /// the terminator when the block holds one (only what comes before it is recorded).
     #[target_feature(enable = "sse2")]
     #[allow(clippy::too_many_arguments)]
-    fn classify(v: __m128i, at: usize, lanes: u32, n: &Needles<__m128i>, base: u32, seps: &mut Vec<u32>, scan: &mut Scan) {
+    fn classify(v: __m128i, at: usize, lanes: u32, n: &Needles<__m128i>, base: u32, seps: &mut Vec<u32>, scan: &mut Scan) -> Option<usize> {
         // Signed comparison: bytes from 0x80 are negative, so "below 0x20" also catches them
         // (and TAB): one mask says whether any byte is high, a control or a TAB.
         let below = sse2::mask(_mm_cmplt_epi8(v, n.space)) & lanes;
@@ -181,11 +234,14 @@ mod simd {
         // Most blocks of a long value (a Base64 document, a report's text) hold none of these:
         // nothing to record.
         if below | repetitions | escapes | m == 0 {
-            return;
+            return None;
         }
         let high = sse2::mask(v) & lanes;
         let controls = below & !high & !sse2::mask(_mm_cmpeq_epi8(v, n.tab));
-        record(at, m, repetitions, escapes, high, controls, base, seps, scan);
+        let terminators = if controls == 0 { 0 } else { sse2::mask(_mm_or_si128(_mm_cmpeq_epi8(v, n.cr), _mm_cmpeq_epi8(v, n.lf))) & lanes };
+        let keep = before_first(terminators);
+        record(at, m & keep, repetitions & keep, escapes & keep, high & keep, controls & keep, base, seps, scan);
+        (terminators != 0).then(|| at + terminators.trailing_zeros() as usize)
     }
 
     /// What a block's masks say (one bit per lane, from `at`): field separators, repetition
@@ -216,8 +272,8 @@ mod simd {
     use super::{Delimiters, Scan};
 
     /// No vector path here: the scalar loop covers everything.
-    pub(super) fn blocks(_: &[u8], _: u32, _: &Delimiters, _: &mut Vec<u32>, _: &mut Scan) -> usize {
-        0
+    pub(super) fn blocks(_: &[u8], _: u32, _: &Delimiters, _: &mut Vec<u32>, _: &mut Scan) -> (usize, Option<usize>) {
+        (0, None)
     }
 }
 
@@ -225,38 +281,50 @@ mod simd {
 mod tests {
     use super::*;
 
-    fn reference(raw: &[u8], base: u32, d: &Delimiters) -> (Scan, Vec<u32>) {
+    /// A byte at a time: where the segment ends, what comes before it.
+    fn reference(rest: &[u8], base: u32, d: &Delimiters) -> ((Scan, Option<usize>), Vec<u32>) {
         let mut scan = Scan::default();
         let mut seps = Vec::new();
-        for (i, &b) in raw.iter().enumerate() {
+        for (i, &b) in rest.iter().enumerate() {
+            if is_terminator(b) {
+                return ((scan, Some(i)), seps);
+            }
             scan.byte(i, b, d, base, &mut seps);
         }
-        (scan, seps)
+        ((scan, None), seps)
     }
 
     const D: Delimiters = Delimiters { field: b'|', component: b'^', repetition: b'~', escape: Some(b'\\'), subcomponent: Some(b'&') };
 
     #[test]
     fn the_vector_path_agrees_with_the_scalar_one_at_every_length_and_position() {
-        let alphabet: &[u8] = b"|~\\^&aZ\t\x01\x1f \x7f\x80\xc3\xff";
+        let alphabet: &[u8] = b"|~\\^&aZ\t\x01\x1f \x7f\x80\xc3\xff\r\n";
         for len in 0usize..100 {
             for (k, &special) in alphabet.iter().enumerate() {
                 for pos in [0, len / 3, len / 2, len.saturating_sub(1)] {
-                    let mut raw: Vec<u8> = (0..len).map(|i| alphabet[(i * 7 + k) % 7 + 4]).collect();
-                    if let Some(b) = raw.get_mut(pos) {
-                        *b = special;
-                    }
-                    for d in [D, Delimiters { escape: None, ..D }] {
-                        let mut seps = Vec::new();
-                        let got = segment(&raw, 1000, &d, &mut seps);
-                        assert_eq!((got, seps), reference(&raw, 1000, &d), "{raw:?} {d:?}");
-                        // The SSE2 path alone too: `segment` takes AVX2 where the processor
-                        // has it.
-                        #[cfg(target_arch = "x86_64")]
-                        {
-                            let (mut scan, mut seps) = (Scan::default(), Vec::new());
-                            assert_eq!(simd::sse2_only(&raw, 1000, &d, &mut seps, &mut scan), raw.len());
-                            assert_eq!((scan, seps), reference(&raw, 1000, &d), "SSE2 alone: {raw:?} {d:?}");
+                    // A terminator, when there is one, somewhere after the special byte too:
+                    // what follows it must not be recorded.
+                    for second in [None, Some(b'\r'), Some(b'\n'), Some(b'|')] {
+                        let mut raw: Vec<u8> = (0..len).map(|i| alphabet[(i * 7 + k) % 7 + 4]).collect();
+                        if let Some(b) = raw.get_mut(pos) {
+                            *b = special;
+                        }
+                        if let (Some(t), Some(b)) = (second, raw.get_mut((pos + 1 + len / 4).min(len.saturating_sub(1)))) {
+                            *b = t;
+                        }
+                        for d in [D, Delimiters { escape: None, ..D }] {
+                            let mut seps = Vec::new();
+                            let got = segment(&raw, 1000, &d, &mut seps);
+                            assert_eq!((got, seps), reference(&raw, 1000, &d), "{raw:?} {d:?}");
+                            // The SSE2 path alone too: `segment` takes AVX2 where the processor
+                            // has it.
+                            #[cfg(target_arch = "x86_64")]
+                            {
+                                let (mut scan, mut seps) = (Scan::default(), Vec::new());
+                                let (covered, end) = simd::sse2_only(&raw, 1000, &d, &mut seps, &mut scan);
+                                assert_eq!(covered, end.unwrap_or(raw.len()), "SSE2 alone: {raw:?}");
+                                assert_eq!(((scan, end), seps), reference(&raw, 1000, &d), "SSE2 alone: {raw:?} {d:?}");
+                            }
                         }
                     }
                 }
@@ -276,7 +344,7 @@ mod tests {
         }
         let raw = [b'a'; 64];
         let mut seps = Vec::new();
-        assert_eq!(segment(&raw, 0, &D, &mut seps), Scan::default());
+        assert_eq!(segment(&raw, 0, &D, &mut seps), (Scan::default(), None));
         assert!(seps.is_empty());
     }
 
@@ -284,12 +352,27 @@ mod tests {
     fn finds_separators_controls_and_non_ascii() {
         let raw = b"PID|1||123^^^H&1.2&ISO~456||DOE\\S\\JOHN|\x0b|caf\xc3\xa9|end of a long segment|";
         let mut seps = Vec::new();
-        let scan = segment(raw, 10, &D, &mut seps);
+        let (scan, end) = segment(raw, 10, &D, &mut seps);
         let expected: Vec<u32> = raw.iter().enumerate().filter(|(_, b)| **b == b'|').map(|(i, _)| 10 + i as u32).collect();
         assert_eq!(seps, expected);
+        assert_eq!(end, None);
         assert_eq!(scan.repetitions, 1);
         assert!(scan.escape);
         assert!(scan.non_ascii);
         assert_eq!(scan.first_control, raw.iter().position(|&b| b == 0x0b));
+    }
+
+    #[test]
+    fn stops_at_the_terminator_in_a_long_segment() {
+        // The terminator in the second AVX2 block, followed by separators, escapes and
+        // non-ASCII bytes of the next segment that must not be counted.
+        let mut raw = b"OBX|1|TX|CODE^TEXT||a long enough value to fill a block|".to_vec();
+        let cr = raw.len();
+        raw.extend_from_slice(b"\rNTE|1|~~~|\\E\\|\xc3\xa9|\x01|");
+        let mut seps = Vec::new();
+        let (scan, end) = segment(&raw, 0, &D, &mut seps);
+        assert_eq!(end, Some(cr));
+        assert_eq!(seps.len(), raw[..cr].iter().filter(|&&b| b == b'|').count());
+        assert_eq!(scan, Scan::default());
     }
 }
