@@ -120,3 +120,23 @@ fn every_segment_is_placed_exactly_once() {
     tree.all_segments(&mut all);
     assert_eq!(all, (0..ids.len()).collect::<Vec<_>>());
 }
+
+/// Placement takes the item vectors of dropped trees back (kept per thread): each comes back
+/// empty, so a tree placed after others is the tree placed on a thread's first use, whatever
+/// the earlier trees held.
+#[test]
+fn a_placement_after_dropped_trees_is_the_same_as_a_first() {
+    let later = ["MSH", "PID", "ORC", "OBR", "OBX", "NTE", "ORC", "OBR"];
+    let first = std::thread::spawn(move || placed(&later)).join().unwrap();
+    for earlier in [
+        &["MSH", "PID", "ORC", "OBR", "NTE", "OBX", "NTE", "OBX", "IPC", "ORC", "OBR", "OBX", "IPC"][..],
+        &["MSH", "ZZZ", "PID", "PID", "ORC", "OBX", "OBX", "OBX", "OBX", "OBX", "OBX"][..],
+    ] {
+        drop(place(&ROOT, earlier.iter().copied()));
+        assert_eq!(placed(&later), first);
+        // And while an earlier tree is alive (nothing kept to take).
+        let alive = place(&ROOT, earlier.iter().copied());
+        assert_eq!(placed(&later), first);
+        assert_eq!(show(&alive, earlier), placed(earlier));
+    }
+}
