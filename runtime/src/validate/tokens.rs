@@ -39,10 +39,31 @@ impl Span {
     }
 }
 
+/// Where a part's bytes are in the message: offsets, not a slice, so that the lists borrow
+/// nothing and a thread keeps them from one validation to the next ([`spare`]), and a node
+/// is 20 bytes instead of 32.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Place {
+    at: u32,
+    len: u32,
+}
+
+impl Place {
+    /// Bytes `start..end` of the message (offsets fit in `u32`: the parser rejects larger
+    /// inputs).
+    fn new(start: usize, end: usize) -> Place {
+        Place { at: start as u32, len: end.saturating_sub(start) as u32 }
+    }
+
+    fn is_empty(self) -> bool {
+        self.len == 0
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 #[cfg_attr(test, derive(PartialEq))]
-struct FieldTok<'a> {
-    raw: &'a [u8],
+struct FieldTok {
+    raw: Place,
     reps: Span,
     /// MSH-1 or MSH-2: never split, never unescaped.
     opaque: bool,
@@ -52,8 +73,8 @@ struct FieldTok<'a> {
 
 #[derive(Clone, Copy, Debug)]
 #[cfg_attr(test, derive(PartialEq))]
-struct Node<'a> {
-    raw: &'a [u8],
+struct Node {
+    raw: Place,
     children: Span,
     /// The field this part belongs to (how to decode it).
     field: u32,
@@ -63,13 +84,71 @@ struct Node<'a> {
 #[derive(Debug)]
 #[cfg_attr(test, derive(PartialEq))]
 pub(crate) struct Tokens<'a> {
+    message: &'a [u8],
     ctx: Option<Ctx<'a>>,
     /// The fields of each segment (message index), field 1 first.
     segments: Vec<Span>,
-    fields: Vec<FieldTok<'a>>,
-    reps: Vec<Node<'a>>,
-    comps: Vec<Node<'a>>,
-    subs: Vec<Node<'a>>,
+    fields: Vec<FieldTok>,
+    reps: Vec<Node>,
+    comps: Vec<Node>,
+    subs: Vec<Node>,
+}
+
+/// The lists of a [`Tokens`], emptied.
+type Lists = (Vec<Span>, Vec<FieldTok>, Vec<Node>, Vec<Node>, Vec<Node>);
+
+/// The lists of the last dropped [`Tokens`] of this thread, kept for the next validation: they
+/// are sized from the message (a flow-3 response's take about 25 KB), and allocating and
+/// freeing them was most of the allocator's share of a validation. Lists of more than 256 KiB
+/// in all (a message of tens of kilobytes) are freed, not held.
+mod spare {
+    use std::cell::Cell;
+
+    use super::Lists;
+
+    const KEPT_BYTES: usize = 256 << 10;
+
+    thread_local! {
+        static SPARE: Cell<Option<Lists>> = const { Cell::new(None) };
+    }
+
+    /// Empty lists, the kept ones when there are.
+    pub(super) fn take() -> Lists {
+        // `try_with`: while the thread's locals are being destroyed, fresh lists.
+        SPARE.try_with(Cell::take).ok().flatten().unwrap_or_default()
+    }
+
+    /// Room for `n` in the empty `list`: a kept list too small is replaced, not grown (growing
+    /// would copy it and round its size up to twice the old one).
+    pub(super) fn room<T>(list: &mut Vec<T>, n: usize) {
+        if list.capacity() < n {
+            *list = Vec::with_capacity(n);
+        }
+    }
+
+    /// Keeps `lists`, emptied, for the next [`take`] on this thread.
+    pub(super) fn give(mut lists: Lists) {
+        fn bytes<T>(v: &Vec<T>) -> usize {
+            v.capacity() * std::mem::size_of::<T>()
+        }
+        let (segments, fields, reps, comps, subs) = &mut lists;
+        if bytes(segments) + bytes(fields) + bytes(reps) + bytes(comps) + bytes(subs) > KEPT_BYTES {
+            return;
+        }
+        segments.clear();
+        fields.clear();
+        reps.clear();
+        comps.clear();
+        subs.clear();
+        let _ = SPARE.try_with(|spare| spare.set(Some(lists)));
+    }
+}
+
+impl Drop for Tokens<'_> {
+    fn drop(&mut self) {
+        use std::mem::take;
+        spare::give((take(&mut self.segments), take(&mut self.fields), take(&mut self.reps), take(&mut self.comps), take(&mut self.subs)));
+    }
 }
 
 /// A repetition, component or subcomponent in [`Tokens`].
@@ -80,8 +159,8 @@ pub(crate) enum Tok {
     Sub(u32),
 }
 
-/// Where the open field, repetition, component and subcomponent start (offsets in the region
-/// being split), where the children of each start in their lists, and whether the open field
+/// Where the open field, repetition, component and subcomponent start (offsets in the
+/// message), where the children of each start in their lists, and whether the open field
 /// holds an escape so far.
 struct Open {
     field: usize,
@@ -120,11 +199,11 @@ impl<'a> Splitter<'a> {
         }
     }
 
-    /// The rest of the message from `field` on, when `field` is a slice of it.
-    fn from(&self, field: &[u8]) -> Option<&'a [u8]> {
-        let off = (field.as_ptr() as usize).checked_sub(self.message.as_ptr() as usize)?;
-        let rest = self.message.get(off..)?;
-        (rest.as_ptr() == field.as_ptr()).then_some(rest)
+    /// Where `part` is in the message, when it is a slice of it (the views' parts always are).
+    fn place(&self, part: &[u8]) -> Option<Place> {
+        let off = (part.as_ptr() as usize).checked_sub(self.message.as_ptr() as usize)?;
+        let slice = self.message.get(off..off.checked_add(part.len())?)?;
+        (slice.as_ptr() == part.as_ptr()).then(|| Place::new(off, off + part.len()))
     }
 
     /// The bytes among the sixteen of `region` from `at` that a split stops at, one bit per
@@ -235,30 +314,28 @@ impl<'a> Tokens<'a> {
         // of the split in copies): a flow's message has about one field per 9 bytes and one
         // subcomponent per 4.
         let bytes = message.bytes().len();
-        let mut t = Tokens {
-            ctx: None,
-            segments: Vec::with_capacity(n),
-            fields: Vec::with_capacity(bytes / 8 + n),
-            reps: Vec::with_capacity(bytes / 8 + n),
-            comps: Vec::with_capacity(bytes / 6 + n),
-            subs: Vec::with_capacity(bytes / 4 + n),
-        };
+        let (mut segments, mut fields, mut reps, mut comps, mut subs) = spare::take();
+        spare::room(&mut segments, n);
+        spare::room(&mut fields, bytes / 8 + n);
+        spare::room(&mut reps, bytes / 8 + n);
+        spare::room(&mut comps, bytes / 6 + n);
+        spare::room(&mut subs, bytes / 4 + n);
         let ctx = message.ctx();
-        t.ctx = Some(ctx);
+        let mut t = Tokens { message: message.bytes(), ctx: Some(ctx), segments, fields, reps, comps, subs };
         let split = Splitter::new(message.bytes(), &ctx.delimiters, ctx.whole.is_some());
         for i in 0..n {
             let first = t.fields.len() as u32;
             // MSH-1 and MSH-2 first, never split; then the first field that is: from there on
-            // the segment's fields are split in one scan of its bytes, up to its end.
+            // the segment's fields are split in one scan of its bytes, up to its end. Fields
+            // are slices of the message (`Message::field_slices`); the debug check below says
+            // so should one ever not be.
             for (raw, opaque) in message.field_slices(i) {
+                let Some(place) = split.place(raw) else { break };
                 if opaque {
-                    t.push_opaque(raw, split.whole);
-                } else if let Some(rest) = split.from(raw) {
-                    t.push_fields(rest, &split);
-                    break;
+                    t.push_opaque(place, split.whole);
                 } else {
-                    // Not a slice of the message (never so): this field alone.
-                    t.push_fields(raw, &split);
+                    t.push_fields(place.at as usize, &split);
+                    break;
                 }
             }
             debug_assert!(t.same_fields(first, message.field_slices(i)), "segment {i} split into other fields than the parse's");
@@ -271,13 +348,13 @@ impl<'a> Tokens<'a> {
     /// segment's fields as the parse did: the runs between field separators up to the first CR
     /// or LF).
     fn same_fields<'s>(&self, first: u32, slices: impl Iterator<Item = (&'s [u8], bool)>) -> bool {
-        let ours = self.fields.get(first as usize..).unwrap_or(&[]).iter().map(|f| (f.raw.as_ptr(), f.raw.len(), f.opaque));
+        let ours = self.fields.get(first as usize..).unwrap_or(&[]).iter().map(|f| (self.bytes(f.raw).as_ptr(), f.raw.len as usize, f.opaque));
         ours.eq(slices.map(|(raw, opaque)| (raw.as_ptr(), raw.len(), opaque)))
     }
 
     /// MSH-1 or MSH-2: one repetition, one component, one subcomponent, the whole field
     /// (none when it is empty); never unescaped, so a slice of the text whenever there is one.
-    fn push_opaque(&mut self, raw: &'a [u8], whole: bool) {
+    fn push_opaque(&mut self, raw: Place, whole: bool) {
         let index = self.fields.len() as u32;
         let reps = Span { first: self.reps.len() as u32, len: u32::from(!raw.is_empty()) };
         self.fields.push(FieldTok { raw, reps, opaque: true, plain: whole });
@@ -291,14 +368,15 @@ impl<'a> Tokens<'a> {
         self.reps.push(Node { raw, children: comp, field: index });
     }
 
-    /// Splits the fields that start `region` up to its first CR or LF (the segment's end) or
-    /// its end, sixteen bytes at a time: each block gives the positions of its separators as
-    /// bit masks, and only those are visited, each closing the open parts at its level and
-    /// below.
-    fn push_fields(&mut self, region: &'a [u8], split: &Splitter<'a>) {
+    /// Splits the fields from offset `from` of the message up to the first CR or LF (the
+    /// segment's end) or its end, sixteen bytes at a time: each block gives the positions of its
+    /// separators as bit masks, and only those are visited, each closing the open parts at its
+    /// level and below.
+    fn push_fields(&mut self, from: usize, split: &Splitter<'a>) {
         let d = &split.delimiters;
-        let mut open = self.open(0);
-        let mut at = 0usize;
+        let region = split.message;
+        let mut open = self.open(from);
+        let mut at = from;
         while at < region.len() {
             let mut events = split.block(region, at);
             while events != 0 {
@@ -308,15 +386,15 @@ impl<'a> Tokens<'a> {
                 let Some(&b) = region.get(i) else { break };
                 // Told apart by the byte, the most frequent first.
                 if b == d.field {
-                    self.close_field(region, &mut open, i, split.whole);
+                    self.close_field(&mut open, i, split.whole);
                 } else if b == d.component {
-                    self.close_comp(region, &mut open, i);
+                    self.close_comp(&mut open, i);
                 } else if b == split.sub {
-                    self.close_sub(region, &mut open, i);
+                    self.close_sub(&mut open, i);
                 } else if b == d.repetition {
-                    self.close_rep(region, &mut open, i);
+                    self.close_rep(&mut open, i);
                 } else if b == b'\r' || b == b'\n' {
-                    self.close_field(region, &mut open, i, split.whole);
+                    self.close_field(&mut open, i, split.whole);
                     return;
                 } else {
                     open.escaped = true;
@@ -324,7 +402,7 @@ impl<'a> Tokens<'a> {
             }
             at += 16;
         }
-        self.close_field(region, &mut open, region.len(), split.whole);
+        self.close_field(&mut open, region.len(), split.whole);
     }
 
     /// A field opening at `at`, its children next in the lists.
@@ -345,8 +423,8 @@ impl<'a> Tokens<'a> {
     /// empty); the next opens after `i`. Most fields are empty or hold no separator (a date, a
     /// code): those two take a shorter way.
     #[inline(always)]
-    fn close_field(&mut self, region: &'a [u8], open: &mut Open, i: usize, whole: bool) {
-        let raw = region.get(open.field..i).unwrap_or(&[]);
+    fn close_field(&mut self, open: &mut Open, i: usize, whole: bool) {
+        let raw = Place::new(open.field, i);
         if raw.is_empty() {
             // Nothing pushed, nothing escaped: only the positions move.
             let reps = Span { first: self.reps.len() as u32, len: 0 };
@@ -366,7 +444,7 @@ impl<'a> Tokens<'a> {
             rep
         } else {
             let first = open.field_children;
-            self.close_rep(region, open, i);
+            self.close_rep(open, i);
             Span { first: first as u32, len: (self.reps.len() - first) as u32 }
         };
         self.fields.push(FieldTok { raw, reps, opaque: false, plain: whole && !open.escaped });
@@ -375,9 +453,9 @@ impl<'a> Tokens<'a> {
 
     /// A subcomponent separator at `i`: the open subcomponent ends.
     #[inline(always)]
-    fn close_sub(&mut self, region: &'a [u8], open: &mut Open, i: usize) {
+    fn close_sub(&mut self, open: &mut Open, i: usize) {
         let field = self.fields.len() as u32;
-        self.subs.push(Node { raw: region.get(open.sub..i).unwrap_or(&[]), children: Span::default(), field });
+        self.subs.push(Node { raw: Place::new(open.sub, i), children: Span::default(), field });
         open.sub = i + 1;
     }
 
@@ -385,14 +463,14 @@ impl<'a> Tokens<'a> {
     /// it is empty (an empty element has no children, so its one empty subcomponent is never
     /// pushed).
     #[inline(always)]
-    fn close_comp(&mut self, region: &'a [u8], open: &mut Open, i: usize) {
+    fn close_comp(&mut self, open: &mut Open, i: usize) {
         let first = open.comp_children;
         if open.comp < i {
-            self.close_sub(region, open, i);
+            self.close_sub(open, i);
         }
         let span = Span { first: first as u32, len: (self.subs.len() - first) as u32 };
         let field = self.fields.len() as u32;
-        self.comps.push(Node { raw: region.get(open.comp..i).unwrap_or(&[]), children: span, field });
+        self.comps.push(Node { raw: Place::new(open.comp, i), children: span, field });
         open.comp = i + 1;
         open.sub = i + 1;
         open.comp_children = self.subs.len();
@@ -400,19 +478,25 @@ impl<'a> Tokens<'a> {
 
     /// A repetition ends at `i`: as a component, with its components.
     #[inline(always)]
-    fn close_rep(&mut self, region: &'a [u8], open: &mut Open, i: usize) {
+    fn close_rep(&mut self, open: &mut Open, i: usize) {
         let first = open.rep_children;
         if open.rep < i {
-            self.close_comp(region, open, i);
+            self.close_comp(open, i);
         }
         let span = Span { first: first as u32, len: (self.comps.len() - first) as u32 };
         let field = self.fields.len() as u32;
-        self.reps.push(Node { raw: region.get(open.rep..i).unwrap_or(&[]), children: span, field });
+        self.reps.push(Node { raw: Place::new(open.rep, i), children: span, field });
         open.rep = i + 1;
         open.comp = i + 1;
         open.sub = i + 1;
         open.rep_children = self.comps.len();
         open.comp_children = self.subs.len();
+    }
+
+    /// The bytes at `place` in the message.
+    fn bytes(&self, place: Place) -> &'a [u8] {
+        let at = place.at as usize;
+        self.message.get(at..at + place.len as usize).unwrap_or(&[])
     }
 
     /// The message's separators (`None` for a message without segments).
@@ -429,7 +513,7 @@ impl<'a> Tokens<'a> {
 
     /// The raw bytes of a field, empty for `None`.
     pub(crate) fn field_raw(&self, field: Option<u32>) -> &'a [u8] {
-        field.and_then(|f| self.fields.get(f as usize)).map_or(&[], |f| f.raw)
+        field.and_then(|f| self.fields.get(f as usize)).map_or(&[], |f| self.bytes(f.raw))
     }
 
     /// Whether every part of a field is its bytes as they are (a slice of the message's text
@@ -441,7 +525,7 @@ impl<'a> Tokens<'a> {
     /// The decoded text of a field (as `Field::text`).
     pub(crate) fn field_text(&self, field: Option<u32>) -> Cow<'a, str> {
         match field.and_then(|f| self.fields.get(f as usize).map(|t| (f, t))) {
-            Some((f, t)) => self.text_in(t.raw, f),
+            Some((f, t)) => self.text_in(self.bytes(t.raw), f),
             None => Cow::Borrowed(""),
         }
     }
@@ -457,7 +541,7 @@ impl<'a> Tokens<'a> {
         field.and_then(|f| self.fields.get(f as usize)).map_or(0, |f| f.reps.len as usize)
     }
 
-    fn node(&self, tok: Tok) -> Option<&Node<'a>> {
+    fn node(&self, tok: Tok) -> Option<&Node> {
         match tok {
             Tok::Rep(i) => self.reps.get(i as usize),
             Tok::Comp(i) => self.comps.get(i as usize),
@@ -466,13 +550,13 @@ impl<'a> Tokens<'a> {
     }
 
     pub(crate) fn raw(&self, tok: Tok) -> &'a [u8] {
-        self.node(tok).map_or(&[], |n| n.raw)
+        self.node(tok).map_or(&[], |n| self.bytes(n.raw))
     }
 
     /// The decoded text of a part (as `Part::text`).
     pub(crate) fn text(&self, tok: Tok) -> Cow<'a, str> {
         match self.node(tok) {
-            Some(n) => self.text_in(n.raw, n.field),
+            Some(n) => self.text_in(self.bytes(n.raw), n.field),
             None => Cow::Borrowed(""),
         }
     }
@@ -500,7 +584,8 @@ impl<'a> Tokens<'a> {
             return None;
         }
         let d = ctx.delimiters;
-        let last = n.raw.last().copied();
+        let raw = self.bytes(n.raw);
+        let last = raw.last().copied();
         let ends_sub = d.subcomponent.is_some() && last == d.subcomponent;
         let drops = match tok {
             Tok::Sub(_) => false,
@@ -508,13 +593,13 @@ impl<'a> Tokens<'a> {
             Tok::Rep(_) => {
                 ends_sub
                     || last == Some(d.component)
-                    || d.subcomponent.is_some_and(|s| n.raw.windows(2).any(|w| w == [s, d.component]))
+                    || d.subcomponent.is_some_and(|s| raw.windows(2).any(|w| w == [s, d.component]))
             }
         };
         if drops {
             return None;
         }
-        ctx.slice_of_whole(n.raw)
+        ctx.slice_of_whole(raw)
     }
 
     /// The children of a part, as `Part::children` gives them: a repetition's components, a
@@ -555,6 +640,7 @@ mod tests {
         pub(super) fn tokens<'a>(message: &Message<'a>) -> Tokens<'a> {
             let n = message.segment_count();
             let mut t = Tokens {
+                message: message.bytes(),
                 ctx: Some(message.ctx()),
                 segments: Vec::new(),
                 fields: Vec::new(),
@@ -573,21 +659,28 @@ mod tests {
             t
         }
 
+        /// Where `raw`, a slice of the message, is in it.
+        fn place(t: &Tokens<'_>, raw: &[u8]) -> Place {
+            let at = raw.as_ptr() as usize - t.message.as_ptr() as usize;
+            Place::new(at, at + raw.len())
+        }
+
         fn push_field<'a>(t: &mut Tokens<'a>, raw: &'a [u8], ctx: Ctx<'a>) {
             let index = t.fields.len() as u32;
+            let whole = place(t, raw);
             let escape = ctx.delimiters.escape.filter(|_| !ctx.opaque);
             let plain = ctx.whole.is_some() && escape.is_none_or(|e| !raw.contains(&e));
             let reps = Span { first: t.reps.len() as u32, len: 0 };
-            t.fields.push(FieldTok { raw, reps, opaque: ctx.opaque, plain });
+            t.fields.push(FieldTok { raw: whole, reps, opaque: ctx.opaque, plain });
             if raw.is_empty() {
                 return;
             }
             let (Some(r), Some(c)) = (ctx.rep_sep(), ctx.comp_sep()) else {
-                t.subs.push(Node { raw, children: Span::default(), field: index });
+                t.subs.push(Node { raw: whole, children: Span::default(), field: index });
                 let sub = Span { first: t.subs.len() as u32 - 1, len: 1 };
-                t.comps.push(Node { raw, children: sub, field: index });
+                t.comps.push(Node { raw: whole, children: sub, field: index });
                 let comp = Span { first: t.comps.len() as u32 - 1, len: 1 };
-                t.reps.push(Node { raw, children: comp, field: index });
+                t.reps.push(Node { raw: whole, children: comp, field: index });
                 close_field(t, index);
                 return;
             };
@@ -624,11 +717,12 @@ mod tests {
         }
 
         fn push_sub<'a>(t: &mut Tokens<'a>, raw: &'a [u8], start: usize, end: usize, field: u32) {
-            t.subs.push(Node { raw: raw.get(start..end).unwrap_or(&[]), children: Span::default(), field });
+            let raw = place(t, raw.get(start..end).unwrap_or(&[]));
+            t.subs.push(Node { raw, children: Span::default(), field });
         }
 
         fn push_comp<'a>(t: &mut Tokens<'a>, raw: &'a [u8], start: usize, end: usize, children: usize, field: u32) {
-            let raw = raw.get(start..end).unwrap_or(&[]);
+            let raw = place(t, raw.get(start..end).unwrap_or(&[]));
             if raw.is_empty() {
                 t.subs.truncate(children);
             }
@@ -637,7 +731,7 @@ mod tests {
         }
 
         fn push_rep<'a>(t: &mut Tokens<'a>, raw: &'a [u8], start: usize, end: usize, children: usize, field: u32) {
-            let raw = raw.get(start..end).unwrap_or(&[]);
+            let raw = place(t, raw.get(start..end).unwrap_or(&[]));
             if raw.is_empty() {
                 t.comps.truncate(children);
             }
@@ -652,20 +746,20 @@ mod tests {
         }
     }
 
-    /// Splits `text` both ways and compares every list; the slices are compared by where they
-    /// are in the message, not only by their bytes.
+    /// Splits `text` both ways and compares every list (parts are compared by where they are
+    /// in the message, not only by their bytes), and the bytes of every part with the
+    /// reference's slices.
     fn agree(text: &[u8]) {
         let options = ParseOptions { lenient_escapes: true, lenient_charset: true, lenient_terminators: true, ..ParseOptions::default() };
         let message = Message::parse_with(text, &options).unwrap_or_else(|e| panic!("{e:?}: {:?}", String::from_utf8_lossy(text)));
         let got = Tokens::new(&message);
         let want = reference::tokens(&message);
         assert_eq!(got, want, "{:?}", String::from_utf8_lossy(text));
-        let at = |raw: &[u8]| (raw.as_ptr() as usize - text.as_ptr() as usize, raw.len());
-        let spans = |t: &Tokens<'_>| {
-            let nodes = t.reps.iter().chain(&t.comps).chain(&t.subs).map(|n| at(n.raw));
-            t.fields.iter().map(|f| at(f.raw)).chain(nodes).collect::<Vec<_>>()
+        let parts = |t: &Tokens<'_>| {
+            let nodes = t.reps.iter().chain(&t.comps).chain(&t.subs).map(|n| t.bytes(n.raw).to_vec());
+            t.fields.iter().map(|f| t.bytes(f.raw).to_vec()).chain(nodes).collect::<Vec<_>>()
         };
-        assert_eq!(spans(&got), spans(&want), "{:?}", String::from_utf8_lossy(text));
+        assert_eq!(parts(&got), parts(&want), "{:?}", String::from_utf8_lossy(text));
     }
 
     /// A message with these delimiters (MSH-1 then MSH-2) and these segments after MSH, whose
