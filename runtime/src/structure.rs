@@ -55,11 +55,12 @@ impl GroupInstance {
 /// A placed tree has a vector of items per group instance: six on a flow-3 response, a
 /// heap allocation and a free each, a quarter of the placement's instructions and more of its
 /// time. The vectors of dropped instances are kept per thread (at most 64, none of more than
-/// 64 items) and placement takes its vectors from there, so a thread that
-/// places message after message (an exchange worker, a batch) stops allocating for them.
+/// 64 items) and placement takes its vectors from there, so a thread that places message after
+/// message (an exchange worker, a batch) stops allocating for them. The placement stack's two
+/// vectors are kept the same way (two more allocations a placement).
 mod buffers {
-    use super::Item;
-    use std::cell::RefCell;
+    use super::{Frame, Item};
+    use std::cell::{Cell, RefCell};
 
     /// How many emptied vectors a thread keeps.
     const KEPT: usize = 64;
@@ -68,6 +69,21 @@ mod buffers {
 
     thread_local! {
         static SPARE: RefCell<Vec<Vec<Item>>> = const { RefCell::new(Vec::new()) };
+        static STACK: Cell<Option<(Vec<Frame>, Vec<u32>)>> = const { Cell::new(None) };
+    }
+
+    /// The stack's frames and counts, empty: the last placement's when there are.
+    pub(super) fn take_stack() -> (Vec<Frame>, Vec<u32>) {
+        // `try_with`: while the thread's locals are being destroyed, fresh vectors.
+        STACK.try_with(Cell::take).ok().flatten().unwrap_or_else(|| (Vec::with_capacity(8), Vec::with_capacity(64)))
+    }
+
+    /// Keeps the stack's vectors, emptied, for the next placement on this thread. Their size
+    /// follows the structure's depth and width, not the message.
+    pub(super) fn give_stack(mut frames: Vec<Frame>, mut counts: Vec<u32>) {
+        frames.clear();
+        counts.clear();
+        let _ = STACK.try_with(|stack| stack.set(Some((frames, counts))));
     }
 
     /// An empty vector, kept from a dropped instance when there is one.
@@ -193,31 +209,17 @@ struct Stack {
     counts: Vec<u32>,
 }
 
-thread_local! {
-    /// The two vectors of the last finished placement on this thread, empty, for the next one:
-    /// a typed parse of a flow-3 message made 12 heap allocations, 2 of them for these (and
-    /// their frees), for a stack a few frames deep.
-    static SPARE: std::cell::Cell<Option<(Vec<Frame>, Vec<u32>)>> = const { std::cell::Cell::new(None) };
-}
-
 impl Stack {
     fn new(root: &'static GroupDef) -> Self {
-        // `try_with`: a placement while the thread's locals are being destroyed allocates anew.
-        let (frames, counts) = SPARE
-            .try_with(std::cell::Cell::take)
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| (Vec::with_capacity(8), Vec::with_capacity(64)));
+        let (frames, counts) = buffers::take_stack();
         let mut stack = Stack { frames, counts };
         stack.open(root);
         stack
     }
 
     /// Hands the (empty) vectors back for the next placement on this thread.
-    fn recycle(mut self) {
-        self.frames.clear();
-        self.counts.clear();
-        let _ = SPARE.try_with(|spare| spare.set(Some((self.frames, self.counts))));
+    fn recycle(self) {
+        buffers::give_stack(self.frames, self.counts);
     }
 
     fn open(&mut self, def: &'static GroupDef) {

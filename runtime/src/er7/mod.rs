@@ -3,8 +3,9 @@
 //! # Design
 //!
 //! [`Message::parse`] makes one pass over the input: a vector scan finds segment terminators
-//! and field separators together (`scan.rs`), and the positions of the field separators of all segments go
-//! into one flat `Vec<u32>` (each segment remembers its range in it). Field access is
+//! and field separators together (`scan.rs`), and the positions of the field separators of
+//! all segments go into one flat `Vec<u32>` (each segment remembers its range in it). Field
+//! access is
 //! therefore O(1), while repetitions, components and subcomponents are found on access
 //! by scanning the field, which is short; nothing is copied or allocated per field.
 //! In the same pass the parser checks what must hold for decoding to be infallible later
