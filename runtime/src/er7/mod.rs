@@ -760,9 +760,10 @@ impl<'a> Parser<'a> {
         } else {
             0
         };
+        let standard = d == Delimiters::STANDARD;
         while let Some(off) = raw.get(i..).and_then(|rest| memchr(esc, rest)) {
             let p = i + off;
-            match escape::parse_escape(raw, p, &d, self.msg.charset) {
+            match escape::parse_escape_with(raw, p, &d, standard, self.msg.charset) {
                 Ok((_, end)) => i = end,
                 Err(m) => {
                     let sequence = String::from_utf8_lossy(raw.get(p..m.end).unwrap_or(&[])).into_owned();

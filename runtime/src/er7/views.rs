@@ -48,7 +48,7 @@ impl<'a> Ctx<'a> {
             self.charset.decode_lossy(raw)
         } else if let Some(text) = self.slice_of_whole(raw).and_then(|t| escape::unescape_text(t, &self.delimiters, self.charset)) {
             // A slice of the validated text: its runs between escapes need no second check.
-            Cow::Owned(text)
+            text
         } else {
             escape::decode(raw, &self.delimiters, self.charset)
         }
@@ -292,11 +292,17 @@ impl<'a> Segment<'a> {
     ) -> Self {
         let field_count = separators.len() + usize::from(id == *b"MSH");
         let mut seps = [0u32; CACHED_SEPS];
-        let mut cached = 0u8;
-        for (slot, &abs) in seps.iter_mut().zip(separators) {
-            *slot = abs.saturating_sub(start);
-            cached += 1;
+        // One loop of known length, without a counter carried from lane to lane: the compiler
+        // turns it into vector subtractions (a view is made on every typed segment accessor).
+        let cached = separators.len().min(CACHED_SEPS);
+        if let (Some(slots), Some(separators)) = (seps.get_mut(..cached), separators.get(..cached)) {
+            for (slot, &abs) in slots.iter_mut().zip(separators) {
+                // The segment's separators all lie in it, at or after its start.
+                *slot = abs.wrapping_sub(start);
+            }
         }
+        // At most CACHED_SEPS, which fits.
+        let cached = cached as u8;
         Segment { raw, seps, cached, own, start, index, id, field_count, ctx }
     }
 
