@@ -218,6 +218,9 @@ pub fn required<'a, T: FromPart<'a>>(field: Field<'a>, path: &'static str) -> Re
 pub struct Reps<'a, T> {
     field: Field<'a>,
     next: usize,
+    /// Where repetition `next` starts in the field: the iterator walks the field once (each
+    /// repetition used to be searched from the field's start, quadratic in their number).
+    at: usize,
     count: usize,
     _t: PhantomData<T>,
 }
@@ -225,7 +228,7 @@ pub struct Reps<'a, T> {
 // By hand: `derive` would ask `T: Clone`/`T: Debug`, which a view type need not be.
 impl<T> Clone for Reps<'_, T> {
     fn clone(&self) -> Self {
-        Reps { field: self.field, next: self.next, count: self.count, _t: PhantomData }
+        Reps { field: self.field, next: self.next, at: self.at, count: self.count, _t: PhantomData }
     }
 }
 
@@ -238,7 +241,7 @@ impl<T> fmt::Debug for Reps<'_, T> {
 impl<'a, T: FromPart<'a>> Reps<'a, T> {
     pub fn new(field: Field<'a>) -> Self {
         let count = if field.is_empty() { 0 } else { field.repetition_count() };
-        Reps { field, next: 1, count, _t: PhantomData }
+        Reps { field, next: 1, at: 0, count, _t: PhantomData }
     }
     /// Repetition `i` (1-based, as in `PID-3[i]`).
     pub fn get(&self, i: usize) -> Option<T> {
@@ -258,9 +261,11 @@ impl<'a, T: FromPart<'a>> Iterator for Reps<'a, T> {
         if self.next > self.count {
             return None;
         }
-        let r = self.get(self.next);
+        // The last repetition runs to the field's end: the count already went over it.
+        let (r, at) = self.field.repetition_at(self.next, self.at, self.next == self.count)?;
         self.next += 1;
-        r
+        self.at = at;
+        Some(T::from_part(Part::Repetition(r)))
     }
     fn size_hint(&self) -> (usize, Option<usize>) {
         let n = (self.count + 1).saturating_sub(self.next);

@@ -328,3 +328,28 @@ fn utf8_values_are_read_as_slices_of_the_message_validated_once() {
     let e = Message::parse(&bad).unwrap_err();
     assert_eq!(e.location().byte, at, "{e}");
 }
+
+/// The typed repetition iterator walks a field once, remembering where the next repetition
+/// starts: it must cut the field where the generic view does, locate each repetition the
+/// same way, and agree with random access by index.
+#[test]
+fn typed_repetitions_are_the_views_repetitions() {
+    use hl7_runtime::typed::{Part, Primitive, Reps};
+    for field in ["", "a", "a~b", "~", "a~~c~", "~~~", r"x^y~z&w~\R\", "123^^^H&1.2&ISO^PI~456^^^O~~789"] {
+        let bytes = join(&[r"MSH|^~\&|A|B|C|D|20260101||ADT^A01|1|P|2.5.1", &format!("PID|1||{field}|x")]);
+        let msg = Message::parse(&bytes).expect("parses");
+        let f = msg.segment(1).expect("PID").field(3);
+        let view: Vec<_> = if f.is_empty() { Vec::new() } else { f.repetitions().map(|r| (r.raw(), r.location())).collect() };
+        let reps = Reps::<Primitive>::new(f);
+        assert_eq!(reps.len(), view.len(), "{field:?}");
+        let by_index: Vec<_> = (1..=view.len()).map(|i| reps.get(i).map(|p| (p.raw(), p.location()))).collect();
+        let walked: Vec<_> = reps
+            .map(|p| match p.part() {
+                Part::Repetition(r) => (r.raw(), r.location()),
+                other => panic!("a repetition, not {other:?}"),
+            })
+            .collect();
+        assert_eq!(walked, view, "{field:?}");
+        assert_eq!(by_index, view.into_iter().map(Some).collect::<Vec<_>>(), "{field:?}");
+    }
+}

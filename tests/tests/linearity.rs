@@ -40,6 +40,26 @@ fn validation_steps_grow_linearly() {
     });
 }
 
+/// The typed accessors' repetition iterator (`Reps`, behind `pid.patient_identifier_list()`
+/// and every repeating field of the generated and derived types) reads a field once: each
+/// repetition used to be looked up by number, rescanning the field from its start.
+#[test]
+fn typed_repetitions_are_read_in_one_pass() {
+    let counts: Vec<(usize, u64)> = SIZES
+        .iter()
+        .map(|&k| {
+            let text = format!("MSH|^~\\&|A\rPID|||{}\r", "id~".repeat(200 * k));
+            let m = hl7_runtime::Message::parse(text.as_bytes()).unwrap();
+            let field = m.segment(1).unwrap().field(3);
+            work::reset();
+            let read = hl7_runtime::typed::Reps::<hl7_runtime::typed::Primitive>::new(field).filter(|p| p.raw() == b"id").count();
+            assert_eq!(read, 200 * k);
+            (text.len(), work::bytes_scanned().unwrap())
+        })
+        .collect();
+    assert_linear("PID-3 repetitions", "bytes scanned by the typed iterator", &counts);
+}
+
 /// The counter sees a quadratic pattern: reading every repetition by number (each lookup
 /// rescans the field, as validation used to) grows 4x for a doubled field.
 #[test]

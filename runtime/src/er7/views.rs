@@ -466,6 +466,20 @@ impl<'a> Field<'a> {
         Some(Repetition { raw, ctx: self.ctx, loc: self.loc.child(Level::Rep, i, off) })
     }
 
+    /// Repetition `i` (1-based) when it starts at byte `at` of the field, and where the next
+    /// one starts: for an iterator that walks the repetitions once instead of searching each
+    /// from the field's start. When the caller knows it is the last one (`last`, from
+    /// [`Field::repetition_count`]), it runs to the field's end without a search.
+    pub(crate) fn repetition_at(&self, i: usize, at: usize, last: bool) -> Option<(Repetition<'a>, usize)> {
+        let rest = self.raw.get(at..)?;
+        let len = if last { rest.len() } else { self.ctx.rep_sep().and_then(|sep| find(sep, rest)).unwrap_or(rest.len()) };
+        if !last {
+            crate::work::scanned(len + 1);
+        }
+        let raw = rest.get(..len)?;
+        Some((Repetition { raw, ctx: self.ctx, loc: self.loc.child(Level::Rep, i, at) }, at + len + 1))
+    }
+
     /// Component `n` of the first repetition (empty when absent).
     pub fn component(&self, n: usize) -> Component<'a> {
         self.first().component(n)
