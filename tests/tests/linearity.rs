@@ -45,38 +45,38 @@ fn validation_steps_grow_linearly() {
 /// repetition used to be looked up by number, rescanning the field from its start.
 #[test]
 fn typed_repetitions_are_read_in_one_pass() {
-    let counts: Vec<(usize, u64)> = SIZES
+    let counts = scanned_reading_pid3(|field, k| {
+        let read = hl7_runtime::typed::Reps::<hl7_runtime::typed::Primitive>::new(field).filter(|p| p.raw() == b"id").count();
+        assert_eq!(read, 200 * k);
+    });
+    assert_linear("PID-3 repetitions", "bytes scanned by the typed iterator", &counts);
+}
+
+/// The bytes scanned by `read` on a PID-3 of `200 * k` repetitions, for each size `k`, with the
+/// message's length.
+fn scanned_reading_pid3(read: impl Fn(hl7_runtime::Field<'_>, usize)) -> Vec<(usize, u64)> {
+    SIZES
         .iter()
         .map(|&k| {
             let text = format!("MSH|^~\\&|A\rPID|||{}\r", "id~".repeat(200 * k));
             let m = hl7_runtime::Message::parse(text.as_bytes()).unwrap();
             let field = m.segment(1).unwrap().field(3);
             work::reset();
-            let read = hl7_runtime::typed::Reps::<hl7_runtime::typed::Primitive>::new(field).filter(|p| p.raw() == b"id").count();
-            assert_eq!(read, 200 * k);
+            read(field, k);
             (text.len(), work::bytes_scanned().unwrap())
         })
-        .collect();
-    assert_linear("PID-3 repetitions", "bytes scanned by the typed iterator", &counts);
+        .collect()
 }
 
 /// The counter sees a quadratic pattern: reading every repetition by number (each lookup
 /// rescans the field, as validation used to) grows 4x for a doubled field.
 #[test]
 fn the_counter_sees_quadratic_work() {
-    let counts: Vec<(usize, u64)> = SIZES
-        .iter()
-        .map(|&k| {
-            let text = format!("MSH|^~\\&|A\rPID|||{}\r", "id~".repeat(200 * k));
-            let m = hl7_runtime::Message::parse(text.as_bytes()).unwrap();
-            let field = m.segment(1).unwrap().field(3);
-            work::reset();
-            for i in 1..=field.repetition_count() {
-                assert!(field.repetition(i).is_some());
-            }
-            (text.len(), work::bytes_scanned().unwrap())
-        })
-        .collect();
+    let counts = scanned_reading_pid3(|field, _| {
+        for i in 1..=field.repetition_count() {
+            assert!(field.repetition(i).is_some());
+        }
+    });
     let ratio = counts[3].1 as f64 / counts[2].1 as f64;
     assert!(ratio > 3.5, "{counts:?}");
 }
