@@ -6,6 +6,8 @@
 //! are tried in registry order (an extension's own profiles first, then the guide's by id), so
 //! a header-only ORM is read as flow 1.
 
+use std::borrow::Cow;
+
 use crate::er7::Message;
 use crate::meta::{MessageDef, Registry};
 
@@ -28,26 +30,32 @@ pub fn order_controls(def: &MessageDef) -> impl Iterator<Item = &'static str> + 
 
 /// Runs on every typed parse, so it reads the header in place and allocates only to report.
 pub fn profile(message: &Message<'_>, registry: &Registry) -> Result<&'static MessageDef, NoProfile> {
-    let msh9 = message.segment(0).map(|s| s.field(9));
-    let code = msh9.map(|f| f.component(1).text()).unwrap_or_default();
-    let event = msh9.map(|f| f.component(2).text()).unwrap_or_default();
-    let orc1 = message.segments_by_id("ORC").next().map(|s| s.field(1).text());
-    let orc1 = orc1.as_deref().map(str::trim);
-    registry
-        .all_profiles()
-        .find(|p| {
-            p.code == code.trim()
-                && p.event.is_none_or(|e| e == event.trim())
-                && {
-                    // Without any ORC (a header-only message) ORC-1 cannot decide: the first
-                    // profile of the message type is taken, and validation reports the
-                    // missing ORDER.
-                    let mut allowed = order_controls(p).peekable();
-                    allowed.peek().is_none() || orc1.is_none_or(|c| allowed.any(|a| a == c))
-                }
-        })
-        .ok_or_else(|| NoProfile {
-            message_type: msh9.map(|f| f.text().into_owned()).unwrap_or_default(),
-            order_control: orc1.map(str::to_owned),
-        })
+    let code = message.first_component_text(0, 9, 1).unwrap_or_default();
+    let event = message.first_component_text(0, 9, 2).unwrap_or_default();
+    let (code, event) = (code.trim(), event.trim());
+    // ORC-1, read once, when a profile of the message's type needs it to decide; `None`
+    // without any ORC.
+    let orc1 = || message.first_segment_with(*b"ORC").map(|orc| message.field_text(orc, 1).unwrap_or_default());
+    let mut read: Option<Option<Cow<'_, str>>> = None;
+    for p in registry.all_profiles() {
+        let fits = p.code == code && p.event.is_none_or(|e| e == event);
+        if !fits {
+            continue;
+        }
+        let mut allowed = order_controls(p).peekable();
+        // Without any ORC (a header-only message) ORC-1 cannot decide: the first profile of
+        // the message type is taken, and validation reports the missing ORDER.
+        if allowed.peek().is_none() {
+            return Ok(p);
+        }
+        match read.get_or_insert_with(orc1).as_deref().map(str::trim) {
+            None => return Ok(p),
+            Some(c) if allowed.any(|a| a == c) => return Ok(p),
+            Some(_) => {}
+        }
+    }
+    // The report's values: the whole of MSH-9 and of the first ORC-1.
+    let message_type = message.segment(0).map(|s| s.field(9).text().into_owned()).unwrap_or_default();
+    let order_control = read.unwrap_or_else(orc1).map(|c| c.trim().to_owned());
+    Err(NoProfile { message_type, order_control })
 }

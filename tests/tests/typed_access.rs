@@ -212,3 +212,30 @@ fn the_generated_registry_is_sorted_and_every_definition_is_found_by_id() {
     assert!(r.tables.iter().all(|t| r.table(t.id).is_some_and(|f| std::ptr::eq(f, *t))));
     assert!(r.segment("ZZZ").is_none() && r.table("9999").is_none());
 }
+
+/// The profile a message is read as, chosen from MSH-9 and the first ORC-1 (read straight
+/// from the message's index): the flow by ORC-1, spaces around it ignored, the whole field
+/// compared; no ORC takes the first profile of the message type; what fits nothing is
+/// reported with the values read.
+#[test]
+fn the_profile_is_chosen_by_the_header_and_the_first_orc_1() {
+    let flux1 = String::from_utf8(fixture("flux1_nw_full.hl7")).expect("UTF-8 fixture");
+    let with_orc1 = |orc1: &str| flux1.replacen("\rORC|NW|", &format!("\rORC|{orc1}|"), 1);
+    let without_orc: String = flux1.split_inclusive('\r').filter(|s| !s.starts_with("ORC|")).collect();
+    let choose = |text: &str| {
+        let message = hl7_runtime::Message::parse(text.as_bytes()).expect("parses");
+        telerad::AnyMessage::from_message(message).map(|m| m.profile().profile).map_err(|e| (e.message_type, e.order_control))
+    };
+    assert_eq!(choose(&flux1), Ok("flux1_orm_o01_nw"));
+    assert_eq!(choose(&with_orc1("CA")), Ok("flux2_orm_o01_ca"));
+    assert_eq!(choose(&with_orc1(" CA ")), Ok("flux2_orm_o01_ca"));
+    assert_eq!(choose(&without_orc), Ok("flux1_orm_o01_nw"));
+    assert_eq!(choose(&with_orc1("XX")), Err(("ORM^O01^ORM_O01".to_owned(), Some("XX".to_owned()))));
+    assert_eq!(choose(&with_orc1("NW^X")), Err(("ORM^O01^ORM_O01".to_owned(), Some("NW^X".to_owned()))));
+    let adt = flux1.replacen("|ORM^O01^ORM_O01|", "|ADT^A01^ADT_A01|", 1);
+    assert_eq!(choose(&adt), Err(("ADT^A01^ADT_A01".to_owned(), Some("NW".to_owned()))));
+    let adt_without_orc = without_orc.replacen("|ORM^O01^ORM_O01|", "|ADT^A01|", 1);
+    assert_eq!(choose(&adt_without_orc), Err(("ADT^A01".to_owned(), None)));
+    let flux3 = String::from_utf8(fixture("flux3_ok_ft.hl7")).expect("UTF-8 fixture");
+    assert_eq!(choose(&flux3), Ok("flux3_oru_r01"));
+}

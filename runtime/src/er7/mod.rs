@@ -268,6 +268,38 @@ impl<'a> Message<'a> {
         self.segs.get(index).is_some_and(|e| matches!(id.as_bytes(), [a, b, c] if e.id == [*a, *b, *c]))
     }
 
+    /// Component `c` (1-based) of the first repetition of field `n` of the segment at `index`,
+    /// decoded, read from the message's index without building views: the profile choice
+    /// reads MSH-9 and ORC-1 of every message a typed parse receives, and two segment views
+    /// (each copying its separator offsets) cost more than the rest of the choice. `None`
+    /// when the segment, field or component is absent, and for MSH-1 and MSH-2.
+    pub(crate) fn first_component_text(&self, index: usize, n: usize, c: usize) -> Option<Cow<'a, str>> {
+        let d = self.delimiters;
+        let first = nth(self.field_raw(index, n)?, Some(d.repetition), 1)?;
+        let component = nth(first, Some(d.component), c)?;
+        Some(crate::escape::decode(component, &d, self.charset))
+    }
+
+    /// The whole of field `n` of the segment at `index`, decoded (separators kept), as
+    /// [`Message::first_component_text`] reads a component.
+    pub(crate) fn field_text(&self, index: usize, n: usize) -> Option<Cow<'a, str>> {
+        Some(crate::escape::decode(self.field_raw(index, n)?, &self.delimiters, self.charset))
+    }
+
+    /// The raw bytes of field `n` of the segment at `index`; `None` for MSH-1 and MSH-2.
+    fn field_raw(&self, index: usize, n: usize) -> Option<&'a [u8]> {
+        let (start, end, opaque) = field_bounds(self, self.segs.get(index)?, n)?;
+        if opaque {
+            return None;
+        }
+        self.bytes.get(start..end)
+    }
+
+    /// The index of the first segment with this id.
+    pub(crate) fn first_segment_with(&self, id: [u8; 3]) -> Option<usize> {
+        self.segs.iter().position(|e| e.id == id)
+    }
+
     /// The segment ids in order, without building segment views (what structure placement
     /// needs, on the hot path of every typed parse).
     pub fn segment_ids(&self) -> impl Iterator<Item = &str> + '_ {
