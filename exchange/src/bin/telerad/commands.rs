@@ -408,10 +408,13 @@ pub fn serve(args: &ServeArgs, out: &mut dyn Write) -> Result<(), Failure> {
     writeln!(out, "{bound}").and_then(|()| out.flush()).map_err(io_failure)?;
     let http = match (metrics_addr, &metrics) {
         (Some(addr), Some(m)) => {
+            // The MLLP listener is bound (the kernel queues connections until `serve::run`
+            // accepts them): healthy from before /health can be asked. Set after the address
+            // was printed, a caller that asked at once was told 503 (a race CI once lost).
+            m.set_listening(true);
             let l = telerad_exchange::metrics::Listener::start(addr, m.clone()).map_err(|e| usage(format!("--metrics: {e}")))?;
             writeln!(out, "{}", l.addr).and_then(|()| out.flush()).map_err(io_failure)?;
             tracing::info!(target: "telerad::serve", metrics = %l.addr, "metrics and health on http://{}/metrics and /health", l.addr);
-            m.set_listening(true);
             Some(l)
         }
         _ => None,
