@@ -233,6 +233,7 @@ impl Stack {
     }
 
     /// The child slot of `frame` that can take `id` from its cursor on, if any.
+    #[inline]
     fn accepts(&self, frame: &Frame, id: &str) -> Option<usize> {
         let counts = self.counts_of(frame);
         if frame.def.choice && counts.iter().any(|&c| c > 0) {
