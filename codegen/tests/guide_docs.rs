@@ -34,7 +34,9 @@ fn docs_before<'t>(text: &'t str, signature: &str) -> Vec<Vec<&'t str>> {
     let mut out = Vec::new();
     for (i, l) in lines.iter().enumerate() {
         if l.trim_start().starts_with(signature) {
-            let docs = lines[..i].iter().rev().take_while(|l| l.trim_start().starts_with("///")).map(|l| l.trim_start()).collect::<Vec<_>>();
+            // Attributes (`#[inline]`) may stand between the docs and the signature.
+            let above = lines[..i].iter().rev().skip_while(|l| l.trim_start().starts_with("#["));
+            let docs = above.take_while(|l| l.trim_start().starts_with("///")).map(|l| l.trim_start()).collect::<Vec<_>>();
             out.push(docs.into_iter().rev().collect());
         }
     }

@@ -55,6 +55,7 @@ impl Emit<'_> {
             let body = expand::read_component(&quote! { self.0 }, c.pos);
             quote! {
                 #[doc = #doc]
+                #[inline]
                 pub fn #m(&self) -> ::core::option::Option<#cty<'a>> { #body }
             }
         });

@@ -314,7 +314,7 @@ impl Emit<'_> {
                     let body = expand::read_child(rt, &view, slot, shape, true, &ty, &path);
                     let ret = expand::child_type(rt, shape, &ty, &lt);
                     let m = format_ident!("{}", s.accessor);
-                    out.push(quote! { #(#[doc = #doc])* pub fn #m(&self) -> #ret { #body } });
+                    out.push(quote! { #(#[doc = #doc])* #[inline] pub fn #m(&self) -> #ret { #body } });
                 }
                 Node::Group(inner) => {
                     let gty = format_ident!("{}", inner.rust);
@@ -326,7 +326,7 @@ impl Emit<'_> {
                     let ret = expand::child_type(rt, shape, &ty, &lt);
                     let m = format_ident!("{}", inner.accessor);
                     let doc = doc.lines();
-                    out.push(quote! { #(#[doc = #doc])* pub fn #m(&self) -> #ret { #body } });
+                    out.push(quote! { #(#[doc = #doc])* #[inline] pub fn #m(&self) -> #ret { #body } });
                     for s in &inner.slices {
                         let sty = format_ident!("{}", s.rust);
                         let st = slice_static(&s.name);
@@ -341,7 +341,7 @@ impl Emit<'_> {
                         };
                         let ret = expand::child_type(rt, shape, &quote! { #sty<#lt> }, &lt);
                         let m = format_ident!("{}", s.accessor);
-                        out.push(quote! { #(#[doc = #doc])* pub fn #m(&self) -> #ret { #body } });
+                        out.push(quote! { #(#[doc = #doc])* #[inline] pub fn #m(&self) -> #ret { #body } });
                     }
                 }
             }

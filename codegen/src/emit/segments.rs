@@ -110,8 +110,10 @@ impl Emit<'_> {
                 #[doc = ""]
                 #[doc = #doc]
                 #(#[doc = #profiles])*
+                #[inline]
                 pub fn #m(&self) -> #ret { #body }
                 #[doc = #alias_doc]
+                #[inline]
                 pub fn #alias(&self) -> #ret { self.#m() }
             }
         });

@@ -442,6 +442,7 @@ impl<'a> Message<'a> {
     /// - `MSH-12.1` · R · = `2.5.1` · acquittement.md#t2.r12
     /// - `MSH-17` · R · = `FRA` · as ID · Code du pays FRA · acquittement.md#t2.r13
     /// - `MSH-18` · R · UNICODE UTF-8 | 8859/15 · table 0211 · as ID · Jeux de caractères, valeurs possibles : UNICODE UTF-8 ou 8859/15 · acquittement.md#t2.r14
+    #[inline]
     pub fn msh(
         &self,
     ) -> ::core::result::Result<
@@ -453,6 +454,7 @@ impl<'a> Message<'a> {
     /// SFT · O · 0..* · st-profils.md#t5.r3 · spec/telerad/ack.tables.json#/structure/1
     ///
     /// Software segment
+    #[inline]
     pub fn sfts(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Sft<'_>> + '_ {
@@ -465,6 +467,7 @@ impl<'a> Message<'a> {
     /// The profile's constraints:
     /// - `MSA-1` · R · AA | AE | AR · table 0008 · Code d'acquittement du message autorisé : · AA(Original mode: Application Accept - Enhanced mode: Application acknowledgment: Accept) : le message a été compris et intégré par l'application destinatrice qui prend la responsabilité du message et libère ainsi l'application productrice de toute obligation de le renvoyer. · AE (Original mode: Application Error - Enhanced mode: Application acknowledgment: Error) : le message contient des erreurs de syntaxe. · AR (Original mode: Application Reject - Enhanced mode: Application acknowledgment: Reject) : le message est rejeté pour une raison circonstancielle. Il peut être réémis plus tard. · acquittement.md#t3.r2
     /// - `MSA-2` · R · Rappel l'identifiant du message acquitté correspondant au champ MSH.10 du message initial. · acquittement.md#t3.r3
+    #[inline]
     pub fn msa(
         &self,
     ) -> ::core::result::Result<
@@ -481,6 +484,7 @@ impl<'a> Message<'a> {
     /// - `ERR-2` · O · as ERL · Localisation de l'erreur dans le cas d'une erreur de syntaxe du message initial. · acquittement.md#t4.r2
     /// - `ERR-3` · R · table 0357 · acquittement.md#t4.r3
     /// - `ERR-4` · R · table 0516 · as ID · Sévérité de l'erreur dont les valeurs sont à prendre dans la table HL7 0516 (nom symbolique errorSeverity) · acquittement.md#t4.r4
+    #[inline]
     pub fn errs(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Err<'_>> + '_ {

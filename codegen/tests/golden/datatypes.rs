@@ -181,34 +181,42 @@ impl ::hl7_runtime::build::Write for AdValue {
 pub struct Ad<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Ad<'a> {
     /// AD.1 · ST · O · Street Address
+    #[inline]
     pub fn street_address(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(1usize)
     }
     /// AD.2 · ST · O · Other Designation
+    #[inline]
     pub fn other_designation(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(2usize)
     }
     /// AD.3 · ST · O · City
+    #[inline]
     pub fn city(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(3usize)
     }
     /// AD.4 · ST · O · State or Province
+    #[inline]
     pub fn state_or_province(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(4usize)
     }
     /// AD.5 · ST · O · Zip or Postal Code
+    #[inline]
     pub fn zip_or_postal_code(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(5usize)
     }
     /// AD.6 · ID · O · Country
+    #[inline]
     pub fn country(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(6usize)
     }
     /// AD.7 · ID · O · Address Type
+    #[inline]
     pub fn address_type(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(7usize)
     }
     /// AD.8 · ST · O · Other Geographic Designation
+    #[inline]
     pub fn other_geographic_designation(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(8usize)
     }
@@ -321,14 +329,17 @@ impl ::hl7_runtime::build::Write for AuiValue {
 pub struct Aui<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Aui<'a> {
     /// AUI.1 · ST · O · Authorization Number
+    #[inline]
     pub fn authorization_number(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(1usize)
     }
     /// AUI.2 · DT · O · Date
+    #[inline]
     pub fn date(&self) -> ::core::option::Option<Dt<'a>> {
         self.0.get(2usize)
     }
     /// AUI.3 · ST · O · Source
+    #[inline]
     pub fn source(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(3usize)
     }
@@ -424,10 +435,12 @@ impl ::hl7_runtime::build::Write for CcdValue {
 pub struct Ccd<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Ccd<'a> {
     /// CCD.1 · ID · R · Invocation Event
+    #[inline]
     pub fn invocation_event(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(1usize)
     }
     /// CCD.2 · TS · O · Date/time
+    #[inline]
     pub fn date_time(&self) -> ::core::option::Option<Ts<'a>> {
         self.0.get(2usize)
     }
@@ -589,26 +602,32 @@ impl ::hl7_runtime::build::Write for CeValue {
 pub struct Ce<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Ce<'a> {
     /// CE.1 · ST · O · Identifier
+    #[inline]
     pub fn identifier(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(1usize)
     }
     /// CE.2 · ST · O · Text
+    #[inline]
     pub fn text(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(2usize)
     }
     /// CE.3 · ID · O · Name of Coding System
+    #[inline]
     pub fn name_of_coding_system(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(3usize)
     }
     /// CE.4 · ST · O · Alternate Identifier
+    #[inline]
     pub fn alternate_identifier(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(4usize)
     }
     /// CE.5 · ST · O · Alternate Text
+    #[inline]
     pub fn alternate_text(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(5usize)
     }
     /// CE.6 · ID · O · Name of Alternate Coding System
+    #[inline]
     pub fn name_of_alternate_coding_system(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(6usize)
     }
@@ -770,26 +789,32 @@ impl ::hl7_runtime::build::Write for CfValue {
 pub struct Cf<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Cf<'a> {
     /// CF.1 · ST · O · Identifier
+    #[inline]
     pub fn identifier(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(1usize)
     }
     /// CF.2 · FT · O · Formatted Text
+    #[inline]
     pub fn formatted_text(&self) -> ::core::option::Option<Ft<'a>> {
         self.0.get(2usize)
     }
     /// CF.3 · ID · O · Name of Coding System
+    #[inline]
     pub fn name_of_coding_system(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(3usize)
     }
     /// CF.4 · ST · O · Alternate Identifier
+    #[inline]
     pub fn alternate_identifier(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(4usize)
     }
     /// CF.5 · FT · O · Alternate Formatted Text
+    #[inline]
     pub fn alternate_formatted_text(&self) -> ::core::option::Option<Ft<'a>> {
         self.0.get(5usize)
     }
     /// CF.6 · ID · O · Name of Alternate Coding System
+    #[inline]
     pub fn name_of_alternate_coding_system(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(6usize)
     }
@@ -1005,38 +1030,47 @@ impl ::hl7_runtime::build::Write for CneValue {
 pub struct Cne<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Cne<'a> {
     /// CNE.1 · ST · R · Identifier
+    #[inline]
     pub fn identifier(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(1usize)
     }
     /// CNE.2 · ST · O · Text
+    #[inline]
     pub fn text(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(2usize)
     }
     /// CNE.3 · ID · O · Name of Coding System
+    #[inline]
     pub fn name_of_coding_system(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(3usize)
     }
     /// CNE.4 · ST · O · Alternate Identifier
+    #[inline]
     pub fn alternate_identifier(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(4usize)
     }
     /// CNE.5 · ST · O · Alternate Text
+    #[inline]
     pub fn alternate_text(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(5usize)
     }
     /// CNE.6 · ID · O · Name of Alternate Coding System
+    #[inline]
     pub fn name_of_alternate_coding_system(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(6usize)
     }
     /// CNE.7 · ST · C · Coding System Version ID
+    #[inline]
     pub fn coding_system_version_id(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(7usize)
     }
     /// CNE.8 · ST · O · Alternate Coding System Version ID
+    #[inline]
     pub fn alternate_coding_system_version_id(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(8usize)
     }
     /// CNE.9 · ST · O · Original Text
+    #[inline]
     pub fn original_text(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(9usize)
     }
@@ -1292,48 +1326,59 @@ impl ::hl7_runtime::build::Write for CnnValue {
 pub struct Cnn<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Cnn<'a> {
     /// CNN.1 · ST · O · ID Number
+    #[inline]
     pub fn id_number(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(1usize)
     }
     /// CNN.2 · ST · O · Family Name
+    #[inline]
     pub fn family_name(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(2usize)
     }
     /// CNN.3 · ST · O · Given Name
+    #[inline]
     pub fn given_name(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(3usize)
     }
     /// CNN.4 · ST · O · Second and Further Given Names or Initials Thereof
+    #[inline]
     pub fn second_and_further_given_names_or_initials_thereof(
         &self,
     ) -> ::core::option::Option<St<'a>> {
         self.0.get(4usize)
     }
     /// CNN.5 · ST · O · Suffix
+    #[inline]
     pub fn suffix(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(5usize)
     }
     /// CNN.6 · ST · O · Prefix
+    #[inline]
     pub fn prefix(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(6usize)
     }
     /// CNN.7 · IS · O · Degree
+    #[inline]
     pub fn degree(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(7usize)
     }
     /// CNN.8 · IS · C · Source Table
+    #[inline]
     pub fn source_table(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(8usize)
     }
     /// CNN.9 · IS · C · Assigning Authority - Namespace ID
+    #[inline]
     pub fn assigning_authority_namespace_id(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(9usize)
     }
     /// CNN.10 · ST · C · Assigning Authority - Universal ID
+    #[inline]
     pub fn assigning_authority_universal_id(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(10usize)
     }
     /// CNN.11 · ID · C · Assigning Authority - Universal ID Type
+    #[inline]
     pub fn assigning_authority_universal_id_type(
         &self,
     ) -> ::core::option::Option<Id<'a>> {
@@ -1488,26 +1533,32 @@ impl ::hl7_runtime::build::Write for CpValue {
 pub struct Cp<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Cp<'a> {
     /// CP.1 · MO · R · Price
+    #[inline]
     pub fn price(&self) -> ::core::option::Option<Mo<'a>> {
         self.0.get(1usize)
     }
     /// CP.2 · ID · O · Price Type
+    #[inline]
     pub fn price_type(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(2usize)
     }
     /// CP.3 · NM · O · From Value
+    #[inline]
     pub fn from_value(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(3usize)
     }
     /// CP.4 · NM · O · To Value
+    #[inline]
     pub fn to_value(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(4usize)
     }
     /// CP.5 · CE · O · Range Units
+    #[inline]
     pub fn range_units(&self) -> ::core::option::Option<Ce<'a>> {
         self.0.get(5usize)
     }
     /// CP.6 · ID · O · Range Type
+    #[inline]
     pub fn range_type(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(6usize)
     }
@@ -1601,10 +1652,12 @@ impl ::hl7_runtime::build::Write for CqValue {
 pub struct Cq<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Cq<'a> {
     /// CQ.1 · NM · O · Quantity
+    #[inline]
     pub fn quantity(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(1usize)
     }
     /// CQ.2 · CE · O · Units
+    #[inline]
     pub fn units(&self) -> ::core::option::Option<Ce<'a>> {
         self.0.get(2usize)
     }
@@ -1820,38 +1873,47 @@ impl ::hl7_runtime::build::Write for CweValue {
 pub struct Cwe<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Cwe<'a> {
     /// CWE.1 · ST · O · Identifier
+    #[inline]
     pub fn identifier(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(1usize)
     }
     /// CWE.2 · ST · O · Text
+    #[inline]
     pub fn text(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(2usize)
     }
     /// CWE.3 · ID · O · Name of Coding System
+    #[inline]
     pub fn name_of_coding_system(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(3usize)
     }
     /// CWE.4 · ST · O · Alternate Identifier
+    #[inline]
     pub fn alternate_identifier(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(4usize)
     }
     /// CWE.5 · ST · O · Alternate Text
+    #[inline]
     pub fn alternate_text(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(5usize)
     }
     /// CWE.6 · ID · O · Name of Alternate Coding System
+    #[inline]
     pub fn name_of_alternate_coding_system(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(6usize)
     }
     /// CWE.7 · ST · C · Coding System Version ID
+    #[inline]
     pub fn coding_system_version_id(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(7usize)
     }
     /// CWE.8 · ST · O · Alternate Coding System Version ID
+    #[inline]
     pub fn alternate_coding_system_version_id(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(8usize)
     }
     /// CWE.9 · ST · O · Original Text
+    #[inline]
     pub fn original_text(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(9usize)
     }
@@ -2083,42 +2145,52 @@ impl ::hl7_runtime::build::Write for CxValue {
 pub struct Cx<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Cx<'a> {
     /// CX.1 · ST · R · ID Number
+    #[inline]
     pub fn id_number(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(1usize)
     }
     /// CX.2 · ST · O · Check Digit
+    #[inline]
     pub fn check_digit(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(2usize)
     }
     /// CX.3 · ID · O · Check Digit Scheme
+    #[inline]
     pub fn check_digit_scheme(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(3usize)
     }
     /// CX.4 · HD · O · Assigning Authority
+    #[inline]
     pub fn assigning_authority(&self) -> ::core::option::Option<Hd<'a>> {
         self.0.get(4usize)
     }
     /// CX.5 · ID · O · Identifier Type Code
+    #[inline]
     pub fn identifier_type_code(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(5usize)
     }
     /// CX.6 · HD · O · Assigning Facility
+    #[inline]
     pub fn assigning_facility(&self) -> ::core::option::Option<Hd<'a>> {
         self.0.get(6usize)
     }
     /// CX.7 · DT · O · Effective Date
+    #[inline]
     pub fn effective_date(&self) -> ::core::option::Option<Dt<'a>> {
         self.0.get(7usize)
     }
     /// CX.8 · DT · O · Expiration Date
+    #[inline]
     pub fn expiration_date(&self) -> ::core::option::Option<Dt<'a>> {
         self.0.get(8usize)
     }
     /// CX.9 · CWE · O · Assigning Jurisdiction
+    #[inline]
     pub fn assigning_jurisdiction(&self) -> ::core::option::Option<Cwe<'a>> {
         self.0.get(9usize)
     }
     /// CX.10 · CWE · O · Assigning Agency or Department
+    #[inline]
     pub fn assigning_agency_or_department(&self) -> ::core::option::Option<Cwe<'a>> {
         self.0.get(10usize)
     }
@@ -2229,14 +2301,17 @@ impl ::hl7_runtime::build::Write for DdiValue {
 pub struct Ddi<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Ddi<'a> {
     /// DDI.1 · NM · O · Delay Days
+    #[inline]
     pub fn delay_days(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(1usize)
     }
     /// DDI.2 · MO · R · Monetary Amount
+    #[inline]
     pub fn monetary_amount(&self) -> ::core::option::Option<Mo<'a>> {
         self.0.get(2usize)
     }
     /// DDI.3 · NM · O · Number of Days
+    #[inline]
     pub fn number_of_days(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(3usize)
     }
@@ -2332,10 +2407,12 @@ impl ::hl7_runtime::build::Write for DldValue {
 pub struct Dld<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Dld<'a> {
     /// DLD.1 · IS · R · Discharge Location
+    #[inline]
     pub fn discharge_location(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(1usize)
     }
     /// DLD.2 · TS · O · Effective Date
+    #[inline]
     pub fn effective_date(&self) -> ::core::option::Option<Ts<'a>> {
         self.0.get(2usize)
     }
@@ -2448,14 +2525,17 @@ impl ::hl7_runtime::build::Write for DlnValue {
 pub struct Dln<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Dln<'a> {
     /// DLN.1 · ST · R · License Number
+    #[inline]
     pub fn license_number(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(1usize)
     }
     /// DLN.2 · IS · O · Issuing State, Province, Country
+    #[inline]
     pub fn issuing_state_province_country(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(2usize)
     }
     /// DLN.3 · DT · O · Expiration Date
+    #[inline]
     pub fn expiration_date(&self) -> ::core::option::Option<Dt<'a>> {
         self.0.get(3usize)
     }
@@ -2540,10 +2620,12 @@ impl ::hl7_runtime::build::Write for DrValue {
 pub struct Dr<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Dr<'a> {
     /// DR.1 · TS · O · Range Start Date/Time
+    #[inline]
     pub fn range_start_date_time(&self) -> ::core::option::Option<Ts<'a>> {
         self.0.get(1usize)
     }
     /// DR.2 · TS · O · Range End Date/Time
+    #[inline]
     pub fn range_end_date_time(&self) -> ::core::option::Option<Ts<'a>> {
         self.0.get(2usize)
     }
@@ -2653,10 +2735,12 @@ impl ::hl7_runtime::build::Write for DtnValue {
 pub struct Dtn<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Dtn<'a> {
     /// DTN.1 · IS · R · Day Type
+    #[inline]
     pub fn day_type(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(1usize)
     }
     /// DTN.2 · NM · R · Number of Days
+    #[inline]
     pub fn number_of_days(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(2usize)
     }
@@ -2792,22 +2876,27 @@ impl ::hl7_runtime::build::Write for EdValue {
 pub struct Ed<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Ed<'a> {
     /// ED.1 · HD · O · Source Application
+    #[inline]
     pub fn source_application(&self) -> ::core::option::Option<Hd<'a>> {
         self.0.get(1usize)
     }
     /// ED.2 · ID · R · Type of Data
+    #[inline]
     pub fn type_of_data(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(2usize)
     }
     /// ED.3 · ID · O · Data Subtype
+    #[inline]
     pub fn data_subtype(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(3usize)
     }
     /// ED.4 · ID · R · Encoding
+    #[inline]
     pub fn encoding(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(4usize)
     }
     /// ED.5 · TX · R · Data
+    #[inline]
     pub fn data(&self) -> ::core::option::Option<Tx<'a>> {
         self.0.get(5usize)
     }
@@ -2937,18 +3026,22 @@ impl ::hl7_runtime::build::Write for EiValue {
 pub struct Ei<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Ei<'a> {
     /// EI.1 · ST · O · Entity Identifier
+    #[inline]
     pub fn entity_identifier(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(1usize)
     }
     /// EI.2 · IS · O · Namespace ID
+    #[inline]
     pub fn namespace_id(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(2usize)
     }
     /// EI.3 · ST · C · Universal ID
+    #[inline]
     pub fn universal_id(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(3usize)
     }
     /// EI.4 · ID · C · Universal ID Type
+    #[inline]
     pub fn universal_id_type(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(4usize)
     }
@@ -3033,10 +3126,12 @@ impl ::hl7_runtime::build::Write for EipValue {
 pub struct Eip<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Eip<'a> {
     /// EIP.1 · EI · O · Placer Assigned Identifier
+    #[inline]
     pub fn placer_assigned_identifier(&self) -> ::core::option::Option<Ei<'a>> {
         self.0.get(1usize)
     }
     /// EIP.2 · EI · O · Filler Assigned Identifier
+    #[inline]
     pub fn filler_assigned_identifier(&self) -> ::core::option::Option<Ei<'a>> {
         self.0.get(2usize)
     }
@@ -3164,18 +3259,22 @@ impl ::hl7_runtime::build::Write for EldValue {
 pub struct Eld<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Eld<'a> {
     /// ELD.1 · ST · O · Segment ID
+    #[inline]
     pub fn segment_id(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(1usize)
     }
     /// ELD.2 · NM · O · Segment Sequence
+    #[inline]
     pub fn segment_sequence(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(2usize)
     }
     /// ELD.3 · NM · O · Field Position
+    #[inline]
     pub fn field_position(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(3usize)
     }
     /// ELD.4 · CE · O · Code Identifying Error
+    #[inline]
     pub fn code_identifying_error(&self) -> ::core::option::Option<Ce<'a>> {
         self.0.get(4usize)
     }
@@ -3337,26 +3436,32 @@ impl ::hl7_runtime::build::Write for ErlValue {
 pub struct Erl<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Erl<'a> {
     /// ERL.1 · ST · R · Segment ID
+    #[inline]
     pub fn segment_id(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(1usize)
     }
     /// ERL.2 · NM · R · Segment Sequence
+    #[inline]
     pub fn segment_sequence(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(2usize)
     }
     /// ERL.3 · NM · O · Field Position
+    #[inline]
     pub fn field_position(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(3usize)
     }
     /// ERL.4 · NM · O · Field Repetition
+    #[inline]
     pub fn field_repetition(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(4usize)
     }
     /// ERL.5 · NM · O · Component Number
+    #[inline]
     pub fn component_number(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(5usize)
     }
     /// ERL.6 · NM · O · Sub-Component Number
+    #[inline]
     pub fn sub_component_number(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(6usize)
     }
@@ -3452,10 +3557,12 @@ impl ::hl7_runtime::build::Write for FcValue {
 pub struct Fc<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Fc<'a> {
     /// FC.1 · IS · R · Financial Class Code
+    #[inline]
     pub fn financial_class_code(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(1usize)
     }
     /// FC.2 · TS · O · Effective Date
+    #[inline]
     pub fn effective_date(&self) -> ::core::option::Option<Ts<'a>> {
         self.0.get(2usize)
     }
@@ -3603,22 +3710,27 @@ impl ::hl7_runtime::build::Write for FnValue {
 pub struct Fn<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Fn<'a> {
     /// FN.1 · ST · R · Surname
+    #[inline]
     pub fn surname(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(1usize)
     }
     /// FN.2 · ST · O · Own Surname Prefix
+    #[inline]
     pub fn own_surname_prefix(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(2usize)
     }
     /// FN.3 · ST · O · Own Surname
+    #[inline]
     pub fn own_surname(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(3usize)
     }
     /// FN.4 · ST · O · Surname Prefix From Partner/Spouse
+    #[inline]
     pub fn surname_prefix_from_partner_spouse(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(4usize)
     }
     /// FN.5 · ST · O · Surname From Partner/Spouse
+    #[inline]
     pub fn surname_from_partner_spouse(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(5usize)
     }
@@ -3747,14 +3859,17 @@ impl ::hl7_runtime::build::Write for HdValue {
 pub struct Hd<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Hd<'a> {
     /// HD.1 · IS · O · Namespace ID
+    #[inline]
     pub fn namespace_id(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(1usize)
     }
     /// HD.2 · ST · C · Universal ID
+    #[inline]
     pub fn universal_id(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(2usize)
     }
     /// HD.3 · ID · C · Universal ID Type
+    #[inline]
     pub fn universal_id_type(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(3usize)
     }
@@ -3869,14 +3984,17 @@ impl ::hl7_runtime::build::Write for IcdValue {
 pub struct Icd<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Icd<'a> {
     /// ICD.1 · IS · O · Certification Patient Type
+    #[inline]
     pub fn certification_patient_type(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(1usize)
     }
     /// ICD.2 · ID · R · Certification Required
+    #[inline]
     pub fn certification_required(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(2usize)
     }
     /// ICD.3 · TS · O · Date/Time Certification Required
+    #[inline]
     pub fn date_time_certification_required(&self) -> ::core::option::Option<Ts<'a>> {
         self.0.get(3usize)
     }
@@ -4003,14 +4121,17 @@ impl ::hl7_runtime::build::Write for JccValue {
 pub struct Jcc<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Jcc<'a> {
     /// JCC.1 · IS · O · Job Code
+    #[inline]
     pub fn job_code(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(1usize)
     }
     /// JCC.2 · IS · O · Job Class
+    #[inline]
     pub fn job_class(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(2usize)
     }
     /// JCC.3 · TX · O · Job Description Text
+    #[inline]
     pub fn job_description_text(&self) -> ::core::option::Option<Tx<'a>> {
         self.0.get(3usize)
     }
@@ -4225,38 +4346,47 @@ impl ::hl7_runtime::build::Write for La1Value {
 pub struct La1<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> La1<'a> {
     /// LA1.1 · IS · O · Point of Care
+    #[inline]
     pub fn point_of_care(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(1usize)
     }
     /// LA1.2 · IS · O · Room
+    #[inline]
     pub fn room(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(2usize)
     }
     /// LA1.3 · IS · O · Bed
+    #[inline]
     pub fn bed(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(3usize)
     }
     /// LA1.4 · HD · O · Facility
+    #[inline]
     pub fn facility(&self) -> ::core::option::Option<Hd<'a>> {
         self.0.get(4usize)
     }
     /// LA1.5 · IS · O · Location Status
+    #[inline]
     pub fn location_status(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(5usize)
     }
     /// LA1.6 · IS · O · Patient Location Type
+    #[inline]
     pub fn patient_location_type(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(6usize)
     }
     /// LA1.7 · IS · O · Building
+    #[inline]
     pub fn building(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(7usize)
     }
     /// LA1.8 · IS · O · Floor
+    #[inline]
     pub fn floor(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(8usize)
     }
     /// LA1.9 · AD · O · Address
+    #[inline]
     pub fn address(&self) -> ::core::option::Option<Ad<'a>> {
         self.0.get(9usize)
     }
@@ -4350,10 +4480,12 @@ impl ::hl7_runtime::build::Write for MoValue {
 pub struct Mo<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Mo<'a> {
     /// MO.1 · NM · O · Quantity
+    #[inline]
     pub fn quantity(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(1usize)
     }
     /// MO.2 · ID · O · Denomination
+    #[inline]
     pub fn denomination(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(2usize)
     }
@@ -4438,10 +4570,12 @@ impl ::hl7_runtime::build::Write for MocValue {
 pub struct Moc<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Moc<'a> {
     /// MOC.1 · MO · O · Monetary Amount
+    #[inline]
     pub fn monetary_amount(&self) -> ::core::option::Option<Mo<'a>> {
         self.0.get(1usize)
     }
     /// MOC.2 · CE · O · Charge Code
+    #[inline]
     pub fn charge_code(&self) -> ::core::option::Option<Ce<'a>> {
         self.0.get(2usize)
     }
@@ -4554,14 +4688,17 @@ impl ::hl7_runtime::build::Write for MopValue {
 pub struct Mop<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Mop<'a> {
     /// MOP.1 · ID · R · Money or Percentage Indicator
+    #[inline]
     pub fn money_or_percentage_indicator(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(1usize)
     }
     /// MOP.2 · NM · R · Money or Percentage Quantity
+    #[inline]
     pub fn money_or_percentage_quantity(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(2usize)
     }
     /// MOP.3 · ID · O · Currency Denomination
+    #[inline]
     pub fn currency_denomination(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(3usize)
     }
@@ -4674,14 +4811,17 @@ impl ::hl7_runtime::build::Write for MsgValue {
 pub struct Msg<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Msg<'a> {
     /// MSG.1 · ID · R · Message Code
+    #[inline]
     pub fn message_code(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(1usize)
     }
     /// MSG.2 · ID · O · Trigger Event
+    #[inline]
     pub fn trigger_event(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(2usize)
     }
     /// MSG.3 · ID · O · Message Structure
+    #[inline]
     pub fn message_structure(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(3usize)
     }
@@ -4919,46 +5059,57 @@ impl ::hl7_runtime::build::Write for NdlValue {
 pub struct Ndl<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Ndl<'a> {
     /// NDL.1 · CNN · O · Name Of Person
+    #[inline]
     pub fn name_of_person(&self) -> ::core::option::Option<Cnn<'a>> {
         self.0.get(1usize)
     }
     /// NDL.2 · TS · O · Start Date/time
+    #[inline]
     pub fn start_date_time(&self) -> ::core::option::Option<Ts<'a>> {
         self.0.get(2usize)
     }
     /// NDL.3 · TS · O · End Date/time
+    #[inline]
     pub fn end_date_time(&self) -> ::core::option::Option<Ts<'a>> {
         self.0.get(3usize)
     }
     /// NDL.4 · IS · O · Point of Care
+    #[inline]
     pub fn point_of_care(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(4usize)
     }
     /// NDL.5 · IS · O · Room
+    #[inline]
     pub fn room(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(5usize)
     }
     /// NDL.6 · IS · O · Bed
+    #[inline]
     pub fn bed(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(6usize)
     }
     /// NDL.7 · HD · O · Facility
+    #[inline]
     pub fn facility(&self) -> ::core::option::Option<Hd<'a>> {
         self.0.get(7usize)
     }
     /// NDL.8 · IS · O · Location Status
+    #[inline]
     pub fn location_status(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(8usize)
     }
     /// NDL.9 · IS · O · Patient Location Type
+    #[inline]
     pub fn patient_location_type(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(9usize)
     }
     /// NDL.10 · IS · O · Building
+    #[inline]
     pub fn building(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(10usize)
     }
     /// NDL.11 · IS · O · Floor
+    #[inline]
     pub fn floor(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(11usize)
     }
@@ -5231,52 +5382,63 @@ impl ::hl7_runtime::build::Write for OsdValue {
 pub struct Osd<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Osd<'a> {
     /// OSD.1 · ID · R · Sequence/Results Flag
+    #[inline]
     pub fn sequence_results_flag(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(1usize)
     }
     /// OSD.2 · ST · R · Placer Order Number: Entity Identifier
+    #[inline]
     pub fn placer_order_number_entity_identifier(
         &self,
     ) -> ::core::option::Option<St<'a>> {
         self.0.get(2usize)
     }
     /// OSD.3 · IS · O · Placer Order Number: Namespace ID
+    #[inline]
     pub fn placer_order_number_namespace_id(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(3usize)
     }
     /// OSD.4 · ST · R · Filler Order Number: Entity Identifier
+    #[inline]
     pub fn filler_order_number_entity_identifier(
         &self,
     ) -> ::core::option::Option<St<'a>> {
         self.0.get(4usize)
     }
     /// OSD.5 · IS · O · Filler Order Number: Namespace ID
+    #[inline]
     pub fn filler_order_number_namespace_id(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(5usize)
     }
     /// OSD.6 · ST · O · Sequence Condition Value
+    #[inline]
     pub fn sequence_condition_value(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(6usize)
     }
     /// OSD.7 · NM · O · Maximum Number of Repeats
+    #[inline]
     pub fn maximum_number_of_repeats(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(7usize)
     }
     /// OSD.8 · ST · R · Placer Order Number: Universal ID
+    #[inline]
     pub fn placer_order_number_universal_id(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(8usize)
     }
     /// OSD.9 · ID · O · Placer Order Number: Universal ID Type
+    #[inline]
     pub fn placer_order_number_universal_id_type(
         &self,
     ) -> ::core::option::Option<Id<'a>> {
         self.0.get(9usize)
     }
     /// OSD.10 · ST · R · Filler Order Number: Universal ID
+    #[inline]
     pub fn filler_order_number_universal_id(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(10usize)
     }
     /// OSD.11 · ID · O · Filler Order Number: Universal ID Type
+    #[inline]
     pub fn filler_order_number_universal_id_type(
         &self,
     ) -> ::core::option::Option<Id<'a>> {
@@ -5532,46 +5694,57 @@ impl ::hl7_runtime::build::Write for PlValue {
 pub struct Pl<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Pl<'a> {
     /// PL.1 · IS · O · Point of Care
+    #[inline]
     pub fn point_of_care(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(1usize)
     }
     /// PL.2 · IS · O · Room
+    #[inline]
     pub fn room(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(2usize)
     }
     /// PL.3 · IS · O · Bed
+    #[inline]
     pub fn bed(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(3usize)
     }
     /// PL.4 · HD · O · Facility
+    #[inline]
     pub fn facility(&self) -> ::core::option::Option<Hd<'a>> {
         self.0.get(4usize)
     }
     /// PL.5 · IS · O · Location Status
+    #[inline]
     pub fn location_status(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(5usize)
     }
     /// PL.6 · IS · C · Person Location Type
+    #[inline]
     pub fn person_location_type(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(6usize)
     }
     /// PL.7 · IS · O · Building
+    #[inline]
     pub fn building(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(7usize)
     }
     /// PL.8 · IS · O · Floor
+    #[inline]
     pub fn floor(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(8usize)
     }
     /// PL.9 · ST · O · Location Description
+    #[inline]
     pub fn location_description(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(9usize)
     }
     /// PL.10 · EI · O · Comprehensive Location Identifier
+    #[inline]
     pub fn comprehensive_location_identifier(&self) -> ::core::option::Option<Ei<'a>> {
         self.0.get(10usize)
     }
     /// PL.11 · HD · O · Assigning Authority for Location
+    #[inline]
     pub fn assigning_authority_for_location(&self) -> ::core::option::Option<Hd<'a>> {
         self.0.get(11usize)
     }
@@ -5702,18 +5875,22 @@ impl ::hl7_runtime::build::Write for PlnValue {
 pub struct Pln<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Pln<'a> {
     /// PLN.1 · ST · R · ID Number
+    #[inline]
     pub fn id_number(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(1usize)
     }
     /// PLN.2 · IS · R · Type of ID Number
+    #[inline]
     pub fn type_of_id_number(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(2usize)
     }
     /// PLN.3 · ST · O · State/other Qualifying Information
+    #[inline]
     pub fn state_other_qualifying_information(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(3usize)
     }
     /// PLN.4 · DT · O · Expiration Date
+    #[inline]
     pub fn expiration_date(&self) -> ::core::option::Option<Dt<'a>> {
         self.0.get(4usize)
     }
@@ -5820,14 +5997,17 @@ impl ::hl7_runtime::build::Write for PrlValue {
 pub struct Prl<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Prl<'a> {
     /// PRL.1 · CE · R · Parent Observation Identifier
+    #[inline]
     pub fn parent_observation_identifier(&self) -> ::core::option::Option<Ce<'a>> {
         self.0.get(1usize)
     }
     /// PRL.2 · ST · O · Parent Observation Sub-identifier
+    #[inline]
     pub fn parent_observation_sub_identifier(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(2usize)
     }
     /// PRL.3 · TX · O · Parent Observation Value Descriptor
+    #[inline]
     pub fn parent_observation_value_descriptor(&self) -> ::core::option::Option<Tx<'a>> {
         self.0.get(3usize)
     }
@@ -5923,10 +6103,12 @@ impl ::hl7_runtime::build::Write for PtValue {
 pub struct Pt<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Pt<'a> {
     /// PT.1 · ID · O · Processing ID
+    #[inline]
     pub fn processing_id(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(1usize)
     }
     /// PT.2 · ID · O · Processing Mode
+    #[inline]
     pub fn processing_mode(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(2usize)
     }
@@ -6054,18 +6236,22 @@ impl ::hl7_runtime::build::Write for PtaValue {
 pub struct Pta<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Pta<'a> {
     /// PTA.1 · IS · R · Policy Type
+    #[inline]
     pub fn policy_type(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(1usize)
     }
     /// PTA.2 · IS · O · Amount Class
+    #[inline]
     pub fn amount_class(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(2usize)
     }
     /// PTA.3 · NM · O · Money or Percentage Quantity
+    #[inline]
     pub fn money_or_percentage_quantity(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(3usize)
     }
     /// PTA.4 · MOP · R · Money or Percentage
+    #[inline]
     pub fn money_or_percentage(&self) -> ::core::option::Option<Mop<'a>> {
         self.0.get(4usize)
     }
@@ -6161,10 +6347,12 @@ impl ::hl7_runtime::build::Write for RiValue {
 pub struct Ri<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Ri<'a> {
     /// RI.1 · IS · O · Repeat Pattern
+    #[inline]
     pub fn repeat_pattern(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(1usize)
     }
     /// RI.2 · ST · O · Explicit Time Interval
+    #[inline]
     pub fn explicit_time_interval(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(2usize)
     }
@@ -6292,18 +6480,22 @@ impl ::hl7_runtime::build::Write for RmcValue {
 pub struct Rmc<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Rmc<'a> {
     /// RMC.1 · IS · R · Room Type
+    #[inline]
     pub fn room_type(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(1usize)
     }
     /// RMC.2 · IS · O · Amount Type
+    #[inline]
     pub fn amount_type(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(2usize)
     }
     /// RMC.3 · NM · O · Coverage Amount
+    #[inline]
     pub fn coverage_amount(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(3usize)
     }
     /// RMC.4 · MOP · R · Money or Percentage
+    #[inline]
     pub fn money_or_percentage(&self) -> ::core::option::Option<Mop<'a>> {
         self.0.get(4usize)
     }
@@ -6431,18 +6623,22 @@ impl ::hl7_runtime::build::Write for RpValue {
 pub struct Rp<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Rp<'a> {
     /// RP.1 · ST · O · Pointer
+    #[inline]
     pub fn pointer(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(1usize)
     }
     /// RP.2 · HD · O · Application ID
+    #[inline]
     pub fn application_id(&self) -> ::core::option::Option<Hd<'a>> {
         self.0.get(2usize)
     }
     /// RP.3 · ID · O · Type of Data
+    #[inline]
     pub fn type_of_data(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(3usize)
     }
     /// RP.4 · ID · O · Subtype
+    #[inline]
     pub fn subtype(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(4usize)
     }
@@ -6680,46 +6876,57 @@ impl ::hl7_runtime::build::Write for RptValue {
 pub struct Rpt<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Rpt<'a> {
     /// RPT.1 · CWE · R · Repeat Pattern Code
+    #[inline]
     pub fn repeat_pattern_code(&self) -> ::core::option::Option<Cwe<'a>> {
         self.0.get(1usize)
     }
     /// RPT.2 · ID · O · Calendar Alignment
+    #[inline]
     pub fn calendar_alignment(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(2usize)
     }
     /// RPT.3 · NM · O · Phase Range Begin Value
+    #[inline]
     pub fn phase_range_begin_value(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(3usize)
     }
     /// RPT.4 · NM · O · Phase Range End Value
+    #[inline]
     pub fn phase_range_end_value(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(4usize)
     }
     /// RPT.5 · NM · O · Period Quantity
+    #[inline]
     pub fn period_quantity(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(5usize)
     }
     /// RPT.6 · IS · C · Period Units
+    #[inline]
     pub fn period_units(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(6usize)
     }
     /// RPT.7 · ID · O · Institution Specified Time
+    #[inline]
     pub fn institution_specified_time(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(7usize)
     }
     /// RPT.8 · ID · O · Event
+    #[inline]
     pub fn event(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(8usize)
     }
     /// RPT.9 · NM · O · Event Offset Quantity
+    #[inline]
     pub fn event_offset_quantity(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(9usize)
     }
     /// RPT.10 · IS · C · Event Offset Units
+    #[inline]
     pub fn event_offset_units(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(10usize)
     }
     /// RPT.11 · GTS · O · General Timing Specification
+    #[inline]
     pub fn general_timing_specification(&self) -> ::core::option::Option<Gts<'a>> {
         self.0.get(11usize)
     }
@@ -6832,14 +7039,17 @@ impl ::hl7_runtime::build::Write for SadValue {
 pub struct Sad<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Sad<'a> {
     /// SAD.1 · ST · O · Street or Mailing Address
+    #[inline]
     pub fn street_or_mailing_address(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(1usize)
     }
     /// SAD.2 · ST · O · Street Name
+    #[inline]
     pub fn street_name(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(2usize)
     }
     /// SAD.3 · ST · O · Dwelling Number
+    #[inline]
     pub fn dwelling_number(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(3usize)
     }
@@ -6975,18 +7185,22 @@ impl ::hl7_runtime::build::Write for SnValue {
 pub struct Sn<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Sn<'a> {
     /// SN.1 · ST · O · Comparator
+    #[inline]
     pub fn comparator(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(1usize)
     }
     /// SN.2 · NM · O · Num1
+    #[inline]
     pub fn num1(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(2usize)
     }
     /// SN.3 · ST · O · Separator/Suffix
+    #[inline]
     pub fn separator_suffix(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(3usize)
     }
     /// SN.4 · NM · O · Num2
+    #[inline]
     pub fn num2(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(4usize)
     }
@@ -7158,30 +7372,37 @@ impl ::hl7_runtime::build::Write for SpsValue {
 pub struct Sps<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Sps<'a> {
     /// SPS.1 · CWE · O · Specimen Source Name or Code
+    #[inline]
     pub fn specimen_source_name_or_code(&self) -> ::core::option::Option<Cwe<'a>> {
         self.0.get(1usize)
     }
     /// SPS.2 · CWE · O · Additives
+    #[inline]
     pub fn additives(&self) -> ::core::option::Option<Cwe<'a>> {
         self.0.get(2usize)
     }
     /// SPS.3 · TX · O · Specimen Collection Method
+    #[inline]
     pub fn specimen_collection_method(&self) -> ::core::option::Option<Tx<'a>> {
         self.0.get(3usize)
     }
     /// SPS.4 · CWE · O · Body Site
+    #[inline]
     pub fn body_site(&self) -> ::core::option::Option<Cwe<'a>> {
         self.0.get(4usize)
     }
     /// SPS.5 · CWE · O · Site Modifier
+    #[inline]
     pub fn site_modifier(&self) -> ::core::option::Option<Cwe<'a>> {
         self.0.get(5usize)
     }
     /// SPS.6 · CWE · O · Collection Method Modifier Code
+    #[inline]
     pub fn collection_method_modifier_code(&self) -> ::core::option::Option<Cwe<'a>> {
         self.0.get(6usize)
     }
     /// SPS.7 · CWE · O · Specimen Role
+    #[inline]
     pub fn specimen_role(&self) -> ::core::option::Option<Cwe<'a>> {
         self.0.get(7usize)
     }
@@ -7452,50 +7673,62 @@ impl ::hl7_runtime::build::Write for TqValue {
 pub struct Tq<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Tq<'a> {
     /// TQ.1 · CQ · O · Quantity
+    #[inline]
     pub fn quantity(&self) -> ::core::option::Option<Cq<'a>> {
         self.0.get(1usize)
     }
     /// TQ.2 · RI · O · Interval
+    #[inline]
     pub fn interval(&self) -> ::core::option::Option<Ri<'a>> {
         self.0.get(2usize)
     }
     /// TQ.3 · ST · O · Duration
+    #[inline]
     pub fn duration(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(3usize)
     }
     /// TQ.4 · TS · O · Start Date/Time
+    #[inline]
     pub fn start_date_time(&self) -> ::core::option::Option<Ts<'a>> {
         self.0.get(4usize)
     }
     /// TQ.5 · TS · O · End Date/Time
+    #[inline]
     pub fn end_date_time(&self) -> ::core::option::Option<Ts<'a>> {
         self.0.get(5usize)
     }
     /// TQ.6 · ST · O · Priority
+    #[inline]
     pub fn priority(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(6usize)
     }
     /// TQ.7 · ST · O · Condition
+    #[inline]
     pub fn condition(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(7usize)
     }
     /// TQ.8 · TX · O · Text
+    #[inline]
     pub fn text(&self) -> ::core::option::Option<Tx<'a>> {
         self.0.get(8usize)
     }
     /// TQ.9 · ID · O · Conjunction
+    #[inline]
     pub fn conjunction(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(9usize)
     }
     /// TQ.10 · OSD · O · Order Sequencing
+    #[inline]
     pub fn order_sequencing(&self) -> ::core::option::Option<Osd<'a>> {
         self.0.get(10usize)
     }
     /// TQ.11 · CE · O · Occurrence Duration
+    #[inline]
     pub fn occurrence_duration(&self) -> ::core::option::Option<Ce<'a>> {
         self.0.get(11usize)
     }
     /// TQ.12 · NM · O · Total Occurrences
+    #[inline]
     pub fn total_occurrences(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(12usize)
     }
@@ -7589,10 +7822,12 @@ impl ::hl7_runtime::build::Write for TsValue {
 pub struct Ts<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Ts<'a> {
     /// TS.1 · DTM · R · Time
+    #[inline]
     pub fn time(&self) -> ::core::option::Option<Dtm<'a>> {
         self.0.get(1usize)
     }
     /// TS.2 · ID · O · Degree of Precision
+    #[inline]
     pub fn degree_of_precision(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(2usize)
     }
@@ -7711,14 +7946,17 @@ impl ::hl7_runtime::build::Write for VidValue {
 pub struct Vid<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Vid<'a> {
     /// VID.1 · ID · O · Version ID
+    #[inline]
     pub fn version_id(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(1usize)
     }
     /// VID.2 · CE · O · Internationalization Code
+    #[inline]
     pub fn internationalization_code(&self) -> ::core::option::Option<Ce<'a>> {
         self.0.get(2usize)
     }
     /// VID.3 · CE · O · International Version ID
+    #[inline]
     pub fn international_version_id(&self) -> ::core::option::Option<Ce<'a>> {
         self.0.get(3usize)
     }
@@ -8007,58 +8245,72 @@ impl ::hl7_runtime::build::Write for XadValue {
 pub struct Xad<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Xad<'a> {
     /// XAD.1 · SAD · O · Street Address
+    #[inline]
     pub fn street_address(&self) -> ::core::option::Option<Sad<'a>> {
         self.0.get(1usize)
     }
     /// XAD.2 · ST · O · Other Designation
+    #[inline]
     pub fn other_designation(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(2usize)
     }
     /// XAD.3 · ST · O · City
+    #[inline]
     pub fn city(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(3usize)
     }
     /// XAD.4 · ST · O · State or Province
+    #[inline]
     pub fn state_or_province(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(4usize)
     }
     /// XAD.5 · ST · O · Zip or Postal Code
+    #[inline]
     pub fn zip_or_postal_code(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(5usize)
     }
     /// XAD.6 · ID · O · Country
+    #[inline]
     pub fn country(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(6usize)
     }
     /// XAD.7 · ID · O · Address Type
+    #[inline]
     pub fn address_type(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(7usize)
     }
     /// XAD.8 · ST · O · Other Geographic Designation
+    #[inline]
     pub fn other_geographic_designation(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(8usize)
     }
     /// XAD.9 · IS · O · County/Parish Code
+    #[inline]
     pub fn county_parish_code(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(9usize)
     }
     /// XAD.10 · IS · O · Census Tract
+    #[inline]
     pub fn census_tract(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(10usize)
     }
     /// XAD.11 · ID · O · Address Representation Code
+    #[inline]
     pub fn address_representation_code(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(11usize)
     }
     /// XAD.12 · DR · O · Address Validity Range
+    #[inline]
     pub fn address_validity_range(&self) -> ::core::option::Option<Dr<'a>> {
         self.0.get(12usize)
     }
     /// XAD.13 · TS · O · Effective Date
+    #[inline]
     pub fn effective_date(&self) -> ::core::option::Option<Ts<'a>> {
         self.0.get(13usize)
     }
     /// XAD.14 · TS · O · Expiration Date
+    #[inline]
     pub fn expiration_date(&self) -> ::core::option::Option<Ts<'a>> {
         self.0.get(14usize)
     }
@@ -8516,96 +8768,119 @@ impl ::hl7_runtime::build::Write for XcnValue {
 pub struct Xcn<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Xcn<'a> {
     /// XCN.1 · ST · O · ID Number
+    #[inline]
     pub fn id_number(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(1usize)
     }
     /// XCN.2 · FN · O · Family Name
+    #[inline]
     pub fn family_name(&self) -> ::core::option::Option<Fn<'a>> {
         self.0.get(2usize)
     }
     /// XCN.3 · ST · O · Given Name
+    #[inline]
     pub fn given_name(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(3usize)
     }
     /// XCN.4 · ST · O · Second and Further Given Names or Initials Thereof
+    #[inline]
     pub fn second_and_further_given_names_or_initials_thereof(
         &self,
     ) -> ::core::option::Option<St<'a>> {
         self.0.get(4usize)
     }
     /// XCN.5 · ST · O · Suffix
+    #[inline]
     pub fn suffix(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(5usize)
     }
     /// XCN.6 · ST · O · Prefix
+    #[inline]
     pub fn prefix(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(6usize)
     }
     /// XCN.7 · IS · O · Degree
+    #[inline]
     pub fn degree(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(7usize)
     }
     /// XCN.8 · IS · C · Source Table
+    #[inline]
     pub fn source_table(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(8usize)
     }
     /// XCN.9 · HD · O · Assigning Authority
+    #[inline]
     pub fn assigning_authority(&self) -> ::core::option::Option<Hd<'a>> {
         self.0.get(9usize)
     }
     /// XCN.10 · ID · O · Name Type Code
+    #[inline]
     pub fn name_type_code(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(10usize)
     }
     /// XCN.11 · ST · O · Identifier Check Digit
+    #[inline]
     pub fn identifier_check_digit(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(11usize)
     }
     /// XCN.12 · ID · C · Check Digit Scheme
+    #[inline]
     pub fn check_digit_scheme(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(12usize)
     }
     /// XCN.13 · ID · O · Identifier Type Code
+    #[inline]
     pub fn identifier_type_code(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(13usize)
     }
     /// XCN.14 · HD · O · Assigning Facility
+    #[inline]
     pub fn assigning_facility(&self) -> ::core::option::Option<Hd<'a>> {
         self.0.get(14usize)
     }
     /// XCN.15 · ID · O · Name Representation Code
+    #[inline]
     pub fn name_representation_code(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(15usize)
     }
     /// XCN.16 · CE · O · Name Context
+    #[inline]
     pub fn name_context(&self) -> ::core::option::Option<Ce<'a>> {
         self.0.get(16usize)
     }
     /// XCN.17 · DR · O · Name Validity Range
+    #[inline]
     pub fn name_validity_range(&self) -> ::core::option::Option<Dr<'a>> {
         self.0.get(17usize)
     }
     /// XCN.18 · ID · O · Name Assembly Order
+    #[inline]
     pub fn name_assembly_order(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(18usize)
     }
     /// XCN.19 · TS · O · Effective Date
+    #[inline]
     pub fn effective_date(&self) -> ::core::option::Option<Ts<'a>> {
         self.0.get(19usize)
     }
     /// XCN.20 · TS · O · Expiration Date
+    #[inline]
     pub fn expiration_date(&self) -> ::core::option::Option<Ts<'a>> {
         self.0.get(20usize)
     }
     /// XCN.21 · ST · O · Professional Suffix
+    #[inline]
     pub fn professional_suffix(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(21usize)
     }
     /// XCN.22 · CWE · O · Assigning Jurisdiction
+    #[inline]
     pub fn assigning_jurisdiction(&self) -> ::core::option::Option<Cwe<'a>> {
         self.0.get(22usize)
     }
     /// XCN.23 · CWE · O · Assigning Agency or Department
+    #[inline]
     pub fn assigning_agency_or_department(&self) -> ::core::option::Option<Cwe<'a>> {
         self.0.get(23usize)
     }
@@ -8837,42 +9112,52 @@ impl ::hl7_runtime::build::Write for XonValue {
 pub struct Xon<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Xon<'a> {
     /// XON.1 · ST · O · Organization Name
+    #[inline]
     pub fn organization_name(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(1usize)
     }
     /// XON.2 · IS · O · Organization Name Type Code
+    #[inline]
     pub fn organization_name_type_code(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(2usize)
     }
     /// XON.3 · NM · O · ID Number
+    #[inline]
     pub fn id_number(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(3usize)
     }
     /// XON.4 · NM · O · Check Digit
+    #[inline]
     pub fn check_digit(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(4usize)
     }
     /// XON.5 · ID · O · Check Digit Scheme
+    #[inline]
     pub fn check_digit_scheme(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(5usize)
     }
     /// XON.6 · HD · O · Assigning Authority
+    #[inline]
     pub fn assigning_authority(&self) -> ::core::option::Option<Hd<'a>> {
         self.0.get(6usize)
     }
     /// XON.7 · ID · O · Identifier Type Code
+    #[inline]
     pub fn identifier_type_code(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(7usize)
     }
     /// XON.8 · HD · O · Assigning Facility
+    #[inline]
     pub fn assigning_facility(&self) -> ::core::option::Option<Hd<'a>> {
         self.0.get(8usize)
     }
     /// XON.9 · ID · O · Name Representation Code
+    #[inline]
     pub fn name_representation_code(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(9usize)
     }
     /// XON.10 · ST · O · Organization Identifier
+    #[inline]
     pub fn organization_identifier(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(10usize)
     }
@@ -9166,60 +9451,74 @@ impl ::hl7_runtime::build::Write for XpnValue {
 pub struct Xpn<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Xpn<'a> {
     /// XPN.1 · FN · O · Family Name
+    #[inline]
     pub fn family_name(&self) -> ::core::option::Option<Fn<'a>> {
         self.0.get(1usize)
     }
     /// XPN.2 · ST · O · Given Name
+    #[inline]
     pub fn given_name(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(2usize)
     }
     /// XPN.3 · ST · O · Second and Further Given Names or Initials Thereof
+    #[inline]
     pub fn second_and_further_given_names_or_initials_thereof(
         &self,
     ) -> ::core::option::Option<St<'a>> {
         self.0.get(3usize)
     }
     /// XPN.4 · ST · O · Suffix
+    #[inline]
     pub fn suffix(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(4usize)
     }
     /// XPN.5 · ST · O · Prefix
+    #[inline]
     pub fn prefix(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(5usize)
     }
     /// XPN.6 · IS · O · Degree
+    #[inline]
     pub fn degree(&self) -> ::core::option::Option<Is<'a>> {
         self.0.get(6usize)
     }
     /// XPN.7 · ID · O · Name Type Code
+    #[inline]
     pub fn name_type_code(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(7usize)
     }
     /// XPN.8 · ID · O · Name Representation Code
+    #[inline]
     pub fn name_representation_code(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(8usize)
     }
     /// XPN.9 · CE · O · Name Context
+    #[inline]
     pub fn name_context(&self) -> ::core::option::Option<Ce<'a>> {
         self.0.get(9usize)
     }
     /// XPN.10 · DR · O · Name Validity Range
+    #[inline]
     pub fn name_validity_range(&self) -> ::core::option::Option<Dr<'a>> {
         self.0.get(10usize)
     }
     /// XPN.11 · ID · O · Name Assembly Order
+    #[inline]
     pub fn name_assembly_order(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(11usize)
     }
     /// XPN.12 · TS · O · Effective Date
+    #[inline]
     pub fn effective_date(&self) -> ::core::option::Option<Ts<'a>> {
         self.0.get(12usize)
     }
     /// XPN.13 · TS · O · Expiration Date
+    #[inline]
     pub fn expiration_date(&self) -> ::core::option::Option<Ts<'a>> {
         self.0.get(13usize)
     }
     /// XPN.14 · ST · O · Professional Suffix
+    #[inline]
     pub fn professional_suffix(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(14usize)
     }
@@ -9485,50 +9784,62 @@ impl ::hl7_runtime::build::Write for XtnValue {
 pub struct Xtn<'a>(pub ::hl7_runtime::typed::Part<'a>);
 impl<'a> Xtn<'a> {
     /// XTN.1 · ST · O · Telephone Number
+    #[inline]
     pub fn telephone_number(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(1usize)
     }
     /// XTN.2 · ID · O · Telecommunication Use Code
+    #[inline]
     pub fn telecommunication_use_code(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(2usize)
     }
     /// XTN.3 · ID · O · Telecommunication Equipment Type
+    #[inline]
     pub fn telecommunication_equipment_type(&self) -> ::core::option::Option<Id<'a>> {
         self.0.get(3usize)
     }
     /// XTN.4 · ST · O · Email Address
+    #[inline]
     pub fn email_address(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(4usize)
     }
     /// XTN.5 · NM · O · Country Code
+    #[inline]
     pub fn country_code(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(5usize)
     }
     /// XTN.6 · NM · O · Area/City Code
+    #[inline]
     pub fn area_city_code(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(6usize)
     }
     /// XTN.7 · NM · O · Local Number
+    #[inline]
     pub fn local_number(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(7usize)
     }
     /// XTN.8 · NM · O · Extension
+    #[inline]
     pub fn extension(&self) -> ::core::option::Option<Nm<'a>> {
         self.0.get(8usize)
     }
     /// XTN.9 · ST · O · Any Text
+    #[inline]
     pub fn any_text(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(9usize)
     }
     /// XTN.10 · ST · O · Extension Prefix
+    #[inline]
     pub fn extension_prefix(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(10usize)
     }
     /// XTN.11 · ST · O · Speed Dial Code
+    #[inline]
     pub fn speed_dial_code(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(11usize)
     }
     /// XTN.12 · ST · C · Unformatted Telephone number
+    #[inline]
     pub fn unformatted_telephone_number(&self) -> ::core::option::Option<St<'a>> {
         self.0.get(12usize)
     }

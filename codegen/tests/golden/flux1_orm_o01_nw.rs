@@ -2063,6 +2063,7 @@ impl<'a> Message<'a> {
     /// - `MSH-9.1` · R · = `ORM` · st-contraintes.md#t1.r9
     /// - `MSH-9.2` · R · = `O01` · st-contraintes.md#t1.r9
     /// - `MSH-9.3` · R · = `ORM_O01` · st-contraintes.md#t1.r9
+    #[inline]
     pub fn msh(
         &self,
     ) -> ::core::result::Result<
@@ -2074,12 +2075,14 @@ impl<'a> Message<'a> {
     /// NTE · O · 0..* · st-profils.md#t1.r3 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/1
     ///
     /// Notes and Comments (Header)
+    #[inline]
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'_>> + '_ {
         self.0.root().segments::<super::segments::Nte<'_>>(1u16)
     }
     /// PATIENT · R · 1..1 · st-profils.md#t1.r4 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2
+    #[inline]
     pub fn patient(
         &self,
     ) -> ::core::result::Result<Patient<'_>, ::hl7_runtime::typed::Missing> {
@@ -2089,6 +2092,7 @@ impl<'a> Message<'a> {
             .map(<Patient<'_> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// ORDER · R · 1..* · st-profils.md#t1.r20 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3
+    #[inline]
     pub fn orders(&self) -> impl ::core::iter::Iterator<Item = Order<'_>> + '_ {
         self.0
             .root()
@@ -2131,6 +2135,7 @@ impl<'m> Patient<'m> {
     /// - `PID-30` · table 0136 · PAM-FR-2.11.2#page:35
     /// - `PID-31` · table 0136 · PAM-FR-2.11.2#page:35
     /// - `PID-11.7` · table 0190 · PAM-FR-DT-1.8.2#page:25
+    #[inline]
     pub fn pid(
         &self,
     ) -> ::core::result::Result<
@@ -2142,18 +2147,21 @@ impl<'m> Patient<'m> {
     /// PATIENT/PD1 · O · 0..1 · st-profils.md#t1.r6 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/1
     ///
     /// Additional Demographics
+    #[inline]
     pub fn pd1(&self) -> ::core::option::Option<super::segments::Pd1<'m>> {
         self.0.segment::<super::segments::Pd1<'m>>(1u16)
     }
     /// PATIENT/NTE · O · 0..* · st-profils.md#t1.r7 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/2
     ///
     /// Notes and Comments (Patient)
+    #[inline]
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
         self.0.segments::<super::segments::Nte<'m>>(2u16)
     }
     /// PATIENT/PATIENT_VISIT · R · 1..1 · st-profils.md#t1.r8 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/3
+    #[inline]
     pub fn patient_visit(
         &self,
     ) -> ::core::result::Result<PatientVisit<'m>, ::hl7_runtime::typed::Missing> {
@@ -2162,6 +2170,7 @@ impl<'m> Patient<'m> {
             .map(<PatientVisit<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// PATIENT/INSURANCE · O · 0..* · st-profils.md#t1.r12 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/4
+    #[inline]
     pub fn insurances(&self) -> impl ::core::iter::Iterator<Item = Insurance<'m>> + 'm {
         self.0
             .groups(4u16)
@@ -2170,12 +2179,14 @@ impl<'m> Patient<'m> {
     /// PATIENT/GT1 · O · 0..1 · st-profils.md#t1.r17 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/5
     ///
     /// Guarantor
+    #[inline]
     pub fn gt1(&self) -> ::core::option::Option<super::segments::Gt1<'m>> {
         self.0.segment::<super::segments::Gt1<'m>>(5u16)
     }
     /// PATIENT/AL1 · O · 0..* · st-profils.md#t1.r18 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/6
     ///
     /// Allergy Information
+    #[inline]
     pub fn al1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Al1<'m>> + 'm {
@@ -2228,6 +2239,7 @@ impl<'m> PatientVisit<'m> {
     /// - `PV1-44` · RE · as TS · Date d'entrée du patient · st-contraintes.md#t3.r4
     /// - `PV1-45` · RE · as TS · Date de sortie du patient · st-contraintes.md#t3.r5
     /// - `PV1-51` · table 0326 · PAM-FR-2.11.2#page:52
+    #[inline]
     pub fn pv1(
         &self,
     ) -> ::core::result::Result<
@@ -2242,6 +2254,7 @@ impl<'m> PatientVisit<'m> {
     /// PATIENT/PATIENT_VISIT/PV2 · O · 0..1 · st-profils.md#t1.r10 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/3/children/1
     ///
     /// Patient Visit – Additional Info
+    #[inline]
     pub fn pv2(&self) -> ::core::option::Option<super::segments::Pv2<'m>> {
         self.0.segment::<super::segments::Pv2<'m>>(1u16)
     }
@@ -2285,6 +2298,7 @@ impl<'m> Insurance<'m> {
     /// PATIENT/INSURANCE/IN1 · R · 1..1 · st-profils.md#t1.r13 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/4/children/0
     ///
     /// Insurance
+    #[inline]
     pub fn in1(
         &self,
     ) -> ::core::result::Result<
@@ -2297,12 +2311,14 @@ impl<'m> Insurance<'m> {
     /// PATIENT/INSURANCE/IN2 · O · 0..1 · st-profils.md#t1.r14 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/4/children/1
     ///
     /// Insurance Additional Info
+    #[inline]
     pub fn in2(&self) -> ::core::option::Option<super::segments::In2<'m>> {
         self.0.segment::<super::segments::In2<'m>>(1u16)
     }
     /// PATIENT/INSURANCE/IN3 · O · 0..1 · st-profils.md#t1.r15 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/2/children/4/children/2
     ///
     /// Insurance Certification
+    #[inline]
     pub fn in3(&self) -> ::core::option::Option<super::segments::In3<'m>> {
         self.0.segment::<super::segments::In3<'m>>(2u16)
     }
@@ -2373,6 +2389,7 @@ impl<'m> Order<'m> {
     /// - `ORC-21.6` · R · Assigning Authority: Autorité d'affectation de l'Identifiant de l'organisation 1.2.250.1.71.4.2.2 (OID de gestion des structures pour préciser une entité juridique ou une entité géographique), N° FINESS ou N° FINEG pour identifier une organisation intra-établissement (service, UF, pôle…). Cf Contraintes sur les types de données HL7 v2.5 applicables aux profils d'intégration du cadre technique IT Infrastructure dans le périmètre d'IHE France. · st_flux1.md#t1.r26
     /// - `ORC-21.7` · R · FINEJ | FINEG | IDNST | UF | SRV · table 0203 · Type d'identifiant (valeur issue de la Table 0203 - Interop'Santé présent dan le document "Contraintes sur les types de données HL7 v2.5 applicables aux profils d’intégration du cadre technique IT Infrastructure dans le périmètre d’IHE France") : FINEJ (FINESS d'entité juridique) ou FINEG (FINESS d'entité géographique) ou IDNST ou UF (UF), SVR (service). · st_flux1.md#t1.r27
     /// - `ORC-21.10` · R · Organization number: Identifiant de l'organisation (au format Struct\_IdNat) · st_flux1.md#t1.r28
+    #[inline]
     pub fn orc(
         &self,
     ) -> ::core::result::Result<
@@ -2382,6 +2399,7 @@ impl<'m> Order<'m> {
         self.0.required_segment::<super::segments::Orc<'m>>(0u16, "ORDER/ORC")
     }
     /// ORDER/ORDER_DETAIL · R · 1..1 · st-profils.md#t1.r22 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1
+    #[inline]
     pub fn order_detail(
         &self,
     ) -> ::core::result::Result<OrderDetail<'m>, ::hl7_runtime::typed::Missing> {
@@ -2392,6 +2410,7 @@ impl<'m> Order<'m> {
     /// ORDER/FT1 · O · 0..* · st-profils.md#t1.r37 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/2
     ///
     /// Financial Transaction
+    #[inline]
     pub fn ft1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Ft1<'m>> + 'm {
@@ -2400,6 +2419,7 @@ impl<'m> Order<'m> {
     /// ORDER/CTI · O · 0..* · st-profils.md#t1.r38 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/3
     ///
     /// Clinical Trial Identification
+    #[inline]
     pub fn ctis(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Cti<'m>> + 'm {
@@ -2408,6 +2428,7 @@ impl<'m> Order<'m> {
     /// ORDER/BLG · O · 0..1 · st-profils.md#t1.r39 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/4
     ///
     /// Billing
+    #[inline]
     pub fn blg(&self) -> ::core::option::Option<super::segments::Blg<'m>> {
         self.0.segment::<super::segments::Blg<'m>>(4u16)
     }
@@ -2460,6 +2481,7 @@ impl<'m> OrderDetail<'m> {
     /// - `OBR-4.3` · R · = `TLR_OBR_PROCEDURE` · Name of Coding system: TLR\_OBR\_PROCEDURE · st_flux1.md#t2.r8
     /// - `OBR-13` · R · Relevant Clinical Information: Justification de la demande d'examen · st_flux1.md#t2.r9
     /// - `OBR-16` · R · Ordering Provider: Informations relatives au professionnel de santé responsable (identique à l'ORC-12) · st_flux1.md#t2.r10
+    #[inline]
     pub fn obr(
         &self,
     ) -> ::core::result::Result<
@@ -2472,30 +2494,35 @@ impl<'m> OrderDetail<'m> {
     /// ORDER/ORDER_DETAIL/RQD · O · 0..1 · st-profils.md#t1.r24 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/1
     ///
     /// Requisition Detail
+    #[inline]
     pub fn rqd(&self) -> ::core::option::Option<super::segments::Rqd<'m>> {
         self.0.segment::<super::segments::Rqd<'m>>(1u16)
     }
     /// ORDER/ORDER_DETAIL/RQ1 · O · 0..1 · st-profils.md#t1.r25 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/2
     ///
     /// Requisition Detail-1
+    #[inline]
     pub fn rq1(&self) -> ::core::option::Option<super::segments::Rq1<'m>> {
         self.0.segment::<super::segments::Rq1<'m>>(2u16)
     }
     /// ORDER/ORDER_DETAIL/RXO · O · 0..1 · st-profils.md#t1.r26 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/3
     ///
     /// Pharmacy/Treatment Order
+    #[inline]
     pub fn rxo(&self) -> ::core::option::Option<super::segments::Rxo<'m>> {
         self.0.segment::<super::segments::Rxo<'m>>(3u16)
     }
     /// ORDER/ORDER_DETAIL/ODS · O · 0..1 · st-profils.md#t1.r27 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/4
     ///
     /// Dietary Orders, Supplements, and Preferences
+    #[inline]
     pub fn ods(&self) -> ::core::option::Option<super::segments::Ods<'m>> {
         self.0.segment::<super::segments::Ods<'m>>(4u16)
     }
     /// ORDER/ORDER_DETAIL/ODT · O · 0..1 · st-profils.md#t1.r28 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/5
     ///
     /// Diet Tray Instructions
+    #[inline]
     pub fn odt(&self) -> ::core::option::Option<super::segments::Odt<'m>> {
         self.0.segment::<super::segments::Odt<'m>>(5u16)
     }
@@ -2508,6 +2535,7 @@ impl<'m> OrderDetail<'m> {
     /// - `NTE-4` · O · st_flux1.md#t3.r5
     /// - `NTE-4.1` · O · st_flux1.md#t3.r6
     /// - `NTE-4.3` · O · = `HL70364` · table 0396 · st_flux1.md#t3.r7
+    #[inline]
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
@@ -2516,18 +2544,21 @@ impl<'m> OrderDetail<'m> {
     /// ORDER/ORDER_DETAIL/CTD · O · 0..1 · st-profils.md#t1.r30 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/7
     ///
     /// Contact Data
+    #[inline]
     pub fn ctd(&self) -> ::core::option::Option<super::segments::Ctd<'m>> {
         self.0.segment::<super::segments::Ctd<'m>>(7u16)
     }
     /// ORDER/ORDER_DETAIL/DG1 · O · 0..* · st-profils.md#t1.r31 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/8
     ///
     /// Diagnosis
+    #[inline]
     pub fn dg1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Dg1<'m>> + 'm {
         self.0.segments::<super::segments::Dg1<'m>>(8u16)
     }
     /// ORDER/ORDER_DETAIL/OBSERVATION · R · 1..* · st-profils.md#t1.r32 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/9
+    #[inline]
     pub fn observations(
         &self,
     ) -> impl ::core::iter::Iterator<Item = Observation<'m>> + 'm {
@@ -2552,6 +2583,7 @@ impl<'m> OrderDetail<'m> {
     /// - `NTE-4` · O · st_flux1.md#t5.r5
     /// - `NTE-4.1` · O · st_flux1.md#t5.r6
     /// - `NTE-4.3` · O · = `HL70364` · table 0396 · st_flux1.md#t5.r7
+    #[inline]
     pub fn modality(
         &self,
     ) -> ::core::result::Result<Modality<'m>, ::hl7_runtime::typed::Missing> {
@@ -2578,6 +2610,7 @@ impl<'m> OrderDetail<'m> {
     /// - `OBX-5.1` · R · value set JDV_RegionAnatomique-CISIS (1.2.250.1.213.1.1.5.695) · Code: Valeur issue du JDV\_RegionAnatomique-CISIS · st_flux1.md#t6.r12
     /// - `OBX-5.3` · R · = `SCT` · Name Of Coding System: SCT · st_flux1.md#t6.r13
     /// - `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t6.r14
+    #[inline]
     pub fn anatomical_region(
         &self,
     ) -> ::core::result::Result<AnatomicalRegion<'m>, ::hl7_runtime::typed::Missing> {
@@ -2604,6 +2637,7 @@ impl<'m> OrderDetail<'m> {
     /// - `OBX-5.1` · R · value set JDV_ModificateurTopographique-CISIS (1.2.250.1.213.1.1.5.688) · Code: Valeur issue du JDV\_ModificateurTopographique-CISIS · st_flux1.md#t7.r12
     /// - `OBX-5.3` · R · = `SCT` · Name Of Coding System: SCT · st_flux1.md#t7.r13
     /// - `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t7.r14
+    #[inline]
     pub fn topographic_precision(
         &self,
     ) -> ::core::option::Option<TopographicPrecision<'m>> {
@@ -2625,6 +2659,7 @@ impl<'m> OrderDetail<'m> {
     /// - `OBX-5` · R · as FT · Observation Value: Antécédents · st_flux1.md#t8.r10
     /// - `OBX-8` · O · SANS\_IMPACT | PERTINENT | MAJEUR · Abnormal flag: Pertinence de l'antécédent Valeur possible : SANS\_IMPACT PERTINENT MAJEUR · st_flux1.md#t8.r11
     /// - `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t8.r12
+    #[inline]
     pub fn history(&self) -> ::core::option::Option<History<'m>> {
         self.0.slice(9u16, &SLICE_HISTORY).next().map(Observation).map(History)
     }
@@ -2640,6 +2675,7 @@ impl<'m> OrderDetail<'m> {
     /// - `OBX-5` · R · as NM · Observation Value: Taille du patient · st_flux1.md#t9.r10
     /// - `OBX-6` · R · Units: Unité · st_flux1.md#t9.r11
     /// - `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t9.r12
+    #[inline]
     pub fn body_height(&self) -> ::core::option::Option<BodyHeight<'m>> {
         self.0.slice(9u16, &SLICE_BODY_HEIGHT).next().map(Observation).map(BodyHeight)
     }
@@ -2655,6 +2691,7 @@ impl<'m> OrderDetail<'m> {
     /// - `OBX-5` · R · as NM · Observation Value: Poids du patient · st_flux1.md#t10.r10
     /// - `OBX-6` · R · Units: Unité · st_flux1.md#t10.r11
     /// - `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t10.r12
+    #[inline]
     pub fn body_weight(&self) -> ::core::option::Option<BodyWeight<'m>> {
         self.0.slice(9u16, &SLICE_BODY_WEIGHT).next().map(Observation).map(BodyWeight)
     }
@@ -2671,6 +2708,7 @@ impl<'m> OrderDetail<'m> {
     /// - `OBX-5.1` · R · Y | N · table 0136 · Code: Table HL7 : 0136 : · Y (Yes) -&gt; Personne prise en charge enceinte · N (No) -&gt; Personne prise en charge non enceinte · st_flux1.md#t11.r11
     /// - `OBX-5.3` · R · = `expandedYes-NoIndicator` · Name Of Coding System: expandedYes-NoIndicator · st_flux1.md#t11.r12
     /// - `OBX-11` · R · = `O` · Observation Result Status: Valeur fixée à « O » (Order detail description only (no result)) · st_flux1.md#t11.r13
+    #[inline]
     pub fn pregnancy_status(&self) -> ::core::option::Option<PregnancyStatus<'m>> {
         self.0
             .slice(9u16, &SLICE_PREGNANCY_STATUS)
@@ -2718,6 +2756,7 @@ impl<'m> Observation<'m> {
     /// ORDER/ORDER_DETAIL/OBSERVATION/OBX · R · 1..1 · st-profils.md#t1.r33 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/9/children/0
     ///
     /// Observation / Result
+    #[inline]
     pub fn obx(
         &self,
     ) -> ::core::result::Result<
@@ -2732,6 +2771,7 @@ impl<'m> Observation<'m> {
     /// ORDER/ORDER_DETAIL/OBSERVATION/NTE · O · 0..* · st-profils.md#t1.r34 · spec/telerad/flux1_orm_o01_nw.tables.json#/structure/3/children/1/children/9/children/1
     ///
     /// Notes and Comments (Observation)
+    #[inline]
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {

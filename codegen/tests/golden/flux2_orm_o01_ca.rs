@@ -1170,6 +1170,7 @@ impl<'a> Message<'a> {
     /// - `MSH-9.1` · R · = `ORM` · st-contraintes.md#t1.r9
     /// - `MSH-9.2` · R · = `O01` · st-contraintes.md#t1.r9
     /// - `MSH-9.3` · R · = `ORM_O01` · st-contraintes.md#t1.r9
+    #[inline]
     pub fn msh(
         &self,
     ) -> ::core::result::Result<
@@ -1181,12 +1182,14 @@ impl<'a> Message<'a> {
     /// NTE · O · 0..* · st-profils.md#t2.r3 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/1
     ///
     /// Notes and Comments (Header)
+    #[inline]
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'_>> + '_ {
         self.0.root().segments::<super::segments::Nte<'_>>(1u16)
     }
     /// PATIENT · R · 1..1 · st-profils.md#t2.r4 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2
+    #[inline]
     pub fn patient(
         &self,
     ) -> ::core::result::Result<Patient<'_>, ::hl7_runtime::typed::Missing> {
@@ -1196,6 +1199,7 @@ impl<'a> Message<'a> {
             .map(<Patient<'_> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// ORDER · R · 1..* · st-profils.md#t2.r20 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3
+    #[inline]
     pub fn orders(&self) -> impl ::core::iter::Iterator<Item = Order<'_>> + '_ {
         self.0
             .root()
@@ -1238,6 +1242,7 @@ impl<'m> Patient<'m> {
     /// - `PID-30` · table 0136 · PAM-FR-2.11.2#page:35
     /// - `PID-31` · table 0136 · PAM-FR-2.11.2#page:35
     /// - `PID-11.7` · table 0190 · PAM-FR-DT-1.8.2#page:25
+    #[inline]
     pub fn pid(
         &self,
     ) -> ::core::result::Result<
@@ -1249,18 +1254,21 @@ impl<'m> Patient<'m> {
     /// PATIENT/PD1 · O · 0..1 · st-profils.md#t2.r6 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/1
     ///
     /// Additional Demographics
+    #[inline]
     pub fn pd1(&self) -> ::core::option::Option<super::segments::Pd1<'m>> {
         self.0.segment::<super::segments::Pd1<'m>>(1u16)
     }
     /// PATIENT/NTE · O · 0..* · st-profils.md#t2.r7 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/2
     ///
     /// Notes and Comments (Patient)
+    #[inline]
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
         self.0.segments::<super::segments::Nte<'m>>(2u16)
     }
     /// PATIENT/PATIENT_VISIT · R · 1..1 · st-profils.md#t2.r8 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/3
+    #[inline]
     pub fn patient_visit(
         &self,
     ) -> ::core::result::Result<PatientVisit<'m>, ::hl7_runtime::typed::Missing> {
@@ -1269,6 +1277,7 @@ impl<'m> Patient<'m> {
             .map(<PatientVisit<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// PATIENT/INSURANCE · O · 0..* · st-profils.md#t2.r12 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/4
+    #[inline]
     pub fn insurances(&self) -> impl ::core::iter::Iterator<Item = Insurance<'m>> + 'm {
         self.0
             .groups(4u16)
@@ -1277,12 +1286,14 @@ impl<'m> Patient<'m> {
     /// PATIENT/GT1 · O · 0..1 · st-profils.md#t2.r17 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/5
     ///
     /// Guarantor
+    #[inline]
     pub fn gt1(&self) -> ::core::option::Option<super::segments::Gt1<'m>> {
         self.0.segment::<super::segments::Gt1<'m>>(5u16)
     }
     /// PATIENT/AL1 · O · 0..* · st-profils.md#t2.r18 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/6
     ///
     /// Allergy Information
+    #[inline]
     pub fn al1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Al1<'m>> + 'm {
@@ -1335,6 +1346,7 @@ impl<'m> PatientVisit<'m> {
     /// - `PV1-44` · RE · as TS · Date d'entrée du patient · st-contraintes.md#t3.r4
     /// - `PV1-45` · RE · as TS · Date de sortie du patient · st-contraintes.md#t3.r5
     /// - `PV1-51` · table 0326 · PAM-FR-2.11.2#page:52
+    #[inline]
     pub fn pv1(
         &self,
     ) -> ::core::result::Result<
@@ -1349,6 +1361,7 @@ impl<'m> PatientVisit<'m> {
     /// PATIENT/PATIENT_VISIT/PV2 · O · 0..1 · st-profils.md#t2.r10 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/3/children/1
     ///
     /// Patient Visit – Additional Info
+    #[inline]
     pub fn pv2(&self) -> ::core::option::Option<super::segments::Pv2<'m>> {
         self.0.segment::<super::segments::Pv2<'m>>(1u16)
     }
@@ -1392,6 +1405,7 @@ impl<'m> Insurance<'m> {
     /// PATIENT/INSURANCE/IN1 · R · 1..1 · st-profils.md#t2.r13 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/4/children/0
     ///
     /// Insurance
+    #[inline]
     pub fn in1(
         &self,
     ) -> ::core::result::Result<
@@ -1404,12 +1418,14 @@ impl<'m> Insurance<'m> {
     /// PATIENT/INSURANCE/IN2 · O · 0..1 · st-profils.md#t2.r14 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/4/children/1
     ///
     /// Insurance Additional Info
+    #[inline]
     pub fn in2(&self) -> ::core::option::Option<super::segments::In2<'m>> {
         self.0.segment::<super::segments::In2<'m>>(1u16)
     }
     /// PATIENT/INSURANCE/IN3 · O · 0..1 · st-profils.md#t2.r15 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/2/children/4/children/2
     ///
     /// Insurance Certification
+    #[inline]
     pub fn in3(&self) -> ::core::option::Option<super::segments::In3<'m>> {
         self.0.segment::<super::segments::In3<'m>>(2u16)
     }
@@ -1481,6 +1497,7 @@ impl<'m> Order<'m> {
     /// - `ORC-21.6` · R · Assigning Authority: Autorité d'affectation de l'Identifiant de l'organisation 1.2.250.1.71.4.2.2 (OID de gestion des structures pour préciser une entité juridique ou une entité géographique), N° FINESS ou N° FINEG pour identifier une organisation intra-établissement (service, UF, pôle…). Cf Contraintes sur les types de données HL7 v2.5 applicables aux profils d'intégration du cadre technique IT Infrastructure dans le périmètre d'IHE France. · st_flux2.md#t1.r27
     /// - `ORC-21.7` · R · FINEJ | FINEG | IDNST | UF | SRV · table 0203 · Type d'identifiant (valeur issue de la Table 0203 - Interop'Santé présent dan le document "Contraintes sur les types de données HL7 v2.5 applicables aux profils d’intégration du cadre technique IT Infrastructure dans le périmètre d’IHE France") : FINEJ (FINESS d'entité juridique) ou FINEG (FINESS d'entité géographique) ou IDNST ou UF (UF), SVR (service). · st_flux2.md#t1.r28
     /// - `ORC-21.10` · R · Organization number: Identifiant de l'organisation (au format Struct\_IdNat) · st_flux2.md#t1.r29
+    #[inline]
     pub fn orc(
         &self,
     ) -> ::core::result::Result<
@@ -1490,6 +1507,7 @@ impl<'m> Order<'m> {
         self.0.required_segment::<super::segments::Orc<'m>>(0u16, "ORDER/ORC")
     }
     /// ORDER/ORDER_DETAIL · R · 1..1 · st-profils.md#t2.r22 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1
+    #[inline]
     pub fn order_detail(
         &self,
     ) -> ::core::result::Result<OrderDetail<'m>, ::hl7_runtime::typed::Missing> {
@@ -1500,6 +1518,7 @@ impl<'m> Order<'m> {
     /// ORDER/FT1 · O · 0..* · st-profils.md#t2.r37 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/2
     ///
     /// Financial Transaction
+    #[inline]
     pub fn ft1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Ft1<'m>> + 'm {
@@ -1508,6 +1527,7 @@ impl<'m> Order<'m> {
     /// ORDER/CTI · O · 0..* · st-profils.md#t2.r38 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/3
     ///
     /// Clinical Trial Identification
+    #[inline]
     pub fn ctis(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Cti<'m>> + 'm {
@@ -1516,6 +1536,7 @@ impl<'m> Order<'m> {
     /// ORDER/BLG · O · 0..1 · st-profils.md#t2.r39 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/4
     ///
     /// Billing
+    #[inline]
     pub fn blg(&self) -> ::core::option::Option<super::segments::Blg<'m>> {
         self.0.segment::<super::segments::Blg<'m>>(4u16)
     }
@@ -1567,6 +1588,7 @@ impl<'m> OrderDetail<'m> {
     /// - `OBR-4.2` · O · Display name: Annulation d’une demande d’examen · st_flux2.md#t2.r7
     /// - `OBR-4.3` · R · = `TLR_OBR_PROCEDURE` · Name of Coding system: TLR\_OBR\_PROCEDURE · st_flux2.md#t2.r8
     /// - `OBR-16` · R · Ordering Provider: Informations relatives au professionnel de santé responsable (identique à l'ORC-12) · st_flux2.md#t2.r9
+    #[inline]
     pub fn obr(
         &self,
     ) -> ::core::result::Result<
@@ -1579,36 +1601,42 @@ impl<'m> OrderDetail<'m> {
     /// ORDER/ORDER_DETAIL/RQD · O · 0..1 · st-profils.md#t2.r24 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/1
     ///
     /// Requisition Detail
+    #[inline]
     pub fn rqd(&self) -> ::core::option::Option<super::segments::Rqd<'m>> {
         self.0.segment::<super::segments::Rqd<'m>>(1u16)
     }
     /// ORDER/ORDER_DETAIL/RQ1 · O · 0..1 · st-profils.md#t2.r25 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/2
     ///
     /// Requisition Detail-1
+    #[inline]
     pub fn rq1(&self) -> ::core::option::Option<super::segments::Rq1<'m>> {
         self.0.segment::<super::segments::Rq1<'m>>(2u16)
     }
     /// ORDER/ORDER_DETAIL/RXO · O · 0..1 · st-profils.md#t2.r26 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/3
     ///
     /// Pharmacy/Treatment Order
+    #[inline]
     pub fn rxo(&self) -> ::core::option::Option<super::segments::Rxo<'m>> {
         self.0.segment::<super::segments::Rxo<'m>>(3u16)
     }
     /// ORDER/ORDER_DETAIL/ODS · O · 0..1 · st-profils.md#t2.r27 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/4
     ///
     /// Dietary Orders, Supplements, and Preferences
+    #[inline]
     pub fn ods(&self) -> ::core::option::Option<super::segments::Ods<'m>> {
         self.0.segment::<super::segments::Ods<'m>>(4u16)
     }
     /// ORDER/ORDER_DETAIL/ODT · O · 0..1 · st-profils.md#t2.r28 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/5
     ///
     /// Diet Tray Instructions
+    #[inline]
     pub fn odt(&self) -> ::core::option::Option<super::segments::Odt<'m>> {
         self.0.segment::<super::segments::Odt<'m>>(5u16)
     }
     /// ORDER/ORDER_DETAIL/NTE · O · 0..* · st-profils.md#t2.r29 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/6
     ///
     /// Notes and Comments (Order Detail)
+    #[inline]
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
@@ -1617,18 +1645,21 @@ impl<'m> OrderDetail<'m> {
     /// ORDER/ORDER_DETAIL/CTD · O · 0..1 · st-profils.md#t2.r30 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/7
     ///
     /// Contact Data
+    #[inline]
     pub fn ctd(&self) -> ::core::option::Option<super::segments::Ctd<'m>> {
         self.0.segment::<super::segments::Ctd<'m>>(7u16)
     }
     /// ORDER/ORDER_DETAIL/DG1 · O · 0..* · st-profils.md#t2.r31 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/8
     ///
     /// Diagnosis
+    #[inline]
     pub fn dg1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Dg1<'m>> + 'm {
         self.0.segments::<super::segments::Dg1<'m>>(8u16)
     }
     /// ORDER/ORDER_DETAIL/OBSERVATION · O · 0..* · st-profils.md#t2.r32 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/9
+    #[inline]
     pub fn observations(
         &self,
     ) -> impl ::core::iter::Iterator<Item = Observation<'m>> + 'm {
@@ -1676,6 +1707,7 @@ impl<'m> Observation<'m> {
     /// ORDER/ORDER_DETAIL/OBSERVATION/OBX · R · 1..1 · st-profils.md#t2.r33 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/9/children/0
     ///
     /// Observation / Result
+    #[inline]
     pub fn obx(
         &self,
     ) -> ::core::result::Result<
@@ -1690,6 +1722,7 @@ impl<'m> Observation<'m> {
     /// ORDER/ORDER_DETAIL/OBSERVATION/NTE · O · 0..* · st-profils.md#t2.r34 · spec/telerad/flux2_orm_o01_ca.tables.json#/structure/3/children/1/children/9/children/1
     ///
     /// Notes and Comments (Observation)
+    #[inline]
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {

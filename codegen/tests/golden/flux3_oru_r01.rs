@@ -1368,6 +1368,7 @@ impl<'a> Message<'a> {
     /// - `MSH-9.1` · R · = `ORU` · st-contraintes.md#t1.r9
     /// - `MSH-9.2` · R · = `R01` · st-contraintes.md#t1.r9
     /// - `MSH-9.3` · R · = `ORU_R01` · st-contraintes.md#t1.r9
+    #[inline]
     pub fn msh(
         &self,
     ) -> ::core::result::Result<
@@ -1379,12 +1380,14 @@ impl<'a> Message<'a> {
     /// SFT · O · 0..* · st-profils.md#t3.r3 · spec/telerad/flux3_oru_r01.tables.json#/structure/1
     ///
     /// Software Segment
+    #[inline]
     pub fn sfts(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Sft<'_>> + '_ {
         self.0.root().segments::<super::segments::Sft<'_>>(1u16)
     }
     /// PATIENT_RESULT · R · 1..1 · st-profils.md#t3.r4 · spec/telerad/flux3_oru_r01.tables.json#/structure/2
+    #[inline]
     pub fn patient_result(
         &self,
     ) -> ::core::result::Result<PatientResult<'_>, ::hl7_runtime::typed::Missing> {
@@ -1396,6 +1399,7 @@ impl<'a> Message<'a> {
     /// DSC · O · 0..1 · st-profils.md#t3.r36 · spec/telerad/flux3_oru_r01.tables.json#/structure/3
     ///
     /// Continuation Pointer
+    #[inline]
     pub fn dsc(&self) -> ::core::option::Option<super::segments::Dsc<'_>> {
         self.0.root().segment::<super::segments::Dsc<'_>>(3u16)
     }
@@ -1423,6 +1427,7 @@ impl<'m> PatientResult<'m> {
         self.0.unexpected()
     }
     /// PATIENT_RESULT/PATIENT · R · 1..1 · st-profils.md#t3.r5 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0
+    #[inline]
     pub fn patient(
         &self,
     ) -> ::core::result::Result<Patient<'m>, ::hl7_runtime::typed::Missing> {
@@ -1431,6 +1436,7 @@ impl<'m> PatientResult<'m> {
             .map(<Patient<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION · R · 1..* · st-profils.md#t3.r15 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1
+    #[inline]
     pub fn order_observations(
         &self,
     ) -> impl ::core::iter::Iterator<Item = OrderObservation<'m>> + 'm {
@@ -1488,6 +1494,7 @@ impl<'m> Patient<'m> {
     /// - `PID-30` · table 0136 · PAM-FR-2.11.2#page:35
     /// - `PID-31` · table 0136 · PAM-FR-2.11.2#page:35
     /// - `PID-11.7` · table 0190 · PAM-FR-DT-1.8.2#page:25
+    #[inline]
     pub fn pid(
         &self,
     ) -> ::core::result::Result<
@@ -1502,12 +1509,14 @@ impl<'m> Patient<'m> {
     /// PATIENT_RESULT/PATIENT/PD1 · O · 0..1 · st-profils.md#t3.r7 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/1
     ///
     /// Additional Demographics
+    #[inline]
     pub fn pd1(&self) -> ::core::option::Option<super::segments::Pd1<'m>> {
         self.0.segment::<super::segments::Pd1<'m>>(1u16)
     }
     /// PATIENT_RESULT/PATIENT/NTE · O · 0..* · st-profils.md#t3.r8 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/2
     ///
     /// Notes and Comments (Patient)
+    #[inline]
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
@@ -1516,12 +1525,14 @@ impl<'m> Patient<'m> {
     /// PATIENT_RESULT/PATIENT/NK1 · O · 0..* · st-profils.md#t3.r9 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/3
     ///
     /// Next of Kin / Associated Parties
+    #[inline]
     pub fn nk1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nk1<'m>> + 'm {
         self.0.segments::<super::segments::Nk1<'m>>(3u16)
     }
     /// PATIENT_RESULT/PATIENT/VISIT · O · 0..1 · st-profils.md#t3.r10 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/4
+    #[inline]
     pub fn visit(&self) -> ::core::option::Option<Visit<'m>> {
         self.0
             .group(4u16)
@@ -1574,6 +1585,7 @@ impl<'m> Visit<'m> {
     /// - `PV1-44` · RE · as TS · Date d'entrée du patient · st-contraintes.md#t3.r4
     /// - `PV1-45` · RE · as TS · Date de sortie du patient · st-contraintes.md#t3.r5
     /// - `PV1-51` · table 0326 · PAM-FR-2.11.2#page:52
+    #[inline]
     pub fn pv1(
         &self,
     ) -> ::core::result::Result<
@@ -1588,6 +1600,7 @@ impl<'m> Visit<'m> {
     /// PATIENT_RESULT/PATIENT/VISIT/PV2 · O · 0..1 · st-profils.md#t3.r12 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/0/children/4/children/1
     ///
     /// Patient Visit – Additional Info
+    #[inline]
     pub fn pv2(&self) -> ::core::option::Option<super::segments::Pv2<'m>> {
         self.0.segment::<super::segments::Pv2<'m>>(1u16)
     }
@@ -1656,6 +1669,7 @@ impl<'m> OrderObservation<'m> {
     /// - `ORC-21.6` · R · Assigning Authority: Autorité d'affectation de l'Identifiant de l'organisation (au format Struct\_IdNat) 1.2.250.1.71.4.2.2 (OID de gestion des structures pour préciser une entité juridique ou une entité géographique), N° FINESS ou N° FINEG pour identifier une organisation intra-établissement (service, UF, pôle…). Cf Contraintes sur les types de données HL7 v2.5 applicables aux profils d'intégration du cadre technique IT Infrastructure dans le périmètre d'IHE France. · st_flux3.md#t1.r24
     /// - `ORC-21.7` · R · FINEJ | FINEG | IDNST | UF | SRV · table 0203 · Type d'identifiant (valeur issue de la Table 0203 - Interop'Santé présent dan le document "Contraintes sur les types de données HL7 v2.5 applicables aux profils d’intégration du cadre technique IT Infrastructure dans le périmètre d’IHE France") : FINEJ (FINESS d'entité juridique) ou FINEG (FINESS d'entité géographique) ou IDNST ou UF (UF), SVR (service). · st_flux3.md#t1.r25
     /// - `ORC-21.10` · R · Organization number: Identifiant de l'organisation (au format Struct\_IdNat) · st_flux3.md#t1.r26
+    #[inline]
     pub fn orc(
         &self,
     ) -> ::core::result::Result<
@@ -1678,6 +1692,7 @@ impl<'m> OrderObservation<'m> {
     /// - `OBR-4.2` · O · Display name: Réponse à une demande d’examen d'imagerie · st_flux3.md#t2.r7
     /// - `OBR-4.3` · R · = `TLR_OBR_PROCEDURE` · Name of Coding system: TLR\_OBR\_PROCEDURE · st_flux3.md#t2.r8
     /// - `OBR-16` · R · Ordering Provider: Informations relatives au professionnel de santé effecteur à distance (identique à l'ORC-12) · st_flux3.md#t2.r9
+    #[inline]
     pub fn obr(
         &self,
     ) -> ::core::result::Result<
@@ -1692,12 +1707,14 @@ impl<'m> OrderObservation<'m> {
     /// PATIENT_RESULT/ORDER_OBSERVATION/NTE · O · 0..* · st-profils.md#t3.r18 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/2
     ///
     /// Notes and Comments (Order)
+    #[inline]
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
         self.0.segments::<super::segments::Nte<'m>>(2u16)
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/TIMING_QTY · O · 0..* · st-profils.md#t3.r19 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/3
+    #[inline]
     pub fn timing_qtys(&self) -> impl ::core::iter::Iterator<Item = TimingQty<'m>> + 'm {
         self.0
             .groups(3u16)
@@ -1706,10 +1723,12 @@ impl<'m> OrderObservation<'m> {
     /// PATIENT_RESULT/ORDER_OBSERVATION/CTD · O · 0..1 · st-profils.md#t3.r23 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/4
     ///
     /// Contact Data
+    #[inline]
     pub fn ctd(&self) -> ::core::option::Option<super::segments::Ctd<'m>> {
         self.0.segment::<super::segments::Ctd<'m>>(4u16)
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION · C · 0..* · st-profils.md#t3.r24 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/5
+    #[inline]
     pub fn observations(
         &self,
     ) -> impl ::core::iter::Iterator<Item = Observation<'m>> + 'm {
@@ -1728,6 +1747,7 @@ impl<'m> OrderObservation<'m> {
     /// - `OBX-3.3` · R · = `TLR_OBSERVATION` · Name of Coding system: TLR\_OBSERVATION · st_flux3.md#t3.r9
     /// - `OBX-5` · R · as FT · Observation Value: Protocole d'imagerie · st_flux3.md#t3.r10
     /// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux3.md#t3.r11
+    #[inline]
     pub fn protocol_texts(
         &self,
     ) -> impl ::core::iter::Iterator<Item = ProtocolText<'m>> + 'm {
@@ -1747,6 +1767,7 @@ impl<'m> OrderObservation<'m> {
     /// - `OBX-5.4` · R · = `Base64` · Encoding: Base64 · st_flux3.md#t4.r12
     /// - `OBX-5.5` · R · Data: Intégrer le protcole d'imagerie PDF en base64 · st_flux3.md#t4.r13
     /// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux3.md#t4.r14
+    #[inline]
     pub fn protocol_encapsulateds(
         &self,
     ) -> impl ::core::iter::Iterator<Item = ProtocolEncapsulated<'m>> + 'm {
@@ -1758,6 +1779,7 @@ impl<'m> OrderObservation<'m> {
     /// PATIENT_RESULT/ORDER_OBSERVATION/FT1 · O · 0..* · st-profils.md#t3.r28 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/6
     ///
     /// Financial Transaction
+    #[inline]
     pub fn ft1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Ft1<'m>> + 'm {
@@ -1766,12 +1788,14 @@ impl<'m> OrderObservation<'m> {
     /// PATIENT_RESULT/ORDER_OBSERVATION/CTI · O · 0..* · st-profils.md#t3.r29 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/7
     ///
     /// Clinical Trial Identification
+    #[inline]
     pub fn ctis(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Cti<'m>> + 'm {
         self.0.segments::<super::segments::Cti<'m>>(7u16)
     }
     /// PATIENT_RESULT/ORDER_OBSERVATION/SPECIMEN · O · 0..* · st-profils.md#t3.r30 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/8
+    #[inline]
     pub fn specimens(&self) -> impl ::core::iter::Iterator<Item = Specimen<'m>> + 'm {
         self.0
             .groups(8u16)
@@ -1817,6 +1841,7 @@ impl<'m> TimingQty<'m> {
     /// PATIENT_RESULT/ORDER_OBSERVATION/TIMING_QTY/TQ1 · R · 1..1 · st-profils.md#t3.r20 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/3/children/0
     ///
     /// Timing / Quantity
+    #[inline]
     pub fn tq1(
         &self,
     ) -> ::core::result::Result<
@@ -1831,6 +1856,7 @@ impl<'m> TimingQty<'m> {
     /// PATIENT_RESULT/ORDER_OBSERVATION/TIMING_QTY/TQ2 · O · 0..* · st-profils.md#t3.r21 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/3/children/1
     ///
     /// Timing / Quantity Order Sequence
+    #[inline]
     pub fn tq2s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Tq2<'m>> + 'm {
@@ -1876,6 +1902,7 @@ impl<'m> Observation<'m> {
     /// PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION/OBX · R · 1..1 · st-profils.md#t3.r25 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/5/children/0
     ///
     /// Observation / Result
+    #[inline]
     pub fn obx(
         &self,
     ) -> ::core::result::Result<
@@ -1890,6 +1917,7 @@ impl<'m> Observation<'m> {
     /// PATIENT_RESULT/ORDER_OBSERVATION/OBSERVATION/NTE · O · 0..* · st-profils.md#t3.r26 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/5/children/1
     ///
     /// Notes and Comments (Observation)
+    #[inline]
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
@@ -2008,6 +2036,7 @@ impl<'m> Specimen<'m> {
     /// PATIENT_RESULT/ORDER_OBSERVATION/SPECIMEN/SPM · R · 1..1 · st-profils.md#t3.r31 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/8/children/0
     ///
     /// Specimen
+    #[inline]
     pub fn spm(
         &self,
     ) -> ::core::result::Result<
@@ -2022,6 +2051,7 @@ impl<'m> Specimen<'m> {
     /// PATIENT_RESULT/ORDER_OBSERVATION/SPECIMEN/OBX · O · 0..* · st-profils.md#t3.r32 · spec/telerad/flux3_oru_r01.tables.json#/structure/2/children/1/children/8/children/1
     ///
     /// Observation related to Specimen
+    #[inline]
     pub fn obxes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Obx<'m>> + 'm {

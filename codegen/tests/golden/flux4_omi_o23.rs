@@ -2355,6 +2355,7 @@ impl<'a> Message<'a> {
     /// - `MSH-9.1` · R · = `OMI` · st-contraintes.md#t1.r9
     /// - `MSH-9.2` · R · = `O23` · st-contraintes.md#t1.r9
     /// - `MSH-9.3` · R · = `OMI_O23` · st-contraintes.md#t1.r9
+    #[inline]
     pub fn msh(
         &self,
     ) -> ::core::result::Result<
@@ -2366,6 +2367,7 @@ impl<'a> Message<'a> {
     /// SFT · O · 0..* · st-profils.md#t4.r3 · spec/telerad/flux4_omi_o23.tables.json#/structure/1
     ///
     /// Software Segment
+    #[inline]
     pub fn sfts(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Sft<'_>> + '_ {
@@ -2374,12 +2376,14 @@ impl<'a> Message<'a> {
     /// NTE · O · 0..* · st-profils.md#t4.r4 · spec/telerad/flux4_omi_o23.tables.json#/structure/2
     ///
     /// Notes and Comments (Header)
+    #[inline]
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'_>> + '_ {
         self.0.root().segments::<super::segments::Nte<'_>>(2u16)
     }
     /// PATIENT · R · 1..1 · st-profils.md#t4.r5 · spec/telerad/flux4_omi_o23.tables.json#/structure/3
+    #[inline]
     pub fn patient(
         &self,
     ) -> ::core::result::Result<Patient<'_>, ::hl7_runtime::typed::Missing> {
@@ -2389,6 +2393,7 @@ impl<'a> Message<'a> {
             .map(<Patient<'_> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// ORDER · R · 1..* · st-profils.md#t4.r21 · spec/telerad/flux4_omi_o23.tables.json#/structure/4
+    #[inline]
     pub fn orders(&self) -> impl ::core::iter::Iterator<Item = Order<'_>> + '_ {
         self.0
             .root()
@@ -2431,6 +2436,7 @@ impl<'m> Patient<'m> {
     /// - `PID-30` · table 0136 · PAM-FR-2.11.2#page:35
     /// - `PID-31` · table 0136 · PAM-FR-2.11.2#page:35
     /// - `PID-11.7` · table 0190 · PAM-FR-DT-1.8.2#page:25
+    #[inline]
     pub fn pid(
         &self,
     ) -> ::core::result::Result<
@@ -2442,18 +2448,21 @@ impl<'m> Patient<'m> {
     /// PATIENT/PD1 · O · 0..1 · st-profils.md#t4.r7 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/1
     ///
     /// Additional Demographics
+    #[inline]
     pub fn pd1(&self) -> ::core::option::Option<super::segments::Pd1<'m>> {
         self.0.segment::<super::segments::Pd1<'m>>(1u16)
     }
     /// PATIENT/NTE · O · 0..* · st-profils.md#t4.r8 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/2
     ///
     /// Notes and Comments (Patient)
+    #[inline]
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
         self.0.segments::<super::segments::Nte<'m>>(2u16)
     }
     /// PATIENT/PATIENT_VISIT · R · 1..1 · st-profils.md#t4.r9 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/3
+    #[inline]
     pub fn patient_visit(
         &self,
     ) -> ::core::result::Result<PatientVisit<'m>, ::hl7_runtime::typed::Missing> {
@@ -2462,6 +2471,7 @@ impl<'m> Patient<'m> {
             .map(<PatientVisit<'m> as ::hl7_runtime::typed::GroupType>::from_group)
     }
     /// PATIENT/INSURANCE · O · 0..* · st-profils.md#t4.r13 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/4
+    #[inline]
     pub fn insurances(&self) -> impl ::core::iter::Iterator<Item = Insurance<'m>> + 'm {
         self.0
             .groups(4u16)
@@ -2470,12 +2480,14 @@ impl<'m> Patient<'m> {
     /// PATIENT/GT1 · O · 0..1 · st-profils.md#t4.r18 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/5
     ///
     /// Guarantor
+    #[inline]
     pub fn gt1(&self) -> ::core::option::Option<super::segments::Gt1<'m>> {
         self.0.segment::<super::segments::Gt1<'m>>(5u16)
     }
     /// PATIENT/AL1 · O · 0..* · st-profils.md#t4.r19 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/6
     ///
     /// Allergy Information
+    #[inline]
     pub fn al1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Al1<'m>> + 'm {
@@ -2528,6 +2540,7 @@ impl<'m> PatientVisit<'m> {
     /// - `PV1-44` · RE · as TS · Date d'entrée du patient · st-contraintes.md#t3.r4
     /// - `PV1-45` · RE · as TS · Date de sortie du patient · st-contraintes.md#t3.r5
     /// - `PV1-51` · table 0326 · PAM-FR-2.11.2#page:52
+    #[inline]
     pub fn pv1(
         &self,
     ) -> ::core::result::Result<
@@ -2542,6 +2555,7 @@ impl<'m> PatientVisit<'m> {
     /// PATIENT/PATIENT_VISIT/PV2 · O · 0..1 · st-profils.md#t4.r11 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/3/children/1
     ///
     /// Patient Visit – Additional Info
+    #[inline]
     pub fn pv2(&self) -> ::core::option::Option<super::segments::Pv2<'m>> {
         self.0.segment::<super::segments::Pv2<'m>>(1u16)
     }
@@ -2585,6 +2599,7 @@ impl<'m> Insurance<'m> {
     /// PATIENT/INSURANCE/IN1 · R · 1..1 · st-profils.md#t4.r14 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/4/children/0
     ///
     /// Insurance
+    #[inline]
     pub fn in1(
         &self,
     ) -> ::core::result::Result<
@@ -2597,12 +2612,14 @@ impl<'m> Insurance<'m> {
     /// PATIENT/INSURANCE/IN2 · O · 0..1 · st-profils.md#t4.r15 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/4/children/1
     ///
     /// Insurance Additional Info
+    #[inline]
     pub fn in2(&self) -> ::core::option::Option<super::segments::In2<'m>> {
         self.0.segment::<super::segments::In2<'m>>(1u16)
     }
     /// PATIENT/INSURANCE/IN3 · O · 0..1 · st-profils.md#t4.r16 · spec/telerad/flux4_omi_o23.tables.json#/structure/3/children/4/children/2
     ///
     /// Insurance Additional Info – Cert.
+    #[inline]
     pub fn in3(&self) -> ::core::option::Option<super::segments::In3<'m>> {
         self.0.segment::<super::segments::In3<'m>>(2u16)
     }
@@ -2653,6 +2670,7 @@ impl<'m> Order<'m> {
     /// - `ORC-2.1` · R · Entity Identifier: Identifiant de la demande d'examen d'imagerie (Order Placer Number) · st_flux4.md#t1.r6
     /// - `ORC-2.3` · R · Universal Id: Identifiant de l'autorité d'affectation · st_flux4.md#t1.r7
     /// - `ORC-2.4` · R · Universal Id Type · st_flux4.md#t1.r8
+    #[inline]
     pub fn orc(
         &self,
     ) -> ::core::result::Result<
@@ -2662,6 +2680,7 @@ impl<'m> Order<'m> {
         self.0.required_segment::<super::segments::Orc<'m>>(0u16, "ORDER/ORC")
     }
     /// ORDER/TIMING · R · 1..* · st-profils.md#t4.r23 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/1
+    #[inline]
     pub fn timings(&self) -> impl ::core::iter::Iterator<Item = Timing<'m>> + 'm {
         self.0
             .groups(1u16)
@@ -2677,6 +2696,7 @@ impl<'m> Order<'m> {
     /// - `OBR-4.1` · R · = `COMPLEMENT_POST_ACTE` · table TLR_OBR_PROCEDURE · Code: COMPLEMENT\_POST\_ACTE · st_flux4.md#t3.r6
     /// - `OBR-4.2` · O · Display name: Transmission d'un complément d’information post-examen · st_flux4.md#t3.r7
     /// - `OBR-4.3` · R · = `TLR_OBR_PROCEDURE` · Name of Coding system: TLR\_OBR\_PROCEDURE · st_flux4.md#t3.r8
+    #[inline]
     pub fn obr(
         &self,
     ) -> ::core::result::Result<
@@ -2688,6 +2708,7 @@ impl<'m> Order<'m> {
     /// ORDER/NTE · O · 0..* · st-profils.md#t4.r28 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/3
     ///
     /// Notes and Comments (Order)
+    #[inline]
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {
@@ -2696,18 +2717,21 @@ impl<'m> Order<'m> {
     /// ORDER/CTD · O · 0..1 · st-profils.md#t4.r29 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/4
     ///
     /// Contact Data
+    #[inline]
     pub fn ctd(&self) -> ::core::option::Option<super::segments::Ctd<'m>> {
         self.0.segment::<super::segments::Ctd<'m>>(4u16)
     }
     /// ORDER/DG1 · O · 0..* · st-profils.md#t4.r30 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/5
     ///
     /// Diagnosis
+    #[inline]
     pub fn dg1s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Dg1<'m>> + 'm {
         self.0.segments::<super::segments::Dg1<'m>>(5u16)
     }
     /// ORDER/OBSERVATION · R · 1..* · st-profils.md#t4.r31 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/6
+    #[inline]
     pub fn observations(
         &self,
     ) -> impl ::core::iter::Iterator<Item = Observation<'m>> + 'm {
@@ -2729,6 +2753,7 @@ impl<'m> Order<'m> {
     /// - `OBX-5.4` · R · = `Base64` · Encoding: Base64 · st_flux4.md#t5.r12
     /// - `OBX-5.5` · R · Data: URL partielle d’accès à la visionneuse d’imagerie DRIMbox · st_flux4.md#t5.r13
     /// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t5.r14
+    #[inline]
     pub fn viewer_url(
         &self,
     ) -> ::core::result::Result<ViewerUrl<'m>, ::hl7_runtime::typed::Missing> {
@@ -2750,6 +2775,7 @@ impl<'m> Order<'m> {
     /// - `OBX-5.1` · R · value set JDV_CodeDocumentImagerie-CISIS (1.2.250.1.213.1.1.5.687) · Code: Valeur issue du JDV\_CodeDocumentImagerie-CISIS · st_flux4.md#t6.r11
     /// - `OBX-5.3` · R · = `LN` · Name Of Coding System: LN · st_flux4.md#t6.r12
     /// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t6.r13
+    #[inline]
     pub fn procedure_code(
         &self,
     ) -> ::core::result::Result<ProcedureCode<'m>, ::hl7_runtime::typed::Missing> {
@@ -2776,6 +2802,7 @@ impl<'m> Order<'m> {
     /// - `OBX-5.1` · R · V09 | V10 · Code: Valeur issue du JDV ATC niveau 2 “V09” ou “V10”. · st_flux4.md#t7.r12
     /// - `OBX-5.3` · R · = `ATC` · Name Of Coding System: ATC · st_flux4.md#t7.r13
     /// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t7.r14
+    #[inline]
     pub fn administered_product_codes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = AdministeredProductCode<'m>> + 'm {
@@ -2796,6 +2823,7 @@ impl<'m> Order<'m> {
     /// - `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.2 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux4.md#t8.r10
     /// - `OBX-5` · R · as NM · Observation Value: Numéro de lot du radiopharmaceutique adminsitré · st_flux4.md#t8.r11
     /// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t8.r12
+    #[inline]
     pub fn administered_product_lots(
         &self,
     ) -> impl ::core::iter::Iterator<Item = AdministeredProductLot<'m>> + 'm {
@@ -2817,6 +2845,7 @@ impl<'m> Order<'m> {
     /// - `OBX-5` · R · as NM · Observation Value: Volume de radiopharmeutique administré · st_flux4.md#t9.r11
     /// - `OBX-6` · R · Units: Unité · st_flux4.md#t9.r12
     /// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t9.r13
+    #[inline]
     pub fn administered_product_quantitys(
         &self,
     ) -> impl ::core::iter::Iterator<Item = AdministeredProductQuantity<'m>> + 'm {
@@ -2837,6 +2866,7 @@ impl<'m> Order<'m> {
     /// - `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.1 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux4.md#t10.r10
     /// - `OBX-5` · R · as TX · Observation Value: Identifiant de l'appareil d'imagerie : SupportIUD voir SFE 2.1.7.4.3. · st_flux4.md#t10.r11
     /// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t10.r12
+    #[inline]
     pub fn device_identifiers(
         &self,
     ) -> impl ::core::iter::Iterator<Item = DeviceIdentifier<'m>> + 'm {
@@ -2857,6 +2887,7 @@ impl<'m> Order<'m> {
     /// - `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.2 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux4.md#t11.r10
     /// - `OBX-5` · R · as TX · Observation Value: Modèle de l’appareil d’imagerie utilisé · st_flux4.md#t11.r11
     /// - `OBX-11` · R · = `F` · Observation Result Status: Valeur fixée à « F » · st_flux4.md#t11.r12
+    #[inline]
     pub fn device_models(
         &self,
     ) -> impl ::core::iter::Iterator<Item = DeviceModel<'m>> + 'm {
@@ -2876,6 +2907,7 @@ impl<'m> Order<'m> {
     /// - `OBX-5.1` · R · value set JDV_RegionAnatomique-CISIS (1.2.250.1.213.1.1.5.695) · Code: Valeur issue du JDV\_RegionAnatomique-CISIS · st_flux1.md#t6.r12
     /// - `OBX-5.3` · R · = `SCT` · Name Of Coding System: SCT · st_flux1.md#t6.r13
     /// - `OBX-11` · R · = `F` · Observation Result Status: Valeur "F" dans le cadre de ce flux (flux 1 : « O ») · st_flux4.md#h:Groupes OBSERVATION - Localisation anatomique
+    #[inline]
     pub fn anatomical_region(&self) -> ::core::option::Option<AnatomicalRegion<'m>> {
         self.0
             .slice(6u16, &SLICE_ANATOMICAL_REGION)
@@ -2897,6 +2929,7 @@ impl<'m> Order<'m> {
     /// - `OBX-5.1` · R · value set JDV_ModificateurTopographique-CISIS (1.2.250.1.213.1.1.5.688) · Code: Valeur issue du JDV\_ModificateurTopographique-CISIS · st_flux1.md#t7.r12
     /// - `OBX-5.3` · R · = `SCT` · Name Of Coding System: SCT · st_flux1.md#t7.r13
     /// - `OBX-11` · R · = `F` · Observation Result Status: Valeur "F" dans le cadre de ce flux (flux 1 : « O ») · st_flux4.md#h:Groupes OBSERVATION - Localisation anatomique
+    #[inline]
     pub fn topographic_precision(
         &self,
     ) -> ::core::option::Option<TopographicPrecision<'m>> {
@@ -2923,6 +2956,7 @@ impl<'m> Order<'m> {
     /// - `NTE-4` · O · st_flux1.md#t5.r5
     /// - `NTE-4.1` · O · st_flux1.md#t5.r6
     /// - `NTE-4.3` · O · = `HL70364` · table 0396 · st_flux1.md#t5.r7
+    #[inline]
     pub fn modality(&self) -> ::core::option::Option<Modality<'m>> {
         self.0.slice(6u16, &SLICE_MODALITY).next().map(Observation).map(Modality)
     }
@@ -2944,6 +2978,7 @@ impl<'m> Order<'m> {
     /// - `IPC-4.1` · R · value set JDV_CodeDocumentImagerie-CISIS (1.2.250.1.213.1.1.5.687) · Entity Identifier: Code issu du JDV\_CodeDocumentImagerie-CISIS · st_flux4.md#t4.r14
     /// - `IPC-4.3` · R · = `2.16.840.1.113883.6.1` · Universal Id: OID du code system utilisé 2.16.840.1.113883.6.1 (LOINC) · st_flux4.md#t4.r15
     /// - `IPC-4.4` · R · = `ISO` · Universal Id Type: ISO · st_flux4.md#t4.r16
+    #[inline]
     pub fn ipc(
         &self,
     ) -> ::core::result::Result<
@@ -2996,6 +3031,7 @@ impl<'m> Timing<'m> {
     /// The profile's constraints:
     /// - `TQ1-6` · R · Service Duration: Durée de rétention des images (jours) · st_flux4.md#t2.r4
     /// - `TQ1-7` · R · Start date/time: Date/heure de l'examen d'imagerie · st_flux4.md#t2.r5
+    #[inline]
     pub fn tq1(
         &self,
     ) -> ::core::result::Result<
@@ -3007,6 +3043,7 @@ impl<'m> Timing<'m> {
     /// ORDER/TIMING/TQ2 · O · 0..* · st-profils.md#t4.r25 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/1/children/1
     ///
     /// Timing / Quantity Order Sequence
+    #[inline]
     pub fn tq2s(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Tq2<'m>> + 'm {
@@ -3052,6 +3089,7 @@ impl<'m> Observation<'m> {
     /// ORDER/OBSERVATION/OBX · R · 1..1 · st-profils.md#t4.r32 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/6/children/0
     ///
     /// Observation / Result
+    #[inline]
     pub fn obx(
         &self,
     ) -> ::core::result::Result<
@@ -3064,6 +3102,7 @@ impl<'m> Observation<'m> {
     /// ORDER/OBSERVATION/NTE · O · 0..* · st-profils.md#t4.r33 · spec/telerad/flux4_omi_o23.tables.json#/structure/4/children/6/children/1
     ///
     /// Notes and Comments (Observation)
+    #[inline]
     pub fn ntes(
         &self,
     ) -> impl ::core::iter::Iterator<Item = super::segments::Nte<'m>> + 'm {

@@ -199,6 +199,7 @@ impl<'a> Al1<'a> {
     /// Set ID - AL1
     ///
     /// AL1-1 · SI · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/AL1/fields/0
+    #[inline]
     pub fn set_id_al1(
         &self,
     ) -> ::core::result::Result<
@@ -208,6 +209,7 @@ impl<'a> Al1<'a> {
         ::hl7_runtime::typed::required(self.0.field(1usize), "AL1-1")
     }
     /// AL1-1: same as [`Self::set_id_al1`].
+    #[inline]
     pub fn al1_1(
         &self,
     ) -> ::core::result::Result<
@@ -219,18 +221,21 @@ impl<'a> Al1<'a> {
     /// Allergen Type Code
     ///
     /// AL1-2 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/AL1/fields/1
+    #[inline]
     pub fn allergen_type_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(2usize))
     }
     /// AL1-2: same as [`Self::allergen_type_code`].
+    #[inline]
     pub fn al1_2(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.allergen_type_code()
     }
     /// Allergen Code/Mnemonic/Description
     ///
     /// AL1-3 · CE · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/AL1/fields/2
+    #[inline]
     pub fn allergen_code_mnemonic_description(
         &self,
     ) -> ::core::result::Result<
@@ -240,6 +245,7 @@ impl<'a> Al1<'a> {
         ::hl7_runtime::typed::required(self.0.field(3usize), "AL1-3")
     }
     /// AL1-3: same as [`Self::allergen_code_mnemonic_description`].
+    #[inline]
     pub fn al1_3(
         &self,
     ) -> ::core::result::Result<
@@ -251,36 +257,42 @@ impl<'a> Al1<'a> {
     /// Allergy Severity Code
     ///
     /// AL1-4 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/AL1/fields/3
+    #[inline]
     pub fn allergy_severity_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(4usize))
     }
     /// AL1-4: same as [`Self::allergy_severity_code`].
+    #[inline]
     pub fn al1_4(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.allergy_severity_code()
     }
     /// Allergy Reaction Code
     ///
     /// AL1-5 · ST · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/AL1/fields/4
+    #[inline]
     pub fn allergy_reaction_code(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::St<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(5usize))
     }
     /// AL1-5: same as [`Self::allergy_reaction_code`].
+    #[inline]
     pub fn al1_5(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::St<'a>> {
         self.allergy_reaction_code()
     }
     /// Identification Date
     ///
     /// AL1-6 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/AL1/fields/5
+    #[inline]
     pub fn identification_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(6usize))
     }
     /// AL1-6: same as [`Self::identification_date`].
+    #[inline]
     pub fn al1_6(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.identification_date()
     }
@@ -453,42 +465,50 @@ impl<'a> Blg<'a> {
     /// When to Charge
     ///
     /// BLG-1 · CCD · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/BLG/fields/0
+    #[inline]
     pub fn when_to_charge(&self) -> ::core::option::Option<super::datatypes::Ccd<'a>> {
         ::hl7_runtime::typed::single(self.0.field(1usize))
     }
     /// BLG-1: same as [`Self::when_to_charge`].
+    #[inline]
     pub fn blg_1(&self) -> ::core::option::Option<super::datatypes::Ccd<'a>> {
         self.when_to_charge()
     }
     /// Charge Type
     ///
     /// BLG-2 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/BLG/fields/1
+    #[inline]
     pub fn charge_type(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(2usize))
     }
     /// BLG-2: same as [`Self::charge_type`].
+    #[inline]
     pub fn blg_2(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.charge_type()
     }
     /// Account ID
     ///
     /// BLG-3 · CX · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/BLG/fields/2
+    #[inline]
     pub fn account_id(&self) -> ::core::option::Option<super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::single(self.0.field(3usize))
     }
     /// BLG-3: same as [`Self::account_id`].
+    #[inline]
     pub fn blg_3(&self) -> ::core::option::Option<super::datatypes::Cx<'a>> {
         self.account_id()
     }
     /// Charge Type Reason
     ///
     /// BLG-4 · CWE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/BLG/fields/3
+    #[inline]
     pub fn charge_type_reason(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::single(self.0.field(4usize))
     }
     /// BLG-4: same as [`Self::charge_type_reason`].
+    #[inline]
     pub fn blg_4(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         self.charge_type_reason()
     }
@@ -743,82 +763,96 @@ impl<'a> Ctd<'a> {
     /// Contact Role
     ///
     /// CTD-1 · CE · R · 1..* · spec/hl7v2.5.1/segments.json#/segments/CTD/fields/0
+    #[inline]
     pub fn contact_role(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(1usize))
     }
     /// CTD-1: same as [`Self::contact_role`].
+    #[inline]
     pub fn ctd_1(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.contact_role()
     }
     /// Contact Name
     ///
     /// CTD-2 · XPN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/CTD/fields/1
+    #[inline]
     pub fn contact_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(2usize))
     }
     /// CTD-2: same as [`Self::contact_name`].
+    #[inline]
     pub fn ctd_2(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         self.contact_name()
     }
     /// Contact Address
     ///
     /// CTD-3 · XAD · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/CTD/fields/2
+    #[inline]
     pub fn contact_address(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xad<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(3usize))
     }
     /// CTD-3: same as [`Self::contact_address`].
+    #[inline]
     pub fn ctd_3(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xad<'a>> {
         self.contact_address()
     }
     /// Contact Location
     ///
     /// CTD-4 · PL · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/CTD/fields/3
+    #[inline]
     pub fn contact_location(&self) -> ::core::option::Option<super::datatypes::Pl<'a>> {
         ::hl7_runtime::typed::single(self.0.field(4usize))
     }
     /// CTD-4: same as [`Self::contact_location`].
+    #[inline]
     pub fn ctd_4(&self) -> ::core::option::Option<super::datatypes::Pl<'a>> {
         self.contact_location()
     }
     /// Contact Communication Information
     ///
     /// CTD-5 · XTN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/CTD/fields/4
+    #[inline]
     pub fn contact_communication_information(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(5usize))
     }
     /// CTD-5: same as [`Self::contact_communication_information`].
+    #[inline]
     pub fn ctd_5(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         self.contact_communication_information()
     }
     /// Preferred Method of Contact
     ///
     /// CTD-6 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/CTD/fields/5
+    #[inline]
     pub fn preferred_method_of_contact(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(6usize))
     }
     /// CTD-6: same as [`Self::preferred_method_of_contact`].
+    #[inline]
     pub fn ctd_6(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.preferred_method_of_contact()
     }
     /// Contact Identifiers
     ///
     /// CTD-7 · PLN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/CTD/fields/6
+    #[inline]
     pub fn contact_identifiers(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Pln<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(7usize))
     }
     /// CTD-7: same as [`Self::contact_identifiers`].
+    #[inline]
     pub fn ctd_7(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Pln<'a>> {
         self.contact_identifiers()
     }
@@ -963,6 +997,7 @@ impl<'a> Cti<'a> {
     /// Sponsor Study ID
     ///
     /// CTI-1 · EI · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/CTI/fields/0
+    #[inline]
     pub fn sponsor_study_id(
         &self,
     ) -> ::core::result::Result<
@@ -972,6 +1007,7 @@ impl<'a> Cti<'a> {
         ::hl7_runtime::typed::required(self.0.field(1usize), "CTI-1")
     }
     /// CTI-1: same as [`Self::sponsor_study_id`].
+    #[inline]
     pub fn cti_1(
         &self,
     ) -> ::core::result::Result<
@@ -983,24 +1019,28 @@ impl<'a> Cti<'a> {
     /// Study Phase Identifier
     ///
     /// CTI-2 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/CTI/fields/1
+    #[inline]
     pub fn study_phase_identifier(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(2usize))
     }
     /// CTI-2: same as [`Self::study_phase_identifier`].
+    #[inline]
     pub fn cti_2(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.study_phase_identifier()
     }
     /// Study Scheduled Time Point
     ///
     /// CTI-3 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/CTI/fields/2
+    #[inline]
     pub fn study_scheduled_time_point(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(3usize))
     }
     /// CTI-3: same as [`Self::study_scheduled_time_point`].
+    #[inline]
     pub fn cti_3(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.study_scheduled_time_point()
     }
@@ -1598,6 +1638,7 @@ impl<'a> Dg1<'a> {
     /// Set ID - DG1
     ///
     /// DG1-1 · SI · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/DG1/fields/0
+    #[inline]
     pub fn set_id_dg1(
         &self,
     ) -> ::core::result::Result<
@@ -1607,6 +1648,7 @@ impl<'a> Dg1<'a> {
         ::hl7_runtime::typed::required(self.0.field(1usize), "DG1-1")
     }
     /// DG1-1: same as [`Self::set_id_dg1`].
+    #[inline]
     pub fn dg1_1(
         &self,
     ) -> ::core::result::Result<
@@ -1618,54 +1660,63 @@ impl<'a> Dg1<'a> {
     /// Diagnosis Coding Method
     ///
     /// DG1-2 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/DG1/fields/1
+    #[inline]
     pub fn diagnosis_coding_method(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(2usize))
     }
     /// DG1-2: same as [`Self::diagnosis_coding_method`].
+    #[inline]
     pub fn dg1_2(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.diagnosis_coding_method()
     }
     /// Diagnosis Code - DG1
     ///
     /// DG1-3 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/DG1/fields/2
+    #[inline]
     pub fn diagnosis_code_dg1(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(3usize))
     }
     /// DG1-3: same as [`Self::diagnosis_code_dg1`].
+    #[inline]
     pub fn dg1_3(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.diagnosis_code_dg1()
     }
     /// Diagnosis Description
     ///
     /// DG1-4 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/DG1/fields/3
+    #[inline]
     pub fn diagnosis_description(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(4usize))
     }
     /// DG1-4: same as [`Self::diagnosis_description`].
+    #[inline]
     pub fn dg1_4(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.diagnosis_description()
     }
     /// Diagnosis Date/Time
     ///
     /// DG1-5 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/DG1/fields/4
+    #[inline]
     pub fn diagnosis_date_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(5usize))
     }
     /// DG1-5: same as [`Self::diagnosis_date_time`].
+    #[inline]
     pub fn dg1_5(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.diagnosis_date_time()
     }
     /// Diagnosis Type
     ///
     /// DG1-6 · IS · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/DG1/fields/5
+    #[inline]
     pub fn diagnosis_type(
         &self,
     ) -> ::core::result::Result<
@@ -1675,6 +1726,7 @@ impl<'a> Dg1<'a> {
         ::hl7_runtime::typed::required(self.0.field(6usize), "DG1-6")
     }
     /// DG1-6: same as [`Self::diagnosis_type`].
+    #[inline]
     pub fn dg1_6(
         &self,
     ) -> ::core::result::Result<
@@ -1686,174 +1738,204 @@ impl<'a> Dg1<'a> {
     /// Major Diagnostic Category
     ///
     /// DG1-7 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/DG1/fields/6
+    #[inline]
     pub fn major_diagnostic_category(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(7usize))
     }
     /// DG1-7: same as [`Self::major_diagnostic_category`].
+    #[inline]
     pub fn dg1_7(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.major_diagnostic_category()
     }
     /// Diagnostic Related Group
     ///
     /// DG1-8 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/DG1/fields/7
+    #[inline]
     pub fn diagnostic_related_group(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(8usize))
     }
     /// DG1-8: same as [`Self::diagnostic_related_group`].
+    #[inline]
     pub fn dg1_8(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.diagnostic_related_group()
     }
     /// DRG Approval Indicator
     ///
     /// DG1-9 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/DG1/fields/8
+    #[inline]
     pub fn drg_approval_indicator(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(9usize))
     }
     /// DG1-9: same as [`Self::drg_approval_indicator`].
+    #[inline]
     pub fn dg1_9(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.drg_approval_indicator()
     }
     /// DRG Grouper Review Code
     ///
     /// DG1-10 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/DG1/fields/9
+    #[inline]
     pub fn drg_grouper_review_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(10usize))
     }
     /// DG1-10: same as [`Self::drg_grouper_review_code`].
+    #[inline]
     pub fn dg1_10(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.drg_grouper_review_code()
     }
     /// Outlier Type
     ///
     /// DG1-11 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/DG1/fields/10
+    #[inline]
     pub fn outlier_type(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(11usize))
     }
     /// DG1-11: same as [`Self::outlier_type`].
+    #[inline]
     pub fn dg1_11(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.outlier_type()
     }
     /// Outlier Days
     ///
     /// DG1-12 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/DG1/fields/11
+    #[inline]
     pub fn outlier_days(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(12usize))
     }
     /// DG1-12: same as [`Self::outlier_days`].
+    #[inline]
     pub fn dg1_12(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.outlier_days()
     }
     /// Outlier Cost
     ///
     /// DG1-13 · CP · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/DG1/fields/12
+    #[inline]
     pub fn outlier_cost(&self) -> ::core::option::Option<super::datatypes::Cp<'a>> {
         ::hl7_runtime::typed::single(self.0.field(13usize))
     }
     /// DG1-13: same as [`Self::outlier_cost`].
+    #[inline]
     pub fn dg1_13(&self) -> ::core::option::Option<super::datatypes::Cp<'a>> {
         self.outlier_cost()
     }
     /// Grouper Version And Type
     ///
     /// DG1-14 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/DG1/fields/13
+    #[inline]
     pub fn grouper_version_and_type(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(14usize))
     }
     /// DG1-14: same as [`Self::grouper_version_and_type`].
+    #[inline]
     pub fn dg1_14(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.grouper_version_and_type()
     }
     /// Diagnosis Priority
     ///
     /// DG1-15 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/DG1/fields/14
+    #[inline]
     pub fn diagnosis_priority(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(15usize))
     }
     /// DG1-15: same as [`Self::diagnosis_priority`].
+    #[inline]
     pub fn dg1_15(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.diagnosis_priority()
     }
     /// Diagnosing Clinician
     ///
     /// DG1-16 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/DG1/fields/15
+    #[inline]
     pub fn diagnosing_clinician(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(16usize))
     }
     /// DG1-16: same as [`Self::diagnosing_clinician`].
+    #[inline]
     pub fn dg1_16(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.diagnosing_clinician()
     }
     /// Diagnosis Classification
     ///
     /// DG1-17 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/DG1/fields/16
+    #[inline]
     pub fn diagnosis_classification(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(17usize))
     }
     /// DG1-17: same as [`Self::diagnosis_classification`].
+    #[inline]
     pub fn dg1_17(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.diagnosis_classification()
     }
     /// Confidential Indicator
     ///
     /// DG1-18 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/DG1/fields/17
+    #[inline]
     pub fn confidential_indicator(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(18usize))
     }
     /// DG1-18: same as [`Self::confidential_indicator`].
+    #[inline]
     pub fn dg1_18(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.confidential_indicator()
     }
     /// Attestation Date/Time
     ///
     /// DG1-19 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/DG1/fields/18
+    #[inline]
     pub fn attestation_date_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(19usize))
     }
     /// DG1-19: same as [`Self::attestation_date_time`].
+    #[inline]
     pub fn dg1_19(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.attestation_date_time()
     }
     /// Diagnosis Identifier
     ///
     /// DG1-20 · EI · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/DG1/fields/19
+    #[inline]
     pub fn diagnosis_identifier(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ei<'a>> {
         ::hl7_runtime::typed::single(self.0.field(20usize))
     }
     /// DG1-20: same as [`Self::diagnosis_identifier`].
+    #[inline]
     pub fn dg1_20(&self) -> ::core::option::Option<super::datatypes::Ei<'a>> {
         self.diagnosis_identifier()
     }
     /// Diagnosis Action Code
     ///
     /// DG1-21 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/DG1/fields/20
+    #[inline]
     pub fn diagnosis_action_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(21usize))
     }
     /// DG1-21: same as [`Self::diagnosis_action_code`].
+    #[inline]
     pub fn dg1_21(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.diagnosis_action_code()
     }
@@ -1976,24 +2058,28 @@ impl<'a> Dsc<'a> {
     /// Continuation Pointer
     ///
     /// DSC-1 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/DSC/fields/0
+    #[inline]
     pub fn continuation_pointer(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(1usize))
     }
     /// DSC-1: same as [`Self::continuation_pointer`].
+    #[inline]
     pub fn dsc_1(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.continuation_pointer()
     }
     /// Continuation Style
     ///
     /// DSC-2 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/DSC/fields/1
+    #[inline]
     pub fn continuation_style(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(2usize))
     }
     /// DSC-2: same as [`Self::continuation_style`].
+    #[inline]
     pub fn dsc_2(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.continuation_style()
     }
@@ -2376,12 +2462,14 @@ impl<'a> Err<'a> {
     /// Error Code and Location
     ///
     /// ERR-1 · ELD · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/ERR/fields/0
+    #[inline]
     pub fn error_code_and_location(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Eld<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(1usize))
     }
     /// ERR-1: same as [`Self::error_code_and_location`].
+    #[inline]
     pub fn err_1(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Eld<'a>> {
         self.error_code_and_location()
     }
@@ -2391,12 +2479,14 @@ impl<'a> Err<'a> {
     ///
     /// In the guide's profiles:
     /// - ack: `ERR-2` · O · as ERL · Localisation de l'erreur dans le cas d'une erreur de syntaxe du message initial. · acquittement.md#t4.r2
+    #[inline]
     pub fn error_location(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Erl<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(2usize))
     }
     /// ERR-2: same as [`Self::error_location`].
+    #[inline]
     pub fn err_2(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Erl<'a>> {
         self.error_location()
     }
@@ -2406,6 +2496,7 @@ impl<'a> Err<'a> {
     ///
     /// In the guide's profiles:
     /// - ack: `ERR-3` · R · table 0357 · acquittement.md#t4.r3
+    #[inline]
     pub fn hl7_error_code(
         &self,
     ) -> ::core::result::Result<
@@ -2415,6 +2506,7 @@ impl<'a> Err<'a> {
         ::hl7_runtime::typed::required(self.0.field(3usize), "ERR-3")
     }
     /// ERR-3: same as [`Self::hl7_error_code`].
+    #[inline]
     pub fn err_3(
         &self,
     ) -> ::core::result::Result<
@@ -2429,6 +2521,7 @@ impl<'a> Err<'a> {
     ///
     /// In the guide's profiles:
     /// - ack: `ERR-4` · R · table 0516 · as ID · Sévérité de l'erreur dont les valeurs sont à prendre dans la table HL7 0516 (nom symbolique errorSeverity) · acquittement.md#t4.r4
+    #[inline]
     pub fn severity(
         &self,
     ) -> ::core::result::Result<
@@ -2438,6 +2531,7 @@ impl<'a> Err<'a> {
         ::hl7_runtime::typed::required(self.0.field(4usize), "ERR-4")
     }
     /// ERR-4: same as [`Self::severity`].
+    #[inline]
     pub fn err_4(
         &self,
     ) -> ::core::result::Result<
@@ -2449,92 +2543,108 @@ impl<'a> Err<'a> {
     /// Application Error Code
     ///
     /// ERR-5 · CWE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ERR/fields/4
+    #[inline]
     pub fn application_error_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::single(self.0.field(5usize))
     }
     /// ERR-5: same as [`Self::application_error_code`].
+    #[inline]
     pub fn err_5(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         self.application_error_code()
     }
     /// Application Error Parameter
     ///
     /// ERR-6 · ST · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/ERR/fields/5
+    #[inline]
     pub fn application_error_parameter(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::St<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(6usize))
     }
     /// ERR-6: same as [`Self::application_error_parameter`].
+    #[inline]
     pub fn err_6(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::St<'a>> {
         self.application_error_parameter()
     }
     /// Diagnostic Information
     ///
     /// ERR-7 · TX · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ERR/fields/6
+    #[inline]
     pub fn diagnostic_information(
         &self,
     ) -> ::core::option::Option<super::datatypes::Tx<'a>> {
         ::hl7_runtime::typed::single(self.0.field(7usize))
     }
     /// ERR-7: same as [`Self::diagnostic_information`].
+    #[inline]
     pub fn err_7(&self) -> ::core::option::Option<super::datatypes::Tx<'a>> {
         self.diagnostic_information()
     }
     /// User Message
     ///
     /// ERR-8 · TX · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ERR/fields/7
+    #[inline]
     pub fn user_message(&self) -> ::core::option::Option<super::datatypes::Tx<'a>> {
         ::hl7_runtime::typed::single(self.0.field(8usize))
     }
     /// ERR-8: same as [`Self::user_message`].
+    #[inline]
     pub fn err_8(&self) -> ::core::option::Option<super::datatypes::Tx<'a>> {
         self.user_message()
     }
     /// Inform Person Indicator
     ///
     /// ERR-9 · IS · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/ERR/fields/8
+    #[inline]
     pub fn inform_person_indicator(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(9usize))
     }
     /// ERR-9: same as [`Self::inform_person_indicator`].
+    #[inline]
     pub fn err_9(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         self.inform_person_indicator()
     }
     /// Override Type
     ///
     /// ERR-10 · CWE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ERR/fields/9
+    #[inline]
     pub fn override_type(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::single(self.0.field(10usize))
     }
     /// ERR-10: same as [`Self::override_type`].
+    #[inline]
     pub fn err_10(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         self.override_type()
     }
     /// Override Reason Code
     ///
     /// ERR-11 · CWE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/ERR/fields/10
+    #[inline]
     pub fn override_reason_code(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(11usize))
     }
     /// ERR-11: same as [`Self::override_reason_code`].
+    #[inline]
     pub fn err_11(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cwe<'a>> {
         self.override_reason_code()
     }
     /// Help Desk Contact Point
     ///
     /// ERR-12 · XTN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/ERR/fields/11
+    #[inline]
     pub fn help_desk_contact_point(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(12usize))
     }
     /// ERR-12: same as [`Self::help_desk_contact_point`].
+    #[inline]
     pub fn err_12(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         self.help_desk_contact_point()
     }
@@ -3401,38 +3511,45 @@ impl<'a> Ft1<'a> {
     /// Set ID - FT1
     ///
     /// FT1-1 · SI · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/0
+    #[inline]
     pub fn set_id_ft1(&self) -> ::core::option::Option<super::datatypes::Si<'a>> {
         ::hl7_runtime::typed::single(self.0.field(1usize))
     }
     /// FT1-1: same as [`Self::set_id_ft1`].
+    #[inline]
     pub fn ft1_1(&self) -> ::core::option::Option<super::datatypes::Si<'a>> {
         self.set_id_ft1()
     }
     /// Transaction ID
     ///
     /// FT1-2 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/1
+    #[inline]
     pub fn transaction_id(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(2usize))
     }
     /// FT1-2: same as [`Self::transaction_id`].
+    #[inline]
     pub fn ft1_2(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.transaction_id()
     }
     /// Transaction Batch ID
     ///
     /// FT1-3 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/2
+    #[inline]
     pub fn transaction_batch_id(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(3usize))
     }
     /// FT1-3: same as [`Self::transaction_batch_id`].
+    #[inline]
     pub fn ft1_3(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.transaction_batch_id()
     }
     /// Transaction Date
     ///
     /// FT1-4 · DR · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/3
+    #[inline]
     pub fn transaction_date(
         &self,
     ) -> ::core::result::Result<
@@ -3442,6 +3559,7 @@ impl<'a> Ft1<'a> {
         ::hl7_runtime::typed::required(self.0.field(4usize), "FT1-4")
     }
     /// FT1-4: same as [`Self::transaction_date`].
+    #[inline]
     pub fn ft1_4(
         &self,
     ) -> ::core::result::Result<
@@ -3453,18 +3571,21 @@ impl<'a> Ft1<'a> {
     /// Transaction Posting Date
     ///
     /// FT1-5 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/4
+    #[inline]
     pub fn transaction_posting_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(5usize))
     }
     /// FT1-5: same as [`Self::transaction_posting_date`].
+    #[inline]
     pub fn ft1_5(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.transaction_posting_date()
     }
     /// Transaction Type
     ///
     /// FT1-6 · IS · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/5
+    #[inline]
     pub fn transaction_type(
         &self,
     ) -> ::core::result::Result<
@@ -3474,6 +3595,7 @@ impl<'a> Ft1<'a> {
         ::hl7_runtime::typed::required(self.0.field(6usize), "FT1-6")
     }
     /// FT1-6: same as [`Self::transaction_type`].
+    #[inline]
     pub fn ft1_6(
         &self,
     ) -> ::core::result::Result<
@@ -3485,6 +3607,7 @@ impl<'a> Ft1<'a> {
     /// Transaction Code
     ///
     /// FT1-7 · CE · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/6
+    #[inline]
     pub fn transaction_code(
         &self,
     ) -> ::core::result::Result<
@@ -3494,6 +3617,7 @@ impl<'a> Ft1<'a> {
         ::hl7_runtime::typed::required(self.0.field(7usize), "FT1-7")
     }
     /// FT1-7: same as [`Self::transaction_code`].
+    #[inline]
     pub fn ft1_7(
         &self,
     ) -> ::core::result::Result<
@@ -3505,272 +3629,320 @@ impl<'a> Ft1<'a> {
     /// Transaction Description
     ///
     /// FT1-8 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/7
+    #[inline]
     pub fn transaction_description(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(8usize))
     }
     /// FT1-8: same as [`Self::transaction_description`].
+    #[inline]
     pub fn ft1_8(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.transaction_description()
     }
     /// Transaction Description - Alt
     ///
     /// FT1-9 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/8
+    #[inline]
     pub fn transaction_description_alt(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(9usize))
     }
     /// FT1-9: same as [`Self::transaction_description_alt`].
+    #[inline]
     pub fn ft1_9(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.transaction_description_alt()
     }
     /// Transaction Quantity
     ///
     /// FT1-10 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/9
+    #[inline]
     pub fn transaction_quantity(
         &self,
     ) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(10usize))
     }
     /// FT1-10: same as [`Self::transaction_quantity`].
+    #[inline]
     pub fn ft1_10(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.transaction_quantity()
     }
     /// Transaction Amount - Extended
     ///
     /// FT1-11 · CP · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/10
+    #[inline]
     pub fn transaction_amount_extended(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cp<'a>> {
         ::hl7_runtime::typed::single(self.0.field(11usize))
     }
     /// FT1-11: same as [`Self::transaction_amount_extended`].
+    #[inline]
     pub fn ft1_11(&self) -> ::core::option::Option<super::datatypes::Cp<'a>> {
         self.transaction_amount_extended()
     }
     /// Transaction Amount - Unit
     ///
     /// FT1-12 · CP · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/11
+    #[inline]
     pub fn transaction_amount_unit(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cp<'a>> {
         ::hl7_runtime::typed::single(self.0.field(12usize))
     }
     /// FT1-12: same as [`Self::transaction_amount_unit`].
+    #[inline]
     pub fn ft1_12(&self) -> ::core::option::Option<super::datatypes::Cp<'a>> {
         self.transaction_amount_unit()
     }
     /// Department Code
     ///
     /// FT1-13 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/12
+    #[inline]
     pub fn department_code(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(13usize))
     }
     /// FT1-13: same as [`Self::department_code`].
+    #[inline]
     pub fn ft1_13(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.department_code()
     }
     /// Insurance Plan ID
     ///
     /// FT1-14 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/13
+    #[inline]
     pub fn insurance_plan_id(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(14usize))
     }
     /// FT1-14: same as [`Self::insurance_plan_id`].
+    #[inline]
     pub fn ft1_14(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.insurance_plan_id()
     }
     /// Insurance Amount
     ///
     /// FT1-15 · CP · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/14
+    #[inline]
     pub fn insurance_amount(&self) -> ::core::option::Option<super::datatypes::Cp<'a>> {
         ::hl7_runtime::typed::single(self.0.field(15usize))
     }
     /// FT1-15: same as [`Self::insurance_amount`].
+    #[inline]
     pub fn ft1_15(&self) -> ::core::option::Option<super::datatypes::Cp<'a>> {
         self.insurance_amount()
     }
     /// Assigned Patient Location
     ///
     /// FT1-16 · PL · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/15
+    #[inline]
     pub fn assigned_patient_location(
         &self,
     ) -> ::core::option::Option<super::datatypes::Pl<'a>> {
         ::hl7_runtime::typed::single(self.0.field(16usize))
     }
     /// FT1-16: same as [`Self::assigned_patient_location`].
+    #[inline]
     pub fn ft1_16(&self) -> ::core::option::Option<super::datatypes::Pl<'a>> {
         self.assigned_patient_location()
     }
     /// Fee Schedule
     ///
     /// FT1-17 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/16
+    #[inline]
     pub fn fee_schedule(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(17usize))
     }
     /// FT1-17: same as [`Self::fee_schedule`].
+    #[inline]
     pub fn ft1_17(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.fee_schedule()
     }
     /// Patient Type
     ///
     /// FT1-18 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/17
+    #[inline]
     pub fn patient_type(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(18usize))
     }
     /// FT1-18: same as [`Self::patient_type`].
+    #[inline]
     pub fn ft1_18(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.patient_type()
     }
     /// Diagnosis Code - FT1
     ///
     /// FT1-19 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/18
+    #[inline]
     pub fn diagnosis_code_ft1(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(19usize))
     }
     /// FT1-19: same as [`Self::diagnosis_code_ft1`].
+    #[inline]
     pub fn ft1_19(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.diagnosis_code_ft1()
     }
     /// Performed By Code
     ///
     /// FT1-20 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/19
+    #[inline]
     pub fn performed_by_code(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(20usize))
     }
     /// FT1-20: same as [`Self::performed_by_code`].
+    #[inline]
     pub fn ft1_20(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.performed_by_code()
     }
     /// Ordered By Code
     ///
     /// FT1-21 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/20
+    #[inline]
     pub fn ordered_by_code(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(21usize))
     }
     /// FT1-21: same as [`Self::ordered_by_code`].
+    #[inline]
     pub fn ft1_21(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.ordered_by_code()
     }
     /// Unit Cost
     ///
     /// FT1-22 · CP · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/21
+    #[inline]
     pub fn unit_cost(&self) -> ::core::option::Option<super::datatypes::Cp<'a>> {
         ::hl7_runtime::typed::single(self.0.field(22usize))
     }
     /// FT1-22: same as [`Self::unit_cost`].
+    #[inline]
     pub fn ft1_22(&self) -> ::core::option::Option<super::datatypes::Cp<'a>> {
         self.unit_cost()
     }
     /// Filler Order Number
     ///
     /// FT1-23 · EI · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/22
+    #[inline]
     pub fn filler_order_number(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ei<'a>> {
         ::hl7_runtime::typed::single(self.0.field(23usize))
     }
     /// FT1-23: same as [`Self::filler_order_number`].
+    #[inline]
     pub fn ft1_23(&self) -> ::core::option::Option<super::datatypes::Ei<'a>> {
         self.filler_order_number()
     }
     /// Entered By Code
     ///
     /// FT1-24 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/23
+    #[inline]
     pub fn entered_by_code(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(24usize))
     }
     /// FT1-24: same as [`Self::entered_by_code`].
+    #[inline]
     pub fn ft1_24(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.entered_by_code()
     }
     /// Procedure Code
     ///
     /// FT1-25 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/24
+    #[inline]
     pub fn procedure_code(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(25usize))
     }
     /// FT1-25: same as [`Self::procedure_code`].
+    #[inline]
     pub fn ft1_25(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.procedure_code()
     }
     /// Procedure Code Modifier
     ///
     /// FT1-26 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/25
+    #[inline]
     pub fn procedure_code_modifier(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(26usize))
     }
     /// FT1-26: same as [`Self::procedure_code_modifier`].
+    #[inline]
     pub fn ft1_26(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.procedure_code_modifier()
     }
     /// Advanced Beneficiary Notice Code
     ///
     /// FT1-27 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/26
+    #[inline]
     pub fn advanced_beneficiary_notice_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(27usize))
     }
     /// FT1-27: same as [`Self::advanced_beneficiary_notice_code`].
+    #[inline]
     pub fn ft1_27(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.advanced_beneficiary_notice_code()
     }
     /// Medically Necessary Duplicate Procedure Reason.
     ///
     /// FT1-28 · CWE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/27
+    #[inline]
     pub fn medically_necessary_duplicate_procedure_reason(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::single(self.0.field(28usize))
     }
     /// FT1-28: same as [`Self::medically_necessary_duplicate_procedure_reason`].
+    #[inline]
     pub fn ft1_28(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         self.medically_necessary_duplicate_procedure_reason()
     }
     /// NDC Code
     ///
     /// FT1-29 · CNE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/28
+    #[inline]
     pub fn ndc_code(&self) -> ::core::option::Option<super::datatypes::Cne<'a>> {
         ::hl7_runtime::typed::single(self.0.field(29usize))
     }
     /// FT1-29: same as [`Self::ndc_code`].
+    #[inline]
     pub fn ft1_29(&self) -> ::core::option::Option<super::datatypes::Cne<'a>> {
         self.ndc_code()
     }
     /// Payment Reference ID
     ///
     /// FT1-30 · CX · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/29
+    #[inline]
     pub fn payment_reference_id(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::single(self.0.field(30usize))
     }
     /// FT1-30: same as [`Self::payment_reference_id`].
+    #[inline]
     pub fn ft1_30(&self) -> ::core::option::Option<super::datatypes::Cx<'a>> {
         self.payment_reference_id()
     }
     /// Transaction Reference Key
     ///
     /// FT1-31 · SI · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/FT1/fields/30
+    #[inline]
     pub fn transaction_reference_key(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Si<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(31usize))
     }
     /// FT1-31: same as [`Self::transaction_reference_key`].
+    #[inline]
     pub fn ft1_31(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Si<'a>> {
         self.transaction_reference_key()
     }
@@ -5314,6 +5486,7 @@ impl<'a> Gt1<'a> {
     /// Set ID - GT1
     ///
     /// GT1-1 · SI · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/0
+    #[inline]
     pub fn set_id_gt1(
         &self,
     ) -> ::core::result::Result<
@@ -5323,6 +5496,7 @@ impl<'a> Gt1<'a> {
         ::hl7_runtime::typed::required(self.0.field(1usize), "GT1-1")
     }
     /// GT1-1: same as [`Self::set_id_gt1`].
+    #[inline]
     pub fn gt1_1(
         &self,
     ) -> ::core::result::Result<
@@ -5334,644 +5508,756 @@ impl<'a> Gt1<'a> {
     /// Guarantor Number
     ///
     /// GT1-2 · CX · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/1
+    #[inline]
     pub fn guarantor_number(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(2usize))
     }
     /// GT1-2: same as [`Self::guarantor_number`].
+    #[inline]
     pub fn gt1_2(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         self.guarantor_number()
     }
     /// Guarantor Name
     ///
     /// GT1-3 · XPN · R · 1..* · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/2
+    #[inline]
     pub fn guarantor_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(3usize))
     }
     /// GT1-3: same as [`Self::guarantor_name`].
+    #[inline]
     pub fn gt1_3(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         self.guarantor_name()
     }
     /// Guarantor Spouse Name
     ///
     /// GT1-4 · XPN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/3
+    #[inline]
     pub fn guarantor_spouse_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(4usize))
     }
     /// GT1-4: same as [`Self::guarantor_spouse_name`].
+    #[inline]
     pub fn gt1_4(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         self.guarantor_spouse_name()
     }
     /// Guarantor Address
     ///
     /// GT1-5 · XAD · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/4
+    #[inline]
     pub fn guarantor_address(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xad<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(5usize))
     }
     /// GT1-5: same as [`Self::guarantor_address`].
+    #[inline]
     pub fn gt1_5(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xad<'a>> {
         self.guarantor_address()
     }
     /// Guarantor Ph Num - Home
     ///
     /// GT1-6 · XTN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/5
+    #[inline]
     pub fn guarantor_ph_num_home(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(6usize))
     }
     /// GT1-6: same as [`Self::guarantor_ph_num_home`].
+    #[inline]
     pub fn gt1_6(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         self.guarantor_ph_num_home()
     }
     /// Guarantor Ph Num - Business
     ///
     /// GT1-7 · XTN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/6
+    #[inline]
     pub fn guarantor_ph_num_business(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(7usize))
     }
     /// GT1-7: same as [`Self::guarantor_ph_num_business`].
+    #[inline]
     pub fn gt1_7(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         self.guarantor_ph_num_business()
     }
     /// Guarantor Date/Time Of Birth
     ///
     /// GT1-8 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/7
+    #[inline]
     pub fn guarantor_date_time_of_birth(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(8usize))
     }
     /// GT1-8: same as [`Self::guarantor_date_time_of_birth`].
+    #[inline]
     pub fn gt1_8(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.guarantor_date_time_of_birth()
     }
     /// Guarantor Administrative Sex
     ///
     /// GT1-9 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/8
+    #[inline]
     pub fn guarantor_administrative_sex(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(9usize))
     }
     /// GT1-9: same as [`Self::guarantor_administrative_sex`].
+    #[inline]
     pub fn gt1_9(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.guarantor_administrative_sex()
     }
     /// Guarantor Type
     ///
     /// GT1-10 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/9
+    #[inline]
     pub fn guarantor_type(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(10usize))
     }
     /// GT1-10: same as [`Self::guarantor_type`].
+    #[inline]
     pub fn gt1_10(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.guarantor_type()
     }
     /// Guarantor Relationship
     ///
     /// GT1-11 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/10
+    #[inline]
     pub fn guarantor_relationship(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(11usize))
     }
     /// GT1-11: same as [`Self::guarantor_relationship`].
+    #[inline]
     pub fn gt1_11(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.guarantor_relationship()
     }
     /// Guarantor SSN
     ///
     /// GT1-12 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/11
+    #[inline]
     pub fn guarantor_ssn(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(12usize))
     }
     /// GT1-12: same as [`Self::guarantor_ssn`].
+    #[inline]
     pub fn gt1_12(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.guarantor_ssn()
     }
     /// Guarantor Date - Begin
     ///
     /// GT1-13 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/12
+    #[inline]
     pub fn guarantor_date_begin(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(13usize))
     }
     /// GT1-13: same as [`Self::guarantor_date_begin`].
+    #[inline]
     pub fn gt1_13(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.guarantor_date_begin()
     }
     /// Guarantor Date - End
     ///
     /// GT1-14 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/13
+    #[inline]
     pub fn guarantor_date_end(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(14usize))
     }
     /// GT1-14: same as [`Self::guarantor_date_end`].
+    #[inline]
     pub fn gt1_14(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.guarantor_date_end()
     }
     /// Guarantor Priority
     ///
     /// GT1-15 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/14
+    #[inline]
     pub fn guarantor_priority(
         &self,
     ) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(15usize))
     }
     /// GT1-15: same as [`Self::guarantor_priority`].
+    #[inline]
     pub fn gt1_15(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.guarantor_priority()
     }
     /// Guarantor Employer Name
     ///
     /// GT1-16 · XPN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/15
+    #[inline]
     pub fn guarantor_employer_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(16usize))
     }
     /// GT1-16: same as [`Self::guarantor_employer_name`].
+    #[inline]
     pub fn gt1_16(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         self.guarantor_employer_name()
     }
     /// Guarantor Employer Address
     ///
     /// GT1-17 · XAD · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/16
+    #[inline]
     pub fn guarantor_employer_address(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xad<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(17usize))
     }
     /// GT1-17: same as [`Self::guarantor_employer_address`].
+    #[inline]
     pub fn gt1_17(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xad<'a>> {
         self.guarantor_employer_address()
     }
     /// Guarantor Employer Phone Number
     ///
     /// GT1-18 · XTN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/17
+    #[inline]
     pub fn guarantor_employer_phone_number(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(18usize))
     }
     /// GT1-18: same as [`Self::guarantor_employer_phone_number`].
+    #[inline]
     pub fn gt1_18(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         self.guarantor_employer_phone_number()
     }
     /// Guarantor Employee ID Number
     ///
     /// GT1-19 · CX · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/18
+    #[inline]
     pub fn guarantor_employee_id_number(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(19usize))
     }
     /// GT1-19: same as [`Self::guarantor_employee_id_number`].
+    #[inline]
     pub fn gt1_19(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         self.guarantor_employee_id_number()
     }
     /// Guarantor Employment Status
     ///
     /// GT1-20 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/19
+    #[inline]
     pub fn guarantor_employment_status(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(20usize))
     }
     /// GT1-20: same as [`Self::guarantor_employment_status`].
+    #[inline]
     pub fn gt1_20(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.guarantor_employment_status()
     }
     /// Guarantor Organization Name
     ///
     /// GT1-21 · XON · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/20
+    #[inline]
     pub fn guarantor_organization_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(21usize))
     }
     /// GT1-21: same as [`Self::guarantor_organization_name`].
+    #[inline]
     pub fn gt1_21(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         self.guarantor_organization_name()
     }
     /// Guarantor Billing Hold Flag
     ///
     /// GT1-22 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/21
+    #[inline]
     pub fn guarantor_billing_hold_flag(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(22usize))
     }
     /// GT1-22: same as [`Self::guarantor_billing_hold_flag`].
+    #[inline]
     pub fn gt1_22(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.guarantor_billing_hold_flag()
     }
     /// Guarantor Credit Rating Code
     ///
     /// GT1-23 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/22
+    #[inline]
     pub fn guarantor_credit_rating_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(23usize))
     }
     /// GT1-23: same as [`Self::guarantor_credit_rating_code`].
+    #[inline]
     pub fn gt1_23(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.guarantor_credit_rating_code()
     }
     /// Guarantor Death Date And Time
     ///
     /// GT1-24 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/23
+    #[inline]
     pub fn guarantor_death_date_and_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(24usize))
     }
     /// GT1-24: same as [`Self::guarantor_death_date_and_time`].
+    #[inline]
     pub fn gt1_24(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.guarantor_death_date_and_time()
     }
     /// Guarantor Death Flag
     ///
     /// GT1-25 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/24
+    #[inline]
     pub fn guarantor_death_flag(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(25usize))
     }
     /// GT1-25: same as [`Self::guarantor_death_flag`].
+    #[inline]
     pub fn gt1_25(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.guarantor_death_flag()
     }
     /// Guarantor Charge Adjustment Code
     ///
     /// GT1-26 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/25
+    #[inline]
     pub fn guarantor_charge_adjustment_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(26usize))
     }
     /// GT1-26: same as [`Self::guarantor_charge_adjustment_code`].
+    #[inline]
     pub fn gt1_26(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.guarantor_charge_adjustment_code()
     }
     /// Guarantor Household Annual Income
     ///
     /// GT1-27 · CP · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/26
+    #[inline]
     pub fn guarantor_household_annual_income(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cp<'a>> {
         ::hl7_runtime::typed::single(self.0.field(27usize))
     }
     /// GT1-27: same as [`Self::guarantor_household_annual_income`].
+    #[inline]
     pub fn gt1_27(&self) -> ::core::option::Option<super::datatypes::Cp<'a>> {
         self.guarantor_household_annual_income()
     }
     /// Guarantor Household Size
     ///
     /// GT1-28 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/27
+    #[inline]
     pub fn guarantor_household_size(
         &self,
     ) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(28usize))
     }
     /// GT1-28: same as [`Self::guarantor_household_size`].
+    #[inline]
     pub fn gt1_28(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.guarantor_household_size()
     }
     /// Guarantor Employer ID Number
     ///
     /// GT1-29 · CX · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/28
+    #[inline]
     pub fn guarantor_employer_id_number(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(29usize))
     }
     /// GT1-29: same as [`Self::guarantor_employer_id_number`].
+    #[inline]
     pub fn gt1_29(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         self.guarantor_employer_id_number()
     }
     /// Guarantor Marital Status Code
     ///
     /// GT1-30 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/29
+    #[inline]
     pub fn guarantor_marital_status_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(30usize))
     }
     /// GT1-30: same as [`Self::guarantor_marital_status_code`].
+    #[inline]
     pub fn gt1_30(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.guarantor_marital_status_code()
     }
     /// Guarantor Hire Effective Date
     ///
     /// GT1-31 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/30
+    #[inline]
     pub fn guarantor_hire_effective_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(31usize))
     }
     /// GT1-31: same as [`Self::guarantor_hire_effective_date`].
+    #[inline]
     pub fn gt1_31(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.guarantor_hire_effective_date()
     }
     /// Employment Stop Date
     ///
     /// GT1-32 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/31
+    #[inline]
     pub fn employment_stop_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(32usize))
     }
     /// GT1-32: same as [`Self::employment_stop_date`].
+    #[inline]
     pub fn gt1_32(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.employment_stop_date()
     }
     /// Living Dependency
     ///
     /// GT1-33 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/32
+    #[inline]
     pub fn living_dependency(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(33usize))
     }
     /// GT1-33: same as [`Self::living_dependency`].
+    #[inline]
     pub fn gt1_33(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.living_dependency()
     }
     /// Ambulatory Status
     ///
     /// GT1-34 · IS · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/33
+    #[inline]
     pub fn ambulatory_status(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(34usize))
     }
     /// GT1-34: same as [`Self::ambulatory_status`].
+    #[inline]
     pub fn gt1_34(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         self.ambulatory_status()
     }
     /// Citizenship
     ///
     /// GT1-35 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/34
+    #[inline]
     pub fn citizenship(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(35usize))
     }
     /// GT1-35: same as [`Self::citizenship`].
+    #[inline]
     pub fn gt1_35(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.citizenship()
     }
     /// Primary Language
     ///
     /// GT1-36 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/35
+    #[inline]
     pub fn primary_language(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(36usize))
     }
     /// GT1-36: same as [`Self::primary_language`].
+    #[inline]
     pub fn gt1_36(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.primary_language()
     }
     /// Living Arrangement
     ///
     /// GT1-37 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/36
+    #[inline]
     pub fn living_arrangement(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(37usize))
     }
     /// GT1-37: same as [`Self::living_arrangement`].
+    #[inline]
     pub fn gt1_37(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.living_arrangement()
     }
     /// Publicity Code
     ///
     /// GT1-38 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/37
+    #[inline]
     pub fn publicity_code(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(38usize))
     }
     /// GT1-38: same as [`Self::publicity_code`].
+    #[inline]
     pub fn gt1_38(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.publicity_code()
     }
     /// Protection Indicator
     ///
     /// GT1-39 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/38
+    #[inline]
     pub fn protection_indicator(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(39usize))
     }
     /// GT1-39: same as [`Self::protection_indicator`].
+    #[inline]
     pub fn gt1_39(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.protection_indicator()
     }
     /// Student Indicator
     ///
     /// GT1-40 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/39
+    #[inline]
     pub fn student_indicator(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(40usize))
     }
     /// GT1-40: same as [`Self::student_indicator`].
+    #[inline]
     pub fn gt1_40(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.student_indicator()
     }
     /// Religion
     ///
     /// GT1-41 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/40
+    #[inline]
     pub fn religion(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(41usize))
     }
     /// GT1-41: same as [`Self::religion`].
+    #[inline]
     pub fn gt1_41(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.religion()
     }
     /// Mother's Maiden Name
     ///
     /// GT1-42 · XPN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/41
+    #[inline]
     pub fn mothers_maiden_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(42usize))
     }
     /// GT1-42: same as [`Self::mothers_maiden_name`].
+    #[inline]
     pub fn gt1_42(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         self.mothers_maiden_name()
     }
     /// Nationality
     ///
     /// GT1-43 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/42
+    #[inline]
     pub fn nationality(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(43usize))
     }
     /// GT1-43: same as [`Self::nationality`].
+    #[inline]
     pub fn gt1_43(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.nationality()
     }
     /// Ethnic Group
     ///
     /// GT1-44 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/43
+    #[inline]
     pub fn ethnic_group(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(44usize))
     }
     /// GT1-44: same as [`Self::ethnic_group`].
+    #[inline]
     pub fn gt1_44(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.ethnic_group()
     }
     /// Contact Person's Name
     ///
     /// GT1-45 · XPN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/44
+    #[inline]
     pub fn contact_persons_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(45usize))
     }
     /// GT1-45: same as [`Self::contact_persons_name`].
+    #[inline]
     pub fn gt1_45(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         self.contact_persons_name()
     }
     /// Contact Person's Telephone Number
     ///
     /// GT1-46 · XTN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/45
+    #[inline]
     pub fn contact_persons_telephone_number(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(46usize))
     }
     /// GT1-46: same as [`Self::contact_persons_telephone_number`].
+    #[inline]
     pub fn gt1_46(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         self.contact_persons_telephone_number()
     }
     /// Contact Reason
     ///
     /// GT1-47 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/46
+    #[inline]
     pub fn contact_reason(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(47usize))
     }
     /// GT1-47: same as [`Self::contact_reason`].
+    #[inline]
     pub fn gt1_47(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.contact_reason()
     }
     /// Contact Relationship
     ///
     /// GT1-48 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/47
+    #[inline]
     pub fn contact_relationship(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(48usize))
     }
     /// GT1-48: same as [`Self::contact_relationship`].
+    #[inline]
     pub fn gt1_48(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.contact_relationship()
     }
     /// Job Title
     ///
     /// GT1-49 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/48
+    #[inline]
     pub fn job_title(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(49usize))
     }
     /// GT1-49: same as [`Self::job_title`].
+    #[inline]
     pub fn gt1_49(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.job_title()
     }
     /// Job Code/Class
     ///
     /// GT1-50 · JCC · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/49
+    #[inline]
     pub fn job_code_class(&self) -> ::core::option::Option<super::datatypes::Jcc<'a>> {
         ::hl7_runtime::typed::single(self.0.field(50usize))
     }
     /// GT1-50: same as [`Self::job_code_class`].
+    #[inline]
     pub fn gt1_50(&self) -> ::core::option::Option<super::datatypes::Jcc<'a>> {
         self.job_code_class()
     }
     /// Guarantor Employer's Organization Name
     ///
     /// GT1-51 · XON · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/50
+    #[inline]
     pub fn guarantor_employers_organization_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(51usize))
     }
     /// GT1-51: same as [`Self::guarantor_employers_organization_name`].
+    #[inline]
     pub fn gt1_51(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         self.guarantor_employers_organization_name()
     }
     /// Handicap
     ///
     /// GT1-52 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/51
+    #[inline]
     pub fn handicap(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(52usize))
     }
     /// GT1-52: same as [`Self::handicap`].
+    #[inline]
     pub fn gt1_52(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.handicap()
     }
     /// Job Status
     ///
     /// GT1-53 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/52
+    #[inline]
     pub fn job_status(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(53usize))
     }
     /// GT1-53: same as [`Self::job_status`].
+    #[inline]
     pub fn gt1_53(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.job_status()
     }
     /// Guarantor Financial Class
     ///
     /// GT1-54 · FC · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/53
+    #[inline]
     pub fn guarantor_financial_class(
         &self,
     ) -> ::core::option::Option<super::datatypes::Fc<'a>> {
         ::hl7_runtime::typed::single(self.0.field(54usize))
     }
     /// GT1-54: same as [`Self::guarantor_financial_class`].
+    #[inline]
     pub fn gt1_54(&self) -> ::core::option::Option<super::datatypes::Fc<'a>> {
         self.guarantor_financial_class()
     }
     /// Guarantor Race
     ///
     /// GT1-55 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/54
+    #[inline]
     pub fn guarantor_race(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(55usize))
     }
     /// GT1-55: same as [`Self::guarantor_race`].
+    #[inline]
     pub fn gt1_55(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.guarantor_race()
     }
     /// Guarantor Birth Place
     ///
     /// GT1-56 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/55
+    #[inline]
     pub fn guarantor_birth_place(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(56usize))
     }
     /// GT1-56: same as [`Self::guarantor_birth_place`].
+    #[inline]
     pub fn gt1_56(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.guarantor_birth_place()
     }
     /// VIP Indicator
     ///
     /// GT1-57 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/GT1/fields/56
+    #[inline]
     pub fn vip_indicator(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(57usize))
     }
     /// GT1-57: same as [`Self::vip_indicator`].
+    #[inline]
     pub fn gt1_57(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.vip_indicator()
     }
@@ -7396,6 +7682,7 @@ impl<'a> In1<'a> {
     /// Set ID - IN1
     ///
     /// IN1-1 · SI · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/0
+    #[inline]
     pub fn set_id_in1(
         &self,
     ) -> ::core::result::Result<
@@ -7405,6 +7692,7 @@ impl<'a> In1<'a> {
         ::hl7_runtime::typed::required(self.0.field(1usize), "IN1-1")
     }
     /// IN1-1: same as [`Self::set_id_in1`].
+    #[inline]
     pub fn in1_1(
         &self,
     ) -> ::core::result::Result<
@@ -7416,6 +7704,7 @@ impl<'a> In1<'a> {
     /// Insurance Plan ID
     ///
     /// IN1-2 · CE · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/1
+    #[inline]
     pub fn insurance_plan_id(
         &self,
     ) -> ::core::result::Result<
@@ -7425,6 +7714,7 @@ impl<'a> In1<'a> {
         ::hl7_runtime::typed::required(self.0.field(2usize), "IN1-2")
     }
     /// IN1-2: same as [`Self::insurance_plan_id`].
+    #[inline]
     pub fn in1_2(
         &self,
     ) -> ::core::result::Result<
@@ -7436,586 +7726,688 @@ impl<'a> In1<'a> {
     /// Insurance Company ID
     ///
     /// IN1-3 · CX · R · 1..* · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/2
+    #[inline]
     pub fn insurance_company_id(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(3usize))
     }
     /// IN1-3: same as [`Self::insurance_company_id`].
+    #[inline]
     pub fn in1_3(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         self.insurance_company_id()
     }
     /// Insurance Company Name
     ///
     /// IN1-4 · XON · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/3
+    #[inline]
     pub fn insurance_company_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(4usize))
     }
     /// IN1-4: same as [`Self::insurance_company_name`].
+    #[inline]
     pub fn in1_4(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         self.insurance_company_name()
     }
     /// Insurance Company Address
     ///
     /// IN1-5 · XAD · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/4
+    #[inline]
     pub fn insurance_company_address(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xad<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(5usize))
     }
     /// IN1-5: same as [`Self::insurance_company_address`].
+    #[inline]
     pub fn in1_5(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xad<'a>> {
         self.insurance_company_address()
     }
     /// Insurance Co Contact Person
     ///
     /// IN1-6 · XPN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/5
+    #[inline]
     pub fn insurance_co_contact_person(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(6usize))
     }
     /// IN1-6: same as [`Self::insurance_co_contact_person`].
+    #[inline]
     pub fn in1_6(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         self.insurance_co_contact_person()
     }
     /// Insurance Co Phone Number
     ///
     /// IN1-7 · XTN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/6
+    #[inline]
     pub fn insurance_co_phone_number(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(7usize))
     }
     /// IN1-7: same as [`Self::insurance_co_phone_number`].
+    #[inline]
     pub fn in1_7(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         self.insurance_co_phone_number()
     }
     /// Group Number
     ///
     /// IN1-8 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/7
+    #[inline]
     pub fn group_number(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(8usize))
     }
     /// IN1-8: same as [`Self::group_number`].
+    #[inline]
     pub fn in1_8(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.group_number()
     }
     /// Group Name
     ///
     /// IN1-9 · XON · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/8
+    #[inline]
     pub fn group_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(9usize))
     }
     /// IN1-9: same as [`Self::group_name`].
+    #[inline]
     pub fn in1_9(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         self.group_name()
     }
     /// Insured's Group Emp ID
     ///
     /// IN1-10 · CX · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/9
+    #[inline]
     pub fn insureds_group_emp_id(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(10usize))
     }
     /// IN1-10: same as [`Self::insureds_group_emp_id`].
+    #[inline]
     pub fn in1_10(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         self.insureds_group_emp_id()
     }
     /// Insured's Group Emp Name
     ///
     /// IN1-11 · XON · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/10
+    #[inline]
     pub fn insureds_group_emp_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(11usize))
     }
     /// IN1-11: same as [`Self::insureds_group_emp_name`].
+    #[inline]
     pub fn in1_11(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         self.insureds_group_emp_name()
     }
     /// Plan Effective Date
     ///
     /// IN1-12 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/11
+    #[inline]
     pub fn plan_effective_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(12usize))
     }
     /// IN1-12: same as [`Self::plan_effective_date`].
+    #[inline]
     pub fn in1_12(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.plan_effective_date()
     }
     /// Plan Expiration Date
     ///
     /// IN1-13 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/12
+    #[inline]
     pub fn plan_expiration_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(13usize))
     }
     /// IN1-13: same as [`Self::plan_expiration_date`].
+    #[inline]
     pub fn in1_13(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.plan_expiration_date()
     }
     /// Authorization Information
     ///
     /// IN1-14 · AUI · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/13
+    #[inline]
     pub fn authorization_information(
         &self,
     ) -> ::core::option::Option<super::datatypes::Aui<'a>> {
         ::hl7_runtime::typed::single(self.0.field(14usize))
     }
     /// IN1-14: same as [`Self::authorization_information`].
+    #[inline]
     pub fn in1_14(&self) -> ::core::option::Option<super::datatypes::Aui<'a>> {
         self.authorization_information()
     }
     /// Plan Type
     ///
     /// IN1-15 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/14
+    #[inline]
     pub fn plan_type(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(15usize))
     }
     /// IN1-15: same as [`Self::plan_type`].
+    #[inline]
     pub fn in1_15(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.plan_type()
     }
     /// Name Of Insured
     ///
     /// IN1-16 · XPN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/15
+    #[inline]
     pub fn name_of_insured(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(16usize))
     }
     /// IN1-16: same as [`Self::name_of_insured`].
+    #[inline]
     pub fn in1_16(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         self.name_of_insured()
     }
     /// Insured's Relationship To Patient
     ///
     /// IN1-17 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/16
+    #[inline]
     pub fn insureds_relationship_to_patient(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(17usize))
     }
     /// IN1-17: same as [`Self::insureds_relationship_to_patient`].
+    #[inline]
     pub fn in1_17(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.insureds_relationship_to_patient()
     }
     /// Insured's Date Of Birth
     ///
     /// IN1-18 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/17
+    #[inline]
     pub fn insureds_date_of_birth(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(18usize))
     }
     /// IN1-18: same as [`Self::insureds_date_of_birth`].
+    #[inline]
     pub fn in1_18(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.insureds_date_of_birth()
     }
     /// Insured's Address
     ///
     /// IN1-19 · XAD · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/18
+    #[inline]
     pub fn insureds_address(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xad<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(19usize))
     }
     /// IN1-19: same as [`Self::insureds_address`].
+    #[inline]
     pub fn in1_19(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xad<'a>> {
         self.insureds_address()
     }
     /// Assignment Of Benefits
     ///
     /// IN1-20 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/19
+    #[inline]
     pub fn assignment_of_benefits(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(20usize))
     }
     /// IN1-20: same as [`Self::assignment_of_benefits`].
+    #[inline]
     pub fn in1_20(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.assignment_of_benefits()
     }
     /// Coordination Of Benefits
     ///
     /// IN1-21 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/20
+    #[inline]
     pub fn coordination_of_benefits(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(21usize))
     }
     /// IN1-21: same as [`Self::coordination_of_benefits`].
+    #[inline]
     pub fn in1_21(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.coordination_of_benefits()
     }
     /// Coord Of Ben. Priority
     ///
     /// IN1-22 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/21
+    #[inline]
     pub fn coord_of_ben_priority(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(22usize))
     }
     /// IN1-22: same as [`Self::coord_of_ben_priority`].
+    #[inline]
     pub fn in1_22(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.coord_of_ben_priority()
     }
     /// Notice Of Admission Flag
     ///
     /// IN1-23 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/22
+    #[inline]
     pub fn notice_of_admission_flag(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(23usize))
     }
     /// IN1-23: same as [`Self::notice_of_admission_flag`].
+    #[inline]
     pub fn in1_23(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.notice_of_admission_flag()
     }
     /// Notice Of Admission Date
     ///
     /// IN1-24 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/23
+    #[inline]
     pub fn notice_of_admission_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(24usize))
     }
     /// IN1-24: same as [`Self::notice_of_admission_date`].
+    #[inline]
     pub fn in1_24(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.notice_of_admission_date()
     }
     /// Report Of Eligibility Flag
     ///
     /// IN1-25 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/24
+    #[inline]
     pub fn report_of_eligibility_flag(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(25usize))
     }
     /// IN1-25: same as [`Self::report_of_eligibility_flag`].
+    #[inline]
     pub fn in1_25(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.report_of_eligibility_flag()
     }
     /// Report Of Eligibility Date
     ///
     /// IN1-26 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/25
+    #[inline]
     pub fn report_of_eligibility_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(26usize))
     }
     /// IN1-26: same as [`Self::report_of_eligibility_date`].
+    #[inline]
     pub fn in1_26(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.report_of_eligibility_date()
     }
     /// Release Information Code
     ///
     /// IN1-27 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/26
+    #[inline]
     pub fn release_information_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(27usize))
     }
     /// IN1-27: same as [`Self::release_information_code`].
+    #[inline]
     pub fn in1_27(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.release_information_code()
     }
     /// Pre-Admit Cert
     ///
     /// IN1-28 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/27
+    #[inline]
     pub fn pre_admit_cert(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(28usize))
     }
     /// IN1-28: same as [`Self::pre_admit_cert`].
+    #[inline]
     pub fn in1_28(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.pre_admit_cert()
     }
     /// Verification Date/Time
     ///
     /// IN1-29 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/28
+    #[inline]
     pub fn verification_date_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(29usize))
     }
     /// IN1-29: same as [`Self::verification_date_time`].
+    #[inline]
     pub fn in1_29(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.verification_date_time()
     }
     /// Verification By
     ///
     /// IN1-30 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/29
+    #[inline]
     pub fn verification_by(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(30usize))
     }
     /// IN1-30: same as [`Self::verification_by`].
+    #[inline]
     pub fn in1_30(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.verification_by()
     }
     /// Type Of Agreement Code
     ///
     /// IN1-31 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/30
+    #[inline]
     pub fn type_of_agreement_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(31usize))
     }
     /// IN1-31: same as [`Self::type_of_agreement_code`].
+    #[inline]
     pub fn in1_31(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.type_of_agreement_code()
     }
     /// Billing Status
     ///
     /// IN1-32 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/31
+    #[inline]
     pub fn billing_status(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(32usize))
     }
     /// IN1-32: same as [`Self::billing_status`].
+    #[inline]
     pub fn in1_32(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.billing_status()
     }
     /// Lifetime Reserve Days
     ///
     /// IN1-33 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/32
+    #[inline]
     pub fn lifetime_reserve_days(
         &self,
     ) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(33usize))
     }
     /// IN1-33: same as [`Self::lifetime_reserve_days`].
+    #[inline]
     pub fn in1_33(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.lifetime_reserve_days()
     }
     /// Delay Before L.R. Day
     ///
     /// IN1-34 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/33
+    #[inline]
     pub fn delay_before_l_r_day(
         &self,
     ) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(34usize))
     }
     /// IN1-34: same as [`Self::delay_before_l_r_day`].
+    #[inline]
     pub fn in1_34(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.delay_before_l_r_day()
     }
     /// Company Plan Code
     ///
     /// IN1-35 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/34
+    #[inline]
     pub fn company_plan_code(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(35usize))
     }
     /// IN1-35: same as [`Self::company_plan_code`].
+    #[inline]
     pub fn in1_35(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.company_plan_code()
     }
     /// Policy Number
     ///
     /// IN1-36 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/35
+    #[inline]
     pub fn policy_number(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(36usize))
     }
     /// IN1-36: same as [`Self::policy_number`].
+    #[inline]
     pub fn in1_36(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.policy_number()
     }
     /// Policy Deductible
     ///
     /// IN1-37 · CP · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/36
+    #[inline]
     pub fn policy_deductible(&self) -> ::core::option::Option<super::datatypes::Cp<'a>> {
         ::hl7_runtime::typed::single(self.0.field(37usize))
     }
     /// IN1-37: same as [`Self::policy_deductible`].
+    #[inline]
     pub fn in1_37(&self) -> ::core::option::Option<super::datatypes::Cp<'a>> {
         self.policy_deductible()
     }
     /// Policy Limit - Amount
     ///
     /// IN1-38 · CP · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/37
+    #[inline]
     pub fn policy_limit_amount(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cp<'a>> {
         ::hl7_runtime::typed::single(self.0.field(38usize))
     }
     /// IN1-38: same as [`Self::policy_limit_amount`].
+    #[inline]
     pub fn in1_38(&self) -> ::core::option::Option<super::datatypes::Cp<'a>> {
         self.policy_limit_amount()
     }
     /// Policy Limit - Days
     ///
     /// IN1-39 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/38
+    #[inline]
     pub fn policy_limit_days(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(39usize))
     }
     /// IN1-39: same as [`Self::policy_limit_days`].
+    #[inline]
     pub fn in1_39(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.policy_limit_days()
     }
     /// Room Rate - Semi-Private
     ///
     /// IN1-40 · CP · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/39
+    #[inline]
     pub fn room_rate_semi_private(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cp<'a>> {
         ::hl7_runtime::typed::single(self.0.field(40usize))
     }
     /// IN1-40: same as [`Self::room_rate_semi_private`].
+    #[inline]
     pub fn in1_40(&self) -> ::core::option::Option<super::datatypes::Cp<'a>> {
         self.room_rate_semi_private()
     }
     /// Room Rate - Private
     ///
     /// IN1-41 · CP · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/40
+    #[inline]
     pub fn room_rate_private(&self) -> ::core::option::Option<super::datatypes::Cp<'a>> {
         ::hl7_runtime::typed::single(self.0.field(41usize))
     }
     /// IN1-41: same as [`Self::room_rate_private`].
+    #[inline]
     pub fn in1_41(&self) -> ::core::option::Option<super::datatypes::Cp<'a>> {
         self.room_rate_private()
     }
     /// Insured's Employment Status
     ///
     /// IN1-42 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/41
+    #[inline]
     pub fn insureds_employment_status(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(42usize))
     }
     /// IN1-42: same as [`Self::insureds_employment_status`].
+    #[inline]
     pub fn in1_42(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.insureds_employment_status()
     }
     /// Insured's Administrative Sex
     ///
     /// IN1-43 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/42
+    #[inline]
     pub fn insureds_administrative_sex(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(43usize))
     }
     /// IN1-43: same as [`Self::insureds_administrative_sex`].
+    #[inline]
     pub fn in1_43(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.insureds_administrative_sex()
     }
     /// Insured's Employer's Address
     ///
     /// IN1-44 · XAD · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/43
+    #[inline]
     pub fn insureds_employers_address(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xad<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(44usize))
     }
     /// IN1-44: same as [`Self::insureds_employers_address`].
+    #[inline]
     pub fn in1_44(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xad<'a>> {
         self.insureds_employers_address()
     }
     /// Verification Status
     ///
     /// IN1-45 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/44
+    #[inline]
     pub fn verification_status(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(45usize))
     }
     /// IN1-45: same as [`Self::verification_status`].
+    #[inline]
     pub fn in1_45(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.verification_status()
     }
     /// Prior Insurance Plan ID
     ///
     /// IN1-46 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/45
+    #[inline]
     pub fn prior_insurance_plan_id(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(46usize))
     }
     /// IN1-46: same as [`Self::prior_insurance_plan_id`].
+    #[inline]
     pub fn in1_46(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.prior_insurance_plan_id()
     }
     /// Coverage Type
     ///
     /// IN1-47 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/46
+    #[inline]
     pub fn coverage_type(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(47usize))
     }
     /// IN1-47: same as [`Self::coverage_type`].
+    #[inline]
     pub fn in1_47(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.coverage_type()
     }
     /// Handicap
     ///
     /// IN1-48 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/47
+    #[inline]
     pub fn handicap(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(48usize))
     }
     /// IN1-48: same as [`Self::handicap`].
+    #[inline]
     pub fn in1_48(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.handicap()
     }
     /// Insured's ID Number
     ///
     /// IN1-49 · CX · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/48
+    #[inline]
     pub fn insureds_id_number(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(49usize))
     }
     /// IN1-49: same as [`Self::insureds_id_number`].
+    #[inline]
     pub fn in1_49(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         self.insureds_id_number()
     }
     /// Signature Code
     ///
     /// IN1-50 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/49
+    #[inline]
     pub fn signature_code(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(50usize))
     }
     /// IN1-50: same as [`Self::signature_code`].
+    #[inline]
     pub fn in1_50(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.signature_code()
     }
     /// Signature Code Date
     ///
     /// IN1-51 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/50
+    #[inline]
     pub fn signature_code_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(51usize))
     }
     /// IN1-51: same as [`Self::signature_code_date`].
+    #[inline]
     pub fn in1_51(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.signature_code_date()
     }
     /// Insured_s Birth Place
     ///
     /// IN1-52 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/51
+    #[inline]
     pub fn insured_s_birth_place(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(52usize))
     }
     /// IN1-52: same as [`Self::insured_s_birth_place`].
+    #[inline]
     pub fn in1_52(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.insured_s_birth_place()
     }
     /// VIP Indicator
     ///
     /// IN1-53 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN1/fields/52
+    #[inline]
     pub fn vip_indicator(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(53usize))
     }
     /// IN1-53: same as [`Self::vip_indicator`].
+    #[inline]
     pub fn in1_53(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.vip_indicator()
     }
@@ -9971,820 +10363,964 @@ impl<'a> In2<'a> {
     /// Insured's Employee ID
     ///
     /// IN2-1 · CX · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/0
+    #[inline]
     pub fn insureds_employee_id(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(1usize))
     }
     /// IN2-1: same as [`Self::insureds_employee_id`].
+    #[inline]
     pub fn in2_1(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         self.insureds_employee_id()
     }
     /// Insured's Social Security Number
     ///
     /// IN2-2 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/1
+    #[inline]
     pub fn insureds_social_security_number(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(2usize))
     }
     /// IN2-2: same as [`Self::insureds_social_security_number`].
+    #[inline]
     pub fn in2_2(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.insureds_social_security_number()
     }
     /// Insured's Employer's Name and ID
     ///
     /// IN2-3 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/2
+    #[inline]
     pub fn insureds_employers_name_and_id(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(3usize))
     }
     /// IN2-3: same as [`Self::insureds_employers_name_and_id`].
+    #[inline]
     pub fn in2_3(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.insureds_employers_name_and_id()
     }
     /// Employer Information Data
     ///
     /// IN2-4 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/3
+    #[inline]
     pub fn employer_information_data(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(4usize))
     }
     /// IN2-4: same as [`Self::employer_information_data`].
+    #[inline]
     pub fn in2_4(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.employer_information_data()
     }
     /// Mail Claim Party
     ///
     /// IN2-5 · IS · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/4
+    #[inline]
     pub fn mail_claim_party(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(5usize))
     }
     /// IN2-5: same as [`Self::mail_claim_party`].
+    #[inline]
     pub fn in2_5(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         self.mail_claim_party()
     }
     /// Medicare Health Ins Card Number
     ///
     /// IN2-6 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/5
+    #[inline]
     pub fn medicare_health_ins_card_number(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(6usize))
     }
     /// IN2-6: same as [`Self::medicare_health_ins_card_number`].
+    #[inline]
     pub fn in2_6(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.medicare_health_ins_card_number()
     }
     /// Medicaid Case Name
     ///
     /// IN2-7 · XPN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/6
+    #[inline]
     pub fn medicaid_case_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(7usize))
     }
     /// IN2-7: same as [`Self::medicaid_case_name`].
+    #[inline]
     pub fn in2_7(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         self.medicaid_case_name()
     }
     /// Medicaid Case Number
     ///
     /// IN2-8 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/7
+    #[inline]
     pub fn medicaid_case_number(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(8usize))
     }
     /// IN2-8: same as [`Self::medicaid_case_number`].
+    #[inline]
     pub fn in2_8(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.medicaid_case_number()
     }
     /// Military Sponsor Name
     ///
     /// IN2-9 · XPN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/8
+    #[inline]
     pub fn military_sponsor_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(9usize))
     }
     /// IN2-9: same as [`Self::military_sponsor_name`].
+    #[inline]
     pub fn in2_9(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         self.military_sponsor_name()
     }
     /// Military ID Number
     ///
     /// IN2-10 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/9
+    #[inline]
     pub fn military_id_number(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(10usize))
     }
     /// IN2-10: same as [`Self::military_id_number`].
+    #[inline]
     pub fn in2_10(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.military_id_number()
     }
     /// Dependent Of Military Recipient
     ///
     /// IN2-11 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/10
+    #[inline]
     pub fn dependent_of_military_recipient(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(11usize))
     }
     /// IN2-11: same as [`Self::dependent_of_military_recipient`].
+    #[inline]
     pub fn in2_11(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.dependent_of_military_recipient()
     }
     /// Military Organization
     ///
     /// IN2-12 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/11
+    #[inline]
     pub fn military_organization(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(12usize))
     }
     /// IN2-12: same as [`Self::military_organization`].
+    #[inline]
     pub fn in2_12(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.military_organization()
     }
     /// Military Station
     ///
     /// IN2-13 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/12
+    #[inline]
     pub fn military_station(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(13usize))
     }
     /// IN2-13: same as [`Self::military_station`].
+    #[inline]
     pub fn in2_13(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.military_station()
     }
     /// Military Service
     ///
     /// IN2-14 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/13
+    #[inline]
     pub fn military_service(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(14usize))
     }
     /// IN2-14: same as [`Self::military_service`].
+    #[inline]
     pub fn in2_14(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.military_service()
     }
     /// Military Rank/Grade
     ///
     /// IN2-15 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/14
+    #[inline]
     pub fn military_rank_grade(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(15usize))
     }
     /// IN2-15: same as [`Self::military_rank_grade`].
+    #[inline]
     pub fn in2_15(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.military_rank_grade()
     }
     /// Military Status
     ///
     /// IN2-16 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/15
+    #[inline]
     pub fn military_status(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(16usize))
     }
     /// IN2-16: same as [`Self::military_status`].
+    #[inline]
     pub fn in2_16(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.military_status()
     }
     /// Military Retire Date
     ///
     /// IN2-17 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/16
+    #[inline]
     pub fn military_retire_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(17usize))
     }
     /// IN2-17: same as [`Self::military_retire_date`].
+    #[inline]
     pub fn in2_17(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.military_retire_date()
     }
     /// Military Non-Avail Cert On File
     ///
     /// IN2-18 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/17
+    #[inline]
     pub fn military_non_avail_cert_on_file(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(18usize))
     }
     /// IN2-18: same as [`Self::military_non_avail_cert_on_file`].
+    #[inline]
     pub fn in2_18(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.military_non_avail_cert_on_file()
     }
     /// Baby Coverage
     ///
     /// IN2-19 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/18
+    #[inline]
     pub fn baby_coverage(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(19usize))
     }
     /// IN2-19: same as [`Self::baby_coverage`].
+    #[inline]
     pub fn in2_19(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.baby_coverage()
     }
     /// Combine Baby Bill
     ///
     /// IN2-20 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/19
+    #[inline]
     pub fn combine_baby_bill(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(20usize))
     }
     /// IN2-20: same as [`Self::combine_baby_bill`].
+    #[inline]
     pub fn in2_20(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.combine_baby_bill()
     }
     /// Blood Deductible
     ///
     /// IN2-21 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/20
+    #[inline]
     pub fn blood_deductible(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(21usize))
     }
     /// IN2-21: same as [`Self::blood_deductible`].
+    #[inline]
     pub fn in2_21(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.blood_deductible()
     }
     /// Special Coverage Approval Name
     ///
     /// IN2-22 · XPN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/21
+    #[inline]
     pub fn special_coverage_approval_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(22usize))
     }
     /// IN2-22: same as [`Self::special_coverage_approval_name`].
+    #[inline]
     pub fn in2_22(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         self.special_coverage_approval_name()
     }
     /// Special Coverage Approval Title
     ///
     /// IN2-23 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/22
+    #[inline]
     pub fn special_coverage_approval_title(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(23usize))
     }
     /// IN2-23: same as [`Self::special_coverage_approval_title`].
+    #[inline]
     pub fn in2_23(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.special_coverage_approval_title()
     }
     /// Non-Covered Insurance Code
     ///
     /// IN2-24 · IS · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/23
+    #[inline]
     pub fn non_covered_insurance_code(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(24usize))
     }
     /// IN2-24: same as [`Self::non_covered_insurance_code`].
+    #[inline]
     pub fn in2_24(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         self.non_covered_insurance_code()
     }
     /// Payor ID
     ///
     /// IN2-25 · CX · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/24
+    #[inline]
     pub fn payor_id(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(25usize))
     }
     /// IN2-25: same as [`Self::payor_id`].
+    #[inline]
     pub fn in2_25(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         self.payor_id()
     }
     /// Payor Subscriber ID
     ///
     /// IN2-26 · CX · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/25
+    #[inline]
     pub fn payor_subscriber_id(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(26usize))
     }
     /// IN2-26: same as [`Self::payor_subscriber_id`].
+    #[inline]
     pub fn in2_26(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         self.payor_subscriber_id()
     }
     /// Eligibility Source
     ///
     /// IN2-27 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/26
+    #[inline]
     pub fn eligibility_source(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(27usize))
     }
     /// IN2-27: same as [`Self::eligibility_source`].
+    #[inline]
     pub fn in2_27(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.eligibility_source()
     }
     /// Room Coverage Type/Amount
     ///
     /// IN2-28 · RMC · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/27
+    #[inline]
     pub fn room_coverage_type_amount(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Rmc<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(28usize))
     }
     /// IN2-28: same as [`Self::room_coverage_type_amount`].
+    #[inline]
     pub fn in2_28(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Rmc<'a>> {
         self.room_coverage_type_amount()
     }
     /// Policy Type/Amount
     ///
     /// IN2-29 · PTA · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/28
+    #[inline]
     pub fn policy_type_amount(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Pta<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(29usize))
     }
     /// IN2-29: same as [`Self::policy_type_amount`].
+    #[inline]
     pub fn in2_29(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Pta<'a>> {
         self.policy_type_amount()
     }
     /// Daily Deductible
     ///
     /// IN2-30 · DDI · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/29
+    #[inline]
     pub fn daily_deductible(&self) -> ::core::option::Option<super::datatypes::Ddi<'a>> {
         ::hl7_runtime::typed::single(self.0.field(30usize))
     }
     /// IN2-30: same as [`Self::daily_deductible`].
+    #[inline]
     pub fn in2_30(&self) -> ::core::option::Option<super::datatypes::Ddi<'a>> {
         self.daily_deductible()
     }
     /// Living Dependency
     ///
     /// IN2-31 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/30
+    #[inline]
     pub fn living_dependency(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(31usize))
     }
     /// IN2-31: same as [`Self::living_dependency`].
+    #[inline]
     pub fn in2_31(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.living_dependency()
     }
     /// Ambulatory Status
     ///
     /// IN2-32 · IS · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/31
+    #[inline]
     pub fn ambulatory_status(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(32usize))
     }
     /// IN2-32: same as [`Self::ambulatory_status`].
+    #[inline]
     pub fn in2_32(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         self.ambulatory_status()
     }
     /// Citizenship
     ///
     /// IN2-33 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/32
+    #[inline]
     pub fn citizenship(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(33usize))
     }
     /// IN2-33: same as [`Self::citizenship`].
+    #[inline]
     pub fn in2_33(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.citizenship()
     }
     /// Primary Language
     ///
     /// IN2-34 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/33
+    #[inline]
     pub fn primary_language(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(34usize))
     }
     /// IN2-34: same as [`Self::primary_language`].
+    #[inline]
     pub fn in2_34(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.primary_language()
     }
     /// Living Arrangement
     ///
     /// IN2-35 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/34
+    #[inline]
     pub fn living_arrangement(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(35usize))
     }
     /// IN2-35: same as [`Self::living_arrangement`].
+    #[inline]
     pub fn in2_35(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.living_arrangement()
     }
     /// Publicity Code
     ///
     /// IN2-36 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/35
+    #[inline]
     pub fn publicity_code(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(36usize))
     }
     /// IN2-36: same as [`Self::publicity_code`].
+    #[inline]
     pub fn in2_36(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.publicity_code()
     }
     /// Protection Indicator
     ///
     /// IN2-37 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/36
+    #[inline]
     pub fn protection_indicator(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(37usize))
     }
     /// IN2-37: same as [`Self::protection_indicator`].
+    #[inline]
     pub fn in2_37(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.protection_indicator()
     }
     /// Student Indicator
     ///
     /// IN2-38 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/37
+    #[inline]
     pub fn student_indicator(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(38usize))
     }
     /// IN2-38: same as [`Self::student_indicator`].
+    #[inline]
     pub fn in2_38(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.student_indicator()
     }
     /// Religion
     ///
     /// IN2-39 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/38
+    #[inline]
     pub fn religion(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(39usize))
     }
     /// IN2-39: same as [`Self::religion`].
+    #[inline]
     pub fn in2_39(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.religion()
     }
     /// Mother's Maiden Name
     ///
     /// IN2-40 · XPN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/39
+    #[inline]
     pub fn mothers_maiden_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(40usize))
     }
     /// IN2-40: same as [`Self::mothers_maiden_name`].
+    #[inline]
     pub fn in2_40(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         self.mothers_maiden_name()
     }
     /// Nationality
     ///
     /// IN2-41 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/40
+    #[inline]
     pub fn nationality(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(41usize))
     }
     /// IN2-41: same as [`Self::nationality`].
+    #[inline]
     pub fn in2_41(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.nationality()
     }
     /// Ethnic Group
     ///
     /// IN2-42 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/41
+    #[inline]
     pub fn ethnic_group(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(42usize))
     }
     /// IN2-42: same as [`Self::ethnic_group`].
+    #[inline]
     pub fn in2_42(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.ethnic_group()
     }
     /// Marital Status
     ///
     /// IN2-43 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/42
+    #[inline]
     pub fn marital_status(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(43usize))
     }
     /// IN2-43: same as [`Self::marital_status`].
+    #[inline]
     pub fn in2_43(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.marital_status()
     }
     /// Insured's Employment Start Date
     ///
     /// IN2-44 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/43
+    #[inline]
     pub fn insureds_employment_start_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(44usize))
     }
     /// IN2-44: same as [`Self::insureds_employment_start_date`].
+    #[inline]
     pub fn in2_44(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.insureds_employment_start_date()
     }
     /// Employment Stop Date
     ///
     /// IN2-45 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/44
+    #[inline]
     pub fn employment_stop_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(45usize))
     }
     /// IN2-45: same as [`Self::employment_stop_date`].
+    #[inline]
     pub fn in2_45(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.employment_stop_date()
     }
     /// Job Title
     ///
     /// IN2-46 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/45
+    #[inline]
     pub fn job_title(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(46usize))
     }
     /// IN2-46: same as [`Self::job_title`].
+    #[inline]
     pub fn in2_46(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.job_title()
     }
     /// Job Code/Class
     ///
     /// IN2-47 · JCC · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/46
+    #[inline]
     pub fn job_code_class(&self) -> ::core::option::Option<super::datatypes::Jcc<'a>> {
         ::hl7_runtime::typed::single(self.0.field(47usize))
     }
     /// IN2-47: same as [`Self::job_code_class`].
+    #[inline]
     pub fn in2_47(&self) -> ::core::option::Option<super::datatypes::Jcc<'a>> {
         self.job_code_class()
     }
     /// Job Status
     ///
     /// IN2-48 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/47
+    #[inline]
     pub fn job_status(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(48usize))
     }
     /// IN2-48: same as [`Self::job_status`].
+    #[inline]
     pub fn in2_48(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.job_status()
     }
     /// Employer Contact Person Name
     ///
     /// IN2-49 · XPN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/48
+    #[inline]
     pub fn employer_contact_person_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(49usize))
     }
     /// IN2-49: same as [`Self::employer_contact_person_name`].
+    #[inline]
     pub fn in2_49(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         self.employer_contact_person_name()
     }
     /// Employer Contact Person Phone Number
     ///
     /// IN2-50 · XTN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/49
+    #[inline]
     pub fn employer_contact_person_phone_number(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(50usize))
     }
     /// IN2-50: same as [`Self::employer_contact_person_phone_number`].
+    #[inline]
     pub fn in2_50(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         self.employer_contact_person_phone_number()
     }
     /// Employer Contact Reason
     ///
     /// IN2-51 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/50
+    #[inline]
     pub fn employer_contact_reason(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(51usize))
     }
     /// IN2-51: same as [`Self::employer_contact_reason`].
+    #[inline]
     pub fn in2_51(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.employer_contact_reason()
     }
     /// Insured's Contact Person's Name
     ///
     /// IN2-52 · XPN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/51
+    #[inline]
     pub fn insureds_contact_persons_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(52usize))
     }
     /// IN2-52: same as [`Self::insureds_contact_persons_name`].
+    #[inline]
     pub fn in2_52(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         self.insureds_contact_persons_name()
     }
     /// Insured's Contact Person Phone Number
     ///
     /// IN2-53 · XTN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/52
+    #[inline]
     pub fn insureds_contact_person_phone_number(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(53usize))
     }
     /// IN2-53: same as [`Self::insureds_contact_person_phone_number`].
+    #[inline]
     pub fn in2_53(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         self.insureds_contact_person_phone_number()
     }
     /// Insured's Contact Person Reason
     ///
     /// IN2-54 · IS · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/53
+    #[inline]
     pub fn insureds_contact_person_reason(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(54usize))
     }
     /// IN2-54: same as [`Self::insureds_contact_person_reason`].
+    #[inline]
     pub fn in2_54(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         self.insureds_contact_person_reason()
     }
     /// Relationship to the Patient Start Date
     ///
     /// IN2-55 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/54
+    #[inline]
     pub fn relationship_to_the_patient_start_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(55usize))
     }
     /// IN2-55: same as [`Self::relationship_to_the_patient_start_date`].
+    #[inline]
     pub fn in2_55(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.relationship_to_the_patient_start_date()
     }
     /// Relationship to the Patient Stop Date
     ///
     /// IN2-56 · DT · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/55
+    #[inline]
     pub fn relationship_to_the_patient_stop_date(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(56usize))
     }
     /// IN2-56: same as [`Self::relationship_to_the_patient_stop_date`].
+    #[inline]
     pub fn in2_56(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Dt<'a>> {
         self.relationship_to_the_patient_stop_date()
     }
     /// Insurance Co. Contact Reason
     ///
     /// IN2-57 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/56
+    #[inline]
     pub fn insurance_co_contact_reason(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(57usize))
     }
     /// IN2-57: same as [`Self::insurance_co_contact_reason`].
+    #[inline]
     pub fn in2_57(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.insurance_co_contact_reason()
     }
     /// Insurance Co Contact Phone Number
     ///
     /// IN2-58 · XTN · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/57
+    #[inline]
     pub fn insurance_co_contact_phone_number(
         &self,
     ) -> ::core::option::Option<super::datatypes::Xtn<'a>> {
         ::hl7_runtime::typed::single(self.0.field(58usize))
     }
     /// IN2-58: same as [`Self::insurance_co_contact_phone_number`].
+    #[inline]
     pub fn in2_58(&self) -> ::core::option::Option<super::datatypes::Xtn<'a>> {
         self.insurance_co_contact_phone_number()
     }
     /// Policy Scope
     ///
     /// IN2-59 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/58
+    #[inline]
     pub fn policy_scope(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(59usize))
     }
     /// IN2-59: same as [`Self::policy_scope`].
+    #[inline]
     pub fn in2_59(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.policy_scope()
     }
     /// Policy Source
     ///
     /// IN2-60 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/59
+    #[inline]
     pub fn policy_source(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(60usize))
     }
     /// IN2-60: same as [`Self::policy_source`].
+    #[inline]
     pub fn in2_60(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.policy_source()
     }
     /// Patient Member Number
     ///
     /// IN2-61 · CX · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/60
+    #[inline]
     pub fn patient_member_number(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::single(self.0.field(61usize))
     }
     /// IN2-61: same as [`Self::patient_member_number`].
+    #[inline]
     pub fn in2_61(&self) -> ::core::option::Option<super::datatypes::Cx<'a>> {
         self.patient_member_number()
     }
     /// Guarantor's Relationship To Insured
     ///
     /// IN2-62 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/61
+    #[inline]
     pub fn guarantors_relationship_to_insured(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(62usize))
     }
     /// IN2-62: same as [`Self::guarantors_relationship_to_insured`].
+    #[inline]
     pub fn in2_62(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.guarantors_relationship_to_insured()
     }
     /// Insured's Phone Number - Home
     ///
     /// IN2-63 · XTN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/62
+    #[inline]
     pub fn insureds_phone_number_home(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(63usize))
     }
     /// IN2-63: same as [`Self::insureds_phone_number_home`].
+    #[inline]
     pub fn in2_63(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         self.insureds_phone_number_home()
     }
     /// Insured's Employer Phone Number
     ///
     /// IN2-64 · XTN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/63
+    #[inline]
     pub fn insureds_employer_phone_number(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(64usize))
     }
     /// IN2-64: same as [`Self::insureds_employer_phone_number`].
+    #[inline]
     pub fn in2_64(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         self.insureds_employer_phone_number()
     }
     /// Military Handicapped Program
     ///
     /// IN2-65 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/64
+    #[inline]
     pub fn military_handicapped_program(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(65usize))
     }
     /// IN2-65: same as [`Self::military_handicapped_program`].
+    #[inline]
     pub fn in2_65(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.military_handicapped_program()
     }
     /// Suspend Flag
     ///
     /// IN2-66 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/65
+    #[inline]
     pub fn suspend_flag(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(66usize))
     }
     /// IN2-66: same as [`Self::suspend_flag`].
+    #[inline]
     pub fn in2_66(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.suspend_flag()
     }
     /// Copay Limit Flag
     ///
     /// IN2-67 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/66
+    #[inline]
     pub fn copay_limit_flag(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(67usize))
     }
     /// IN2-67: same as [`Self::copay_limit_flag`].
+    #[inline]
     pub fn in2_67(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.copay_limit_flag()
     }
     /// Stoploss Limit Flag
     ///
     /// IN2-68 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/67
+    #[inline]
     pub fn stoploss_limit_flag(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(68usize))
     }
     /// IN2-68: same as [`Self::stoploss_limit_flag`].
+    #[inline]
     pub fn in2_68(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.stoploss_limit_flag()
     }
     /// Insured Organization Name and ID
     ///
     /// IN2-69 · XON · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/68
+    #[inline]
     pub fn insured_organization_name_and_id(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(69usize))
     }
     /// IN2-69: same as [`Self::insured_organization_name_and_id`].
+    #[inline]
     pub fn in2_69(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         self.insured_organization_name_and_id()
     }
     /// Insured Employer Organization Name and ID
     ///
     /// IN2-70 · XON · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/69
+    #[inline]
     pub fn insured_employer_organization_name_and_id(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(70usize))
     }
     /// IN2-70: same as [`Self::insured_employer_organization_name_and_id`].
+    #[inline]
     pub fn in2_70(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         self.insured_employer_organization_name_and_id()
     }
     /// Race
     ///
     /// IN2-71 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/70
+    #[inline]
     pub fn race(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(71usize))
     }
     /// IN2-71: same as [`Self::race`].
+    #[inline]
     pub fn in2_71(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.race()
     }
     /// CMS Patient_s Relationship to Insured
     ///
     /// IN2-72 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN2/fields/71
+    #[inline]
     pub fn cms_patient_s_relationship_to_insured(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(72usize))
     }
     /// IN2-72: same as [`Self::cms_patient_s_relationship_to_insured`].
+    #[inline]
     pub fn in2_72(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.cms_patient_s_relationship_to_insured()
     }
@@ -11497,6 +12033,7 @@ impl<'a> In3<'a> {
     /// Set ID - IN3
     ///
     /// IN3-1 · SI · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/0
+    #[inline]
     pub fn set_id_in3(
         &self,
     ) -> ::core::result::Result<
@@ -11506,6 +12043,7 @@ impl<'a> In3<'a> {
         ::hl7_runtime::typed::required(self.0.field(1usize), "IN3-1")
     }
     /// IN3-1: same as [`Self::set_id_in3`].
+    #[inline]
     pub fn in3_1(
         &self,
     ) -> ::core::result::Result<
@@ -11517,278 +12055,326 @@ impl<'a> In3<'a> {
     /// Certification Number
     ///
     /// IN3-2 · CX · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/1
+    #[inline]
     pub fn certification_number(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::single(self.0.field(2usize))
     }
     /// IN3-2: same as [`Self::certification_number`].
+    #[inline]
     pub fn in3_2(&self) -> ::core::option::Option<super::datatypes::Cx<'a>> {
         self.certification_number()
     }
     /// Certified By
     ///
     /// IN3-3 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/2
+    #[inline]
     pub fn certified_by(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(3usize))
     }
     /// IN3-3: same as [`Self::certified_by`].
+    #[inline]
     pub fn in3_3(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.certified_by()
     }
     /// Certification Required
     ///
     /// IN3-4 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/3
+    #[inline]
     pub fn certification_required(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(4usize))
     }
     /// IN3-4: same as [`Self::certification_required`].
+    #[inline]
     pub fn in3_4(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.certification_required()
     }
     /// Penalty
     ///
     /// IN3-5 · MOP · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/4
+    #[inline]
     pub fn penalty(&self) -> ::core::option::Option<super::datatypes::Mop<'a>> {
         ::hl7_runtime::typed::single(self.0.field(5usize))
     }
     /// IN3-5: same as [`Self::penalty`].
+    #[inline]
     pub fn in3_5(&self) -> ::core::option::Option<super::datatypes::Mop<'a>> {
         self.penalty()
     }
     /// Certification Date/Time
     ///
     /// IN3-6 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/5
+    #[inline]
     pub fn certification_date_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(6usize))
     }
     /// IN3-6: same as [`Self::certification_date_time`].
+    #[inline]
     pub fn in3_6(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.certification_date_time()
     }
     /// Certification Modify Date/Time
     ///
     /// IN3-7 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/6
+    #[inline]
     pub fn certification_modify_date_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(7usize))
     }
     /// IN3-7: same as [`Self::certification_modify_date_time`].
+    #[inline]
     pub fn in3_7(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.certification_modify_date_time()
     }
     /// Operator
     ///
     /// IN3-8 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/7
+    #[inline]
     pub fn operator(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(8usize))
     }
     /// IN3-8: same as [`Self::operator`].
+    #[inline]
     pub fn in3_8(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.operator()
     }
     /// Certification Begin Date
     ///
     /// IN3-9 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/8
+    #[inline]
     pub fn certification_begin_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(9usize))
     }
     /// IN3-9: same as [`Self::certification_begin_date`].
+    #[inline]
     pub fn in3_9(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.certification_begin_date()
     }
     /// Certification End Date
     ///
     /// IN3-10 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/9
+    #[inline]
     pub fn certification_end_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(10usize))
     }
     /// IN3-10: same as [`Self::certification_end_date`].
+    #[inline]
     pub fn in3_10(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.certification_end_date()
     }
     /// Days
     ///
     /// IN3-11 · DTN · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/10
+    #[inline]
     pub fn days(&self) -> ::core::option::Option<super::datatypes::Dtn<'a>> {
         ::hl7_runtime::typed::single(self.0.field(11usize))
     }
     /// IN3-11: same as [`Self::days`].
+    #[inline]
     pub fn in3_11(&self) -> ::core::option::Option<super::datatypes::Dtn<'a>> {
         self.days()
     }
     /// Non-Concur Code/Description
     ///
     /// IN3-12 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/11
+    #[inline]
     pub fn non_concur_code_description(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(12usize))
     }
     /// IN3-12: same as [`Self::non_concur_code_description`].
+    #[inline]
     pub fn in3_12(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.non_concur_code_description()
     }
     /// Non-Concur Effective Date/Time
     ///
     /// IN3-13 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/12
+    #[inline]
     pub fn non_concur_effective_date_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(13usize))
     }
     /// IN3-13: same as [`Self::non_concur_effective_date_time`].
+    #[inline]
     pub fn in3_13(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.non_concur_effective_date_time()
     }
     /// Physician Reviewer
     ///
     /// IN3-14 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/13
+    #[inline]
     pub fn physician_reviewer(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(14usize))
     }
     /// IN3-14: same as [`Self::physician_reviewer`].
+    #[inline]
     pub fn in3_14(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.physician_reviewer()
     }
     /// Certification Contact
     ///
     /// IN3-15 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/14
+    #[inline]
     pub fn certification_contact(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(15usize))
     }
     /// IN3-15: same as [`Self::certification_contact`].
+    #[inline]
     pub fn in3_15(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.certification_contact()
     }
     /// Certification Contact Phone Number
     ///
     /// IN3-16 · XTN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/15
+    #[inline]
     pub fn certification_contact_phone_number(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(16usize))
     }
     /// IN3-16: same as [`Self::certification_contact_phone_number`].
+    #[inline]
     pub fn in3_16(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         self.certification_contact_phone_number()
     }
     /// Appeal Reason
     ///
     /// IN3-17 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/16
+    #[inline]
     pub fn appeal_reason(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(17usize))
     }
     /// IN3-17: same as [`Self::appeal_reason`].
+    #[inline]
     pub fn in3_17(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.appeal_reason()
     }
     /// Certification Agency
     ///
     /// IN3-18 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/17
+    #[inline]
     pub fn certification_agency(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(18usize))
     }
     /// IN3-18: same as [`Self::certification_agency`].
+    #[inline]
     pub fn in3_18(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.certification_agency()
     }
     /// Certification Agency Phone Number
     ///
     /// IN3-19 · XTN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/18
+    #[inline]
     pub fn certification_agency_phone_number(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(19usize))
     }
     /// IN3-19: same as [`Self::certification_agency_phone_number`].
+    #[inline]
     pub fn in3_19(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         self.certification_agency_phone_number()
     }
     /// Pre-Certification Requirement
     ///
     /// IN3-20 · ICD · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/19
+    #[inline]
     pub fn pre_certification_requirement(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Icd<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(20usize))
     }
     /// IN3-20: same as [`Self::pre_certification_requirement`].
+    #[inline]
     pub fn in3_20(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Icd<'a>> {
         self.pre_certification_requirement()
     }
     /// Case Manager
     ///
     /// IN3-21 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/20
+    #[inline]
     pub fn case_manager(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(21usize))
     }
     /// IN3-21: same as [`Self::case_manager`].
+    #[inline]
     pub fn in3_21(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.case_manager()
     }
     /// Second Opinion Date
     ///
     /// IN3-22 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/21
+    #[inline]
     pub fn second_opinion_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(22usize))
     }
     /// IN3-22: same as [`Self::second_opinion_date`].
+    #[inline]
     pub fn in3_22(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.second_opinion_date()
     }
     /// Second Opinion Status
     ///
     /// IN3-23 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/22
+    #[inline]
     pub fn second_opinion_status(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(23usize))
     }
     /// IN3-23: same as [`Self::second_opinion_status`].
+    #[inline]
     pub fn in3_23(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.second_opinion_status()
     }
     /// Second Opinion Documentation Received
     ///
     /// IN3-24 · IS · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/23
+    #[inline]
     pub fn second_opinion_documentation_received(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(24usize))
     }
     /// IN3-24: same as [`Self::second_opinion_documentation_received`].
+    #[inline]
     pub fn in3_24(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         self.second_opinion_documentation_received()
     }
     /// Second Opinion Physician
     ///
     /// IN3-25 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IN3/fields/24
+    #[inline]
     pub fn second_opinion_physician(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(25usize))
     }
     /// IN3-25: same as [`Self::second_opinion_physician`].
+    #[inline]
     pub fn in3_25(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.second_opinion_physician()
     }
@@ -12101,6 +12687,7 @@ impl<'a> Ipc<'a> {
     ///
     /// In the guide's profiles:
     /// - flux4_omi_o23: `IPC-1` · R · Accession Identifier · st_flux4.md#t4.r4
+    #[inline]
     pub fn accession_identifier(
         &self,
     ) -> ::core::result::Result<
@@ -12110,6 +12697,7 @@ impl<'a> Ipc<'a> {
         ::hl7_runtime::typed::required(self.0.field(1usize), "IPC-1")
     }
     /// IPC-1: same as [`Self::accession_identifier`].
+    #[inline]
     pub fn ipc_1(
         &self,
     ) -> ::core::result::Result<
@@ -12124,6 +12712,7 @@ impl<'a> Ipc<'a> {
     ///
     /// In the guide's profiles:
     /// - flux4_omi_o23: `IPC-2` · R · Requested Procedure ID · st_flux4.md#t4.r8
+    #[inline]
     pub fn requested_procedure_id(
         &self,
     ) -> ::core::result::Result<
@@ -12133,6 +12722,7 @@ impl<'a> Ipc<'a> {
         ::hl7_runtime::typed::required(self.0.field(2usize), "IPC-2")
     }
     /// IPC-2: same as [`Self::requested_procedure_id`].
+    #[inline]
     pub fn ipc_2(
         &self,
     ) -> ::core::result::Result<
@@ -12147,6 +12737,7 @@ impl<'a> Ipc<'a> {
     ///
     /// In the guide's profiles:
     /// - flux4_omi_o23: `IPC-3` · R · Study Instance UID (5) · st_flux4.md#t4.r12
+    #[inline]
     pub fn study_instance_uid(
         &self,
     ) -> ::core::result::Result<
@@ -12156,6 +12747,7 @@ impl<'a> Ipc<'a> {
         ::hl7_runtime::typed::required(self.0.field(3usize), "IPC-3")
     }
     /// IPC-3: same as [`Self::study_instance_uid`].
+    #[inline]
     pub fn ipc_3(
         &self,
     ) -> ::core::result::Result<
@@ -12170,6 +12762,7 @@ impl<'a> Ipc<'a> {
     ///
     /// In the guide's profiles:
     /// - flux4_omi_o23: `IPC-4` · R · Scheduled Procedure Step ID · st_flux4.md#t4.r13
+    #[inline]
     pub fn scheduled_procedure_step_id(
         &self,
     ) -> ::core::result::Result<
@@ -12179,6 +12772,7 @@ impl<'a> Ipc<'a> {
         ::hl7_runtime::typed::required(self.0.field(4usize), "IPC-4")
     }
     /// IPC-4: same as [`Self::scheduled_procedure_step_id`].
+    #[inline]
     pub fn ipc_4(
         &self,
     ) -> ::core::result::Result<
@@ -12190,58 +12784,68 @@ impl<'a> Ipc<'a> {
     /// Modality
     ///
     /// IPC-5 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IPC/fields/4
+    #[inline]
     pub fn modality(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(5usize))
     }
     /// IPC-5: same as [`Self::modality`].
+    #[inline]
     pub fn ipc_5(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.modality()
     }
     /// Protocol Code
     ///
     /// IPC-6 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IPC/fields/5
+    #[inline]
     pub fn protocol_code(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(6usize))
     }
     /// IPC-6: same as [`Self::protocol_code`].
+    #[inline]
     pub fn ipc_6(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.protocol_code()
     }
     /// Scheduled Station Name
     ///
     /// IPC-7 · EI · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IPC/fields/6
+    #[inline]
     pub fn scheduled_station_name(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ei<'a>> {
         ::hl7_runtime::typed::single(self.0.field(7usize))
     }
     /// IPC-7: same as [`Self::scheduled_station_name`].
+    #[inline]
     pub fn ipc_7(&self) -> ::core::option::Option<super::datatypes::Ei<'a>> {
         self.scheduled_station_name()
     }
     /// Scheduled Procedure Step Location
     ///
     /// IPC-8 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/IPC/fields/7
+    #[inline]
     pub fn scheduled_procedure_step_location(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(8usize))
     }
     /// IPC-8: same as [`Self::scheduled_procedure_step_location`].
+    #[inline]
     pub fn ipc_8(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.scheduled_procedure_step_location()
     }
     /// Scheduled AE Title
     ///
     /// IPC-9 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/IPC/fields/8
+    #[inline]
     pub fn scheduled_ae_title(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(9usize))
     }
     /// IPC-9: same as [`Self::scheduled_ae_title`].
+    #[inline]
     pub fn ipc_9(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.scheduled_ae_title()
     }
@@ -12467,6 +13071,7 @@ impl<'a> Msa<'a> {
     ///
     /// In the guide's profiles:
     /// - ack: `MSA-1` · R · AA | AE | AR · table 0008 · Code d'acquittement du message autorisé : · AA(Original mode: Application Accept - Enhanced mode: Application acknowledgment: Accept) : le message a été compris et intégré par l'application destinatrice qui prend la responsabilité du message et libère ainsi l'application productrice de toute obligation de le renvoyer. · AE (Original mode: Application Error - Enhanced mode: Application acknowledgment: Error) : le message contient des erreurs de syntaxe. · AR (Original mode: Application Reject - Enhanced mode: Application acknowledgment: Reject) : le message est rejeté pour une raison circonstancielle. Il peut être réémis plus tard. · acquittement.md#t3.r2
+    #[inline]
     pub fn acknowledgment_code(
         &self,
     ) -> ::core::result::Result<
@@ -12476,6 +13081,7 @@ impl<'a> Msa<'a> {
         ::hl7_runtime::typed::required(self.0.field(1usize), "MSA-1")
     }
     /// MSA-1: same as [`Self::acknowledgment_code`].
+    #[inline]
     pub fn msa_1(
         &self,
     ) -> ::core::result::Result<
@@ -12490,6 +13096,7 @@ impl<'a> Msa<'a> {
     ///
     /// In the guide's profiles:
     /// - ack: `MSA-2` · R · Rappel l'identifiant du message acquitté correspondant au champ MSH.10 du message initial. · acquittement.md#t3.r3
+    #[inline]
     pub fn message_control_id(
         &self,
     ) -> ::core::result::Result<
@@ -12499,6 +13106,7 @@ impl<'a> Msa<'a> {
         ::hl7_runtime::typed::required(self.0.field(2usize), "MSA-2")
     }
     /// MSA-2: same as [`Self::message_control_id`].
+    #[inline]
     pub fn msa_2(
         &self,
     ) -> ::core::result::Result<
@@ -12510,44 +13118,52 @@ impl<'a> Msa<'a> {
     /// Text Message
     ///
     /// MSA-3 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/MSA/fields/2
+    #[inline]
     pub fn text_message(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(3usize))
     }
     /// MSA-3: same as [`Self::text_message`].
+    #[inline]
     pub fn msa_3(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.text_message()
     }
     /// Expected Sequence Number
     ///
     /// MSA-4 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/MSA/fields/3
+    #[inline]
     pub fn expected_sequence_number(
         &self,
     ) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(4usize))
     }
     /// MSA-4: same as [`Self::expected_sequence_number`].
+    #[inline]
     pub fn msa_4(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.expected_sequence_number()
     }
     /// Delayed Acknowledgment Type
     ///
     /// MSA-5 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/MSA/fields/4
+    #[inline]
     pub fn delayed_acknowledgment_type(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(5usize))
     }
     /// MSA-5: same as [`Self::delayed_acknowledgment_type`].
+    #[inline]
     pub fn msa_5(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.delayed_acknowledgment_type()
     }
     /// Error Condition
     ///
     /// MSA-6 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/MSA/fields/5
+    #[inline]
     pub fn error_condition(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(6usize))
     }
     /// MSA-6: same as [`Self::error_condition`].
+    #[inline]
     pub fn msa_6(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.error_condition()
     }
@@ -13137,6 +13753,7 @@ impl<'a> Msh<'a> {
     /// - flux2_orm_o01_ca: `MSH-1` · R · = `|` · as ST · Séparateur de champ | · st-contraintes.md#t1.r2
     /// - flux3_oru_r01: `MSH-1` · R · = `|` · as ST · Séparateur de champ | · st-contraintes.md#t1.r2
     /// - flux4_omi_o23: `MSH-1` · R · = `|` · as ST · Séparateur de champ | · st-contraintes.md#t1.r2
+    #[inline]
     pub fn field_separator(
         &self,
     ) -> ::core::result::Result<
@@ -13146,6 +13763,7 @@ impl<'a> Msh<'a> {
         ::hl7_runtime::typed::required(self.0.field(1usize), "MSH-1")
     }
     /// MSH-1: same as [`Self::field_separator`].
+    #[inline]
     pub fn msh_1(
         &self,
     ) -> ::core::result::Result<
@@ -13164,6 +13782,7 @@ impl<'a> Msh<'a> {
     /// - flux2_orm_o01_ca: `MSH-2` · R · = `^~\&` · as ST · Séparateur de composant, Répétition, Caractère d'échappement, Séparateur de sous-composants ^~\\&amp; · st-contraintes.md#t1.r3
     /// - flux3_oru_r01: `MSH-2` · R · = `^~\&` · as ST · Séparateur de composant, Répétition, Caractère d'échappement, Séparateur de sous-composants ^~\\&amp; · st-contraintes.md#t1.r3
     /// - flux4_omi_o23: `MSH-2` · R · = `^~\&` · as ST · Séparateur de composant, Répétition, Caractère d'échappement, Séparateur de sous-composants ^~\\&amp; · st-contraintes.md#t1.r3
+    #[inline]
     pub fn encoding_characters(
         &self,
     ) -> ::core::result::Result<
@@ -13173,6 +13792,7 @@ impl<'a> Msh<'a> {
         ::hl7_runtime::typed::required(self.0.field(2usize), "MSH-2")
     }
     /// MSH-2: same as [`Self::encoding_characters`].
+    #[inline]
     pub fn msh_2(
         &self,
     ) -> ::core::result::Result<
@@ -13191,12 +13811,14 @@ impl<'a> Msh<'a> {
     /// - flux2_orm_o01_ca: `MSH-3` · R · as HD · Application émettrice · st-contraintes.md#t1.r4
     /// - flux3_oru_r01: `MSH-3` · R · as HD · Application émettrice · st-contraintes.md#t1.r4
     /// - flux4_omi_o23: `MSH-3` · R · as HD · Application émettrice · st-contraintes.md#t1.r4
+    #[inline]
     pub fn sending_application(
         &self,
     ) -> ::core::option::Option<super::datatypes::Hd<'a>> {
         ::hl7_runtime::typed::single(self.0.field(3usize))
     }
     /// MSH-3: same as [`Self::sending_application`].
+    #[inline]
     pub fn msh_3(&self) -> ::core::option::Option<super::datatypes::Hd<'a>> {
         self.sending_application()
     }
@@ -13210,10 +13832,12 @@ impl<'a> Msh<'a> {
     /// - flux2_orm_o01_ca: `MSH-4` · R · as HD · Organisation émettrice · st-contraintes.md#t1.r5
     /// - flux3_oru_r01: `MSH-4` · R · as HD · Organisation émettrice · st-contraintes.md#t1.r5
     /// - flux4_omi_o23: `MSH-4` · R · as HD · Organisation émettrice · st-contraintes.md#t1.r5
+    #[inline]
     pub fn sending_facility(&self) -> ::core::option::Option<super::datatypes::Hd<'a>> {
         ::hl7_runtime::typed::single(self.0.field(4usize))
     }
     /// MSH-4: same as [`Self::sending_facility`].
+    #[inline]
     pub fn msh_4(&self) -> ::core::option::Option<super::datatypes::Hd<'a>> {
         self.sending_facility()
     }
@@ -13227,12 +13851,14 @@ impl<'a> Msh<'a> {
     /// - flux2_orm_o01_ca: `MSH-5` · R · as HD · Application réceptrice · st-contraintes.md#t1.r6
     /// - flux3_oru_r01: `MSH-5` · R · as HD · Application réceptrice · st-contraintes.md#t1.r6
     /// - flux4_omi_o23: `MSH-5` · R · as HD · Application réceptrice · st-contraintes.md#t1.r6
+    #[inline]
     pub fn receiving_application(
         &self,
     ) -> ::core::option::Option<super::datatypes::Hd<'a>> {
         ::hl7_runtime::typed::single(self.0.field(5usize))
     }
     /// MSH-5: same as [`Self::receiving_application`].
+    #[inline]
     pub fn msh_5(&self) -> ::core::option::Option<super::datatypes::Hd<'a>> {
         self.receiving_application()
     }
@@ -13246,12 +13872,14 @@ impl<'a> Msh<'a> {
     /// - flux2_orm_o01_ca: `MSH-6` · R · as HD · Organisation réceptrice · st-contraintes.md#t1.r7
     /// - flux3_oru_r01: `MSH-6` · R · as HD · Organisation réceptrice · st-contraintes.md#t1.r7
     /// - flux4_omi_o23: `MSH-6` · R · as HD · Organisation réceptrice · st-contraintes.md#t1.r7
+    #[inline]
     pub fn receiving_facility(
         &self,
     ) -> ::core::option::Option<super::datatypes::Hd<'a>> {
         ::hl7_runtime::typed::single(self.0.field(6usize))
     }
     /// MSH-6: same as [`Self::receiving_facility`].
+    #[inline]
     pub fn msh_6(&self) -> ::core::option::Option<super::datatypes::Hd<'a>> {
         self.receiving_facility()
     }
@@ -13265,6 +13893,7 @@ impl<'a> Msh<'a> {
     /// - flux2_orm_o01_ca: `MSH-7` · R · as TS · Horodatage du message · st-contraintes.md#t1.r8
     /// - flux3_oru_r01: `MSH-7` · R · as TS · Horodatage du message · st-contraintes.md#t1.r8
     /// - flux4_omi_o23: `MSH-7` · R · as TS · Horodatage du message · st-contraintes.md#t1.r8
+    #[inline]
     pub fn date_time_of_message(
         &self,
     ) -> ::core::result::Result<
@@ -13274,6 +13903,7 @@ impl<'a> Msh<'a> {
         ::hl7_runtime::typed::required(self.0.field(7usize), "MSH-7")
     }
     /// MSH-7: same as [`Self::date_time_of_message`].
+    #[inline]
     pub fn msh_7(
         &self,
     ) -> ::core::result::Result<
@@ -13285,10 +13915,12 @@ impl<'a> Msh<'a> {
     /// Security
     ///
     /// MSH-8 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/MSH/fields/7
+    #[inline]
     pub fn security(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(8usize))
     }
     /// MSH-8: same as [`Self::security`].
+    #[inline]
     pub fn msh_8(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.security()
     }
@@ -13302,6 +13934,7 @@ impl<'a> Msh<'a> {
     /// - flux2_orm_o01_ca: `MSH-9` · R · as MSG · Type du message ORM^O01^ORM\_O01 ORU^R01^ORU\_R01 OMI^O23^OMI\_O23 · st-contraintes.md#t1.r9
     /// - flux3_oru_r01: `MSH-9` · R · as MSG · Type du message ORM^O01^ORM\_O01 ORU^R01^ORU\_R01 OMI^O23^OMI\_O23 · st-contraintes.md#t1.r9
     /// - flux4_omi_o23: `MSH-9` · R · as MSG · Type du message ORM^O01^ORM\_O01 ORU^R01^ORU\_R01 OMI^O23^OMI\_O23 · st-contraintes.md#t1.r9
+    #[inline]
     pub fn message_type(
         &self,
     ) -> ::core::result::Result<
@@ -13311,6 +13944,7 @@ impl<'a> Msh<'a> {
         ::hl7_runtime::typed::required(self.0.field(9usize), "MSH-9")
     }
     /// MSH-9: same as [`Self::message_type`].
+    #[inline]
     pub fn msh_9(
         &self,
     ) -> ::core::result::Result<
@@ -13329,6 +13963,7 @@ impl<'a> Msh<'a> {
     /// - flux2_orm_o01_ca: `MSH-10` · R · as ST · Identifiant du message · st-contraintes.md#t1.r10
     /// - flux3_oru_r01: `MSH-10` · R · as ST · Identifiant du message · st-contraintes.md#t1.r10
     /// - flux4_omi_o23: `MSH-10` · R · as ST · Identifiant du message · st-contraintes.md#t1.r10
+    #[inline]
     pub fn message_control_id(
         &self,
     ) -> ::core::result::Result<
@@ -13338,6 +13973,7 @@ impl<'a> Msh<'a> {
         ::hl7_runtime::typed::required(self.0.field(10usize), "MSH-10")
     }
     /// MSH-10: same as [`Self::message_control_id`].
+    #[inline]
     pub fn msh_10(
         &self,
     ) -> ::core::result::Result<
@@ -13356,6 +13992,7 @@ impl<'a> Msh<'a> {
     /// - flux2_orm_o01_ca: `MSH-11` · R · as PT · Processing Id P : en production T : message de test D : environnement de debug · st-contraintes.md#t1.r11
     /// - flux3_oru_r01: `MSH-11` · R · as PT · Processing Id P : en production T : message de test D : environnement de debug · st-contraintes.md#t1.r11
     /// - flux4_omi_o23: `MSH-11` · R · as PT · Processing Id P : en production T : message de test D : environnement de debug · st-contraintes.md#t1.r11
+    #[inline]
     pub fn processing_id(
         &self,
     ) -> ::core::result::Result<
@@ -13365,6 +14002,7 @@ impl<'a> Msh<'a> {
         ::hl7_runtime::typed::required(self.0.field(11usize), "MSH-11")
     }
     /// MSH-11: same as [`Self::processing_id`].
+    #[inline]
     pub fn msh_11(
         &self,
     ) -> ::core::result::Result<
@@ -13383,6 +14021,7 @@ impl<'a> Msh<'a> {
     /// - flux2_orm_o01_ca: `MSH-12` · R · as VID · Version du standard 2.5.1 · st-contraintes.md#t1.r12
     /// - flux3_oru_r01: `MSH-12` · R · as VID · Version du standard 2.5.1 · st-contraintes.md#t1.r12
     /// - flux4_omi_o23: `MSH-12` · R · as VID · Version du standard 2.5.1 · st-contraintes.md#t1.r12
+    #[inline]
     pub fn version_id(
         &self,
     ) -> ::core::result::Result<
@@ -13392,6 +14031,7 @@ impl<'a> Msh<'a> {
         ::hl7_runtime::typed::required(self.0.field(12usize), "MSH-12")
     }
     /// MSH-12: same as [`Self::version_id`].
+    #[inline]
     pub fn msh_12(
         &self,
     ) -> ::core::result::Result<
@@ -13403,46 +14043,54 @@ impl<'a> Msh<'a> {
     /// Sequence Number
     ///
     /// MSH-13 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/MSH/fields/12
+    #[inline]
     pub fn sequence_number(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(13usize))
     }
     /// MSH-13: same as [`Self::sequence_number`].
+    #[inline]
     pub fn msh_13(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.sequence_number()
     }
     /// Continuation Pointer
     ///
     /// MSH-14 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/MSH/fields/13
+    #[inline]
     pub fn continuation_pointer(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(14usize))
     }
     /// MSH-14: same as [`Self::continuation_pointer`].
+    #[inline]
     pub fn msh_14(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.continuation_pointer()
     }
     /// Accept Acknowledgment Type
     ///
     /// MSH-15 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/MSH/fields/14
+    #[inline]
     pub fn accept_acknowledgment_type(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(15usize))
     }
     /// MSH-15: same as [`Self::accept_acknowledgment_type`].
+    #[inline]
     pub fn msh_15(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.accept_acknowledgment_type()
     }
     /// Application Acknowledgment Type
     ///
     /// MSH-16 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/MSH/fields/15
+    #[inline]
     pub fn application_acknowledgment_type(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(16usize))
     }
     /// MSH-16: same as [`Self::application_acknowledgment_type`].
+    #[inline]
     pub fn msh_16(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.application_acknowledgment_type()
     }
@@ -13456,10 +14104,12 @@ impl<'a> Msh<'a> {
     /// - flux2_orm_o01_ca: `MSH-17` · R · = `FRA` · as ID · Code du pays FRA · st-contraintes.md#t1.r13
     /// - flux3_oru_r01: `MSH-17` · R · = `FRA` · as ID · Code du pays FRA · st-contraintes.md#t1.r13
     /// - flux4_omi_o23: `MSH-17` · R · = `FRA` · as ID · Code du pays FRA · st-contraintes.md#t1.r13
+    #[inline]
     pub fn country_code(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(17usize))
     }
     /// MSH-17: same as [`Self::country_code`].
+    #[inline]
     pub fn msh_17(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.country_code()
     }
@@ -13473,36 +14123,42 @@ impl<'a> Msh<'a> {
     /// - flux2_orm_o01_ca: `MSH-18` · R · UNICODE UTF-8 | 8859/15 · table 0211 · as ID · Jeux de caractères, valeurs possibles UNICODE UTF-8 ou 8859/15 · st-contraintes.md#t1.r14
     /// - flux3_oru_r01: `MSH-18` · R · UNICODE UTF-8 | 8859/15 · table 0211 · as ID · Jeux de caractères, valeurs possibles UNICODE UTF-8 ou 8859/15 · st-contraintes.md#t1.r14
     /// - flux4_omi_o23: `MSH-18` · R · UNICODE UTF-8 | 8859/15 · table 0211 · as ID · Jeux de caractères, valeurs possibles UNICODE UTF-8 ou 8859/15 · st-contraintes.md#t1.r14
+    #[inline]
     pub fn character_set(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(18usize))
     }
     /// MSH-18: same as [`Self::character_set`].
+    #[inline]
     pub fn msh_18(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Id<'a>> {
         self.character_set()
     }
     /// Principal Language Of Message
     ///
     /// MSH-19 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/MSH/fields/18
+    #[inline]
     pub fn principal_language_of_message(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(19usize))
     }
     /// MSH-19: same as [`Self::principal_language_of_message`].
+    #[inline]
     pub fn msh_19(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.principal_language_of_message()
     }
     /// Alternate Character Set Handling Scheme
     ///
     /// MSH-20 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/MSH/fields/19
+    #[inline]
     pub fn alternate_character_set_handling_scheme(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(20usize))
     }
     /// MSH-20: same as [`Self::alternate_character_set_handling_scheme`].
+    #[inline]
     pub fn msh_20(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.alternate_character_set_handling_scheme()
     }
@@ -13515,12 +14171,14 @@ impl<'a> Msh<'a> {
     /// - flux2_orm_o01_ca: `MSH-21` · R · as EI · Identifiant du profil de message MSH-21.1 : Version du profil de message : (1.0) MSH-21.2 : Nom du profil de message : CISIS\_TLR\_HL7\_V2 · st-contraintes.md#t1.r15
     /// - flux3_oru_r01: `MSH-21` · R · as EI · Identifiant du profil de message MSH-21.1 : Version du profil de message : (1.0) MSH-21.2 : Nom du profil de message : CISIS\_TLR\_HL7\_V2 · st-contraintes.md#t1.r15
     /// - flux4_omi_o23: `MSH-21` · R · as EI · Identifiant du profil de message MSH-21.1 : Version du profil de message : (1.0) MSH-21.2 : Nom du profil de message : CISIS\_TLR\_HL7\_V2 · st-contraintes.md#t1.r15
+    #[inline]
     pub fn message_profile_identifier(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ei<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(21usize))
     }
     /// MSH-21: same as [`Self::message_profile_identifier`].
+    #[inline]
     pub fn msh_21(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ei<'a>> {
         self.message_profile_identifier()
     }
@@ -14622,6 +15280,7 @@ impl<'a> Nk1<'a> {
     /// Set ID - NK1
     ///
     /// NK1-1 · SI · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/0
+    #[inline]
     pub fn set_id_nk1(
         &self,
     ) -> ::core::result::Result<
@@ -14631,6 +15290,7 @@ impl<'a> Nk1<'a> {
         ::hl7_runtime::typed::required(self.0.field(1usize), "NK1-1")
     }
     /// NK1-1: same as [`Self::set_id_nk1`].
+    #[inline]
     pub fn nk1_1(
         &self,
     ) -> ::core::result::Result<
@@ -14642,424 +15302,500 @@ impl<'a> Nk1<'a> {
     /// NK Name
     ///
     /// NK1-2 · XPN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/1
+    #[inline]
     pub fn nk_name(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(2usize))
     }
     /// NK1-2: same as [`Self::nk_name`].
+    #[inline]
     pub fn nk1_2(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         self.nk_name()
     }
     /// Relationship
     ///
     /// NK1-3 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/2
+    #[inline]
     pub fn relationship(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(3usize))
     }
     /// NK1-3: same as [`Self::relationship`].
+    #[inline]
     pub fn nk1_3(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.relationship()
     }
     /// Address
     ///
     /// NK1-4 · XAD · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/3
+    #[inline]
     pub fn address(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xad<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(4usize))
     }
     /// NK1-4: same as [`Self::address`].
+    #[inline]
     pub fn nk1_4(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xad<'a>> {
         self.address()
     }
     /// Phone Number
     ///
     /// NK1-5 · XTN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/4
+    #[inline]
     pub fn phone_number(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(5usize))
     }
     /// NK1-5: same as [`Self::phone_number`].
+    #[inline]
     pub fn nk1_5(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         self.phone_number()
     }
     /// Business Phone Number
     ///
     /// NK1-6 · XTN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/5
+    #[inline]
     pub fn business_phone_number(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(6usize))
     }
     /// NK1-6: same as [`Self::business_phone_number`].
+    #[inline]
     pub fn nk1_6(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         self.business_phone_number()
     }
     /// Contact Role
     ///
     /// NK1-7 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/6
+    #[inline]
     pub fn contact_role(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(7usize))
     }
     /// NK1-7: same as [`Self::contact_role`].
+    #[inline]
     pub fn nk1_7(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.contact_role()
     }
     /// Start Date
     ///
     /// NK1-8 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/7
+    #[inline]
     pub fn start_date(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(8usize))
     }
     /// NK1-8: same as [`Self::start_date`].
+    #[inline]
     pub fn nk1_8(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.start_date()
     }
     /// End Date
     ///
     /// NK1-9 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/8
+    #[inline]
     pub fn end_date(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(9usize))
     }
     /// NK1-9: same as [`Self::end_date`].
+    #[inline]
     pub fn nk1_9(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.end_date()
     }
     /// Next of Kin / Associated Parties Job Title
     ///
     /// NK1-10 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/9
+    #[inline]
     pub fn next_of_kin_associated_parties_job_title(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(10usize))
     }
     /// NK1-10: same as [`Self::next_of_kin_associated_parties_job_title`].
+    #[inline]
     pub fn nk1_10(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.next_of_kin_associated_parties_job_title()
     }
     /// Next of Kin / Associated Parties Job Code/Class
     ///
     /// NK1-11 · JCC · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/10
+    #[inline]
     pub fn next_of_kin_associated_parties_job_code_class(
         &self,
     ) -> ::core::option::Option<super::datatypes::Jcc<'a>> {
         ::hl7_runtime::typed::single(self.0.field(11usize))
     }
     /// NK1-11: same as [`Self::next_of_kin_associated_parties_job_code_class`].
+    #[inline]
     pub fn nk1_11(&self) -> ::core::option::Option<super::datatypes::Jcc<'a>> {
         self.next_of_kin_associated_parties_job_code_class()
     }
     /// Next of Kin / Associated Parties Employee Number
     ///
     /// NK1-12 · CX · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/11
+    #[inline]
     pub fn next_of_kin_associated_parties_employee_number(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::single(self.0.field(12usize))
     }
     /// NK1-12: same as [`Self::next_of_kin_associated_parties_employee_number`].
+    #[inline]
     pub fn nk1_12(&self) -> ::core::option::Option<super::datatypes::Cx<'a>> {
         self.next_of_kin_associated_parties_employee_number()
     }
     /// Organization Name - NK1
     ///
     /// NK1-13 · XON · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/12
+    #[inline]
     pub fn organization_name_nk1(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(13usize))
     }
     /// NK1-13: same as [`Self::organization_name_nk1`].
+    #[inline]
     pub fn nk1_13(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         self.organization_name_nk1()
     }
     /// Marital Status
     ///
     /// NK1-14 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/13
+    #[inline]
     pub fn marital_status(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(14usize))
     }
     /// NK1-14: same as [`Self::marital_status`].
+    #[inline]
     pub fn nk1_14(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.marital_status()
     }
     /// Administrative Sex
     ///
     /// NK1-15 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/14
+    #[inline]
     pub fn administrative_sex(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(15usize))
     }
     /// NK1-15: same as [`Self::administrative_sex`].
+    #[inline]
     pub fn nk1_15(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.administrative_sex()
     }
     /// Date/Time of Birth
     ///
     /// NK1-16 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/15
+    #[inline]
     pub fn date_time_of_birth(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(16usize))
     }
     /// NK1-16: same as [`Self::date_time_of_birth`].
+    #[inline]
     pub fn nk1_16(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.date_time_of_birth()
     }
     /// Living Dependency
     ///
     /// NK1-17 · IS · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/16
+    #[inline]
     pub fn living_dependency(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(17usize))
     }
     /// NK1-17: same as [`Self::living_dependency`].
+    #[inline]
     pub fn nk1_17(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         self.living_dependency()
     }
     /// Ambulatory Status
     ///
     /// NK1-18 · IS · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/17
+    #[inline]
     pub fn ambulatory_status(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(18usize))
     }
     /// NK1-18: same as [`Self::ambulatory_status`].
+    #[inline]
     pub fn nk1_18(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         self.ambulatory_status()
     }
     /// Citizenship
     ///
     /// NK1-19 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/18
+    #[inline]
     pub fn citizenship(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(19usize))
     }
     /// NK1-19: same as [`Self::citizenship`].
+    #[inline]
     pub fn nk1_19(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.citizenship()
     }
     /// Primary Language
     ///
     /// NK1-20 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/19
+    #[inline]
     pub fn primary_language(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(20usize))
     }
     /// NK1-20: same as [`Self::primary_language`].
+    #[inline]
     pub fn nk1_20(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.primary_language()
     }
     /// Living Arrangement
     ///
     /// NK1-21 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/20
+    #[inline]
     pub fn living_arrangement(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(21usize))
     }
     /// NK1-21: same as [`Self::living_arrangement`].
+    #[inline]
     pub fn nk1_21(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.living_arrangement()
     }
     /// Publicity Code
     ///
     /// NK1-22 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/21
+    #[inline]
     pub fn publicity_code(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(22usize))
     }
     /// NK1-22: same as [`Self::publicity_code`].
+    #[inline]
     pub fn nk1_22(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.publicity_code()
     }
     /// Protection Indicator
     ///
     /// NK1-23 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/22
+    #[inline]
     pub fn protection_indicator(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(23usize))
     }
     /// NK1-23: same as [`Self::protection_indicator`].
+    #[inline]
     pub fn nk1_23(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.protection_indicator()
     }
     /// Student Indicator
     ///
     /// NK1-24 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/23
+    #[inline]
     pub fn student_indicator(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(24usize))
     }
     /// NK1-24: same as [`Self::student_indicator`].
+    #[inline]
     pub fn nk1_24(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.student_indicator()
     }
     /// Religion
     ///
     /// NK1-25 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/24
+    #[inline]
     pub fn religion(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(25usize))
     }
     /// NK1-25: same as [`Self::religion`].
+    #[inline]
     pub fn nk1_25(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.religion()
     }
     /// Mother's Maiden Name
     ///
     /// NK1-26 · XPN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/25
+    #[inline]
     pub fn mothers_maiden_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(26usize))
     }
     /// NK1-26: same as [`Self::mothers_maiden_name`].
+    #[inline]
     pub fn nk1_26(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         self.mothers_maiden_name()
     }
     /// Nationality
     ///
     /// NK1-27 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/26
+    #[inline]
     pub fn nationality(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(27usize))
     }
     /// NK1-27: same as [`Self::nationality`].
+    #[inline]
     pub fn nk1_27(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.nationality()
     }
     /// Ethnic Group
     ///
     /// NK1-28 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/27
+    #[inline]
     pub fn ethnic_group(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(28usize))
     }
     /// NK1-28: same as [`Self::ethnic_group`].
+    #[inline]
     pub fn nk1_28(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.ethnic_group()
     }
     /// Contact Reason
     ///
     /// NK1-29 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/28
+    #[inline]
     pub fn contact_reason(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(29usize))
     }
     /// NK1-29: same as [`Self::contact_reason`].
+    #[inline]
     pub fn nk1_29(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.contact_reason()
     }
     /// Contact Person's Name
     ///
     /// NK1-30 · XPN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/29
+    #[inline]
     pub fn contact_persons_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(30usize))
     }
     /// NK1-30: same as [`Self::contact_persons_name`].
+    #[inline]
     pub fn nk1_30(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         self.contact_persons_name()
     }
     /// Contact Person's Telephone Number
     ///
     /// NK1-31 · XTN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/30
+    #[inline]
     pub fn contact_persons_telephone_number(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(31usize))
     }
     /// NK1-31: same as [`Self::contact_persons_telephone_number`].
+    #[inline]
     pub fn nk1_31(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         self.contact_persons_telephone_number()
     }
     /// Contact Person's Address
     ///
     /// NK1-32 · XAD · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/31
+    #[inline]
     pub fn contact_persons_address(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xad<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(32usize))
     }
     /// NK1-32: same as [`Self::contact_persons_address`].
+    #[inline]
     pub fn nk1_32(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xad<'a>> {
         self.contact_persons_address()
     }
     /// Next of Kin/Associated Party's Identifiers
     ///
     /// NK1-33 · CX · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/32
+    #[inline]
     pub fn next_of_kin_associated_partys_identifiers(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(33usize))
     }
     /// NK1-33: same as [`Self::next_of_kin_associated_partys_identifiers`].
+    #[inline]
     pub fn nk1_33(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         self.next_of_kin_associated_partys_identifiers()
     }
     /// Job Status
     ///
     /// NK1-34 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/33
+    #[inline]
     pub fn job_status(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(34usize))
     }
     /// NK1-34: same as [`Self::job_status`].
+    #[inline]
     pub fn nk1_34(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.job_status()
     }
     /// Race
     ///
     /// NK1-35 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/34
+    #[inline]
     pub fn race(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(35usize))
     }
     /// NK1-35: same as [`Self::race`].
+    #[inline]
     pub fn nk1_35(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.race()
     }
     /// Handicap
     ///
     /// NK1-36 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/35
+    #[inline]
     pub fn handicap(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(36usize))
     }
     /// NK1-36: same as [`Self::handicap`].
+    #[inline]
     pub fn nk1_36(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.handicap()
     }
     /// Contact Person Social Security Number
     ///
     /// NK1-37 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/36
+    #[inline]
     pub fn contact_person_social_security_number(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(37usize))
     }
     /// NK1-37: same as [`Self::contact_person_social_security_number`].
+    #[inline]
     pub fn nk1_37(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.contact_person_social_security_number()
     }
     /// Next of Kin Birth Place
     ///
     /// NK1-38 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/37
+    #[inline]
     pub fn next_of_kin_birth_place(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(38usize))
     }
     /// NK1-38: same as [`Self::next_of_kin_birth_place`].
+    #[inline]
     pub fn nk1_38(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.next_of_kin_birth_place()
     }
     /// VIP Indicator
     ///
     /// NK1-39 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NK1/fields/38
+    #[inline]
     pub fn vip_indicator(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(39usize))
     }
     /// NK1-39: same as [`Self::vip_indicator`].
+    #[inline]
     pub fn nk1_39(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.vip_indicator()
     }
@@ -15234,20 +15970,24 @@ impl<'a> Nte<'a> {
     /// Set ID - NTE
     ///
     /// NTE-1 · SI · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NTE/fields/0
+    #[inline]
     pub fn set_id_nte(&self) -> ::core::option::Option<super::datatypes::Si<'a>> {
         ::hl7_runtime::typed::single(self.0.field(1usize))
     }
     /// NTE-1: same as [`Self::set_id_nte`].
+    #[inline]
     pub fn nte_1(&self) -> ::core::option::Option<super::datatypes::Si<'a>> {
         self.set_id_nte()
     }
     /// Source of Comment
     ///
     /// NTE-2 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/NTE/fields/1
+    #[inline]
     pub fn source_of_comment(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(2usize))
     }
     /// NTE-2: same as [`Self::source_of_comment`].
+    #[inline]
     pub fn nte_2(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.source_of_comment()
     }
@@ -15259,10 +15999,12 @@ impl<'a> Nte<'a> {
     /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL): `NTE-3` · R · Comment · st_flux1.md#t3.r4
     /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:modality): `NTE-3` · R · Comment · st_flux1.md#t5.r4
     /// - flux4_omi_o23 (ORDER/OBSERVATION:modality): `NTE-3` · R · Comment · st_flux1.md#t5.r4
+    #[inline]
     pub fn comment(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ft<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(3usize))
     }
     /// NTE-3: same as [`Self::comment`].
+    #[inline]
     pub fn nte_3(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ft<'a>> {
         self.comment()
     }
@@ -15274,10 +16016,12 @@ impl<'a> Nte<'a> {
     /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL): `NTE-4` · O · st_flux1.md#t3.r5
     /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:modality): `NTE-4` · O · st_flux1.md#t5.r5
     /// - flux4_omi_o23 (ORDER/OBSERVATION:modality): `NTE-4` · O · st_flux1.md#t5.r5
+    #[inline]
     pub fn comment_type(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(4usize))
     }
     /// NTE-4: same as [`Self::comment_type`].
+    #[inline]
     pub fn nte_4(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.comment_type()
     }
@@ -16659,10 +17403,12 @@ impl<'a> Obr<'a> {
     /// Set ID - OBR
     ///
     /// OBR-1 · SI · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/0
+    #[inline]
     pub fn set_id_obr(&self) -> ::core::option::Option<super::datatypes::Si<'a>> {
         ::hl7_runtime::typed::single(self.0.field(1usize))
     }
     /// OBR-1: same as [`Self::set_id_obr`].
+    #[inline]
     pub fn obr_1(&self) -> ::core::option::Option<super::datatypes::Si<'a>> {
         self.set_id_obr()
     }
@@ -16675,24 +17421,28 @@ impl<'a> Obr<'a> {
     /// - flux2_orm_o01_ca: `OBR-2` · R · Placer Order Number: Identifiant de la demande d'examen (identique à l'ORC-2) · st_flux2.md#t2.r4
     /// - flux3_oru_r01: `OBR-2` · R · Placer Order Number: Identifiant de la demande d'examen (identique à l'ORC-2) · st_flux3.md#t2.r4
     /// - flux4_omi_o23: `OBR-2` · R · Placer Order Number: Identifiant de la demande d'examen (identique à l'ORC-2) · st_flux4.md#t3.r4
+    #[inline]
     pub fn placer_order_number(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ei<'a>> {
         ::hl7_runtime::typed::single(self.0.field(2usize))
     }
     /// OBR-2: same as [`Self::placer_order_number`].
+    #[inline]
     pub fn obr_2(&self) -> ::core::option::Option<super::datatypes::Ei<'a>> {
         self.placer_order_number()
     }
     /// Filler Order Number
     ///
     /// OBR-3 · EI · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/2
+    #[inline]
     pub fn filler_order_number(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ei<'a>> {
         ::hl7_runtime::typed::single(self.0.field(3usize))
     }
     /// OBR-3: same as [`Self::filler_order_number`].
+    #[inline]
     pub fn obr_3(&self) -> ::core::option::Option<super::datatypes::Ei<'a>> {
         self.filler_order_number()
     }
@@ -16705,6 +17455,7 @@ impl<'a> Obr<'a> {
     /// - flux2_orm_o01_ca: `OBR-4` · R · Universal Service Identifier: Code local identifiant la procédure métier portée par le message · st_flux2.md#t2.r5
     /// - flux3_oru_r01: `OBR-4` · R · Universal Service Identifier: Code local identifiant la procédure métier portée par le message · st_flux3.md#t2.r5
     /// - flux4_omi_o23: `OBR-4` · R · Universal Service Identifier: Code local identifiant la procédure métier portée par le message · st_flux4.md#t3.r5
+    #[inline]
     pub fn universal_service_identifier(
         &self,
     ) -> ::core::result::Result<
@@ -16714,6 +17465,7 @@ impl<'a> Obr<'a> {
         ::hl7_runtime::typed::required(self.0.field(4usize), "OBR-4")
     }
     /// OBR-4: same as [`Self::universal_service_identifier`].
+    #[inline]
     pub fn obr_4(
         &self,
     ) -> ::core::result::Result<
@@ -16725,90 +17477,106 @@ impl<'a> Obr<'a> {
     /// Priority _ OBR
     ///
     /// OBR-5 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/4
+    #[inline]
     pub fn priority_obr(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(5usize))
     }
     /// OBR-5: same as [`Self::priority_obr`].
+    #[inline]
     pub fn obr_5(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.priority_obr()
     }
     /// Requested Date/Time
     ///
     /// OBR-6 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/5
+    #[inline]
     pub fn requested_date_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(6usize))
     }
     /// OBR-6: same as [`Self::requested_date_time`].
+    #[inline]
     pub fn obr_6(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.requested_date_time()
     }
     /// Observation Date/Time
     ///
     /// OBR-7 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/6
+    #[inline]
     pub fn observation_date_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(7usize))
     }
     /// OBR-7: same as [`Self::observation_date_time`].
+    #[inline]
     pub fn obr_7(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.observation_date_time()
     }
     /// Observation End Date/Time
     ///
     /// OBR-8 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/7
+    #[inline]
     pub fn observation_end_date_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(8usize))
     }
     /// OBR-8: same as [`Self::observation_end_date_time`].
+    #[inline]
     pub fn obr_8(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.observation_end_date_time()
     }
     /// Collection Volume
     ///
     /// OBR-9 · CQ · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/8
+    #[inline]
     pub fn collection_volume(&self) -> ::core::option::Option<super::datatypes::Cq<'a>> {
         ::hl7_runtime::typed::single(self.0.field(9usize))
     }
     /// OBR-9: same as [`Self::collection_volume`].
+    #[inline]
     pub fn obr_9(&self) -> ::core::option::Option<super::datatypes::Cq<'a>> {
         self.collection_volume()
     }
     /// Collector Identifier
     ///
     /// OBR-10 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/9
+    #[inline]
     pub fn collector_identifier(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(10usize))
     }
     /// OBR-10: same as [`Self::collector_identifier`].
+    #[inline]
     pub fn obr_10(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.collector_identifier()
     }
     /// Specimen Action Code
     ///
     /// OBR-11 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/10
+    #[inline]
     pub fn specimen_action_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(11usize))
     }
     /// OBR-11: same as [`Self::specimen_action_code`].
+    #[inline]
     pub fn obr_11(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.specimen_action_code()
     }
     /// Danger Code
     ///
     /// OBR-12 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/11
+    #[inline]
     pub fn danger_code(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(12usize))
     }
     /// OBR-12: same as [`Self::danger_code`].
+    #[inline]
     pub fn obr_12(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.danger_code()
     }
@@ -16818,34 +17586,40 @@ impl<'a> Obr<'a> {
     ///
     /// In the guide's profiles:
     /// - flux1_orm_o01_nw: `OBR-13` · R · Relevant Clinical Information: Justification de la demande d'examen · st_flux1.md#t2.r9
+    #[inline]
     pub fn relevant_clinical_information(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(13usize))
     }
     /// OBR-13: same as [`Self::relevant_clinical_information`].
+    #[inline]
     pub fn obr_13(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.relevant_clinical_information()
     }
     /// Specimen Received Date/Time
     ///
     /// OBR-14 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/13
+    #[inline]
     pub fn specimen_received_date_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(14usize))
     }
     /// OBR-14: same as [`Self::specimen_received_date_time`].
+    #[inline]
     pub fn obr_14(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.specimen_received_date_time()
     }
     /// Specimen Source
     ///
     /// OBR-15 · SPS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/14
+    #[inline]
     pub fn specimen_source(&self) -> ::core::option::Option<super::datatypes::Sps<'a>> {
         ::hl7_runtime::typed::single(self.0.field(15usize))
     }
     /// OBR-15: same as [`Self::specimen_source`].
+    #[inline]
     pub fn obr_15(&self) -> ::core::option::Option<super::datatypes::Sps<'a>> {
         self.specimen_source()
     }
@@ -16857,400 +17631,470 @@ impl<'a> Obr<'a> {
     /// - flux1_orm_o01_nw: `OBR-16` · R · Ordering Provider: Informations relatives au professionnel de santé responsable (identique à l'ORC-12) · st_flux1.md#t2.r10
     /// - flux2_orm_o01_ca: `OBR-16` · R · Ordering Provider: Informations relatives au professionnel de santé responsable (identique à l'ORC-12) · st_flux2.md#t2.r9
     /// - flux3_oru_r01: `OBR-16` · R · Ordering Provider: Informations relatives au professionnel de santé effecteur à distance (identique à l'ORC-12) · st_flux3.md#t2.r9
+    #[inline]
     pub fn ordering_provider(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(16usize))
     }
     /// OBR-16: same as [`Self::ordering_provider`].
+    #[inline]
     pub fn obr_16(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.ordering_provider()
     }
     /// Order Callback Phone Number
     ///
     /// OBR-17 · XTN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/16
+    #[inline]
     pub fn order_callback_phone_number(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(17usize))
     }
     /// OBR-17: same as [`Self::order_callback_phone_number`].
+    #[inline]
     pub fn obr_17(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         self.order_callback_phone_number()
     }
     /// Placer Field 1
     ///
     /// OBR-18 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/17
+    #[inline]
     pub fn placer_field_1(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(18usize))
     }
     /// OBR-18: same as [`Self::placer_field_1`].
+    #[inline]
     pub fn obr_18(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.placer_field_1()
     }
     /// Placer Field 2
     ///
     /// OBR-19 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/18
+    #[inline]
     pub fn placer_field_2(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(19usize))
     }
     /// OBR-19: same as [`Self::placer_field_2`].
+    #[inline]
     pub fn obr_19(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.placer_field_2()
     }
     /// Filler Field 1
     ///
     /// OBR-20 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/19
+    #[inline]
     pub fn filler_field_1(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(20usize))
     }
     /// OBR-20: same as [`Self::filler_field_1`].
+    #[inline]
     pub fn obr_20(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.filler_field_1()
     }
     /// Filler Field 2
     ///
     /// OBR-21 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/20
+    #[inline]
     pub fn filler_field_2(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(21usize))
     }
     /// OBR-21: same as [`Self::filler_field_2`].
+    #[inline]
     pub fn obr_21(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.filler_field_2()
     }
     /// Results Rpt/Status Chng - Date/Time
     ///
     /// OBR-22 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/21
+    #[inline]
     pub fn results_rpt_status_chng_date_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(22usize))
     }
     /// OBR-22: same as [`Self::results_rpt_status_chng_date_time`].
+    #[inline]
     pub fn obr_22(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.results_rpt_status_chng_date_time()
     }
     /// Charge to Practice
     ///
     /// OBR-23 · MOC · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/22
+    #[inline]
     pub fn charge_to_practice(
         &self,
     ) -> ::core::option::Option<super::datatypes::Moc<'a>> {
         ::hl7_runtime::typed::single(self.0.field(23usize))
     }
     /// OBR-23: same as [`Self::charge_to_practice`].
+    #[inline]
     pub fn obr_23(&self) -> ::core::option::Option<super::datatypes::Moc<'a>> {
         self.charge_to_practice()
     }
     /// Diagnostic Serv Sect ID
     ///
     /// OBR-24 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/23
+    #[inline]
     pub fn diagnostic_serv_sect_id(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(24usize))
     }
     /// OBR-24: same as [`Self::diagnostic_serv_sect_id`].
+    #[inline]
     pub fn obr_24(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.diagnostic_serv_sect_id()
     }
     /// Result Status
     ///
     /// OBR-25 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/24
+    #[inline]
     pub fn result_status(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(25usize))
     }
     /// OBR-25: same as [`Self::result_status`].
+    #[inline]
     pub fn obr_25(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.result_status()
     }
     /// Parent Result
     ///
     /// OBR-26 · PRL · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/25
+    #[inline]
     pub fn parent_result(&self) -> ::core::option::Option<super::datatypes::Prl<'a>> {
         ::hl7_runtime::typed::single(self.0.field(26usize))
     }
     /// OBR-26: same as [`Self::parent_result`].
+    #[inline]
     pub fn obr_26(&self) -> ::core::option::Option<super::datatypes::Prl<'a>> {
         self.parent_result()
     }
     /// Quantity/Timing
     ///
     /// OBR-27 · TQ · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/26
+    #[inline]
     pub fn quantity_timing(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Tq<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(27usize))
     }
     /// OBR-27: same as [`Self::quantity_timing`].
+    #[inline]
     pub fn obr_27(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Tq<'a>> {
         self.quantity_timing()
     }
     /// Result Copies To
     ///
     /// OBR-28 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/27
+    #[inline]
     pub fn result_copies_to(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(28usize))
     }
     /// OBR-28: same as [`Self::result_copies_to`].
+    #[inline]
     pub fn obr_28(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.result_copies_to()
     }
     /// Parent Number
     ///
     /// OBR-29 · EIP · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/28
+    #[inline]
     pub fn parent_number(&self) -> ::core::option::Option<super::datatypes::Eip<'a>> {
         ::hl7_runtime::typed::single(self.0.field(29usize))
     }
     /// OBR-29: same as [`Self::parent_number`].
+    #[inline]
     pub fn obr_29(&self) -> ::core::option::Option<super::datatypes::Eip<'a>> {
         self.parent_number()
     }
     /// Transportation Mode
     ///
     /// OBR-30 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/29
+    #[inline]
     pub fn transportation_mode(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(30usize))
     }
     /// OBR-30: same as [`Self::transportation_mode`].
+    #[inline]
     pub fn obr_30(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.transportation_mode()
     }
     /// Reason for Study
     ///
     /// OBR-31 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/30
+    #[inline]
     pub fn reason_for_study(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(31usize))
     }
     /// OBR-31: same as [`Self::reason_for_study`].
+    #[inline]
     pub fn obr_31(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.reason_for_study()
     }
     /// Principal Result Interpreter
     ///
     /// OBR-32 · NDL · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/31
+    #[inline]
     pub fn principal_result_interpreter(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ndl<'a>> {
         ::hl7_runtime::typed::single(self.0.field(32usize))
     }
     /// OBR-32: same as [`Self::principal_result_interpreter`].
+    #[inline]
     pub fn obr_32(&self) -> ::core::option::Option<super::datatypes::Ndl<'a>> {
         self.principal_result_interpreter()
     }
     /// Assistant Result Interpreter
     ///
     /// OBR-33 · NDL · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/32
+    #[inline]
     pub fn assistant_result_interpreter(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ndl<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(33usize))
     }
     /// OBR-33: same as [`Self::assistant_result_interpreter`].
+    #[inline]
     pub fn obr_33(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ndl<'a>> {
         self.assistant_result_interpreter()
     }
     /// Technician
     ///
     /// OBR-34 · NDL · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/33
+    #[inline]
     pub fn technician(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ndl<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(34usize))
     }
     /// OBR-34: same as [`Self::technician`].
+    #[inline]
     pub fn obr_34(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ndl<'a>> {
         self.technician()
     }
     /// Transcriptionist
     ///
     /// OBR-35 · NDL · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/34
+    #[inline]
     pub fn transcriptionist(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ndl<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(35usize))
     }
     /// OBR-35: same as [`Self::transcriptionist`].
+    #[inline]
     pub fn obr_35(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ndl<'a>> {
         self.transcriptionist()
     }
     /// Scheduled Date/Time
     ///
     /// OBR-36 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/35
+    #[inline]
     pub fn scheduled_date_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(36usize))
     }
     /// OBR-36: same as [`Self::scheduled_date_time`].
+    #[inline]
     pub fn obr_36(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.scheduled_date_time()
     }
     /// Number of Sample Containers *
     ///
     /// OBR-37 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/36
+    #[inline]
     pub fn number_of_sample_containers(
         &self,
     ) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(37usize))
     }
     /// OBR-37: same as [`Self::number_of_sample_containers`].
+    #[inline]
     pub fn obr_37(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.number_of_sample_containers()
     }
     /// Transport Logistics of Collected Sample
     ///
     /// OBR-38 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/37
+    #[inline]
     pub fn transport_logistics_of_collected_sample(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(38usize))
     }
     /// OBR-38: same as [`Self::transport_logistics_of_collected_sample`].
+    #[inline]
     pub fn obr_38(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.transport_logistics_of_collected_sample()
     }
     /// Collector's Comment *
     ///
     /// OBR-39 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/38
+    #[inline]
     pub fn collectors_comment(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(39usize))
     }
     /// OBR-39: same as [`Self::collectors_comment`].
+    #[inline]
     pub fn obr_39(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.collectors_comment()
     }
     /// Transport Arrangement Responsibility
     ///
     /// OBR-40 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/39
+    #[inline]
     pub fn transport_arrangement_responsibility(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(40usize))
     }
     /// OBR-40: same as [`Self::transport_arrangement_responsibility`].
+    #[inline]
     pub fn obr_40(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.transport_arrangement_responsibility()
     }
     /// Transport Arranged
     ///
     /// OBR-41 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/40
+    #[inline]
     pub fn transport_arranged(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(41usize))
     }
     /// OBR-41: same as [`Self::transport_arranged`].
+    #[inline]
     pub fn obr_41(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.transport_arranged()
     }
     /// Escort Required
     ///
     /// OBR-42 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/41
+    #[inline]
     pub fn escort_required(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(42usize))
     }
     /// OBR-42: same as [`Self::escort_required`].
+    #[inline]
     pub fn obr_42(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.escort_required()
     }
     /// Planned Patient Transport Comment
     ///
     /// OBR-43 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/42
+    #[inline]
     pub fn planned_patient_transport_comment(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(43usize))
     }
     /// OBR-43: same as [`Self::planned_patient_transport_comment`].
+    #[inline]
     pub fn obr_43(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.planned_patient_transport_comment()
     }
     /// Procedure Code
     ///
     /// OBR-44 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/43
+    #[inline]
     pub fn procedure_code(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(44usize))
     }
     /// OBR-44: same as [`Self::procedure_code`].
+    #[inline]
     pub fn obr_44(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.procedure_code()
     }
     /// Procedure Code Modifier
     ///
     /// OBR-45 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/44
+    #[inline]
     pub fn procedure_code_modifier(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(45usize))
     }
     /// OBR-45: same as [`Self::procedure_code_modifier`].
+    #[inline]
     pub fn obr_45(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.procedure_code_modifier()
     }
     /// Placer Supplemental Service Information
     ///
     /// OBR-46 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/45
+    #[inline]
     pub fn placer_supplemental_service_information(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(46usize))
     }
     /// OBR-46: same as [`Self::placer_supplemental_service_information`].
+    #[inline]
     pub fn obr_46(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.placer_supplemental_service_information()
     }
     /// Filler Supplemental Service Information
     ///
     /// OBR-47 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/46
+    #[inline]
     pub fn filler_supplemental_service_information(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(47usize))
     }
     /// OBR-47: same as [`Self::filler_supplemental_service_information`].
+    #[inline]
     pub fn obr_47(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.filler_supplemental_service_information()
     }
     /// Medically Necessary Duplicate Procedure Reason.
     ///
     /// OBR-48 · CWE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/47
+    #[inline]
     pub fn medically_necessary_duplicate_procedure_reason(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::single(self.0.field(48usize))
     }
     /// OBR-48: same as [`Self::medically_necessary_duplicate_procedure_reason`].
+    #[inline]
     pub fn obr_48(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         self.medically_necessary_duplicate_procedure_reason()
     }
     /// Result Handling
     ///
     /// OBR-49 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/48
+    #[inline]
     pub fn result_handling(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(49usize))
     }
     /// OBR-49: same as [`Self::result_handling`].
+    #[inline]
     pub fn obr_49(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.result_handling()
     }
     /// Parent Universal Service Identifier
     ///
     /// OBR-50 · CWE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBR/fields/49
+    #[inline]
     pub fn parent_universal_service_identifier(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::single(self.0.field(50usize))
     }
     /// OBR-50: same as [`Self::parent_universal_service_identifier`].
+    #[inline]
     pub fn obr_50(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         self.parent_universal_service_identifier()
     }
@@ -17995,10 +18839,12 @@ impl<'a> Obx<'a> {
     /// - flux4_omi_o23 (ORDER/OBSERVATION:anatomical_region): `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t6.r4
     /// - flux4_omi_o23 (ORDER/OBSERVATION:topographic_precision): `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t7.r4
     /// - flux4_omi_o23 (ORDER/OBSERVATION:modality): `OBX-1` · R · Set Id - Obx: Numéro de séquence du segment · st_flux1.md#t4.r4
+    #[inline]
     pub fn set_id_obx(&self) -> ::core::option::Option<super::datatypes::Si<'a>> {
         ::hl7_runtime::typed::single(self.0.field(1usize))
     }
     /// OBX-1: same as [`Self::set_id_obx`].
+    #[inline]
     pub fn obx_1(&self) -> ::core::option::Option<super::datatypes::Si<'a>> {
         self.set_id_obx()
     }
@@ -18026,10 +18872,12 @@ impl<'a> Obx<'a> {
     /// - flux4_omi_o23 (ORDER/OBSERVATION:anatomical_region): `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t6.r5
     /// - flux4_omi_o23 (ORDER/OBSERVATION:topographic_precision): `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t7.r5
     /// - flux4_omi_o23 (ORDER/OBSERVATION:modality): `OBX-2` · R · = `CE` · Value Type: CE (Coded Entry) · st_flux1.md#t4.r5
+    #[inline]
     pub fn value_type(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(2usize))
     }
     /// OBX-2: same as [`Self::value_type`].
+    #[inline]
     pub fn obx_2(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.value_type()
     }
@@ -18057,6 +18905,7 @@ impl<'a> Obx<'a> {
     /// - flux4_omi_o23 (ORDER/OBSERVATION:anatomical_region): `OBX-3` · R · Observation Identifier · st_flux1.md#t6.r6
     /// - flux4_omi_o23 (ORDER/OBSERVATION:topographic_precision): `OBX-3` · R · Observation Identifier · st_flux1.md#t7.r6
     /// - flux4_omi_o23 (ORDER/OBSERVATION:modality): `OBX-3` · R · Observation Identifier · st_flux1.md#t4.r6
+    #[inline]
     pub fn observation_identifier(
         &self,
     ) -> ::core::result::Result<
@@ -18066,6 +18915,7 @@ impl<'a> Obx<'a> {
         ::hl7_runtime::typed::required(self.0.field(3usize), "OBX-3")
     }
     /// OBX-3: same as [`Self::observation_identifier`].
+    #[inline]
     pub fn obx_3(
         &self,
     ) -> ::core::result::Result<
@@ -18088,12 +18938,14 @@ impl<'a> Obx<'a> {
     /// - flux4_omi_o23 (ORDER/OBSERVATION:device_model): `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.2 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux4.md#t11.r10
     /// - flux4_omi_o23 (ORDER/OBSERVATION:anatomical_region): `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.1 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux1.md#t6.r10
     /// - flux4_omi_o23 (ORDER/OBSERVATION:topographic_precision): `OBX-4` · R · Observation Sub-ID: Valeur fixée à n.2 Voir règle commune d’utilisation du Sub-ID : Utilisation du champ OBX-4 · st_flux1.md#t7.r10
+    #[inline]
     pub fn observation_sub_id(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(4usize))
     }
     /// OBX-4: same as [`Self::observation_sub_id`].
+    #[inline]
     pub fn obx_4(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.observation_sub_id()
     }
@@ -18121,12 +18973,14 @@ impl<'a> Obx<'a> {
     /// - flux4_omi_o23 (ORDER/OBSERVATION:anatomical_region): `OBX-5` · R · as CE · Observation Value · st_flux1.md#t6.r11
     /// - flux4_omi_o23 (ORDER/OBSERVATION:topographic_precision): `OBX-5` · R · as CE · Observation Value · st_flux1.md#t7.r11
     /// - flux4_omi_o23 (ORDER/OBSERVATION:modality): `OBX-5` · R · as CE · Observation Value · st_flux1.md#t4.r10
+    #[inline]
     pub fn observation_value(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, ::hl7_runtime::typed::Varies<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(5usize))
     }
     /// OBX-5: same as [`Self::observation_value`].
+    #[inline]
     pub fn obx_5(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, ::hl7_runtime::typed::Varies<'a>> {
@@ -18140,20 +18994,24 @@ impl<'a> Obx<'a> {
     /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:body_height): `OBX-6` · R · Units: Unité · st_flux1.md#t9.r11
     /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:body_weight): `OBX-6` · R · Units: Unité · st_flux1.md#t10.r11
     /// - flux4_omi_o23 (ORDER/OBSERVATION:administered_product_quantity): `OBX-6` · R · Units: Unité · st_flux4.md#t9.r12
+    #[inline]
     pub fn units(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(6usize))
     }
     /// OBX-6: same as [`Self::units`].
+    #[inline]
     pub fn obx_6(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.units()
     }
     /// References Range
     ///
     /// OBX-7 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/6
+    #[inline]
     pub fn references_range(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(7usize))
     }
     /// OBX-7: same as [`Self::references_range`].
+    #[inline]
     pub fn obx_7(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.references_range()
     }
@@ -18163,34 +19021,40 @@ impl<'a> Obx<'a> {
     ///
     /// In the guide's profiles:
     /// - flux1_orm_o01_nw (ORDER/ORDER_DETAIL/OBSERVATION:history): `OBX-8` · O · SANS\_IMPACT | PERTINENT | MAJEUR · Abnormal flag: Pertinence de l'antécédent Valeur possible : SANS\_IMPACT PERTINENT MAJEUR · st_flux1.md#t8.r11
+    #[inline]
     pub fn abnormal_flags(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(8usize))
     }
     /// OBX-8: same as [`Self::abnormal_flags`].
+    #[inline]
     pub fn obx_8(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         self.abnormal_flags()
     }
     /// Probability
     ///
     /// OBX-9 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/8
+    #[inline]
     pub fn probability(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(9usize))
     }
     /// OBX-9: same as [`Self::probability`].
+    #[inline]
     pub fn obx_9(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.probability()
     }
     /// Nature of Abnormal Test
     ///
     /// OBX-10 · ID · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/9
+    #[inline]
     pub fn nature_of_abnormal_test(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(10usize))
     }
     /// OBX-10: same as [`Self::nature_of_abnormal_test`].
+    #[inline]
     pub fn obx_10(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Id<'a>> {
         self.nature_of_abnormal_test()
     }
@@ -18218,6 +19082,7 @@ impl<'a> Obx<'a> {
     /// - flux4_omi_o23 (ORDER/OBSERVATION:anatomical_region): `OBX-11` · R · = `F` · Observation Result Status: Valeur "F" dans le cadre de ce flux (flux 1 : « O ») · st_flux4.md#h:Groupes OBSERVATION - Localisation anatomique
     /// - flux4_omi_o23 (ORDER/OBSERVATION:topographic_precision): `OBX-11` · R · = `F` · Observation Result Status: Valeur "F" dans le cadre de ce flux (flux 1 : « O ») · st_flux4.md#h:Groupes OBSERVATION - Localisation anatomique
     /// - flux4_omi_o23 (ORDER/OBSERVATION:modality): `OBX-11` · R · = `F` · Observation Result Status: Valeur "F" dans le cadre de ce flux (flux 1 : « O ») · st_flux4.md#h:Groupe OBSERVATION - Modalité d'imagerie
+    #[inline]
     pub fn observation_result_status(
         &self,
     ) -> ::core::result::Result<
@@ -18227,6 +19092,7 @@ impl<'a> Obx<'a> {
         ::hl7_runtime::typed::required(self.0.field(11usize), "OBX-11")
     }
     /// OBX-11: same as [`Self::observation_result_status`].
+    #[inline]
     pub fn obx_11(
         &self,
     ) -> ::core::result::Result<
@@ -18238,164 +19104,192 @@ impl<'a> Obx<'a> {
     /// Effective Date of Reference Range
     ///
     /// OBX-12 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/11
+    #[inline]
     pub fn effective_date_of_reference_range(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(12usize))
     }
     /// OBX-12: same as [`Self::effective_date_of_reference_range`].
+    #[inline]
     pub fn obx_12(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.effective_date_of_reference_range()
     }
     /// User Defined Access Checks
     ///
     /// OBX-13 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/12
+    #[inline]
     pub fn user_defined_access_checks(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(13usize))
     }
     /// OBX-13: same as [`Self::user_defined_access_checks`].
+    #[inline]
     pub fn obx_13(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.user_defined_access_checks()
     }
     /// Date/Time of the Observation
     ///
     /// OBX-14 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/13
+    #[inline]
     pub fn date_time_of_the_observation(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(14usize))
     }
     /// OBX-14: same as [`Self::date_time_of_the_observation`].
+    #[inline]
     pub fn obx_14(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.date_time_of_the_observation()
     }
     /// Producer's ID
     ///
     /// OBX-15 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/14
+    #[inline]
     pub fn producers_id(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(15usize))
     }
     /// OBX-15: same as [`Self::producers_id`].
+    #[inline]
     pub fn obx_15(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.producers_id()
     }
     /// Responsible Observer
     ///
     /// OBX-16 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/15
+    #[inline]
     pub fn responsible_observer(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(16usize))
     }
     /// OBX-16: same as [`Self::responsible_observer`].
+    #[inline]
     pub fn obx_16(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.responsible_observer()
     }
     /// Observation Method
     ///
     /// OBX-17 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/16
+    #[inline]
     pub fn observation_method(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(17usize))
     }
     /// OBX-17: same as [`Self::observation_method`].
+    #[inline]
     pub fn obx_17(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.observation_method()
     }
     /// Equipment Instance Identifier
     ///
     /// OBX-18 · EI · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/17
+    #[inline]
     pub fn equipment_instance_identifier(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ei<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(18usize))
     }
     /// OBX-18: same as [`Self::equipment_instance_identifier`].
+    #[inline]
     pub fn obx_18(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ei<'a>> {
         self.equipment_instance_identifier()
     }
     /// Date/Time of the Analysis
     ///
     /// OBX-19 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/18
+    #[inline]
     pub fn date_time_of_the_analysis(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(19usize))
     }
     /// OBX-19: same as [`Self::date_time_of_the_analysis`].
+    #[inline]
     pub fn obx_19(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.date_time_of_the_analysis()
     }
     /// Reserved for v2.6
     ///
     /// OBX-20 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/19
+    #[inline]
     pub fn reserved_for_v2_6(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(20usize))
     }
     /// OBX-20: same as [`Self::reserved_for_v2_6`].
+    #[inline]
     pub fn obx_20(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.reserved_for_v2_6()
     }
     /// Reserved for v2.6
     ///
     /// OBX-21 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/20
+    #[inline]
     pub fn reserved_for_v2_6_2(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(21usize))
     }
     /// OBX-21: same as [`Self::reserved_for_v2_6_2`].
+    #[inline]
     pub fn obx_21(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.reserved_for_v2_6_2()
     }
     /// Reserved for v2.6
     ///
     /// OBX-22 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/21
+    #[inline]
     pub fn reserved_for_v2_6_3(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(22usize))
     }
     /// OBX-22: same as [`Self::reserved_for_v2_6_3`].
+    #[inline]
     pub fn obx_22(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.reserved_for_v2_6_3()
     }
     /// Performing Organization Name
     ///
     /// OBX-23 · XON · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/22
+    #[inline]
     pub fn performing_organization_name(
         &self,
     ) -> ::core::option::Option<super::datatypes::Xon<'a>> {
         ::hl7_runtime::typed::single(self.0.field(23usize))
     }
     /// OBX-23: same as [`Self::performing_organization_name`].
+    #[inline]
     pub fn obx_23(&self) -> ::core::option::Option<super::datatypes::Xon<'a>> {
         self.performing_organization_name()
     }
     /// Performing Organization Address
     ///
     /// OBX-24 · XAD · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/23
+    #[inline]
     pub fn performing_organization_address(
         &self,
     ) -> ::core::option::Option<super::datatypes::Xad<'a>> {
         ::hl7_runtime::typed::single(self.0.field(24usize))
     }
     /// OBX-24: same as [`Self::performing_organization_address`].
+    #[inline]
     pub fn obx_24(&self) -> ::core::option::Option<super::datatypes::Xad<'a>> {
         self.performing_organization_address()
     }
     /// Performing Organization Medical Director
     ///
     /// OBX-25 · XCN · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/OBX/fields/24
+    #[inline]
     pub fn performing_organization_medical_director(
         &self,
     ) -> ::core::option::Option<super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::single(self.0.field(25usize))
     }
     /// OBX-25: same as [`Self::performing_organization_medical_director`].
+    #[inline]
     pub fn obx_25(&self) -> ::core::option::Option<super::datatypes::Xcn<'a>> {
         self.performing_organization_medical_director()
     }
@@ -18576,6 +19470,7 @@ impl<'a> Ods<'a> {
     /// Type
     ///
     /// ODS-1 · ID · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/ODS/fields/0
+    #[inline]
     pub fn type_(
         &self,
     ) -> ::core::result::Result<
@@ -18585,6 +19480,7 @@ impl<'a> Ods<'a> {
         ::hl7_runtime::typed::required(self.0.field(1usize), "ODS-1")
     }
     /// ODS-1: same as [`Self::type_`].
+    #[inline]
     pub fn ods_1(
         &self,
     ) -> ::core::result::Result<
@@ -18596,36 +19492,42 @@ impl<'a> Ods<'a> {
     /// Service Period
     ///
     /// ODS-2 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/ODS/fields/1
+    #[inline]
     pub fn service_period(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(2usize))
     }
     /// ODS-2: same as [`Self::service_period`].
+    #[inline]
     pub fn ods_2(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.service_period()
     }
     /// Diet, Supplement, or Preference Code
     ///
     /// ODS-3 · CE · R · 1..* · spec/hl7v2.5.1/segments.json#/segments/ODS/fields/2
+    #[inline]
     pub fn diet_supplement_or_preference_code(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(3usize))
     }
     /// ODS-3: same as [`Self::diet_supplement_or_preference_code`].
+    #[inline]
     pub fn ods_3(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.diet_supplement_or_preference_code()
     }
     /// Text Instruction
     ///
     /// ODS-4 · ST · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/ODS/fields/3
+    #[inline]
     pub fn text_instruction(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::St<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(4usize))
     }
     /// ODS-4: same as [`Self::text_instruction`].
+    #[inline]
     pub fn ods_4(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::St<'a>> {
         self.text_instruction()
     }
@@ -18772,6 +19674,7 @@ impl<'a> Odt<'a> {
     /// Tray Type
     ///
     /// ODT-1 · CE · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/ODT/fields/0
+    #[inline]
     pub fn tray_type(
         &self,
     ) -> ::core::result::Result<
@@ -18781,6 +19684,7 @@ impl<'a> Odt<'a> {
         ::hl7_runtime::typed::required(self.0.field(1usize), "ODT-1")
     }
     /// ODT-1: same as [`Self::tray_type`].
+    #[inline]
     pub fn odt_1(
         &self,
     ) -> ::core::result::Result<
@@ -18792,22 +19696,26 @@ impl<'a> Odt<'a> {
     /// Service Period
     ///
     /// ODT-2 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/ODT/fields/1
+    #[inline]
     pub fn service_period(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(2usize))
     }
     /// ODT-2: same as [`Self::service_period`].
+    #[inline]
     pub fn odt_2(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.service_period()
     }
     /// Text Instruction
     ///
     /// ODT-3 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ODT/fields/2
+    #[inline]
     pub fn text_instruction(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(3usize))
     }
     /// ODT-3: same as [`Self::text_instruction`].
+    #[inline]
     pub fn odt_3(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.text_instruction()
     }
@@ -19698,6 +20606,7 @@ impl<'a> Orc<'a> {
     /// - flux2_orm_o01_ca: `ORC-1` · R · = `CA` · table 0119 · Order control: Valeur fixée à « CA » (Canceled) · st_flux2.md#t1.r4
     /// - flux3_oru_r01: `ORC-1` · R · OK | OC · table 0119 · Order control: Décision du médecin effecteur à distance vis-à-vis de la demande d'examen OK (Order/service accepted &amp; OK) dans le cas d'une demande d'examen validée OC (Order/service canceled) dans le cas d'une demande d'examen refusée · st_flux3.md#t1.r4
     /// - flux4_omi_o23: `ORC-1` · R · = `SR` · table 0119 · Order control: Valeur fixée à « SR » (Response to send order/service status request) · st_flux4.md#t1.r4
+    #[inline]
     pub fn order_control(
         &self,
     ) -> ::core::result::Result<
@@ -19707,6 +20616,7 @@ impl<'a> Orc<'a> {
         ::hl7_runtime::typed::required(self.0.field(1usize), "ORC-1")
     }
     /// ORC-1: same as [`Self::order_control`].
+    #[inline]
     pub fn orc_1(
         &self,
     ) -> ::core::result::Result<
@@ -19724,78 +20634,92 @@ impl<'a> Orc<'a> {
     /// - flux2_orm_o01_ca: `ORC-2` · R · Placer Order Number · st_flux2.md#t1.r5
     /// - flux3_oru_r01: `ORC-2` · R · Placer Order Number · st_flux3.md#t1.r5
     /// - flux4_omi_o23: `ORC-2` · R · Placer Order Number · st_flux4.md#t1.r5
+    #[inline]
     pub fn placer_order_number(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ei<'a>> {
         ::hl7_runtime::typed::single(self.0.field(2usize))
     }
     /// ORC-2: same as [`Self::placer_order_number`].
+    #[inline]
     pub fn orc_2(&self) -> ::core::option::Option<super::datatypes::Ei<'a>> {
         self.placer_order_number()
     }
     /// Filler Order Number
     ///
     /// ORC-3 · EI · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/2
+    #[inline]
     pub fn filler_order_number(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ei<'a>> {
         ::hl7_runtime::typed::single(self.0.field(3usize))
     }
     /// ORC-3: same as [`Self::filler_order_number`].
+    #[inline]
     pub fn orc_3(&self) -> ::core::option::Option<super::datatypes::Ei<'a>> {
         self.filler_order_number()
     }
     /// Placer Group Number
     ///
     /// ORC-4 · EI · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/3
+    #[inline]
     pub fn placer_group_number(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ei<'a>> {
         ::hl7_runtime::typed::single(self.0.field(4usize))
     }
     /// ORC-4: same as [`Self::placer_group_number`].
+    #[inline]
     pub fn orc_4(&self) -> ::core::option::Option<super::datatypes::Ei<'a>> {
         self.placer_group_number()
     }
     /// Order Status
     ///
     /// ORC-5 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/4
+    #[inline]
     pub fn order_status(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(5usize))
     }
     /// ORC-5: same as [`Self::order_status`].
+    #[inline]
     pub fn orc_5(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.order_status()
     }
     /// Response Flag
     ///
     /// ORC-6 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/5
+    #[inline]
     pub fn response_flag(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(6usize))
     }
     /// ORC-6: same as [`Self::response_flag`].
+    #[inline]
     pub fn orc_6(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.response_flag()
     }
     /// Quantity/Timing
     ///
     /// ORC-7 · TQ · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/6
+    #[inline]
     pub fn quantity_timing(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Tq<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(7usize))
     }
     /// ORC-7: same as [`Self::quantity_timing`].
+    #[inline]
     pub fn orc_7(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Tq<'a>> {
         self.quantity_timing()
     }
     /// Parent Order
     ///
     /// ORC-8 · EIP · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/7
+    #[inline]
     pub fn parent_order(&self) -> ::core::option::Option<super::datatypes::Eip<'a>> {
         ::hl7_runtime::typed::single(self.0.field(8usize))
     }
     /// ORC-8: same as [`Self::parent_order`].
+    #[inline]
     pub fn orc_8(&self) -> ::core::option::Option<super::datatypes::Eip<'a>> {
         self.parent_order()
     }
@@ -19806,24 +20730,28 @@ impl<'a> Orc<'a> {
     /// In the guide's profiles:
     /// - flux1_orm_o01_nw: `ORC-9` · R · Date/Time of Transaction: Date à laquelle la demande d'examen a été réalisée · st_flux1.md#t1.r9
     /// - flux2_orm_o01_ca: `ORC-9` · R · Date/Time of Transaction: Date à laquelle la demande d'examen a été annulée · st_flux2.md#t1.r9
+    #[inline]
     pub fn date_time_of_transaction(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(9usize))
     }
     /// ORC-9: same as [`Self::date_time_of_transaction`].
+    #[inline]
     pub fn orc_9(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.date_time_of_transaction()
     }
     /// Entered By
     ///
     /// ORC-10 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/9
+    #[inline]
     pub fn entered_by(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(10usize))
     }
     /// ORC-10: same as [`Self::entered_by`].
+    #[inline]
     pub fn orc_10(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.entered_by()
     }
@@ -19834,12 +20762,14 @@ impl<'a> Orc<'a> {
     /// In the guide's profiles:
     /// - flux1_orm_o01_nw: `ORC-11` · RE · Verified By: Informations relatives au professionnel de santé effecteur à distance qui analyse la pertinence de l’examen demandé en lien avec le médecin demandeur, valide la demande d’examen et défini le protocole d’imagerie Ce champ est à renseigner s'il est connu de l'expéditeur au moment de l'envoi de la demande d'examen d'imagerie · st_flux1.md#t1.r10
     /// - flux2_orm_o01_ca: `ORC-11` · RE · Verified By: Informations relatives au Médecin effecteur à distance qui analyse la pertinence de l’examen demandé en lien avec le médecin demandeur, valide la demande d’examen et défini le protocole d’imagerie Ce champ est à renseigner s'il est connu de l'expéditeur au moment de l'envoi de la demande d'examen d'imagerie · st_flux2.md#t1.r10
+    #[inline]
     pub fn verified_by(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(11usize))
     }
     /// ORC-11: same as [`Self::verified_by`].
+    #[inline]
     pub fn orc_11(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.verified_by()
     }
@@ -19851,22 +20781,26 @@ impl<'a> Orc<'a> {
     /// - flux1_orm_o01_nw: `ORC-12` · R · Ordering Provider: Informations relatives au professionnel de santé responsable de la structure d’imagerie qui accueille le patient et supervise la réalisation de l’acte d’imagerie (3) · st_flux1.md#t1.r11
     /// - flux2_orm_o01_ca: `ORC-12` · R · Ordering Provider: Informations relatives au professionnel de santé responsable de la structure d’imagerie qui accueille le patient et supervise la réalisation de l’acte d’imagerie (Voir note 3) · st_flux2.md#t1.r11
     /// - flux3_oru_r01: `ORC-12` · R · Ordering Provider: Informations relatives au médecin effecteur à distance qui analyse la pertinence de l’examen demandé en lien avec le médecin demandeur, valide la demande d’examen et défini le protocole d’imagerie (Voir note 3) · st_flux3.md#t1.r9
+    #[inline]
     pub fn ordering_provider(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(12usize))
     }
     /// ORC-12: same as [`Self::ordering_provider`].
+    #[inline]
     pub fn orc_12(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.ordering_provider()
     }
     /// Enterer's Location
     ///
     /// ORC-13 · PL · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/12
+    #[inline]
     pub fn enterers_location(&self) -> ::core::option::Option<super::datatypes::Pl<'a>> {
         ::hl7_runtime::typed::single(self.0.field(13usize))
     }
     /// ORC-13: same as [`Self::enterers_location`].
+    #[inline]
     pub fn orc_13(&self) -> ::core::option::Option<super::datatypes::Pl<'a>> {
         self.enterers_location()
     }
@@ -19877,24 +20811,28 @@ impl<'a> Orc<'a> {
     /// In the guide's profiles:
     /// - flux1_orm_o01_nw: `ORC-14` · RE · Call Back Phone Number: Numéro de téléphone à appeler pour obtenir des précisions sur la demande d'examen d'imagerie Ce champ est à renseigner s'il est connu de l'expéditeur au moment de l'envoi de la demande d'examen d'imagerie · st_flux1.md#t1.r20
     /// - flux2_orm_o01_ca: `ORC-14` · RE · Call Back Phone Number: Numéro de téléphone à appeler pour obtenir des précisions sur la demande d'examen d'imagerie Ce champ est à renseigner s'il est connu de l'expéditeur au moment de l'envoi de la demande d'examen d'imagerie · st_flux2.md#t1.r20
+    #[inline]
     pub fn call_back_phone_number(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(14usize))
     }
     /// ORC-14: same as [`Self::call_back_phone_number`].
+    #[inline]
     pub fn orc_14(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         self.call_back_phone_number()
     }
     /// Order Effective Date/Time
     ///
     /// ORC-15 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/14
+    #[inline]
     pub fn order_effective_date_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(15usize))
     }
     /// ORC-15: same as [`Self::order_effective_date_time`].
+    #[inline]
     pub fn orc_15(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.order_effective_date_time()
     }
@@ -19905,12 +20843,14 @@ impl<'a> Orc<'a> {
     /// In the guide's profiles:
     /// - flux2_orm_o01_ca: `ORC-16` · O · as CE · st_flux2.md#t1.r21
     /// - flux3_oru_r01: `ORC-16` · O · Order Control Code Reason: Motif du refus de la demande d'examen (type CE) Peut être exprimé à l’aide d’un code renseigné dans CE-1 – Identifier, avec le système de codage correspondant précisé en CE-3 – Name of Coding System (code local ou standard). À défaut de codage disponible, un libellé en clair peut être renseigné dans CE-2 – Text. · st_flux3.md#t1.r18
+    #[inline]
     pub fn order_control_code_reason(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(16usize))
     }
     /// ORC-16: same as [`Self::order_control_code_reason`].
+    #[inline]
     pub fn orc_16(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.order_control_code_reason()
     }
@@ -19922,46 +20862,54 @@ impl<'a> Orc<'a> {
     /// - flux1_orm_o01_nw: `ORC-17` · R · Entering Organization: Qualifie le type d'organisation (4) · st_flux1.md#t1.r21
     /// - flux2_orm_o01_ca: `ORC-17` · R · Entering Organization: Qualifie le type d'organisation (voir Note 1) · st_flux2.md#t1.r22
     /// - flux3_oru_r01: `ORC-17` · R · Entering Organization: Qualifie le type d'organisation (voir Note 1) · st_flux3.md#t1.r19
+    #[inline]
     pub fn entering_organization(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(17usize))
     }
     /// ORC-17: same as [`Self::entering_organization`].
+    #[inline]
     pub fn orc_17(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.entering_organization()
     }
     /// Entering Device
     ///
     /// ORC-18 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/17
+    #[inline]
     pub fn entering_device(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(18usize))
     }
     /// ORC-18: same as [`Self::entering_device`].
+    #[inline]
     pub fn orc_18(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.entering_device()
     }
     /// Action By
     ///
     /// ORC-19 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/18
+    #[inline]
     pub fn action_by(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(19usize))
     }
     /// ORC-19: same as [`Self::action_by`].
+    #[inline]
     pub fn orc_19(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.action_by()
     }
     /// Advanced Beneficiary Notice Code
     ///
     /// ORC-20 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/19
+    #[inline]
     pub fn advanced_beneficiary_notice_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(20usize))
     }
     /// ORC-20: same as [`Self::advanced_beneficiary_notice_code`].
+    #[inline]
     pub fn orc_20(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.advanced_beneficiary_notice_code()
     }
@@ -19973,130 +20921,152 @@ impl<'a> Orc<'a> {
     /// - flux1_orm_o01_nw: `ORC-21` · R · Ordering Facility Name: Informations relatives à la structure émettrice · st_flux1.md#t1.r24
     /// - flux2_orm_o01_ca: `ORC-21` · R · Ordering Facility Name: Informations relatives à la structure émettrice · st_flux2.md#t1.r25
     /// - flux3_oru_r01: `ORC-21` · R · Ordering Facility Name: Informations relatives à la structure émettrice · st_flux3.md#t1.r22
+    #[inline]
     pub fn ordering_facility_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(21usize))
     }
     /// ORC-21: same as [`Self::ordering_facility_name`].
+    #[inline]
     pub fn orc_21(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         self.ordering_facility_name()
     }
     /// Ordering Facility Address
     ///
     /// ORC-22 · XAD · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/21
+    #[inline]
     pub fn ordering_facility_address(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xad<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(22usize))
     }
     /// ORC-22: same as [`Self::ordering_facility_address`].
+    #[inline]
     pub fn orc_22(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xad<'a>> {
         self.ordering_facility_address()
     }
     /// Ordering Facility Phone Number
     ///
     /// ORC-23 · XTN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/22
+    #[inline]
     pub fn ordering_facility_phone_number(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(23usize))
     }
     /// ORC-23: same as [`Self::ordering_facility_phone_number`].
+    #[inline]
     pub fn orc_23(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         self.ordering_facility_phone_number()
     }
     /// Ordering Provider Address
     ///
     /// ORC-24 · XAD · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/23
+    #[inline]
     pub fn ordering_provider_address(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xad<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(24usize))
     }
     /// ORC-24: same as [`Self::ordering_provider_address`].
+    #[inline]
     pub fn orc_24(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xad<'a>> {
         self.ordering_provider_address()
     }
     /// Order Status Modifier
     ///
     /// ORC-25 · CWE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/24
+    #[inline]
     pub fn order_status_modifier(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::single(self.0.field(25usize))
     }
     /// ORC-25: same as [`Self::order_status_modifier`].
+    #[inline]
     pub fn orc_25(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         self.order_status_modifier()
     }
     /// Advanced Beneficiary Notice Override Reason
     ///
     /// ORC-26 · CWE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/25
+    #[inline]
     pub fn advanced_beneficiary_notice_override_reason(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::single(self.0.field(26usize))
     }
     /// ORC-26: same as [`Self::advanced_beneficiary_notice_override_reason`].
+    #[inline]
     pub fn orc_26(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         self.advanced_beneficiary_notice_override_reason()
     }
     /// Filler's Expected Availability Date/Time
     ///
     /// ORC-27 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/26
+    #[inline]
     pub fn fillers_expected_availability_date_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(27usize))
     }
     /// ORC-27: same as [`Self::fillers_expected_availability_date_time`].
+    #[inline]
     pub fn orc_27(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.fillers_expected_availability_date_time()
     }
     /// Confidentiality Code
     ///
     /// ORC-28 · CWE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/27
+    #[inline]
     pub fn confidentiality_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::single(self.0.field(28usize))
     }
     /// ORC-28: same as [`Self::confidentiality_code`].
+    #[inline]
     pub fn orc_28(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         self.confidentiality_code()
     }
     /// Order Type
     ///
     /// ORC-29 · CWE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/28
+    #[inline]
     pub fn order_type(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::single(self.0.field(29usize))
     }
     /// ORC-29: same as [`Self::order_type`].
+    #[inline]
     pub fn orc_29(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         self.order_type()
     }
     /// Enterer Authorization Mode
     ///
     /// ORC-30 · CNE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/29
+    #[inline]
     pub fn enterer_authorization_mode(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cne<'a>> {
         ::hl7_runtime::typed::single(self.0.field(30usize))
     }
     /// ORC-30: same as [`Self::enterer_authorization_mode`].
+    #[inline]
     pub fn orc_30(&self) -> ::core::option::Option<super::datatypes::Cne<'a>> {
         self.enterer_authorization_mode()
     }
     /// Parent Universal Service Identifier
     ///
     /// ORC-31 · CWE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/ORC/fields/30
+    #[inline]
     pub fn parent_universal_service_identifier(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::single(self.0.field(31usize))
     }
     /// ORC-31: same as [`Self::parent_universal_service_identifier`].
+    #[inline]
     pub fn orc_31(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         self.parent_universal_service_identifier()
     }
@@ -20726,236 +21696,278 @@ impl<'a> Pd1<'a> {
     /// Living Dependency
     ///
     /// PD1-1 · IS · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PD1/fields/0
+    #[inline]
     pub fn living_dependency(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(1usize))
     }
     /// PD1-1: same as [`Self::living_dependency`].
+    #[inline]
     pub fn pd1_1(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         self.living_dependency()
     }
     /// Living Arrangement
     ///
     /// PD1-2 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PD1/fields/1
+    #[inline]
     pub fn living_arrangement(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(2usize))
     }
     /// PD1-2: same as [`Self::living_arrangement`].
+    #[inline]
     pub fn pd1_2(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.living_arrangement()
     }
     /// Patient Primary Facility
     ///
     /// PD1-3 · XON · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PD1/fields/2
+    #[inline]
     pub fn patient_primary_facility(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(3usize))
     }
     /// PD1-3: same as [`Self::patient_primary_facility`].
+    #[inline]
     pub fn pd1_3(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         self.patient_primary_facility()
     }
     /// Patient Primary Care Provider Name and ID No.
     ///
     /// PD1-4 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PD1/fields/3
+    #[inline]
     pub fn patient_primary_care_provider_name_and_id_no(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(4usize))
     }
     /// PD1-4: same as [`Self::patient_primary_care_provider_name_and_id_no`].
+    #[inline]
     pub fn pd1_4(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.patient_primary_care_provider_name_and_id_no()
     }
     /// Student Indicator
     ///
     /// PD1-5 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PD1/fields/4
+    #[inline]
     pub fn student_indicator(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(5usize))
     }
     /// PD1-5: same as [`Self::student_indicator`].
+    #[inline]
     pub fn pd1_5(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.student_indicator()
     }
     /// Handicap
     ///
     /// PD1-6 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PD1/fields/5
+    #[inline]
     pub fn handicap(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(6usize))
     }
     /// PD1-6: same as [`Self::handicap`].
+    #[inline]
     pub fn pd1_6(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.handicap()
     }
     /// Living Will Code
     ///
     /// PD1-7 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PD1/fields/6
+    #[inline]
     pub fn living_will_code(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(7usize))
     }
     /// PD1-7: same as [`Self::living_will_code`].
+    #[inline]
     pub fn pd1_7(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.living_will_code()
     }
     /// Organ Donor Code
     ///
     /// PD1-8 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PD1/fields/7
+    #[inline]
     pub fn organ_donor_code(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(8usize))
     }
     /// PD1-8: same as [`Self::organ_donor_code`].
+    #[inline]
     pub fn pd1_8(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.organ_donor_code()
     }
     /// Separate Bill
     ///
     /// PD1-9 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PD1/fields/8
+    #[inline]
     pub fn separate_bill(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(9usize))
     }
     /// PD1-9: same as [`Self::separate_bill`].
+    #[inline]
     pub fn pd1_9(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.separate_bill()
     }
     /// Duplicate Patient
     ///
     /// PD1-10 · CX · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PD1/fields/9
+    #[inline]
     pub fn duplicate_patient(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(10usize))
     }
     /// PD1-10: same as [`Self::duplicate_patient`].
+    #[inline]
     pub fn pd1_10(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         self.duplicate_patient()
     }
     /// Publicity Code
     ///
     /// PD1-11 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PD1/fields/10
+    #[inline]
     pub fn publicity_code(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(11usize))
     }
     /// PD1-11: same as [`Self::publicity_code`].
+    #[inline]
     pub fn pd1_11(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.publicity_code()
     }
     /// Protection Indicator
     ///
     /// PD1-12 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PD1/fields/11
+    #[inline]
     pub fn protection_indicator(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(12usize))
     }
     /// PD1-12: same as [`Self::protection_indicator`].
+    #[inline]
     pub fn pd1_12(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.protection_indicator()
     }
     /// Protection Indicator Effective Date
     ///
     /// PD1-13 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PD1/fields/12
+    #[inline]
     pub fn protection_indicator_effective_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(13usize))
     }
     /// PD1-13: same as [`Self::protection_indicator_effective_date`].
+    #[inline]
     pub fn pd1_13(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.protection_indicator_effective_date()
     }
     /// Place of Worship
     ///
     /// PD1-14 · XON · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PD1/fields/13
+    #[inline]
     pub fn place_of_worship(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(14usize))
     }
     /// PD1-14: same as [`Self::place_of_worship`].
+    #[inline]
     pub fn pd1_14(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         self.place_of_worship()
     }
     /// Advance Directive Code
     ///
     /// PD1-15 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PD1/fields/14
+    #[inline]
     pub fn advance_directive_code(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(15usize))
     }
     /// PD1-15: same as [`Self::advance_directive_code`].
+    #[inline]
     pub fn pd1_15(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.advance_directive_code()
     }
     /// Immunization Registry Status
     ///
     /// PD1-16 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PD1/fields/15
+    #[inline]
     pub fn immunization_registry_status(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(16usize))
     }
     /// PD1-16: same as [`Self::immunization_registry_status`].
+    #[inline]
     pub fn pd1_16(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.immunization_registry_status()
     }
     /// Immunization Registry Status Effective Date
     ///
     /// PD1-17 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PD1/fields/16
+    #[inline]
     pub fn immunization_registry_status_effective_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(17usize))
     }
     /// PD1-17: same as [`Self::immunization_registry_status_effective_date`].
+    #[inline]
     pub fn pd1_17(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.immunization_registry_status_effective_date()
     }
     /// Publicity Code Effective Date
     ///
     /// PD1-18 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PD1/fields/17
+    #[inline]
     pub fn publicity_code_effective_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(18usize))
     }
     /// PD1-18: same as [`Self::publicity_code_effective_date`].
+    #[inline]
     pub fn pd1_18(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.publicity_code_effective_date()
     }
     /// Military Branch
     ///
     /// PD1-19 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PD1/fields/18
+    #[inline]
     pub fn military_branch(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(19usize))
     }
     /// PD1-19: same as [`Self::military_branch`].
+    #[inline]
     pub fn pd1_19(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.military_branch()
     }
     /// Military Rank/Grade
     ///
     /// PD1-20 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PD1/fields/19
+    #[inline]
     pub fn military_rank_grade(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(20usize))
     }
     /// PD1-20: same as [`Self::military_rank_grade`].
+    #[inline]
     pub fn pd1_20(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.military_rank_grade()
     }
     /// Military Status
     ///
     /// PD1-21 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PD1/fields/20
+    #[inline]
     pub fn military_status(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(21usize))
     }
     /// PD1-21: same as [`Self::military_status`].
+    #[inline]
     pub fn pd1_21(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.military_status()
     }
@@ -22031,20 +23043,24 @@ impl<'a> Pid<'a> {
     /// Set ID - PID
     ///
     /// PID-1 · SI · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/0
+    #[inline]
     pub fn set_id_pid(&self) -> ::core::option::Option<super::datatypes::Si<'a>> {
         ::hl7_runtime::typed::single(self.0.field(1usize))
     }
     /// PID-1: same as [`Self::set_id_pid`].
+    #[inline]
     pub fn pid_1(&self) -> ::core::option::Option<super::datatypes::Si<'a>> {
         self.set_id_pid()
     }
     /// Patient ID
     ///
     /// PID-2 · CX · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/1
+    #[inline]
     pub fn patient_id(&self) -> ::core::option::Option<super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::single(self.0.field(2usize))
     }
     /// PID-2: same as [`Self::patient_id`].
+    #[inline]
     pub fn pid_2(&self) -> ::core::option::Option<super::datatypes::Cx<'a>> {
         self.patient_id()
     }
@@ -22057,24 +23073,28 @@ impl<'a> Pid<'a> {
     /// - flux2_orm_o01_ca: `PID-3` · R · as CX · Identifiants du patient · st-contraintes.md#t2.r2
     /// - flux3_oru_r01: `PID-3` · R · as CX · Identifiants du patient · st-contraintes.md#t2.r2
     /// - flux4_omi_o23: `PID-3` · R · as CX · Identifiants du patient · st-contraintes.md#t2.r2
+    #[inline]
     pub fn patient_identifier_list(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(3usize))
     }
     /// PID-3: same as [`Self::patient_identifier_list`].
+    #[inline]
     pub fn pid_3(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         self.patient_identifier_list()
     }
     /// Alternate Patient ID - PID
     ///
     /// PID-4 · CX · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PID/fields/3
+    #[inline]
     pub fn alternate_patient_id_pid(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(4usize))
     }
     /// PID-4: same as [`Self::alternate_patient_id_pid`].
+    #[inline]
     pub fn pid_4(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         self.alternate_patient_id_pid()
     }
@@ -22087,36 +23107,42 @@ impl<'a> Pid<'a> {
     /// - flux2_orm_o01_ca: `PID-5` · R · as XPN · Nom du patient · st-contraintes.md#t2.r3
     /// - flux3_oru_r01: `PID-5` · R · as XPN · Nom du patient · st-contraintes.md#t2.r3
     /// - flux4_omi_o23: `PID-5` · R · as XPN · Nom du patient · st-contraintes.md#t2.r3
+    #[inline]
     pub fn patient_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(5usize))
     }
     /// PID-5: same as [`Self::patient_name`].
+    #[inline]
     pub fn pid_5(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         self.patient_name()
     }
     /// Mother's Maiden Name
     ///
     /// PID-6 · XPN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PID/fields/5
+    #[inline]
     pub fn mothers_maiden_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(6usize))
     }
     /// PID-6: same as [`Self::mothers_maiden_name`].
+    #[inline]
     pub fn pid_6(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         self.mothers_maiden_name()
     }
     /// Date/Time of Birth
     ///
     /// PID-7 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/6
+    #[inline]
     pub fn date_time_of_birth(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(7usize))
     }
     /// PID-7: same as [`Self::date_time_of_birth`].
+    #[inline]
     pub fn pid_7(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.date_time_of_birth()
     }
@@ -22129,110 +23155,130 @@ impl<'a> Pid<'a> {
     /// - flux2_orm_o01_ca: `PID-8` · table 0001 · PAM-FR-2.11.2#page:38
     /// - flux3_oru_r01: `PID-8` · table 0001 · PAM-FR-2.11.2#page:38
     /// - flux4_omi_o23: `PID-8` · table 0001 · PAM-FR-2.11.2#page:38
+    #[inline]
     pub fn administrative_sex(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(8usize))
     }
     /// PID-8: same as [`Self::administrative_sex`].
+    #[inline]
     pub fn pid_8(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.administrative_sex()
     }
     /// Patient Alias
     ///
     /// PID-9 · XPN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PID/fields/8
+    #[inline]
     pub fn patient_alias(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(9usize))
     }
     /// PID-9: same as [`Self::patient_alias`].
+    #[inline]
     pub fn pid_9(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xpn<'a>> {
         self.patient_alias()
     }
     /// Race
     ///
     /// PID-10 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PID/fields/9
+    #[inline]
     pub fn race(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(10usize))
     }
     /// PID-10: same as [`Self::race`].
+    #[inline]
     pub fn pid_10(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.race()
     }
     /// Patient Address
     ///
     /// PID-11 · XAD · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PID/fields/10
+    #[inline]
     pub fn patient_address(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xad<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(11usize))
     }
     /// PID-11: same as [`Self::patient_address`].
+    #[inline]
     pub fn pid_11(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xad<'a>> {
         self.patient_address()
     }
     /// County Code
     ///
     /// PID-12 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/11
+    #[inline]
     pub fn county_code(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(12usize))
     }
     /// PID-12: same as [`Self::county_code`].
+    #[inline]
     pub fn pid_12(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.county_code()
     }
     /// Phone Number - Home
     ///
     /// PID-13 · XTN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PID/fields/12
+    #[inline]
     pub fn phone_number_home(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(13usize))
     }
     /// PID-13: same as [`Self::phone_number_home`].
+    #[inline]
     pub fn pid_13(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         self.phone_number_home()
     }
     /// Phone Number - Business
     ///
     /// PID-14 · XTN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PID/fields/13
+    #[inline]
     pub fn phone_number_business(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(14usize))
     }
     /// PID-14: same as [`Self::phone_number_business`].
+    #[inline]
     pub fn pid_14(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xtn<'a>> {
         self.phone_number_business()
     }
     /// Primary Language
     ///
     /// PID-15 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/14
+    #[inline]
     pub fn primary_language(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(15usize))
     }
     /// PID-15: same as [`Self::primary_language`].
+    #[inline]
     pub fn pid_15(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.primary_language()
     }
     /// Marital Status
     ///
     /// PID-16 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/15
+    #[inline]
     pub fn marital_status(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(16usize))
     }
     /// PID-16: same as [`Self::marital_status`].
+    #[inline]
     pub fn pid_16(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.marital_status()
     }
     /// Religion
     ///
     /// PID-17 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/16
+    #[inline]
     pub fn religion(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(17usize))
     }
     /// PID-17: same as [`Self::religion`].
+    #[inline]
     pub fn pid_17(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.religion()
     }
@@ -22245,138 +23291,162 @@ impl<'a> Pid<'a> {
     /// - flux2_orm_o01_ca: `PID-18` · RE · as CX · N° de dossier administratif · st-contraintes.md#t2.r4
     /// - flux3_oru_r01: `PID-18` · RE · as CX · N° de dossier administratif · st-contraintes.md#t2.r4
     /// - flux4_omi_o23: `PID-18` · RE · as CX · N° de dossier administratif · st-contraintes.md#t2.r4
+    #[inline]
     pub fn patient_account_number(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::single(self.0.field(18usize))
     }
     /// PID-18: same as [`Self::patient_account_number`].
+    #[inline]
     pub fn pid_18(&self) -> ::core::option::Option<super::datatypes::Cx<'a>> {
         self.patient_account_number()
     }
     /// SSN Number - Patient
     ///
     /// PID-19 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/18
+    #[inline]
     pub fn ssn_number_patient(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(19usize))
     }
     /// PID-19: same as [`Self::ssn_number_patient`].
+    #[inline]
     pub fn pid_19(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.ssn_number_patient()
     }
     /// Driver's License Number - Patient
     ///
     /// PID-20 · DLN · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/19
+    #[inline]
     pub fn drivers_license_number_patient(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dln<'a>> {
         ::hl7_runtime::typed::single(self.0.field(20usize))
     }
     /// PID-20: same as [`Self::drivers_license_number_patient`].
+    #[inline]
     pub fn pid_20(&self) -> ::core::option::Option<super::datatypes::Dln<'a>> {
         self.drivers_license_number_patient()
     }
     /// Mother's Identifier
     ///
     /// PID-21 · CX · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PID/fields/20
+    #[inline]
     pub fn mothers_identifier(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(21usize))
     }
     /// PID-21: same as [`Self::mothers_identifier`].
+    #[inline]
     pub fn pid_21(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cx<'a>> {
         self.mothers_identifier()
     }
     /// Ethnic Group
     ///
     /// PID-22 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PID/fields/21
+    #[inline]
     pub fn ethnic_group(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(22usize))
     }
     /// PID-22: same as [`Self::ethnic_group`].
+    #[inline]
     pub fn pid_22(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.ethnic_group()
     }
     /// Birth Place
     ///
     /// PID-23 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/22
+    #[inline]
     pub fn birth_place(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(23usize))
     }
     /// PID-23: same as [`Self::birth_place`].
+    #[inline]
     pub fn pid_23(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.birth_place()
     }
     /// Multiple Birth Indicator
     ///
     /// PID-24 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/23
+    #[inline]
     pub fn multiple_birth_indicator(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(24usize))
     }
     /// PID-24: same as [`Self::multiple_birth_indicator`].
+    #[inline]
     pub fn pid_24(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.multiple_birth_indicator()
     }
     /// Birth Order
     ///
     /// PID-25 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/24
+    #[inline]
     pub fn birth_order(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(25usize))
     }
     /// PID-25: same as [`Self::birth_order`].
+    #[inline]
     pub fn pid_25(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.birth_order()
     }
     /// Citizenship
     ///
     /// PID-26 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PID/fields/25
+    #[inline]
     pub fn citizenship(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(26usize))
     }
     /// PID-26: same as [`Self::citizenship`].
+    #[inline]
     pub fn pid_26(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.citizenship()
     }
     /// Veterans Military Status
     ///
     /// PID-27 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/26
+    #[inline]
     pub fn veterans_military_status(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(27usize))
     }
     /// PID-27: same as [`Self::veterans_military_status`].
+    #[inline]
     pub fn pid_27(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.veterans_military_status()
     }
     /// Nationality
     ///
     /// PID-28 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/27
+    #[inline]
     pub fn nationality(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(28usize))
     }
     /// PID-28: same as [`Self::nationality`].
+    #[inline]
     pub fn pid_28(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.nationality()
     }
     /// Patient Death Date and Time
     ///
     /// PID-29 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/28
+    #[inline]
     pub fn patient_death_date_and_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(29usize))
     }
     /// PID-29: same as [`Self::patient_death_date_and_time`].
+    #[inline]
     pub fn pid_29(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.patient_death_date_and_time()
     }
@@ -22389,12 +23459,14 @@ impl<'a> Pid<'a> {
     /// - flux2_orm_o01_ca: `PID-30` · table 0136 · PAM-FR-2.11.2#page:35
     /// - flux3_oru_r01: `PID-30` · table 0136 · PAM-FR-2.11.2#page:35
     /// - flux4_omi_o23: `PID-30` · table 0136 · PAM-FR-2.11.2#page:35
+    #[inline]
     pub fn patient_death_indicator(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(30usize))
     }
     /// PID-30: same as [`Self::patient_death_indicator`].
+    #[inline]
     pub fn pid_30(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.patient_death_indicator()
     }
@@ -22407,12 +23479,14 @@ impl<'a> Pid<'a> {
     /// - flux2_orm_o01_ca: `PID-31` · table 0136 · PAM-FR-2.11.2#page:35
     /// - flux3_oru_r01: `PID-31` · table 0136 · PAM-FR-2.11.2#page:35
     /// - flux4_omi_o23: `PID-31` · table 0136 · PAM-FR-2.11.2#page:35
+    #[inline]
     pub fn identity_unknown_indicator(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(31usize))
     }
     /// PID-31: same as [`Self::identity_unknown_indicator`].
+    #[inline]
     pub fn pid_31(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.identity_unknown_indicator()
     }
@@ -22425,90 +23499,106 @@ impl<'a> Pid<'a> {
     /// - flux2_orm_o01_ca: `PID-32` · R · 1..* · table 0445 · PAM-FR-2.11.2#page:35
     /// - flux3_oru_r01: `PID-32` · R · 1..* · table 0445 · PAM-FR-2.11.2#page:35
     /// - flux4_omi_o23: `PID-32` · R · 1..* · table 0445 · PAM-FR-2.11.2#page:35
+    #[inline]
     pub fn identity_reliability_code(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(32usize))
     }
     /// PID-32: same as [`Self::identity_reliability_code`].
+    #[inline]
     pub fn pid_32(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         self.identity_reliability_code()
     }
     /// Last Update Date/Time
     ///
     /// PID-33 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/32
+    #[inline]
     pub fn last_update_date_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(33usize))
     }
     /// PID-33: same as [`Self::last_update_date_time`].
+    #[inline]
     pub fn pid_33(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.last_update_date_time()
     }
     /// Last Update Facility
     ///
     /// PID-34 · HD · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/33
+    #[inline]
     pub fn last_update_facility(
         &self,
     ) -> ::core::option::Option<super::datatypes::Hd<'a>> {
         ::hl7_runtime::typed::single(self.0.field(34usize))
     }
     /// PID-34: same as [`Self::last_update_facility`].
+    #[inline]
     pub fn pid_34(&self) -> ::core::option::Option<super::datatypes::Hd<'a>> {
         self.last_update_facility()
     }
     /// Species Code
     ///
     /// PID-35 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/34
+    #[inline]
     pub fn species_code(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(35usize))
     }
     /// PID-35: same as [`Self::species_code`].
+    #[inline]
     pub fn pid_35(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.species_code()
     }
     /// Breed Code
     ///
     /// PID-36 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/35
+    #[inline]
     pub fn breed_code(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(36usize))
     }
     /// PID-36: same as [`Self::breed_code`].
+    #[inline]
     pub fn pid_36(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.breed_code()
     }
     /// Strain
     ///
     /// PID-37 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/36
+    #[inline]
     pub fn strain(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(37usize))
     }
     /// PID-37: same as [`Self::strain`].
+    #[inline]
     pub fn pid_37(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.strain()
     }
     /// Production Class Code
     ///
     /// PID-38 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PID/fields/37
+    #[inline]
     pub fn production_class_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(38usize))
     }
     /// PID-38: same as [`Self::production_class_code`].
+    #[inline]
     pub fn pid_38(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.production_class_code()
     }
     /// Tribal Citizenship
     ///
     /// PID-39 · CWE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PID/fields/38
+    #[inline]
     pub fn tribal_citizenship(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(39usize))
     }
     /// PID-39: same as [`Self::tribal_citizenship`].
+    #[inline]
     pub fn pid_39(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cwe<'a>> {
         self.tribal_citizenship()
     }
@@ -23902,10 +24992,12 @@ impl<'a> Pv1<'a> {
     /// Set ID - PV1
     ///
     /// PV1-1 · SI · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/0
+    #[inline]
     pub fn set_id_pv1(&self) -> ::core::option::Option<super::datatypes::Si<'a>> {
         ::hl7_runtime::typed::single(self.0.field(1usize))
     }
     /// PV1-1: same as [`Self::set_id_pv1`].
+    #[inline]
     pub fn pv1_1(&self) -> ::core::option::Option<super::datatypes::Si<'a>> {
         self.set_id_pv1()
     }
@@ -23918,6 +25010,7 @@ impl<'a> Pv1<'a> {
     /// - flux2_orm_o01_ca: `PV1-2` · table 0004 · PAM-FR-2.11.2#page:52
     /// - flux3_oru_r01: `PV1-2` · table 0004 · PAM-FR-2.11.2#page:52
     /// - flux4_omi_o23: `PV1-2` · table 0004 · PAM-FR-2.11.2#page:52
+    #[inline]
     pub fn patient_class(
         &self,
     ) -> ::core::result::Result<
@@ -23927,6 +25020,7 @@ impl<'a> Pv1<'a> {
         ::hl7_runtime::typed::required(self.0.field(2usize), "PV1-2")
     }
     /// PV1-2: same as [`Self::patient_class`].
+    #[inline]
     pub fn pv1_2(
         &self,
     ) -> ::core::result::Result<
@@ -23938,180 +25032,212 @@ impl<'a> Pv1<'a> {
     /// Assigned Patient Location
     ///
     /// PV1-3 · PL · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/2
+    #[inline]
     pub fn assigned_patient_location(
         &self,
     ) -> ::core::option::Option<super::datatypes::Pl<'a>> {
         ::hl7_runtime::typed::single(self.0.field(3usize))
     }
     /// PV1-3: same as [`Self::assigned_patient_location`].
+    #[inline]
     pub fn pv1_3(&self) -> ::core::option::Option<super::datatypes::Pl<'a>> {
         self.assigned_patient_location()
     }
     /// Admission Type
     ///
     /// PV1-4 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/3
+    #[inline]
     pub fn admission_type(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(4usize))
     }
     /// PV1-4: same as [`Self::admission_type`].
+    #[inline]
     pub fn pv1_4(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.admission_type()
     }
     /// Preadmit Number
     ///
     /// PV1-5 · CX · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/4
+    #[inline]
     pub fn preadmit_number(&self) -> ::core::option::Option<super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::single(self.0.field(5usize))
     }
     /// PV1-5: same as [`Self::preadmit_number`].
+    #[inline]
     pub fn pv1_5(&self) -> ::core::option::Option<super::datatypes::Cx<'a>> {
         self.preadmit_number()
     }
     /// Prior Patient Location
     ///
     /// PV1-6 · PL · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/5
+    #[inline]
     pub fn prior_patient_location(
         &self,
     ) -> ::core::option::Option<super::datatypes::Pl<'a>> {
         ::hl7_runtime::typed::single(self.0.field(6usize))
     }
     /// PV1-6: same as [`Self::prior_patient_location`].
+    #[inline]
     pub fn pv1_6(&self) -> ::core::option::Option<super::datatypes::Pl<'a>> {
         self.prior_patient_location()
     }
     /// Attending Doctor
     ///
     /// PV1-7 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/6
+    #[inline]
     pub fn attending_doctor(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(7usize))
     }
     /// PV1-7: same as [`Self::attending_doctor`].
+    #[inline]
     pub fn pv1_7(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.attending_doctor()
     }
     /// Referring Doctor
     ///
     /// PV1-8 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/7
+    #[inline]
     pub fn referring_doctor(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(8usize))
     }
     /// PV1-8: same as [`Self::referring_doctor`].
+    #[inline]
     pub fn pv1_8(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.referring_doctor()
     }
     /// Consulting Doctor
     ///
     /// PV1-9 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/8
+    #[inline]
     pub fn consulting_doctor(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(9usize))
     }
     /// PV1-9: same as [`Self::consulting_doctor`].
+    #[inline]
     pub fn pv1_9(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.consulting_doctor()
     }
     /// Hospital Service
     ///
     /// PV1-10 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/9
+    #[inline]
     pub fn hospital_service(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(10usize))
     }
     /// PV1-10: same as [`Self::hospital_service`].
+    #[inline]
     pub fn pv1_10(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.hospital_service()
     }
     /// Temporary Location
     ///
     /// PV1-11 · PL · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/10
+    #[inline]
     pub fn temporary_location(
         &self,
     ) -> ::core::option::Option<super::datatypes::Pl<'a>> {
         ::hl7_runtime::typed::single(self.0.field(11usize))
     }
     /// PV1-11: same as [`Self::temporary_location`].
+    #[inline]
     pub fn pv1_11(&self) -> ::core::option::Option<super::datatypes::Pl<'a>> {
         self.temporary_location()
     }
     /// Preadmit Test Indicator
     ///
     /// PV1-12 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/11
+    #[inline]
     pub fn preadmit_test_indicator(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(12usize))
     }
     /// PV1-12: same as [`Self::preadmit_test_indicator`].
+    #[inline]
     pub fn pv1_12(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.preadmit_test_indicator()
     }
     /// Re-admission Indicator
     ///
     /// PV1-13 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/12
+    #[inline]
     pub fn re_admission_indicator(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(13usize))
     }
     /// PV1-13: same as [`Self::re_admission_indicator`].
+    #[inline]
     pub fn pv1_13(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.re_admission_indicator()
     }
     /// Admit Source
     ///
     /// PV1-14 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/13
+    #[inline]
     pub fn admit_source(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(14usize))
     }
     /// PV1-14: same as [`Self::admit_source`].
+    #[inline]
     pub fn pv1_14(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.admit_source()
     }
     /// Ambulatory Status
     ///
     /// PV1-15 · IS · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/14
+    #[inline]
     pub fn ambulatory_status(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(15usize))
     }
     /// PV1-15: same as [`Self::ambulatory_status`].
+    #[inline]
     pub fn pv1_15(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         self.ambulatory_status()
     }
     /// VIP Indicator
     ///
     /// PV1-16 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/15
+    #[inline]
     pub fn vip_indicator(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(16usize))
     }
     /// PV1-16: same as [`Self::vip_indicator`].
+    #[inline]
     pub fn pv1_16(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.vip_indicator()
     }
     /// Admitting Doctor
     ///
     /// PV1-17 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/16
+    #[inline]
     pub fn admitting_doctor(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(17usize))
     }
     /// PV1-17: same as [`Self::admitting_doctor`].
+    #[inline]
     pub fn pv1_17(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.admitting_doctor()
     }
     /// Patient Type
     ///
     /// PV1-18 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/17
+    #[inline]
     pub fn patient_type(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(18usize))
     }
     /// PV1-18: same as [`Self::patient_type`].
+    #[inline]
     pub fn pv1_18(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.patient_type()
     }
@@ -24124,284 +25250,334 @@ impl<'a> Pv1<'a> {
     /// - flux2_orm_o01_ca: `PV1-19` · C · as CX · Identifiant du rendez-vous · st-contraintes.md#t3.r3
     /// - flux3_oru_r01: `PV1-19` · C · as CX · Identifiant du rendez-vous · st-contraintes.md#t3.r3
     /// - flux4_omi_o23: `PV1-19` · C · as CX · Identifiant du rendez-vous · st-contraintes.md#t3.r3
+    #[inline]
     pub fn visit_number(&self) -> ::core::option::Option<super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::single(self.0.field(19usize))
     }
     /// PV1-19: same as [`Self::visit_number`].
+    #[inline]
     pub fn pv1_19(&self) -> ::core::option::Option<super::datatypes::Cx<'a>> {
         self.visit_number()
     }
     /// Financial Class
     ///
     /// PV1-20 · FC · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/19
+    #[inline]
     pub fn financial_class(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Fc<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(20usize))
     }
     /// PV1-20: same as [`Self::financial_class`].
+    #[inline]
     pub fn pv1_20(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Fc<'a>> {
         self.financial_class()
     }
     /// Charge Price Indicator
     ///
     /// PV1-21 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/20
+    #[inline]
     pub fn charge_price_indicator(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(21usize))
     }
     /// PV1-21: same as [`Self::charge_price_indicator`].
+    #[inline]
     pub fn pv1_21(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.charge_price_indicator()
     }
     /// Courtesy Code
     ///
     /// PV1-22 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/21
+    #[inline]
     pub fn courtesy_code(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(22usize))
     }
     /// PV1-22: same as [`Self::courtesy_code`].
+    #[inline]
     pub fn pv1_22(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.courtesy_code()
     }
     /// Credit Rating
     ///
     /// PV1-23 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/22
+    #[inline]
     pub fn credit_rating(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(23usize))
     }
     /// PV1-23: same as [`Self::credit_rating`].
+    #[inline]
     pub fn pv1_23(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.credit_rating()
     }
     /// Contract Code
     ///
     /// PV1-24 · IS · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/23
+    #[inline]
     pub fn contract_code(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(24usize))
     }
     /// PV1-24: same as [`Self::contract_code`].
+    #[inline]
     pub fn pv1_24(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         self.contract_code()
     }
     /// Contract Effective Date
     ///
     /// PV1-25 · DT · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/24
+    #[inline]
     pub fn contract_effective_date(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(25usize))
     }
     /// PV1-25: same as [`Self::contract_effective_date`].
+    #[inline]
     pub fn pv1_25(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Dt<'a>> {
         self.contract_effective_date()
     }
     /// Contract Amount
     ///
     /// PV1-26 · NM · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/25
+    #[inline]
     pub fn contract_amount(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(26usize))
     }
     /// PV1-26: same as [`Self::contract_amount`].
+    #[inline]
     pub fn pv1_26(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Nm<'a>> {
         self.contract_amount()
     }
     /// Contract Period
     ///
     /// PV1-27 · NM · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/26
+    #[inline]
     pub fn contract_period(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(27usize))
     }
     /// PV1-27: same as [`Self::contract_period`].
+    #[inline]
     pub fn pv1_27(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Nm<'a>> {
         self.contract_period()
     }
     /// Interest Code
     ///
     /// PV1-28 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/27
+    #[inline]
     pub fn interest_code(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(28usize))
     }
     /// PV1-28: same as [`Self::interest_code`].
+    #[inline]
     pub fn pv1_28(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.interest_code()
     }
     /// Transfer to Bad Debt Code
     ///
     /// PV1-29 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/28
+    #[inline]
     pub fn transfer_to_bad_debt_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(29usize))
     }
     /// PV1-29: same as [`Self::transfer_to_bad_debt_code`].
+    #[inline]
     pub fn pv1_29(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.transfer_to_bad_debt_code()
     }
     /// Transfer to Bad Debt Date
     ///
     /// PV1-30 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/29
+    #[inline]
     pub fn transfer_to_bad_debt_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(30usize))
     }
     /// PV1-30: same as [`Self::transfer_to_bad_debt_date`].
+    #[inline]
     pub fn pv1_30(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.transfer_to_bad_debt_date()
     }
     /// Bad Debt Agency Code
     ///
     /// PV1-31 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/30
+    #[inline]
     pub fn bad_debt_agency_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(31usize))
     }
     /// PV1-31: same as [`Self::bad_debt_agency_code`].
+    #[inline]
     pub fn pv1_31(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.bad_debt_agency_code()
     }
     /// Bad Debt Transfer Amount
     ///
     /// PV1-32 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/31
+    #[inline]
     pub fn bad_debt_transfer_amount(
         &self,
     ) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(32usize))
     }
     /// PV1-32: same as [`Self::bad_debt_transfer_amount`].
+    #[inline]
     pub fn pv1_32(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.bad_debt_transfer_amount()
     }
     /// Bad Debt Recovery Amount
     ///
     /// PV1-33 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/32
+    #[inline]
     pub fn bad_debt_recovery_amount(
         &self,
     ) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(33usize))
     }
     /// PV1-33: same as [`Self::bad_debt_recovery_amount`].
+    #[inline]
     pub fn pv1_33(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.bad_debt_recovery_amount()
     }
     /// Delete Account Indicator
     ///
     /// PV1-34 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/33
+    #[inline]
     pub fn delete_account_indicator(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(34usize))
     }
     /// PV1-34: same as [`Self::delete_account_indicator`].
+    #[inline]
     pub fn pv1_34(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.delete_account_indicator()
     }
     /// Delete Account Date
     ///
     /// PV1-35 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/34
+    #[inline]
     pub fn delete_account_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(35usize))
     }
     /// PV1-35: same as [`Self::delete_account_date`].
+    #[inline]
     pub fn pv1_35(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.delete_account_date()
     }
     /// Discharge Disposition
     ///
     /// PV1-36 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/35
+    #[inline]
     pub fn discharge_disposition(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(36usize))
     }
     /// PV1-36: same as [`Self::discharge_disposition`].
+    #[inline]
     pub fn pv1_36(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.discharge_disposition()
     }
     /// Discharged to Location
     ///
     /// PV1-37 · DLD · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/36
+    #[inline]
     pub fn discharged_to_location(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dld<'a>> {
         ::hl7_runtime::typed::single(self.0.field(37usize))
     }
     /// PV1-37: same as [`Self::discharged_to_location`].
+    #[inline]
     pub fn pv1_37(&self) -> ::core::option::Option<super::datatypes::Dld<'a>> {
         self.discharged_to_location()
     }
     /// Diet Type
     ///
     /// PV1-38 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/37
+    #[inline]
     pub fn diet_type(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(38usize))
     }
     /// PV1-38: same as [`Self::diet_type`].
+    #[inline]
     pub fn pv1_38(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.diet_type()
     }
     /// Servicing Facility
     ///
     /// PV1-39 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/38
+    #[inline]
     pub fn servicing_facility(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(39usize))
     }
     /// PV1-39: same as [`Self::servicing_facility`].
+    #[inline]
     pub fn pv1_39(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.servicing_facility()
     }
     /// Bed Status
     ///
     /// PV1-40 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/39
+    #[inline]
     pub fn bed_status(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(40usize))
     }
     /// PV1-40: same as [`Self::bed_status`].
+    #[inline]
     pub fn pv1_40(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.bed_status()
     }
     /// Account Status
     ///
     /// PV1-41 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/40
+    #[inline]
     pub fn account_status(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(41usize))
     }
     /// PV1-41: same as [`Self::account_status`].
+    #[inline]
     pub fn pv1_41(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.account_status()
     }
     /// Pending Location
     ///
     /// PV1-42 · PL · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/41
+    #[inline]
     pub fn pending_location(&self) -> ::core::option::Option<super::datatypes::Pl<'a>> {
         ::hl7_runtime::typed::single(self.0.field(42usize))
     }
     /// PV1-42: same as [`Self::pending_location`].
+    #[inline]
     pub fn pv1_42(&self) -> ::core::option::Option<super::datatypes::Pl<'a>> {
         self.pending_location()
     }
     /// Prior Temporary Location
     ///
     /// PV1-43 · PL · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/42
+    #[inline]
     pub fn prior_temporary_location(
         &self,
     ) -> ::core::option::Option<super::datatypes::Pl<'a>> {
         ::hl7_runtime::typed::single(self.0.field(43usize))
     }
     /// PV1-43: same as [`Self::prior_temporary_location`].
+    #[inline]
     pub fn pv1_43(&self) -> ::core::option::Option<super::datatypes::Pl<'a>> {
         self.prior_temporary_location()
     }
@@ -24414,10 +25590,12 @@ impl<'a> Pv1<'a> {
     /// - flux2_orm_o01_ca: `PV1-44` · RE · as TS · Date d'entrée du patient · st-contraintes.md#t3.r4
     /// - flux3_oru_r01: `PV1-44` · RE · as TS · Date d'entrée du patient · st-contraintes.md#t3.r4
     /// - flux4_omi_o23: `PV1-44` · RE · as TS · Date d'entrée du patient · st-contraintes.md#t3.r4
+    #[inline]
     pub fn admit_date_time(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(44usize))
     }
     /// PV1-44: same as [`Self::admit_date_time`].
+    #[inline]
     pub fn pv1_44(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.admit_date_time()
     }
@@ -24430,66 +25608,78 @@ impl<'a> Pv1<'a> {
     /// - flux2_orm_o01_ca: `PV1-45` · RE · as TS · Date de sortie du patient · st-contraintes.md#t3.r5
     /// - flux3_oru_r01: `PV1-45` · RE · as TS · Date de sortie du patient · st-contraintes.md#t3.r5
     /// - flux4_omi_o23: `PV1-45` · RE · as TS · Date de sortie du patient · st-contraintes.md#t3.r5
+    #[inline]
     pub fn discharge_date_time(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(45usize))
     }
     /// PV1-45: same as [`Self::discharge_date_time`].
+    #[inline]
     pub fn pv1_45(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ts<'a>> {
         self.discharge_date_time()
     }
     /// Current Patient Balance
     ///
     /// PV1-46 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/45
+    #[inline]
     pub fn current_patient_balance(
         &self,
     ) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(46usize))
     }
     /// PV1-46: same as [`Self::current_patient_balance`].
+    #[inline]
     pub fn pv1_46(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.current_patient_balance()
     }
     /// Total Charges
     ///
     /// PV1-47 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/46
+    #[inline]
     pub fn total_charges(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(47usize))
     }
     /// PV1-47: same as [`Self::total_charges`].
+    #[inline]
     pub fn pv1_47(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.total_charges()
     }
     /// Total Adjustments
     ///
     /// PV1-48 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/47
+    #[inline]
     pub fn total_adjustments(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(48usize))
     }
     /// PV1-48: same as [`Self::total_adjustments`].
+    #[inline]
     pub fn pv1_48(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.total_adjustments()
     }
     /// Total Payments
     ///
     /// PV1-49 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/48
+    #[inline]
     pub fn total_payments(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(49usize))
     }
     /// PV1-49: same as [`Self::total_payments`].
+    #[inline]
     pub fn pv1_49(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.total_payments()
     }
     /// Alternate Visit ID
     ///
     /// PV1-50 · CX · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/49
+    #[inline]
     pub fn alternate_visit_id(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cx<'a>> {
         ::hl7_runtime::typed::single(self.0.field(50usize))
     }
     /// PV1-50: same as [`Self::alternate_visit_id`].
+    #[inline]
     pub fn pv1_50(&self) -> ::core::option::Option<super::datatypes::Cx<'a>> {
         self.alternate_visit_id()
     }
@@ -24502,22 +25692,26 @@ impl<'a> Pv1<'a> {
     /// - flux2_orm_o01_ca: `PV1-51` · table 0326 · PAM-FR-2.11.2#page:52
     /// - flux3_oru_r01: `PV1-51` · table 0326 · PAM-FR-2.11.2#page:52
     /// - flux4_omi_o23: `PV1-51` · table 0326 · PAM-FR-2.11.2#page:52
+    #[inline]
     pub fn visit_indicator(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(51usize))
     }
     /// PV1-51: same as [`Self::visit_indicator`].
+    #[inline]
     pub fn pv1_51(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.visit_indicator()
     }
     /// Other Healthcare Provider
     ///
     /// PV1-52 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PV1/fields/51
+    #[inline]
     pub fn other_healthcare_provider(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(52usize))
     }
     /// PV1-52: same as [`Self::other_healthcare_provider`].
+    #[inline]
     pub fn pv1_52(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.other_healthcare_provider()
     }
@@ -25855,574 +27049,672 @@ impl<'a> Pv2<'a> {
     /// Prior Pending Location
     ///
     /// PV2-1 · PL · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/0
+    #[inline]
     pub fn prior_pending_location(
         &self,
     ) -> ::core::option::Option<super::datatypes::Pl<'a>> {
         ::hl7_runtime::typed::single(self.0.field(1usize))
     }
     /// PV2-1: same as [`Self::prior_pending_location`].
+    #[inline]
     pub fn pv2_1(&self) -> ::core::option::Option<super::datatypes::Pl<'a>> {
         self.prior_pending_location()
     }
     /// Accommodation Code
     ///
     /// PV2-2 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/1
+    #[inline]
     pub fn accommodation_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(2usize))
     }
     /// PV2-2: same as [`Self::accommodation_code`].
+    #[inline]
     pub fn pv2_2(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.accommodation_code()
     }
     /// Admit Reason
     ///
     /// PV2-3 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/2
+    #[inline]
     pub fn admit_reason(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(3usize))
     }
     /// PV2-3: same as [`Self::admit_reason`].
+    #[inline]
     pub fn pv2_3(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.admit_reason()
     }
     /// Transfer Reason
     ///
     /// PV2-4 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/3
+    #[inline]
     pub fn transfer_reason(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(4usize))
     }
     /// PV2-4: same as [`Self::transfer_reason`].
+    #[inline]
     pub fn pv2_4(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.transfer_reason()
     }
     /// Patient Valuables
     ///
     /// PV2-5 · ST · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/4
+    #[inline]
     pub fn patient_valuables(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::St<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(5usize))
     }
     /// PV2-5: same as [`Self::patient_valuables`].
+    #[inline]
     pub fn pv2_5(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::St<'a>> {
         self.patient_valuables()
     }
     /// Patient Valuables Location
     ///
     /// PV2-6 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/5
+    #[inline]
     pub fn patient_valuables_location(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(6usize))
     }
     /// PV2-6: same as [`Self::patient_valuables_location`].
+    #[inline]
     pub fn pv2_6(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.patient_valuables_location()
     }
     /// Visit User Code
     ///
     /// PV2-7 · IS · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/6
+    #[inline]
     pub fn visit_user_code(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(7usize))
     }
     /// PV2-7: same as [`Self::visit_user_code`].
+    #[inline]
     pub fn pv2_7(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         self.visit_user_code()
     }
     /// Expected Admit Date/Time
     ///
     /// PV2-8 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/7
+    #[inline]
     pub fn expected_admit_date_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(8usize))
     }
     /// PV2-8: same as [`Self::expected_admit_date_time`].
+    #[inline]
     pub fn pv2_8(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.expected_admit_date_time()
     }
     /// Expected Discharge Date/Time
     ///
     /// PV2-9 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/8
+    #[inline]
     pub fn expected_discharge_date_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(9usize))
     }
     /// PV2-9: same as [`Self::expected_discharge_date_time`].
+    #[inline]
     pub fn pv2_9(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.expected_discharge_date_time()
     }
     /// Estimated Length of Inpatient Stay
     ///
     /// PV2-10 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/9
+    #[inline]
     pub fn estimated_length_of_inpatient_stay(
         &self,
     ) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(10usize))
     }
     /// PV2-10: same as [`Self::estimated_length_of_inpatient_stay`].
+    #[inline]
     pub fn pv2_10(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.estimated_length_of_inpatient_stay()
     }
     /// Actual Length of Inpatient Stay
     ///
     /// PV2-11 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/10
+    #[inline]
     pub fn actual_length_of_inpatient_stay(
         &self,
     ) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(11usize))
     }
     /// PV2-11: same as [`Self::actual_length_of_inpatient_stay`].
+    #[inline]
     pub fn pv2_11(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.actual_length_of_inpatient_stay()
     }
     /// Visit Description
     ///
     /// PV2-12 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/11
+    #[inline]
     pub fn visit_description(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(12usize))
     }
     /// PV2-12: same as [`Self::visit_description`].
+    #[inline]
     pub fn pv2_12(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.visit_description()
     }
     /// Referral Source Code
     ///
     /// PV2-13 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/12
+    #[inline]
     pub fn referral_source_code(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(13usize))
     }
     /// PV2-13: same as [`Self::referral_source_code`].
+    #[inline]
     pub fn pv2_13(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.referral_source_code()
     }
     /// Previous Service Date
     ///
     /// PV2-14 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/13
+    #[inline]
     pub fn previous_service_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(14usize))
     }
     /// PV2-14: same as [`Self::previous_service_date`].
+    #[inline]
     pub fn pv2_14(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.previous_service_date()
     }
     /// Employment Illness Related Indicator
     ///
     /// PV2-15 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/14
+    #[inline]
     pub fn employment_illness_related_indicator(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(15usize))
     }
     /// PV2-15: same as [`Self::employment_illness_related_indicator`].
+    #[inline]
     pub fn pv2_15(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.employment_illness_related_indicator()
     }
     /// Purge Status Code
     ///
     /// PV2-16 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/15
+    #[inline]
     pub fn purge_status_code(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(16usize))
     }
     /// PV2-16: same as [`Self::purge_status_code`].
+    #[inline]
     pub fn pv2_16(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.purge_status_code()
     }
     /// Purge Status Date
     ///
     /// PV2-17 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/16
+    #[inline]
     pub fn purge_status_date(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(17usize))
     }
     /// PV2-17: same as [`Self::purge_status_date`].
+    #[inline]
     pub fn pv2_17(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.purge_status_date()
     }
     /// Special Program Code
     ///
     /// PV2-18 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/17
+    #[inline]
     pub fn special_program_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(18usize))
     }
     /// PV2-18: same as [`Self::special_program_code`].
+    #[inline]
     pub fn pv2_18(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.special_program_code()
     }
     /// Retention Indicator
     ///
     /// PV2-19 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/18
+    #[inline]
     pub fn retention_indicator(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(19usize))
     }
     /// PV2-19: same as [`Self::retention_indicator`].
+    #[inline]
     pub fn pv2_19(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.retention_indicator()
     }
     /// Expected Number of Insurance Plans
     ///
     /// PV2-20 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/19
+    #[inline]
     pub fn expected_number_of_insurance_plans(
         &self,
     ) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(20usize))
     }
     /// PV2-20: same as [`Self::expected_number_of_insurance_plans`].
+    #[inline]
     pub fn pv2_20(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.expected_number_of_insurance_plans()
     }
     /// Visit Publicity Code
     ///
     /// PV2-21 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/20
+    #[inline]
     pub fn visit_publicity_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(21usize))
     }
     /// PV2-21: same as [`Self::visit_publicity_code`].
+    #[inline]
     pub fn pv2_21(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.visit_publicity_code()
     }
     /// Visit Protection Indicator
     ///
     /// PV2-22 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/21
+    #[inline]
     pub fn visit_protection_indicator(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(22usize))
     }
     /// PV2-22: same as [`Self::visit_protection_indicator`].
+    #[inline]
     pub fn pv2_22(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.visit_protection_indicator()
     }
     /// Clinic Organization Name
     ///
     /// PV2-23 · XON · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/22
+    #[inline]
     pub fn clinic_organization_name(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(23usize))
     }
     /// PV2-23: same as [`Self::clinic_organization_name`].
+    #[inline]
     pub fn pv2_23(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xon<'a>> {
         self.clinic_organization_name()
     }
     /// Patient Status Code
     ///
     /// PV2-24 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/23
+    #[inline]
     pub fn patient_status_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(24usize))
     }
     /// PV2-24: same as [`Self::patient_status_code`].
+    #[inline]
     pub fn pv2_24(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.patient_status_code()
     }
     /// Visit Priority Code
     ///
     /// PV2-25 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/24
+    #[inline]
     pub fn visit_priority_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(25usize))
     }
     /// PV2-25: same as [`Self::visit_priority_code`].
+    #[inline]
     pub fn pv2_25(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.visit_priority_code()
     }
     /// Previous Treatment Date
     ///
     /// PV2-26 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/25
+    #[inline]
     pub fn previous_treatment_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(26usize))
     }
     /// PV2-26: same as [`Self::previous_treatment_date`].
+    #[inline]
     pub fn pv2_26(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.previous_treatment_date()
     }
     /// Expected Discharge Disposition
     ///
     /// PV2-27 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/26
+    #[inline]
     pub fn expected_discharge_disposition(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(27usize))
     }
     /// PV2-27: same as [`Self::expected_discharge_disposition`].
+    #[inline]
     pub fn pv2_27(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.expected_discharge_disposition()
     }
     /// Signature on File Date
     ///
     /// PV2-28 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/27
+    #[inline]
     pub fn signature_on_file_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(28usize))
     }
     /// PV2-28: same as [`Self::signature_on_file_date`].
+    #[inline]
     pub fn pv2_28(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.signature_on_file_date()
     }
     /// First Similar Illness Date
     ///
     /// PV2-29 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/28
+    #[inline]
     pub fn first_similar_illness_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(29usize))
     }
     /// PV2-29: same as [`Self::first_similar_illness_date`].
+    #[inline]
     pub fn pv2_29(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.first_similar_illness_date()
     }
     /// Patient Charge Adjustment Code
     ///
     /// PV2-30 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/29
+    #[inline]
     pub fn patient_charge_adjustment_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(30usize))
     }
     /// PV2-30: same as [`Self::patient_charge_adjustment_code`].
+    #[inline]
     pub fn pv2_30(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.patient_charge_adjustment_code()
     }
     /// Recurring Service Code
     ///
     /// PV2-31 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/30
+    #[inline]
     pub fn recurring_service_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(31usize))
     }
     /// PV2-31: same as [`Self::recurring_service_code`].
+    #[inline]
     pub fn pv2_31(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.recurring_service_code()
     }
     /// Billing Media Code
     ///
     /// PV2-32 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/31
+    #[inline]
     pub fn billing_media_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(32usize))
     }
     /// PV2-32: same as [`Self::billing_media_code`].
+    #[inline]
     pub fn pv2_32(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.billing_media_code()
     }
     /// Expected Surgery Date and Time
     ///
     /// PV2-33 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/32
+    #[inline]
     pub fn expected_surgery_date_and_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(33usize))
     }
     /// PV2-33: same as [`Self::expected_surgery_date_and_time`].
+    #[inline]
     pub fn pv2_33(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.expected_surgery_date_and_time()
     }
     /// Military Partnership Code
     ///
     /// PV2-34 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/33
+    #[inline]
     pub fn military_partnership_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(34usize))
     }
     /// PV2-34: same as [`Self::military_partnership_code`].
+    #[inline]
     pub fn pv2_34(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.military_partnership_code()
     }
     /// Military Non-Availability Code
     ///
     /// PV2-35 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/34
+    #[inline]
     pub fn military_non_availability_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(35usize))
     }
     /// PV2-35: same as [`Self::military_non_availability_code`].
+    #[inline]
     pub fn pv2_35(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.military_non_availability_code()
     }
     /// Newborn Baby Indicator
     ///
     /// PV2-36 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/35
+    #[inline]
     pub fn newborn_baby_indicator(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(36usize))
     }
     /// PV2-36: same as [`Self::newborn_baby_indicator`].
+    #[inline]
     pub fn pv2_36(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.newborn_baby_indicator()
     }
     /// Baby Detained Indicator
     ///
     /// PV2-37 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/36
+    #[inline]
     pub fn baby_detained_indicator(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(37usize))
     }
     /// PV2-37: same as [`Self::baby_detained_indicator`].
+    #[inline]
     pub fn pv2_37(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.baby_detained_indicator()
     }
     /// Mode of Arrival Code
     ///
     /// PV2-38 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/37
+    #[inline]
     pub fn mode_of_arrival_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(38usize))
     }
     /// PV2-38: same as [`Self::mode_of_arrival_code`].
+    #[inline]
     pub fn pv2_38(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.mode_of_arrival_code()
     }
     /// Recreational Drug Use Code
     ///
     /// PV2-39 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/38
+    #[inline]
     pub fn recreational_drug_use_code(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(39usize))
     }
     /// PV2-39: same as [`Self::recreational_drug_use_code`].
+    #[inline]
     pub fn pv2_39(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.recreational_drug_use_code()
     }
     /// Admission Level of Care Code
     ///
     /// PV2-40 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/39
+    #[inline]
     pub fn admission_level_of_care_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(40usize))
     }
     /// PV2-40: same as [`Self::admission_level_of_care_code`].
+    #[inline]
     pub fn pv2_40(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.admission_level_of_care_code()
     }
     /// Precaution Code
     ///
     /// PV2-41 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/40
+    #[inline]
     pub fn precaution_code(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(41usize))
     }
     /// PV2-41: same as [`Self::precaution_code`].
+    #[inline]
     pub fn pv2_41(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.precaution_code()
     }
     /// Patient Condition Code
     ///
     /// PV2-42 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/41
+    #[inline]
     pub fn patient_condition_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(42usize))
     }
     /// PV2-42: same as [`Self::patient_condition_code`].
+    #[inline]
     pub fn pv2_42(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.patient_condition_code()
     }
     /// Living Will Code
     ///
     /// PV2-43 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/42
+    #[inline]
     pub fn living_will_code(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(43usize))
     }
     /// PV2-43: same as [`Self::living_will_code`].
+    #[inline]
     pub fn pv2_43(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.living_will_code()
     }
     /// Organ Donor Code
     ///
     /// PV2-44 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/43
+    #[inline]
     pub fn organ_donor_code(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(44usize))
     }
     /// PV2-44: same as [`Self::organ_donor_code`].
+    #[inline]
     pub fn pv2_44(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.organ_donor_code()
     }
     /// Advance Directive Code
     ///
     /// PV2-45 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/44
+    #[inline]
     pub fn advance_directive_code(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(45usize))
     }
     /// PV2-45: same as [`Self::advance_directive_code`].
+    #[inline]
     pub fn pv2_45(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.advance_directive_code()
     }
     /// Patient Status Effective Date
     ///
     /// PV2-46 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/45
+    #[inline]
     pub fn patient_status_effective_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(46usize))
     }
     /// PV2-46: same as [`Self::patient_status_effective_date`].
+    #[inline]
     pub fn pv2_46(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.patient_status_effective_date()
     }
     /// Expected LOA Return Date/Time
     ///
     /// PV2-47 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/46
+    #[inline]
     pub fn expected_loa_return_date_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(47usize))
     }
     /// PV2-47: same as [`Self::expected_loa_return_date_time`].
+    #[inline]
     pub fn pv2_47(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.expected_loa_return_date_time()
     }
     /// Expected Pre-admission Testing Date/Time
     ///
     /// PV2-48 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/47
+    #[inline]
     pub fn expected_pre_admission_testing_date_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(48usize))
     }
     /// PV2-48: same as [`Self::expected_pre_admission_testing_date_time`].
+    #[inline]
     pub fn pv2_48(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.expected_pre_admission_testing_date_time()
     }
     /// Notify Clergy Code
     ///
     /// PV2-49 · IS · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/PV2/fields/48
+    #[inline]
     pub fn notify_clergy_code(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(49usize))
     }
     /// PV2-49: same as [`Self::notify_clergy_code`].
+    #[inline]
     pub fn pv2_49(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Is<'a>> {
         self.notify_clergy_code()
     }
@@ -26670,76 +27962,90 @@ impl<'a> Rq1<'a> {
     /// Anticipated Price
     ///
     /// RQ1-1 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RQ1/fields/0
+    #[inline]
     pub fn anticipated_price(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(1usize))
     }
     /// RQ1-1: same as [`Self::anticipated_price`].
+    #[inline]
     pub fn rq1_1(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.anticipated_price()
     }
     /// Manufacturer Identifier
     ///
     /// RQ1-2 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RQ1/fields/1
+    #[inline]
     pub fn manufacturer_identifier(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(2usize))
     }
     /// RQ1-2: same as [`Self::manufacturer_identifier`].
+    #[inline]
     pub fn rq1_2(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.manufacturer_identifier()
     }
     /// Manufacturer's Catalog
     ///
     /// RQ1-3 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RQ1/fields/2
+    #[inline]
     pub fn manufacturers_catalog(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(3usize))
     }
     /// RQ1-3: same as [`Self::manufacturers_catalog`].
+    #[inline]
     pub fn rq1_3(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.manufacturers_catalog()
     }
     /// Vendor ID
     ///
     /// RQ1-4 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RQ1/fields/3
+    #[inline]
     pub fn vendor_id(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(4usize))
     }
     /// RQ1-4: same as [`Self::vendor_id`].
+    #[inline]
     pub fn rq1_4(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.vendor_id()
     }
     /// Vendor Catalog
     ///
     /// RQ1-5 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RQ1/fields/4
+    #[inline]
     pub fn vendor_catalog(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(5usize))
     }
     /// RQ1-5: same as [`Self::vendor_catalog`].
+    #[inline]
     pub fn rq1_5(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.vendor_catalog()
     }
     /// Taxable
     ///
     /// RQ1-6 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RQ1/fields/5
+    #[inline]
     pub fn taxable(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(6usize))
     }
     /// RQ1-6: same as [`Self::taxable`].
+    #[inline]
     pub fn rq1_6(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.taxable()
     }
     /// Substitute Allowed
     ///
     /// RQ1-7 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RQ1/fields/6
+    #[inline]
     pub fn substitute_allowed(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(7usize))
     }
     /// RQ1-7: same as [`Self::substitute_allowed`].
+    #[inline]
     pub fn rq1_7(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.substitute_allowed()
     }
@@ -27062,114 +28368,134 @@ impl<'a> Rqd<'a> {
     /// Requisition Line Number
     ///
     /// RQD-1 · SI · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RQD/fields/0
+    #[inline]
     pub fn requisition_line_number(
         &self,
     ) -> ::core::option::Option<super::datatypes::Si<'a>> {
         ::hl7_runtime::typed::single(self.0.field(1usize))
     }
     /// RQD-1: same as [`Self::requisition_line_number`].
+    #[inline]
     pub fn rqd_1(&self) -> ::core::option::Option<super::datatypes::Si<'a>> {
         self.requisition_line_number()
     }
     /// Item Code - Internal
     ///
     /// RQD-2 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RQD/fields/1
+    #[inline]
     pub fn item_code_internal(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(2usize))
     }
     /// RQD-2: same as [`Self::item_code_internal`].
+    #[inline]
     pub fn rqd_2(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.item_code_internal()
     }
     /// Item Code - External
     ///
     /// RQD-3 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RQD/fields/2
+    #[inline]
     pub fn item_code_external(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(3usize))
     }
     /// RQD-3: same as [`Self::item_code_external`].
+    #[inline]
     pub fn rqd_3(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.item_code_external()
     }
     /// Hospital Item Code
     ///
     /// RQD-4 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RQD/fields/3
+    #[inline]
     pub fn hospital_item_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(4usize))
     }
     /// RQD-4: same as [`Self::hospital_item_code`].
+    #[inline]
     pub fn rqd_4(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.hospital_item_code()
     }
     /// Requisition Quantity
     ///
     /// RQD-5 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RQD/fields/4
+    #[inline]
     pub fn requisition_quantity(
         &self,
     ) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(5usize))
     }
     /// RQD-5: same as [`Self::requisition_quantity`].
+    #[inline]
     pub fn rqd_5(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.requisition_quantity()
     }
     /// Requisition Unit of Measure
     ///
     /// RQD-6 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RQD/fields/5
+    #[inline]
     pub fn requisition_unit_of_measure(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(6usize))
     }
     /// RQD-6: same as [`Self::requisition_unit_of_measure`].
+    #[inline]
     pub fn rqd_6(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.requisition_unit_of_measure()
     }
     /// Dept. Cost Center
     ///
     /// RQD-7 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RQD/fields/6
+    #[inline]
     pub fn dept_cost_center(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(7usize))
     }
     /// RQD-7: same as [`Self::dept_cost_center`].
+    #[inline]
     pub fn rqd_7(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.dept_cost_center()
     }
     /// Item Natural Account Code
     ///
     /// RQD-8 · IS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RQD/fields/7
+    #[inline]
     pub fn item_natural_account_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Is<'a>> {
         ::hl7_runtime::typed::single(self.0.field(8usize))
     }
     /// RQD-8: same as [`Self::item_natural_account_code`].
+    #[inline]
     pub fn rqd_8(&self) -> ::core::option::Option<super::datatypes::Is<'a>> {
         self.item_natural_account_code()
     }
     /// Deliver To ID
     ///
     /// RQD-9 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RQD/fields/8
+    #[inline]
     pub fn deliver_to_id(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(9usize))
     }
     /// RQD-9: same as [`Self::deliver_to_id`].
+    #[inline]
     pub fn rqd_9(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.deliver_to_id()
     }
     /// Date Needed
     ///
     /// RQD-10 · DT · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RQD/fields/9
+    #[inline]
     pub fn date_needed(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         ::hl7_runtime::typed::single(self.0.field(10usize))
     }
     /// RQD-10: same as [`Self::date_needed`].
+    #[inline]
     pub fn rqd_10(&self) -> ::core::option::Option<super::datatypes::Dt<'a>> {
         self.date_needed()
     }
@@ -27970,332 +29296,388 @@ impl<'a> Rxo<'a> {
     /// Requested Give Code
     ///
     /// RXO-1 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/0
+    #[inline]
     pub fn requested_give_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(1usize))
     }
     /// RXO-1: same as [`Self::requested_give_code`].
+    #[inline]
     pub fn rxo_1(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.requested_give_code()
     }
     /// Requested Give Amount - Minimum
     ///
     /// RXO-2 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/1
+    #[inline]
     pub fn requested_give_amount_minimum(
         &self,
     ) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(2usize))
     }
     /// RXO-2: same as [`Self::requested_give_amount_minimum`].
+    #[inline]
     pub fn rxo_2(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.requested_give_amount_minimum()
     }
     /// Requested Give Amount - Maximum
     ///
     /// RXO-3 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/2
+    #[inline]
     pub fn requested_give_amount_maximum(
         &self,
     ) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(3usize))
     }
     /// RXO-3: same as [`Self::requested_give_amount_maximum`].
+    #[inline]
     pub fn rxo_3(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.requested_give_amount_maximum()
     }
     /// Requested Give Units
     ///
     /// RXO-4 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/3
+    #[inline]
     pub fn requested_give_units(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(4usize))
     }
     /// RXO-4: same as [`Self::requested_give_units`].
+    #[inline]
     pub fn rxo_4(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.requested_give_units()
     }
     /// Requested Dosage Form
     ///
     /// RXO-5 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/4
+    #[inline]
     pub fn requested_dosage_form(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(5usize))
     }
     /// RXO-5: same as [`Self::requested_dosage_form`].
+    #[inline]
     pub fn rxo_5(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.requested_dosage_form()
     }
     /// Provider's Pharmacy/Treatment Instructions
     ///
     /// RXO-6 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/5
+    #[inline]
     pub fn providers_pharmacy_treatment_instructions(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(6usize))
     }
     /// RXO-6: same as [`Self::providers_pharmacy_treatment_instructions`].
+    #[inline]
     pub fn rxo_6(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.providers_pharmacy_treatment_instructions()
     }
     /// Provider's Administration Instructions
     ///
     /// RXO-7 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/6
+    #[inline]
     pub fn providers_administration_instructions(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(7usize))
     }
     /// RXO-7: same as [`Self::providers_administration_instructions`].
+    #[inline]
     pub fn rxo_7(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.providers_administration_instructions()
     }
     /// Deliver-To Location
     ///
     /// RXO-8 · LA1 · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/7
+    #[inline]
     pub fn deliver_to_location(
         &self,
     ) -> ::core::option::Option<super::datatypes::La1<'a>> {
         ::hl7_runtime::typed::single(self.0.field(8usize))
     }
     /// RXO-8: same as [`Self::deliver_to_location`].
+    #[inline]
     pub fn rxo_8(&self) -> ::core::option::Option<super::datatypes::La1<'a>> {
         self.deliver_to_location()
     }
     /// Allow Substitutions
     ///
     /// RXO-9 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/8
+    #[inline]
     pub fn allow_substitutions(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(9usize))
     }
     /// RXO-9: same as [`Self::allow_substitutions`].
+    #[inline]
     pub fn rxo_9(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.allow_substitutions()
     }
     /// Requested Dispense Code
     ///
     /// RXO-10 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/9
+    #[inline]
     pub fn requested_dispense_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(10usize))
     }
     /// RXO-10: same as [`Self::requested_dispense_code`].
+    #[inline]
     pub fn rxo_10(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.requested_dispense_code()
     }
     /// Requested Dispense Amount
     ///
     /// RXO-11 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/10
+    #[inline]
     pub fn requested_dispense_amount(
         &self,
     ) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(11usize))
     }
     /// RXO-11: same as [`Self::requested_dispense_amount`].
+    #[inline]
     pub fn rxo_11(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.requested_dispense_amount()
     }
     /// Requested Dispense Units
     ///
     /// RXO-12 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/11
+    #[inline]
     pub fn requested_dispense_units(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(12usize))
     }
     /// RXO-12: same as [`Self::requested_dispense_units`].
+    #[inline]
     pub fn rxo_12(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.requested_dispense_units()
     }
     /// Number Of Refills
     ///
     /// RXO-13 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/12
+    #[inline]
     pub fn number_of_refills(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(13usize))
     }
     /// RXO-13: same as [`Self::number_of_refills`].
+    #[inline]
     pub fn rxo_13(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.number_of_refills()
     }
     /// Ordering Provider's DEA Number
     ///
     /// RXO-14 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/13
+    #[inline]
     pub fn ordering_providers_dea_number(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(14usize))
     }
     /// RXO-14: same as [`Self::ordering_providers_dea_number`].
+    #[inline]
     pub fn rxo_14(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.ordering_providers_dea_number()
     }
     /// Pharmacist/Treatment Supplier's Verifier ID
     ///
     /// RXO-15 · XCN · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/14
+    #[inline]
     pub fn pharmacist_treatment_suppliers_verifier_id(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(15usize))
     }
     /// RXO-15: same as [`Self::pharmacist_treatment_suppliers_verifier_id`].
+    #[inline]
     pub fn rxo_15(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Xcn<'a>> {
         self.pharmacist_treatment_suppliers_verifier_id()
     }
     /// Needs Human Review
     ///
     /// RXO-16 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/15
+    #[inline]
     pub fn needs_human_review(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(16usize))
     }
     /// RXO-16: same as [`Self::needs_human_review`].
+    #[inline]
     pub fn rxo_16(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.needs_human_review()
     }
     /// Requested Give Per
     ///
     /// RXO-17 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/16
+    #[inline]
     pub fn requested_give_per(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(17usize))
     }
     /// RXO-17: same as [`Self::requested_give_per`].
+    #[inline]
     pub fn rxo_17(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.requested_give_per()
     }
     /// Requested Give Strength
     ///
     /// RXO-18 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/17
+    #[inline]
     pub fn requested_give_strength(
         &self,
     ) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(18usize))
     }
     /// RXO-18: same as [`Self::requested_give_strength`].
+    #[inline]
     pub fn rxo_18(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.requested_give_strength()
     }
     /// Requested Give Strength Units
     ///
     /// RXO-19 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/18
+    #[inline]
     pub fn requested_give_strength_units(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(19usize))
     }
     /// RXO-19: same as [`Self::requested_give_strength_units`].
+    #[inline]
     pub fn rxo_19(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.requested_give_strength_units()
     }
     /// Indication
     ///
     /// RXO-20 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/19
+    #[inline]
     pub fn indication(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(20usize))
     }
     /// RXO-20: same as [`Self::indication`].
+    #[inline]
     pub fn rxo_20(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.indication()
     }
     /// Requested Give Rate Amount
     ///
     /// RXO-21 · ST · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/20
+    #[inline]
     pub fn requested_give_rate_amount(
         &self,
     ) -> ::core::option::Option<super::datatypes::St<'a>> {
         ::hl7_runtime::typed::single(self.0.field(21usize))
     }
     /// RXO-21: same as [`Self::requested_give_rate_amount`].
+    #[inline]
     pub fn rxo_21(&self) -> ::core::option::Option<super::datatypes::St<'a>> {
         self.requested_give_rate_amount()
     }
     /// Requested Give Rate Units
     ///
     /// RXO-22 · CE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/21
+    #[inline]
     pub fn requested_give_rate_units(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::single(self.0.field(22usize))
     }
     /// RXO-22: same as [`Self::requested_give_rate_units`].
+    #[inline]
     pub fn rxo_22(&self) -> ::core::option::Option<super::datatypes::Ce<'a>> {
         self.requested_give_rate_units()
     }
     /// Total Daily Dose
     ///
     /// RXO-23 · CQ · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/22
+    #[inline]
     pub fn total_daily_dose(&self) -> ::core::option::Option<super::datatypes::Cq<'a>> {
         ::hl7_runtime::typed::single(self.0.field(23usize))
     }
     /// RXO-23: same as [`Self::total_daily_dose`].
+    #[inline]
     pub fn rxo_23(&self) -> ::core::option::Option<super::datatypes::Cq<'a>> {
         self.total_daily_dose()
     }
     /// Supplementary Code
     ///
     /// RXO-24 · CE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/23
+    #[inline]
     pub fn supplementary_code(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(24usize))
     }
     /// RXO-24: same as [`Self::supplementary_code`].
+    #[inline]
     pub fn rxo_24(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ce<'a>> {
         self.supplementary_code()
     }
     /// Requested Drug Strength Volume
     ///
     /// RXO-25 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/24
+    #[inline]
     pub fn requested_drug_strength_volume(
         &self,
     ) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(25usize))
     }
     /// RXO-25: same as [`Self::requested_drug_strength_volume`].
+    #[inline]
     pub fn rxo_25(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.requested_drug_strength_volume()
     }
     /// Requested Drug Strength Volume Units
     ///
     /// RXO-26 · CWE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/25
+    #[inline]
     pub fn requested_drug_strength_volume_units(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::single(self.0.field(26usize))
     }
     /// RXO-26: same as [`Self::requested_drug_strength_volume_units`].
+    #[inline]
     pub fn rxo_26(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         self.requested_drug_strength_volume_units()
     }
     /// Pharmacy Order Type
     ///
     /// RXO-27 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/26
+    #[inline]
     pub fn pharmacy_order_type(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(27usize))
     }
     /// RXO-27: same as [`Self::pharmacy_order_type`].
+    #[inline]
     pub fn rxo_27(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.pharmacy_order_type()
     }
     /// Dispensing Interval
     ///
     /// RXO-28 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/RXO/fields/27
+    #[inline]
     pub fn dispensing_interval(
         &self,
     ) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(28usize))
     }
     /// RXO-28: same as [`Self::dispensing_interval`].
+    #[inline]
     pub fn rxo_28(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.dispensing_interval()
     }
@@ -28534,6 +29916,7 @@ impl<'a> Sft<'a> {
     /// Software Vendor Organization
     ///
     /// SFT-1 · XON · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/SFT/fields/0
+    #[inline]
     pub fn software_vendor_organization(
         &self,
     ) -> ::core::result::Result<
@@ -28543,6 +29926,7 @@ impl<'a> Sft<'a> {
         ::hl7_runtime::typed::required(self.0.field(1usize), "SFT-1")
     }
     /// SFT-1: same as [`Self::software_vendor_organization`].
+    #[inline]
     pub fn sft_1(
         &self,
     ) -> ::core::result::Result<
@@ -28554,6 +29938,7 @@ impl<'a> Sft<'a> {
     /// Software Certified Version or Release Number
     ///
     /// SFT-2 · ST · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/SFT/fields/1
+    #[inline]
     pub fn software_certified_version_or_release_number(
         &self,
     ) -> ::core::result::Result<
@@ -28563,6 +29948,7 @@ impl<'a> Sft<'a> {
         ::hl7_runtime::typed::required(self.0.field(2usize), "SFT-2")
     }
     /// SFT-2: same as [`Self::software_certified_version_or_release_number`].
+    #[inline]
     pub fn sft_2(
         &self,
     ) -> ::core::result::Result<
@@ -28574,6 +29960,7 @@ impl<'a> Sft<'a> {
     /// Software Product Name
     ///
     /// SFT-3 · ST · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/SFT/fields/2
+    #[inline]
     pub fn software_product_name(
         &self,
     ) -> ::core::result::Result<
@@ -28583,6 +29970,7 @@ impl<'a> Sft<'a> {
         ::hl7_runtime::typed::required(self.0.field(3usize), "SFT-3")
     }
     /// SFT-3: same as [`Self::software_product_name`].
+    #[inline]
     pub fn sft_3(
         &self,
     ) -> ::core::result::Result<
@@ -28594,6 +29982,7 @@ impl<'a> Sft<'a> {
     /// Software Binary ID
     ///
     /// SFT-4 · ST · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/SFT/fields/3
+    #[inline]
     pub fn software_binary_id(
         &self,
     ) -> ::core::result::Result<
@@ -28603,6 +29992,7 @@ impl<'a> Sft<'a> {
         ::hl7_runtime::typed::required(self.0.field(4usize), "SFT-4")
     }
     /// SFT-4: same as [`Self::software_binary_id`].
+    #[inline]
     pub fn sft_4(
         &self,
     ) -> ::core::result::Result<
@@ -28614,24 +30004,28 @@ impl<'a> Sft<'a> {
     /// Software Product Information
     ///
     /// SFT-5 · TX · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/SFT/fields/4
+    #[inline]
     pub fn software_product_information(
         &self,
     ) -> ::core::option::Option<super::datatypes::Tx<'a>> {
         ::hl7_runtime::typed::single(self.0.field(5usize))
     }
     /// SFT-5: same as [`Self::software_product_information`].
+    #[inline]
     pub fn sft_5(&self) -> ::core::option::Option<super::datatypes::Tx<'a>> {
         self.software_product_information()
     }
     /// Software Install Date
     ///
     /// SFT-6 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/SFT/fields/5
+    #[inline]
     pub fn software_install_date(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(6usize))
     }
     /// SFT-6: same as [`Self::software_install_date`].
+    #[inline]
     pub fn sft_6(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.software_install_date()
     }
@@ -29446,38 +30840,45 @@ impl<'a> Spm<'a> {
     /// Set ID _ SPM
     ///
     /// SPM-1 · SI · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/0
+    #[inline]
     pub fn set_id_spm(&self) -> ::core::option::Option<super::datatypes::Si<'a>> {
         ::hl7_runtime::typed::single(self.0.field(1usize))
     }
     /// SPM-1: same as [`Self::set_id_spm`].
+    #[inline]
     pub fn spm_1(&self) -> ::core::option::Option<super::datatypes::Si<'a>> {
         self.set_id_spm()
     }
     /// Specimen ID
     ///
     /// SPM-2 · EIP · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/1
+    #[inline]
     pub fn specimen_id(&self) -> ::core::option::Option<super::datatypes::Eip<'a>> {
         ::hl7_runtime::typed::single(self.0.field(2usize))
     }
     /// SPM-2: same as [`Self::specimen_id`].
+    #[inline]
     pub fn spm_2(&self) -> ::core::option::Option<super::datatypes::Eip<'a>> {
         self.specimen_id()
     }
     /// Specimen Parent IDs
     ///
     /// SPM-3 · EIP · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/2
+    #[inline]
     pub fn specimen_parent_i_ds(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Eip<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(3usize))
     }
     /// SPM-3: same as [`Self::specimen_parent_i_ds`].
+    #[inline]
     pub fn spm_3(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Eip<'a>> {
         self.specimen_parent_i_ds()
     }
     /// Specimen Type
     ///
     /// SPM-4 · CWE · R · 1..1 · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/3
+    #[inline]
     pub fn specimen_type(
         &self,
     ) -> ::core::result::Result<
@@ -29487,6 +30888,7 @@ impl<'a> Spm<'a> {
         ::hl7_runtime::typed::required(self.0.field(4usize), "SPM-4")
     }
     /// SPM-4: same as [`Self::specimen_type`].
+    #[inline]
     pub fn spm_4(
         &self,
     ) -> ::core::result::Result<
@@ -29498,296 +30900,346 @@ impl<'a> Spm<'a> {
     /// Specimen Type Modifier
     ///
     /// SPM-5 · CWE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/4
+    #[inline]
     pub fn specimen_type_modifier(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(5usize))
     }
     /// SPM-5: same as [`Self::specimen_type_modifier`].
+    #[inline]
     pub fn spm_5(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cwe<'a>> {
         self.specimen_type_modifier()
     }
     /// Specimen Additives
     ///
     /// SPM-6 · CWE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/5
+    #[inline]
     pub fn specimen_additives(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(6usize))
     }
     /// SPM-6: same as [`Self::specimen_additives`].
+    #[inline]
     pub fn spm_6(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cwe<'a>> {
         self.specimen_additives()
     }
     /// Specimen Collection Method
     ///
     /// SPM-7 · CWE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/6
+    #[inline]
     pub fn specimen_collection_method(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::single(self.0.field(7usize))
     }
     /// SPM-7: same as [`Self::specimen_collection_method`].
+    #[inline]
     pub fn spm_7(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         self.specimen_collection_method()
     }
     /// Specimen Source Site
     ///
     /// SPM-8 · CWE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/7
+    #[inline]
     pub fn specimen_source_site(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::single(self.0.field(8usize))
     }
     /// SPM-8: same as [`Self::specimen_source_site`].
+    #[inline]
     pub fn spm_8(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         self.specimen_source_site()
     }
     /// Specimen Source Site Modifier
     ///
     /// SPM-9 · CWE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/8
+    #[inline]
     pub fn specimen_source_site_modifier(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(9usize))
     }
     /// SPM-9: same as [`Self::specimen_source_site_modifier`].
+    #[inline]
     pub fn spm_9(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cwe<'a>> {
         self.specimen_source_site_modifier()
     }
     /// Specimen Collection Site
     ///
     /// SPM-10 · CWE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/9
+    #[inline]
     pub fn specimen_collection_site(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::single(self.0.field(10usize))
     }
     /// SPM-10: same as [`Self::specimen_collection_site`].
+    #[inline]
     pub fn spm_10(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         self.specimen_collection_site()
     }
     /// Specimen Role
     ///
     /// SPM-11 · CWE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/10
+    #[inline]
     pub fn specimen_role(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(11usize))
     }
     /// SPM-11: same as [`Self::specimen_role`].
+    #[inline]
     pub fn spm_11(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cwe<'a>> {
         self.specimen_role()
     }
     /// Specimen Collection Amount
     ///
     /// SPM-12 · CQ · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/11
+    #[inline]
     pub fn specimen_collection_amount(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cq<'a>> {
         ::hl7_runtime::typed::single(self.0.field(12usize))
     }
     /// SPM-12: same as [`Self::specimen_collection_amount`].
+    #[inline]
     pub fn spm_12(&self) -> ::core::option::Option<super::datatypes::Cq<'a>> {
         self.specimen_collection_amount()
     }
     /// Grouped Specimen Count
     ///
     /// SPM-13 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/12
+    #[inline]
     pub fn grouped_specimen_count(
         &self,
     ) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(13usize))
     }
     /// SPM-13: same as [`Self::grouped_specimen_count`].
+    #[inline]
     pub fn spm_13(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.grouped_specimen_count()
     }
     /// Specimen Description
     ///
     /// SPM-14 · ST · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/13
+    #[inline]
     pub fn specimen_description(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::St<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(14usize))
     }
     /// SPM-14: same as [`Self::specimen_description`].
+    #[inline]
     pub fn spm_14(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::St<'a>> {
         self.specimen_description()
     }
     /// Specimen Handling Code
     ///
     /// SPM-15 · CWE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/14
+    #[inline]
     pub fn specimen_handling_code(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(15usize))
     }
     /// SPM-15: same as [`Self::specimen_handling_code`].
+    #[inline]
     pub fn spm_15(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cwe<'a>> {
         self.specimen_handling_code()
     }
     /// Specimen Risk Code
     ///
     /// SPM-16 · CWE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/15
+    #[inline]
     pub fn specimen_risk_code(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(16usize))
     }
     /// SPM-16: same as [`Self::specimen_risk_code`].
+    #[inline]
     pub fn spm_16(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cwe<'a>> {
         self.specimen_risk_code()
     }
     /// Specimen Collection Date/Time
     ///
     /// SPM-17 · DR · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/16
+    #[inline]
     pub fn specimen_collection_date_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Dr<'a>> {
         ::hl7_runtime::typed::single(self.0.field(17usize))
     }
     /// SPM-17: same as [`Self::specimen_collection_date_time`].
+    #[inline]
     pub fn spm_17(&self) -> ::core::option::Option<super::datatypes::Dr<'a>> {
         self.specimen_collection_date_time()
     }
     /// Specimen Received Date/Time
     ///
     /// SPM-18 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/17
+    #[inline]
     pub fn specimen_received_date_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(18usize))
     }
     /// SPM-18: same as [`Self::specimen_received_date_time`].
+    #[inline]
     pub fn spm_18(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.specimen_received_date_time()
     }
     /// Specimen Expiration Date/Time
     ///
     /// SPM-19 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/18
+    #[inline]
     pub fn specimen_expiration_date_time(
         &self,
     ) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(19usize))
     }
     /// SPM-19: same as [`Self::specimen_expiration_date_time`].
+    #[inline]
     pub fn spm_19(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.specimen_expiration_date_time()
     }
     /// Specimen Availability
     ///
     /// SPM-20 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/19
+    #[inline]
     pub fn specimen_availability(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(20usize))
     }
     /// SPM-20: same as [`Self::specimen_availability`].
+    #[inline]
     pub fn spm_20(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.specimen_availability()
     }
     /// Specimen Reject Reason
     ///
     /// SPM-21 · CWE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/20
+    #[inline]
     pub fn specimen_reject_reason(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(21usize))
     }
     /// SPM-21: same as [`Self::specimen_reject_reason`].
+    #[inline]
     pub fn spm_21(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cwe<'a>> {
         self.specimen_reject_reason()
     }
     /// Specimen Quality
     ///
     /// SPM-22 · CWE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/21
+    #[inline]
     pub fn specimen_quality(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::single(self.0.field(22usize))
     }
     /// SPM-22: same as [`Self::specimen_quality`].
+    #[inline]
     pub fn spm_22(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         self.specimen_quality()
     }
     /// Specimen Appropriateness
     ///
     /// SPM-23 · CWE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/22
+    #[inline]
     pub fn specimen_appropriateness(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::single(self.0.field(23usize))
     }
     /// SPM-23: same as [`Self::specimen_appropriateness`].
+    #[inline]
     pub fn spm_23(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         self.specimen_appropriateness()
     }
     /// Specimen Condition
     ///
     /// SPM-24 · CWE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/23
+    #[inline]
     pub fn specimen_condition(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(24usize))
     }
     /// SPM-24: same as [`Self::specimen_condition`].
+    #[inline]
     pub fn spm_24(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cwe<'a>> {
         self.specimen_condition()
     }
     /// Specimen Current Quantity
     ///
     /// SPM-25 · CQ · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/24
+    #[inline]
     pub fn specimen_current_quantity(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cq<'a>> {
         ::hl7_runtime::typed::single(self.0.field(25usize))
     }
     /// SPM-25: same as [`Self::specimen_current_quantity`].
+    #[inline]
     pub fn spm_25(&self) -> ::core::option::Option<super::datatypes::Cq<'a>> {
         self.specimen_current_quantity()
     }
     /// Number of Specimen Containers
     ///
     /// SPM-26 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/25
+    #[inline]
     pub fn number_of_specimen_containers(
         &self,
     ) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(26usize))
     }
     /// SPM-26: same as [`Self::number_of_specimen_containers`].
+    #[inline]
     pub fn spm_26(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.number_of_specimen_containers()
     }
     /// Container Type
     ///
     /// SPM-27 · CWE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/26
+    #[inline]
     pub fn container_type(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::single(self.0.field(27usize))
     }
     /// SPM-27: same as [`Self::container_type`].
+    #[inline]
     pub fn spm_27(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         self.container_type()
     }
     /// Container Condition
     ///
     /// SPM-28 · CWE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/27
+    #[inline]
     pub fn container_condition(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::single(self.0.field(28usize))
     }
     /// SPM-28: same as [`Self::container_condition`].
+    #[inline]
     pub fn spm_28(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         self.container_condition()
     }
     /// Specimen Child Role
     ///
     /// SPM-29 · CWE · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/SPM/fields/28
+    #[inline]
     pub fn specimen_child_role(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::single(self.0.field(29usize))
     }
     /// SPM-29: same as [`Self::specimen_child_role`].
+    #[inline]
     pub fn spm_29(&self) -> ::core::option::Option<super::datatypes::Cwe<'a>> {
         self.specimen_child_role()
     }
@@ -30218,56 +31670,66 @@ impl<'a> Tq1<'a> {
     /// Set ID - TQ1
     ///
     /// TQ1-1 · SI · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/TQ1/fields/0
+    #[inline]
     pub fn set_id_tq1(&self) -> ::core::option::Option<super::datatypes::Si<'a>> {
         ::hl7_runtime::typed::single(self.0.field(1usize))
     }
     /// TQ1-1: same as [`Self::set_id_tq1`].
+    #[inline]
     pub fn tq1_1(&self) -> ::core::option::Option<super::datatypes::Si<'a>> {
         self.set_id_tq1()
     }
     /// Quantity
     ///
     /// TQ1-2 · CQ · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/TQ1/fields/1
+    #[inline]
     pub fn quantity(&self) -> ::core::option::Option<super::datatypes::Cq<'a>> {
         ::hl7_runtime::typed::single(self.0.field(2usize))
     }
     /// TQ1-2: same as [`Self::quantity`].
+    #[inline]
     pub fn tq1_2(&self) -> ::core::option::Option<super::datatypes::Cq<'a>> {
         self.quantity()
     }
     /// Repeat Pattern
     ///
     /// TQ1-3 · RPT · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/TQ1/fields/2
+    #[inline]
     pub fn repeat_pattern(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Rpt<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(3usize))
     }
     /// TQ1-3: same as [`Self::repeat_pattern`].
+    #[inline]
     pub fn tq1_3(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Rpt<'a>> {
         self.repeat_pattern()
     }
     /// Explicit Time
     ///
     /// TQ1-4 · TM · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/TQ1/fields/3
+    #[inline]
     pub fn explicit_time(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Tm<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(4usize))
     }
     /// TQ1-4: same as [`Self::explicit_time`].
+    #[inline]
     pub fn tq1_4(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Tm<'a>> {
         self.explicit_time()
     }
     /// Relative Time and Units
     ///
     /// TQ1-5 · CQ · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/TQ1/fields/4
+    #[inline]
     pub fn relative_time_and_units(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cq<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(5usize))
     }
     /// TQ1-5: same as [`Self::relative_time_and_units`].
+    #[inline]
     pub fn tq1_5(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cq<'a>> {
         self.relative_time_and_units()
     }
@@ -30277,10 +31739,12 @@ impl<'a> Tq1<'a> {
     ///
     /// In the guide's profiles:
     /// - flux4_omi_o23: `TQ1-6` · R · Service Duration: Durée de rétention des images (jours) · st_flux4.md#t2.r4
+    #[inline]
     pub fn service_duration(&self) -> ::core::option::Option<super::datatypes::Cq<'a>> {
         ::hl7_runtime::typed::single(self.0.field(6usize))
     }
     /// TQ1-6: same as [`Self::service_duration`].
+    #[inline]
     pub fn tq1_6(&self) -> ::core::option::Option<super::datatypes::Cq<'a>> {
         self.service_duration()
     }
@@ -30290,82 +31754,98 @@ impl<'a> Tq1<'a> {
     ///
     /// In the guide's profiles:
     /// - flux4_omi_o23: `TQ1-7` · R · Start date/time: Date/heure de l'examen d'imagerie · st_flux4.md#t2.r5
+    #[inline]
     pub fn start_date_time(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(7usize))
     }
     /// TQ1-7: same as [`Self::start_date_time`].
+    #[inline]
     pub fn tq1_7(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.start_date_time()
     }
     /// End date/time
     ///
     /// TQ1-8 · TS · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/TQ1/fields/7
+    #[inline]
     pub fn end_date_time(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         ::hl7_runtime::typed::single(self.0.field(8usize))
     }
     /// TQ1-8: same as [`Self::end_date_time`].
+    #[inline]
     pub fn tq1_8(&self) -> ::core::option::Option<super::datatypes::Ts<'a>> {
         self.end_date_time()
     }
     /// Priority
     ///
     /// TQ1-9 · CWE · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/TQ1/fields/8
+    #[inline]
     pub fn priority(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cwe<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(9usize))
     }
     /// TQ1-9: same as [`Self::priority`].
+    #[inline]
     pub fn tq1_9(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Cwe<'a>> {
         self.priority()
     }
     /// Condition text
     ///
     /// TQ1-10 · TX · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/TQ1/fields/9
+    #[inline]
     pub fn condition_text(&self) -> ::core::option::Option<super::datatypes::Tx<'a>> {
         ::hl7_runtime::typed::single(self.0.field(10usize))
     }
     /// TQ1-10: same as [`Self::condition_text`].
+    #[inline]
     pub fn tq1_10(&self) -> ::core::option::Option<super::datatypes::Tx<'a>> {
         self.condition_text()
     }
     /// Text instruction
     ///
     /// TQ1-11 · TX · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/TQ1/fields/10
+    #[inline]
     pub fn text_instruction(&self) -> ::core::option::Option<super::datatypes::Tx<'a>> {
         ::hl7_runtime::typed::single(self.0.field(11usize))
     }
     /// TQ1-11: same as [`Self::text_instruction`].
+    #[inline]
     pub fn tq1_11(&self) -> ::core::option::Option<super::datatypes::Tx<'a>> {
         self.text_instruction()
     }
     /// Conjunction
     ///
     /// TQ1-12 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/TQ1/fields/11
+    #[inline]
     pub fn conjunction(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(12usize))
     }
     /// TQ1-12: same as [`Self::conjunction`].
+    #[inline]
     pub fn tq1_12(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.conjunction()
     }
     /// Occurrence duration
     ///
     /// TQ1-13 · CQ · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/TQ1/fields/12
+    #[inline]
     pub fn occurrence_duration(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cq<'a>> {
         ::hl7_runtime::typed::single(self.0.field(13usize))
     }
     /// TQ1-13: same as [`Self::occurrence_duration`].
+    #[inline]
     pub fn tq1_13(&self) -> ::core::option::Option<super::datatypes::Cq<'a>> {
         self.occurrence_duration()
     }
     /// Total occurrence's
     ///
     /// TQ1-14 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/TQ1/fields/13
+    #[inline]
     pub fn total_occurrences(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(14usize))
     }
     /// TQ1-14: same as [`Self::total_occurrences`].
+    #[inline]
     pub fn tq1_14(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.total_occurrences()
     }
@@ -30708,118 +32188,138 @@ impl<'a> Tq2<'a> {
     /// Set ID - TQ2
     ///
     /// TQ2-1 · SI · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/TQ2/fields/0
+    #[inline]
     pub fn set_id_tq2(&self) -> ::core::option::Option<super::datatypes::Si<'a>> {
         ::hl7_runtime::typed::single(self.0.field(1usize))
     }
     /// TQ2-1: same as [`Self::set_id_tq2`].
+    #[inline]
     pub fn tq2_1(&self) -> ::core::option::Option<super::datatypes::Si<'a>> {
         self.set_id_tq2()
     }
     /// Sequence/Results Flag
     ///
     /// TQ2-2 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/TQ2/fields/1
+    #[inline]
     pub fn sequence_results_flag(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(2usize))
     }
     /// TQ2-2: same as [`Self::sequence_results_flag`].
+    #[inline]
     pub fn tq2_2(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.sequence_results_flag()
     }
     /// Related Placer Number
     ///
     /// TQ2-3 · EI · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/TQ2/fields/2
+    #[inline]
     pub fn related_placer_number(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ei<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(3usize))
     }
     /// TQ2-3: same as [`Self::related_placer_number`].
+    #[inline]
     pub fn tq2_3(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ei<'a>> {
         self.related_placer_number()
     }
     /// Related Filler Number
     ///
     /// TQ2-4 · EI · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/TQ2/fields/3
+    #[inline]
     pub fn related_filler_number(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ei<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(4usize))
     }
     /// TQ2-4: same as [`Self::related_filler_number`].
+    #[inline]
     pub fn tq2_4(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ei<'a>> {
         self.related_filler_number()
     }
     /// Related Placer Group Number
     ///
     /// TQ2-5 · EI · O · 0..* · spec/hl7v2.5.1/segments.json#/segments/TQ2/fields/4
+    #[inline]
     pub fn related_placer_group_number(
         &self,
     ) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ei<'a>> {
         ::hl7_runtime::typed::Reps::new(self.0.field(5usize))
     }
     /// TQ2-5: same as [`Self::related_placer_group_number`].
+    #[inline]
     pub fn tq2_5(&self) -> ::hl7_runtime::typed::Reps<'a, super::datatypes::Ei<'a>> {
         self.related_placer_group_number()
     }
     /// Sequence Condition Code
     ///
     /// TQ2-6 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/TQ2/fields/5
+    #[inline]
     pub fn sequence_condition_code(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(6usize))
     }
     /// TQ2-6: same as [`Self::sequence_condition_code`].
+    #[inline]
     pub fn tq2_6(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.sequence_condition_code()
     }
     /// Cyclic Entry/Exit Indicator
     ///
     /// TQ2-7 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/TQ2/fields/6
+    #[inline]
     pub fn cyclic_entry_exit_indicator(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(7usize))
     }
     /// TQ2-7: same as [`Self::cyclic_entry_exit_indicator`].
+    #[inline]
     pub fn tq2_7(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.cyclic_entry_exit_indicator()
     }
     /// Sequence Condition Time Interval
     ///
     /// TQ2-8 · CQ · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/TQ2/fields/7
+    #[inline]
     pub fn sequence_condition_time_interval(
         &self,
     ) -> ::core::option::Option<super::datatypes::Cq<'a>> {
         ::hl7_runtime::typed::single(self.0.field(8usize))
     }
     /// TQ2-8: same as [`Self::sequence_condition_time_interval`].
+    #[inline]
     pub fn tq2_8(&self) -> ::core::option::Option<super::datatypes::Cq<'a>> {
         self.sequence_condition_time_interval()
     }
     /// Cyclic Group Maximum Number of Repeats
     ///
     /// TQ2-9 · NM · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/TQ2/fields/8
+    #[inline]
     pub fn cyclic_group_maximum_number_of_repeats(
         &self,
     ) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         ::hl7_runtime::typed::single(self.0.field(9usize))
     }
     /// TQ2-9: same as [`Self::cyclic_group_maximum_number_of_repeats`].
+    #[inline]
     pub fn tq2_9(&self) -> ::core::option::Option<super::datatypes::Nm<'a>> {
         self.cyclic_group_maximum_number_of_repeats()
     }
     /// Special Service Request Relationship
     ///
     /// TQ2-10 · ID · O · 0..1 · spec/hl7v2.5.1/segments.json#/segments/TQ2/fields/9
+    #[inline]
     pub fn special_service_request_relationship(
         &self,
     ) -> ::core::option::Option<super::datatypes::Id<'a>> {
         ::hl7_runtime::typed::single(self.0.field(10usize))
     }
     /// TQ2-10: same as [`Self::special_service_request_relationship`].
+    #[inline]
     pub fn tq2_10(&self) -> ::core::option::Option<super::datatypes::Id<'a>> {
         self.special_service_request_relationship()
     }
