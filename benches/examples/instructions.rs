@@ -18,7 +18,7 @@ use hl7_runtime::ParseOptions;
 mod workloads;
 
 const USAGE: &str = "usage: instructions OPERATION FIXTURE N
-  OPERATION: parse | read | er7-read | hl7-v2-read | visit | hl7-v2-visit | floor | typed | validate | check | ack | er7-parse | encode | er7-encode
+  OPERATION: parse | read | generic-read | er7-read | hl7-v2-read | visit | hl7-v2-visit | floor | typed | validate | check | ack | er7-parse | encode | er7-encode
   FIXTURE:   a file of tests/fixtures/, or - for flux3_ok_ft.hl7 (encode and er7-encode build the flow-3 response)";
 
 fn main() -> Result<(), String> {
@@ -51,6 +51,13 @@ fn main() -> Result<(), String> {
             for _ in 0..n {
                 let mut s = workloads::Checksum::default();
                 workloads::ours_typed_oru(black_box(&bytes), &mut s).ok_or("does not parse")?;
+                sink += s.0;
+            }
+        }
+        "generic-read" => {
+            for _ in 0..n {
+                let mut s = workloads::Checksum::default();
+                workloads::ours_generic(black_box(&bytes), &mut s).ok_or("does not parse")?;
                 sink += s.0;
             }
         }
