@@ -277,33 +277,15 @@ impl<'a> Message<'a> {
         let d = self.delimiters;
         let first = nth(self.field_raw(index, n)?, Some(d.repetition), 1)?;
         let component = nth(first, Some(d.component), c)?;
-        Some(self.decoded(component))
-    }
-
-    /// `raw` decoded. A code (MSH-9, ORC-1) is ASCII without escapes: such bytes read the same
-    /// in every character set a message can declare (all of them extend ASCII), so they are lent
-    /// as they are, without the decoder's set-up (it was 29 % of the profile choice's
-    /// instructions).
-    fn decoded(&self, raw: &'a [u8]) -> Cow<'a, str> {
-        if raw.is_ascii() && self.delimiters.escape.is_none_or(|e| views::find(e, raw).is_none()) {
-            // The slice of the text the parse validated, when there is one: no second check.
-            if let Some(text) = self.text.and_then(|whole| {
-                let start = (raw.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
-                whole.get(start..start.checked_add(raw.len())?)
-            }) {
-                return Cow::Borrowed(text);
-            }
-            if let Ok(text) = std::str::from_utf8(raw) {
-                return Cow::Borrowed(text);
-            }
-        }
-        crate::escape::decode(raw, &self.delimiters, self.charset)
+        // What the views read a value with: a slice of the validated text when it holds no
+        // escape (codes do not), without the decoder.
+        Some(self.ctx().text(component))
     }
 
     /// The whole of field `n` of the segment at `index`, decoded (separators kept), as
     /// [`Message::first_component_text`] reads a component.
     pub(crate) fn field_text(&self, index: usize, n: usize) -> Option<Cow<'a, str>> {
-        Some(self.decoded(self.field_raw(index, n)?))
+        Some(self.ctx().text(self.field_raw(index, n)?))
     }
 
     /// The raw bytes of field `n` of the segment at `index`; `None` for MSH-1 and MSH-2.

@@ -111,11 +111,7 @@ impl<'a> Iterator for Fields<'a> {
             self.k += 1;
             let sep = *seg.seps.get(k)?;
             let start = sep as usize + 1;
-            // The next cached separator ends the field; past the last one, a scan.
-            let end = match seg.seps.get(k + 1).filter(|_| k + 1 < cached) {
-                Some(&next) => next as usize,
-                None => seg.field_end(k, start),
-            };
+            let end = seg.field_end(k, start);
             // MSH-2 (the first field after MSH's first separator) is never split.
             let opaque = self.first == 2 && k == 0;
             return Some(Field {
@@ -446,6 +442,8 @@ impl<'a> Segment<'a> {
 
     /// Where the field that starts at `start`, after separator `k`, ends: the next cached
     /// separator, else the next field separator found by a scan, else the segment's end.
+    /// Inlined: `Fields::next` asks it for every cached field.
+    #[inline]
     fn field_end(&self, k: usize, start: usize) -> usize {
         match self.seps.get(k + 1).filter(|_| k + 1 < usize::from(self.cached)) {
             Some(&next) => next as usize,
