@@ -78,8 +78,8 @@ fn typed_parse_of_a_flow_1_message_allocates_a_small_constant_per_segment() {
 /// Measured on flux1_nw_full.hl7; see the test above: a typed parse on a thread that has placed
 /// and dropped a message before, and on a thread's first (which also sets up the thread's own
 /// lists: the kept vectors, the plans it has looked up).
-const EXPECTED: usize = 6;
-const EXPECTED_COLD: usize = 23;
+const EXPECTED: usize = 4;
+const EXPECTED_COLD: usize = 21;
 
 /// The peers' parse of the same bytes, for BENCHMARKS.md (printed; only checked to be more).
 #[test]

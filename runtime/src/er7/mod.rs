@@ -81,13 +81,12 @@ impl Delimiters {
     /// printable ASCII, not alphanumeric (they would clash with data), all distinct, and a
     /// subcomponent separator only with an escape character (MSH-2 is positional).
     pub fn validate(&self) -> Result<(), &'static str> {
-        let mut all = vec![self.field, self.component, self.repetition];
-        all.extend(self.escape);
-        all.extend(self.subcomponent);
         if self.subcomponent.is_some() && self.escape.is_none() {
             return Err("a subcomponent separator requires an escape character (MSH-2 is positional)");
         }
-        check_delimiter_bytes(&all)
+        let optional = [self.escape, self.subcomponent];
+        let all = [self.field, self.component, self.repetition, self.escape.unwrap_or(0), self.subcomponent.unwrap_or(0)];
+        check_delimiter_bytes(all.get(..3 + optional.iter().flatten().count()).unwrap_or(&all))
     }
 
     /// MSH-2 as written: component, repetition, escape, subcomponent.
@@ -483,9 +482,16 @@ fn read_header(bytes: &[u8]) -> Result<Delimiters, ParseError> {
     if !(3..=5).contains(&enc.len()) {
         return Err(invalid("MSH-2 must hold 3 to 5 encoding characters", 2, 4));
     }
-    let mut all = vec![field];
-    all.extend_from_slice(enc);
-    if let Err(reason) = check_delimiter_bytes(&all) {
+    // On the stack: this runs on every parse, and a vector here was an allocation, a
+    // reallocation and a free each time.
+    let mut all = [0u8; 6];
+    if let Some((first, rest)) = all.split_first_mut() {
+        *first = field;
+        if let Some(slots) = rest.get_mut(..enc.len()) {
+            slots.copy_from_slice(enc);
+        }
+    }
+    if let Err(reason) = check_delimiter_bytes(all.get(..=enc.len()).unwrap_or(&all)) {
         return Err(invalid(reason, 2, 4));
     }
     let at = |i: usize| enc.get(i).copied();
