@@ -167,6 +167,9 @@ pub(crate) struct SegEntry {
     pub sep_start: u32,
     pub sep_end: u32,
     pub id: [u8; 3],
+    /// The segment holds a repetition separator (MSH always does, in MSH-2). Without one,
+    /// every field of it is a single repetition, found without a search.
+    pub repeats: bool,
 }
 
 /// A parsed message borrowing its input.
@@ -351,7 +354,7 @@ impl<'a> Message<'a> {
         let Some(raw) = self.bytes.get(start..end) else {
             return Ok(None);
         };
-        let ctx = Ctx { delimiters: self.delimiters, charset: self.charset, opaque, whole: self.text };
+        let ctx = Ctx { delimiters: self.delimiters, charset: self.charset, opaque, whole: self.text, repeats: entry.repeats };
         if p.repetition.is_none() && p.component.is_none() {
             return Ok(Some(ctx.text(raw)));
         }
@@ -372,7 +375,7 @@ impl<'a> Message<'a> {
 
     /// How the message's views split and decode (not opaque).
     pub(crate) fn ctx(&self) -> Ctx<'a> {
-        Ctx { delimiters: self.delimiters, charset: self.charset, opaque: false, whole: self.text }
+        Ctx { delimiters: self.delimiters, charset: self.charset, opaque: false, whole: self.text, repeats: true }
     }
 
     /// The bytes of each field of segment `index`, field 1 first, and whether the field is
@@ -406,7 +409,7 @@ impl<'a> Message<'a> {
             index,
             e.id,
             self.seps.get(e.sep_start as usize..e.sep_end as usize).unwrap_or(&[]),
-            Ctx { delimiters: self.delimiters, charset: self.charset, opaque: false, whole: self.text },
+            Ctx { delimiters: self.delimiters, charset: self.charset, opaque: false, whole: self.text, repeats: e.repeats },
         )
     }
 }
@@ -664,6 +667,7 @@ impl<'a> Parser<'a> {
             sep_start: sep_start as u32,
             sep_end: self.msg.seps.len() as u32,
             id,
+            repeats: scan.repetitions > 0 || is_msh,
         };
         self.msg.segs.push(entry);
         self.check_repetitions(&entry, index, scan.repetitions)?;

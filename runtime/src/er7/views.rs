@@ -23,11 +23,14 @@ pub(crate) struct Ctx<'a> {
     /// The whole message as text, when the parse found it valid UTF-8 in a UTF-8 message:
     /// a value without escapes is then a slice of it, not validated again on every read.
     pub whole: Option<&'a str>,
+    /// The segment holds a repetition separator ([`SegEntry::repeats`](super::SegEntry)):
+    /// when it does not, a field is one repetition, taken whole without a search.
+    pub repeats: bool,
 }
 
 impl<'a> Ctx<'a> {
     pub fn rep_sep(&self) -> Option<u8> {
-        (!self.opaque).then_some(self.delimiters.repetition)
+        (!self.opaque && self.repeats).then_some(self.delimiters.repetition)
     }
     pub fn comp_sep(&self) -> Option<u8> {
         (!self.opaque).then_some(self.delimiters.component)
@@ -754,6 +757,31 @@ mod tests {
                 }
             }
             prop_assert_eq!(find(sep, &hay), hay.iter().position(|&b| b == sep));
+        }
+    }
+
+    /// A field's repetitions as raw bytes and locations, its count and its first repetition.
+    fn repetitions_of(f: &Field<'_>) -> (Vec<(Vec<u8>, Location)>, usize, Vec<u8>, Option<Vec<u8>>) {
+        let reps = f.repetitions().map(|r| (r.raw().to_vec(), r.location())).collect();
+        (reps, f.repetition_count(), f.first().raw().to_vec(), f.repetition(2).map(|r| r.raw().to_vec()))
+    }
+
+    proptest! {
+        /// A segment the parse found without a repetition separator splits its fields into
+        /// the repetitions a search for one finds: the same parts, locations and counts.
+        #[test]
+        fn fields_of_a_segment_without_repetitions_split_as_searched(pieces in proptest::collection::vec(0..6usize, 0..16)) {
+            let value: String = pieces.iter().filter_map(|&i| ["ab", "~", "^", "&", "|", "\\R\\"].get(i).copied()).collect();
+            let text = format!("MSH|^~\\&|A|B|||20260101||ORU^R01|1|P|2.5.1\rPID|1||{value}||X^Y\r");
+            let msg = super::super::Message::parse(text.as_bytes()).expect("parses");
+            let repeats: Vec<bool> = msg.segments().map(|s| s.ctx.repeats).collect();
+            prop_assert_eq!(repeats, vec![true, value.contains('~')]);
+            for seg in msg.segments() {
+                for f in seg.fields() {
+                    let searched = Field { ctx: Ctx { repeats: true, ..f.ctx }, ..f };
+                    prop_assert_eq!(repetitions_of(&f), repetitions_of(&searched));
+                }
+            }
         }
     }
 
