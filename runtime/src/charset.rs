@@ -55,6 +55,11 @@ impl Charset {
     /// repetition; surrounding blanks are ignored). Labels are matched without regard
     /// to ASCII case because senders are inconsistent about it.
     pub fn from_msh18(value: &[u8]) -> Result<Charset, CharsetError> {
+        // The label every message of the guide carries, as written, first: a comparison of
+        // its bytes rather than two case-folding walks (this runs on every parse).
+        if value == b"UNICODE UTF-8" {
+            return Ok(Charset::Utf8);
+        }
         let v = value.trim_ascii();
         if v.is_empty() || v.eq_ignore_ascii_case(b"ASCII") {
             Ok(Charset::Ascii)
