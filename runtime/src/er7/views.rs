@@ -760,8 +760,10 @@ mod tests {
         }
     }
 
-    /// A field's repetitions as raw bytes and locations, its count and its first repetition.
-    fn repetitions_of(f: &Field<'_>) -> (Vec<(Vec<u8>, Location)>, usize, Vec<u8>, Option<Vec<u8>>) {
+    /// A field's repetitions (raw bytes and locations), their count, the first and the second.
+    type Split = (Vec<(Vec<u8>, Location)>, usize, Vec<u8>, Option<Vec<u8>>);
+
+    fn repetitions_of(f: &Field<'_>) -> Split {
         let reps = f.repetitions().map(|r| (r.raw().to_vec(), r.location())).collect();
         (reps, f.repetition_count(), f.first().raw().to_vec(), f.repetition(2).map(|r| r.raw().to_vec()))
     }
