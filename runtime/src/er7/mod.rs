@@ -84,9 +84,10 @@ impl Delimiters {
         if self.subcomponent.is_some() && self.escape.is_none() {
             return Err("a subcomponent separator requires an escape character (MSH-2 is positional)");
         }
-        let optional = [self.escape, self.subcomponent];
-        let all = [self.field, self.component, self.repetition, self.escape.unwrap_or(0), self.subcomponent.unwrap_or(0)];
-        check_delimiter_bytes(all.get(..3 + optional.iter().flatten().count()).unwrap_or(&all))
+        // MSH-2's order; a subcomponent separator comes only after an escape (checked above).
+        let encoding = [self.component, self.repetition, self.escape.unwrap_or(0), self.subcomponent.unwrap_or(0)];
+        let written = 2 + usize::from(self.escape.is_some()) + usize::from(self.subcomponent.is_some());
+        check_delimiter_bytes(self.field, encoding.get(..written).unwrap_or(&encoding))
     }
 
     /// MSH-2 as written: component, repetition, escape, subcomponent.
@@ -107,15 +108,20 @@ impl Delimiters {
     }
 }
 
-fn check_delimiter_bytes(all: &[u8]) -> Result<(), &'static str> {
-    for (i, &b) in all.iter().enumerate() {
+/// Checks the field separator and the encoding characters after it (MSH-2's, as written),
+/// taken as they are: this runs on every parse, where gathering them in a vector was an
+/// allocation, a reallocation and a free each time.
+fn check_delimiter_bytes(field: u8, encoding: &[u8]) -> Result<(), &'static str> {
+    for (i, &b) in std::iter::once(&field).chain(encoding).enumerate() {
         if !b.is_ascii_graphic() {
             return Err("delimiters must be printable ASCII characters");
         }
         if b.is_ascii_alphanumeric() {
             return Err("delimiters must not be letters or digits");
         }
-        if all.get(..i).is_some_and(|before| before.contains(&b)) {
+        // The bytes before this one: the field separator, then the encoding characters.
+        let before = i.checked_sub(1).map(|n| encoding.get(..n).unwrap_or(encoding));
+        if before.is_some_and(|enc| b == field || enc.contains(&b)) {
             return Err("delimiters must be distinct");
         }
     }
@@ -479,22 +485,13 @@ fn read_header(bytes: &[u8]) -> Result<Delimiters, ParseError> {
         loc.field = Some(field_no);
         ParseError::new(ParseErrorKind::InvalidDelimiters { reason }, loc)
     };
-    if let Err(reason) = check_delimiter_bytes(&[field]) {
+    if let Err(reason) = check_delimiter_bytes(field, &[]) {
         return Err(invalid(reason, 1, 3));
     }
     if !(3..=5).contains(&enc.len()) {
         return Err(invalid("MSH-2 must hold 3 to 5 encoding characters", 2, 4));
     }
-    // On the stack: this runs on every parse, and a vector here was an allocation, a
-    // reallocation and a free each time.
-    let mut all = [0u8; 6];
-    if let Some((first, rest)) = all.split_first_mut() {
-        *first = field;
-        if let Some(slots) = rest.get_mut(..enc.len()) {
-            slots.copy_from_slice(enc);
-        }
-    }
-    if let Err(reason) = check_delimiter_bytes(all.get(..=enc.len()).unwrap_or(&all)) {
+    if let Err(reason) = check_delimiter_bytes(field, enc) {
         return Err(invalid(reason, 2, 4));
     }
     let at = |i: usize| enc.get(i).copied();
@@ -667,7 +664,8 @@ impl<'a> Parser<'a> {
             sep_start: sep_start as u32,
             sep_end: self.msg.seps.len() as u32,
             id,
-            repeats: scan.repetitions > 0 || is_msh,
+            // MSH's count includes MSH-2, which holds the repetition separator itself.
+            repeats: scan.repetitions > 0,
         };
         self.msg.segs.push(entry);
         self.check_repetitions(&entry, index, scan.repetitions)?;
