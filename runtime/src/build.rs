@@ -353,7 +353,11 @@ impl Writer {
     /// Moves to field `field` of the current segment (1-based, later than the field reached),
     /// where a value of [`Level::FIELD`] is then written; a repeating field goes on with
     /// [`Writer::repetitions`].
-    #[inline(always)]
+    // A call, not inlined: a generated segment's `write_er7` moves to each of its fields, and
+    // inlined (about 190 bytes each, 25 KB for OBR) the moves spread a message's writing over
+    // more code than the instruction cache holds: 304 misses per flow-3 response, 148 as a
+    // call, for some 360 more instructions (BENCHMARKS.md, issue 21's tenth session).
+    #[inline(never)]
     pub fn field(&mut self, field: u32) {
         match field.checked_sub(self.field) {
             Some(ahead @ 1..) => self.owe(self.separators[0], ahead),
