@@ -8,7 +8,15 @@
 #                                                      benches/instructions.recorded and fails
 #                                                      when one grew by more than 5 % (CI)
 #   benches/scripts/instructions.sh --record           measures them and rewrites that file
+#   benches/scripts/instructions.sh --misses [OP:FIXTURE ...]
+#                                                      the table with a second column: misses
+#                                                      of a simulated 32 KB 8-way L1
+#                                                      instruction cache per operation
 #
+# The misses explain what the instructions do not (BENCHMARKS.md, issue 21's tenth session):
+# code spread over more than the instruction cache holds runs slower than its count says. They
+# are informative, not checked: a change anywhere moves where functions lie, and with them
+# which ones share a cache set.
 # A deliberate slowdown to see --check fail (BENCHMARKS.md, "Instruction counts in CI"):
 #   sed -i 's/^const CACHED_SEPS: usize = 48;/const CACHED_SEPS: usize = 2;/' runtime/src/er7/views.rs
 set -euo pipefail
@@ -22,11 +30,17 @@ mode=table
 case "${1:-}" in
   --check) mode=check; shift ;;
   --record) mode=record; shift ;;
+  --misses) mode=misses; shift ;;
 esac
 
 cargo build -q --release --locked -p benches --example instructions
 bin=target/release/examples/instructions
-count() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" "$1" "$2" "$3" 2>&1 >/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'; }
+# One run's instructions; with `sim` set, its instructions and L1i misses (callgrind's
+# cache simulation counts Ir Dr Dw I1mr ...: the first and the fourth).
+count() {
+  valgrind --tool=callgrind ${sim:+--cache-sim=yes --I1=32768,8,64} --callgrind-out-file=/dev/null "$bin" "$1" "$2" "$3" 2>&1 >/dev/null \
+    | sed -n 's/.*Collected : \([0-9]*\) [0-9]* [0-9]* \([0-9]*\).*/\1 \2/p; t; s/.*Collected : \([0-9]*\).*/\1/p'
+}
 per_op() {
   local op=${1%%:*} fixture=${1#*:}
   [ "$fixture" = - ] && fixture=flux3_ok_ft.hl7
@@ -36,7 +50,12 @@ per_op() {
     echo "instructions.sh: callgrind gave no count for $1 (is valgrind installed?)" >&2
     exit 2
   fi
-  echo $(( (many - one) / 100 ))
+  if [ -n "${sim:-}" ]; then
+    read -r ir1 miss1 <<<"$one"; read -r ir2 miss2 <<<"$many"
+    echo "$(( (ir2 - ir1) / 100 )) | $(( (miss2 - miss1) / 100 ))"
+  else
+    echo $(( (many - one) / 100 ))
+  fi
 }
 
 # What the CPU offers changes which search routine memchr picks, so the recorded counts say
@@ -50,7 +69,7 @@ guarded=(parse:flux3_ok_ft.hl7 read:flux3_ok_ft.hl7 visit:flux3_ok_ft.hl7 typed:
          ack:flux3_ok_ft.hl7 encode:-)
 
 case $mode in
-  table)
+  table|misses)
     cases=("$@")
     if [ ${#cases[@]} -eq 0 ]; then
       cases=(parse:flux3_ok_ft.hl7 typed:flux3_ok_ft.hl7 er7-parse:flux3_ok_ft.hl7
@@ -59,7 +78,12 @@ case $mode in
              typed:bench/flux4_sr_ten_orders.hl7 er7-parse:bench/flux4_sr_ten_orders.hl7 check:bench/flux4_sr_ten_orders.hl7
              encode:- er7-encode:-)
     fi
-    printf '| operation | input | instructions |\n|---|---|---:|\n'
+    if [ $mode = misses ]; then
+      sim=1
+      printf '| operation | input | instructions | L1i misses |\n|---|---|---:|---:|\n'
+    else
+      printf '| operation | input | instructions |\n|---|---|---:|\n'
+    fi
     for c in "${cases[@]}"; do
       printf '| %s | %s | %s |\n' "${c%%:*}" "${c#*:}" "$(per_op "$c")"
     done
