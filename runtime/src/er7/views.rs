@@ -269,24 +269,38 @@ const LONG: usize = 256;
 
 /// How many `sep` there are in `hay`, eight bytes at a time.
 fn count_words(sep: u8, hay: &[u8]) -> usize {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const LOWS: u64 = u64::from_ne_bytes([0x7f; 8]);
+    let (words, rest) = words_xor(sep, hay);
+    let counted: usize = words
+        .map(|x| {
+            // Its low seven bits plus 0x7f carry into a byte's high bit unless they are all
+            // zero, and cannot carry out of the byte: the high bit of `(x & LOWS) + LOWS | x`
+            // is clear exactly at the zero bytes (no false match, unlike the test of
+            // `find_short`, which only needs the first). One bit per zero byte, at its bottom;
+            // the multiplication sums them in the top byte.
+            let zeros = !(((x & LOWS) + LOWS) | x | LOWS);
+            ((zeros >> 7).wrapping_mul(ONES) >> 56) as usize
+        })
+        .sum();
+    counted + rest.iter().filter(|&&b| b == sep).count()
+}
+
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+
+/// `hay`'s whole words of eight bytes, read little-endian (the first byte in memory lowest)
+/// and XORed with `sep` in every byte, so that a byte is zero where `hay` holds `sep`; and
+/// the bytes after the last whole word.
+#[inline]
+fn words_xor(sep: u8, hay: &[u8]) -> (impl Iterator<Item = u64> + '_, &[u8]) {
     let pattern = ONES.wrapping_mul(u64::from(sep));
-    let mut words = hay.chunks_exact(8);
-    let mut n = 0;
-    for word in words.by_ref() {
+    let words = hay.chunks_exact(8);
+    let rest = words.remainder();
+    let xored = words.map(move |word| {
         let mut bytes = [0u8; 8];
         bytes.copy_from_slice(word);
-        // A byte of `x` is zero where `word` holds `sep`. Its low seven bits plus 0x7f carry
-        // into the high bit unless they are all zero, and cannot carry out of the byte: the
-        // high bit of `(x & LOWS) + LOWS | x` is clear exactly at the zero bytes (no false
-        // match, unlike the test of `find_short`, which only needs the first).
-        let x = u64::from_le_bytes(bytes) ^ pattern;
-        let zeros = !(((x & LOWS) + LOWS) | x | LOWS);
-        // One bit per zero byte, at its bottom; the multiplication sums them in the top byte.
-        n += ((zeros >> 7).wrapping_mul(ONES) >> 56) as usize;
-    }
-    n + words.remainder().iter().filter(|&&b| b == sep).count()
+        u64::from_le_bytes(bytes) ^ pattern
+    });
+    (xored, rest)
 }
 
 /// Below this length a plain loop finds a byte in fewer instructions than `memchr`, whose
@@ -308,25 +322,19 @@ pub(crate) fn find(sep: u8, hay: &[u8]) -> Option<usize> {
 /// (a byte loop takes four instructions a byte; a word, about ten for eight).
 #[inline]
 fn find_short(sep: u8, hay: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let pattern = ONES.wrapping_mul(u64::from(sep));
-    let mut words = hay.chunks_exact(8);
+    let (words, rest) = words_xor(sep, hay);
     let mut at = 0;
-    for word in words.by_ref() {
-        let mut bytes = [0u8; 8];
-        bytes.copy_from_slice(word);
-        // A byte of `x` is zero where `word` holds `sep`. The classic test marks the lowest
-        // zero byte exactly (a borrow only reaches the bytes above it), and the lowest is the
-        // first in memory since the word is read little-endian.
-        let x = u64::from_le_bytes(bytes) ^ pattern;
+    for x in words {
+        // The classic test marks the lowest zero byte exactly (a borrow only reaches the bytes
+        // above it), and the lowest is the first in memory.
         let zero = x.wrapping_sub(ONES) & !x & HIGHS;
         if zero != 0 {
             return Some(at + (zero.trailing_zeros() / 8) as usize);
         }
         at += 8;
     }
-    words.remainder().iter().position(|&b| b == sep).map(|i| at + i)
+    rest.iter().position(|&b| b == sep).map(|i| at + i)
 }
 
 fn nth_child(raw: &[u8], sep: Option<u8>, n: usize) -> Option<(usize, &[u8])> {
