@@ -264,7 +264,7 @@ fn count(raw: &[u8], sep: Option<u8>) -> usize {
 /// From this length on `memchr` counts (32 bytes at a time): below it, [`count_words`] in a
 /// few instructions and a few bytes of code. `memchr`'s count (about 170 instructions on a
 /// 20-byte PID-5, and 768 bytes of code that a typed read otherwise does not run) was called
-/// once per typed read, by `Reps::new`, and pushed its hot code over the instruction cache.
+/// once per typed read, by `Reps::new`.
 const LONG: usize = 256;
 
 /// How many `sep` there are in `hay`, eight bytes at a time.
@@ -273,9 +273,9 @@ fn count_words(sep: u8, hay: &[u8]) -> usize {
     let (words, rest) = words_xor(sep, hay);
     let counted: usize = words
         .map(|x| {
-            // Its low seven bits plus 0x7f carry into a byte's high bit unless they are all
-            // zero, and cannot carry out of the byte: the high bit of `(x & LOWS) + LOWS | x`
-            // is clear exactly at the zero bytes (no false match, unlike the test of
+            // A byte of `x` is zero where `hay` holds `sep`. A byte's low seven bits plus 0x7f
+            // carry into its high bit unless they are all zero, and cannot carry out of the
+            // byte: the high bit of `(x & LOWS) + LOWS | x` is clear exactly at the zero bytes (no false match, unlike the test of
             // `find_short`, which only needs the first). One bit per zero byte, at its bottom;
             // the multiplication sums them in the top byte.
             let zeros = !(((x & LOWS) + LOWS) | x | LOWS);
