@@ -200,6 +200,32 @@ fn invalid_escape_with_full_location() {
     assert_eq!((loc.field, loc.repetition, loc.component, loc.subcomponent), (Some(5), Some(2), Some(1), None));
 }
 
+/// A report of many lines: the parser checks the sequences at the escape characters its scan
+/// listed (the first 128 of a segment), then searches for the rest. A bad sequence is found and
+/// located wherever it is, before the list's end, across it or past it, and a long report
+/// without one parses.
+#[test]
+fn invalid_escape_in_a_long_report_located_wherever_it_is() {
+    let report = |bad_line: Option<usize>| {
+        let mut text = format!("{UTF8_MSH}OBX|1|FT|||");
+        for k in 0..150 {
+            text.push_str(if Some(k) == bad_line { "\\Q\\" } else { "\\.br\\" });
+            text.push_str(&format!("line {k}^"));
+        }
+        text.push_str("|F\r");
+        text
+    };
+    assert!(Message::parse(report(None).as_bytes()).is_ok());
+    // Line k's sequence starts at escape character 2k (each takes two).
+    for bad in [0, 1, 63, 64, 65, 70, 149] {
+        let input = report(Some(bad));
+        let e = err(input.as_bytes());
+        assert_eq!(e.kind(), &ParseErrorKind::InvalidEscape { sequence: "\\Q\\".into(), reason: "unknown escape sequence" }, "line {bad}");
+        let byte = input.find("\\Q\\").unwrap();
+        assert_eq!(e.to_string(), format!("OBX-5.{} (byte {byte}): invalid escape \\Q\\", bad + 1), "line {bad}");
+    }
+}
+
 #[test]
 fn invalid_escape_kinds() {
     let cases: &[(&str, &str, &str)] = &[

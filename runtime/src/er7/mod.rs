@@ -562,6 +562,7 @@ impl<'a> Parser<'a> {
         let d = self.msg.delimiters;
         let limit = self.options.limits.max_message_bytes;
         let mut start = 0usize;
+        let mut escapes = scan::Escapes::new();
         while start < len {
             // One pass finds the segment's end, its field separators (indexed as it goes) and
             // what the checks of `segment` need (`scan.rs`). It reads no further than the
@@ -570,7 +571,7 @@ impl<'a> Parser<'a> {
             let window = bytes.get(start..).unwrap_or(&[]);
             let window = window.get(..limit.saturating_add(1).saturating_sub(start)).unwrap_or(window);
             let sep_start = self.msg.seps.len();
-            let (scan, terminator) = scan::segment(window, start as u32, &d, &mut self.msg.seps);
+            let (scan, terminator) = scan::segment(window, start as u32, &d, &mut self.msg.seps, &mut escapes);
             let (end, term_len) = match terminator {
                 // Past the window, the segment ends beyond the limit (or at the input's end).
                 None if start + window.len() < len => (start + window.len(), 0),
@@ -614,7 +615,7 @@ impl<'a> Parser<'a> {
                     ));
                 }
             } else {
-                self.segment(start, end, sep_start, scan)?;
+                self.segment(start, end, sep_start, scan, &escapes)?;
             }
             start = end + term_len;
         }
@@ -631,8 +632,9 @@ impl<'a> Parser<'a> {
     }
 
     /// The checks of the segment `start..end`, which `scan` (from `run`) covered and whose
-    /// field separators are the index's from `sep_start` on.
-    fn segment(&mut self, start: usize, end: usize, sep_start: usize, scan: scan::Scan) -> Result<(), ParseError> {
+    /// field separators are the index's from `sep_start` on and whose escape characters are
+    /// `escapes`.
+    fn segment(&mut self, start: usize, end: usize, sep_start: usize, scan: scan::Scan, escapes: &scan::Escapes) -> Result<(), ParseError> {
         let bytes = self.msg.bytes;
         let raw = bytes.get(start..end).unwrap_or(&[]);
         // The passes below (terminator, field separators, repetitions, controls, character
@@ -702,8 +704,8 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        if !self.options.lenient_escapes && scan.escape {
-            self.check_escapes(&entry, index, raw)?;
+        if !self.options.lenient_escapes && escapes.any() {
+            self.check_escapes(&entry, index, raw, escapes)?;
         }
         Ok(())
     }
@@ -791,7 +793,10 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn check_escapes(&self, entry: &SegEntry, index: usize, raw: &[u8]) -> Result<(), ParseError> {
+    /// Checks each escape sequence of the segment `raw`, whose escape characters the scan
+    /// listed in `escapes` (those past the list's end, in a segment with more than it keeps,
+    /// are searched for).
+    fn check_escapes(&self, entry: &SegEntry, index: usize, raw: &[u8], escapes: &scan::Escapes) -> Result<(), ParseError> {
         let d = self.msg.delimiters;
         let Some(esc) = d.escape else {
             return Ok(());
@@ -803,8 +808,23 @@ impl<'a> Parser<'a> {
             0
         };
         let standard = d == Delimiters::STANDARD;
-        while let Some(off) = raw.get(i..).and_then(|rest| memchr(esc, rest)) {
-            let p = i + off;
+        // The sequences start at the escape characters the scan listed, then (past the list's
+        // end, in a segment with more than it keeps) at those searched for. A sequence's
+        // closing escape character, and any before `i`, are inside a sequence already read.
+        // One loop for both, so that the sequence's check is inlined once.
+        let mut kept = escapes.kept().iter();
+        loop {
+            let p = match kept.next() {
+                Some(&at) if (at as usize) < i => continue,
+                Some(&at) => at as usize,
+                None if escapes.complete() => break,
+                // Every escape character listed is now before `i` (each was skipped as such or
+                // began the sequence that moved `i` past it): the search starts at `i`.
+                None => match raw.get(i..).and_then(|rest| memchr(esc, rest)) {
+                    Some(off) => i + off,
+                    None => break,
+                },
+            };
             match escape::parse_escape_with(raw, p, &d, standard, self.msg.charset) {
                 Ok((_, end)) => i = end,
                 Err(m) => {
