@@ -813,14 +813,14 @@ impl<'a> Parser<'a> {
         // closing escape character, and any before `i`, are inside a sequence already read.
         // One loop for both, so that the sequence's check is inlined once.
         let mut kept = escapes.kept().iter();
+        let search = (!escapes.complete()).then(|| escape::Finder::new(esc));
         loop {
             let p = match kept.next() {
                 Some(&at) if (at as usize) < i => continue,
                 Some(&at) => at as usize,
-                None if escapes.complete() => break,
                 // Every escape character listed is now before `i` (each was skipped as such or
                 // began the sequence that moved `i` past it): the search starts at `i`.
-                None => match raw.get(i..).and_then(|rest| memchr(esc, rest)) {
+                None => match search.as_ref().and_then(|f| f.find(raw.get(i..)?)) {
                     Some(off) => i + off,
                     None => break,
                 },
