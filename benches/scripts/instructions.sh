@@ -63,8 +63,10 @@ per_op() {
 cpu() { if grep -qw avx2 /proc/cpuinfo 2>/dev/null; then echo avx2; else echo no-avx2; fi; }
 
 # The cases --check guards (issue 21): parse, the peers' read and visit workloads, typed parse, check (parse + validation), the ACK
-# and builder encoding, on the three inputs of the validation issue.
+# and builder encoding, on the three inputs of the validation issue; parse and read of a report of 80
+# lines, whose escapes the parse lists and the read searches for.
 guarded=(parse:flux3_ok_ft.hl7 read:flux3_ok_ft.hl7 visit:flux3_ok_ft.hl7 typed:flux3_ok_ft.hl7 typed:flux1_nw_full.hl7
+         parse:bench/flux3_ok_ft_80_lines.hl7 read:bench/flux3_ok_ft_80_lines.hl7
          check:flux3_ok_ft.hl7 check:flux1_nw_full.hl7 check:bench/flux4_sr_ten_orders.hl7
          ack:flux3_ok_ft.hl7 encode:-)
 
@@ -76,6 +78,7 @@ case $mode in
              validate:flux3_ok_ft.hl7 check:flux3_ok_ft.hl7 ack:flux3_ok_ft.hl7
              typed:flux1_nw_full.hl7 er7-parse:flux1_nw_full.hl7 validate:flux1_nw_full.hl7 check:flux1_nw_full.hl7
              typed:bench/flux4_sr_ten_orders.hl7 er7-parse:bench/flux4_sr_ten_orders.hl7 check:bench/flux4_sr_ten_orders.hl7
+             parse:bench/flux3_ok_ft_80_lines.hl7 read:bench/flux3_ok_ft_80_lines.hl7 er7-read:bench/flux3_ok_ft_80_lines.hl7
              encode:- er7-encode:-)
     fi
     if [ $mode = misses ]; then

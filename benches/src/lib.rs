@@ -21,6 +21,9 @@ pub fn fixtures_dir() -> std::path::PathBuf {
 pub const ORU_FT: &str = "flux3_ok_ft.hl7";
 /// A flow-3 ORU whose protocol is a 64 KB Base64 ED (generated, `tests/fixtures/bench/`).
 pub const ORU_ED_64K: &str = "bench/flux3_ok_ed_64k.hl7";
+/// A flow-3 ORU whose FT protocol has 80 lines, 318 escape characters in one OBX (generated,
+/// `tests/fixtures/bench/`): the parse's and the read's escape handling at a report's length.
+pub const ORU_FT_80_LINES: &str = "bench/flux3_ok_ft_80_lines.hl7";
 /// A flow-4 OMI with 10 ORDER groups (generated, `tests/fixtures/bench/`).
 pub const OMI_10_ORDERS: &str = "bench/flux4_sr_ten_orders.hl7";
 /// A flow-1 ORM in ISO-8859-15.

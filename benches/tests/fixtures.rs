@@ -78,6 +78,20 @@ fn oru_ed_64k() -> Vec<u8> {
     join(&segs)
 }
 
+/// Flow 3 with a protocol of 80 lines: the FT fixture's five lines (with their `\H\`,
+/// `\N\` and `\E\` escapes) in turn, numbered, joined by `\.br\` as a report's lines are.
+fn oru_ft_80_lines() -> Vec<u8> {
+    let mut segs = segments(&benches::fixture(benches::ORU_FT));
+    let obx = segs.iter_mut().find(|s| s.starts_with("OBX|")).unwrap();
+    let mut fields: Vec<String> = obx.split('|').map(str::to_owned).collect();
+    let lines: Vec<&str> = fields[5].split("\\.br\\").collect();
+    assert_eq!(lines.len(), 5);
+    let report: Vec<String> = (0..80).map(|k| format!("{:02} {}", k + 1, lines[k % lines.len()])).collect();
+    fields[5] = report.join("\\.br\\");
+    *obx = fields.join("|");
+    join(&segs)
+}
+
 /// Flow 4 with 10 ORDER groups: the three orders of `flux4_sr_three_orders.hl7` in turn,
 /// each copy with its own accession number, Study Instance UID and viewer URL.
 fn omi_ten_orders() -> Vec<u8> {
@@ -115,7 +129,7 @@ fn omi_ten_orders() -> Vec<u8> {
 fn bench_fixtures_are_generated_and_valid() {
     let dir = benches::fixtures_dir().join("bench");
     let bless = std::env::var_os("BLESS").is_some();
-    for (name, bytes) in [(benches::ORU_ED_64K, oru_ed_64k()), (benches::OMI_10_ORDERS, omi_ten_orders())] {
+    for (name, bytes) in [(benches::ORU_ED_64K, oru_ed_64k()), (benches::OMI_10_ORDERS, omi_ten_orders()), (benches::ORU_FT_80_LINES, oru_ft_80_lines())] {
         let path = benches::fixtures_dir().join(name);
         if bless {
             std::fs::create_dir_all(&dir).unwrap();
@@ -138,6 +152,11 @@ fn every_bench_input_is_a_valid_message_of_the_guide() {
     assert_eq!(telerad::flux4_omi_o23::Message::parse(&omi).unwrap().orders().count(), 10);
     let ed = benches::fixture(benches::ORU_ED_64K);
     assert!(ed.len() > 65_536 && ed.len() < 70_000, "{}", ed.len());
+    // Not one of the criterion inputs (`ALL`): the instruction counts' report of 80 lines.
+    let long = benches::fixture(benches::ORU_FT_80_LINES);
+    let checked = telerad::check(&long, &ParseOptions::default(), None).unwrap();
+    assert!(checked.is_valid(), "{:#?}", checked.findings);
+    assert_eq!(long.windows(5).filter(|w| w == b"\\.br\\").count(), 79);
 }
 
 #[test]
