@@ -60,7 +60,7 @@ pub(crate) fn parse_escape(
 /// [`parse_escape`] for a caller that reads many sequences with the same delimiters and has
 /// settled once whether they are the standard ones (`standard`): comparing the five
 /// delimiters cost a third of a sequence's parse, paid again for every `\.br\` of a report.
-#[inline]
+#[inline(always)]
 pub(crate) fn parse_escape_with(
     bytes: &[u8],
     p: usize,
