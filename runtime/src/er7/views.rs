@@ -275,9 +275,10 @@ fn count_words(sep: u8, hay: &[u8]) -> usize {
         .map(|x| {
             // A byte of `x` is zero where `hay` holds `sep`. A byte's low seven bits plus 0x7f
             // carry into its high bit unless they are all zero, and cannot carry out of the
-            // byte: the high bit of `(x & LOWS) + LOWS | x` is clear exactly at the zero bytes (no false match, unlike the test of
-            // `find_short`, which only needs the first). One bit per zero byte, at its bottom;
-            // the multiplication sums them in the top byte.
+            // byte: the high bit of `(x & LOWS) + LOWS | x` is clear exactly at the zero bytes
+            // (no false match, unlike the test of `find_short`, which only needs the first).
+            // One bit per zero byte, at its bottom; the multiplication sums them in the top
+            // byte.
             let zeros = !(((x & LOWS) + LOWS) | x | LOWS);
             ((zeros >> 7).wrapping_mul(ONES) >> 56) as usize
         })
