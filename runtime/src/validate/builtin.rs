@@ -7,10 +7,12 @@
 
 use std::borrow::Cow;
 
+use smallvec::SmallVec;
+
 use super::finding::{code, Severity};
 use crate::er7::{Message, Segment};
 use crate::structure::{GroupInstance, Item};
-use crate::typed::Placed;
+use crate::typed::{trimmed, Placed};
 
 /// One finding of a built-in check, located in the message by segment number and position.
 pub(crate) struct Hit {
@@ -28,24 +30,25 @@ pub(crate) struct Hit {
 /// instance visited.
 pub(crate) fn check(placed: &Placed<'_>, budget: &mut super::engine::Budget) -> Vec<Hit> {
     let mut out = Vec::new();
-    let profiles: Vec<&str> = std::iter::successors(Some(placed.def), |d| d.extends).take(16).map(|d| d.profile).collect();
-    if profiles.contains(&"flux3_oru_r01") {
+    let is = |profile: &str| std::iter::successors(Some(placed.def), |d| d.extends).take(16).any(|d| d.profile == profile);
+    if is("flux3_oru_r01") {
         flow3_acceptance(placed, budget, &mut out);
     }
-    if profiles.contains(&"flux4_omi_o23") {
+    if is("flux4_omi_o23") {
         flow4_orders(placed, budget, &mut out);
     }
     out
 }
 
-/// The child groups named `name` of `inst`, at any depth below groups of other names.
-fn groups_named<'t>(inst: &'t GroupInstance, name: &str, out: &mut Vec<&'t GroupInstance>) {
+/// Visits the child groups named `name` of `inst`, at any depth below groups of other names,
+/// in message order.
+fn groups_named<'t>(inst: &'t GroupInstance, name: &str, f: &mut dyn FnMut(&'t GroupInstance)) {
     for it in &inst.items {
         if let Item::Group { group, .. } = it {
             if group.def.name == name {
-                out.push(group);
+                f(group);
             } else {
-                groups_named(group, name, out);
+                groups_named(group, name, f);
             }
         }
     }
@@ -65,8 +68,8 @@ fn first_obx<'a>(message: &Message<'a>, inst: &GroupInstance) -> Option<Segment<
     message.segment(i)
 }
 
-fn obx3_code(obx: &Segment<'_>) -> String {
-    obx.field(3).component(1).text().trim().to_owned()
+fn obx3_code<'a>(obx: &Segment<'a>) -> Cow<'a, str> {
+    trimmed(obx.field(3).component(1).text())
 }
 
 const FLOW3_PROTOCOL_SRC: &str = "st-profils.md#h:Description fonctionnelle";
@@ -77,23 +80,22 @@ const FLOW3_PROTOCOL_SRC: &str = "st-profils.md#h:Description fonctionnelle";
 /// not satisfy it. With no OBSERVATION at all, the predicate on the group reports it (101).
 fn flow3_acceptance(placed: &Placed<'_>, budget: &mut super::engine::Budget, out: &mut Vec<Hit>) {
     let message = &placed.message;
-    let mut orders = Vec::new();
-    groups_named(&placed.tree, "ORDER_OBSERVATION", &mut orders);
-    for order in orders {
-        if !budget.spend(1 + order.items.len() as u64) {
+    let mut stopped = false;
+    groups_named(&placed.tree, "ORDER_OBSERVATION", &mut |order| {
+        if stopped || !budget.spend(1 + order.items.len() as u64) {
+            stopped = true;
             return;
         }
-        let Some(orc) = own_segment(message, order, "ORC") else { continue };
+        let Some(orc) = own_segment(message, order, "ORC") else { return };
         if orc.field(1).text().trim() != "OK" {
-            continue;
+            return;
         }
-        let mut observations = Vec::new();
-        groups_named(order, "OBSERVATION", &mut observations);
-        if observations.is_empty() {
-            continue;
-        }
-        let protocol = observations.iter().filter_map(|g| first_obx(message, g)).any(|obx| obx3_code(&obx) == "PROTOCOLE_IMAGERIE");
-        if !protocol {
+        let (mut observations, mut protocol) = (0usize, false);
+        groups_named(order, "OBSERVATION", &mut |g| {
+            observations += 1;
+            protocol = protocol || first_obx(message, g).is_some_and(|obx| obx3_code(&obx) == "PROTOCOLE_IMAGERIE");
+        });
+        if observations > 0 && !protocol {
             let at = own_segment(message, order, "OBR").unwrap_or(orc);
             out.push(Hit {
                 severity: Severity::Error,
@@ -104,22 +106,22 @@ fn flow3_acceptance(placed: &Placed<'_>, budget: &mut super::engine::Budget, out
                 rule: "F3-OK-PROTOCOL",
                 source: FLOW3_PROTOCOL_SRC,
                 message: format!(
-                    "ORC-1 is OK (request accepted) but none of the {} OBSERVATION groups is an imaging protocol (OBX-3.1 PROTOCOLE_IMAGERIE): an acceptance carries at least one",
-                    observations.len()
+                    "ORC-1 is OK (request accepted) but none of the {observations} OBSERVATION groups is an imaging protocol (OBX-3.1 PROTOCOLE_IMAGERIE): an acceptance carries at least one"
                 ),
             });
         }
-    }
+    });
 }
 
 const FLOW4_ORDERS_SRC: &str = "st-profils.md#h:Flux 4 - Message OMI^O23^OMI_023 en HL7 v2.5.1";
 const FLOW4_VIEWER_SRC: &str = "st_flux4.md#h:Groupe OBSERVATION - URL de viewer DRIMbox";
 
-/// What flow 4 compares across its ORDER groups.
-struct Order<'a> {
-    orc: Option<Segment<'a>>,
-    ipc: Option<Segment<'a>>,
-    viewer: Option<Segment<'a>>,
+/// What flow 4 compares across its ORDER groups: the message indexes of its segments.
+#[derive(Clone, Copy)]
+struct Order {
+    orc: Option<usize>,
+    ipc: Option<usize>,
+    viewer: Option<usize>,
 }
 
 /// Flow 4: "chaque occurrence du groupe ORDER représente un examen d’imagerie" … "chaque
@@ -129,22 +131,31 @@ struct Order<'a> {
 /// URL of each ORDER names its own exam.
 fn flow4_orders(placed: &Placed<'_>, budget: &mut super::engine::Budget, out: &mut Vec<Hit>) {
     let message = &placed.message;
-    let mut groups = Vec::new();
-    groups_named(&placed.tree, "ORDER", &mut groups);
-    let mut orders = Vec::new();
-    for g in groups {
-        if !budget.spend(1 + g.items.len() as u64) {
+    // On the stack up to eight ORDER groups (a request is one exam or a few).
+    let mut orders: SmallVec<[Order; 8]> = SmallVec::new();
+    let mut stopped = false;
+    groups_named(&placed.tree, "ORDER", &mut |g| {
+        if stopped || !budget.spend(1 + g.items.len() as u64) {
+            stopped = true;
             return;
         }
-        let mut observations = Vec::new();
-        groups_named(g, "OBSERVATION", &mut observations);
-        let viewer = observations.iter().filter_map(|o| first_obx(message, o)).find(|obx| obx3_code(obx) == "URL_PARTIELLE_VIEWER");
-        orders.push(Order { orc: own_segment(message, g, "ORC"), ipc: own_segment(message, g, "IPC"), viewer });
+        let mut viewer = None;
+        groups_named(g, "OBSERVATION", &mut |o| {
+            if viewer.is_none() {
+                viewer = first_obx(message, o).filter(|obx| obx3_code(obx) == "URL_PARTIELLE_VIEWER").map(|obx| obx.index());
+            }
+        });
+        let index = |id| own_segment(message, g, id).map(|s| s.index());
+        orders.push(Order { orc: index("ORC"), ipc: index("IPC"), viewer });
+    });
+    if stopped {
+        return;
     }
+    let segment = |i: usize| message.segment(i);
     // ORC-2 kept across the ORDER groups.
-    let first_orc2 = orders.first().and_then(|o| o.orc).map(|s| raw_field(&s, 2));
+    let first_orc2 = orders.first().and_then(|o| segment(o.orc?)).map(|s| raw_field(&s, 2));
     if let Some(first) = first_orc2.filter(|f| !f.is_empty()) {
-        for orc in orders.iter().skip(1).filter_map(|o| o.orc) {
+        for orc in orders.iter().skip(1).filter_map(|o| segment(o.orc?)) {
             let this = raw_field(&orc, 2);
             if this != first {
                 out.push(Hit {
@@ -160,39 +171,51 @@ fn flow4_orders(placed: &Placed<'_>, budget: &mut super::engine::Budget, out: &m
             }
         }
     }
-    // IPC-1 (Accession Number) and IPC-3 (Study Instance UID) are each ORDER's own.
+    // IPC-1 (Accession Number) and IPC-3 (Study Instance UID) are each ORDER's own: the
+    // values sorted with their ORDER's number, so that a repeat follows its first sending.
+    let mut values: SmallVec<[(Cow<'_, str>, usize, usize); 8]> = SmallVec::new();
     for (field, rule, what) in [(1u32, "F4-ORDER-DISTINCT-IPC1", "accession number"), (3, "F4-ORDER-DISTINCT-IPC3", "Study Instance UID")] {
-        let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-        for (k, ipc) in orders.iter().enumerate().filter_map(|(k, o)| o.ipc.map(|s| (k, s))) {
-            let value = raw_field(&ipc, field as usize);
-            if value.is_empty() {
-                continue;
-            }
-            match seen.get(&value) {
-                Some(first) => out.push(Hit {
+        values.clear();
+        values.extend(
+            orders
+                .iter()
+                .enumerate()
+                .filter_map(|(k, o)| segment(o.ipc?).map(|s| (raw_field(&s, field as usize), k, s.index())))
+                .filter(|(value, _, _)| !value.is_empty()),
+        );
+        values.sort_unstable();
+        for run in values.chunk_by(|a, b| a.0 == b.0) {
+            let Some(((value, first, _), repeats)) = run.split_first() else { continue };
+            for (_, _, ipc) in repeats {
+                out.push(Hit {
                     severity: Severity::Error,
                     code: code::DUPLICATE_KEY,
-                    segment: ipc.index(),
+                    segment: *ipc,
                     field: Some(field),
                     component: None,
                     rule,
                     source: FLOW4_ORDERS_SRC,
                     message: format!("IPC-{field} ({what}) '{value}' is also ORDER {}'s: each ORDER group is one exam with its own identifiers", first + 1),
-                }),
-                None => {
-                    seen.insert(value, k);
-                }
+                });
             }
         }
     }
     for order in &orders {
-        viewer_url(order, out);
+        if let (Some(obx), Some(ipc)) = (order.viewer.and_then(segment), order.ipc.and_then(segment)) {
+            viewer_url(&obx, &ipc, out);
+        }
     }
 }
 
 /// The field's ER7 text as sent (components and all), trailing separators trimmed.
-fn raw_field(seg: &Segment<'_>, n: usize) -> String {
-    String::from_utf8_lossy(seg.field(n).raw()).trim_end_matches(['^', '&']).trim().to_owned()
+fn raw_field<'a>(seg: &Segment<'a>, n: usize) -> Cow<'a, str> {
+    fn trim(s: &str) -> &str {
+        s.trim_end_matches(['^', '&']).trim()
+    }
+    match String::from_utf8_lossy(seg.field(n).raw()) {
+        Cow::Borrowed(s) => Cow::Borrowed(trim(s)),
+        Cow::Owned(s) => Cow::Owned(trim(&s).to_owned()),
+    }
 }
 
 /// The viewer URL (OBX-5.5, Base64 of a partial URL) carries the StudyInstanceUID and
@@ -200,8 +223,7 @@ fn raw_field(seg: &Segment<'_>, n: usize) -> String {
 /// éléments suivants : FQDN du point d'accès, service cible, paramètres StudyInstanceUID et
 /// AccessionNumber" (st_flux4.md). Each must be the ORDER's IPC-3.1 and IPC-1.1. Data that is
 /// not Base64 is ED-BASE64's finding, not this one's.
-fn viewer_url(order: &Order<'_>, out: &mut Vec<Hit>) {
-    let (Some(obx), Some(ipc)) = (order.viewer, order.ipc) else { return };
+fn viewer_url(obx: &Segment<'_>, ipc: &Segment<'_>, out: &mut Vec<Hit>) {
     let ed = obx.field(5);
     if ed.component(4).text().trim() != "Base64" {
         return;
@@ -209,22 +231,22 @@ fn viewer_url(order: &Order<'_>, out: &mut Vec<Hit>) {
     let data = ed.component(5).text();
     let Ok(bytes) = super::formats::base64_decode(data.trim()) else { return };
     let text = std::str::from_utf8(&bytes).ok();
-    let url = match text {
+    // Written only into a finding.
+    let url = || match text {
         Some(t) => format!("'{t}'"),
         None => format!("(Base64 of {} bytes that are not UTF-8 text, so no URL)", bytes.len()),
     };
-    let params = text.map(query_parameters).unwrap_or_default();
     for (param, ipc_field, rule, what) in [
         ("StudyInstanceUID", 3usize, "F4-VIEWER-URL-STUDY", "Study Instance UID"),
         ("AccessionNumber", 1, "F4-VIEWER-URL-ACCESSION", "accession number"),
     ] {
-        let expected = ipc.field(ipc_field).component(1).text().trim().to_owned();
+        let expected = trimmed(ipc.field(ipc_field).component(1).text());
         if expected.is_empty() {
             continue; // IPC's own rules report the empty identifier
         }
-        let found = params.iter().find(|(k, _)| k == param).map(|(_, v)| v.as_ref());
+        let found = text.and_then(|t| query_parameters(t).find(|(k, _)| k == param)).map(|(_, v)| v);
         let problem = match found {
-            None => Some(format!("the viewer URL {url} has no {param} parameter; the ORDER's {what} (IPC-{ipc_field}.1) is '{expected}'")),
+            None => Some(format!("the viewer URL {} has no {param} parameter; the ORDER's {what} (IPC-{ipc_field}.1) is '{expected}'", url())),
             Some(v) if v != expected => Some(format!("the viewer URL's {param} is '{v}', the ORDER's {what} (IPC-{ipc_field}.1) is '{expected}'")),
             Some(_) => None,
         };
@@ -243,18 +265,13 @@ fn viewer_url(order: &Order<'_>, out: &mut Vec<Hit>) {
     }
 }
 
-/// The `name=value` pairs of a URL's query (after `?`, before `#`), percent-decoded.
-fn query_parameters(url: &str) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
-    let Some((_, query)) = url.split_once('?') else { return Vec::new() };
-    let query = query.split('#').next().unwrap_or("");
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
+/// The `name=value` pairs of a URL's query (after `?`, before `#`), percent-decoded, in order.
+fn query_parameters(url: &str) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> {
+    let query = url.split_once('?').map_or("", |(_, q)| q.split('#').next().unwrap_or(""));
+    query.split('&').filter(|p| !p.is_empty()).map(|p| {
+        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+        (percent_decode(k), percent_decode(v))
+    })
 }
 
 /// `%XX` escapes decoded (an invalid escape is kept as written); `+` is left alone.
@@ -287,12 +304,12 @@ mod tests {
 
     #[test]
     fn query_parameters_are_split_and_decoded() {
-        let p = query_parameters("https://h/v?StudyInstanceUID=1.2.3&AccessionNumber=A%2D1&x#frag");
+        let p: Vec<_> = query_parameters("https://h/v?StudyInstanceUID=1.2.3&AccessionNumber=A%2D1&x#frag").collect();
         assert_eq!(p.len(), 3);
         assert_eq!((p[0].0.as_ref(), p[0].1.as_ref()), ("StudyInstanceUID", "1.2.3"));
         assert_eq!(p[1].1, "A-1");
         assert_eq!(p[2].1, "");
-        assert!(query_parameters("https://h/v").is_empty());
+        assert_eq!(query_parameters("https://h/v").count(), 0);
         assert_eq!(percent_decode("50%"), "50%");
         assert_eq!(percent_decode("%zz%4"), "%zz%4");
     }

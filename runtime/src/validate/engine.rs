@@ -12,7 +12,10 @@
 //! (flow 4), and 207 for a failed conformance statement.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
+
+use smallvec::SmallVec;
 
 use super::finding::{code, Erl, Finding, Severity};
 use crate::er7::saturating_u32;
@@ -53,9 +56,10 @@ pub struct Validation {
 pub fn validate_bounded<'a>(placed: &Placed<'a>, registry: &Registry, original: Option<&crate::er7::Message<'a>>, limits: &Limits) -> Validation {
     let budget = Budget { used: 0, limit: limits.max_validation_steps, exhausted: false };
     let tokens = std::rc::Rc::new(super::tokens::Tokens::new(&placed.message));
-    // Each segment's definition, looked up once for the passes that read it.
-    let defs: Vec<Option<&'static SegmentDef>> = placed.message.segment_ids().map(|id| registry.segment(id)).collect();
-    let mut v = Run { placed, registry, tokens: &tokens, defs: &defs, tables: Vec::new(), out: Vec::new(), sequences: sequences(placed), original, budget };
+    // Each segment's definition, looked up once for the passes that read it (on the stack
+    // up to 32 segments: a flow's message has 6 to 20).
+    let defs: SmallVec<[Option<&'static SegmentDef>; 32]> = placed.message.segment_ids().map(|id| registry.segment(id)).collect();
+    let mut v = Run { placed, registry, tokens: &tokens, defs: &defs, tables: SmallVec::new(), out: Vec::new(), sequences: OnceCell::new(), original, budget };
     v.settle_slices();
     v.structure();
     v.base_fields();
@@ -119,9 +123,11 @@ struct Run<'p, 'a> {
     defs: &'p [Option<&'static SegmentDef>],
     /// The tables the constraints named so far, by the address of the name they gave: a
     /// message's constraints name a handful of tables, each many times.
-    tables: Vec<(usize, Option<&'static crate::meta::TableDef>)>,
+    tables: SmallVec<[(usize, Option<&'static crate::meta::TableDef>); 8]>,
     out: Vec<Finding>,
-    sequences: Vec<u32>,
+    /// Each segment's ERL sequence, counted when a first finding is located: a message that
+    /// passes never needs it.
+    sequences: OnceCell<Vec<u32>>,
     original: Option<&'p crate::er7::Message<'a>>,
     budget: Budget,
 }
@@ -147,7 +153,7 @@ impl<'p, 'a> Run<'p, 'a> {
         let id = self.placed.message.segment(at.segment).map(|s| s.id().to_owned());
         Erl {
             segment: id,
-            sequence: self.sequences.get(at.segment).copied(),
+            sequence: self.sequences.get_or_init(|| sequences(self.placed)).get(at.segment).copied(),
             field: at.field,
             repetition: at.repetition,
             component: at.component,
@@ -520,8 +526,11 @@ impl<'p, 'a> Run<'p, 'a> {
     /// OBSERVATION groups (errata of spec/README.md).
     #[inline(never)] // a pass of its own in profiles
     fn sub_ids(&mut self) {
-        let mut scopes = Vec::new();
+        let mut scopes = SlicedParents::new();
         sliced_parents(&self.placed.tree, &mut scopes);
+        // The first OBX of each OBSERVATION of a scope, the list reused from scope to scope (on
+        // the stack up to 16: the guide's messages send up to a dozen).
+        let mut obxs: SmallVec<[FirstObx<'_>; 16]> = SmallVec::new();
         for (parent, slot) in scopes {
             let Some(crate::meta::Node::Group(gdef)) = parent.def.children.get(slot as usize) else { continue };
             // The first OBX of each OBSERVATION instance: (segment index, OBX-3.1, OBX-4).
@@ -533,11 +542,13 @@ impl<'p, 'a> Run<'p, 'a> {
             // every OBSERVATION is read here.
             let message = &self.placed.message;
             let tokens = &**self.tokens;
-            let mut obxs: Vec<FirstObx<'_>> = parent
-                .groups_at(slot)
-                .filter_map(|g| g.find_segment(&mut |i| message.segment_is(i, "OBX")))
-                .map(|i| (i, trimmed(view_text(tokens, i, 3, Some(1))), trimmed(view_text(tokens, i, 4, None))))
-                .collect();
+            obxs.clear();
+            obxs.extend(
+                parent
+                    .groups_at(slot)
+                    .filter_map(|g| g.find_segment(&mut |i| message.segment_is(i, "OBX")))
+                    .map(|i| (i, trimmed(view_text(tokens, i, 3, Some(1))), trimmed(view_text(tokens, i, 4, None)))),
+            );
             // By code, then in message order (a stable sort): the OBX of each code in one run.
             obxs.sort_by(|a, b| a.1.cmp(&b.1));
             for members in obxs.chunk_by(|a, b| a.1 == b.1) {
@@ -563,19 +574,17 @@ impl<'p, 'a> Run<'p, 'a> {
     /// element the guide gives [0..1] per occurrence (erratum E14 of flow 4). Each repeat is
     /// reported at its OBX-4.
     fn sub_id_unique(&mut self, code_value: &str, members: &[FirstObx<'_>]) {
-        let mut seen: BTreeMap<(u32, u32), usize> = BTreeMap::new();
-        for (seg, sub) in members.iter().map(|m| (m.0, &m.2)) {
-            let Some(key) = parse_sub_id(sub) else { continue };
-            match seen.get(&key) {
-                None => {
-                    seen.insert(key, seg);
-                }
-                Some(first) => {
-                    let first_erl = self.erl(At { field: Some(4), ..At::segment(*first) });
-                    let at = At { field: Some(4), ..At::segment(seg) };
-                    let message = format!("a second OBX with OBX-3 {code_value} and OBX-4 {}.{} (the first is at {first_erl}): each n.m is sent once per occurrence", key.0, key.1);
-                    self.push(Severity::Error, code::SEGMENT_SEQUENCE, Some(at), "SUBID-UNIQUE", "sub-id.md#h:Principe général", message);
-                }
+        // (n.m, segment) sorted: the members come in message order, so the first of each run
+        // of one n.m is where it is first sent and the others repeat it.
+        let mut keys: SmallVec<[((u32, u32), usize); 16]> = members.iter().filter_map(|m| Some((parse_sub_id(&m.2)?, m.0))).collect();
+        keys.sort_unstable();
+        for run in keys.chunk_by(|a, b| a.0 == b.0) {
+            let Some((&(key, first), repeats)) = run.split_first() else { continue };
+            for &(_, seg) in repeats {
+                let first_erl = self.erl(At { field: Some(4), ..At::segment(first) });
+                let at = At { field: Some(4), ..At::segment(seg) };
+                let message = format!("a second OBX with OBX-3 {code_value} and OBX-4 {}.{} (the first is at {first_erl}): each n.m is sent once per occurrence", key.0, key.1);
+                self.push(Severity::Error, code::SEGMENT_SEQUENCE, Some(at), "SUBID-UNIQUE", "sub-id.md#h:Principe général", message);
             }
         }
     }
@@ -599,10 +608,13 @@ impl<'p, 'a> Run<'p, 'a> {
             if dep.severity == Severity::Error && matches!(needed_usage, Usage::R | Usage::C) {
                 continue; // SUBID-FAMILY already requires it
             }
-            let present: Vec<(u32, u32, usize)> = members.iter().filter_map(|m| parse_sub_id(&m.2).map(|(n, mm)| (n, mm, m.0))).collect();
-            let occurrences_with_needed: std::collections::BTreeSet<u32> = present.iter().filter(|(_, m, _)| *m == dep.needs).map(|(n, _, _)| *n).collect();
+            // (n, m, segment) sorted, so that whether an occurrence n has its member m is a
+            // binary search.
+            let mut present: SmallVec<[(u32, u32, usize); 16]> = members.iter().filter_map(|m| parse_sub_id(&m.2).map(|(n, mm)| (n, mm, m.0))).collect();
+            present.sort_unstable();
+            let has = |n: u32, m: u32| present.binary_search_by(|p| (p.0, p.1).cmp(&(n, m))).is_ok();
             for (n, _, seg) in present.iter().filter(|(_, m, _)| *m == dep.m) {
-                if !occurrences_with_needed.contains(n) {
+                if !has(*n, dep.needs) {
                     let at = At { field: Some(4), ..At::segment(*seg) };
                     let message = format!("{code_value} {n}.{} ({}) has no {n}.{} ({}) with it: {}", dep.m, dep.what, dep.needs, dep.needs_what, dep.why);
                     self.push(dep.severity, code::REQUIRED_FIELD_MISSING, Some(at), dep.rule, dep.src, message);
@@ -614,7 +626,7 @@ impl<'p, 'a> Run<'p, 'a> {
     fn sub_id_family(&mut self, gdef: &crate::meta::GroupDef, code_value: &str, members: &[FirstObx<'_>]) {
         use crate::meta::Discriminator;
         // The slices of this code told apart by OBX-4's `m`: (m, usage, name).
-        let family: Vec<(u32, Usage, &str)> = gdef
+        let family: SmallVec<[(u32, Usage, &str); 4]> = gdef
             .slices
             .iter()
             .filter(|s| s.discriminator.iter().any(|d| matches!(d, Discriminator::Value { field: 3, component: Some(1), value, .. } if *value == code_value)))
@@ -628,16 +640,14 @@ impl<'p, 'a> Run<'p, 'a> {
         if family.len() < 2 {
             return;
         }
-        let mut occurrences: BTreeMap<u32, Vec<(u32, usize)>> = BTreeMap::new();
-        for (seg, _, sub) in members.iter().map(|m| (m.0, &m.1, &m.2)) {
-            if let Some((n, m)) = parse_sub_id(sub) {
-                occurrences.entry(n).or_default().push((m, seg));
-            }
-        }
-        for (n, present) in occurrences {
+        // (n, segment, m) sorted: the members of each occurrence n in one run, in message order.
+        let mut occurrences: SmallVec<[(u32, usize, u32); 16]> = members.iter().filter_map(|m| parse_sub_id(&m.2).map(|(n, mm)| (n, m.0, mm))).collect();
+        occurrences.sort_unstable();
+        for present in occurrences.chunk_by(|a, b| a.0 == b.0) {
+            let Some(&(n, first, _)) = present.first() else { continue };
             for (m, usage, name) in &family {
-                if matches!(usage, Usage::R | Usage::C) && !present.iter().any(|(pm, _)| pm == m) {
-                    let first = present.first().map(|(_, s)| *s);
+                if matches!(usage, Usage::R | Usage::C) && !present.iter().any(|(_, _, pm)| pm == m) {
+                    let first = Some(first);
                     let at = first.map(|s| At { field: Some(4), ..At::segment(s) });
                     self.push(Severity::Error, code::REQUIRED_FIELD_MISSING, at, "SUBID-FAMILY", "sub-id.md#h:Principe général", format!("{code_value} occurrence {n} has no OBX-4 {n}.{m} ({name}), which the guide requires with the other members of the occurrence"));
                 }
@@ -877,8 +887,12 @@ fn parse_sub_id(s: &str) -> Option<(u32, u32)> {
     }
 }
 
+/// Group instances with a child group that has slices, with that child's slot: one or two in
+/// the guide's messages, ten in the ten-order OMI.
+type SlicedParents<'t> = SmallVec<[(&'t GroupInstance, u16); 4]>;
+
 /// Group instances with a child group that has slices, with that child's slot.
-fn sliced_parents<'t>(inst: &'t GroupInstance, out: &mut Vec<(&'t GroupInstance, u16)>) {
+fn sliced_parents<'t>(inst: &'t GroupInstance, out: &mut SlicedParents<'t>) {
     for (slot, child) in inst.def.children.iter().enumerate() {
         if let crate::meta::Node::Group(g) = child {
             if !g.slices.is_empty() {

@@ -21,10 +21,8 @@ use super::{CmpOp, CountTarget, Expr, Operand, Ref, Rhs, Scope};
 pub struct Memo<'a> {
     /// Values of a path in a segment: (path, segment index) → values.
     values: RefCell<HashMap<(PathKey, usize), Kept<'a>>>,
-    /// First segment of an id in a group's subtree: id → group address → segment index.
-    firsts: RefCell<HashMap<(SegmentKey, usize), Option<usize>>>,
-    /// `count(SEG)` in a group: id → group address → count.
-    counts: RefCell<HashMap<(SegmentKey, usize), u64>>,
+    /// Where segments are in groups (first occurrences, counts).
+    positions: RefCell<Positions>,
     /// Element values decoded and group items visited, the work validation counts.
     work: Cell<u64>,
     /// Whether reads are kept: only when several scopes share the memo. A context with one
@@ -64,6 +62,57 @@ impl<'a> Memo<'a> {
                 t
             }
         }
+    }
+}
+
+/// What the memo knows of where segments are, which borrows nothing from the message: its maps
+/// are kept by the thread from one validation to the next, emptied, as the element lists are
+/// (`tokens::spare`), so that a validation does not allocate them.
+#[derive(Debug)]
+struct Positions {
+    /// First segment of an id in a group's subtree: (id, group address) → segment index.
+    firsts: HashMap<(SegmentKey, usize), Option<usize>>,
+    /// `count(SEG)` in a group: (id, group address) → count.
+    counts: HashMap<(SegmentKey, usize), u64>,
+}
+
+/// The maps of a dropped [`Positions`], emptied, for the next one on this thread.
+type PositionMaps = (HashMap<(SegmentKey, usize), Option<usize>>, HashMap<(SegmentKey, usize), u64>);
+
+thread_local! {
+    static SPARE_POSITIONS: Cell<Option<PositionMaps>> = const { Cell::new(None) };
+}
+
+impl Default for Positions {
+    fn default() -> Positions {
+        // `try_with`: while the thread's locals are being destroyed, fresh maps.
+        let (firsts, counts) = SPARE_POSITIONS.try_with(Cell::take).ok().flatten().unwrap_or_default();
+        Positions { firsts, counts }
+    }
+}
+
+impl Drop for Positions {
+    fn drop(&mut self) {
+        // A message of thousands of groups leaves large maps: freed, not held.
+        const KEPT_ENTRIES: usize = 4096;
+        if self.firsts.capacity() + self.counts.capacity() > KEPT_ENTRIES {
+            return;
+        }
+        let (mut firsts, mut counts) = (std::mem::take(&mut self.firsts), std::mem::take(&mut self.counts));
+        firsts.clear();
+        counts.clear();
+        let _ = SPARE_POSITIONS.try_with(|s| s.set(Some((firsts, counts))));
+    }
+}
+
+impl<'a> Memo<'a> {
+    /// Keeps one read; room for sixteen made at the first, rather than three, then seven…
+    fn keep(&self, key: (PathKey, usize), kept: Kept<'a>) {
+        let mut values = self.values.borrow_mut();
+        if values.capacity() == 0 {
+            values.reserve(16);
+        }
+        values.insert(key, kept);
     }
 }
 
@@ -258,13 +307,13 @@ fn first_in_group_memo(scope: &Scope<'_, '_>, inst: &GroupInstance, id: &str) ->
     // instructions), a look-up is a few dozen, and rules in the same group look for the same
     // segments (`OBR-2 = ORC-2` and `OBR-16 = ORC-12` both find the ORDER's OBR and ORC).
     let memo_key = (SegmentKey::of(id), key_of(inst));
-    let known = scope.memo.firsts.borrow().get(&memo_key).copied();
+    let known = scope.memo.positions.borrow().firsts.get(&memo_key).copied();
     match known {
         Some(index) => index,
         None => {
             scope.memo.add_work(inst.segment_count());
             let index = first_in_group(message, inst, id);
-            scope.memo.firsts.borrow_mut().insert(memo_key, index);
+            scope.memo.positions.borrow_mut().firsts.insert(memo_key, index);
             index
         }
     }
@@ -328,13 +377,13 @@ pub fn locate(scope: &Scope<'_, '_>, r: &Ref) -> Option<usize> {
 fn first_in_message_memo(scope: &Scope<'_, '_>, id: &str) -> Option<usize> {
     let message = &scope.placed.message;
     let memo_key = (SegmentKey::of(id), usize::MAX);
-    let known = scope.memo.firsts.borrow().get(&memo_key).copied();
+    let known = scope.memo.positions.borrow().firsts.get(&memo_key).copied();
     match known {
         Some(index) => index,
         None => {
             scope.memo.add_work(message.segment_count());
             let index = message.segments_by_id(id).next().map(|s| s.index());
-            scope.memo.firsts.borrow_mut().insert(memo_key, index);
+            scope.memo.positions.borrow_mut().firsts.insert(memo_key, index);
             index
         }
     }
@@ -469,11 +518,11 @@ fn values_of<'a>(scope: &Scope<'_, 'a>, r: &Ref, any: bool) -> Result<Read<'a>, 
             // Decoding or joining made a string: kept once, shared by the later reads.
             Some(Cow::Owned(_)) => {
                 let read = Rc::new(vec![one]);
-                scope.memo.values.borrow_mut().insert(key, Kept::Made(Rc::clone(&read)));
+                scope.memo.keep(key, Kept::Made(Rc::clone(&read)));
                 return Ok(Read::Kept(read));
             }
         };
-        scope.memo.values.borrow_mut().insert(key, kept);
+        scope.memo.keep(key, kept);
         return Ok(Read::One([one]));
     }
     // `ANY(P)` of a repeating field: every repetition.
@@ -481,7 +530,7 @@ fn values_of<'a>(scope: &Scope<'_, 'a>, r: &Ref, any: bool) -> Result<Read<'a>, 
     scope.memo.add_work(read.len());
     let read = Rc::new(read);
     if let Some(key) = key {
-        scope.memo.values.borrow_mut().insert(key, Kept::Made(Rc::clone(&read)));
+        scope.memo.keep(key, Kept::Made(Rc::clone(&read)));
     }
     Ok(Read::Kept(read))
 }
@@ -562,7 +611,7 @@ fn count(scope: &Scope<'_, '_>, target: &CountTarget) -> Result<u64, Unknown> {
             let key = key_of(scope.group);
             let shared = scope.memo.shared.get();
             if shared {
-                if let Some(n) = scope.memo.counts.borrow().get(&(SegmentKey::of(id), key)) {
+                if let Some(n) = scope.memo.positions.borrow().counts.get(&(SegmentKey::of(id), key)) {
                     return Ok(*n);
                 }
             }
@@ -570,7 +619,7 @@ fn count(scope: &Scope<'_, '_>, target: &CountTarget) -> Result<u64, Unknown> {
             let message = &scope.placed.message;
             let n = scope.group.count_segments(|i| message.segment_id(i) == Some(id.as_str())) as u64;
             if shared {
-                scope.memo.counts.borrow_mut().insert((SegmentKey::of(id), key), n);
+                scope.memo.positions.borrow_mut().counts.insert((SegmentKey::of(id), key), n);
             }
             Ok(n)
         }
