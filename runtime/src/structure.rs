@@ -457,7 +457,8 @@ fn check_group(
         }
         if let Node::Group(g) = child {
             // One pass over the instances counts every slice.
-            let mut matching = vec![0u32; g.slices.len()];
+            // On the stack: a group has a handful of slices (flow 1's OBSERVATION has 13).
+            let mut matching: smallvec::SmallVec<[u32; 16]> = smallvec::smallvec![0; g.slices.len()];
             for gi in inst.groups_at(slot) {
                 for (n, slice) in matching.iter_mut().zip(g.slices) {
                     *n += u32::from(slice_of(gi, slice));

@@ -330,7 +330,8 @@ impl<'a> Placed<'a> {
 
     /// Cardinality of every segment, group and slice, and segments without a place.
     pub fn check_structure(&self) -> Vec<crate::structure::StructureFinding> {
-        let ids: Vec<&str> = self.message.segment_ids().collect();
+        // On the stack for the guide's messages (6 to 20 segments).
+        let ids: smallvec::SmallVec<[&str; 32]> = self.message.segment_ids().collect();
         let message = &self.message;
         crate::structure::check(&self.tree, &ids, &|instance, slice| GroupView { message, instance }.is_slice(slice))
     }

@@ -9,7 +9,8 @@ mod parse;
 use std::fmt;
 
 pub use context::{contexts, segment_scope, Scope};
-pub(crate) use context::{contexts_in, Context, Walk};
+pub(crate) use context::{contexts_in, Context, Occurrences, Walk};
+pub(crate) use eval::{with_value, Memo};
 pub use eval::{eval, locate, value_of, Truth};
 pub use parse::parse;
 

@@ -55,11 +55,13 @@ pub struct Validation {
 /// the ones that would have come after are not silently dropped but declared missing.
 pub fn validate_bounded<'a>(placed: &Placed<'a>, registry: &Registry, original: Option<&crate::er7::Message<'a>>, limits: &Limits) -> Validation {
     let budget = Budget { used: 0, limit: limits.max_validation_steps, exhausted: false };
-    let tokens = std::rc::Rc::new(super::tokens::Tokens::new(&placed.message));
+    // The message's elements, found once, held by the memo the rules read through.
+    let memo = super::assertion::Memo::with_tokens(Tokens::new(&placed.message));
+    let tokens = memo.tokens(&placed.message);
     // Each segment's definition, looked up once for the passes that read it (on the stack
     // up to 32 segments: a flow's message has 6 to 20).
     let defs: SmallVec<[Option<&'static SegmentDef>; 32]> = placed.message.segment_ids().map(|id| registry.segment(id)).collect();
-    let mut v = Run { placed, registry, tokens: &tokens, defs: &defs, tables: SmallVec::new(), out: Vec::new(), sequences: OnceCell::new(), original, budget };
+    let mut v = Run { placed, registry, tokens, memo: &memo, defs: &defs, tables: SmallVec::new(), out: Vec::new(), sequences: OnceCell::new(), original, budget };
     v.settle_slices();
     v.structure();
     v.base_fields();
@@ -118,12 +120,14 @@ struct Run<'p, 'a> {
     placed: &'p Placed<'a>,
     registry: &'p Registry,
     /// The message's elements, found once for every check that reads them.
-    tokens: &'p std::rc::Rc<Tokens<'a>>,
+    tokens: &'p Tokens<'a>,
+    /// The memo of the rules' reads, which holds `tokens`.
+    memo: &'p super::assertion::Memo<'a>,
     /// The registry's definition of each segment of the message, by index.
     defs: &'p [Option<&'static SegmentDef>],
     /// The tables the constraints named so far, by the address of the name they gave: a
     /// message's constraints name a handful of tables, each many times.
-    tables: SmallVec<[(usize, Option<&'static crate::meta::TableDef>); 8]>,
+    tables: SmallVec<[(usize, Option<&'static crate::meta::TableDef>); 16]>,
     out: Vec<Finding>,
     /// Each segment's ERL sequence, counted when a first finding is located: a message that
     /// passes never needs it.
@@ -173,7 +177,7 @@ impl<'p, 'a> Run<'p, 'a> {
     /// would read them through segment views.
     fn settle_slices(&self) {
         let message = &self.placed.message;
-        let tokens = &**self.tokens;
+        let tokens = self.tokens;
         // What `GroupView::discriminated_text` reads: the first segment with the id in the
         // instance, then its element.
         each_sliced(&self.placed.tree, &mut |inst| {
@@ -213,7 +217,7 @@ impl<'p, 'a> Run<'p, 'a> {
     #[inline(never)] // a pass of its own in profiles
     fn base_fields(&mut self) {
         let message = &self.placed.message;
-        let tokens = &**self.tokens;
+        let tokens = self.tokens;
         for i in 0..message.segment_count() {
             if !self.budget.spend(1) {
                 return;
@@ -279,7 +283,7 @@ impl<'p, 'a> Run<'p, 'a> {
 
     /// OBX-5's datatype, from OBX-2 of segment `segment`.
     fn varies_type(&self, segment: usize) -> Option<&'static DataTypeDef> {
-        let tokens = &**self.tokens;
+        let tokens = self.tokens;
         self.registry.datatype(tokens.field_text(tokens.field(segment, 2)).trim())
     }
 
@@ -296,8 +300,8 @@ impl<'p, 'a> Run<'p, 'a> {
         if !dt.checked {
             return;
         }
-        let tokens = &**self.tokens;
-        for p in super::composite::check(dt.id, part, tokens).into_iter().filter(|p| french_rules || p.rule == "ED-BASE64") {
+        let tokens = self.tokens;
+        for p in super::composite::check(dt.id, part, tokens, french_rules) {
             let at = At { component: Some(u32::from(p.component)), subcomponent: p.subcomponent.map(u32::from), ..at };
             let source = if p.rule == "ED-BASE64" { "hl7v2.5.1" } else { "PAM-FR-DT-1.8.2" };
             self.push(Severity::Error, code::DATA_TYPE, Some(at), p.rule, source, format!("{path} ({}): {}", dt.id, p.message));
@@ -402,7 +406,7 @@ impl<'p, 'a> Run<'p, 'a> {
     }
 
     fn element(&mut self, segment: usize, ec: &ElementConstraint, scope: &str) {
-        let tokens = &**self.tokens;
+        let tokens = self.tokens;
         let field = tokens.field(segment, usize::from(ec.field));
         let at = At { segment, field: Some(u32::from(ec.field)), repetition: None, component: ec.component.map(u32::from), subcomponent: ec.subcomponent.map(u32::from) };
         // A component's usage holds only when its field is present (HL7: usage of a component
@@ -488,7 +492,7 @@ impl<'p, 'a> Run<'p, 'a> {
         if dt.is_primitive() {
             return None;
         }
-        let tokens = &**self.tokens;
+        let tokens = self.tokens;
         let part = match (ec.component, ec.subcomponent) {
             (None, _) => tokens.child(r, 1),
             (Some(c), None) => tokens.child(r, usize::from(c)).and_then(|c| tokens.child(c, 1)),
@@ -541,7 +545,7 @@ impl<'p, 'a> Run<'p, 'a> {
             // repetition's component, the whole field), not through segment views: the OBX of
             // every OBSERVATION is read here.
             let message = &self.placed.message;
-            let tokens = &**self.tokens;
+            let tokens = self.tokens;
             obxs.clear();
             obxs.extend(
                 parent
@@ -671,14 +675,14 @@ impl<'p, 'a> Run<'p, 'a> {
     #[inline(never)] // a pass of its own in profiles
     fn rules(&mut self) {
         let plan = super::rules::plan(self.placed.def);
-        let walk = super::assertion::Walk::with_tokens(self.placed, std::rc::Rc::clone(self.tokens));
-        let mut scopes = Vec::new();
+        let walk = super::assertion::Walk::lending(self.placed, self.memo);
+        let mut occurrences = super::assertion::Occurrences::new();
         for compiled in plan.iter() {
             if self.budget.exhausted {
                 return;
             }
             let rule = compiled.rule;
-            let outcome = super::rules::evaluate(self.placed, &walk, compiled, self.original, &mut self.budget, &mut scopes);
+            let outcome = super::rules::evaluate(self.placed, &walk, compiled, self.original, &mut self.budget, &mut occurrences);
             for o in outcome {
                 let at = o.at.map(|l| At { segment: l.segment, field: l.field, repetition: l.repetition, component: l.component, subcomponent: l.subcomponent });
                 self.push(o.severity, o.code, at, rule.id, rule.src, o.message);
@@ -809,6 +813,7 @@ fn element_values<'a>(tokens: &Tokens<'a>, field: Option<u32>, ec: &ElementConst
 }
 
 /// The values of a constrained element: one (most fields do not repeat) without allocating.
+/// (Several on the stack made every one larger to move: 2 % more instructions for `check`.)
 enum Values<'a> {
     One([Value<'a>; 1]),
     Many(Vec<Value<'a>>),

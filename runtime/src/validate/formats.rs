@@ -554,13 +554,14 @@ pub fn nir(s: &str) -> Result<(), FormatError> {
             )))
         }
     };
-    let numeric: String = match substituted {
-        // `body` is 13 ASCII characters here (checked above), so these are in range.
-        Some(sub) => format!("{}{}{}", body.get(..5).unwrap_or_default(), sub, body.get(7..).unwrap_or_default()),
-        None => body.to_string(),
-    };
+    // The 13 digits, the department's two replaced by its number for Corsica; `body` is 13 ASCII
+    // characters here (checked above), so the ranges are in bounds.
+    let digits = body.as_bytes();
+    let part = |r: std::ops::Range<usize>| digits.get(r).unwrap_or_default();
+    let department_digits = substituted.map_or(part(5..7), str::as_bytes);
+    let numeric = part(0..5).iter().chain(department_digits).chain(part(7..13));
     // 13 ASCII digits always fit in a u64 (< 10^13).
-    let value = numeric.bytes().fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
+    let value = numeric.fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
     let expected = 97 - value % 97;
     let given = number(s.as_bytes().get(13..15).unwrap_or_default());
     if u64::from(given) != expected {
@@ -577,7 +578,24 @@ pub fn nir(s: &str) -> Result<(), FormatError> {
 /// Strict standard Base64 (RFC 4648 alphabet with '+' and '/', '=' padding to a multiple of
 /// 4, canonical final bits). Returns the decoded length so callers can check sizes.
 pub fn base64(s: &str) -> Result<usize, FormatError> {
-    base64_decode(s).map(|bytes| bytes.len())
+    // Decoded a block at a time into a buffer on the stack: an ED carries kilobytes (a
+    // report, a viewer URL), and decoding it into a vector only to count its bytes was an
+    // allocation per ED. A block is whole groups of four, and holds no '=' unless it is the
+    // last, so it decodes as it does within the whole text; a refusal is explained by decoding
+    // the whole ([`base64_decode`]), which reports it where the whole text has it.
+    use base64::Engine as _;
+    const BLOCK: usize = 1024;
+    let mut out = [0u8; BLOCK / 4 * 3];
+    let mut len = 0;
+    let mut blocks = s.as_bytes().chunks(BLOCK).peekable();
+    while let Some(block) = blocks.next() {
+        let last = blocks.peek().is_none();
+        match base64::engine::general_purpose::STANDARD.decode_slice(block, &mut out) {
+            Ok(n) if last || !block.contains(&b'=') => len += n,
+            _ => return base64_decode(s).map(|bytes| bytes.len()),
+        }
+    }
+    Ok(len)
 }
 
 /// The bytes of strict standard Base64 text (the rules of [`base64()`]), for the checks that
@@ -629,10 +647,49 @@ fn char_at_byte(s: &str, offset: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{oid_problem, well_formed_oid};
+    use super::{base64, base64_decode, oid_problem, well_formed_oid};
     use proptest::prelude::*;
 
+    /// Base64 of `bytes`, with `edit` (position, character) written over it: valid text, or
+    /// text with one wrong, misplaced or missing character anywhere, blocks included.
+    fn base64_text(bytes: &[u8], edit: Option<(usize, char)>) -> String {
+        use base64::Engine as _;
+        let mut text: Vec<char> = base64::engine::general_purpose::STANDARD.encode(bytes).chars().collect();
+        if let Some((at, c)) = edit.filter(|_| !text.is_empty()) {
+            let at = at % text.len();
+            match c {
+                '!' => {
+                    text.remove(at);
+                }
+                _ => text[at] = c,
+            }
+        }
+        text.into_iter().collect()
+    }
+
+    /// A block that would decode on its own, padding included, is still refused inside the
+    /// text: '=' ends Base64, wherever the blocks fall.
+    #[test]
+    fn base64_padding_at_the_end_of_a_block_is_refused_inside_the_text() {
+        let mut text: Vec<u8> = base64_text(&[7; 1000], None).into_bytes();
+        text[1020..1024].copy_from_slice(b"AA==");
+        let text = String::from_utf8(text).unwrap();
+        assert!(base64_decode(&text).is_err());
+        assert_eq!(base64(&text).map_err(|e| e.message), base64_decode(&text).map(|b| b.len()).map_err(|e| e.message));
+        // The same four characters at the very end are the text's own padding.
+        assert_eq!(base64(&text[1016..1024]), Ok(4));
+    }
+
     proptest! {
+        /// Checking Base64 a block at a time agrees with decoding the whole text, in what it
+        /// accepts, the length it gives and how it refuses, on both sides of the block size.
+        #[test]
+        fn base64_by_blocks_agrees(bytes in proptest::collection::vec(any::<u8>(), 0..1600), edit in proptest::option::of((any::<usize>(), proptest::sample::select(vec!['=', '-', 'A', '!', 'é']))) ) {
+            let text = base64_text(&bytes, edit);
+            let whole = base64_decode(&text).map(|b| b.len());
+            prop_assert_eq!(base64(&text), whole, "{}", text);
+        }
+
         /// The one-pass acceptance of OIDs agrees with the check that explains refusals, on
         /// strings of digits and dots (and a stray letter) of every shape.
         #[test]

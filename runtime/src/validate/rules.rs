@@ -1,6 +1,8 @@
 //! The hand-kept rules (predicates and conformance statements of spec/HAND-FORMAT.md),
 //! evaluated with the assertion language in every occurrence of their context.
 
+use std::borrow::Cow;
+
 use super::assertion::{self, Scope, Truth};
 use super::finding::{code, Severity};
 use crate::meta::{MessageDef, RuleDef, RuleKind, Usage};
@@ -80,14 +82,14 @@ pub(crate) fn plan(def: &'static MessageDef) -> &'static [Compiled] {
 
 /// Evaluates a compiled rule in every occurrence of its context, spending one step per
 /// occurrence plus the values and group items it reads; stops when the budget is spent.
-/// `scopes` is a list the caller reuses from rule to rule.
+/// `occurrences` is a list the caller reuses from rule to rule.
 pub(crate) fn evaluate<'m, 'a>(
     placed: &'m Placed<'a>,
     walk: &assertion::Walk<'m, 'a>,
     compiled: &Compiled,
     original: Option<&'m crate::er7::Message<'a>>,
     budget: &mut super::engine::Budget,
-    scopes: &mut Vec<Scope<'m, 'a>>,
+    occurrences: &mut assertion::Occurrences<'m>,
 ) -> Vec<Outcome> {
     let rule = compiled.rule;
     let mut out = Vec::new();
@@ -100,24 +102,20 @@ pub(crate) fn evaluate<'m, 'a>(
         }
     };
     match &compiled.context {
-        Ok(context) => assertion::contexts_in(placed, walk, context, scopes),
+        Ok(context) => assertion::contexts_in(placed, walk, context, occurrences),
         Err(e) => {
             out.push(info(None, format!("rule {} was not evaluated: its context does not resolve ({e})", rule.id)));
             return out;
         }
     }
-    if let Some(o) = original {
-        for s in scopes.iter_mut() {
-            s.original = Some(o);
-        }
-    }
     // Finding the context's occurrences walked the structure once.
-    if !budget.spend(scopes.len() as u64) {
+    if !budget.spend(occurrences.len() as u64) {
         return out;
     }
     // The memo is the validation's: only the work done from here on is this rule's.
     let mut work = walk.work();
-    for scope in scopes.iter() {
+    for occurrence in occurrences.iter() {
+        let scope = &Scope { original, ..walk.scope(placed, occurrence) };
         let done = scope.memo.work();
         if !budget.spend(1 + done.saturating_sub(work)) {
             return out;
@@ -132,7 +130,7 @@ pub(crate) fn evaluate<'m, 'a>(
                     severity: if warning { Severity::Warning } else { Severity::Error },
                     code: code::APPLICATION_INTERNAL,
                     at: conformance_location(compiled, scope).or(at),
-                    message: format!("{} does not hold: `{}`{}", describe(rule), rule.expression, values_read(compiled, scope)),
+                    message: not_held(compiled, scope),
                 }),
                 Truth::Unknown => out.push(info(at, format!("{} was not evaluated: it reads the acknowledged message, which was not given", describe(rule)))),
             },
@@ -176,12 +174,24 @@ pub(crate) fn evaluate<'m, 'a>(
     out
 }
 
-fn describe(rule: &RuleDef) -> String {
+fn describe(rule: &RuleDef) -> Cow<'static, str> {
     if rule.description.is_empty() {
-        format!("rule {}", rule.id)
+        Cow::Owned(format!("rule {}", rule.id))
     } else {
-        rule.description.trim_end_matches('.').to_owned()
+        Cow::Borrowed(rule.description.trim_end_matches('.'))
     }
+}
+
+/// The message of a conformance statement that does not hold, written into one string:
+/// `… does not hold: `OBR-2 = ORC-2` (OBR-2 'DEM-1', ORC-2 'DEM-2')`.
+fn not_held(compiled: &Compiled, scope: &Scope<'_, '_>) -> String {
+    use std::fmt::Write;
+    let rule = compiled.rule;
+    let mut out = String::with_capacity(rule.description.len() + rule.expression.len() + 32 * (1 + compiled.shown.len()));
+    // Writing to a String cannot fail.
+    let _ = write!(out, "{} does not hold: `{}`", describe(rule), rule.expression);
+    values_read(compiled, scope, &mut out);
+    out
 }
 
 fn info(at: Option<Loc>, message: String) -> Outcome {
@@ -276,23 +286,23 @@ fn shown(expr: &assertion::Expr) -> Vec<(assertion::Ref, String)> {
     out
 }
 
-/// The values the expression's paths read here, so a person sees why it failed:
-/// ` (OBR-2 'DEM-1', ORC-2 'DEM-2')`.
-fn values_read(compiled: &Compiled, scope: &Scope<'_, '_>) -> String {
-    use std::fmt::Write;
-    let mut out = String::new();
+/// The values the expression's paths read here, so a person sees why it failed, added to
+/// `out`: ` (OBR-2 'DEM-1', ORC-2 'DEM-2')`.
+fn values_read(compiled: &Compiled, scope: &Scope<'_, '_>, out: &mut String) {
     for (i, (r, label)) in compiled.shown.iter().enumerate() {
         out.push_str(if i == 0 { " (" } else { ", " });
         out.push_str(label);
-        // Writing to a String cannot fail.
-        let _ = match assertion::value_of(scope, r) {
-            Some(v) => write!(out, " '{v}'"),
-            None => write!(out, " absent"),
-        };
+        assertion::with_value(scope, r, |v| match v {
+            Some(v) => {
+                out.push_str(" '");
+                out.push_str(v);
+                out.push('\'');
+            }
+            None => out.push_str(" absent"),
+        });
     }
-    if !out.is_empty() {
+    if !compiled.shown.is_empty() {
         out.push(')');
     }
-    out
 }
 

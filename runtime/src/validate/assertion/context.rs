@@ -1,7 +1,10 @@
 //! Evaluation scopes: where a rule's paths are resolved, one scope per occurrence of its
 //! context (`spec/HAND-FORMAT.md`, "Contexts").
 
+use std::borrow::Cow;
 use std::rc::Rc;
+
+use smallvec::SmallVec;
 
 use crate::er7::Message;
 use crate::meta::{GroupDef, Node, SliceDef};
@@ -19,9 +22,9 @@ pub struct Scope<'m, 'a> {
     /// holds the segment).
     pub group: &'m GroupInstance,
     /// The enclosing group occurrences of `group`, root first, `group` excluded: path
-    /// resolution falls back to the nearest of them that contains the segment. Shared by the
-    /// scopes of one group occurrence (`Walk`).
-    pub ancestors: Rc<[&'m GroupInstance]>,
+    /// resolution falls back to the nearest of them that contains the segment. Lent by the
+    /// walk of a validation (`Walk`), shared by the scopes of one group occurrence.
+    pub ancestors: Cow<'m, [&'m GroupInstance]>,
     /// The context's own segment (message index) for segment and `SEG-f[*]` contexts: paths
     /// into a segment with its id resolve to it, not to a sibling.
     pub segment: Option<usize>,
@@ -35,13 +38,31 @@ pub struct Scope<'m, 'a> {
     /// scope, quadratic in the repetitions.
     pub(crate) current: Option<crate::validate::tokens::Tok>,
     /// What the scopes of one context have already read (shared by them all).
-    pub(crate) memo: Rc<Memo<'a>>,
+    pub(crate) memo: MemoRef<'m, 'a>,
+}
+
+/// The memo a scope reads through: the validation's, lent, or one of the scope's own (scopes
+/// made outside a validation).
+#[derive(Debug, Clone)]
+pub(crate) enum MemoRef<'m, 'a> {
+    Lent(&'m Memo<'a>),
+    Own(Rc<Memo<'a>>),
+}
+
+impl<'a> std::ops::Deref for MemoRef<'_, 'a> {
+    type Target = Memo<'a>;
+    fn deref(&self) -> &Memo<'a> {
+        match self {
+            MemoRef::Lent(m) => m,
+            MemoRef::Own(m) => m,
+        }
+    }
 }
 
 impl<'m, 'a> Scope<'m, 'a> {
     /// The whole message, once (a rule without context).
     pub fn message(placed: &'m Placed<'a>) -> Self {
-        Scope { placed, group: &placed.tree, ancestors: Rc::new([]), segment: None, repetition: None, original: None, current: None, memo: Rc::default() }
+        Scope { placed, group: &placed.tree, ancestors: Cow::Borrowed(&[]), segment: None, repetition: None, original: None, current: None, memo: MemoRef::Own(Rc::default()) }
     }
 
     /// The same scope with the acknowledged message available to `original.` paths.
@@ -56,54 +77,110 @@ impl<'m, 'a> Scope<'m, 'a> {
 /// a filter over two lists, not a walk of the tree with a copy of the ancestor chain per
 /// occurrence. It also holds the one [`Memo`] of the validation: what a scope reads depends on
 /// the path and the segment or group it resolves to, never on the rule, so the rules of a
-/// profile share their reads (and no memo is allocated per rule).
+/// profile share their reads (and no memo is allocated per rule). The lists are on the stack
+/// for the guide's messages (a flow's message has 6 to 20 segments and a few groups).
 pub struct Walk<'m, 'a> {
     /// Every group occurrence, in message order (a group before its children), with its
     /// ancestors, root first.
-    groups: Vec<(&'m GroupInstance, Rc<[&'m GroupInstance]>)>,
+    groups: SmallVec<[(&'m GroupInstance, Chain); 16]>,
     /// Every segment (message index), in message order, with the group holding it and that
     /// group's ancestors.
-    segments: Vec<(usize, &'m GroupInstance, Rc<[&'m GroupInstance]>)>,
-    memo: Rc<Memo<'a>>,
+    segments: SmallVec<[(usize, &'m GroupInstance, Chain); 32]>,
+    /// The ancestor chains, one after the other: a chain per group that holds groups, shared
+    /// by the groups and segments it holds.
+    chains: SmallVec<[&'m GroupInstance; 16]>,
+    memo: MemoRef<'m, 'a>,
+}
+
+/// An ancestor chain: a run of [`Walk::chains`].
+#[derive(Debug, Clone, Copy, Default)]
+struct Chain {
+    start: u32,
+    len: u32,
 }
 
 impl<'m, 'a> Walk<'m, 'a> {
     pub fn new(placed: &'m Placed<'a>) -> Walk<'m, 'a> {
-        Walk::with_memo(placed, Memo::default())
+        Walk::with_memo(placed, MemoRef::Own(Rc::default()))
     }
 
-    /// As [`Walk::new`], for a validation that has found the message's elements already.
-    pub(crate) fn with_tokens(placed: &'m Placed<'a>, tokens: Rc<crate::validate::tokens::Tokens<'a>>) -> Walk<'m, 'a> {
-        Walk::with_memo(placed, Memo::with_tokens(tokens))
+    /// As [`Walk::new`], for a validation, whose memo (holding the message's elements, found
+    /// already) the walk borrows.
+    pub(crate) fn lending(placed: &'m Placed<'a>, memo: &'m Memo<'a>) -> Walk<'m, 'a> {
+        Walk::with_memo(placed, MemoRef::Lent(memo))
     }
 
-    fn with_memo(placed: &'m Placed<'a>, memo: Memo<'a>) -> Walk<'m, 'a> {
-        /// `ancestors` is shared by the siblings it is passed to: one chain per group that
-        /// holds groups, not one per group occurrence.
-        fn visit<'t>(inst: &'t GroupInstance, ancestors: &Rc<[&'t GroupInstance]>, walk: &mut Walk<'t, '_>) {
-            walk.groups.push((inst, Rc::clone(ancestors)));
-            let mut inner: Option<Rc<[&'t GroupInstance]>> = None;
+    fn with_memo(placed: &'m Placed<'a>, memo: MemoRef<'m, 'a>) -> Walk<'m, 'a> {
+        /// `chain` is shared by the siblings it is passed to: one chain per group that holds
+        /// groups, not one per group occurrence.
+        fn visit<'t>(inst: &'t GroupInstance, chain: Chain, walk: &mut Walk<'t, '_>) {
+            walk.groups.push((inst, chain));
+            let mut inner: Option<Chain> = None;
             for it in &inst.items {
                 match it {
-                    Item::Segment { segment, .. } | Item::Unexpected { segment } => walk.segments.push((*segment, inst, Rc::clone(ancestors))),
+                    Item::Segment { segment, .. } | Item::Unexpected { segment } => walk.segments.push((*segment, inst, chain)),
                     Item::Group { group, .. } => {
-                        let chain = inner.get_or_insert_with(|| ancestors.iter().copied().chain(std::iter::once(inst)).collect());
-                        visit(group, chain, walk);
+                        let inner = *inner.get_or_insert_with(|| {
+                            // This group's chain: its own ancestors, then itself.
+                            let start = walk.chains.len();
+                            for k in chain.start as usize..(chain.start + chain.len) as usize {
+                                if let Some(&g) = walk.chains.get(k) {
+                                    walk.chains.push(g);
+                                }
+                            }
+                            walk.chains.push(inst);
+                            Chain { start: start as u32, len: chain.len + 1 }
+                        });
+                        visit(group, inner, walk);
                     }
                 }
             }
         }
-        // A group occurrence holds at least one segment: both lists fit in the segment count.
+        // A group occurrence holds at least one segment: both lists fit in the segment count
+        // (on the heap at once when it is more than they hold inline).
         let n = placed.message.segment_count();
-        let mut walk = Walk { groups: Vec::with_capacity(n), segments: Vec::with_capacity(n), memo: Rc::new(memo) };
-        visit(&placed.tree, &Rc::from([]), &mut walk);
+        let mut walk = Walk { groups: SmallVec::with_capacity(n), segments: SmallVec::with_capacity(n), chains: SmallVec::new(), memo };
+        visit(&placed.tree, Chain::default(), &mut walk);
         walk
+    }
+
+    /// The group occurrences of a chain, root first.
+    fn chain(&self, c: Chain) -> &[&'m GroupInstance] {
+        self.chains.get(c.start as usize..(c.start + c.len) as usize).unwrap_or_default()
+    }
+
+    /// The scope of an occurrence, lending it the walk's chain and memo.
+    pub(crate) fn scope<'w>(&'w self, placed: &'w Placed<'a>, o: &Occurrence<'m>) -> Scope<'w, 'a> {
+        Scope {
+            placed,
+            group: o.group,
+            ancestors: Cow::Borrowed(self.chain(o.chain)),
+            segment: o.segment,
+            repetition: o.repetition,
+            original: None,
+            current: o.current,
+            memo: MemoRef::Lent(&self.memo),
+        }
     }
 
     /// The work the scopes of this walk have done so far (see [`Memo`]).
     pub(crate) fn work(&self) -> u64 {
         self.memo.work()
     }
+}
+
+/// The occurrences of a context: on the stack up to eight (most rules have one; a `SEG-f[*]`
+/// context has one per repetition).
+pub(crate) type Occurrences<'m> = SmallVec<[Occurrence<'m>; 8]>;
+
+/// One occurrence of a rule's context, found in a [`Walk`]: what its [`Scope`] is made of.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Occurrence<'m> {
+    group: &'m GroupInstance,
+    chain: Chain,
+    segment: Option<usize>,
+    repetition: Option<(usize, u16, usize)>,
+    current: Option<crate::validate::tokens::Tok>,
 }
 
 /// Visits every segment in message order with the group holding it and that group's
@@ -135,7 +212,7 @@ pub fn segment_scope<'m, 'a>(placed: &'m Placed<'a>, segment: usize) -> Option<S
         }
     });
     let (group, ancestors) = found?;
-    Some(Scope { placed, group, ancestors: ancestors.into(), segment: Some(segment), repetition: None, original: None, current: None, memo: Rc::default() })
+    Some(Scope { placed, group, ancestors: Cow::Owned(ancestors), segment: Some(segment), repetition: None, original: None, current: None, memo: MemoRef::Own(Rc::default()) })
 }
 
 /// Every `(group, slice)` of the structure with this slice name (a group definition reused
@@ -222,83 +299,78 @@ impl Context {
 /// context that names nothing in the message's structure is an error, since the rule could
 /// then never be checked.
 pub fn contexts<'m, 'a>(placed: &'m Placed<'a>, context: Option<&str>) -> Result<Vec<Scope<'m, 'a>>, AssertionError> {
-    let mut out = Vec::new();
     let context = Context::compile(placed.def, context)?;
-    contexts_in(placed, &Walk::new(placed), &context, &mut out);
-    Ok(out)
+    let walk = Walk::new(placed);
+    let mut found = Occurrences::new();
+    contexts_in(placed, &walk, &context, &mut found);
+    let memo = match &walk.memo {
+        MemoRef::Own(m) => Rc::clone(m),
+        MemoRef::Lent(_) => unreachable!("Walk::new makes its own memo"),
+    };
+    // Scopes that outlive the walk: each with its own copy of its chain.
+    let scope = |o: &Occurrence<'m>| Scope {
+        placed,
+        group: o.group,
+        ancestors: Cow::Owned(walk.chain(o.chain).to_vec()),
+        segment: o.segment,
+        repetition: o.repetition,
+        original: None,
+        current: o.current,
+        memo: MemoRef::Own(Rc::clone(&memo)),
+    };
+    Ok(found.iter().map(scope).collect())
 }
 
 /// The occurrences of a compiled context in a message already walked, into `out` (cleared
 /// first: the rules of a validation reuse one list).
-pub(crate) fn contexts_in<'m, 'a>(placed: &'m Placed<'a>, walk: &Walk<'m, 'a>, context: &Context, out: &mut Vec<Scope<'m, 'a>>) {
+pub(crate) fn contexts_in<'m, 'a>(placed: &'m Placed<'a>, walk: &Walk<'m, 'a>, context: &Context, out: &mut Occurrences<'m>) {
     out.clear();
-    let memo = &walk.memo;
-    let scope = |group, chain: &Rc<[&'m GroupInstance]>| Scope {
-        placed,
-        group,
-        ancestors: Rc::clone(chain),
-        segment: None,
-        repetition: None,
-        original: None,
-        current: None,
-        memo: Rc::clone(memo),
-    };
+    let memo = &*walk.memo;
+    let of_group = |group, chain| Occurrence { group, chain, segment: None, repetition: None, current: None };
     let message = &placed.message;
     match context {
         Context::Message => {
             // The whole message: the root, whose ancestors (none) the walk lists first.
-            if let Some((root, none)) = walk.groups.first() {
-                out.push(scope(root, none));
+            if let Some(&(root, none)) = walk.groups.first() {
+                out.push(of_group(root, none));
             }
             return;
         }
         Context::Slice(slices) => {
-            for (inst, chain) in &walk.groups {
+            for &(inst, chain) in &walk.groups {
                 let view = GroupView { message, instance: inst };
                 if slices.iter().any(|(g, s)| std::ptr::eq(*g, inst.def) && view.is_slice(s)) {
-                    out.push(scope(inst, chain));
+                    out.push(of_group(inst, chain));
                 }
             }
         }
         Context::Repetition { segment: seg, field } => {
-            for &(i, group, ref chain) in &walk.segments {
+            for &(i, group, chain) in &walk.segments {
                 if !message.segment_is(i, seg) {
                     continue;
                 }
                 let tokens = memo.tokens(message);
                 // One walk over the repetitions; each scope keeps its repetition.
                 for (r, rep) in tokens.reps(tokens.field(i, usize::from(*field))).enumerate() {
-                    out.push(Scope {
-                        placed,
-                        group,
-                        ancestors: Rc::clone(chain),
-                        segment: Some(i),
-                        repetition: Some((i, *field, r + 1)),
-                        original: None,
-                        current: Some(rep),
-                        memo: Rc::clone(memo),
-                    });
+                    out.push(Occurrence { group, chain, segment: Some(i), repetition: Some((i, *field, r + 1)), current: Some(rep) });
                 }
             }
         }
         Context::Group(names) => {
-            for (inst, chain) in &walk.groups {
+            for &(inst, chain) in &walk.groups {
                 // The root is not named in a context path: compare the names below it.
-                let matches = chain.len() == names.len()
-                    && chain.iter().skip(1).map(|g| g.def.name).chain(std::iter::once(inst.def.name)).eq(names.iter().map(String::as_str));
+                let ancestors = walk.chain(chain);
+                let matches = ancestors.len() == names.len()
+                    && ancestors.iter().skip(1).map(|g| g.def.name).chain(std::iter::once(inst.def.name)).eq(names.iter().map(String::as_str));
                 if matches {
-                    out.push(scope(inst, chain));
+                    out.push(of_group(inst, chain));
                 }
             }
         }
     }
-    share_when_several(out, memo);
-}
-
-/// From a context with several occurrences on, the memo keeps what scopes read: with one
-/// occurrence each path is read once, and keeping it would cost more than the read.
-fn share_when_several(scopes: &[Scope<'_, '_>], memo: &Memo<'_>) {
-    if scopes.len() > 1 {
+    // From a context with several occurrences on, the memo keeps what scopes read: with one
+    // occurrence each path is read once, and keeping it would cost more than the read.
+    if out.len() > 1 {
         memo.share();
     }
 }
