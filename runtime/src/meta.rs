@@ -200,7 +200,9 @@ pub const fn same_id(a: &str, b: &str) -> bool {
 /// showed in its profiles. A list written by hand need not be sorted, so a miss falls back
 /// to a linear scan: the answer never depends on the order.
 fn lookup<T: ?Sized>(list: &'static [&'static T], id: &str, id_of: impl Fn(&T) -> &str) -> Option<&'static T> {
-    match list.binary_search_by(|x| id_of(x).cmp(id)) {
+    // Ids are a few bytes (`PID`, `CWE`, `0136`): compared in line, not through `memcmp` (a
+    // call per probe was most of a segment's look-up).
+    match list.binary_search_by(|x| id_of(x).bytes().cmp(id.bytes())) {
         Ok(i) => list.get(i).copied(),
         Err(_) => list.iter().copied().find(|x| id_of(x) == id),
     }

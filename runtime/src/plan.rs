@@ -22,11 +22,15 @@ type Kept = &'static (dyn Any + Send + Sync);
 pub(crate) fn of<D: ?Sized, T: Any + Send + Sync>(def: &'static D, make: impl FnOnce() -> T) -> &'static T {
     debug_assert!(std::mem::size_of_val(def) > 0, "a definition without a size has no address of its own");
     let key = (std::ptr::from_ref(def).cast::<()>() as usize, TypeId::of::<T>());
+    // A map, not a list: a validation asks for a plan per segment, table and sliced group (15
+    // on flow 3), and a thread holds a hundred, so a scan of the list cost 160 instructions a
+    // look-up. The key is an address and a type id, never message text: a fast non-keyed
+    // hash is safe.
     thread_local! {
-        static SEEN: RefCell<Vec<((usize, TypeId), Kept)>> = const { RefCell::new(Vec::new()) };
+        static SEEN: RefCell<HashMap<(usize, TypeId), Kept, rustc_hash::FxBuildHasher>> =
+            const { RefCell::new(HashMap::with_hasher(rustc_hash::FxBuildHasher)) };
     }
-    // The address is compared first: it tells plans apart, the type rarely does.
-    let seen = SEEN.with_borrow(|seen| seen.iter().find(|(k, _)| k.0 == key.0 && k.1 == key.1).map(|(_, p)| *p));
+    let seen = SEEN.with_borrow(|seen| seen.get(&key).copied());
     if let Some(plan) = seen.and_then(|p| p.downcast_ref::<T>()) {
         return plan;
     }
@@ -48,7 +52,7 @@ pub(crate) fn of<D: ?Sized, T: Any + Send + Sync>(def: &'static D, make: impl Fn
             }
         }
     };
-    SEEN.with_borrow_mut(|seen| seen.push((key, plan)));
+    SEEN.with_borrow_mut(|seen| seen.insert(key, plan));
     match plan.downcast_ref::<T>() {
         Some(plan) => plan,
         // Every entry under this key was made by this very function with a `T`.
