@@ -11,7 +11,7 @@ use crate::meta::{GroupDef, Node, SliceDef};
 use crate::structure::{GroupInstance, Item};
 use crate::typed::{GroupView, Placed};
 
-use super::eval::Memo;
+use super::eval::{LentOrShared, Memo};
 use super::AssertionError;
 
 /// One evaluation occurrence of a rule.
@@ -43,26 +43,12 @@ pub struct Scope<'m, 'a> {
 
 /// The memo a scope reads through: the validation's, lent, or one of the scope's own (scopes
 /// made outside a validation).
-#[derive(Debug, Clone)]
-pub(crate) enum MemoRef<'m, 'a> {
-    Lent(&'m Memo<'a>),
-    Own(Rc<Memo<'a>>),
-}
-
-impl<'a> std::ops::Deref for MemoRef<'_, 'a> {
-    type Target = Memo<'a>;
-    fn deref(&self) -> &Memo<'a> {
-        match self {
-            MemoRef::Lent(m) => m,
-            MemoRef::Own(m) => m,
-        }
-    }
-}
+pub(crate) type MemoRef<'m, 'a> = LentOrShared<'m, Memo<'a>>;
 
 impl<'m, 'a> Scope<'m, 'a> {
     /// The whole message, once (a rule without context).
     pub fn message(placed: &'m Placed<'a>) -> Self {
-        Scope { placed, group: &placed.tree, ancestors: Cow::Borrowed(&[]), segment: None, repetition: None, original: None, current: None, memo: MemoRef::Own(Rc::default()) }
+        Scope { placed, group: &placed.tree, ancestors: Cow::Borrowed(&[]), segment: None, repetition: None, original: None, current: None, memo: MemoRef::Shared(Rc::default()) }
     }
 
     /// The same scope with the acknowledged message available to `original.` paths.
@@ -101,7 +87,7 @@ struct Chain {
 
 impl<'m, 'a> Walk<'m, 'a> {
     pub fn new(placed: &'m Placed<'a>) -> Walk<'m, 'a> {
-        Walk::with_memo(placed, MemoRef::Own(Rc::default()))
+        Walk::with_memo(placed, MemoRef::Shared(Rc::default()))
     }
 
     /// As [`Walk::new`], for a validation, whose memo (holding the message's elements, found
@@ -212,7 +198,7 @@ pub fn segment_scope<'m, 'a>(placed: &'m Placed<'a>, segment: usize) -> Option<S
         }
     });
     let (group, ancestors) = found?;
-    Some(Scope { placed, group, ancestors: Cow::Owned(ancestors), segment: Some(segment), repetition: None, original: None, current: None, memo: MemoRef::Own(Rc::default()) })
+    Some(Scope { placed, group, ancestors: Cow::Owned(ancestors), segment: Some(segment), repetition: None, original: None, current: None, memo: MemoRef::Shared(Rc::default()) })
 }
 
 /// Every `(group, slice)` of the structure with this slice name (a group definition reused
@@ -303,11 +289,8 @@ pub fn contexts<'m, 'a>(placed: &'m Placed<'a>, context: Option<&str>) -> Result
     let walk = Walk::new(placed);
     let mut found = Occurrences::new();
     contexts_in(placed, &walk, &context, &mut found);
-    let memo = match &walk.memo {
-        MemoRef::Own(m) => Rc::clone(m),
-        MemoRef::Lent(_) => unreachable!("Walk::new makes its own memo"),
-    };
-    // Scopes that outlive the walk: each with its own copy of its chain.
+    // Scopes that outlive the walk: each with its own copy of its chain, and a share of the
+    // walk's memo (its own, made by `Walk::new`).
     let scope = |o: &Occurrence<'m>| Scope {
         placed,
         group: o.group,
@@ -316,7 +299,7 @@ pub fn contexts<'m, 'a>(placed: &'m Placed<'a>, context: Option<&str>) -> Result
         repetition: o.repetition,
         original: None,
         current: o.current,
-        memo: MemoRef::Own(Rc::clone(&memo)),
+        memo: walk.memo.clone(),
     };
     Ok(found.iter().map(scope).collect())
 }

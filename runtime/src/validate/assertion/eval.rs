@@ -326,19 +326,33 @@ struct Resolved<'s, 'a> {
     segment: usize,
 }
 
-/// The elements of the message a path reads: the evaluated one's, borrowed from the memo, or
-/// the acknowledged one's.
-enum Source<'s, 'a> {
-    Here(&'s Tokens<'a>),
-    Original(Rc<Tokens<'a>>),
+/// The elements of the message a path reads: the evaluated one's, lent by the memo, or the
+/// acknowledged one's.
+type Source<'s, 'a> = LentOrShared<'s, Tokens<'a>>;
+
+/// A value lent for a borrow's length or shared through an `Rc`: the elements a path reads
+/// ([`Source`]) and the memo a scope reads through (the validation's, lent; a scope's own).
+#[derive(Debug)]
+pub(crate) enum LentOrShared<'s, T> {
+    Lent(&'s T),
+    Shared(Rc<T>),
 }
 
-impl<'a> std::ops::Deref for Source<'_, 'a> {
-    type Target = Tokens<'a>;
-    fn deref(&self) -> &Tokens<'a> {
+impl<T> Clone for LentOrShared<'_, T> {
+    fn clone(&self) -> Self {
         match self {
-            Source::Here(t) => t,
-            Source::Original(t) => t,
+            LentOrShared::Lent(t) => LentOrShared::Lent(t),
+            LentOrShared::Shared(t) => LentOrShared::Shared(Rc::clone(t)),
+        }
+    }
+}
+
+impl<T> std::ops::Deref for LentOrShared<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        match self {
+            LentOrShared::Lent(t) => t,
+            LentOrShared::Shared(t) => t,
         }
     }
 }
@@ -349,10 +363,10 @@ fn resolve<'s, 'a>(scope: &'s Scope<'_, 'a>, r: &Ref) -> Result<Option<Resolved<
     if r.original {
         let Some(original) = scope.original else { return Err(Unknown) };
         let Some(segment) = original.segments_by_id(&r.segment).next().map(|s| s.index()) else { return Ok(None) };
-        return Ok(Some(Resolved { tokens: Source::Original(scope.memo.original_tokens(original)), segment }));
+        return Ok(Some(Resolved { tokens: Source::Shared(scope.memo.original_tokens(original)), segment }));
     }
     let message = &scope.placed.message;
-    let tokens = Source::Here(scope.memo.tokens(message));
+    let tokens = Source::Lent(scope.memo.tokens(message));
     if let Some(own) = scope.segment.filter(|i| message.segment_is(*i, &r.segment)) {
         return Ok(Some(Resolved { tokens, segment: own }));
     }
