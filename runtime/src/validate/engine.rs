@@ -651,9 +651,8 @@ impl<'p, 'a> Run<'p, 'a> {
             let Some(&(n, first, _)) = present.first() else { continue };
             for (m, usage, name) in &family {
                 if matches!(usage, Usage::R | Usage::C) && !present.iter().any(|(_, _, pm)| pm == m) {
-                    let first = Some(first);
-                    let at = first.map(|s| At { field: Some(4), ..At::segment(s) });
-                    self.push(Severity::Error, code::REQUIRED_FIELD_MISSING, at, "SUBID-FAMILY", "sub-id.md#h:Principe général", format!("{code_value} occurrence {n} has no OBX-4 {n}.{m} ({name}), which the guide requires with the other members of the occurrence"));
+                    let at = At { field: Some(4), ..At::segment(first) };
+                    self.push(Severity::Error, code::REQUIRED_FIELD_MISSING, Some(at), "SUBID-FAMILY", "sub-id.md#h:Principe général", format!("{code_value} occurrence {n} has no OBX-4 {n}.{m} ({name}), which the guide requires with the other members of the occurrence"));
                 }
             }
         }
